@@ -1,0 +1,40 @@
+# hogar_nb: `make lab` opens JupyterLab on the example notebooks, `make test` runs the suite.
+# Both create (or reuse) .venv and install what they need first.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+PY      = $(BIN)/python
+STAMP   = $(VENV)/.hogar-installed
+PORT   ?= 8888
+
+.PHONY: lab test install browser bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: install browser
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lab: install
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --port=$(PORT) --notebook-dir=notebooks
+
+bench: install
+	$(PY) benchmarks/compile.py
+
+clean:
+	rm -rf $(VENV) build dist test-artifacts .pytest_cache

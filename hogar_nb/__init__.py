@@ -1,0 +1,90 @@
+"""hogar_nb: author, check, export, run and monitor ML serving graphs, Jupyter-native.
+
+``import hogar_nb`` is light: the core loads on first use and the Jupyter layer only
+on ``%load_ext hogar_nb``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+from .errors import (
+    DiagnosticError,
+    EARGError,
+    GraphEditError,
+    HogarError,
+    HogarRuntimeError,
+    UDGLError,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .core.diagnostics import Diagnostic
+    from .core.earg import dump_earg, earg_schema, load_earg
+    from .core.graph import Graph
+    from .core.model import Edge, Node
+    from .core.udgl import parse_udgl
+    from .runtime import Deployment, run
+
+__all__ = sorted(
+    [
+        "Deployment",
+        "Diagnostic",
+        "DiagnosticError",
+        "EARGError",
+        "Edge",
+        "Graph",
+        "GraphEditError",
+        "HogarError",
+        "HogarRuntimeError",
+        "Node",
+        "UDGLError",
+        "__version__",
+        "dump_earg",
+        "earg_schema",
+        "load_earg",
+        "parse_udgl",
+        "run",
+    ]
+)
+
+_LAZY = {
+    "Diagnostic": "hogar_nb.core.diagnostics",
+    "Graph": "hogar_nb.core.graph",
+    "Node": "hogar_nb.core.model",
+    "Edge": "hogar_nb.core.model",
+    "parse_udgl": "hogar_nb.core.udgl",
+    "dump_earg": "hogar_nb.core.earg",
+    "load_earg": "hogar_nb.core.earg",
+    "earg_schema": "hogar_nb.core.earg",
+    "run": "hogar_nb.runtime",
+    "Deployment": "hogar_nb.runtime",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hogar_nb' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext hogar_nb``: register the magics and the Graph display."""
+    from .jupyter import load_ipython_extension as _load
+
+    _load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from .jupyter import unload_ipython_extension as _unload
+
+    _unload(ipython)

@@ -1,0 +1,1 @@
+"""The `hogar` core: graph model, UDGL, analysis and EARG config. Pure Python."""

@@ -1,0 +1,136 @@
+"""Diagnostics: what is wrong, where, and how to fix it."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Iterable, Literal
+
+Severity = Literal["error", "warning", "info"]
+
+__all__ = ["Diagnostic", "Severity", "Span", "did_you_mean", "render_text", "sort_key"]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A 1-based source range (end column is exclusive)."""
+
+    line: int
+    column: int
+    end_line: int | None = None
+    end_column: int | None = None
+
+    @classmethod
+    def of_token(cls, tok) -> "Span":
+        return cls(tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem: a code, a severity, a message, a position and a hint."""
+
+    code: str
+    severity: Severity
+    message: str
+    line: int | None = None
+    column: int | None = None
+    end_line: int | None = None
+    end_column: int | None = None
+    hint: str | None = None
+    node: str | None = None
+    edge: tuple[str, str] | None = None
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @classmethod
+    def at(
+        cls,
+        code: str,
+        message: str,
+        span: Span | None = None,
+        *,
+        severity: Severity = "error",
+        hint: str | None = None,
+        node: str | None = None,
+        edge: tuple[str, str] | None = None,
+    ) -> "Diagnostic":
+        if span is None:
+            return cls(code, severity, message, hint=hint, node=node, edge=edge)
+        return cls(
+            code, severity, message, span.line, span.column, span.end_line,
+            span.end_column, hint, node, edge,
+        )
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def location(self, filename: str = "<udgl>") -> str:
+        if self.line is None:
+            return filename
+        return f"{filename}:{self.line}:{self.column}"
+
+    def snippet(self, source: str | None) -> str:
+        """The source line with a caret under the problem (empty without source)."""
+        if source is None or self.line is None:
+            return ""
+        lines = source.splitlines()
+        if not 1 <= self.line <= len(lines):
+            return ""
+        text = lines[self.line - 1].replace("\t", " ")
+        col = max(1, self.column or 1)
+        width = 1
+        if self.end_line == self.line and self.end_column and self.end_column > col:
+            width = self.end_column - col
+        width = max(1, min(width, len(text) - col + 1))
+        gutter = f"{self.line:>4} | "
+        return f"{gutter}{text}\n{' ' * (len(gutter) - 2)}| {' ' * (col - 1)}{'^' * width}"
+
+    def format(self, source: str | None = None, filename: str = "<udgl>") -> str:
+        head = f"{self.location(filename)}: {self.severity}[{self.code}]: {self.message}"
+        parts = [head]
+        snip = self.snippet(source)
+        if snip:
+            parts.append(snip)
+        if self.hint:
+            parts.append(f"     = hint: {self.hint}")
+        return "\n".join(parts)
+
+    def to_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "line": self.line,
+            "column": self.column,
+            "hint": self.hint,
+            "node": self.node,
+            "edge": list(self.edge) if self.edge else None,
+        }
+
+
+def sort_key(d: Diagnostic):
+    return (d.line is None, d.line or 0, d.column or 0, d.code)
+
+
+def render_text(
+    diagnostics: Iterable[Diagnostic], source: str | None = None, filename: str = "<udgl>"
+) -> str:
+    diags = sorted(diagnostics, key=sort_key)
+    body = "\n".join(d.format(source, filename) for d in diags)
+    n_err = sum(d.is_error for d in diags)
+    n_warn = sum(d.severity == "warning" for d in diags)
+    summary = f"{n_err} error{'s' * (n_err != 1)}"
+    if n_warn:
+        summary += f", {n_warn} warning{'s' * (n_warn != 1)}"
+    return f"{body}\n{summary}" if body else summary
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A "did you mean `x`?" hint, or None when nothing is close."""
+    pool = sorted(set(choices))
+    matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+    if not matches:
+        lowered = {c.lower(): c for c in pool}
+        if word.lower() in lowered:
+            matches = [lowered[word.lower()]]
+    return f"did you mean `{matches[0]}`?" if matches else None

@@ -1,0 +1,349 @@
+"""The one graph model every layer shares: the parser builds it, the editor edits it,
+the exporter writes it, the runtime runs it and the panels draw it."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
+
+from ..errors import GraphEditError, UDGLError
+from .coerce import CoerceError, coerce
+from .diagnostics import Diagnostic, did_you_mean
+from .kinds import EDGE_ATTRS, KINDS, attrs_for_kind
+from .model import Edge, Node, ResolvedNode, Template
+from .resolve import Resolution, resolve_graph
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .analysis import Analysis
+
+__all__ = ["Graph"]
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _check_name(name: str, what: str = "node") -> None:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise GraphEditError(
+            f"got {name!r} for a {what} name; expected letters, digits and _ not starting with a digit"
+        )
+
+
+class Graph:
+    """A serving graph: params, defaults, templates, nodes, edges and a cluster.
+
+    Build one with :func:`hogar_nb.parse_udgl` or :func:`hogar_nb.load_earg`, or by
+    hand with the editing methods (:meth:`add_node`, :meth:`connect`, ...). Every
+    editing call keeps the model consistent; :meth:`check` reports what is wrong.
+    """
+
+    def __init__(self, name: str = "graph", description: str | None = None) -> None:
+        self.name = name
+        self.description = description
+        self.params: dict[str, Any] = {}
+        self.param_spans: dict[str, Any] = {}
+        self.defaults: dict[str, Any] = {}
+        self.defaults_spans: dict[str, Any] = {}
+        self.templates: dict[str, Template] = {}
+        self.nodes: dict[str, Node] = {}
+        self.edges: list[Edge] = []
+        self.cluster: dict[str, Any] | None = None
+        self.cluster_spans: dict[str, Any] = {}
+        self.source: str | None = None
+        self.namespace: Mapping[str, Any] | None = None
+        self.revision = 0
+        self._cache: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ reading
+    def __repr__(self) -> str:
+        return f"<Graph {self.name!r}: {len(self.nodes)} nodes, {len(self.edges)} edges>"
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self.nodes.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.nodes
+
+    def node(self, name: str) -> Node:
+        try:
+            return self.nodes[name]
+        except KeyError:
+            hint = did_you_mean(name, self.nodes) or ""
+            raise GraphEditError(f"no node named `{name}`{'; ' + hint if hint else ''}") from None
+
+    def edge(self, src: str, dst: str) -> Edge:
+        for e in self.edges:
+            if e.src == src and e.dst == dst:
+                return e
+        raise GraphEditError(f"no edge `{src} -> {dst}`")
+
+    def successors(self, name: str) -> list[str]:
+        return [e.dst for e in self.edges if e.src == name]
+
+    def predecessors(self, name: str) -> list[str]:
+        return [e.src for e in self.edges if e.dst == name]
+
+    def out_edges(self, name: str) -> list[Edge]:
+        return [e for e in self.edges if e.src == name]
+
+    def in_edges(self, name: str) -> list[Edge]:
+        return [e for e in self.edges if e.dst == name]
+
+    # --------------------------------------------------------------- resolution
+    def _cached(self, key: str, make):
+        if self._cache.get("_rev") != self.revision:
+            self._cache = {"_rev": self.revision}
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def resolution(self) -> Resolution:
+        """Every node with defaults, template and params applied (cached until an edit)."""
+        return self._cached("resolution", lambda: resolve_graph(self, self.namespace))
+
+    def resolved(self, name: str) -> ResolvedNode:
+        return self.resolution().nodes[name]
+
+    @property
+    def response(self) -> str | None:
+        """The response sink's name, or None when there is none or it is ambiguous."""
+        from .checks import response_sink
+
+        return response_sink(self)[0]
+
+    def check(self) -> list[Diagnostic]:
+        """Every problem of the graph (errors and warnings), sorted by position."""
+        from .checks import check_graph
+
+        return list(self._cached("check", lambda: check_graph(self)))
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.check() if d.is_error]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def validate(self) -> "Graph":
+        """Raise :class:`UDGLError` when :meth:`check` finds errors; return self."""
+        errors = self.errors
+        if errors:
+            raise UDGLError(self.check(), self.source)
+        return self
+
+    def analyze(self) -> "Analysis":
+        """Stages, critical path, capacity, bottleneck, resources and placement."""
+        from .analysis import analyze
+
+        return self._cached("analysis", lambda: analyze(self))
+
+    # ------------------------------------------------------------------ export
+    def to_earg(self) -> dict:
+        """The EARG v1 document as a dict (raises UDGLError if the graph has errors)."""
+        from .earg.export import graph_to_earg
+
+        self.validate()
+        return graph_to_earg(self)
+
+    def to_udgl(self) -> str:
+        """Canonical UDGL text for this graph."""
+        from .udgl.format import format_graph
+
+        return format_graph(self)
+
+    def copy(self) -> "Graph":
+        clone = copy.copy(self)
+        for attr in ("params", "param_spans", "defaults", "defaults_spans", "cluster_spans"):
+            setattr(clone, attr, dict(getattr(self, attr)))
+        clone.templates = {k: copy.deepcopy(v) for k, v in self.templates.items()}
+        clone.nodes = {k: copy.deepcopy(v) for k, v in self.nodes.items()}
+        clone.edges = [copy.deepcopy(e) for e in self.edges]
+        clone.cluster = dict(self.cluster) if self.cluster is not None else None
+        clone._cache = {}
+        return clone
+
+    # ------------------------------------------------------------------ editing
+    def _touch(self) -> None:
+        self.revision += 1
+
+    def add_node(
+        self,
+        name: str,
+        kind: str,
+        *,
+        template: str | None = None,
+        position: tuple[float, float] | None = None,
+        **attrs: Any,
+    ) -> Node:
+        """Add a node of a built-in ``kind`` (or a template's name) with attributes."""
+        _check_name(name)
+        if name in self.nodes:
+            raise GraphEditError(f"a node named `{name}` already exists")
+        if kind in self.templates:
+            template, kind = kind, self.templates[kind].kind
+        if kind not in KINDS:
+            hint = did_you_mean(kind, [*KINDS, *self.templates])
+            raise GraphEditError(f"unknown kind `{kind}`{'; ' + hint if hint else ''}")
+        node = Node(name, kind, template=template, position=position)
+        self.nodes[name] = node
+        try:
+            for key, value in attrs.items():
+                self._store_attr(node, key, value)
+        except GraphEditError:
+            del self.nodes[name]
+            raise
+        self._touch()
+        return node
+
+    def remove_node(self, name: str) -> None:
+        """Remove a node and every edge touching it."""
+        self.node(name)
+        del self.nodes[name]
+        self.edges = [e for e in self.edges if e.src != name and e.dst != name]
+        self._touch()
+
+    def rename_node(self, old: str, new: str) -> None:
+        node = self.node(old)
+        _check_name(new)
+        if new in self.nodes and new != old:
+            raise GraphEditError(f"a node named `{new}` already exists")
+        self.nodes = {(new if k == old else k): v for k, v in self.nodes.items()}
+        node.name = new
+        for e in self.edges:
+            if e.src == old:
+                e.src = new
+            if e.dst == old:
+                e.dst = new
+        self._touch()
+
+    def connect(
+        self, src: str, dst: str, *, when: str | None = None, weight: Any = None
+    ) -> Edge:
+        """Add the edge ``src -> dst`` (cycles are allowed here; :meth:`check` reports them)."""
+        self.node(src)
+        self.node(dst)
+        if any(e.src == src and e.dst == dst for e in self.edges):
+            raise GraphEditError(f"the edge `{src} -> {dst}` already exists")
+        edge = Edge(src, dst)
+        self._set_edge_fields(edge, when=when, weight=weight)
+        self.edges.append(edge)
+        self._touch()
+        return edge
+
+    def disconnect(self, src: str, dst: str) -> None:
+        edge = self.edge(src, dst)
+        self.edges.remove(edge)
+        self._touch()
+
+    def set_edge(self, src: str, dst: str, **fields: Any) -> Edge:
+        """Set ``when`` and/or ``weight`` of an edge (None clears)."""
+        edge = self.edge(src, dst)
+        self._set_edge_fields(edge, **fields)
+        self._touch()
+        return edge
+
+    def _set_edge_fields(self, edge: Edge, **fields: Any) -> None:
+        for key, value in fields.items():
+            if key not in EDGE_ATTRS:
+                raise GraphEditError(
+                    f"edges have no attribute `{key}`; they have `when` and `weight`"
+                )
+            if value is None:
+                setattr(edge, key, None)
+                continue
+            value = _parse_text_value(value, EDGE_ATTRS[key].type)
+            try:
+                setattr(edge, key, coerce(EDGE_ATTRS[key], value))
+            except CoerceError as err:
+                raise GraphEditError(err.message) from None
+
+    def set_attr(self, node: str, attr: str, value: Any) -> None:
+        """Set one attribute of a node. ``value`` is a Python value or UDGL text such as ``"250ms"``."""
+        n = self.node(node)
+        self._store_attr(n, attr, value)
+        self._touch()
+
+    def unset_attr(self, node: str, attr: str) -> None:
+        n = self.node(node)
+        n.attrs.pop(attr, None)
+        n.attr_spans.pop(attr, None)
+        self._touch()
+
+    def _store_attr(self, node: Node, attr: str, value: Any) -> None:
+        allowed = attrs_for_kind(node.kind)
+        spec = allowed.get(attr)
+        if spec is None:
+            hint = did_you_mean(attr, allowed)
+            raise GraphEditError(
+                f"{node.kind} nodes have no attribute `{attr}`{'; ' + hint if hint else ''}"
+            )
+        value = _parse_text_value(value, spec.type)
+        if not _contains_param(value):
+            try:
+                coerce(spec, value)
+            except CoerceError as err:
+                raise GraphEditError(f"{err.message} (node `{node.name}`)") from None
+        node.attrs[attr] = value
+        node.attr_spans.pop(attr, None)
+
+    def set_position(self, node: str, x: float, y: float) -> None:
+        """Layout metadata only: does not change what the graph means."""
+        self.node(node).position = (float(x), float(y))
+        self._touch()
+
+    def set_param(self, name: str, value: Any) -> None:
+        _check_name(name, "param")
+        self.params[name] = value
+        self._touch()
+
+    def set_default(self, attr: str, value: Any | None) -> None:
+        from .kinds import COMMON_ATTRS
+
+        if attr not in COMMON_ATTRS:
+            raise GraphEditError(f"`defaults` has no attribute `{attr}`")
+        if value is None:
+            self.defaults.pop(attr, None)
+        else:
+            self.defaults[attr] = _parse_text_value(value, COMMON_ATTRS[attr].type)
+        self._touch()
+
+    def set_cluster(self, **attrs: Any) -> None:
+        """Describe the machines: ``set_cluster(workers=3, cpu=8, gpu=1, memory="32GiB")``."""
+        from .kinds import CLUSTER_ATTRS
+
+        cluster: dict[str, Any] = {}
+        for key, value in attrs.items():
+            if key not in CLUSTER_ATTRS:
+                raise GraphEditError(f"`cluster` has no attribute `{key}`")
+            cluster[key] = _parse_text_value(value, CLUSTER_ATTRS[key].type)
+        self.cluster = cluster or None
+        self.cluster_spans = {}
+        self._touch()
+
+
+def _contains_param(value: Any) -> bool:
+    from .values import Call, ParamRef
+
+    if isinstance(value, ParamRef):
+        return True
+    if isinstance(value, list):
+        return any(_contains_param(v) for v in value)
+    if isinstance(value, Call):
+        return any(_contains_param(v) for _, v in value.kwargs)
+    return False
+
+
+def _parse_text_value(value: Any, type_: str) -> Any:
+    """Let editors pass UDGL text ("250ms", "restart(max = 3)") for typed attributes."""
+    if not isinstance(value, str) or type_ in ("string", "impl", "combine"):
+        return value
+    from .udgl.values_parser import parse_value
+
+    try:
+        return parse_value(value)
+    except UDGLError as err:
+        raise GraphEditError(f"cannot read {value!r}: {err.diagnostics[0].message}") from None

@@ -1,0 +1,174 @@
+"""Built-in node kinds and the attributes each accepts, with types, units and ranges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "AttrSpec",
+    "CLUSTER_ATTRS",
+    "COMBINE_MODES",
+    "COMMON_ATTRS",
+    "EDGE_ATTRS",
+    "KINDS",
+    "KIND_ATTRS",
+    "RECOVERY_POLICIES",
+    "attrs_for_kind",
+    "default_value",
+]
+
+KINDS: dict[str, str] = {
+    "source": "entry point of requests",
+    "python": "a Python callable (\"module:attr\" or a notebook name)",
+    "model": "a model artifact loaded by a loader plugin",
+    "switch": "routes each request to exactly one successor chosen by its impl",
+    "split": "routes each request to one successor by the edges' weights",
+    "ensemble": "joins all its inputs for one request and combines them",
+    "sink": "the response (or a side output)",
+}
+
+RECOVERY_POLICIES = ("restart", "failover", "none")
+COMBINE_MODES = ("mean", "vote", "concat", "first")
+ISOLATION_MODES = ("thread", "process")
+
+
+@dataclass(frozen=True, slots=True)
+class AttrSpec:
+    """One attribute: its value type, range and meaning.
+
+    ``type`` is one of: int, number, duration, size, string, bool, enum, recovery,
+    impl, percent, numbers (a list of numbers), combine.
+    """
+
+    name: str
+    type: str
+    doc: str
+    min: float | None = None
+    max: float | None = None
+    min_exclusive: bool = False
+    choices: tuple[str, ...] = ()
+    required: bool = False
+
+    def expectation(self) -> str:
+        """Words for what a good value is, used in messages."""
+        base = {
+            "int": "an integer",
+            "number": "a number",
+            "duration": "a duration such as 250ms or 1.5s",
+            "size": "a size such as 512MiB or 4GiB",
+            "string": "a string in double quotes",
+            "bool": "true or false",
+            "enum": "one of " + ", ".join(f"`{c}`" for c in self.choices),
+            "recovery": "`restart`, `restart(max = 5, backoff = 100ms)`, `failover` or `none`",
+            "impl": 'a "module:attr" string or a notebook name',
+            "percent": "a percentage such as 90% (or a fraction between 0 and 1)",
+            "numbers": "a list of numbers such as [0.7, 0.3]",
+            "combine": "one of mean, vote, concat, first, or a callable",
+        }[self.type]
+        if self.min is not None and self.type in ("int", "number", "duration", "size"):
+            op = ">" if self.min_exclusive else ">="
+            low = _fmt_bound(self.type, self.min)
+            base += f" {op} {low}"
+            if self.max is not None:
+                base += f" and <= {_fmt_bound(self.type, self.max)}"
+        return base
+
+
+def _fmt_bound(kind: str, x: float) -> str:
+    if kind == "duration":
+        return f"{x:g}ms"
+    if kind == "size":
+        return f"{int(x)}B"
+    return f"{x:g}"
+
+
+def _spec(name, type_, doc, **kw) -> AttrSpec:
+    return AttrSpec(name, type_, doc, **kw)
+
+
+COMMON_ATTRS: dict[str, AttrSpec] = {
+    s.name: s
+    for s in (
+        _spec("replicas", "int", "number of replica workers", min=1, max=10_000),
+        _spec("cpu", "number", "CPUs per replica", min=0, max=1_024),
+        _spec("gpu", "number", "GPUs per replica", min=0, max=64),
+        _spec("memory", "size", "memory per replica", min=0),
+        _spec("batch", "int", "largest dynamic batch", min=1, max=100_000),
+        _spec("batch_wait", "duration", "longest wait to fill a batch", min=0, max=3_600_000),
+        _spec("timeout", "duration", "per-request timeout", min=0, min_exclusive=True, max=86_400_000),
+        _spec("retries", "int", "retries after a failure", min=0, max=100),
+        _spec("recovery", "recovery", "what happens when a replica crashes or hangs"),
+        _spec("latency", "duration", "latency estimate used by capacity analysis", min=0, min_exclusive=True),
+        _spec("description", "string", "free text"),
+        _spec("isolation", "enum", "run replicas as threads or processes", choices=ISOLATION_MODES),
+    )
+}
+
+_IMPL = _spec("impl", "impl", "what runs: \"module:attr\", a notebook name or an artifact", required=True)
+
+KIND_ATTRS: dict[str, dict[str, AttrSpec]] = {
+    "source": {"route": _spec("route", "string", "HTTP route prefix, starting with /")},
+    "python": {"impl": _IMPL},
+    "model": {
+        "impl": _spec("impl", "impl", "model artifact path (or a loader callable)", required=True),
+        "loader": _spec("loader", "string", "loader plugin name (default: by file extension)"),
+    },
+    "switch": {"impl": _IMPL},
+    "split": {},
+    "ensemble": {
+        "combine": _spec("combine", "combine", "how the inputs are combined"),
+        "weights": _spec("weights", "numbers", "weights of the inputs, in edge order"),
+    },
+    "sink": {"response": _spec("response", "bool", "this sink is the graph's response")},
+}
+
+EDGE_ATTRS: dict[str, AttrSpec] = {
+    "when": _spec("when", "string", "value of the switch's impl that selects this edge (\"*\" matches all)"),
+    "weight": _spec("weight", "percent", "share of a split's traffic", min=0, max=1),
+}
+
+CLUSTER_ATTRS: dict[str, AttrSpec] = {
+    s.name: s
+    for s in (
+        _spec("workers", "int", "number of worker machines", min=1, max=100_000),
+        _spec("cpu", "number", "CPUs per worker", min=0, min_exclusive=True),
+        _spec("gpu", "number", "GPUs per worker", min=0),
+        _spec("memory", "size", "memory per worker", min=0),
+    )
+}
+
+_DEFAULTS: dict[str, Any] = {
+    "replicas": 1,
+    "gpu": 0,
+    "memory": 0,
+    "batch": 1,
+    "batch_wait": 0.0,
+    "timeout": 30_000.0,
+    "retries": 0,
+    "recovery": {"policy": "restart", "max_restarts": 5, "backoff_ms": 100.0},
+    "latency": None,
+    "description": None,
+    "isolation": "thread",
+    "impl": None,
+    "route": None,
+    "loader": None,
+    "combine": "mean",
+    "weights": None,
+    "response": None,
+}
+
+
+def default_value(kind: str, attr: str) -> Any:
+    """The resolved value an attribute takes when nothing sets it."""
+    if attr == "cpu":
+        return 1 if kind in ("python", "model") else 0
+    if attr == "route" and kind == "source":
+        return None
+    value = _DEFAULTS.get(attr)
+    return dict(value) if isinstance(value, dict) else value
+
+
+def attrs_for_kind(kind: str) -> dict[str, AttrSpec]:
+    """Every attribute a node of ``kind`` accepts."""
+    return {**COMMON_ATTRS, **KIND_ATTRS.get(kind, {})}

@@ -1,0 +1,177 @@
+"""UDGL value types and their units.
+
+Plain ints, floats, strings, bools and lists stand for themselves; the classes here
+carry what plain Python values cannot: a unit (durations, sizes, percentages), a bare
+identifier, a call such as ``restart(max = 5)``, or a ``$param`` reference.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "Call",
+    "Duration",
+    "Ident",
+    "ParamRef",
+    "Percent",
+    "Size",
+    "DURATION_UNITS",
+    "SIZE_UNITS",
+    "format_value",
+    "split_number",
+]
+
+DURATION_UNITS: dict[str, float] = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+SIZE_UNITS: dict[str, int] = {
+    "B": 1,
+    "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+    "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40,
+}
+
+_NUMBER = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(.*)", re.S)
+
+
+def split_number(text: str) -> tuple[int | float, str]:
+    """``"250ms"`` -> ``(250, "ms")``; ``"0.5"`` -> ``(0.5, "")``."""
+    m = _NUMBER.fullmatch(text)
+    if m is None:
+        raise ValueError(f"not a number: {text!r}")
+    digits, unit = m.groups()
+    if re.fullmatch(r"[+-]?\d+", digits):
+        return int(digits), unit
+    return float(digits), unit
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """A duration, kept in milliseconds."""
+
+    ms: float
+
+    def __str__(self) -> str:
+        return format_duration(self.ms)
+
+
+@dataclass(frozen=True, slots=True)
+class Size:
+    """A size, kept in bytes."""
+
+    bytes: int
+
+    def __str__(self) -> str:
+        return format_size(self.bytes)
+
+
+@dataclass(frozen=True, slots=True)
+class Percent:
+    """A percentage, kept as a fraction (90% -> 0.9)."""
+
+    fraction: float
+
+    def __str__(self) -> str:
+        return format_fraction(self.fraction)
+
+
+@dataclass(frozen=True, slots=True)
+class Ident:
+    """A bare identifier: an enum value (``mean``) or a notebook name (``my_fn``)."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class ParamRef:
+    """A ``$name`` reference to a graph parameter."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return f"${self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A call value such as ``restart(max = 5, backoff = 100ms)``."""
+
+    name: str
+    kwargs: tuple[tuple[str, Any], ...] = ()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        for k, v in self.kwargs:
+            if k == key:
+                return v
+        return default
+
+    def __str__(self) -> str:
+        inner = ", ".join(f"{k} = {format_value(v)}" for k, v in self.kwargs)
+        return f"{self.name}({inner})"
+
+
+def _num(x: float) -> str:
+    if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return repr(x)
+
+
+def format_duration(ms: float) -> str:
+    """Shortest exact spelling: 1500.0 -> ``1500ms``, 2000.0 -> ``2s``, 0.25 -> ``250us``."""
+    for unit in ("h", "m", "s"):
+        factor = DURATION_UNITS[unit]
+        q = ms / factor
+        if ms and float(q).is_integer() and q * factor == ms:
+            return f"{int(q)}{unit}"
+    if ms and not float(ms).is_integer():
+        us = ms * 1000
+        if float(us).is_integer() and us / 1000 == ms:
+            return f"{int(us)}us"
+    return f"{_num(float(ms))}ms"
+
+
+def format_size(n: int) -> str:
+    for unit in ("TiB", "GiB", "MiB", "KiB", "TB", "GB", "MB", "KB"):
+        factor = SIZE_UNITS[unit]
+        if n and n % factor == 0:
+            return f"{n // factor}{unit}"
+    return f"{n}B"
+
+
+def format_fraction(f: float) -> str:
+    """A fraction as a percentage that reads back to exactly the same float."""
+    for digits in range(0, 16):
+        p = round(f * 100, digits)
+        if p / 100 == f:
+            return f"{_num(p)}%"
+    return _num(f)
+
+
+def format_string(s: str) -> str:
+    out = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    out = "".join(c if c.isprintable() or c in "\\" else f"\\u{ord(c):04x}" for c in out)
+    return f'"{out}"'
+
+
+def format_value(v: Any) -> str:
+    """UDGL spelling of a value; ``parse(format_value(v)) == v``."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isinf(v) or math.isnan(v):
+            raise ValueError(f"{v} has no UDGL spelling")
+        r = repr(v)
+        return r if ("." in r or "e" in r) else r + ".0"
+    if isinstance(v, str):
+        return format_string(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(format_value(x) for x in v) + "]"
+    if isinstance(v, (Duration, Size, Percent, Ident, ParamRef, Call)):
+        return str(v)
+    raise TypeError(f"no UDGL spelling for {type(v).__name__}")
