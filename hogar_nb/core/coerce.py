@@ -48,7 +48,7 @@ def _range(spec: AttrSpec, value: Any, number: float, shown: str) -> None:
     if low_bad or high_bad:
         raise CoerceError(
             "E022",
-            f"got {shown} for `{spec.name}`; expected {spec.expectation()}",
+            f"got {shown} for `{spec.name}`; expected {spec.expectation(with_range=True)}",
         )
 
 

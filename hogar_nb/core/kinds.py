@@ -50,13 +50,13 @@ class AttrSpec:
     choices: tuple[str, ...] = ()
     required: bool = False
 
-    def expectation(self) -> str:
-        """Words for what a good value is, used in messages."""
+    def expectation(self, with_range: bool = False) -> str:
+        """Words for what a good value is, used in messages (with its range if asked)."""
         base = {
             "int": "an integer",
             "number": "a number",
-            "duration": "a duration such as 250ms or 1.5s",
-            "size": "a size such as 512MiB or 4GiB",
+            "duration": "a duration" if with_range else "a duration such as 250ms or 1.5s",
+            "size": "a size" if with_range else "a size such as 512MiB or 4GiB",
             "string": "a string in double quotes",
             "bool": "true or false",
             "enum": "one of " + ", ".join(f"`{c}`" for c in self.choices),
@@ -66,7 +66,7 @@ class AttrSpec:
             "numbers": "a list of numbers such as [0.7, 0.3]",
             "combine": "one of mean, vote, concat, first, or a callable",
         }[self.type]
-        if self.min is not None and self.type in ("int", "number", "duration", "size"):
+        if with_range and self.min is not None and self.type in ("int", "number", "duration", "size"):
             op = ">" if self.min_exclusive else ">="
             low = _fmt_bound(self.type, self.min)
             base += f" {op} {low}"
@@ -76,10 +76,12 @@ class AttrSpec:
 
 
 def _fmt_bound(kind: str, x: float) -> str:
+    from .values import format_duration, format_size
+
     if kind == "duration":
-        return f"{x:g}ms"
+        return format_duration(float(x)) if x else "0ms"
     if kind == "size":
-        return f"{int(x)}B"
+        return format_size(int(x)) if x else "0B"
     return f"{x:g}"
 
 

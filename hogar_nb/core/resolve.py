@@ -80,6 +80,18 @@ def substitute(value: Any, lookup) -> Any:
     return value
 
 
+def _contains_bad(value: Any) -> bool:
+    from .values import BadValue
+
+    if isinstance(value, BadValue):
+        return True
+    if isinstance(value, list):
+        return any(_contains_bad(v) for v in value)
+    if isinstance(value, Call):
+        return any(_contains_bad(v) for _, v in value.kwargs)
+    return False
+
+
 def _normalise_layer(
     attrs: Mapping[str, Any],
     spans: Mapping[str, Span],
@@ -93,6 +105,8 @@ def _normalise_layer(
     for name, raw in attrs.items():
         span = spans.get(name)
         spec = allowed.get(name)
+        if _contains_bad(raw):
+            continue  # already reported where it was written
         if spec is None:
             diags.append(
                 Diagnostic.at(
@@ -107,7 +121,13 @@ def _normalise_layer(
         try:
             out[name] = coerce(spec, substitute(raw, lookup))
         except CoerceError as err:
-            msg = err.message if err.code in ("E023", "E012") else f"{err.message} ({where})"
+            marker = f"for `{name}`;"
+            if marker in err.message:
+                msg = err.message.replace(marker, f"for `{name}` {where};", 1)
+            elif err.code in ("E023", "E012"):
+                msg = err.message
+            else:
+                msg = f"{err.message} ({where})"
             diags.append(Diagnostic.at(err.code, msg, span, hint=err.hint, node=node))
     return out
 

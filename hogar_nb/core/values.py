@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "BAD_VALUE",
+    "BadValue",
     "Call",
     "Duration",
     "Ident",
@@ -94,6 +96,18 @@ class ParamRef:
 
     def __str__(self) -> str:
         return f"${self.name}"
+
+
+class BadValue:
+    """Stands for a literal that was already reported as wrong (e.g. an unknown unit)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "BadValue"
+
+
+BAD_VALUE = BadValue()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,273 @@
+"""Semantic checks of a graph: routing rules, cycles, reachability, duplicate delivery,
+the response sink and whether the cluster can hold it. Syntax and attribute checks
+live in the UDGL parser and in :mod:`hogar_nb.core.resolve`."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import networkx as nx
+
+from .diagnostics import Diagnostic, sort_key
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .graph import Graph
+
+__all__ = ["check_graph", "response_sink"]
+
+
+def response_sink(graph: "Graph") -> tuple[str | None, list[Diagnostic]]:
+    """The response sink's name (or None) and the diagnostics about it."""
+    sinks = [n for n in graph.nodes.values() if n.kind == "sink"]
+    if not sinks:
+        return None, [Diagnostic.at(
+            "E036", "the graph has no response sink", None,
+            hint="add `sink out` and an edge into it",
+        )]
+    resolution = graph.resolution()
+    marked = [n for n in sinks if resolution.nodes[n.name].extra.get("response")]
+    if len(sinks) == 1 and not any(
+        resolution.nodes[n.name].extra.get("response") is False for n in sinks
+    ):
+        return sinks[0].name, []
+    if len(marked) == 1:
+        return marked[0].name, []
+    names = ", ".join(f"`{n.name}`" for n in (marked or sinks))
+    span = (marked or sinks)[1 if len(marked or sinks) > 1 else 0].span
+    return None, [Diagnostic.at(
+        "E037", f"the response sink is ambiguous: {names}", span,
+        hint="mark exactly one with `{ response = true }`; the other sinks are side outputs",
+    )]
+
+
+def _edge_diag(code, message, edge, hint=None, severity="error"):
+    return Diagnostic.at(code, message, edge.span, hint=hint, edge=edge.key, severity=severity)
+
+
+def _routing(graph: "Graph") -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    by_src: dict[str, list] = {}
+    for e in graph.edges:
+        by_src.setdefault(e.src, []).append(e)
+        src, dst = graph.nodes[e.src], graph.nodes[e.dst]
+        if dst.kind == "source":
+            out.append(_edge_diag("E040", f"source `{dst.name}` cannot receive edges", e,
+                                  hint="a source is where requests enter; point the edge elsewhere"))
+        if src.kind == "sink":
+            out.append(_edge_diag("E041", f"sink `{src.name}` cannot send edges", e,
+                                  hint="a sink is where requests end"))
+        if e.when is not None and src.kind != "switch":
+            out.append(_edge_diag("E039", f"`when` only applies to edges out of a switch; `{src.name}` is a {src.kind}", e,
+                                  hint="remove `when`, or make the source node a `switch`"))
+        if e.weight is not None and src.kind != "split":
+            out.append(_edge_diag("E039", f"`weight` only applies to edges out of a split; `{src.name}` is a {src.kind}", e,
+                                  hint="remove `weight`, or make the source node a `split`"))
+    for node in graph.nodes.values():
+        edges = by_src.get(node.name, [])
+        if node.kind == "switch":
+            for e in edges:
+                if e.when is None:
+                    out.append(_edge_diag("E035", f"edge `{e.src} -> {e.dst}` out of switch `{node.name}` has no `when`", e,
+                                          hint='add `{ when = "value" }` (or `when = "*"` for everything else)'))
+        elif node.kind == "split" and edges:
+            missing = [e for e in edges if e.weight is None]
+            for e in missing:
+                out.append(_edge_diag("E034", f"edge `{e.src} -> {e.dst}` out of split `{node.name}` has no `weight`", e,
+                                      hint="add `{ weight = 50% }`; a split's weights sum to 100%"))
+            if not missing:
+                total = sum(e.weight for e in edges)
+                if not math.isclose(total, 1.0, rel_tol=0, abs_tol=1e-9):
+                    out.append(Diagnostic.at(
+                        "E034", f"the weights out of split `{node.name}` sum to {total * 100:g}%, not 100%",
+                        node.span, hint="adjust the weights so they add up to 100%", node=node.name,
+                    ))
+        elif node.kind == "ensemble":
+            n_in = sum(1 for e in graph.edges if e.dst == node.name)
+            weights = graph.resolution().nodes[node.name].extra.get("weights")
+            if weights is not None and len(weights) != n_in:
+                out.append(Diagnostic.at(
+                    "E042", f"ensemble `{node.name}` has {len(weights)} weights for {n_in} inputs",
+                    node.attr_spans.get("weights", node.span),
+                    hint="give one weight per incoming edge, in the order the edges are declared",
+                    node=node.name,
+                ))
+            if n_in == 1:
+                out.append(Diagnostic.at(
+                    "W010", f"ensemble `{node.name}` has a single input", node.span, severity="warning",
+                    hint="an ensemble joins several branches; use a `python` node for one input",
+                    node=node.name,
+                ))
+    return out
+
+
+def _cycles(g: nx.DiGraph, graph: "Graph") -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    spans = {e.key: e for e in graph.edges}
+    for comp in nx.strongly_connected_components(g):
+        if len(comp) == 1:
+            (n,) = comp
+            if not g.has_edge(n, n):
+                continue
+        cycle = nx.find_cycle(g.subgraph(comp))
+        names = [u for u, _ in cycle] + [cycle[0][0]]
+        closing = spans[cycle[-1]]
+        out.append(_edge_diag(
+            "E030", "cycle: " + " -> ".join(names), closing,
+            hint="a serving graph is a DAG; remove one edge of the cycle",
+        ))
+    return out
+
+
+def _reachability(g: nx.DiGraph, graph: "Graph", response: str | None) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    sources = [n.name for n in graph.nodes.values() if n.kind == "source"]
+    if not sources:
+        out.append(Diagnostic.at("E038", "the graph has no source", None,
+                                 hint='add `source ingest { route = "/predict" }` and an edge from it'))
+    else:
+        seen = set(sources)
+        for s in sources:
+            seen |= nx.descendants(g, s)
+        for node in graph.nodes.values():
+            if node.name not in seen:
+                out.append(Diagnostic.at(
+                    "E031", f"node `{node.name}` is not reachable from any source", node.span,
+                    hint=f"add an edge into it, e.g. `{sources[0]} -> {node.name}`", node=node.name,
+                ))
+    sinks = [n.name for n in graph.nodes.values() if n.kind == "sink"]
+    if sinks:
+        reach_sink: set[str] = set(sinks)
+        for s in sinks:
+            reach_sink |= nx.ancestors(g, s)
+        target = response or sinks[0]
+        for node in graph.nodes.values():
+            if node.name not in reach_sink:
+                out.append(Diagnostic.at(
+                    "E032", f"node `{node.name}` cannot reach the response sink `{target}`", node.span,
+                    hint=f"add an edge from it, e.g. `{node.name} -> {target}`", node=node.name,
+                ))
+    return out
+
+
+def _duplicate_delivery(g: nx.DiGraph, graph: "Graph") -> list[Diagnostic]:
+    """A node (not an ensemble) that one fan-out can reach along two branches."""
+    order = list(nx.topological_sort(g))
+    index = {n: i for i, n in enumerate(order)}
+    kinds = {n: graph.nodes[n].kind for n in order}
+    reach: dict[str, int] = {}
+    for n in reversed(order):
+        bits = 1 << index[n]
+        if kinds[n] != "ensemble":
+            for s in g.successors(n):
+                bits |= reach[s]
+        reach[n] = bits
+    ensembles = 0
+    for n in order:
+        if kinds[n] == "ensemble":
+            ensembles |= 1 << index[n]
+    out: list[Diagnostic] = []
+    edges = {e.key: e for e in graph.edges}
+    for n in order:
+        succ = list(g.successors(n))
+        if kinds[n] in ("switch", "split") or len(succ) < 2:
+            continue
+        seen = 0
+        first_by_bit: dict[int, str] = {}
+        for s in succ:
+            overlap = (seen & reach[s]) & ~ensembles
+            if overlap:
+                bit = (overlap & -overlap).bit_length() - 1
+                target = order[bit]
+                other = next(t for t in succ if t != s and (reach[t] >> bit) & 1)
+                out.append(_edge_diag(
+                    "E033",
+                    f"`{target}` would receive each request twice: `{n}` fans out to `{other}` and `{s}`, "
+                    f"and both lead to `{target}`",
+                    edges[(n, s)],
+                    hint=f"join the branches with an `ensemble` before `{target}`, or route with a `switch`/`split`",
+                ))
+                break
+            seen |= reach[s]
+            first_by_bit[s] = s
+    return out
+
+
+def _placement(graph: "Graph") -> list[Diagnostic]:
+    resolution = graph.resolution()
+    if resolution.cluster is None:
+        return []
+    from .placement import place
+
+    result = place(resolution.nodes, resolution.cluster)
+    out = []
+    for failure in result.failures:
+        node = graph.nodes.get(failure.node)
+        out.append(Diagnostic.at(
+            "E050", failure.message, node.span if node else None,
+            hint="add workers or resources to `cluster`, or lower replicas or per-replica resources",
+            node=failure.node,
+        ))
+    return out
+
+
+def _impls(graph: "Graph") -> list[Diagnostic]:
+    if graph.namespace is None:
+        return []
+    from .diagnostics import did_you_mean
+    from .values import Ident
+
+    out = []
+    for node in graph.nodes.values():
+        for attr in ("impl", "combine"):
+            value = node.attrs.get(attr)
+            if isinstance(value, Ident) and not (attr == "combine" and value.name in ("mean", "vote", "concat", "first")):
+                if value.name not in graph.namespace:
+                    names = [k for k, v in graph.namespace.items() if callable(v) and not k.startswith("_")]
+                    out.append(Diagnostic.at(
+                        "E018", f"`{value.name}` (the {attr} of `{node.name}`) is not defined in the notebook",
+                        node.attr_spans.get(attr, node.span),
+                        hint=did_you_mean(value.name, names) or f"define `{value.name}` in a cell above, or write \"module:function\"",
+                        node=node.name,
+                    ))
+    return out
+
+
+def _warnings(graph: "Graph") -> list[Diagnostic]:
+    out = []
+    for node in graph.nodes.values():
+        r = graph.resolution().nodes[node.name]
+        if r.batch_size == 1 and r.batch_wait_ms > 0 and "batch_wait" in node.attrs:
+            out.append(Diagnostic.at(
+                "W011", f"`batch_wait` has no effect on `{node.name}` because `batch` is 1",
+                node.attr_spans.get("batch_wait", node.span), severity="warning",
+                hint="set `batch` above 1, or remove `batch_wait`", node=node.name,
+            ))
+        if r.latency_ms is not None and r.latency_ms >= r.timeout_ms:
+            out.append(Diagnostic.at(
+                "W012", f"the latency estimate of `{node.name}` ({r.latency_ms:g}ms) is not below its timeout ({r.timeout_ms:g}ms)",
+                node.attr_spans.get("latency", node.span), severity="warning",
+                hint="raise `timeout` or check the estimate", node=node.name,
+            ))
+    return out
+
+
+def check_graph(graph: "Graph") -> list[Diagnostic]:
+    """Every semantic problem of ``graph``, sorted by position."""
+    diags = list(graph.resolution().diagnostics)
+    response, sink_diags = response_sink(graph)
+    diags += sink_diags
+    diags += _routing(graph)
+    diags += _impls(graph)
+    g = nx.DiGraph()
+    g.add_nodes_from(graph.nodes)
+    g.add_edges_from(e.key for e in graph.edges)
+    cycles = _cycles(g, graph)
+    diags += cycles
+    if not cycles:
+        diags += _reachability(g, graph, response)
+        diags += _duplicate_delivery(g, graph)
+    diags += _placement(graph)
+    diags += _warnings(graph)
+    diags.sort(key=sort_key)
+    return diags

@@ -1,0 +1,74 @@
+"""UDGL v1: the User Defined Graph Language (parser, builder, formatter)."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ...errors import UDGLError
+from ..diagnostics import Diagnostic, sort_key
+from ..graph import Graph
+
+__all__ = ["compile_udgl", "parse_udgl", "parse_value"]
+
+
+def _decode(text: str | bytes) -> str:
+    if isinstance(text, bytes):
+        return text.decode("utf-8", errors="replace")
+    return text
+
+
+def compile_udgl(
+    text: str | bytes,
+    params: Mapping[str, Any] | None = None,
+    namespace: Mapping[str, Any] | None = None,
+) -> tuple[Graph | None, list[Diagnostic]]:
+    """Parse and check ``text``; the graph comes back even when it has semantic errors.
+
+    The graph is None only when the text could not be read into one (syntax errors).
+    Diagnostics are sorted by position and include warnings.
+    """
+    from .builder import build_graph
+    from .grammar import parse_statements
+    from .transform import StatementTransformer
+
+    text = _decode(text)
+    diags: list[Diagnostic] = []
+    broken: set[str] = set()
+    statements = parse_statements(text, diags, broken)
+    transformer = StatementTransformer(diags)
+    records = [transformer.transform(s.tree) for s in statements]
+    syntax_failed = any(d.is_error for d in diags)
+    graph, build_diags = build_graph(records, params, namespace, broken)
+    diags.extend(build_diags)
+    graph.source = text
+    if syntax_failed:
+        # The graph is incomplete: report what each statement says on its own
+        # (attributes, units, params), not structure that a lost line would skew.
+        diags.extend(graph.resolution().diagnostics)
+    else:
+        diags.extend(graph.check())
+    diags.sort(key=sort_key)
+    return (None if syntax_failed else graph), diags
+
+
+def parse_udgl(
+    text: str | bytes,
+    params: Mapping[str, Any] | None = None,
+    namespace: Mapping[str, Any] | None = None,
+) -> Graph:
+    """Parse a UDGL text into a checked :class:`Graph`.
+
+    ``params`` override the text's ``param`` defaults; ``namespace`` (a notebook's
+    variables) supplies ``$name`` values the text does not declare and the functions
+    bare-name ``impl``\\ s refer to. Raises :class:`UDGLError` listing every problem.
+    """
+    graph, diags = compile_udgl(text, params, namespace)
+    if graph is None or any(d.is_error for d in diags):
+        raise UDGLError(diags, _decode(text))
+    return graph
+
+
+def parse_value(text: str) -> Any:
+    from .values_parser import parse_value as _parse_value
+
+    return _parse_value(text)

@@ -1,0 +1,268 @@
+"""Build a :class:`Graph` from parsed statements, reporting declaration problems.
+
+Declarations are collected first, edges second, so a graph may use a node or a
+template before the line that declares it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from lark import Token
+
+from ..coerce import CoerceError, coerce
+from ..diagnostics import Diagnostic, Span, did_you_mean
+from ..graph import Graph
+from ..kinds import EDGE_ATTRS, KINDS
+from ..model import Edge, Node, Template
+from ..resolve import _Params, substitute
+from ..values import BAD_VALUE
+from .transform import Attr, Record
+
+__all__ = ["build_graph"]
+
+_KEYWORDS = ("graph", "param", "defaults", "template", "cluster")
+
+
+def _sp(tok: Token) -> Span:
+    return Span.of_token(tok)
+
+
+class _Builder:
+    def __init__(
+        self,
+        params: Mapping[str, Any] | None,
+        namespace: Mapping[str, Any] | None,
+        broken: set[str],
+    ) -> None:
+        self.graph = Graph()
+        self.diags: list[Diagnostic] = []
+        self.overrides = dict(params or {})
+        self.namespace = namespace
+        self.bad_names: set[str] = set(broken)
+        self.reported: set[tuple[int, int]] = set()
+        self.header: Token | None = None
+        self.edge_first: dict[tuple[str, str], Span] = {}
+
+    def error(self, code: str, message: str, span: Span | None, hint: str | None = None, **kw) -> None:
+        self.diags.append(Diagnostic.at(code, message, span, hint=hint, **kw))
+
+    # ------------------------------------------------------------ attributes
+    def attr_dict(self, attrs: list[Attr] | None, where: str) -> tuple[dict[str, Any], dict[str, Span]]:
+        values: dict[str, Any] = {}
+        spans: dict[str, Span] = {}
+        for a in attrs or ():
+            if a.name in values:
+                first = spans[a.name]
+                self.error(
+                    "E014", f"attribute `{a.name}` is set twice {where}", a.name_span,
+                    hint=f"it was first set on line {first.line}; keep one",
+                )
+                continue
+            values[a.name] = a.value
+            spans[a.name] = a.value_span
+        return values, spans
+
+    # ---------------------------------------------------------- declarations
+    def declare(self, rec: Record) -> None:
+        kw = rec.tokens[0]
+        word = str(kw)
+        shape = rec.shape
+        if shape == "named":
+            if word == "graph":
+                self.set_header(rec.tokens[1], rec.value.value if rec.value else None, kw)
+            else:
+                self.error(
+                    "E001", f"unexpected string after `{word} {rec.tokens[1]}`",
+                    rec.value.span if rec.value else _sp(kw),
+                    hint=f'to describe a node write `{word} {rec.tokens[1]} {{ description = "..." }}`',
+                )
+        elif shape == "decl":
+            if word == "graph" and rec.attrs is None:
+                self.set_header(rec.tokens[1], None, kw)
+            elif word in ("param", "template"):
+                self.error("E001", f"`{word} {rec.tokens[1]}` needs `= ...`", _sp(rec.tokens[1]),
+                           hint="write `param name = value`" if word == "param"
+                           else "write `template name = kind { attrs }`")
+            elif word in ("defaults", "cluster", "graph"):
+                self.error("E001", f"`{word}` takes no name here", _sp(rec.tokens[1]),
+                           hint=f"write `{word} {{ ... }}`" if word != "graph" else 'write `graph NAME "description"`')
+            else:
+                self.declare_node(rec)
+        elif shape == "assign":
+            if word == "param":
+                self.declare_param(rec)
+            elif word == "template":
+                val = rec.value.value if rec.value else None
+                from ..values import Ident
+
+                if isinstance(val, Ident):
+                    self.declare_template(rec.tokens[1], val.name, rec.value.span, None)
+                else:
+                    self.error("E001", "a template names a kind", rec.value.span if rec.value else _sp(kw),
+                               hint="write `template gpu_model = model { gpu = 1 }`")
+            else:
+                self.unknown_statement(kw, "`NAME = value` is only for `param`")
+        elif shape == "template":
+            if word != "template":
+                self.unknown_statement(kw, "did you mean `template`?")
+                return
+            kind_tok = rec.tokens[2]
+            self.declare_template(rec.tokens[1], str(kind_tok), _sp(kind_tok), rec.attrs)
+        elif shape == "block":
+            if word == "defaults":
+                self.declare_block("defaults", rec.attrs, kw)
+            elif word == "cluster":
+                self.declare_block("cluster", rec.attrs, kw)
+            elif word in KINDS or word in self.graph.templates:
+                self.error("E001", f"this `{word}` node has no name", _sp(kw),
+                           hint=f"write `{word} NAME {{ ... }}`")
+            else:
+                self.unknown_statement(kw, did_you_mean(word, ("defaults", "cluster")))
+
+    def unknown_statement(self, kw: Token, hint: str | None) -> None:
+        self.error("E001", f"`{kw}` does not start a statement here", _sp(kw), hint=hint)
+
+    def set_header(self, name_tok: Token, description: str | None, kw: Token) -> None:
+        if self.header is not None:
+            self.error("E015", "the graph is named twice", _sp(kw),
+                       hint=f"keep one `graph` line (the first is on line {self.header.line})")
+            return
+        self.header = kw
+        self.graph.name = str(name_tok)
+        self.graph.description = description
+
+    def declare_param(self, rec: Record) -> None:
+        name_tok = rec.tokens[1]
+        name = str(name_tok)
+        if name in self.graph.params:
+            self.error("E015", f"param `{name}` is declared twice", _sp(name_tok))
+            return
+        value = self.overrides.pop(name, rec.value.value)
+        self.graph.params[name] = value
+        self.graph.param_spans[name] = rec.value.span
+
+    def declare_template(self, name_tok: Token, kind: str, kind_span: Span, attrs) -> None:
+        name = str(name_tok)
+        if name in self.graph.templates or name in KINDS:
+            self.error("E015", f"template `{name}` is declared twice" if name in self.graph.templates
+                       else f"template `{name}` would hide the built-in kind `{name}`", _sp(name_tok),
+                       hint="pick another name")
+            return
+        if kind not in KINDS:
+            self.error("E010", f"unknown kind `{kind}` for template `{name}`", kind_span,
+                       hint=did_you_mean(kind, KINDS) or "kinds: " + ", ".join(KINDS))
+        values, spans = self.attr_dict(attrs, f"in template `{name}`")
+        self.graph.templates[name] = Template(name, kind, values, _sp(name_tok), kind_span, spans)
+
+    def declare_block(self, which: str, attrs, kw: Token) -> None:
+        values, spans = self.attr_dict(attrs, f"in `{which}`")
+        if which == "defaults":
+            if self.graph.defaults:
+                self.error("E015", "`defaults` is given twice", _sp(kw), hint="merge them into one block")
+                return
+            self.graph.defaults, self.graph.defaults_spans = values, spans
+        else:
+            if self.graph.cluster is not None:
+                self.error("E015", "`cluster` is given twice", _sp(kw), hint="merge them into one block")
+                return
+            self.graph.cluster, self.graph.cluster_spans = values, spans
+
+    def declare_node(self, rec: Record) -> None:
+        kind_tok, name_tok = rec.tokens
+        kind, name = str(kind_tok), str(name_tok)
+        template = None
+        if kind not in KINDS:
+            tpl = self.graph.templates.get(kind)
+            if tpl is None:
+                choices = [*KINDS, *self.graph.templates]
+                self.error("E010", f"unknown kind `{kind}`", _sp(kind_tok),
+                           hint=did_you_mean(kind, choices) or "kinds: " + ", ".join(choices))
+                self.bad_names.add(name)
+                return
+            template, kind = tpl.name, tpl.kind
+            if kind not in KINDS:
+                self.bad_names.add(name)
+                return
+        if name in self.graph.nodes:
+            first = self.graph.nodes[name].span
+            self.error("E013", f"duplicate node name `{name}`", _sp(name_tok),
+                       hint=f"it is already declared on line {first.line}; rename one" if first else "rename one",
+                       node=name)
+            return
+        values, spans = self.attr_dict(rec.attrs, f"of node `{name}`")
+        self.graph.nodes[name] = Node(name, kind, values, template, _sp(name_tok), _sp(kind_tok), spans)
+
+    # ------------------------------------------------------------------ edges
+    def connect(self, rec: Record) -> None:
+        values, spans = self.attr_dict(rec.attrs, "of this edge")
+        fields: dict[str, Any] = {}
+        lookup = _Params(self.graph.params, self.namespace)
+        for key, raw in values.items():
+            spec = EDGE_ATTRS.get(key)
+            if raw is BAD_VALUE:
+                continue
+            if spec is None:
+                self.error("E012", f"unknown edge attribute `{key}`", spans[key],
+                           hint=did_you_mean(key, EDGE_ATTRS) or "edges take `when` (after a switch) and `weight` (after a split)")
+                continue
+            try:
+                fields[key] = coerce(spec, substitute(raw, lookup))
+            except CoerceError as err:
+                self.error(err.code, err.message, spans[key], hint=err.hint)
+        for left, right in zip(rec.chain, rec.chain[1:]):
+            for a in left:
+                for b in right:
+                    self.add_edge(a, b, fields, spans)
+
+    def add_edge(self, a: Token, b: Token, fields: dict[str, Any], spans: dict[str, Span]) -> None:
+        ok = True
+        for tok in (a, b):
+            name = str(tok)
+            if name not in self.graph.nodes:
+                ok = False
+                where = (tok.line, tok.column)
+                if name in self.bad_names or where in self.reported:
+                    continue
+                self.reported.add(where)
+                self.error("E011", f"unknown node `{name}`", _sp(tok),
+                           hint=did_you_mean(name, self.graph.nodes)
+                           or f'declare it first, e.g. `python {name} {{ impl = "module:function" }}`')
+        if not ok:
+            return
+        key = (str(a), str(b))
+        if key in self.edge_first:
+            self.error("E017", f"the edge `{a} -> {b}` is declared twice", _sp(b),
+                       hint=f"it is first declared on line {self.edge_first[key].line}", edge=key)
+            return
+        self.edge_first[key] = _sp(b)
+        self.graph.edges.append(Edge(
+            key[0], key[1], fields.get("when"), fields.get("weight"), _sp(b), _sp(a), dict(spans),
+        ))
+
+    def finish(self) -> None:
+        for name, value in self.overrides.items():
+            self.diags.append(Diagnostic.at(
+                "W001", f"param `{name}` is given but the graph declares no such param", None,
+                severity="warning",
+                hint=did_you_mean(name, self.graph.params) or "declare it with `param NAME = default`",
+            ))
+
+
+def build_graph(
+    records: list[Record],
+    params: Mapping[str, Any] | None = None,
+    namespace: Mapping[str, Any] | None = None,
+    broken: set[str] | None = None,
+) -> tuple[Graph, list[Diagnostic]]:
+    """The graph and the declaration diagnostics of a parsed UDGL text."""
+    b = _Builder(params, namespace, broken or set())
+    for rec in records:
+        if rec.shape != "chain":
+            b.declare(rec)
+    for rec in records:
+        if rec.shape == "chain":
+            b.connect(rec)
+    b.finish()
+    b.graph.namespace = namespace
+    return b.graph, b.diags

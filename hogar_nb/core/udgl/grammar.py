@@ -1,0 +1,291 @@
+"""The UDGL v1 grammar (lark, LALR) and the splitter that feeds it one statement at a time.
+
+Statements are generic on purpose (``NAME NAME { attrs }``, ``NAME attrs``...): the
+builder decides what ``graph``, ``param`` or ``python`` mean, so a node may be named
+like a keyword and a misspelt keyword gets a did-you-mean instead of a syntax error.
+Feeding statements one by one lets the parser report every bad statement in one pass.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Iterator
+
+from lark import Lark, Token
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from ..diagnostics import Diagnostic, Span
+
+__all__ = ["GRAMMAR", "Statement", "parse_statements", "parse_value_tree"]
+
+GRAMMAR = r"""
+statement: NAME NAME STRING                    -> s_named
+         | NAME NAME attrs?                    -> s_decl
+         | NAME NAME EQUAL value               -> s_assign
+         | NAME NAME EQUAL NAME attrs          -> s_template
+         | NAME attrs                          -> s_block
+         | endpoint (ARROW endpoint)+ attrs?   -> s_chain
+
+endpoint: NAME                                 -> one
+        | LSQB NAME (COMMA NAME)* COMMA? RSQB  -> group
+
+attrs: LBRACE (attr COMMA?)* RBRACE
+attr: NAME EQUAL value
+
+value_only: value
+newline: NL
+?value: NUMBER                                 -> number
+      | STRING                                 -> string
+      | NAME                                   -> ident
+      | PARAM                                  -> param
+      | LSQB [value (COMMA value)* COMMA?] RSQB -> list
+      | NAME LPAR [kwarg (COMMA kwarg)* COMMA?] RPAR -> call
+kwarg: NAME EQUAL value
+
+ARROW: "->"
+EQUAL: "="
+COMMA: ","
+LBRACE: "{"
+RBRACE: "}"
+LSQB: "["
+RSQB: "]"
+LPAR: "("
+RPAR: ")"
+PARAM: /\$[A-Za-z_][A-Za-z0-9_]*/
+NAME: /[A-Za-z_][A-Za-z0-9_]*/
+NUMBER: /[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[A-Za-z%]*/
+STRING: /"([^"\\\n]|\\.)*"/
+NL: /\r?\n/
+COMMENT: /#[^\n]*/
+%ignore COMMENT
+%ignore /[ \t\f\r]+/
+"""
+
+_WORDS = {
+    "NAME": "a name",
+    "ARROW": "`->`",
+    "EQUAL": "`=`",
+    "COMMA": "`,`",
+    "LBRACE": "`{`",
+    "RBRACE": "`}`",
+    "LSQB": "`[`",
+    "RSQB": "`]`",
+    "LPAR": "`(`",
+    "RPAR": "`)`",
+    "PARAM": "a `$param`",
+    "NUMBER": "a number",
+    "STRING": "a string",
+    "NL": "the end of the line",
+    "$END": "the end of the statement",
+}
+_OPEN = {"LBRACE": "RBRACE", "LSQB": "RSQB", "LPAR": "RPAR"}
+_CLOSE = {v: k for k, v in _OPEN.items()}
+_MAX_LEX_ERRORS = 50
+
+
+@functools.lru_cache(maxsize=1)
+def _lark() -> Lark:
+    return Lark(
+        GRAMMAR, parser="lalr", lexer="basic", start=["statement", "value_only", "newline"],
+        propagate_positions=False, maybe_placeholders=True,
+    )
+
+
+@dataclass(slots=True)
+class Statement:
+    """One parsed statement: its tree and its first token (for positions)."""
+
+    tree: object
+    first: Token
+
+
+def _describe_token(tok: Token) -> str:
+    if tok.type in ("NL", "$END"):
+        return "end of line"
+    text = str(tok)
+    if len(text) > 30:
+        text = text[:27] + "..."
+    return f"`{text}`"
+
+
+def _expected_words(expected: set[str]) -> str:
+    words = sorted({_WORDS.get(e, e) for e in expected if e not in ("NL",)})
+    if not words:
+        return "something else"
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _lex(text: str, diags: list[Diagnostic]) -> list[Token]:
+    """All tokens (newlines included); bad characters become diagnostics and are skipped."""
+    lark = _lark()
+    masked = text
+    for _ in range(_MAX_LEX_ERRORS):
+        try:
+            return list(lark.lex(masked, dont_ignore=False))
+        except UnexpectedCharacters as err:
+            pos = err.pos_in_stream
+            ch = masked[pos]
+            span = Span(err.line, err.column, err.line, err.column + 1)
+            if ch == '"':
+                end = masked.find("\n", pos)
+                end = len(masked) if end < 0 else end
+                diags.append(Diagnostic.at(
+                    "E002", "unterminated string", span,
+                    hint='close it with `"` on the same line; write \\" for a quote inside',
+                ))
+            else:
+                end = pos + 1
+                shown = repr(ch) if not ch.isprintable() or ch.isspace() else f"`{ch}`"
+                diags.append(Diagnostic.at(
+                    "E002", f"unexpected character {shown}", span,
+                    hint="names use letters, digits and _; strings go in double quotes",
+                ))
+            blanked = masked[:pos] + "".join(c if c == "\n" else " " for c in masked[pos:end]) + masked[end:]
+            if blanked == masked:  # nothing left to skip: give up on the rest
+                break
+            masked = blanked
+    diags.append(Diagnostic.at("E002", "too many unexpected characters; stopped reading", None))
+    return []
+
+
+def _declared_name(group: list[Token]) -> str | None:
+    """The NAME a broken statement was declaring (``KIND NAME ...``), if any."""
+    if len(group) >= 2 and group[0].type == "NAME" and group[1].type == "NAME":
+        return str(group[1])
+    return None
+
+
+def _split(tokens: list[Token], diags: list[Diagnostic], broken: set[str]) -> Iterator[list[Token]]:
+    """Group tokens into statements: a newline ends one unless a bracket is open."""
+    group: list[Token] = []
+    stack: list[Token] = []
+    n = len(tokens)
+    for i, tok in enumerate(tokens):
+        t = tok.type
+        if t == "NL":
+            if not stack:
+                if group:
+                    yield group
+                group = []
+                continue
+            if stack[-1].type == "LBRACE" and _looks_like_statement(tokens, i + 1, n):
+                opener = stack[0]
+                diags.append(Diagnostic.at(
+                    "E003", f"`{opener}` opened here is never closed", Span.of_token(opener),
+                    hint=f"add `{'}' if opener.type == 'LBRACE' else ']' if opener.type == 'LSQB' else ')'}` before the end of the statement",
+                ))
+                stack.clear()
+                broken.add(_declared_name(group) or "")
+                group = []  # drop the broken statement; its problem is reported
+                continue
+            continue
+        if t in _OPEN:
+            stack.append(tok)
+        elif t in _CLOSE and stack and stack[-1].type == _CLOSE[t]:
+            stack.pop()
+        group.append(tok)
+    if stack:
+        opener = stack[0]
+        diags.append(Diagnostic.at(
+            "E003", f"`{opener}` opened here is never closed", Span.of_token(opener),
+            hint="add the closing bracket",
+        ))
+        broken.add(_declared_name(group) or "")
+        return
+    if group:
+        yield group
+
+
+def _looks_like_statement(tokens: list[Token], i: int, n: int) -> bool:
+    """Inside an unclosed `{`: does the next line start a new statement?"""
+    while i < n and tokens[i].type == "NL":
+        i += 1
+    if i + 1 >= n:
+        return False
+    a, b = tokens[i], tokens[i + 1]
+    return a.type == "NAME" and b.type in ("NAME", "ARROW")
+
+
+def _syntax_diag(err: UnexpectedInput, first: Token) -> Diagnostic:
+    tok = getattr(err, "token", None)
+    expected = set(getattr(err, "expected", ()) or ())
+    if isinstance(err, UnexpectedToken) and tok is not None:
+        if tok.type == "$END":
+            prev = getattr(err, "_hogar_last", first)
+            line, col = prev.end_line or prev.line, prev.end_column or prev.column
+            span = Span(line, col, line, col + 1)
+            found = "end of line"
+        else:
+            span = Span.of_token(tok)
+            found = _describe_token(tok)
+        msg = f"unexpected {found}; expected {_expected_words(expected)}"
+        hint = _syntax_hint(first, tok, expected)
+        return Diagnostic.at("E001", msg, span, hint=hint)
+    return Diagnostic.at("E001", "syntax error", Span.of_token(first))
+
+
+def _syntax_hint(first: Token, tok: Token, expected: set[str]) -> str | None:
+    if expected == {"EQUAL"} or ("EQUAL" in expected and tok.type in ("NUMBER", "STRING", "NAME")):
+        return "attributes are written `name = value`"
+    if tok.type == "$END" and "NAME" in expected and "LSQB" in expected:
+        return "an edge needs a node after `->`"
+    if tok.type == "$END" and first.type == "NAME" and expected >= {"NAME", "ARROW"}:
+        return f"a statement is a declaration (`python {first} {{ impl = \"m:f\" }}`) or an edge (`{first} -> next`)"
+    if tok.type == "$END" and expected & {"NUMBER", "STRING", "NAME", "LSQB"}:
+        return "give a value after `=`"
+    if tok.type == "ARROW":
+        return "an edge joins names: `a -> b` or `a -> [b, c]`"
+    return None
+
+
+def parse_statements(
+    text: str, diags: list[Diagnostic], broken: set[str] | None = None
+) -> list[Statement]:
+    """Parse every statement of ``text``; problems are appended to ``diags``.
+
+    Names declared by statements that failed to parse go to ``broken``, so that later
+    references to them do not report a second, misleading "unknown node".
+    """
+    lark = _lark()
+    statements: list[Statement] = []
+    broken = set() if broken is None else broken
+    for group in _split(_lex(text, diags), diags, broken):
+        ip = lark.parse_interactive(None, start="statement")
+        try:
+            for tok in group:
+                ip.feed_token(tok)
+            tree = ip.feed_eof(group[-1])
+        except UnexpectedToken as err:
+            if err.token.type == "$END":
+                err._hogar_last = group[-1]  # type: ignore[attr-defined]
+            diags.append(_syntax_diag(err, group[0]))
+            broken.add(_declared_name(group) or "")
+            continue
+        except LarkError as err:  # pragma: no cover - lark internals
+            diags.append(Diagnostic.at("E001", f"syntax error: {err}", Span.of_token(group[0])))
+            continue
+        statements.append(Statement(tree, group[0]))
+    return statements
+
+
+def parse_value_tree(text: str, diags: list[Diagnostic]):
+    """Parse one UDGL value (for editors and ``--param k=v``); None on error."""
+    tokens = [t for t in _lex(text, diags) if t.type != "NL"]
+    if diags:
+        return None
+    if not tokens:
+        diags.append(Diagnostic.at("E001", "empty value", Span(1, 1, 1, 2), hint="give a value such as 3, 250ms or \"text\""))
+        return None
+    ip = _lark().parse_interactive(None, start="value_only")
+    try:
+        for tok in tokens:
+            ip.feed_token(tok)
+        return ip.feed_eof(tokens[-1])
+    except UnexpectedToken as err:
+        if err.token.type == "$END":
+            err._hogar_last = tokens[-1]  # type: ignore[attr-defined]
+        diags.append(_syntax_diag(err, tokens[0]))
+        return None
