@@ -73,10 +73,10 @@ class Diagnostic:
         """The source line with a caret under the problem (empty without source)."""
         if source is None or self.line is None:
             return ""
-        lines = source.splitlines()
+        lines = source.split("\n")
         if not 1 <= self.line <= len(lines):
             return ""
-        text = lines[self.line - 1].replace("\t", " ")
+        text = lines[self.line - 1].rstrip("\r").replace("\t", " ")
         col = max(1, self.column or 1)
         width = 1
         if self.end_line == self.line and self.end_column and self.end_column > col:

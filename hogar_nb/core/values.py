@@ -162,13 +162,23 @@ def format_fraction(f: float) -> str:
         p = round(f * 100, digits)
         if p / 100 == f:
             return f"{_num(p)}%"
-    return _num(f)
+    p = f * 100
+    for _ in range(8):  # walk a few ulps around f*100 for one whose /100 is exact
+        for q in (p, math.nextafter(p, math.inf), math.nextafter(p, -math.inf)):
+            if q / 100 == f:
+                return f"{_num(q)}%"
+        p = math.nextafter(p, math.inf if p / 100 < f else -math.inf)
+    return _num(f)  # a plain fraction (accepted wherever a percentage is)
 
 
 def format_string(s: str) -> str:
-    out = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-    out = "".join(c if c.isprintable() or c in "\\" else f"\\u{ord(c):04x}" for c in out)
-    return f'"{out}"'
+    """A double-quoted UDGL string (JSON escapes; unprintable characters as \\uXXXX)."""
+    import json
+
+    return "".join(
+        c if c.isprintable() or c == '"' else json.dumps(c)[1:-1]
+        for c in json.dumps(s, ensure_ascii=False)
+    )
 
 
 def format_value(v: Any) -> str:

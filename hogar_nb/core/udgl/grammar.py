@@ -82,6 +82,7 @@ _WORDS = {
 _OPEN = {"LBRACE": "RBRACE", "LSQB": "RSQB", "LPAR": "RPAR"}
 _CLOSE = {v: k for k, v in _OPEN.items()}
 _MAX_LEX_ERRORS = 50
+MAX_DEPTH = 32  # brackets nested deeper than this are refused (no RecursionError, ever)
 
 
 @functools.lru_cache(maxsize=1)
@@ -162,14 +163,16 @@ def _split(tokens: list[Token], diags: list[Diagnostic], broken: set[str]) -> It
     """Group tokens into statements: a newline ends one unless a bracket is open."""
     group: list[Token] = []
     stack: list[Token] = []
+    too_deep = False
     n = len(tokens)
     for i, tok in enumerate(tokens):
         t = tok.type
         if t == "NL":
             if not stack:
-                if group:
+                if group and not too_deep:
                     yield group
                 group = []
+                too_deep = False
                 continue
             if stack[-1].type == "LBRACE" and _looks_like_statement(tokens, i + 1, n):
                 opener = stack[0]
@@ -180,10 +183,18 @@ def _split(tokens: list[Token], diags: list[Diagnostic], broken: set[str]) -> It
                 stack.clear()
                 broken.add(_declared_name(group) or "")
                 group = []  # drop the broken statement; its problem is reported
+                too_deep = False
                 continue
             continue
         if t in _OPEN:
             stack.append(tok)
+            if len(stack) == MAX_DEPTH + 1:
+                diags.append(Diagnostic.at(
+                    "E005", f"brackets nested more than {MAX_DEPTH} deep", Span.of_token(tok),
+                    hint="flatten the value",
+                ))
+                broken.add(_declared_name(group) or "")
+                too_deep = True
         elif t in _CLOSE and stack and stack[-1].type == _CLOSE[t]:
             stack.pop()
         group.append(tok)
@@ -195,7 +206,7 @@ def _split(tokens: list[Token], diags: list[Diagnostic], broken: set[str]) -> It
         ))
         broken.add(_declared_name(group) or "")
         return
-    if group:
+    if group and not too_deep:
         yield group
 
 
@@ -232,6 +243,10 @@ def _syntax_hint(first: Token, tok: Token, expected: set[str]) -> str | None:
         return "attributes are written `name = value`"
     if tok.type == "$END" and "NAME" in expected and "LSQB" in expected:
         return "an edge needs a node after `->`"
+    from ..kinds import KINDS
+
+    if tok.type == "$END" and str(first) in KINDS:
+        return f"declare a node as `{first} NAME {{ ... }}`"
     if tok.type == "$END" and first.type == "NAME" and expected >= {"NAME", "ARROW"}:
         return f"a statement is a declaration (`python {first} {{ impl = \"m:f\" }}`) or an edge (`{first} -> next`)"
     if tok.type == "$END" and expected & {"NUMBER", "STRING", "NAME", "LSQB"}:
@@ -252,7 +267,9 @@ def parse_statements(
     lark = _lark()
     statements: list[Statement] = []
     broken = set() if broken is None else broken
-    for group in _split(_lex(text, diags), diags, broken):
+    tokens = _lex(text, diags)
+    lex_lines = {d.line for d in diags if d.code == "E002"}
+    for group in _split(tokens, diags, broken):
         ip = lark.parse_interactive(None, start="statement")
         try:
             for tok in group:
@@ -261,7 +278,8 @@ def parse_statements(
         except UnexpectedToken as err:
             if err.token.type == "$END":
                 err._hogar_last = group[-1]  # type: ignore[attr-defined]
-            diags.append(_syntax_diag(err, group[0]))
+            if not lex_lines or not {t.line for t in group} & lex_lines:
+                diags.append(_syntax_diag(err, group[0]))  # else it follows from a bad character
             broken.add(_declared_name(group) or "")
             continue
         except LarkError as err:  # pragma: no cover - lark internals
@@ -274,6 +292,13 @@ def parse_statements(
 def parse_value_tree(text: str, diags: list[Diagnostic]):
     """Parse one UDGL value (for editors and ``--param k=v``); None on error."""
     tokens = [t for t in _lex(text, diags) if t.type != "NL"]
+    depth = 0
+    for t in tokens:
+        depth += (t.type in _OPEN) - (t.type in _CLOSE)
+        if depth > MAX_DEPTH:
+            diags.append(Diagnostic.at("E005", f"brackets nested more than {MAX_DEPTH} deep",
+                                       Span.of_token(t), hint="flatten the value"))
+            break
     if diags:
         return None
     if not tokens:

@@ -1,0 +1,164 @@
+"""``hogar``: check, compile, analyze, format and run serving graphs from a shell.
+
+Exit codes: 0 success, 1 the input has errors, 2 the command itself was misused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from ._version import __version__
+from .errors import DiagnosticError, HogarError
+
+__all__ = ["main"]
+
+
+def _parse_params(pairs: Sequence[str]) -> dict[str, Any]:
+    from .core.udgl.values_parser import parse_value
+
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise HogarError(f"got {pair!r} for --param; expected NAME=VALUE, e.g. threshold=0.9")
+        try:
+            params[key.strip()] = parse_value(raw)
+        except DiagnosticError:
+            params[key.strip()] = raw  # a bare word that is not UDGL is taken as text
+    return params
+
+
+def _load(args) -> Any:
+    from .core.source import load_graph_file
+
+    return load_graph_file(args.file, params=_parse_params(getattr(args, "param", []) or []))
+
+
+def _print_warnings(graph, filename: str) -> None:
+    for d in graph.check():
+        if not d.is_error:
+            print(d.format(graph.source, filename), file=sys.stderr)
+
+
+def cmd_check(args) -> int:
+    graph = _load(args)
+    _print_warnings(graph, args.file)
+    print(f"{args.file}: ok ({len(graph.nodes)} nodes, {len(graph.edges)} edges)")
+    return 0
+
+
+def cmd_compile(args) -> int:
+    from .core.earg import dump_earg
+
+    graph = _load(args)
+    _print_warnings(graph, args.file)
+    fmt = args.format
+    if fmt is None:
+        fmt = "json" if args.output and args.output.endswith(".json") else "yaml"
+    text = dump_earg(graph, format=fmt)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_analyze(args) -> int:
+    graph = _load(args)
+    analysis = graph.analyze()
+    if args.json:
+        print(json.dumps(analysis.to_dict(), indent=2, sort_keys=True))
+    else:
+        print(analysis.summary())
+    return 0
+
+
+def cmd_fmt(args) -> int:
+    from .core.source import decode_source
+
+    graph = _load(args)
+    text = graph.to_udgl()
+    original, _ = decode_source(Path(args.file).read_bytes())
+    if args.check:
+        if original != text:
+            print(f"{args.file}: not in canonical form (run `hogar fmt --write {args.file}`)")
+            return 1
+        return 0
+    if args.write:
+        if any(line.lstrip().startswith("#") or " #" in line for line in original.splitlines()):
+            raise HogarError(
+                f"{args.file} has comments, which the canonical form does not keep; "
+                "run `hogar fmt FILE` to print it and copy what you want"
+            )
+        Path(args.file).write_text(text, encoding="utf-8")
+        return 0
+    sys.stdout.write(text)
+    return 0
+
+
+def cmd_schema(args) -> int:
+    from .core.earg import earg_schema
+
+    print(json.dumps(earg_schema(), indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hogar", description="Check, compile, analyze, format and run ML serving graphs.",
+    )
+    parser.add_argument("--version", action="version", version=f"hogar {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    def file_command(name: str, func, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.add_argument("file", metavar="FILE", help="a .udgl file, or an EARG .yaml/.json file")
+        p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                       help="override a graph param (repeatable)")
+        p.set_defaults(func=func)
+        return p
+
+    file_command("check", cmd_check, "check a graph and print its diagnostics")
+    p = file_command("compile", cmd_compile, "compile a graph to an EARG config")
+    p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of stdout")
+    p.add_argument("--format", choices=("yaml", "json"), help="output format (default: by OUT's suffix, else yaml)")
+    p = file_command("analyze", cmd_analyze, "print stages, capacity, bottleneck, resources and placement")
+    p.add_argument("--json", action="store_true", help="print the analysis as JSON")
+    p = file_command("fmt", cmd_fmt, "print a graph in canonical UDGL form")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--check", action="store_true", help="exit 1 if FILE is not in canonical form")
+    group.add_argument("--write", action="store_true", help="rewrite FILE in place (refused if it has comments)")
+    p = sub.add_parser("schema", help="print the EARG v1 JSON Schema")
+    p.set_defaults(func=cmd_schema)
+    try:
+        from .runtime.cli import register
+    except ImportError:  # the engine's command is optional while it is being built
+        pass
+    else:
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except DiagnosticError as err:
+        print(err.render(), file=sys.stderr)
+        return 1
+    except HogarError as err:
+        print(f"hogar: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""The layers import only downwards: the core needs no Jupyter, widget or plotting
+package, the runtime no Jupyter layer, and `import hogar_nb` stays light."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = ["IPython", "ipywidgets", "ipycytoscape", "plotly", "ipykernel", "jupyterlab", "notebook"]
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return set(json.loads(out.splitlines()[-1]))
+
+
+def _top(mods: set[str]) -> set[str]:
+    return {m.split(".")[0] for m in mods}
+
+
+def test_import_hogar_nb_is_light() -> None:
+    mods = _top(_modules_after("import hogar_nb"))
+    assert not mods & {*HEAVY, "lark", "networkx", "yaml", "jsonschema"}
+
+
+def test_core_works_without_jupyter_packages() -> None:
+    code = (
+        "import hogar_nb\n"
+        "g = hogar_nb.parse_udgl(open(%r).read())\n"
+        "g.analyze(); g.to_udgl(); hogar_nb.dump_earg(g)\n"
+    ) % str(Path(__file__).parent / "core" / "cases" / "valid" / "design_example.udgl")
+    mods = _top(_modules_after(code))
+    assert not mods & set(HEAVY)
+    assert "hogar_nb" in mods
+
+
+@pytest.mark.parametrize("package", ["hogar_nb/core", "hogar_nb/runtime"])
+def test_no_upward_imports_in_source(package: str) -> None:
+    root = Path(__file__).resolve().parent.parent
+    forbidden = ["hogar_nb.jupyter", "from ..jupyter", "from ...jupyter", *HEAVY]
+    if package == "hogar_nb/core":
+        forbidden += ["hogar_nb.runtime", "from ..runtime", "hogar_nb.backends"]
+    offenders = []
+    for path in (root / package).rglob("*.py"):
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            stripped = line.strip()
+            if not stripped.startswith(("import ", "from ")):
+                continue
+            words = stripped.replace(",", " ").split()
+            if any(w == f or w.startswith(f + ".") or (f.startswith("from") and stripped.startswith(f))
+                   for f in forbidden for w in words[:4]):
+                offenders.append(f"{path.relative_to(root)}:{n}: {stripped}")
+    assert offenders == []
