@@ -1,0 +1,68 @@
+"""The embedded engine: run an EARG graph in this process (threads or processes).
+
+``run(graph)`` returns a :class:`Deployment`; errors live in :mod:`.errors`.
+Submodules load on first use so ``import hogar_nb.runtime`` stays light.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .deployment import Deployment, run
+    from .errors import (
+        DeploymentConfigError,
+        DeploymentStoppedError,
+        NodeError,
+        OverloadError,
+        ReplicaCrashError,
+        RequestError,
+        RequestTimeoutError,
+        RouteError,
+        UnavailableError,
+    )
+    from .load import LoadReport
+    from .metrics import MetricsSnapshot, NodeMetrics, RecoveryEvent, Series
+
+__all__ = [
+    "Deployment",
+    "DeploymentConfigError",
+    "DeploymentStoppedError",
+    "LoadReport",
+    "MetricsSnapshot",
+    "NodeError",
+    "NodeMetrics",
+    "OverloadError",
+    "RecoveryEvent",
+    "ReplicaCrashError",
+    "RequestError",
+    "RequestTimeoutError",
+    "RouteError",
+    "Series",
+    "UnavailableError",
+    "run",
+]
+
+_WHERE = {
+    "Deployment": "deployment",
+    "run": "deployment",
+    "LoadReport": "load",
+    "MetricsSnapshot": "metrics",
+    "NodeMetrics": "metrics",
+    "RecoveryEvent": "metrics",
+    "Series": "metrics",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in __all__:
+        raise AttributeError(f"module 'hogar_nb.runtime' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{_WHERE.get(name, 'errors')}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,253 @@
+"""The public face of a running graph: :func:`run` and :class:`Deployment`."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
+from typing import Any
+
+from .engine import Engine
+from .errors import DeploymentConfigError, DeploymentStoppedError, RequestTimeoutError
+from .faults import Fault
+from .metrics import MetricsSnapshot, Stats
+from .plan import build_plan
+
+__all__ = ["Deployment", "run"]
+
+
+class Deployment:
+    """A graph running in this process. Use :func:`run` to create one.
+
+    ``call`` / ``submit`` / ``acall`` send requests; every request ends with its result
+    or a :class:`~hogar_nb.runtime.errors.RequestError` whose ``cause`` says why.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._stopped = False
+        self._metrics_server: Any = None
+        self.metrics_url: str | None = None
+
+    # -- requests ---------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self._engine.plan.name
+
+    @property
+    def running(self) -> bool:
+        return not self._stopped
+
+    @property
+    def sources(self) -> list[str]:
+        return list(self._engine.plan.sources)
+
+    def _source(self, source: str | None) -> str:
+        sources = self._engine.plan.sources
+        if source is None:
+            if len(sources) == 1:
+                return sources[0]
+            raise ValueError(f"graph {self.name!r} has several sources {sources}; pass source=...")
+        if source not in sources:
+            raise ValueError(f"{source!r} is not a source of graph {self.name!r}; sources are {sources}")
+        return source
+
+    def submit(self, payload: Any, source: str | None = None) -> Future:
+        """Send a request without waiting; the future holds its result or error."""
+        name = self._source(source)
+        if self._stopped:
+            fut: Future = Future()
+            fut.set_exception(DeploymentStoppedError(f"deployment {self.name!r} is stopped"))
+            return fut
+        return self._engine.submit(payload, name).future
+
+    def call(self, payload: Any, timeout: float | None = None, source: str | None = None) -> Any:
+        """Send a request and wait for its result (raises its RequestError)."""
+        name = self._source(source)
+        if self._stopped:
+            raise DeploymentStoppedError(f"deployment {self.name!r} is stopped")
+        req = self._engine.submit(payload, name)
+        try:
+            return req.future.result(timeout)
+        except FutureTimeout:
+            err = RequestTimeoutError(f"no result within the caller's timeout of {timeout} s")
+            self._engine.fail(req, err)
+            return req.future.result()
+
+    async def acall(self, payload: Any, timeout: float | None = None, source: str | None = None) -> Any:
+        """``await`` a request's result from asyncio code."""
+        fut = asyncio.wrap_future(self.submit(payload, source))
+        if timeout is None:
+            return await fut
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        except asyncio.TimeoutError:
+            raise RequestTimeoutError(f"no result within the caller's timeout of {timeout} s") from None
+
+    # -- lifecycle --------------------------------------------------------------------
+    def stop(self, timeout: float = 10.0) -> None:
+        """Refuse new requests, let in-flight ones finish (up to ``timeout`` s), then
+        fail what is left with cause "stopped" and end every replica thread and process."""
+        if self._stopped:
+            return
+        self._stopped = True
+        engine = self._engine
+        deadline = time.monotonic() + timeout
+        while engine.live and time.monotonic() < deadline:
+            time.sleep(0.002)
+        for node in engine.workers.values():
+            node.stopping = True
+        engine.shutdown_supervisor()
+        for req in list(engine.live.values()):
+            engine.fail(req, DeploymentStoppedError(
+                f"deployment {self.name!r} stopped before the request finished"))
+        engine.hang_release.set()
+        for node in engine.workers.values():
+            node.stop(max(deadline - time.monotonic(), 2.0))
+        if self._metrics_server is not None:
+            self._metrics_server.shutdown()
+            self._metrics_server.server_close()
+            self._metrics_server = None
+
+    def __enter__(self) -> Deployment:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "stopped" if self._stopped else "running"
+        return f"<Deployment {self.name!r} {state}, {len(self._engine.plan.nodes)} nodes>"
+
+    # -- metrics ----------------------------------------------------------------------
+    def metrics(self) -> MetricsSnapshot:
+        """A snapshot of graph and per-node totals, recovery events and series."""
+        engine = self._engine
+        blank = Stats()
+        nodes = {}
+        for name, plan in engine.plan.nodes.items():
+            worker = engine.workers.get(name)
+            stats = engine.stats[name] or blank
+            if worker is None:
+                nodes[name] = stats.snapshot(name, 0, 0, 0, 0, engine.started_at)
+            else:
+                nodes[name] = stats.snapshot(name, worker.queue.qsize(), worker.in_flight,
+                                             worker.alive_count(), plan.replicas, engine.started_at)
+        workers = engine.workers.values()
+        graph = (engine.graph_stats or blank).snapshot(
+            "graph", sum(n.queue.qsize() for n in workers), len(engine.live),
+            sum(n.alive_count() for n in workers), sum(n.plan.replicas for n in workers),
+            engine.started_at)
+        rows: dict[str | None, list[tuple]] = {None: (engine.graph_stats or blank).series_rows()}
+        rows.update({n: (s or blank).series_rows() for n, s in engine.stats.items()})
+        return MetricsSnapshot(time.time(), graph, nodes, list(engine.events), rows,
+                               time.time() - time.monotonic())
+
+    def side_outputs(self, sink: str) -> list[Any]:
+        """The last few values that reached a side-output sink."""
+        if sink not in self._engine.side_values:
+            raise KeyError(f"{sink!r} is not a side-output sink; they are {sorted(self._engine.side_values)}")
+        return list(self._engine.side_values[sink])
+
+    def serve_metrics(self, port: int = 0) -> str:
+        """Expose the metrics in the Prometheus text format on 127.0.0.1; returns the URL."""
+        from .prometheus import start_server
+
+        if self._metrics_server is None:
+            self._metrics_server, bound = start_server(self, port)
+            self.metrics_url = f"http://127.0.0.1:{bound}/metrics"
+        return self.metrics_url  # type: ignore[return-value]
+
+    # -- load and faults --------------------------------------------------------------
+    def load(self, rate: float, duration: float, payload: Any = None, arrival: str = "poisson",
+             concurrency: int | None = None, progress: bool | None = None,
+             source: str | None = None, seed: int | None = None) -> Any:
+        """Drive the graph at ``rate`` requests/s for ``duration`` s; returns a LoadReport.
+
+        ``payload`` is a value or a callable ``payload(i)``; ``arrival`` is "poisson"
+        or "fixed"; ``concurrency`` caps requests in flight (None: no cap).
+        """
+        from .load import drive
+
+        return drive(self, rate, duration, payload, arrival, concurrency, progress, source, seed)
+
+    def inject_fault(self, node: str, kind: str = "crash", rate: float = 1.0, delay_ms: float = 100.0,
+                     count: int | None = None, seed: int | None = None) -> None:
+        """Make calls at ``node`` crash, hang, slow down (by ``delay_ms``) or raise, with
+        probability ``rate`` (at most ``count`` times)."""
+        worker = self._worker(node)
+        self._engine.hang_release.clear()
+        worker.fault = Fault(kind, rate, delay_ms / 1000.0, count, seed)
+
+    def clear_faults(self) -> None:
+        """Remove every injected fault and release injected hangs."""
+        for worker in self._engine.workers.values():
+            worker.fault = None
+        self._engine.hang_release.set()
+
+    def replica_pids(self, node: str) -> list[int]:
+        """Process ids of a node's live process replicas (empty for thread replicas)."""
+        return self._worker(node).pids()
+
+    def _worker(self, node: str) -> Any:
+        try:
+            return self._engine.workers[node]
+        except KeyError:
+            raise KeyError(f"{node!r} is not a node with replicas; they are "
+                           f"{sorted(self._engine.workers)}") from None
+
+
+def _to_document(graph: Any, base_dir: Path | None) -> tuple[Mapping[str, Any], Any, Path | None]:
+    """(EARG dict, fallback namespace, base dir) from a Graph, a dict or a file path."""
+    if hasattr(graph, "to_earg"):
+        return graph.to_earg(), getattr(graph, "namespace", None), base_dir
+    if isinstance(graph, Mapping):
+        return graph, None, base_dir
+    if isinstance(graph, (str, Path)):
+        path = Path(graph)
+        if not path.exists():
+            raise DeploymentConfigError(f"no such graph file: {str(path)!r}")
+        import hogar_nb
+
+        if path.suffix.lower() == ".udgl":
+            loaded = hogar_nb.parse_udgl(path.read_text())
+        elif path.suffix.lower() in (".yaml", ".yml", ".json"):
+            loaded = hogar_nb.load_earg(path)
+        else:
+            raise DeploymentConfigError(
+                f"{str(path)!r}: expected a .udgl, .yaml, .yml or .json graph file")
+        return _to_document(loaded, base_dir)
+    raise DeploymentConfigError(
+        f"run() expects a Graph, an EARG dict or a file path, got {type(graph).__name__}")
+
+
+def run(graph: Any, namespace: Mapping[str, Any] | None = None, *, base_dir: str | Path | None = None,
+        metrics: bool = True, queue_size: int | Mapping[str, int] | None = None,
+        sample_interval: float = 0.5, start_timeout: float = 60.0) -> Deployment:
+    """Start ``graph`` (a Graph, an EARG dict or a .udgl/.yaml/.json path) in the
+    background and return its :class:`Deployment` once every replica is ready.
+
+    ``namespace`` resolves bare-name impls (e.g. ``globals()`` in a notebook);
+    ``queue_size`` bounds each node's queue (an int or per-node mapping).
+    """
+    doc, fallback, base = _to_document(graph, Path(base_dir) if base_dir is not None else None)
+    plan = build_plan(doc, namespace if namespace is not None else fallback, base, queue_size)
+    engine = Engine(plan, metrics=metrics, sample_interval=sample_interval)
+    deployment = Deployment(engine)
+    engine.start()
+    deadline = time.monotonic() + start_timeout
+    for node in engine.workers.values():
+        for replica in list(node.replicas):
+            replica.ready.wait(max(deadline - time.monotonic(), 0))
+    problems = [
+        f"{node.plan.name}[{r.index}]: {r.start_error}"
+        for node in engine.workers.values() for r in node.replicas + node.retired
+        if r.start_error is not None or not r.ready.is_set()
+    ]
+    if problems:
+        deployment.stop(timeout=0)
+        raise DeploymentConfigError("the graph could not start:\n  " + "\n  ".join(sorted(set(problems))))
+    return deployment

@@ -1,0 +1,321 @@
+"""Moves requests through the graph: routing, joins, retries, completion, supervision."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+import threading
+import time
+from collections import deque
+from concurrent.futures import InvalidStateError
+from typing import Any, Callable
+
+from .errors import (
+    NodeError,
+    ReplicaCrashError,
+    RequestError,
+    RequestTimeoutError,
+    RouteError,
+)
+from .metrics import RecoveryEvent, Stats
+from .node import NodeRuntime, Request, Work
+from .plan import GraphPlan, NodePlan
+
+__all__ = ["Engine"]
+
+_SKIP = object()  # a branch not taken (switch/split/other source): joins stop waiting for it
+_TICK = 0.01
+RETRY_BACKOFF = 0.005
+MIN_CRASH_RETRIES = 2
+
+
+class Engine:
+    """The graph at run time. Thread-safe; the Deployment is its public face."""
+
+    def __init__(self, plan: GraphPlan, metrics: bool = True, sample_interval: float = 0.5) -> None:
+        self.plan = plan
+        self.metrics_on = metrics
+        self.sample_interval = sample_interval
+        self.hang_release = threading.Event()
+        self.graph_stats: Stats | None = Stats() if metrics else None
+        self.stats: dict[str, Stats | None] = {n: (Stats() if metrics else None) for n in plan.nodes}
+        self.workers: dict[str, NodeRuntime] = {
+            name: NodeRuntime(p, self, self.stats[name]) for name, p in plan.nodes.items() if p.is_worker
+        }
+        self.events: deque[RecoveryEvent] = deque(maxlen=1000)
+        self.side_values: dict[str, deque[Any]] = {
+            n: deque(maxlen=10) for n, p in plan.nodes.items() if p.kind == "sink" and not p.response
+        }
+        self.live: dict[int, Request] = {}
+        self._ids = itertools.count()
+        self._join_lock = threading.Lock()
+        self._timers: list[tuple[float, int, Callable[[], None]]] = []
+        self._timer_cv = threading.Condition()
+        self._running = True
+        self._rng = random.Random()
+        self.started_at = time.monotonic()
+        self.needs_skip = len(plan.sources) > 1 or any(
+            p.kind in ("switch", "split") for p in plan.nodes.values())
+        self._supervisor = threading.Thread(target=self._supervise, name="hogar-supervisor", daemon=True)
+
+    # -- lifecycle --------------------------------------------------------------------
+    def start(self) -> None:
+        for node in self.workers.values():
+            node.start()
+        self._supervisor.start()
+
+    def schedule(self, delay: float, fn: Callable[[], None]) -> None:
+        with self._timer_cv:
+            heapq.heappush(self._timers, (time.monotonic() + delay, next(self._ids), fn))
+            self._timer_cv.notify()
+
+    def _supervise(self) -> None:
+        next_sample = time.monotonic()
+        while self._running:
+            with self._timer_cv:
+                timeout = _TICK
+                if self._timers:
+                    timeout = min(timeout, max(self._timers[0][0] - time.monotonic(), 0))
+                self._timer_cv.wait(timeout)
+                now = time.monotonic()
+                due = []
+                while self._timers and self._timers[0][0] <= now:
+                    due.append(heapq.heappop(self._timers)[2])
+            for fn in due:
+                fn()
+            for node in self.workers.values():
+                node.check_hung(now)
+            if self.metrics_on and now >= next_sample:
+                next_sample = now + self.sample_interval
+                self.sample(now)
+
+    def sample(self, now: float) -> None:
+        for name, stats in self.stats.items():
+            node = self.workers.get(name)
+            if node is None:
+                stats.sample(now, 0, 0, 0)
+            else:
+                stats.sample(now, node.queue.qsize(), node.in_flight, node.alive_count())
+        self.graph_stats.sample(now, sum(n.queue.qsize() for n in self.workers.values()),
+                                len(self.live), sum(n.alive_count() for n in self.workers.values()))
+
+    def shutdown_supervisor(self) -> list[Callable[[], None]]:
+        """Stop the supervisor; return the timers that had not fired (retries)."""
+        self._running = False
+        with self._timer_cv:
+            self._timer_cv.notify()
+        self._supervisor.join(5.0)
+        with self._timer_cv:
+            left = [t[2] for t in self._timers]
+            self._timers.clear()
+        return left
+
+    def record_event(self, wall: float, node: str, replica: int, cause: str, action: str,
+                     duration: float, requeued: int = 0) -> None:
+        self.events.append(RecoveryEvent(wall, node, replica, cause, action, duration, requeued))
+
+    # -- requests ---------------------------------------------------------------------
+    def submit(self, payload: Any, source: str) -> Request:
+        req = Request(next(self._ids), time.monotonic())
+        self.live[req.id] = req
+        if self.graph_stats is not None:
+            self.graph_stats.started()
+        if self.needs_skip:
+            for other in self.plan.sources:
+                if other != source:
+                    self._skip_from(other, req)
+        self._pass(self.plan.nodes[source], req, payload, entry=True)
+        return req
+
+    def complete(self, req: Request, value: Any) -> None:
+        try:
+            req.future.set_result(value)
+        except InvalidStateError:
+            return
+        self.live.pop(req.id, None)
+        if self.graph_stats is not None:
+            self.graph_stats.succeeded(time.monotonic() - req.t0)
+
+    def fail(self, req: Request, exc: BaseException) -> None:
+        try:
+            req.future.set_exception(exc)
+        except InvalidStateError:
+            return
+        self.live.pop(req.id, None)
+        if self.graph_stats is not None:
+            self.graph_stats.failed(getattr(exc, "cause", "error"))
+
+    def fail_work(self, node: NodeRuntime | NodePlan, work: Work, exc: RequestError) -> None:
+        """A request failed at a node: count it there; fail the request if it mattered."""
+        plan = node.plan if isinstance(node, NodeRuntime) else node
+        stats = self.stats[plan.name]
+        if stats is not None:
+            stats.failed(exc.cause)
+        if plan.reaches_response:
+            self.fail(work.req, exc)
+
+    def retry_or_fail(self, node: NodeRuntime, work: Work, cause: str, exc: BaseException | None) -> None:
+        plan = node.plan
+        allowed = plan.retries if cause == "error" else max(plan.retries, MIN_CRASH_RETRIES)
+        if work.req.future.done():
+            return  # already answered (or failed elsewhere): no point retrying
+        if work.attempt < allowed and not node.stopping:
+            work.attempt += 1
+            if cause == "error":
+                self.schedule(min(RETRY_BACKOFF * 2 ** (work.attempt - 1), 1.0),
+                              lambda: node.requeue(work))
+            else:
+                node.requeue(work)
+            return
+        tries = f"after {work.attempt + 1} attempt(s)"
+        if cause == "error":
+            err: RequestError = NodeError(f"node {plan.name!r} raised {exc!r} {tries}", plan.name)
+            err.__cause__ = exc
+        elif cause == "timeout":
+            err = RequestTimeoutError(
+                f"node {plan.name!r} did not answer within its timeout of "
+                f"{plan.timeout * 1000:g} ms {tries}", plan.name)
+        else:
+            err = ReplicaCrashError(f"node {plan.name!r}: the replica crashed {tries}", plan.name)
+        self.fail_work(node, work, err)
+
+    # -- routing ----------------------------------------------------------------------
+    def node_output(self, node: NodeRuntime, work: Work, value: Any) -> None:
+        """A worker finished one request: record it and pass the result on."""
+        stats = node.stats
+        if stats is not None:
+            stats.succeeded(time.monotonic() - work.t)
+        plan = node.plan
+        if plan.kind == "switch":
+            self._route_switch(plan, work.req, work.payload, value)
+            return
+        for dst, _when, _w in plan.succ:
+            self._deliver(dst, work.req, value, plan.name)
+
+    def _route_switch(self, plan: NodePlan, req: Request, payload: Any, key: Any) -> None:
+        key = str(key)
+        chosen = next((d for d, w, _ in plan.succ if w == key), None)
+        if chosen is None:
+            chosen = next((d for d, w, _ in plan.succ if w == "*"), None)
+        if chosen is None:
+            whens = [w for _, w, _ in plan.succ]
+            self.fail_work(plan, Work(req, payload, 0.0, None), RouteError(
+                f"switch {plan.name!r} answered {key!r}, which matches none of its edges {whens}",
+                plan.name))
+            return
+        for dst, _w, _ in plan.succ:
+            if dst != chosen:
+                self._skip(dst, req, plan.name)
+        self._deliver(chosen, req, payload, plan.name)
+
+    def _pass(self, plan: NodePlan, req: Request, value: Any, entry: bool = False) -> None:
+        """Run an inline node (source, split, ensemble result) onward."""
+        stats = self.stats[plan.name]
+        if stats is not None:
+            stats.started()
+            stats.succeeded(0.0)
+        if plan.kind == "split":
+            r = self._rng.random()
+            chosen, acc = plan.succ[-1][0], 0.0
+            for dst, _w, weight in plan.succ:
+                acc += weight or 0.0
+                if r < acc:
+                    chosen = dst
+                    break
+            for dst, _w, _ in plan.succ:
+                if dst != chosen:
+                    self._skip(dst, req, plan.name)
+            self._deliver(chosen, req, value, plan.name, entry)
+            return
+        for dst, _w, _ in plan.succ:
+            self._deliver(dst, req, value, plan.name, entry)
+
+    def _deliver(self, dst: str, req: Request, value: Any, src: str, entry: bool = False) -> None:
+        plan = self.plan.nodes[dst]
+        if len(plan.preds) > 1:
+            value = self._join(plan, req, src, value)
+            if value is _SKIP:
+                return
+        kind = plan.kind
+        node = self.workers.get(dst)
+        if node is not None:
+            work = Work(req, value, time.monotonic(), src)
+            try:
+                node.enqueue(work, 0.0 if entry else min(plan.timeout, 5.0))
+            except RequestError as exc:
+                self.fail_work(plan, work, exc)
+        elif kind == "sink":
+            stats = self.stats[dst]
+            if stats is not None:
+                stats.started()
+                stats.succeeded(time.monotonic() - req.t0)
+            if plan.response:
+                self.complete(req, value)
+            else:
+                self.side_values[dst].append(value)
+        elif kind == "ensemble" and len(plan.preds) <= 1:
+            self._combine(plan, req, [value], [src])
+        else:
+            self._pass(plan, req, value)
+
+    def _join(self, plan: NodePlan, req: Request, src: str, value: Any) -> Any:
+        """Record one input of a multi-input node; return what to run it with, or _SKIP."""
+        with self._join_lock:
+            if req.joins is None:
+                req.joins = {}
+            state = req.joins.setdefault(plan.name, {})
+            if "\0fired" in state:
+                return _SKIP
+            state[src] = value
+            first = plan.kind == "ensemble" and plan.combine_mode == "first"
+            if plan.kind != "ensemble" or first:
+                if value is not _SKIP:  # fire on the first real input
+                    state["\0fired"] = True
+                    return value
+                if len(state) < len(plan.preds):
+                    return _SKIP
+                state["\0fired"] = True
+                fire: Any = _SKIP
+            else:
+                if len(state) < len(plan.preds):
+                    return _SKIP
+                state["\0fired"] = True
+                fire = [(p, state[p]) for p in sorted(plan.preds) if state[p] is not _SKIP]
+        if fire is _SKIP or not fire:
+            self._skip_all(plan, req)
+            return _SKIP
+        if plan.kind == "ensemble":
+            self._combine(plan, req, [v for _, v in fire], [p for p, _ in fire])
+            return _SKIP
+        return fire  # pragma: no cover - non-ensemble merges fire above
+
+    def _combine(self, plan: NodePlan, req: Request, values: list[Any], inputs: list[str]) -> None:
+        weights = [plan.weights.get(p, 1.0) for p in inputs] if plan.weights else None
+        try:
+            value = plan.combine(values, weights)
+        except Exception as exc:
+            err = NodeError(f"ensemble {plan.name!r} could not combine its inputs: {exc!r}", plan.name)
+            err.__cause__ = exc
+            self.fail_work(plan, Work(req, values, 0.0, None), err)
+            return
+        self._pass(plan, req, value)
+
+    # -- dead paths -------------------------------------------------------------------
+    def _skip(self, dst: str, req: Request, src: str) -> None:
+        plan = self.plan.nodes[dst]
+        if len(plan.preds) > 1:
+            self._join(plan, req, src, _SKIP)  # propagates once every input is known
+        else:
+            self._skip_all(plan, req)
+
+    def _skip_all(self, plan: NodePlan, req: Request) -> None:
+        if plan.response:
+            self.fail(req, RouteError(
+                f"no branch reached the response sink {plan.name!r} for this request", plan.name))
+            return
+        for dst, _w, _ in plan.succ:
+            self._skip(dst, req, plan.name)
+
+    def _skip_from(self, source: str, req: Request) -> None:
+        self._skip_all(self.plan.nodes[source], req)

@@ -1,0 +1,90 @@
+"""Resolve a node's ``impl`` into a picklable factory of per-replica callables."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .errors import DeploymentConfigError
+
+__all__ = ["ImportRef", "as_callable", "import_target", "resolve_target"]
+
+
+def import_target(node: str, spec: str) -> Any:
+    """Import ``"module:attr"`` (``attr`` may be dotted)."""
+    module_name, _, attr = spec.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise DeploymentConfigError(
+            f"node {node!r}: cannot import module {module_name!r} for impl {spec!r}: {exc}"
+        ) from exc
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise DeploymentConfigError(
+                f"node {node!r}: module {module_name!r} has no attribute {attr!r} (impl {spec!r})"
+            ) from None
+    return obj
+
+
+def resolve_target(node: str, impl: Any, namespace: Mapping[str, Any] | None) -> Any:
+    """The object an impl names: a callable, ``"module:attr"`` or a namespace name."""
+    if not isinstance(impl, str):
+        if impl is None:
+            raise DeploymentConfigError(f"node {node!r} has no impl")
+        return impl
+    if ":" in impl:
+        return import_target(node, impl)
+    if namespace is not None and impl in namespace:
+        return namespace[impl]
+    raise DeploymentConfigError(
+        f"node {node!r}: impl {impl!r} is not defined; define it in the notebook and pass "
+        f"namespace=globals() to run(), or write it as \"module:attr\""
+    )
+
+
+def as_callable(node: str, obj: Any) -> Callable[[Any], Any]:
+    """An instance's ``predict`` if it has one, else the object itself if callable."""
+    predict = getattr(obj, "predict", None)
+    if callable(predict):
+        return predict
+    if callable(obj):
+        return obj
+    raise DeploymentConfigError(
+        f"node {node!r}: impl {obj!r} is neither callable nor has a predict method"
+    )
+
+
+@dataclass(frozen=True)
+class ImportRef:
+    """An impl target: a ``"module:attr"`` string (imported lazily) or an object.
+
+    ``create()`` instantiates a class once per replica, otherwise returns the
+    callable. Picklable when the target is a string or an importable object.
+    """
+
+    node: str
+    target: Any
+    namespace: Any = None
+
+    def create(self) -> Callable[[Any], Any]:
+        obj = resolve_target(self.node, self.target, self.namespace)
+        if isinstance(obj, type):
+            try:
+                obj = obj()
+            except Exception as exc:
+                raise DeploymentConfigError(
+                    f"node {self.node!r}: constructing {obj.__name__}() failed: {exc!r}"
+                ) from exc
+        return as_callable(self.node, obj)
+
+    def for_process(self) -> "ImportRef":
+        """A copy without the namespace (only the target crosses the process boundary)."""
+        target = self.target
+        if isinstance(target, str) and ":" not in target:
+            target = resolve_target(self.node, target, self.namespace)
+        return ImportRef(self.node, target)

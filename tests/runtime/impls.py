@@ -1,0 +1,44 @@
+"""Importable impls for runtime tests (process replicas need "module:attr")."""
+
+from __future__ import annotations
+
+import os
+import time
+
+
+def double(x):
+    return x * 2
+
+
+def inc(x):
+    return x + 1
+
+
+def slow_double(x):
+    time.sleep(0.05)
+    return x * 2
+
+
+def pid(_x):
+    return os.getpid()
+
+
+def batch_double(xs):
+    return [x * 2 for x in xs]
+
+
+def fail_on_negative(x):
+    if x < 0:
+        raise ValueError(f"negative input {x}")
+    return x
+
+
+class Counter:
+    """A class impl: one instance per replica, so each counts its own calls."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, x):
+        self.calls += 1
+        return (x, id(self))
