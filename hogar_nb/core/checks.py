@@ -48,8 +48,10 @@ def _edge_diag(code, message, edge, hint=None, severity="error"):
 def _routing(graph: "Graph") -> list[Diagnostic]:
     out: list[Diagnostic] = []
     by_src: dict[str, list] = {}
+    in_degree: dict[str, int] = {}
     for e in graph.edges:
         by_src.setdefault(e.src, []).append(e)
+        in_degree[e.dst] = in_degree.get(e.dst, 0) + 1
         src, dst = graph.nodes[e.src], graph.nodes[e.dst]
         if dst.kind == "source":
             out.append(_edge_diag("E040", f"source `{dst.name}` cannot receive edges", e,
@@ -83,7 +85,7 @@ def _routing(graph: "Graph") -> list[Diagnostic]:
                         node.span, hint="adjust the weights so they add up to 100%", node=node.name,
                     ))
         elif node.kind == "ensemble":
-            n_in = sum(1 for e in graph.edges if e.dst == node.name)
+            n_in = in_degree.get(node.name, 0)
             weights = graph.resolution().nodes[node.name].extra.get("weights")
             if weights is not None and len(weights) != n_in:
                 out.append(Diagnostic.at(

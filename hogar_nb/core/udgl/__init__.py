@@ -29,14 +29,11 @@ def compile_udgl(
     """
     from .builder import build_graph
     from .grammar import parse_statements
-    from .transform import StatementTransformer
 
     text = _decode(text)
     diags: list[Diagnostic] = []
     broken: set[str] = set()
-    statements = parse_statements(text, diags, broken)
-    transformer = StatementTransformer(diags)
-    records = [transformer.transform(s.tree) for s in statements]
+    records = parse_statements(text, diags, broken)
     syntax_failed = any(d.is_error for d in diags)
     graph, build_diags = build_graph(records, params, namespace, broken)
     diags.extend(build_diags)

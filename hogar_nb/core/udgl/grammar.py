@@ -9,7 +9,6 @@ Feeding statements one by one lets the parser report every bad statement in one 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import Iterator
 
 from lark import Lark, Token
@@ -17,7 +16,7 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, Un
 
 from ..diagnostics import Diagnostic, Span
 
-__all__ = ["GRAMMAR", "Statement", "parse_statements", "parse_value_tree"]
+__all__ = ["GRAMMAR", "parse_statements", "parse_value_tree"]
 
 GRAMMAR = r"""
 statement: NAME NAME STRING                    -> s_named
@@ -87,18 +86,13 @@ MAX_DEPTH = 32  # brackets nested deeper than this are refused (no RecursionErro
 
 @functools.lru_cache(maxsize=1)
 def _lark() -> Lark:
+    from .transform import StatementTransformer
+
+    # The transformer runs inside the LALR parser's reductions: no parse tree is built.
     return Lark(
         GRAMMAR, parser="lalr", lexer="basic", start=["statement", "value_only", "newline"],
-        propagate_positions=False, maybe_placeholders=True,
+        propagate_positions=False, maybe_placeholders=True, transformer=StatementTransformer(),
     )
-
-
-@dataclass(slots=True)
-class Statement:
-    """One parsed statement: its tree and its first token (for positions)."""
-
-    tree: object
-    first: Token
 
 
 def _describe_token(tok: Token) -> str:
@@ -258,23 +252,26 @@ def _syntax_hint(first: Token, tok: Token, expected: set[str]) -> str | None:
 
 def parse_statements(
     text: str, diags: list[Diagnostic], broken: set[str] | None = None
-) -> list[Statement]:
+) -> list:
     """Parse every statement of ``text``; problems are appended to ``diags``.
 
     Names declared by statements that failed to parse go to ``broken``, so that later
     references to them do not report a second, misleading "unknown node".
     """
+    from .transform import collecting
+
     lark = _lark()
-    statements: list[Statement] = []
+    statements: list = []
     broken = set() if broken is None else broken
     tokens = _lex(text, diags)
     lex_lines = {d.line for d in diags if d.code == "E002"}
     for group in _split(tokens, diags, broken):
         ip = lark.parse_interactive(None, start="statement")
         try:
-            for tok in group:
-                ip.feed_token(tok)
-            tree = ip.feed_eof(group[-1])
+            with collecting(diags):
+                for tok in group:
+                    ip.feed_token(tok)
+                record = ip.feed_eof(group[-1])
         except UnexpectedToken as err:
             if err.token.type == "$END":
                 err._hogar_last = group[-1]  # type: ignore[attr-defined]
@@ -285,7 +282,7 @@ def parse_statements(
         except LarkError as err:  # pragma: no cover - lark internals
             diags.append(Diagnostic.at("E001", f"syntax error: {err}", Span.of_token(group[0])))
             continue
-        statements.append(Statement(tree, group[0]))
+        statements.append(record)
     return statements
 
 
@@ -304,11 +301,14 @@ def parse_value_tree(text: str, diags: list[Diagnostic]):
     if not tokens:
         diags.append(Diagnostic.at("E001", "empty value", Span(1, 1, 1, 2), hint="give a value such as 3, 250ms or \"text\""))
         return None
+    from .transform import collecting
+
     ip = _lark().parse_interactive(None, start="value_only")
     try:
-        for tok in tokens:
-            ip.feed_token(tok)
-        return ip.feed_eof(tokens[-1])
+        with collecting(diags):
+            for tok in tokens:
+                ip.feed_token(tok)
+            return ip.feed_eof(tokens[-1])
     except UnexpectedToken as err:
         if err.token.type == "$END":
             err._hogar_last = tokens[-1]  # type: ignore[attr-defined]

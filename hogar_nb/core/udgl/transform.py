@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 from lark import Token, Transformer
 
@@ -62,12 +64,27 @@ def _join(a: Span, b: Span) -> Span:
     return Span(a.line, a.column, b.end_line, b.end_column)
 
 
-class StatementTransformer(Transformer):
-    """Collects diagnostics for bad literals (units, escapes) in ``self.diags``."""
+_local = threading.local()
 
-    def __init__(self, diags: list[Diagnostic]) -> None:
-        super().__init__()
-        self.diags = diags
+
+@contextmanager
+def collecting(diags: list[Diagnostic]) -> Iterator[None]:
+    """Send the transformer's literal diagnostics (units, escapes) to ``diags``."""
+    previous = getattr(_local, "diags", None)
+    _local.diags = diags
+    try:
+        yield
+    finally:
+        _local.diags = previous
+
+
+class StatementTransformer(Transformer):
+    """Builds records and values during parsing; bad literals go to :func:`collecting`'s list."""
+
+    @property
+    def diags(self) -> list[Diagnostic]:
+        diags = getattr(_local, "diags", None)
+        return diags if diags is not None else []
 
     # ---------------------------------------------------------------- values
     def number(self, children) -> Located:
