@@ -1,0 +1,116 @@
+"""The `hogar` command line, driven as a user would."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from hogar_nb.cli import main
+
+CASES = Path(__file__).parent / "core" / "cases"
+DESIGN = CASES / "valid" / "design_example.udgl"
+
+
+def test_check_ok(capsys) -> None:
+    assert main(["check", str(DESIGN)]) == 0
+    assert capsys.readouterr().out == f"{DESIGN}: ok (9 nodes, 11 edges)\n"
+
+
+def test_check_reports_errors_in_compiler_format(capsys) -> None:
+    path = CASES / "invalid" / "unknown_node.udgl"
+    assert main(["check", str(path)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"{path}:4:11: error[E011]: unknown node `featurs`"
+    assert err[1] == "   4 | ingest -> featurs -> out"
+    assert err[2] == "     |           ^^^^^^^"
+    assert err[3] == "     = hint: did you mean `features`?"
+    assert err[-1] == "1 error"
+
+
+def test_check_missing_file_is_a_clear_error(capsys, tmp_path) -> None:
+    assert main(["check", str(tmp_path / "nope.udgl")]) == 2
+    assert capsys.readouterr().err.startswith(f"hogar: error: cannot read {tmp_path / 'nope.udgl'}: ")
+
+
+def test_check_non_utf8_file(capsys, tmp_path) -> None:
+    path = tmp_path / "bad.udgl"
+    path.write_bytes(b"source in\nsink out \xff\xfe\nin -> out\n")
+    assert main(["check", str(path)]) == 1
+    assert f"{path}:2:10: error[E004]: the file is not valid UTF-8 (byte 0xff)" in capsys.readouterr().err
+
+
+def test_compile_yaml_and_json_agree_and_validate(tmp_path, capsys) -> None:
+    out_yaml, out_json = tmp_path / "g.yaml", tmp_path / "g.json"
+    assert main(["compile", str(DESIGN), "-o", str(out_yaml)]) == 0
+    assert main(["compile", str(DESIGN), "-o", str(out_json)]) == 0
+    doc = yaml.safe_load(out_yaml.read_text())
+    assert doc == json.loads(out_json.read_text())
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    jsonschema.validate(doc, schema)
+    assert doc["earg"] == 1 and doc["name"] == "fraud_scoring"
+
+
+def test_compile_param_override(capsys) -> None:
+    assert main(["compile", str(DESIGN), "--param", "threshold=0.95", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["params"] == {"threshold": 0.95}
+
+
+def test_compile_is_deterministic(capsys) -> None:
+    main(["compile", str(DESIGN)])
+    first = capsys.readouterr().out
+    main(["compile", str(DESIGN)])
+    assert capsys.readouterr().out == first
+
+
+def test_compiled_earg_checks_and_recompiles(tmp_path, capsys) -> None:
+    earg = tmp_path / "g.yaml"
+    main(["compile", str(DESIGN), "-o", str(earg)])
+    assert main(["check", str(earg)]) == 0
+    capsys.readouterr()
+    main(["compile", str(earg)])
+    assert capsys.readouterr().out == earg.read_text()
+
+
+def test_analyze_prints_bottleneck_and_placement(capsys) -> None:
+    assert main(["analyze", str(CASES / "valid" / "every_construct.udgl")]) == 0
+    out = capsys.readouterr().out
+    assert "bottleneck" in out and "worker-0" in out
+    assert main(["analyze", "--json", str(DESIGN)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["stages"][0] == ["ingest"]
+
+
+def test_fmt_prints_check_and_write(tmp_path, capsys) -> None:
+    path = tmp_path / "g.udgl"
+    path.write_text("source in\nsink    out\nin->out\n")
+    assert main(["fmt", "--check", str(path)]) == 1
+    assert main(["fmt", "--write", str(path)]) == 0
+    assert path.read_text() == "graph graph\n\nsource in\nsink   out\n\nin -> out\n"
+    assert main(["fmt", "--check", str(path)]) == 0
+    commented = tmp_path / "c.udgl"
+    commented.write_text("# keep me\nsource in\nsink out\nin -> out\n")
+    assert main(["fmt", "--write", str(commented)]) == 2
+    assert commented.read_text().startswith("# keep me")
+
+
+def test_usage_errors_exit_2(capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["compile"])
+    assert info.value.code == 2
+    assert main(["compile", str(DESIGN), "--param", "oops"]) == 2
+    assert "expected NAME=VALUE" in capsys.readouterr().err
+
+
+def test_console_script_runs() -> None:
+    exe = shutil.which("hogar", path=str(Path(sys.executable).parent))
+    assert exe, "the hogar console script is installed with the package"
+    proc = subprocess.run([exe, "check", str(DESIGN)], capture_output=True, text=True)
+    assert proc.returncode == 0 and "ok (9 nodes" in proc.stdout

@@ -1,0 +1,30 @@
+"""The public names are the ones we mean to publish."""
+
+from __future__ import annotations
+
+import hogar_nb
+
+
+def test_exported_members() -> None:
+    assert hogar_nb.__all__ == sorted([
+        "Deployment", "Diagnostic", "DiagnosticError", "EARGError", "Edge", "Graph",
+        "GraphEditError", "HogarError", "HogarRuntimeError", "Node", "UDGLError",
+        "__version__", "dump_earg", "earg_schema", "load_earg", "parse_udgl", "run",
+    ])
+    for name in hogar_nb.__all__:
+        assert getattr(hogar_nb, name) is not None
+
+
+def test_one_exception_root() -> None:
+    for name in ("DiagnosticError", "EARGError", "GraphEditError", "HogarRuntimeError", "UDGLError"):
+        assert issubclass(getattr(hogar_nb, name), hogar_nb.HogarError)
+    assert issubclass(hogar_nb.UDGLError, ValueError)
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    try:
+        hogar_nb.nope  # noqa: B018
+    except AttributeError as err:
+        assert "nope" in str(err)
+    else:  # pragma: no cover
+        raise AssertionError("hogar_nb.nope should not exist")
