@@ -63,8 +63,9 @@ class NodeRuntime:
         self.fault: Fault | None = None
         self.restarts = 0
         self.pending_restarts = 0
+        self.failures_in_a_row = 0  # drives the restart backoff; reset by a good call
         self.stopping = False
-        self._pending_events: dict[int, tuple[float, float, str]] = {}
+        self._pending_events: dict[int, tuple[float, float, str, int]] = {}
 
     # -- replicas ---------------------------------------------------------------------
     def _new_replica(self, index: int) -> Replica:
@@ -92,9 +93,9 @@ class NodeRuntime:
             pending = self._pending_events.pop(id(replica), None)
         if pending is not None:
             self.pending_restarts -= 1
-            detected, wall, cause = pending
+            detected, wall, cause, requeued = pending
             self.engine.record_event(wall, self.plan.name, replica.index, cause, "restart",
-                                     time.monotonic() - detected)
+                                     time.monotonic() - detected, requeued)
 
     def replica_start_failed(self, replica: Replica, exc: BaseException) -> None:
         with self.lock:
@@ -105,7 +106,7 @@ class NodeRuntime:
         if pending is not None:  # a replacement failed to start: record it, maybe give up
             self.pending_restarts -= 1
             self.engine.record_event(pending[1], self.plan.name, replica.index, pending[2],
-                                     "restart_failed", time.monotonic() - pending[0])
+                                     "restart_failed", time.monotonic() - pending[0], pending[3])
             self._fail_queue_if_dead()
 
     def replica_failed(self, replica: Replica, cause: str, held: list[Work]) -> None:
@@ -126,12 +127,14 @@ class NodeRuntime:
                 else:
                     self.restarts += 1
                     self.pending_restarts += 1
+                    self.failures_in_a_row += 1
         if self.stats is not None and action == "restart":
             with self.stats.lock:
                 self.stats.restarts += 1
         if action == "restart":
-            delay = min(plan.backoff * 2 ** min(self.restarts - 1, 6), MAX_BACKOFF)
-            self.engine.schedule(delay, lambda: self._replace(replica.index, detected, wall, cause))
+            delay = min(plan.backoff * 2 ** min(self.failures_in_a_row - 1, 10), MAX_BACKOFF)
+            n = len(held)
+            self.engine.schedule(delay, lambda: self._replace(replica.index, detected, wall, cause, n))
         else:
             self.engine.record_event(wall, plan.name, replica.index, cause, action, 0.0, len(held))
         request_cause = "timeout" if cause == "hang" else "crash"
@@ -139,7 +142,7 @@ class NodeRuntime:
             self.engine.retry_or_fail(self, work, request_cause, None)
         self._fail_queue_if_dead()
 
-    def _replace(self, index: int, detected: float, wall: float, cause: str) -> None:
+    def _replace(self, index: int, detected: float, wall: float, cause: str, requeued: int) -> None:
         if self.stopping:
             self.pending_restarts -= 1
             return
@@ -149,7 +152,7 @@ class NodeRuntime:
             backend = ThreadBackend(self.plan.factory, self.engine.hang_release)
         replica = Replica(self, index, backend)
         with self.lock:
-            self._pending_events[id(replica)] = (detected, wall, cause)
+            self._pending_events[id(replica)] = (detected, wall, cause, requeued)
             self.replicas.append(replica)
         replica.start()
 
@@ -212,6 +215,7 @@ class NodeRuntime:
 
     def batch_done(self, held: list[Work], outputs: list[Any]) -> None:
         engine = self.engine
+        self.failures_in_a_row = 0
         for work, out in zip(held, outputs):
             engine.node_output(self, work, out)
 
