@@ -1,0 +1,16 @@
+"""EARG config v1: the deployable form of a graph (export, JSON Schema, dump, load).
+
+    dump_earg(graph, format="yaml") -> str     YAML or JSON text, deterministic
+    load_earg(text_or_path) -> Graph           safe loading; EARGError with diagnostics
+    earg_schema() -> dict                      the shipped JSON Schema (Draft 2020-12)
+    validate_earg(doc) -> list[Diagnostic]     schema and reference problems of a dict
+"""
+
+from __future__ import annotations
+
+from .dump import dump_earg
+from .export import graph_to_earg
+from .load import load_earg, validate_earg
+from .schema import earg_schema
+
+__all__ = ["dump_earg", "earg_schema", "graph_to_earg", "load_earg", "validate_earg"]

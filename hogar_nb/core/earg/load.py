@@ -1,0 +1,205 @@
+"""EARG text -> Graph: read safely, validate, rebuild the graph, check it.
+
+The rebuilt graph holds, per node, only the attributes whose resolved value differs
+from the kind's default, as typed UDGL values (Duration, Size, Ident, Call), so that
+``graph.to_udgl()`` reads naturally and ``dump_earg(load_earg(text)) == text`` for any
+text ``dump_earg`` wrote.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+from ...errors import EARGError, GraphEditError
+from ..diagnostics import Diagnostic, sort_key
+from ..graph import Graph
+from ..kinds import COMBINE_MODES, default_value
+from ..values import Call, Duration, Ident, Size
+from .export import semantic_diagnostics
+from .read import Marks, read_text
+from .validate import _Diag, validate_earg
+
+__all__ = ["load_earg", "validate_earg"]
+
+
+def load_earg(text_or_path: str | os.PathLike[str] | bytes, *, filename: str | None = None) -> Graph:
+    """Load an EARG document (YAML or JSON) into a checked :class:`Graph`.
+
+    A :class:`~pathlib.Path`, or a string naming an existing file, is read as a file;
+    any other string (or bytes) is the document itself. Every problem raises
+    :class:`EARGError` with diagnostics; nothing else escapes for bad input.
+    """
+    text, name, diags = _source(text_or_path, filename)
+    if text is None:
+        raise EARGError(diags, None, name)
+    is_json = name.lower().endswith(".json") or text.lstrip("\ufeff \t\r\n").startswith("{")
+    doc, marks, diags = read_text(text, is_json)
+    if not diags:
+        if doc is None:
+            diags = [Diagnostic("E103", "error", "the document is empty", 1, 1,
+                                hint="an EARG document starts with `earg: 1`")]
+        else:
+            diags = validate_earg(doc, marks)
+    if any(d.is_error for d in diags):
+        raise EARGError(diags, text, name)
+    graph, diags = _build(doc, marks)
+    if any(d.is_error for d in diags):
+        raise EARGError(diags, text, name)
+    return graph
+
+
+def _source(obj: Any, filename: str | None) -> tuple[str | None, str, list[Diagnostic]]:
+    path: Path | None = None
+    if isinstance(obj, os.PathLike):
+        path = Path(obj)
+    elif isinstance(obj, str) and "\n" not in obj and obj.strip() and _is_file(obj):
+        path = Path(obj)
+    if path is None:
+        if isinstance(obj, (bytes, bytearray)):
+            return _decode(bytes(obj), filename or "<earg>")
+        if not isinstance(obj, str):
+            return None, filename or "<earg>", [Diagnostic(
+                "E100", "error", f"cannot read an EARG document from a {type(obj).__name__}",
+                hint="pass the text, a path or bytes")]
+        return obj, filename or "<earg>", []
+    name = filename or str(path)
+    try:
+        data = path.read_bytes()
+    except (OSError, ValueError) as err:
+        return None, name, [Diagnostic("E100", "error", f"cannot read `{path}`: {getattr(err, 'strerror', None) or err}",
+                                       hint="check the path")]
+    return _decode(data, name)
+
+
+def _is_file(text: str) -> bool:
+    try:
+        return os.path.isfile(text)
+    except (OSError, ValueError):
+        return False
+
+
+def _decode(data: bytes, name: str) -> tuple[str | None, str, list[Diagnostic]]:
+    try:
+        return data.decode("utf-8"), name, []
+    except UnicodeDecodeError as err:
+        before = data[: err.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", errors="replace")) + 1
+        return None, name, [Diagnostic(
+            "E100", "error", f"the file is not UTF-8: byte 0x{data[err.start]:02x} cannot be decoded",
+            line, column, hint="save the file as UTF-8",
+        )]
+
+
+# ------------------------------------------------------------------- building
+def _build(doc: dict[str, Any], marks: Marks) -> tuple[Graph, list[Diagnostic]]:
+    d = _Diag(doc, marks)
+    graph = Graph(doc["name"], doc.get("description"))
+    for key, value in doc["params"].items():
+        graph.set_param(key, value)
+    weights: dict[str, dict[str, float]] = {}
+    for i, entry in enumerate(doc["nodes"]):
+        attrs = node_attrs(entry)
+        if "weights" in entry:
+            weights[entry["name"]] = entry["weights"]
+        try:
+            graph.add_node(entry["name"], entry["kind"], **attrs)
+        except GraphEditError as err:
+            d.value("E102", ("nodes", i), str(err), "fix the value in the node")
+            graph.add_node(entry["name"], entry["kind"])
+    for e in doc["edges"]:
+        graph.connect(e["src"], e["dst"], when=e.get("when"), weight=e.get("weight"))
+    for name, by_input in weights.items():
+        graph.set_attr(name, "weights", [by_input[src] for src in graph.predecessors(name)])
+    if "cluster" in doc:
+        c = doc["cluster"]
+        cluster: dict[str, Any] = {"workers": c["workers"], "cpu": c["cpu"], "gpu": c["gpu"]}
+        if c["memory_bytes"] is not None:
+            cluster["memory"] = Size(int(c["memory_bytes"]))
+        graph.set_cluster(**cluster)
+    for name, (x, y) in doc.get("layout", {}).items():
+        graph.set_position(name, x, y)
+    if d.out:
+        return graph, d.out
+    diags = [_place(d, doc, x) for x in semantic_diagnostics(graph)]
+    if not any(x.is_error for x in diags):
+        response = graph.response
+        if response != doc["response"]:
+            d.value("E105", ("response",), f"`response` is `{doc['response']}`, but the nodes make "
+                    f"`{response}` the response sink",
+                    f"mark `{doc['response']}` with `response: true` and the other sinks with `response: false`")
+            diags += d.out
+    return graph, sorted(diags, key=sort_key)
+
+
+def _place(d: _Diag, doc: dict[str, Any], diag: Diagnostic) -> Diagnostic:
+    """Point a graph check's diagnostic at the node or edge entry it is about."""
+    path = None
+    if diag.node is not None:
+        path = next((("nodes", i) for i, n in enumerate(doc["nodes"]) if n["name"] == diag.node), None)
+    elif diag.edge is not None:
+        path = next((("edges", j) for j, e in enumerate(doc["edges"]) if (e["src"], e["dst"]) == diag.edge), None)
+    pos = d.marks.value(path) if path else None
+    if pos is None:
+        return dataclasses.replace(diag, line=None, column=None, end_line=None, end_column=None)
+    return dataclasses.replace(diag, line=pos[0], column=pos[1], end_line=pos[2], end_column=pos[3])
+
+
+def node_attrs(entry: dict[str, Any]) -> dict[str, Any]:
+    """A node entry's attributes that differ from its kind's defaults, as UDGL values."""
+    kind = entry["kind"]
+    res, batch = entry["resources"], entry["batch"]
+    resolved = {
+        "impl": entry["impl"],
+        "replicas": entry["replicas"],
+        "cpu": res["cpu"],
+        "gpu": res["gpu"],
+        "memory": res["memory_bytes"],
+        "batch": batch["max_size"],
+        "batch_wait": batch["max_wait_ms"],
+        "timeout": entry["timeout_ms"],
+        "retries": entry["retries"],
+        "recovery": entry["recovery"],
+        "latency": entry["latency_ms"],
+        "isolation": entry.get("isolation", "thread"),
+        "description": entry.get("description"),
+        "route": entry.get("route"),
+        "loader": entry.get("loader"),
+        "combine": entry.get("combine"),
+        "response": entry.get("response"),
+    }
+    out: dict[str, Any] = {}
+    for attr, value in resolved.items():
+        default = default_value(kind, attr)
+        if type(value) is type(default) and value == default:
+            continue
+        if attr in ("route", "loader", "combine", "response") and value is None:
+            continue
+        out[attr] = _typed(attr, value)
+    return out
+
+
+def _typed(attr: str, value: Any) -> Any:
+    if attr == "memory":
+        return Size(int(value))
+    if attr in ("batch_wait", "timeout", "latency"):
+        return Duration(float(value))
+    if attr in ("replicas", "batch", "retries") and isinstance(value, float):
+        return int(value)
+    if attr == "isolation":
+        return Ident(value)
+    if attr == "combine" and value in COMBINE_MODES:
+        return Ident(value)
+    if attr == "recovery":
+        if value["policy"] != "restart":
+            return Ident(value["policy"])
+        kwargs: list[tuple[str, Any]] = []
+        if value["max_restarts"] != 5:
+            kwargs.append(("max", int(value["max_restarts"])))
+        if value["backoff_ms"] != 100.0:
+            kwargs.append(("backoff", Duration(float(value["backoff_ms"]))))
+        return Call("restart", tuple(kwargs)) if kwargs else Ident("restart")
+    return value
