@@ -38,13 +38,12 @@ class Request:
 class Work:
     """A request's payload waiting at (or running on) one node."""
 
-    __slots__ = ("req", "payload", "attempt", "t", "src")
+    __slots__ = ("req", "payload", "attempt", "src")
 
-    def __init__(self, req: Request, payload: Any, t: float, src: str | None, attempt: int = 0) -> None:
+    def __init__(self, req: Request, payload: Any, src: str | None, attempt: int = 0) -> None:
         self.req = req
         self.payload = payload
         self.attempt = attempt
-        self.t = t
         self.src = src
 
 
@@ -201,7 +200,7 @@ class NodeRuntime:
         if self.dead():
             raise UnavailableError(f"node {self.plan.name!r} has no live replica", self.plan.name)
         if self.stats is not None:
-            self.stats.started()
+            self.stats.requests += 1
         q.put(work)
 
     def requeue(self, work: Work) -> None:
