@@ -33,8 +33,8 @@ def load_earg(text_or_path: str | os.PathLike[str] | bytes, *, filename: str | N
     :class:`EARGError` with diagnostics; nothing else escapes for bad input.
     """
     text, name, diags = _source(text_or_path, filename)
-    if text is None:
-        raise EARGError(diags, None, name)
+    if text is None or diags:
+        raise EARGError(diags, text, name)
     is_json = name.lower().endswith(".json") or text.lstrip("\ufeff \t\r\n").startswith("{")
     doc, marks, diags = read_text(text, is_json)
     if not diags:
@@ -82,16 +82,11 @@ def _is_file(text: str) -> bool:
 
 
 def _decode(data: bytes, name: str) -> tuple[str | None, str, list[Diagnostic]]:
-    try:
-        return data.decode("utf-8"), name, []
-    except UnicodeDecodeError as err:
-        before = data[: err.start]
-        line = before.count(b"\n") + 1
-        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", errors="replace")) + 1
-        return None, name, [Diagnostic(
-            "E100", "error", f"the file is not UTF-8: byte 0x{data[err.start]:02x} cannot be decoded",
-            line, column, hint="save the file as UTF-8",
-        )]
+    from ..source import decode_source
+
+    text, problems = decode_source(data)
+    diags = [dataclasses.replace(d, code="E100") for d in problems]
+    return text, name, diags
 
 
 # ------------------------------------------------------------------- building

@@ -168,8 +168,9 @@ def plain_problems(data: Any, marks: Marks) -> list[Diagnostic]:
         if isinstance(value, dict):
             for k, v in value.items():
                 if not isinstance(k, str):
+                    kline, kcol = (marks.key((*path, str(k))) or (line, col))[:2]
                     out.append(Diagnostic(
-                        "E102", "error", f"got {show(k)} as a key; keys must be strings", line, col,
+                        "E102", "error", f"got {show(k)} as a key; keys must be strings", kline, kcol,
                         hint=f'quote it: "{k}"',
                     ))
                     continue

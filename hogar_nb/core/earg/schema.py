@@ -188,7 +188,7 @@ def build_schema() -> dict[str, Any]:
         "params": {
             "type": "object",
             "description": "graph parameters as resolved",
-            "patternProperties": {_IDENT_KEYS: {"$ref": "#/$defs/param_value"}},
+            "patternProperties": {_IDENT_KEYS: {"$ref": "#/$defs/param_value", "description": "one parameter"}},
             "additionalProperties": False,
         },
         "response": {"type": "string", "pattern": IDENT, "description": "the response sink"},

@@ -185,8 +185,9 @@ class _Diag:
                              did_you_mean(key, allowed) or "known keys: " + ", ".join(f"`{k}`" for k in allowed))
         elif v == "required" and isinstance(inst, dict):
             props = schema.get("properties", {})
+            extras = [k for k in inst if k not in props]
             for key in err.validator_value:
-                if key not in inst:
+                if key not in inst and not any(did_you_mean(x, props) == f"did you mean `{key}`?" for x in extras):
                     doc = props.get(key, {}).get("description")
                     self.value("E103", path, f"missing key `{key}` {self.container(path)}",
                                f"add `{key}`" + (f" ({doc})" if doc else ""))
@@ -211,6 +212,8 @@ class _Diag:
                 hint = did_you_mean(inst, [str(e) for e in err.validator_value])
             elif isinstance(inst, str) and _looks_numeric(inst) and _wants_number(schema):
                 hint = f"write {inst} without quotes"
+            if not path:
+                hint = f"an EARG document is a mapping that starts with `earg: {EARG_VERSION}`"
             if hint is None and isinstance(schema, dict) and schema.get("description"):
                 hint = f"{format_path(path[-1:]) or 'it'}: {schema['description']}"
             self.value("E102", path, f"got {show(inst)} for {self.subject(path)}; expected {expectation(schema)}",
@@ -263,6 +266,8 @@ def _references(doc: dict[str, Any], d: _Diag) -> None:
         seen_edges.add((e["src"], e["dst"]))
         if ok:
             inputs.setdefault(e["dst"], []).append(e["src"])
+        else:
+            inputs.setdefault(e["dst"], []).append("")  # unknown input: skip its weights checks
     resp = doc["response"]
     if ref(("response",), resp, "`response`") and nodes[resp]["kind"] != "sink":
         sinks = [k for k, n in nodes.items() if n["kind"] == "sink"]
@@ -300,6 +305,8 @@ def _node_refs(d: _Diag, i: int, n: dict, inputs: list[str]) -> None:
     if n["impl"] is not None and n["kind"] not in ("python", "model", "switch"):
         d.value("E102", ("nodes", i, "impl"), f"got {show(n['impl'])} for `impl` of node `{n['name']}`; "
                 f"{n['kind']} nodes have no impl, expected null", "write `impl: null`")
+    if "" in inputs:
+        return
     for key in n.get("weights") or {}:
         if key not in inputs:
             d.key("E105", ("nodes", i, "weights", key),
