@@ -164,3 +164,16 @@ def test_model_unknown_extension_is_friendly(tmp_path):
     nodes = {"src": {"kind": "source"}, "m": {"kind": "model", "impl": "m.onnx"}, "out": {"kind": "sink"}}
     with pytest.raises(DeploymentConfigError, match=r"unknown file extension '\.onnx'"):
         hogar_nb.run(make_earg(nodes, ["src -> m", "m -> out"]), base_dir=tmp_path)
+
+
+def test_model_pickle_and_module_attr(tmp_path, no_leaks):
+    import pickle
+
+    from hogar_nb.runtime.loaders import LinearModel
+
+    (tmp_path / "m.pkl").write_bytes(pickle.dumps(LinearModel([2.0], 1.0)))
+    nodes = {"src": {"kind": "source"}, "m": {"kind": "model", "impl": "m.pkl"},
+             "k": {"kind": "model", "impl": "tests.runtime.impls:Counter"}, "out": {"kind": "sink"}}
+    with hogar_nb.run(make_earg(nodes, ["src -> m", "m -> k", "k -> out"]), base_dir=tmp_path) as dep:
+        value, _owner = dep.call([3])
+        assert value == pytest.approx(7.0)
