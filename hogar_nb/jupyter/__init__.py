@@ -1,0 +1,43 @@
+"""The Jupyter layer: ``%%udgl`` / ``%hogar`` magics and the interactive graph view.
+
+Loaded by ``%load_ext hogar_nb``; nothing below ``hogar_nb.jupyter`` is imported by
+``import hogar_nb``. Loading registers the magics and a display for
+:class:`~hogar_nb.core.graph.Graph`, so ``display(g)`` or ``g`` as a cell's last line
+shows the same view as ``%%udgl``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["GraphView", "load_ipython_extension", "unload_ipython_extension"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "GraphView":
+        from .graph_view import GraphView
+
+        return GraphView
+    raise AttributeError(f"module 'hogar_nb.jupyter' has no attribute {name!r}")
+
+
+def _graph_mimebundle(graph: Any) -> dict:
+    from .graph_view import GraphView
+
+    return GraphView(graph)._repr_mimebundle_()
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the magics and the Graph display on ``ipython``."""
+    from ..core.graph import Graph
+    from .magics import HogarMagics
+
+    ipython.register_magics(HogarMagics)
+    ipython.display_formatter.mimebundle_formatter.for_type(Graph, _graph_mimebundle)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Remove the Graph display; IPython has no API to unregister magics, they stay."""
+    from ..core.graph import Graph
+
+    ipython.display_formatter.mimebundle_formatter.pop(Graph, None)

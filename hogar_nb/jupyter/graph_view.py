@@ -1,0 +1,265 @@
+"""The graph view: an ipycytoscape canvas, a legend and a detail panel for one Graph.
+
+The view only draws what the core computed: kinds and edges from the Graph, badges
+and the detail panel from its resolution, markers from its diagnostics.
+
+In the page, the canvas element has the CSS class :data:`~.style.CANVAS_CLASS`; the
+cytoscape instance ipycytoscape created on it is ``element._cyreg.cy`` (cytoscape.js
+keeps its instance there), which the browser tests use.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import TYPE_CHECKING, Any, Iterable
+
+import ipycytoscape
+import ipywidgets as widgets
+
+from .style import CANVAS_CLASS, DETAILS_CLASS, KIND_STYLE, cytoscape_stylesheet, legend_html
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..core.diagnostics import Diagnostic
+    from ..core.graph import Graph
+
+__all__ = ["GraphView", "node_label"]
+
+_PLACEHOLDER = '<div style="color:#777;font-size:12px">Click a node to see its resolved attributes.</div>'
+
+
+def node_label(name: str, resolved: Any) -> str:
+    """``name`` plus a badge line: replicas and per-replica resources when they matter."""
+    if resolved is None:
+        return name
+    from ..core.values import format_size
+
+    badges = []
+    if resolved.replicas != 1:
+        badges.append(f"×{resolved.replicas}")
+    if resolved.cpu:
+        badges.append(f"{resolved.cpu:g} cpu")
+    if resolved.gpu:
+        badges.append(f"{resolved.gpu:g} gpu")
+    if resolved.memory_bytes:
+        badges.append(format_size(resolved.memory_bytes))
+    return f"{name}\n{' · '.join(badges)}" if badges else name
+
+
+def _edge_label(edge: Any) -> str:
+    if edge.when is not None:
+        return "*" if edge.when == "*" else f'when "{edge.when}"'
+    if edge.weight is not None:
+        return f"{edge.weight * 100:g}%"
+    return ""
+
+
+class GraphView(widgets.VBox):
+    """A Graph drawn left to right, with a legend and a click-to-inspect side panel.
+
+    ``diagnostics`` defaults to ``graph.check()``; nodes and edges they name are
+    outlined (red for errors, dashed amber for warnings). ``layout`` is "dagre"
+    (layered, the default) or any layout ipycytoscape bundles, e.g. "breadthfirst".
+    """
+
+    def __init__(
+        self,
+        graph: "Graph",
+        diagnostics: Iterable["Diagnostic"] | None = None,
+        *,
+        layout: str = "dagre",
+        height: str = "420px",
+    ) -> None:
+        self.graph = graph
+        self.diagnostics = list(graph.check() if diagnostics is None else diagnostics)
+        try:
+            self._resolved = dict(graph.resolution().nodes)
+        except Exception:  # a graph too broken to resolve is still drawn
+            self._resolved = {}
+        self.canvas = self._make_canvas(layout, height)
+        self.details = widgets.HTML(_PLACEHOLDER, layout=widgets.Layout(width="320px", overflow="auto"))
+        self.details.add_class(DETAILS_CLASS)
+        header = widgets.HTML(self._header_html())
+        legend = widgets.HTML(legend_html(sorted({n.kind for n in graph.nodes.values()}) or None))
+        body = widgets.HBox(
+            [self.canvas, self.details],
+            layout=widgets.Layout(width="100%", height=height, align_items="stretch"),
+        )
+        super().__init__([header, legend, body], layout=widgets.Layout(width="100%"))
+        self.add_class("hogar-graph-view")
+        self.canvas.on("node", "click", self._on_node_click)
+        self.canvas.on("edge", "click", self._on_edge_click)
+
+    # ------------------------------------------------------------------ building
+    def _marks(self) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+        nodes: dict[str, str] = {}
+        edges: dict[tuple[str, str], str] = {}
+        for d in self.diagnostics:
+            level = "error" if d.is_error else "warning"
+            if d.node is not None and nodes.get(d.node) != "error":
+                nodes[d.node] = level
+            if d.edge is not None and edges.get(tuple(d.edge)) != "error":
+                edges[tuple(d.edge)] = level
+        return nodes, edges
+
+    def _make_canvas(self, layout: str, height: str) -> ipycytoscape.CytoscapeWidget:
+        node_marks, edge_marks = self._marks()
+        cy_nodes = []
+        for name, node in self.graph.nodes.items():
+            classes = f"kind-{node.kind}"
+            if name in node_marks:
+                classes += f" diag-{node_marks[name]}"
+            data = {"id": name, "label": node_label(name, self._resolved.get(name)), "kind": node.kind}
+            cy_node = ipycytoscape.Node(data=data, classes=classes)
+            if node.position is not None:
+                cy_node.position = {"x": node.position[0], "y": node.position[1]}
+            cy_nodes.append(cy_node)
+        cy_edges = []
+        for edge in self.graph.edges:
+            classes = "directed"
+            if edge.key in edge_marks:
+                classes += f" diag-{edge_marks[edge.key]}"
+            data = {"id": f"{edge.src}->{edge.dst}", "source": edge.src, "target": edge.dst,
+                    "label": _edge_label(edge)}
+            cy_edges.append(ipycytoscape.Edge(data=data, classes=classes))
+        canvas = ipycytoscape.CytoscapeWidget(layout=widgets.Layout(flex="1 1 auto", height=height))
+        with canvas.hold_sync(), canvas.graph.hold_sync():
+            canvas.graph.add_nodes(cy_nodes)
+            canvas.graph.add_edges(cy_edges, directed=True)
+            canvas.set_style(cytoscape_stylesheet())
+            all_placed = bool(self.graph.nodes) and all(
+                n.position is not None for n in self.graph.nodes.values()
+            )
+            if all_placed:
+                canvas.set_layout(name="preset", fit=True, padding=20)
+            elif layout == "dagre":
+                canvas.set_layout(name="dagre", rankDir="LR", nodeSep=18, rankSep=70,
+                                  edgeSep=8, fit=True, padding=20, animate=False)
+            else:
+                canvas.set_layout(name=layout, directed=True, fit=True, padding=20, animate=False)
+            canvas.min_zoom = 0.05
+            canvas.max_zoom = 4.0
+            canvas.wheel_sensitivity = 0.3
+        canvas.add_class(CANVAS_CLASS)
+        return canvas
+
+    def _header_html(self) -> str:
+        g = self.graph
+        n_err = sum(d.is_error for d in self.diagnostics)
+        n_warn = sum(d.severity == "warning" for d in self.diagnostics)
+        status = (
+            f'<span style="color:#d32f2f">{n_err} error{"s" * (n_err != 1)}</span>'
+            if n_err
+            else '<span style="color:#2e7d32">no errors</span>'
+        )
+        if n_warn:
+            status += f', <span style="color:#b28704">{n_warn} warning{"s" * (n_warn != 1)}</span>'
+        desc = f' <span style="color:#666">— {escape(g.description)}</span>' if g.description else ""
+        return (
+            f'<div class="hogar-graph-header" style="font-family:sans-serif;font-size:13px">'
+            f"<b>{escape(g.name)}</b>{desc}: {len(g.nodes)} nodes, {len(g.edges)} edges, {status}</div>"
+        )
+
+    # ------------------------------------------------------------------ details
+    def select(self, name: str) -> None:
+        """Show a node's resolved attributes in the side panel (what a click does)."""
+        self.details.value = self._node_html(name)
+
+    def _on_node_click(self, event: dict) -> None:
+        name = (event.get("data") or {}).get("id")
+        if name in self.graph.nodes:
+            self.select(name)
+
+    def _on_edge_click(self, event: dict) -> None:
+        data = event.get("data") or {}
+        self.details.value = self._edge_html(data.get("source"), data.get("target"))
+
+    def _diag_html(self, diags: list["Diagnostic"]) -> str:
+        if not diags:
+            return ""
+        rows = "".join(
+            f'<li style="color:{"#d32f2f" if d.is_error else "#8a6d00"}">'
+            f"{escape(d.severity)}[{escape(d.code)}]"
+            f"{f' line {d.line}' if d.line is not None else ''}: {escape(d.message)}"
+            f"{f'<br><i>hint: {escape(d.hint)}</i>' if d.hint else ''}</li>"
+            for d in diags
+        )
+        return f'<ul class="hogar-node-diagnostics" style="padding-left:16px;margin:4px 0">{rows}</ul>'
+
+    def _node_html(self, name: str) -> str:
+        node = self.graph.nodes[name]
+        resolved = self._resolved.get(name)
+        attrs = resolved.to_earg() if resolved is not None else dict(node.attrs)
+        rows = "".join(
+            f'<tr><td style="color:#555;padding-right:8px;vertical-align:top">{escape(key)}</td>'
+            f"<td><code>{escape(_fmt(value))}</code></td></tr>"
+            for key, value in _flatten(attrs)
+        )
+        colour = KIND_STYLE.get(node.kind, ("", "#555", ""))[1]
+        template = f" (template <code>{escape(node.template)}</code>)" if node.template else ""
+        ins = ", ".join(escape(s) for s in self.graph.predecessors(name)) or "—"
+        outs = ", ".join(escape(s) for s in self.graph.successors(name)) or "—"
+        diags = [d for d in self.diagnostics if d.node == name]
+        return (
+            f'<div data-node="{escape(name)}" style="font-family:sans-serif;font-size:12px">'
+            f'<div style="font-size:14px"><b>{escape(name)}</b> '
+            f'<span style="color:{colour}">{escape(node.kind)}</span>{template}</div>'
+            f"{self._diag_html(diags)}"
+            f'<table style="border-collapse:collapse;margin-top:4px">{rows}</table>'
+            f'<div style="margin-top:4px">in: {ins}<br>out: {outs}</div></div>'
+        )
+
+    def _edge_html(self, src: str | None, dst: str | None) -> str:
+        edge = next((e for e in self.graph.edges if e.src == src and e.dst == dst), None)
+        if edge is None:
+            return _PLACEHOLDER
+        diags = [d for d in self.diagnostics if d.edge is not None and tuple(d.edge) == edge.key]
+        extra = []
+        if edge.when is not None:
+            extra.append(f"when = <code>{escape(edge.when)}</code>")
+        if edge.weight is not None:
+            extra.append(f"weight = <code>{edge.weight * 100:g}%</code>")
+        return (
+            f'<div style="font-family:sans-serif;font-size:12px"><div style="font-size:14px">'
+            f"<b>{escape(edge.src)} → {escape(edge.dst)}</b></div>{self._diag_html(diags)}"
+            f"<div>{'<br>'.join(extra) or 'plain edge'}</div></div>"
+        )
+
+    # ------------------------------------------------------------------ display
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is not None:
+            bundle["text/plain"] = self.text()
+        return bundle
+
+    def text(self) -> str:
+        """What frontends without widgets show: the graph's nodes and edges."""
+        g = self.graph
+        lines = [repr(g)]
+        for name, node in g.nodes.items():
+            lines.append(f"  {node.kind:<8} {node_label(name, self._resolved.get(name)).replace(chr(10), '  ')}")
+        for e in g.edges:
+            label = _edge_label(e)
+            lines.append(f"  {e.src} -> {e.dst}{'  ' + label if label else ''}")
+        return "\n".join(lines)
+
+
+def _flatten(attrs: dict, prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for key, value in attrs.items():
+        if isinstance(value, dict) and value:
+            out.extend(_flatten(value, f"{prefix}{key}."))
+        else:
+            out.append((f"{prefix}{key}", value))
+    return out
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    if callable(value):
+        return getattr(value, "__qualname__", repr(value))
+    return str(value)

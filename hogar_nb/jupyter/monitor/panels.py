@@ -1,0 +1,175 @@
+"""Plotly ``FigureWidget`` panels fed from a source's bounded series.
+
+Each panel has a fixed set of traces: end-to-end ones plus a few node "slots"
+(the busiest or least healthy nodes, or the ones the user names), so the cost of a
+refresh does not grow with the size of the graph. Updates assign whole arrays
+inside ``batch_update`` and x is "seconds before now" over the chosen window.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+import plotly.graph_objects as go
+
+from .health import NodeHealth
+from .source import Reading, Source, Topology
+
+__all__ = ["PANELS", "Panels", "window_xy"]
+
+PANELS = ("throughput", "latency", "errors", "queues", "replicas")
+_TITLES = {
+    "throughput": "Throughput (completions/s)",
+    "latency": "Latency (ms)",
+    "errors": "Errors by cause (since start)",
+    "queues": "Queue depth and in flight",
+    "replicas": "Replicas alive and recovery events",
+}
+_BAD = {"degraded": 1000.0, "failing": 2000.0, "down": 3000.0}
+
+
+def window_xy(t: list[float], values: list[Any], now: float, window_s: float,
+              max_points: int) -> tuple[list[float], list[Any]]:
+    """Points of the last ``window_s`` seconds, x relative to ``now``, at most ``max_points``."""
+    start = now - window_s
+    i = len(t)
+    while i > 0 and t[i - 1] >= start:
+        i -= 1
+    xs, ys = t[i:], values[i:]
+    if len(xs) > max_points:
+        stride = -(-len(xs) // max_points)
+        first = (len(xs) - 1) % stride  # always keep the newest point
+        xs, ys = xs[first::stride], ys[first::stride]
+    return [x - now for x in xs], list(ys)
+
+
+def _figure(key: str, window_s: float, height: int) -> go.FigureWidget:
+    fig = go.FigureWidget()
+    fig.update_layout(
+        title={"text": _TITLES[key], "font": {"size": 13}}, height=height, width=520,
+        margin={"l": 45, "r": 10, "t": 35, "b": 30}, uirevision="monitor",
+        legend={"orientation": "h", "y": -0.18, "font": {"size": 10}},
+        xaxis={"title": None, "range": [-window_s, 0], "ticksuffix": " s"},
+    )
+    return fig
+
+
+class Panels:
+    """The system panels of a dashboard: ``figures[name]`` for each name in :data:`PANELS`."""
+
+    def __init__(self, topology: Topology, nodes: Iterable[str] | None = None, max_nodes: int = 6,
+                 window_s: float = 300.0, max_points: int = 300, height: int = 260) -> None:
+        self.topology = topology
+        self.workers = [n for n, info in topology.nodes.items() if info.replicas > 0]
+        self.pinned = list(nodes) if nodes is not None else None
+        if self.pinned is not None:
+            unknown = [n for n in self.pinned if n not in topology.nodes]
+            if unknown:
+                raise KeyError(f"no node(s) {unknown}; nodes are {sorted(topology.nodes)}")
+        self.max_nodes = max_nodes
+        self.window_s = window_s
+        self.max_points = max_points
+        self.figures = {k: _figure(k, window_s, height) for k in PANELS}
+        self.shown: list[str] = []
+        self.shown_replicas: list[str] = []
+        slots = len(self.pinned) if self.pinned is not None else min(max_nodes, len(self.workers))
+        self._slots = slots
+        f = self.figures
+        f["throughput"].add_scatter(name="end-to-end", line={"width": 3, "color": "black"})
+        for q, dash in (("p50", "dot"), ("p95", "dash"), ("p99", "solid")):
+            f["latency"].add_scatter(name=f"end-to-end {q}", line={"width": 3, "color": "black", "dash": dash})
+        f["queues"].add_scatter(name="queued (all)", line={"width": 3, "color": "black"})
+        f["queues"].add_scatter(name="in flight (all)", line={"width": 3, "color": "grey", "dash": "dot"})
+        for key in ("throughput", "latency", "queues", "replicas"):
+            for _ in range(slots):
+                f[key].add_scatter(name="", visible=False, mode="lines")
+        f["replicas"].add_scatter(name="recovery events", mode="markers",
+                                  marker={"symbol": "x", "size": 11, "color": "#d62728"})
+        f["errors"].update_layout(barmode="stack", xaxis={"range": None, "ticksuffix": None})
+        self._causes: list[str] = []
+
+    # -- which nodes get a slot --------------------------------------------------------
+    def _choose(self, health: dict[str, NodeHealth], score: Callable[[str, NodeHealth], float]) -> list[str]:
+        if self.pinned is not None:
+            return self.pinned
+        ranked = sorted(self.workers, key=lambda n: (-score(n, health[n]), n) if n in health else (0, n))
+        return sorted(ranked[: self._slots])
+
+    # -- refresh ----------------------------------------------------------------------
+    def update(self, source: Source, reading: Reading, health: dict[str, NodeHealth]) -> None:
+        """Redraw every panel from ``reading`` (cost bounded by slots x max_points)."""
+        recovering: dict[str, int] = {}
+        for e in reading.events:
+            recovering[e.node] = recovering.get(e.node, 0) + 1
+        busy = self._choose(health, lambda n, h: _BAD.get(h.level, 0.0) + h.rps + 10 * h.queue_depth)
+        fragile = self._choose(health, lambda n, h: _BAD.get(h.level, 0.0) + 100 * (h.replicas - h.replicas_alive)
+                               + 10 * recovering.get(n, 0) + h.rps)
+        self.shown, self.shown_replicas = busy, fragile
+        now, w, m = reading.time, self.window_s, self.max_points
+
+        def xy(metric: str, node: str | None) -> tuple[list[float], list[Any]]:
+            t, v = source.series(reading, metric, node)
+            return window_xy(t, v, now, w, m)
+
+        f = self.figures
+        with f["throughput"].batch_update():
+            _set(f["throughput"].data[0], *xy("rps", None))
+            self._slot_traces(f["throughput"], 1, busy, lambda n: xy("rps", n))
+        with f["latency"].batch_update():
+            for i, metric in enumerate(("p50_ms", "p95_ms", "p99_ms")):
+                _set(f["latency"].data[i], *xy(metric, None))
+            self._slot_traces(f["latency"], 3, busy, lambda n: xy("p99_ms", n), suffix=" p99")
+        with f["queues"].batch_update():
+            _set(f["queues"].data[0], *xy("queue_depth", None))
+            _set(f["queues"].data[1], *xy("in_flight", None))
+            self._slot_traces(f["queues"], 2, busy, lambda n: xy("queue_depth", n), suffix=" queued")
+        with f["replicas"].batch_update():
+            self._slot_traces(f["replicas"], 0, fragile, lambda n: xy("replicas_alive", n))
+            marks = [e for e in reading.events if e.time >= now - w]
+            _set(f["replicas"].data[-1], [e.time - now for e in marks], [0] * len(marks))
+            f["replicas"].data[-1].hovertext = [e.text for e in marks]
+        self._update_errors(reading)
+        for key in ("throughput", "latency", "queues", "replicas"):
+            if tuple(f[key].layout.xaxis.range or ()) != (-w, 0):
+                f[key].layout.xaxis.range = [-w, 0]
+
+    def _slot_traces(self, fig: go.FigureWidget, first: int, names: list[str],
+                     data: Callable[[str], tuple[list[float], list[Any]]], suffix: str = "") -> None:
+        for i in range(self._slots):
+            trace = fig.data[first + i]
+            if i < len(names):
+                x, y = data(names[i])
+                if trace.name != names[i] + suffix:
+                    trace.name = names[i] + suffix
+                _set(trace, x, y)
+                if trace.visible is not True:
+                    trace.visible = True
+            elif trace.visible is not False:
+                trace.visible = False
+
+    def _update_errors(self, reading: Reading) -> None:
+        fig = self.figures["errors"]
+        entities: list[str | None] = [None] + [n for n in self.topology.nodes
+                                               if reading.totals.get(n) and reading.totals[n].errors]
+        causes = sorted({c for e in entities for c in reading.totals.get(e, _EMPTY).errors_by_cause})
+        with fig.batch_update():
+            for cause in causes:
+                if cause not in self._causes:
+                    self._causes.append(cause)
+                    fig.add_bar(name=cause)
+            labels = ["end-to-end" if e is None else e for e in entities]
+            for trace, cause in zip(fig.data, self._causes):
+                _set(trace, labels, [reading.totals.get(e, _EMPTY).errors_by_cause.get(cause, 0)
+                                     for e in entities])
+
+
+class _Empty:
+    errors_by_cause: dict[str, int] = {}
+
+
+_EMPTY = _Empty()
+
+
+def _set(trace: Any, x: list[Any], y: list[Any]) -> None:
+    trace.x = x
+    trace.y = y

@@ -1,0 +1,133 @@
+"""Colours, shapes and the cytoscape stylesheet of the graph view (no logic)."""
+
+from __future__ import annotations
+
+from html import escape
+
+__all__ = [
+    "CANVAS_CLASS",
+    "DETAILS_CLASS",
+    "ERROR_COLOUR",
+    "KIND_STYLE",
+    "WARNING_COLOUR",
+    "cytoscape_stylesheet",
+    "legend_html",
+]
+
+#: CSS class of the cytoscape container; ``el._cyreg.cy`` on it is the cytoscape instance.
+CANVAS_CLASS = "hogar-graph-canvas"
+#: CSS class of the side panel that shows a clicked node's resolved attributes.
+DETAILS_CLASS = "hogar-node-details"
+
+ERROR_COLOUR = "#d32f2f"
+WARNING_COLOUR = "#f9a825"
+
+#: kind -> (cytoscape shape, fill colour, what the legend says)
+KIND_STYLE: dict[str, tuple[str, str, str]] = {
+    "source": ("ellipse", "#2e7d32", "source"),
+    "python": ("round-rectangle", "#1565c0", "python"),
+    "model": ("barrel", "#6a1b9a", "model"),
+    "switch": ("diamond", "#e65100", "switch"),
+    "split": ("triangle", "#ad1457", "split"),
+    "ensemble": ("hexagon", "#00838f", "ensemble"),
+    "sink": ("round-octagon", "#37474f", "sink"),
+}
+
+_SVG_SHAPES = {
+    "ellipse": '<ellipse cx="9" cy="7" rx="8" ry="6"/>',
+    "round-rectangle": '<rect x="1" y="1" width="16" height="12" rx="3"/>',
+    "barrel": '<rect x="1" y="1" width="16" height="12" rx="6" ry="2"/>',
+    "diamond": '<polygon points="9,0 18,7 9,14 0,7"/>',
+    "triangle": '<polygon points="9,0 18,14 0,14"/>',
+    "hexagon": '<polygon points="4,0 14,0 18,7 14,14 4,14 0,7"/>',
+    "round-octagon": '<polygon points="5,0 13,0 18,4 18,10 13,14 5,14 0,10 0,4"/>',
+}
+
+
+def cytoscape_stylesheet() -> list[dict]:
+    """The stylesheet: one rule per kind, edge labels, and diagnostic markers."""
+    rules: list[dict] = [
+        {
+            "selector": "node",
+            "style": {
+                "label": "data(label)",
+                "text-wrap": "wrap",
+                "text-valign": "bottom",
+                "text-margin-y": 4,
+                "font-size": 10,
+                "font-family": "sans-serif",
+                "color": "#222",
+                "width": 34,
+                "height": 26,
+                "border-width": 1,
+                "border-color": "#fff",
+            },
+        },
+    ]
+    for kind, (shape, colour, _) in KIND_STYLE.items():
+        rules.append(
+            {"selector": f"node.kind-{kind}", "style": {"shape": shape, "background-color": colour}}
+        )
+    rules += [
+        {
+            "selector": "edge",
+            "style": {
+                "width": 1.5,
+                "line-color": "#90a4ae",
+                "curve-style": "bezier",
+                "target-arrow-shape": "triangle",
+                "target-arrow-color": "#90a4ae",
+                "arrow-scale": 0.9,
+                "label": "data(label)",
+                "font-size": 9,
+                "color": "#455a64",
+                "text-background-color": "#fff",
+                "text-background-opacity": 0.85,
+                "text-background-padding": 1,
+            },
+        },
+        {
+            "selector": "node.diag-warning",
+            "style": {"border-width": 3, "border-style": "dashed", "border-color": WARNING_COLOUR},
+        },
+        {
+            "selector": "node.diag-error",
+            "style": {"border-width": 4, "border-style": "solid", "border-color": ERROR_COLOUR},
+        },
+        {
+            "selector": "edge.diag-warning",
+            "style": {"line-style": "dashed", "line-color": WARNING_COLOUR,
+                      "target-arrow-color": WARNING_COLOUR, "width": 2.5},
+        },
+        {
+            "selector": "edge.diag-error",
+            "style": {"line-color": ERROR_COLOUR, "target-arrow-color": ERROR_COLOUR, "width": 3},
+        },
+        {
+            "selector": "node:selected",
+            "style": {"overlay-color": "#1e88e5", "overlay-opacity": 0.25, "overlay-padding": 6},
+        },
+    ]
+    return rules
+
+
+def legend_html(kinds: list[str] | None = None) -> str:
+    """A one-line legend: each kind's shape and colour, then the diagnostic markers."""
+    items = []
+    for kind, (shape, colour, label) in KIND_STYLE.items():
+        if kinds is not None and kind not in kinds:
+            continue
+        svg = (
+            f'<svg width="18" height="14" viewBox="0 0 18 14" style="vertical-align:middle">'
+            f'<g fill="{colour}">{_SVG_SHAPES[shape]}</g></svg>'
+        )
+        items.append(f'<span style="margin-right:10px">{svg} {escape(label)}</span>')
+    items.append(
+        f'<span style="margin-right:10px"><span style="display:inline-block;width:12px;height:10px;'
+        f'border:3px solid {ERROR_COLOUR};vertical-align:middle"></span> error</span>'
+    )
+    items.append(
+        f'<span><span style="display:inline-block;width:12px;height:10px;'
+        f'border:3px dashed {WARNING_COLOUR};vertical-align:middle"></span> warning</span>'
+    )
+    return f'<div class="hogar-legend" style="font-size:12px;font-family:sans-serif">{"".join(items)}</div>'
