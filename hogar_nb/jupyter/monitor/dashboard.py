@@ -1,0 +1,240 @@
+"""The live dashboard: health graph + Plotly panels, refreshed from a background thread.
+
+The refresh thread only reads the source and assigns trace arrays, so the kernel
+stays free for other cells (and panels keep moving while a cell blocks, e.g. during
+``dep.load(...)``). It stops when the deployment stops, on :meth:`Dashboard.close`
+or the Close button.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+from collections import deque
+from typing import Any, Iterable
+
+import ipywidgets as widgets
+
+from .behaviour import BehaviourPanel, Field, ResponseSampler
+from .health import HealthRules, HealthTracker, NodeHealth
+from .health_view import HealthView
+from .panels import Panels
+from .source import Reading, Source
+
+__all__ = ["Dashboard", "WINDOWS"]
+
+WINDOWS = {"30 s": 30.0, "1 min": 60.0, "2 min": 120.0, "5 min": 300.0, "10 min": 600.0}
+INTERVALS = {"0.5 s": 0.5, "1 s": 1.0, "2 s": 2.0, "5 s": 5.0}
+
+
+class Dashboard(widgets.VBox):
+    """Watches a :class:`~.source.Source`; ``start=False`` leaves refreshing to the caller."""
+
+    def __init__(self, source: Source, *, interval: float = 1.0, window: float = 300.0,
+                 nodes: Iterable[str] | None = None, max_nodes: int = 6, field: Field = None,
+                 sampler: ResponseSampler | None = None, rules: HealthRules | None = None,
+                 max_points: int = 300, start: bool = True) -> None:
+        if interval <= 0 or window <= 0:
+            raise ValueError(f"interval and window must be > 0, got {interval!r} and {window!r}")
+        self.source = source
+        self.interval = float(interval)
+        self.topology = source.topology()
+        self.tracker = HealthTracker(self.topology, rules)
+        self.panels = Panels(self.topology, nodes=nodes, max_nodes=max_nodes, window_s=window,
+                             max_points=max_points)
+        self.sampler = sampler if sampler is not None else ResponseSampler(field)
+        label = field if isinstance(field, str) else getattr(field, "__name__", "response")
+        self.behaviour = BehaviourPanel(self.sampler, window_s=window, label=label or "response",
+                                        max_points=max_points)
+        self.graph_view = HealthView(self.topology)
+        self.last_reading: Reading | None = None
+        self.last_health: dict[str, NodeHealth] = {}
+        self.refreshes = 0
+        self.refresh_seconds: deque[float] = deque(maxlen=100)
+        self.error: str | None = None
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._shown = False
+        self._build_controls(window)
+        figs = self.panels.figures
+        grid = widgets.VBox([
+            widgets.HBox([figs["throughput"], figs["latency"]]),
+            widgets.HBox([figs["errors"], figs["queues"]]),
+            widgets.HBox([figs["replicas"], self.behaviour.figure]),
+        ])
+        super().__init__([self.controls, self.graph_view, grid])
+        self.add_class("hogar-monitor")
+        self.observe(self._on_comm, names="comm")
+        if start:
+            self.start()
+
+    # -- controls ---------------------------------------------------------------------
+    def _build_controls(self, window: float) -> None:
+        windows = dict(WINDOWS)
+        if window not in windows.values():
+            windows[f"{window:g} s"] = window
+        intervals = dict(INTERVALS)
+        if self.interval not in intervals.values():
+            intervals[f"{self.interval:g} s"] = self.interval
+        self.pause_button = widgets.ToggleButton(False, description="Pause", icon="pause",
+                                                 tooltip="Pause or resume updates")
+        self.window_picker = widgets.Dropdown(options=list(windows.items()), value=window,
+                                              description="Window", layout={"width": "170px"})
+        self.interval_picker = widgets.Dropdown(options=list(intervals.items()), value=self.interval,
+                                                description="Every", layout={"width": "150px"})
+        self.close_button = widgets.Button(description="Close", icon="times")
+        self.status = widgets.HTML("")
+        self.status.add_class("hogar-monitor-status")
+        self.pause_button.observe(self._on_pause, names="value")
+        self.window_picker.observe(self._on_window, names="value")
+        self.interval_picker.observe(lambda ch: setattr(self, "interval", ch["new"]), names="value")
+        self.close_button.on_click(lambda _b: self.close())
+        self.controls = widgets.HBox([self.pause_button, self.window_picker, self.interval_picker,
+                                      self.close_button, self.status])
+
+    def _on_pause(self, change: dict) -> None:
+        self.pause_button.description = "Resume" if change["new"] else "Pause"
+        self.pause_button.icon = "play" if change["new"] else "pause"
+        self._set_status()
+
+    def _on_window(self, change: dict) -> None:
+        with self._lock:
+            self.panels.window_s = self.behaviour.window_s = float(change["new"])
+        if self.last_reading is not None and not self.live:
+            self.refresh()
+
+    def _on_comm(self, change: dict) -> None:
+        if change["new"] is None:
+            self._stop.set()
+
+    # -- state ------------------------------------------------------------------------
+    @property
+    def paused(self) -> bool:
+        return bool(self.pause_button.value)
+
+    def pause(self) -> None:
+        self.pause_button.value = True
+
+    def resume(self) -> None:
+        self.pause_button.value = False
+
+    @property
+    def live(self) -> bool:
+        """True while the refresh thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def window(self) -> float:
+        return self.panels.window_s
+
+    @window.setter
+    def window(self, seconds: float) -> None:
+        if seconds not in [v for _, v in self.window_picker.options]:
+            self.window_picker.options = [*self.window_picker.options, (f"{seconds:g} s", seconds)]
+        self.window_picker.value = seconds
+
+    def track(self, future: Any) -> Any:
+        """Feed a request future's result to the model behaviour panel; returns it."""
+        return self.sampler.track(future)
+
+    def observe_response(self, value: Any) -> None:
+        """Feed one response value to the model behaviour panel."""
+        self.sampler.observe(value)
+
+    # -- refreshing -------------------------------------------------------------------
+    def refresh(self) -> Reading:
+        """Read the source once and redraw everything (what the thread does each tick)."""
+        with self._lock:
+            t0 = time.perf_counter()
+            reading = self.source.read()
+            health = self.tracker.update(reading)
+            self.panels.update(self.source, reading, health)
+            self.behaviour.update(reading.time)
+            self.graph_view.update(health)
+            self.last_reading, self.last_health = reading, health
+            self.refreshes += 1
+            self.refresh_seconds.append(time.perf_counter() - t0)
+            self.error = None
+            self._set_status()
+            return reading
+
+    def start(self) -> None:
+        """Start (or restart) the refresh thread."""
+        if self.live:
+            return
+        self.sampler.attach(getattr(self.source, "dep", None))
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="hogar-monitor", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop refreshing; the panels keep their last state."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        self.sampler.detach()
+        self._set_status()
+
+    def close(self) -> None:
+        """Stop refreshing and close every widget of the dashboard."""
+        self.stop()
+        for fig in [*self.panels.figures.values(), self.behaviour.figure]:
+            fig.close()
+        self.graph_view.canvas.close()
+        super().close()
+
+    def _loop(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            started = time.monotonic()
+            if not self.paused:
+                try:
+                    reading = self.refresh()
+                except Exception as exc:  # an endpoint down, a widget closed under us...
+                    failures += 1
+                    self.error = f"{type(exc).__name__}: {exc}"
+                    self._set_status()
+                    if self._stop.is_set() or failures >= 30:
+                        break
+                else:
+                    failures = 0
+                    if not reading.running:
+                        break
+            self._stop.wait(max(self.interval - (time.monotonic() - started), 0.05))
+        self._stop.set()
+        self._set_status()
+
+    def _set_status(self) -> None:
+        r = self.last_reading
+        if self.error:
+            text = f'<span style="color:#d62728">{html.escape(self.error)}</span>'
+        elif r is not None and not r.running:
+            text = "stopped: the deployment is no longer running"
+        elif self._stop.is_set() and self._thread is not None:
+            text = "stopped"
+        elif self.paused:
+            text = "paused"
+        else:
+            text = "live"
+        if r is not None:
+            g = r.totals.get(None)
+            if g is not None:
+                text += f" · {g.requests} requests, {g.errors} errors · {time.strftime('%H:%M:%S', time.localtime(r.time))}"
+        try:
+            if self.status.value != text:
+                self.status.value = text
+        except Exception:  # closed widget
+            pass
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        if self._shown:  # already displayed by monitor(); a second live view is not wanted
+            return {"text/plain": repr(self)}
+        return super()._repr_mimebundle_(**kwargs)
+
+    def __repr__(self) -> str:
+        state = "live" if self.live else "stopped"
+        return (f"<Dashboard of {self.source.label}: {state}, every {self.interval:g} s, "
+                f"{self.window:g} s window, {self.refreshes} refreshes>")
