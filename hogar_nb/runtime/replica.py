@@ -212,7 +212,8 @@ class Replica:
         node.replica_ready(self)
         q, lock = node.queue, node.lock
         batched = node.plan.batch_size > 1
-        stats = node.stats
+        record = node.stats.succeeded if node.stats is not None else None
+        monotonic = time.monotonic
         try:
             while True:
                 batch = self._take(q)
@@ -243,8 +244,8 @@ class Replica:
                 if held is None:  # abandoned meanwhile (timed out): the result is dropped
                     return
                 if error is None:
-                    if stats is not None:  # node latency = time in the call
-                        stats.succeeded(time.monotonic() - self.started, len(held))
+                    if record is not None:  # node latency = time in the call
+                        record(monotonic() - self.started, len(held))
                     node.batch_done(held, outputs)
                 else:
                     node.batch_error(held, error)
