@@ -42,6 +42,7 @@ __all__ = sorted(
         "__version__",
         "dump_earg",
         "earg_schema",
+        "edit",
         "load_earg",
         "parse_udgl",
         "run",
@@ -75,6 +76,13 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+def edit(graph: "Graph | None" = None, **options: Any) -> Any:
+    """Open ``graph`` (or a new one) in the drag-and-drop editor widget."""
+    from .jupyter.editor import edit as _edit
+
+    return _edit(graph, **options)
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -155,6 +155,12 @@ class Graph:
 
         return format_graph(self)
 
+    def edit(self, **options: Any) -> Any:
+        """Open this graph in the drag-and-drop editor (in a notebook)."""
+        from .._frontends import frontend
+
+        return frontend("edit")(self, **options)
+
     def copy(self) -> "Graph":
         clone = copy.copy(self)
         for attr in ("params", "param_spans", "defaults", "defaults_spans", "cluster_spans"):

@@ -21,6 +21,35 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'hogar_nb.jupyter' has no attribute {name!r}")
 
 
+def _edit(graph: Any = None, **options: Any) -> Any:
+    from .editor import edit
+
+    return edit(graph, **options)
+
+
+def _monitor(deployment: Any, **options: Any) -> Any:
+    from .monitor import monitor
+
+    return monitor(deployment, **options)
+
+
+def _report(deployment: Any, **options: Any) -> Any:
+    from .monitor import report
+
+    return report(deployment, **options)
+
+
+def _register_frontends() -> None:
+    from .._frontends import register_frontend
+
+    register_frontend("edit", _edit)
+    register_frontend("monitor", _monitor)
+    register_frontend("report", _report)
+
+
+_register_frontends()
+
+
 def _graph_mimebundle(graph: Any) -> dict:
     from .graph_view import GraphView
 

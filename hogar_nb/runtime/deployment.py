@@ -152,6 +152,18 @@ class Deployment:
             raise KeyError(f"{sink!r} is not a side-output sink; they are {sorted(self._engine.side_values)}")
         return list(self._engine.side_values[sink])
 
+    def monitor(self, **options: Any) -> Any:
+        """A live dashboard of this deployment (in a notebook): panels and a health-coloured graph."""
+        from .._frontends import frontend
+
+        return frontend("monitor")(self, **options)
+
+    def report(self, **options: Any) -> Any:
+        """A static snapshot of the dashboard, kept in the notebook's saved output."""
+        from .._frontends import frontend
+
+        return frontend("report")(self, **options)
+
     def serve_metrics(self, port: int = 0) -> str:
         """Expose the metrics in the Prometheus text format on 127.0.0.1; returns the URL."""
         from .prometheus import start_server
