@@ -51,6 +51,7 @@ class Dashboard(widgets.VBox):
         self.last_reading: Reading | None = None
         self.last_health: dict[str, NodeHealth] = {}
         self.refreshes = 0
+        self.ticks = 0  # loop iterations, paused or not
         self.refresh_seconds: deque[float] = deque(maxlen=100)
         self.error: str | None = None
         self._lock = threading.RLock()
@@ -190,6 +191,7 @@ class Dashboard(widgets.VBox):
         failures = 0
         while not self._stop.is_set():
             started = time.monotonic()
+            self.ticks += 1
             if not self.paused:
                 try:
                     reading = self.refresh()

@@ -1,0 +1,111 @@
+"""The refresh thread: panels move while load runs, pause holds them, stop/close end it;
+a Prometheus endpoint gives the same totals as the deployment it exposes."""
+
+from __future__ import annotations
+
+import pytest
+from monitor_helpers import Background, send, start, wait_for
+
+import hogar_nb.jupyter.monitor as mon
+from hogar_nb.jupyter.monitor import Dashboard, DeploymentSource, PrometheusSource, monitor
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def dep():
+    d = start()
+    yield d
+    d.stop()
+
+
+def _points(dash):
+    return len(dash.panels.figures["throughput"].data[0].x or ())
+
+
+def test_panels_gain_points_in_the_background_and_stop_with_the_deployment(dep):
+    dash = monitor(dep, interval=0.1, display=False)
+    assert dash.live
+    with Background(dep, rate=200):
+        first = wait_for(lambda: _points(dash) >= 3 and _points(dash), what="first points")
+        wait_for(lambda: _points(dash) >= first + 3, what="the trace to grow")
+    assert dash.panels.figures["throughput"].data[0].y[-1] is not None
+    dep.stop()
+    wait_for(lambda: not dash.live, what="the dashboard to stop after the deployment")
+    assert "no longer running" in dash.status.value
+    count = dash.refreshes
+    assert not dash.live and dash.refreshes == count
+
+
+def test_pause_holds_the_panels_and_resume_continues(dep):
+    dash = Dashboard(DeploymentSource(dep), interval=0.05)
+    try:
+        wait_for(lambda: dash.refreshes >= 2, what="two refreshes")
+        dash.pause()
+        assert dash.pause_button.description == "Resume"
+        held = dash.refreshes
+        ticks = dash.ticks
+        wait_for(lambda: dash.ticks >= ticks + 4, what="four ticks while paused")
+        assert dash.refreshes in (held, held + 1)  # at most the tick already under way
+        assert dash.status.value.startswith("paused")
+        dash.resume()
+        wait_for(lambda: dash.refreshes >= held + 3, what="refreshes after resume")
+    finally:
+        dash.close()
+    assert not dash.live
+
+
+def test_close_and_the_close_button_end_the_thread(dep):
+    dash = Dashboard(DeploymentSource(dep), interval=0.05)
+    wait_for(lambda: dash.refreshes >= 1, what="a refresh")
+    dash.close_button.click()
+    assert not dash.live and dash.comm is None
+    assert all(f.comm is None for f in dash.panels.figures.values())
+
+
+def test_prometheus_endpoint_gives_the_deployment_totals(dep):
+    url = dep.serve_metrics()
+    source = PrometheusSource(url)
+    topo = source.topology()
+    assert set(topo.nodes) == {"src", "n0", "n1", "out"}
+    assert topo.nodes["n0"].replicas == 2 and topo.nodes["src"].replicas == 0
+    source.read()
+    dep.inject_fault("n1", "error", rate=1.0, count=5)
+    send(dep, 50)
+    reading = source.read()
+    snap = dep.metrics()
+    for key, m in [(None, snap.graph), *snap.nodes.items()]:
+        got = reading.totals[key]
+        assert (got.requests, got.ok, got.errors_by_cause) == (m.requests, m.ok, m.errors_by_cause), key
+        assert got.replicas_alive == m.replicas_alive
+        assert list(got.hist) == [n for _b, n in m.histogram]
+    t, errors = source.series(reading, "errors", "n1")
+    assert errors == [5] and t == [reading.time]
+
+
+def test_dashboard_on_a_url_draws_from_scrapes(dep):
+    url = dep.serve_metrics()
+    dash = monitor(url, graph=None, interval=0.1, display=False)
+    try:
+        with Background(dep, rate=200):
+            wait_for(lambda: _points(dash) >= 3 and max(dash.panels.figures["throughput"].data[0].y) > 0,
+                     what="scraped throughput points")
+        assert dash.source.label == url
+        assert dash.graph_view.levels()["n0"] in ("ok", "idle")
+    finally:
+        dash.close()
+
+
+def test_as_source_rejects_what_it_cannot_watch():
+    with pytest.raises(TypeError, match="cannot monitor int"):
+        mon.as_source(3)
+
+
+def test_deployment_methods_when_the_runtime_offers_them(dep):
+    if not hasattr(dep, "monitor"):
+        pytest.skip("Deployment.monitor() is not there yet (runtime hook requested)")
+    dash = dep.monitor(display=False, interval=0.1)
+    try:
+        wait_for(lambda: dash.refreshes >= 1, what="a refresh")
+    finally:
+        dash.close()
