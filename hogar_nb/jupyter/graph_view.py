@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["GraphView", "node_label"]
 
-_PLACEHOLDER = '<div style="color:#777;font-size:12px">Click a node to see its resolved attributes.</div>'
+_PLACEHOLDER = '<div style="color:#777;font-size:12px;line-height:1.35">Click a node to see its resolved attributes.</div>'
 
 
 def node_label(name: str, resolved: Any) -> str:
@@ -132,7 +132,7 @@ class GraphView(widgets.VBox):
             if all_placed:
                 canvas.set_layout(name="preset", fit=True, padding=20)
             elif layout == "dagre":
-                canvas.set_layout(name="dagre", rankDir="LR", nodeSep=18, rankSep=70,
+                canvas.set_layout(name="dagre", rankDir="LR", nodeSep=45, rankSep=80,
                                   edgeSep=8, fit=True, padding=20, animate=False)
             else:
                 canvas.set_layout(name=layout, directed=True, fit=True, padding=20, animate=False)
@@ -191,7 +191,7 @@ class GraphView(widgets.VBox):
         attrs = resolved.to_earg() if resolved is not None else dict(node.attrs)
         rows = "".join(
             f'<tr><td style="color:#555;padding-right:8px;vertical-align:top">{escape(key)}</td>'
-            f"<td><code>{escape(_fmt(value))}</code></td></tr>"
+            f'<td style="word-break:break-all"><code>{escape(_fmt(value))}</code></td></tr>'
             for key, value in _flatten(attrs)
         )
         colour = KIND_STYLE.get(node.kind, ("", "#555", ""))[1]
@@ -200,7 +200,7 @@ class GraphView(widgets.VBox):
         outs = ", ".join(escape(s) for s in self.graph.successors(name)) or "—"
         diags = [d for d in self.diagnostics if d.node == name]
         return (
-            f'<div data-node="{escape(name)}" style="font-family:sans-serif;font-size:12px">'
+            f'<div data-node="{escape(name)}" style="font-family:sans-serif;font-size:12px;line-height:1.35">'
             f'<div style="font-size:14px"><b>{escape(name)}</b> '
             f'<span style="color:{colour}">{escape(node.kind)}</span>{template}</div>'
             f"{self._diag_html(diags)}"
@@ -219,7 +219,7 @@ class GraphView(widgets.VBox):
         if edge.weight is not None:
             extra.append(f"weight = <code>{edge.weight * 100:g}%</code>")
         return (
-            f'<div style="font-family:sans-serif;font-size:12px"><div style="font-size:14px">'
+            f'<div style="font-family:sans-serif;font-size:12px;line-height:1.35"><div style="font-size:14px">'
             f"<b>{escape(edge.src)} → {escape(edge.dst)}</b></div>{self._diag_html(diags)}"
             f"<div>{'<br>'.join(extra) or 'plain edge'}</div></div>"
         )

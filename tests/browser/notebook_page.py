@@ -1,0 +1,88 @@
+"""Driving a notebook page (JupyterLab 4 or Notebook 7) and reading the graph canvas.
+
+The graph view's canvas element has the class ``hogar-graph-canvas``; cytoscape.js
+keeps the instance it created there as ``element._cyreg.cy``, which these helpers
+evaluate in the page.
+"""
+
+from __future__ import annotations
+
+import time
+
+CANVAS = ".hogar-graph-canvas"
+
+_CY_STATE = """([i]) => {
+  const el = document.querySelectorAll('.hogar-graph-canvas')[i];
+  const cy = el && el._cyreg && el._cyreg.cy;
+  if (!cy) return null;
+  return {
+    nodes: cy.nodes().map(n => ({id: n.id(), x: n.position('x'), y: n.position('y'),
+                                  classes: n.classes(), visible: n.visible()})),
+    edges: cy.edges().map(e => ({source: e.source().id(), target: e.target().id(), label: e.data('label'),
+                                  classes: e.classes()})),
+  };
+}"""
+
+_NODE_POINT = """([i, id]) => {
+  const el = document.querySelectorAll('.hogar-graph-canvas')[i];
+  const cy = el._cyreg.cy;
+  const p = cy.getElementById(id).renderedPosition();
+  const r = el.getBoundingClientRect();
+  return {x: r.left + p.x, y: r.top + p.y};
+}"""
+
+
+def open_notebook(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content")
+    # the kernel is up when the toolbar's kernel indicator says idle
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.jp-Notebook-ExecutionIndicator, .jp-KernelStatus')]
+               .some(e => /idle/i.test(e.getAttribute('data-status') || e.getAttribute('title') || e.textContent))""",
+        timeout=90_000,
+    )
+
+
+def run_cells(page, first: int, count: int) -> None:
+    """Run cells ``first`` .. ``first + count - 1`` with Shift+Enter, one by one.
+
+    A cell counts as started once its prompt shows ``[*]`` or a number; a key press
+    that a just-started kernel dropped is repeated.
+    """
+    for index in range(first, first + count):
+        prompt = page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-InputPrompt")
+        for _attempt in range(3):
+            prompt.click()
+            page.keyboard.press("Shift+Enter")
+            try:
+                page.wait_for_function(
+                    "(el) => /\\[(\\*|\\d+)\\]/.test(el.textContent)",
+                    arg=prompt.element_handle(), timeout=15_000, polling=100,
+                )
+                break
+            except Exception:  # noqa: BLE001 - playwright's TimeoutError; try once more
+                continue
+        else:
+            raise AssertionError(f"cell {index} never started running")
+
+
+def canvas_state(page, index: int = 0) -> dict | None:
+    return page.evaluate(_CY_STATE, [index])
+
+
+def wait_for_canvas(page, index: int, n_nodes: int, timeout: float = 60.0) -> dict:
+    """Wait until the ``index``-th canvas holds ``n_nodes`` laid-out nodes; return its state."""
+    page.wait_for_function(
+        """([i, n]) => { const el = document.querySelectorAll('.hogar-graph-canvas')[i];
+                        const cy = el && el._cyreg && el._cyreg.cy;
+                        return !!cy && cy.nodes().length === n; }""",
+        arg=[index, n_nodes], timeout=timeout * 1000, polling=50,
+    )
+    return canvas_state(page, index)
+
+
+def click_node(page, index: int, node_id: str) -> None:
+    page.locator(CANVAS).nth(index).scroll_into_view_if_needed()
+    time.sleep(0.2)
+    point = page.evaluate(_NODE_POINT, [index, node_id])
+    page.mouse.click(point["x"], point["y"])
