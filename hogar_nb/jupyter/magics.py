@@ -10,6 +10,7 @@
   ``NAME_dep`` (a deployment already bound there is stopped first).
 - ``$name`` with no ``param`` of that name, and bare-name ``impl``\\ s, come from the
   notebook's variables.
+- Diagnostics count lines as the cell editor does (line 1 is the ``%%udgl`` line).
 - With errors, the diagnostics box is shown (plus the graph view with the faulty
   nodes and edges marked, when the text could be read) and NAME keeps its old value.
   Problems in the magic's own arguments raise :class:`UsageError` (no traceback).
@@ -91,9 +92,11 @@ class HogarMagics(Magics):
         from .diagnostics_view import DiagnosticsBox
 
         ns = self.shell.user_ns
-        graph, diags = compile_udgl(cell, params, namespace=ns)
+        # one leading line stands for the %%udgl line, so positions match the editor's
+        source = "\n" + cell
+        graph, diags = compile_udgl(source, params, namespace=ns)
         if graph is None or any(d.is_error for d in diags):
-            display(DiagnosticsBox(diags, cell, "<cell>"))
+            display(DiagnosticsBox(diags, source, "<cell>"))
             if graph is not None and not args.quiet:
                 self._show_view(graph, diags)
             return None
@@ -106,7 +109,7 @@ class HogarMagics(Magics):
             self._show_summary(graph)
             warnings = [d for d in diags if not d.is_error]
             if warnings:
-                display(DiagnosticsBox(warnings, cell, "<cell>"))
+                display(DiagnosticsBox(warnings, source, "<cell>"))
         if args.run:
             self._run(graph, name, args.quiet)
         return None

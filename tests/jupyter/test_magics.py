@@ -125,9 +125,11 @@ def test_errors_show_a_diagnostics_box_and_keep_the_old_binding(ip, run_udgl) ->
     assert ip.user_ns["g"] is good
     assert "Traceback" not in stdout + stderr
     box = next(o for o in outputs if "hogar-diagnostics" in o.get("text/html", ""))
-    _, diags = compile_udgl(BAD, namespace=ip.user_ns)
-    assert box["text/plain"] == render_text(diags, BAD, "<cell>")
-    assert "line 2, column 27" in box["text/html"]
+    # line 1 is the %%udgl line, as in the cell editor
+    _, diags = compile_udgl("\n" + BAD, namespace=ip.user_ns)
+    assert box["text/plain"] == render_text(diags, "\n" + BAD, "<cell>")
+    assert "line 3, column 27" in box["text/html"]
+    assert "   3 | python f { impl = double, replicas = 0 }" in box["text/plain"]
     assert "replicas = 0" in box["text/html"] and "^^^^" in box["text/html"]
     assert "did you mean `out`?" in box["text/html"]
 
