@@ -1,0 +1,144 @@
+"""The editor's ipycytoscape canvas, changed one node or edge at a time.
+
+:meth:`EditorCanvas.sync` compares the canvas with the graph and adds, removes or
+updates only what differs, so the frontend never re-runs a layout that would move
+nodes: the layout is cytoscape's "preset" and every node carries its position.
+
+In the page the canvas element has the classes ``hogar-graph-canvas`` (so the
+helpers written for the graph view find it) and ``hogar-editor-canvas``; its
+cytoscape instance is ``element._cyreg.cy``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+import ipycytoscape
+import ipywidgets as widgets
+
+from ..graph_view import node_label
+from ..style import CANVAS_CLASS, cytoscape_stylesheet
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ...core.graph import Graph
+    from ...core.model import Edge
+    from .validation import Validation
+
+__all__ = ["EDITOR_CANVAS_CLASS", "EditorCanvas", "edge_id", "edge_label"]
+
+EDITOR_CANVAS_CLASS = "hogar-editor-canvas"
+Point = tuple[float, float]
+EdgeKey = tuple[str, str]
+
+_EDITOR_RULES = [
+    {"selector": "node.editor-selected, edge.editor-selected",
+     "style": {"overlay-color": "#1e88e5", "overlay-opacity": 0.25, "overlay-padding": 6}},
+    {"selector": "node.connect-source",
+     "style": {"border-width": 4, "border-style": "double", "border-color": "#1e88e5"}},
+    {"selector": "edge", "style": {"width": 2.5}},  # wider edges are easier to click
+]
+
+
+def edge_id(key: EdgeKey) -> str:
+    return f"{key[0]}->{key[1]}"
+
+
+def edge_label(edge: "Edge") -> str:
+    if edge.when is not None:
+        return "*" if edge.when == "*" else f'when "{edge.when}"'
+    if edge.weight is not None:
+        return f"{edge.weight * 100:g}%"
+    return ""
+
+
+class EditorCanvas:
+    """Owns the CytoscapeWidget and the ipycytoscape elements mirroring the graph."""
+
+    def __init__(self, height: str = "440px") -> None:
+        self.widget = ipycytoscape.CytoscapeWidget(layout=widgets.Layout(flex="1 1 auto", height=height))
+        self.nodes: dict[str, ipycytoscape.Node] = {}
+        self.edges: dict[EdgeKey, ipycytoscape.Edge] = {}
+        with self.widget.hold_sync():
+            self.widget.set_style(cytoscape_stylesheet() + _EDITOR_RULES)
+            self.widget.set_layout(name="preset", fit=True, padding=40, animate=False)
+            self.widget.min_zoom = 0.1
+            self.widget.max_zoom = 3.0
+            self.widget.wheel_sensitivity = 0.3
+            self.widget.tooltip_source = "tooltip"
+        self.widget.add_class(CANVAS_CLASS)
+        self.widget.add_class(EDITOR_CANVAS_CLASS)
+
+    def on(self, target: str, event: str, callback: Callable[[dict], Any]) -> None:
+        self.widget.on(target, event, callback)
+
+    def set_grabbable(self, on: bool) -> None:
+        """Nodes follow the mouse (move mode) or stay put (connect mode)."""
+        self.widget.auto_ungrabify = not on
+
+    # ------------------------------------------------------------------ sync
+    def sync(self, graph: "Graph", positions: dict[str, Point], validation: "Validation",
+             marks: dict[str, str] | None = None) -> None:
+        """Make the canvas show ``graph``; ``marks`` adds classes (selection, connect source)."""
+        marks = marks or {}
+        try:
+            resolved = dict(graph.resolution().nodes)
+        except Exception:  # noqa: BLE001 - a graph too broken to resolve is still drawn
+            resolved = {}
+        keys = {e.key: e for e in graph.edges}
+        cy = self.widget.graph
+        with self.widget.hold_sync():
+            for key in [k for k in self.edges if k not in keys or k[0] not in graph.nodes or k[1] not in graph.nodes]:
+                cy.remove_edge(self.edges.pop(key))
+            for name in [n for n in self.nodes if n not in graph.nodes]:
+                cy.remove_node(self.nodes.pop(name))
+            new_nodes = []
+            for name, node in graph.nodes.items():
+                classes = " ".join(filter(None, (f"kind-{node.kind}", _diag(validation.node_level(name)),
+                                                 marks.get(name))))
+                data = {"id": name, "label": node_label(name, resolved.get(name)), "kind": node.kind,
+                        "tooltip": validation.node_tooltip(name)}
+                x, y = positions[name]
+                cy_node = self.nodes.get(name)
+                if cy_node is None:
+                    cy_node = ipycytoscape.Node(data=data, classes=classes, position={"x": x, "y": y})
+                    self.nodes[name] = cy_node
+                    new_nodes.append(cy_node)
+                    continue
+                if dict(cy_node.data) != data:
+                    cy_node.data = data
+                if cy_node.classes != classes:
+                    cy_node.classes = classes
+                if (cy_node.position.get("x"), cy_node.position.get("y")) != (x, y):
+                    cy_node.position = {"x": x, "y": y}
+            if new_nodes:
+                cy.add_nodes(new_nodes)
+            new_edges = []
+            for key, edge in keys.items():
+                classes = " ".join(filter(None, ("directed", _diag(validation.edge_level(key)),
+                                                 marks.get(edge_id(key)))))
+                data = {"id": edge_id(key), "source": key[0], "target": key[1], "label": edge_label(edge),
+                        "tooltip": validation.edge_tooltip(key)}
+                cy_edge = self.edges.get(key)
+                if cy_edge is None:
+                    cy_edge = ipycytoscape.Edge(data=data, classes=classes)
+                    self.edges[key] = cy_edge
+                    new_edges.append(cy_edge)
+                    continue
+                if dict(cy_edge.data) != data:
+                    cy_edge.data = data
+                if cy_edge.classes.strip() != classes:
+                    cy_edge.classes = classes
+            if new_edges:
+                cy.add_edges(new_edges, directed=True)
+
+    def state(self) -> dict:
+        """What the canvas holds, as plain data (what the tests compare with the page)."""
+        return {
+            "nodes": {n: {"classes": c.classes.split(), "position": dict(c.position), **dict(c.data)}
+                      for n, c in self.nodes.items()},
+            "edges": {k: {"classes": c.classes.split(), **dict(c.data)} for k, c in self.edges.items()},
+        }
+
+
+def _diag(level: str | None) -> str | None:
+    return f"diag-{level}" if level else None

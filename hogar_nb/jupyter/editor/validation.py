@@ -1,0 +1,118 @@
+"""Live validation: the graph's own ``check()`` turned into canvas marks, a list and a summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ...core.diagnostics import Diagnostic
+    from ...core.graph import Graph
+
+__all__ = ["Validation", "summary_html", "summary_text", "validate"]
+
+EdgeKey = tuple[str, str]
+
+
+@dataclass
+class Validation:
+    """What ``graph.check()`` said, indexed by node and edge for the canvas."""
+
+    diagnostics: list["Diagnostic"]
+    node_messages: dict[str, list["Diagnostic"]] = field(default_factory=dict)
+    edge_messages: dict[EdgeKey, list["Diagnostic"]] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list["Diagnostic"]:
+        return [d for d in self.diagnostics if d.is_error]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def node_level(self, name: str) -> str | None:
+        return _level(self.node_messages.get(name, []))
+
+    def edge_level(self, key: EdgeKey) -> str | None:
+        return _level(self.edge_messages.get(key, []))
+
+    def node_tooltip(self, name: str) -> str:
+        return "\n".join(_line(d) for d in self.node_messages.get(name, []))
+
+    def edge_tooltip(self, key: EdgeKey) -> str:
+        return "\n".join(_line(d) for d in self.edge_messages.get(key, []))
+
+    def list_html(self) -> str:
+        """Every problem as a list (or a green "valid" line)."""
+        if not self.diagnostics:
+            return '<div class="hogar-editor-valid" style="color:#2e7d32;font-size:13px">✓ valid graph</div>'
+        from ..diagnostics_view import DiagnosticsBox
+
+        # no source text: the graph was edited, line numbers would point at the old text
+        return DiagnosticsBox(self.diagnostics)._repr_html_()
+
+
+def _level(diags: list["Diagnostic"]) -> str | None:
+    if not diags:
+        return None
+    return "error" if any(d.is_error for d in diags) else "warning"
+
+
+def _line(d: "Diagnostic") -> str:
+    text = f"{d.severity}[{d.code}]: {d.message}"
+    return f"{text} (hint: {d.hint})" if d.hint else text
+
+
+def _check(graph: "Graph") -> list["Diagnostic"]:
+    from ...core.earg.export import semantic_diagnostics
+
+    try:
+        return graph.check()
+    except ModuleNotFoundError:  # a core module still missing: same checks minus that one
+        return semantic_diagnostics(graph)
+
+
+def validate(graph: "Graph") -> Validation:
+    """Check ``graph`` and index the diagnostics by the node or edge they name."""
+    result = Validation(_check(graph))
+    for d in result.diagnostics:
+        if d.node is not None:
+            result.node_messages.setdefault(d.node, []).append(d)
+        if d.edge is not None:
+            result.edge_messages.setdefault(tuple(d.edge), []).append(d)
+    return result
+
+
+def summary_html(graph: "Graph", validation: Validation) -> str:
+    """The analysis summary of a valid graph (bottleneck, max rate, resources)."""
+    if not validation.ok:
+        n = len(validation.errors)
+        return f'<div style="color:#d32f2f;font-size:13px">{n} error{"s" * (n != 1)}: fix them to see the analysis</div>'
+    try:
+        from ..summary_view import AnalysisSummary
+
+        return AnalysisSummary(graph)._repr_html_()
+    except ModuleNotFoundError:
+        return _resources_html(graph)
+
+
+def _resources_html(graph: "Graph") -> str:
+    """Resource totals from the resolution, while the capacity analysis is unavailable."""
+    from ...core.values import format_size
+
+    nodes = graph.resolution().nodes.values()
+    replicas = sum(n.replicas for n in nodes)
+    cpu = sum(n.replicas * n.cpu for n in nodes)
+    gpu = sum(n.replicas * n.gpu for n in nodes)
+    memory = sum(n.replicas * n.memory_bytes for n in nodes)
+    text = (f"{len(graph.nodes)} nodes, {replicas} replicas: {cpu:g} cpu, {gpu:g} gpu, "
+            f"{format_size(memory) if memory else '0B'} memory (capacity analysis unavailable)")
+    return f'<div class="hogar-analysis" style="font-size:13px"><b>Resources</b>: {escape(text)}</div>'
+
+
+def summary_text(graph: "Graph", validation: Validation) -> str:
+    """Plain-text form of :func:`summary_html` (for tests and text frontends)."""
+    import re
+
+    return re.sub(r"<[^>]+>", "", summary_html(graph, validation))
