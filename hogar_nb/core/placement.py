@@ -303,7 +303,8 @@ def _failure(name: str, d, total: int, n_missing: int, ctx: _Context) -> Placeme
         if ctx.over:
             reason += (
                 f"; the graph needs {_join([a for a, _ in ctx.over])} in all, and the "
-                f"{cluster.workers} worker{'s' * (cluster.workers != 1)} have {_join([b for _, b in ctx.over])}"
+                f"{cluster.workers} worker{'s have' if cluster.workers != 1 else ' has'} "
+                f"{_join([b for _, b in ctx.over])}"
             )
     first = total - n_missing
     idx = tuple(range(first, total))
