@@ -246,6 +246,7 @@ def _placement_lines(a: Analysis) -> list[str]:
         lines += [f"  - {f.message}" for f in p.failures[:_MAX_ROWS]]
         if len(p.failures) > _MAX_ROWS:
             lines.append(f"  ... {len(p.failures) - _MAX_ROWS} more nodes")
+        lines.append("")
     on: dict[str, list[str]] = {w: [] for w in p.usage}
     for rid, w in p.assignment.items():
         on[w].append(rid)
