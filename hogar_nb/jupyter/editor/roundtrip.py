@@ -8,10 +8,13 @@ cell below that cell.
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
+
+from ...errors import HogarError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .widget import GraphEditor
@@ -43,14 +46,15 @@ class RoundTrip(widgets.VBox):
         self.editor = editor
         self.variable = variable
         self.deployment: Any = None
+        self.dashboard: Any = None
         self.path = widgets.Text(value=path or default_earg_path(editor.graph.name), description="EARG file",
                                  layout=widgets.Layout(width="420px"))
         self.path.add_class("hogar-editor-path")
         self.udgl = widgets.Textarea(layout=widgets.Layout(width="100%", height="180px", display="none"))
         self.udgl.add_class("hogar-editor-udgl")
         self.hint = widgets.HTML()
-        self.output = widgets.Output()
-        super().__init__([self.path, self.hint, self.udgl, self.output])
+        self.run_box = widgets.VBox()
+        super().__init__([self.path, self.hint, self.udgl, self.run_box])
 
     def show_udgl(self) -> str:
         """Show the canonical UDGL text (read-only copy) and return it."""
@@ -84,21 +88,26 @@ class RoundTrip(widgets.VBox):
         """Start the graph on the embedded engine (stopping the previous run) and monitor it."""
         from ... import run
 
-        if self.deployment is not None:
-            self.deployment.stop()
-            self.deployment = None
+        self.stop()
         if namespace is None:
             shell = _ipython()
             namespace = shell.user_ns if shell is not None else self.editor.graph.namespace
         self.editor.graph.validate()
         self.deployment = run(self.editor.graph, namespace=namespace)
-        self.output.clear_output()
-        with self.output:
-            from IPython.display import display
-
-            try:
-                display(self.deployment.monitor(display=False))
-            except (ImportError, NotImplementedError) as err:
-                print(f"{self.deployment!r}\n(no monitor: {err})")
+        try:
+            self.dashboard = self.deployment.monitor(display=False)
+            self.run_box.children = (self.dashboard,)
+        except (ImportError, HogarError) as err:  # no monitor in this installation
+            self.run_box.children = (widgets.HTML(f"<pre>{escape(repr(self.deployment))}\n({escape(str(err))})</pre>"),)
         self.editor.say(f"running `{self.editor.graph.name}` on the embedded engine")
         return self.deployment
+
+    def stop(self) -> None:
+        """Stop the monitor and the deployment that :meth:`run` started, if any."""
+        if self.dashboard is not None:
+            self.dashboard.stop()
+            self.dashboard = None
+        if self.deployment is not None:
+            self.deployment.stop()
+            self.deployment = None
+        self.run_box.children = ()

@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Validation", "summary_html", "summary_text", "validate"]
 
 EdgeKey = tuple[str, str]
+CYCLE = "E030"  # the check's code for a cycle
 
 
 @dataclass
@@ -81,7 +82,21 @@ def validate(graph: "Graph") -> Validation:
             result.node_messages.setdefault(d.node, []).append(d)
         if d.edge is not None:
             result.edge_messages.setdefault(tuple(d.edge), []).append(d)
+        if d.code == CYCLE:
+            for key in _cycle_edges(graph):
+                if d not in result.edge_messages.setdefault(key, []):
+                    result.edge_messages[key].append(d)
     return result
+
+
+def _cycle_edges(graph: "Graph") -> list[EdgeKey]:
+    """Every edge on a cycle: the check names one edge per cycle, the canvas marks them all
+    (so the edge the user just drew is marked whichever one the check picked)."""
+    import networkx as nx
+
+    g = nx.DiGraph(e.key for e in graph.edges)
+    where = {n: i for i, comp in enumerate(nx.strongly_connected_components(g)) for n in comp}
+    return [e.key for e in graph.edges if where.get(e.src) == where.get(e.dst) is not None]
 
 
 def summary_html(graph: "Graph", validation: Validation) -> str:

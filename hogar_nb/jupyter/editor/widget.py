@@ -375,5 +375,9 @@ class GraphEditor(widgets.VBox):
         """Start the graph on the embedded engine and open the monitor; returns the Deployment."""
         return self.roundtrip.run(namespace)
 
+    def stop(self) -> None:
+        """Stop what :meth:`run` started."""
+        self.roundtrip.stop()
+
     def __repr__(self) -> str:
         return f"<GraphEditor of {self.graph!r}>"
