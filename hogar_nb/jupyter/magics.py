@@ -131,16 +131,9 @@ class HogarMagics(Magics):
         display(GraphView(graph, diags))
 
     def _show_summary(self, graph: Any) -> None:
-        from .summary_view import AnalysisSummary, MessageBox
+        from .summary_view import AnalysisSummary
 
-        try:
-            summary = AnalysisSummary(graph)
-        except ModuleNotFoundError as err:  # the analysis module ships with the core
-            if err.name != "hogar_nb.core.analysis":
-                raise
-            display(MessageBox("Analysis is not available in this version", "", "info"))
-            return
-        display(summary)
+        display(AnalysisSummary(graph))
 
     def _write(self, graph: Any, out: str, fmt: str | None) -> None:
         from ..core.earg import dump_earg

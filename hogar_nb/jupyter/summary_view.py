@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .style import ERROR_COLOUR
 
@@ -18,21 +18,18 @@ class AnalysisSummary:
 
     def __init__(self, graph: "Graph") -> None:
         self.graph = graph
-        self.analysis: Any = graph.analyze()
+        self.analysis = graph.analyze()
 
     def headline(self) -> str:
+        """One line: stages, bottleneck and maximum rate, total resources."""
+        from ..core.values import format_size
+
         a = self.analysis
-        parts = []
-        stages = getattr(a, "stages", None)
-        if stages is not None:
-            parts.append(f"{len(stages)} stage{'s' * (len(stages) != 1)}")
-        bottleneck = getattr(a, "bottleneck", None)
-        if bottleneck is not None:
-            name = getattr(bottleneck, "node", None) or getattr(bottleneck, "name", None) or bottleneck
-            parts.append(f"bottleneck {name}")
-        rate = getattr(a, "max_rate_rps", None)
-        if isinstance(rate, (int, float)):
-            parts.append(f"max rate {rate:,.1f} req/s")
+        parts = [f"{len(a.stages)} stage{'s' * (len(a.stages) != 1)}"]
+        if a.bottleneck is not None and a.max_rate_rps is not None:
+            parts.append(f"bottleneck {a.bottleneck} at {a.max_rate_rps:,.1f} req/s")
+        r = a.resources
+        parts.append(f"{r.replicas} replicas, cpu {r.cpu:g}, gpu {r.gpu:g}, memory {format_size(r.memory_bytes) if r.memory_bytes else '0B'}")
         return ", ".join(parts)
 
     def __repr__(self) -> str:

@@ -50,5 +50,5 @@ def test_long_attribute_blocks_wrap_one_per_line() -> None:
         "sink out\nin -> f -> out\n"
     )
     text = graph.to_udgl()
-    assert 'python f {\n    impl = "a.very.long.module.path:function_name",\n    replicas = 3,\n' in text
+    assert 'python f   {\n    impl = "a.very.long.module.path:function_name",\n    replicas = 3,\n' in text
     assert parse_udgl(text).to_earg() == graph.to_earg()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import subprocess
@@ -74,10 +73,6 @@ def test_good_cell_binds_the_graph_and_shows_view_and_summary(ip, run_udgl) -> N
     assert isinstance(view, GraphView) and view.graph is g
 
 
-_ANALYSIS_MISSING = importlib.util.find_spec("hogar_nb.core.analysis") is None
-
-
-@pytest.mark.xfail(_ANALYSIS_MISSING, strict=True, reason="Graph.analyze() has not landed in the core yet")
 def test_good_cell_shows_the_analysis_summary(ip, run_udgl) -> None:
     ip.user_ns["double"] = double
     outputs, _, _ = run_udgl("g", GOOD)

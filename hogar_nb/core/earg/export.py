@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 
 from .schema import EARG_VERSION
 
@@ -63,65 +62,14 @@ def _edge(edge) -> dict[str, Any]:
 
 def stages_and_placement(graph: "Graph") -> tuple[list[list[str]], dict[str, str] | None]:
     """Topological stages (names sorted in each) and the replica placement."""
-    try:
-        from ..analysis import analyze  # noqa: F401
-    except ImportError:  # TEMPORARY until hogar_nb.core.analysis lands
-        return _fallback_stages(graph), _fallback_placement(graph)
     analysis = graph.analyze()
     stages = [sorted(stage) for stage in analysis.stages]
     return stages, analysis.placement
 
 
-def _fallback_stages(graph: "Graph") -> list[list[str]]:
-    g = nx.DiGraph()
-    g.add_nodes_from(graph.nodes)
-    g.add_edges_from(e.key for e in graph.edges)
-    return [sorted(stage) for stage in nx.topological_generations(g)]
-
-
-def _fallback_placement(graph: "Graph") -> dict[str, str] | None:
-    """First fit in declaration order (TEMPORARY: the analysis module does the real packing)."""
-    res = graph.resolution()
-    cluster = res.cluster
-    if cluster is None:
-        return None
-    free = [[cluster.cpu, cluster.gpu, cluster.memory_bytes] for _ in range(cluster.workers)]
-    out: dict[str, str] = {}
-    for node in res.nodes.values():
-        for i in range(node.replicas):
-            for k, w in enumerate(free):
-                if w[0] >= node.cpu and w[1] >= node.gpu and (w[2] is None or w[2] >= node.memory_bytes):
-                    w[0] -= node.cpu
-                    w[1] -= node.gpu
-                    if w[2] is not None:
-                        w[2] -= node.memory_bytes
-                    out[f"{node.name}/{i}"] = f"worker-{k}"
-                    break
-    return out
-
-
 def semantic_diagnostics(graph: "Graph") -> list:
-    """``graph.check()``.
-
-    TEMPORARY: while ``hogar_nb.core.placement`` is missing, a graph with a cluster is
-    checked without the placement check (the cluster's own attributes still are).
-    """
-    try:
-        return graph.check()
-    except ModuleNotFoundError as err:
-        if err.name not in ("hogar_nb.core.placement", "hogar_nb.core.analysis"):
-            raise
-    clone = graph.copy()
-    clone.cluster = None
-    base = clone.resolution().diagnostics
-    extra = [d for d in graph.resolution().diagnostics if d not in base]
-    return sorted([*clone.check(), *extra], key=_sort_key)
-
-
-def _sort_key(d):
-    from ..diagnostics import sort_key
-
-    return sort_key(d)
+    """Every semantic problem of ``graph`` (its :meth:`Graph.check`)."""
+    return graph.check()
 
 
 def checked_earg(graph: "Graph") -> dict[str, Any]:
