@@ -135,7 +135,7 @@ class BehaviourPanel:
         fig = go.FigureWidget()
         fig.update_layout(
             title={"text": f"Model behaviour: {label} over time", "font": {"size": 13}},
-            height=height, width=520, margin={"l": 45, "r": 10, "t": 35, "b": 30}, uirevision="monitor",
+            height=height, width=480, margin={"l": 45, "r": 10, "t": 35, "b": 30}, uirevision="monitor",
             legend={"orientation": "h", "y": -0.18, "font": {"size": 10}},
             xaxis={"range": [-window_s, 0], "ticksuffix": " s"},
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import threading
 import time
+import weakref
 from collections import deque
 from typing import Any, Iterable
 
@@ -26,6 +27,14 @@ __all__ = ["Dashboard", "WINDOWS"]
 
 WINDOWS = {"30 s": 30.0, "1 min": 60.0, "2 min": 120.0, "5 min": 300.0, "10 min": 600.0}
 INTERVALS = {"0.5 s": 0.5, "1 s": 1.0, "2 s": 2.0, "5 s": 5.0}
+_OPEN: weakref.WeakSet = weakref.WeakSet()  # dashboards not closed yet
+
+
+def open_dashboard(target: object) -> "Dashboard | None":
+    """The most recent open dashboard watching ``target`` (a Deployment or URL), if any."""
+    found = [d for d in list(_OPEN) if d.comm is not None
+             and (getattr(d.source, "dep", None) is target or getattr(d.source, "url", None) == target)]
+    return max(found, key=lambda d: d.created) if found else None
 
 
 class Dashboard(widgets.VBox):
@@ -68,6 +77,8 @@ class Dashboard(widgets.VBox):
         super().__init__([self.controls, self.graph_view, grid])
         self.add_class("hogar-monitor")
         self.observe(self._on_comm, names="comm")
+        self.created = time.monotonic()
+        _OPEN.add(self)
         if start:
             self.start()
 
@@ -182,6 +193,7 @@ class Dashboard(widgets.VBox):
     def close(self) -> None:
         """Stop refreshing and close every widget of the dashboard."""
         self.stop()
+        _OPEN.discard(self)
         for fig in [*self.panels.figures.values(), self.behaviour.figure]:
             fig.close()
         self.graph_view.canvas.close()

@@ -46,7 +46,7 @@ def window_xy(t: list[float], values: list[Any], now: float, window_s: float,
 def _figure(key: str, window_s: float, height: int) -> go.FigureWidget:
     fig = go.FigureWidget()
     fig.update_layout(
-        title={"text": _TITLES[key], "font": {"size": 13}}, height=height, width=520,
+        title={"text": _TITLES[key], "font": {"size": 13}}, height=height, width=480,
         margin={"l": 45, "r": 10, "t": 35, "b": 30}, uirevision="monitor",
         legend={"orientation": "h", "y": -0.18, "font": {"size": 10}},
         xaxis={"title": None, "range": [-window_s, 0], "ticksuffix": " s"},

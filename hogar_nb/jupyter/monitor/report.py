@@ -134,16 +134,19 @@ class Report:
 def report(target: Any, *, display: bool = True, dashboard: Any = None, **opts: Any) -> Report | None:
     """The panels as they are now, as static outputs that stay in the saved notebook.
 
-    ``target`` is a Deployment or a metrics URL (or pass a live ``dashboard``).
-    Displays and returns None by default; ``display=False`` returns the :class:`Report`.
+    ``target`` is a Deployment or a metrics URL; an open dashboard of it (or the one
+    passed) is used as is, so health reflects its recent readings. Displays and
+    returns None by default; ``display=False`` returns the :class:`Report`.
     """
     from . import Dashboard, as_source
+    from .dashboard import open_dashboard
 
-    dash = dashboard
+    dash = dashboard if dashboard is not None else open_dashboard(target)
+    if dash is not None:
+        dash.refresh()
+    own = dash is None
     if dash is None:
         dash = Dashboard(as_source(target, opts.pop("graph", None)), start=False, **opts)
-        dash.refresh()
-    elif dash.last_reading is None:
         dash.refresh()
     figures = {name: go.Figure(fig) for name, fig in dash.panels.figures.items()}
     figures["behaviour"] = go.Figure(dash.behaviour.figure)
@@ -151,7 +154,7 @@ def report(target: Any, *, display: bool = True, dashboard: Any = None, **opts: 
         fig.update_layout(width=None, autosize=True)
     rep = Report(f"HOGAR monitor: {dash.source.label}", dash.last_reading.time, figures,
                  dict(dash.last_health), dash.topology)
-    if dashboard is None:
+    if own:
         dash.close()
     if not display:
         return rep
