@@ -28,7 +28,10 @@ def graph_to_earg(graph: "Graph") -> dict[str, Any]:
         doc["description"] = graph.description
     doc["params"] = dict(res.params)
     doc["response"] = response_sink(graph)[0]
-    doc["nodes"] = [_node(graph, res.nodes[name].to_earg()) for name in graph.nodes]
+    inputs: dict[str, list[str]] = {}
+    for e in graph.edges:
+        inputs.setdefault(e.dst, []).append(e.src)
+    doc["nodes"] = [_node(res.nodes[name].to_earg(), inputs) for name in graph.nodes]
     doc["edges"] = [_edge(e) for e in sorted(graph.edges, key=lambda e: e.key)]
     stages, placement = stages_and_placement(graph)
     doc["stages"] = stages
@@ -42,12 +45,11 @@ def graph_to_earg(graph: "Graph") -> dict[str, Any]:
     return doc
 
 
-def _node(graph: "Graph", out: dict[str, Any]) -> dict[str, Any]:
+def _node(out: dict[str, Any], inputs: dict[str, list[str]]) -> dict[str, Any]:
     weights = out.get("weights")
     if isinstance(weights, list):
         # UDGL lists weights in in-edge order; keyed by input they survive edge sorting.
-        inputs = graph.predecessors(out["name"])
-        out["weights"] = dict(sorted(zip(inputs, weights)))
+        out["weights"] = dict(sorted(zip(inputs.get(out["name"], []), weights)))
     return out
 
 

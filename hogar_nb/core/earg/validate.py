@@ -6,19 +6,24 @@ between its parts (E105). Each problem is a diagnostic at the key or value at fa
 from __future__ import annotations
 
 import functools
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from ..diagnostics import Diagnostic, did_you_mean, sort_key
 from .read import Marks, Path_, format_path, plain_problems, show
 from .schema import EARG_VERSION, KIND_KEYS, earg_schema
 
+if TYPE_CHECKING:  # pragma: no cover
+    import jsonschema
+
 __all__ = ["validate_earg"]
 
 
 @functools.cache
-def _validator() -> jsonschema.Draft202012Validator:
+def _validator() -> "jsonschema.Draft202012Validator":
+    # Imported on first use: with its optional format checkers installed, importing
+    # jsonschema takes about a second, which `hogar compile` should not pay.
+    import jsonschema
+
     return jsonschema.Draft202012Validator(earg_schema())
 
 
