@@ -1,13 +1,14 @@
 """``%%udgl`` and ``%hogar``: thin adapters from notebook cells to the core and runtime.
 
-``%%udgl [NAME] [--out FILE] [--format yaml|json] [--param k=v ...] [--run] [--quiet]``
+``%%udgl [NAME] [--out FILE] [--format yaml|json] [--param k=v ...] [--run] [--monitor] [--quiet]``
 
 - NAME defaults to the name in the text's ``graph NAME`` header, else ``graph``.
 - On success the Graph is bound to NAME, the graph view, the analysis summary and
   any warnings are shown; ``--out`` writes the EARG file (format from ``--format``,
   else ``.json`` -> JSON, anything else YAML); ``--run`` starts the graph on the
   embedded engine with the notebook's variables and binds the Deployment to
-  ``NAME_dep`` (a deployment already bound there is stopped first).
+  ``NAME_dep`` (a deployment already bound there is stopped first); ``--monitor``
+  runs it and shows the live dashboard (``NAME_dep.monitor()``).
 - ``$name`` with no ``param`` of that name, and bare-name ``impl``\\ s, come from the
   notebook's variables.
 - Diagnostics count lines as the cell editor does (line 1 is the ``%%udgl`` line).
@@ -80,6 +81,7 @@ class HogarMagics(Magics):
     @argument("-p", "--param", action="append", default=[], metavar="K=V",
               help="override a param (repeatable)")
     @argument("--run", action="store_true", help="start it on the embedded engine, bind NAME_dep")
+    @argument("--monitor", action="store_true", help="--run, then show the live dashboard")
     @argument("-q", "--quiet", action="store_true", help="bind (and write/run) without showing anything")
     @cell_magic
     def udgl(self, line: str, cell: str) -> None:
@@ -110,8 +112,10 @@ class HogarMagics(Magics):
             warnings = [d for d in diags if not d.is_error]
             if warnings:
                 display(DiagnosticsBox(warnings, source, "<cell>"))
-        if args.run:
-            self._run(graph, name, args.quiet)
+        if args.run or args.monitor:
+            dep = self._run(graph, name, args.quiet)
+            if dep is not None and args.monitor:
+                display(dep.monitor())
         return None
 
     def _parse(self, func: Any, line: str) -> Any:
@@ -147,7 +151,7 @@ class HogarMagics(Magics):
             raise UsageError(f"%%udgl: cannot write {out}: {err.strerror}") from None
         display(MessageBox(f"wrote {out} (EARG {fmt})", "", "info"))
 
-    def _run(self, graph: Any, name: str, quiet: bool) -> None:
+    def _run(self, graph: Any, name: str, quiet: bool) -> Any:
         import hogar_nb
         from ..errors import HogarError
         from .summary_view import MessageBox
@@ -161,11 +165,12 @@ class HogarMagics(Magics):
             dep = hogar_nb.run(graph, namespace=ns)
         except HogarError as err:
             display(MessageBox(f"{graph.name} could not start", str(err)))
-            return
+            return None
         ns[dep_name] = dep
         if not quiet:
             display(MessageBox(f"{graph.name} is running, bound to {dep_name}",
                                f"{dep_name}.call(payload), %hogar status, %hogar stop {dep_name}", "info"))
+        return dep
 
     # ------------------------------------------------------------------ %hogar
     @line_magic
@@ -223,7 +228,7 @@ _HELP = """\
 %hogar status [NAME]     running deployments: requests, errors, restarts, latency per node
 %hogar stop NAME|--all   stop a deployment (NAME or NAME_dep)
 %hogar show NAME         draw a Graph variable
-%%udgl [NAME] [--out FILE] [--format yaml|json] [--param k=v ...] [--run] [--quiet]"""
+%%udgl [NAME] [--out FILE] [--format yaml|json] [--param k=v ...] [--run] [--monitor] [--quiet]"""
 
 
 def _default_name(graph: Any) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .engine import Engine
 from .errors import DeploymentConfigError, DeploymentStoppedError, RequestTimeoutError
@@ -26,8 +26,9 @@ class Deployment:
     or a :class:`~hogar_nb.runtime.errors.RequestError` whose ``cause`` says why.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, earg: dict | None = None) -> None:
         self._engine = engine
+        self._earg = earg
         self._stopped = False
         self._metrics_server: Any = None
         self.metrics_url: str | None = None
@@ -40,6 +41,21 @@ class Deployment:
     @property
     def running(self) -> bool:
         return not self._stopped
+
+    @property
+    def earg(self) -> dict | None:
+        """The EARG document this deployment runs (a copy), when it was started from one."""
+        import copy
+
+        return copy.deepcopy(self._earg) if self._earg is not None else None
+
+    def add_result_observer(self, fn: Callable[[Any], None]) -> Callable[[], None]:
+        """Call ``fn(result)`` for every successful response; returns a function that removes it.
+
+        Observers run on the engine's threads and must be quick; an observer that
+        raises is removed so it cannot disturb requests.
+        """
+        return self._engine.add_observer(fn)
 
     @property
     def sources(self) -> list[str]:
@@ -248,7 +264,7 @@ def run(graph: Any, namespace: Mapping[str, Any] | None = None, *, base_dir: str
     doc, fallback, base = _to_document(graph, Path(base_dir) if base_dir is not None else None)
     plan = build_plan(doc, namespace if namespace is not None else fallback, base, queue_size)
     engine = Engine(plan, metrics=metrics, sample_interval=sample_interval)
-    deployment = Deployment(engine)
+    deployment = Deployment(engine, doc if isinstance(doc, dict) else None)
     engine.start()
     deadline = time.monotonic() + start_timeout
     for node in engine.workers.values():

@@ -48,6 +48,7 @@ class Engine:
             n: deque(maxlen=10) for n, p in plan.nodes.items() if p.kind == "sink" and not p.response
         }
         self.live: dict[int, Request] = {}
+        self._observers: tuple[Callable[[Any], None], ...] = ()
         self._ids = itertools.count()
         self._join_lock = threading.Lock()
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
@@ -128,6 +129,25 @@ class Engine:
         self._pass(self.plan.nodes[source], req, payload, entry=True)
         return req
 
+    def add_observer(self, fn: Callable[[Any], None]) -> Callable[[], None]:
+        """Call ``fn(value)`` on every successful response; returns the remover."""
+        with self._join_lock:
+            self._observers = (*self._observers, fn)
+
+        def remove() -> None:
+            with self._join_lock:
+                self._observers = tuple(o for o in self._observers if o is not fn)
+
+        return remove
+
+    def _notify(self, value: Any) -> None:
+        for fn in self._observers:
+            try:
+                fn(value)
+            except Exception:  # an observer must never fail a request
+                with self._join_lock:
+                    self._observers = tuple(o for o in self._observers if o is not fn)
+
     def complete(self, req: Request, value: Any) -> None:
         try:
             req.future.set_result(value)
@@ -136,6 +156,8 @@ class Engine:
         self.live.pop(req.id, None)
         if self.graph_stats is not None:
             self.graph_stats.succeeded(time.monotonic() - req.t0)
+        if self._observers:
+            self._notify(value)
 
     def fail(self, req: Request, exc: BaseException) -> None:
         try:

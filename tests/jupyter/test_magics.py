@@ -210,3 +210,20 @@ def test_hogar_line_magic_suggests_commands_and_names(ip) -> None:
         ip.run_line_magic("hogar", "stauts")
     with pytest.raises(UsageError, match="no deployment named 'nope'"):
         ip.run_line_magic("hogar", "stop nope")
+
+
+def test_monitor_option_runs_and_shows_the_live_dashboard(ip, run_udgl) -> None:
+    from hogar_nb.jupyter.monitor import Dashboard
+
+    ip.user_ns["double"] = double
+    outputs, _, _ = run_udgl("g --monitor", GOOD)
+    dep = ip.user_ns["g_dep"]
+    try:
+        assert dep.running and dep.call(4) == 8
+        dashboards = [w for w in _widgets(outputs) if isinstance(w, Dashboard)]
+        assert len(dashboards) == 1
+    finally:
+        for w in _widgets(outputs):
+            if isinstance(w, Dashboard):
+                w.close()
+        dep.stop()

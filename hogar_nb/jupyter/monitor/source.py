@@ -135,19 +135,10 @@ def _totals(m: Any) -> NodeTotals:
 def _deployment_topology(dep: Any, graph: Any) -> Topology:
     """Nodes and edges of a running graph.
 
-    Uses ``graph`` (a core Graph) when given; otherwise the engine plan, because
-    :class:`Deployment` has no public accessor for its graph yet.
+    Uses ``graph`` (a core Graph or EARG dict) when given, else the EARG document the
+    deployment runs.
     """
-    if graph is not None:
-        return graph_topology(graph)
-    plan = dep._engine.plan
-    nodes = {
-        name: NodeInfo(name, p.kind, p.replicas if p.is_worker else 0,
-                       p.timeout * 1000.0 if p.is_worker else None)
-        for name, p in plan.nodes.items()
-    }
-    edges = [(name, dst) for name, p in plan.nodes.items() for dst, _w, _x in p.succ]
-    return Topology(nodes, edges)
+    return graph_topology(graph if graph is not None else dep.earg)
 
 
 def graph_topology(graph: Any) -> Topology:
