@@ -71,7 +71,7 @@ def test_save_refuses_a_graph_with_errors(design, tmp_path) -> None:
     editor.connect("gate", "features")
     target = tmp_path / "bad.yaml"
     editor.roundtrip.path.value = str(target)
-    editor.toolbar.children[6].click()  # "Save EARG"
+    next(b for b in editor.toolbar.children if b.description == "Save EARG").click()
     assert not target.exists()
     assert 'data-error="1"' in editor.message.value and "cycle" in editor.message.value
 

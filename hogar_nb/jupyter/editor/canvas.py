@@ -29,6 +29,8 @@ __all__ = ["EDITOR_CANVAS_CLASS", "EditorCanvas", "edge_id", "edge_label"]
 EDITOR_CANVAS_CLASS = "hogar-editor-canvas"
 Point = tuple[float, float]
 EdgeKey = tuple[str, str]
+_VIEW = (620.0, 440.0)  # the canvas size assumed by :meth:`EditorCanvas.frame` (px)
+_MARGIN = 50.0
 
 _EDITOR_RULES = [
     {"selector": "node.editor-selected, edge.editor-selected",
@@ -55,18 +57,34 @@ class EditorCanvas:
     """Owns the CytoscapeWidget and the ipycytoscape elements mirroring the graph."""
 
     def __init__(self, height: str = "440px") -> None:
-        self.widget = ipycytoscape.CytoscapeWidget(layout=widgets.Layout(flex="1 1 auto", height=height))
+        self.widget = ipycytoscape.CytoscapeWidget(
+            layout=widgets.Layout(flex="1 1 auto", width="100%", min_width="200px", height=height,
+                                  border="1px solid #ddd"))
+        self.height = float(height.removesuffix("px")) if height.endswith("px") else 440.0
         self.nodes: dict[str, ipycytoscape.Node] = {}
         self.edges: dict[EdgeKey, ipycytoscape.Edge] = {}
         with self.widget.hold_sync():
             self.widget.set_style(cytoscape_stylesheet() + _EDITOR_RULES)
-            self.widget.set_layout(name="preset", fit=True, padding=40, animate=False)
             self.widget.min_zoom = 0.1
-            self.widget.max_zoom = 3.0
+            self.widget.max_zoom = 1.6  # a small graph is not blown up to fill the canvas
             self.widget.wheel_sensitivity = 0.3
-            self.widget.tooltip_source = "tooltip"
         self.widget.add_class(CANVAS_CLASS)
         self.widget.add_class(EDITOR_CANVAS_CLASS)
+
+    def frame(self, positions: dict[str, Point]) -> None:
+        """Show ``positions`` at 100% from the top left, zoomed out only when they do not fit.
+
+        The viewport is computed here for an assumed canvas size rather than with
+        cytoscape's ``fit``, which measures the canvas before the notebook has laid it
+        out; and it only changes when asked, so adding nodes never moves the view.
+        """
+        xs = [p[0] for p in positions.values()] or [0.0]
+        ys = [p[1] for p in positions.values()] or [0.0]
+        width, height = max(xs) - min(xs) + 2 * _MARGIN, max(ys) - min(ys) + 2 * _MARGIN
+        zoom = min(1.0, _VIEW[0] / width, self.height / height)
+        pan = {"x": (_MARGIN - min(xs)) * zoom, "y": (_MARGIN - min(ys)) * zoom}
+        self.widget.set_layout(name="preset", fit=False, zoom=round(zoom, 4),
+                               pan={k: round(v, 2) for k, v in pan.items()}, animate=False)
 
     def on(self, target: str, event: str, callback: Callable[[dict], Any]) -> None:
         self.widget.on(target, event, callback)

@@ -75,7 +75,8 @@ class AttributeForm(widgets.VBox):
         self.problems = widgets.HTML()
         self.rows = widgets.VBox()
         super().__init__([self.title, self.problems, self.rows],
-                         layout=widgets.Layout(width="360px", overflow="auto", padding="0 0 0 8px"))
+                         layout=widgets.Layout(width="360px", flex="0 0 360px", overflow="auto",
+                                               padding="0 0 0 8px"))
         self.add_class(FORM_CLASS)
         self.show(None)
 

@@ -27,7 +27,7 @@ class Palette(widgets.VBox):
         kinds = [self._button(kind, kind, KINDS[kind]) for kind in KINDS]
         super().__init__(
             [widgets.HTML("<b style='font-size:12px'>Add</b>"), *kinds, self._templates, self.link],
-            layout=widgets.Layout(width="150px", padding="0 6px 0 0"),
+            layout=widgets.Layout(width="150px", flex="0 0 150px", padding="0 6px 0 0"),
         )
         self.add_class(PALETTE_CLASS)
 
@@ -56,6 +56,6 @@ def help_html() -> str:
     """The one-line help shown above the canvas."""
     lines = ("<b>Add</b>: click a kind (the node appears next to the selected one, linked from it) · "
              "<b>Move</b>: drag nodes · <b>Connect</b>: toggle it, then drag from one node to another "
-             "(or click both) · <b>Edit</b>: click a node or edge · problems are outlined; click one "
-             "to read why")
+             "(or click both) · <b>Edit</b>: click a node or edge · problems are outlined in red "
+             "(amber: warnings); point at one to read why")
     return f'<div class="hogar-editor-help" style="font-size:11px;color:#555">{lines}</div>'

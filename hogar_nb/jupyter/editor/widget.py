@@ -17,6 +17,7 @@ from ...errors import GraphEditError, HogarError
 from .canvas import EditorCanvas, edge_id
 from .form import AttributeForm
 from .history import History
+from .interaction import CanvasInteraction
 from .layout import free_spot, layered_positions
 from .palette import Palette, help_html
 from .roundtrip import RoundTrip
@@ -32,7 +33,7 @@ Point = tuple[float, float]
 Target = tuple[str, Any]
 
 
-class GraphEditor(widgets.VBox):
+class GraphEditor(CanvasInteraction, widgets.VBox):
     """A drag-and-drop editor bound to ``graph`` (edits change that very object).
 
     ``path``: where "save EARG" writes (default ``<graph name>.earg.yaml``);
@@ -56,12 +57,13 @@ class GraphEditor(widgets.VBox):
         self.form = AttributeForm(self._ui(self._form_changed))
         self.roundtrip = RoundTrip(self, path=path, variable=variable)
         self.message = widgets.HTML()
+        self.hover = widgets.HTML()
         self.problems = widgets.HTML()
         self.summary = widgets.HTML()
         self.toolbar = self._make_toolbar()
         body = widgets.HBox([self.palette, self.canvas.widget, self.form],
                             layout=widgets.Layout(width="100%", height=height, align_items="stretch"))
-        super().__init__([self.toolbar, widgets.HTML(help_html()), body, self.message, self.problems,
+        super().__init__([self.toolbar, widgets.HTML(help_html()), body, self.hover, self.message, self.problems,
                           self.summary, self.roundtrip], layout=widgets.Layout(width="100%"))
         self.add_class(EDITOR_CLASS)
         # ipycytoscape sends no drag events; a node's mouseup carries where it was dropped
@@ -69,6 +71,10 @@ class GraphEditor(widgets.VBox):
         self.canvas.on("node", "mouseup", self._ui(self._on_node_mouseup))
         self.canvas.on("node", "click", self._ui(self._on_node_click))
         self.canvas.on("edge", "click", self._ui(self._on_edge_click))
+        for target in ("node", "edge"):  # pointing at a marked element shows its problems
+            self.canvas.on(target, "mouseover", self._on_hover)
+            self.canvas.on(target, "mouseout", self._on_hover_end)
+        self.canvas.frame(self.positions)
         self.refresh()
 
     # ------------------------------------------------------------------ widgets
@@ -91,6 +97,7 @@ class GraphEditor(widgets.VBox):
             button("Delete", "delete the selected node or edge", self.delete, "trash"),
             self.undo_button, self.redo_button,
             button("Auto layout", "lay the graph out left to right", self.auto_layout, "sitemap"),
+            button("Fit", "show the whole graph", self.fit, "expand"),
             button("To UDGL", "show the canonical UDGL text", self.roundtrip.show_udgl, "code"),
             button("Save EARG", "write the EARG file", self.roundtrip.save_earg, "save"),
             button("Run", "start on the embedded engine and open the monitor", self.roundtrip.run, "play"),
@@ -255,6 +262,11 @@ class GraphEditor(widgets.VBox):
                 self.graph.set_position(name, x, y)
 
         self._edit("laid out the graph", change)
+        self.fit()
+
+    def fit(self) -> None:
+        """Frame the whole graph in the canvas (positions do not change)."""
+        self.canvas.frame(self.positions)
 
     def undo(self) -> None:
         label = self.history.undo()
@@ -301,56 +313,6 @@ class GraphEditor(widgets.VBox):
         except GraphEditError:
             self.refresh()  # put the field back to the model's value
             raise
-
-    @staticmethod
-    def _event_node(event: dict) -> tuple[str | None, Point | None]:
-        data = event.get("data") or {}
-        pos = event.get("position")
-        point = (float(pos["x"]), float(pos["y"])) if pos and "x" in pos else None
-        return data.get("id"), point
-
-    def _on_node_mousedown(self, event: dict) -> None:
-        self._pressed = self._event_node(event)[0]
-
-    def _on_node_mouseup(self, event: dict) -> None:
-        name, point = self._event_node(event)
-        pressed, self._pressed = self._pressed, None
-        if name not in self.graph.nodes:
-            return
-        if not self.connect_mode:
-            self._keep_drop(event)
-        elif pressed is not None and pressed != name and pressed in self.graph.nodes:
-            self.connect_source = None
-            self.connect(pressed, name)  # dragged from one node to another
-        elif self.connect_source is None:
-            self.connect_source = name
-            self.selection = ("node", name)
-            self.say(f"from `{name}`: now click (or drag to) the target node")
-            self.refresh()
-        elif self.connect_source != name:
-            src, self.connect_source = self.connect_source, None
-            self.connect(src, name)
-        else:
-            self.connect_source = None
-            self.refresh()
-
-    def _keep_drop(self, event: dict) -> None:
-        name, point = self._event_node(event)
-        if name in self.graph.nodes and point is not None:
-            old = self.positions[name]
-            if abs(old[0] - point[0]) > 0.5 or abs(old[1] - point[1]) > 0.5:
-                self.move(name, *point)
-
-    def _on_node_click(self, event: dict) -> None:
-        name = self._event_node(event)[0]
-        if not self.connect_mode and name in self.graph.nodes:
-            self.select(("node", name))
-
-    def _on_edge_click(self, event: dict) -> None:
-        data = event.get("data") or {}
-        key = (data.get("source"), data.get("target"))
-        if self._exists(("edge", key)):
-            self.select(("edge", key))
 
     # ------------------------------------------------------------------ round trip
     def to_udgl(self) -> str:

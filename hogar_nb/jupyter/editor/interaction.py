@@ -1,0 +1,84 @@
+"""What the mouse does on the canvas: select, move, connect, and point at problems.
+
+ipycytoscape reports node and edge events only (no background or drag events): a
+node's ``mouseup`` carries where it was dropped, and in connect mode (nodes not
+grabbable) a ``mousedown`` on one node and ``mouseup`` on another draw an edge.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .widget import GraphEditor
+
+__all__ = ["CanvasInteraction"]
+
+Point = tuple[float, float]
+
+
+class CanvasInteraction:
+    """Canvas event handlers of :class:`~.widget.GraphEditor` (a mixin)."""
+
+    @staticmethod
+    def _event_node(event: dict) -> tuple[str | None, Point | None]:
+        data = event.get("data") or {}
+        pos = event.get("position")
+        point = (float(pos["x"]), float(pos["y"])) if pos and "x" in pos else None
+        return data.get("id"), point
+
+    def _on_node_mousedown(self: "GraphEditor", event: dict) -> None:
+        self._pressed = self._event_node(event)[0]
+
+    def _on_node_mouseup(self: "GraphEditor", event: dict) -> None:
+        name, point = self._event_node(event)
+        pressed, self._pressed = self._pressed, None
+        if name not in self.graph.nodes:
+            return
+        if not self.connect_mode:
+            self._keep_drop(event)
+        elif pressed is not None and pressed != name and pressed in self.graph.nodes:
+            self.connect_source = None
+            self.connect(pressed, name)  # dragged from one node to another
+        elif self.connect_source is None:
+            self.connect_source = name
+            self.selection = ("node", name)
+            self.say(f"from `{name}`: now click (or drag to) the target node")
+            self.refresh()
+        elif self.connect_source != name:
+            src, self.connect_source = self.connect_source, None
+            self.connect(src, name)
+        else:
+            self.connect_source = None
+            self.refresh()
+
+    def _keep_drop(self: "GraphEditor", event: dict) -> None:
+        name, point = self._event_node(event)
+        if name in self.graph.nodes and point is not None:
+            old = self.positions[name]
+            if abs(old[0] - point[0]) > 0.5 or abs(old[1] - point[1]) > 0.5:
+                self.move(name, *point)
+
+    def _on_node_click(self: "GraphEditor", event: dict) -> None:
+        name = self._event_node(event)[0]
+        if not self.connect_mode and name in self.graph.nodes:
+            self.select(("node", name))
+
+    def _on_hover(self: "GraphEditor", event: dict) -> None:
+        data = event.get("data") or {}
+        problems = data.get("tooltip") or ""
+        if problems:
+            what = data.get("id", "").replace("->", " → ")
+            self.hover.value = (f'<div class="hogar-editor-hover" style="font-size:12px;background:#fff3f3;'
+                                f'padding:2px 6px"><b>{escape(what)}</b>: '
+                                f'{"<br>".join(escape(line) for line in problems.splitlines())}</div>')
+
+    def _on_hover_end(self: "GraphEditor", event: dict) -> None:
+        self.hover.value = ""
+
+    def _on_edge_click(self: "GraphEditor", event: dict) -> None:
+        data = event.get("data") or {}
+        key = (data.get("source"), data.get("target"))
+        if self._exists(("edge", key)):
+            self.select(("edge", key))
