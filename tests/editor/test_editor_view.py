@@ -1,0 +1,85 @@
+"""What the editor shows: the viewport it sets, hover messages, clicks on the canvas,
+and a graph built from nothing with the palette and the form only."""
+
+from __future__ import annotations
+
+import hogar_nb
+import hogar_nb.jupyter  # noqa: F401 - registers the editor
+from hogar_nb.jupyter.editor import edit
+from hogar_nb.jupyter.editor.layout import COLUMN
+
+SMALL = """\
+graph small
+
+source a
+python b { impl = "m:f" }
+sink   c
+
+a -> b -> c
+"""
+
+
+def send(editor, target: str, event: str, payload: dict) -> None:
+    editor.canvas.widget._interaction_handlers[target][event](payload)
+
+
+def test_small_graph_is_shown_at_full_size_from_the_top_left() -> None:
+    editor = edit(hogar_nb.parse_udgl(SMALL))
+    layout = editor.canvas.widget.cytoscape_layout
+    assert layout["name"] == "preset" and layout["fit"] is False and layout["zoom"] == 1.0
+    assert layout["pan"] == {"x": -10.0, "y": -10.0}  # first node at (60, 60), 50 px margin
+
+
+def test_wide_graph_is_zoomed_out_to_fit_and_fit_refits() -> None:
+    lines = ["graph wide", "source s", *[f"python p{i} {{ impl = \"m:f\" }}" for i in range(12)], "sink z"]
+    lines += ["s -> p0", *[f"p{i} -> p{i + 1}" for i in range(11)], "p11 -> z"]
+    editor = edit(hogar_nb.parse_udgl("\n".join(lines) + "\n"))
+    layout = editor.canvas.widget.cytoscape_layout
+    assert layout["zoom"] < 1.0 and layout["zoom"] * 13 * COLUMN < 700
+    editor.move("z", 100.0, 60.0)
+    assert editor.canvas.widget.cytoscape_layout == layout  # editing never moves the view
+    next(b for b in editor.toolbar.children if b.description == "Fit").click()
+    assert editor.canvas.widget.cytoscape_layout["zoom"] > layout["zoom"]
+
+
+def test_pointing_at_a_marked_element_shows_its_problems() -> None:
+    g = hogar_nb.parse_udgl(SMALL)
+    editor = edit(g)
+    editor.connect("b", "a")
+    data = editor.canvas.state()["edges"][("b", "a")]
+    send(editor, "edge", "mouseover", {"data": data})
+    assert "b → a" in editor.hover.value and "E040" in editor.hover.value  # a source gets no edges
+    send(editor, "edge", "mouseout", {"data": data})
+    assert editor.hover.value == ""
+    send(editor, "node", "mouseover", {"data": editor.canvas.state()["nodes"]["c"]})
+    assert editor.hover.value == ""  # nothing wrong with c: nothing shown
+
+
+def test_clicks_on_the_canvas_select_nodes_and_edges() -> None:
+    editor = edit(hogar_nb.parse_udgl(SMALL))
+    send(editor, "edge", "click", {"data": {"id": "a->b", "source": "a", "target": "b"}})
+    assert editor.selection == ("edge", ("a", "b"))
+    assert "editor-selected" in editor.canvas.state()["edges"][("a", "b")]["classes"]
+    send(editor, "node", "click", {"data": {"id": "c"}, "position": {"x": 360.0, "y": 60.0}})
+    assert editor.selection == ("node", "c") and "<b>c</b>" in editor.form.title.value
+    assert "editor-selected" not in editor.canvas.state()["edges"][("a", "b")]["classes"]
+    next(b for b in editor.toolbar.children if b.description == "Delete").click()
+    assert "c" not in editor.graph.nodes and "response sink" in editor.problems.value
+
+
+def test_a_graph_built_with_palette_and_form_only(tmp_path) -> None:
+    editor = hogar_nb.edit()
+    assert "valid graph" in editor.problems.value or "E0" in editor.problems.value
+    editor.palette.buttons["source"].click()
+    editor.palette.buttons["python"].click()
+    editor.form.fields["impl"].value = "m:score"
+    editor.form.fields["memory"].value = "2GiB"
+    editor.palette.buttons["sink"].click()
+    g = editor.graph
+    assert [e.key for e in g.edges] == [("source1", "python1"), ("python1", "sink1")]
+    xs = [editor.positions[n][0] for n in ("source1", "python1", "sink1")]
+    assert xs == sorted(xs) and len(set(xs)) == 3  # each new node right of the last
+    assert editor.validation.ok and "valid graph" in editor.problems.value
+    assert "memory 2GiB" in editor.summary.value or "2GiB" in editor.summary.value
+    path = editor.save_earg(str(tmp_path / "g.json"))
+    assert hogar_nb.dump_earg(hogar_nb.load_earg(path), "json") == editor.to_earg("json")
