@@ -71,6 +71,7 @@ class AttributeForm(widgets.VBox):
         self.target: Target | None = None
         self.fields: dict[str, widgets.ValueWidget] = {}
         self._loading = False
+        self._shown: Any = None
         self.title = widgets.HTML()
         self.problems = widgets.HTML()
         self.rows = widgets.VBox()
@@ -81,11 +82,21 @@ class AttributeForm(widgets.VBox):
         self.show(None)
 
     # ------------------------------------------------------------------ building
+    def forget(self) -> None:
+        """Rebuild on the next :meth:`show` even if nothing changed (undo a refused entry)."""
+        self._shown = None
+
     def show(self, target: Target | None, graph: "Graph | None" = None,
              validation: "Validation | None" = None) -> None:
         """Rebuild the form for ``target`` (None: a hint what to do)."""
+        key = _state_key(target, graph, validation)
+        if key is not None and key == self._shown:
+            return  # unchanged: keep the fields (and the user's focus)
+        self._shown = key
         self._loading = True
         try:
+            for row in self.rows.children:
+                _close(row)
             self.target, self.fields = target, {}
             if target is None or graph is None:
                 self.title.value = ('<div style="color:#777;font-size:12px">Select a node or an edge '
@@ -166,6 +177,32 @@ class AttributeForm(widgets.VBox):
     def _changed(self, attr: str, text: str) -> None:
         if not self._loading and self.target is not None:
             self.on_change(self.target, attr, str(text).strip())
+
+
+def _state_key(target: Target | None, graph: "Graph | None", validation: "Validation | None") -> Any:
+    """What the form shows, as comparable data (None: always rebuild)."""
+    if target is None or graph is None:
+        return ("nothing",)
+    messages = [] if validation is None else (
+        validation.node_messages.get(target[1], []) if target[0] == "node"
+        else validation.edge_messages.get(tuple(target[1]), []))
+    if target[0] == "node":
+        node = graph.nodes[target[1]]
+        own: Any = (node.kind, node.template, repr(node.attrs))
+    else:
+        edge = graph.edge(*target[1])
+        own = (graph.nodes[edge.src].kind, edge.when, edge.weight)
+    try:
+        inherited = repr(graph.resolved(target[1])) if target[0] == "node" else ""
+    except Exception:  # noqa: BLE001 - unresolvable graphs are still edited
+        inherited = None
+    return (target, own, inherited, repr(graph.templates), tuple(d.message for d in messages))
+
+
+def _close(widget: widgets.Widget) -> None:
+    for child in getattr(widget, "children", ()):
+        _close(child)
+    widget.close()
 
 
 def _resolved(resolved: Any, attr: str) -> Any:

@@ -21,6 +21,7 @@ class Validation:
     """What ``graph.check()`` said, indexed by node and edge for the canvas."""
 
     diagnostics: list["Diagnostic"]
+    where: str = "graph"
     node_messages: dict[str, list["Diagnostic"]] = field(default_factory=dict)
     edge_messages: dict[EdgeKey, list["Diagnostic"]] = field(default_factory=dict)
 
@@ -51,7 +52,7 @@ class Validation:
         from ..diagnostics_view import DiagnosticsBox
 
         # no source text: the graph was edited, line numbers would point at the old text
-        return DiagnosticsBox(self.diagnostics)._repr_html_()
+        return DiagnosticsBox(self.diagnostics, filename=self.where)._repr_html_()
 
 
 def _level(diags: list["Diagnostic"]) -> str | None:
@@ -76,7 +77,7 @@ def _check(graph: "Graph") -> list["Diagnostic"]:
 
 def validate(graph: "Graph") -> Validation:
     """Check ``graph`` and index the diagnostics by the node or edge they name."""
-    result = Validation(_check(graph))
+    result = Validation(_check(graph), f"graph {graph.name}")
     for d in result.diagnostics:
         if d.node is not None:
             result.node_messages.setdefault(d.node, []).append(d)

@@ -311,6 +311,7 @@ class GraphEditor(CanvasInteraction, widgets.VBox):
             else:
                 self.set_attr(target[1], attr, text)
         except GraphEditError:
+            self.form.forget()
             self.refresh()  # put the field back to the model's value
             raise
 
