@@ -35,6 +35,8 @@ print("POSITION", g.nodes["python1"].position)
 print("OK", g.ok)
 """
 
+TO_CELL = 'editor.to_cell("g2");'
+
 EDITOR_CSS = ".hogar-graph-editor"
 
 _POINT = """([id]) => {
@@ -87,7 +89,7 @@ def edge_classes(page, src: str, dst: str) -> list[str]:
 
 
 def test_editor_in_jupyterlab(jupyter_server, page) -> None:
-    name = jupyter_server.write_notebook("editor.ipynb", [SETUP, GRAPH, EDITOR, KERNEL])
+    name = jupyter_server.write_notebook("editor.ipynb", [SETUP, GRAPH, EDITOR, KERNEL, TO_CELL])
     open_notebook(page, f"{jupyter_server.url}/lab/tree/{name}")
     run_cells(page, 0, 3)
     wait_for_canvas(page, 0, 3)
@@ -168,3 +170,9 @@ def test_editor_in_jupyterlab(jupyter_server, page) -> None:
     editor.locator(".hogar-editor-undo").click()
     wait_canvas(page, "cy.edges('[source = \"python1\"][target = \"features\"]').length === 0")
     editor.locator(".hogar-editor-valid").wait_for()
+
+    # to_cell() from a cell: JupyterLab inserts the %%udgl cell below it
+    run_cells(page, 4, 1)
+    new_cell = page.locator(".jp-Cell").nth(5)
+    new_cell.get_by_text("%%udgl g2").wait_for()
+    assert "ingest -> features -> python1 -> out" in new_cell.inner_text()

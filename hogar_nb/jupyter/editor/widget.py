@@ -123,6 +123,8 @@ class GraphEditor(CanvasInteraction, widgets.VBox):
     @property
     def positions(self) -> dict[str, Point]:
         """Where each node is drawn: its saved position, else where the editor placed it."""
+        if any(n.position is None and k not in self._positions for k, n in self.graph.nodes.items()):
+            self._place_unplaced()  # nodes added to the graph outside the editor
         return {name: node.position or self._positions[name] for name, node in self.graph.nodes.items()}
 
     def _place_unplaced(self, suggested: dict[str, Point] | None = None) -> None:
