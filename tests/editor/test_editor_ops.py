@@ -138,7 +138,7 @@ def test_cycle_edge_is_marked_with_its_message(g) -> None:
     edges = editor.canvas.state()["edges"]
     for key in [("gate", "features"), ("features", "gate")]:  # the new edge and the rest of the cycle
         assert "diag-error" in edges[key]["classes"]
-        assert "cycle" in edges[key]["tooltip"] and "E030" in edges[key]["tooltip"]
+        assert "cycle" in edges[key]["problems"] and "E030" in edges[key]["problems"]
     assert "diag-error" not in edges[("ingest", "features")]["classes"]
     assert "E030" in editor.problems.value and "cycle" in editor.problems.value
     assert any(d.code == "E030" for d in g.check())
@@ -337,4 +337,4 @@ def test_valid_graph_shows_its_summary(g) -> None:
     editor.set_attr("features", "impl", "")  # unset a required attribute
     assert "E016" in editor.problems.value
     assert "diag-error" in editor.canvas.state()["nodes"]["features"]["classes"]
-    assert "needs `impl`" in editor.canvas.state()["nodes"]["features"]["tooltip"]
+    assert "needs `impl`" in editor.canvas.state()["nodes"]["features"]["problems"]

@@ -8,7 +8,7 @@ shows the edited graph.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .widget import GraphEditor
 

@@ -114,7 +114,7 @@ class EditorCanvas:
                 classes = " ".join(filter(None, (f"kind-{node.kind}", _diag(validation.node_level(name)),
                                                  marks.get(name))))
                 data = {"id": name, "label": node_label(name, resolved.get(name)), "kind": node.kind,
-                        "tooltip": validation.node_tooltip(name)}
+                        "problems": validation.node_problems(name)}
                 x, y = positions[name]
                 cy_node = self.nodes.get(name)
                 if cy_node is None:
@@ -135,7 +135,7 @@ class EditorCanvas:
                 classes = " ".join(filter(None, ("directed", _diag(validation.edge_level(key)),
                                                  marks.get(edge_id(key)))))
                 data = {"id": edge_id(key), "source": key[0], "target": key[1], "label": edge_label(edge),
-                        "tooltip": validation.edge_tooltip(key)}
+                        "problems": validation.edge_problems(key)}
                 cy_edge = self.edges.get(key)
                 if cy_edge is None:
                     cy_edge = ipycytoscape.Edge(data=data, classes=classes)

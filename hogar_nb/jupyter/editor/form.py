@@ -37,8 +37,6 @@ def format_attr(spec: AttrSpec, value: Any) -> str:
         return ""
     if spec.type in _RAW_TYPES and isinstance(value, str):
         return value
-    if isinstance(value, list) and spec.type == "numbers":
-        return format_value(value)
     try:
         return format_value(value)
     except TypeError:

@@ -32,7 +32,7 @@ class CanvasInteraction:
         self._pressed = self._event_node(event)[0]
 
     def _on_node_mouseup(self: "GraphEditor", event: dict) -> None:
-        name, point = self._event_node(event)
+        name = self._event_node(event)[0]
         pressed, self._pressed = self._pressed, None
         if name not in self.graph.nodes:
             return
@@ -67,7 +67,7 @@ class CanvasInteraction:
 
     def _on_hover(self: "GraphEditor", event: dict) -> None:
         data = event.get("data") or {}
-        problems = data.get("tooltip") or ""
+        problems = data.get("problems") or ""  # the element's diagnostics, one per line
         if problems:
             what = data.get("id", "").replace("->", " → ")
             self.hover.value = (f'<div class="hogar-editor-hover" style="font-size:12px;background:#fff3f3;'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...core.diagnostics import Diagnostic
@@ -39,10 +39,10 @@ class Validation:
     def edge_level(self, key: EdgeKey) -> str | None:
         return _level(self.edge_messages.get(key, []))
 
-    def node_tooltip(self, name: str) -> str:
+    def node_problems(self, name: str) -> str:
         return "\n".join(_line(d) for d in self.node_messages.get(name, []))
 
-    def edge_tooltip(self, key: EdgeKey) -> str:
+    def edge_problems(self, key: EdgeKey) -> str:
         return "\n".join(_line(d) for d in self.edge_messages.get(key, []))
 
     def list_html(self) -> str:
