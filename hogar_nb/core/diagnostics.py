@@ -8,7 +8,18 @@ from typing import Iterable, Literal
 
 Severity = Literal["error", "warning", "info"]
 
-__all__ = ["Diagnostic", "Severity", "Span", "did_you_mean", "render_text", "sort_key"]
+__all__ = [
+    "MAX_DIAGNOSTICS",
+    "Diagnostic",
+    "Severity",
+    "Span",
+    "did_you_mean",
+    "limit",
+    "render_text",
+    "sort_key",
+]
+
+MAX_DIAGNOSTICS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +80,15 @@ class Diagnostic:
             return filename
         return f"{filename}:{self.line}:{self.column}"
 
-    def snippet(self, source: str | None) -> str:
-        """The source line with a caret under the problem (empty without source)."""
+    def snippet(self, source: str | None, lines: list[str] | None = None) -> str:
+        """The source line with a caret under the problem (empty without source).
+
+        ``lines`` is ``source.split("\\n")`` when the caller already has it.
+        """
         if source is None or self.line is None:
             return ""
-        lines = source.split("\n")
+        if lines is None:
+            lines = source.split("\n")
         if not 1 <= self.line <= len(lines):
             return ""
         text = lines[self.line - 1].rstrip("\r").replace("\t", " ")
@@ -85,10 +100,12 @@ class Diagnostic:
         gutter = f"{self.line:>4} | "
         return f"{gutter}{text}\n{' ' * (len(gutter) - 2)}| {' ' * (col - 1)}{'^' * width}"
 
-    def format(self, source: str | None = None, filename: str = "<udgl>") -> str:
+    def format(
+        self, source: str | None = None, filename: str = "<udgl>", lines: list[str] | None = None
+    ) -> str:
         head = f"{self.location(filename)}: {self.severity}[{self.code}]: {self.message}"
         parts = [head]
-        snip = self.snippet(source)
+        snip = self.snippet(source, lines)
         if snip:
             parts.append(snip)
         if self.hint:
@@ -116,7 +133,8 @@ def render_text(
     diagnostics: Iterable[Diagnostic], source: str | None = None, filename: str = "<udgl>"
 ) -> str:
     diags = sorted(diagnostics, key=sort_key)
-    body = "\n".join(d.format(source, filename) for d in diags)
+    lines = source.split("\n") if source is not None else None
+    body = "\n".join(d.format(source, filename, lines) for d in diags)
     n_err = sum(d.is_error for d in diags)
     n_warn = sum(d.severity == "warning" for d in diags)
     summary = f"{n_err} error{'s' * (n_err != 1)}"
@@ -134,3 +152,14 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
         if word.lower() in lowered:
             matches = [lowered[word.lower()]]
     return f"did you mean `{matches[0]}`?" if matches else None
+
+
+def limit(diagnostics: list[Diagnostic], most: int = MAX_DIAGNOSTICS) -> list[Diagnostic]:
+    """The first ``most`` diagnostics, plus one saying how many more there were."""
+    if len(diagnostics) <= most:
+        return diagnostics
+    rest = len(diagnostics) - most
+    return [*diagnostics[:most], Diagnostic(
+        "E006", "error", f"{rest} more problem{'s' * (rest != 1)} not shown",
+        hint="fix the ones above and check again",
+    )]

@@ -33,6 +33,10 @@ _NODE_POINT = """([i, id]) => {
 
 
 def open_notebook(page, url: str) -> None:
+    """Open a notebook URL; JupyterLab URLs get ``?reset`` so tabs that earlier tests
+    opened on the same server are not restored next to it."""
+    if "/lab/" in url and "reset" not in url:
+        url += ("&" if "?" in url else "?") + "reset"
     page.goto(url)
     page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content")
     # the kernel is up when the toolbar's kernel indicator says idle
@@ -52,6 +56,7 @@ def run_cells(page, first: int, count: int) -> None:
     for index in range(first, first + count):
         prompt = page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-InputPrompt")
         for _attempt in range(3):
+            prompt.scroll_into_view_if_needed()
             prompt.click()
             page.keyboard.press("Shift+Enter")
             try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ...errors import UDGLError
-from ..diagnostics import Diagnostic, sort_key
+from ..diagnostics import Diagnostic, limit, sort_key
 from ..graph import Graph
 
 __all__ = ["compile_udgl", "parse_udgl", "parse_value"]
@@ -45,7 +45,7 @@ def compile_udgl(
     else:
         diags.extend(graph.check())
     diags.sort(key=sort_key)
-    return (None if syntax_failed else graph), diags
+    return (None if syntax_failed else graph), limit(diags)
 
 
 def parse_udgl(
