@@ -288,7 +288,9 @@ class Graph:
                 f"{node.kind} nodes have no attribute `{attr}`{'; ' + hint if hint else ''}"
             )
         value = _parse_text_value(value, spec.type)
-        if not _contains_param(value):
+        from .values import ParamRef, contains
+
+        if not contains(value, ParamRef):
             try:
                 coerce(spec, value)
             except CoerceError as err:
@@ -329,18 +331,6 @@ class Graph:
         self.cluster = cluster or None
         self.cluster_spans = {}
         self._touch()
-
-
-def _contains_param(value: Any) -> bool:
-    from .values import Call, ParamRef
-
-    if isinstance(value, ParamRef):
-        return True
-    if isinstance(value, list):
-        return any(_contains_param(v) for v in value)
-    if isinstance(value, Call):
-        return any(_contains_param(v) for _, v in value.kwargs)
-    return False
 
 
 def _parse_text_value(value: Any, type_: str) -> Any:

@@ -14,7 +14,7 @@ from .coerce import CoerceError, coerce
 from .diagnostics import Diagnostic, Span, did_you_mean
 from .kinds import CLUSTER_ATTRS, COMMON_ATTRS, KINDS, attrs_for_kind, default_value
 from .model import ResolvedNode
-from .values import Call, ParamRef
+from .values import BadValue, Call, ParamRef, contains
 
 if TYPE_CHECKING:  # pragma: no cover
     from .graph import Graph
@@ -80,18 +80,6 @@ def substitute(value: Any, lookup) -> Any:
     return value
 
 
-def _contains_bad(value: Any) -> bool:
-    from .values import BadValue
-
-    if isinstance(value, BadValue):
-        return True
-    if isinstance(value, list):
-        return any(_contains_bad(v) for v in value)
-    if isinstance(value, Call):
-        return any(_contains_bad(v) for _, v in value.kwargs)
-    return False
-
-
 def _normalise_layer(
     attrs: Mapping[str, Any],
     spans: Mapping[str, Span],
@@ -105,7 +93,7 @@ def _normalise_layer(
     for name, raw in attrs.items():
         span = spans.get(name)
         spec = allowed.get(name)
-        if _contains_bad(raw):
+        if contains(raw, BadValue):
             continue  # already reported where it was written
         if spec is None:
             diags.append(

@@ -21,6 +21,7 @@ __all__ = [
     "ParamRef",
     "Percent",
     "Size",
+    "contains",
     "DURATION_UNITS",
     "SIZE_UNITS",
     "format_value",
@@ -126,6 +127,17 @@ class Call:
     def __str__(self) -> str:
         inner = ", ".join(f"{k} = {format_value(v)}" for k, v in self.kwargs)
         return f"{self.name}({inner})"
+
+
+def contains(value: Any, kind: type | tuple[type, ...]) -> bool:
+    """Whether ``value``, or anything inside its lists and call arguments, is a ``kind``."""
+    if isinstance(value, kind):
+        return True
+    if isinstance(value, list):
+        return any(contains(v, kind) for v in value)
+    if isinstance(value, Call):
+        return any(contains(v, kind) for _, v in value.kwargs)
+    return False
 
 
 def _num(x: float) -> str:
