@@ -94,7 +94,7 @@ def test_editor_in_jupyterlab(jupyter_server, page) -> None:
     run_cells(page, 0, 3)
     wait_for_canvas(page, 0, 3)
     editor = page.locator(EDITOR_CSS)
-    editor.scroll_into_view_if_needed()
+    editor.evaluate("e => e.scrollIntoView({block: \"nearest\"})")  # atomic: the output may re-render
     assert "E032" in editor.locator(".hogar-diagnostics").inner_text()  # `out` unreachable
 
     # select `features`, click "python" in the palette: the node appears right of it, linked
@@ -137,7 +137,8 @@ def test_editor_in_jupyterlab(jupyter_server, page) -> None:
     form.locator(".hogar-field-replicas input").press("Enter")
     wait_canvas(page, "cy.getElementById('python1').data('label').includes('×3')")
     editor.locator(".hogar-editor-valid").wait_for()  # live validation: now a valid graph
-    assert "bottleneck" in editor.locator(".hogar-analysis").inner_text()
+    assert "4 stages" in editor.locator(".hogar-analysis summary").inner_text()
+    assert "bottleneck" in editor.locator(".hogar-analysis").text_content()
     editor.screenshot(path=str(ARTIFACTS / "editor-valid.png"))
 
     # the kernel's graph is the edited one
@@ -152,7 +153,7 @@ def test_editor_in_jupyterlab(jupyter_server, page) -> None:
     assert (float(kernel_pos[1]), float(kernel_pos[2])) == pytest.approx((moved["x"], moved["y"]), abs=0.01)
 
     # an edge closing a cycle is marked on the canvas, with the message in the list
-    editor.scroll_into_view_if_needed()
+    editor.evaluate("e => e.scrollIntoView({block: \"nearest\"})")  # atomic: the output may re-render
     editor.locator(".hogar-editor-connect").click()
     mouse_drag(page, point(page, "python1"), point(page, "features"))
     wait_canvas(page, "cy.edges('[source = \"python1\"][target = \"features\"]').hasClass('diag-error')")

@@ -198,6 +198,21 @@ def test_form_edits_attributes_with_units(g) -> None:
     assert "replicas" not in g.nodes["features"].attrs
 
 
+def test_form_is_updated_in_place_while_the_selection_stays(g) -> None:
+    """Editing one field must not rebuild the others (the user may be typing in one)."""
+    editor = edit(g)
+    editor.select(("node", "features"))
+    fields = dict(editor.form.fields)
+    fields["replicas"].value = "4"
+    editor.set_attr("features", "timeout", "2s")  # e.g. from code, or undo
+    assert editor.form.fields == fields
+    assert fields["timeout"].value == "2s" and fields["replicas"].value == "4"
+    editor.undo()
+    assert fields["timeout"].value == "" and fields["timeout"].placeholder == "default: 30s"
+    editor.select(("node", "gate"))
+    assert editor.form.fields["impl"] is not fields["impl"]
+
+
 def test_form_rejects_bad_values_and_keeps_the_model(g) -> None:
     editor = edit(g)
     editor.select(("node", "features"))

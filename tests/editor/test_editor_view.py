@@ -83,3 +83,13 @@ def test_a_graph_built_with_palette_and_form_only(tmp_path) -> None:
     assert "memory 2GiB" in editor.summary.value or "2GiB" in editor.summary.value
     path = editor.save_earg(str(tmp_path / "g.json"))
     assert hogar_nb.dump_earg(hogar_nb.load_earg(path), "json") == editor.to_earg("json")
+
+
+def test_hover_line_follows_the_fix() -> None:
+    editor = edit(hogar_nb.parse_udgl(SMALL))
+    send(editor, "node", "mouseover", {"data": {"id": "b"}})
+    assert editor.hover.value == ""
+    editor.set_attr("b", "impl", "")  # the mouse is still on b when it breaks ...
+    assert "needs `impl`" in editor.hover.value
+    editor.set_attr("b", "impl", "m:f")  # ... and when it is fixed
+    assert editor.hover.value == ""

@@ -19,11 +19,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from ...core.graph import Graph
     from .validation import Validation
 
-__all__ = ["AttributeForm", "FORM_CLASS", "format_attr"]
+__all__ = ["AttributeForm", "FORM_CLASS", "format_attr", "short_hint"]
 
 FORM_CLASS = "hogar-editor-form"
 _RAW_TYPES = ("string", "impl", "combine")  # the model keeps these as typed, not parsed
-_UNIT_HINT = {"duration": "ms, s, m", "size": "B, KiB, MiB, GiB", "percent": "%"}
 _RESOLVED_FIELD = {"memory": "memory_bytes", "batch": "batch_size", "batch_wait": "batch_wait_ms",
                    "timeout": "timeout_ms", "latency": "latency_ms"}
 
@@ -35,7 +34,7 @@ def format_attr(spec: AttrSpec, value: Any) -> str:
     """A value as the user types it: UDGL text, strings without quotes."""
     if value is None:
         return ""
-    if spec.type in _RAW_TYPES and isinstance(value, str):
+    if spec.type in (*_RAW_TYPES, "enum") and isinstance(value, str):
         return value
     try:
         return format_value(value)
@@ -62,14 +61,18 @@ def _format_resolved(spec: AttrSpec, value: Any) -> str:
 
 
 class AttributeForm(widgets.VBox):
-    """Fields for the selected node or edge; ``fields[attr]`` is each field's widget."""
+    """Fields for the selected node or edge; ``fields[attr]`` is each field's widget.
+
+    While the same element stays selected, fields are updated in place (never
+    rebuilt), so the field the user is typing in keeps its focus and text.
+    """
 
     def __init__(self, on_change: OnChange) -> None:
         self.on_change = on_change
         self.target: Target | None = None
         self.fields: dict[str, widgets.ValueWidget] = {}
         self._loading = False
-        self._shown: Any = None
+        self._structure: Any = None
         self.title = widgets.HTML()
         self.problems = widgets.HTML()
         self.rows = widgets.VBox()
@@ -81,95 +84,70 @@ class AttributeForm(widgets.VBox):
 
     # ------------------------------------------------------------------ building
     def forget(self) -> None:
-        """Rebuild on the next :meth:`show` even if nothing changed (undo a refused entry)."""
-        self._shown = None
+        """Put every field back to the model's value on the next :meth:`show` (after a refused entry)."""
+        self._structure = None
 
     def show(self, target: Target | None, graph: "Graph | None" = None,
              validation: "Validation | None" = None) -> None:
-        """Rebuild the form for ``target`` (None: a hint what to do)."""
-        key = _state_key(target, graph, validation)
-        if key is not None and key == self._shown:
-            return  # unchanged: keep the fields (and the user's focus)
-        self._shown = key
+        """Show ``target`` ("node", name) / ("edge", (src, dst)); None: a hint what to do."""
         self._loading = True
         try:
-            for row in self.rows.children:
-                _close(row)
-            self.target, self.fields = target, {}
             if target is None or graph is None:
+                self.target, self._structure = None, None
                 self.title.value = ('<div style="color:#777;font-size:12px">Select a node or an edge '
                                     "to edit it.</div>")
-                self.problems.value, self.rows.children = "", ()
-            elif target[0] == "node":
-                self._show_node(graph, target[1], validation)
+                self.problems.value = ""
+                self._replace_rows([], {})
+                return
+            if target[0] == "node":
+                title, specs, values, diags = _node_view(graph, target[1], validation)
             else:
-                self._show_edge(graph, target[1], validation)
+                title, specs, values, diags = _edge_view(graph, tuple(target[1]), validation)
+            self.title.value, self.problems.value = title, _problems_html(diags)
+            structure = (target, tuple(specs))
+            if structure != self._structure:
+                self.target, self._structure = target, structure
+                fields = {attr: self._field(spec, *values[attr]) for attr, spec in specs.items()}
+                rows = [self._row(attr, fields[attr], spec) for attr, spec in specs.items()]
+                if not rows:
+                    rows.append(widgets.HTML('<div style="color:#777;font-size:12px">A plain edge: edges out '
+                                             "of a switch take <code>when</code>, out of a split "
+                                             "<code>weight</code>.</div>"))
+                self._replace_rows(rows, fields)
+            else:
+                for attr, (text, inherited) in values.items():
+                    _update(self.fields[attr], text, inherited)
         finally:
             self._loading = False
 
-    def _show_node(self, graph: "Graph", name: str, validation: "Validation | None") -> None:
-        node = graph.nodes[name]
-        template = graph.templates.get(node.template) if node.template else None
-        try:
-            resolved = graph.resolved(name)
-        except Exception:  # noqa: BLE001 - unresolvable: fall back to the kind's defaults
-            resolved = None
-        extra = f" · template <code>{escape(node.template)}</code>" if node.template else ""
-        self.title.value = (f'<div style="font-size:14px"><b>{escape(name)}</b> '
-                            f'<span style="color:#555">{escape(node.kind)}</span>{extra}</div>'
-                            f'<div style="color:#777;font-size:11px">{escape(KINDS[node.kind])}</div>')
-        self.problems.value = _problems_html(validation.node_messages.get(name, []) if validation else [])
-        rows = [self._row("name", widgets.Text(value=name, continuous_update=False), None)]
-        for attr, spec in attrs_for_kind(node.kind).items():
-            if template is not None and attr in template.attrs:
-                inherited = f"template: {format_attr(spec, template.attrs[attr])}"
-            else:
-                value = default_value(node.kind, attr) if resolved is None else _resolved(resolved, attr)
-                inherited = f"default: {_format_resolved(spec, value)}"
-            rows.append(self._row(attr, self._field(spec, node.attrs.get(attr), inherited), spec))
-        self.rows.children = rows
+    def _replace_rows(self, rows: list[widgets.Widget], fields: dict[str, widgets.ValueWidget]) -> None:
+        old = self.rows.children
+        self.rows.children, self.fields = rows, fields
+        for row in old:  # after the new rows replaced them on the page
+            _close(row)
 
-    def _show_edge(self, graph: "Graph", key: tuple[str, str], validation: "Validation | None") -> None:
-        edge = graph.edge(*key)
-        src_kind = graph.nodes[key[0]].kind
-        self.title.value = f'<div style="font-size:14px"><b>{escape(key[0])} → {escape(key[1])}</b></div>'
-        self.problems.value = _problems_html(validation.edge_messages.get(key, []) if validation else [])
-        wanted = {"switch": ("when",), "split": ("weight",)}.get(src_kind, ())
-        rows = []
-        for attr, spec in EDGE_ATTRS.items():
-            value = getattr(edge, attr)
-            if attr in wanted or value is not None:
-                rows.append(self._row(attr, self._field(spec, value, "unset"), spec))
-        if not rows:
-            rows.append(widgets.HTML('<div style="color:#777;font-size:12px">A plain edge: edges out of a '
-                                     "switch take <code>when</code>, out of a split <code>weight</code>."
-                                     "</div>"))
-        self.rows.children = rows
-
-    def _field(self, spec: AttrSpec, value: Any, inherited: str) -> widgets.ValueWidget:
-        text = _format_resolved(spec, value) if spec.type == "percent" and isinstance(value, float) \
-            else format_attr(spec, value)
-        if spec.type in ("enum", "bool"):
-            options = list(spec.choices) if spec.type == "enum" else ["true", "false"]
+    def _field(self, spec: AttrSpec | None, text: str, inherited: str) -> widgets.ValueWidget:
+        if spec is not None and spec.type in ("enum", "bool"):
+            options = _choices(spec)
             return widgets.Dropdown(options=[(f"({inherited})", ""), *((o, o) for o in options)],
                                     value=text if text in options else "")
         return widgets.Text(value=text, placeholder=inherited, continuous_update=False)
 
     def _row(self, attr: str, field: widgets.ValueWidget, spec: AttrSpec | None) -> widgets.Widget:
-        """label (doc on hover), field, and what a good value is (type, range, units)."""
-        field.layout = widgets.Layout(width="170px")
+        """label, field, and a short hint of a good value; the full expectation on hover."""
+        field.layout = widgets.Layout(width="150px")
         field.add_class(f"hogar-field-{attr}")
         field.observe(lambda change, a=attr: self._changed(a, change["new"]), names="value")
-        self.fields[attr] = field
         doc = spec.doc if spec else "the node's name"
         expectation = spec.expectation(with_range=True) if spec else "letters, digits and _"
-        unit = _UNIT_HINT.get(spec.type, "") if spec else ""
+        tip = escape(f"{doc}: {expectation}")
+        field.tooltip = f"{doc}: {expectation}"
         star = '<span style="color:#d32f2f">*</span>' if spec is not None and spec.required else ""
-        label = widgets.HTML(f'<span title="{escape(doc)}" style="font-size:12px">{escape(attr)}{star}</span>',
-                             layout=widgets.Layout(width="80px"))
-        hint = widgets.HTML(f'<span style="color:#888;font-size:10px" title="{escape(doc)}">'
-                            f"{escape(expectation)}{f' ({unit})' if unit else ''}</span>",
-                            layout=widgets.Layout(width="100px"))
+        label = widgets.HTML(f'<span title="{tip}" style="font-size:12px">{escape(attr)}{star}</span>',
+                             layout=widgets.Layout(width="80px", flex="0 0 80px"))
+        hint = widgets.HTML(f'<span title="{tip}" style="color:#888;font-size:10px;white-space:nowrap">'
+                            f"{escape(short_hint(spec))}</span>",
+                            layout=widgets.Layout(width="110px", overflow="hidden"))
         return widgets.HBox([label, field, hint], layout=widgets.Layout(align_items="center"))
 
     def _changed(self, attr: str, text: str) -> None:
@@ -177,24 +155,83 @@ class AttributeForm(widgets.VBox):
             self.on_change(self.target, attr, str(text).strip())
 
 
-def _state_key(target: Target | None, graph: "Graph | None", validation: "Validation | None") -> Any:
-    """What the form shows, as comparable data (None: always rebuild)."""
-    if target is None or graph is None:
-        return ("nothing",)
-    messages = [] if validation is None else (
-        validation.node_messages.get(target[1], []) if target[0] == "node"
-        else validation.edge_messages.get(tuple(target[1]), []))
-    if target[0] == "node":
-        node = graph.nodes[target[1]]
-        own: Any = (node.kind, node.template, repr(node.attrs))
-    else:
-        edge = graph.edge(*target[1])
-        own = (graph.nodes[edge.src].kind, edge.when, edge.weight)
+def short_hint(spec: AttrSpec | None) -> str:
+    """A few characters saying what to type (units, range)."""
+    if spec is None:
+        return "letters, digits, _"
+    if spec.type in ("int", "number") and spec.min is not None:
+        low = f"{spec.min:g}"
+        if spec.max is not None:
+            return f"{low} to {spec.max:g}"
+        return f"{'>' if spec.min_exclusive else '>='} {low}"
+    return _HINTS.get(spec.type, "")
+
+
+_HINTS = {"duration": "e.g. 250ms, 2s", "size": "e.g. 512MiB, 4GiB", "percent": "e.g. 90%",
+          "recovery": "restart(max = 3)", "impl": "module:attr or name", "numbers": "e.g. [0.7, 0.3]",
+          "combine": "mean, vote, concat, first", "string": "text"}
+
+
+def _choices(spec: AttrSpec) -> list[str]:
+    return list(spec.choices) if spec.type == "enum" else ["true", "false"]
+
+
+def _update(field: widgets.ValueWidget, text: str, inherited: str) -> None:
+    if isinstance(field, widgets.Dropdown):
+        options = [(f"({inherited})", ""), *((o, o) for o in [v for _, v in field.options][1:])]
+        if list(field.options) != options:
+            field.options = options
+        value = text if text in [v for _, v in options] else ""
+        if field.value != value:
+            field.value = value
+        return
+    if field.value != text:
+        field.value = text
+    if field.placeholder != inherited:
+        field.placeholder = inherited
+
+
+def _node_view(graph: "Graph", name: str, validation: "Validation | None"):
+    """Title, {attr: spec}, {attr: (own text, inherited text)} and diagnostics of a node."""
+    node = graph.nodes[name]
+    template = graph.templates.get(node.template) if node.template else None
     try:
-        inherited = repr(graph.resolved(target[1])) if target[0] == "node" else ""
-    except Exception:  # noqa: BLE001 - unresolvable graphs are still edited
-        inherited = None
-    return (target, own, inherited, repr(graph.templates), tuple(d.message for d in messages))
+        resolved = graph.resolved(name)
+    except Exception:  # noqa: BLE001 - unresolvable: fall back to the kind's defaults
+        resolved = None
+    extra = f" · template <code>{escape(node.template)}</code>" if node.template else ""
+    title = (f'<div style="font-size:14px"><b>{escape(name)}</b> '
+             f'<span style="color:#555">{escape(node.kind)}</span>{extra}</div>'
+             f'<div style="color:#777;font-size:11px">{escape(KINDS[node.kind])}</div>')
+    specs: dict[str, AttrSpec | None] = {"name": None, **attrs_for_kind(node.kind)}
+    values = {"name": (name, "")}
+    for attr, spec in attrs_for_kind(node.kind).items():
+        if template is not None and attr in template.attrs:
+            inherited = f"template: {format_attr(spec, template.attrs[attr])}"
+        else:
+            value = default_value(node.kind, attr) if resolved is None else _resolved(resolved, attr)
+            inherited = f"default: {_format_resolved(spec, value)}"
+        values[attr] = (_own_text(spec, node.attrs.get(attr)), inherited)
+    diags = validation.node_messages.get(name, []) if validation else []
+    return title, specs, values, diags
+
+
+def _edge_view(graph: "Graph", key: tuple[str, str], validation: "Validation | None"):
+    """The same for an edge: ``when`` out of a switch, ``weight`` out of a split (or when set)."""
+    edge = graph.edge(*key)
+    wanted = {"switch": ("when",), "split": ("weight",)}.get(graph.nodes[key[0]].kind, ())
+    title = f'<div style="font-size:14px"><b>{escape(key[0])} → {escape(key[1])}</b></div>'
+    specs: dict[str, AttrSpec | None] = {
+        attr: spec for attr, spec in EDGE_ATTRS.items() if attr in wanted or getattr(edge, attr) is not None}
+    values = {attr: (_own_text(spec, getattr(edge, attr)), "unset") for attr, spec in specs.items()}
+    diags = validation.edge_messages.get(key, []) if validation else []
+    return title, specs, values, diags
+
+
+def _own_text(spec: AttrSpec | None, value: Any) -> str:
+    if spec is not None and spec.type == "percent" and isinstance(value, float):
+        return _format_resolved(spec, value)
+    return format_attr(spec, value) if spec is not None else str(value or "")
 
 
 def _close(widget: widgets.Widget) -> None:

@@ -66,16 +66,26 @@ class CanvasInteraction:
             self.select(("node", name))
 
     def _on_hover(self: "GraphEditor", event: dict) -> None:
-        data = event.get("data") or {}
-        problems = data.get("problems") or ""  # the element's diagnostics, one per line
-        if problems:
-            what = data.get("id", "").replace("->", " → ")
-            self.hover.value = (f'<div class="hogar-editor-hover" style="font-size:12px;background:#fff3f3;'
-                                f'padding:2px 6px"><b>{escape(what)}</b>: '
-                                f'{"<br>".join(escape(line) for line in problems.splitlines())}</div>')
+        self.hovered = (event.get("data") or {}).get("id")
+        self.show_hovered()
 
     def _on_hover_end(self: "GraphEditor", event: dict) -> None:
-        self.hover.value = ""
+        self.hovered = None
+        self.show_hovered()
+
+    def show_hovered(self: "GraphEditor") -> None:
+        """The problems of the element under the mouse (kept current as the graph changes)."""
+        state = self.canvas.state()
+        element = state["nodes"].get(self.hovered) or next(
+            (e for e in state["edges"].values() if e["id"] == self.hovered), None) if self.hovered else None
+        problems = (element or {}).get("problems") or ""  # the element's diagnostics, one per line
+        if not problems:
+            self.hover.value = ""
+            return
+        what = str(self.hovered).replace("->", " → ")
+        self.hover.value = (f'<div class="hogar-editor-hover" style="font-size:12px;background:#fff3f3;'
+                            f'padding:2px 6px"><b>{escape(what)}</b>: '
+                            f'{"<br>".join(escape(line) for line in problems.splitlines())}</div>')
 
     def _on_edge_click(self: "GraphEditor", event: dict) -> None:
         data = event.get("data") or {}

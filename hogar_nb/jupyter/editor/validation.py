@@ -108,7 +108,8 @@ def summary_html(graph: "Graph", validation: Validation) -> str:
     try:
         from ..summary_view import AnalysisSummary
 
-        return AnalysisSummary(graph)._repr_html_()
+        # folded: the headline (stages, bottleneck, max rate, resources) is what a glance needs
+        return AnalysisSummary(graph)._repr_html_().replace('class="hogar-analysis" open', 'class="hogar-analysis"', 1)
     except ModuleNotFoundError:
         return _resources_html(graph)
 

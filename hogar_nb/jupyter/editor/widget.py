@@ -48,6 +48,7 @@ class GraphEditor(CanvasInteraction, widgets.VBox):
         self.connect_mode = False
         self.connect_source: str | None = None
         self._pressed: str | None = None
+        self.hovered: str | None = None  # id of the node or edge under the mouse
         self._positions: dict[str, Point] = {}
         self._place_unplaced(layered_positions(graph))
         self.validation: Validation = validate(graph)
@@ -156,6 +157,7 @@ class GraphEditor(CanvasInteraction, widgets.VBox):
             marks[self.connect_source] = (marks.get(self.connect_source, "") + " connect-source").strip()
         self.canvas.sync(self.graph, self.positions, self.validation, marks)
         self.form.show(self.selection, self.graph, self.validation)
+        self.show_hovered()
         self.palette.set_templates({name: t.kind for name, t in self.graph.templates.items()})
         self.problems.value = self.validation.list_html()
         self.summary.value = summary_html(self.graph, self.validation)
