@@ -177,3 +177,25 @@ def test_editor_in_jupyterlab(jupyter_server, page) -> None:
     new_cell = page.locator(".jp-Cell").nth(5)
     new_cell.get_by_text("%%udgl g2").wait_for()
     assert "ingest -> features -> python1 -> out" in new_cell.inner_text()
+
+
+def test_editor_in_notebook7(jupyter_server, page) -> None:
+    """The same widget in Notebook 7: place a node from the palette, edit it in the form."""
+    name = jupyter_server.write_notebook("editor_nb7.ipynb", [SETUP, GRAPH, EDITOR, KERNEL])
+    open_notebook(page, f"{jupyter_server.url}/notebooks/{name}")
+    run_cells(page, 0, 3)
+    wait_for_canvas(page, 0, 3)
+    editor = page.locator(EDITOR_CSS)
+    click_node(page, 0, "features")
+    editor.locator(".hogar-palette-python").click()
+    wait_for_canvas(page, 0, 4)
+    form = editor.locator(".hogar-editor-form")
+    form.locator(".hogar-field-impl input").fill("double")
+    form.locator(".hogar-field-impl input").press("Enter")
+    wait_canvas(page, "cy.getElementById('python1').length === 1")
+    editor.locator(".hogar-editor-message").get_by_text("set python1.impl").wait_for()
+    run_cells(page, 3, 1)
+    out = page.locator(".jp-Cell").nth(3).locator(".jp-OutputArea-output")
+    out.get_by_text("OK False").wait_for()  # python1 does not reach `out` yet
+    assert re.search(r'python python1\s+\{ impl = "double" \}', out.inner_text())
+    page.screenshot(path=str(ARTIFACTS / "editor-notebook7.png"), full_page=True)
