@@ -106,12 +106,19 @@ def _routing(graph: "Graph") -> list[Diagnostic]:
 def _cycles(g: nx.DiGraph, graph: "Graph") -> list[Diagnostic]:
     out: list[Diagnostic] = []
     spans = {e.key: e for e in graph.edges}
-    for comp in nx.strongly_connected_components(g):
+    order = {name: i for i, name in enumerate(graph.nodes)}
+    comps = sorted(nx.strongly_connected_components(g), key=lambda c: min(order[n] for n in c))
+    for comp in comps:
         if len(comp) == 1:
             (n,) = comp
             if not g.has_edge(n, n):
                 continue
-        cycle = nx.find_cycle(g.subgraph(comp))
+        # A fresh graph in declaration order, searched from the first declared node,
+        # so the same text always names the same cycle and closing edge.
+        sub = nx.DiGraph()
+        sub.add_nodes_from(n for n in graph.nodes if n in comp)
+        sub.add_edges_from(e.key for e in graph.edges if e.src in comp and e.dst in comp)
+        cycle = nx.find_cycle(sub, source=next(iter(sub)))
         names = [u for u, _ in cycle] + [cycle[0][0]]
         closing = spans[cycle[-1]]
         out.append(_edge_diag(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["GraphView", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = ["GraphEditor", "GraphView", "load_ipython_extension", "unload_ipython_extension"]
 
 
 def __getattr__(name: str) -> Any:
@@ -18,6 +18,10 @@ def __getattr__(name: str) -> Any:
         from .graph_view import GraphView
 
         return GraphView
+    if name == "GraphEditor":
+        from .editor import GraphEditor
+
+        return GraphEditor
     raise AttributeError(f"module 'hogar_nb.jupyter' has no attribute {name!r}")
 
 

@@ -45,7 +45,8 @@ def node_label(name: str, resolved: Any) -> str:
     return f"{name}\n{' · '.join(badges)}" if badges else name
 
 
-def _edge_label(edge: Any) -> str:
+def edge_label(edge: Any) -> str:
+    """An edge's label on the canvas: its switch condition or its split share."""
     if edge.when is not None:
         return "*" if edge.when == "*" else f'when "{edge.when}"'
     if edge.weight is not None:
@@ -119,7 +120,7 @@ class GraphView(widgets.VBox):
             if edge.key in edge_marks:
                 classes += f" diag-{edge_marks[edge.key]}"
             data = {"id": f"{edge.src}->{edge.dst}", "source": edge.src, "target": edge.dst,
-                    "label": _edge_label(edge)}
+                    "label": edge_label(edge)}
             cy_edges.append(ipycytoscape.Edge(data=data, classes=classes))
         canvas = ipycytoscape.CytoscapeWidget(layout=widgets.Layout(flex="1 1 auto", height=height))
         with canvas.hold_sync(), canvas.graph.hold_sync():
@@ -238,7 +239,7 @@ class GraphView(widgets.VBox):
         for name, node in g.nodes.items():
             lines.append(f"  {node.kind:<8} {node_label(name, self._resolved.get(name)).replace(chr(10), '  ')}")
         for e in g.edges:
-            label = _edge_label(e)
+            label = edge_label(e)
             lines.append(f"  {e.src} -> {e.dst}{'  ' + label if label else ''}")
         return "\n".join(lines)
 

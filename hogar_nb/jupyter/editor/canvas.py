@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import ipycytoscape
 import ipywidgets as widgets
 
-from ..graph_view import node_label
+from ..graph_view import edge_label, node_label
 from ..style import CANVAS_CLASS, cytoscape_stylesheet
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,14 +43,6 @@ _EDITOR_RULES = [
 
 def edge_id(key: EdgeKey) -> str:
     return f"{key[0]}->{key[1]}"
-
-
-def edge_label(edge: "Edge") -> str:
-    if edge.when is not None:
-        return "*" if edge.when == "*" else f'when "{edge.when}"'
-    if edge.weight is not None:
-        return f"{edge.weight * 100:g}%"
-    return ""
 
 
 class EditorCanvas:
