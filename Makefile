@@ -30,8 +30,10 @@ browser:
 test: install browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# --allow-root only when running as root (containers), which JupyterLab refuses otherwise.
 lab: install
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --port=$(PORT) --notebook-dir=notebooks
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
+	  --ServerApp.root_dir=notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 bench: install
 	$(PY) benchmarks/compile.py
