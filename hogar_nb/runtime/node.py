@@ -67,12 +67,15 @@ class NodeRuntime:
         self._pending_events: dict[int, tuple[float, float, str, int]] = {}
 
     # -- replicas ---------------------------------------------------------------------
-    def _new_replica(self, index: int) -> Replica:
+    def _make_replica(self, index: int) -> Replica:
         if self.plan.isolation == "process":
             backend: Any = ProcessBackend(self.plan.factory, self.plan.name)
         else:
             backend = ThreadBackend(self.plan.factory, self.engine.hang_release)
-        replica = Replica(self, index, backend)
+        return Replica(self, index, backend)
+
+    def _new_replica(self, index: int) -> Replica:
+        replica = self._make_replica(index)
         with self.lock:
             self.replicas.append(replica)
         replica.start()
@@ -145,11 +148,7 @@ class NodeRuntime:
         if self.stopping:
             self.pending_restarts -= 1
             return
-        if self.plan.isolation == "process":
-            backend: Any = ProcessBackend(self.plan.factory, self.plan.name)
-        else:
-            backend = ThreadBackend(self.plan.factory, self.engine.hang_release)
-        replica = Replica(self, index, backend)
+        replica = self._make_replica(index)
         with self.lock:
             self._pending_events[id(replica)] = (detected, wall, cause, requeued)
             self.replicas.append(replica)

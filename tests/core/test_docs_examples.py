@@ -28,17 +28,9 @@ def test_docs_have_an_example_per_section() -> None:
     assert len(_examples()) >= 10
 
 
-def test_design_example_matches_the_documented_earg(design_example: str) -> None:
+def test_design_example_stages_edges_and_cluster(design_example: str) -> None:
+    # its nodes are pinned in test_earg_udgl.py
     earg = parse_udgl(design_example).to_earg()
-    features = next(n for n in earg["nodes"] if n["name"] == "features")
-    assert features == {
-        "name": "features", "kind": "python", "impl": "fraud.features:build", "replicas": 2,
-        "resources": {"cpu": 1, "gpu": 0, "memory_bytes": 0},
-        "batch": {"max_size": 32, "max_wait_ms": 5.0},
-        "timeout_ms": 250.0, "retries": 2,
-        "recovery": {"policy": "restart", "max_restarts": 5, "backoff_ms": 100.0},
-        "latency_ms": None, "isolation": "thread",
-    }
     assert earg["stages"] == [["ingest"], ["features"], ["nn", "xgb"], ["blend"], ["gate"],
                               ["canary"], ["review_v2"], ["out"]]
     assert earg["edges"][:2] == [{"src": "blend", "dst": "gate"}, {"src": "canary", "dst": "out", "weight": 0.9}]
