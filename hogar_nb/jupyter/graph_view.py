@@ -192,7 +192,7 @@ class GraphView(widgets.VBox):
         attrs = resolved.to_earg() if resolved is not None else dict(node.attrs)
         rows = "".join(
             f'<tr><td style="color:#555;padding-right:8px;vertical-align:top">{escape(key)}</td>'
-            f'<td style="word-break:break-all"><code>{escape(_fmt(value))}</code></td></tr>'
+            f'<td style="overflow-wrap:break-word"><code>{escape(_fmt(value, key))}</code></td></tr>'
             for key, value in _flatten(attrs)
         )
         colour = KIND_STYLE.get(node.kind, ("", "#555", ""))[1]
@@ -254,9 +254,13 @@ def _flatten(attrs: dict, prefix: str = "") -> list[tuple[str, Any]]:
     return out
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: Any, key: str = "") -> str:
     if value is None:
         return "—"
+    if key.endswith("_bytes") and isinstance(value, int) and value > 0:
+        from ..core.values import format_size
+
+        return f"{value} ({format_size(value)})"
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, (list, tuple)):
