@@ -191,8 +191,9 @@ class GraphView(widgets.VBox):
         resolved = self._resolved.get(name)
         attrs = resolved.to_earg() if resolved is not None else dict(node.attrs)
         rows = "".join(
-            f'<tr><td style="color:#555;padding-right:8px;vertical-align:top">{escape(key)}</td>'
-            f'<td style="overflow-wrap:break-word"><code>{escape(_fmt(value, key))}</code></td></tr>'
+            f'<tr><td style="color:#555;padding-right:8px;vertical-align:top;width:52%;'
+            f'overflow-wrap:anywhere">{escape(key)}</td>'
+            f'<td style="overflow-wrap:anywhere"><code>{escape(_fmt(value, key))}</code></td></tr>'
             for key, value in _flatten(attrs)
         )
         colour = KIND_STYLE.get(node.kind, ("", "#555", ""))[1]
@@ -205,7 +206,8 @@ class GraphView(widgets.VBox):
             f'<div style="font-size:14px"><b>{escape(name)}</b> '
             f'<span style="color:{colour}">{escape(node.kind)}</span>{template}</div>'
             f"{self._diag_html(diags)}"
-            f'<table style="border-collapse:collapse;margin-top:4px">{rows}</table>'
+            f'<table style="border-collapse:collapse;margin-top:4px;table-layout:fixed;width:100%">'
+            f"{rows}</table>"
             f'<div style="margin-top:4px">in: {ins}<br>out: {outs}</div></div>'
         )
 

@@ -8,8 +8,10 @@ evaluate in the page.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 CANVAS = ".hogar-graph-canvas"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"  # screenshots, timings
 
 _CY_STATE = """([i]) => {
   const el = document.querySelectorAll('.hogar-graph-canvas')[i];

@@ -7,8 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import ARTIFACTS
-from notebook_page import canvas_state, click_node, open_notebook, run_cells, wait_for_canvas
+from notebook_page import ARTIFACTS, canvas_state, click_node, open_notebook, run_cells, wait_for_canvas
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 

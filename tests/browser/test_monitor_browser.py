@@ -8,8 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ARTIFACTS
-from notebook_page import open_notebook, run_cells
+from notebook_page import ARTIFACTS, open_notebook, run_cells
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
