@@ -173,8 +173,20 @@ class Graph:
         return clone
 
     # ------------------------------------------------------------------ editing
+    _CONTENT = (
+        "name", "description", "params", "param_spans", "defaults", "defaults_spans",
+        "templates", "nodes", "edges", "cluster", "cluster_spans", "source",
+    )
+
     def _touch(self) -> None:
         self.revision += 1
+
+    def restore(self, snapshot: "Graph") -> None:
+        """Make this graph equal to ``snapshot`` (an undo step), keeping its identity."""
+        clone = snapshot.copy()
+        for attr in self._CONTENT:
+            setattr(self, attr, getattr(clone, attr))
+        self._touch()
 
     def add_node(
         self,

@@ -99,3 +99,18 @@ def test_check_results_follow_edits() -> None:
     assert [d.code for d in g.errors] == ["E016"]
     g.set_attr("f", "impl", "m:f")
     assert g.ok
+
+
+def test_restore_brings_back_a_snapshot_in_the_same_object() -> None:
+    g = _chain()
+    snapshot = g.copy()
+    g.add_node("g", "python", impl="m:g")
+    g.connect("f", "g")
+    g.set_attr("f", "replicas", 4)
+    before = g.revision
+    g.restore(snapshot)
+    assert g.revision > before
+    assert g.to_udgl() == snapshot.to_udgl()
+    assert g.check() == [] and g.resolved("f").replicas == 1
+    g.set_attr("f", "replicas", 2)  # the snapshot is not shared with the graph
+    assert snapshot.resolved("f").replicas == 1

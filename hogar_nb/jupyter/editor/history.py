@@ -1,7 +1,7 @@
 """Undo/redo for the editor: whole-graph snapshots restored into the same Graph object.
 
 The user's variable keeps pointing at the graph being edited, so undo cannot swap
-objects: it copies a snapshot's parts back into the original.
+objects: :meth:`Graph.restore` copies a snapshot back into the original.
 """
 
 from __future__ import annotations
@@ -12,17 +12,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ...core.graph import Graph
 
 __all__ = ["History"]
-
-_PARTS = ("name", "description", "params", "defaults", "templates", "nodes", "edges", "cluster")
-
-
-def _restore(graph: "Graph", snapshot: "Graph") -> None:
-    """Copy ``snapshot``'s content into ``graph`` and bump its revision."""
-    clone = snapshot.copy()
-    for part in _PARTS:
-        setattr(graph, part, getattr(clone, part))
-    graph.revision += 1  # invalidates the graph's caches like any edit
-
 
 class History:
     """A bounded stack of (label, snapshot) pairs taken before each edit."""
@@ -58,7 +47,7 @@ class History:
             return None
         label, snapshot = self._undo.pop()
         self._redo.append((label, self.graph.copy()))
-        _restore(self.graph, snapshot)
+        self.graph.restore(snapshot)
         return label
 
     def redo(self) -> str | None:
@@ -66,5 +55,5 @@ class History:
             return None
         label, snapshot = self._redo.pop()
         self._undo.append((label, self.graph.copy()))
-        _restore(self.graph, snapshot)
+        self.graph.restore(snapshot)
         return label
