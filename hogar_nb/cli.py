@@ -136,12 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--write", action="store_true", help="rewrite FILE in place (refused if it has comments)")
     p = sub.add_parser("schema", help="print the EARG v1 JSON Schema")
     p.set_defaults(func=cmd_schema)
-    try:
-        from .runtime.cli import register
-    except ImportError:  # the engine's command is optional while it is being built
-        pass
-    else:
-        register(sub)
+    from .runtime.cli import register
+
+    register(sub)  # `hogar run`
     return parser
 
 

@@ -10,7 +10,7 @@ from .schema import EARG_VERSION
 if TYPE_CHECKING:  # pragma: no cover
     from ..graph import Graph
 
-__all__ = ["checked_earg", "graph_to_earg", "semantic_diagnostics", "stages_and_placement"]
+__all__ = ["checked_earg", "graph_to_earg", "stages_and_placement"]
 
 
 def graph_to_earg(graph: "Graph") -> dict[str, Any]:
@@ -69,16 +69,11 @@ def stages_and_placement(graph: "Graph") -> tuple[list[list[str]], dict[str, str
     return stages, analysis.placement
 
 
-def semantic_diagnostics(graph: "Graph") -> list:
-    """Every semantic problem of ``graph`` (its :meth:`Graph.check`)."""
-    return graph.check()
-
-
 def checked_earg(graph: "Graph") -> dict[str, Any]:
     """What ``graph.to_earg()`` returns: the document, or UDGLError if the graph has errors."""
     from ...errors import UDGLError
 
-    diags = semantic_diagnostics(graph)
+    diags = graph.check()
     if any(d.is_error for d in diags):
         raise UDGLError(diags, graph.source)
     return graph_to_earg(graph)

@@ -18,7 +18,6 @@ from ..diagnostics import Diagnostic, sort_key
 from ..graph import Graph
 from ..kinds import COMBINE_MODES, default_value
 from ..values import Call, Duration, Ident, Size
-from .export import semantic_diagnostics
 from .read import Marks, read_text
 from .validate import _Diag, validate_earg
 
@@ -119,7 +118,7 @@ def _build(doc: dict[str, Any], marks: Marks) -> tuple[Graph, list[Diagnostic]]:
         graph.set_position(name, x, y)
     if d.out:
         return graph, d.out
-    diags = [_place(d, doc, x) for x in semantic_diagnostics(graph)]
+    diags = [_place(d, doc, x) for x in graph.check()]
     if not any(x.is_error for x in diags):
         response = graph.response
         if response != doc["response"]:

@@ -66,18 +66,9 @@ def _line(d: "Diagnostic") -> str:
     return f"{text} (hint: {d.hint})" if d.hint else text
 
 
-def _check(graph: "Graph") -> list["Diagnostic"]:
-    from ...core.earg.export import semantic_diagnostics
-
-    try:
-        return graph.check()
-    except ModuleNotFoundError:  # a core module still missing: same checks minus that one
-        return semantic_diagnostics(graph)
-
-
 def validate(graph: "Graph") -> Validation:
     """Check ``graph`` and index the diagnostics by the node or edge they name."""
-    result = Validation(_check(graph), f"graph {graph.name}")
+    result = Validation(graph.check(), f"graph {graph.name}")
     for d in result.diagnostics:
         if d.node is not None:
             result.node_messages.setdefault(d.node, []).append(d)
