@@ -182,7 +182,6 @@ def _duplicate_delivery(g: nx.DiGraph, graph: "Graph") -> list[Diagnostic]:
         if kinds[n] in ("switch", "split") or len(succ) < 2:
             continue
         seen = 0
-        first_by_bit: dict[int, str] = {}
         for s in succ:
             overlap = (seen & reach[s]) & ~ensembles
             if overlap:
@@ -198,7 +197,6 @@ def _duplicate_delivery(g: nx.DiGraph, graph: "Graph") -> list[Diagnostic]:
                 ))
                 break
             seen |= reach[s]
-            first_by_bit[s] = s
     return out
 
 
@@ -224,13 +222,14 @@ def _impls(graph: "Graph") -> list[Diagnostic]:
     if graph.namespace is None:
         return []
     from .diagnostics import did_you_mean
+    from .kinds import COMBINE_MODES
     from .values import Ident
 
     out = []
     for node in graph.nodes.values():
         for attr in ("impl", "combine"):
             value = node.attrs.get(attr)
-            if isinstance(value, Ident) and not (attr == "combine" and value.name in ("mean", "vote", "concat", "first")):
+            if isinstance(value, Ident) and not (attr == "combine" and value.name in COMBINE_MODES):
                 if value.name not in graph.namespace:
                     names = [k for k, v in graph.namespace.items() if callable(v) and not k.startswith("_")]
                     out.append(Diagnostic.at(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .kinds import COMBINE_MODES, RECOVERY_POLICIES, AttrSpec
+from .kinds import RECOVERY_POLICIES, AttrSpec
 from .values import Call, Duration, Ident, ParamRef, Percent, Size, format_value
 
 __all__ = ["CoerceError", "coerce", "describe"]
@@ -188,6 +188,3 @@ def _recovery(spec: AttrSpec, value: Any) -> dict:
             )
     return out
 
-
-def combine_is_builtin(value: str) -> bool:
-    return value in COMBINE_MODES

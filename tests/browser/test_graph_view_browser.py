@@ -6,7 +6,7 @@ import json
 import time
 
 import pytest
-from notebook_page import ARTIFACTS, canvas_state, click_node, open_notebook, run_cells, wait_for_canvas
+from notebook_page import ARTIFACTS, click_node, open_notebook, run_cells, wait_for_canvas
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 

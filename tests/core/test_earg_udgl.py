@@ -43,11 +43,7 @@ cluster { workers = 3, cpu = 8, gpu = 1, memory = 32GiB }
 
 
 def parse(text: str) -> Graph:
-    """parse_udgl; while the placement check is missing, without the `cluster` line."""
-    try:
-        return parse_udgl(text)
-    except ModuleNotFoundError:
-        return parse_udgl("\n".join(ln for ln in text.splitlines() if not ln.startswith("cluster")))
+    return parse_udgl(text)
 
 
 def assert_lossless(graph: Graph) -> str:

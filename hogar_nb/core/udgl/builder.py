@@ -21,9 +21,6 @@ from .transform import Attr, Record
 
 __all__ = ["build_graph"]
 
-_KEYWORDS = ("graph", "param", "defaults", "template", "cluster")
-
-
 def _sp(tok: Token) -> Span:
     return Span.of_token(tok)
 

@@ -21,7 +21,6 @@ from ..style import CANVAS_CLASS, cytoscape_stylesheet
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...core.graph import Graph
-    from ...core.model import Edge
     from .validation import Validation
 
 __all__ = ["EDITOR_CANVAS_CLASS", "EditorCanvas", "edge_id", "edge_label"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from html import escape
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -96,27 +95,11 @@ def summary_html(graph: "Graph", validation: Validation) -> str:
     if not validation.ok:
         n = len(validation.errors)
         return f'<div style="color:#d32f2f;font-size:13px">{n} error{"s" * (n != 1)}: fix them to see the analysis</div>'
-    try:
-        from ..summary_view import AnalysisSummary
+    from ..summary_view import AnalysisSummary
 
-        # folded: the headline (stages, bottleneck, max rate, resources) is what a glance needs
-        return AnalysisSummary(graph)._repr_html_().replace('class="hogar-analysis" open', 'class="hogar-analysis"', 1)
-    except ModuleNotFoundError:
-        return _resources_html(graph)
+    # folded: the headline (stages, bottleneck, max rate, resources) is what a glance needs
+    return AnalysisSummary(graph)._repr_html_().replace('class="hogar-analysis" open', 'class="hogar-analysis"', 1)
 
-
-def _resources_html(graph: "Graph") -> str:
-    """Resource totals from the resolution, while the capacity analysis is unavailable."""
-    from ...core.values import format_size
-
-    nodes = graph.resolution().nodes.values()
-    replicas = sum(n.replicas for n in nodes)
-    cpu = sum(n.replicas * n.cpu for n in nodes)
-    gpu = sum(n.replicas * n.gpu for n in nodes)
-    memory = sum(n.replicas * n.memory_bytes for n in nodes)
-    text = (f"{len(graph.nodes)} nodes, {replicas} replicas: {cpu:g} cpu, {gpu:g} gpu, "
-            f"{format_size(memory) if memory else '0B'} memory (capacity analysis unavailable)")
-    return f'<div class="hogar-analysis" style="font-size:13px"><b>Resources</b>: {escape(text)}</div>'
 
 
 def summary_text(graph: "Graph", validation: Validation) -> str:
