@@ -34,10 +34,20 @@ def _free_port() -> int:
 
 
 def _quiet_lab_settings(settings: Path) -> None:
-    """No news or update toasts over the notebook."""
-    target = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    """No news or update toasts over the notebook, and every cell kept in the DOM.
+
+    JupyterLab 4 windows long notebooks by default: cells out of view are detached
+    and re-created while scrolling, which makes a located prompt go stale between
+    two actions. The tests' notebooks are short, so they turn windowing off.
+    """
+    lab = settings / "@jupyterlab"
+    for plugin, values in {
+        "apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+        "notebook-extension/tracker": {"windowingMode": "none"},
+    }.items():
+        target = lab / f"{plugin}.jupyterlab-settings"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(values))
 
 
 class JupyterServer:

@@ -57,17 +57,21 @@ def run_cells(page, first: int, count: int) -> None:
     """
     for index in range(first, first + count):
         prompt = page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-InputPrompt")
-        for _attempt in range(3):
-            prompt.scroll_into_view_if_needed()
-            prompt.click()
-            page.keyboard.press("Shift+Enter")
+        for _attempt in range(4):
             try:
+                # the prompt may be re-rendered at any time while the page settles, so
+                # it is located afresh on every attempt and read by selector, not handle
+                prompt.scroll_into_view_if_needed()
+                prompt.click()
+                page.keyboard.press("Shift+Enter")
                 page.wait_for_function(
-                    "(el) => /\\[(\\*|\\d+)\\]/.test(el.textContent)",
-                    arg=prompt.element_handle(), timeout=15_000, polling=100,
+                    """([i]) => { const cell = document.querySelectorAll('.jp-Notebook .jp-Cell')[i];
+                                 const p = cell && cell.querySelector('.jp-InputPrompt');
+                                 return !!p && /\\[(\\*|\\d+)\\]/.test(p.textContent); }""",
+                    arg=[index], timeout=15_000, polling=100,
                 )
                 break
-            except Exception:  # noqa: BLE001 - playwright's TimeoutError; try once more
+            except Exception:  # noqa: BLE001 - playwright's TimeoutError or a detached element
                 continue
         else:
             raise AssertionError(f"cell {index} never started running")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from notebook_page import ARTIFACTS, canvas_state, click_node, open_notebook, run_cells, wait_for_canvas
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
@@ -127,8 +128,7 @@ def test_editor_in_jupyterlab(jupyter_server, page) -> None:
     editor.locator(".hogar-editor-connect").click()  # back to move mode
     click_node(page, 0, "python1")
     form = editor.locator(".hogar-editor-form")
-    form.locator(".hogar-field-name input").first.wait_for()
-    assert form.locator(".hogar-field-name input").input_value() == "python1"
+    expect(form.locator(".hogar-field-name input")).to_have_value("python1")  # form rebuilt for it
     form.locator(".hogar-field-impl input").fill("double")
     form.locator(".hogar-field-impl input").press("Enter")
     editor.locator(".hogar-editor-message").get_by_text("set python1.impl").wait_for()
@@ -189,6 +189,7 @@ def test_editor_in_notebook7(jupyter_server, page) -> None:
     editor.locator(".hogar-palette-python").click()
     wait_for_canvas(page, 0, 4)
     form = editor.locator(".hogar-editor-form")
+    expect(form.locator(".hogar-field-name input")).to_have_value("python1")  # form rebuilt for it
     form.locator(".hogar-field-impl input").fill("double")
     form.locator(".hogar-field-impl input").press("Enter")
     wait_canvas(page, "cy.getElementById('python1').length === 1")
