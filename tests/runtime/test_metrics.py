@@ -54,6 +54,28 @@ def test_series_are_sampled_and_bounded(no_leaks):
     assert len(stats.series_rows()) == SERIES_LENGTH, "ring buffers never grow past their length"
 
 
+def test_latency_is_timed_with_a_stride_set_from_the_rate():
+    from hogar_nb.runtime.metrics import OBSERVATIONS_PER_SECOND, Stats, percentile_ms
+    stats = Stats()
+    for _ in range(10):  # below the rate every completion is timed
+        stats.succeeded(0.002)
+    assert (stats.ok, sum(stats.hist), stats.pending) == (10, 10, 0)
+
+    stats.sample(0.0, 0, 0, 1)
+    for _ in range(OBSERVATIONS_PER_SECOND * 8):
+        stats.succeeded(0.002)
+    stats.sample(1.0, 0, 0, 1)  # 8x the rate it times: one completion in 8 from now on
+    assert stats.stride == 8
+    for i in range(100):  # batches of 3: each timed batch counts for all pending ones
+        stats.succeeded(0.010 if i % 2 else 0.020, 3)
+    assert stats.ok == 10 + OBSERVATIONS_PER_SECOND * 8 + 300
+    assert sum(stats.hist) + stats.pending == stats.ok, "every completion counted once"
+    assert 0 < stats.pending < stats.stride
+    assert percentile_ms(stats.hist, 0.5) == pytest.approx(2.0, rel=0.15)
+
+    stats.sample(1001.0, 0, 0, 1)  # a quiet interval: back to timing every completion
+    assert stats.stride == 1
+
 def test_prometheus_scrape_parses(no_leaks):
     with hogar_nb.run(chain(double)) as dep:
         for i in range(25):
