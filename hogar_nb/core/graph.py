@@ -299,20 +299,23 @@ class Graph:
             raise GraphEditError(
                 f"{node.kind} nodes have no attribute `{attr}`{'; ' + hint if hint else ''}"
             )
-        value = _parse_text_value(value, spec.type)
-        from .values import ParamRef, contains
-
-        if not contains(value, ParamRef):
-            try:
-                coerce(spec, value)
-            except CoerceError as err:
-                raise GraphEditError(f"{err.message} (node `{node.name}`)") from None
-        node.attrs[attr] = value
+        node.attrs[attr] = _checked_value(spec, value, f"node `{node.name}`")
         node.attr_spans.pop(attr, None)
 
     def set_position(self, node: str, x: float, y: float) -> None:
         """Layout metadata only: does not change what the graph means."""
         self.node(node).position = (float(x), float(y))
+        self._touch()
+
+    def set_name(self, name: str) -> None:
+        """The graph's name (the UDGL header's, and EARG ``name``)."""
+        _check_name(name, "graph")
+        self.name = name
+        self._touch()
+
+    def set_description(self, text: str | None) -> None:
+        """The header's description; None or "" removes it."""
+        self.description = str(text) if text else None
         self._touch()
 
     def set_param(self, name: str, value: Any) -> None:
@@ -328,7 +331,7 @@ class Graph:
         if value is None:
             self.defaults.pop(attr, None)
         else:
-            self.defaults[attr] = _parse_text_value(value, COMMON_ATTRS[attr].type)
+            self.defaults[attr] = _checked_value(COMMON_ATTRS[attr], value, "`defaults`")
         self._touch()
 
     def set_cluster(self, **attrs: Any) -> None:
@@ -339,10 +342,24 @@ class Graph:
         for key, value in attrs.items():
             if key not in CLUSTER_ATTRS:
                 raise GraphEditError(f"`cluster` has no attribute `{key}`")
-            cluster[key] = _parse_text_value(value, CLUSTER_ATTRS[key].type)
+            cluster[key] = _checked_value(CLUSTER_ATTRS[key], value, "`cluster`")
         self.cluster = cluster or None
         self.cluster_spans = {}
         self._touch()
+
+
+def _checked_value(spec: Any, value: Any, where: str) -> Any:
+    """``value`` (Python or UDGL text) as the model keeps it, refused early when its type,
+    unit or range is wrong; ``$param`` references are checked once resolved."""
+    from .values import ParamRef, contains
+
+    value = _parse_text_value(value, spec.type)
+    if not contains(value, ParamRef):
+        try:
+            coerce(spec, value)
+        except CoerceError as err:
+            raise GraphEditError(f"{err.message} ({where})") from None
+    return value
 
 
 def _parse_text_value(value: Any, type_: str) -> Any:
