@@ -140,11 +140,19 @@ def test_editor_in_jupyterlab(jupyter_server, page) -> None:
     assert "bottleneck" in editor.locator(".hogar-analysis").text_content()
     editor.screenshot(path=str(ARTIFACTS / "editor-valid.png"))
 
+    # with nothing selected the form edits the graph itself: a default for every node
+    editor.locator(".hogar-editor-graph-settings").click()
+    expect(form.locator(".hogar-field-name input")).to_have_value("demo")
+    form.locator(".hogar-field-defaults-timeout input").fill("2s")
+    form.locator(".hogar-field-defaults-timeout input").press("Enter")
+    editor.locator(".hogar-editor-message").get_by_text("set defaults.timeout").wait_for()
+
     # the kernel's graph is the edited one
     run_cells(page, 3, 1)
     out = page.locator(".jp-Cell").nth(3).locator(".jp-OutputArea-output")
     out.get_by_text("OK True").wait_for()
     text = out.inner_text()
+    assert "defaults { timeout = 2s }" in text
     assert 'python features { impl = "double" }' in text
     assert re.search(r'python python1\s+\{ impl = "double", replicas = 3 \}', text)
     assert "ingest -> features -> python1 -> out" in text

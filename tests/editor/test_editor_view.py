@@ -93,3 +93,49 @@ def test_hover_line_follows_the_fix() -> None:
     assert "needs `impl`" in editor.hover.value
     editor.set_attr("b", "impl", "m:f")  # ... and when it is fixed
     assert editor.hover.value == ""
+
+
+def test_graph_settings_show_when_nothing_is_selected_and_edit_the_graph() -> None:
+    editor = edit(hogar_nb.parse_udgl(SMALL))
+    assert editor.selection is None and editor.form.target == ("graph", None)
+    fields = editor.form.fields
+    assert fields["name"].value == "small"
+    assert fields["defaults.timeout"].value == "" and fields["defaults.timeout"].placeholder == "built in: 30s"
+    fields["description"].value = "a small graph"
+    fields["defaults.timeout"].value = "2s"
+    fields["cluster.workers"].value = "2"
+    fields["cluster.cpu"].value = "4"
+    fields["name"].value = "tiny"
+    g = editor.graph
+    assert (g.name, g.description, g.cluster) == ("tiny", "a small graph", {"workers": 2, "cpu": 4})
+    assert editor.graph.resolved("b").timeout_ms == 2000.0
+    text = g.to_udgl()
+    assert text.startswith('graph tiny "a small graph"') and "defaults { timeout = 2s }" in text
+    assert "cluster { workers = 2, cpu = 4 }" in text and "<b>tiny</b>" in editor.form.title.value
+    assert "placement" in editor.summary.value  # a cluster makes the analysis place replicas
+
+    fields["defaults.replicas"].value = "0"  # refused: the form is rebuilt from the unchanged graph
+    fields = editor.form.fields
+    assert "expected an integer &gt;= 1" in editor.message.value and fields["defaults.replicas"].value == ""
+    assert "replicas" not in g.defaults
+    fields["name"].value = "9lives"
+    fields = editor.form.fields
+    assert "graph name" in editor.message.value and fields["name"].value == "tiny"
+
+    fields["cluster.cpu"].value = ""  # unset one cluster attribute
+    assert g.cluster == {"workers": 2}
+    editor.undo()
+    assert g.cluster == {"workers": 2, "cpu": 4} and fields["cluster.cpu"].value == "4"
+    editor.undo()
+    assert g.name == "small" and fields["name"].value == "small"
+
+
+def test_graph_settings_button_leaves_the_selection() -> None:
+    editor = edit(hogar_nb.parse_udgl(SMALL))
+    editor.select(("node", "b"))
+    assert "impl" in editor.form.fields
+    next(b for b in editor.toolbar.children if b.description == "Graph settings").click()
+    assert editor.selection is None and "defaults.replicas" in editor.form.fields
+    editor.graph.remove_node("c")  # a graph-wide problem shows in the settings form
+    editor.refresh()
+    assert "response sink" in editor.form.problems.value

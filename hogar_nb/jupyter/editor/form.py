@@ -1,4 +1,5 @@
-"""The attribute form: one field per attribute the selected node's kind (or edge) accepts.
+"""The attribute form: one field per attribute the selected node's kind (or edge) accepts,
+and the graph's own settings when nothing is selected.
 
 Fields are built from :mod:`hogar_nb.core.kinds` (types, units, ranges, docs), show
 the node's own value as UDGL text and the inherited value as a placeholder. A
@@ -14,19 +15,20 @@ import ipywidgets as widgets
 
 from ...core.kinds import EDGE_ATTRS, KINDS, AttrSpec, attrs_for_kind, default_value
 from ...core.values import format_duration, format_size, format_value
+from .graph_settings import GRAPH_TARGET, graph_view, setting_label
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...core.graph import Graph
     from .validation import Validation
 
-__all__ = ["AttributeForm", "FORM_CLASS", "format_attr", "short_hint"]
+__all__ = ["AttributeForm", "FORM_CLASS", "format_attr", "resolved_text", "short_hint"]
 
 FORM_CLASS = "hogar-editor-form"
 _RAW_TYPES = ("string", "impl", "combine")  # the model keeps these as typed, not parsed
 _RESOLVED_FIELD = {"memory": "memory_bytes", "batch": "batch_size", "batch_wait": "batch_wait_ms",
                    "timeout": "timeout_ms", "latency": "latency_ms"}
 
-Target = tuple[str, Any]  # ("node", name) or ("edge", (src, dst))
+Target = tuple[str, Any]  # ("node", name), ("edge", (src, dst)) or ("graph", None)
 OnChange = Callable[[Target, str, str], None]
 
 
@@ -42,7 +44,7 @@ def format_attr(spec: AttrSpec, value: Any) -> str:
         return getattr(value, "__qualname__", None) or str(value)
 
 
-def _format_resolved(spec: AttrSpec, value: Any) -> str:
+def resolved_text(spec: AttrSpec, value: Any) -> str:
     """A resolved value (ms, bytes, recovery dict) as UDGL text, for placeholders."""
     if value is None:
         return "unset"
@@ -89,17 +91,20 @@ class AttributeForm(widgets.VBox):
 
     def show(self, target: Target | None, graph: "Graph | None" = None,
              validation: "Validation | None" = None) -> None:
-        """Show ``target`` ("node", name) / ("edge", (src, dst)); None: a hint what to do."""
+        """Show ``target`` ("node", name) / ("edge", (src, dst)); None: the graph's settings."""
         self._loading = True
         try:
-            if target is None or graph is None:
+            if graph is None:
                 self.target, self._structure = None, None
-                self.title.value = ('<div style="color:#777;font-size:12px">Select a node or an edge '
-                                    "to edit it.</div>")
+                self.title.value = '<div style="color:#777;font-size:12px">No graph.</div>'
                 self.problems.value = ""
                 self._replace_rows([], {})
                 return
-            if target[0] == "node":
+            sections: dict[str, str] = {}
+            if target is None:
+                target = GRAPH_TARGET
+                title, specs, values, diags, sections = graph_view(graph, validation)
+            elif target[0] == "node":
                 title, specs, values, diags = _node_view(graph, target[1], validation)
             else:
                 title, specs, values, diags = _edge_view(graph, tuple(target[1]), validation)
@@ -108,7 +113,11 @@ class AttributeForm(widgets.VBox):
             if structure != self._structure:
                 self.target, self._structure = target, structure
                 fields = {attr: self._field(spec, *values[attr]) for attr, spec in specs.items()}
-                rows = [self._row(attr, fields[attr], spec) for attr, spec in specs.items()]
+                rows = []
+                for attr, spec in specs.items():
+                    if attr in sections:
+                        rows.append(widgets.HTML(sections[attr]))
+                    rows.append(self._row(attr, fields[attr], spec))
                 if not rows:
                     rows.append(widgets.HTML('<div style="color:#777;font-size:12px">A plain edge: edges out '
                                              "of a switch take <code>when</code>, out of a split "
@@ -136,14 +145,14 @@ class AttributeForm(widgets.VBox):
     def _row(self, attr: str, field: widgets.ValueWidget, spec: AttrSpec | None) -> widgets.Widget:
         """label, field, and a short hint of a good value; the full expectation on hover."""
         field.layout = widgets.Layout(width="150px")
-        field.add_class(f"hogar-field-{attr}")
+        field.add_class(f"hogar-field-{attr.replace('.', '-')}")
         field.observe(lambda change, a=attr: self._changed(a, change["new"]), names="value")
         doc = spec.doc if spec else "the node's name"
         expectation = spec.expectation(with_range=True) if spec else "letters, digits and _"
         tip = escape(f"{doc}: {expectation}")
         field.tooltip = f"{doc}: {expectation}"
         star = '<span style="color:#d32f2f">*</span>' if spec is not None and spec.required else ""
-        label = widgets.HTML(f'<span title="{tip}" style="font-size:12px">{escape(attr)}{star}</span>',
+        label = widgets.HTML(f'<span title="{tip}" style="font-size:12px">{escape(setting_label(attr))}{star}</span>',
                              layout=widgets.Layout(width="80px", flex="0 0 80px"))
         hint = widgets.HTML(f'<span title="{tip}" style="color:#888;font-size:10px;white-space:nowrap">'
                             f"{escape(short_hint(spec))}</span>",
@@ -210,7 +219,7 @@ def _node_view(graph: "Graph", name: str, validation: "Validation | None"):
             inherited = f"template: {format_attr(spec, template.attrs[attr])}"
         else:
             value = default_value(node.kind, attr) if resolved is None else _resolved(resolved, attr)
-            inherited = f"default: {_format_resolved(spec, value)}"
+            inherited = f"default: {resolved_text(spec, value)}"
         values[attr] = (_own_text(spec, node.attrs.get(attr)), inherited)
     diags = validation.node_messages.get(name, []) if validation else []
     return title, specs, values, diags
@@ -230,7 +239,7 @@ def _edge_view(graph: "Graph", key: tuple[str, str], validation: "Validation | N
 
 def _own_text(spec: AttrSpec | None, value: Any) -> str:
     if spec is not None and spec.type == "percent" and isinstance(value, float):
-        return _format_resolved(spec, value)
+        return resolved_text(spec, value)
     return format_attr(spec, value) if spec is not None else str(value or "")
 
 

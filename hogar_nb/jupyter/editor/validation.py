@@ -32,6 +32,11 @@ class Validation:
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def graph_messages(self) -> list["Diagnostic"]:
+        """Problems of the graph as a whole (naming no node or edge), e.g. no response sink."""
+        return [d for d in self.diagnostics if d.node is None and d.edge is None]
+
     def node_level(self, name: str) -> str | None:
         return _level(self.node_messages.get(name, []))
 
@@ -99,7 +104,6 @@ def summary_html(graph: "Graph", validation: Validation) -> str:
 
     # folded: the headline (stages, bottleneck, max rate, resources) is what a glance needs
     return AnalysisSummary(graph)._repr_html_().replace('class="hogar-analysis" open', 'class="hogar-analysis"', 1)
-
 
 
 def summary_text(graph: "Graph", validation: Validation) -> str:

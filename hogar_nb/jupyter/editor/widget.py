@@ -16,6 +16,7 @@ import ipywidgets as widgets
 from ...errors import GraphEditError, HogarError
 from .canvas import EditorCanvas, edge_id
 from .form import AttributeForm
+from .graph_settings import apply_setting
 from .history import History
 from .interaction import CanvasInteraction
 from .layout import free_spot, layered_positions
@@ -99,6 +100,8 @@ class GraphEditor(CanvasInteraction, widgets.VBox):
             self.undo_button, self.redo_button,
             button("Auto layout", "lay the graph out left to right", self.auto_layout, "sitemap"),
             button("Fit", "show the whole graph", self.fit, "expand"),
+            button("Graph settings", "name, description, defaults and cluster of the graph",
+                   lambda: self.select(None), "sliders"),
             button("To UDGL", "show the canonical UDGL text", self.roundtrip.show_udgl, "code"),
             button("Save EARG", "write the EARG file", self.roundtrip.save_earg, "save"),
             button("Run", "start on the embedded engine and open the monitor", self.roundtrip.run, "play"),
@@ -255,6 +258,13 @@ class GraphEditor(CanvasInteraction, widgets.VBox):
         fields = {k: (None if v == "" else v) for k, v in fields.items()}
         self._edit(f"set {src} -> {dst} " + ", ".join(fields), lambda: self.graph.set_edge(src, dst, **fields))
 
+    def set_setting(self, key: str, text: str) -> None:
+        """Change a graph setting: ``name``, ``description``, ``defaults.<attr>`` or
+        ``cluster.<attr>`` (text read as UDGL, "" unsets). The form shows them when
+        nothing is selected."""
+        label = f"set {key}" if text else f"unset {key}"
+        self._edit(label, lambda: apply_setting(self.graph, key, text))
+
     def move(self, node: str, x: float, y: float) -> None:
         """Put a node at (x, y) and keep that position in the graph (EARG ``layout``)."""
         self._edit(f"moved `{node}`", lambda: self.graph.set_position(node, x, y))
@@ -287,7 +297,8 @@ class GraphEditor(CanvasInteraction, widgets.VBox):
         self.refresh()
 
     def select(self, target: Target | None) -> None:
-        """Select ("node", name) or ("edge", (src, dst)) and show it in the form."""
+        """Select ("node", name) or ("edge", (src, dst)) and show it in the form (None:
+        the graph's settings)."""
         if target is not None:
             target = (target[0], tuple(target[1]) if target[0] == "edge" else target[1])
             if not self._exists(target):
@@ -307,7 +318,9 @@ class GraphEditor(CanvasInteraction, widgets.VBox):
     # ------------------------------------------------------------------ events
     def _form_changed(self, target: Target, attr: str, text: str) -> None:
         try:
-            if target[0] == "edge":
+            if target[0] == "graph":
+                self.set_setting(attr, text)
+            elif target[0] == "edge":
                 self.set_edge(*target[1], **{attr: text})
             elif attr == "name":
                 if text != target[1]:
