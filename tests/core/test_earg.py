@@ -143,6 +143,21 @@ def test_round_trip_is_lossless(name: str, graph: Graph) -> None:
         assert dump_earg(again, fmt) == text
 
 
+@pytest.mark.parametrize("text", ["\x85", "two\nlines", "a\u2028b\u2029", "\r\n", " lead", "yes", "ü"])
+def test_strings_with_line_breaks_survive_yaml(text: str) -> None:
+    """PyYAML folds a raw NEL or Unicode line separator in a quoted scalar into a space."""
+    from hogar_nb.core.udgl import parse_udgl
+
+    graph = parse_udgl('source s\nsink out\ns -> out\n')
+    graph.set_attr("out", "description", text)
+    graph.set_description(text)
+    earg = dump_earg(graph)
+    assert yaml.safe_load(earg)["nodes"][1]["description"] == text
+    loaded = load_earg(earg)
+    assert (loaded.description, loaded.nodes["out"].attrs["description"]) == (text, text)
+    assert dump_earg(loaded) == earg
+
+
 @pytest.mark.parametrize(("name", "graph"), GRAPHS, ids=IDS)
 def test_yaml_and_json_hold_the_same_document(name: str, graph: Graph) -> None:
     from_yaml = yaml.safe_load(dump_earg(graph))

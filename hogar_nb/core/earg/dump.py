@@ -40,6 +40,18 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
+_LINE_BREAKS = frozenset("\n\r\x85\u2028\u2029")
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    """Strings with a line break are double-quoted, with the break escaped. In a plain or
+    single-quoted scalar a break is folded into a space when read back, and PyYAML's
+    emitter writes NEL and the Unicode line and paragraph separators as raw breaks."""
+    style = '"' if _LINE_BREAKS.intersection(data) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(
     _Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=True)
 )
