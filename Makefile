@@ -8,7 +8,7 @@ PY      = $(BIN)/python
 STAMP   = $(VENV)/.hogar-installed
 PORT   ?= 8888
 
-.PHONY: lab test install browser bench clean
+.PHONY: lab test install browser bench fuzz clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ lab: install
 
 bench: install
 	$(PY) benchmarks/compile.py
+	$(PY) benchmarks/runtime.py
+	$(PY) benchmarks/monitor.py
+
+# The property tests and fuzzers with fresh random examples (make test replays fixed ones).
+fuzz: install
+	HOGAR_HYPOTHESIS_PROFILE=explore $(PY) -m pytest -q tests/core $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist test-artifacts .pytest_cache

@@ -1,10 +1,22 @@
-"""Shared fixtures: paths of the UDGL case files."""
+"""Shared fixtures (paths of the UDGL case files) and the Hypothesis profiles.
+
+The property tests and fuzzers run ``repeatable`` by default: the same examples on
+every run, so the suite passes or fails on the code alone. ``make fuzz`` runs them
+with the ``explore`` profile: fresh random examples each time, failures kept in
+``.hypothesis/`` and replayed first on the next run.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("repeatable", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HOGAR_HYPOTHESIS_PROFILE", "repeatable"))
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).resolve().parent / "core" / "cases"
