@@ -206,4 +206,16 @@ def test_editor_in_notebook7(jupyter_server, page) -> None:
     out = page.locator(".jp-Cell").nth(3).locator(".jp-OutputArea-output")
     out.get_by_text("OK False").wait_for()  # python1 does not reach `out` yet
     assert re.search(r'python python1\s+\{ impl = "double" \}', out.inner_text())
+
+    # drag a kind from the palette onto the canvas: the node lands where it was dropped
+    canvas = editor.locator(".hogar-editor-canvas")
+    canvas.evaluate("e => e.scrollIntoView({block: 'center'})")
+    editor.locator(".hogar-palette-model").drag_to(canvas, target_position={"x": 330, "y": 320})
+    wait_canvas(page, "cy.getElementById('model1').length === 1")
+    x, y = point(page, "model1")
+    box = canvas.bounding_box()
+    assert (x - box["x"], y - box["y"]) == (pytest.approx(330, abs=2), pytest.approx(320, abs=2))
+    assert ("python1", "model1") in {(e["source"], e["target"]) for e in canvas_state(page, 0)["edges"]}
+    expect(form.locator(".hogar-field-name input")).to_have_value("model1")  # selected, in the form
+    expect(form.locator(".hogar-field-loader input")).to_be_visible()  # with a model's attributes
     page.screenshot(path=str(ARTIFACTS / "editor-notebook7.png"), full_page=True)

@@ -139,3 +139,17 @@ def test_graph_settings_button_leaves_the_selection() -> None:
     editor.graph.remove_node("c")  # a graph-wide problem shows in the settings form
     editor.refresh()
     assert "response sink" in editor.form.problems.value
+
+
+def test_a_kind_dropped_on_the_canvas_lands_where_it_was_dropped() -> None:
+    editor = edit(hogar_nb.parse_udgl(SMALL))
+    editor.select(("node", "b"))
+    drop = editor.drop._message  # what the browser script sends on a drop
+    drop(editor.drop, {"event": "drop", "kind": "model", "x": 333.5, "y": 210.0}, [])
+    assert editor.graph.nodes["model1"].position == (333.5, 210.0)
+    assert ("b", "model1") in [e.key for e in editor.graph.edges]  # linked from the selection
+    assert editor.canvas.state()["nodes"]["model1"]["position"] == {"x": 333.5, "y": 210.0}
+    drop(editor.drop, {"event": "drop", "kind": "modle", "x": 1, "y": 2}, [])
+    assert "unknown kind `modle`" in editor.message.value and "did you mean" in editor.message.value
+    drop(editor.drop, {"event": "drop", "kind": "python", "x": "left"}, [])  # malformed: ignored
+    assert set(editor.graph.nodes) == {"a", "b", "c", "model1"}

@@ -15,7 +15,8 @@ PALETTE_CLASS = "hogar-editor-palette"
 
 
 class Palette(widgets.VBox):
-    """Click a kind to place a node of it; ``buttons[kind]`` for the Python side."""
+    """Click a kind (or drag it onto the canvas, see :mod:`.drop`) to place a node of it;
+    ``buttons[kind]`` for the Python side."""
 
     def __init__(self, on_pick: Callable[[str], None]) -> None:
         self.on_pick = on_pick
@@ -54,7 +55,8 @@ class Palette(widgets.VBox):
 
 def help_html() -> str:
     """The one-line help shown above the canvas."""
-    lines = ("<b>Add</b>: click a kind (the node appears next to the selected one, linked from it) · "
+    lines = ("<b>Add</b>: drag a kind onto the canvas, or click it (the node appears next to the selected "
+             "one); it is linked from the selected node · "
              "<b>Move</b>: drag nodes · <b>Connect</b>: toggle it, then drag from one node to another "
              "(or click both) · <b>Edit</b>: click a node or edge · problems are outlined in red "
              "(amber: warnings); point at one to read why")

@@ -15,6 +15,7 @@ import ipywidgets as widgets
 
 from ...errors import GraphEditError, HogarError
 from .canvas import EditorCanvas, edge_id
+from .drop import DropTarget
 from .form import AttributeForm
 from .graph_settings import apply_setting
 from .history import History
@@ -56,6 +57,7 @@ class GraphEditor(CanvasInteraction, widgets.VBox):
 
         self.canvas = EditorCanvas(height)
         self.palette = Palette(self._ui(self.add_node_from_palette))
+        self.drop = DropTarget(self._ui(lambda kind, x, y: self.add_node_from_palette(kind, (x, y))))
         self.form = AttributeForm(self._ui(self._form_changed))
         self.roundtrip = RoundTrip(self, path=path, variable=variable)
         self.message = widgets.HTML()
@@ -65,8 +67,8 @@ class GraphEditor(CanvasInteraction, widgets.VBox):
         self.toolbar = self._make_toolbar()
         body = widgets.HBox([self.palette, self.canvas.widget, self.form],
                             layout=widgets.Layout(width="100%", height=height, align_items="stretch"))
-        super().__init__([self.toolbar, widgets.HTML(help_html()), body, self.hover, self.message, self.problems,
-                          self.summary, self.roundtrip], layout=widgets.Layout(width="100%"))
+        super().__init__([self.toolbar, widgets.HTML(help_html()), self.drop, body, self.hover, self.message,
+                          self.problems, self.summary, self.roundtrip], layout=widgets.Layout(width="100%"))
         self.add_class(EDITOR_CLASS)
         # ipycytoscape sends no drag events; a node's mouseup carries where it was dropped
         self.canvas.on("node", "mousedown", self._ui(self._on_node_mousedown))
@@ -203,14 +205,17 @@ class GraphEditor(CanvasInteraction, widgets.VBox):
         self._edit(f"added {kind} `{name}`" + (f" after `{link_from}`" if link_from else ""), change)
         return name
 
-    def add_node_from_palette(self, kind: str) -> str:
-        """What a palette click does: next to (and linked from) the selected node."""
+    def add_node_from_palette(self, kind: str, position: Point | None = None) -> str:
+        """What the palette does: a click places the node next to the selected one, a drop
+        on the canvas at ``position``; linked from the selected node if "link from
+        selected" is ticked."""
         selected = self.selection[1] if self.selection and self.selection[0] == "node" else None
         link = selected if self.palette.link.value and selected is not None else None
         if link is not None and self.graph.nodes[link].kind == "sink":
             link = None  # sinks send nothing; place next to it instead
-        return self.add_node(kind, position=free_spot(self.positions, self.positions.get(selected)),
-                             link_from=link)
+        if position is None:
+            position = free_spot(self.positions, self.positions.get(selected))
+        return self.add_node(kind, position=position, link_from=link)
 
     def _fresh_name(self, kind: str) -> str:
         i = 1
