@@ -174,8 +174,9 @@ def test_editor_in_jupyterlab(jupyter_server, page) -> None:
     assert "features → python1" in hover.inner_text() and "E030" in hover.inner_text()
     editor.screenshot(path=str(ARTIFACTS / "editor-cycle.png"))
 
-    # undo takes the bad edge away again
-    editor.locator(".hogar-editor-undo").click()
+    # Ctrl+Z on the canvas (clicked first, on an empty spot) takes the bad edge away again
+    editor.locator(".hogar-editor-canvas").click(position={"x": 8, "y": 8})
+    page.keyboard.press("Control+z")
     wait_canvas(page, "cy.edges('[source = \"python1\"][target = \"features\"]').length === 0")
     editor.locator(".hogar-editor-valid").wait_for()
 
@@ -218,4 +219,13 @@ def test_editor_in_notebook7(jupyter_server, page) -> None:
     assert ("python1", "model1") in {(e["source"], e["target"]) for e in canvas_state(page, 0)["edges"]}
     expect(form.locator(".hogar-field-name input")).to_have_value("model1")  # selected, in the form
     expect(form.locator(".hogar-field-loader input")).to_be_visible()  # with a model's attributes
+    page.screenshot(path=str(ARTIFACTS / "editor-notebook7.png"), full_page=True)
+
+    # the Delete key on the canvas deletes the selected node; notebook shortcuts stay off it
+    cells = page.locator(".jp-Cell").count()
+    canvas.click(position={"x": 8, "y": 8})
+    page.keyboard.press("Delete")
+    wait_canvas(page, "cy.getElementById('model1').length === 0")
+    editor.locator(".hogar-editor-message").get_by_text("deleted `model1`").wait_for()
+    assert page.locator(".jp-Cell").count() == cells  # no cell was cut or deleted
     page.screenshot(path=str(ARTIFACTS / "editor-notebook7.png"), full_page=True)

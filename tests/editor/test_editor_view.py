@@ -144,12 +144,35 @@ def test_graph_settings_button_leaves_the_selection() -> None:
 def test_a_kind_dropped_on_the_canvas_lands_where_it_was_dropped() -> None:
     editor = edit(hogar_nb.parse_udgl(SMALL))
     editor.select(("node", "b"))
-    drop = editor.drop._message  # what the browser script sends on a drop
-    drop(editor.drop, {"event": "drop", "kind": "model", "x": 333.5, "y": 210.0}, [])
+    gestures = editor.gestures
+    drop = gestures._message  # what the browser script sends on a drop
+    drop(gestures, {"event": "drop", "kind": "model", "x": 333.5, "y": 210.0}, [])
     assert editor.graph.nodes["model1"].position == (333.5, 210.0)
     assert ("b", "model1") in [e.key for e in editor.graph.edges]  # linked from the selection
     assert editor.canvas.state()["nodes"]["model1"]["position"] == {"x": 333.5, "y": 210.0}
-    drop(editor.drop, {"event": "drop", "kind": "modle", "x": 1, "y": 2}, [])
+    drop(gestures, {"event": "drop", "kind": "modle", "x": 1, "y": 2}, [])
     assert "unknown kind `modle`" in editor.message.value and "did you mean" in editor.message.value
-    drop(editor.drop, {"event": "drop", "kind": "python", "x": "left"}, [])  # malformed: ignored
+    drop(gestures, {"event": "drop", "kind": "python", "x": "left"}, [])  # malformed: ignored
     assert set(editor.graph.nodes) == {"a", "b", "c", "model1"}
+
+
+def test_editing_keys_on_the_canvas() -> None:
+    editor = edit(hogar_nb.parse_udgl(SMALL))
+    key = lambda action: editor.gestures._message(editor.gestures, {"event": "key", "action": action}, [])  # noqa: E731
+    key("delete")  # nothing selected: said, nothing lost
+    assert "select a node or an edge" in editor.message.value and len(editor.graph.nodes) == 3
+    editor.select(("edge", ("a", "b")))
+    key("delete")
+    assert [e.key for e in editor.graph.edges] == [("b", "c")]
+    key("undo")
+    assert ("a", "b") in [e.key for e in editor.graph.edges]
+    key("redo")
+    assert ("a", "b") not in [e.key for e in editor.graph.edges]
+    editor.set_connect_mode(True)
+    key("escape")  # leaves connect mode first ...
+    assert not editor.connect_mode and not editor.connect_button.value
+    editor.select(("node", "c"))
+    key("escape")  # ... then the selection
+    assert editor.selection is None and editor.form.target == ("graph", None)
+    key("format-disk")  # not a key the script sends: ignored
+    assert len(editor.graph.nodes) == 3

@@ -15,7 +15,7 @@ PALETTE_CLASS = "hogar-editor-palette"
 
 
 class Palette(widgets.VBox):
-    """Click a kind (or drag it onto the canvas, see :mod:`.drop`) to place a node of it;
+    """Click a kind (or drag it onto the canvas, see :mod:`.gestures`) to place a node of it;
     ``buttons[kind]`` for the Python side."""
 
     def __init__(self, on_pick: Callable[[str], None]) -> None:
@@ -59,5 +59,6 @@ def help_html() -> str:
              "one); it is linked from the selected node · "
              "<b>Move</b>: drag nodes · <b>Connect</b>: toggle it, then drag from one node to another "
              "(or click both) · <b>Edit</b>: click a node or edge · problems are outlined in red "
-             "(amber: warnings); point at one to read why")
+             "(amber: warnings); point at one to read why · <b>Keys</b> (click the canvas first): "
+             "Delete, Ctrl+Z / Ctrl+Shift+Z, Esc")
     return f'<div class="hogar-editor-help" style="font-size:11px;color:#555">{lines}</div>'

@@ -15,7 +15,7 @@ import ipywidgets as widgets
 
 from ...errors import GraphEditError, HogarError
 from .canvas import EditorCanvas, edge_id
-from .drop import DropTarget
+from .gestures import CanvasGestures
 from .form import AttributeForm
 from .graph_settings import apply_setting
 from .history import History
@@ -57,7 +57,8 @@ class GraphEditor(CanvasInteraction, widgets.VBox):
 
         self.canvas = EditorCanvas(height)
         self.palette = Palette(self._ui(self.add_node_from_palette))
-        self.drop = DropTarget(self._ui(lambda kind, x, y: self.add_node_from_palette(kind, (x, y))))
+        self.gestures = CanvasGestures(self._ui(lambda kind, x, y: self.add_node_from_palette(kind, (x, y))),
+                                       self._ui(self.key))
         self.form = AttributeForm(self._ui(self._form_changed))
         self.roundtrip = RoundTrip(self, path=path, variable=variable)
         self.message = widgets.HTML()
@@ -67,7 +68,7 @@ class GraphEditor(CanvasInteraction, widgets.VBox):
         self.toolbar = self._make_toolbar()
         body = widgets.HBox([self.palette, self.canvas.widget, self.form],
                             layout=widgets.Layout(width="100%", height=height, align_items="stretch"))
-        super().__init__([self.toolbar, widgets.HTML(help_html()), self.drop, body, self.hover, self.message,
+        super().__init__([self.toolbar, widgets.HTML(help_html()), self.gestures, body, self.hover, self.message,
                           self.problems, self.summary, self.roundtrip], layout=widgets.Layout(width="100%"))
         self.add_class(EDITOR_CLASS)
         # ipycytoscape sends no drag events; a node's mouseup carries where it was dropped
@@ -310,6 +311,23 @@ class GraphEditor(CanvasInteraction, widgets.VBox):
                 raise GraphEditError(f"no {target[0]} {target[1]!r} in the graph")
         self.selection = target
         self.refresh()
+
+    def key(self, action: str) -> None:
+        """An editing key pressed on the canvas: ``delete`` (the selection), ``undo``,
+        ``redo``, or ``escape`` (leave connect mode, else the selection)."""
+        if action == "delete":
+            self.delete()
+        elif action == "undo":
+            self.undo()
+        elif action == "redo":
+            self.redo()
+        elif action == "escape":
+            if self.connect_mode:
+                self.set_connect_mode(False)
+            else:
+                self.select(None)
+        else:
+            raise GraphEditError(f"no key action {action!r}")
 
     def set_connect_mode(self, on: bool) -> None:
         """In connect mode nodes do not move: a drag (or two clicks) draws an edge."""
