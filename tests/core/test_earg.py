@@ -143,6 +143,29 @@ def test_round_trip_is_lossless(name: str, graph: Graph) -> None:
         assert dump_earg(again, fmt) == text
 
 
+def test_values_most_nodes_share_load_as_defaults() -> None:
+    from hogar_nb.core.udgl import parse_udgl
+
+    graph = parse_udgl(
+        "defaults { timeout = 2s, retries = 1, recovery = failover }\n"
+        'source a\npython f { impl = "m:f", replicas = 2 }\npython h { impl = "m:h", retries = 3 }\n'
+        'python k { impl = "m:k", retries = 0, recovery = restart(max = 2) }\nsink out\n'
+        "a -> f -> h -> k -> out\n"
+    )
+    earg = dump_earg(graph)
+    loaded = load_earg(earg)
+    text = loaded.to_udgl()
+    assert "defaults { timeout = 2s, retries = 1, recovery = failover }" in text
+    assert 'python f   { impl = "m:f", replicas = 2 }' in text  # said once, in defaults
+    assert 'python h   { impl = "m:h", retries = 3 }' in text
+    assert 'python k   { impl = "m:k", recovery = restart(max = 2), retries = 0 }' in text
+    assert dump_earg(loaded) == earg
+
+    half = load_earg(dump_earg(parse_udgl(  # one of two nodes: stays on the node
+        'source a { retries = 2 }\nsink out\na -> out\n')))
+    assert half.defaults == {} and "source a   { retries = 2 }" in half.to_udgl()
+
+
 @pytest.mark.parametrize("text", ["\x85", "two\nlines", "a\u2028b\u2029", "\r\n", " lead", "yes", "ü"])
 def test_strings_with_line_breaks_survive_yaml(text: str) -> None:
     """PyYAML folds a raw NEL or Unicode line separator in a quoted scalar into a space."""

@@ -1,22 +1,23 @@
 """EARG text -> Graph: read safely, validate, rebuild the graph, check it.
 
 The rebuilt graph holds, per node, only the attributes whose resolved value differs
-from the kind's default, as typed UDGL values (Duration, Size, Ident, Call), so that
-``graph.to_udgl()`` reads naturally and ``dump_earg(load_earg(text)) == text`` for any
-text ``dump_earg`` wrote.
+from the kind's default, as typed UDGL values (Duration, Size, Ident, Call), and a
+value most nodes share as a ``defaults`` entry, so that ``graph.to_udgl()`` reads
+naturally and ``dump_earg(load_earg(text)) == text`` for any text ``dump_earg`` wrote.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from ...errors import EARGError, GraphEditError
 from ..diagnostics import Diagnostic, sort_key
 from ..graph import Graph
-from ..kinds import COMBINE_MODES, default_value
+from ..kinds import COMBINE_MODES, COMMON_ATTRS, default_value
 from ..values import Call, Duration, Ident, Size
 from .read import Marks, read_text
 from .validate import _Diag, validate_earg
@@ -108,6 +109,7 @@ def _build(doc: dict[str, Any], marks: Marks) -> tuple[Graph, list[Diagnostic]]:
         graph.connect(e["src"], e["dst"], when=e.get("when"), weight=e.get("weight"))
     for name, by_input in weights.items():
         graph.set_attr(name, "weights", [by_input[src] for src in graph.predecessors(name)])
+    _factor_defaults(graph)
     if "cluster" in doc:
         c = doc["cluster"]
         cluster: dict[str, Any] = {"workers": c["workers"], "cpu": c["cpu"], "gpu": c["gpu"]}
@@ -127,6 +129,44 @@ def _build(doc: dict[str, Any], marks: Marks) -> tuple[Graph, list[Diagnostic]]:
                     f"mark `{doc['response']}` with `response: true` and the other sinks with `response: false`")
             diags += d.out
     return graph, sorted(diags, key=sort_key)
+
+
+def _factor_defaults(graph: Graph) -> None:
+    """A common attribute most nodes set to the same value becomes a ``defaults`` entry,
+    and the other nodes keep (or get) their own value: EARG spells every value out per
+    node, the UDGL text of the loaded graph says it once, as the text it was compiled
+    from most likely did. The graph resolves exactly as before."""
+    nodes = list(graph.nodes.values())
+    for attr in COMMON_ATTRS:
+        values = [n.attrs.get(attr, _UNSET) for n in nodes]
+        common = _most_common([v for v in values if v is not _UNSET])
+        if common is None or 2 * sum(_same(v, common) for v in values) <= len(nodes):
+            continue
+        builtin = {n.name: default_value(n.kind, attr) for n, v in zip(nodes, values) if v is _UNSET}
+        if any(d is None for d in builtin.values()):
+            continue  # "unset" cannot be written as a node's own value
+        graph.defaults[attr] = common
+        for node, value in zip(nodes, values):
+            if value is _UNSET:
+                node.attrs[attr] = _typed(attr, builtin[node.name])
+            elif _same(value, common):
+                del node.attrs[attr]
+
+
+_UNSET = object()
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
+
+
+def _most_common(values: list[Any]) -> Any:
+    """The value set most often (None if there is none, or values cannot be counted)."""
+    try:
+        counts = Counter((type(v), v) for v in values)
+    except TypeError:  # an unhashable value: leave this attribute per node
+        return None
+    return counts.most_common(1)[0][0][1] if counts else None
 
 
 def _place(d: _Diag, doc: dict[str, Any], diag: Diagnostic) -> Diagnostic:
