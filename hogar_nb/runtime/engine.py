@@ -156,7 +156,6 @@ class Engine:
         self.live.pop(req.id, None)
         stats = self.graph_stats
         if stats is not None:  # Stats.succeeded, inlined
-            stats.ok += 1
             stats.pending += 1
             if stats.pending >= stats.stride:
                 stats.observe(time.monotonic() - req.t0)
@@ -237,7 +236,7 @@ class Engine:
         stats = self.stats[plan.name]
         if stats is not None:
             stats.requests += 1
-            stats.ok += 1
+            stats.done += 1
         if plan.kind == "split":
             r = self._rng.random()
             chosen, acc = plan.succ[-1][0], 0.0
@@ -272,7 +271,7 @@ class Engine:
             stats = self.stats[dst]
             if stats is not None:
                 stats.requests += 1
-                stats.ok += 1
+                stats.done += 1
             if plan.response:
                 self.complete(req, value)
             else:

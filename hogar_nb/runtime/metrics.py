@@ -63,27 +63,29 @@ _INV_MIN = 1.0 / _MIN
 class Stats:
     """Counters of one node (or the whole graph), O(1) per observation.
 
-    The hot counters (``requests``, ``ok``, ``pending``) are plain int updates
+    The hot counters (``requests``, ``pending``, ``done``) are plain int updates
     with no lock: under CPython's GIL an attribute ``+= 1`` with no call in it is
     not interleaved, and a lock here cost ~20% of the engine's throughput. Rare
     updates (errors, restarts) and reads for sampling take ``lock``.
 
-    Latency is timed once ``stride`` completions are ``pending``, and that
-    observation counts for all of them in the histogram, so the histogram's total
-    stays equal to ``ok`` (less the few pending). ``sample`` sets the stride from
-    the last interval's completion rate so that about ``OBSERVATIONS_PER_SECOND``
-    are timed: every completion below that rate, a systematic sample above it
-    (reading the clock and bucketing cost more than everything else metrics do per
-    request). Hot paths inline :meth:`succeeded` to spare a call.
+    A completion is ``pending`` until its latency is timed: once ``stride`` of them
+    are pending, one is timed and counts for all of them in the histogram, and they
+    move to ``done``. So ``ok`` (``done + pending``) costs one counter, and the
+    histogram's total is ``done``. ``sample`` sets the stride from the last
+    interval's completion rate so that about ``OBSERVATIONS_PER_SECOND`` are timed:
+    every completion below that rate, a systematic sample above it (reading the
+    clock and bucketing cost more than everything else metrics do per request).
+    Hot paths inline :meth:`succeeded` to spare a call; nodes that are never timed
+    (sources, sinks, routers run inline) count straight into ``done``.
     """
 
-    __slots__ = ("lock", "requests", "ok", "errors", "hist", "restarts", "stride", "pending",
+    __slots__ = ("lock", "requests", "done", "errors", "hist", "restarts", "stride", "pending",
                  "_last", "_ring")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.requests = 0
-        self.ok = 0
+        self.done = 0
         self.errors: dict[str, int] = {}
         self.hist = [0] * N_BUCKETS
         self.restarts = 0
@@ -98,14 +100,19 @@ class Stats:
         The engine's hot paths do the same inline, and read the clock only when
         the stride is reached.
         """
-        self.ok += n
         self.pending += n
         if self.pending >= self.stride:
             self.observe(latency)
 
+    @property
+    def ok(self) -> int:
+        """Completions so far."""
+        return self.done + self.pending
+
     def observe(self, latency: float) -> None:
         """Count the pending completions in the bucket of ``latency`` seconds."""
         weight, self.pending = self.pending, 0
+        self.done += weight
         i = int(_log(latency * _INV_MIN) * _INV_LOG_RATIO) if latency > _MIN else 0
         self.hist[i if i < N_BUCKETS else N_BUCKETS - 1] += weight
 

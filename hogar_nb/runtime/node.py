@@ -198,8 +198,9 @@ class NodeRuntime:
                 time.sleep(_BACKPRESSURE_POLL)
         if self.dead():
             raise UnavailableError(f"node {self.plan.name!r} has no live replica", self.plan.name)
-        if self.stats is not None:
-            self.stats.requests += 1
+        stats = self.stats
+        if stats is not None:
+            stats.requests += 1
         q.put(work)
 
     def requeue(self, work: Work) -> None:

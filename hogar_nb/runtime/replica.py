@@ -245,9 +245,7 @@ class Replica:
                     return
                 if error is None:
                     if stats is not None:  # Stats.succeeded, inlined: node latency = time in the call
-                        n = len(held)
-                        stats.ok += n
-                        stats.pending += n
+                        stats.pending += len(held)
                         if stats.pending >= stats.stride:
                             stats.observe(monotonic() - self.started)
                     node.batch_done(held, outputs)
