@@ -108,7 +108,6 @@ class AttributeForm(widgets.VBox):
                 title, specs, values, diags = _node_view(graph, target[1], validation)
             else:
                 title, specs, values, diags = _edge_view(graph, tuple(target[1]), validation)
-            self.title.value, self.problems.value = title, _problems_html(diags)
             structure = (target, tuple(specs))
             if structure != self._structure:
                 self.target, self._structure = target, structure
@@ -126,6 +125,8 @@ class AttributeForm(widgets.VBox):
             else:
                 for attr, (text, inherited) in values.items():
                     _update(self.fields[attr], text, inherited)
+            # after the rows: the page shows the new title with (not before) its fields
+            self.title.value, self.problems.value = title, _problems_html(diags)
         finally:
             self._loading = False
 
