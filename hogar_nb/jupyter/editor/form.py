@@ -14,52 +14,21 @@ from typing import TYPE_CHECKING, Any, Callable
 import ipywidgets as widgets
 
 from ...core.kinds import EDGE_ATTRS, KINDS, AttrSpec, attrs_for_kind, default_value
-from ...core.values import format_duration, format_size, format_value
+from .field_text import format_attr, resolved_text
 from .graph_settings import GRAPH_TARGET, graph_view, setting_label
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...core.graph import Graph
     from .validation import Validation
 
-__all__ = ["AttributeForm", "FORM_CLASS", "format_attr", "resolved_text", "short_hint"]
+__all__ = ["AttributeForm", "FORM_CLASS", "short_hint"]
 
 FORM_CLASS = "hogar-editor-form"
-_RAW_TYPES = ("string", "impl", "combine")  # the model keeps these as typed, not parsed
 _RESOLVED_FIELD = {"memory": "memory_bytes", "batch": "batch_size", "batch_wait": "batch_wait_ms",
                    "timeout": "timeout_ms", "latency": "latency_ms"}
 
 Target = tuple[str, Any]  # ("node", name), ("edge", (src, dst)) or ("graph", None)
 OnChange = Callable[[Target, str, str], None]
-
-
-def format_attr(spec: AttrSpec, value: Any) -> str:
-    """A value as the user types it: UDGL text, strings without quotes."""
-    if value is None:
-        return ""
-    if spec.type in (*_RAW_TYPES, "enum") and isinstance(value, str):
-        return value
-    try:
-        return format_value(value)
-    except TypeError:
-        return getattr(value, "__qualname__", None) or str(value)
-
-
-def resolved_text(spec: AttrSpec, value: Any) -> str:
-    """A resolved value (ms, bytes, recovery dict) as UDGL text, for placeholders."""
-    if value is None:
-        return "unset"
-    if spec.type == "duration" and isinstance(value, (int, float)):
-        return format_duration(float(value)) if value else "0ms"
-    if spec.type == "size" and isinstance(value, int):
-        return format_size(value) if value else "0B"
-    if spec.type == "recovery" and isinstance(value, dict):
-        if value.get("policy") != "restart":
-            return str(value.get("policy"))
-        return (f"restart(max = {value.get('max_restarts')}, "
-                f"backoff = {format_duration(float(value.get('backoff_ms', 0)))})")
-    if spec.type == "percent" and isinstance(value, float):
-        return f"{value * 100:g}%"
-    return format_attr(spec, value)
 
 
 class AttributeForm(widgets.VBox):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...core.kinds import CLUSTER_ATTRS, COMMON_ATTRS, AttrSpec, default_value
 from ...errors import GraphEditError
+from .field_text import format_attr, resolved_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...core.graph import Graph
@@ -29,8 +30,6 @@ _SECTION = '<div style="font-size:11px;color:#555;margin-top:6px"><b>{}</b> {}</
 def graph_view(graph: "Graph", validation: "Validation | None"):
     """Title, {key: spec}, {key: (own text, inherited text)}, graph-wide diagnostics and
     section headings {first key of a section: html}."""
-    from .form import format_attr, resolved_text
-
     title = (f'<div style="font-size:14px"><b>{escape(graph.name)}</b> '
              f'<span style="color:#555">graph</span></div>'
              '<div style="color:#777;font-size:11px">Select a node or an edge to edit it; '
