@@ -146,6 +146,7 @@ def test_editor_in_jupyterlab(jupyter_server, page) -> None:
     form.locator(".hogar-field-defaults-timeout input").fill("2s")
     form.locator(".hogar-field-defaults-timeout input").press("Enter")
     editor.locator(".hogar-editor-message").get_by_text("set defaults.timeout").wait_for()
+    editor.screenshot(path=str(ARTIFACTS / "editor-graph-settings.png"))
 
     # the kernel's graph is the edited one
     run_cells(page, 3, 1)
