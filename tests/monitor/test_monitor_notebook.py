@@ -39,6 +39,7 @@ def test_run_and_recover_notebook_monitors_a_fault(tmp_path):
     assert "<svg" in header and "scorer" in header and "failing" in header
     plots = [d for d in data if "application/vnd.plotly.v1+json" in d]
     assert len(plots) == 6
+    assert all(d["image/png"] and "text/html" not in d for d in plots)  # seen without JavaScript too
     errors_fig = next(d["application/vnd.plotly.v1+json"] for d in plots
                       if "Errors" in d["application/vnd.plotly.v1+json"]["layout"]["title"]["text"])
     bars = {t["name"]: dict(zip(t["x"], t["y"])) for t in errors_fig["data"]}

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import time
 
 import pytest
 from monitor_helpers import SCORER, Background, send, start, wait_for
+from PIL import Image
 
 from hogar_nb.jupyter.monitor import Dashboard, DeploymentSource, HealthRules, report
 from hogar_nb.jupyter.monitor.panels import window_xy
+from hogar_nb.jupyter.monitor.static_chart import figure_png
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -153,6 +157,27 @@ def test_report_is_a_static_copy_of_the_panels(dep):
     assert dict(zip(errors.x, errors.y)) == {"end-to-end": 15, "n1": 15}
     bundles = rep.bundles()
     assert "application/vnd.plotly.v1+json" in bundles[1]
+    # each panel also as a picture, for viewers that run no JavaScript (so no Plotly HTML)
+    assert all("image/png" in b and "text/html" not in b for b in bundles[1:])
+    png = Image.open(io.BytesIO(base64.b64decode(bundles[1 + list(rep.figures).index("errors")]["image/png"])))
+    assert png.size == (480, 260)
+    colours = {c for _n, c in png.convert("RGB").getcolors(maxcolors=1 << 16)}
+    assert (0x63, 0x6E, 0xFA) in colours  # the `error` bars, in Plotly's first colour
     header = bundles[0]["text/html"]
     assert "<svg" in header and ">n1<" in header and "#d62728" in header  # n1 drawn as failing
     assert rep.health["n1"].level == "failing"
+
+
+def test_static_chart_draws_the_traces_it_is_given():
+    import plotly.graph_objects as go
+
+    empty = Image.open(io.BytesIO(figure_png(go.Figure(layout={"title": {"text": "Throughput"}}))))
+    fig = go.Figure(layout={"title": {"text": "Throughput"}, "xaxis": {"range": [-60, 0], "ticksuffix": " s"}})
+    fig.add_scatter(x=[-50, -30, -10], y=[1, 5, 2], name="end-to-end", line={"width": 3, "color": "black"})
+    fig.add_scatter(x=[-40], y=[0], mode="markers", name="recovery", marker={"symbol": "x", "color": "#d62728"})
+    fig.add_scatter(x=[-20, -5], y=[3, None], name="hidden", visible=False, line={"color": "#00ff00"})
+    drawn = Image.open(io.BytesIO(figure_png(fig, width_px=300, height_px=200)))
+    assert drawn.size == (300, 200) and empty.size == (480, 260)
+    colours = {c for _n, c in drawn.convert("RGB").getcolors(maxcolors=1 << 16)}
+    assert (0, 0, 0) in colours and (0xD6, 0x27, 0x28) in colours  # the line and the marker
+    assert (0, 0xFF, 0) not in colours  # invisible traces stay hidden

@@ -1,12 +1,15 @@
 """A static snapshot of the dashboard, kept in the notebook output when it is shared.
 
-Each panel is shown as a plain Plotly figure (the Plotly JSON mimetype, rendered
-without a kernel, with an HTML fallback) and the health graph as an inline SVG
-with a table of node health, so the saved notebook still shows them.
+Each panel is kept as the Plotly JSON mimetype (an interactive chart wherever a
+Plotly renderer is installed: JupyterLab, Notebook 7, VS Code, no kernel needed)
+with a PNG picture of it for places that run no JavaScript (GitHub, nbviewer,
+nbconvert), and the health graph as an inline SVG with a table of node health,
+so the saved notebook still shows them.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import time
 from dataclasses import dataclass
@@ -18,6 +21,7 @@ import plotly.io as pio
 from .health import LEVELS, NodeHealth
 from .health_view import legend_html
 from .source import Topology
+from .static_chart import figure_png
 
 __all__ = ["Report", "health_svg", "report"]
 
@@ -107,12 +111,16 @@ class Report:
                 f"{health_svg(self.topology, self.health)}{legend_html()}{_table(self.health)}</div>")
 
     def bundles(self) -> list[dict[str, Any]]:
-        """One display bundle for the header, then one per figure."""
+        """One display bundle for the header, then one per figure.
+
+        A figure's bundle has no HTML on purpose: static renderers prefer HTML to
+        images, and Plotly's HTML needs JavaScript they do not run.
+        """
         out: list[dict[str, Any]] = [{"text/html": self.header_html(), "text/plain": self.title}]
         for name, fig in self.figures.items():
             out.append({
                 "application/vnd.plotly.v1+json": fig.to_plotly_json() | {"config": {"displaylogo": False}},
-                "text/html": pio.to_html(fig, include_plotlyjs="cdn", full_html=False),
+                "image/png": base64.b64encode(figure_png(fig)).decode("ascii"),
                 "text/plain": f"<{name} panel>",
             })
         return out
