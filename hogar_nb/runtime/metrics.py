@@ -55,11 +55,6 @@ def percentile_ms(hist: list[int], q: float) -> float | None:
     return 1000.0 * BUCKET_BOUNDS[-1]
 
 
-_log = math.log
-_INV_LOG_RATIO = 1.0 / _LOG_RATIO
-_INV_MIN = 1.0 / _MIN
-
-
 class Stats:
     """Counters of one node (or the whole graph), O(1) per observation.
 
@@ -113,8 +108,7 @@ class Stats:
         """Count the pending completions in the bucket of ``latency`` seconds."""
         weight, self.pending = self.pending, 0
         self.done += weight
-        i = int(_log(latency * _INV_MIN) * _INV_LOG_RATIO) if latency > _MIN else 0
-        self.hist[i if i < N_BUCKETS else N_BUCKETS - 1] += weight
+        self.hist[bucket_of(latency)] += weight
 
     def failed(self, cause: str) -> None:
         with self.lock:
