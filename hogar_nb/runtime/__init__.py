@@ -11,8 +11,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from .deployment import Deployment, run
     from .errors import (
+        CAUSES,
+        HTTP_STATUS,
+        BadRequestError,
         DeploymentConfigError,
         DeploymentStoppedError,
+        InvalidInputError,
         NodeError,
         OverloadError,
         ReplicaCrashError,
@@ -23,11 +27,17 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from .load import LoadReport
     from .metrics import MetricsSnapshot, NodeMetrics, RecoveryEvent, Series
+    from .protocol import DeploymentProtocol
 
 __all__ = [
+    "BadRequestError",
+    "CAUSES",
     "Deployment",
     "DeploymentConfigError",
+    "DeploymentProtocol",
     "DeploymentStoppedError",
+    "HTTP_STATUS",
+    "InvalidInputError",
     "LoadReport",
     "MetricsSnapshot",
     "NodeError",
@@ -45,6 +55,7 @@ __all__ = [
 
 _WHERE = {
     "Deployment": "deployment",
+    "DeploymentProtocol": "protocol",
     "run": "deployment",
     "LoadReport": "load",
     "MetricsSnapshot": "metrics",

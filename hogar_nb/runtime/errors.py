@@ -1,8 +1,9 @@
 """Errors of the embedded engine.
 
-Every failed request ends with a :class:`RequestError`; its ``cause`` string
-("overload", "timeout", "error", "crash", "route", "stopped", "unavailable")
-is the key used for "errors by cause" in metrics and load reports.
+Every failed request ends with a :class:`RequestError`; its ``cause`` string (one
+of :data:`CAUSES`) is the key used for "errors by cause" in metrics and load
+reports, and the HTTP front maps it to a status (:data:`HTTP_STATUS`). Every
+backend raises these same classes.
 """
 
 from __future__ import annotations
@@ -10,8 +11,12 @@ from __future__ import annotations
 from ..errors import HogarRuntimeError
 
 __all__ = [
+    "BadRequestError",
+    "CAUSES",
     "DeploymentConfigError",
     "DeploymentStoppedError",
+    "HTTP_STATUS",
+    "InvalidInputError",
     "NodeError",
     "OverloadError",
     "ReplicaCrashError",
@@ -76,3 +81,33 @@ class UnavailableError(RequestError):
     """The node has no live replica and its recovery policy will not replace one."""
 
     cause = "unavailable"
+
+
+class BadRequestError(RequestError):
+    """The payload cannot be used at all (e.g. cannot be shipped to a process replica);
+    only this request fails."""
+
+    cause = "bad_request"
+
+
+class InvalidInputError(NodeError):
+    """A model rejected the input's shape or types (the impl's own check)."""
+
+    cause = "invalid_input"
+
+
+CAUSES = ("overload", "timeout", "unavailable", "bad_request", "invalid_input", "error",
+          "crash", "route", "stopped")
+
+# HTTP status for each cause, used by every HTTP front.
+HTTP_STATUS = {
+    "overload": 503,
+    "timeout": 504,
+    "unavailable": 503,
+    "bad_request": 400,
+    "invalid_input": 422,
+    "error": 500,
+    "crash": 500,
+    "route": 500,
+    "stopped": 503,
+}

@@ -1,0 +1,61 @@
+"""The Deployment protocol: what every backend's running graph offers.
+
+The embedded engine (:class:`hogar_nb.runtime.deployment.Deployment`) and the Ray
+Serve backend both implement it; the HTTP front (``hogar_nb.serving``), the notebook
+monitor and the console accept any object that does, and never ask which backend
+runs it. Requests end with a result or a :class:`~hogar_nb.runtime.errors.RequestError`
+whose ``cause`` is one of :data:`~hogar_nb.runtime.errors.CAUSES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
+from typing import Any, Protocol, runtime_checkable
+
+from .metrics import MetricsSnapshot, RecoveryEvent
+
+__all__ = ["DeploymentProtocol"]
+
+
+@runtime_checkable
+class DeploymentProtocol(Protocol):
+    """A running serving graph, whatever the backend.
+
+    ``timeout`` arguments are the request's overall deadline in seconds, carried
+    through every hop; ``None`` means the graph's own timeouts only.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def sources(self) -> list[str]: ...
+
+    @property
+    def running(self) -> bool: ...
+
+    @property
+    def earg(self) -> dict | None: ...
+
+    @property
+    def events(self) -> list[RecoveryEvent]: ...
+
+    def submit(self, payload: Any, source: str | None = None, timeout: float | None = None) -> Future: ...
+
+    def call(self, payload: Any, timeout: float | None = None, source: str | None = None) -> Any: ...
+
+    async def acall(self, payload: Any, timeout: float | None = None, source: str | None = None) -> Any: ...
+
+    def map(self, payloads: Iterable[Any], concurrency: int | None = None, ordered: bool = True,
+            source: str | None = None) -> Iterator[Any]: ...
+
+    def load(self, rate: float, duration: float, payload: Any = None, **options: Any) -> Any: ...
+
+    def metrics(self) -> MetricsSnapshot: ...
+
+    def scale(self, node: str, replicas: int) -> None: ...
+
+    def reconfigure(self, node: str, **attrs: Any) -> None: ...
+
+    def stop(self, timeout: float = 10.0) -> None: ...
