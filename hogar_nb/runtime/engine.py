@@ -21,10 +21,11 @@ from .errors import (
 from .metrics import RecoveryEvent, Stats
 from .node import NodeRuntime, Request, Work
 from .plan import GraphPlan, NodePlan
+from .routing import SKIP, choose_split, choose_switch, join_input
 
 __all__ = ["Engine"]
 
-_SKIP = object()  # a branch not taken (switch/split/other source): joins stop waiting for it
+_SKIP = SKIP  # a branch not taken (switch/split/other source): joins stop waiting for it
 _TICK = 0.01
 RETRY_BACKOFF = 0.005
 MIN_CRASH_RETRIES = 2
@@ -217,9 +218,7 @@ class Engine:
 
     def _route_switch(self, plan: NodePlan, req: Request, payload: Any, key: Any) -> None:
         key = str(key)
-        chosen = next((d for d, w, _ in plan.succ if w == key), None)
-        if chosen is None:
-            chosen = next((d for d, w, _ in plan.succ if w == "*"), None)
+        chosen = choose_switch(plan.succ, key)
         if chosen is None:
             whens = [w for _, w, _ in plan.succ]
             self.fail_work(plan, Work(req, payload, None), RouteError(
@@ -238,13 +237,7 @@ class Engine:
             stats.requests += 1
             stats.done += 1
         if plan.kind == "split":
-            r = self._rng.random()
-            chosen, acc = plan.succ[-1][0], 0.0
-            for dst, _w, weight in plan.succ:
-                acc += weight or 0.0
-                if r < acc:
-                    chosen = dst
-                    break
+            chosen = choose_split(plan.succ, self._rng.random())
             for dst, _w, _ in plan.succ:
                 if dst != chosen:
                     self._skip(dst, req, plan.name)
@@ -286,31 +279,14 @@ class Engine:
         with self._join_lock:
             if req.joins is None:
                 req.joins = {}
-            state = req.joins.setdefault(plan.name, {})
-            if "\0fired" in state:
-                return _SKIP
-            state[src] = value
-            first = plan.kind == "ensemble" and plan.combine_mode == "first"
-            if plan.kind != "ensemble" or first:
-                if value is not _SKIP:  # fire on the first real input
-                    state["\0fired"] = True
-                    return value
-                if len(state) < len(plan.preds):
-                    return _SKIP
-                state["\0fired"] = True
-                fire: Any = _SKIP
-            else:
-                if len(state) < len(plan.preds):
-                    return _SKIP
-                state["\0fired"] = True
-                fire = [(p, state[p]) for p in sorted(plan.preds) if state[p] is not _SKIP]
-        if fire is _SKIP or not fire:
+            action, fire = join_input(plan, req.joins.setdefault(plan.name, {}), src, value)
+        if action == "run":
+            return fire
+        if action == "skip":
             self._skip_all(plan, req)
-            return _SKIP
-        if plan.kind == "ensemble":
+        elif action == "combine":
             self._combine(plan, req, [v for _, v in fire], [p for p, _ in fire])
-            return _SKIP
-        return fire  # pragma: no cover - non-ensemble merges fire above
+        return _SKIP
 
     def _combine(self, plan: NodePlan, req: Request, values: list[Any], inputs: list[str]) -> None:
         weights = [plan.weights.get(p, 1.0) for p in inputs] if plan.weights else None

@@ -1,0 +1,64 @@
+"""Routing decisions every backend shares: switch and split choices, ensemble joins.
+
+The embedded engine and the Ray Serve backend move requests differently (threads
+and queues, or ``DeploymentHandle`` calls) but decide the same way, here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .plan import NodePlan
+
+__all__ = ["SKIP", "choose_split", "choose_switch", "join_input"]
+
+SKIP: Any = object()  # a branch not taken (switch/split/other source): joins stop waiting for it
+_FIRED = "\0fired"
+
+Succ = list[tuple[str, "str | None", "float | None"]]
+
+
+def choose_switch(succ: Succ, key: Any) -> str | None:
+    """The successor whose edge ``when`` equals ``str(key)``, else the ``"*"`` edge, else None."""
+    key = str(key)
+    chosen = next((d for d, w, _ in succ if w == key), None)
+    if chosen is None:
+        chosen = next((d for d, w, _ in succ if w == "*"), None)
+    return chosen
+
+
+def choose_split(succ: Succ, r: float) -> str:
+    """The successor a uniform ``r`` in [0, 1) falls on, by the edges' weights."""
+    chosen, acc = succ[-1][0], 0.0
+    for dst, _w, weight in succ:
+        acc += weight or 0.0
+        if r < acc:
+            return dst
+    return chosen
+
+
+def join_input(plan: NodePlan, state: dict[str, Any], src: str, value: Any) -> tuple[str, Any]:
+    """Record input ``value`` (or SKIP) from ``src`` at multi-input node ``plan``.
+
+    ``state`` is this request's join state for the node; callers serialise access.
+    Returns ``("wait", None)`` until the node can fire, then once: ``("run", value)``
+    (a non-ensemble node, or a ``first`` ensemble, fires on its first real input),
+    ``("combine", [(pred, value), ...])`` (an ensemble, once every input is known) or
+    ``("skip", None)`` (every input was skipped).
+    """
+    if _FIRED in state:
+        return ("wait", None)
+    state[src] = value
+    if plan.kind != "ensemble" or plan.combine_mode == "first":
+        if value is not SKIP:
+            state[_FIRED] = True
+            return ("run", value)
+        if len(state) < len(plan.preds):
+            return ("wait", None)
+        state[_FIRED] = True
+        return ("skip", None)
+    if len(state) < len(plan.preds):
+        return ("wait", None)
+    state[_FIRED] = True
+    fire = [(p, state[p]) for p in sorted(plan.preds) if state[p] is not SKIP]
+    return ("combine", fire) if fire else ("skip", None)
