@@ -139,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .runtime.cli import register
 
     register(sub)  # `hogar run`
+    from .export.cli import register as register_export
+
+    register_export(sub)  # `hogar export`
     return parser
 
 

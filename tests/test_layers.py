@@ -41,12 +41,25 @@ def test_core_works_without_jupyter_packages() -> None:
     assert "hogar_nb" in mods
 
 
-@pytest.mark.parametrize("package", ["hogar_nb/core", "hogar_nb/runtime"])
+def test_export_imports_no_runtime_and_no_ray() -> None:
+    mods = _modules_after("import hogar_nb.export, hogar_nb.export.kserve, hogar_nb.export.ray_serve, "
+                          "hogar_nb.export.cli")
+    assert not {m for m in mods if m.startswith(("hogar_nb.runtime", "hogar_nb.backends", "ray"))}
+    assert not _top(mods) & {*HEAVY, "ray"}
+
+
+@pytest.mark.parametrize("package", ["hogar_nb/core", "hogar_nb/runtime", "hogar_nb/export",
+                                     "hogar_nb/backends"])
 def test_no_upward_imports_in_source(package: str) -> None:
     root = Path(__file__).resolve().parent.parent
     forbidden = ["hogar_nb.jupyter", "from ..jupyter", "from ...jupyter", *HEAVY]
     if package == "hogar_nb/core":
         forbidden += ["hogar_nb.runtime", "from ..runtime", "hogar_nb.backends"]
+    if package == "hogar_nb/export":
+        forbidden += ["hogar_nb.runtime", "from ..runtime", "hogar_nb.backends", "from ..backends",
+                      "ray", "hogar_nb.serving", "from ..serving"]
+    if package == "hogar_nb/backends":
+        forbidden += ["hogar_nb.serving", "from ...serving", "hogar_nb.console", "from ...console"]
     offenders = []
     for path in (root / package).rglob("*.py"):
         for n, line in enumerate(path.read_text().splitlines(), 1):

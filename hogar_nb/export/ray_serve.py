@@ -1,0 +1,123 @@
+"""Ray Serve: the per-node deployment options, the capability check, the config file.
+
+Ray Serve's config cannot describe a graph's topology (an application is an
+``import_path`` to Python that builds it), so the config names hogar_nb's generic
+builder and passes the EARG document as its ``args``; each node's settings appear
+as a ``deployments`` override that an operator can edit. The Ray backend uses the
+same :func:`deployment_options` and :func:`ray_capability`, so running on Ray and
+exporting to Ray agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core.diagnostics import Diagnostic
+from .common import Export, Problems, source_routes
+
+__all__ = [
+    "APP_BUILDER",
+    "INGRESS",
+    "WORKER_KINDS",
+    "deployment_options",
+    "ray_capability",
+    "ray_serve_config",
+]
+
+APP_BUILDER = "hogar_nb.backends.ray.app:build_app"
+INGRESS = "hogar-ingress"  # not a UDGL identifier, so never a node's name
+WORKER_KINDS = ("python", "model", "switch")
+DEFAULT_MAX_QUEUED = 1024
+MIN_ONGOING = 8
+
+
+def workers(earg: dict[str, Any]) -> list[dict[str, Any]]:
+    return [n for n in earg["nodes"] if n.get("kind") in WORKER_KINDS]
+
+
+def deployment_options(node: dict[str, Any]) -> dict[str, Any]:
+    """Ray Serve deployment options for one worker node of an EARG document."""
+    res = node.get("resources") or {}
+    batch = node.get("batch") or {}
+    size = int(batch.get("max_size") or 1)
+    actor: dict[str, Any] = {"num_cpus": float(res.get("cpu") or 0)}
+    if res.get("gpu"):
+        actor["num_gpus"] = float(res["gpu"])
+    if res.get("memory_bytes"):
+        actor["memory"] = int(res["memory_bytes"])
+    queue = node.get("max_queue") or node.get("queue_size") or DEFAULT_MAX_QUEUED
+    return {
+        "name": node["name"],
+        "num_replicas": int(node.get("replicas") or 1),
+        "max_ongoing_requests": max(MIN_ONGOING, 2 * size),
+        "max_queued_requests": int(queue),
+        "ray_actor_options": actor,
+        "user_config": {"batch_size": size, "batch_wait_s": float(batch.get("max_wait_ms") or 0) / 1000.0},
+    }
+
+
+def ray_capability(earg: dict[str, Any], graph: Any = None, for_config: bool = False) -> list[Diagnostic]:
+    """What a Ray Serve deployment of ``earg`` cannot honour exactly, node and attribute named.
+
+    ``for_config``: also what a config file cannot carry (impls that are not
+    ``"module:attr"`` strings, e.g. functions defined in a notebook).
+    """
+    p = Problems(graph, "Ray Serve")
+    for node in earg["nodes"]:
+        name, kind = node["name"], node.get("kind")
+        if kind not in WORKER_KINDS:
+            continue
+        res = node.get("resources") or {}
+        if res.get("memory_bytes"):
+            p.warning("W701", name, "memory",
+                      "Ray reserves `memory` logically for scheduling; it does not limit the replica",
+                      "watch the replica's real memory use in Ray's own metrics")
+        rec = node.get("recovery") or {}
+        policy = rec.get("policy") if isinstance(rec, dict) else rec
+        if policy == "none":
+            p.warning("W702", name, "recovery",
+                      "`recovery = none`: Ray Serve's controller always replaces a dead replica")
+        elif policy == "failover":
+            p.warning("W702", name, "recovery",
+                      "`recovery = failover`: Ray Serve replaces a dead replica as well as sending "
+                      "traffic to the live ones")
+        elif isinstance(rec, dict) and (rec.get("max_restarts", 5) != 5 or rec.get("backoff_ms", 100.0) != 100.0):
+            p.warning("W703", name, "recovery",
+                      "Ray Serve restarts replicas on its own schedule; `max_restarts` and `backoff` "
+                      "are not honoured")
+        impl = node.get("impl")
+        if for_config and not (isinstance(impl, str) and (":" in impl or kind == "model")):
+            p.error("E701", name, "impl",
+                    f"impl {impl!r} is not a \"module:attr\" path, which a config file needs",
+                    "move the function into a module and name it as \"module:attr\"")
+    for node in earg["nodes"]:
+        if node.get("kind") == "ensemble":
+            comb = node.get("combine")
+            if for_config and isinstance(comb, str) and comb not in ("mean", "vote", "concat", "first") \
+                    and ":" not in comb:
+                p.error("E701", node["name"], "combine",
+                        f"combine {comb!r} is not a \"module:attr\" path, which a config file needs")
+    if earg.get("placement"):
+        p.warning("W704", None, "placement",
+                  "Ray places replicas itself; the graph's placement is not applied")
+    return p.items
+
+
+def ray_serve_config(earg: dict[str, Any], graph: Any = None, *, host: str = "127.0.0.1",
+                     port: int = 8000, working_dir: str | None = None) -> Export:
+    """A Ray Serve config (``serve run`` / ``serve deploy``) that runs ``earg``."""
+    app: dict[str, Any] = {
+        "name": earg.get("name") or "graph",
+        "route_prefix": "/",
+        "import_path": APP_BUILDER,
+    }
+    if working_dir is not None:
+        app["runtime_env"] = {"working_dir": working_dir}
+    app["args"] = {"earg": earg, "routes": source_routes(earg)}
+    app["deployments"] = [deployment_options(n) for n in workers(earg)]
+    doc = {
+        "proxy_location": "EveryNode",
+        "http_options": {"host": host, "port": port},
+        "applications": [app],
+    }
+    return Export("ray-serve", [doc], ray_capability(earg, graph, for_config=True))

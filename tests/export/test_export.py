@@ -1,0 +1,160 @@
+"""`hogar export`: Ray Serve configs checked with Ray's own schema, KServe manifests
+checked against the KServe CRDs' OpenAPI schemas, diagnostics for what cannot be expressed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hogar_nb.cli import main
+from hogar_nb.export.kserve_schema import validate_manifest
+
+CASES = Path(__file__).resolve().parent.parent / "core" / "cases"
+DESIGN = CASES / "valid" / "design_example.udgl"
+
+# Models only, routed every way KServe can: chain, ensemble (concat), split, switch-free.
+KSERVE_OK = """\
+graph scoring
+source ingest { route = "/score" }
+model prep  { impl = "s3://models/prep.joblib", cpu = 0.5, memory = 256MiB, timeout = 2s }
+model a     { impl = "s3://models/a.onnx", replicas = 2, gpu = 1, batch = 16, batch_wait = 5ms, timeout = 1s }
+model b     { impl = "models/b.ubj", timeout = 1s }
+ensemble both { combine = concat }
+split canary
+model c1 { impl = "s3://models/c1.joblib", timeout = 1s }
+model c2 { impl = "s3://models/c2.joblib", timeout = 1s }
+sink out
+ingest -> prep -> [a, b] -> both -> canary
+canary -> c1 { weight = 80% }
+canary -> c2 { weight = 20% }
+c1 -> out
+c2 -> out
+"""
+
+
+def _export(tmp_path: Path, text: str, target: str, *extra: str, capsys) -> tuple[int, list[dict], str]:
+    src = tmp_path / "g.udgl"
+    src.write_text(text)
+    out = tmp_path / "out.yaml"
+    code = main(["export", str(src), "--to", target, "-o", str(out), *extra])
+    err = capsys.readouterr().err
+    docs = list(yaml.safe_load_all(out.read_text())) if out.exists() else []
+    return code, docs, err
+
+
+def test_kserve_graph_and_services_validate_against_the_crds(tmp_path, capsys) -> None:
+    code, docs, err = _export(tmp_path, KSERVE_OK, "kserve", "--storage-prefix", "s3://bucket/m",
+                              "--validate", capsys=capsys)
+    assert code == 0, err
+    graph, *services = docs
+    for doc in docs:
+        assert validate_manifest(doc) == []
+    assert graph["kind"] == "InferenceGraph" and graph["metadata"]["name"] == "scoring"
+    nodes = graph["spec"]["nodes"]
+    assert [s.get("serviceName") or s.get("nodeName") for s in nodes["root"]["steps"]] == [
+        "scoring-prep", "both", "canary"]
+    assert nodes["root"]["steps"][0]["data"] == "$request"
+    assert nodes["both"]["routerType"] == "Ensemble"
+    assert sorted(s["serviceName"] for s in nodes["both"]["steps"]) == ["scoring-a", "scoring-b"]
+    assert nodes["canary"]["routerType"] == "Splitter"
+    assert sorted((s["serviceName"], s["weight"]) for s in nodes["canary"]["steps"]) == [
+        ("scoring-c1", 80), ("scoring-c2", 20)]
+    by_name = {s["metadata"]["name"]: s["spec"]["predictor"] for s in services}
+    assert sorted(by_name) == ["scoring-a", "scoring-b", "scoring-c1", "scoring-c2", "scoring-prep"]
+    a = by_name["scoring-a"]
+    assert a["minReplicas"] == 2 and a["maxReplicas"] == 2
+    assert a["batcher"] == {"maxBatchSize": 16, "maxLatency": 5}
+    assert a["model"]["modelFormat"] == {"name": "onnx"}
+    assert a["model"]["storageUri"] == "s3://models/a.onnx"
+    assert a["model"]["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    prep = by_name["scoring-prep"]["model"]
+    assert prep["resources"]["requests"] == {"cpu": "500m", "memory": "256Mi"}
+    assert by_name["scoring-b"]["model"] == {
+        "modelFormat": {"name": "xgboost"}, "storageUri": "s3://bucket/m/models/b.ubj",
+        "resources": {"requests": {"cpu": "1"}, "limits": {"cpu": "1"}}}
+    assert "W721" in err and "error" not in err
+
+
+def test_kserve_reports_what_it_cannot_express_at_file_line_col(capsys) -> None:
+    code = main(["export", str(DESIGN), "--to", "kserve"])
+    captured = capsys.readouterr()
+    assert code == 1 and captured.out == ""
+    err = captured.err
+    assert f"{DESIGN}:10:22: error[E711]: KServe: node 'features', attribute `impl`: a python node" in err
+    assert f"{DESIGN}:13:22: error[E720]: KServe: node 'blend', attribute `combine`: `combine = mean`" in err
+    assert f"{DESIGN}:13:38: error[E720]: KServe: node 'blend', attribute `weights`" in err
+    assert f"{DESIGN}:14:22: error[E723]: KServe: node 'gate', attribute `impl`" in err
+    assert f"{DESIGN}:11:22: error[E715]: KServe: node 'xgb', attribute `impl`: no KServe model format" in err
+    assert "cannot express this graph; nothing written" in err.splitlines()[-1]
+
+
+def test_kserve_schema_check_catches_a_broken_manifest() -> None:
+    good = {"apiVersion": "serving.kserve.io/v1alpha1", "kind": "InferenceGraph",
+            "metadata": {"name": "g"}, "spec": {"nodes": {"root": {"routerType": "Sequence", "steps": []}}}}
+    assert validate_manifest(good) == []
+    bad_router = {**good, "spec": {"nodes": {"root": {"routerType": "Chain"}}}}
+    assert any("spec.nodes.root.routerType" in p for p in validate_manifest(bad_router))
+    unknown = {**good, "spec": {"nodes": {"root": {"routerType": "Sequence", "stepz": []}}}}
+    assert any("stepz" in p for p in validate_manifest(unknown))
+    assert any("metadata.name" in p for p in validate_manifest({**good, "metadata": {"name": "Bad_Name"}}))
+
+
+def test_ray_serve_config_is_valid_for_rays_own_schema(tmp_path, capsys) -> None:
+    from ray.serve.schema import ServeDeploySchema
+
+    code, docs, err = _export(tmp_path, DESIGN.read_text(), "ray-serve", "--port", "8123", capsys=capsys)
+    assert code == 0, err
+    (doc,) = docs
+    ServeDeploySchema.model_validate(doc)
+    (app,) = doc["applications"]
+    assert app["import_path"] == "hogar_nb.backends.ray.app:build_app"
+    assert app["args"]["routes"] == {"ingest": "/score"}
+    assert app["args"]["earg"]["name"] == "fraud_scoring"
+    deps = {d["name"]: d for d in app["deployments"]}
+    assert sorted(deps) == ["features", "gate", "nn", "review_v2", "xgb"]
+    assert deps["xgb"]["num_replicas"] == 4
+    assert deps["nn"]["ray_actor_options"] == {"num_cpus": 1.0, "num_gpus": 1.0, "memory": 4 << 30}
+    assert deps["features"]["user_config"] == {"batch_size": 32, "batch_wait_s": 0.005}
+    assert doc["http_options"] == {"host": "127.0.0.1", "port": 8123}
+    assert "g.udgl:12:11: warning[W701]: Ray Serve: node 'nn', attribute `memory`" in err
+
+
+def test_ray_serve_export_refuses_notebook_functions(tmp_path, capsys) -> None:
+    text = "source s\npython f { impl = \"my_function\" }\nsink o\ns -> f -> o\n"
+    code, docs, err = _export(tmp_path, text, "ray-serve", capsys=capsys)
+    assert code == 1 and docs == []
+    assert "g.udgl:2:12: error[E701]: Ray Serve: node 'f', attribute `impl`" in err
+
+
+def test_export_of_an_earg_file_places_diagnostics_on_the_node(tmp_path, capsys) -> None:
+    earg = tmp_path / "g.yaml"
+    assert main(["compile", str(DESIGN), "-o", str(earg)]) == 0
+    capsys.readouterr()
+    assert main(["export", str(earg), "--to", "kserve"]) == 1
+    lines = earg.read_text().split("\n")
+    err = capsys.readouterr().err
+    first = next(line for line in err.splitlines() if "node 'features'" in line)
+    line_no = int(first.split(":")[1])
+    assert "features" in lines[line_no - 1]
+
+
+def test_export_cli_misuse_and_bad_files(tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["export", str(DESIGN), "--to", "docker"])
+    assert exc.value.code == 2
+    bad = tmp_path / "bad.udgl"
+    bad.write_text("source s\nsink o\ns -> nowhere\n")
+    assert main(["export", str(bad), "--to", "kserve"]) == 1
+    assert f"{bad}:3:6: error[E011]" in capsys.readouterr().err
+
+
+@given(st.binary(max_size=200))
+def test_export_never_crashes_on_garbage(tmp_path_factory, data) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / "g.udgl"
+    path.write_bytes(data)
+    for target in ("kserve", "ray-serve"):
+        assert main(["export", str(path), "--to", target, "-o", str(path.with_suffix(".out"))]) in (0, 1)
