@@ -8,9 +8,41 @@ from typing import Any, Mapping
 from ..errors import HogarError
 from .diagnostics import Diagnostic
 
-__all__ = ["EARG_SUFFIXES", "decode_source", "load_graph_file"]
+__all__ = [
+    "EARG_SUFFIXES", "MAX_SOURCE_BYTES", "decode_source", "load_graph_file", "read_limited", "too_large",
+]
 
 EARG_SUFFIXES = (".yaml", ".yml", ".json")
+MAX_SOURCE_BYTES = 10 * 2**20  # a graph file is a few KB; anything past this is not one
+
+
+def too_large(size: int | None = None) -> Diagnostic:
+    """The diagnostic for an input over :data:`MAX_SOURCE_BYTES`."""
+    got = "" if size is None else f" {size:,} characters,"
+    return Diagnostic(
+        "E007", "error", f"the input is{got} over the {MAX_SOURCE_BYTES // 2**20} MiB limit of a graph file",
+        hint="a graph file is text of a few KB; check that this is the file you meant",
+    )
+
+
+def read_limited(path: Path) -> tuple[bytes | None, list[Diagnostic]]:
+    """The bytes of ``path`` (at most :data:`MAX_SOURCE_BYTES`; never reads without bound,
+    so ``/dev/zero`` or a FIFO is refused), or None and a diagnostic."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_SOURCE_BYTES + 1)
+    except (OSError, ValueError) as err:
+        message = getattr(err, "strerror", None) or str(err)
+        return None, [Diagnostic("E100", "error", f"cannot read {_short(str(path))}: {message}",
+                                 hint="check the path")]
+    if len(data) > MAX_SOURCE_BYTES:
+        return None, [too_large()]
+    return data, []
+
+
+def _short(text: str, most: int = 200) -> str:
+    text = text.replace("\n", "\\n")
+    return text if len(text) <= most else text[: most - 3] + "..."
 
 
 def decode_source(data: bytes) -> tuple[str, list[Diagnostic]]:
@@ -39,24 +71,29 @@ def load_graph_file(
     from ..errors import UDGLError
 
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise HogarError(f"cannot read {path}: {err.strerror or err}") from None
+    data, problems = read_limited(path)
+    if data is None:
+        if problems[0].code == "E100":
+            raise HogarError(problems[0].message) from None
+        from ..errors import DiagnosticError
+
+        raise DiagnosticError(problems, None, str(path))
     text, diags = decode_source(data)
     if path.suffix.lower() in EARG_SUFFIXES:
-        from .earg import load_earg
+        from .earg import loads_earg
 
         if diags:
             from ..errors import EARGError
 
             raise EARGError(diags, text, str(path))
-        return load_earg(text, filename=str(path))
+        return loads_earg(text, filename=str(path))
     from .udgl import parse_udgl
 
     if diags:
         raise UDGLError(diags, text, str(path))
     try:
-        return parse_udgl(text, params=params, namespace=namespace)
+        graph = parse_udgl(text, params=params, namespace=namespace)
     except UDGLError as err:
         raise UDGLError(err.diagnostics, text, str(path)) from None
+    graph.adopt_name(path.stem)
+    return graph

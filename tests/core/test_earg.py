@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from hogar_nb import UDGLError
-from hogar_nb.core.earg import dump_earg, earg_schema, graph_to_earg, load_earg, validate_earg
+from hogar_nb.core.earg import dump_earg, earg_schema, graph_to_earg, loads_earg, validate_earg
 from hogar_nb.core.earg.schema import SCHEMA_PATH, build_schema, schema_text
 from hogar_nb.core.graph import Graph
 from hogar_nb.core.values import Duration, Size
@@ -136,10 +136,10 @@ def test_every_output_validates_against_the_schema(name: str, graph: Graph) -> N
 def test_round_trip_is_lossless(name: str, graph: Graph) -> None:
     for fmt in ("yaml", "json"):
         text = dump_earg(graph, fmt)
-        loaded = load_earg(text)
+        loaded = loads_earg(text)
         assert dump_earg(loaded, fmt) == text
         assert loaded.to_earg() == graph.to_earg() if graph.cluster is None else True
-        again = load_earg(dump_earg(loaded, fmt))
+        again = loads_earg(dump_earg(loaded, fmt))
         assert dump_earg(again, fmt) == text
 
 
@@ -153,7 +153,7 @@ def test_values_most_nodes_share_load_as_defaults() -> None:
         "a -> f -> h -> k -> out\n"
     )
     earg = dump_earg(graph)
-    loaded = load_earg(earg)
+    loaded = loads_earg(earg)
     text = loaded.to_udgl()
     assert "defaults { timeout = 2s, retries = 1, recovery = failover }" in text
     assert 'python f   { impl = "m:f", replicas = 2 }' in text  # said once, in defaults
@@ -161,7 +161,7 @@ def test_values_most_nodes_share_load_as_defaults() -> None:
     assert 'python k   { impl = "m:k", recovery = restart(max = 2), retries = 0 }' in text
     assert dump_earg(loaded) == earg
 
-    half = load_earg(dump_earg(parse_udgl(  # one of two nodes: stays on the node
+    half = loads_earg(dump_earg(parse_udgl(  # one of two nodes: stays on the node
         'source a { retries = 2 }\nsink out\na -> out\n')))
     assert half.defaults == {} and "source a   { retries = 2 }" in half.to_udgl()
 
@@ -176,7 +176,7 @@ def test_strings_with_line_breaks_survive_yaml(text: str) -> None:
     graph.set_description(text)
     earg = dump_earg(graph)
     assert yaml.safe_load(earg)["nodes"][1]["description"] == text
-    loaded = load_earg(earg)
+    loaded = loads_earg(earg)
     assert (loaded.description, loaded.nodes["out"].attrs["description"]) == (text, text)
     assert dump_earg(loaded) == earg
 
@@ -235,7 +235,7 @@ def test_ensemble_weights_are_keyed_by_input() -> None:
     doc = yaml.safe_load(dump_earg(small_graph()))
     blend = next(n for n in doc["nodes"] if n["name"] == "e")
     assert blend["weights"] == {"f": 0.75, "m": 0.25}  # edges: m -> e first, then f -> e
-    loaded = load_earg(dump_earg(small_graph(), "json"))
+    loaded = loads_earg(dump_earg(small_graph(), "json"))
     assert loaded.predecessors("e") == ["f", "m"]
     assert loaded.nodes["e"].attrs["weights"] == [0.75, 0.25]
 
@@ -269,14 +269,14 @@ def test_output_is_deterministic_across_processes() -> None:
 
 
 def test_loaded_graph_keeps_only_non_default_attributes() -> None:
-    loaded = load_earg(dump_earg(small_graph()))
+    loaded = loads_earg(dump_earg(small_graph()))
     assert loaded.name == "t" and loaded.description == "a small graph"
     assert loaded.params == {"threshold": 0.8, "wait": 5.0}
     assert loaded.nodes["a"].attrs == {"route": "/in"}
     assert loaded.nodes["out"].attrs == {}
     assert str(loaded.nodes["m"].attrs["recovery"]) == "restart(max = 3)"
     assert str(loaded.nodes["m"].attrs["memory"]) == "1GiB"
-    routed = load_earg(dump_earg(routed_graph()))
+    routed = loads_earg(dump_earg(routed_graph()))
     assert str(routed.nodes["gate"].attrs["recovery"]) == "failover"
     assert routed.nodes["gate"].position == (10.0, 20.5)
     assert routed.cluster is not None and str(routed.cluster["memory"]) == "32GiB"

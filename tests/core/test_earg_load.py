@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hogar_nb import EARGError
-from hogar_nb.core.earg import dump_earg, load_earg, validate_earg
+from hogar_nb.core.earg import dump_earg, load_earg, loads_earg, validate_earg
 from hogar_nb.core.graph import Graph
 
 
@@ -48,15 +48,15 @@ def col_of(text: str, needle: str, part: str | None = None) -> int:
 
 def errors_of(text) -> list[tuple]:
     with pytest.raises(EARGError) as info:
-        load_earg(text)
+        loads_earg(text)
     err = info.value
     assert "Traceback" not in str(err)
     return [(d.code, d.line, d.column, d.message, d.hint) for d in err.diagnostics if d.is_error]
 
 
 def test_base_document_loads() -> None:
-    assert dump_earg(load_earg(BASE)) == BASE
-    assert dump_earg(load_earg(BASE_JSON), "json") == BASE_JSON
+    assert dump_earg(loads_earg(BASE)) == BASE
+    assert dump_earg(loads_earg(BASE_JSON), "json") == BASE_JSON
 
 
 def test_e100_yaml_syntax() -> None:
@@ -224,8 +224,10 @@ def test_paths_strings_bytes_and_json_files(tmp_path: Path) -> None:
     y.write_text(BASE, encoding="utf-8")
     j = tmp_path / "g.json"
     j.write_text(BASE_JSON, encoding="utf-8")
-    for source in (y, str(y), j, str(j), BASE.encode(), BASE_JSON):
-        assert dump_earg(load_earg(source)) == BASE
+    for path in (y, str(y), j, str(j)):
+        assert dump_earg(load_earg(path)) == BASE
+    for text in (BASE.encode(), BASE_JSON):
+        assert dump_earg(loads_earg(text)) == BASE
     bad = tmp_path / "bad.json"
     bad.write_text('{"earg": 2}', encoding="utf-8")
     with pytest.raises(EARGError) as info:
@@ -249,12 +251,14 @@ def test_non_utf8_and_missing_files_are_diagnostics(tmp_path: Path) -> None:
         load_earg(tmp_path)  # a directory
     with pytest.raises(EARGError):
         load_earg(12)  # type: ignore[arg-type]
+    with pytest.raises(EARGError):
+        loads_earg(12)  # type: ignore[arg-type]
 
 
 def test_rendered_error_has_caret_and_hint() -> None:
     text = BASE.replace("    replicas: 2\n", "    replica: 2\n")
     with pytest.raises(EARGError) as info:
-        load_earg(text, filename="g.yaml")
+        loads_earg(text, filename="g.yaml")
     n = line_of(text, "replica: 2")
     assert str(info.value) == (
         f"g.yaml:{n}:5: error[E101]: unknown key `replica` in node `xgb`\n"
@@ -268,7 +272,7 @@ def test_rendered_error_has_caret_and_hint() -> None:
 # ------------------------------------------------------------------ fuzzing
 def _check(source) -> None:
     try:
-        graph = load_earg(source)
+        graph = loads_earg(source)
     except EARGError as err:
         assert err.diagnostics and all(d.code and d.message and d.hint for d in err.diagnostics)
         str(err)
@@ -352,3 +356,31 @@ def test_fuzz_mutated_documents(doc) -> None:
     _check(text)
     diags = validate_earg(doc)
     assert all(d.code.startswith("E1") for d in diags)
+
+
+# ------------------------------------------------------- paths are not text
+def test_load_earg_takes_a_path_and_never_echoes_the_file(tmp_path: Path) -> None:
+    secret = tmp_path / "passwd"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n" + "user:secret-token-123:1000:1000::/home:/bin/sh\n" * 50)
+    with pytest.raises(EARGError) as info:
+        load_earg(secret)
+    text = str(info.value)
+    assert "secret-token-123" not in text  # only the offending (first) line may be shown
+    assert len(text.splitlines()) <= 6
+    with pytest.raises(EARGError) as info:
+        load_earg(BASE)  # a document passed where a path is expected
+    assert info.value.diagnostics[0].hint == "pass the text to loads_earg(text)"
+    assert BASE.splitlines()[3] not in str(info.value)
+    with pytest.raises(EARGError) as info:
+        loads_earg(str(secret))  # a path passed as text is read as (bad) YAML, not opened
+    assert "secret-token-123" not in str(info.value)
+
+
+def test_oversized_input_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    with pytest.raises(EARGError) as info:
+        load_earg("/dev/zero")
+    d, = info.value.diagnostics
+    assert d.code == "E007" and "10 MiB" in d.message
+    with pytest.raises(EARGError) as info:
+        loads_earg("#" * (10 * 2**20 + 1))
+    assert info.value.diagnostics[0].code == "E007"

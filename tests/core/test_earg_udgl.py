@@ -8,7 +8,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hogar_nb.core.earg import dump_earg, earg_schema, load_earg
+from hogar_nb.core.earg import dump_earg, earg_schema, loads_earg
 from hogar_nb.core.graph import Graph
 from hogar_nb.core.udgl import parse_udgl
 from hogar_nb.core.values import Call, Duration, Ident, ParamRef, Percent, Size
@@ -49,12 +49,12 @@ def parse(text: str) -> Graph:
 def assert_lossless(graph: Graph) -> str:
     earg = dump_earg(graph)
     jsonschema.validate(yaml.safe_load(earg), earg_schema())
-    loaded = load_earg(earg)
+    loaded = loads_earg(earg)
     assert dump_earg(loaded) == earg
     text = loaded.to_udgl()
     assert dump_earg(parse(text)) == earg
     json_text = dump_earg(graph, "json")
-    assert dump_earg(load_earg(json_text), "json") == json_text
+    assert dump_earg(loads_earg(json_text), "json") == json_text
     return earg
 
 
@@ -184,7 +184,7 @@ def test_udgl_earg_graph_udgl_earg_is_lossless(graph: Graph) -> None:
     parsed = parse(text)
     earg = assert_lossless(parsed)
     direct = dump_earg(graph)
-    assert load_earg(direct).nodes.keys() == graph.nodes.keys()
-    assert dump_earg(load_earg(direct)) == direct
+    assert loads_earg(direct).nodes.keys() == graph.nodes.keys()
+    assert dump_earg(loads_earg(direct)) == direct
     # UDGL text carries no editor positions: the same document but for `layout`.
     assert {k: v for k, v in yaml.safe_load(direct).items() if k != "layout"} == yaml.safe_load(earg)

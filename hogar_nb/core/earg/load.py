@@ -3,7 +3,7 @@
 The rebuilt graph holds, per node, only the attributes whose resolved value differs
 from the kind's default, as typed UDGL values (Duration, Size, Ident, Call), and a
 value most nodes share as a ``defaults`` entry, so that ``graph.to_udgl()`` reads
-naturally and ``dump_earg(load_earg(text)) == text`` for any text ``dump_earg`` wrote.
+naturally and ``dump_earg(loads_earg(text)) == text`` for any text ``dump_earg`` wrote.
 """
 
 from __future__ import annotations
@@ -15,25 +15,61 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import EARGError, GraphEditError
-from ..diagnostics import Diagnostic, sort_key
+from ..diagnostics import Diagnostic, limit, sort_key
+from ..source import MAX_SOURCE_BYTES, read_limited, too_large
 from ..graph import Graph
 from ..kinds import COMBINE_MODES, COMMON_ATTRS, default_value
 from ..values import Call, Duration, Ident, Size
 from .read import Marks, read_text
 from .validate import _Diag, validate_earg
 
-__all__ = ["load_earg", "validate_earg"]
+__all__ = ["load_earg", "loads_earg", "validate_earg"]
 
 
-def load_earg(text_or_path: str | os.PathLike[str] | bytes, *, filename: str | None = None) -> Graph:
-    """Load an EARG document (YAML or JSON) into a checked :class:`Graph`.
+def load_earg(path: str | os.PathLike[str]) -> Graph:
+    """Load the EARG file at ``path`` (YAML, or JSON by its ``.json`` suffix or content).
 
-    A :class:`~pathlib.Path`, or a string naming an existing file, is read as a file;
-    any other string (or bytes) is the document itself. Every problem raises
+    ``path`` is always a file name: to load a document held in a string use
+    :func:`loads_earg`. Every problem raises :class:`EARGError` with diagnostics.
+    """
+    if isinstance(path, (bytes, bytearray)) or not isinstance(path, (str, os.PathLike)):
+        raise EARGError([Diagnostic(
+            "E100", "error", f"load_earg takes a file path, got a {type(path).__name__}",
+            hint="pass the text to loads_earg(text)")])
+    if isinstance(path, str) and ("\n" in path or path.lstrip().startswith(("earg:", "{"))):
+        raise EARGError([Diagnostic(
+            "E100", "error", "load_earg takes a file path, and this looks like a document",
+            hint="pass the text to loads_earg(text)")])
+    name = os.fspath(path)
+    data, diags = read_limited(Path(name))
+    if data is None:
+        raise EARGError(diags, None, name)
+    text, name, diags = _decode(data, name)
+    return _load_text(text, name, diags)
+
+
+def loads_earg(text: str | bytes, *, filename: str | None = None) -> Graph:
+    """Load an EARG document held in ``text`` (YAML or JSON; bytes are read as UTF-8).
+
+    ``filename`` names the document in diagnostics. Every problem raises
     :class:`EARGError` with diagnostics; nothing else escapes for bad input.
     """
-    text, name, diags = _source(text_or_path, filename)
-    if text is None or diags:
+    name = filename or "<earg>"
+    if isinstance(text, (bytes, bytearray)):
+        text, name, diags = _decode(bytes(text), name)
+    elif isinstance(text, str):
+        diags = []
+    else:
+        raise EARGError([Diagnostic(
+            "E100", "error", f"cannot read an EARG document from a {type(text).__name__}",
+            hint="pass the text (str or bytes), or a path to load_earg(path)")], None, name)
+    if not diags and len(text) > MAX_SOURCE_BYTES:
+        diags = [too_large(len(text))]
+    return _load_text(text, name, diags)
+
+
+def _load_text(text: str, name: str, diags: list[Diagnostic]) -> Graph:
+    if diags:
         raise EARGError(diags, text, name)
     is_json = name.lower().endswith(".json") or text.lstrip("\ufeff \t\r\n").startswith("{")
     doc, marks, diags = read_text(text, is_json)
@@ -44,41 +80,11 @@ def load_earg(text_or_path: str | os.PathLike[str] | bytes, *, filename: str | N
         else:
             diags = validate_earg(doc, marks)
     if any(d.is_error for d in diags):
-        raise EARGError(diags, text, name)
+        raise EARGError(limit(diags), text, name)
     graph, diags = _build(doc, marks)
     if any(d.is_error for d in diags):
-        raise EARGError(diags, text, name)
+        raise EARGError(limit(diags), text, name)
     return graph
-
-
-def _source(obj: Any, filename: str | None) -> tuple[str | None, str, list[Diagnostic]]:
-    path: Path | None = None
-    if isinstance(obj, os.PathLike):
-        path = Path(obj)
-    elif isinstance(obj, str) and "\n" not in obj and obj.strip() and _is_file(obj):
-        path = Path(obj)
-    if path is None:
-        if isinstance(obj, (bytes, bytearray)):
-            return _decode(bytes(obj), filename or "<earg>")
-        if not isinstance(obj, str):
-            return None, filename or "<earg>", [Diagnostic(
-                "E100", "error", f"cannot read an EARG document from a {type(obj).__name__}",
-                hint="pass the text, a path or bytes")]
-        return obj, filename or "<earg>", []
-    name = filename or str(path)
-    try:
-        data = path.read_bytes()
-    except (OSError, ValueError) as err:
-        return None, name, [Diagnostic("E100", "error", f"cannot read `{path}`: {getattr(err, 'strerror', None) or err}",
-                                       hint="check the path")]
-    return _decode(data, name)
-
-
-def _is_file(text: str) -> bool:
-    try:
-        return os.path.isfile(text)
-    except (OSError, ValueError):
-        return False
 
 
 def _decode(data: bytes, name: str) -> tuple[str | None, str, list[Diagnostic]]:

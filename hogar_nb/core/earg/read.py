@@ -200,7 +200,19 @@ def format_path(path: Path_) -> str:
     return out
 
 
-def show(value: Any) -> str:
+def show(value: Any, pos: _Pos | None = None) -> str:
+    """A value as a message quotes it: short, and never more than the line it starts on
+    (a value written across lines, or a list or mapping, is named by its type only)."""
+    lines = 1 if pos is None else (pos[2] - (pos[3] == 1)) - pos[0] + 1
+    if lines > 1:
+        if isinstance(value, dict):
+            return "a mapping"
+        if isinstance(value, list):
+            return f"a list of {len(value)} item{'s' * (len(value) != 1)}"
+        if isinstance(value, str):
+            return f"a string written over {lines} lines"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of {value.bit_length()} bits"
     try:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):

@@ -221,7 +221,8 @@ class _Diag:
                 hint = f"an EARG document is a mapping that starts with `earg: {EARG_VERSION}`"
             if hint is None and isinstance(schema, dict) and schema.get("description"):
                 hint = f"{format_path(path[-1:]) or 'it'}: {schema['description']}"
-            self.value("E102", path, f"got {show(inst)} for {self.subject(path)}; expected {expectation(schema)}",
+            shown = show(inst, self.marks.values.get(path))
+            self.value("E102", path, f"got {shown} for {self.subject(path)}; expected {expectation(schema)}",
                        hint)
 
 
