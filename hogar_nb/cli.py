@@ -145,11 +145,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a command ended by SIGPIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    import threading
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous_hook = threading.excepthook
+    threading.excepthook = _quiet_thread_hook(previous_hook)
     try:
-        return int(args.func(args) or 0)
+        try:
+            return int(args.func(args) or 0)
+        finally:
+            threading.excepthook = previous_hook
+            sys.stdout.flush()  # a closed pipe shows up here, inside the handler below
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
     except DiagnosticError as err:
         print(err.render(), file=sys.stderr)
         return 1
@@ -158,6 +171,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _quiet_thread_hook(previous):
+    """A closed stdout seen by a printing thread (``hogar run``'s live line) is not an error."""
+
+    def hook(args) -> None:
+        if not issubclass(args.exc_type, BrokenPipeError):
+            previous(args)
+
+    return hook
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader went away (``hogar schema | head``): stop without a word. stdout is
+    pointed at /dev/null so that Python's own flush at exit does not complain either."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (captured in tests)
+        pass
+    return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

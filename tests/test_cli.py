@@ -93,7 +93,7 @@ def test_fmt_prints_check_and_write(tmp_path, capsys) -> None:
     path.write_text("source in\nsink    out\nin->out\n")
     assert main(["fmt", "--check", str(path)]) == 1
     assert main(["fmt", "--write", str(path)]) == 0
-    assert path.read_text() == "graph graph\n\nsource in\nsink   out\n\nin -> out\n"
+    assert path.read_text() == "source in\nsink   out\n\nin -> out\n"
     assert main(["fmt", "--check", str(path)]) == 0
     commented = tmp_path / "c.udgl"
     commented.write_text("# keep me\nsource in\nsink out\nin -> out\n")
@@ -114,3 +114,30 @@ def test_console_script_runs() -> None:
     assert exe, "the hogar console script is installed with the package"
     proc = subprocess.run([exe, "check", str(DESIGN)], capture_output=True, text=True)
     assert proc.returncode == 0 and "ok (9 nodes" in proc.stdout
+
+
+@pytest.mark.parametrize("argv", [["schema"], ["compile", str(DESIGN)], ["fmt", str(DESIGN)], ["analyze", str(DESIGN)]])
+def test_piped_into_head_exits_quietly(argv) -> None:
+    exe = shutil.which("hogar", path=str(Path(sys.executable).parent))
+    hogar = subprocess.Popen([exe, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    hogar.stdout.read(1)  # `| head -c 1`: read a little, then go away
+    hogar.stdout.close()
+    err = hogar.stderr.read().decode()
+    code = hogar.wait(timeout=60)
+    assert err == "" and code in (0, 141)
+
+
+def test_check_of_an_endless_file_is_a_clear_error(capsys) -> None:
+    assert main(["check", "/dev/zero"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("/dev/zero: error[E007]: the input is over the 10 MiB limit of a graph file\n")
+    assert "Traceback" not in err
+
+
+def test_unnamed_graph_is_named_after_the_file(tmp_path, capsys) -> None:
+    path = tmp_path / "ctr-model.udgl"
+    path.write_text("source in\nsink out\nin -> out\n")
+    assert main(["compile", str(path), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["name"] == "ctr_model"
+    assert main(["fmt", str(path)]) == 0
+    assert not capsys.readouterr().out.startswith("graph")  # no header that was not there
