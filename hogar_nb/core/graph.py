@@ -17,7 +17,9 @@ from .resolve import Resolution, resolve_graph
 if TYPE_CHECKING:  # pragma: no cover
     from .analysis import Analysis
 
-__all__ = ["Graph"]
+__all__ = ["DEFAULT_NAME", "Graph"]
+
+DEFAULT_NAME = "graph"
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -32,13 +34,17 @@ def _check_name(name: str, what: str = "node") -> None:
 class Graph:
     """A serving graph: params, defaults, templates, nodes, edges and a cluster.
 
-    Build one with :func:`hogar_nb.parse_udgl` or :func:`hogar_nb.load_earg`, or by
+    Build one with :func:`hogar_nb.parse_udgl` or :func:`hogar_nb.load_earg` (a file) /
+    :func:`hogar_nb.loads_earg` (text), or by
     hand with the editing methods (:meth:`add_node`, :meth:`connect`, ...). Every
     editing call keeps the model consistent; :meth:`check` reports what is wrong.
     """
 
-    def __init__(self, name: str = "graph", description: str | None = None) -> None:
-        self.name = name
+    def __init__(self, name: str | None = None, description: str | None = None) -> None:
+        #: whether the name was given (a UDGL ``graph`` header, EARG ``name``, :meth:`set_name`);
+        #: an unnamed graph is called ``graph`` until :meth:`adopt_name` names it after what holds it
+        self.header = name is not None
+        self.name = name if name is not None else DEFAULT_NAME
         self.description = description
         self.params: dict[str, Any] = {}
         self.param_spans: dict[str, Any] = {}
@@ -174,7 +180,7 @@ class Graph:
 
     # ------------------------------------------------------------------ editing
     _CONTENT = (
-        "name", "description", "params", "param_spans", "defaults", "defaults_spans",
+        "name", "header", "description", "params", "param_spans", "defaults", "defaults_spans",
         "templates", "nodes", "edges", "cluster", "cluster_spans", "source",
     )
 
@@ -311,7 +317,18 @@ class Graph:
         """The graph's name (the UDGL header's, and EARG ``name``)."""
         _check_name(name, "graph")
         self.name = name
+        self.header = True
         self._touch()
+
+    def adopt_name(self, name: str) -> None:
+        """Name a graph that has no header after what holds it (a notebook variable, a
+        file's stem); a graph whose name was given keeps it. Not an edit: the UDGL text
+        still has no header."""
+        if self.header or not isinstance(name, str):
+            return
+        name = re.sub(r"[^A-Za-z0-9_]", "_", name)
+        if name and not name[0].isdigit():
+            self.name = name
 
     def set_description(self, text: str | None) -> None:
         """The header's description; None or "" removes it."""

@@ -2,7 +2,8 @@
 
 ``%%udgl [NAME] [--out FILE] [--format yaml|json] [--param k=v ...] [--run] [--monitor] [--quiet]``
 
-- NAME defaults to the name in the text's ``graph NAME`` header, else ``graph``.
+- NAME defaults to the name in the text's ``graph NAME`` header, else ``graph``; a
+  graph with no header takes NAME as its name (its text still has no header).
 - On success the Graph is bound to NAME, the graph view, the analysis summary and
   any warnings are shown; ``--out`` writes the EARG file (format from ``--format``,
   else ``.json`` -> JSON, anything else YAML); ``--run`` starts the graph on the
@@ -103,6 +104,7 @@ class HogarMagics(Magics):
                 self._show_view(graph, diags)
             return None
         name = args.name or _default_name(graph)
+        graph.adopt_name(name)  # a graph with no `graph` header is called after its variable
         ns[name] = graph
         if args.out:
             self._write(graph, args.out, args.format)

@@ -26,8 +26,6 @@ def test_canonical_layout_of_a_small_graph() -> None:
         "ensemble e\nsink out\nin->feats->[m, x]\n[m,x]->e->out\npython x { impl = \"m:x\" }\n"
     )
     assert graph.to_udgl() == (
-        "graph graph\n"
-        "\n"
         "source   in\n"
         'python   feats { impl = "m:f", replicas = 2 }\n'
         'model    m     { impl = "m.json" }\n'

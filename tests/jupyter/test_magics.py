@@ -227,3 +227,17 @@ def test_monitor_option_runs_and_shows_the_live_dashboard(ip, run_udgl) -> None:
             if isinstance(w, Dashboard):
                 w.close()
         dep.stop()
+
+
+def test_an_unnamed_graph_takes_its_variable_name(ip, run_udgl) -> None:
+    ip.user_ns["double"] = double
+    run_udgl("ctr --run --quiet", "source in\npython f { impl = double }\nsink out\nin -> f -> out\n")
+    graph, dep = ip.user_ns["ctr"], ip.user_ns["ctr_dep"]
+    try:
+        assert graph.name == "ctr" and dep.name == "ctr"
+        assert not graph.to_udgl().startswith("graph")  # no header that was not written
+        assert graph.to_earg()["name"] == "ctr"
+    finally:
+        dep.stop()
+    run_udgl("other --quiet", GOOD)
+    assert ip.user_ns["other"].name == "demo"  # a header's name is kept

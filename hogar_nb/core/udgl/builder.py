@@ -127,6 +127,7 @@ class _Builder:
             return
         self.header = kw
         self.graph.name = str(name_tok)
+        self.graph.header = True
         self.graph.description = description
 
     def declare_param(self, rec: Record) -> None:

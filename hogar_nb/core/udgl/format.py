@@ -44,10 +44,11 @@ def _edge_attrs(edge) -> dict[str, Any]:
 def format_graph(graph: "Graph") -> str:
     """The canonical UDGL text of ``graph``."""
     blocks: list[list[str]] = []
-    head = f"graph {graph.name}"
-    if graph.description:
-        head += f" {format_string(graph.description)}"
-    blocks.append([head])
+    if graph.header or graph.description:
+        head = f"graph {graph.name}"
+        if graph.description:
+            head += f" {format_string(graph.description)}"
+        blocks.append([head])
     if graph.params:
         blocks.append([f"param {k} = {format_value(v)}" for k, v in graph.params.items()])
     if graph.defaults:
