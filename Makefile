@@ -31,8 +31,15 @@ test: install browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # --allow-root only when running as root (containers), which JupyterLab refuses otherwise.
+# The token is made here so that the URL to open is the last line printed before the
+# server's own log; a busy PORT is refused up front rather than moved to another port.
 lab: install
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
+	@$(PY) -c 'import socket; socket.socket().bind(("127.0.0.1", $(PORT)))' 2>/dev/null || \
+	  { echo "make lab: port $(PORT) is in use; pick another with: make lab PORT=8899" >&2; exit 1; }
+	@TOKEN=$$($(PY) -c 'import secrets; print(secrets.token_hex(24))'); \
+	echo "Open JupyterLab at: http://127.0.0.1:$(PORT)/lab?token=$$TOKEN"; \
+	exec $(BIN)/jupyter lab --no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
+	  --ServerApp.port_retries=0 --IdentityProvider.token=$$TOKEN \
 	  --ServerApp.root_dir=notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 bench: install

@@ -20,7 +20,7 @@ from .errors import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core.diagnostics import Diagnostic
-    from .core.earg import dump_earg, earg_schema, load_earg
+    from .core.earg import dump_earg, earg_schema, load_earg, loads_earg
     from .core.graph import Graph
     from .core.model import Edge, Node
     from .core.udgl import parse_udgl
@@ -44,6 +44,8 @@ __all__ = sorted(
         "earg_schema",
         "edit",
         "load_earg",
+        "loads_earg",
+        "monitor",
         "parse_udgl",
         "run",
     ]
@@ -57,6 +59,7 @@ _LAZY = {
     "parse_udgl": "hogar_nb.core.udgl",
     "dump_earg": "hogar_nb.core.earg",
     "load_earg": "hogar_nb.core.earg",
+    "loads_earg": "hogar_nb.core.earg",
     "earg_schema": "hogar_nb.core.earg",
     "run": "hogar_nb.runtime",
     "Deployment": "hogar_nb.runtime",
@@ -83,6 +86,14 @@ def edit(graph: "Graph | None" = None, **options: Any) -> Any:
     from .jupyter.editor import edit as _edit
 
     return _edit(graph, **options)
+
+
+def monitor(target: Any, **options: Any) -> Any:
+    """Live panels for a Deployment, or a Prometheus URL such as ``dep.serve_metrics()``'s
+    (``monitor("http://127.0.0.1:9100/metrics", graph=g)``); needs the Jupyter extra."""
+    from .jupyter.monitor import monitor as _monitor
+
+    return _monitor(target, **options)
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -9,7 +9,8 @@ def test_exported_members() -> None:
     assert hogar_nb.__all__ == sorted([
         "Deployment", "Diagnostic", "DiagnosticError", "EARGError", "Edge", "Graph",
         "GraphEditError", "HogarError", "HogarRuntimeError", "Node", "UDGLError",
-        "__version__", "dump_earg", "earg_schema", "edit", "load_earg", "parse_udgl", "run",
+        "__version__", "dump_earg", "earg_schema", "edit", "load_earg", "loads_earg", "monitor", "parse_udgl",
+        "run",
     ])
     for name in hogar_nb.__all__:
         assert getattr(hogar_nb, name) is not None
