@@ -12,6 +12,7 @@ from concurrent.futures import InvalidStateError
 from typing import Any, Callable
 
 from .errors import (
+    InvalidInputError,
     NodeError,
     ReplicaCrashError,
     RequestError,
@@ -183,6 +184,11 @@ class Engine:
 
     def retry_or_fail(self, node: NodeRuntime, work: Work, cause: str, exc: BaseException | None) -> None:
         plan = node.plan
+        if cause == "error" and rejects_input(exc):  # the same input would fail again: no retry
+            err_input = InvalidInputError(f"node {plan.name!r} rejected the input: {exc}", plan.name)
+            err_input.__cause__ = exc
+            self.fail_work(node, work, err_input)
+            return
         allowed = plan.retries if cause == "error" else max(plan.retries, MIN_CRASH_RETRIES)
         if work.req.future.done():
             return  # already answered (or failed elsewhere): no point retrying
@@ -317,3 +323,14 @@ class Engine:
 
     def _skip_from(self, source: str, req: Request) -> None:
         self._skip_all(self.plan.nodes[source], req)
+
+
+def rejects_input(exc: BaseException | None) -> bool:
+    """Whether an impl's exception says the input has the wrong shape or types."""
+    if exc is None:
+        return False
+    if isinstance(exc, InvalidInputError):
+        return True
+    from ..models.errors import ModelInputError  # light: the errors module only
+
+    return isinstance(exc, ModelInputError)

@@ -14,7 +14,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable
 
-from .errors import DeploymentConfigError
+from .errors import DeploymentConfigError, InvalidInputError
 from .faults import InjectedFault
 from .procworker import child_main
 
@@ -129,6 +129,8 @@ class ProcessBackend:
             raise ReplicaFailure("died") from None
         if kind == "ok":
             return value
+        if value[0] in ("InvalidInputError", "ModelInputError"):  # keeps its 422 meaning
+            raise ImplError(InvalidInputError(value[1]))
         raise ImplError(RuntimeError(f"{value[0]}: {value[1]}"))
 
     def kill(self) -> None:
