@@ -142,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .export.cli import register as register_export
 
     register_export(sub)  # `hogar export`
+    from .serving.cli import register as register_serve
+
+    register_serve(sub)  # `hogar serve`
     return parser
 
 

@@ -25,9 +25,23 @@ def _top(mods: set[str]) -> set[str]:
     return {m.split(".")[0] for m in mods}
 
 
+SERVING_LIBS = ["starlette", "uvicorn", "orjson", "httpx", "anyio"]
+MODEL_LIBS = ["numpy", "sklearn", "onnxruntime", "skl2onnx", "xgboost", "joblib"]
+
+
 def test_import_hogar_nb_is_light() -> None:
     mods = _top(_modules_after("import hogar_nb"))
-    assert not mods & {*HEAVY, "lark", "networkx", "yaml", "jsonschema"}
+    assert not mods & {*HEAVY, "lark", "networkx", "yaml", "jsonschema", *SERVING_LIBS, *MODEL_LIBS}
+
+
+def test_running_a_graph_loads_no_http_or_model_library() -> None:
+    code = (
+        "import hogar_nb, hogar_nb.serving, hogar_nb.models\n"
+        "g = hogar_nb.parse_udgl('source a\\nsink b\\na -> b\\n')\n"
+        "dep = hogar_nb.run(g); dep.call(1); dep.stop()\n"
+    )
+    mods = _top(_modules_after(code))
+    assert not mods & {*HEAVY, *SERVING_LIBS, *MODEL_LIBS}
 
 
 def test_core_works_without_jupyter_packages() -> None:
@@ -49,7 +63,7 @@ def test_export_imports_no_runtime_and_no_ray() -> None:
 
 
 @pytest.mark.parametrize("package", ["hogar_nb/core", "hogar_nb/runtime", "hogar_nb/export",
-                                     "hogar_nb/backends"])
+                                     "hogar_nb/backends", "hogar_nb/models", "hogar_nb/serving"])
 def test_no_upward_imports_in_source(package: str) -> None:
     root = Path(__file__).resolve().parent.parent
     forbidden = ["hogar_nb.jupyter", "from ..jupyter", "from ...jupyter", *HEAVY]
@@ -60,6 +74,14 @@ def test_no_upward_imports_in_source(package: str) -> None:
                       "ray", "hogar_nb.serving", "from ..serving"]
     if package == "hogar_nb/backends":
         forbidden += ["hogar_nb.serving", "from ...serving", "hogar_nb.console", "from ...console"]
+    if package == "hogar_nb/core":
+        forbidden += ["hogar_nb.models", "from ..models"]
+    if package == "hogar_nb/models":
+        forbidden += ["hogar_nb.runtime", "from ..runtime", "hogar_nb.backends", "from ..backends"]
+    if package in ("hogar_nb/core", "hogar_nb/runtime", "hogar_nb/models"):
+        forbidden += ["hogar_nb.serving", "from ..serving", "from ...serving"]
+    if package == "hogar_nb/serving":  # serves any backend through the protocol
+        forbidden += ["hogar_nb.backends", "from ..backends", "hogar_nb.console", "from ..console"]
     offenders = []
     for path in (root / package).rglob("*.py"):
         for n, line in enumerate(path.read_text().splitlines(), 1):

@@ -32,6 +32,7 @@ class Deployment:
         self._stopped = False
         self._metrics_server: Any = None
         self.metrics_url: str | None = None
+        self._http_servers: list[Any] = []
 
     # -- requests ---------------------------------------------------------------------
     @property
@@ -109,6 +110,9 @@ class Deployment:
         fail what is left with cause "stopped" and end every replica thread and process."""
         if self._stopped:
             return
+        for server in self._http_servers:  # drain HTTP first: its in-flight requests finish
+            server.stop(timeout)
+        self._http_servers.clear()
         self._stopped = True
         engine = self._engine
         deadline = time.monotonic() + timeout
@@ -188,6 +192,19 @@ class Deployment:
             self._metrics_server, bound = start_server(self, port)
             self.metrics_url = f"http://127.0.0.1:{bound}/metrics"
         return self.metrics_url  # type: ignore[return-value]
+
+    def serve_http(self, host: str = "127.0.0.1", port: int = 0, **options: Any) -> str:
+        """Serve this deployment over HTTP (JSON routes, Open Inference Protocol v2,
+        ``/metrics``, ``/hogar/v1/*``) on a background thread; returns the base URL.
+        ``options``: ``max_body``, ``timeout``, ``admin_token``, ``allow_fault_injection``,
+        ``drain_timeout``. :meth:`stop` closes the server."""
+        from .._frontends import frontend
+
+        if self._stopped:
+            raise DeploymentStoppedError(f"deployment {self.name!r} is stopped")
+        server = frontend("serve_http")(self, host, port, **options)
+        self._http_servers.append(server)
+        return server.url
 
     # -- load and faults --------------------------------------------------------------
     def load(self, rate: float, duration: float, payload: Any = None, arrival: str = "poisson",

@@ -1,0 +1,146 @@
+"""The admin API: change a running graph (scale, reconfigure, faults) behind a bearer token.
+
+Off unless a token is configured (then its paths answer 404 like any unknown path);
+the fault-injection paths also need ``allow_fault_injection``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..errors import HogarError
+from .body import read_body
+from .responses import HTTPError, JSONResponse, error_response, http_error, new_request_id
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .app import ServingState
+
+__all__ = ["RECONFIGURABLE", "routes"]
+
+RECONFIGURABLE = ("replicas", "batch", "batch_wait", "timeout", "retries")
+FAULT_KINDS = ("crash", "hang", "slow", "error")
+_ADMIN_BODY_LIMIT = 64 * 1024
+
+
+def _bad(message: str) -> HTTPError:
+    return HTTPError(400, "bad_request", message)
+
+
+def _node_settings(dep: Any, node: str) -> dict[str, Any]:
+    """The node's settings after a change: replicas from the live metrics, the rest from
+    the EARG document the backend reports (EARG units: ms)."""
+    m = dep.metrics().nodes[node]
+    entry: dict[str, Any] = {}
+    for raw in (dep.earg or {}).get("nodes") or []:
+        if isinstance(raw, dict) and raw.get("name") == node:
+            entry = raw
+    batch = entry.get("batch") or {}
+    return {"node": node, "replicas": m.replicas, "replicas_alive": m.replicas_alive,
+            "batch": batch.get("max_size"), "batch_wait_ms": batch.get("max_wait_ms"),
+            "timeout_ms": entry.get("timeout_ms"), "retries": entry.get("retries")}
+
+
+def _node_of(dep: Any, body: Any) -> str:
+    if not isinstance(body, dict):
+        raise _bad("the body must be a JSON object")
+    node = body.get("node")
+    if not isinstance(node, str) or not node:
+        raise _bad("the body needs \"node\": the name of a node")
+    nodes = dep.metrics().nodes
+    if node not in nodes:
+        raise HTTPError(404, "not_found", f"no node {node!r}; nodes are {sorted(nodes)}")
+    return node
+
+
+def _call(dep: Any, method: str, *args: Any, **kwargs: Any) -> None:
+    fn = getattr(dep, method, None)
+    if fn is None:
+        raise HTTPError(501, "not_supported", f"this deployment's backend does not support {method}()")
+    try:
+        fn(*args, **kwargs)
+    except (HogarError, ValueError, TypeError, KeyError) as exc:
+        text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        raise _bad(str(text)) from None
+    except NotImplementedError as exc:
+        raise HTTPError(501, "not_supported", str(exc) or f"{method}() is not supported") from None
+
+
+def routes(state: ServingState) -> list[Route]:
+    token = state.options.admin_token
+    if not token:
+        return []
+    dep = state.dep
+    expected = f"Bearer {token}".encode()
+
+    def guarded(handler: Callable[[Any], dict[str, Any]]) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            rid = request.headers.get("x-request-id") or new_request_id()
+            given = request.headers.get("authorization", "").encode()
+            if not hmac.compare_digest(given, expected):
+                return error_response(401, "unauthorized", "the admin API needs the header "
+                                      "`Authorization: Bearer TOKEN`", rid,
+                                      headers={"www-authenticate": "Bearer"})
+            try:
+                raw = await read_body(request, _ADMIN_BODY_LIMIT)
+                try:
+                    body = orjson.loads(raw) if raw.strip() else {}
+                except orjson.JSONDecodeError as exc:
+                    raise _bad(f"the request body is not valid JSON: {exc}") from None
+                return JSONResponse(handler(body), headers={"x-request-id": rid})
+            except HTTPError as err:
+                return http_error(err, rid)
+
+        return endpoint
+
+    def scale(body: Any) -> dict[str, Any]:
+        node = _node_of(dep, body)
+        replicas = body.get("replicas")
+        if not isinstance(replicas, int) or isinstance(replicas, bool):
+            raise _bad(f"got {replicas!r} for replicas of node {node!r}; expected an integer >= 1")
+        _call(dep, "scale", node, replicas)
+        return _node_settings(dep, node)
+
+    def reconfigure(body: Any) -> dict[str, Any]:
+        node = _node_of(dep, body)
+        attrs = body.get("attrs")
+        if not isinstance(attrs, dict) or not attrs:
+            raise _bad(f"the body needs \"attrs\": an object with some of {', '.join(RECONFIGURABLE)}")
+        unknown = sorted(set(attrs) - set(RECONFIGURABLE))
+        if unknown:
+            raise _bad(f"cannot reconfigure {', '.join(unknown)}; expected some of {', '.join(RECONFIGURABLE)}")
+        _call(dep, "reconfigure", node, **attrs)
+        return _node_settings(dep, node)
+
+    def faults(body: Any) -> dict[str, Any]:
+        node = _node_of(dep, body)
+        kind = body.get("kind", "crash")
+        if kind not in FAULT_KINDS:
+            raise _bad(f"got {kind!r} for kind; expected one of {', '.join(FAULT_KINDS)}")
+        options: dict[str, Any] = {"kind": kind}
+        for key, cast in (("rate", float), ("delay_ms", float), ("count", int), ("seed", int)):
+            if body.get(key) is not None:
+                value = body[key]
+                if not isinstance(value, (int, float)) or isinstance(value, bool):
+                    raise _bad(f"got {value!r} for {key}; expected a number")
+                options[key] = cast(value)
+        if not 0.0 <= options.get("rate", 1.0) <= 1.0:
+            raise _bad(f"got {options['rate']} for rate; expected a probability between 0 and 1")
+        _call(dep, "inject_fault", node, **options)
+        return {"node": node, "fault": options}
+
+    def clear_faults(body: Any) -> dict[str, Any]:
+        _call(dep, "clear_faults")
+        return {"cleared": True}
+
+    found = [Route("/hogar/v1/admin/scale", guarded(scale), methods=["POST"]),
+             Route("/hogar/v1/admin/reconfigure", guarded(reconfigure), methods=["POST"])]
+    if state.options.allow_fault_injection:
+        found += [Route("/hogar/v1/admin/faults", guarded(faults), methods=["POST"]),
+                  Route("/hogar/v1/admin/clear-faults", guarded(clear_faults), methods=["POST"])]
+    return found

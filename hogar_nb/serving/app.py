@@ -1,0 +1,150 @@
+"""Build the ASGI application that serves one running deployment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..errors import HogarError
+from ..runtime.errors import RequestError
+from .body import read_json
+from .http_metrics import CountingMiddleware, HTTPCounters, make_registry, metrics_endpoint
+from .options import ServeOptions
+from .responses import HTTPError, JSONResponse, error_response, http_error, new_request_id, request_error
+
+__all__ = ["RESERVED_PREFIXES", "ServingState", "create_app", "source_routes"]
+
+RESERVED_PREFIXES = ("/v2", "/metrics", "/hogar/v1")
+
+
+class ServingState:
+    """What the endpoints share: the deployment, the options, the routes and counters."""
+
+    def __init__(self, dep: Any, options: ServeOptions) -> None:
+        self.dep = dep
+        self.options = options
+        self.routes = source_routes(dep)
+        self.counters = HTTPCounters()
+        self.closing = False  # set when the server drains: event streams end
+
+    def route_list(self) -> list[dict[str, str]]:
+        """Every path this server answers, for ``GET /`` and 404 bodies."""
+        rows = [{"method": "POST", "path": path, "source": src} for path, src in self.routes.items()]
+        name = self.dep.name
+        rows += [{"method": m, "path": p} for m, p in (
+            ("GET", "/"), ("GET", "/metrics"), ("GET", "/v2"), ("GET", "/v2/health/live"),
+            ("GET", "/v2/health/ready"), ("GET", f"/v2/models/{name}"), ("GET", f"/v2/models/{name}/ready"),
+            ("POST", f"/v2/models/{name}/infer"), ("GET", "/hogar/v1/graph"),
+            ("GET", "/hogar/v1/status"), ("GET", "/hogar/v1/events"))]
+        if self.options.admin_token:
+            rows += [{"method": "POST", "path": "/hogar/v1/admin/scale"},
+                     {"method": "POST", "path": "/hogar/v1/admin/reconfigure"}]
+            if self.options.allow_fault_injection:
+                rows += [{"method": "POST", "path": "/hogar/v1/admin/faults"},
+                         {"method": "POST", "path": "/hogar/v1/admin/clear-faults"}]
+        return rows
+
+
+def source_routes(dep: Any) -> dict[str, str]:
+    """``{path: source}``: a source's ``route``, else ``/`` + its name."""
+    declared: dict[str, str] = {}
+    earg = dep.earg or {}
+    for node in earg.get("nodes") or []:
+        if isinstance(node, dict) and node.get("kind") == "source" and node.get("route"):
+            declared[str(node.get("name"))] = str(node["route"])
+    routes: dict[str, str] = {}
+    for source in dep.sources:
+        path = declared.get(source) or f"/{source}"
+        if not path.startswith("/"):
+            path = "/" + path
+        if len(path) > 1:
+            path = path.rstrip("/")
+        if any(path == p or path.startswith(p + "/") for p in RESERVED_PREFIXES):
+            raise HogarError(f"source {source!r}: route {path!r} is reserved by the HTTP front "
+                             f"({', '.join(RESERVED_PREFIXES)}); choose another route")
+        if path in routes:
+            raise HogarError(f"sources {routes[path]!r} and {source!r} share the route {path!r}")
+        routes[path] = source
+    return routes
+
+
+def _source_endpoint(state: ServingState, source: str) -> Any:
+    dep, limit = state.dep, state.options.max_body
+    timeout = state.options.timeout
+
+    async def endpoint(request: Request) -> Response:
+        rid = request.headers.get("x-request-id") or new_request_id()
+        try:
+            payload = await read_json(request, limit)
+        except HTTPError as err:
+            return http_error(err, rid)
+        try:
+            result = await dep.acall(payload, timeout=timeout, source=source)
+        except Exception as err:  # RequestError and anything a backend lets through
+            return request_error(err, rid)
+        try:
+            return JSONResponse(result, headers={"x-request-id": rid})
+        except TypeError as err:
+            return error_response(500, "error", f"the graph's response is not JSON-serialisable: {err}",
+                                  rid, state.dep.name)
+
+    return endpoint
+
+
+def _index(state: ServingState) -> Any:
+    async def index(request: Request) -> Response:
+        return JSONResponse({"name": state.dep.name, "routes": state.route_list()})
+
+    return index
+
+
+def _exception_handlers(state: ServingState) -> dict[Any, Any]:
+    async def http_exception(request: Request, exc: Exception) -> Response:
+        rid = request.headers.get("x-request-id") or new_request_id()
+        assert isinstance(exc, HTTPException)
+        v2 = request.url.path.startswith("/v2")
+        if exc.status_code == 404:
+            message = f"no route {request.method} {request.url.path}; this server answers " + ", ".join(
+                f"{r['method']} {r['path']}" for r in state.route_list())
+            return error_response(404, "not_found", message, rid, extra={"routes": state.route_list()}, v2=v2)
+        if exc.status_code == 405:
+            message = f"{request.method} is not allowed on {request.url.path}"
+            return error_response(405, "method_not_allowed", message, rid, headers=exc.headers, v2=v2)
+        return error_response(exc.status_code, "bad_request", str(exc.detail), rid, v2=v2)
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        rid = request.headers.get("x-request-id") or new_request_id()
+        if isinstance(exc, HTTPError):
+            return http_error(exc, rid, v2=request.url.path.startswith("/v2"))
+        if isinstance(exc, RequestError):
+            return request_error(exc, rid)
+        return error_response(500, "error", f"{type(exc).__name__}: {exc}", rid)
+
+    return {HTTPException: http_exception, HTTPError: unexpected, Exception: unexpected}
+
+
+def create_app(dep: Any, options: ServeOptions | None = None, **settings: Any) -> Starlette:
+    """The ASGI app serving ``dep`` (any DeploymentProtocol object).
+
+    ``settings`` are :class:`ServeOptions` fields, for convenience.
+    """
+    from . import admin, control, oip
+
+    options = options or ServeOptions(**settings)
+    state = ServingState(dep, options)
+    routes: list[Any] = [Route("/", _index(state), methods=["GET"])]
+    routes += [Route(path, _source_endpoint(state, src), methods=["POST"]) for path, src in state.routes.items()]
+    routes.append(Route("/metrics", metrics_endpoint(make_registry(dep, state.counters)), methods=["GET"]))
+    routes += oip.routes(state)
+    routes += control.routes(state)
+    routes += admin.routes(state)
+    app = Starlette(routes=routes, exception_handlers=_exception_handlers(state),
+                    middleware=[Middleware(CountingMiddleware, counters=state.counters)])
+    app.state.serving = state
+    return app

@@ -1,0 +1,95 @@
+"""``hogar serve FILE``: start a graph and serve it over HTTP until SIGINT/SIGTERM.
+
+The deployment is made by :func:`create_deployment`; other backends extend it (and
+:func:`register`) with their own options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import HogarError
+
+__all__ = ["create_deployment", "register"]
+
+
+def _size(text: str) -> int:
+    from ..core.udgl.values_parser import parse_value
+
+    try:
+        value = int(text)
+    except ValueError:
+        try:
+            value = parse_value(text)
+        except HogarError:
+            raise argparse.ArgumentTypeError(f"got {text!r}; expected bytes, e.g. 1048576 or 10MiB") from None
+        value = getattr(value, "bytes", value)
+        if not isinstance(value, (int, float)):
+            raise argparse.ArgumentTypeError(f"got {text!r}; expected bytes, e.g. 1048576 or 10MiB") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"got {text!r}; expected a positive size")
+    return int(value)
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``serve`` sub-command to an argparse sub-parsers object."""
+    p = subparsers.add_parser(
+        "serve", help="serve a graph over HTTP (plain JSON routes and Open Inference Protocol v2)",
+        description="Start a .udgl or EARG .yaml/.json graph and serve it over HTTP until "
+                    "SIGINT/SIGTERM, which drain in-flight requests and exit 0.")
+    p.add_argument("file", metavar="FILE", help="a .udgl file, or an EARG .yaml/.json file")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free port)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a graph param (repeatable)")
+    p.add_argument("--base-dir", help="directory model paths are relative to (default: the graph file's)")
+    p.add_argument("--max-body", type=_size, default=10 * 1024 * 1024, metavar="BYTES",
+                   help="largest request body (default 10MiB); larger ones get 413")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="deadline of each request (default: the graph's own timeouts)")
+    p.add_argument("--drain-timeout", type=float, default=30.0, metavar="SECONDS",
+                   help="how long a stop waits for in-flight requests (default 30)")
+    p.add_argument("--admin-token-file", metavar="FILE",
+                   help="enable the admin API with the token in FILE (or set $HOGAR_ADMIN_TOKEN)")
+    p.add_argument("--allow-fault-injection", action="store_true",
+                   help="also expose the admin API's fault-injection paths")
+    p.set_defaults(func=cmd_serve)
+    return p
+
+
+def create_deployment(args: argparse.Namespace) -> Any:
+    """The running deployment ``hogar serve`` serves: any DeploymentProtocol object."""
+    from ..cli import _parse_params
+    from ..core.source import load_graph_file
+    from ..runtime.deployment import run
+
+    path = Path(args.file)
+    folder = path.resolve().parent
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))  # impls next to the graph file import
+    graph = load_graph_file(args.file, params=_parse_params(args.param))
+    return run(graph, base_dir=args.base_dir or folder)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .options import ServeOptions, read_admin_token
+    from .server import run_foreground
+
+    options = ServeOptions(max_body=args.max_body, timeout=args.timeout,
+                           admin_token=read_admin_token(args.admin_token_file),
+                           allow_fault_injection=args.allow_fault_injection)
+    if args.allow_fault_injection and not options.admin_token:
+        raise HogarError("--allow-fault-injection needs the admin API: pass --admin-token-file "
+                         "or set $HOGAR_ADMIN_TOKEN")
+    dep = create_deployment(args)
+    try:
+        def announce(url: str) -> None:
+            print(f"serving {dep.name} on {url}", flush=True)
+
+        run_foreground(dep, args.host, args.port, options, args.drain_timeout, announce)
+    finally:
+        dep.stop()
+    return 0

@@ -1,0 +1,50 @@
+"""Settings of the HTTP front."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import HogarError
+
+__all__ = ["DEFAULT_MAX_BODY", "ServeOptions", "read_admin_token"]
+
+DEFAULT_MAX_BODY = 10 * 1024 * 1024
+ADMIN_TOKEN_ENV = "HOGAR_ADMIN_TOKEN"
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """``max_body``: largest request body in bytes (413 above it); ``timeout``: each
+    request's deadline in seconds (None: the graph's own timeouts); ``admin_token``:
+    enables the admin API behind ``Authorization: Bearer TOKEN``;
+    ``allow_fault_injection``: also expose the fault-injection admin paths;
+    ``status_interval``: seconds between status messages on the SSE stream."""
+
+    max_body: int = DEFAULT_MAX_BODY
+    timeout: float | None = None
+    admin_token: str | None = None
+    allow_fault_injection: bool = False
+    status_interval: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.max_body, int) or self.max_body < 1:
+            raise HogarError(f"got {self.max_body!r} for max_body; expected a positive number of bytes")
+        if self.timeout is not None and not self.timeout > 0:
+            raise HogarError(f"got {self.timeout!r} for timeout; expected seconds > 0 or None")
+        if self.admin_token is not None and len(self.admin_token) < 8:
+            raise HogarError("the admin token is too short; use at least 8 characters")
+
+
+def read_admin_token(path: str | None) -> str | None:
+    """The admin token from ``path`` (first line), else from $HOGAR_ADMIN_TOKEN, else None."""
+    if path is not None:
+        try:
+            token = Path(path).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise HogarError(f"cannot read the admin token file {path!r}: {exc}") from None
+        if not token:
+            raise HogarError(f"the admin token file {path!r} is empty")
+        return token
+    return os.environ.get(ADMIN_TOKEN_ENV) or None

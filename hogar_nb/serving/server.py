@@ -1,0 +1,156 @@
+"""Run the HTTP front on uvicorn: in a background thread (``HTTPServer``, used by
+``Deployment.serve_http``) or in the foreground until SIGINT/SIGTERM (``hogar serve``).
+
+A stop drains: the listening socket closes, idle connections close, in-flight requests
+finish (up to ``drain_timeout``), event streams end, then the call returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import threading
+import time
+from typing import Any, Callable
+
+import uvicorn
+
+from ..errors import HogarError
+from .app import ServingState, create_app
+from .options import ServeOptions
+
+__all__ = ["HTTPServer", "bind", "run_foreground", "serve_http"]
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on (host, port); port 0 picks a free one."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise HogarError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server that also ends event streams when asked to exit, and does not
+    re-raise the signal afterwards (the command exits 0 after a clean drain)."""
+
+    def __init__(self, config: uvicorn.Config, state: ServingState) -> None:
+        super().__init__(config)
+        self.serving_state = state
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        self.serving_state.closing = True
+        if self.should_exit and sig == signal.SIGINT:
+            self.force_exit = True
+        else:
+            self.should_exit = True
+
+    def request_exit(self) -> None:
+        self.serving_state.closing = True
+        self.should_exit = True
+
+
+def _make_server(dep: Any, options: ServeOptions, drain_timeout: float, log_level: str) -> _Server:
+    app = create_app(dep, options)
+    config = uvicorn.Config(app, http="httptools", loop="auto", lifespan="off", log_level=log_level,
+                            access_log=False, server_header=False,
+                            timeout_graceful_shutdown=max(int(drain_timeout), 1), timeout_keep_alive=30)
+    return _Server(config, app.state.serving)
+
+
+class HTTPServer:
+    """The HTTP front for ``dep`` on a background thread.
+
+    >>> server = HTTPServer(dep).start()      # doctest: +SKIP
+    >>> server.url                            # doctest: +SKIP
+    'http://127.0.0.1:41231'
+    """
+
+    def __init__(self, dep: Any, host: str = "127.0.0.1", port: int = 0,
+                 options: ServeOptions | None = None, drain_timeout: float = 10.0,
+                 log_level: str = "warning") -> None:
+        self.dep = dep
+        self.options = options or ServeOptions()
+        self._sock = bind(host, port)
+        self.url = _url(self._sock)
+        self._server = _make_server(dep, self.options, drain_timeout, log_level)
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    @property
+    def state(self) -> ServingState:
+        return self._server.serving_state
+
+    def _run(self) -> None:
+        try:
+            with asyncio.Runner(loop_factory=self._server.config.get_loop_factory()) as runner:
+                runner.run(self._server.serve(sockets=[self._sock]))
+        except BaseException as exc:  # reported by start()
+            self._error = exc
+
+    def start(self, timeout: float = 30.0) -> HTTPServer:
+        """Start serving; returns once the server accepts connections."""
+        self._thread = threading.Thread(target=self._run, name=f"hogar-http-{self.dep.name}", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if self._error is not None or not self._thread.is_alive():
+                raise HogarError(f"the HTTP server did not start: {self._error!r}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise HogarError(f"the HTTP server did not start within {timeout} s")
+            time.sleep(0.005)
+        return self
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Drain and stop (idempotent)."""
+        self._server.request_exit()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._sock.close()
+
+    def __repr__(self) -> str:
+        return f"<HTTPServer {self.dep.name!r} on {self.url}>"
+
+
+def serve_http(dep: Any, host: str = "127.0.0.1", port: int = 0, **options: Any) -> HTTPServer:
+    """Serve ``dep`` on a background thread; ``options`` are ServeOptions fields (and
+    ``drain_timeout``). Returns the started :class:`HTTPServer`."""
+    drain = float(options.pop("drain_timeout", 10.0))
+    return HTTPServer(dep, host, port, ServeOptions(**options), drain).start()
+
+
+def run_foreground(dep: Any, host: str, port: int, options: ServeOptions, drain_timeout: float,
+                   announce: Callable[[str], None]) -> None:
+    """Serve in this (main) thread until SIGINT/SIGTERM, then drain; ``announce(url)``
+    runs once the server accepts connections."""
+    sock = bind(host, port)
+    url = _url(sock)
+    server = _make_server(dep, options, drain_timeout, "warning")
+
+    async def main() -> None:
+        serving = asyncio.ensure_future(server.serve(sockets=[sock]))
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.005)
+        if server.started:
+            announce(url)
+        await serving
+
+    try:
+        with asyncio.Runner(loop_factory=server.config.get_loop_factory()) as runner:
+            runner.run(main())
+    finally:
+        sock.close()

@@ -1,0 +1,126 @@
+"""Open Inference Protocol v2 tensors <-> plain JSON values (no numpy needed)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .responses import HTTPError
+
+__all__ = ["DATATYPES", "describe", "reshape", "tensor_value"]
+
+_INTS = {"INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"}
+_FLOATS = {"FP16", "FP32", "FP64"}
+DATATYPES = _INTS | _FLOATS | {"BOOL", "BYTES"}
+MAX_ELEMENTS = 10_000_000
+
+
+def _bad(message: str) -> HTTPError:
+    return HTTPError(400, "bad_request", message)
+
+
+def _flatten(data: Any, out: list[Any]) -> None:
+    if isinstance(data, list):
+        for item in data:
+            _flatten(item, out)
+    else:
+        out.append(data)
+
+
+def _check_element(dtype: str, value: Any, name: str) -> Any:
+    if dtype == "BOOL":
+        if isinstance(value, bool):
+            return value
+    elif dtype in _INTS:
+        if isinstance(value, int) and not isinstance(value, bool):
+            if dtype.startswith("UINT") and value < 0:
+                raise _bad(f"input {name!r}: {value} is negative for datatype {dtype}")
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+    elif dtype in _FLOATS:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif dtype == "BYTES":
+        if isinstance(value, str):
+            return value
+    raise _bad(f"input {name!r}: {value!r} is not a {dtype} value")
+
+
+def reshape(flat: list[Any], shape: list[int]) -> Any:
+    """Nested lists of ``shape`` from row-major ``flat`` (a scalar for shape [])."""
+    if not shape:
+        return flat[0]
+    if len(shape) == 1:
+        return list(flat)
+    step = len(flat) // shape[0] if shape[0] else 0
+    return [reshape(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+
+
+def tensor_value(tensor: Any, index: int) -> tuple[str, list[int], Any]:
+    """(name, shape, nested value) of one request input, checked against its shape and datatype."""
+    if not isinstance(tensor, dict):
+        raise _bad(f"inputs[{index}] must be an object with name, shape, datatype and data")
+    name = tensor.get("name")
+    if not isinstance(name, str) or not name:
+        raise _bad(f"inputs[{index}] needs a \"name\" string")
+    shape = tensor.get("shape")
+    if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
+                                              for d in shape):
+        raise _bad(f"input {name!r}: \"shape\" must be a list of non-negative integers, got {shape!r}")
+    dtype = tensor.get("datatype")
+    if dtype not in DATATYPES:
+        raise _bad(f"input {name!r}: datatype {dtype!r} is not one of {', '.join(sorted(DATATYPES))}")
+    if "data" not in tensor:
+        raise _bad(f"input {name!r} has no \"data\"")
+    size = math.prod(shape) if shape else 1
+    if size > MAX_ELEMENTS:
+        raise _bad(f"input {name!r}: shape {shape} has {size} elements; at most {MAX_ELEMENTS}")
+    flat: list[Any] = []
+    _flatten(tensor["data"], flat)
+    if len(flat) != size:
+        raise _bad(f"input {name!r}: shape {shape} needs {size} values, \"data\" has {len(flat)}")
+    flat = [_check_element(dtype, v, name) for v in flat]
+    return name, shape, reshape(flat, shape)
+
+
+def _shape_of(value: Any) -> list[int] | None:
+    """The rectangular shape of nested lists, or None if ragged."""
+    if not isinstance(value, list):
+        return []
+    if not value:
+        return [0]
+    inner = [_shape_of(v) for v in value]
+    first = inner[0]
+    if first is None or any(s != first for s in inner):
+        return None
+    return [len(value), *first]
+
+
+def _datatype(flat: list[Any]) -> str | None:
+    if all(isinstance(v, bool) for v in flat):
+        return "BOOL" if flat else "FP64"
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in flat):
+        return "INT64"
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in flat):
+        return "FP64"
+    if all(isinstance(v, str) for v in flat):
+        return "BYTES"
+    return None
+
+
+def describe(name: str, value: Any) -> dict[str, Any]:
+    """An output tensor for a JSON value: numbers and strings as themselves, anything
+    else (ragged lists, objects) as BYTES holding JSON text."""
+    shape = _shape_of(value)
+    flat: list[Any] = []
+    if shape is not None:
+        _flatten(value, flat)
+        dtype = _datatype(flat)
+        if dtype is not None:
+            return {"name": name, "shape": shape, "datatype": dtype, "data": flat}
+    from .responses import dumps
+
+    rows = value if isinstance(value, list) else [value]
+    data = [dumps(v).decode() if not isinstance(v, str) else v for v in rows]
+    return {"name": name, "shape": [len(data)], "datatype": "BYTES", "data": data}

@@ -1,0 +1,46 @@
+"""Impls the serving tests run (importable as tests.serving.impls:NAME)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+RELEASE = threading.Event()
+
+
+def ident(x):
+    return x
+
+
+def double(x):
+    if not isinstance(x, (int, float)) or isinstance(x, bool):
+        raise TypeError(f"double needs a number, got {type(x).__name__}")
+    return 2 * x
+
+
+def slow(x):
+    time.sleep(0.05)
+    return x
+
+
+def gate(x):
+    """Blocks until RELEASE is set (tests hold requests in flight with it)."""
+    RELEASE.wait(30)
+    return x
+
+
+def unserialisable(x):
+    return object()
+
+
+def shape_checked(x):
+    from hogar_nb.runtime.errors import InvalidInputError
+
+    if not isinstance(x, list) or len(x) != 2:
+        raise InvalidInputError("expected a list of 2 numbers")
+    return sum(x)
+
+
+def double_rows(payloads):
+    """A batched impl: a list of rows in, a list of doubled rows out."""
+    return [[2 * v for v in row] for row in payloads]

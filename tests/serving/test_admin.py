@@ -1,0 +1,73 @@
+"""The admin API: off by default, bearer token, scale/reconfigure, fault injection."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.serving.conftest import chain, impl, served, wait_for
+
+TOKEN = "s3cret-token-for-tests"
+AUTH = {"authorization": f"Bearer {TOKEN}"}
+
+
+def test_admin_paths_are_404_when_off(echo):
+    _dep, client = echo
+    for path in ("scale", "reconfigure", "faults", "clear-faults"):
+        resp = client.post(f"/hogar/v1/admin/{path}", json={}, headers=AUTH)
+        assert resp.status_code == 404 and resp.json()["error"]["cause"] == "not_found"
+
+
+@pytest.fixture
+def admin():
+    with served(chain(impl("ident"), impl("ident")), admin_token=TOKEN) as pair:
+        yield pair
+
+
+@pytest.mark.parametrize("headers", [{}, {"authorization": "Bearer nope"}, {"authorization": TOKEN}])
+def test_admin_needs_the_bearer_token(admin, headers):
+    _dep, client = admin
+    resp = client.post("/hogar/v1/admin/scale", json={"node": "n0", "replicas": 2}, headers=headers)
+    assert resp.status_code == 401 and resp.json()["error"]["cause"] == "unauthorized"
+
+
+def test_fault_paths_need_allow_fault_injection(admin):
+    _dep, client = admin
+    assert client.post("/hogar/v1/admin/faults", json={"node": "n0"}, headers=AUTH).status_code == 404
+
+
+@pytest.mark.parametrize("body, status, needle", [
+    ({"replicas": 2}, 400, "node"),
+    ({"node": "zz", "replicas": 2}, 404, "no node"),
+    ({"node": "n0", "replicas": "many"}, 400, "integer"),
+    ([1], 400, "object"),
+])
+def test_scale_rejects_bad_bodies(admin, body, status, needle):
+    _dep, client = admin
+    resp = client.post("/hogar/v1/admin/scale", json=body, headers=AUTH)
+    assert resp.status_code == status and needle in resp.json()["error"]["message"]
+
+
+def test_reconfigure_rejects_unknown_attributes(admin):
+    _dep, client = admin
+    resp = client.post("/hogar/v1/admin/reconfigure", json={"node": "n0", "attrs": {"impl": "x"}}, headers=AUTH)
+    assert resp.status_code == 400 and "impl" in resp.json()["error"]["message"]
+    resp = client.post("/hogar/v1/admin/reconfigure", json={"node": "n0"}, headers=AUTH)
+    assert resp.status_code == 400
+
+
+def test_fault_injection_and_clear():
+    with served(chain(impl("ident")), admin_token=TOKEN, allow_fault_injection=True) as (dep, client):
+        resp = client.post("/hogar/v1/admin/faults", json={"node": "n0", "kind": "error", "rate": 1.0},
+                           headers=AUTH)
+        assert resp.status_code == 200 and resp.json()["fault"]["kind"] == "error"
+        failed = client.post("/src", json=1)
+        assert failed.status_code == 500 and failed.json()["error"]["node"] == "n0"
+        assert client.post("/hogar/v1/admin/clear-faults", headers=AUTH).json() == {"cleared": True}
+        assert client.post("/src", json=1).json() == 1
+        bad = client.post("/hogar/v1/admin/faults", json={"node": "n0", "kind": "melt"}, headers=AUTH)
+        assert bad.status_code == 400
+        bad = client.post("/hogar/v1/admin/faults", json={"node": "n0", "rate": 3}, headers=AUTH)
+        assert bad.status_code == 400
+        client.post("/hogar/v1/admin/faults", json={"node": "n0", "kind": "crash", "count": 1}, headers=AUTH)
+        assert client.post("/src", json=2).json() == 2  # retried on a fresh replica
+        wait_for(lambda: client.get("/hogar/v1/events").json(), 10, "the crash to be recorded")

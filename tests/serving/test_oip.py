@@ -1,0 +1,116 @@
+"""Open Inference Protocol v2 over real HTTP: metadata, health and infer."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.serving.conftest import chain, impl, make_earg, served
+
+
+@pytest.fixture(scope="module")
+def doubler():
+    with served(chain(impl("double_rows"), batch={"max_size": 8, "max_wait_ms": 2.0})) as pair:
+        yield pair
+
+
+def test_server_and_model_metadata(doubler):
+    dep, client = doubler
+    assert client.get("/v2").json()["name"] == "hogar"
+    assert client.get("/v2/health/live").json() == {"live": True}
+    assert client.get("/v2/health/ready").status_code == 200
+    meta = client.get(f"/v2/models/{dep.name}").json()
+    assert meta["name"] == dep.name and meta["inputs"][0]["name"] == "src"
+    assert client.get(f"/v2/models/{dep.name}/ready").json() == {"name": dep.name, "ready": True}
+
+
+def test_unknown_model_is_404_in_the_protocol_shape(doubler):
+    _dep, client = doubler
+    for resp in (client.get("/v2/models/nope"), client.get("/v2/models/nope/ready"),
+                 client.post("/v2/models/nope/infer", json={"inputs": []})):
+        assert resp.status_code == 404
+        assert isinstance(resp.json()["error"], str) and "nope" in resp.json()["error"]
+
+
+def test_infer_rows_are_a_batch_and_come_back_in_order(doubler):
+    dep, client = doubler
+    body = {"id": "r1", "inputs": [{"name": "x", "shape": [5, 1], "datatype": "INT64",
+                                    "data": [1, 2, 3, 4, 5]}]}
+    resp = client.post(f"/v2/models/{dep.name}/infer", json=body)
+    assert resp.status_code == 200
+    out = resp.json()
+    assert out["model_name"] == dep.name and out["id"] == "r1"
+    assert out["outputs"] == [{"name": "output-0", "shape": [5, 1], "datatype": "INT64",
+                               "data": [2, 4, 6, 8, 10]}]
+    assert dep.metrics().nodes["n0"].requests == 5  # one request per row
+
+
+def test_infer_scalar_rows():
+    with served(chain(impl("double"))) as (dep, client):
+        body = {"inputs": [{"name": "x", "shape": [], "datatype": "FP64", "data": [2.5]}]}
+        out = client.post(f"/v2/models/{dep.name}/infer", json=body).json()
+        assert out["outputs"] == [{"name": "output-0", "shape": [], "datatype": "FP64", "data": [5.0]}]
+
+
+def test_infer_matrix_is_rows_and_nested_data_is_accepted():
+    with served(chain(impl("ident"))) as (dep, client):
+        for data in ([1, 2, 3, 4, 5, 6], [[1, 2, 3], [4, 5, 6]]):
+            body = {"inputs": [{"name": "x", "shape": [2, 3], "datatype": "INT32", "data": data}]}
+            out = client.post(f"/v2/models/{dep.name}/infer", json=body).json()
+            assert out["outputs"] == [{"name": "output-0", "shape": [2, 3], "datatype": "INT64",
+                                       "data": [1, 2, 3, 4, 5, 6]}]
+
+
+def test_several_inputs_make_one_dict_payload_and_dict_results_several_outputs():
+    with served(chain(impl("ident"))) as (dep, client):
+        body = {"inputs": [{"name": "a", "shape": [2], "datatype": "FP64", "data": [1, 2]},
+                           {"name": "b", "shape": [1], "datatype": "BYTES", "data": ["x"]}]}
+        out = client.post(f"/v2/models/{dep.name}/infer", json=body).json()
+        assert out["outputs"] == [
+            {"name": "a", "shape": [2], "datatype": "FP64", "data": [1.0, 2.0]},
+            {"name": "b", "shape": [1], "datatype": "BYTES", "data": ["x"]}]
+
+
+@pytest.mark.parametrize("body, needle", [
+    ({}, "inputs"),
+    ([], "JSON object"),
+    ({"inputs": [{"name": "x", "shape": [3], "datatype": "FP32", "data": [1, 2]}]}, "needs 3 values"),
+    ({"inputs": [{"name": "x", "shape": [2], "datatype": "FP99", "data": [1, 2]}]}, "datatype"),
+    ({"inputs": [{"name": "x", "shape": [-1], "datatype": "FP32", "data": [1]}]}, "shape"),
+    ({"inputs": [{"name": "x", "shape": [2], "datatype": "INT32", "data": [1, "a"]}]}, "not a INT32"),
+    ({"inputs": [{"name": "x", "shape": [1], "datatype": "BOOL", "data": [1]}]}, "BOOL"),
+    ({"inputs": [{"shape": [1], "datatype": "FP32", "data": [1]}]}, "name"),
+    ({"inputs": [{"name": "x", "shape": [1], "datatype": "FP32"}]}, "data"),
+    ({"inputs": [{"name": "x", "shape": [0, 2], "datatype": "FP32", "data": []}]}, "no rows"),
+    ({"inputs": [{"name": "x", "shape": [100000, 100000, 100], "datatype": "FP32", "data": []}]}, "elements"),
+    ({"inputs": [1]}, "object"),
+    ({"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1]}], "parameters": {"source": "q"}},
+     "not a source"),
+])
+def test_bad_infer_requests_are_400(body, needle):
+    with served(chain(impl("ident"))) as (dep, client):
+        resp = client.post(f"/v2/models/{dep.name}/infer", json=body)
+        assert resp.status_code == 400, resp.text
+        assert needle in resp.json()["error"]
+
+
+def test_not_ready_when_a_node_has_no_live_replica():
+    from tests.serving.conftest import wait_for
+
+    earg = chain(impl("ident"), recovery={"policy": "none", "max_restarts": 0, "backoff_ms": 10.0})
+    with served(earg) as (dep, client):
+        dep.inject_fault("n0", "crash")
+        client.post("/src", json=1)
+        wait_for(lambda: dep.metrics().nodes["n0"].replicas_alive == 0, 10, "the replica to die")
+        assert client.get("/v2/health/ready").status_code == 503
+        assert client.get(f"/v2/models/{dep.name}/ready").json()["ready"] is False
+        assert client.get("/v2/health/live").status_code == 200
+
+
+def test_several_sources_need_the_source_parameter():
+    earg = make_earg({"a": {"kind": "source"}, "b": {"kind": "source"}, "f": {"impl": impl("double")},
+                      "out": {"kind": "sink"}}, ["a -> f", "b -> f", "f -> out"], name="two")
+    with served(earg) as (_dep, client):
+        one = {"inputs": [{"name": "x", "shape": [], "datatype": "FP64", "data": [1]}]}
+        assert client.post("/v2/models/two/infer", json=one).status_code == 400
+        one["parameters"] = {"source": "b"}
+        assert client.post("/v2/models/two/infer", json=one).json()["outputs"][0]["data"] == [2.0]
