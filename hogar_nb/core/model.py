@@ -79,6 +79,7 @@ class ResolvedNode:
     recovery: dict
     latency_ms: float | None
     isolation: str = "thread"
+    max_queue: int = 1024
     description: str | None = None
     template: str | None = None
     extra: dict = field(default_factory=dict)
@@ -102,6 +103,8 @@ class ResolvedNode:
             "latency_ms": self.latency_ms,
             "isolation": self.isolation,
         }
+        if self.max_queue != 1024:  # written only when set, so files stay as they were
+            out["max_queue"] = self.max_queue
         if self.description is not None:
             out["description"] = self.description
         for key in sorted(self.extra):

@@ -202,6 +202,7 @@ def _resolved(name: str, kind: str, template: str | None, merged: dict[str, Any]
         recovery=get("recovery"),
         latency_ms=get("latency"),
         isolation=get("isolation"),
+        max_queue=get("max_queue"),
         description=get("description"),
         template=template,
         extra=extra,

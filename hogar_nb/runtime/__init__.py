@@ -19,11 +19,13 @@ if TYPE_CHECKING:  # pragma: no cover
         InvalidInputError,
         NodeError,
         OverloadError,
+        ReconfigureError,
         ReplicaCrashError,
         RequestError,
         RequestTimeoutError,
         RouteError,
         UnavailableError,
+        UnknownNodeError,
     )
     from .load import LoadReport
     from .metrics import MetricsSnapshot, NodeMetrics, RecoveryEvent, Series
@@ -43,6 +45,7 @@ __all__ = [
     "NodeError",
     "NodeMetrics",
     "OverloadError",
+    "ReconfigureError",
     "RecoveryEvent",
     "ReplicaCrashError",
     "RequestError",
@@ -50,6 +53,7 @@ __all__ = [
     "RouteError",
     "Series",
     "UnavailableError",
+    "UnknownNodeError",
     "run",
 ]
 

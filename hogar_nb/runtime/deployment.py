@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any, Callable
 
 from .engine import Engine
-from .errors import DeploymentConfigError, DeploymentStoppedError, RequestTimeoutError
+from .errors import DeploymentConfigError, DeploymentStoppedError
 from .faults import Fault
-from .metrics import MetricsSnapshot, Stats
+from .metrics import MetricsSnapshot, RecoveryEvent, Stats
 from .plan import build_plan
 
 __all__ = ["Deployment", "run"]
@@ -72,37 +71,84 @@ class Deployment:
             raise ValueError(f"{source!r} is not a source of graph {self.name!r}; sources are {sources}")
         return source
 
-    def submit(self, payload: Any, source: str | None = None) -> Future:
-        """Send a request without waiting; the future holds its result or error."""
+    def submit(self, payload: Any, source: str | None = None, timeout: float | None = None) -> Future:
+        """Send a request without waiting for its result; the future holds the result
+        or a RequestError.
+
+        When the first queue is full this waits for room (backpressure) up to
+        ``timeout`` seconds, so a plain loop of submits never fails for being fast;
+        past it the request fails with OverloadError. ``timeout`` is also the
+        request's deadline through the whole graph (RequestTimeoutError once passed).
+        """
         name = self._source(source)
         if self._stopped:
-            fut: Future = Future()
-            fut.set_exception(DeploymentStoppedError(f"deployment {self.name!r} is stopped"))
-            return fut
-        return self._engine.submit(payload, name).future
+            return self._stopped_future()
+        return self._engine.submit(payload, name, timeout).future
+
+    def _stopped_future(self) -> Future:
+        fut: Future = Future()
+        fut.set_exception(DeploymentStoppedError(f"deployment {self.name!r} is stopped"))
+        return fut
 
     def call(self, payload: Any, timeout: float | None = None, source: str | None = None) -> Any:
-        """Send a request and wait for its result (raises its RequestError)."""
+        """Send a request and wait for its result (raises its RequestError).
+
+        Waits for room like :meth:`submit`; ``timeout`` is the request's deadline."""
         name = self._source(source)
         if self._stopped:
             raise DeploymentStoppedError(f"deployment {self.name!r} is stopped")
-        req = self._engine.submit(payload, name)
-        try:
-            return req.future.result(timeout)
-        except FutureTimeout:
-            err = RequestTimeoutError(f"no result within the caller's timeout of {timeout} s")
-            self._engine.fail(req, err)
-            return req.future.result()
+        return self._engine.submit(payload, name, timeout).future.result()
 
     async def acall(self, payload: Any, timeout: float | None = None, source: str | None = None) -> Any:
-        """``await`` a request's result from asyncio code."""
-        fut = asyncio.wrap_future(self.submit(payload, source))
-        if timeout is None:
-            return await fut
-        try:
-            return await asyncio.wait_for(fut, timeout)
-        except asyncio.TimeoutError:
-            raise RequestTimeoutError(f"no result within the caller's timeout of {timeout} s") from None
+        """``await`` a request's result from asyncio code.
+
+        Never blocks the event loop: a full first queue fails the request at once
+        with OverloadError (load shedding, e.g. HTTP 503) instead of waiting for room.
+        ``timeout`` is the request's deadline."""
+        name = self._source(source)
+        if self._stopped:
+            raise DeploymentStoppedError(f"deployment {self.name!r} is stopped")
+        return await asyncio.wrap_future(self._engine.submit(payload, name, timeout, wait=False).future)
+
+    def map(self, payloads: Iterable[Any], concurrency: int | None = None, ordered: bool = True,
+            source: str | None = None, timeout: float | None = None,
+            progress: bool | None = None) -> Iterator[Any]:
+        """Score every payload; yields each result, or the RequestError of an item that
+        failed, in input order (``ordered``) or as they finish.
+
+        Memory stays bounded: at most ``concurrency`` requests are in flight (default:
+        the first queue's ``max_queue``) and ``payloads`` is read lazily. ``timeout`` is
+        each request's deadline; ``progress`` shows a progress bar on stderr (default:
+        when stderr is a terminal or in a notebook).
+        """
+        from .mapping import map_requests
+
+        name = self._source(source)
+        return map_requests(self, payloads, name, concurrency, ordered, timeout, progress)
+
+    @property
+    def events(self) -> list[RecoveryEvent]:
+        """Recovery and operator events so far (failures, restarts, suspensions,
+        scaling and reconfiguration), oldest first; the last 1,000 are kept."""
+        return list(self._engine.events)
+
+    def scale(self, node: str, replicas: int) -> None:
+        """Run ``replicas`` replicas of ``node``; returns once new replicas are ready.
+        Replicas leaving finish the call they are in; no request is lost."""
+        from .control import reconfigure
+
+        reconfigure(self, node, {"replicas": replicas})
+
+    def reconfigure(self, node: str, **attrs: Any) -> None:
+        """Change ``replicas``, ``batch``, ``batch_wait``, ``timeout`` or ``retries`` of a
+        running node, as UDGL values (``"250ms"``) or numbers in EARG units (ms).
+
+        Every value is checked against the language's ranges first (ReconfigureError
+        naming the node and attribute); then the change applies without losing a
+        request and is recorded in :attr:`events`."""
+        from .control import reconfigure
+
+        reconfigure(self, node, attrs)
 
     # -- lifecycle --------------------------------------------------------------------
     def stop(self, timeout: float = 10.0) -> None:
@@ -269,6 +315,15 @@ def _to_document(graph: Any, base_dir: Path | None) -> tuple[Mapping[str, Any], 
         f"run() expects a Graph, an EARG dict or a file path, got {type(graph).__name__}")
 
 
+def _own_copy(doc: Mapping[str, Any]) -> dict:
+    """A copy of the document whose node entries can change (reconfigure) without
+    touching the caller's; impl objects are shared, not copied."""
+    out = dict(doc)
+    out["nodes"] = [{k: dict(v) if isinstance(v, dict) else v for k, v in n.items()}
+                    for n in doc.get("nodes", [])]
+    return out
+
+
 def run(graph: Any, namespace: Mapping[str, Any] | None = None, *, base_dir: str | Path | None = None,
         metrics: bool = True, queue_size: int | Mapping[str, int] | None = None,
         sample_interval: float = 0.5, start_timeout: float = 60.0) -> Deployment:
@@ -281,7 +336,7 @@ def run(graph: Any, namespace: Mapping[str, Any] | None = None, *, base_dir: str
     doc, fallback, base = _to_document(graph, Path(base_dir) if base_dir is not None else None)
     plan = build_plan(doc, namespace if namespace is not None else fallback, base, queue_size)
     engine = Engine(plan, metrics=metrics, sample_interval=sample_interval)
-    deployment = Deployment(engine, doc if isinstance(doc, dict) else None)
+    deployment = Deployment(engine, _own_copy(doc))
     engine.start()
     deadline = time.monotonic() + start_timeout
     for node in engine.workers.values():

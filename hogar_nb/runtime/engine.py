@@ -20,7 +20,7 @@ from .errors import (
     RouteError,
 )
 from .metrics import RecoveryEvent, Stats
-from .node import NodeRuntime, Request, Work
+from .node import INF, NodeRuntime, Request, Work
 from .plan import GraphPlan, NodePlan
 from .routing import SKIP, choose_split, choose_switch, join_input
 
@@ -115,12 +115,21 @@ class Engine:
         return left
 
     def record_event(self, wall: float, node: str, replica: int, cause: str, action: str,
-                     duration: float, requeued: int = 0) -> None:
-        self.events.append(RecoveryEvent(wall, node, replica, cause, action, duration, requeued))
+                     duration: float, requeued: int = 0, detail: str = "") -> None:
+        self.events.append(RecoveryEvent(wall, node, replica, cause, action, duration, requeued, detail))
 
     # -- requests ---------------------------------------------------------------------
-    def submit(self, payload: Any, source: str) -> Request:
-        req = Request(next(self._ids), time.monotonic())
+    def submit(self, payload: Any, source: str, timeout: float | None = None,
+               wait: bool = True) -> Request:
+        """Start a request at ``source``. ``timeout`` (seconds) is its deadline; with
+        ``wait`` its entry waits for room in the first queues up to that deadline,
+        without it a full first queue fails the request at once (OverloadError)."""
+        t0 = time.monotonic()
+        if timeout is None:
+            req = Request(next(self._ids), t0, INF, INF if wait else 0.0)
+        else:
+            deadline = t0 + timeout
+            req = Request(next(self._ids), t0, deadline, deadline if wait else 0.0)
         self.live[req.id] = req
         if self.graph_stats is not None:
             self.graph_stats.requests += 1
@@ -129,7 +138,14 @@ class Engine:
                 if other != source:
                     self._skip_from(other, req)
         self._pass(self.plan.nodes[source], req, payload, entry=True)
+        if timeout is not None and not req.finished:  # after admission: a full queue says overload
+            self.schedule(req.deadline - time.monotonic(), lambda: self._expire(req, timeout))
         return req
+
+    def _expire(self, req: Request, timeout: float) -> None:
+        if not req.finished:
+            self.fail(req, RequestTimeoutError(
+                f"no result within the caller's timeout of {timeout:g} s (the request's deadline)"))
 
     def add_observer(self, fn: Callable[[Any], None]) -> Callable[[], None]:
         """Call ``fn(value)`` on every successful response; returns the remover."""
@@ -151,6 +167,7 @@ class Engine:
                     self._observers = tuple(o for o in self._observers if o is not fn)
 
     def complete(self, req: Request, value: Any) -> None:
+        req.finished = True
         try:
             req.future.set_result(value)
         except InvalidStateError:
@@ -165,6 +182,7 @@ class Engine:
             self._notify(value)
 
     def fail(self, req: Request, exc: BaseException) -> None:
+        req.finished = True
         try:
             req.future.set_exception(exc)
         except InvalidStateError:
@@ -263,7 +281,7 @@ class Engine:
         if node is not None:
             work = Work(req, value, src)
             try:
-                node.enqueue(work, 0.0 if entry else min(plan.timeout, 5.0))
+                node.enqueue(work, req.admit if entry else None)
             except RequestError as exc:
                 self.fail_work(plan, work, exc)
         elif kind == "sink":

@@ -19,16 +19,35 @@ __all__ = [
     "InvalidInputError",
     "NodeError",
     "OverloadError",
+    "ReconfigureError",
     "ReplicaCrashError",
     "RequestError",
     "RequestTimeoutError",
     "RouteError",
     "UnavailableError",
+    "UnknownNodeError",
 ]
 
 
 class DeploymentConfigError(HogarRuntimeError):
     """The graph cannot be started (impl not found, unknown model format, ...)."""
+
+
+class ReconfigureError(DeploymentConfigError, ValueError):
+    """A value given to ``scale``/``reconfigure`` is out of range or cannot change
+    while running; ``node`` and ``attribute`` say which."""
+
+    def __init__(self, message: str, node: str | None = None, attribute: str | None = None) -> None:
+        super().__init__(message)
+        self.node = node
+        self.attribute = attribute
+
+
+class UnknownNodeError(ReconfigureError, KeyError):
+    """``scale``/``reconfigure`` named a node that has no replicas (or does not exist)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class RequestError(HogarRuntimeError):

@@ -192,15 +192,24 @@ class NodeMetrics:
 
 @dataclass(frozen=True)
 class RecoveryEvent:
-    """A replica failure and what was done: ``action`` is restart, failover or none."""
+    """Something that happened to a node's replicas, and what the engine did.
+
+    ``cause``: crash, died (a process exited; ``detail`` has the exit code or
+    signal), hang, start_failed, outlier, or operator (scale/reconfigure).
+    ``action``: restart, failover, none, suspend, half_open, resume, eject,
+    scale or reconfigure. ``duration_s`` is the time from detection until a
+    healthy replacement served (restart, eject, resume), else the time the action
+    took. ``replica`` is -1 when the event is about the whole node.
+    """
 
     time: float  # wall clock (time.time())
     node: str
     replica: int
-    cause: str  # crash | hang | died | error
+    cause: str
     action: str
-    duration_s: float  # from detection until the replacement was ready (0 if none)
+    duration_s: float
     requeued: int = 0
+    detail: str = ""
 
 
 @dataclass(frozen=True)

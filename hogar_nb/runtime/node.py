@@ -8,7 +8,7 @@ import time
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
-from .errors import OverloadError, UnavailableError
+from .errors import DeploymentStoppedError, OverloadError, RequestTimeoutError, UnavailableError
 from .faults import Fault
 from .metrics import Stats
 from .plan import NodePlan
@@ -19,20 +19,30 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["NodeRuntime", "Request", "Work"]
 
-_BACKPRESSURE_POLL = 0.0005
+_ROOM_POLL = 0.05  # a waiter re-checks the queue at least this often
+_INNER_WAIT = 5.0  # longest wait for room between two nodes when nothing else bounds it
 MAX_BACKOFF = 5.0
+INF = float("inf")
 
 
 class Request:
-    """One submitted request: its future, start time and ensemble join state."""
+    """One submitted request: its future, start time, deadline and ensemble join state.
 
-    __slots__ = ("id", "future", "t0", "joins")
+    ``deadline`` (monotonic seconds, or ``inf``) travels with the request through
+    every hop; ``admit`` bounds how long its entry may wait for room in the first
+    queues (0: shed at once); ``finished`` is set once it has its outcome.
+    """
 
-    def __init__(self, rid: int, t0: float) -> None:
+    __slots__ = ("id", "future", "t0", "joins", "deadline", "admit", "finished")
+
+    def __init__(self, rid: int, t0: float, deadline: float = INF, admit: float = INF) -> None:
         self.id = rid
         self.future: Future = Future()
         self.t0 = t0
         self.joins: dict[str, dict[str, Any]] | None = None
+        self.deadline = deadline
+        self.admit = admit
+        self.finished = False
 
 
 class Work:
@@ -64,6 +74,9 @@ class NodeRuntime:
         self.pending_restarts = 0
         self.failures_in_a_row = 0  # drives the restart backoff; reset by a good call
         self.stopping = False
+        self.room = threading.Condition(threading.Lock())
+        self.waiting = 0  # callers waiting for room in the queue
+        self._next_index = plan.replicas
         self._pending_events: dict[int, tuple[float, float, str, int]] = {}
 
     # -- replicas ---------------------------------------------------------------------
@@ -89,6 +102,41 @@ class NodeRuntime:
 
     def pids(self) -> list[int]:
         return [r.backend.pid for r in self.replicas if r.alive and r.backend.pid is not None]
+
+    def replica_retired(self, replica: Replica) -> None:
+        """A replica took a STOP: it leaves (stop or scale down) holding no work."""
+        with self.lock:
+            if replica in self.replicas:
+                self.replicas.remove(replica)
+            self.retired.append(replica)
+        if not self.stopping:
+            replica.backend.close()
+
+    def scale(self, replicas: int, timeout: float = 60.0) -> None:
+        """Run ``replicas`` replicas: start new ones (and wait until they are ready)
+        or ask some to leave after the call they are in. Queued work stays queued."""
+        with self.lock:
+            current = len(self.replicas) + self.pending_restarts
+            self.plan.replicas = replicas
+            start = []
+            for _ in range(replicas - current):
+                start.append(self._make_replica(self._next_index))
+                self._next_index += 1
+            self.replicas.extend(start)
+        for _ in range(current - replicas):
+            self.queue.put(STOP)
+        for replica in start:
+            replica.start()
+        deadline = time.monotonic() + timeout
+        for replica in start:
+            replica.ready.wait(max(deadline - time.monotonic(), 0))
+        failed = [r for r in start if r.start_error is not None or not r.ready.is_set()]
+        if failed:
+            from .errors import DeploymentConfigError
+
+            raise DeploymentConfigError(
+                f"node {self.plan.name!r}: {len(failed)} new replica(s) could not start: "
+                f"{failed[0].start_error or 'not ready in time'}")
 
     def replica_ready(self, replica: Replica) -> None:
         with self.lock:
@@ -185,23 +233,45 @@ class NodeRuntime:
                     self.plan.name))
 
     # -- work -------------------------------------------------------------------------
-    def enqueue(self, work: Work, wait: float = 0.0) -> None:
-        """Queue ``work``; if the queue stays full for ``wait`` seconds raise OverloadError."""
+    def enqueue(self, work: Work, until: float | None = None) -> None:
+        """Queue ``work``. When the queue is full, wait for room until ``until``
+        (monotonic seconds; None: the node's own bound for a hop inside the graph),
+        then raise OverloadError."""
         q = self.queue
-        if q.qsize() >= self.plan.queue_size:
-            deadline = time.monotonic() + wait
-            while q.qsize() >= self.plan.queue_size:
-                if time.monotonic() >= deadline or self.stopping:
-                    raise OverloadError(
-                        f"node {self.plan.name!r} is overloaded: its queue holds "
-                        f"{q.qsize()} requests (limit {self.plan.queue_size})", self.plan.name)
-                time.sleep(_BACKPRESSURE_POLL)
+        plan = self.plan
+        if q.qsize() >= plan.queue_size:
+            if until is None:
+                until = min(time.monotonic() + min(plan.timeout, _INNER_WAIT), work.req.deadline)
+            self._wait_for_room(until)
         if self.dead():
-            raise UnavailableError(f"node {self.plan.name!r} has no live replica", self.plan.name)
+            raise UnavailableError(f"node {plan.name!r} has no live replica", plan.name)
         stats = self.stats
         if stats is not None:
             stats.requests += 1
         q.put(work)
+
+    def _wait_for_room(self, until: float) -> None:
+        plan = self.plan
+        with self.room:
+            self.waiting += 1
+            try:
+                while self.queue.qsize() >= plan.queue_size:
+                    if self.stopping:
+                        raise DeploymentStoppedError(
+                            f"node {plan.name!r} stopped while the request waited for room", plan.name)
+                    left = until - time.monotonic()
+                    if left <= 0:
+                        raise OverloadError(
+                            f"node {plan.name!r} is overloaded: its queue holds {self.queue.qsize()} "
+                            f"requests (max_queue {plan.queue_size})", plan.name)
+                    self.room.wait(min(left, _ROOM_POLL))
+            finally:
+                self.waiting -= 1
+
+    def made_room(self) -> None:
+        """A replica took work from the queue: wake one caller waiting for room."""
+        with self.room:
+            self.room.notify()
 
     def requeue(self, work: Work) -> None:
         """Put back admitted work (a retry): never refused for being full."""
@@ -211,6 +281,22 @@ class NodeRuntime:
                 f"node {self.plan.name!r} has no live replica", self.plan.name))
             return
         self.queue.put(work)
+
+    def drop_late(self, batch: list[Work], now: float) -> list[Work]:
+        """Remove work whose deadline passed (failed as timeouts) or whose request
+        already has its outcome; return the rest."""
+        keep = []
+        plan = self.plan
+        for work in batch:
+            if work.req.finished and plan.reaches_response:
+                continue
+            if work.req.deadline < now:
+                self.engine.fail_work(self, work, RequestTimeoutError(
+                    f"node {plan.name!r} dropped the request before running it: its deadline "
+                    f"passed while it waited", plan.name))
+                continue
+            keep.append(work)
+        return keep
 
     def batch_done(self, held: list[Work], outputs: list[Any]) -> None:
         engine = self.engine

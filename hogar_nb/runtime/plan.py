@@ -15,7 +15,7 @@ from .loaders import model_factory
 __all__ = ["GraphPlan", "NodePlan", "WORKER_KINDS", "build_plan"]
 
 WORKER_KINDS = frozenset({"python", "model", "switch"})
-DEFAULT_QUEUE_SIZE = 1024
+DEFAULT_QUEUE_SIZE = 1024  # a node's ``max_queue`` when it sets none
 
 
 @dataclass(eq=False)
@@ -114,7 +114,9 @@ def build_plan(
     nodes: dict[str, NodePlan] = {}
     raws: dict[str, Mapping[str, Any]] = {}
     for raw in doc["nodes"]:
-        plan = _node_plan(raw, int(sizes.get(raw["name"], default_size)))
+        own = raw.get("max_queue") if isinstance(raw, Mapping) else None
+        size = sizes.get(raw["name"], default_size if isinstance(queue_size, int) or own is None else own)
+        plan = _node_plan(raw, int(size))
         nodes[plan.name] = plan
         raws[plan.name] = raw
     for edge in doc.get("edges", []):

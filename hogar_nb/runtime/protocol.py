@@ -23,7 +23,26 @@ class DeploymentProtocol(Protocol):
     """A running serving graph, whatever the backend.
 
     ``timeout`` arguments are the request's overall deadline in seconds, carried
-    through every hop; ``None`` means the graph's own timeouts only.
+    through every hop together with the graph's per-node (per-attempt) timeouts:
+    it bounds queueing and retries too, and work whose deadline has passed is
+    dropped, not computed late; the request then fails with RequestTimeoutError.
+    ``None`` means the graph's own timeouts only.
+
+    - ``submit`` waits for room in the first queue (backpressure) up to
+      ``timeout`` (forever when None), then fails the future with OverloadError.
+    - ``acall`` never blocks the event loop: a full first queue is an immediate
+      OverloadError (load shedding; HTTP fronts answer 503 + Retry-After).
+    - ``call`` blocks; it waits for room like ``submit``.
+    - ``map`` yields one result (or the item's RequestError) per payload, in
+      input order unless ``ordered=False``, with at most ``concurrency``
+      requests in flight; payloads are read lazily.
+    - ``events`` are :class:`RecoveryEvent` s: failures and recovery actions,
+      and operator changes (action ``scale``/``reconfigure``, cause ``operator``).
+    - ``scale``/``reconfigure`` check every value against the language's ranges
+      first (ReconfigureError naming node and attribute, UnknownNodeError for an
+      unknown node), then change the running node without losing a request.
+    - ``stop(timeout)`` drains what finishes in ``timeout``, fails the rest with
+      cause "stopped" and returns; no user code runs after it returns.
     """
 
     @property

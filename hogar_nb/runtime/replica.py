@@ -175,8 +175,9 @@ class Replica:
     def start(self) -> None:
         self.thread.start()
 
-    def _take(self, q: queue.SimpleQueue) -> list[Any] | None:
-        """Block for the first item, then gather a batch; None means exit."""
+    def _take(self, q: queue.SimpleQueue) -> Any:
+        """Block for the first item, then gather a batch. Returns the batch, STOP
+        (leave: the node is stopping or scaling down) or None (the backend died)."""
         while True:
             try:
                 first = q.get(timeout=_POLL)
@@ -185,7 +186,7 @@ class Replica:
                 if self.abandoned or not self.backend.alive():
                     return None
         if first is STOP:
-            return None
+            return STOP
         batch = [first]
         size = self.node.plan.batch_size
         if size > 1:
@@ -213,24 +214,35 @@ class Replica:
         self.ready.set()
         node.replica_ready(self)
         q, lock = node.queue, node.lock
-        batched = node.plan.batch_size > 1
         stats = node.stats
         monotonic = time.monotonic
         try:
             while True:
                 batch = self._take(q)
+                if batch is STOP:
+                    node.replica_retired(self)
+                    return
                 if batch is None:
                     if not self.abandoned and not self.backend.alive():
                         node.replica_failed(self, "died", [])
                     return
+                if node.waiting:
+                    node.made_room()
+                now = monotonic()
+                for work in batch:
+                    if work.req.deadline < now or (work.req.finished and node.plan.reaches_response):
+                        batch = node.drop_late(batch, now)
+                        break
+                if not batch:
+                    continue
                 with lock:
                     self.held = batch
-                    self.started = time.monotonic()
+                    self.started = now
                     node.in_flight += len(batch)
                 fault = node.fault.roll() if node.fault is not None else None
                 try:
-                    outputs = self.backend.invoke([w.payload for w in batch], batched, fault,
-                                                  node.fault.delay if fault else 0.0)
+                    outputs = self.backend.invoke([w.payload for w in batch], node.plan.batch_size > 1,
+                                                  fault, node.fault.delay if fault else 0.0)
                     error = None
                     if len(outputs) != len(batch):
                         error = ValueError(f"batched impl returned {len(outputs)} results for "

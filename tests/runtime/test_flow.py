@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 
@@ -35,26 +36,34 @@ def test_batch_wrong_length_is_an_error(no_leaks):
     assert all(isinstance(e, NodeError) and "same length" in str(e) for e in errors), errors
 
 
-def test_backpressure_refuses_with_overload_and_memory_stays_bounded(no_leaks):
+def test_a_full_queue_sheds_acall_and_holds_submit_until_its_timeout(no_leaks):
     gate = threading.Event()
 
     def blocked(x):
         gate.wait(10)
         return x
 
+    async def shed(dep, n):
+        return await asyncio.gather(*(dep.acall(i) for i in range(n)), return_exceptions=True)
+
     with hogar_nb.run(chain(blocked), queue_size=5) as dep:
         try:
             futures = [dep.submit(0)]
             wait_for(lambda: dep.metrics().node("n0").in_flight == 1, what="the first call to start")
-            futures += [dep.submit(i) for i in range(1, 50)]
-            # one request is held by the replica, five wait in the queue, the rest are refused
-            refused = [f for f in futures if f.done() and isinstance(f.exception(), OverloadError)]
-            assert len(refused) == 44, f"expected 44 refusals (1 running + 5 queued), got {len(refused)}"
+            futures += [dep.submit(i) for i in range(1, 6)]
             assert dep.metrics().node("n0").queue_depth == 5
-            assert refused[0].exception().cause == "overload"
+            # acall never waits: one request is held, five are queued, the rest are shed
+            t0 = time.monotonic()
+            shed_results = asyncio.run(shed(dep, 20))
+            assert all(isinstance(r, OverloadError) and r.cause == "overload" for r in shed_results)
+            # submit waits for room up to its timeout, then fails with OverloadError
+            late = dep.submit(99, timeout=0.2)
+            assert isinstance(late.exception(5), OverloadError)
+            assert 0.15 < time.monotonic() - t0 < 3
+            assert dep.metrics().node("n0").queue_depth == 5, "memory stays bounded"
         finally:
             gate.set()
-        ok = [f.result(5) for f in futures if f not in refused]
+        ok = [f.result(5) for f in futures]
     assert ok == list(range(6))
 
 

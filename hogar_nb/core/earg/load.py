@@ -205,6 +205,7 @@ def node_attrs(entry: dict[str, Any]) -> dict[str, Any]:
         "recovery": entry["recovery"],
         "latency": entry["latency_ms"],
         "isolation": entry.get("isolation", "thread"),
+        "max_queue": entry.get("max_queue", 1024),
         "description": entry.get("description"),
         "route": entry.get("route"),
         "loader": entry.get("loader"),
@@ -227,7 +228,7 @@ def _typed(attr: str, value: Any) -> Any:
         return Size(int(value))
     if attr in ("batch_wait", "timeout", "latency"):
         return Duration(float(value))
-    if attr in ("replicas", "batch", "retries") and isinstance(value, float):
+    if attr in ("replicas", "batch", "retries", "max_queue") and isinstance(value, float):
         return int(value)
     if attr == "isolation":
         return Ident(value)

@@ -112,6 +112,7 @@ def _node_schema() -> dict[str, Any]:
             "type": ["number", "null"],
         },
         "isolation": {"enum": list(ISOLATION_MODES), "description": c["isolation"].doc},
+        "max_queue": _num(c["max_queue"], "integer", "most requests waiting at the node (default 1024)"),
         "description": {"type": "string", "description": "free text"},
         "route": {"type": "string", "pattern": "^/", "description": "source: HTTP route prefix, starting with /"},
         "loader": {"type": "string", "minLength": 1, "description": "model: loader plugin name"},
