@@ -16,7 +16,10 @@ from typing import TYPE_CHECKING, Any, Iterable
 import ipycytoscape
 import ipywidgets as widgets
 
-from .style import CANVAS_CLASS, DETAILS_CLASS, KIND_STYLE, cytoscape_stylesheet, legend_html
+from .graph_layout import Drawing, layered_drawing, segment_data
+from .node_details import udgl_rows
+from .style import CANVAS_CLASS, DETAILS_CLASS, READABLE_ZOOM, KIND_STYLE, cytoscape_stylesheet, legend_html
+from .viewport import CanvasViewport
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..core.diagnostics import Diagnostic
@@ -54,12 +57,19 @@ def edge_label(edge: Any) -> str:
     return ""
 
 
+_MIN_HEIGHT, _MAX_HEIGHT = 220, 640  # px of the canvas when its height follows the drawing
+_SEQ = iter(range(1, 1 << 62))
+
+
 class GraphView(widgets.VBox):
     """A Graph drawn left to right, with a legend and a click-to-inspect side panel.
 
     ``diagnostics`` defaults to ``graph.check()``; nodes and edges they name are
-    outlined (red for errors, dashed amber for warnings). ``layout`` is "dagre"
-    (layered, the default) or any layout ipycytoscape bundles, e.g. "breadthfirst".
+    outlined (red for errors, dashed amber for warnings). ``layout`` is "layered"
+    (ranks left to right with edges routed around the nodes, the default) or any
+    layout ipycytoscape bundles, e.g. "dagre" or "breadthfirst". Labels keep a
+    readable size: the canvas grows with the drawing (``height`` None) up to
+    640 px, and a larger graph is panned rather than shrunk.
     """
 
     def __init__(
@@ -67,8 +77,8 @@ class GraphView(widgets.VBox):
         graph: "Graph",
         diagnostics: Iterable["Diagnostic"] | None = None,
         *,
-        layout: str = "dagre",
-        height: str = "420px",
+        layout: str = "layered",
+        height: str | None = None,
     ) -> None:
         self.graph = graph
         self.diagnostics = list(graph.check() if diagnostics is None else diagnostics)
@@ -76,16 +86,18 @@ class GraphView(widgets.VBox):
             self._resolved = dict(graph.resolution().nodes)
         except Exception:  # a graph too broken to resolve is still drawn
             self._resolved = {}
+        self.drawing: Drawing | None = None
         self.canvas = self._make_canvas(layout, height)
-        self.details = widgets.HTML(_PLACEHOLDER, layout=widgets.Layout(width="320px", overflow="auto"))
+        self.viewport = CanvasViewport(self._canvas_id, policy="readable",
+                                       min_zoom=READABLE_ZOOM, min_nodes=max(1, len(graph.nodes)))
+        # the details go under the canvas, so the drawing has the output's whole width
+        self.details = widgets.HTML(_PLACEHOLDER, layout=widgets.Layout(width="100%"))
         self.details.add_class(DETAILS_CLASS)
         header = widgets.HTML(self._header_html())
         legend = widgets.HTML(legend_html(sorted({n.kind for n in graph.nodes.values()}) or None))
-        body = widgets.HBox(
-            [self.canvas, self.details],
-            layout=widgets.Layout(width="100%", height=height, align_items="stretch"),
-        )
-        super().__init__([header, legend, body], layout=widgets.Layout(width="100%"))
+        self.canvas.layout.width = "100%"
+        super().__init__([header, legend, self.viewport, self.canvas, self.details],
+                         layout=widgets.Layout(width="100%"))
         self.add_class("hogar-graph-view")
         self.canvas.on("node", "click", self._on_node_click)
         self.canvas.on("edge", "click", self._on_edge_click)
@@ -102,45 +114,58 @@ class GraphView(widgets.VBox):
                 edges[tuple(d.edge)] = level
         return nodes, edges
 
-    def _make_canvas(self, layout: str, height: str) -> ipycytoscape.CytoscapeWidget:
+    def _make_canvas(self, layout: str, height: str | None) -> ipycytoscape.CytoscapeWidget:
         node_marks, edge_marks = self._marks()
+        all_placed = bool(self.graph.nodes) and all(n.position is not None for n in self.graph.nodes.values())
+        labels = {name: node_label(name, self._resolved.get(name)) for name in self.graph.nodes}
+        if layout == "layered" and not all_placed:
+            self.drawing = layered_drawing(self.graph.nodes, [e.key for e in self.graph.edges], labels)
+        positions = (self.drawing.positions if self.drawing is not None else
+                     {name: n.position for name, n in self.graph.nodes.items() if n.position is not None})
         cy_nodes = []
         for name, node in self.graph.nodes.items():
             classes = f"kind-{node.kind}"
             if name in node_marks:
                 classes += f" diag-{node_marks[name]}"
-            data = {"id": name, "label": node_label(name, self._resolved.get(name)), "kind": node.kind}
+            data = {"id": name, "label": labels[name], "kind": node.kind}
             cy_node = ipycytoscape.Node(data=data, classes=classes)
-            if node.position is not None:
-                cy_node.position = {"x": node.position[0], "y": node.position[1]}
+            if name in positions:
+                cy_node.position = {"x": positions[name][0], "y": positions[name][1]}
             cy_nodes.append(cy_node)
         cy_edges = []
+        routes = self.drawing.routes if self.drawing is not None else {}
         for edge in self.graph.edges:
             classes = "directed"
             if edge.key in edge_marks:
                 classes += f" diag-{edge_marks[edge.key]}"
             data = {"id": f"{edge.src}->{edge.dst}", "source": edge.src, "target": edge.dst,
                     "label": edge_label(edge)}
+            if edge.key in routes:
+                classes += " routed"
+                data.update(segment_data(positions[edge.src], positions[edge.dst], routes[edge.key]))
             cy_edges.append(ipycytoscape.Edge(data=data, classes=classes))
+        if height is None:
+            drawn = self.drawing.height if self.drawing is not None else 400.0
+            height = f"{int(min(max(drawn + 40, _MIN_HEIGHT), _MAX_HEIGHT))}px"
         canvas = ipycytoscape.CytoscapeWidget(layout=widgets.Layout(flex="1 1 auto", height=height))
         with canvas.hold_sync(), canvas.graph.hold_sync():
             canvas.graph.add_nodes(cy_nodes)
             canvas.graph.add_edges(cy_edges, directed=True)
             canvas.set_style(cytoscape_stylesheet())
-            all_placed = bool(self.graph.nodes) and all(
-                n.position is not None for n in self.graph.nodes.values()
-            )
-            if all_placed:
-                canvas.set_layout(name="preset", fit=True, padding=20)
+            if self.drawing is not None or all_placed:
+                # framed in the page by the viewport helper, from the canvas's real size
+                canvas.set_layout(name="preset", fit=False, animate=False)
             elif layout == "dagre":
                 canvas.set_layout(name="dagre", rankDir="LR", nodeSep=45, rankSep=80,
-                                  edgeSep=8, fit=True, padding=20, animate=False)
+                                  edgeSep=8, fit=False, animate=False)
             else:
-                canvas.set_layout(name=layout, directed=True, fit=True, padding=20, animate=False)
+                canvas.set_layout(name=layout, directed=True, fit=False, animate=False)
             canvas.min_zoom = 0.05
             canvas.max_zoom = 4.0
             canvas.wheel_sensitivity = 0.3
         canvas.add_class(CANVAS_CLASS)
+        self._canvas_id = f"hogar-canvas-{next(_SEQ)}"
+        canvas.add_class(self._canvas_id)
         return canvas
 
     def _header_html(self) -> str:
@@ -189,12 +214,17 @@ class GraphView(widgets.VBox):
     def _node_html(self, name: str) -> str:
         node = self.graph.nodes[name]
         resolved = self._resolved.get(name)
-        attrs = resolved.to_earg() if resolved is not None else dict(node.attrs)
+        if resolved is not None:
+            rows_data = udgl_rows(resolved, node.attrs)
+        else:  # unresolved: what the text says
+            rows_data = [(key, _fmt(value), "") for key, value in node.attrs.items()]
         rows = "".join(
-            f'<tr><td style="color:#555;padding-right:8px;vertical-align:top;width:52%;'
-            f'overflow-wrap:anywhere">{escape(key)}</td>'
-            f'<td style="overflow-wrap:anywhere"><code>{escape(_fmt(value, key))}</code></td></tr>'
-            for key, value in _flatten(attrs)
+            f'<div data-attr="{escape(attr)}" style="overflow-wrap:anywhere">'
+            f'<span style="color:#555">{escape(attr)} =</span> <code>{escape(value)}</code>'
+            + (f'<div class="hogar-earg-key" style="color:#999;font-size:10px" title="EARG key">'
+               f'EARG {escape(key)}</div>' if key and key != attr else "")
+            + "</div>"
+            for attr, value, key in rows_data
         )
         colour = KIND_STYLE.get(node.kind, ("", "#555", ""))[1]
         template = f" (template <code>{escape(node.template)}</code>)" if node.template else ""
@@ -206,8 +236,8 @@ class GraphView(widgets.VBox):
             f'<div style="font-size:14px"><b>{escape(name)}</b> '
             f'<span style="color:{colour}">{escape(node.kind)}</span>{template}</div>'
             f"{self._diag_html(diags)}"
-            f'<table style="border-collapse:collapse;margin-top:4px;table-layout:fixed;width:100%">'
-            f"{rows}</table>"
+            f'<div style="display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));'
+            f'gap:2px 14px;margin-top:4px">{rows}</div>'
             f'<div style="margin-top:4px">in: {ins}<br>out: {outs}</div></div>'
         )
 
@@ -244,16 +274,6 @@ class GraphView(widgets.VBox):
             label = edge_label(e)
             lines.append(f"  {e.src} -> {e.dst}{'  ' + label if label else ''}")
         return "\n".join(lines)
-
-
-def _flatten(attrs: dict, prefix: str = "") -> list[tuple[str, Any]]:
-    out: list[tuple[str, Any]] = []
-    for key, value in attrs.items():
-        if isinstance(value, dict) and value:
-            out.extend(_flatten(value, f"{prefix}{key}."))
-        else:
-            out.append((f"{prefix}{key}", value))
-    return out
 
 
 def _fmt(value: Any, key: str = "") -> str:

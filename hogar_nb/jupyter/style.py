@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from html import escape
 
+from .graph_layout import LABEL_FONT_PX, NODE_SIZE
+
 __all__ = [
     "CANVAS_CLASS",
     "DETAILS_CLASS",
     "ERROR_COLOUR",
     "KIND_STYLE",
+    "READABLE_ZOOM",
     "WARNING_COLOUR",
     "cytoscape_stylesheet",
     "legend_html",
@@ -18,6 +21,9 @@ __all__ = [
 CANVAS_CLASS = "hogar-graph-canvas"
 #: CSS class of the side panel that shows a clicked node's resolved attributes.
 DETAILS_CLASS = "hogar-node-details"
+
+#: the graph view is never framed below this zoom: 12 px labels stay at least 10 px on screen
+READABLE_ZOOM = 0.85
 
 ERROR_COLOUR = "#d32f2f"
 WARNING_COLOUR = "#f9a825"
@@ -54,11 +60,11 @@ def cytoscape_stylesheet() -> list[dict]:
                 "text-wrap": "wrap",
                 "text-valign": "bottom",
                 "text-margin-y": 4,
-                "font-size": 10,
+                "font-size": LABEL_FONT_PX,
                 "font-family": "sans-serif",
                 "color": "#222",
-                "width": 34,
-                "height": 26,
+                "width": NODE_SIZE[0],
+                "height": NODE_SIZE[1],
                 "border-width": 1,
                 "border-color": "#fff",
             },
@@ -79,12 +85,20 @@ def cytoscape_stylesheet() -> list[dict]:
                 "target-arrow-color": "#90a4ae",
                 "arrow-scale": 0.9,
                 "label": "data(label)",
-                "font-size": 9,
+                "font-size": LABEL_FONT_PX - 1,
                 "color": "#455a64",
                 "text-background-color": "#fff",
                 "text-background-opacity": 0.85,
                 "text-background-padding": 1,
             },
+        },
+        {  # laid out in Python: bend points that keep the edge off other nodes
+            "selector": "edge.routed",
+            "style": {"curve-style": "segments", "segment-weights": "data(sw)",
+                      "segment-distances": "data(sd)", "edge-distances": "node-position",
+                      # the condition or share next to the branch it labels, not on a shared run
+                      "label": "", "target-label": "data(label)", "target-text-offset": 34,
+                      "target-text-margin-y": -8},
         },
         {
             "selector": "node.diag-warning",

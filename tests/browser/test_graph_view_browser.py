@@ -89,9 +89,11 @@ def test_udgl_cell_in_jupyterlab(jupyter_server, page) -> None:
     details = page.locator('.hogar-node-details [data-node="xgb"]').first
     details.wait_for()
     text = details.inner_text()
-    for expected in ("xgb", "model", "replicas", "4", "resources.memory_bytes", "2147483648",
-                     "timeout_ms", "recovery.policy", "restart"):
+    # UDGL names and units first, the EARG key as a hint under the value
+    for expected in ("xgb", "model", "replicas = 4", "memory = 2GiB", "EARG resources.memory_bytes",
+                     "timeout = 30s", "EARG timeout_ms", "recovery = restart", 'impl = "models/xgb.json"'):
         assert expected in text
+    assert "2147483648" not in text and "timeout_ms =" not in text
     page.locator(".jp-Cell").nth(1).screenshot(path=str(ARTIFACTS / "udgl-lab-node-details.png"))
 
     # the cell with errors shows the diagnostic box, the canvas marks the faulty node
@@ -117,6 +119,11 @@ def test_udgl_cell_in_jupyterlab(jupyter_server, page) -> None:
     assert len(state["edges"]) == 308
     xs = {n["id"]: n["x"] for n in state["nodes"]}
     assert xs["src"] < xs["p0"] < xs["fan"] < xs["c3_0"] < xs["c3_28"] < xs["out"]
+    # a large graph is panned, not shrunk: labels stay readable
+    page.wait_for_function("() => document.querySelectorAll('.hogar-graph-canvas')[2].dataset.hogarFramed")
+    shown = page.evaluate("""() => { const cy = document.querySelectorAll('.hogar-graph-canvas')[2]._cyreg.cy;
+                                     return parseFloat(cy.nodes()[0].style('font-size')) * cy.zoom(); }""")
+    assert shown >= 10
     page.locator(".jp-Cell").nth(4).screenshot(path=str(ARTIFACTS / "udgl-lab-300-nodes.png"))
     (ARTIFACTS / "udgl-render-times.json").write_text(json.dumps({"lab_300_nodes_s": round(seconds, 2)}))
     print(f"300-node graph on the canvas after {seconds:.2f} s")

@@ -183,9 +183,8 @@ def test_clicking_a_node_shows_its_resolved_attributes(ip, run_udgl) -> None:
                                                   "data": {"data": {"id": "f"}}}, [])
     html = view.details.value
     assert 'data-node="f"' in html
-    for key, value in (("replicas", "2"), ("resources.cpu", "1"), ("timeout_ms", "30000"),
-                       ("recovery.policy", "restart")):
-        assert re.search(f">{re.escape(key)}</td><td[^>]*><code>{re.escape(value)}</code>", html), key
+    for key, value in (("replicas", "2"), ("cpu", "1"), ("timeout", "30s"), ("recovery", "restart")):
+        assert re.search(f">{re.escape(key)} =</span> <code>{re.escape(value)}</code>", html), key
 
 
 def test_run_binds_a_deployment_and_hogar_magics_manage_it(ip, run_udgl) -> None:
