@@ -1,14 +1,15 @@
 """Check one attribute value against its :class:`AttrSpec` and normalise its units.
 
 Durations become float milliseconds, sizes int bytes, percentages float fractions,
-recovery a ``{policy, max_restarts, backoff_ms}`` dict.
+recovery a ``{policy, max_restarts, backoff_ms}`` dict (plus ``within_ms`` when it is
+not the default window of 60 s).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .kinds import RECOVERY_POLICIES, AttrSpec
+from .kinds import DEFAULT_WITHIN_MS, RECOVERY_POLICIES, AttrSpec
 from .values import Call, Duration, Ident, ParamRef, Percent, Size, format_value
 
 __all__ = ["CoerceError", "coerce", "describe"]
@@ -181,10 +182,19 @@ def _recovery(spec: AttrSpec, value: Any) -> dict:
                     "E020", f"got {describe(arg)} for `backoff` of `restart`; expected a duration such as 100ms"
                 )
             out["backoff_ms"] = float(arg.ms)
+        elif key == "within":
+            if not isinstance(arg, Duration) or not 0 < arg.ms <= 86_400_000:
+                raise CoerceError(
+                    "E020", f"got {describe(arg)} for `within` of `restart`; expected a duration "
+                    "> 0 and <= 1d such as 60s"
+                )
+            if float(arg.ms) != DEFAULT_WITHIN_MS:
+                out["within_ms"] = float(arg.ms)
         else:
             raise CoerceError(
                 "E012", f"`restart` has no argument `{key}`",
-                did_you_mean(key, ("max", "backoff")) or "its arguments are `max` and `backoff`",
+                did_you_mean(key, ("max", "within", "backoff"))
+                or "its arguments are `max`, `within` and `backoff`",
             )
     return out
 

@@ -60,7 +60,7 @@ class AttrSpec:
             "string": "a string in double quotes",
             "bool": "true or false",
             "enum": "one of " + ", ".join(f"`{c}`" for c in self.choices),
-            "recovery": "`restart`, `restart(max = 5, backoff = 100ms)`, `failover` or `none`",
+            "recovery": "`restart`, `restart(max = 5, within = 60s, backoff = 100ms)`, `failover` or `none`",
             "impl": 'a "module:attr" string or a notebook name',
             "percent": "a percentage such as 90% (or a fraction between 0 and 1)",
             "numbers": "a list of numbers such as [0.7, 0.3]",
@@ -89,6 +89,9 @@ def _spec(name, type_, doc, **kw) -> AttrSpec:
     return AttrSpec(name, type_, doc, **kw)
 
 
+# restart(max = N, within = T): at most N restarts in a window of T without a request served
+DEFAULT_WITHIN_MS = 60_000.0
+
 COMMON_ATTRS: dict[str, AttrSpec] = {
     s.name: s
     for s in (
@@ -99,7 +102,8 @@ COMMON_ATTRS: dict[str, AttrSpec] = {
         _spec("batch", "int", "largest dynamic batch", min=1, max=100_000),
         _spec("batch_wait", "duration", "longest wait to fill a batch", min=0, max=3_600_000),
         _spec("timeout", "duration", "per-request timeout", min=0, min_exclusive=True, max=86_400_000),
-        _spec("retries", "int", "retries after a failure", min=0, max=100),
+        _spec("retries", "int", "retries after a replica crashed, died or hung", min=0, max=100),
+        _spec("retry_errors", "bool", "also retry when the impl raises"),
         _spec("recovery", "recovery", "what happens when a replica crashes or hangs"),
         _spec("max_queue", "int", "most requests waiting at the node before callers wait or are refused",
               min=1, max=1_000_000),
@@ -150,6 +154,7 @@ _DEFAULTS: dict[str, Any] = {
     "batch_wait": 0.0,
     "timeout": 30_000.0,
     "retries": 0,
+    "retry_errors": False,
     "recovery": {"policy": "restart", "max_restarts": 5, "backoff_ms": 100.0},
     "max_queue": 1024,
     "latency": None,

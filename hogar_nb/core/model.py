@@ -80,6 +80,7 @@ class ResolvedNode:
     latency_ms: float | None
     isolation: str = "thread"
     max_queue: int = 1024
+    retry_errors: bool = False
     description: str | None = None
     template: str | None = None
     extra: dict = field(default_factory=dict)
@@ -105,6 +106,8 @@ class ResolvedNode:
         }
         if self.max_queue != 1024:  # written only when set, so files stay as they were
             out["max_queue"] = self.max_queue
+        if self.retry_errors:
+            out["retry_errors"] = True
         if self.description is not None:
             out["description"] = self.description
         for key in sorted(self.extra):

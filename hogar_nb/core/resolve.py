@@ -203,6 +203,7 @@ def _resolved(name: str, kind: str, template: str | None, merged: dict[str, Any]
         latency_ms=get("latency"),
         isolation=get("isolation"),
         max_queue=get("max_queue"),
+        retry_errors=get("retry_errors"),
         description=get("description"),
         template=template,
         extra=extra,

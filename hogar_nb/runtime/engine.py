@@ -28,8 +28,8 @@ __all__ = ["Engine"]
 
 _SKIP = SKIP  # a branch not taken (switch/split/other source): joins stop waiting for it
 _TICK = 0.01
-RETRY_BACKOFF = 0.005
-MIN_CRASH_RETRIES = 2
+RETRY_BACKOFF = 0.005  # first retry's backoff, doubled per attempt, jittered x0.5..1.5
+MAX_RETRY_BACKOFF = 1.0
 
 
 class Engine:
@@ -207,19 +207,22 @@ class Engine:
             err_input.__cause__ = exc
             self.fail_work(node, work, err_input)
             return
-        allowed = plan.retries if cause == "error" else max(plan.retries, MIN_CRASH_RETRIES)
-        if work.req.future.done():
+        if work.req.finished:
             return  # already answered (or failed elsewhere): no point retrying
+        allowed = plan.retries if cause != "error" or plan.retry_errors else 0
+        late = ""
         if work.attempt < allowed and not node.stopping:
-            work.attempt += 1
-            if cause == "error":
-                self.schedule(min(RETRY_BACKOFF * 2 ** (work.attempt - 1), 1.0),
-                              lambda: node.requeue(work))
-            else:
-                node.requeue(work)
-            return
-        tries = f"after {work.attempt + 1} attempt(s)"
+            delay = min(RETRY_BACKOFF * 2 ** work.attempt, MAX_RETRY_BACKOFF) * self._rng.uniform(0.5, 1.5)
+            if time.monotonic() + delay < work.req.deadline:
+                work.attempt += 1
+                self.schedule(delay, lambda: node.requeue(work))
+                return
+            late = ", no time left for a retry before the request's deadline"
+        n = work.attempt + 1
+        tries = f"after {n} attempt{'s' * (n != 1)} (retries = {plan.retries}{late})"
         if cause == "error":
+            if not plan.retry_errors and plan.retries:
+                tries = f"after {n} attempt{'s' * (n != 1)} (an impl's exception is retried only with retry_errors)"
             err: RequestError = NodeError(f"node {plan.name!r} raised {exc!r} {tries}", plan.name)
             err.__cause__ = exc
         elif cause == "timeout":

@@ -8,10 +8,11 @@ import time
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
-from .errors import DeploymentStoppedError, OverloadError, RequestTimeoutError, UnavailableError
+from .errors import DeploymentStoppedError, OverloadError, RequestTimeoutError
 from .faults import Fault
 from .metrics import Stats
 from .plan import NodePlan
+from .recovery import NodeRecovery
 from .replica import STOP, ProcessBackend, Replica, ThreadBackend
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -21,7 +22,6 @@ __all__ = ["NodeRuntime", "Request", "Work"]
 
 _ROOM_POLL = 0.05  # a waiter re-checks the queue at least this often
 _INNER_WAIT = 5.0  # longest wait for room between two nodes when nothing else bounds it
-MAX_BACKOFF = 5.0
 INF = float("inf")
 
 
@@ -57,8 +57,9 @@ class Work:
         self.src = src
 
 
-class NodeRuntime:
-    """Owns the queue and replicas of one python/model/switch node."""
+class NodeRuntime(NodeRecovery):
+    """Owns the queue and replicas of one python/model/switch node (recovery in
+    :mod:`.recovery`)."""
 
     def __init__(self, plan: NodePlan, engine: Engine, stats: Stats | None) -> None:
         self.plan = plan
@@ -70,14 +71,11 @@ class NodeRuntime:
         self.retired: list[Replica] = []  # failed replicas, joined at stop
         self.in_flight = 0
         self.fault: Fault | None = None
-        self.restarts = 0
-        self.pending_restarts = 0
-        self.failures_in_a_row = 0  # drives the restart backoff; reset by a good call
         self.stopping = False
         self.room = threading.Condition(threading.Lock())
         self.waiting = 0  # callers waiting for room in the queue
         self._next_index = plan.replicas
-        self._pending_events: dict[int, tuple[float, float, str, int]] = {}
+        self._init_recovery()
 
     # -- replicas ---------------------------------------------------------------------
     def _make_replica(self, index: int) -> Replica:
@@ -138,100 +136,6 @@ class NodeRuntime:
                 f"node {self.plan.name!r}: {len(failed)} new replica(s) could not start: "
                 f"{failed[0].start_error or 'not ready in time'}")
 
-    def replica_ready(self, replica: Replica) -> None:
-        with self.lock:
-            pending = self._pending_events.pop(id(replica), None)
-        if pending is not None:
-            self.pending_restarts -= 1
-            detected, wall, cause, requeued = pending
-            self.engine.record_event(wall, self.plan.name, replica.index, cause, "restart",
-                                     time.monotonic() - detected, requeued)
-
-    def replica_start_failed(self, replica: Replica, exc: BaseException) -> None:
-        with self.lock:
-            pending = self._pending_events.pop(id(replica), None)
-            if replica in self.replicas:
-                self.replicas.remove(replica)
-            self.retired.append(replica)
-        if pending is not None:  # a replacement failed to start: record it, maybe give up
-            self.pending_restarts -= 1
-            self.engine.record_event(pending[1], self.plan.name, replica.index, pending[2],
-                                     "restart_failed", time.monotonic() - pending[0], pending[3])
-            self._fail_queue_if_dead()
-
-    def replica_failed(self, replica: Replica, cause: str, held: list[Work]) -> None:
-        """A replica crashed, died or hung: replace it per policy and retry its work."""
-        detected, wall = time.monotonic(), time.time()
-        plan = self.plan
-        with self.lock:
-            if replica in self.replicas:
-                self.replicas.remove(replica)
-            self.retired.append(replica)
-            alive = sum(1 for r in self.replicas if r.alive)
-            action = plan.policy
-            if plan.policy == "failover" and alive == 0:
-                action = "restart"
-            if action == "restart":
-                if self.restarts >= plan.max_restarts or self.stopping:
-                    action = "gave_up"
-                else:
-                    self.restarts += 1
-                    self.pending_restarts += 1
-                    self.failures_in_a_row += 1
-        if self.stats is not None and action == "restart":
-            with self.stats.lock:
-                self.stats.restarts += 1
-        if action == "restart":
-            delay = min(plan.backoff * 2 ** min(self.failures_in_a_row - 1, 10), MAX_BACKOFF)
-            n = len(held)
-            self.engine.schedule(delay, lambda: self._replace(replica.index, detected, wall, cause, n))
-        else:
-            self.engine.record_event(wall, plan.name, replica.index, cause, action, 0.0, len(held))
-        request_cause = "timeout" if cause == "hang" else "crash"
-        for work in held:
-            self.engine.retry_or_fail(self, work, request_cause, None)
-        self._fail_queue_if_dead()
-
-    def _replace(self, index: int, detected: float, wall: float, cause: str, requeued: int) -> None:
-        if self.stopping:
-            self.pending_restarts -= 1
-            return
-        replica = self._make_replica(index)
-        with self.lock:
-            self._pending_events[id(replica)] = (detected, wall, cause, requeued)
-            self.replicas.append(replica)
-        replica.start()
-
-    def check_hung(self, now: float) -> None:
-        """Supervisor tick: abandon replicas whose call exceeded the node timeout."""
-        hung: list[tuple[Replica, list[Work]]] = []
-        with self.lock:
-            for replica in self.replicas:
-                held = replica.abandon_if_hung(now)
-                if held is not None:
-                    hung.append((replica, held))
-        for replica, held in hung:
-            replica.backend.kill()
-            self.replica_failed(replica, "hang", held)
-
-    def dead(self) -> bool:
-        return not self.stopping and self.pending_restarts <= 0 and \
-            not any(r.alive or not r.ready.is_set() for r in self.replicas)
-
-    def _fail_queue_if_dead(self) -> None:
-        if not self.dead():
-            return
-        while True:
-            try:
-                work = self.queue.get_nowait()
-            except queue.Empty:
-                return
-            if work is not STOP:
-                self.engine.fail_work(self, work, UnavailableError(
-                    f"node {self.plan.name!r} has no live replica (recovery policy "
-                    f"{self.plan.policy!r}, restarts used {self.restarts}/{self.plan.max_restarts})",
-                    self.plan.name))
-
     # -- work -------------------------------------------------------------------------
     def enqueue(self, work: Work, until: float | None = None) -> None:
         """Queue ``work``. When the queue is full, wait for room until ``until``
@@ -244,7 +148,7 @@ class NodeRuntime:
                 until = min(time.monotonic() + min(plan.timeout, _INNER_WAIT), work.req.deadline)
             self._wait_for_room(until)
         if self.dead():
-            raise UnavailableError(f"node {plan.name!r} has no live replica", plan.name)
+            raise self.unavailable()
         stats = self.stats
         if stats is not None:
             stats.requests += 1
@@ -277,8 +181,7 @@ class NodeRuntime:
         """Put back admitted work (a retry): never refused for being full."""
         if self.dead():
             self._fail_queue_if_dead()
-            self.engine.fail_work(self, work, UnavailableError(
-                f"node {self.plan.name!r} has no live replica", self.plan.name))
+            self.engine.fail_work(self, work, self.unavailable())
             return
         self.queue.put(work)
 
@@ -298,15 +201,24 @@ class NodeRuntime:
             keep.append(work)
         return keep
 
-    def batch_done(self, held: list[Work], outputs: list[Any]) -> None:
+    def batch_done(self, replica: Replica, held: list[Work], outputs: list[Any]) -> None:
+        if self.streak:
+            self.served()
+        if replica.errors_in_a_row or not replica.good:
+            replica.errors_in_a_row = 0
+            replica.good = True
         engine = self.engine
-        self.failures_in_a_row = 0
         for work, out in zip(held, outputs):
             engine.node_output(self, work, out)
 
-    def batch_error(self, held: list[Work], exc: BaseException) -> None:
+    def batch_error(self, replica: Replica, held: list[Work], exc: BaseException) -> bool:
+        """Retry or fail the batch; True when the replica was ejected as an outlier."""
+        from .engine import rejects_input
+
+        ejected = not rejects_input(exc) and self.impl_failed(replica)
         for work in held:
             self.engine.retry_or_fail(self, work, "error", exc)
+        return ejected
 
     def stop(self, timeout: float) -> None:
         """Ask each replica to exit, then join threads and processes."""

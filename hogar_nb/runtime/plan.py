@@ -29,8 +29,10 @@ class NodePlan:
     batch_wait: float = 0.0
     timeout: float = 30.0
     retries: int = 0
+    retry_errors: bool = False
     policy: str = "restart"
     max_restarts: int = 5
+    within: float = 60.0
     backoff: float = 0.1
     isolation: str = "thread"
     queue_size: int = DEFAULT_QUEUE_SIZE
@@ -82,7 +84,9 @@ def _node_plan(raw: Mapping[str, Any], queue_size: int) -> NodePlan:
         retries=max(0, int(raw.get("retries") or 0)),
         policy=str(recovery.get("policy") or "restart"),
         max_restarts=int(recovery.get("max_restarts", 5) if recovery.get("max_restarts") is not None else 5),
+        within=_num(name, "recovery.within_ms", recovery.get("within_ms"), 60000.0) / 1000.0,
         backoff=_num(name, "recovery.backoff_ms", recovery.get("backoff_ms"), 100.0) / 1000.0,
+        retry_errors=bool(raw.get("retry_errors", False)),
         isolation=str(raw.get("isolation") or "thread"),
         queue_size=queue_size,
         response=bool(raw.get("response")),

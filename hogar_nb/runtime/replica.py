@@ -69,6 +69,9 @@ class ThreadBackend:
         except BaseException as exc:  # SystemExit and the like end the replica
             raise ReplicaFailure("crash") from exc
 
+    def exit_detail(self) -> str:
+        return ""
+
     def kill(self) -> None:
         """Threads cannot be killed; a hung one is abandoned."""
 
@@ -133,6 +136,23 @@ class ProcessBackend:
             raise ImplError(InvalidInputError(value[1]))
         raise ImplError(RuntimeError(f"{value[0]}: {value[1]}"))
 
+    def exit_detail(self) -> str:
+        """How the process ended: its exit code, or the signal that killed it."""
+        if self.proc is None:
+            return ""
+        self.proc.join(0.5)
+        code = self.proc.exitcode
+        if code is None:
+            return "the pipe to the process broke"
+        if code < 0:
+            import signal
+
+            try:
+                return f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"killed by signal {-code}"
+        return f"exit code {code}"
+
     def kill(self) -> None:
         if self.proc is not None and self.proc.is_alive():
             self.proc.kill()
@@ -162,6 +182,8 @@ class Replica:
         self.held: list[Work] | None = None
         self.started = 0.0
         self.abandoned = False
+        self.good = False  # served a call successfully
+        self.errors_in_a_row = 0  # impl errors since its last success (outlier detection)
         self.ready = threading.Event()
         self.start_error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name=f"hogar-{node.plan.name}-{index}",
@@ -224,7 +246,7 @@ class Replica:
                     return
                 if batch is None:
                     if not self.abandoned and not self.backend.alive():
-                        node.replica_failed(self, "died", [])
+                        node.replica_failed(self, "died", [], self.backend.exit_detail())
                     return
                 if node.waiting:
                     node.made_room()
@@ -252,7 +274,8 @@ class Replica:
                 except ReplicaFailure as exc:
                     held = self._release()
                     if held is not None:
-                        node.replica_failed(self, exc.cause, held)
+                        detail = self.backend.exit_detail() if exc.cause == "died" else ""
+                        node.replica_failed(self, exc.cause, held, detail)
                     return
                 held = self._release()
                 if held is None:  # abandoned meanwhile (timed out): the result is dropped
@@ -262,9 +285,10 @@ class Replica:
                         stats.pending += len(held)
                         if stats.pending >= stats.stride:
                             stats.observe(monotonic() - self.started)
-                    node.batch_done(held, outputs)
-                else:
-                    node.batch_error(held, error)
+                    node.batch_done(self, held, outputs)
+                elif node.batch_error(self, held, error):
+                    self.backend.close()  # ejected as an outlier: a replacement is starting
+                    return
         finally:
             if self.abandoned:
                 self.backend.close()

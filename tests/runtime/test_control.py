@@ -10,11 +10,11 @@ import hogar_nb
 from hogar_nb.runtime.errors import ReconfigureError, UnknownNodeError
 
 from .conftest import chain, wait_for
-from .impls import double
+from .impls import double, double_one_or_batch
 
 
 def test_scaling_and_reconfiguring_under_load_loses_no_request(no_leaks):
-    doc = chain(double, double, replicas=1)
+    doc = chain(double, double_one_or_batch, replicas=1)
     with hogar_nb.run(doc) as dep:
         results: list = []
         stop = threading.Event()

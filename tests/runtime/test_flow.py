@@ -76,13 +76,20 @@ def test_per_attempt_timeout_and_retries(no_leaks):
             raise ValueError("first attempt fails")
         return x
 
-    with hogar_nb.run(chain(flaky, retries=1)) as dep:
+    with hogar_nb.run(chain(flaky, retries=1, retry_errors=True)) as dep:
         assert [dep.call(i, timeout=5) for i in range(5)] == list(range(5))
-    with hogar_nb.run(chain(lambda x: 1 / 0, retries=2)) as dep:
-        with pytest.raises(NodeError, match="after 3 attempt") as info:
+    with hogar_nb.run(chain(lambda x: 1 / 0, retries=2, retry_errors=True)) as dep:
+        with pytest.raises(NodeError, match=r"after 3 attempts \(retries = 2\)") as info:
             dep.call(1, timeout=5)
         assert isinstance(info.value.__cause__, ZeroDivisionError)
         assert dep.metrics().node("n0").errors_by_cause == {"error": 1}
+    calls["n"] = 0
+    with hogar_nb.run(chain(flaky, retries=2)) as dep:  # an impl's exception is not retried by default
+        with pytest.raises(NodeError, match="after 1 attempt .*retry_errors"):
+            dep.call(0, timeout=5)
+    with hogar_nb.run(chain(lambda x: 1 / 0)) as dep:
+        with pytest.raises(NodeError, match=r"after 1 attempt \(retries = 0\)$"):
+            dep.call(1, timeout=5)
 
 
 def test_slow_call_times_out_explicitly(no_leaks):

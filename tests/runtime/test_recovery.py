@@ -48,7 +48,7 @@ def test_crashes_are_recovered_and_nothing_is_lost(no_leaks):
 
 
 def test_hung_replica_is_abandoned_replaced_and_its_work_retried(no_leaks):
-    doc = chain(double, replicas=2, timeout_ms=150.0, recovery=FAST_RESTART)
+    doc = chain(double, replicas=2, timeout_ms=150.0, recovery=FAST_RESTART, retries=2)
     with hogar_nb.run(doc) as dep:
         dep.inject_fault("n0", "hang", count=2, seed=1)
         futures = [dep.submit(i) for i in range(40)]
@@ -63,7 +63,8 @@ def test_hung_replica_is_abandoned_replaced_and_its_work_retried(no_leaks):
 
 
 def test_failover_moves_traffic_to_healthy_replicas(no_leaks):
-    doc = chain(double, replicas=3, recovery={"policy": "failover", "max_restarts": 5, "backoff_ms": 1.0})
+    doc = chain(double, replicas=3, retries=1,
+                recovery={"policy": "failover", "max_restarts": 5, "backoff_ms": 1.0})
     with hogar_nb.run(doc) as dep:
         dep.inject_fault("n0", "crash", count=2)
         ok, errors = _outcomes([dep.submit(i) for i in range(50)])
@@ -99,7 +100,7 @@ def test_injected_errors_and_slowness_are_counted(no_leaks):
 @pytest.mark.timeout(60)
 def test_process_replicas_survive_a_kill(no_leaks):
     doc = chain("tests.runtime.impls:slow_double", replicas=2, isolation="process",
-                recovery=FAST_RESTART)
+                recovery=FAST_RESTART, retries=2)
     with hogar_nb.run(doc) as dep:
         pids = dep.replica_pids("n0")
         assert len(pids) == 2 and os.getpid() not in pids

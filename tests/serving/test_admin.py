@@ -56,7 +56,7 @@ def test_reconfigure_rejects_unknown_attributes(admin):
 
 
 def test_fault_injection_and_clear():
-    with served(chain(impl("ident")), admin_token=TOKEN, allow_fault_injection=True) as (dep, client):
+    with served(chain(impl("ident"), retries=1), admin_token=TOKEN, allow_fault_injection=True) as (dep, client):
         resp = client.post("/hogar/v1/admin/faults", json={"node": "n0", "kind": "error", "rate": 1.0},
                            headers=AUTH)
         assert resp.status_code == 200 and resp.json()["fault"]["kind"] == "error"

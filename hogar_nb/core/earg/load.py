@@ -18,7 +18,7 @@ from ...errors import EARGError, GraphEditError
 from ..diagnostics import Diagnostic, limit, sort_key
 from ..source import MAX_SOURCE_BYTES, read_limited, too_large
 from ..graph import Graph
-from ..kinds import COMBINE_MODES, COMMON_ATTRS, default_value
+from ..kinds import COMBINE_MODES, COMMON_ATTRS, DEFAULT_WITHIN_MS, default_value
 from ..values import Call, Duration, Ident, Size
 from .read import Marks, read_text
 from .validate import _Diag, validate_earg
@@ -206,6 +206,7 @@ def node_attrs(entry: dict[str, Any]) -> dict[str, Any]:
         "latency": entry["latency_ms"],
         "isolation": entry.get("isolation", "thread"),
         "max_queue": entry.get("max_queue", 1024),
+        "retry_errors": entry.get("retry_errors", False),
         "description": entry.get("description"),
         "route": entry.get("route"),
         "loader": entry.get("loader"),
@@ -240,6 +241,8 @@ def _typed(attr: str, value: Any) -> Any:
         kwargs: list[tuple[str, Any]] = []
         if value["max_restarts"] != 5:
             kwargs.append(("max", int(value["max_restarts"])))
+        if value.get("within_ms", DEFAULT_WITHIN_MS) != DEFAULT_WITHIN_MS:
+            kwargs.append(("within", Duration(float(value["within_ms"]))))
         if value["backoff_ms"] != 100.0:
             kwargs.append(("backoff", Duration(float(value["backoff_ms"]))))
         return Call("restart", tuple(kwargs)) if kwargs else Ident("restart")

@@ -73,13 +73,20 @@ def _node_schema() -> dict[str, Any]:
             "policy": {"enum": list(RECOVERY_POLICIES), "description": "recovery policy"},
             "max_restarts": {
                 "type": "integer", "minimum": 0, "maximum": 10_000,
-                "description": "restarts allowed before the replica is given up (policy restart)",
+                "description": "restarts allowed within the window before the node is suspended "
+                               "(policy restart)",
             },
             "backoff_ms": {
                 "type": "number", "minimum": 0,
-                "description": "wait before a restart, in milliseconds (policy restart)",
+                "description": "first wait before a restart, in milliseconds, doubled while "
+                               "restarts fail (policy restart)",
+            },
+            "within_ms": {
+                "type": "number", "exclusiveMinimum": 0, "maximum": 86_400_000,
+                "description": "the window max_restarts counts in, in milliseconds (default 60000)",
             },
         },
+        required=["policy", "max_restarts", "backoff_ms"],
     )
     props: dict[str, Any] = {
         "name": {"type": "string", "pattern": IDENT, "description": "node name, unique in the graph"},
@@ -113,6 +120,7 @@ def _node_schema() -> dict[str, Any]:
         },
         "isolation": {"enum": list(ISOLATION_MODES), "description": c["isolation"].doc},
         "max_queue": _num(c["max_queue"], "integer", "most requests waiting at the node (default 1024)"),
+        "retry_errors": {"type": "boolean", "description": "also retry when the impl raises (default false)"},
         "description": {"type": "string", "description": "free text"},
         "route": {"type": "string", "pattern": "^/", "description": "source: HTTP route prefix, starting with /"},
         "loader": {"type": "string", "minLength": 1, "description": "model: loader plugin name"},

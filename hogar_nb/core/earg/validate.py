@@ -304,7 +304,8 @@ def _references(doc: dict[str, Any], d: _Diag) -> None:
 
 def _node_refs(d: _Diag, i: int, n: dict, inputs: list[str]) -> None:
     rec = n["recovery"]
-    if rec["policy"] != "restart" and (rec["max_restarts"], rec["backoff_ms"]) != (5, 100.0):
+    if rec["policy"] != "restart" and (rec["max_restarts"], rec["backoff_ms"], rec.get("within_ms", 60_000.0)) \
+            != (5, 100.0, 60_000.0):
         d.value("E102", ("nodes", i, "recovery"),
                 f"`max_restarts` and `backoff_ms` of node `{n['name']}` only apply to policy `restart`",
                 f"use max_restarts: 5, backoff_ms: 100.0 with `{rec['policy']}`, or policy `restart`")

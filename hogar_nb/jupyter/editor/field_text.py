@@ -35,8 +35,10 @@ def resolved_text(spec: AttrSpec, value: Any) -> str:
     if spec.type == "recovery" and isinstance(value, dict):
         if value.get("policy") != "restart":
             return str(value.get("policy"))
+        within = value.get("within_ms")
         return (f"restart(max = {value.get('max_restarts')}, "
-                f"backoff = {format_duration(float(value.get('backoff_ms', 0)))})")
+                + (f"within = {format_duration(float(within))}, " if within is not None else "")
+                + f"backoff = {format_duration(float(value.get('backoff_ms', 0)))})")
     if spec.type == "percent" and isinstance(value, float):
         return f"{value * 100:g}%"
     return format_attr(spec, value)

@@ -1,0 +1,267 @@
+"""How a node recovers from failed replicas: restarts with backoff, restart
+intensity, suspension (a circuit breaker), half-open probes, outlier ejection.
+
+The rules, as ``docs/udgl.md`` ("Recovery") states them:
+
+- A failed replica is replaced at once after a served request; each further
+  failure with no request served in between waits ``backoff``, then twice as
+  long, and so on (capped at ``MAX_BACKOFF``); a served request resets it.
+- At most ``max_restarts`` restarts count within ``within`` seconds while the
+  node serves nothing; a served request clears the window. One more failure
+  *suspends* the node: queued and new requests fail at once with
+  UnavailableError. After the backoff the node is *half-open*: a replica is
+  (re)started and traffic flows; the first request served *resumes* the node
+  (its other replicas start), a failure suspends it again.
+- A replica whose last ``EJECT_AFTER`` calls raised while a sibling's last call
+  succeeded is ejected and replaced at once.
+
+Everything here runs under ``node.lock`` or on the supervisor/replica threads;
+the hot path only reads ``node.streak`` (non-zero while failures are unresolved).
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from .errors import UnavailableError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .node import NodeRuntime, Work
+    from .replica import Replica
+
+__all__ = ["EJECT_AFTER", "MAX_BACKOFF", "NodeRecovery"]
+
+MAX_BACKOFF = 5.0
+EJECT_AFTER = 5
+
+
+class NodeRecovery:
+    """Recovery state of one node, mixed into :class:`~.node.NodeRuntime`."""
+
+    def _init_recovery(self: NodeRuntime) -> None:
+        self.restarts = 0  # replacements started (metrics)
+        self.pending_restarts = 0  # replacements scheduled or starting
+        self.streak = 0  # failures since the node last served a request
+        self.window: deque[float] = deque()  # restart times counted toward the intensity
+        self.state = "serving"  # serving | suspended | half_open
+        self.suspended_at = 0.0
+        self._pending_events: dict[int, tuple[float, float, str, str, int, str]] = {}
+
+    # -- health -------------------------------------------------------------------------
+    def backoff_delay(self: NodeRuntime) -> float:
+        """0 for the first failure after a served request, then backoff, 2 x backoff, ..."""
+        if self.streak <= 1:
+            return 0.0
+        return min(self.plan.backoff * 2 ** min(self.streak - 2, 16), MAX_BACKOFF)
+
+    def served(self: NodeRuntime) -> None:
+        """A call succeeded after failures: reset the backoff and the window; resume."""
+        resumed = False
+        with self.lock:
+            self.streak = 0
+            self.window.clear()
+            if self.state == "half_open":
+                self.state = "serving"
+                resumed = True
+        if resumed:
+            self.engine.record_event(time.time(), self.plan.name, -1, "suspend", "resume",
+                                     time.monotonic() - self.suspended_at,
+                                     detail="a request was served again")
+            self._top_up("resume")
+
+    def dead(self: NodeRuntime) -> bool:
+        if self.state == "suspended":
+            return not self.stopping
+        return not self.stopping and self.pending_restarts <= 0 and \
+            not any(r.alive or not r.ready.is_set() for r in self.replicas)
+
+    def unavailable(self: NodeRuntime) -> UnavailableError:
+        plan = self.plan
+        if self.state == "suspended":
+            return UnavailableError(
+                f"node {plan.name!r} is suspended: its replicas kept failing with no request served "
+                f"({plan.max_restarts} restarts within {plan.within:g} s); it is tried again "
+                f"{max(self.suspended_at + self.backoff_delay() - time.monotonic(), 0):.2f} s after "
+                "the last failure", plan.name)
+        return UnavailableError(f"node {plan.name!r} has no live replica (recovery policy "
+                                f"{plan.policy!r})", plan.name)
+
+    def _fail_queue_if_dead(self: NodeRuntime) -> None:
+        if not self.dead():
+            return
+        from .replica import STOP
+
+        err = self.unavailable()
+        while True:
+            try:
+                work = self.queue.get_nowait()
+            except queue.Empty:
+                return
+            if work is STOP:
+                self.queue.put(STOP)  # a scale-down still pending: keep it for a replica
+                return
+            self.engine.fail_work(self, work, UnavailableError(str(err), self.plan.name))
+
+    # -- failures -------------------------------------------------------------------------
+    def replica_ready(self: NodeRuntime, replica: Replica) -> None:
+        with self.lock:
+            pending = self._pending_events.pop(id(replica), None)
+            if pending is not None:
+                self.pending_restarts -= 1
+        if pending is not None:
+            detected, wall, cause, action, requeued, detail = pending
+            self.engine.record_event(wall, self.plan.name, replica.index, cause, action,
+                                     time.monotonic() - detected, requeued, detail)
+
+    def replica_start_failed(self: NodeRuntime, replica: Replica, exc: BaseException) -> None:
+        with self.lock:
+            pending = self._pending_events.pop(id(replica), None)
+            if pending is not None:
+                self.pending_restarts -= 1
+        if pending is None:  # a first start (run() or scale() reports it)
+            with self.lock:
+                if replica in self.replicas:
+                    self.replicas.remove(replica)
+                self.retired.append(replica)
+            return
+        self.replica_failed(replica, "start_failed", [], f"{type(exc).__name__}: {exc}")
+
+    def replica_failed(self: NodeRuntime, replica: Replica, cause: str, held: list[Work],
+                       detail: str = "") -> None:
+        """A replica crashed, died, hung or failed to start: replace it per policy,
+        or suspend the node; retry or fail the work it held."""
+        detected, wall = time.monotonic(), time.time()
+        plan = self.plan
+        with self.lock:
+            if replica in self.replicas:
+                self.replicas.remove(replica)
+            self.retired.append(replica)
+            alive = sum(1 for r in self.replicas if r.alive or not r.ready.is_set())
+            action = plan.policy
+            if plan.policy == "failover" and alive + self.pending_restarts == 0:
+                action = "restart"
+            if self.stopping:
+                action = "none"
+            elif action == "restart":
+                self.streak += 1
+                while self.window and self.window[0] < detected - plan.within:
+                    self.window.popleft()
+                if self.state != "serving" or len(self.window) >= plan.max_restarts:
+                    action = "suspend"
+                else:
+                    self.window.append(detected)
+                    self.restarts += 1
+                    self.pending_restarts += 1
+        if action == "restart":
+            if self.stats is not None:
+                with self.stats.lock:
+                    self.stats.restarts += 1
+            info = (detected, wall, cause, "restart", len(held), detail)
+            self.engine.schedule(self.backoff_delay(), lambda: self._replace(replica.index, info))
+        elif action == "suspend":
+            self._suspend(cause, wall, detected, len(held), detail)
+        else:
+            self.engine.record_event(wall, plan.name, replica.index, cause, action, 0.0, len(held), detail)
+        request_cause = "timeout" if cause == "hang" else "crash"
+        for work in held:
+            self.engine.retry_or_fail(self, work, request_cause, None)
+        self._fail_queue_if_dead()
+
+    def _replace(self: NodeRuntime, index: int, info: tuple) -> None:
+        with self.lock:
+            if self.stopping or self.state == "suspended":
+                self.pending_restarts -= 1
+                return
+            replica = self._make_replica(index)
+            self._pending_events[id(replica)] = info
+            self.replicas.append(replica)
+        replica.start()
+
+    # -- suspension -----------------------------------------------------------------------
+    def _suspend(self: NodeRuntime, cause: str, wall: float, detected: float, requeued: int,
+                 detail: str) -> None:
+        plan = self.plan
+        with self.lock:
+            was = self.state
+            self.state = "suspended"
+            self.suspended_at = detected
+        delay = self.backoff_delay()
+        why = (f"the half-open try failed ({detail or cause})" if was == "half_open" else
+               f"{len(self.window)} restarts within {plan.within:g} s with no request served")
+        self.engine.record_event(wall, plan.name, -1, cause, "suspend", 0.0, requeued,
+                                 f"{why}; next try in {delay:.3g} s")
+        self.engine.schedule(delay, self._half_open)
+
+    def _half_open(self: NodeRuntime) -> None:
+        with self.lock:
+            if self.stopping or self.state != "suspended":
+                return
+            self.state = "half_open"
+            self.window.clear()
+            live = any(r.alive or not r.ready.is_set() for r in self.replicas) or self.pending_restarts
+        self.engine.record_event(time.time(), self.plan.name, -1, "suspend", "half_open",
+                                 time.monotonic() - self.suspended_at,
+                                 detail="trying the live replicas" if live else "starting one replica")
+        if not live:
+            self._start_replacements(1, (self.suspended_at, time.time(), "suspend", "restart", 0, "half-open"))
+
+    def _top_up(self: NodeRuntime, why: str) -> None:
+        with self.lock:
+            missing = self.plan.replicas - len(self.replicas) - self.pending_restarts
+        if missing > 0:
+            self._start_replacements(missing, (time.monotonic(), time.time(), why, "restart", 0, ""))
+
+    def _start_replacements(self: NodeRuntime, n: int, info: tuple) -> None:
+        with self.lock:
+            used = {r.index for r in self.replicas}
+            free = [i for i in range(self._next_index) if i not in used]
+            started = []
+            for _ in range(n):
+                index = free.pop(0) if free else self._next_index
+                if index == self._next_index:
+                    self._next_index += 1
+                replica = self._make_replica(index)
+                self._pending_events[id(replica)] = info
+                self.pending_restarts += 1
+                self.replicas.append(replica)
+                started.append(replica)
+        for replica in started:
+            replica.start()
+
+    # -- outliers -------------------------------------------------------------------------
+    def impl_failed(self: NodeRuntime, replica: Replica) -> bool:
+        """Count an impl error on ``replica``; eject it (True) when it is an outlier."""
+        replica.errors_in_a_row += 1
+        if replica.errors_in_a_row < EJECT_AFTER or self.stopping:
+            return False
+        with self.lock:
+            if replica not in self.replicas or not any(
+                    r is not replica and r.alive and r.good and r.errors_in_a_row == 0 for r in self.replicas):
+                return False
+            self.replicas.remove(replica)
+            self.retired.append(replica)
+            self.restarts += 1
+            self.pending_restarts += 1
+        if self.stats is not None:
+            with self.stats.lock:
+                self.stats.restarts += 1
+        info = (time.monotonic(), time.time(), "outlier", "eject", 0,
+                f"its last {replica.errors_in_a_row} calls raised while a sibling's succeeded")
+        self._replace(replica.index, info)
+        return True
+
+    def check_hung(self: NodeRuntime, now: float) -> None:
+        """Supervisor tick: abandon replicas whose call exceeded the node timeout."""
+        hung: list[tuple[Replica, list[Any]]] = []
+        with self.lock:
+            for replica in self.replicas:
+                held = replica.abandon_if_hung(now)
+                if held is not None:
+                    hung.append((replica, held))
+        for replica, held in hung:
+            replica.backend.kill()
+            self.replica_failed(replica, "hang", held, f"a call ran past the timeout of "
+                                                       f"{self.plan.timeout * 1000:g} ms")
