@@ -63,7 +63,8 @@ def test_export_imports_no_runtime_and_no_ray() -> None:
 
 
 @pytest.mark.parametrize("package", ["hogar_nb/core", "hogar_nb/runtime", "hogar_nb/export",
-                                     "hogar_nb/backends", "hogar_nb/models", "hogar_nb/serving"])
+                                     "hogar_nb/backends", "hogar_nb/models", "hogar_nb/serving",
+                                     "hogar_nb/jupyter/server"])
 def test_no_upward_imports_in_source(package: str) -> None:
     root = Path(__file__).resolve().parent.parent
     forbidden = ["hogar_nb.jupyter", "from ..jupyter", "from ...jupyter", *HEAVY]
@@ -82,6 +83,9 @@ def test_no_upward_imports_in_source(package: str) -> None:
         forbidden += ["hogar_nb.serving", "from ..serving", "from ...serving"]
     if package == "hogar_nb/serving":  # serves any backend through the protocol
         forbidden += ["hogar_nb.backends", "from ..backends", "hogar_nb.console", "from ..console"]
+    if package == "hogar_nb/jupyter/server":  # the server extension runs the core only
+        forbidden = [*HEAVY, "hogar_nb.runtime", "from ...runtime", "from ..magics", "from ..editor",
+                     "from ..monitor", "from ..graph_view"]
     offenders = []
     for path in (root / package).rglob("*.py"):
         for n, line in enumerate(path.read_text().splitlines(), 1):

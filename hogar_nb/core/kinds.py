@@ -14,6 +14,7 @@ __all__ = [
     "KINDS",
     "KIND_ATTRS",
     "RECOVERY_POLICIES",
+    "VALUE_DOCS",
     "attrs_for_kind",
     "default_value",
 ]
@@ -31,6 +32,19 @@ KINDS: dict[str, str] = {
 RECOVERY_POLICIES = ("restart", "failover", "none")
 COMBINE_MODES = ("mean", "vote", "concat", "first")
 ISOLATION_MODES = ("thread", "process")
+
+# What each enum value means (editors show it next to the value).
+VALUE_DOCS: dict[str, str] = {
+    "restart": "restart a crashed or hung replica and retry the requests it held",
+    "failover": "send traffic to the healthy replicas while the broken one is replaced",
+    "none": "no recovery: the requests a broken replica held fail",
+    "mean": "the mean of the inputs (numbers or arrays)",
+    "vote": "the most common input (majority vote)",
+    "concat": "the inputs concatenated, in edge order",
+    "first": "the first input to arrive",
+    "thread": "replicas run as threads of the serving process",
+    "process": "replicas run as separate processes, for isolation",
+}
 
 
 @dataclass(frozen=True, slots=True)

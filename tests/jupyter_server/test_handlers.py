@@ -1,0 +1,152 @@
+"""The lint, completion and format endpoints through a real Jupyter server."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from hogar_nb.core.kinds import attrs_for_kind
+from hogar_nb.core.udgl import parse_udgl
+from hogar_nb.jupyter.server.handlers import MAX_BODY
+
+MISSPELT = 'source ingest\npython feat { impl = "m:f", replicass = 2 }\nsink out\ningest -> feat -> out\n'
+
+
+@pytest.mark.parametrize("endpoint", ["lint", "complete", "format"])
+@pytest.mark.parametrize("token", [None, "not-the-token"])
+def test_authentication_is_required(server, endpoint, token) -> None:
+    reply = server.post(endpoint, {"text": MISSPELT}, token=token)
+    assert reply.status == 403
+    assert "diagnostics" not in reply.body and "items" not in reply.body
+
+
+def test_lint_reports_the_misspelt_attribute_at_its_span(server) -> None:
+    reply = server.post("lint", {"text": MISSPELT})
+    assert reply.status == 200 and reply.content_type.startswith("application/json")
+    [d] = reply.body["diagnostics"]
+    assert (d["code"], d["severity"], d["line"], d["column"]) == ("E012", "error", 2, 29)
+    assert MISSPELT.split("\n")[1][d["column"] - 1:d["end_column"] - 1] == "replicass = 2"
+    assert d["hint"] == "did you mean `replicas`?"
+    assert reply.body["errors"] == 1 and reply.body["parsed"] is True
+    fixed = server.post("lint", {"text": MISSPELT.replace("replicass", "replicas")})
+    assert fixed.body == {"diagnostics": [], "errors": 0, "parsed": True}
+
+
+def test_lint_of_a_cell_counts_the_magic_line_and_leaves_notebook_params_alone(server) -> None:
+    cell = "%%udgl scoring --run\n" + MISSPELT.replace("replicass = 2", "replicas = $n, timeoutt = 1s")
+    as_cell = server.post("lint", {"text": cell, "cell": True}).body["diagnostics"]
+    assert [(d["code"], d["line"]) for d in as_cell] == [("E012", 3)]
+    as_file = server.post("lint", {"text": cell}).body["diagnostics"]
+    assert {d["code"] for d in as_file} >= {"E002", "E023"}  # `%` and the undeclared $n
+
+
+@pytest.mark.parametrize(("body", "cause"), [
+    (b"{not json", "bad_request"),
+    (b'["text"]', "bad_request"),
+    (b'{"txt": "source a"}', "bad_request"),
+    (b'{"text": 42}', "bad_request"),
+    (b'{"text": "a", "cell": "yes"}', "bad_request"),
+    (b"\xff\xfe\x00garbage", "bad_request"),
+    (b"", "bad_request"),
+])
+def test_bad_bodies_get_a_clear_json_error(server, body, cause) -> None:
+    reply = server.post("lint", body)
+    assert reply.status == 400
+    assert reply.body["error"]["cause"] == cause
+    assert reply.body["error"]["message"] == reply.body["message"] and reply.body["message"]
+
+
+def test_a_huge_body_is_refused_with_413(server) -> None:
+    text = "# " + "x" * MAX_BODY
+    reply = server.post("lint", {"text": text})
+    assert reply.status == 413
+    assert reply.body["error"]["cause"] == "too_large"
+    assert f"{MAX_BODY:,}" in reply.body["message"]
+
+
+def test_five_thousand_deep_brackets_are_a_diagnostic(server) -> None:
+    text = "python a { x = " + "[" * 5000 + "]" * 5000 + " }\n" + "b -> " + "[" * 5000 + "\n"
+    reply = server.post("lint", {"text": text})
+    assert reply.status == 200
+    codes = {d["code"] for d in reply.body["diagnostics"]}
+    assert "E005" in codes
+    for endpoint in ("format", "complete"):
+        assert server.post(endpoint, {"text": text, "line": 1, "column": 30}).status == 200
+
+
+def test_binary_junk_is_answered_with_diagnostics(server) -> None:
+    junk = bytes(random.Random(7).randrange(256) for _ in range(20_000)).decode("latin-1")
+    reply = server.post("lint", {"text": junk})
+    assert reply.status == 200
+    assert reply.body["errors"] >= 1
+    assert all(d["line"] is None or d["line"] >= 1 for d in reply.body["diagnostics"])
+
+
+def test_a_storm_of_good_and_bad_requests_never_gets_a_500(server) -> None:
+    rng = random.Random(11)
+    good = {"text": MISSPELT}
+    payloads = [
+        (good, 200), (b"{broken", 400), ({"text": "\x00\x01" * 500}, 200),
+        ({"text": "[" * 3000}, 200), ({"text": 1}, 400), ({"text": MISSPELT, "cell": True}, 200),
+    ]
+    plan = [rng.choice(payloads) for _ in range(600)]
+
+    def send(item):
+        body, expected = item
+        endpoint = rng.choice(["lint", "complete", "format"])
+        return server.post(endpoint, body).status, expected
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(send, plan))
+    statuses = Counter(status for status, _ in results)
+    assert sum(statuses.values()) == len(plan)
+    assert [r for r in results if r[0] != r[1]] == [], statuses
+    assert server.post("lint", good).body["errors"] == 1  # still answering correctly
+
+
+def test_completion_offers_the_kinds_attributes_with_their_descriptions(server) -> None:
+    text = 'source ingest\nensemble blend { combine = mean, w'
+    reply = server.post("complete", {"text": text, "line": 2, "column": len(text.split("\n")[1]) + 1})
+    assert reply.status == 200
+    assert reply.body["prefix"] == "w"
+    items = {i["label"]: i for i in reply.body["items"]}
+    specs = attrs_for_kind("ensemble")
+    assert set(items) == set(specs) - {"combine"}
+    assert items["weights"]["info"].startswith(specs["weights"].doc)
+    assert items["weights"]["type"] == "property"
+
+
+def test_completion_offers_enum_values_and_node_names(server) -> None:
+    text = "source ingest\npython f { impl = \"m:f\", recovery = "
+    labels = [i["label"] for i in server.post("complete", {"text": text, "line": 2, "column": 99}).body["items"]]
+    assert labels[:3] == ["restart", "failover", "none"]
+    text = "%%udgl\nsource ingest\npython f\nsink out\ningest -> f -> "
+    reply = server.post("complete", {"text": text, "line": 5, "column": 16, "cell": True})
+    assert [i["label"] for i in reply.body["items"]] == ["ingest", "f", "out"]
+
+
+def test_format_rewrites_a_messy_text_canonically(server) -> None:
+    messy = 'source   ingest{route="/x"}\npython f {impl="m:f",replicas=2}\nsink out\ningest->f\nf->out\n'
+    reply = server.post("format", {"text": messy})
+    assert reply.status == 200 and reply.body["changed"] is True
+    assert reply.body["text"] == parse_udgl(messy).to_udgl()
+    again = server.post("format", {"text": reply.body["text"]}).body
+    assert again["changed"] is False and again["text"] == reply.body["text"]
+    cell = server.post("format", {"text": "%%udgl g\n" + messy, "cell": True}).body
+    assert cell["text"] == "%%udgl g\n" + reply.body["text"]
+    broken = server.post("format", {"text": "source {\n"}).body
+    assert broken["text"] is None and broken["diagnostics"][0]["code"] == "E003"
+
+
+def test_the_server_extension_imports_no_kernel_or_widgets() -> None:
+    code = ("import sys, hogar_nb.jupyter.server.handlers as h\n"
+            "h.service.lint('source a'); h.completion.complete('s', 1, 2)\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules}))")
+    mods = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    for heavy in ("IPython", "ipykernel", "ipywidgets", "ipycytoscape", "plotly", "jupyterlab"):
+        assert f"'{heavy}'" not in mods
