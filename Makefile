@@ -8,13 +8,14 @@ PY      = $(BIN)/python
 STAMP   = $(VENV)/.hogar-installed
 PORT   ?= 8888
 
-.PHONY: lab test install browser bench fuzz clean
+.PHONY: lab test install browser node bench fuzz clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(PY)
+# The install also builds the JupyterLab extension when its sources changed.
+$(STAMP): pyproject.toml labextension/package.json labextension/yarn.lock $(wildcard labextension/src/*.ts) | $(PY) node
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
@@ -26,6 +27,13 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# Debian's Node.js builds the JupyterLab extension (jlpm, installed by pip, brings yarn).
+node:
+	@command -v node >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs >/dev/null; }
 
 test: install browser
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -52,4 +60,5 @@ fuzz: install
 	HOGAR_HYPOTHESIS_PROFILE=explore $(PY) -m pytest -q tests/core $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) build dist test-artifacts .pytest_cache
+	rm -rf $(VENV) build dist test-artifacts .pytest_cache hogar_nb/labextension \
+	  labextension/lib labextension/node_modules labextension/tsconfig.tsbuildinfo
