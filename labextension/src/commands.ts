@@ -91,6 +91,7 @@ export function addCommands(
     label: 'Format UDGL',
     caption: 'Rewrite the UDGL cell or file in the canonical layout',
     isEnabled: () => currentUDGL(app, notebooks, editors) !== null,
+    isVisible: () => currentUDGL(app, notebooks, editors) !== null,
     execute: async () => {
       const target = currentUDGL(app, notebooks, editors);
       if (!target) {

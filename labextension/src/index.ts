@@ -96,11 +96,10 @@ const documents: JupyterFrontEndPlugin<void> = {
     for (const command of [CommandIDs.create, CommandIDs.format, CommandIDs.openInEditor]) {
       palette?.addItem({ command, category: 'UDGL' });
     }
-    app.contextMenu.addItem({
-      command: CommandIDs.format,
-      selector: '.jp-CodeCell .jp-Editor, .jp-FileEditor',
-      rank: 50
-    });
+    for (const selector of ['.jp-CodeCell .jp-Editor', '.jp-FileEditor']) {
+      app.contextMenu.addItem({ command: CommandIDs.format, selector, rank: 50 });
+      app.commands.addKeyBinding({ command: CommandIDs.format, keys: ['Shift Alt F'], selector });
+    }
     app.contextMenu.addItem({
       command: CommandIDs.openInEditor,
       selector: '.jp-DirListing-item[data-file-type="udgl"]',
@@ -110,11 +109,6 @@ const documents: JupyterFrontEndPlugin<void> = {
       command: CommandIDs.openInEditor,
       selector: '.jp-FileEditor',
       rank: 51
-    });
-    app.commands.addKeyBinding({
-      command: CommandIDs.format,
-      keys: ['Shift Alt F'],
-      selector: '.jp-CodeCell .jp-Editor, .jp-FileEditor'
     });
   }
 };

@@ -1,0 +1,84 @@
+"""Helpers for the UDGL editing tests: notebooks with markdown cells, colours of
+tokens in an editor, and the editor text as CodeMirror holds it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+# colour of the first element in the `index`-th editor whose text is exactly `text`
+_TOKEN_COLOR = """([scope, index, text]) => {
+  const editor = document.querySelectorAll(scope)[index];
+  if (!editor) return null;
+  for (const el of editor.querySelectorAll('.cm-line span')) {
+    if (el.textContent === text && el.children.length === 0) return getComputedStyle(el).color;
+  }
+  return 'no such token';
+}"""
+
+_VAR_COLOR = """([name]) => {
+  const probe = document.createElement('span');
+  probe.style.color = `var(${name})`;
+  document.querySelector('.cm-editor').appendChild(probe);
+  const color = getComputedStyle(probe).color;
+  probe.remove();
+  return color;
+}"""
+
+_PLAIN_COLOR = """([scope, index]) => getComputedStyle(document.querySelectorAll(scope)[index]
+                                   .querySelector('.cm-content')).color"""
+
+CELL_EDITORS = ".jp-Notebook .jp-Cell .cm-editor"
+FILE_EDITOR = ".jp-FileEditor .cm-editor"
+
+
+def write_notebook(root: Path, name: str, cells: list[tuple[str, str]]) -> str:
+    """A notebook of ``(cell_type, source)`` cells in the server's root dir."""
+    nb = nbformat.v4.new_notebook()
+    make = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell}
+    nb.cells = [make[kind](src) for kind, src in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python", "codemirror_mode": {"name": "ipython", "version": 3}}
+    nbformat.write(nb, root / name)
+    return name
+
+
+def token_color(page, index: int, text: str, scope: str = CELL_EDITORS) -> str | None:
+    return page.evaluate(_TOKEN_COLOR, [scope, index, text])
+
+
+def var_color(page, name: str) -> str:
+    return page.evaluate(_VAR_COLOR, [name])
+
+
+def plain_color(page, index: int, scope: str = CELL_EDITORS) -> str:
+    return page.evaluate(_PLAIN_COLOR, [scope, index])
+
+
+def editor_text(page, index: int, scope: str = CELL_EDITORS) -> str:
+    return page.evaluate(
+        """([scope, i]) => [...document.querySelectorAll(scope)[i].querySelectorAll('.cm-line')]
+                           .map(l => l.textContent).join('\\n')""", [scope, index])
+
+
+def wait_for_token_color(page, index: int, text: str, variable: str, scope: str = CELL_EDITORS,
+                         timeout: float = 30.0) -> None:
+    """Wait until ``text`` in the ``index``-th editor has the colour of CSS ``variable``."""
+    wait_for_colors(page, index, {text: variable}, scope, timeout)
+
+
+def wait_for_colors(page, index: int, expected: dict[str, str], scope: str = CELL_EDITORS,
+                    timeout: float = 30.0) -> None:
+    """Wait until every token text in ``expected`` has the colour of its CSS variable
+    (re-highlighting after a mime type change is asynchronous); assert with the
+    colours found when it does not happen in time."""
+    try:
+        page.wait_for_function(
+            f"""([scope, index, expected]) => Object.entries(expected).every(([text, name]) =>
+                  ({_TOKEN_COLOR})([scope, index, text]) === ({_VAR_COLOR})([name]))""",
+            arg=[scope, index, expected], timeout=timeout * 1000, polling=100)
+    except Exception:  # noqa: BLE001 - playwright's TimeoutError: show what differs
+        found = {t: token_color(page, index, t, scope) for t in expected}
+        want = {t: var_color(page, v) for t, v in expected.items()}
+        raise AssertionError(f"token colours {found} are not {want}") from None
