@@ -1,0 +1,72 @@
+"""The pure functions behind the endpoints: completion contexts, and that no text,
+however broken, makes lint, completion or format raise."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hogar_nb.core import kinds
+from hogar_nb.jupyter.server.completion import KEYWORDS, complete
+from hogar_nb.jupyter.server.service import editor_source, format_text, lint
+
+DESIGN_WORDS = ["source", "python", "->", "{", "}", "[", "]", "=", ",", "\n", "replicas", "$p",
+                "250ms", '"m:f"', "template", "t", "=", "model", "#", "%%udgl", "(", ")", " "]
+
+
+def _labels(text: str, line: int | None = None, column: int | None = None) -> list[str]:
+    lines = text.split("\n")
+    line = line or len(lines)
+    column = column or len(lines[line - 1]) + 1
+    return [i["label"] for i in complete(text, line, column)["items"]]
+
+
+def test_statement_start_offers_keywords_kinds_templates_and_nodes() -> None:
+    text = "template gpu = model { gpu = 1 }\nsource ingest\n"
+    labels = _labels(text)
+    assert labels == [*KEYWORDS, *kinds.KINDS, "gpu", "ingest"]
+
+
+def test_a_template_node_gets_the_templates_kind_attributes() -> None:
+    text = "template gpu = model { gpu = 1 }\ngpu nn { "
+    assert set(_labels(text)) == set(kinds.attrs_for_kind("model"))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("defaults { ", set(kinds.COMMON_ATTRS)),
+    ("cluster {\n  workers = 2,\n  ", set(kinds.CLUSTER_ATTRS) - {"workers"}),
+    ("a -> b { ", set(kinds.EDGE_ATTRS)),
+    ("template t = ensemble { ", set(kinds.attrs_for_kind("ensemble"))),
+])
+def test_blocks_offer_their_own_attributes(text, expected) -> None:
+    assert set(_labels(text)) == expected
+
+
+def test_values_and_params() -> None:
+    assert _labels("param p = 1\nensemble e { combine = ") == [*kinds.COMBINE_MODES, "$p"]
+    assert _labels("python f { isolation = ") == [*kinds.ISOLATION_MODES]
+    assert _labels("sink s { response = ") == ["true", "false"]
+    reply = complete("param budget = 1s\npython f { timeout = $bu", 2, 25)
+    assert reply["prefix"] == "$bu" and [i["label"] for i in reply["items"]] == ["$budget"]
+
+
+def test_nothing_is_offered_where_a_new_name_goes() -> None:
+    assert _labels("python ") == []
+    assert _labels('python f { impl = "m') == []
+
+
+def test_a_position_past_the_text_is_clamped() -> None:
+    assert complete("source a\n", 99, 99)["items"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(words=st.lists(st.sampled_from(DESIGN_WORDS), max_size=40), junk=st.text(max_size=40),
+       line=st.integers(-3, 12), column=st.integers(-3, 80), cell=st.booleans())
+def test_no_text_makes_the_editor_functions_raise(words, junk, line, column, cell) -> None:
+    text = " ".join(words) + junk
+    for result in (lint(text, cell=cell), format_text(text, cell=cell),
+                   complete(editor_source(text, cell), line, column)):
+        json.dumps(result)
