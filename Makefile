@@ -54,10 +54,11 @@ bench: install
 	$(PY) benchmarks/compile.py
 	$(PY) benchmarks/runtime.py
 	$(PY) benchmarks/monitor.py
+	$(PY) benchmarks/lint.py
 
 # The property tests and fuzzers with fresh random examples (make test replays fixed ones).
 fuzz: install
-	HOGAR_HYPOTHESIS_PROFILE=explore $(PY) -m pytest -q tests/core $(PYTEST_ARGS)
+	HOGAR_HYPOTHESIS_PROFILE=explore $(PY) -m pytest -q tests/core tests/jupyter_server/test_service.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist test-artifacts .pytest_cache hogar_nb/labextension \
