@@ -49,8 +49,15 @@ def wait_for_udgl(page, index: int, scope: str = CELL_EDITORS) -> None:
 
 
 def _open(page, url: str, editors: str = ".jp-Notebook .jp-Cell .cm-content") -> None:
+    """Open ``url``; for a notebook, wait until its kernel is idle: the kernel's language
+    resets every code cell's mime type once, and the tests look at what follows."""
     page.goto(url)
     page.wait_for_selector(editors)
+    if "Notebook" in editors:
+        page.wait_for_function(
+            """() => [...document.querySelectorAll('.jp-Notebook-ExecutionIndicator, .jp-KernelStatus')]
+                   .some(e => /idle/i.test(e.getAttribute('data-status') || e.getAttribute('title')
+                                           || e.textContent))""", timeout=90_000)
 
 
 def _url(server, flavour: str, path: str) -> str:
