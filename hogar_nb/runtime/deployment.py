@@ -17,6 +17,8 @@ from .plan import build_plan
 
 __all__ = ["Deployment", "run"]
 
+_STOP_GRACE = 0.3  # seconds stop() may take past its timeout to end threads and processes
+
 
 class Deployment:
     """A graph running in this process. Use :func:`run` to create one.
@@ -152,27 +154,31 @@ class Deployment:
 
     # -- lifecycle --------------------------------------------------------------------
     def stop(self, timeout: float = 10.0) -> None:
-        """Refuse new requests, let in-flight ones finish (up to ``timeout`` s), then
-        fail what is left with cause "stopped" and end every replica thread and process."""
+        """Refuse new requests, let in-flight ones finish for up to ``timeout`` s, then
+        fail what is left with cause "stopped", purge the queues and end every replica
+        thread and process (pipes closed). Returns within ``timeout`` plus a fraction
+        of a second; no impl call starts after it returns (a thread replica already
+        inside a call cannot be interrupted: its result is dropped)."""
         if self._stopped:
             return
+        deadline = time.monotonic() + timeout
         for server in self._http_servers:  # drain HTTP first: its in-flight requests finish
             server.stop(timeout)
         self._http_servers.clear()
         self._stopped = True
         engine = self._engine
-        deadline = time.monotonic() + timeout
         while engine.live and time.monotonic() < deadline:
             time.sleep(0.002)
         for node in engine.workers.values():
-            node.stopping = True
-        engine.shutdown_supervisor()
+            node.begin_stop()
         for req in list(engine.live.values()):
             engine.fail(req, DeploymentStoppedError(
                 f"deployment {self.name!r} stopped before the request finished"))
         engine.hang_release.set()
+        engine.shutdown_supervisor()
+        end = time.monotonic() + _STOP_GRACE
         for node in engine.workers.values():
-            node.stop(max(deadline - time.monotonic(), 2.0))
+            node.stop(end)
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
             self._metrics_server.server_close()

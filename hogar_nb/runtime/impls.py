@@ -9,17 +9,26 @@ from typing import Any, Callable
 
 from .errors import DeploymentConfigError
 
-__all__ = ["ImportRef", "as_callable", "import_target", "resolve_target"]
+__all__ = ["ImportRef", "Shipped", "as_callable", "import_target", "resolve_target", "shipped"]
 
 
 def import_target(node: str, spec: str) -> Any:
     """Import ``"module:attr"`` (``attr`` may be dotted)."""
     module_name, _, attr = spec.partition(":")
+    if not module_name or not attr or module_name.startswith(".") or "" in attr.split("."):
+        raise DeploymentConfigError(
+            f"node {node!r}: impl {spec!r} is not of the form \"module:attr\" (an absolute module "
+            "name, a colon, then a name in it)")
     try:
         obj: Any = importlib.import_module(module_name)
     except ImportError as exc:
         raise DeploymentConfigError(
             f"node {node!r}: cannot import module {module_name!r} for impl {spec!r}: {exc}"
+        ) from exc
+    except Exception as exc:  # a syntax error or a failing import in the user's module
+        raise DeploymentConfigError(
+            f"node {node!r}: importing module {module_name!r} for impl {spec!r} failed: "
+            f"{type(exc).__name__}: {exc}"
         ) from exc
     for part in attr.split("."):
         try:
@@ -88,3 +97,31 @@ class ImportRef:
         if isinstance(target, str) and ":" not in target:
             target = resolve_target(self.node, target, self.namespace)
         return ImportRef(self.node, target)
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """A factory serialised with cloudpickle, for a process replica: functions and
+    classes defined in a notebook (``__main__``) travel by value, as Ray ships them."""
+
+    node: str
+    blob: bytes
+
+    def create(self) -> Callable[[Any], Any]:
+        import pickle
+
+        return pickle.loads(self.blob).create()
+
+
+def shipped(node: str, factory: Any) -> Shipped:
+    """``factory`` serialised for a process replica, or DeploymentConfigError saying why not."""
+    import cloudpickle
+
+    try:
+        return Shipped(node, cloudpickle.dumps(factory))
+    except Exception as exc:
+        raise DeploymentConfigError(
+            f"node {node!r}: its impl cannot be shipped to a process replica (isolation = process): "
+            f"{type(exc).__name__}: {exc}. Use an impl that can be pickled, an importable "
+            f"\"module:attr\", or isolation = thread"
+        ) from exc

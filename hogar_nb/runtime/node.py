@@ -201,6 +201,26 @@ class NodeRuntime(NodeRecovery):
             keep.append(work)
         return keep
 
+    def refuse(self, batch: list[Work]) -> None:
+        """Fail work a replica took while the deployment stops (called under lock)."""
+        for work in batch:
+            self.engine.fail(work.req, DeploymentStoppedError(
+                f"deployment stopped before node {self.plan.name!r} ran the request", self.plan.name))
+
+    def unshippable(self, held: list[Work], bad: dict[int, str], outputs: list[Any] | None) -> None:
+        """Fail the requests whose payload or result cannot cross to or from the
+        process; queue the other payloads again, or pass their results on."""
+        from .errors import BadRequestError
+
+        for i, work in enumerate(held):
+            if i in bad:
+                self.engine.fail_work(self, work, BadRequestError(
+                    f"node {self.plan.name!r}: {bad[i]}", self.plan.name))
+            elif outputs is None:
+                self.requeue(work)
+            else:
+                self.engine.node_output(self, work, outputs[i])
+
     def batch_done(self, replica: Replica, held: list[Work], outputs: list[Any]) -> None:
         if self.streak:
             self.served()
@@ -220,15 +240,37 @@ class NodeRuntime(NodeRecovery):
             self.engine.retry_or_fail(self, work, "error", exc)
         return ejected
 
-    def stop(self, timeout: float) -> None:
-        """Ask each replica to exit, then join threads and processes."""
-        self.stopping = True
+    def begin_stop(self) -> None:
+        """From now on no impl call starts; queued work fails with cause "stopped"."""
+        with self.lock:
+            self.stopping = True
+        with self.room:
+            self.room.notify_all()
+        while True:
+            try:
+                work = self.queue.get_nowait()
+            except queue.Empty:
+                return
+            if work is not STOP:
+                self.engine.fail(work.req, DeploymentStoppedError(
+                    f"deployment stopped before node {self.plan.name!r} ran the request", self.plan.name))
+
+    def stop(self, deadline: float) -> None:
+        """End every replica: threads leave (joined until ``deadline``), processes are
+        asked to exit, killed if they have not by ``deadline``, and their pipes closed."""
         with self.lock:
             replicas = list(self.replicas)
+            everyone = replicas + self.retired
         for _ in replicas:
             self.queue.put(STOP)
-        deadline = time.monotonic() + timeout
-        for replica in replicas + self.retired:
+        processes = [r.backend for r in everyone if isinstance(r.backend, ProcessBackend)]
+        for backend in processes:
+            backend.ask_to_exit()
+        for replica in replicas:
             if replica.thread.ident is not None:
-                replica.thread.join(max(deadline - time.monotonic(), 0.05))
-            replica.backend.close()
+                replica.thread.join(max(deadline - time.monotonic(), 0.0))
+        for backend in processes:
+            backend.close(max(deadline - time.monotonic(), 0.0))
+        for replica in replicas:  # a process replica's thread ends once its process is gone
+            if isinstance(replica.backend, ProcessBackend) and replica.thread.ident is not None:
+                replica.thread.join(0.2)

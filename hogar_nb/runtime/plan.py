@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 from .combine import combiner
 from .errors import DeploymentConfigError
-from .impls import ImportRef, resolve_target
+from .impls import ImportRef, resolve_target, shipped
 from .loaders import model_factory
 
 __all__ = ["GraphPlan", "NodePlan", "WORKER_KINDS", "build_plan"]
@@ -176,3 +176,5 @@ def _resolve(plan: NodePlan, raw: Mapping[str, Any], namespace: Any, base: Path)
             plan.combine = combiner(plan.combine_mode)
     elif plan.kind not in ("source", "sink", "split"):
         raise DeploymentConfigError(f"node {plan.name!r}: unknown kind {plan.kind!r}")
+    if plan.factory is not None and plan.isolation == "process":
+        plan.factory = shipped(plan.name, plan.factory)

@@ -1,8 +1,10 @@
 """The body of a process replica (runs in a child started with the spawn context).
 
 Protocol on the pipe: the child sends ``("ready", pid)`` or ``("error", text)`` once,
-then for each ``(payloads, batched, fault, delay)`` it answers ``("ok", outputs)`` or
-``("error", (type_name, text))``. ``None`` asks it to exit. Only stdlib imports here.
+then for each ``(payloads, batched, fault, delay)`` it answers ``("ok", outputs)``,
+``("error", (type_name, text))`` or, when some results cannot be pickled,
+``("partial", [(True, value) | (False, reason), ...])``. ``None`` asks it to exit.
+Only stdlib imports here (the impl's factory brings what it needs).
 """
 
 from __future__ import annotations
@@ -45,5 +47,16 @@ def child_main(conn: Any, factory: Any) -> None:
             reply = ("error", (type(exc).__name__, str(exc)))
         try:
             conn.send(reply)
-        except Exception as exc:  # an unpicklable result
-            conn.send(("error", (type(exc).__name__, f"cannot send the result back: {exc}")))
+        except Exception:  # a result that cannot be pickled: say which, send the others
+            conn.send(("partial", [_shippable(v) for v in reply[1]] if reply[0] == "ok"
+                       else [(False, "the error cannot be sent back")] * len(payloads)))
+
+
+def _shippable(value: Any) -> tuple[bool, Any]:
+    import pickle
+
+    try:
+        pickle.dumps(value)
+        return True, value
+    except Exception as exc:
+        return False, f"{type(exc).__name__}: {exc}"

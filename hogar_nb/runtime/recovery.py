@@ -139,6 +139,8 @@ class NodeRecovery:
             if replica in self.replicas:
                 self.replicas.remove(replica)
             self.retired.append(replica)
+            if self.stopping:  # stop() ends every replica and fails the requests
+                return
             alive = sum(1 for r in self.replicas if r.alive or not r.ready.is_set())
             action = plan.policy
             if plan.policy == "failover" and alive + self.pending_restarts == 0:

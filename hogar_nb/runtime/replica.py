@@ -8,15 +8,14 @@ the replica (its late result is dropped) and replaces it.
 
 from __future__ import annotations
 
-import multiprocessing
 import queue
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable
 
-from .errors import DeploymentConfigError, InvalidInputError
 from .faults import InjectedFault
-from .procworker import child_main
+from .outcomes import ImplError, ReplicaFailure, Unshippable
+from .process_replica import ProcessBackend
 
 if TYPE_CHECKING:  # pragma: no cover
     from .node import NodeRuntime, Work
@@ -25,18 +24,6 @@ __all__ = ["ProcessBackend", "Replica", "ReplicaFailure", "STOP", "ThreadBackend
 
 STOP = object()  # queue sentinel: one replica exits
 _POLL = 0.05
-
-
-class ReplicaFailure(Exception):
-    """The replica itself failed (``cause``: crash or died); its work must be retried."""
-
-    def __init__(self, cause: str) -> None:
-        super().__init__(cause)
-        self.cause = cause
-
-
-class ImplError(Exception):
-    """Wraps an exception raised by the impl (the replica survives it)."""
 
 
 class ThreadBackend:
@@ -79,99 +66,6 @@ class ThreadBackend:
         pass
 
 
-class ProcessBackend:
-    START_TIMEOUT = 60.0
-
-    def __init__(self, factory: Any, node: str) -> None:
-        self.factory = factory
-        self.node = node
-        self.proc: Any = None
-        self.conn: Any = None
-        self.pid: int | None = None
-
-    def start(self) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        parent, child = ctx.Pipe()
-        self.conn = parent
-        self.proc = ctx.Process(target=child_main, args=(child, self.factory), daemon=True,
-                                name=f"hogar-{self.node}")
-        try:
-            self.proc.start()
-        except Exception as exc:
-            raise DeploymentConfigError(
-                f"node {self.node!r}: cannot start a process replica (the impl must be "
-                f"importable, e.g. \"module:attr\"): {exc}"
-            ) from exc
-        child.close()
-        if not parent.poll(self.START_TIMEOUT):
-            self.kill()
-            raise DeploymentConfigError(f"node {self.node!r}: process replica did not start")
-        try:
-            kind, info = parent.recv()
-        except EOFError:
-            self.kill()
-            raise DeploymentConfigError(
-                f"node {self.node!r}: process replica exited while starting (is the impl importable?)"
-            ) from None
-        if kind != "ready":
-            self.kill()
-            raise DeploymentConfigError(f"node {self.node!r}: process replica failed to start: {info}")
-        self.pid = info
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.is_alive()
-
-    def invoke(self, payloads: list[Any], batched: bool, fault: str | None, delay: float) -> list[Any]:
-        try:
-            self.conn.send((payloads, batched, fault, delay))
-            while not self.conn.poll(_POLL):
-                if not self.proc.is_alive():
-                    raise ReplicaFailure("died")
-            kind, value = self.conn.recv()
-        except (EOFError, OSError, BrokenPipeError):
-            raise ReplicaFailure("died") from None
-        if kind == "ok":
-            return value
-        if value[0] in ("InvalidInputError", "ModelInputError"):  # keeps its 422 meaning
-            raise ImplError(InvalidInputError(value[1]))
-        raise ImplError(RuntimeError(f"{value[0]}: {value[1]}"))
-
-    def exit_detail(self) -> str:
-        """How the process ended: its exit code, or the signal that killed it."""
-        if self.proc is None:
-            return ""
-        self.proc.join(0.5)
-        code = self.proc.exitcode
-        if code is None:
-            return "the pipe to the process broke"
-        if code < 0:
-            import signal
-
-            try:
-                return f"killed by {signal.Signals(-code).name}"
-            except ValueError:
-                return f"killed by signal {-code}"
-        return f"exit code {code}"
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.is_alive():
-            self.proc.kill()
-
-    def close(self) -> None:
-        if self.proc is None:
-            return
-        try:
-            if self.proc.is_alive():
-                self.conn.send(None)
-                self.proc.join(1.0)
-        except (OSError, BrokenPipeError):
-            pass
-        if self.proc.is_alive():
-            self.proc.kill()
-        self.proc.join(5.0)
-        self.conn.close()
-
-
 class Replica:
     """One worker of a node. ``held`` is the work it is running (guarded by node.lock)."""
 
@@ -182,6 +76,7 @@ class Replica:
         self.held: list[Work] | None = None
         self.started = 0.0
         self.abandoned = False
+        self.failed = False
         self.good = False  # served a call successfully
         self.errors_in_a_row = 0  # impl errors since its last success (outlier detection)
         self.ready = threading.Event()
@@ -258,6 +153,9 @@ class Replica:
                 if not batch:
                     continue
                 with lock:
+                    if node.stopping:  # stop() has begun: no impl call starts any more
+                        node.refuse(batch)
+                        return
                     self.held = batch
                     self.started = now
                     node.in_flight += len(batch)
@@ -275,8 +173,15 @@ class Replica:
                     held = self._release()
                     if held is not None:
                         detail = self.backend.exit_detail() if exc.cause == "died" else ""
+                        self.failed = True
                         node.replica_failed(self, exc.cause, held, detail)
                     return
+                except Unshippable as exc:
+                    held = self._release()
+                    if held is None:
+                        return
+                    node.unshippable(held, exc.bad, exc.outputs)
+                    continue
                 held = self._release()
                 if held is None:  # abandoned meanwhile (timed out): the result is dropped
                     return
@@ -290,8 +195,8 @@ class Replica:
                     self.backend.close()  # ejected as an outlier: a replacement is starting
                     return
         finally:
-            if self.abandoned:
-                self.backend.close()
+            if (self.abandoned or self.failed) and not node.stopping:
+                self.backend.close()  # a dead or hung process is reaped now, not at stop
 
     def _release(self) -> list[Work] | None:
         with self.node.lock:

@@ -47,3 +47,23 @@ class Counter:
 def double_one_or_batch(x):
     """Works with and without ``batch`` (a list of inputs in a batch)."""
     return [v * 2 for v in x] if isinstance(x, list) else x * 2
+
+
+def lock_for_negative(x):
+    """A result that cannot be pickled for negative inputs."""
+    import threading
+
+    return threading.Lock() if x < 0 else x
+
+
+def slow_inc(x):
+    time.sleep(0.001)
+    return x + 1
+
+
+class BrokenAtStart:
+    def __init__(self):
+        raise RuntimeError("cannot load the weights")
+
+    def __call__(self, x):  # pragma: no cover - never constructed
+        return x
