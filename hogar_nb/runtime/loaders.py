@@ -1,74 +1,57 @@
-"""Model loaders: turn a model node's ``impl`` (+ ``loader``) into a per-replica callable.
-
-Built in: ``"module:attr"`` (imported), ``json`` (a tiny linear model
-``{"weights": [...], "bias": b}``) and ``pickle`` (``.pkl`` / ``.pickle``). Add more
-with :func:`register_loader`. Factories are small picklable objects so process
-replicas can rebuild the model in their own process.
+"""Model nodes: turn a model node's ``impl`` (+ ``loader``, ``method``) into a factory of
+per-replica callables. The artifacts' runtimes live in :mod:`hogar_nb.models`
+(imported when a model node starts); this module keeps the runtime's side: picklable
+factories, friendly start-up errors, and the node's name in them.
 """
 
 from __future__ import annotations
 
-import json
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from .errors import DeploymentConfigError
-from .impls import ImportRef, as_callable
+from .impls import import_target
 
-__all__ = ["LinearModel", "ModelRef", "loader_names", "model_factory", "register_loader"]
-
-_LOADERS: dict[str, Callable[[Path], Any]] = {}
-_EXTENSIONS: dict[str, str] = {".json": "json", ".pkl": "pickle", ".pickle": "pickle"}
+__all__ = ["LinearModel", "ModelObjectRef", "ModelRef", "loader_names", "model_factory", "register_loader"]
 
 
-def register_loader(name: str, load: Callable[[Path], Any], extensions: tuple[str, ...] = ()) -> None:
-    """Add a loader: ``load(path)`` returns an object with ``.predict`` or a callable."""
-    _LOADERS[name] = load
-    for ext in extensions:
-        _EXTENSIONS[ext.lower()] = name
+def register_loader(name: str, load: Callable[[Path], Any], extensions: tuple[str, ...] = (),
+                    sniff: Callable[[Path], bool] | None = None) -> None:
+    """Add a loader (see :func:`hogar_nb.models.register_loader`)."""
+    from ..models.registry import register_loader as register
+
+    register(name, load, extensions, sniff)
 
 
 def loader_names() -> list[str]:
     """The registered loader names, sorted."""
-    return sorted(_LOADERS)
+    from ..models.registry import loader_names as names
+
+    return names()
 
 
-class LinearModel:
-    """``predict(xs)`` = dot(weights, xs) + bias; a list of rows gives a list."""
+def __getattr__(name: str) -> Any:
+    if name == "LinearModel":
+        from ..models.linear import LinearModel
 
-    def __init__(self, weights: list[float], bias: float = 0.0) -> None:
-        self.weights = [float(w) for w in weights]
-        self.bias = float(bias)
-
-    def _one(self, xs: Any) -> float:
-        if len(xs) != len(self.weights):
-            raise ValueError(f"linear model expects {len(self.weights)} numbers, got {len(xs)}")
-        return sum(w * float(x) for w, x in zip(self.weights, xs)) + self.bias
-
-    def predict(self, xs: Any) -> Any:
-        if xs and isinstance(xs[0], (list, tuple)):
-            return [self._one(row) for row in xs]
-        return self._one(xs)
+        return LinearModel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _load_json(path: Path) -> LinearModel:
-    doc = json.loads(path.read_text())
-    if not isinstance(doc, dict) or not isinstance(doc.get("weights"), list):
-        raise DeploymentConfigError(
-            f"{path}: expected a JSON linear model {{\"weights\": [...], \"bias\": b}}"
-        )
-    return LinearModel(doc["weights"], doc.get("bias", 0.0))
+def _runner(node: str, obj: Any, method: str | None) -> Callable[[Any], Any]:
+    from ..models.errors import ModelError
+    from ..models.registry import build_runner
 
-
-def _load_pickle(path: Path) -> Any:
-    with path.open("rb") as fh:
-        return pickle.load(fh)
-
-
-register_loader("json", _load_json, (".json",))
-register_loader("pickle", _load_pickle, (".pkl", ".pickle"))
+    if isinstance(obj, type):
+        try:
+            obj = obj()
+        except Exception as exc:
+            raise DeploymentConfigError(f"node {node!r}: constructing {obj.__name__}() failed: {exc!r}") from exc
+    try:
+        return build_runner(obj, method, node)
+    except ModelError as exc:
+        raise DeploymentConfigError(f"node {node!r}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -77,39 +60,63 @@ class ModelRef:
 
     node: str
     path: str
-    loader: str
+    loader: str | None
+    method: str | None = None
 
     def create(self) -> Callable[[Any], Any]:
+        from ..models.errors import ModelError
+        from ..models.registry import load_model
+
         try:
-            obj = _LOADERS[self.loader](Path(self.path))
-        except DeploymentConfigError:
-            raise
-        except Exception as exc:
-            raise DeploymentConfigError(
-                f"node {self.node!r}: cannot load model {self.path!r} with loader "
-                f"{self.loader!r}: {exc}"
-            ) from exc
-        return as_callable(self.node, obj)
+            obj = load_model(self.path, self.loader)
+        except (ModelError, ImportError) as exc:
+            raise DeploymentConfigError(f"node {self.node!r}: {exc}") from None
+        return _runner(self.node, obj, self.method)
 
 
-def model_factory(node: str, impl: Any, loader: str | None, base_dir: Path) -> Any:
+@dataclass(frozen=True)
+class ModelObjectRef:
+    """A model given as an object (a notebook name) or as ``"module:attr"``."""
+
+    node: str
+    target: Any
+    method: str | None = None
+
+    def create(self) -> Callable[[Any], Any]:
+        obj = import_target(self.node, self.target) if isinstance(self.target, str) else self.target
+        return _runner(self.node, obj, self.method)
+
+
+def model_factory(node: str, impl: Any, loader: str | None, base_dir: Path,
+                  namespace: Any = None, method: str | None = None) -> Any:
     """The factory for a model node; raises a friendly error for unknown formats."""
-    if callable(impl):
-        return ImportRef(node, impl)
+    from ..models.errors import ModelLoadError
+    from ..models.registry import choose_loader, extensions, loader_names as names
+
+    if method is not None and method not in ("predict", "predict_proba"):
+        raise DeploymentConfigError(f"model node {node!r}: got {method!r} for method; "
+                                    "expected predict or predict_proba")
+    if impl is not None and not isinstance(impl, str):
+        return ModelObjectRef(node, impl, method)
     if not isinstance(impl, str) or not impl:
         raise DeploymentConfigError(f"model node {node!r} needs an impl (artifact path or module:attr)")
     path = Path(impl)
-    if loader is None and ":" in impl and not path.suffix.lower() in _EXTENSIONS:
-        return ImportRef(node, impl)
-    name = loader or _EXTENSIONS.get(path.suffix.lower())
-    if name is None or name not in _LOADERS:
-        known = ", ".join(sorted(_EXTENSIONS))
-        what = f"loader {loader!r}" if loader else f"file extension {path.suffix or '(none)'!r}"
-        raise DeploymentConfigError(
-            f"model node {node!r}: unknown {what} for {impl!r}; expected one of "
-            f"{known} (loaders: {', '.join(loader_names())}) or a module:attr impl"
-        )
+    suffix = path.suffix.lower()
+    if loader is None and ":" in impl and suffix not in extensions():
+        import_target(node, impl)  # fail early with a friendly message
+        return ModelObjectRef(node, impl, method)
+    if loader is None and not suffix and namespace is not None and impl in namespace:
+        return ModelObjectRef(node, namespace[impl], method)
     full = path if path.is_absolute() else base_dir / path
+    try:
+        name = choose_loader(full, loader)
+    except ModelLoadError as exc:
+        raise DeploymentConfigError(f"model node {node!r}: {exc}") from None
+    if name is None:
+        raise DeploymentConfigError(
+            f"model node {node!r}: unknown file extension {path.suffix or '(none)'!r} for {impl!r}; "
+            f"expected one of {', '.join(extensions())} (loaders: {', '.join(names())}), "
+            "a `loader`, or a module:attr impl")
     if not full.exists():
         raise DeploymentConfigError(f"model node {node!r}: artifact {str(full)!r} does not exist")
-    return ModelRef(node, str(full.resolve()), name)
+    return ModelRef(node, str(full.resolve()), name if loader is not None else None, method)

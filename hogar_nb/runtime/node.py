@@ -229,7 +229,10 @@ class NodeRuntime(NodeRecovery):
             replica.good = True
         engine = self.engine
         for work, out in zip(held, outputs):
-            engine.node_output(self, work, out)
+            if isinstance(out, BaseException):  # a batched impl failed this item alone
+                engine.retry_or_fail(self, work, "error", out)
+            else:
+                engine.node_output(self, work, out)
 
     def batch_error(self, replica: Replica, held: list[Work], exc: BaseException) -> bool:
         """Retry or fail the batch; True when the replica was ejected as an outlier."""

@@ -163,7 +163,7 @@ def _resolve(plan: NodePlan, raw: Mapping[str, Any], namespace: Any, base: Path)
         resolve_target(plan.name, impl, namespace)  # fail early with a friendly message
         plan.factory = ref.for_process() if plan.isolation == "process" else ref
     elif plan.kind == "model":
-        plan.factory = model_factory(plan.name, impl, raw.get("loader"), base)
+        plan.factory = model_factory(plan.name, impl, raw.get("loader"), base, namespace, raw.get("method"))
     elif plan.kind == "ensemble":
         spec = raw.get("combine") or "mean"
         plan.combine_mode = spec if isinstance(spec, str) and spec in ("mean", "vote", "concat", "first") else "callable"

@@ -41,7 +41,7 @@ def child_main(conn: Any, factory: Any) -> None:
         try:
             if fault == "error":
                 raise RuntimeError("injected fault")
-            out = fn(payloads) if batched else [fn(payloads[0])]
+            out = fn(payloads) if batched or getattr(fn, "__hogar_batch__", False) else [fn(payloads[0])]
             reply: tuple = ("ok", list(out))
         except Exception as exc:
             reply = ("error", (type(exc).__name__, str(exc)))

@@ -50,7 +50,10 @@ class ThreadBackend:
         try:
             if fault == "error":
                 raise InjectedFault("injected fault")
-            return list(self.fn(payloads)) if batched else [self.fn(payloads[0])]
+            fn = self.fn
+            if batched or getattr(fn, "__hogar_batch__", False):  # model runners always take a batch
+                return list(fn(payloads))
+            return [fn(payloads[0])]
         except Exception as exc:
             raise ImplError(exc) from exc
         except BaseException as exc:  # SystemExit and the like end the replica
