@@ -135,6 +135,8 @@ KIND_ATTRS: dict[str, dict[str, AttrSpec]] = {
     "model": {
         "impl": _spec("impl", "impl", "model artifact path (or a loader callable)", required=True),
         "loader": _spec("loader", "string", "loader plugin name (default: by file extension)"),
+        "method": _spec("method", "enum", "what the model answers: predict (default) or predict_proba",
+                        choices=("predict", "predict_proba")),
     },
     "switch": {"impl": _IMPL},
     "split": {},
@@ -177,6 +179,7 @@ _DEFAULTS: dict[str, Any] = {
     "impl": None,
     "route": None,
     "loader": None,
+    "method": None,
     "combine": "mean",
     "weights": None,
     "response": None,

@@ -182,6 +182,7 @@ def _resolved(name: str, kind: str, template: str | None, merged: dict[str, Any]
         extra["route"] = get("route")
     elif kind == "model":
         extra["loader"] = get("loader")
+        extra["method"] = get("method")
     elif kind == "ensemble":
         extra["combine"] = get("combine")
         extra["weights"] = get("weights")

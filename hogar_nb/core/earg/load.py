@@ -210,6 +210,7 @@ def node_attrs(entry: dict[str, Any]) -> dict[str, Any]:
         "description": entry.get("description"),
         "route": entry.get("route"),
         "loader": entry.get("loader"),
+        "method": entry.get("method"),
         "combine": entry.get("combine"),
         "response": entry.get("response"),
     }
@@ -218,7 +219,7 @@ def node_attrs(entry: dict[str, Any]) -> dict[str, Any]:
         default = default_value(kind, attr)
         if type(value) is type(default) and value == default:
             continue
-        if attr in ("route", "loader", "combine", "response") and value is None:
+        if attr in ("route", "loader", "method", "combine", "response") and value is None:
             continue
         out[attr] = _typed(attr, value)
     return out

@@ -39,6 +39,7 @@ _REPLICA_KEYS = "^[A-Za-z_][A-Za-z0-9_]*/(0|[1-9][0-9]*)$"
 KIND_KEYS: dict[str, tuple[str, ...]] = {
     "route": ("source",),
     "loader": ("model",),
+    "method": ("model",),
     "combine": ("ensemble",),
     "weights": ("ensemble",),
     "response": ("sink",),
@@ -124,6 +125,8 @@ def _node_schema() -> dict[str, Any]:
         "description": {"type": "string", "description": "free text"},
         "route": {"type": "string", "pattern": "^/", "description": "source: HTTP route prefix, starting with /"},
         "loader": {"type": "string", "minLength": 1, "description": "model: loader plugin name"},
+        "method": {"enum": ["predict", "predict_proba"],
+                   "description": "model: predict (default) or predict_proba"},
         "combine": {
             "description": "ensemble: how the inputs are combined (a built-in or a callable)",
             "anyOf": [
