@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from ..errors import HogarError
 from ..runtime.errors import RequestError
-from .body import read_json
+from .dataplane import DataPlane, RequestIds
 from .http_metrics import CountingMiddleware, HTTPCounters, make_registry, metrics_endpoint
 from .options import ServeOptions
 from .responses import HTTPError, JSONResponse, error_response, http_error, new_request_id, request_error
@@ -32,6 +32,7 @@ class ServingState:
         self.routes = source_routes(dep)
         self.counters = HTTPCounters()
         self.closing = False  # set when the server drains: event streams end
+        self.request_ids = RequestIds()
 
     def route_list(self) -> list[dict[str, str]]:
         """Every path this server answers, for ``GET /`` and 404 bodies."""
@@ -74,29 +75,6 @@ def source_routes(dep: Any) -> dict[str, str]:
     return routes
 
 
-def _source_endpoint(state: ServingState, source: str) -> Any:
-    dep, limit = state.dep, state.options.max_body
-    timeout = state.options.timeout
-
-    async def endpoint(request: Request) -> Response:
-        rid = request.headers.get("x-request-id") or new_request_id()
-        try:
-            payload = await read_json(request, limit)
-        except HTTPError as err:
-            return http_error(err, rid)
-        try:
-            result = await dep.acall(payload, timeout=timeout, source=source)
-        except Exception as err:  # RequestError and anything a backend lets through
-            return request_error(err, rid)
-        try:
-            return JSONResponse(result, headers={"x-request-id": rid})
-        except TypeError as err:
-            return error_response(500, "error", f"the graph's response is not JSON-serialisable: {err}",
-                                  rid, state.dep.name)
-
-    return endpoint
-
-
 def _index(state: ServingState) -> Any:
     async def index(request: Request) -> Response:
         return JSONResponse({"name": state.dep.name, "routes": state.route_list()})
@@ -129,22 +107,23 @@ def _exception_handlers(state: ServingState) -> dict[Any, Any]:
     return {HTTPException: http_exception, HTTPError: unexpected, Exception: unexpected}
 
 
-def create_app(dep: Any, options: ServeOptions | None = None, **settings: Any) -> Starlette:
-    """The ASGI app serving ``dep`` (any DeploymentProtocol object).
-
-    ``settings`` are :class:`ServeOptions` fields, for convenience.
-    """
+def create_app(dep: Any, options: ServeOptions | None = None, **settings: Any) -> Any:
+    """The ASGI app serving ``dep`` (any DeploymentProtocol object); its ``state`` is
+    the :class:`ServingState`. ``settings`` are :class:`ServeOptions` fields."""
     from . import admin, control, oip
 
     options = options or ServeOptions(**settings)
     state = ServingState(dep, options)
     routes: list[Any] = [Route("/", _index(state), methods=["GET"])]
-    routes += [Route(path, _source_endpoint(state, src), methods=["POST"]) for path, src in state.routes.items()]
+    plane = DataPlane(state)
+    # POST on a source's route never reaches Starlette (the data plane answers it first);
+    # the routes are here for 405 on other methods
+    routes += [Route(path, plane.endpoint(path, src), methods=["POST"]) for path, src in state.routes.items()]
     routes.append(Route("/metrics", metrics_endpoint(make_registry(dep, state.counters)), methods=["GET"]))
     routes += oip.routes(state)
     routes += control.routes(state)
     routes += admin.routes(state)
     app = Starlette(routes=routes, exception_handlers=_exception_handlers(state),
                     middleware=[Middleware(CountingMiddleware, counters=state.counters)])
-    app.state.serving = state
-    return app
+    plane.fallback = app
+    return plane

@@ -66,9 +66,9 @@ class _Server(uvicorn.Server):
 def _make_server(dep: Any, options: ServeOptions, drain_timeout: float, log_level: str) -> _Server:
     app = create_app(dep, options)
     config = uvicorn.Config(app, http="httptools", loop="auto", lifespan="off", log_level=log_level,
-                            access_log=False, server_header=False,
+                            access_log=False, server_header=False, proxy_headers=False,
                             timeout_graceful_shutdown=max(int(drain_timeout), 1), timeout_keep_alive=30)
-    return _Server(config, app.state.serving)
+    return _Server(config, app.state)
 
 
 class HTTPServer:

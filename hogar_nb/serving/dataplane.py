@@ -1,0 +1,139 @@
+"""The data plane: ``POST`` on a source's route, served as plain ASGI.
+
+Inference requests are the hot path, so they skip Starlette's request, routing and
+response objects (about a third of the front's cost per request); every other path
+goes to the Starlette application. Same behaviour as the rest of the front: JSON in
+and out, ``x-request-id``, the body limit, errors by cause, counted by route/status.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from .responses import HTTPError, error_response, http_error, request_error
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .app import ServingState
+
+__all__ = ["DataPlane", "RequestIds"]
+
+_JSON = (b"content-type", b"application/json")
+
+
+class RequestIds:
+    """Cheap unique request ids: a random per-server prefix and a counter."""
+
+    def __init__(self) -> None:
+        self._prefix = os.urandom(4).hex()
+        self._count = itertools.count(1)
+
+    def __call__(self) -> str:
+        return f"{self._prefix}{next(self._count):08x}"
+
+
+class DataPlane:
+    """ASGI app: POST on a source route is answered here, anything else by ``fallback``."""
+
+    def __init__(self, state: ServingState, fallback: Any = None) -> None:
+        self.state = state
+        self.fallback = fallback
+        self.routes_str = dict(state.routes)
+
+    def endpoint(self, path: str, source: str) -> Any:
+        """The same handler as a plain ASGI app (not a function, so a Starlette Route
+        passes it scope, receive and send)."""
+        return _Mounted(self, path, source)
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            source = self.routes_str.get(scope["path"])
+            if source is not None:
+                await self._serve(scope, receive, send, scope["path"], source)
+                return
+        await self.fallback(scope, receive, send)
+
+    async def _serve(self, scope: dict, receive: Any, send: Any, path: str, source: str) -> None:
+        state = self.state
+        rid = declared = None
+        for key, value in scope["headers"]:
+            if key == b"x-request-id":
+                rid = value.decode("latin-1")
+            elif key == b"content-length":
+                declared = value
+        if rid is None:
+            rid = state.request_ids()
+        try:
+            body = await self._body(receive, declared, state.options.max_body)
+            try:
+                payload = orjson.loads(body)
+            except orjson.JSONDecodeError as exc:
+                if not body.strip():
+                    raise HTTPError(400, "bad_request", "the request body is empty; send a JSON value "
+                                    "(e.g. null, 3 or [1, 2])") from None
+                raise HTTPError(400, "bad_request", f"the request body is not valid JSON: {exc}") from None
+        except HTTPError as err:
+            await self._respond(scope, receive, send, path, http_error(err, rid))
+            return
+        try:
+            result = await state.dep.acall(payload, timeout=state.options.timeout, source=source)
+        except Exception as err:  # RequestError and anything a backend lets through
+            await self._respond(scope, receive, send, path, request_error(err, rid))
+            return
+        try:
+            out = orjson.dumps(result, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+        except TypeError:
+            from .responses import dumps
+
+            try:
+                out = dumps(result)
+            except TypeError as err:
+                response = error_response(500, "error", f"the graph's response is not JSON-serialisable: "
+                                          f"{err}", rid, state.dep.name)
+                await self._respond(scope, receive, send, path, response)
+                return
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [_JSON, (b"content-length", str(len(out)).encode()),
+                                (b"x-request-id", rid.encode("latin-1"))]})
+        await send({"type": "http.response.body", "body": out})
+        state.counters.add("POST", path, 200)
+
+    async def _respond(self, scope: dict, receive: Any, send: Any, path: str, response: Any) -> None:
+        await response(scope, receive, send)
+        self.state.counters.add("POST", path, response.status_code)
+
+    @staticmethod
+    async def _body(receive: Any, declared: bytes | None, limit: int) -> bytes:
+        if declared is not None:
+            try:
+                size = int(declared)
+            except ValueError:
+                raise HTTPError(400, "bad_request", f"invalid Content-Length {declared[:40]!r}") from None
+            if size > limit:
+                raise HTTPError(413, "too_large", f"the request body is {size} bytes; the limit is {limit} "
+                                "bytes (hogar serve --max-body)", {"connection": "close"})
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                raise HTTPError(400, "bad_request", "the client disconnected before sending the body")
+            chunk = message.get("body", b"")
+            total += len(chunk)
+            if total > limit:
+                raise HTTPError(413, "too_large", f"the request body is more than {limit} bytes "
+                                "(hogar serve --max-body)", {"connection": "close"})
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+class _Mounted:
+    def __init__(self, plane: DataPlane, path: str, source: str) -> None:
+        self.plane, self.path, self.source = plane, path, source
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        await self.plane._serve(scope, receive, send, self.path, self.source)
