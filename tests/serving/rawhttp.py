@@ -1,0 +1,47 @@
+"""A lean asyncio HTTP/1.1 client for load in tests (httpx's pool is too slow to load a
+server with thousands of concurrent requests on two cores). Keep-alive connections,
+one per worker; a ``connection: close`` answer makes the worker reconnect."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Sequence
+
+
+async def _read(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        if ":" in line:
+            key, _, value = line.partition(":")
+            headers[key.strip().lower()] = value.strip()
+    body = await reader.readexactly(int(headers.get("content-length", "0")))
+    return status, headers, body
+
+
+async def post_many(host: str, port: int, requests: Sequence[tuple[str, bytes]],
+                    concurrency: int = 64) -> list[tuple[int, bytes]]:
+    """POST each (path, body); returns (status, body) in the order of ``requests``."""
+    results: list[tuple[int, bytes] | None] = [None] * len(requests)
+    next_index = iter(range(len(requests)))
+
+    async def worker() -> None:
+        reader = writer = None
+        for i in next_index:
+            path, body = requests[i]
+            if writer is None:
+                reader, writer = await asyncio.open_connection(host, port)
+            writer.write(f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                         f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            status, headers, answer = await _read(reader)
+            results[i] = (status, answer)
+            if headers.get("connection", "").lower() == "close":
+                writer.close()
+                reader = writer = None
+        if writer is not None:
+            writer.close()
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return results  # type: ignore[return-value]
