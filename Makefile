@@ -8,7 +8,7 @@ PY      = $(BIN)/python
 STAMP   = $(VENV)/.hogar-installed
 PORT   ?= 8888
 
-.PHONY: lab test install browser node bench fuzz clean
+.PHONY: lab test install browser node wrk bench fuzz clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -50,15 +50,24 @@ lab: install
 	  --ServerApp.port_retries=0 --IdentityProvider.token=$$TOKEN \
 	  --ServerApp.root_dir=notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
-bench: install
+# Debian's wrk, the HTTP load client of benchmarks/serve.py.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+
+bench: install wrk
 	$(PY) benchmarks/compile.py
 	$(PY) benchmarks/runtime.py
 	$(PY) benchmarks/monitor.py
 	$(PY) benchmarks/lint.py
+	$(PY) benchmarks/serve.py
 
 # The property tests and fuzzers with fresh random examples (make test replays fixed ones).
 fuzz: install
-	HOGAR_HYPOTHESIS_PROFILE=explore $(PY) -m pytest -q tests/core tests/jupyter_server/test_service.py $(PYTEST_ARGS)
+	HOGAR_HYPOTHESIS_PROFILE=explore $(PY) -m pytest -q tests/core tests/jupyter_server/test_service.py \
+	  tests/serving/test_fuzz_http.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist test-artifacts .pytest_cache hogar_nb/labextension \

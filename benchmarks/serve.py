@@ -1,0 +1,264 @@
+"""HTTP serving benchmark: `hogar serve` beside a bare Starlette echo on the same uvicorn.
+
+In one run, on 127.0.0.1, with `wrk` (64 connections, one client thread, written in C
+so the client is not the bottleneck):
+
+1. the floor: uvicorn + Starlette answering POST with the request body (no graph);
+2. `hogar serve` of a 4-node identity chain (source -> 4 python nodes -> sink), as
+   written and with `batch = 64, batch_wait = 0ms` on each node (take what is queued,
+   never wait); target: at least 0.5x the floor's requests/s;
+3. Ray Serve's HTTP figure for the same chain, where the Ray backend provides one
+   (see `start_ray_serve_chain`);
+4. an ONNX model (a scikit-learn MLP exported with skl2onnx) served with batch = 1 and
+   batch = 32; target: at least 3x the throughput with batching.
+
+Each server runs in its own process; all of a comparison's servers are up together and
+measured in turns, round after round, so their ratios hold on a shared, noisy machine.
+
+    make bench        # installs wrk (Debian) when missing
+    .venv/bin/python benchmarks/serve.py [--duration 5] [--connections 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+FLOOR_APP = """
+import socket, sys
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+async def echo(request: Request) -> Response:
+    return Response(await request.body(), media_type="application/json")
+
+app = Starlette(routes=[Route("/echo", echo, methods=["POST"])])
+sock = socket.socket(); sock.bind(("127.0.0.1", 0)); sock.listen(2048)
+print(f"serving floor on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
+config = uvicorn.Config(app, http="httptools", loop="auto", lifespan="off", log_level="warning",
+                        access_log=False, server_header=False, proxy_headers=False)
+uvicorn.Server(config).run(sockets=[sock])
+"""
+
+CHAIN = """graph chain4
+source api { route = "/echo" }
+python a { impl = "bench_impls:identity" }
+python b { impl = "bench_impls:identity" }
+python c { impl = "bench_impls:identity" }
+python d { impl = "bench_impls:identity" }
+sink out { response = true }
+api -> a -> b -> c -> d -> out
+"""
+
+# The same chain where each node takes whatever is queued (up to 64) in one call and
+# never waits for more: fewer thread hand-offs under load, no added latency.
+CHAIN_DRAIN = CHAIN.replace("graph chain4", "graph chain4drain").replace(
+    '"bench_impls:identity" }', '"bench_impls:identity", batch = 64, batch_wait = 0ms }')
+
+MODEL = """graph mlp{batch}
+source api {{ route = "/predict" }}
+model mlp {{ impl = "mlp.onnx", batch = {batch}, batch_wait = 2ms }}
+sink out {{ response = true }}
+api -> mlp -> out
+"""
+
+FEATURES = 256
+HIDDEN = (2048, 2048)  # big enough that one call per row, not HTTP, bounds batch = 1
+MLP = f"ONNX MLP {FEATURES}-{HIDDEN[0]}-{HIDDEN[1]}-1"
+
+
+@dataclass
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+@dataclass
+class Server:
+    url: str
+    path: str
+    stop: Callable[[], None]
+
+
+def _spawn(args: list[str], cwd: Path) -> tuple[subprocess.Popen, str]:
+    env = {**os.environ, "PYTHONPATH": f"{cwd}{os.pathsep}{ROOT}"}
+    proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()  # "serving NAME on http://HOST:PORT"
+    if not line.startswith("serving "):
+        proc.kill()
+        raise SystemExit(f"{' '.join(args)} did not start: {line!r}")
+    return proc, line.split()[-1]
+
+
+def _stopper(proc: subprocess.Popen) -> Callable[[], None]:
+    def stop() -> None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return stop
+
+
+def start_floor(work: Path) -> Server:
+    proc, url = _spawn([PY, "-c", FLOOR_APP], work)
+    return Server(url, "/echo", _stopper(proc))
+
+
+def start_hogar(work: Path, graph: str, path: str) -> Server:
+    proc, url = _spawn([PY, "-m", "hogar_nb", "serve", graph, "--port", "0"], work)
+    return Server(url, path, _stopper(proc))
+
+
+def start_ray_serve_chain(work: Path) -> Server | None:
+    """Ray Serve's HTTP ingress for the same chain (``chain4.udgl`` in ``work``), or None.
+
+    The Ray backend fills this in: start the chain on Ray Serve, return its URL, the
+    route (``/echo``) and a stop function. Until then there is no figure to print.
+    """
+    return None
+
+
+def wrk(server: Server, body: str, duration: float, connections: int, work: Path) -> Result:
+    script = work / "post.lua"
+    script.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                      f"wrk.body = {body!r}\n".replace("'", '"'))
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency",
+                          "-s", str(script), server.url + server.path],
+                         capture_output=True, text=True, check=True).stdout
+
+    def ms(label: str) -> float:
+        value, unit = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: .*", out)
+    if socket_errors:
+        print(f"    wrk: {socket_errors.group(0)}")
+    return Result(float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), ms("50%"), ms("99%"),
+                  int(errors.group(1)) if errors else 0)
+
+
+def compare(starts: dict[str, Callable[[], Server | None]], body: str, args: argparse.Namespace,
+            work: Path) -> dict[str, Result | None]:
+    """Start every server, then measure them in turns (``--rounds`` rounds, the same order
+    each round): the machine's load drifts, so each figure is the median of its rounds
+    and each ratio the median of the rounds' ratios (see ``ratio``)."""
+    servers = {name: start() for name, start in starts.items()}
+    rounds: dict[str, list[Result]] = {name: [] for name, s in servers.items() if s is not None}
+    try:
+        for name in rounds:
+            wrk(servers[name], body, 1.0, args.connections, work)  # warm up
+        for _ in range(args.rounds):
+            for name in rounds:
+                rounds[name].append(wrk(servers[name], body, args.duration, args.connections, work))
+    finally:
+        for server in servers.values():
+            if server is not None:
+                server.stop()
+    out: dict[str, Result | None] = {name: None for name in servers}
+    for name, results in rounds.items():
+        out[name] = Result(statistics.median(r.rps for r in results),
+                           statistics.median(r.p50_ms for r in results),
+                           statistics.median(r.p99_ms for r in results), sum(r.errors for r in results))
+        out[name].rounds = [r.rps for r in results]  # type: ignore[attr-defined]
+    return out
+
+
+def ratio(a: Result, b: Result) -> float:
+    """Median over rounds of a's requests/s over b's in the same round."""
+    return statistics.median(x / y for x, y in zip(a.rounds, b.rounds))  # type: ignore[attr-defined]
+
+
+def export_mlp(work: Path) -> list[float]:
+    """Train a small MLP on synthetic data (seconds) and export it with skl2onnx."""
+    import warnings
+
+    import numpy as np
+    from skl2onnx import to_onnx
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPRegressor
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(128, FEATURES)).astype(np.float32)
+    y = x[:, :8].sum(axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp = MLPRegressor(hidden_layer_sizes=HIDDEN, max_iter=1, random_state=0).fit(x, y)
+    (work / "mlp.onnx").write_bytes(to_onnx(mlp, x[:1]).SerializeToString())
+    return [round(float(v), 4) for v in x[0]]
+
+
+def line(label: str, r: Result | None, times: float | None = None) -> str:
+    if r is None:
+        return f"{label:<44} not measured"
+    ratio = f"  {times:5.2f}x" if times is not None else ""
+    errors = f"  ({r.errors} errors)" if r.errors else ""
+    return f"{label:<44}{r.rps:>10.0f} req/s  p50 {r.p50_ms:7.2f} ms  p99 {r.p99_ms:7.2f} ms{ratio}{errors}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=float, default=2.0, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=5, help="measurements of each server, in turns")
+    parser.add_argument("--connections", type=int, default=64)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("benchmarks/serve.py needs wrk: `make bench` installs it (apt-get install wrk)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "bench_impls.py").write_text("def identity(x):\n    return x\n")
+        (work / "chain4.udgl").write_text(CHAIN)
+        (work / "chain4drain.udgl").write_text(CHAIN_DRAIN)
+        row = export_mlp(work)
+        for batch in (1, 32):
+            (work / f"mlp{batch}.udgl").write_text(MODEL.format(batch=batch))
+        payload = "[1, 2, 3]"
+        print(f"HTTP serving on 127.0.0.1, wrk: 1 thread, {args.connections} connections, "
+              f"{args.rounds} rounds of {args.duration:g} s per server, in turns; each server "
+              "in its own process; medians")
+        got = compare({"floor": lambda: start_floor(work),
+                       "chain": lambda: start_hogar(work, "chain4.udgl", "/echo"),
+                       "drain": lambda: start_hogar(work, "chain4drain.udgl", "/echo"),
+                       "ray": lambda: start_ray_serve_chain(work)}, payload, args, work)
+        floor, chain, drain = got["floor"], got["chain"], got["drain"]
+        assert floor is not None and chain is not None and drain is not None
+        print(line("floor: Starlette echo on uvicorn", floor))
+        print(line("hogar serve: 4-node identity chain", chain, ratio(chain, floor)))
+        print(line("  the same, batch = 64, batch_wait = 0ms", drain, ratio(drain, floor)))
+        ray = got["ray"]
+        print(line("Ray Serve: the same chain", ray, ratio(ray, floor) if ray else None))
+        print(f"  chain / floor = {ratio(chain, floor):.2f}x, with batch = 64, batch_wait = 0ms: "
+              f"{ratio(drain, floor):.2f}x (target >= 0.5x)")
+        got = compare({"one": lambda: start_hogar(work, "mlp1.udgl", "/predict"),
+                       "many": lambda: start_hogar(work, "mlp32.udgl", "/predict")}, str(row), args, work)
+        one, many = got["one"], got["many"]
+        assert one is not None and many is not None
+        print(line(f"{MLP}, batch = 1", one))
+        print(line(f"{MLP}, batch = 32", many, ratio(many, one)))
+        print(f"  batch 32 / batch 1 = {ratio(many, one):.2f}x (target >= 3x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
