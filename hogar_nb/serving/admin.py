@@ -10,6 +10,7 @@ import hmac
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 import orjson
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -64,9 +65,10 @@ def _call(dep: Any, method: str, *args: Any, **kwargs: Any) -> None:
         raise HTTPError(501, "not_supported", f"this deployment's backend does not support {method}()")
     try:
         fn(*args, **kwargs)
-    except (HogarError, ValueError, TypeError, KeyError) as exc:
-        text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        raise _bad(str(text)) from None
+    except KeyError as exc:  # the node has no replicas (or vanished)
+        raise HTTPError(404, "not_found", str(exc.args[0] if exc.args else exc)) from None
+    except (HogarError, ValueError, TypeError) as exc:
+        raise _bad(str(exc)) from None
     except NotImplementedError as exc:
         raise HTTPError(501, "not_supported", str(exc) or f"{method}() is not supported") from None
 
@@ -92,7 +94,9 @@ def routes(state: ServingState) -> list[Route]:
                     body = orjson.loads(raw) if raw.strip() else {}
                 except orjson.JSONDecodeError as exc:
                     raise _bad(f"the request body is not valid JSON: {exc}") from None
-                return JSONResponse(handler(body), headers={"x-request-id": rid})
+                # scale waits for new replicas to be ready: keep the event loop free
+                answer = await run_in_threadpool(handler, body)
+                return JSONResponse(answer, headers={"x-request-id": rid})
             except HTTPError as err:
                 return http_error(err, rid)
 

@@ -71,3 +71,27 @@ def test_fault_injection_and_clear():
         client.post("/hogar/v1/admin/faults", json={"node": "n0", "kind": "crash", "count": 1}, headers=AUTH)
         assert client.post("/src", json=2).json() == 2  # retried on a fresh replica
         wait_for(lambda: client.get("/hogar/v1/events").json(), 10, "the crash to be recorded")
+
+
+def test_scale_and_reconfigure_change_the_running_node(admin):
+    dep, client = admin
+    resp = client.post("/hogar/v1/admin/scale", json={"node": "n0", "replicas": 3}, headers=AUTH)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["replicas"] == 3 and resp.json()["replicas_alive"] == 3
+    assert dep.metrics().nodes["n0"].replicas_alive == 3
+    resp = client.post("/hogar/v1/admin/reconfigure", headers=AUTH,
+                       json={"node": "n1", "attrs": {"batch": 8, "batch_wait": "2ms", "timeout": "250ms"}})
+    assert resp.status_code == 200, resp.text
+    settings = resp.json()
+    assert (settings["batch"], settings["batch_wait_ms"], settings["timeout_ms"]) == (8, 2.0, 250.0)
+    assert client.get("/hogar/v1/graph").json()["nodes"][2]["batch"]["max_size"] == 8
+    assert client.post("/src", json=5).json() == 5
+    kinds = [e["action"] for e in client.get("/hogar/v1/events").json()]
+    assert "scale" in kinds and "reconfigure" in kinds
+    bad = client.post("/hogar/v1/admin/scale", json={"node": "n0", "replicas": 0}, headers=AUTH)
+    assert bad.status_code == 400 and "replicas" in bad.json()["error"]["message"]
+    bad = client.post("/hogar/v1/admin/reconfigure", json={"node": "n0", "attrs": {"timeout": "-1s"}},
+                      headers=AUTH)
+    assert bad.status_code == 400
+    source = client.post("/hogar/v1/admin/scale", json={"node": "src", "replicas": 2}, headers=AUTH)
+    assert source.status_code == 404
