@@ -209,3 +209,32 @@ def test_udgl_file_opens_highlighted_and_linted(jupyter_server, page) -> None:
     icon = page.locator('.jp-DirListing-item[data-file-type="udgl"] .jp-DirListing-itemIcon svg')
     assert icon.count() >= 1
     page.screenshot(path=str(ARTIFACTS / "udgl-file.png"))
+
+
+def test_new_udgl_file_from_the_launcher_then_open_it_in_the_graph_editor(jupyter_server, page) -> None:
+    page.goto(f"{jupyter_server.url}/lab?reset")
+    # File > New lists the entry
+    page.locator(".lm-MenuBar-itemLabel", has_text="File").click()
+    page.locator(".lm-Menu-item", has_text="New").first.hover()
+    page.locator(".lm-Menu-item", has_text="UDGL Graph File").wait_for()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Escape")
+    # the launcher card creates a .udgl file and opens it highlighted
+    before = set(p.name for p in jupyter_server.root.glob("*.udgl"))
+    page.locator(".jp-LauncherCard", has_text="UDGL Graph").click()
+    page.wait_for_selector(".jp-FileEditor .cm-content")
+    wait_for_colors(page, 0, {"source": "--jp-mirror-editor-builtin-color",
+                              "250ms": "--jp-mirror-editor-number-color"}, FILE_EDITOR)
+    [created] = set(p.name for p in jupyter_server.root.glob("*.udgl")) - before
+    assert parse_udgl((jupyter_server.root / created).read_text()).name == "my_graph"
+    # Open in Graph Editor: a notebook next to the file shows its graph in the editor widget
+    page.locator(".jp-FileEditor .cm-content").click(button="right")
+    page.locator(".lm-Menu-item", has_text="Open in Graph Editor").click()
+    page.wait_for_function(
+        """() => { const el = document.querySelector('.hogar-editor-canvas');
+                   const cy = el && el._cyreg && el._cyreg.cy;
+                   return !!cy && cy.nodes().map(n => n.id()).sort().join() === 'ingest,out,predict'; }""",
+        timeout=90_000, polling=200)
+    source = page.locator(".jp-Notebook .jp-Cell .cm-content").first.inner_text()
+    assert f'hogar_nb.edit("{created}")' in source
+    page.screenshot(path=str(ARTIFACTS / "udgl-open-in-graph-editor.png"))
