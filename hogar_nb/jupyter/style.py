@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from ..core import appearance as _appearance
 from .graph_layout import LABEL_FONT_PX, NODE_SIZE
 
 __all__ = [
@@ -25,29 +26,10 @@ DETAILS_CLASS = "hogar-node-details"
 #: the graph view is never framed below this zoom: 12 px labels stay at least 10 px on screen
 READABLE_ZOOM = 0.85
 
-ERROR_COLOUR = "#d32f2f"
-WARNING_COLOUR = "#f9a825"
-
+ERROR_COLOUR, WARNING_COLOUR = _appearance.ERROR_COLOUR, _appearance.WARNING_COLOUR
 #: kind -> (cytoscape shape, fill colour, what the legend says)
-KIND_STYLE: dict[str, tuple[str, str, str]] = {
-    "source": ("ellipse", "#2e7d32", "source"),
-    "python": ("round-rectangle", "#1565c0", "python"),
-    "model": ("barrel", "#6a1b9a", "model"),
-    "switch": ("diamond", "#e65100", "switch"),
-    "split": ("triangle", "#ad1457", "split"),
-    "ensemble": ("hexagon", "#00838f", "ensemble"),
-    "sink": ("round-octagon", "#37474f", "sink"),
-}
-
-_SVG_SHAPES = {
-    "ellipse": '<ellipse cx="9" cy="7" rx="8" ry="6"/>',
-    "round-rectangle": '<rect x="1" y="1" width="16" height="12" rx="3"/>',
-    "barrel": '<rect x="1" y="1" width="16" height="12" rx="6" ry="2"/>',
-    "diamond": '<polygon points="9,0 18,7 9,14 0,7"/>',
-    "triangle": '<polygon points="9,0 18,14 0,14"/>',
-    "hexagon": '<polygon points="4,0 14,0 18,7 14,14 4,14 0,7"/>',
-    "round-octagon": '<polygon points="5,0 13,0 18,4 18,10 13,14 5,14 0,10 0,4"/>',
-}
+KIND_STYLE = _appearance.KIND_STYLE
+_SVG_SHAPES = _appearance.SVG_SHAPES
 
 
 def cytoscape_stylesheet() -> list[dict]:

@@ -7,8 +7,10 @@ beyond differences between two readings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
+
+from ...core.health import NodeInfo, NodeTotals
 
 __all__ = [
     "DeploymentSource",
@@ -26,39 +28,9 @@ GRAPH = None  # the entity key of end-to-end (whole graph) values
 
 
 @dataclass(frozen=True)
-class NodeInfo:
-    """A node as drawn: ``replicas`` is 0 for inline nodes (sources, sinks, splits...)."""
-
-    name: str
-    kind: str = "python"
-    replicas: int = 0
-    timeout_ms: float | None = None
-
-
-@dataclass(frozen=True)
 class Topology:
     nodes: dict[str, NodeInfo]
     edges: list[tuple[str, str]]
-
-
-@dataclass(frozen=True)
-class NodeTotals:
-    """Totals since start (counters) and gauges of one node or of the graph."""
-
-    requests: int = 0
-    ok: int = 0
-    errors_by_cause: dict[str, int] = field(default_factory=dict)
-    restarts: int = 0
-    hist: tuple[int, ...] = ()  # per-bucket latency counts (not cumulative)
-    bounds: tuple[float, ...] = ()  # bucket upper bounds, seconds
-    queue_depth: int = 0
-    in_flight: int = 0
-    replicas_alive: int = 0
-    rps: float = 0.0
-
-    @property
-    def errors(self) -> int:
-        return sum(self.errors_by_cause.values())
 
 
 @dataclass(frozen=True)
