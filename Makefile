@@ -8,7 +8,7 @@ PY      = $(BIN)/python
 STAMP   = $(VENV)/.hogar-installed
 PORT   ?= 8888
 
-.PHONY: lab test install browser node wrk bench fuzz clean
+.PHONY: lab test install browser node wrk postgres bench fuzz clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,14 @@ node:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs >/dev/null; }
 
-test: install browser
+# Debian's PostgreSQL server binaries for the console's database test (started by the test).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
+
+test: install browser postgres
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # --allow-root only when running as root (containers), which JupyterLab refuses otherwise.

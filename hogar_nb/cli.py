@@ -145,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .serving.cli import register as register_serve
 
     register_serve(sub)  # `hogar serve`
+    from .console.cli import register as register_console
+
+    register_console(sub)  # `hogar console`
     return parser
 
 

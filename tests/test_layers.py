@@ -97,3 +97,55 @@ def test_no_upward_imports_in_source(package: str) -> None:
                    for f in forbidden for w in words[:4]):
                 offenders.append(f"{path.relative_to(root)}:{n}: {stripped}")
     assert offenders == []
+
+
+CONSOLE_FORBIDDEN = ["hogar_nb.runtime", "hogar_nb.serving", "hogar_nb.backends", "hogar_nb.jupyter",
+                     "hogar_nb.models"]
+
+
+def test_console_imports_only_the_core_in_source() -> None:
+    """The console talks to deployments over HTTP: it never imports the engine or the front."""
+    root = Path(__file__).resolve().parent.parent
+    offenders = []
+    for path in (root / "hogar_nb" / "console").rglob("*.py"):
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            words = line.strip().replace(",", " ").split()
+            if words[:1] not in (["import"], ["from"]) or len(words) < 2:
+                continue
+            module = words[1]
+            if module.startswith("."):
+                depth = len(module) - len(module.lstrip("."))
+                package = path.relative_to(root).parent.parts
+                module = ".".join(package[: len(package) - depth + 1]) + "." + module.lstrip(".")
+            if any(module == f or module.startswith(f + ".") for f in CONSOLE_FORBIDDEN):
+                offenders.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
+    assert offenders == []
+
+
+def test_no_layer_below_imports_the_console() -> None:
+    root = Path(__file__).resolve().parent.parent
+    offenders = [
+        f"{path.relative_to(root)}:{n}"
+        for package in ("core", "runtime", "jupyter")
+        for path in (root / "hogar_nb" / package).rglob("*.py")
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if line.strip().startswith(("import ", "from ")) and ("console" in line.split("#")[0])
+    ]
+    assert offenders == []
+
+
+def test_the_loaded_console_pulls_in_no_engine_or_jupyter_module(tmp_path) -> None:
+    code = (
+        "import os; os.environ['HOGAR_CONSOLE_DATA'] = %r\n"
+        "os.environ['DJANGO_SETTINGS_MODULE'] = 'hogar_nb.console.settings'\n"
+        "import django; django.setup()\n"
+        "import hogar_nb.console.urls, hogar_nb.console.asgi, hogar_nb.console.services\n"
+    ) % str(tmp_path)
+    mods = _modules_after(code)
+    assert not {m for m in mods if any(m == f or m.startswith(f + ".") for f in CONSOLE_FORBIDDEN)}
+    assert not _top(mods) & set(HEAVY)
+
+
+def test_hogar_cli_loads_no_django() -> None:
+    mods = _top(_modules_after("import hogar_nb.cli; hogar_nb.cli.build_parser()"))
+    assert "django" not in mods

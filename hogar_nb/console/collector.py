@@ -1,0 +1,215 @@
+"""Poll every running deployment once a second, keep live samples for the pages, and store
+a downsampled history, the recovery events and a summary in the database."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+from .sampling import LiveState, downsample
+from .serve_client import ServeClient, ServeError
+
+__all__ = ["Collector", "Hub"]
+
+log = logging.getLogger("hogar.console")
+
+
+class Hub:
+    """The live samples and recent timeline events of each deployment; SSE streams read it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._states: dict[int, LiveState] = {}
+        self._seq: dict[int, int] = {}
+        self._events: dict[int, list[tuple[int, dict]]] = {}
+        self._counter = 0
+
+    def state(self, pk: int, earg: dict) -> LiveState:
+        with self._lock:
+            st = self._states.get(pk)
+            if st is None:
+                st = self._states[pk] = LiveState(earg)
+            return st
+
+    def publish(self, pk: int, events: list[dict] = ()) -> None:
+        """A new sample (and maybe timeline events) for ``pk``."""
+        with self._lock:
+            self._seq[pk] = self._seq.get(pk, 0) + 1
+            self._add(pk, events)
+
+    def add_events(self, pk: int, events: list[dict]) -> None:
+        """Timeline events recorded by the console itself (reconfigurations, faults, stops)."""
+        with self._lock:
+            self._add(pk, events)
+
+    def _add(self, pk: int, events) -> None:
+        if not events:
+            return
+        buf = self._events.setdefault(pk, [])
+        for e in events:
+            self._counter += 1
+            buf.append((self._counter, e))
+        del buf[:-200]
+
+    def seq(self, pk: int) -> int:
+        with self._lock:
+            return self._seq.get(pk, 0)
+
+    def events_after(self, pk: int, after: int) -> tuple[int, list[dict]]:
+        """(the newest event number, events numbered above ``after``)."""
+        with self._lock:
+            buf = self._events.get(pk, [])
+            newest = buf[-1][0] if buf else after
+            return max(newest, after), [e for n, e in buf if n > after]
+
+    def latest(self, pk: int) -> dict | None:
+        with self._lock:
+            st = self._states.get(pk)
+            return st.samples[-1] if st and st.samples else None
+
+    def recent(self, pk: int) -> list[dict]:
+        with self._lock:
+            st = self._states.get(pk)
+            return list(st.samples) if st else []
+
+    def forget(self, pk: int) -> None:
+        with self._lock:
+            self._states.pop(pk, None)
+            self._seq.pop(pk, None)
+
+
+HUB = Hub()
+
+
+class Collector:
+    """A background thread: reads ``/hogar/v1/status`` and ``/hogar/v1/events`` of each running
+    deployment every ``interval`` seconds."""
+
+    def __init__(self, hub: Hub = HUB, interval: float = 1.0, step: float | None = None,
+                 retention: float | None = None) -> None:
+        from django.conf import settings
+
+        self.hub = hub
+        self.interval = interval
+        self.step = step if step is not None else settings.HOGAR_HISTORY_STEP_S
+        self.retention = retention if retention is not None else settings.HOGAR_RETENTION_S
+        self._stop = threading.Event()
+        self._pending: dict[int, list[dict]] = {}
+        self._last_write: dict[int, float] = {}
+        self._seen_events: dict[int, set] = {}
+        self._last_prune = 0.0
+        self._client = httpx.Client(timeout=2.0, limits=httpx.Limits(max_connections=32))
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="hogar-poll")
+        self._thread = threading.Thread(target=self._run, daemon=True, name="hogar-collector")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._client.close()
+
+    def _run(self) -> None:
+        next_at = time.monotonic()
+        while not self._stop.is_set():
+            try:
+                self.poll_once()
+            except Exception:  # keep collecting whatever one poll hit
+                log.exception("metrics collection failed")
+            next_at += self.interval
+            delay = next_at - time.monotonic()
+            if delay < 0:
+                next_at, delay = time.monotonic(), 0
+            self._stop.wait(delay)
+
+    def poll_once(self) -> None:
+        from django.db import close_old_connections
+
+        from .models import Deployment
+
+        close_old_connections()
+        deps = list(Deployment.objects.filter(desired="running").exclude(url="")
+                    .values("pk", "url", "earg", "state", "restarts"))
+        list(self._pool.map(self._poll, deps))
+        now = time.time()
+        if now - self._last_prune > 60:
+            self._last_prune = now
+            from .models import MetricPoint
+
+            MetricPoint.objects.filter(time__lt=now - self.retention).delete()
+
+    def _poll(self, dep: dict[str, Any]) -> None:
+        from django.db import close_old_connections
+
+        from .models import Deployment, MetricPoint, TimelineEvent
+
+        pk = dep["pk"]
+        client = ServeClient(dep["url"], client=self._client, timeout=min(2.0, self.interval * 2))
+        try:
+            status = client.status()
+            events = client.events() if self._wants_events(pk) else []
+        except ServeError as err:
+            if dep["state"] == "running":
+                Deployment.objects.filter(pk=pk, state="running").update(state="unreachable", error=str(err))
+            return
+        finally:
+            close_old_connections()
+        now = time.time()
+        state = self.hub.state(pk, dep["earg"])
+        sample = state.update(status, now)
+        fresh = self._new_events(pk, events)
+        if fresh:
+            TimelineEvent.objects.bulk_create([
+                TimelineEvent(deployment_id=pk, time=e["time"], kind="recovery", node=e["node"],
+                              text=e["text"], key=e["key"]) for e in fresh])
+        self.hub.publish(pk, fresh)
+        pending = self._pending.setdefault(pk, [])
+        pending.append(sample)
+        last = self._last_write.setdefault(pk, now)
+        summary = {"rps": sample["rps"], "error_rate": sample["error_rate"], "p99": sample["p99"],
+                   "node_restarts": sample["restarts"], "time": now}
+        updates: dict[str, Any] = {"summary": summary}
+        if dep["state"] != "running":
+            updates.update(state="running", error="")
+        if now - last >= self.step:
+            row = downsample(pending)
+            pending.clear()
+            self._last_write[pk] = now
+            MetricPoint.objects.create(deployment_id=pk, time=row["t"], data=row)
+            Deployment.objects.filter(pk=pk).update(**updates)
+        elif dep["state"] != "running" or len(pending) == 1:
+            Deployment.objects.filter(pk=pk).update(**updates)
+        close_old_connections()
+
+    def _wants_events(self, pk: int) -> bool:
+        return True
+
+    def _new_events(self, pk: int, events: list[dict]) -> list[dict]:
+        seen = self._seen_events.get(pk)
+        if seen is None:
+            from .models import TimelineEvent
+
+            seen = self._seen_events[pk] = set(
+                TimelineEvent.objects.filter(deployment_id=pk, kind="recovery").values_list("key", flat=True))
+        fresh = []
+        for e in events or []:
+            try:
+                key = f"{float(e['time']):.6f}/{e.get('node')}/{e.get('replica')}/{e.get('cause')}"
+            except (KeyError, TypeError, ValueError):
+                continue
+            if key in seen:
+                continue
+            seen.add(key)
+            text = f"{e.get('node')}[{e.get('replica')}] {e.get('cause')} → {e.get('action')}"
+            if e.get("duration_s"):
+                text += f" in {float(e['duration_s']) * 1000:.0f} ms"
+            fresh.append({"time": float(e["time"]), "node": str(e.get("node") or ""), "text": text,
+                          "key": key, "kind": "recovery"})
+        return fresh

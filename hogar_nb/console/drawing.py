@@ -1,0 +1,95 @@
+"""What the browser draws: cytoscape.js elements, stylesheet and legends, from an EARG document.
+
+Shapes and colours come from :mod:`hogar_nb.core.appearance` and health colours from
+:mod:`hogar_nb.core.health`, the same data the notebook's views use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core.appearance import ERROR_COLOUR, KIND_STYLE, SVG_SHAPES, WARNING_COLOUR, cytoscape_stylesheet
+from ..core.health import LEVELS
+from .diffing import flatten
+
+__all__ = ["elements", "health_legend", "kind_legend", "stylesheet"]
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    return str(value)
+
+
+def _badges(node: dict) -> str:
+    out = []
+    if (node.get("replicas") or 1) != 1:
+        out.append(f"×{node['replicas']}")
+    res = node.get("resources") or {}
+    if res.get("gpu"):
+        out.append(f"{res['gpu']:g} gpu")
+    return " · ".join(out)
+
+
+def elements(doc: dict, diagnostics: list | None = None) -> list[dict]:
+    """Nodes (with their resolved EARG attributes as ``attrs`` rows) and edges of ``doc``."""
+    marks: dict[str, str] = {}
+    edge_marks: dict[str, str] = {}
+    for d in diagnostics or []:
+        level = "error" if d.is_error else "warning"
+        if d.node and marks.get(d.node) != "error":
+            marks[d.node] = level
+        if d.edge and edge_marks.get("->".join(d.edge)) != "error":
+            edge_marks["->".join(d.edge)] = level
+    out: list[dict] = []
+    for node in doc.get("nodes", []):
+        name, kind = node["name"], node.get("kind", "python")
+        badge = _badges(node)
+        attrs = [[k, _fmt(v)] for k, v in flatten({k: v for k, v in node.items() if k != "name"}).items()]
+        classes = f"kind-{kind}" + (f" diag-{marks[name]}" if name in marks else "")
+        out.append({"group": "nodes", "classes": classes,
+                    "data": {"id": name, "label": f"{name}\n{badge}" if badge else name, "kind": kind,
+                             "attrs": attrs}})
+    for edge in doc.get("edges", []):
+        key = f"{edge['src']}->{edge['dst']}"
+        label = ""
+        if edge.get("when") is not None:
+            label = "*" if edge["when"] == "*" else f'when "{edge["when"]}"'
+        elif edge.get("weight") is not None:
+            label = f"{edge['weight'] * 100:g}%"
+        classes = "directed" + (f" diag-{edge_marks[key]}" if key in edge_marks else "")
+        out.append({"group": "edges", "classes": classes,
+                    "data": {"id": key, "source": edge["src"], "target": edge["dst"], "label": label}})
+    return out
+
+
+def stylesheet(health: bool = False) -> list[dict]:
+    """The notebook view's stylesheet; with ``health``, a rule per health level on top."""
+    rules = cytoscape_stylesheet()
+    if health:
+        rules.append({"selector": "node", "style": {"border-width": 4}})
+        for level, (colour, _) in LEVELS.items():
+            rules.append({"selector": f"node.health-{level}", "style": {"border-color": colour,
+                                                                       "background-color": colour}})
+        rules.append({"selector": "node:selected", "style": {"overlay-color": "#1e88e5",
+                                                              "overlay-opacity": 0.25}})
+    return rules
+
+
+def kind_legend(kinds: list[str] | None = None) -> list[dict[str, str]]:
+    """Legend rows: kind, colour, SVG shape markup (trusted constant data)."""
+    return [{"kind": kind, "colour": colour, "svg": SVG_SHAPES[shape], "label": label}
+            for kind, (shape, colour, label) in KIND_STYLE.items() if kinds is None or kind in kinds]
+
+
+def health_legend() -> list[dict[str, str]]:
+    return [{"level": level, "colour": colour, "meaning": meaning} for level, (colour, meaning) in LEVELS.items()]
+
+
+MARKER_COLOURS = {"error": ERROR_COLOUR, "warning": WARNING_COLOUR}

@@ -1,0 +1,47 @@
+"""Forms: graph uploads, deployments, reconfiguration."""
+
+from __future__ import annotations
+
+from django import forms
+
+RECONFIGURABLE = ("replicas", "batch", "batch_wait", "timeout", "retries")
+
+
+class UploadForm(forms.Form):
+    name = forms.CharField(max_length=200, required=False,
+                           help_text="graph name in the console (default: the graph's own name)")
+    file = forms.FileField(required=False)
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}), required=False,
+                           strip=False)
+    format = forms.ChoiceField(choices=[("auto", "detect"), ("udgl", "UDGL"), ("earg", "EARG (YAML or JSON)")],
+                               initial="auto")
+    comment = forms.CharField(max_length=500, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("file") and not (data.get("text") or "").strip():
+            raise forms.ValidationError("choose a file or paste the graph's text")
+        return data
+
+
+class StartForm(forms.Form):
+    name = forms.CharField(max_length=200, required=False)
+    allow_faults = forms.BooleanField(required=False, label="allow fault injection")
+
+
+class RegisterForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    url = forms.URLField(max_length=500, assume_scheme="http")
+    admin_token = forms.CharField(max_length=200, required=False, widget=forms.PasswordInput)
+
+
+class ReconfigureForm(forms.Form):
+    node = forms.CharField(max_length=200)
+    attr = forms.ChoiceField(choices=[(a, a) for a in RECONFIGURABLE])
+    value = forms.CharField(max_length=100)
+
+
+class FaultForm(forms.Form):
+    node = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=[(k, k) for k in ("crash", "error", "hang", "slow")])
+    rate = forms.FloatField(min_value=0.0, max_value=1.0, initial=1.0)

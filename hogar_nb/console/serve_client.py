@@ -1,0 +1,78 @@
+"""The console's side of a ``hogar serve`` process: its read endpoints and admin API, over HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from .config import ConsoleError
+
+__all__ = ["ServeClient", "ServeError"]
+
+
+class ServeError(ConsoleError):
+    """A deployment did not answer, or refused a request (``status``: HTTP status or None)."""
+
+    def __init__(self, message: str, status: int | None = None, cause: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.cause = cause
+
+
+class ServeClient:
+    """Calls to one ``hogar serve`` base URL; every failure is a :class:`ServeError`."""
+
+    def __init__(self, url: str, token: str = "", timeout: float = 2.0, client: httpx.Client | None = None) -> None:
+        self.url = url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self._client = client
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        client = self._client or httpx
+        try:
+            response = client.request(method, self.url + path, timeout=self.timeout, **kwargs)
+        except httpx.HTTPError as err:
+            raise ServeError(f"{self.url} did not answer: {err.__class__.__name__}: {err}") from None
+        if response.status_code >= 400:
+            cause, message = None, response.text[:300]
+            try:
+                body = response.json()
+                cause = body["error"].get("cause")
+                message = body["error"].get("message") or message
+            except Exception:  # not the JSON error shape: keep the text
+                pass
+            raise ServeError(f"{self.url}{path} answered {response.status_code}: {message}",
+                             response.status_code, cause)
+        try:
+            return response.json()
+        except ValueError:
+            raise ServeError(f"{self.url}{path} did not answer JSON") from None
+
+    def status(self) -> dict:
+        return self._request("GET", "/hogar/v1/status")
+
+    def events(self) -> list[dict]:
+        return self._request("GET", "/hogar/v1/events")
+
+    def graph(self) -> dict:
+        return self._request("GET", "/hogar/v1/graph")
+
+    def _admin(self, path: str, body: dict) -> dict:
+        if not self.token:
+            raise ServeError("the console holds no admin token for this deployment", 401)
+        return self._request("POST", "/hogar/v1/admin/" + path, json=body,
+                             headers={"Authorization": f"Bearer {self.token}"})
+
+    def scale(self, node: str, replicas: int) -> dict:
+        return self._admin("scale", {"node": node, "replicas": replicas})
+
+    def reconfigure(self, node: str, attrs: dict[str, Any]) -> dict:
+        return self._admin("reconfigure", {"node": node, "attrs": attrs})
+
+    def inject_fault(self, node: str, kind: str, rate: float, **extra: Any) -> dict:
+        return self._admin("faults", {"node": node, "kind": kind, "rate": rate, **extra})
+
+    def clear_faults(self) -> dict:
+        return self._admin("clear-faults", {})

@@ -1,0 +1,176 @@
+// The live deployment page: the topology coloured by node health and six Plotly panels,
+// first drawn from the stored history, then extended by Server-Sent Events (about 1/s).
+(function () {
+  "use strict";
+  const WORKERS = new Set(["python", "model", "switch"]);
+  const MAX_POINTS = 3600;
+  const MAX_NODE_TRACES = 12;
+  const EVENT_COLOURS = { recovery: "#d62728", restart: "#d62728", reconfigure: "#1f77b4", fault: "#ff7f0e", start: "#2ca02c", stop: "#555", failed: "#5c0a0a" };
+  function data(id) { return JSON.parse(document.getElementById(id).textContent); }
+  const layoutBase = (title, ytitle) => ({
+    title: { text: title, font: { size: 13 } }, margin: { l: 50, r: 10, t: 30, b: 30 },
+    xaxis: { type: "date" }, yaxis: { title: { text: ytitle }, rangemode: "tozero" },
+    legend: { orientation: "h", y: -0.2, font: { size: 10 } }, showlegend: true,
+  });
+  const config = { displaylogo: false, responsive: true };
+
+  const state = { points: 0, samples: 0, causes: {}, workers: [], cy: null, last: null, events: [] };
+  window.hogarLive = state;
+
+  function fmtTime(t) { return new Date(t * 1000).toISOString().replace("T", " ").slice(0, 19); }
+
+  function addEventRows(events) {
+    const body = document.querySelector("#events tbody");
+    for (const e of events) {
+      const tr = document.createElement("tr");
+      tr.className = "event " + e.kind;
+      for (const text of [fmtTime(e.time), e.kind, e.node || "", e.text]) tr.insertCell().textContent = text;
+      body.prepend(tr);
+    }
+  }
+
+  function eventTrace(events) {
+    return {
+      x: events.map((e) => new Date(e.time * 1000)), y: events.map(() => 0), mode: "markers", type: "scatter",
+      name: "events", text: events.map((e) => e.kind + ": " + e.text), hoverinfo: "x+text",
+      marker: { symbol: "triangle-up", size: 11, color: events.map((e) => EVENT_COLOURS[e.kind] || "#555") },
+    };
+  }
+
+  function eventShapes(events) {
+    return events.filter((e) => e.kind !== "start").map((e) => ({
+      type: "line", xref: "x", yref: "paper", x0: new Date(e.time * 1000), x1: new Date(e.time * 1000), y0: 0, y1: 1,
+      line: { color: EVENT_COLOURS[e.kind] || "#555", width: 1, dash: "dot" },
+    }));
+  }
+
+  function series(points, f) { return points.map(f); }
+
+  function initPanels(points, events) {
+    const x = points.map((p) => new Date(p.t * 1000));
+    Plotly.newPlot("panel-throughput", [{ x, y: series(points, (p) => p.rps), name: "requests/s", mode: "lines", line: { color: "#1f77b4" } }],
+      layoutBase("Throughput", "requests/s"), config);
+    Plotly.newPlot("panel-latency", ["p50", "p95", "p99"].map((q, i) => ({
+      x, y: series(points, (p) => p[q]), name: q, mode: "lines", line: { color: ["#2ca02c", "#ff7f0e", "#d62728"][i] },
+    })), layoutBase("Latency", "ms"), config);
+    const causes = new Set();
+    points.forEach((p) => Object.keys(p.by_cause || {}).forEach((c) => causes.add(c)));
+    const causeTraces = [];
+    for (const c of causes) {
+      state.causes[c] = causeTraces.length;
+      causeTraces.push({ x, y: series(points, (p) => (p.by_cause || {})[c] || 0), name: c, type: "scatter", mode: "lines", stackgroup: "errors" });
+    }
+    Plotly.newPlot("panel-errors", causeTraces, layoutBase("Errors by cause", "errors per sample"), config);
+    const qTraces = [{ x, y: series(points, (p) => p.queue), name: "all queues", mode: "lines", line: { color: "#9467bd" } }];
+    Plotly.newPlot("panel-queue", qTraces, layoutBase("Queue depth", "requests waiting"), config);
+    const repl = state.workers.map((n) => ({
+      x, y: series(points, (p) => ((p.nodes || {})[n] || {}).alive), name: n, mode: "lines", line: { shape: "hv" },
+    }));
+    repl.push(eventTrace(events));
+    const rl = layoutBase("Replicas alive and events", "replicas");
+    rl.shapes = eventShapes(events);
+    Plotly.newPlot("panel-replicas", repl, rl, config);
+    const dl = layoutBase("Response latency distribution (last sample)", "responses");
+    dl.xaxis = { title: { text: "ms (bucket upper bound)" }, type: "category" };
+    Plotly.newPlot("panel-distribution", [{ x: [], y: [], type: "bar", name: "responses", marker: { color: "#17becf" } }], dl, config);
+    state.points = points.length;
+  }
+
+  function extend(p) {
+    const t = [new Date(p.t * 1000)];
+    Plotly.extendTraces("panel-throughput", { x: [t], y: [[p.rps]] }, [0], MAX_POINTS);
+    Plotly.extendTraces("panel-latency", { x: [t, t, t], y: [[p.p50], [p.p95], [p.p99]] }, [0, 1, 2], MAX_POINTS);
+    for (const c of Object.keys(p.by_cause || {})) {
+      if (!(c in state.causes)) {
+        state.causes[c] = document.getElementById("panel-errors").data.length;
+        Plotly.addTraces("panel-errors", { x: [], y: [], name: c, type: "scatter", mode: "lines", stackgroup: "errors" });
+      }
+    }
+    const idx = Object.values(state.causes);
+    if (idx.length) {
+      const names = Object.keys(state.causes);
+      Plotly.extendTraces("panel-errors", { x: names.map(() => t), y: names.map((c) => [(p.by_cause || {})[c] || 0]) }, idx, MAX_POINTS);
+    }
+    Plotly.extendTraces("panel-queue", { x: [t], y: [[p.queue]] }, [0], MAX_POINTS);
+    if (state.workers.length) {
+      Plotly.extendTraces("panel-replicas", {
+        x: state.workers.map(() => t), y: state.workers.map((n) => [((p.nodes || {})[n] || {}).alive]),
+      }, state.workers.map((_, i) => i), MAX_POINTS);
+    }
+    if (p.hist && p.bounds && p.bounds.length) {
+      const labels = p.bounds.map((b) => (Number.isFinite(b) ? (b * 1000).toPrecision(3) : "inf"));
+      Plotly.react("panel-distribution", [{ x: labels, y: p.hist, type: "bar", name: "responses", marker: { color: "#17becf" } }],
+        document.getElementById("panel-distribution").layout, config);
+    }
+    state.points += 1;
+  }
+
+  function colourNodes(p) {
+    if (!state.cy || !p.nodes) return;
+    state.cy.batch(() => {
+      for (const [name, h] of Object.entries(p.nodes)) {
+        const node = state.cy.getElementById(name);
+        if (!node.length) continue;
+        const want = "health-" + h.level;
+        if (!node.hasClass(want)) {
+          node.classes((node.classes() || []).filter((c) => !c.startsWith("health-")).concat([want]));
+        }
+        node.data("health", h);
+      }
+    });
+    for (const [name, h] of Object.entries(p.nodes)) {
+      const row = document.querySelector('table.settings tr[data-node="' + CSS.escape(name) + '"]');
+      if (!row) continue;
+      row.querySelector(".alive").textContent = h.alive + "/" + h.replicas;
+      row.querySelector(".replicas").textContent = h.replicas;
+      const cell = row.querySelector(".health");
+      cell.textContent = h.level + " (" + h.reason + ")";
+      cell.dataset.level = h.level;
+    }
+  }
+
+  function onEvents(events) {
+    state.events = state.events.concat(events);
+    addEventRows(events);
+    const div = document.getElementById("panel-replicas");
+    const last = div.data.length - 1;
+    const tr = eventTrace(state.events);
+    Plotly.restyle(div, { x: [tr.x], y: [tr.y], text: [tr.text], "marker.color": [tr.marker.color] }, [last]);
+    Plotly.relayout(div, { shapes: eventShapes(state.events) });
+  }
+
+  document.addEventListener("DOMContentLoaded", async function () {
+    const cfg = data("live-config");
+    const elements = data("graph-elements");
+    state.workers = elements.filter((e) => e.group === "nodes" && WORKERS.has(e.data.kind)).map((e) => e.data.id).slice(0, MAX_NODE_TRACES);
+    state.cy = window.hogarDrawGraph(document.getElementById("cy"), elements, data("graph-style"),
+      { details: document.getElementById("details") });
+    window.hogarCy = state.cy;
+    state.cy.on("tap", "node", (ev) => {
+      const h = ev.target.data("health");
+      if (!h) return;
+      const div = document.createElement("div");
+      div.className = "node-health";
+      div.textContent = "health: " + h.level + " (" + h.reason + "), " + h.rps + " rps, queue " + h.queue + ", " + h.alive + "/" + h.replicas + " alive";
+      document.getElementById("details").prepend(div);
+    });
+    const response = await fetch(cfg.history, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    const hist = await response.json();
+    state.events = hist.events;
+    initPanels(hist.points, hist.events);
+    if (hist.points.length) colourNodes(hist.points[hist.points.length - 1]);
+    state.ready = true;
+    if (!cfg.running) return;
+    const source = new EventSource(cfg.stream + "?after=" + hist.event_seq);
+    state.source = source;
+    source.addEventListener("sample", (ev) => {
+      const p = JSON.parse(ev.data);
+      if (state.last && p.t <= state.last.t) return;
+      state.last = p;
+      state.samples += 1;
+      extend(p);
+      colourNodes(p);
+    });
+    source.addEventListener("timeline", (ev) => onEvents(JSON.parse(ev.data)));
+  });
+})();

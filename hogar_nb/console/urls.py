@@ -1,0 +1,35 @@
+"""The console's URLs."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from .views import audit, deployments, graphs, live
+
+urlpatterns = [
+    path("", audit.home, name="home"),
+    path("signin/", auth_views.LoginView.as_view(template_name="console/login.html"), name="login"),
+    path("signout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("graphs/", graphs.graph_list, name="graphs"),
+    path("graphs/upload/", graphs.graph_upload, name="graph-upload"),
+    path("graphs/<int:pk>/", graphs.graph_detail, name="graph"),
+    path("graphs/<int:pk>/diff/", graphs.graph_diff, name="graph-diff"),
+    path("graphs/<int:pk>/v/<int:number>/", graphs.version_detail, name="version"),
+    path("graphs/<int:pk>/v/<int:number>/download/<str:fmt>", graphs.version_download, name="version-download"),
+    path("graphs/<int:pk>/v/<int:number>/deploy/", deployments.deployment_start, name="deployment-start"),
+    path("deployments/", deployments.deployment_list, name="deployments"),
+    path("deployments/register/", deployments.deployment_register, name="deployment-register"),
+    path("deployments/<int:pk>/", deployments.deployment_detail, name="deployment"),
+    path("deployments/<int:pk>/stop/", deployments.deployment_stop, name="deployment-stop"),
+    path("deployments/<int:pk>/reconfigure/", deployments.reconfigure, name="deployment-reconfigure"),
+    path("deployments/<int:pk>/fault/", deployments.fault, name="deployment-fault"),
+    path("deployments/<int:pk>/history", deployments.history, name="deployment-history"),
+    path("deployments/<int:pk>/stream", live.stream, name="deployment-stream"),
+    path("audit/", audit.audit_log, name="audit"),
+    path("admin/", admin.site.urls),
+]
+
+admin.site.site_header = "HOGAR console: users"
+admin.site.site_title = "HOGAR console"

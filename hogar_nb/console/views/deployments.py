@@ -1,0 +1,204 @@
+"""Deployments: start a version here or register a URL, list them, stop them, change them live."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+import threading
+import time
+
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from .. import drawing
+from ..config import ConsoleError
+from ..forms import FaultForm, ReconfigureForm, RegisterForm, StartForm
+from ..models import Deployment, GraphVersion, MetricPoint, TimelineEvent, audit
+from ..reconfig import RECONFIGURABLE, check_change
+from ..roles import requires, writes
+from ..serve_client import ServeClient, ServeError
+from ..services import HUB, supervisor
+
+__all__ = ["deployment_detail", "deployment_list", "deployment_register", "deployment_start",
+           "deployment_stop", "fault", "history", "reconfigure"]
+
+
+def _row(dep: Deployment) -> dict:
+    live = HUB.latest(dep.pk)
+    s = live or dep.summary or {}
+    fresh = live is not None and time.time() - live["t"] < 5
+    return {"dep": dep, "rps": s.get("rps"), "error_rate": s.get("error_rate"), "p99": s.get("p99"),
+            "restarts": dep.restarts + int(s.get("restarts", s.get("node_restarts", 0)) or 0),
+            "fresh": fresh}
+
+
+@writes("operator")
+def deployment_list(request):
+    deps = Deployment.objects.select_related("version__graph")
+    return render(request, "console/deployment_list.html",
+                  {"rows": [_row(d) for d in deps], "register": RegisterForm()})
+
+
+@requires("operator")
+@require_POST
+def deployment_start(request, pk: int, number: int):
+    version = get_object_or_404(GraphVersion.objects.select_related("graph"), graph_id=pk, number=number)
+    form = StartForm(request.POST)
+    form.is_valid()
+    name = (form.cleaned_data.get("name") or version.graph.name).strip()
+    dep = Deployment.objects.create(
+        name=name, kind=Deployment.MANAGED, version=version, earg=version.earg,
+        admin_token=secrets.token_urlsafe(32), allow_faults=bool(form.cleaned_data.get("allow_faults")),
+        state="starting", created_by=request.user)
+    audit(request.user, "deploy", name, graph=version.graph.name, version=version.number, deployment=dep.pk,
+          allow_faults=dep.allow_faults)
+    threading.Thread(target=supervisor().launch, args=(dep.pk,), daemon=True).start()
+    return redirect("deployment", pk=dep.pk)
+
+
+@requires("operator")
+@require_POST
+def deployment_register(request):
+    form = RegisterForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "give a name and the http:// URL of a running hogar serve")
+        return redirect("deployments")
+    url = form.cleaned_data["url"].rstrip("/")
+    try:
+        earg = ServeClient(url).graph()
+    except ServeError as err:
+        messages.error(request, f"cannot register {url}: {err}")
+        return redirect("deployments")
+    dep = Deployment.objects.create(
+        name=form.cleaned_data["name"], kind=Deployment.REGISTERED, url=url, earg=earg,
+        admin_token=form.cleaned_data["admin_token"], state="running", created_by=request.user)
+    audit(request.user, "register", dep.name, url=url, deployment=dep.pk)
+    return redirect("deployment", pk=dep.pk)
+
+
+@requires("operator")
+@require_POST
+def deployment_stop(request, pk: int):
+    dep = get_object_or_404(Deployment, pk=pk)
+    Deployment.objects.filter(pk=pk).update(desired="stopped", state="stopping")
+    if dep.kind == Deployment.MANAGED:
+        supervisor().stop(pk)
+    Deployment.objects.filter(pk=pk).update(state="stopped")
+    event = TimelineEvent.objects.create(deployment=dep, time=time.time(), kind="stop",
+                                         text=f"stopped by {request.user.get_username()}")
+    HUB.add_events(pk, [_event_json(event)])
+    HUB.forget(pk)
+    audit(request.user, "stop", dep.name, deployment=pk)
+    return redirect("deployment", pk=pk)
+
+
+def _event_json(e: TimelineEvent) -> dict:
+    return {"time": e.time, "kind": e.kind, "node": e.node, "text": e.text}
+
+
+@writes("operator")
+def deployment_detail(request, pk: int):
+    dep = get_object_or_404(Deployment.objects.select_related("version__graph"), pk=pk)
+    doc = dep.earg or {}
+    workers = [n["name"] for n in doc.get("nodes", []) if n.get("kind", "python") in ("python", "model", "switch")]
+    settings_rows = {n["name"]: {"replicas": n.get("replicas"), "batch": (n.get("batch") or {}).get("max_size"),
+                                 "batch_wait": (n.get("batch") or {}).get("max_wait_ms"),
+                                 "timeout": n.get("timeout_ms"), "retries": n.get("retries")}
+                     for n in doc.get("nodes", []) if n["name"] in workers}
+    events = [{"when": datetime.fromtimestamp(e.time, timezone.utc), "kind": e.kind, "node": e.node, "text": e.text}
+              for e in TimelineEvent.objects.filter(deployment=dep).order_by("-time")[:200]]
+    context = {
+        "dep": dep, "row": _row(dep), "elements": drawing.elements(doc), "style": drawing.stylesheet(health=True),
+        "legend": drawing.health_legend(), "workers": workers, "attrs": RECONFIGURABLE,
+        "settings_rows": settings_rows, "events": events,
+        "fault_form": FaultForm(), "reconfigure_form": ReconfigureForm(),
+        "live": {"stream": f"/deployments/{dep.pk}/stream", "history": f"/deployments/{dep.pk}/history",
+                 "running": dep.desired == "running"},
+    }
+    return render(request, "console/deployment.html", context)
+
+
+@writes("operator")
+def history(request, pk: int):
+    """The stored history and the live samples in memory, for the panels' first draw."""
+    dep = get_object_or_404(Deployment, pk=pk)
+    try:
+        window = min(float(request.GET.get("window", 3600)), 86400.0)
+    except ValueError:
+        window = 3600.0
+    since = time.time() - window
+    recent = [s for s in HUB.recent(pk) if s["t"] >= since]
+    first_live = recent[0]["t"] if recent else float("inf")
+    stored = list(MetricPoint.objects.filter(deployment=dep, time__gte=since, time__lt=first_live)
+                  .order_by("time").values_list("data", flat=True)[:20000])
+    events = [_event_json(e) for e in TimelineEvent.objects.filter(deployment=dep, time__gte=since).order_by("time")]
+    return JsonResponse({"points": stored + [_light(s) for s in recent], "events": events,
+                         "event_seq": HUB.events_after(pk, 0)[0], "seq": HUB.seq(pk)})
+
+
+def _light(sample: dict) -> dict:
+    return {k: v for k, v in sample.items() if k not in ("bounds",)}
+
+
+@requires("operator")
+@require_POST
+def reconfigure(request, pk: int):
+    dep = get_object_or_404(Deployment, pk=pk)
+    form = ReconfigureForm(request.POST)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    if not form.is_valid():
+        return _answer(request, dep, wants_json, 400, "choose a node, an attribute and a value")
+    node, attr, text = (form.cleaned_data[k] for k in ("node", "attr", "value"))
+    try:
+        value = check_change(dep.earg, node, attr, text)
+        client = ServeClient(dep.url, dep.admin_token, timeout=10.0)
+        result = client.scale(node, value) if attr == "replicas" else client.reconfigure(node, {attr: value})
+    except ServeError as err:
+        return _answer(request, dep, wants_json, 502 if err.status is None else 400, str(err))
+    except ConsoleError as err:
+        return _answer(request, dep, wants_json, 400, str(err))
+    shown = text.strip()
+    event = TimelineEvent.objects.create(deployment=dep, time=time.time(), kind="reconfigure", node=node,
+                                         text=f"{node}.{attr} = {shown} by {request.user.get_username()}")
+    HUB.add_events(pk, [_event_json(event)])
+    audit(request.user, "reconfigure", dep.name, node=node, attr=attr, value=value, deployment=pk)
+    return _answer(request, dep, wants_json, 200, f"{node}.{attr} is now {shown}", result)
+
+
+@requires("operator")
+@require_POST
+def fault(request, pk: int):
+    dep = get_object_or_404(Deployment, pk=pk)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    clear = request.POST.get("clear") == "1"
+    form = FaultForm(request.POST)
+    if not clear and not form.is_valid():
+        return _answer(request, dep, wants_json, 400, "choose a node, a fault kind and a rate between 0 and 1")
+    client = ServeClient(dep.url, dep.admin_token, timeout=10.0)
+    try:
+        if clear:
+            result, text = client.clear_faults(), "faults cleared"
+        else:
+            node, kind, rate = (form.cleaned_data[k] for k in ("node", "kind", "rate"))
+            result = client.inject_fault(node, kind, rate)
+            text = f"{kind} fault at rate {rate:g} injected into {node}"
+    except ServeError as err:
+        return _answer(request, dep, wants_json, 502 if err.status is None else 400, str(err))
+    event = TimelineEvent.objects.create(deployment=dep, time=time.time(), kind="fault",
+                                         node="" if clear else form.cleaned_data["node"],
+                                         text=f"{text} by {request.user.get_username()}")
+    HUB.add_events(pk, [_event_json(event)])
+    audit(request.user, "clear-faults" if clear else "inject-fault", dep.name, deployment=pk,
+          **({} if clear else {"node": form.cleaned_data["node"], "kind": form.cleaned_data["kind"],
+                               "rate": form.cleaned_data["rate"]}))
+    return _answer(request, dep, wants_json, 200, text, result)
+
+
+def _answer(request, dep, wants_json: bool, status: int, message: str, result=None):
+    if wants_json:
+        body = {"message": message, "result": result} if status == 200 else {"error": {"message": message}}
+        return JsonResponse(body, status=status)
+    (messages.success if status == 200 else messages.error)(request, message)
+    return redirect("deployment", pk=dep.pk)

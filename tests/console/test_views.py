@@ -1,0 +1,283 @@
+"""Every page and permission through Django's test client: sign-in everywhere, roles, CSRF,
+escaping, uploads with diagnostics, versions, diffs, downloads and the audit log."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from hogar_nb.console.models import AuditEntry, Deployment, GraphRecord, GraphVersion
+
+CASES = Path(__file__).resolve().parent.parent / "core" / "cases"
+DESIGN = (CASES / "valid" / "design_example.udgl").read_text()
+EVIL = "<script>alert(1)</script>"
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(client, text: str = DESIGN, name: str = "", **extra):
+    return client.post("/graphs/upload/", {"text": text, "name": name, "format": "auto", "comment": "", **extra})
+
+
+@pytest.fixture
+def graph(as_role):
+    client = as_role("operator")
+    response = upload(client)
+    assert response.status_code == 302
+    return GraphRecord.objects.get(name="fraud_scoring")
+
+
+@pytest.fixture
+def deployment(graph, users):
+    version = graph.latest
+    # A registered deployment whose server is gone: pages still render from the database.
+    return Deployment.objects.create(name="fraud-live", kind=Deployment.REGISTERED, version=version,
+                                     earg=version.earg, url="http://127.0.0.1:9", admin_token="t",
+                                     state="unreachable", created_by=users["operator"])
+
+
+def _pages(graph, deployment) -> list[str]:
+    g, d = graph.pk, deployment.pk
+    return ["/", "/graphs/", "/graphs/upload/", f"/graphs/{g}/", f"/graphs/{g}/v/1/", f"/graphs/{g}/diff/",
+            f"/graphs/{g}/v/1/download/udgl", f"/graphs/{g}/v/1/download/yaml", f"/graphs/{g}/v/1/download/json",
+            "/deployments/", f"/deployments/{d}/", f"/deployments/{d}/history", f"/deployments/{d}/stream",
+            "/audit/"]
+
+
+def _posts(graph, deployment) -> list[str]:
+    g, d = graph.pk, deployment.pk
+    return ["/graphs/upload/", f"/graphs/{g}/v/1/deploy/", "/deployments/register/", f"/deployments/{d}/stop/",
+            f"/deployments/{d}/reconfigure/", f"/deployments/{d}/fault/"]
+
+
+def test_anonymous_is_sent_to_sign_in_everywhere(graph, deployment):
+    anonymous = Client()
+    for url in _pages(graph, deployment) + _posts(graph, deployment):
+        for method in ("get", "post"):
+            response = getattr(anonymous, method)(url)
+            assert response.status_code == 302, (method, url, response.status_code)
+            assert response["Location"].startswith("/signin/?next="), (method, url)
+    assert Client().get("/admin/").status_code == 302
+
+
+def test_viewer_reads_but_every_change_is_refused(graph, deployment, as_role):
+    viewer = as_role("viewer")
+    for url in _pages(graph, deployment):
+        if url == "/audit/":
+            assert viewer.get(url).status_code == 403
+        elif not url.endswith("/stream"):
+            assert viewer.get(url, follow=True).status_code == 200, url
+    before = (GraphVersion.objects.count(), Deployment.objects.count(), AuditEntry.objects.count())
+    for url in _posts(graph, deployment):
+        response = viewer.post(url, {"text": DESIGN, "node": "xgb", "attr": "replicas", "value": "3",
+                                     "name": "x", "url": "http://127.0.0.1:9", "kind": "crash", "rate": "1"})
+        assert response.status_code == 403, url
+    assert (GraphVersion.objects.count(), Deployment.objects.count(), AuditEntry.objects.count()) == before
+    assert Deployment.objects.get(pk=deployment.pk).desired == "running"
+
+
+def test_viewer_page_shows_no_change_forms(graph, deployment, as_role):
+    page = as_role("viewer").get(f"/deployments/{deployment.pk}/").content.decode()
+    assert "reconfigure-form" not in page and "stop-form" not in page
+    page = as_role("operator").get(f"/deployments/{deployment.pk}/").content.decode()
+    assert "reconfigure-form" in page and "stop-form" in page
+
+
+def test_a_missing_csrf_token_is_refused(users):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(users["operator"])
+    response = upload(client)
+    assert response.status_code == 403
+    assert GraphVersion.objects.count() == 0
+    page = client.get("/graphs/upload/")
+    token = page.context["csrf_token"]
+    assert upload(client, csrfmiddlewaretoken=str(token)).status_code == 302
+    assert Client(enforce_csrf_checks=True).post("/signin/", {"username": "operator", "password": "x"}).status_code == 403
+
+
+def test_sign_in_out_and_cookie_flags(users):
+    from conftest import PASSWORD
+
+    client = Client()
+    page = client.get("/signin/")
+    assert page.status_code == 200
+    csrf = page.cookies["csrftoken"]
+    assert csrf["httponly"] and csrf["samesite"] == "Strict"
+    response = client.post("/signin/", {"username": "viewer", "password": PASSWORD})
+    assert response.status_code == 302
+    session = response.cookies["sessionid"]
+    assert session["httponly"] and session["samesite"] == "Lax"
+    assert client.get("/deployments/").status_code == 200
+    assert client.post("/signout/").status_code == 302
+    assert client.get("/deployments/").status_code == 302
+
+
+def test_failed_sign_ins_are_throttled(users):
+    from conftest import PASSWORD
+
+    client = Client()
+    for _ in range(4):
+        response = client.post("/signin/", {"username": "operator", "password": "wrong-password"})
+        assert response.status_code == 200 and "didn't match" in response.content.decode()
+    assert client.post("/signin/", {"username": "operator", "password": "wrong-password"}).status_code == 429
+    locked = client.post("/signin/", {"username": "operator", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert "Too many failed sign-ins" in locked.content.decode()
+    assert client.get("/deployments/").status_code == 302
+    # Another user from the same address is not locked out.
+    assert Client().post("/signin/", {"username": "viewer", "password": PASSWORD}).status_code == 302
+
+
+def test_a_script_name_is_escaped_everywhere(as_role, users):
+    operator = as_role("operator")
+    assert upload(operator, name=EVIL).status_code == 302
+    record = GraphRecord.objects.get(name=EVIL)
+    assert upload(operator, DESIGN.replace("replicas = 4", "replicas = 5"), name=EVIL).status_code == 302
+    version = record.latest
+    Deployment.objects.create(name=EVIL, kind=Deployment.REGISTERED, version=version, earg=version.earg,
+                              url="http://127.0.0.1:9", state="unreachable")
+    dep = Deployment.objects.get(name=EVIL)
+    admin = as_role("admin")
+    pages = ["/graphs/", f"/graphs/{record.pk}/v/2/", f"/graphs/{record.pk}/diff/?a=1&b=2", "/deployments/",
+             f"/deployments/{dep.pk}/", "/audit/"]
+    for url in pages:
+        body = admin.get(url).content.decode()
+        assert EVIL not in body, url
+        assert "&lt;script&gt;" in body, url
+    download = admin.get(f"/graphs/{record.pk}/v/2/download/udgl")
+    assert EVIL not in download["Content-Disposition"]
+
+
+def test_upload_shows_diagnostics_with_line_caret_and_hint(as_role):
+    bad = DESIGN.replace("replicas = 4", "replicas = 0").replace("blend -> gate", "blend -> gatee")
+    response = upload(as_role("operator"), bad)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert 'class="hogar-diagnostics' in body
+    assert "line " in body and "^" in body and "hint:" in body
+    assert "expected an integer &gt;= 1" in body
+    assert GraphVersion.objects.count() == 0
+
+
+@pytest.mark.parametrize("payload, message", [
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, "binary file"),
+    (b"graph g\n\xff\xfe source s\n", "not valid UTF-8"),
+    (b"", "choose a file or paste"),
+])
+def test_junk_uploads_get_a_clear_message(as_role, payload, message):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = as_role("operator")
+    response = client.post("/graphs/upload/", {"file": SimpleUploadedFile("junk.udgl", payload), "format": "auto"})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert GraphVersion.objects.count() == 0
+
+
+def test_an_upload_over_the_limit_is_refused_with_the_limit(as_role, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.HOGAR_MAX_UPLOAD = 4096
+    client = as_role("operator")
+    big = DESIGN + "\n" + "# padding\n" * 1000
+    response = client.post("/graphs/upload/", {"file": SimpleUploadedFile("big.udgl", big.encode()), "format": "auto"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert f"{len(big.encode()):,} bytes" in body and "4,096 bytes" in body
+    response = upload(client, big)
+    assert response.status_code == 400 and "4,096 bytes" in response.content.decode()
+
+
+def test_versions_diff_and_downloads(graph, as_role):
+    client = as_role("operator")
+    changed = DESIGN.replace("replicas = 4", "replicas = 6").replace(
+        "sink      out", 'sink      out\npython    audit_log { impl = "fraud.audit:log" }')
+    changed = changed.replace("review_v2 -> out", "review_v2 -> audit_log -> out")
+    assert upload(client, changed, comment="more xgb").status_code == 302
+    assert list(graph.versions.values_list("number", flat=True)) == [2, 1]
+    page = client.get(f"/graphs/{graph.pk}/v/2/").content.decode()
+    assert "v1" in page and "v2" in page and "more xgb" in page
+    elements = json.loads(page.split('id="graph-elements" type="application/json">')[1].split("</script>")[0])
+    xgb = next(e for e in elements if e["data"].get("id") == "xgb")
+    assert ["replicas", "6"] in xgb["data"]["attrs"] and ["timeout_ms", "250"] in xgb["data"]["attrs"]
+    assert xgb["classes"] == "kind-model"
+    diff = client.get(f"/graphs/{graph.pk}/diff/?a=1&b=2")
+    body = diff.content.decode()
+    assert "Nodes added: audit_log" in body
+    assert "Edges added: audit_log -&gt; out, review_v2 -&gt; audit_log" in body
+    assert "Edges removed: review_v2 -&gt; out" in body
+    assert '<td>xgb</td><td>replicas</td><td>4</td><td>6</td>' in body
+    assert '<span class="add">+' in body and '<span class="del">-' in body
+    udgl = client.get(f"/graphs/{graph.pk}/v/2/download/udgl")
+    assert udgl["Content-Disposition"] == 'attachment; filename="fraud_scoring-v2.udgl"'
+    import hogar_nb
+
+    assert hogar_nb.parse_udgl(udgl.content.decode()).to_earg() == graph.versions.get(number=2).earg
+    yaml_doc = client.get(f"/graphs/{graph.pk}/v/2/download/yaml").content.decode()
+    assert hogar_nb.load_earg(yaml_doc.encode()).to_earg() == graph.versions.get(number=2).earg
+    assert json.loads(client.get(f"/graphs/{graph.pk}/v/1/download/json").content) == graph.versions.get(number=1).earg
+    assert client.get(f"/graphs/{graph.pk}/v/1/download/exe").status_code == 404
+    assert client.get(f"/graphs/{graph.pk}/v/9/").status_code == 404
+
+
+def test_an_earg_upload_is_a_version_too(graph, as_role):
+    client = as_role("operator")
+    doc = client.get(f"/graphs/{graph.pk}/v/1/download/yaml").content.decode()
+    assert upload(client, doc).status_code == 302
+    v2 = graph.versions.get(number=2)
+    assert v2.source_format == "earg" and v2.earg == graph.versions.get(number=1).earg
+    assert "No structural change" in client.get(f"/graphs/{graph.pk}/diff/?a=1&b=2").content.decode()
+    # A pasted text naming a file on the server is read as text, never opened.
+    response = upload(client, "/etc/passwd", format="earg")
+    assert response.status_code == 400
+
+
+def test_versions_are_immutable(graph):
+    from hogar_nb.console.models import ImmutableError
+
+    version = graph.latest
+    version.comment = "changed"
+    with pytest.raises(ImmutableError):
+        version.save()
+    with pytest.raises(ImmutableError):
+        version.delete()
+
+
+def test_reconfiguration_is_checked_against_the_core_ranges_first(deployment, as_role):
+    client = as_role("operator")
+    url = f"/deployments/{deployment.pk}/reconfigure/"
+    cases = [({"node": "xgb", "attr": "replicas", "value": "0"}, "expected an integer >= 1"),
+             ({"node": "xgb", "attr": "timeout", "value": "250"}, "add a unit"),
+             ({"node": "xgb", "attr": "batch_wait", "value": "-5ms"}, "batch_wait"),
+             ({"node": "nope", "attr": "retries", "value": "1"}, "not in this graph"),
+             ({"node": "blend", "attr": "replicas", "value": "2"}, "inline"),
+             ({"node": "xgb", "attr": "retries", "value": "2"}, "did not answer")]
+    for form, message in cases:
+        response = client.post(url, form, HTTP_ACCEPT="application/json")
+        assert response.status_code in (400, 502), form
+        assert message in response.json()["error"]["message"], (form, response.json())
+    assert not deployment.timeline.filter(kind="reconfigure").exists()
+    assert not AuditEntry.objects.filter(action="reconfigure").exists()
+
+
+def test_audit_log_is_for_admins_and_lists_uploads_and_stops(graph, deployment, as_role):
+    operator = as_role("operator")
+    assert operator.post(f"/deployments/{deployment.pk}/stop/").status_code == 302
+    assert operator.get("/audit/").status_code == 403
+    body = as_role("admin").get("/audit/").content.decode()
+    assert "upload" in body and "stop" in body and "fraud-live" in body and "operator" in body
+    assert Deployment.objects.get(pk=deployment.pk).state == "stopped"
+
+
+def test_local_assets_are_served(as_role):
+    client = Client()
+    for path in ("/static/console/vendor/cytoscape.min.js", "/static/console/vendor/dagre.min.js",
+                 "/static/console/vendor/cytoscape-dagre.js", "/static/plotly/plotly.min.js",
+                 "/static/console/live.js", "/static/console/graph.js", "/static/console/console.css"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert len(body) > 100
