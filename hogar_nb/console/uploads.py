@@ -86,9 +86,9 @@ def check_upload(data: bytes, filename: str = "", fmt: str = "auto", max_bytes: 
         return result
     try:
         if fmt == "earg":
-            from ..core.earg import load_earg
+            from ..core.earg import loads_earg
 
-            graph = load_earg(text.encode("utf-8"), filename=name)  # bytes: never read as a path
+            graph = loads_earg(text, filename=name)  # the text itself, never a path
         else:
             from ..core.udgl import parse_udgl
 

@@ -15,7 +15,7 @@ import pytest  # noqa: E402
 
 django.setup()  # before the test modules import the console's models
 
-PASSWORD = "a-long-test-password-7"
+from console_processes import PASSWORD  # noqa: E402,F401  (one password for every test user)
 
 
 @pytest.fixture(autouse=True)

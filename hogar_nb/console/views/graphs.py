@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404, HttpResponse
@@ -90,9 +92,25 @@ def _version(pk: int, number: int) -> GraphVersion:
     return get_object_or_404(GraphVersion.objects.select_related("graph", "created_by"), graph_id=pk, number=number)
 
 
+EXPORTS = {"ray-serve": "Ray Serve config", "kserve": "KServe InferenceGraph"}
+
+
 def download_formats() -> list[tuple[str, str]]:
-    """(key, label) of every download: UDGL, EARG YAML/JSON."""
-    return [("udgl", "UDGL"), ("yaml", "EARG YAML"), ("json", "EARG JSON")]
+    """(key, label) of every download: UDGL, EARG YAML/JSON and the exports to other runtimes."""
+    return [("udgl", "UDGL"), ("yaml", "EARG YAML"), ("json", "EARG JSON"), *EXPORTS.items()]
+
+
+def _export(version: GraphVersion, target: str) -> HttpResponse | str:
+    """The export's YAML, or a 422 page listing what the target cannot express."""
+    from ...core.earg import loads_earg
+    from ...export import export_graph
+
+    graph = loads_earg(json.dumps(version.earg), filename=f"{version.graph.name}.json")
+    result = export_graph(graph, target)
+    if not result.ok:
+        return HttpResponse("\n".join(d.format() for d in result.diagnostics) + "\n", status=422,
+                            content_type="text/plain; charset=utf-8")
+    return result.to_yaml()
 
 
 @writes("operator")
@@ -125,6 +143,11 @@ def version_download(request, pk: int, number: int, fmt: str):
         body = earg_to_text(version.earg, fmt)
         ctype = "application/json" if fmt == "json" else "application/yaml"
         ext = fmt
+    elif fmt in EXPORTS:
+        body = _export(version, fmt)
+        if isinstance(body, HttpResponse):
+            return body
+        ctype, ext = "application/yaml", f"{fmt}.yaml"
     else:
         raise Http404(f"no download format {fmt!r}")
     response = HttpResponse(body, content_type=ctype)

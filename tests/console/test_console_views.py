@@ -99,7 +99,7 @@ def test_a_missing_csrf_token_is_refused(users):
 
 
 def test_sign_in_out_and_cookie_flags(users):
-    from conftest import PASSWORD
+    from console_processes import PASSWORD
 
     client = Client()
     page = client.get("/signin/")
@@ -116,7 +116,7 @@ def test_sign_in_out_and_cookie_flags(users):
 
 
 def test_failed_sign_ins_are_throttled(users):
-    from conftest import PASSWORD
+    from console_processes import PASSWORD
 
     client = Client()
     for _ in range(4):
@@ -217,8 +217,13 @@ def test_versions_diff_and_downloads(graph, as_role):
 
     assert hogar_nb.parse_udgl(udgl.content.decode()).to_earg() == graph.versions.get(number=2).earg
     yaml_doc = client.get(f"/graphs/{graph.pk}/v/2/download/yaml").content.decode()
-    assert hogar_nb.load_earg(yaml_doc.encode()).to_earg() == graph.versions.get(number=2).earg
+    assert hogar_nb.loads_earg(yaml_doc).to_earg() == graph.versions.get(number=2).earg
     assert json.loads(client.get(f"/graphs/{graph.pk}/v/1/download/json").content) == graph.versions.get(number=1).earg
+    ray = client.get(f"/graphs/{graph.pk}/v/1/download/ray-serve")
+    assert ray.status_code == 200 and "applications:" in ray.content.decode()
+    assert ray["Content-Disposition"] == 'attachment; filename="fraud_scoring-v1.ray-serve.yaml"'
+    kserve = client.get(f"/graphs/{graph.pk}/v/1/download/kserve")  # python nodes have no KServe form
+    assert kserve.status_code == 422 and "a python node runs Python code" in kserve.content.decode()
     assert client.get(f"/graphs/{graph.pk}/v/1/download/exe").status_code == 404
     assert client.get(f"/graphs/{graph.pk}/v/9/").status_code == 404
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from processes import PASSWORD, Postgres, console_env, csrf, run_hogar, signed_in, start_console
+from console_processes import PASSWORD, Postgres, console_env, csrf, run_hogar, signed_in, start_console
 
 DESIGN_NAME = "fraud_scoring"
 
