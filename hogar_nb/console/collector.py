@@ -112,7 +112,8 @@ class Collector:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(5)
+        if self._thread.is_alive():
+            self._thread.join(5)
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._client.close()
 
@@ -138,6 +139,7 @@ class Collector:
         deps = list(Deployment.objects.filter(desired="running").exclude(url="")
                     .values("pk", "url", "earg", "state", "restarts"))
         list(self._pool.map(self._poll, deps))
+        self._flush_gone({d["pk"] for d in deps})
         now = time.time()
         if now - self._last_prune > 60:
             self._last_prune = now
@@ -154,7 +156,7 @@ class Collector:
         client = ServeClient(dep["url"], client=self._client, timeout=min(2.0, self.interval * 2))
         try:
             status = client.status()
-            events = client.events() if self._wants_events(pk) else []
+            events = client.events()
         except ServeError as err:
             if dep["state"] == "running":
                 Deployment.objects.filter(pk=pk, state="running").update(state="unreachable", error=str(err))
@@ -188,8 +190,16 @@ class Collector:
             Deployment.objects.filter(pk=pk).update(**updates)
         close_old_connections()
 
-    def _wants_events(self, pk: int) -> bool:
-        return True
+    def _flush_gone(self, running: set[int]) -> None:
+        """Store what is pending for deployments that stopped since the last poll."""
+        from .models import MetricPoint
+
+        for pk in [pk for pk in self._pending if pk not in running]:
+            pending = self._pending.pop(pk)
+            self._last_write.pop(pk, None)
+            if pending:
+                row = downsample(pending)
+                MetricPoint.objects.create(deployment_id=pk, time=row["t"], data=row)
 
     def _new_events(self, pk: int, events: list[dict]) -> list[dict]:
         seen = self._seen_events.get(pk)

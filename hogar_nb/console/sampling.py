@@ -3,6 +3,7 @@ errors by cause, queues, replicas and each node's health (the notebook monitor's
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from typing import Any
 
@@ -30,7 +31,7 @@ def totals(m: dict | None) -> NodeTotals:
     if not m:
         return NodeTotals()
     hist = m.get("histogram") or []
-    bounds = tuple(float(b) for b, _ in hist)
+    bounds = tuple(math.inf if b is None else float(b) for b, _ in hist)  # JSON has no infinity
     return NodeTotals(
         requests=int(m.get("requests") or 0), ok=int(m.get("ok") or 0),
         errors_by_cause={str(k): int(v) for k, v in (m.get("errors_by_cause") or {}).items()},
@@ -110,7 +111,7 @@ class LiveState:
             "restarts": sum(int((m or {}).get("restarts") or 0) for m in nodes_now.values()),
             "running": bool(status.get("running", True)),
             "nodes": health,
-            "hist": delta_hist, "bounds": list(graph_now.bounds),
+            "hist": delta_hist, "bounds": [None if math.isinf(b) else b for b in graph_now.bounds],
         }
         self.samples.append(sample)
         return sample
@@ -141,6 +142,6 @@ def downsample(samples: list[dict]) -> dict:
         "p99": worst("p99"), "done": done, "errors": errors, "by_cause": by_cause,
         "error_rate": errors / done if done else 0.0, "queue": worst("queue") or 0,
         "restarts": last.get("restarts", 0), "running": last.get("running", True),
-        "nodes": {name: {k: v for k, v in h.items() if k in ("level", "replicas", "alive", "queue", "rps")}
+        "nodes": {name: {k: v for k, v in h.items() if k in ("level", "reason", "replicas", "alive", "queue", "rps")}
                   for name, h in last.get("nodes", {}).items()},
     }

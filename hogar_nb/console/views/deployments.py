@@ -89,7 +89,6 @@ def deployment_stop(request, pk: int):
     event = TimelineEvent.objects.create(deployment=dep, time=time.time(), kind="stop",
                                          text=f"stopped by {request.user.get_username()}")
     HUB.add_events(pk, [_event_json(event)])
-    HUB.forget(pk)
     audit(request.user, "stop", dep.name, deployment=pk)
     return redirect("deployment", pk=pk)
 

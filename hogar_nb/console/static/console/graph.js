@@ -44,6 +44,8 @@
       },
       minZoom: 0.05, maxZoom: 4, wheelSensitivity: 0.3,
     });
+    // A small graph is not blown up to fill the canvas.
+    if (cy.zoom() > 1.6) { cy.zoom(1.6); cy.center(); }
     const panel = (options && options.details) || null;
     if (panel) cy.on("tap", "node", (ev) => showNode(panel, ev.target));
     container._cy = cy;

@@ -97,9 +97,13 @@
         x: state.workers.map(() => t), y: state.workers.map((n) => [((p.nodes || {})[n] || {}).alive]),
       }, state.workers.map((_, i) => i), MAX_POINTS);
     }
-    if (p.hist && p.bounds && p.bounds.length) {
-      const labels = p.bounds.map((b) => (Number.isFinite(b) ? (b * 1000).toPrecision(3) : "inf"));
-      Plotly.react("panel-distribution", [{ x: labels, y: p.hist, type: "bar", name: "responses", marker: { color: "#17becf" } }],
+    if (p.hist && p.bounds && p.bounds.length && p.hist.some((n) => n > 0)) {
+      // Only the buckets between the fastest and the slowest response of the last second.
+      const first = p.hist.findIndex((n) => n > 0);
+      let last = p.hist.length - 1;
+      while (last > first && p.hist[last] === 0) last -= 1;
+      const labels = p.bounds.slice(first, last + 1).map((b) => (b === null ? "inf" : "≤" + (b * 1000).toPrecision(3)));
+      Plotly.react("panel-distribution", [{ x: labels, y: p.hist.slice(first, last + 1), type: "bar", name: "responses", marker: { color: "#17becf" } }],
         document.getElementById("panel-distribution").layout, config);
     }
     state.points += 1;
@@ -158,7 +162,7 @@
     const hist = await response.json();
     state.events = hist.events;
     initPanels(hist.points, hist.events);
-    if (hist.points.length) colourNodes(hist.points[hist.points.length - 1]);
+    if (cfg.running && hist.points.length) colourNodes(hist.points[hist.points.length - 1]);
     state.ready = true;
     if (!cfg.running) return;
     const source = new EventSource(cfg.stream + "?after=" + hist.event_seq);

@@ -1,0 +1,83 @@
+"""The collector against a real HTTP server: samples with health, a downsampled history in the
+database that a restarted console still shows, expiry past the retention, recovery events."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from hogar_nb.console.collector import Collector, Hub
+from hogar_nb.console.models import Deployment, MetricPoint, TimelineEvent
+from hogar_nb.console.sampling import downsample
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LIVE = """graph live_demo
+source inp
+python dbl { impl = "tests.runtime.impls:double", timeout = 2s }
+sink out
+inp -> dbl -> out
+"""
+
+
+@pytest.fixture
+def served():
+    import hogar_nb
+
+    dep = hogar_nb.run(hogar_nb.parse_udgl(LIVE))
+    url = dep.serve_http(admin_token="console-test-token", allow_fault_injection=True)
+    yield dep, url
+    dep.stop()
+
+
+def test_history_is_stored_downsampled_and_expires(served, users, client):
+    dep, url = served
+    record = Deployment.objects.create(name="live", kind=Deployment.REGISTERED, url=url, earg=dep.earg,
+                                       admin_token="console-test-token", state="running")
+    expired = MetricPoint.objects.create(deployment=record, time=time.time() - 7200, data={"t": 0, "rps": 1})
+    collector = Collector(Hub(), interval=0.1, step=0.0, retention=3600)
+    try:
+        for round_ in range(4):
+            for i in range(20):
+                assert dep.call(i) == 2 * i
+            if round_ == 2:
+                dep.inject_fault("dbl", kind="error", rate=1.0, count=1)
+                with pytest.raises(Exception):
+                    dep.call(1)
+                dep.clear_faults()
+                dep.inject_fault("dbl", kind="crash", rate=1.0, count=1)
+                assert dep.call(2) == 4  # the replica restarts and the request is served
+            collector.poll_once()
+    finally:
+        collector.stop()
+    assert not MetricPoint.objects.filter(pk=expired.pk).exists()
+    rows = list(MetricPoint.objects.filter(deployment=record).order_by("time").values_list("data", flat=True))
+    assert len(rows) == 4
+    assert all(r["nodes"]["dbl"]["level"] in ("ok", "idle", "degraded", "failing") for r in rows)
+    assert sum(r["done"] for r in rows) >= 60
+    assert sum(r["errors"] for r in rows) == 1 and any(r["by_cause"].get("error") for r in rows)
+    recovery = TimelineEvent.objects.filter(deployment=record, kind="recovery")
+    assert recovery.count() >= 1 and "crash" in recovery.first().text
+    record.refresh_from_db()
+    assert record.state == "running" and record.summary["rps"] >= 0
+
+    # A console started again has none of this in memory: the page reads the database.
+    client.force_login(users["viewer"])
+    history = client.get(f"/deployments/{record.pk}/history").json()
+    assert [p["t"] for p in history["points"]] == [r["t"] for r in rows]
+    assert any(e["kind"] == "recovery" for e in history["events"])
+
+
+def test_downsampling_keeps_rates_worst_latencies_and_all_errors():
+    samples = [{"t": float(i), "rps": 10.0 * i, "p50": 1.0, "p95": 2.0, "p99": float(i), "done": 10,
+                "errors": i, "by_cause": {"crash": i} if i else {}, "queue": i, "restarts": 0,
+                "nodes": {"a": {"level": "ok", "reason": "healthy", "replicas": 1, "alive": 1, "queue": 0,
+                                "rps": 1.0, "p99": 1.0}}}
+               for i in range(4)]
+    row = downsample(samples)
+    assert row["t"] == 3.0 and row["rps"] == 15.0 and row["p99"] == 3.0
+    assert row["errors"] == 6 and row["by_cause"] == {"crash": 6} and row["done"] == 40
+    assert row["error_rate"] == 6 / 40 and row["queue"] == 3
+    assert row["nodes"]["a"] == {"level": "ok", "reason": "healthy", "replicas": 1, "alive": 1, "queue": 0, "rps": 1.0}
+    assert downsample([]) == {}
