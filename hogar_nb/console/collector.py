@@ -169,7 +169,7 @@ class Collector:
         fresh = self._new_events(pk, events)
         if fresh:
             TimelineEvent.objects.bulk_create([
-                TimelineEvent(deployment_id=pk, time=e["time"], kind="recovery", node=e["node"],
+                TimelineEvent(deployment_id=pk, time=e["time"], kind=e["kind"], node=e["node"],
                               text=e["text"], key=e["key"]) for e in fresh])
         self.hub.publish(pk, fresh)
         pending = self._pending.setdefault(pk, [])
@@ -207,7 +207,7 @@ class Collector:
             from .models import TimelineEvent
 
             seen = self._seen_events[pk] = set(
-                TimelineEvent.objects.filter(deployment_id=pk, kind="recovery").values_list("key", flat=True))
+                TimelineEvent.objects.filter(deployment_id=pk).exclude(key="").values_list("key", flat=True))
         fresh = []
         for e in events or []:
             try:
@@ -220,6 +220,7 @@ class Collector:
             text = f"{e.get('node')}[{e.get('replica')}] {e.get('cause')} → {e.get('action')}"
             if e.get("duration_s"):
                 text += f" in {float(e['duration_s']) * 1000:.0f} ms"
+            kind = "reconfigure" if e.get("cause") == "operator" else "recovery"  # the engine's own record
             fresh.append({"time": float(e["time"]), "node": str(e.get("node") or ""), "text": text,
-                          "key": key, "kind": "recovery"})
+                          "key": key, "kind": kind})
         return fresh

@@ -1,5 +1,5 @@
 """The console in headless Chromium against real ``hogar console serve`` and ``hogar serve``
-processes: sign in, upload, diagnostics, deploy, live panels, a fault, stop.
+processes: sign in, upload, diagnostics, deploy, live panels, a fault, scaling, stop.
 
 Screenshots go to ``test-artifacts/console/``.
 """
@@ -161,6 +161,21 @@ def test_console_flow(console, page):
         with page.expect_navigation():
             page.click("#fault-form button[name=clear]")
 
+        # Scale dbl from 1 to 3 replicas: the metrics show three alive.
+        assert page.inner_text("table.settings tr[data-node=dbl] td.replicas") == "1"
+        page.select_option("#reconfigure-form select[name=node]", "dbl")
+        page.select_option("#reconfigure-form select[name=attr]", "replicas")
+        page.fill("#reconfigure-form input[name=value]", "3")
+        with page.expect_navigation():
+            page.click("#reconfigure-form button")
+        assert "dbl.replicas is now 3" in page.inner_text("ul.messages")
+        page.wait_for_function(
+            "document.querySelector('table.settings tr[data-node=dbl] td.alive').textContent === '3/3'",
+            timeout=30000)
+        page.wait_for_function(
+            "document.getElementById('panel-replicas').data[0].y.at(-1) === 3", timeout=20000)
+        assert page.locator("#events tr.event.reconfigure").count() >= 1
+        _shot(page, "05-scaled")
     finally:
         traffic.stop()
     assert traffic.ok > 100
