@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.appearance import ERROR_COLOUR, KIND_STYLE, SVG_SHAPES, WARNING_COLOUR, cytoscape_stylesheet
+from ..core.appearance import ERROR_COLOUR, KIND_STYLE, SVG_SHAPES, WARNING_COLOUR
 from ..core.health import LEVELS
 from .diffing import flatten
 
@@ -69,9 +69,76 @@ def elements(doc: dict, diagnostics: list | None = None) -> list[dict]:
     return out
 
 
+def _base_stylesheet() -> list[dict]:
+    """One rule per kind (the notebook's shapes and colours), edge labels, diagnostic markers."""
+    rules: list[dict] = [
+        {
+            "selector": "node",
+            "style": {
+                "label": "data(label)",
+                "text-wrap": "wrap",
+                "text-valign": "bottom",
+                "text-margin-y": 4,
+                "font-size": 10,
+                "font-family": "sans-serif",
+                "color": "#222",
+                "width": 34,
+                "height": 26,
+                "border-width": 1,
+                "border-color": "#fff",
+            },
+        },
+    ]
+    for kind, (shape, colour, _) in KIND_STYLE.items():
+        rules.append(
+            {"selector": f"node.kind-{kind}", "style": {"shape": shape, "background-color": colour}}
+        )
+    rules += [
+        {
+            "selector": "edge",
+            "style": {
+                "width": 1.5,
+                "line-color": "#90a4ae",
+                "curve-style": "bezier",
+                "target-arrow-shape": "triangle",
+                "target-arrow-color": "#90a4ae",
+                "arrow-scale": 0.9,
+                "label": "data(label)",
+                "font-size": 9,
+                "color": "#455a64",
+                "text-background-color": "#fff",
+                "text-background-opacity": 0.85,
+                "text-background-padding": 1,
+            },
+        },
+        {
+            "selector": "node.diag-warning",
+            "style": {"border-width": 3, "border-style": "dashed", "border-color": WARNING_COLOUR},
+        },
+        {
+            "selector": "node.diag-error",
+            "style": {"border-width": 4, "border-style": "solid", "border-color": ERROR_COLOUR},
+        },
+        {
+            "selector": "edge.diag-warning",
+            "style": {"line-style": "dashed", "line-color": WARNING_COLOUR,
+                      "target-arrow-color": WARNING_COLOUR, "width": 2.5},
+        },
+        {
+            "selector": "edge.diag-error",
+            "style": {"line-color": ERROR_COLOUR, "target-arrow-color": ERROR_COLOUR, "width": 3},
+        },
+        {
+            "selector": "node:selected",
+            "style": {"overlay-color": "#1e88e5", "overlay-opacity": 0.25, "overlay-padding": 6},
+        },
+    ]
+    return rules
+
+
 def stylesheet(health: bool = False) -> list[dict]:
     """The notebook view's stylesheet; with ``health``, a rule per health level on top."""
-    rules = cytoscape_stylesheet()
+    rules = _base_stylesheet()
     if health:
         rules.append({"selector": "node", "style": {"border-width": 4}})
         for level, (colour, _) in LEVELS.items():
