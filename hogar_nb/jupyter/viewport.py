@@ -97,7 +97,8 @@ function attach(canvas, cy, model) {
   });
   observer.observe(canvas);
   model.on("msg:custom", (msg) => {
-    if (msg && msg.event === "fit") { cy.resize(); refit("fit", true); }
+    // after the position changes sent just before this message have been applied
+    if (msg && msg.event === "fit") setTimeout(() => { cy.resize(); refit("fit", true); }, 80);
   });
   refit("shown", false);
   return () => observer.disconnect();

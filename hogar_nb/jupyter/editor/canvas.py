@@ -6,7 +6,8 @@ nodes: the layout is cytoscape's "preset" and every node carries its position.
 
 In the page the canvas element has the classes ``hogar-graph-canvas`` (so the
 helpers written for the graph view find it) and ``hogar-editor-canvas``; its
-cytoscape instance is ``element._cyreg.cy``.
+cytoscape instance is ``element._cyreg.cy``. The view (zoom and pan) is set in the
+page by a :class:`~..viewport.CanvasViewport` from the canvas's real size.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import ipywidgets as widgets
 
 from ..graph_view import edge_label, node_label
 from ..style import CANVAS_CLASS, cytoscape_stylesheet
+from ..viewport import CanvasViewport
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...core.graph import Graph
@@ -28,8 +30,7 @@ __all__ = ["EDITOR_CANVAS_CLASS", "EditorCanvas", "edge_id", "edge_label"]
 EDITOR_CANVAS_CLASS = "hogar-editor-canvas"
 Point = tuple[float, float]
 EdgeKey = tuple[str, str]
-_VIEW = (620.0, 440.0)  # the canvas size assumed by :meth:`EditorCanvas.frame` (px)
-_MARGIN = 50.0
+_SEQ = iter(range(1, 1 << 62))
 
 _EDITOR_RULES = [
     {"selector": "node.editor-selected, edge.editor-selected",
@@ -51,31 +52,27 @@ class EditorCanvas:
         self.widget = ipycytoscape.CytoscapeWidget(
             layout=widgets.Layout(flex="1 1 auto", width="100%", min_width="200px", height=height,
                                   border="1px solid #ddd"))
-        self.height = float(height.removesuffix("px")) if height.endswith("px") else 440.0
         self.nodes: dict[str, ipycytoscape.Node] = {}
         self.edges: dict[EdgeKey, ipycytoscape.Edge] = {}
         with self.widget.hold_sync():
             self.widget.set_style(cytoscape_stylesheet() + _EDITOR_RULES)
+            # every node carries its position; the view is the page's business (see below)
+            self.widget.set_layout(name="preset", fit=False, animate=False)
             self.widget.min_zoom = 0.1
             self.widget.max_zoom = 1.6  # a small graph is not blown up to fill the canvas
             self.widget.wheel_sensitivity = 0.3
         self.widget.add_class(CANVAS_CLASS)
         self.widget.add_class(EDITOR_CANVAS_CLASS)
+        target = f"hogar-editor-canvas-{next(_SEQ)}"
+        self.widget.add_class(target)
+        # framed in the page from the canvas's real size, again on resize, and when a new
+        # node lands outside the view; otherwise adding nodes never moves the view
+        self.viewport = CanvasViewport(target, policy="whole", fit_policy="whole", on_layout="follow",
+                                       max_zoom=1.0, min_nodes=0, padding=30.0)
 
-    def frame(self, positions: dict[str, Point]) -> None:
-        """Show ``positions`` at 100% from the top left, zoomed out only when they do not fit.
-
-        The viewport is computed here for an assumed canvas size rather than with
-        cytoscape's ``fit``, which measures the canvas before the notebook has laid it
-        out; and it only changes when asked, so adding nodes never moves the view.
-        """
-        xs = [p[0] for p in positions.values()] or [0.0]
-        ys = [p[1] for p in positions.values()] or [0.0]
-        width, height = max(xs) - min(xs) + 2 * _MARGIN, max(ys) - min(ys) + 2 * _MARGIN
-        zoom = min(1.0, _VIEW[0] / width, self.height / height)
-        pan = {"x": (_MARGIN - min(xs)) * zoom, "y": (_MARGIN - min(ys)) * zoom}
-        self.widget.set_layout(name="preset", fit=False, zoom=round(zoom, 4),
-                               pan={k: round(v, 2) for k, v in pan.items()}, animate=False)
+    def fit(self) -> None:
+        """Show the whole graph, at 100% at most, in the canvas as the page sizes it now."""
+        self.viewport.fit()
 
     def on(self, target: str, event: str, callback: Callable[[dict], Any]) -> None:
         self.widget.on(target, event, callback)

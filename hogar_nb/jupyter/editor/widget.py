@@ -68,7 +68,8 @@ class GraphEditor(CanvasInteraction, widgets.VBox):
         self.toolbar = self._make_toolbar()
         body = widgets.HBox([self.palette, self.canvas.widget, self.form],
                             layout=widgets.Layout(width="100%", height=height, align_items="stretch"))
-        super().__init__([self.toolbar, widgets.HTML(help_html()), self.gestures, body, self.hover, self.message,
+        super().__init__([self.toolbar, widgets.HTML(help_html()), self.gestures, self.canvas.viewport, body,
+                          self.hover, self.message,
                           self.problems, self.summary, self.roundtrip], layout=widgets.Layout(width="100%"))
         self.add_class(EDITOR_CLASS)
         # ipycytoscape sends no drag events; a node's mouseup carries where it was dropped
@@ -79,7 +80,6 @@ class GraphEditor(CanvasInteraction, widgets.VBox):
         for target in ("node", "edge"):  # pointing at a marked element shows its problems
             self.canvas.on(target, "mouseover", self._on_hover)
             self.canvas.on(target, "mouseout", self._on_hover_end)
-        self.canvas.frame(self.positions)
         self.refresh()
 
     # ------------------------------------------------------------------ widgets
@@ -285,8 +285,8 @@ class GraphEditor(CanvasInteraction, widgets.VBox):
         self.fit()
 
     def fit(self) -> None:
-        """Frame the whole graph in the canvas (positions do not change)."""
-        self.canvas.frame(self.positions)
+        """Frame the whole graph in the canvas as the page sizes it (positions do not change)."""
+        self.canvas.fit()
 
     def undo(self) -> None:
         label = self.history.undo()
