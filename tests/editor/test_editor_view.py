@@ -6,7 +6,6 @@ from __future__ import annotations
 import hogar_nb
 import hogar_nb.jupyter  # noqa: F401 - registers the editor
 from hogar_nb.jupyter.editor import edit
-from hogar_nb.jupyter.editor.layout import COLUMN
 
 SMALL = """\
 graph small
@@ -23,23 +22,23 @@ def send(editor, target: str, event: str, payload: dict) -> None:
     editor.canvas.widget._interaction_handlers[target][event](payload)
 
 
-def test_small_graph_is_shown_at_full_size_from_the_top_left() -> None:
-    editor = edit(hogar_nb.parse_udgl(SMALL))
-    layout = editor.canvas.widget.cytoscape_layout
-    assert layout["name"] == "preset" and layout["fit"] is False and layout["zoom"] == 1.0
-    assert layout["pan"] == {"x": -10.0, "y": -10.0}  # first node at (60, 60), 50 px margin
-
-
-def test_wide_graph_is_zoomed_out_to_fit_and_fit_refits() -> None:
+def test_the_view_is_left_to_the_page_and_editing_never_moves_it() -> None:
+    """The kernel cannot know the canvas size: it sets no zoom or pan, and the viewport
+    helper next to the canvas frames it in the page (tests/browser/test_editor_fit_browser.py)."""
     lines = ["graph wide", "source s", *[f"python p{i} {{ impl = \"m:f\" }}" for i in range(12)], "sink z"]
     lines += ["s -> p0", *[f"p{i} -> p{i + 1}" for i in range(11)], "p11 -> z"]
     editor = edit(hogar_nb.parse_udgl("\n".join(lines) + "\n"))
     layout = editor.canvas.widget.cytoscape_layout
-    assert layout["zoom"] < 1.0 and layout["zoom"] * 13 * COLUMN < 700
+    assert layout["name"] == "preset" and layout["fit"] is False
+    assert "zoom" not in layout and "pan" not in layout
+    viewport = editor.canvas.viewport
+    assert viewport in editor.children
+    assert (viewport.policy, viewport.on_layout, viewport.max_zoom) == ("whole", "follow", 1.0)
+    assert viewport.target in editor.canvas.widget._dom_classes
     editor.move("z", 100.0, 60.0)
-    assert editor.canvas.widget.cytoscape_layout == layout  # editing never moves the view
+    editor.add_node("python")
     next(b for b in editor.toolbar.children if b.description == "Fit").click()
-    assert editor.canvas.widget.cytoscape_layout["zoom"] > layout["zoom"]
+    assert editor.canvas.widget.cytoscape_layout == layout  # nothing the kernel does moves the view
 
 
 def test_pointing_at_a_marked_element_shows_its_problems() -> None:
