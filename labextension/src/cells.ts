@@ -1,8 +1,9 @@
 /**
- * `%%udgl` cells: a code cell whose first line starts with `%%udgl` gets the UDGL
- * mime type, so its editor highlights, lints and completes UDGL; when the magic is
- * removed the cell goes back to the notebook's own mime type. Only code cells are
- * looked at; markdown and raw cells are never touched.
+ * `%%udgl` cells: in a Python notebook, a code cell whose first line starts with
+ * `%%udgl` gets the UDGL mime type, so its editor highlights, lints and completes
+ * UDGL; when the magic is removed the cell goes back to the notebook's own mime type.
+ * Only code cells of notebooks whose language is Python (the magic is IPython's) are
+ * looked at; markdown and raw cells, and other kernels' notebooks, are never touched.
  */
 import { ICellModel } from '@jupyterlab/cells';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
@@ -21,9 +22,9 @@ function watchCell(panel: NotebookPanel, cell: ICellModel): void {
     if (cell.isDisposed) {
       return;
     }
-    const wanted = isUDGLCell(cell.sharedModel.getSource())
-      ? UDGL_MIME
-      : panel.content.codeMimetype;
+    const own = panel.content.codeMimetype;
+    const python = /python/.test(own);
+    const wanted = python && isUDGLCell(cell.sharedModel.getSource()) ? UDGL_MIME : own;
     if (cell.mimeType !== wanted && (wanted === UDGL_MIME || cell.mimeType === UDGL_MIME)) {
       cell.mimeType = wanted;
     }

@@ -48,12 +48,12 @@ def wait_for_udgl(page, index: int, scope: str = CELL_EDITORS) -> None:
     wait_for_token_color(page, index, "250ms", "--jp-mirror-editor-number-color", scope=scope)
 
 
-def _open(page, url: str, editors: str = ".jp-Notebook .jp-Cell .cm-content") -> None:
-    """Open ``url``; for a notebook, wait until its kernel is idle: the kernel's language
-    resets every code cell's mime type once, and the tests look at what follows."""
+def _open(page, url: str, editors: str = ".jp-Notebook .jp-Cell .cm-content", kernel: bool = True) -> None:
+    """Open ``url``; for a notebook with a ``kernel``, wait until it is idle: the kernel's
+    language resets every code cell's mime type once, and the tests look at what follows."""
     page.goto(url)
     page.wait_for_selector(editors)
-    if "Notebook" in editors:
+    if kernel and "Notebook" in editors:
         page.wait_for_function(
             """() => [...document.querySelectorAll('.jp-Notebook-ExecutionIndicator, .jp-KernelStatus')]
                    .some(e => /idle/i.test(e.getAttribute('data-status') || e.getAttribute('title')
@@ -149,6 +149,18 @@ def test_udgl_cell_is_highlighted_and_linted_as_you_type(jupyter_server, page, f
     page.wait_for_function(f"() => ({_LINT_MARKS})([0]) === 0", timeout=int(LINT_DEADLINE * 1000), polling=20)
     assert editor_text(page, 0) == UDGL_CELL
     page.screenshot(path=str(ARTIFACTS / f"udgl-lint-fixed-{flavour}.png"))
+
+
+def test_other_kernels_notebooks_are_left_alone(jupyter_server, page) -> None:
+    r_notebook = {"kernelspec": {"name": "ir", "display_name": "R", "language": "R"},
+                  "language_info": {"name": "R", "codemirror_mode": "r"}}
+    name = write_notebook(jupyter_server.root, "other-kernel.ipynb",
+                          [("code", UDGL_CELL), ("code", "twice <- function(x) 2 * x")], r_notebook)
+    _open(page, _url(jupyter_server, "lab", name), kernel=False)  # no R kernel here
+    # once R colours `function`, the notebook's language is in place in every cell
+    wait_for_token_color(page, 1, "function", "--jp-mirror-editor-keyword-color")
+    assert token_color(page, 0, "250ms") == "no such token"  # R reads `250` and `ms`
+    assert page.locator(".jp-Notebook .cm-gutter-lint").count() == 0
 
 
 def test_completion_offers_the_attributes_of_the_nodes_kind(jupyter_server, page) -> None:

@@ -33,13 +33,18 @@ CELL_EDITORS = ".jp-Notebook .jp-Cell .cm-editor"
 FILE_EDITOR = ".jp-FileEditor .cm-editor"
 
 
-def write_notebook(root: Path, name: str, cells: list[tuple[str, str]]) -> str:
-    """A notebook of ``(cell_type, source)`` cells in the server's root dir."""
+PYTHON_METADATA = {
+    "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+    "language_info": {"name": "python", "codemirror_mode": {"name": "ipython", "version": 3}},
+}
+
+
+def write_notebook(root: Path, name: str, cells: list[tuple[str, str]], metadata: dict | None = None) -> str:
+    """A notebook of ``(cell_type, source)`` cells in the server's root dir (Python by default)."""
     nb = nbformat.v4.new_notebook()
     make = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell}
     nb.cells = [make[kind](src) for kind, src in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python", "codemirror_mode": {"name": "ipython", "version": 3}}
+    nb.metadata.update(metadata or PYTHON_METADATA)
     nbformat.write(nb, root / name)
     return name
 
