@@ -150,3 +150,26 @@ def test_the_server_extension_imports_no_kernel_or_widgets() -> None:
     mods = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     for heavy in ("IPython", "ipykernel", "ipywidgets", "ipycytoscape", "plotly", "jupyterlab"):
         assert f"'{heavy}'" not in mods
+
+
+def test_no_handler_lacks_an_authentication_decorator(tmp_path) -> None:
+    # Jupyter Server warns about every handler without one when unauthenticated access is off
+    code = (
+        "import warnings\n"
+        "from jupyter_server.serverapp import ServerApp\n"
+        "from jupyter_server.utils import JupyterServerAuthWarning\n"
+        "app = ServerApp(allow_unauthenticated_access=False, reraise_server_extension_failures=True,\n"
+        "                jpserver_extensions={'hogar_nb.jupyter.server': True})\n"
+        "with warnings.catch_warnings(record=True) as records:\n"
+        "    warnings.simplefilter('always')\n"
+        "    app.initialize(argv=[], find_extensions=False, new_httpserver=False)\n"
+        "rules = [r.matcher.regex.pattern for r in app.web_app.default_router.rules[0].target.rules]\n"
+        "print(sum('hogar-nb' in p for p in rules))\n"
+        "print([str(r.message) for r in records if issubclass(r.category, JupyterServerAuthWarning)])\n"
+    )
+    env = {"JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"),
+           "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    handlers, warnings = out.stdout.strip().splitlines()[-2:]
+    assert int(handlers) >= 3 and warnings == "[]"
