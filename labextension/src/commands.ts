@@ -8,6 +8,7 @@ import { IEditorTracker } from '@jupyterlab/fileeditor';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
 import { IFormatReply, post } from './api';
+import { udglIcon } from './icon';
 import { UDGL_MIME } from './language';
 import { isUDGLCell } from './mode';
 
@@ -68,9 +69,9 @@ export function addCommands(
   const { commands } = app;
 
   commands.addCommand(CommandIDs.create, {
-    label: args => (args.isLauncher ? 'UDGL Graph' : 'UDGL Graph File'),
+    label: 'UDGL Graph File',
     caption: 'Create a new UDGL serving-graph file',
-    iconClass: 'hogar-udgl-file-icon',
+    icon: args => (args.isPalette ? undefined : udglIcon),
     execute: async args => {
       const dir = (args.cwd as string) ?? cwd();
       const model = await app.serviceManager.contents.newUntitled({

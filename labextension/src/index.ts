@@ -17,15 +17,11 @@ import { IEditorTracker } from '@jupyterlab/fileeditor';
 import { ILauncher } from '@jupyterlab/launcher';
 import { IMainMenu } from '@jupyterlab/mainmenu';
 import { INotebookTracker } from '@jupyterlab/notebook';
-import { LabIcon } from '@jupyterlab/ui-components';
-
-import iconSvg from '../style/udgl.svg';
 import { followUDGLCells } from './cells';
 import { CommandIDs, addCommands } from './commands';
 import { udglEditorExtension } from './editor';
+import { udglIcon } from './icon';
 import { UDGL_MIME, udgl } from './language';
-
-export const udglIcon = new LabIcon({ name: 'hogar_nb:udgl', svgstr: iconSvg });
 
 const language: JupyterFrontEndPlugin<void> = {
   id: 'hogar_nb:language',
