@@ -70,6 +70,7 @@ bench: install wrk
 	$(PY) benchmarks/monitor.py
 	$(PY) benchmarks/lint.py
 	$(PY) benchmarks/serve.py
+	$(PY) benchmarks/console.py
 
 # The property tests and fuzzers with fresh random examples (make test replays fixed ones).
 fuzz: install

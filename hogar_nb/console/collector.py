@@ -3,6 +3,7 @@ a downsampled history, the recovery events and a summary in the database."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -26,6 +27,7 @@ class Hub:
         self._lock = threading.Lock()
         self._states: dict[int, LiveState] = {}
         self._seq: dict[int, int] = {}
+        self._json: dict[int, str] = {}
         self._events: dict[int, list[tuple[int, dict]]] = {}
         self._counter = 0
 
@@ -37,9 +39,15 @@ class Hub:
             return st
 
     def publish(self, pk: int, events: list[dict] = ()) -> None:
-        """A new sample (and maybe timeline events) for ``pk``."""
+        """A new sample (and maybe timeline events) for ``pk``; serialised once for every stream."""
+        with self._lock:
+            st = self._states.get(pk)
+            sample = st.samples[-1] if st and st.samples else None
+        text = json.dumps(sample, separators=(",", ":")) if sample is not None else None
         with self._lock:
             self._seq[pk] = self._seq.get(pk, 0) + 1
+            if text is not None:
+                self._json[pk] = text
             self._add(pk, events)
 
     def add_events(self, pk: int, events: list[dict]) -> None:
@@ -67,6 +75,11 @@ class Hub:
             newest = buf[-1][0] if buf else after
             return max(newest, after), [e for n, e in buf if n > after]
 
+    def latest_json(self, pk: int) -> tuple[int, str | None]:
+        """(sequence number, the latest sample as JSON text)."""
+        with self._lock:
+            return self._seq.get(pk, 0), self._json.get(pk)
+
     def latest(self, pk: int) -> dict | None:
         with self._lock:
             st = self._states.get(pk)
@@ -81,6 +94,7 @@ class Hub:
         with self._lock:
             self._states.pop(pk, None)
             self._seq.pop(pk, None)
+            self._json.pop(pk, None)
 
 
 HUB = Hub()
@@ -102,6 +116,7 @@ class Collector:
         self._pending: dict[int, list[dict]] = {}
         self._last_write: dict[int, float] = {}
         self._seen_events: dict[int, set] = {}
+        self._marks: dict[int, tuple[int, int, float]] = {}  # restarts, replicas, when events were read
         self._last_prune = 0.0
         self._client = httpx.Client(timeout=2.0, limits=httpx.Limits(max_connections=32))
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="hogar-poll")
@@ -156,7 +171,7 @@ class Collector:
         client = ServeClient(dep["url"], client=self._client, timeout=min(2.0, self.interval * 2))
         try:
             status = client.status()
-            events = client.events()
+            events = client.events() if self._events_due(pk, status) else []
         except ServeError as err:
             if dep["state"] == "running":
                 Deployment.objects.filter(pk=pk, state="running").update(state="unreachable", error=str(err))
@@ -189,6 +204,18 @@ class Collector:
         elif dep["state"] != "running" or len(pending) == 1:
             Deployment.objects.filter(pk=pk).update(**updates)
         close_old_connections()
+
+    def _events_due(self, pk: int, status: dict) -> bool:
+        """Read the recovery events when restarts or replicas changed, else every 10 s."""
+        nodes = (status.get("nodes") or {}).values()
+        restarts = sum(int((m or {}).get("restarts") or 0) for m in nodes)
+        replicas = sum(int((m or {}).get("replicas") or 0) for m in nodes)
+        now = time.monotonic()
+        last = self._marks.get(pk)
+        if last is not None and last[:2] == (restarts, replicas) and now - last[2] < 10:
+            return False
+        self._marks[pk] = (restarts, replicas, now)
+        return True
 
     def _flush_gone(self, running: set[int]) -> None:
         """Store what is pending for deployments that stopped since the last poll."""

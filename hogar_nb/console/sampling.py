@@ -142,6 +142,6 @@ def downsample(samples: list[dict]) -> dict:
         "p99": worst("p99"), "done": done, "errors": errors, "by_cause": by_cause,
         "error_rate": errors / done if done else 0.0, "queue": worst("queue") or 0,
         "restarts": last.get("restarts", 0), "running": last.get("running", True),
-        "nodes": {name: {k: v for k, v in h.items() if k in ("level", "reason", "replicas", "alive", "queue", "rps")}
+        "nodes": {name: {k: v for k, v in h.items() if k in ("level", "replicas", "alive")}
                   for name, h in last.get("nodes", {}).items()},
     }

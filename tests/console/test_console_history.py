@@ -81,5 +81,42 @@ def test_downsampling_keeps_rates_worst_latencies_and_all_errors():
     assert row["t"] == 3.0 and row["rps"] == 15.0 and row["p99"] == 3.0
     assert row["errors"] == 6 and row["by_cause"] == {"crash": 6} and row["done"] == 40
     assert row["error_rate"] == 6 / 40 and row["queue"] == 3
-    assert row["nodes"]["a"] == {"level": "ok", "reason": "healthy", "replicas": 1, "alive": 1, "queue": 0, "rps": 1.0}
+    assert row["nodes"]["a"] == {"level": "ok", "replicas": 1, "alive": 1}
     assert downsample([]) == {}
+
+
+def test_register_a_running_server_and_change_it_live(served, users, client):
+    from hogar_nb.console.models import AuditEntry
+
+    dep, url = served
+    client.force_login(users["operator"])
+    response = client.post("/deployments/register/", {"name": "external", "url": url + "/",
+                                                      "admin_token": "console-test-token"})
+    assert response.status_code == 302
+    record = Deployment.objects.get(name="external")
+    assert response["Location"] == f"/deployments/{record.pk}/"
+    assert record.url == url and record.earg["name"] == "live_demo" and record.kind == Deployment.REGISTERED
+
+    change = f"/deployments/{record.pk}/reconfigure/"
+    answer = client.post(change, {"node": "dbl", "attr": "replicas", "value": "3"}, HTTP_ACCEPT="application/json")
+    assert answer.status_code == 200, answer.json()
+    assert answer.json()["result"]["replicas"] == 3
+    assert dep.metrics().nodes["dbl"].replicas == 3
+    answer = client.post(change, {"node": "dbl", "attr": "batch_wait", "value": "5ms"}, HTTP_ACCEPT="application/json")
+    assert answer.status_code == 200 and answer.json()["result"]["batch_wait_ms"] == 5.0
+    assert [e.text for e in record.timeline.filter(kind="reconfigure").order_by("time")] == [
+        "dbl.replicas = 3 by operator", "dbl.batch_wait = 5ms by operator"]
+    assert AuditEntry.objects.filter(action="reconfigure", target="external").count() == 2
+    assert [dep.call(i) for i in range(10)] == [2 * i for i in range(10)]
+
+    # A wrong token is the server's 401, passed on without a change being recorded.
+    response = client.post("/deployments/register/", {"name": "wrong", "url": url, "admin_token": "not-the-token"})
+    wrong = Deployment.objects.get(name="wrong")
+    answer = client.post(f"/deployments/{wrong.pk}/reconfigure/", {"node": "dbl", "attr": "retries", "value": "1"},
+                         HTTP_ACCEPT="application/json")
+    assert answer.status_code == 400 and "401" in answer.json()["error"]["message"]
+    assert not wrong.timeline.exists()
+    # A URL where nothing answers cannot be registered.
+    response = client.post("/deployments/register/", {"name": "nothing", "url": "http://127.0.0.1:9"}, follow=True)
+    assert "cannot register http://127.0.0.1:9" in response.content.decode()
+    assert not Deployment.objects.filter(name="nothing").exists()

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from django.test import Client
 
 from hogar_nb.console.models import AuditEntry, Deployment, GraphRecord, GraphVersion
@@ -286,3 +288,29 @@ def test_local_assets_are_served(as_role):
         assert response.status_code == 200, path
         body = b"".join(response.streaming_content) if response.streaming else response.content
         assert len(body) > 100
+
+
+_UDGL_BITS = ["graph g", "source s", "python p { impl = \"m:f\" }", "sink o", "s -> p -> o", "{", "}", "->",
+              "replicas = 0", "timeout = 250", "nodes:", "- name: x", "earg: 1", "\x00", "\ufeff", "é", "\n"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.binary(max_size=600),
+                 st.lists(st.sampled_from(_UDGL_BITS), max_size=30).map(lambda xs: " ".join(xs).encode())),
+       st.sampled_from(["auto", "udgl", "earg"]), st.sampled_from(["", "g.udgl", "g.yaml", "g.json", "g.bin"]))
+def test_any_upload_is_a_graph_or_diagnostics_never_an_exception(data, fmt, filename):
+    from hogar_nb.console.uploads import check_upload
+
+    result = check_upload(data, filename, fmt, max_bytes=500)
+    assert result.ok or result.errors
+    for d in result.diagnostics:
+        d.snippet(result.text or None)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(_UDGL_BITS), max_size=20).map(" ".join))
+def test_the_upload_page_answers_any_text_with_a_page(as_role, text):
+    response = upload(as_role("operator"), text)
+    assert response.status_code in (302, 400)
+    if response.status_code == 400:
+        assert "hogar-diagnostics" in response.content.decode() or "choose a file" in response.content.decode()

@@ -25,6 +25,9 @@ __all__ = ["deployment_detail", "deployment_list", "deployment_register", "deplo
            "deployment_stop", "fault", "history", "reconfigure"]
 
 
+WORKER_KINDS = ("python", "model", "switch")
+
+
 def _row(dep: Deployment) -> dict:
     live = HUB.latest(dep.pk)
     s = live or dep.summary or {}
@@ -101,7 +104,7 @@ def _event_json(e: TimelineEvent) -> dict:
 def deployment_detail(request, pk: int):
     dep = get_object_or_404(Deployment.objects.select_related("version__graph"), pk=pk)
     doc = dep.earg or {}
-    workers = [n["name"] for n in doc.get("nodes", []) if n.get("kind", "python") in ("python", "model", "switch")]
+    workers = [n["name"] for n in doc.get("nodes", []) if n.get("kind", "python") in WORKER_KINDS]
     settings_rows = {n["name"]: {"replicas": n.get("replicas"), "batch": (n.get("batch") or {}).get("max_size"),
                                  "batch_wait": (n.get("batch") or {}).get("max_wait_ms"),
                                  "timeout": n.get("timeout_ms"), "retries": n.get("retries")}
@@ -113,32 +116,54 @@ def deployment_detail(request, pk: int):
         "legend": drawing.health_legend(), "workers": workers, "attrs": RECONFIGURABLE,
         "settings_rows": settings_rows, "events": events,
         "fault_form": FaultForm(), "reconfigure_form": ReconfigureForm(),
+        "history": history_of(dep, 3600.0),
         "live": {"stream": f"/deployments/{dep.pk}/stream", "history": f"/deployments/{dep.pk}/history",
-                 "running": dep.desired == "running"},
+                 "running": dep.desired == "running", "traced": traced_nodes(doc)},
     }
     return render(request, "console/deployment.html", context)
 
 
 @writes("operator")
 def history(request, pk: int):
-    """The stored history and the live samples in memory, for the panels' first draw."""
+    """The stored history and the live samples in memory (``?window=`` seconds, at most a day)."""
     dep = get_object_or_404(Deployment, pk=pk)
     try:
         window = min(float(request.GET.get("window", 3600)), 86400.0)
     except ValueError:
         window = 3600.0
+    return JsonResponse(history_of(dep, window))
+
+
+def history_of(dep: Deployment, window: float) -> dict:
+    """What the panels draw first: points, the latest health, the timeline, stream positions."""
+    pk = dep.pk
     since = time.time() - window
     recent = [s for s in HUB.recent(pk) if s["t"] >= since]
     first_live = recent[0]["t"] if recent else float("inf")
     stored = list(MetricPoint.objects.filter(deployment=dep, time__gte=since, time__lt=first_live)
                   .order_by("time").values_list("data", flat=True)[:20000])
+    traced = traced_nodes(dep.earg or {})
+    points = [_light(p, traced) for p in stored + recent]
+    latest = (stored + recent)[-1].get("nodes", {}) if stored or recent else {}
     events = [_event_json(e) for e in TimelineEvent.objects.filter(deployment=dep, time__gte=since).order_by("time")]
-    return JsonResponse({"points": stored + [_light(s) for s in recent], "events": events,
-                         "event_seq": HUB.events_after(pk, 0)[0], "seq": HUB.seq(pk)})
+    return {"points": points, "latest": latest, "events": events,
+            "event_seq": HUB.events_after(pk, 0)[0], "seq": HUB.seq(pk)}
 
 
-def _light(sample: dict) -> dict:
-    return {k: v for k, v in sample.items() if k not in ("bounds",)}
+#: nodes that get their own line in the replicas panel (the first workers in graph order)
+MAX_TRACED = 12
+
+
+def traced_nodes(earg: dict) -> list[str]:
+    return [n["name"] for n in earg.get("nodes", []) if n.get("kind", "python") in WORKER_KINDS][:MAX_TRACED]
+
+
+def _light(point: dict, traced: list[str]) -> dict:
+    """A history point for the panels: no per-node health beyond the traced nodes' replicas."""
+    nodes = point.get("nodes") or {}
+    out = {k: v for k, v in point.items() if k not in ("bounds", "hist", "nodes")}
+    out["alive"] = {n: (nodes.get(n) or {}).get("alive") for n in traced}
+    return out
 
 
 @requires("operator")

@@ -47,17 +47,16 @@ async def stream(request, pk: int):
             if fresh:
                 after_event = newest
                 yield f"id: {newest}\nevent: timeline\ndata: {json.dumps(fresh)}\n\n"
-            current = HUB.seq(pk)
-            if current != seq:
+            current, text = HUB.latest_json(pk)
+            if current != seq and text is not None:
                 seq = current
-                sample = HUB.latest(pk)
-                if sample is not None:
-                    last_sent = time.monotonic()
-                    yield f"event: sample\ndata: {json.dumps(sample, separators=(',', ':'))}\n\n"
+                last_sent = time.monotonic()
+                yield f"event: sample\ndata: {text}\n\n"
+                await asyncio.sleep(0.8)  # the next sample is about a second away
             if time.monotonic() - last_sent > 15:
                 last_sent = time.monotonic()
                 yield ": keep-alive\n\n"
-            await asyncio.sleep(0.25)
+            await asyncio.sleep(0.1)
 
     response = StreamingHttpResponse(events(), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"

@@ -2,9 +2,7 @@
 // first drawn from the stored history, then extended by Server-Sent Events (about 1/s).
 (function () {
   "use strict";
-  const WORKERS = new Set(["python", "model", "switch"]);
   const MAX_POINTS = 3600;
-  const MAX_NODE_TRACES = 12;
   const EVENT_COLOURS = { recovery: "#d62728", restart: "#d62728", reconfigure: "#1f77b4", fault: "#ff7f0e", start: "#2ca02c", stop: "#555", failed: "#5c0a0a" };
   function data(id) { return JSON.parse(document.getElementById(id).textContent); }
   const layoutBase = (title, ytitle) => ({
@@ -12,7 +10,7 @@
     xaxis: { type: "date" }, yaxis: { title: { text: ytitle }, rangemode: "tozero" },
     legend: { orientation: "h", y: -0.2, font: { size: 10 } }, showlegend: true,
   });
-  const config = { displaylogo: false, responsive: true };
+  const config = { displaylogo: false, displayModeBar: false, responsive: true };
 
   const state = { points: 0, samples: 0, causes: {}, workers: [], cy: null, last: null, events: [] };
   window.hogarLive = state;
@@ -64,7 +62,7 @@
     const qTraces = [{ x, y: series(points, (p) => p.queue), name: "all queues", mode: "lines", line: { color: "#9467bd" } }];
     Plotly.newPlot("panel-queue", qTraces, layoutBase("Queue depth", "requests waiting"), config);
     const repl = state.workers.map((n) => ({
-      x, y: series(points, (p) => ((p.nodes || {})[n] || {}).alive), name: n, mode: "lines", line: { shape: "hv" },
+      x, y: series(points, (p) => (p.alive || {})[n]), name: n, mode: "lines", line: { shape: "hv" },
     }));
     repl.push(eventTrace(events));
     const rl = layoutBase("Replicas alive and events", "replicas");
@@ -128,7 +126,7 @@
       row.querySelector(".alive").textContent = h.alive + "/" + h.replicas;
       row.querySelector(".replicas").textContent = h.replicas;
       const cell = row.querySelector(".health");
-      cell.textContent = h.level + " (" + h.reason + ")";
+      cell.textContent = h.level + (h.reason ? " (" + h.reason + ")" : "");
       cell.dataset.level = h.level;
     }
   }
@@ -143,27 +141,45 @@
     Plotly.relayout(div, { shapes: eventShapes(state.events) });
   }
 
+  function loadPlotly(src) {
+    if (window.Plotly) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = src;
+      script.async = true;
+      script.onload = resolve;
+      script.onerror = () => reject(new Error("cannot load " + src));
+      document.head.append(script);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", async function () {
+    const marks = (state.marks = { start: performance.now() });
     const cfg = data("live-config");
     const elements = data("graph-elements");
-    state.workers = elements.filter((e) => e.group === "nodes" && WORKERS.has(e.data.kind)).map((e) => e.data.id).slice(0, MAX_NODE_TRACES);
+    state.workers = cfg.traced;
     state.cy = window.hogarDrawGraph(document.getElementById("cy"), elements, data("graph-style"),
       { details: document.getElementById("details") });
     window.hogarCy = state.cy;
+    marks.drawn = performance.now();
     state.cy.on("tap", "node", (ev) => {
       const h = ev.target.data("health");
       if (!h) return;
       const div = document.createElement("div");
       div.className = "node-health";
-      div.textContent = "health: " + h.level + " (" + h.reason + "), " + h.rps + " rps, queue " + h.queue + ", " + h.alive + "/" + h.replicas + " alive";
+      div.textContent = "health: " + h.level + (h.reason ? " (" + h.reason + ")" : "") +
+        (h.rps !== undefined ? ", " + h.rps + " rps, queue " + h.queue : "") + ", " + h.alive + "/" + h.replicas + " alive";
       document.getElementById("details").prepend(div);
     });
-    const response = await fetch(cfg.history, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-    const hist = await response.json();
+    // The topology is drawn; plotly.js (large) compiles off the main thread meanwhile.
+    const hist = data("live-history");
     state.events = hist.events;
+    if (cfg.running && hist.points.length) colourNodes({ nodes: hist.latest });
+    await loadPlotly(document.querySelector(".panels").dataset.plotly);
+    marks.plotly = performance.now();
     initPanels(hist.points, hist.events);
-    if (cfg.running && hist.points.length) colourNodes(hist.points[hist.points.length - 1]);
     state.ready = true;
+    state.readyAt = performance.now();  // ms since the navigation started
     if (!cfg.running) return;
     const source = new EventSource(cfg.stream + "?after=" + hist.event_seq);
     state.source = source;
