@@ -64,7 +64,7 @@ wrk:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
 
-bench: install wrk
+bench: install wrk browser
 	$(PY) benchmarks/compile.py
 	$(PY) benchmarks/runtime.py
 	$(PY) benchmarks/monitor.py
