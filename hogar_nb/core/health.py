@@ -46,6 +46,7 @@ class NodeTotals:
     in_flight: int = 0
     replicas_alive: int = 0
     rps: float = 0.0
+    state: str = "serving"  # suspended / half_open: the node refuses requests after failures
 
     @property
     def errors(self) -> int:
@@ -59,6 +60,7 @@ LEVELS: dict[str, tuple[str, str]] = {
     "degraded": ("#ff9f1c", "replica missing, some errors or latency near the timeout"),
     "failing": ("#d62728", "many errors or latency at the timeout"),
     "down": ("#5c0a0a", "no replica alive"),
+    "suspended": ("#9467bd", "suspended after repeated failures: refuses requests until a try succeeds"),
     "inline": ("#d9d9d9", "inline node (no replicas): source, sink, split, ensemble"),
 }
 COLOURS = {k: v[0] for k, v in LEVELS.items()}
@@ -126,6 +128,8 @@ def assess(info: NodeInfo, now: NodeTotals, before: NodeTotals | None, dt: float
     level, reason = "ok", "healthy"
     if info.replicas == 0:
         level, reason = "inline", "inline node"
+    elif now.state != "serving":
+        level, reason = "suspended", "half-open: trying again" if now.state == "half_open" else "suspended"
     elif now.replicas_alive == 0:
         level, reason = "down", f"0/{info.replicas} replicas alive"
     if level in ("ok", "inline"):

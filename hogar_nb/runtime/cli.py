@@ -39,6 +39,8 @@ def report_table(snap: Any) -> str:
     lines = [f"{'node':<16}{'requests':>10}{'errors':>8}{'restarts':>9}{'p50 ms':>9}{'p99 ms':>9}{'alive':>7}"]
     for m in [snap.graph, *snap.nodes.values()]:
         alive = f"{m.replicas_alive}/{m.replicas}" if m.replicas else "-"
+        if getattr(m, "state", "serving") != "serving":
+            alive += f"  {m.state.upper().replace('_', '-')}"
         lines.append(f"{m.name:<16}{m.requests:>10}{m.errors:>8}{m.restarts:>9}"
                      f"{ms(m.p50_ms):>9}{ms(m.p99_ms):>9}{alive:>7}")
     return "\n".join(lines)

@@ -207,7 +207,8 @@ class Deployment:
                 nodes[name] = stats.snapshot(name, 0, 0, 0, 0, engine.started_at)
             else:
                 nodes[name] = stats.snapshot(name, worker.queue.qsize(), worker.in_flight,
-                                             worker.alive_count(), plan.replicas, engine.started_at)
+                                             worker.alive_count(), plan.replicas, engine.started_at,
+                                             worker.state)
         workers = engine.workers.values()
         graph = (engine.graph_stats or blank).snapshot(
             "graph", sum(n.queue.qsize() for n in workers), len(engine.live),
@@ -321,6 +322,28 @@ def _to_document(graph: Any, base_dir: Path | None) -> tuple[Mapping[str, Any], 
         f"run() expects a Graph, an EARG dict or a file path, got {type(graph).__name__}")
 
 
+_GPU_WARNED: set[tuple[str, ...]] = set()
+
+
+def _warn_about_gpus(doc: Mapping[str, Any]) -> None:
+    """Say once that this engine runs ``gpu = N`` replicas without a GPU."""
+    import warnings
+
+    from .errors import GPUWarning
+    from .plan import WORKER_KINDS
+
+    asking = tuple(n["name"] for n in doc.get("nodes", []) if n.get("kind") in WORKER_KINDS
+                   and ((n.get("resources") or {}).get("gpu") or 0) > 0)
+    if asking and asking not in _GPU_WARNED:
+        _GPU_WARNED.add(asking)
+        names = ", ".join(repr(n) for n in asking)
+        warnings.warn(GPUWarning(
+            f"node{'s' * (len(asking) > 1)} {names} ask{'s' * (len(asking) == 1)} for GPUs, but the "
+            "embedded engine does not place replicas on GPUs: they run on this machine as usual "
+            "(the impl may still use a GPU itself). For GPU placement run the graph on Ray "
+            "(hogar serve --backend ray)."), stacklevel=3)
+
+
 def _own_copy(doc: Mapping[str, Any]) -> dict:
     """A copy of the document whose node entries can change (reconfigure) without
     touching the caller's; impl objects are shared, not copied."""
@@ -341,6 +364,7 @@ def run(graph: Any, namespace: Mapping[str, Any] | None = None, *, base_dir: str
     """
     doc, fallback, base = _to_document(graph, Path(base_dir) if base_dir is not None else None)
     plan = build_plan(doc, namespace if namespace is not None else fallback, base, queue_size)
+    _warn_about_gpus(doc)
     engine = Engine(plan, metrics=metrics, sample_interval=sample_interval)
     deployment = Deployment(engine, _own_copy(doc))
     engine.start()

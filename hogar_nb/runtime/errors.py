@@ -15,6 +15,7 @@ __all__ = [
     "CAUSES",
     "DeploymentConfigError",
     "DeploymentStoppedError",
+    "GPUWarning",
     "HTTP_STATUS",
     "InvalidInputError",
     "NodeError",
@@ -30,7 +31,14 @@ __all__ = [
 
 
 class DeploymentConfigError(HogarRuntimeError):
-    """The graph cannot be started (impl not found, unknown model format, ...)."""
+    """The graph cannot be started (impl not found, unknown model format, ...).
+
+    ``problems`` lists ``(node, message)`` for each node that cannot start, when
+    the check before starting found them."""
+
+    def __init__(self, message: str, problems: list[tuple[str | None, str]] | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems or [])
 
 
 class ReconfigureError(DeploymentConfigError, ValueError):
@@ -38,7 +46,7 @@ class ReconfigureError(DeploymentConfigError, ValueError):
     while running; ``node`` and ``attribute`` say which."""
 
     def __init__(self, message: str, node: str | None = None, attribute: str | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, [(node, message)])
         self.node = node
         self.attribute = attribute
 
@@ -48,6 +56,10 @@ class UnknownNodeError(ReconfigureError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class GPUWarning(UserWarning):
+    """A node asks for GPUs, which the embedded engine does not place replicas on."""
 
 
 class RequestError(HogarRuntimeError):

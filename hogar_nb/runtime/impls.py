@@ -50,10 +50,30 @@ def resolve_target(node: str, impl: Any, namespace: Mapping[str, Any] | None) ->
         return import_target(node, impl)
     if namespace is not None and impl in namespace:
         return namespace[impl]
-    raise DeploymentConfigError(
-        f"node {node!r}: impl {impl!r} is not defined; define it in the notebook and pass "
-        f"namespace=globals() to run(), or write it as \"module:attr\""
-    )
+    raise DeploymentConfigError(undefined_name(node, impl, namespace))
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (the advice for a missing name differs)."""
+    import sys
+
+    return "ipykernel" in sys.modules
+
+
+def undefined_name(node: str, impl: str, namespace: Mapping[str, Any] | None) -> str:
+    """Why a bare-name impl has nothing to run, with advice that fits where the user is."""
+    if in_notebook():
+        where = ("is not defined in the notebook: define it (a function, a class, or an object "
+                 "with a predict method) in a cell above" if namespace is not None else
+                 "names a notebook object, but no namespace was given: pass namespace=globals() "
+                 "to run(), or use %%udgl --run")
+        return f"node {node!r}: impl {impl!r} {where}, or write it as \"module:attr\""
+    if namespace is not None:
+        return (f"node {node!r}: impl {impl!r} is not in the namespace given to run(); add it, or "
+                f"write it as \"module:attr\"")
+    return (f"node {node!r}: impl {impl!r} is a bare name, which only a notebook can resolve; "
+            f"write it as \"module:attr\" (a module importable from the graph file's folder or "
+            f"PYTHONPATH), e.g. impl = \"mymodule:{impl}\"")
 
 
 def as_callable(node: str, obj: Any) -> Callable[[Any], Any]:

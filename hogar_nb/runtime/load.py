@@ -16,6 +16,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["LoadReport", "drive"]
 
+FIRST_ERRORS = 5  # distinct errors a report keeps
+
 
 @dataclass(frozen=True)
 class LoadReport:
@@ -32,14 +34,21 @@ class LoadReport:
     p95_ms: float | None
     p99_ms: float | None
     results_sample: list[Any] = field(repr=False, default_factory=list)
+    first_errors: list[tuple[str, str, str | None]] = field(default_factory=list)
+    """The first distinct errors: (exception type, message, node)."""
 
     def summary(self) -> str:
         errs = ", ".join(f"{k}={v}" for k, v in sorted(self.errors.items())) or "none"
         pct = "  ".join(f"{k} {v:.2f} ms" for k, v in
                         (("p50", self.p50_ms), ("p95", self.p95_ms), ("p99", self.p99_ms)) if v is not None)
-        return (f"sent {self.sent}  ok {self.ok}  errors {errs}  lost {self.lost}\n"
-                f"rate {self.achieved_rate:.1f}/s (target {self.target_rate:g}/s) over "
-                f"{self.duration_s:.2f} s  latency {pct or 'n/a'}")
+        lines = [f"sent {self.sent}  ok {self.ok}  errors {errs}  lost {self.lost}",
+                 f"rate {self.achieved_rate:.1f}/s (target {self.target_rate:g}/s) over "
+                 f"{self.duration_s:.2f} s  latency {pct or 'n/a'}"]
+        if self.first_errors:
+            lines.append("first errors:")
+            lines += [f"  {kind}" + (f" at node {node!r}" if node else "") + f": {message}"
+                      for kind, message, node in self.first_errors]
+        return "\n".join(lines)
 
 
 class _Tally:
@@ -49,6 +58,7 @@ class _Tally:
         self.errors: dict[str, int] = {}
         self.hist = [0] * N_BUCKETS
         self.sample: list[Any] = []
+        self.first: list[tuple[str, str, str | None]] = []
 
     def record(self, fut: Any, t0: float) -> None:
         latency = time.monotonic() - t0
@@ -62,6 +72,10 @@ class _Tally:
             else:
                 cause = getattr(exc, "cause", "error")
                 self.errors[cause] = self.errors.get(cause, 0) + 1
+                if len(self.first) < FIRST_ERRORS:
+                    key = (type(exc).__name__, str(exc)[:500], getattr(exc, "node", None))
+                    if key not in self.first:
+                        self.first.append(key)
 
 
 def drive(dep: Deployment, rate: float, duration: float, payload: Any, arrival: str,
@@ -114,11 +128,13 @@ def drive(dep: Deployment, rate: float, duration: float, payload: Any, arrival: 
         sys.stderr.write("\n")
     with tally.lock:
         ok, errors, hist = tally.ok, dict(tally.errors), list(tally.hist)
+        tally.first = list(tally.first)
     return LoadReport(
         sent=sent, ok=ok, errors=errors, lost=sent - ok - sum(errors.values()),
         duration_s=elapsed, target_rate=rate, achieved_rate=(ok + sum(errors.values())) / elapsed,
         p50_ms=percentile_ms(hist, 0.50), p95_ms=percentile_ms(hist, 0.95),
         p99_ms=percentile_ms(hist, 0.99), results_sample=list(tally.sample),
+        first_errors=list(tally.first),
     )
 
 

@@ -138,7 +138,7 @@ class Stats:
         ))
 
     def snapshot(self, name: str, queue_depth: int, in_flight: int, alive: int,
-                 replicas: int, started_at: float) -> "NodeMetrics":
+                 replicas: int, started_at: float, state: str = "serving") -> "NodeMetrics":
         with self.lock:
             ok, requests, hist = self.ok, self.requests, list(self.hist)
             errors = dict(self.errors)
@@ -153,7 +153,7 @@ class Stats:
             p50_ms=percentile_ms(hist, 0.50), p95_ms=percentile_ms(hist, 0.95),
             p99_ms=percentile_ms(hist, 0.99), queue_depth=queue_depth, in_flight=in_flight,
             replicas_alive=alive, replicas=replicas, rps=rps,
-            histogram=list(zip(BUCKET_BOUNDS, hist)),
+            histogram=list(zip(BUCKET_BOUNDS, hist)), state=state,
         )
 
     def series_rows(self) -> list[tuple]:
@@ -165,7 +165,9 @@ class NodeMetrics:
     """Totals since start for one node (or the graph, ``name == "graph"``).
 
     Latency percentiles are over all requests so far (``None`` before the first);
-    ``rps`` is completions per second over the last sampling interval.
+    ``rps`` is completions per second over the last sampling interval; ``state``
+    is ``suspended`` while the node refuses requests after repeated failures and
+    ``half_open`` while it tries again.
     """
 
     name: str
@@ -183,11 +185,12 @@ class NodeMetrics:
     replicas: int
     rps: float
     histogram: list[tuple[float, int]] = field(repr=False, default_factory=list)
+    state: str = "serving"  # serving | suspended | half_open (see docs/udgl.md, Recovery)
 
     @property
     def healthy(self) -> bool:
-        """All replicas alive (always true for nodes without replicas)."""
-        return self.replicas_alive >= self.replicas
+        """Serving with all replicas alive (always true for nodes without replicas)."""
+        return self.replicas_alive >= self.replicas and self.state == "serving"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 from .combine import combiner
 from .errors import DeploymentConfigError
-from .impls import ImportRef, resolve_target, shipped
+from .impls import ImportRef, resolve_target, shipped, undefined_name
 from .loaders import model_factory
 
 __all__ = ["GraphPlan", "NodePlan", "WORKER_KINDS", "build_plan"]
@@ -139,8 +139,15 @@ def build_plan(
         response = sinks[0]
     nodes[response].response = True
     _mark_reaches(nodes, response)
-    for plan in nodes.values():
-        _resolve(plan, raws[plan.name], namespace, base)
+    problems = []
+    for plan in nodes.values():  # every node is checked before anything starts
+        try:
+            _resolve(plan, raws[plan.name], namespace, base)
+        except DeploymentConfigError as exc:
+            problems.append((plan.name, str(exc)))
+    if problems:
+        raise DeploymentConfigError(
+            "the graph cannot start:\n  " + "\n  ".join(m for _n, m in problems), problems=problems)
     sources = [n.name for n in nodes.values() if n.kind == "source"]
     if not sources:
         raise DeploymentConfigError("the graph has no source node")
@@ -163,6 +170,9 @@ def _resolve(plan: NodePlan, raw: Mapping[str, Any], namespace: Any, base: Path)
         resolve_target(plan.name, impl, namespace)  # fail early with a friendly message
         plan.factory = ref.for_process() if plan.isolation == "process" else ref
     elif plan.kind == "model":
+        if isinstance(impl, str) and impl.isidentifier() and not (namespace is not None and impl in namespace) \
+                and not (base / impl).exists():
+            raise DeploymentConfigError(undefined_name(plan.name, impl, namespace))
         plan.factory = model_factory(plan.name, impl, raw.get("loader"), base, namespace, raw.get("method"))
     elif plan.kind == "ensemble":
         spec = raw.get("combine") or "mean"

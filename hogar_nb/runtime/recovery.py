@@ -57,6 +57,10 @@ class NodeRecovery:
             return 0.0
         return min(self.plan.backoff * 2 ** min(self.streak - 2, 16), MAX_BACKOFF)
 
+    def suspend_delay(self: NodeRuntime) -> float:
+        """How long a suspension lasts: backoff doubled per failure in a row, capped."""
+        return min(self.plan.backoff * 2 ** min(max(self.streak - 1, 0), 16), MAX_BACKOFF)
+
     def served(self: NodeRuntime) -> None:
         """A call succeeded after failures: reset the backoff and the window; resume."""
         resumed = False
@@ -84,8 +88,8 @@ class NodeRecovery:
             return UnavailableError(
                 f"node {plan.name!r} is suspended: its replicas kept failing with no request served "
                 f"({plan.max_restarts} restarts within {plan.within:g} s); it is tried again "
-                f"{max(self.suspended_at + self.backoff_delay() - time.monotonic(), 0):.2f} s after "
-                "the last failure", plan.name)
+                f"in {max(self.suspended_at + self.suspend_delay() - time.monotonic(), 0):.2f} s",
+                plan.name)
         return UnavailableError(f"node {plan.name!r} has no live replica (recovery policy "
                                 f"{plan.policy!r})", plan.name)
 
@@ -190,7 +194,7 @@ class NodeRecovery:
             was = self.state
             self.state = "suspended"
             self.suspended_at = detected
-        delay = self.backoff_delay()
+        delay = self.suspend_delay()
         why = (f"the half-open try failed ({detail or cause})" if was == "half_open" else
                f"{len(self.window)} restarts within {plan.within:g} s with no request served")
         self.engine.record_event(wall, plan.name, -1, cause, "suspend", 0.0, requeued,

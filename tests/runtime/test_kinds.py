@@ -30,7 +30,7 @@ def test_namespace_and_module_impls(no_leaks):
 
 
 def test_missing_impl_is_a_friendly_error():
-    with pytest.raises(DeploymentConfigError, match="'nope' is not defined"):
+    with pytest.raises(DeploymentConfigError, match="'nope' is a bare name, which only a notebook"):
         hogar_nb.run(chain("nope"))
     with pytest.raises(DeploymentConfigError, match="no attribute 'missing'"):
         hogar_nb.run(chain("tests.runtime.impls:missing"))

@@ -36,6 +36,8 @@ def stylesheet() -> list[dict]:
         rule: dict = {"background-color": colour}
         if level in ("failing", "down"):
             rule.update({"color": "white", "border-width": 3, "border-color": "#300"})
+        elif level == "suspended":
+            rule.update({"color": "white", "border-width": 3, "border-style": "dashed", "border-color": "#2a0a3d"})
         style.append({"selector": f'node[health = "{level}"]', "style": rule})
     return style
 

@@ -25,7 +25,7 @@ _TITLES = {
     "queues": "Queue depth and in flight",
     "replicas": "Replicas alive and recovery events",
 }
-_BAD = {"degraded": 1000.0, "failing": 2000.0, "down": 3000.0}
+_BAD = {"degraded": 1000.0, "failing": 2000.0, "suspended": 2500.0, "down": 3000.0}
 
 
 def window_xy(t: list[float], values: list[Any], now: float, window_s: float,

@@ -86,7 +86,8 @@ class DeploymentSource:
         totals: dict[str | None, NodeTotals] = {None: _totals(snap.graph)}
         for name, m in snap.nodes.items():
             totals[name] = _totals(m)
-        events = [Marker(e.time, e.node, f"{e.node}[{e.replica}] {e.cause} → {e.action}"
+        events = [Marker(e.time, e.node, f"{e.node}{f'[{e.replica}]' if e.replica >= 0 else ''} "
+                         f"{e.cause} → {e.action}"
                          + (f" in {e.duration_s * 1000:.0f} ms" if e.duration_s else ""))
                   for e in snap.events]
         return Reading(snap.time, totals, events, bool(self.dep.running), snap)
@@ -101,7 +102,8 @@ def _totals(m: Any) -> NodeTotals:
     return NodeTotals(
         requests=m.requests, ok=m.ok, errors_by_cause=dict(m.errors_by_cause), restarts=m.restarts,
         hist=tuple(n for _, n in m.histogram), bounds=bounds, queue_depth=m.queue_depth,
-        in_flight=m.in_flight, replicas_alive=m.replicas_alive, rps=float(m.rps))
+        in_flight=m.in_flight, replicas_alive=m.replicas_alive, rps=float(m.rps),
+        state=getattr(m, "state", "serving"))
 
 
 def _deployment_topology(dep: Any, graph: Any) -> Topology:
