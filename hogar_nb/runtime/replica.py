@@ -80,6 +80,7 @@ class Replica:
         self.started = 0.0
         self.abandoned = False
         self.failed = False
+        self.batched = False  # the batch being run was gathered with batch > 1
         self.good = False  # served a call successfully
         self.errors_in_a_row = 0  # impl errors since its last success (outlier detection)
         self.ready = threading.Event()
@@ -108,7 +109,8 @@ class Replica:
         if first is STOP:
             return STOP
         batch = [first]
-        size = self.node.plan.batch_size
+        size = self.node.plan.batch_size  # read once: reconfigure may change it meanwhile
+        self.batched = size > 1
         if size > 1:
             deadline = time.monotonic() + self.node.plan.batch_wait
             while len(batch) < size:
@@ -164,7 +166,7 @@ class Replica:
                     node.in_flight += len(batch)
                 fault = node.fault.roll() if node.fault is not None else None
                 try:
-                    outputs = self.backend.invoke([w.payload for w in batch], node.plan.batch_size > 1,
+                    outputs = self.backend.invoke([w.payload for w in batch], self.batched,
                                                   fault, node.fault.delay if fault else 0.0)
                     error = None
                     if len(outputs) != len(batch):

@@ -72,8 +72,8 @@ def test_every_node_that_cannot_start_is_named_before_anything_starts(no_leaks):
 
 
 class Model:
-    def predict(self, x):
-        return x * 10
+    def predict(self, rows):
+        return [10 * sum(row) for row in rows]
 
 
 def test_a_model_node_runs_a_model_object_from_the_notebook(no_leaks):
@@ -81,7 +81,7 @@ def test_a_model_node_runs_a_model_object_from_the_notebook(no_leaks):
     graph = hogar_nb.parse_udgl("source s\nmodel m { impl = clf }\nsink t\ns -> m -> t\n",
                                 namespace={"clf": clf})
     with hogar_nb.run(graph, namespace={"clf": clf}) as dep:
-        assert dep.call(4, timeout=5) == 40
+        assert dep.call([1, 3], timeout=5) == 40
 
 
 def test_gpu_replicas_get_one_warning(no_leaks):
