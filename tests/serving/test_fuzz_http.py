@@ -54,8 +54,8 @@ def test_any_body_gets_a_json_answer(server, body, path):
 @given(request=INFER)
 def test_any_infer_request_gets_a_protocol_answer(server, request):
     _dep, client = server
-    resp = client.post("/v2/models/g/infer", json=request)
-    _assert_json_error_or_ok(resp, {200, 400, 500})
+    resp = client.post("/v2/models/g/infer", json=request, timeout=10)
+    _assert_json_error_or_ok(resp, {200, 400, 413, 500})
     if resp.status_code != 200:
         assert isinstance(resp.json()["error"], str)
 
