@@ -6,7 +6,9 @@ Screenshots go to ``test-artifacts/console/``.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import threading
 from pathlib import Path
 
@@ -179,6 +181,16 @@ def test_console_flow(console, page):
     finally:
         traffic.stop()
     assert traffic.ok > 100
+
+    # The console supervises what it started: a killed server is started again.
+    pid = int(re.search(r"\(pid (\d+)\)", page.inner_text("#events")).group(1))
+    os.kill(pid, signal.SIGKILL)
+    old_url = serve_url
+    serve_url = wait_for(lambda: (m := re.search(r"· (http://127\.0\.0\.1:\d+) · process restarts 1",
+                                                  http.get(dep_url.replace(console, "")).text)) and m[1] != old_url
+                         and m[1], 60, "the restarted server")
+    assert httpx.post(serve_url + "/inp", json=20).json() == 41
+    page.reload()
 
     # Stop: the server goes away and the page says so.
     with page.expect_navigation():

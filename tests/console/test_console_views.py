@@ -314,3 +314,16 @@ def test_the_upload_page_answers_any_text_with_a_page(as_role, text):
     assert response.status_code in (302, 400)
     if response.status_code == 400:
         assert "hogar-diagnostics" in response.content.decode() or "choose a file" in response.content.decode()
+
+
+def test_admins_manage_users_in_django_admin(as_role, users):
+    from django.contrib.auth import get_user_model
+
+    assert as_role("operator").get("/admin/auth/user/").status_code == 302  # to the admin's sign-in
+    admin = as_role("admin")
+    page = admin.get("/admin/auth/user/")
+    assert page.status_code == 200 and "viewer" in page.content.decode()
+    viewer = users["viewer"]
+    response = admin.post(f"/admin/auth/user/{viewer.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not get_user_model().objects.filter(username="viewer").exists()
