@@ -115,6 +115,9 @@ def cmd_adduser(args: argparse.Namespace) -> int:
         user.set_password(password)
         user.save()
         set_role(user, args.role)
+        from axes.utils import reset
+
+        reset(username=args.name)  # a new password also lifts a sign-in lockout
         audit("hogar console adduser", "adduser" if created else "update-user", args.name, role=args.role)
     except DatabaseError as err:
         raise _connect_error(err) from None

@@ -80,6 +80,9 @@ class Supervisor:
         with self._lock:
             children = list(self._children.items())
             self._children.clear()
+        for _, child in children:  # all at once, then wait for each
+            if child.proc.poll() is None:
+                child.proc.terminate()
         for _, child in children:
             _terminate(child.proc)
 

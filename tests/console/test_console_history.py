@@ -120,3 +120,21 @@ def test_register_a_running_server_and_change_it_live(served, users, client):
     response = client.post("/deployments/register/", {"name": "nothing", "url": "http://127.0.0.1:9"}, follow=True)
     assert "cannot register http://127.0.0.1:9" in response.content.decode()
     assert not Deployment.objects.filter(name="nothing").exists()
+
+
+def test_a_server_that_cannot_start_is_reported_with_its_output(users):
+    import secrets
+    from pathlib import Path
+
+    import hogar_nb
+    from hogar_nb.console.supervisor import Supervisor
+
+    design = Path(__file__).resolve().parent.parent / "core" / "cases" / "valid" / "design_example.udgl"
+    earg = hogar_nb.parse_udgl(design.read_text()).to_earg()  # its impls exist nowhere
+    record = Deployment.objects.create(name="broken", kind=Deployment.MANAGED, earg=earg,
+                                       admin_token=secrets.token_urlsafe(16), state="starting")
+    assert Supervisor(start_timeout=60).launch(record.pk) is False
+    record.refresh_from_db()
+    assert record.state == "failed" and record.desired == "stopped"
+    assert "hogar serve did not start" in record.error and "fraud" in record.error
+    assert record.timeline.filter(kind="failed").exists()

@@ -53,7 +53,9 @@
     })), layoutBase("Latency", "ms"), config);
     const causes = new Set();
     points.forEach((p) => Object.keys(p.by_cause || {}).forEach((c) => causes.add(c)));
-    const causeTraces = [];
+    // Trace 0 is every error together, so the panel has a time axis before the first error.
+    const causeTraces = [{ x, y: series(points, (p) => p.errors || 0), name: "all causes", mode: "lines",
+      line: { color: "#999", dash: "dot", width: 1 } }];
     for (const c of causes) {
       state.causes[c] = causeTraces.length;
       causeTraces.push({ x, y: series(points, (p) => (p.by_cause || {})[c] || 0), name: c, type: "scatter", mode: "lines", stackgroup: "errors" });
@@ -84,11 +86,10 @@
         Plotly.addTraces("panel-errors", { x: [], y: [], name: c, type: "scatter", mode: "lines", stackgroup: "errors" });
       }
     }
-    const idx = Object.values(state.causes);
-    if (idx.length) {
-      const names = Object.keys(state.causes);
-      Plotly.extendTraces("panel-errors", { x: names.map(() => t), y: names.map((c) => [(p.by_cause || {})[c] || 0]) }, idx, MAX_POINTS);
-    }
+    const names = Object.keys(state.causes);
+    Plotly.extendTraces("panel-errors", {
+      x: [t, ...names.map(() => t)], y: [[p.errors || 0], ...names.map((c) => [(p.by_cause || {})[c] || 0])],
+    }, [0, ...names.map((c) => state.causes[c])], MAX_POINTS);
     Plotly.extendTraces("panel-queue", { x: [t], y: [[p.queue]] }, [0], MAX_POINTS);
     if (state.workers.length) {
       Plotly.extendTraces("panel-replicas", {
