@@ -67,6 +67,7 @@ wrk:
 bench: install wrk browser
 	$(PY) benchmarks/compile.py
 	$(PY) benchmarks/runtime.py
+	$(PY) benchmarks/recovery.py
 	$(PY) benchmarks/monitor.py
 	$(PY) benchmarks/lint.py
 	$(PY) benchmarks/serve.py
