@@ -3,6 +3,8 @@ fault turns `scorer` red, and the static report lands in the saved outputs."""
 
 from __future__ import annotations
 
+import base64
+import re
 from pathlib import Path
 
 import nbformat
@@ -36,7 +38,8 @@ def test_run_and_recover_notebook_monitors_a_fault(tmp_path):
     report = _outputs(nb, "shop_dep.report()")
     data = [o["data"] for o in report if o.output_type == "display_data"]
     header = data[0]["text/html"]
-    assert "<svg" in header and "scorer" in header and "failing" in header
+    picture = base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', header).group(1)).decode()
+    assert "<svg" in picture and "scorer" in picture and "failing" in header
     plots = [d for d in data if "application/vnd.plotly.v1+json" in d]
     assert len(plots) == 6
     assert all(d["image/png"] and "text/html" not in d for d in plots)  # seen without JavaScript too

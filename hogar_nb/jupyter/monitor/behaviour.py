@@ -147,7 +147,7 @@ class BehaviourPanel:
 
     def update(self, now: float) -> None:
         t, v = self.sampler.points()
-        x, y = window_xy(t, v, now, self.window_s, self.max_points)
+        x, y = window_xy(t, v, now, self.window_s, self.max_points, gaps=False)
         centres, (p10, p50, p90) = bucket_quantiles(t, v, now, self.window_s)
         fig = self.figure
         with fig.batch_update():

@@ -29,8 +29,13 @@ _BAD = {"degraded": 1000.0, "failing": 2000.0, "suspended": 2500.0, "down": 3000
 
 
 def window_xy(t: list[float], values: list[Any], now: float, window_s: float,
-              max_points: int) -> tuple[list[float], list[Any]]:
-    """Points of the last ``window_s`` seconds, x relative to ``now``, at most ``max_points``."""
+              max_points: int, gaps: bool = True) -> tuple[list[float], list[Any]]:
+    """Points of the last ``window_s`` seconds, x relative to ``now``, at most ``max_points``.
+
+    Where samples are missing (a gap much longer than the usual step) a ``None`` is
+    put in between, so the line breaks there instead of joining the two sides
+    (unless ``gaps`` is False: scattered samples have no usual step).
+    """
     start = now - window_s
     i = len(t)
     while i > 0 and t[i - 1] >= start:
@@ -40,10 +45,29 @@ def window_xy(t: list[float], values: list[Any], now: float, window_s: float,
         stride = -(-len(xs) // max_points)
         first = (len(xs) - 1) % stride  # always keep the newest point
         xs, ys = xs[first::stride], ys[first::stride]
-    return [x - now for x in xs], list(ys)
+    xs = [x - now for x in xs]
+    return break_gaps(xs, list(ys)) if gaps else (xs, list(ys))
 
 
-def _figure(key: str, window_s: float, height: int) -> go.FigureWidget:
+def break_gaps(xs: list[float], ys: list[Any], factor: float = 3.0) -> tuple[list[float], list[Any]]:
+    """Insert a ``None`` point inside every step longer than ``factor`` times the median step."""
+    if len(xs) < 3:
+        return xs, ys
+    steps = sorted(b - a for a, b in zip(xs, xs[1:]))
+    usual = steps[len(steps) // 2]
+    if usual <= 0:
+        return xs, ys
+    out_x, out_y = [xs[0]], [ys[0]]
+    for (a, b), y in zip(zip(xs, xs[1:]), ys[1:]):
+        if b - a > factor * usual:
+            out_x.append((a + b) / 2)
+            out_y.append(None)
+        out_x.append(b)
+        out_y.append(y)
+    return out_x, out_y
+
+
+def _figure(key: str, window_s: float, height: int, traces: list[Any]) -> go.FigureWidget:
     fig = go.FigureWidget()
     fig.update_layout(
         title={"text": _TITLES[key], "font": {"size": 13}}, height=height, width=480,
@@ -51,6 +75,8 @@ def _figure(key: str, window_s: float, height: int) -> go.FigureWidget:
         legend={"orientation": "h", "y": -0.18, "font": {"size": 10}},
         xaxis={"title": None, "range": [-window_s, 0], "ticksuffix": " s"},
     )
+    for trace in traces:
+        fig.add_trace(trace)
     return fig
 
 
@@ -69,23 +95,34 @@ class Panels:
         self.max_nodes = max_nodes
         self.window_s = window_s
         self.max_points = max_points
-        self.figures = {k: _figure(k, window_s, height) for k in PANELS}
-        self.shown: list[str] = []
-        self.shown_replicas: list[str] = []
         slots = len(self.pinned) if self.pinned is not None else min(max_nodes, len(self.workers))
         self._slots = slots
+        Scatter = go.Scatter
+
+        def slot_traces() -> list[Any]:  # named, hidden until a node takes the slot
+            return [Scatter(name=f"node {i + 1}", visible=False, mode="lines") for i in range(slots)]
+
+        traces: dict[str, list[Any]] = {
+            "throughput": [Scatter(name="end-to-end", line={"width": 3, "color": "black"}), *slot_traces()],
+            "latency": [Scatter(name=f"end-to-end {q}", line={"width": 3, "color": "black", "dash": dash})
+                        for q, dash in (("p50", "dot"), ("p95", "dash"), ("p99", "solid"))] + slot_traces(),
+            "errors": [],
+            "queues": [Scatter(name="queued (all)", line={"width": 3, "color": "black"}),
+                       Scatter(name="in flight (all)", line={"width": 3, "color": "grey", "dash": "dot"}),
+                       *slot_traces()],
+            "replicas": [*slot_traces(), Scatter(name="recovery events", mode="markers",
+                                                 marker={"symbol": "x", "size": 11, "color": "#d62728"})],
+        }
+        self.figures = {k: _figure(k, window_s, height, traces[k]) for k in PANELS}
+        self.shown: list[str] = []
+        self.shown_replicas: list[str] = []
         f = self.figures
-        f["throughput"].add_scatter(name="end-to-end", line={"width": 3, "color": "black"})
-        for q, dash in (("p50", "dot"), ("p95", "dash"), ("p99", "solid")):
-            f["latency"].add_scatter(name=f"end-to-end {q}", line={"width": 3, "color": "black", "dash": dash})
-        f["queues"].add_scatter(name="queued (all)", line={"width": 3, "color": "black"})
-        f["queues"].add_scatter(name="in flight (all)", line={"width": 3, "color": "grey", "dash": "dot"})
-        for key in ("throughput", "latency", "queues", "replicas"):
-            for _ in range(slots):
-                f[key].add_scatter(name="", visible=False, mode="lines")
-        f["replicas"].add_scatter(name="recovery events", mode="markers",
-                                  marker={"symbol": "x", "size": 11, "color": "#d62728"})
-        f["errors"].update_layout(barmode="stack", xaxis={"range": None, "ticksuffix": None})
+        f["errors"].update_layout(
+            barmode="stack", xaxis={"range": None, "ticksuffix": None},
+            # a legend beside the bars, never over them
+            legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"},
+            margin={"r": 110})
+        _no_errors(f["errors"], True)
         self._causes: list[str] = []
 
     # -- which nodes get a slot --------------------------------------------------------
@@ -153,6 +190,7 @@ class Panels:
                                                if reading.totals.get(n) and reading.totals[n].errors]
         causes = sorted({c for e in entities for c in reading.totals.get(e, _EMPTY).errors_by_cause})
         with fig.batch_update():
+            _no_errors(fig, not causes)
             for cause in causes:
                 if cause not in self._causes:
                     self._causes.append(cause)
@@ -161,6 +199,16 @@ class Panels:
             for trace, cause in zip(fig.data, self._causes):
                 _set(trace, labels, [reading.totals.get(e, _EMPTY).errors_by_cause.get(cause, 0)
                                      for e in entities])
+
+
+def _no_errors(fig: go.FigureWidget, empty: bool) -> None:
+    """With no error to count, say so instead of drawing empty axes."""
+    if bool(fig.layout.annotations) == empty and fig.layout.xaxis.visible is (not empty):
+        return
+    fig.layout.annotations = [{"text": "no errors", "showarrow": False, "font": {"size": 14, "color": "#2e7d32"},
+                               "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}] if empty else []
+    fig.layout.xaxis.visible = not empty
+    fig.layout.yaxis.visible = not empty
 
 
 class _Empty:

@@ -3,8 +3,8 @@
 Each panel is kept as the Plotly JSON mimetype (an interactive chart wherever a
 Plotly renderer is installed: JupyterLab, Notebook 7, VS Code, no kernel needed)
 with a PNG picture of it for places that run no JavaScript (GitHub, nbviewer,
-nbconvert), and the health graph as an inline SVG with a table of node health,
-so the saved notebook still shows them.
+nbconvert), and the health graph as an SVG image with a table of node health, so the saved
+notebook still shows them (an image, not inline SVG, which sanitizers remove).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from .health_view import legend_html
 from .source import Topology
 from .static_chart import figure_png
 
-__all__ = ["Report", "health_svg", "report"]
+__all__ = ["Report", "fit_time_axis", "health_img", "health_svg", "report"]
 
 
 def _layers(topology: Topology) -> dict[str, int]:
@@ -80,6 +80,28 @@ def health_svg(topology: Topology, health: dict[str, NodeHealth]) -> str:
     return "".join(parts)
 
 
+def fit_time_axis(fig: go.Figure) -> None:
+    """Let a time panel's x axis span its data (from the oldest point to now) rather
+    than the dashboard's whole window, in which a young deployment is a sliver."""
+    if fig.layout.xaxis.range is None:
+        return  # not a time axis (the errors bars)
+    xs = [x for t in fig.data if t.visible is not False and t.x is not None for x in t.x
+          if isinstance(x, (int, float))]
+    if not xs:
+        return
+    oldest = min(min(xs), -1.0)
+    fig.layout.xaxis.range = [oldest * 1.03, 0]
+
+
+def health_img(topology: Topology, health: dict[str, NodeHealth]) -> str:
+    """The health graph as an ``<img>`` of its SVG: HTML sanitizers (JupyterLab and
+    Notebook 7 showing a saved, untrusted notebook) drop inline ``<svg>`` but keep images."""
+    svg = health_svg(topology, health)
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return (f'<img class="hogar-report-graph" alt="graph coloured by node health" '
+            f'src="data:image/svg+xml;base64,{data}">')
+
+
 def _table(health: dict[str, NodeHealth]) -> str:
     rows = []
     for n, h in health.items():
@@ -108,7 +130,7 @@ class Report:
     def header_html(self) -> str:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.time))
         return (f'<div class="hogar-monitor-report"><h4>{html.escape(self.title)} at {when}</h4>'
-                f"{health_svg(self.topology, self.health)}{legend_html()}{_table(self.health)}</div>")
+                f"{health_img(self.topology, self.health)}{legend_html()}{_table(self.health)}</div>")
 
     def bundles(self) -> list[dict[str, Any]]:
         """One display bundle for the header, then one per figure.
@@ -160,6 +182,7 @@ def report(target: Any, *, display: bool = True, dashboard: Any = None, **opts: 
     figures["behaviour"] = go.Figure(dash.behaviour.figure)
     for fig in figures.values():
         fig.update_layout(width=None, autosize=True)
+        fit_time_axis(fig)
     rep = Report(f"HOGAR monitor: {dash.source.label}", dash.last_reading.time, figures,
                  dict(dash.last_health), dash.topology)
     if own:

@@ -14,7 +14,7 @@ import io
 import math
 from typing import Any
 
-__all__ = ["figure_png"]
+__all__ = ["draw", "figure_png"]
 
 _PLOTLY_COLOURS = ("#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a",
                    "#19d3f3", "#ff6692", "#b6e880", "#ff97ff", "#fecb52")
@@ -73,8 +73,8 @@ def _bars(ax: Any, traces: list[tuple[Any, str]], stacked: bool) -> bool:
     return True
 
 
-def figure_png(fig: Any, width_px: int = 480, height_px: int = 260, dpi: int = 100) -> bytes:
-    """``fig`` (a plotly Figure or FigureWidget) drawn as PNG bytes."""
+def draw(fig: Any, width_px: int = 480, height_px: int = 260, dpi: int = 100) -> Any:
+    """``fig`` (a plotly Figure or FigureWidget) drawn as a matplotlib Figure."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
@@ -108,10 +108,21 @@ def figure_png(fig: Any, width_px: int = 480, height_px: int = 260, dpi: int = 1
     ax.grid(True, color="#e5e5e5", linewidth=0.6)
     ax.set_axisbelow(True)
     if not drawn:
-        ax.text(0.5, 0.5, "no data yet", transform=ax.transAxes, ha="center", va="center", color="#888")
+        notes = [a.text for a in layout.annotations or () if a.text]
+        ax.text(0.5, 0.5, notes[0] if notes else "no data yet", transform=ax.transAxes,
+                ha="center", va="center", color="#888")
+        if notes:
+            ax.set_axis_off()
     elif any(artist.get_label() and not artist.get_label().startswith("_")
              for artist in (*ax.lines, *ax.collections, *ax.containers)):
-        ax.legend(fontsize=6, loc="upper left", ncols=3, frameon=False)
+        # under the plot, never over the lines or bars
+        mfig.legend(fontsize=6, loc="outside lower center", ncols=4, frameon=False)
+    return mfig
+
+
+def figure_png(fig: Any, width_px: int = 480, height_px: int = 260, dpi: int = 100) -> bytes:
+    """``fig`` (a plotly Figure or FigureWidget) drawn as PNG bytes."""
+    mfig = draw(fig, width_px, height_px, dpi)
     buf = io.BytesIO()
     mfig.savefig(buf, format="png", metadata={"Software": None})
     return buf.getvalue()

@@ -1,0 +1,86 @@
+"""What a person reads on the monitor panels and the report: every trace has a name,
+an errors panel with nothing to count says "no errors", a gap in a series breaks the
+line, the report's time axes span their data, its legends stay off the bars, and its
+graph picture survives HTML sanitizing."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import plotly.graph_objects as go
+
+from hogar_nb.jupyter.monitor.panels import break_gaps, window_xy
+from hogar_nb.jupyter.monitor.report import fit_time_axis, report
+from hogar_nb.jupyter.monitor.static_chart import draw
+from monitor_helpers import start, wait_for
+
+
+def test_a_gap_breaks_the_line_and_steady_samples_do_not() -> None:
+    t = [0.0, 1.0, 2.0, 3.0, 10.0, 11.0, 12.0]
+    xs, ys = window_xy(t, [1, 2, 3, 4, 5, 6, 7], now=12.0, window_s=60.0, max_points=100)
+    assert ys == [1, 2, 3, 4, None, 5, 6, 7]
+    assert xs[4] == (3.0 + 10.0) / 2 - 12.0
+    assert break_gaps([0.0, 1.0, 2.0, 3.0], [1, 2, 3, 4]) == ([0.0, 1.0, 2.0, 3.0], [1, 2, 3, 4])
+
+
+def test_panels_name_every_trace_say_no_errors_and_report_fits_its_axes() -> None:
+    dep = start(sample_interval=0.1)
+    try:
+        dash = dep.monitor(display=False, start=False, window=300)
+        for i in range(20):
+            dep.call(i)
+        wait_for(lambda: dash.refresh().totals.get(None) and dash.last_reading.totals[None].requests >= 20,
+                 what="20 requests in the metrics")
+        for fig in [*dash.panels.figures.values(), dash.behaviour.figure]:
+            assert all(t.name for t in fig.data), fig.layout.title.text  # hidden node slots too
+        errors = dash.panels.figures["errors"]
+        assert [a.text for a in errors.layout.annotations] == ["no errors"]
+        assert errors.layout.xaxis.visible is False and errors.layout.yaxis.visible is False
+
+        rep = report(dep, display=False, dashboard=dash)
+        thr = rep.figures["throughput"]
+        oldest = min(x for t in thr.data if t.visible is not False and t.x for x in t.x if x is not None)
+        assert thr.layout.xaxis.range[1] == 0 and -60 < thr.layout.xaxis.range[0] <= oldest  # not -300
+        header = rep.bundles()[0]["text/html"]
+        assert "<svg" not in header  # inline SVG is stripped by sanitizers: an <img> instead
+        src = re.search(r'<img class="hogar-report-graph"[^>]* src="data:image/svg\+xml;base64,([^"]+)"', header)
+        assert "<svg" in base64.b64decode(src.group(1)).decode() and "n0" in base64.b64decode(src.group(1)).decode()
+
+        dep.inject_fault("n1", "error", rate=1.0)
+        for i in range(5):
+            try:
+                dep.call(i)
+            except Exception:  # noqa: BLE001 - the injected errors
+                pass
+        wait_for(lambda: dash.refresh().totals[None].errors >= 5, what="the errors")
+        assert errors.layout.annotations == () and errors.layout.xaxis.visible is True
+    finally:
+        dep.stop()
+
+
+def test_fit_time_axis_leaves_bar_charts_alone() -> None:
+    fig = go.Figure(layout={"xaxis": {"range": [-300, 0]}})
+    fig.add_scatter(x=[-12.0, -6.0, None, -1.0], y=[1, 2, None, 3])
+    fit_time_axis(fig)
+    assert fig.layout.xaxis.range == (-12.0 * 1.03, 0)
+    bars = go.Figure()
+    bars.add_bar(x=["end-to-end"], y=[3])
+    fit_time_axis(bars)
+    assert bars.layout.xaxis.range is None
+
+
+def test_static_errors_chart_keeps_its_legend_off_the_bars() -> None:
+    fig = go.Figure(layout={"title": {"text": "Errors by cause"}, "barmode": "stack"})
+    for cause, counts in (("error", [40, 38]), ("timeout", [12, 0]), ("overload", [5, 2])):
+        fig.add_bar(x=["end-to-end", "scorer"], y=counts, name=cause)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    mfig = draw(fig)
+    canvas = FigureCanvasAgg(mfig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    (legend,) = mfig.legends
+    box = legend.get_window_extent(renderer)
+    bars = [p.get_window_extent(renderer) for ax in mfig.axes for p in ax.patches]
+    assert bars and not any(box.overlaps(b) for b in bars)
