@@ -168,3 +168,15 @@ def test_register_loader_example(tmp_path):
     with hogar_nb.run(graph, base_dir=tmp_path) as dep:
         assert dep.call([1, 2]) == [3.0, 6.0]
         assert dep.call([[1], [2]]) == [[3.0], [6.0]]
+
+
+def test_process_replicas_run_the_same_batched_runtime(artifacts, iris):
+    x, _ = iris
+    model = artifacts["_models"]["logreg.joblib"]
+    graph = _graph(artifacts["logreg.joblib"], method="predict_proba", batch=8)
+    graph["nodes"][1]["isolation"] = "process"
+    with hogar_nb.run(graph) as dep:
+        futures = [dep.submit(row.tolist()) for row in x[:20]] + [dep.submit("not a row")]
+        wait(futures, timeout=120)
+    np.testing.assert_allclose([f.result() for f in futures[:20]], model.predict_proba(x[:20]), rtol=1e-5, atol=1e-9)
+    assert futures[-1].exception().cause == "invalid_input"

@@ -161,3 +161,14 @@ def test_overload_is_503_with_retry_after():
         assert _error(overloaded)["cause"] == "overload" and overloaded.headers["retry-after"] == "1"
         codes = sorted({r.status_code for r in answers})
         assert codes == [200, 503]
+
+
+def test_stopping_the_deployment_closes_its_server():
+    import hogar_nb
+
+    dep = hogar_nb.run(chain(impl("ident")))
+    url = dep.serve_http()
+    assert httpx.post(url + "/src", json=1).json() == 1
+    dep.stop()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(url + "/v2/health/live")
