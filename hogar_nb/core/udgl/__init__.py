@@ -38,12 +38,13 @@ def compile_udgl(
     graph, build_diags = build_graph(records, params, namespace, broken)
     diags.extend(build_diags)
     graph.source = text
-    if syntax_failed:
-        # The graph is incomplete: report what each statement says on its own
-        # (attributes, units, params), not structure that a lost line would skew.
-        diags.extend(graph.resolution().diagnostics)
-    else:
-        diags.extend(graph.check())
+    graph.incomplete |= broken  # statements dropped whole ("" when they declared nothing)
+    if any(d.code in ("E006", "E007") for d in diags):
+        graph.incomplete.add("")  # reading stopped early: the rest is unknown
+    # Statements that failed to parse left what they clearly said (see salvage) and
+    # marked the rest incomplete, so the structural checks run on what is there
+    # without repeating the syntax errors.
+    diags.extend(graph.check())
     diags.sort(key=sort_key)
     return (None if syntax_failed else graph), limit(diags)
 

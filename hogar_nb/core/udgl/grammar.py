@@ -14,9 +14,15 @@ from typing import Iterator
 from lark import Lark, Token
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from ..diagnostics import Diagnostic, Span
+from ..diagnostics import MAX_DIAGNOSTICS, Diagnostic, Span
+from .lexer import tokenize
+from .salvage import salvage
 
-__all__ = ["GRAMMAR", "parse_statements", "parse_value_tree"]
+__all__ = ["GRAMMAR", "MAX_STATEMENTS", "parse_statements", "parse_value_tree"]
+
+MAX_STATEMENTS = 20_000  # declarations and edge statements a text may hold
+MAX_STATEMENT_TOKENS = 50_000
+MAX_VALUE_CHARS = 100_000
 
 GRAMMAR = r"""
 statement: NAME NAME STRING                    -> s_named
@@ -80,7 +86,6 @@ _WORDS = {
 }
 _OPEN = {"LBRACE": "RBRACE", "LSQB": "RSQB", "LPAR": "RPAR"}
 _CLOSE = {v: k for k, v in _OPEN.items()}
-_MAX_LEX_ERRORS = 50
 MAX_DEPTH = 32  # brackets nested deeper than this are refused (no RecursionError, ever)
 
 
@@ -113,39 +118,6 @@ def _expected_words(expected: set[str]) -> str:
     return ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def _lex(text: str, diags: list[Diagnostic]) -> list[Token]:
-    """All tokens (newlines included); bad characters become diagnostics and are skipped."""
-    lark = _lark()
-    masked = text
-    for _ in range(_MAX_LEX_ERRORS):
-        try:
-            return list(lark.lex(masked, dont_ignore=False))
-        except UnexpectedCharacters as err:
-            pos = err.pos_in_stream
-            ch = masked[pos]
-            span = Span(err.line, err.column, err.line, err.column + 1)
-            if ch == '"':
-                end = masked.find("\n", pos)
-                end = len(masked) if end < 0 else end
-                diags.append(Diagnostic.at(
-                    "E002", "unterminated string", span,
-                    hint='close it with `"` on the same line; write \\" for a quote inside',
-                ))
-            else:
-                end = pos + 1
-                shown = repr(ch) if not ch.isprintable() or ch.isspace() else f"`{ch}`"
-                diags.append(Diagnostic.at(
-                    "E002", f"unexpected character {shown}", span,
-                    hint="names use letters, digits and _; strings go in double quotes",
-                ))
-            blanked = masked[:pos] + "".join(c if c == "\n" else " " for c in masked[pos:end]) + masked[end:]
-            if blanked == masked:  # nothing left to skip: give up on the rest
-                break
-            masked = blanked
-    diags.append(Diagnostic.at("E002", "too many unexpected characters; stopped reading", None))
-    return []
-
-
 def _declared_name(group: list[Token]) -> str | None:
     """The NAME a broken statement was declaring (``KIND NAME ...``), if any."""
     if len(group) >= 2 and group[0].type == "NAME" and group[1].type == "NAME":
@@ -153,44 +125,71 @@ def _declared_name(group: list[Token]) -> str | None:
     return None
 
 
-def _split(tokens: list[Token], diags: list[Diagnostic], broken: set[str]) -> Iterator[list[Token]]:
+def _split(tokens: Iterator[Token], diags: list[Diagnostic], broken: set[str]) -> Iterator[list[Token]]:
     """Group tokens into statements: a newline ends one unless a bracket is open."""
     group: list[Token] = []
     stack: list[Token] = []
-    too_deep = False
-    n = len(tokens)
-    for i, tok in enumerate(tokens):
+    too_deep = False  # the statement is dropped (too deep or too long); read on to its end
+    extra = 0  # brackets open past MAX_DEPTH
+    ahead: list[Token] = []  # tokens read to look past a newline, not yet handled
+    stream = iter(tokens)
+
+    def next_token() -> Token | None:
+        if ahead:
+            return ahead.pop(0)
+        return next(stream, None)
+
+    while (tok := next_token()) is not None:
         t = tok.type
         if t == "NL":
             if not stack:
-                if group and not too_deep:
+                if too_deep:
+                    broken.add(_declared_name(group) or "")
+                elif group:
                     yield group
                 group = []
                 too_deep = False
+                extra = 0
                 continue
-            if stack[-1].type == "LBRACE" and _looks_like_statement(tokens, i + 1, n):
+            if stack[-1].type == "LBRACE" and _next_line_is_a_statement(stream, ahead):
                 opener = stack[0]
+                closer = {"LBRACE": "}", "LSQB": "]", "LPAR": ")"}[opener.type]
                 diags.append(Diagnostic.at(
                     "E003", f"`{opener}` opened here is never closed", Span.of_token(opener),
-                    hint=f"add `{'}' if opener.type == 'LBRACE' else ']' if opener.type == 'LSQB' else ')'}` before the end of the statement",
+                    hint=f"add `{closer}` before the end of the statement",
                 ))
                 stack.clear()
-                broken.add(_declared_name(group) or "")
-                group = []  # drop the broken statement; its problem is reported
+                if not too_deep:
+                    yield _Unclosed(group)  # reported: only salvaged, not parsed again
+                group = []
                 too_deep = False
-                continue
+                extra = 0
             continue
         if t in _OPEN:
+            if too_deep:
+                extra += 1  # counted, not kept: memory stays flat however deep it goes
+                continue
             stack.append(tok)
             if len(stack) == MAX_DEPTH + 1:
                 diags.append(Diagnostic.at(
                     "E005", f"brackets nested more than {MAX_DEPTH} deep", Span.of_token(tok),
                     hint="flatten the value",
                 ))
-                broken.add(_declared_name(group) or "")
                 too_deep = True
+        elif t in _CLOSE and extra:
+            extra -= 1
+            continue
         elif t in _CLOSE and stack and stack[-1].type == _CLOSE[t]:
             stack.pop()
+        if too_deep:
+            continue  # the statement is dropped: keep no more tokens of it
+        if len(group) >= MAX_STATEMENT_TOKENS:
+            diags.append(Diagnostic.at(
+                "E007", f"a statement of more than {MAX_STATEMENT_TOKENS:,} tokens", Span.of_token(group[0]),
+                hint="split it into several statements",
+            ))
+            too_deep = True
+            continue
         group.append(tok)
     if stack:
         opener = stack[0]
@@ -200,17 +199,35 @@ def _split(tokens: list[Token], diags: list[Diagnostic], broken: set[str]) -> It
         ))
         broken.add(_declared_name(group) or "")
         return
-    if group and not too_deep:
+    if too_deep:
+        broken.add(_declared_name(group) or "")
+    elif group:
         yield group
 
 
-def _looks_like_statement(tokens: list[Token], i: int, n: int) -> bool:
-    """Inside an unclosed `{`: does the next line start a new statement?"""
-    while i < n and tokens[i].type == "NL":
+class _Unclosed(list):
+    """The tokens of a statement whose `{` was never closed (already reported)."""
+
+
+def _next_line_is_a_statement(stream: Iterator[Token], ahead: list[Token]) -> bool:
+    """Inside an unclosed `{`: does the next line start a new statement? (Reads up to
+    two tokens past the newlines into ``ahead``.)"""
+    i = 0
+    while True:
+        while i >= len(ahead):
+            tok = next(stream, None)
+            if tok is None:
+                return False
+            ahead.append(tok)
+        if ahead[i].type != "NL":
+            break
         i += 1
-    if i + 1 >= n:
-        return False
-    a, b = tokens[i], tokens[i + 1]
+    while i + 1 >= len(ahead):
+        tok = next(stream, None)
+        if tok is None:
+            return False
+        ahead.append(tok)
+    a, b = ahead[i], ahead[i + 1]
     return a.type == "NAME" and b.type in ("NAME", "ARROW")
 
 
@@ -251,21 +268,46 @@ def _syntax_hint(first: Token, tok: Token, expected: set[str]) -> str | None:
 
 
 def parse_statements(
-    text: str, diags: list[Diagnostic], broken: set[str] | None = None
+    text: str, diags: list[Diagnostic], broken: set[str] | None = None,
+    comments: list | None = None,
 ) -> list:
     """Parse every statement of ``text``; problems are appended to ``diags``.
 
     Names declared by statements that failed to parse go to ``broken``, so that later
-    references to them do not report a second, misleading "unknown node".
+    references to them do not report a second, misleading "unknown node". Reading
+    stops (with a diagnostic) after :data:`MAX_STATEMENTS` statements or once
+    :data:`MAX_DIAGNOSTICS` problems are found: the cost is bounded by those, not by
+    the size of the text.
     """
     from .transform import collecting
 
     lark = _lark()
     statements: list = []
     broken = set() if broken is None else broken
-    tokens = _lex(text, diags)
-    lex_lines = {d.line for d in diags if d.code == "E002"}
-    for group in _split(tokens, diags, broken):
+    lex_lines: set[int] = set()
+    seen = len(diags)
+    for group in _split(tokenize(text, diags, comments), diags, broken):
+        if isinstance(group, _Unclosed):
+            declared = _declared_name(group)
+            if declared:
+                broken.add(declared)
+            statements.append(salvage(group, diags))
+            continue
+        if len(diags) > seen:
+            lex_lines.update(d.line for d in diags[seen:] if d.code == "E002")
+            seen = len(diags)
+        if len(statements) >= MAX_STATEMENTS:
+            diags.append(Diagnostic.at(
+                "E007", f"more than {MAX_STATEMENTS:,} statements; stopped reading", Span.of_token(group[0]),
+                hint="a serving graph has at most a few thousand nodes and edges",
+            ))
+            break
+        if sum(d.is_error for d in diags) >= MAX_DIAGNOSTICS:
+            diags.append(Diagnostic.at(
+                "E006", f"too many problems; stopped reading at line {group[0].line}", Span.of_token(group[0]),
+                hint="fix the ones above and check again",
+            ))
+            break
         ip = lark.parse_interactive(None, start="statement")
         try:
             with collecting(diags):
@@ -277,7 +319,10 @@ def parse_statements(
                 err._hogar_last = group[-1]  # type: ignore[attr-defined]
             if not lex_lines or not {t.line for t in group} & lex_lines:
                 diags.append(_syntax_diag(err, group[0]))  # else it follows from a bad character
-            broken.add(_declared_name(group) or "")
+            declared = _declared_name(group)
+            if declared:
+                broken.add(declared)
+            statements.append(salvage(group, diags))
             continue
         except LarkError as err:  # pragma: no cover - lark internals
             diags.append(Diagnostic.at("E001", f"syntax error: {err}", Span.of_token(group[0])))
@@ -288,7 +333,11 @@ def parse_statements(
 
 def parse_value_tree(text: str, diags: list[Diagnostic]):
     """Parse one UDGL value (for editors and ``--param k=v``); None on error."""
-    tokens = [t for t in _lex(text, diags) if t.type != "NL"]
+    if len(text) > MAX_VALUE_CHARS:
+        diags.append(Diagnostic.at("E007", f"a value of {len(text):,} characters is too long",
+                                   Span(1, 1, 1, 2), hint=f"values are at most {MAX_VALUE_CHARS:,} characters"))
+        return None
+    tokens = [t for t in tokenize(text, diags) if t.type != "NL"]
     depth = 0
     for t in tokens:
         depth += (t.type in _OPEN) - (t.type in _CLOSE)

@@ -1,0 +1,184 @@
+"""UDGL tokens, one at a time, with their positions; comments kept apart.
+
+Hand-written over one compiled regular expression rather than lark's lexer, which
+stops at the first bad character and yields no comments: this one skips a bad
+character with a diagnostic and goes on, keeps memory flat on any input (a
+generator), hands the formatter the comments, and joins ``5 seconds`` into one
+number with a "write `5s`" diagnostic so the rest of the statement still parses.
+The tokens are lark ``Token`` objects, as the parser expects.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+from lark import Token
+
+from ..diagnostics import Diagnostic, Span
+
+__all__ = ["Comment", "MAX_LEX_ERRORS", "UNIT_WORDS", "tokenize"]
+
+MAX_LEX_ERRORS = 50
+
+_TOKEN = re.compile(
+    r"""
+    (?P<NL>\r?\n)
+    | (?P<WS>[ \t\f\r]+)
+    | (?P<COMMENT>\#[^\n]*)
+    | (?P<STRING>"(?:[^"\\\n]|\\.)*")
+    | (?P<PARAM>\$[A-Za-z_][A-Za-z0-9_]*)
+    | (?P<NUMBER>[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[A-Za-z%]*)
+    | (?P<NAME>[A-Za-z_][A-Za-z0-9_]*)
+    | (?P<ARROW>->)
+    | (?P<EQUAL>=) | (?P<COMMA>,)
+    | (?P<LBRACE>\{) | (?P<RBRACE>\}) | (?P<LSQB>\[) | (?P<RSQB>\]) | (?P<LPAR>\() | (?P<RPAR>\))
+    """,
+    re.X,
+)
+
+#: words people write after a number, and the unit UDGL spells for them
+UNIT_WORDS: dict[str, str] = {
+    **{w: "us" for w in ("us", "usec", "usecs", "microsecond", "microseconds", "µs")},
+    **{w: "ms" for w in ("ms", "msec", "msecs", "millisecond", "milliseconds", "millis")},
+    **{w: "s" for w in ("s", "sec", "secs", "second", "seconds")},
+    **{w: "m" for w in ("m", "min", "mins", "minute", "minutes")},
+    **{w: "h" for w in ("h", "hr", "hrs", "hour", "hours")},
+    **{w: "B" for w in ("b", "byte", "bytes")},
+    **{w.lower(): w for w in ("KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB")},
+    "k": "KB", "kib": "KiB", "mib": "MiB", "gib": "GiB", "tib": "TiB",
+    "percent": "%", "pct": "%",
+}
+_DURATION_UNITS = {"us", "ms", "s", "m", "h"}
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A ``# ...`` comment: its line, column and text (with the ``#``)."""
+
+    line: int
+    column: int
+    text: str
+
+
+def tokenize(
+    text: str, diags: list[Diagnostic], comments: list[Comment] | None = None
+) -> Iterator[Token]:
+    """Every token of ``text``, newlines included; bad characters become diagnostics."""
+    return _join_units(_raw_tokens(text, diags, comments), diags)
+
+
+def _raw_tokens(text: str, diags: list[Diagnostic], comments: list[Comment] | None) -> Iterator[Token]:
+    match = _TOKEN.match
+    pos, line, line_start, n = 0, 1, 0, len(text)
+    errors = 0
+    while pos < n:
+        m = match(text, pos)
+        column = pos - line_start + 1
+        if m is None:
+            end = _bad_input(text, pos, line, column, diags, errors)
+            errors += 1
+            if errors > MAX_LEX_ERRORS:
+                return
+            pos = end
+            continue
+        kind = m.lastgroup
+        end = m.end()
+        if kind == "NL":
+            yield Token("NL", m.group(), pos, line, column, line, column + 1, end)
+            line += 1
+            line_start = end
+        elif kind == "COMMENT":
+            if comments is not None:
+                comments.append(Comment(line, column, m.group().rstrip("\r")))
+        elif kind != "WS":
+            value = m.group()
+            yield Token(kind, value, pos, line, column, line, column + len(value), end)
+        pos = end
+
+
+def _bad_input(text: str, pos: int, line: int, column: int, diags: list[Diagnostic], errors: int) -> int:
+    """Report the bad character at ``pos`` (once the cap is reached, only a final note);
+    return where to go on reading."""
+    ch = text[pos]
+    span = Span(line, column, line, column + 1)
+    if ch == '"':
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end
+        diag = Diagnostic.at(
+            "E002", "unterminated string", span,
+            hint='close it with `"` on the same line; write \\" for a quote inside',
+        )
+    else:
+        end = pos + 1
+        shown = repr(ch) if not ch.isprintable() or ch.isspace() else f"`{ch}`"
+        diag = Diagnostic.at(
+            "E002", f"unexpected character {shown}", span,
+            hint="names use letters, digits and _; strings go in double quotes",
+        )
+    if errors < MAX_LEX_ERRORS:
+        diags.append(diag)
+    elif errors == MAX_LEX_ERRORS:
+        diags.append(Diagnostic.at("E006", "too many unexpected characters; stopped reading", span,
+                                   hint="is this a UDGL file?"))
+    return end
+
+
+def _join_units(tokens: Iterator[Token], diags: list[Diagnostic]) -> Iterator[Token]:
+    """``5 seconds``, ``4 GB``: a number, a space and a unit word that is not the next
+    attribute's name (no ``=`` or ``(`` after it) is one mistake, reported once, and
+    read as the number with its unit so the statement goes on parsing."""
+    held: list[Token] = []  # at most: NUMBER, NAME
+    for tok in tokens:
+        if not held:
+            if _bare(tok):
+                held.append(tok)
+            else:
+                yield tok
+            continue
+        if len(held) == 1:
+            word = str(tok).lower() if tok.type == "NAME" else None
+            if word in UNIT_WORDS and tok.line == held[0].line:
+                held.append(tok)
+                continue
+            yield held.pop()
+            if _bare(tok):
+                held.append(tok)
+            else:
+                yield tok
+            continue
+        number, word = held
+        held.clear()
+        if tok.type in ("EQUAL", "LPAR"):  # `{ batch = 2 s = 3 }`: `s` names the next attribute
+            yield number
+            yield word
+            yield tok
+            continue
+        yield _unit_mistake(number, word, diags)
+        if _bare(tok):
+            held.append(tok)
+        else:
+            yield tok
+    if len(held) == 2:
+        yield _unit_mistake(held[0], held[1], diags)
+    else:
+        yield from held
+
+
+def _bare(tok: Token) -> bool:
+    """A number with no unit written after it."""
+    return tok.type == "NUMBER" and (tok.value[-1].isdigit() or tok.value[-1] == ".")
+
+
+def _unit_mistake(number: Token, word: Token, diags: list[Diagnostic]) -> Token:
+    unit = UNIT_WORDS[str(word).lower()]
+    joined = f"{number}{unit}"
+    examples = "ms, s, m, ..." if unit in _DURATION_UNITS else ("%" if unit == "%" else "KiB, MiB, GiB, ...")
+    diags.append(Diagnostic.at(
+        "E021", f"`{number} {word}` is not a value: a unit follows its number without a space",
+        Span(number.line, number.column, word.end_line, word.end_column),
+        hint=f"write `{joined}`: units follow the number without a space ({examples})",
+    ))
+    return Token("NUMBER", joined, number.start_pos, number.line, number.column,
+                 word.end_line, word.end_column, word.end_pos)
