@@ -21,6 +21,8 @@ def response_sink(graph: "Graph") -> tuple[str | None, list[Diagnostic]]:
     """The response sink's name (or None) and the diagnostics about it."""
     sinks = [n for n in graph.nodes.values() if n.kind == "sink"]
     if not sinks:
+        if graph.incomplete:
+            return None, []  # the sink may be in what was lost
         return None, [Diagnostic.at(
             "E036", "the graph has no response sink", None,
             hint="add `sink out` and an edge into it",
@@ -69,15 +71,16 @@ def _routing(graph: "Graph") -> list[Diagnostic]:
         edges = by_src.get(node.name, [])
         if node.kind == "switch":
             for e in edges:
-                if e.when is None:
+                if e.when is None and "when" not in e.attrs:
                     out.append(_edge_diag("E035", f"edge `{e.src} -> {e.dst}` out of switch `{node.name}` has no `when`", e,
                                           hint='add `{ when = "value" }` (or `when = "*"` for everything else)'))
         elif node.kind == "split" and edges:
-            missing = [e for e in edges if e.weight is None]
+            # a weight that is written but wrong is reported where it is written
+            missing = [e for e in edges if e.weight is None and "weight" not in e.attrs]
             for e in missing:
                 out.append(_edge_diag("E034", f"edge `{e.src} -> {e.dst}` out of split `{node.name}` has no `weight`", e,
                                       hint="add `{ weight = 50% }`; a split's weights sum to 100%"))
-            if not missing:
+            if all(e.weight is not None for e in edges) and node.name not in graph.incomplete:
                 total = sum(e.weight for e in edges)
                 if not math.isclose(total, 1.0, rel_tol=0, abs_tol=1e-9):
                     out.append(Diagnostic.at(
@@ -87,7 +90,7 @@ def _routing(graph: "Graph") -> list[Diagnostic]:
         elif node.kind == "ensemble":
             n_in = in_degree.get(node.name, 0)
             weights = graph.resolution().nodes[node.name].extra.get("weights")
-            if weights is not None and len(weights) != n_in:
+            if weights is not None and len(weights) != n_in and node.name not in graph.incomplete:
                 out.append(Diagnostic.at(
                     "E042", f"ensemble `{node.name}` has {len(weights)} weights for {n_in} inputs",
                     node.attr_spans.get("weights", node.span),
@@ -129,13 +132,24 @@ def _cycles(g: nx.DiGraph, graph: "Graph") -> list[Diagnostic]:
 
 
 def _reachability(g: nx.DiGraph, graph: "Graph", response: str | None) -> list[Diagnostic]:
+    """E031/E032/E038. A node next to a lost edge (see ``Graph.incomplete``), or past
+    one, is not reported: the error that lost the edge says it all."""
     out: list[Diagnostic] = []
+    if "" in graph.incomplete:
+        return out
+    incomplete = graph.incomplete & set(g)
+    maybe_fed = set(incomplete)  # nodes a lost edge might have fed
+    maybe_drained = set(incomplete)  # nodes a lost edge might have drained
+    for name in incomplete:
+        maybe_fed |= nx.descendants(g, name)
+        maybe_drained |= nx.ancestors(g, name)
     sources = [n.name for n in graph.nodes.values() if n.kind == "source"]
     if not sources:
-        out.append(Diagnostic.at("E038", "the graph has no source", None,
-                                 hint='add `source ingest { route = "/predict" }` and an edge from it'))
+        if not incomplete:
+            out.append(Diagnostic.at("E038", "the graph has no source", None,
+                                     hint='add `source ingest { route = "/predict" }` and an edge from it'))
     else:
-        seen = set(sources)
+        seen = set(sources) | maybe_fed
         for s in sources:
             seen |= nx.descendants(g, s)
         for node in graph.nodes.values():
@@ -146,7 +160,7 @@ def _reachability(g: nx.DiGraph, graph: "Graph", response: str | None) -> list[D
                 ))
     sinks = [n.name for n in graph.nodes.values() if n.kind == "sink"]
     if sinks:
-        reach_sink: set[str] = set(sinks)
+        reach_sink: set[str] = set(sinks) | maybe_drained
         for s in sinks:
             reach_sink |= nx.ancestors(g, s)
         target = response or sinks[0]
@@ -219,25 +233,42 @@ def _placement(graph: "Graph") -> list[Diagnostic]:
 
 
 def _impls(graph: "Graph") -> list[Diagnostic]:
-    if graph.namespace is None:
-        return []
-    from .diagnostics import did_you_mean
+    """Bare names: ``combine`` is judged against its allowed values first (did you mean
+    `mean`?), then against the notebook's functions; an ``impl`` against the notebook."""
+    from .diagnostics import close_match, did_you_mean
     from .kinds import COMBINE_MODES
     from .values import Ident
 
+    ns = graph.namespace
     out = []
     for node in graph.nodes.values():
         for attr in ("impl", "combine"):
             value = node.attrs.get(attr)
-            if isinstance(value, Ident) and not (attr == "combine" and value.name in COMBINE_MODES):
-                if value.name not in graph.namespace:
-                    names = [k for k, v in graph.namespace.items() if callable(v) and not k.startswith("_")]
-                    out.append(Diagnostic.at(
-                        "E018", f"`{value.name}` (the {attr} of `{node.name}`) is not defined in the notebook",
-                        node.attr_spans.get(attr, node.span),
-                        hint=did_you_mean(value.name, names) or f"define `{value.name}` in a cell above, or write \"module:function\"",
-                        node=node.name,
-                    ))
+            if not isinstance(value, Ident) or (ns is not None and value.name in ns):
+                continue
+            span = node.attr_spans.get(attr, node.span)
+            if attr == "combine":
+                if value.name in COMBINE_MODES:
+                    continue
+                guess = close_match(value.name, COMBINE_MODES)
+                if ns is None and guess is None:
+                    continue  # may name a function of the namespace given to run()
+                modes = ", ".join(f"`{m}`" for m in COMBINE_MODES)
+                where = "a function defined in the notebook" if ns is not None else "a function"
+                out.append(Diagnostic.at(
+                    "E024", f"got `{value.name}` for `combine` of ensemble `{node.name}`; expected one of {modes}, or {where}",
+                    span, hint=f"did you mean `{guess}`?" if guess
+                    else f'or define `{value.name}` in a cell above, or write "module:function"',
+                    node=node.name,
+                ))
+            elif ns is not None:
+                names = [k for k, v in ns.items() if callable(v) and not k.startswith("_")]
+                out.append(Diagnostic.at(
+                    "E018", f"`{value.name}` (the impl of `{node.name}`) is not defined in the notebook",
+                    span,
+                    hint=did_you_mean(value.name, names) or f"define `{value.name}` in a cell above, or write \"module:function\"",
+                    node=node.name,
+                ))
     return out
 
 

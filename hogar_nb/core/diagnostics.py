@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 from dataclasses import dataclass, field
 from typing import Iterable, Literal
 
@@ -13,6 +14,7 @@ __all__ = [
     "Diagnostic",
     "Severity",
     "Span",
+    "close_match",
     "did_you_mean",
     "limit",
     "render_text",
@@ -143,15 +145,26 @@ def render_text(
     return f"{body}\n{summary}" if body else summary
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    """A "did you mean `x`?" hint, or None when nothing is close."""
-    pool = sorted(set(choices))
+MAX_SUGGESTION_POOL = 2_000  # names compared for a suggestion (bounded cost per diagnostic)
+
+
+def close_match(word: str, choices: Iterable[str]) -> str | None:
+    """The choice closest to ``word`` (a typo of it), or None when nothing is close."""
+    if not isinstance(word, str) or len(word) > 200:
+        return None
+    pool = sorted(set(itertools.islice(choices, MAX_SUGGESTION_POOL)))
     matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
     if not matches:
         lowered = {c.lower(): c for c in pool}
         if word.lower() in lowered:
             matches = [lowered[word.lower()]]
-    return f"did you mean `{matches[0]}`?" if matches else None
+    return matches[0] if matches else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A "did you mean `x`?" hint, or None when nothing is close."""
+    match = close_match(word, choices)
+    return f"did you mean `{match}`?" if match is not None else None
 
 
 def limit(diagnostics: list[Diagnostic], most: int = MAX_DIAGNOSTICS) -> list[Diagnostic]:

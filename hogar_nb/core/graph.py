@@ -57,6 +57,10 @@ class Graph:
         self.cluster_spans: dict[str, Any] = {}
         self.source: str | None = None
         self.namespace: Mapping[str, Any] | None = None
+        #: nodes whose statement, or one of whose edges, was lost to an error already
+        #: reported ("" when a lost statement named none): checks that would only repeat
+        #: that error (reachability, split weights) hold back for them until an edit
+        self.incomplete: set[str] = set()
         self.revision = 0
         self._cache: dict[str, Any] = {}
 
@@ -169,7 +173,7 @@ class Graph:
 
     def copy(self) -> "Graph":
         clone = copy.copy(self)
-        for attr in ("params", "param_spans", "defaults", "defaults_spans", "cluster_spans"):
+        for attr in ("params", "param_spans", "defaults", "defaults_spans", "cluster_spans", "incomplete"):
             setattr(clone, attr, dict(getattr(self, attr)))
         clone.templates = {k: copy.deepcopy(v) for k, v in self.templates.items()}
         clone.nodes = {k: copy.deepcopy(v) for k, v in self.nodes.items()}
@@ -186,6 +190,7 @@ class Graph:
 
     def _touch(self) -> None:
         self.revision += 1
+        self.incomplete = set()  # after an edit the model is what it says
 
     def restore(self, snapshot: "Graph") -> None:
         """Make this graph equal to ``snapshot`` (an undo step), keeping its identity."""
@@ -278,12 +283,14 @@ class Graph:
                 )
             if value is None:
                 setattr(edge, key, None)
+                edge.attrs.pop(key, None)
                 continue
             value = _parse_text_value(value, EDGE_ATTRS[key].type)
             try:
                 setattr(edge, key, coerce(EDGE_ATTRS[key], value))
             except CoerceError as err:
                 raise GraphEditError(err.message) from None
+            edge.attrs[key] = value
 
     def set_attr(self, node: str, attr: str, value: Any) -> None:
         """Set one attribute of a node. ``value`` is a Python value or UDGL text such as ``"250ms"``."""
@@ -338,7 +345,22 @@ class Graph:
     def set_param(self, name: str, value: Any) -> None:
         _check_name(name, "param")
         self.params[name] = value
+        self._resolve_edges()
         self._touch()
+
+    def _resolve_edges(self) -> None:
+        """Edge ``when``/``weight`` values again from what was written (after a param changed)."""
+        from .resolve import _Params, substitute
+        from .values import ParamRef, contains
+
+        lookup = _Params(self.params, self.namespace)
+        for edge in self.edges:
+            for key, raw in edge.attrs.items():
+                if key in EDGE_ATTRS and contains(raw, ParamRef):
+                    try:
+                        setattr(edge, key, coerce(EDGE_ATTRS[key], substitute(raw, lookup)))
+                    except CoerceError:
+                        setattr(edge, key, None)
 
     def set_default(self, attr: str, value: Any | None) -> None:
         from .kinds import COMMON_ATTRS

@@ -38,6 +38,9 @@ class Edge:
     span: Span | None = None
     src_span: Span | None = None
     attr_spans: dict[str, Span] = field(default_factory=dict)
+    #: ``when``/``weight`` as written (``$param`` references kept); ``when`` and
+    #: ``weight`` above are their resolved values (None when unset or invalid)
+    attrs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str]:

@@ -107,7 +107,10 @@ def _normalise_layer(
             )
             continue
         try:
-            out[name] = coerce(spec, substitute(raw, lookup))
+            value = substitute(raw, lookup)
+            if contains(value, BadValue):
+                continue  # a param whose own statement is broken: reported there
+            out[name] = coerce(spec, value)
         except CoerceError as err:
             marker = f"for `{name}`;"
             if marker in err.message:
@@ -145,8 +148,11 @@ def resolve_graph(graph: "Graph", namespace: Mapping[str, Any] | None = None) ->
         merged = {k: v for k, v in defaults.items() if k in allowed}
         merged.update(templates.get(node.template or "", {}))
         merged.update(own)
+        written = {*graph.defaults, *node.attrs}
+        if node.template in graph.templates:
+            written.update(graph.templates[node.template].attrs)
         for name, spec in allowed.items():
-            if spec.required and name not in merged:
+            if spec.required and name not in written and node.name not in graph.incomplete:
                 diags.append(
                     Diagnostic.at(
                         "E016",

@@ -11,12 +11,12 @@ from typing import Any, Mapping
 from lark import Token
 
 from ..coerce import CoerceError, coerce
-from ..diagnostics import Diagnostic, Span, did_you_mean
+from ..diagnostics import Diagnostic, Span, close_match, did_you_mean
 from ..graph import Graph
 from ..kinds import EDGE_ATTRS, KINDS
 from ..model import Edge, Node, Template
 from ..resolve import _Params, substitute
-from ..values import BAD_VALUE
+from ..values import BAD_VALUE, BadValue, contains
 from .transform import Attr, Record
 
 __all__ = ["build_graph"]
@@ -62,9 +62,22 @@ class _Builder:
 
     # ---------------------------------------------------------- declarations
     def declare(self, rec: Record) -> None:
+        shape = rec.shape
+        if shape == "lost":
+            # A statement too broken to read: its syntax error is reported; the nodes
+            # it names (or, naming none, the whole graph) are incomplete.
+            names = {str(t) for t in rec.tokens}
+            self.graph.incomplete.update(names or {""})
+            return
         kw = rec.tokens[0]
         word = str(kw)
-        shape = rec.shape
+        if shape == "salvaged":
+            name = str(rec.tokens[1])
+            if word in KINDS or word in self.graph.templates:
+                self.declare_node(rec)
+            self.graph.incomplete.add(name)
+            self.bad_names.add(name)
+            return
         if shape == "named":
             if word == "graph":
                 self.set_header(rec.tokens[1], rec.value.value if rec.value else None, kw)
@@ -195,25 +208,33 @@ class _Builder:
     def connect(self, rec: Record) -> None:
         values, spans = self.attr_dict(rec.attrs, "of this edge")
         fields: dict[str, Any] = {}
+        written: dict[str, Any] = {}
         lookup = _Params(self.graph.params, self.namespace)
         for key, raw in values.items():
             spec = EDGE_ATTRS.get(key)
-            if raw is BAD_VALUE:
-                continue
             if spec is None:
-                self.error("E012", f"unknown edge attribute `{key}`", spans[key],
-                           hint=did_you_mean(key, EDGE_ATTRS) or "edges take `when` (after a switch) and `weight` (after a split)")
+                if raw is not BAD_VALUE:
+                    self.error("E012", f"unknown edge attribute `{key}`", spans[key],
+                               hint=did_you_mean(key, EDGE_ATTRS) or "edges take `when` (after a switch) and `weight` (after a split)")
+                continue
+            written[key] = raw  # kept even when wrong: the edge has a `weight`, a bad one
+            if contains(raw, BadValue):
                 continue
             try:
-                fields[key] = coerce(spec, substitute(raw, lookup))
+                value = substitute(raw, lookup)
+                if contains(value, BadValue):
+                    continue  # a param whose own statement is broken
+                fields[key] = coerce(spec, value)
             except CoerceError as err:
                 self.error(err.code, err.message, spans[key], hint=err.hint)
         for left, right in zip(rec.chain, rec.chain[1:]):
             for a in left:
                 for b in right:
-                    self.add_edge(a, b, fields, spans)
+                    self.add_edge(a, b, fields, spans, written)
 
-    def add_edge(self, a: Token, b: Token, fields: dict[str, Any], spans: dict[str, Span]) -> None:
+    def add_edge(
+        self, a: Token, b: Token, fields: dict[str, Any], spans: dict[str, Span], written: dict[str, Any],
+    ) -> None:
         ok = True
         for tok in (a, b):
             name = str(tok)
@@ -223,10 +244,16 @@ class _Builder:
                 if name in self.bad_names or where in self.reported:
                     continue
                 self.reported.add(where)
+                guess = close_match(name, self.graph.nodes)
+                if guess is not None:
+                    self.graph.incomplete.add(guess)  # the edge was most likely meant for it
                 self.error("E011", f"unknown node `{name}`", _sp(tok),
-                           hint=did_you_mean(name, self.graph.nodes)
-                           or f'declare it first, e.g. `python {name} {{ impl = "module:function" }}`')
+                           hint=f"did you mean `{guess}`?" if guess is not None
+                           else f'declare it first, e.g. `python {name} {{ impl = "module:function" }}`')
         if not ok:
+            # The edge is lost, and with it what it meant to its known end: checks that
+            # depend on it (reachability, split weights) hold back for that node.
+            self.graph.incomplete.update(str(t) for t in (a, b) if str(t) in self.graph.nodes)
             return
         key = (str(a), str(b))
         if key in self.edge_first:
@@ -236,6 +263,7 @@ class _Builder:
         self.edge_first[key] = _sp(b)
         self.graph.edges.append(Edge(
             key[0], key[1], fields.get("when"), fields.get("weight"), _sp(b), _sp(a), dict(spans),
+            dict(written),
         ))
 
     def finish(self) -> None:
