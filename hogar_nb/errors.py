@@ -43,7 +43,8 @@ class DiagnosticError(HogarError, ValueError):
         self.diagnostics: list[Diagnostic] = list(diagnostics)
         self.source = source
         self.filename = filename
-        super().__init__(self.render())
+        n = sum(d.severity == "error" for d in self.diagnostics)
+        super().__init__(f"{filename}: {n} error{'s' * (n != 1)}")  # the full report: str(err)
 
     @property
     def errors(self) -> list[Diagnostic]:

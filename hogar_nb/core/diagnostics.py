@@ -22,6 +22,8 @@ __all__ = [
 ]
 
 MAX_DIAGNOSTICS = 100
+MAX_MESSAGE = 400  # characters of a message or hint
+SNIPPET_WIDTH = 120  # characters of a source line shown under a diagnostic
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,14 @@ class Diagnostic:
     node: str | None = None
     edge: tuple[str, str] | None = None
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        # Bounded whatever the input: a message quotes names and values, which hostile
+        # input can make megabytes long.
+        for name in ("message", "hint"):
+            text = getattr(self, name)
+            if text is not None and len(text) > MAX_MESSAGE:
+                object.__setattr__(self, name, text[: MAX_MESSAGE - 3] + "...")
 
     @classmethod
     def at(
@@ -89,15 +99,21 @@ class Diagnostic:
         """
         if source is None or self.line is None:
             return ""
-        if lines is None:
-            lines = source.split("\n")
-        if not 1 <= self.line <= len(lines):
+        text = _source_line(source, self.line) if lines is None else (
+            lines[self.line - 1] if 1 <= self.line <= len(lines) else None)
+        if text is None:
             return ""
-        text = lines[self.line - 1].rstrip("\r").replace("\t", " ")
+        text = text.rstrip("\r")
         col = max(1, self.column or 1)
         width = 1
         if self.end_line == self.line and self.end_column and self.end_column > col:
             width = self.end_column - col
+        if len(text) > SNIPPET_WIDTH:  # a long line is cut around the column
+            start = max(0, min(col - 1 - SNIPPET_WIDTH // 3, len(text) - SNIPPET_WIDTH))
+            text = ("..." if start else "") + text[start:start + SNIPPET_WIDTH] + (
+                "..." if start + SNIPPET_WIDTH < len(text) else "")
+            col = col - start + (3 if start else 0)
+        text = text.replace("\t", " ")
         width = max(1, min(width, len(text) - col + 1))
         gutter = f"{self.line:>4} | "
         return f"{gutter}{text}\n{' ' * (len(gutter) - 2)}| {' ' * (col - 1)}{'^' * width}"
@@ -125,6 +141,19 @@ class Diagnostic:
             "node": self.node,
             "edge": list(self.edge) if self.edge else None,
         }
+
+
+def _source_line(source: str, line: int) -> str | None:
+    """Line ``line`` (1-based) of ``source``, found without splitting all of it."""
+    if line < 1:
+        return None
+    start = 0
+    for _ in range(line - 1):
+        start = source.find("\n", start) + 1
+        if start == 0:
+            return None
+    end = source.find("\n", start)
+    return source[start:] if end < 0 else source[start:end]
 
 
 def sort_key(d: Diagnostic):

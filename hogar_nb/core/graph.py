@@ -343,7 +343,16 @@ class Graph:
         self._touch()
 
     def set_param(self, name: str, value: Any) -> None:
+        """Set a param's value: a value UDGL can write (not a ``$param`` reference)."""
+        from .values import ParamRef, contains, format_value
+
         _check_name(name, "param")
+        if contains(value, ParamRef):
+            raise GraphEditError(f"the value of param `{name}` cannot refer to another param")
+        try:
+            format_value(value)
+        except (TypeError, ValueError) as err:
+            raise GraphEditError(f"param `{name}`: {err}") from None
         self.params[name] = value
         self._resolve_edges()
         self._touch()

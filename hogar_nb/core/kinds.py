@@ -112,7 +112,7 @@ COMMON_ATTRS: dict[str, AttrSpec] = {
         _spec("replicas", "int", "number of replica workers", min=1, max=10_000),
         _spec("cpu", "number", "CPUs per replica", min=0, max=1_024),
         _spec("gpu", "number", "GPUs per replica", min=0, max=64),
-        _spec("memory", "size", "memory per replica", min=0),
+        _spec("memory", "size", "memory per replica", min=0, max=2**50),
         _spec("batch", "int", "largest dynamic batch", min=1, max=100_000),
         _spec("batch_wait", "duration", "longest wait to fill a batch", min=0, max=3_600_000),
         _spec("timeout", "duration", "per-request timeout", min=0, min_exclusive=True, max=86_400_000),
@@ -121,7 +121,7 @@ COMMON_ATTRS: dict[str, AttrSpec] = {
         _spec("recovery", "recovery", "what happens when a replica crashes or hangs"),
         _spec("max_queue", "int", "most requests waiting at the node before callers wait or are refused",
               min=1, max=1_000_000),
-        _spec("latency", "duration", "latency estimate used by capacity analysis", min=0, min_exclusive=True),
+        _spec("latency", "duration", "latency estimate used by capacity analysis", min=0.001, max=86_400_000),
         _spec("description", "string", "free text"),
         _spec("isolation", "enum", "run replicas as threads or processes", choices=ISOLATION_MODES),
     )
@@ -156,9 +156,9 @@ CLUSTER_ATTRS: dict[str, AttrSpec] = {
     s.name: s
     for s in (
         _spec("workers", "int", "number of worker machines", min=1, max=100_000),
-        _spec("cpu", "number", "CPUs per worker", min=0, min_exclusive=True),
-        _spec("gpu", "number", "GPUs per worker", min=0),
-        _spec("memory", "size", "memory per worker", min=0),
+        _spec("cpu", "number", "CPUs per worker", min=0, min_exclusive=True, max=1_000_000),
+        _spec("gpu", "number", "GPUs per worker", min=0, max=10_000),
+        _spec("memory", "size", "memory per worker", min=0, max=2**60),
     )
 }
 

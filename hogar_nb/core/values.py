@@ -25,6 +25,8 @@ __all__ = [
     "DURATION_UNITS",
     "SIZE_UNITS",
     "format_value",
+    "in_range",
+    "NUMBER_LIMIT",
     "split_number",
 ]
 
@@ -38,15 +40,32 @@ SIZE_UNITS: dict[str, int] = {
 _NUMBER = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(.*)", re.S)
 
 
+#: the largest magnitude a UDGL or EARG number may have (what a 64-bit integer holds)
+NUMBER_LIMIT = 2**63 - 1
+MAX_DIGITS = 30
+
+
 def split_number(text: str) -> tuple[int | float, str]:
-    """``"250ms"`` -> ``(250, "ms")``; ``"0.5"`` -> ``(0.5, "")``."""
+    """``"250ms"`` -> ``(250, "ms")``; ``"0.5"`` -> ``(0.5, "")``.
+
+    Raises ValueError for text that is not a number, or has more than
+    :data:`MAX_DIGITS` significant digits (never converts thousands of digits).
+    """
     m = _NUMBER.fullmatch(text)
     if m is None:
         raise ValueError(f"not a number: {text!r}")
     digits, unit = m.groups()
+    mantissa = re.split(r"[eE]", digits)[0].lstrip("+-").replace(".", "").lstrip("0")
+    if len(mantissa) > MAX_DIGITS or len(digits) > 2 * MAX_DIGITS:
+        raise ValueError("too many digits")
     if re.fullmatch(r"[+-]?\d+", digits):
         return int(digits), unit
     return float(digits), unit
+
+
+def in_range(x: float) -> bool:
+    """Whether a number is finite and within :data:`NUMBER_LIMIT`."""
+    return math.isfinite(x) and abs(x) <= NUMBER_LIMIT
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,9 +217,11 @@ def format_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int):
+        if abs(v) > NUMBER_LIMIT:
+            raise ValueError("an integer past the number limit has no UDGL spelling")
         return str(v)
     if isinstance(v, float):
-        if math.isinf(v) or math.isnan(v):
+        if not in_range(v):
             raise ValueError(f"{v} has no UDGL spelling")
         r = repr(v)
         return r if ("." in r or "e" in r) else r + ".0"

@@ -80,7 +80,9 @@ def test_e100_aliases_duplicate_keys_and_tags() -> None:
         ("E100", 3, 1, "duplicate key `name`", "each key may appear once in a mapping; remove one")]
     assert errors_of("earg: !!python/object:os.system ls\n")[0][0] == "E100"
     assert errors_of("earg: !!timestamp 2020-13-45\n")[0][:4] == (
-        "E100", 1, 1, "cannot read a tagged value: month must be in 1..12")
+        "E100", 1, 1, "cannot read a value: month must be in 1..12")
+    assert errors_of("earg: 1\nname: !!bool maybe\n") == [
+        ("E100", 2, 7, "tags are not allowed in EARG", "write plain values: EARG needs no `!!` tags, and numbers in range")]
 
 
 def test_e101_unknown_key_with_suggestion() -> None:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from hogar_nb import UDGLError
 from hogar_nb.core.udgl import parse_value
-from hogar_nb.core.values import Call, Duration, Ident, ParamRef, Percent, Size, format_value
+from hogar_nb.core.values import NUMBER_LIMIT, Call, Duration, Ident, ParamRef, Percent, Size, format_value
 
 
 @pytest.mark.parametrize(
@@ -52,6 +52,10 @@ def test_value_kinds(text: str, value) -> None:
         ("[1, 2", "E001", "unexpected end of line; expected `,` or `]`"),
         ('"open', "E002", "unterminated string"),
         ("", "E001", "empty value"),
+        ("1e400", "E022", "`1e400` is out of range: numbers are finite and at most 9.22e+18 in size"),
+        ("9" * 400 + "s", "E022", "`9999999999...99999s (401 characters)` is out of range: numbers are "
+         "finite and at most 9.22e+18 in size"),
+        ("5 seconds", "E021", "`5 seconds` is not a value: a unit follows its number without a space"),
     ],
 )
 def test_bad_values(text: str, code: str, message: str) -> None:
@@ -64,7 +68,7 @@ def test_bad_values(text: str, code: str, message: str) -> None:
 values = st.recursive(
     st.one_of(
         st.integers(-10**9, 10**9),
-        st.floats(allow_nan=False, allow_infinity=False, width=64).filter(lambda f: abs(f) < 1e300),
+        st.floats(allow_nan=False, allow_infinity=False, width=64).filter(lambda f: abs(f) <= NUMBER_LIMIT),
         st.text(max_size=20),
         st.booleans(),
         st.floats(0, 10**7, allow_nan=False).map(Duration),
@@ -97,3 +101,9 @@ def test_format_then_parse_is_identity(value) -> None:
 def test_common_percentages_stay_percentages() -> None:
     for text in ("90%", "10%", "33.3%", "0.1%", "100%", "0%"):
         assert format_value(parse_value(text)) == text
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), 1e19, -(2**63), 10**400])
+def test_numbers_past_the_limit_have_no_spelling(value) -> None:
+    with pytest.raises(ValueError):
+        format_value(value)

@@ -121,7 +121,10 @@ def _build(doc: dict[str, Any], marks: Marks) -> tuple[Graph, list[Diagnostic]]:
         cluster: dict[str, Any] = {"workers": c["workers"], "cpu": c["cpu"], "gpu": c["gpu"]}
         if c["memory_bytes"] is not None:
             cluster["memory"] = Size(int(c["memory_bytes"]))
-        graph.set_cluster(**cluster)
+        try:
+            graph.set_cluster(**cluster)
+        except GraphEditError as err:
+            d.value("E102", ("cluster",), str(err), "fix the value in `cluster`")
     for name, (x, y) in doc.get("layout", {}).items():
         graph.set_position(name, x, y)
     if d.out:

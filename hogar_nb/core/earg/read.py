@@ -12,7 +12,8 @@ from typing import Any
 
 import yaml
 
-from ..diagnostics import Diagnostic
+from ..diagnostics import MAX_DIAGNOSTICS, Diagnostic
+from ..values import NUMBER_LIMIT
 
 __all__ = ["Marks", "Path_", "format_path", "plain_problems", "read_text", "show"]
 
@@ -46,7 +47,31 @@ def _pos(node: yaml.Node) -> _Pos:
     return (s.line + 1, s.column + 1, e.line + 1, e.column + 1)
 
 
-def _marks(root: yaml.Node | None, diags: list[Diagnostic]) -> Marks:
+_PLAIN_TAGS = {
+    yaml.MappingNode: "tag:yaml.org,2002:map",
+    yaml.SequenceNode: "tag:yaml.org,2002:seq",
+}
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+MAX_NUMBER_CHARS = 40  # a number written longer than this is past any range EARG allows
+
+
+def _odd_node(node: yaml.Node, resolver: Any) -> str | None:
+    """Why a node cannot be read as plain EARG data (an explicit tag, a number too long
+    to convert safely), or None."""
+    if isinstance(node, yaml.ScalarNode):
+        plain = not node.style  # None (pure Python loader) or "" (libyaml) for a plain scalar
+        implicit = resolver.resolve(yaml.ScalarNode, node.value, (plain, not plain))
+        if node.tag != implicit:
+            return "tags are not allowed in EARG"
+        if node.tag in _NUMBER_TAGS and len(node.value) > MAX_NUMBER_CHARS:
+            return f"a number written with {len(node.value):,} characters is out of range"
+        return None
+    if node.tag != _PLAIN_TAGS.get(type(node)):
+        return "tags are not allowed in EARG"
+    return None
+
+
+def _marks(root: yaml.Node | None, diags: list[Diagnostic], resolver: Any = None) -> Marks:
     marks = Marks()
     if root is None:
         return marks
@@ -63,6 +88,14 @@ def _marks(root: yaml.Node | None, diags: list[Diagnostic]) -> Marks:
             continue
         seen.add(id(node))
         marks.values[path] = _pos(node)
+        odd = _odd_node(node, resolver) if resolver is not None else None
+        if odd is not None:
+            line, col, *_ = _pos(node)
+            diags.append(Diagnostic("E100", "error", odd, line, col,
+                                    hint="write plain values: EARG needs no `!!` tags, and numbers in range"))
+            if len(diags) > MAX_DIAGNOSTICS:
+                return marks
+            continue
         if isinstance(node, yaml.MappingNode):
             names: set[str] = set()
             for key_node, value_node in node.value:
@@ -86,14 +119,14 @@ def _yaml(text: str, diags: list[Diagnostic]) -> tuple[Any, Marks]:
     loader = _SafeLoader(text)
     try:
         root = loader.get_single_node()
-        marks = _marks(root, diags)
+        marks = _marks(root, diags, loader)
         if diags:
             return None, marks
         try:
             data = loader.construct_document(root) if root is not None else None
-        except (ValueError, TypeError, OverflowError, ArithmeticError) as err:
-            diags.append(Diagnostic("E100", "error", f"cannot read a tagged value: {err}", 1, 1,
-                                    hint="remove explicit `!!` tags; EARG needs none"))
+        except (ValueError, TypeError, OverflowError, ArithmeticError, LookupError, AttributeError) as err:
+            diags.append(Diagnostic("E100", "error", f"cannot read a value: {str(err)[:100]}", 1, 1,
+                                    hint="write plain values: EARG needs no `!!` tags"))
             return None, marks
         return data, marks
     finally:
@@ -121,7 +154,7 @@ def read_text(text: str, is_json: bool) -> tuple[Any, Marks, list[Diagnostic]]:
     try:
         if is_json:
             try:
-                data = json.loads(text, parse_constant=_no_constant)
+                data = json.loads(text, parse_constant=_no_constant, parse_int=_bounded_int)
             except json.JSONDecodeError as err:
                 diags.append(Diagnostic(
                     "E100", "error", f"JSON syntax error: {err.msg}", err.lineno, err.colno,
@@ -142,6 +175,12 @@ def read_text(text: str, is_json: bool) -> tuple[Any, Marks, list[Diagnostic]]:
     return None, Marks(), diags
 
 
+def _bounded_int(digits: str) -> int:
+    if len(digits) > MAX_NUMBER_CHARS:
+        raise ValueError(f"a number written with {len(digits):,} digits is out of range")
+    return int(digits)
+
+
 def _no_constant(name: str) -> Any:
     raise ValueError(f"`{name}` is not a number EARG accepts")
 
@@ -158,7 +197,7 @@ def plain_problems(data: Any, marks: Marks) -> list[Diagnostic]:
     """Keys that are not strings, values JSON cannot hold, non-finite numbers, deep nesting."""
     out: list[Diagnostic] = []
     stack: list[tuple[Any, Path_]] = [(data, ())]
-    while stack:
+    while stack and len(out) <= MAX_DIAGNOSTICS:
         value, path = stack.pop()
         line, col = (marks.value(path) or (None, None))[:2]
         if len(path) > MAX_DEPTH:
@@ -180,6 +219,9 @@ def plain_problems(data: Any, marks: Marks) -> list[Diagnostic]:
         elif isinstance(value, float) and not math.isfinite(value):
             out.append(Diagnostic("E102", "error", f"got {value} at {_where(path)}; numbers must be finite",
                                   line, col, hint="write a finite number"))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > NUMBER_LIMIT:
+            out.append(Diagnostic("E102", "error", f"got {show(value)} at {_where(path)}; numbers are at most "
+                                  f"{NUMBER_LIMIT:.3g} in size", line, col, hint="write a smaller number"))
         elif value is not None and not isinstance(value, (str, int, float, bool)):
             out.append(Diagnostic(
                 "E102", "error", f"got {show(value)} ({type(value).__name__}) at {_where(path)}; "
@@ -212,7 +254,9 @@ def show(value: Any, pos: _Pos | None = None) -> str:
         if isinstance(value, str):
             return f"a string written over {lines} lines"
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
-        return f"an integer of {value.bit_length()} bits"
+        return f"an integer of {value.bit_length():,} bits"
+    if isinstance(value, str) and len(value) > 60:
+        return json.dumps(value[:57] + "...", ensure_ascii=False)
     try:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):

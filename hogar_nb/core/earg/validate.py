@@ -8,14 +8,17 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
-from ..diagnostics import Diagnostic, did_you_mean, sort_key
+from ..diagnostics import MAX_DIAGNOSTICS, Diagnostic, did_you_mean, sort_key
 from .read import Marks, Path_, format_path, plain_problems, show
 from .schema import EARG_VERSION, KIND_KEYS, earg_schema
 
 if TYPE_CHECKING:  # pragma: no cover
     import jsonschema
 
-__all__ = ["validate_earg"]
+__all__ = ["MAX_EDGES", "MAX_NODES", "validate_earg"]
+
+MAX_NODES = 10_000
+MAX_EDGES = 100_000
 
 
 @functools.cache
@@ -41,13 +44,21 @@ def validate_earg(doc: Any, marks: Marks | None = None) -> list[Diagnostic]:
     d.out += plain_problems(doc, marks)
     if d.out:
         return d.out
+    for key, most in (("nodes", MAX_NODES), ("edges", MAX_EDGES)):
+        items = doc.get(key) if isinstance(doc, dict) else None
+        if isinstance(items, list) and len(items) > most:
+            d.value("E102", (key,), f"`{key}` has {len(items):,} entries; EARG allows at most {most:,}",
+                    "a serving graph has at most a few thousand nodes")
+            return d.out
     try:
-        errors = list(_validator().iter_errors(doc))
+        errors = _validator().iter_errors(doc)  # lazily: the first problems are enough
     except RecursionError:  # pragma: no cover - plain_problems bounds the depth
         d.value("E102", (), "the document is nested too deeply", "flatten it")
         return d.out
     for err in errors:
         d.schema_error(err)
+        if len(d.out) > MAX_DIAGNOSTICS:
+            break
     if not d.out:
         _references(doc, d)
     seen: set = set()
@@ -289,17 +300,22 @@ def _references(doc: dict[str, Any], d: _Diag) -> None:
         name, _, index = rid.rpartition("/")
         if not ref(("placement", rid), name, f"`placement` entry `{rid}`"):
             continue
-        if int(index) >= nodes[name]["replicas"]:
+        if _index(index) >= nodes[name]["replicas"]:
             d.key("E105", ("placement", rid), f"`placement` names replica `{rid}`, but `{name}` has "
                   f"{nodes[name]['replicas']} replica{'s' * (nodes[name]['replicas'] != 1)}",
                   f"replicas of `{name}` are numbered from 0")
-        if int(worker.rpartition("-")[2]) >= workers:
+        if _index(worker.rpartition("-")[2]) >= workers:
             d.value("E105", ("placement", rid), f"`placement` puts `{rid}` on `{worker}`, but the cluster has "
                     f"{workers} worker{'s' * (workers != 1)}", "workers are numbered from worker-0")
     for name in doc.get("layout", {}):
         if name not in nodes:
             d.key("E105", ("layout", name), f"`layout` names unknown node `{name}`",
                   did_you_mean(name, nodes) or "remove it")
+
+
+def _index(digits: str) -> int:
+    """A replica or worker number (past any real count when absurdly long)."""
+    return int(digits) if len(digits) <= 18 else 10**18
 
 
 def _node_refs(d: _Diag, i: int, n: dict, inputs: list[str]) -> None:

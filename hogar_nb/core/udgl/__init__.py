@@ -11,10 +11,17 @@ from ..graph import Graph
 __all__ = ["compile_udgl", "parse_udgl", "parse_value"]
 
 
-def _decode(text: str | bytes) -> str:
-    if isinstance(text, bytes):
-        return text.decode("utf-8", errors="replace")
-    return text
+def _decode(text: str | bytes) -> tuple[str, list[Diagnostic]]:
+    """Text as the parser reads it: bytes as UTF-8, exactly as the command line reads a
+    file (bad bytes are an E004, never silently replaced); input over the size limit is
+    an E007 and is not read at all."""
+    from ..source import MAX_SOURCE_BYTES, decode_source, too_large
+
+    if len(text) > MAX_SOURCE_BYTES:
+        return "", [too_large(len(text))]
+    if isinstance(text, (bytes, bytearray)):
+        return decode_source(bytes(text))
+    return text, []
 
 
 def compile_udgl(
@@ -30,8 +37,9 @@ def compile_udgl(
     from .builder import build_graph
     from .grammar import parse_statements
 
-    text = _decode(text)
-    diags: list[Diagnostic] = []
+    text, diags = _decode(text)
+    if diags:
+        return None, diags
     broken: set[str] = set()
     records = parse_statements(text, diags, broken)
     syntax_failed = any(d.is_error for d in diags)
@@ -62,7 +70,7 @@ def parse_udgl(
     """
     graph, diags = compile_udgl(text, params, namespace)
     if graph is None or any(d.is_error for d in diags):
-        raise UDGLError(diags, _decode(text))
+        raise UDGLError(diags, graph.source if graph is not None else _decode(text)[0])
     return graph
 
 

@@ -16,7 +16,7 @@ from ..graph import Graph
 from ..kinds import EDGE_ATTRS, KINDS
 from ..model import Edge, Node, Template
 from ..resolve import _Params, substitute
-from ..values import BAD_VALUE, BadValue, contains
+from ..values import BAD_VALUE, BadValue, ParamRef, contains
 from .transform import Attr, Record
 
 __all__ = ["build_graph"]
@@ -150,6 +150,10 @@ class _Builder:
             self.error("E015", f"param `{name}` is declared twice", _sp(name_tok))
             return
         value = self.overrides.pop(name, rec.value.value)
+        if contains(value, ParamRef):
+            self.error("E025", f"the value of param `{name}` refers to another param", rec.value.span,
+                       hint="a param's value is written out: a number, a duration, a string...")
+            value = BAD_VALUE
         self.graph.params[name] = value
         self.graph.param_spans[name] = rec.value.span
 

@@ -53,6 +53,21 @@ UNIT_WORDS: dict[str, str] = {
 _DURATION_UNITS = {"us", "ms", "s", "m", "h"}
 
 
+_LONGEST = {"NAME": 200, "PARAM": 201, "STRING": 10_002}  # with the `$` and the quotes
+_SHOWN_LIMIT = {"NAME": 200, "PARAM": 200, "STRING": 10_000}
+
+
+def _too_long(kind: str, value: str, most: int, line: int, column: int, diags: list[Diagnostic]) -> str:
+    """Report a name or string past its length limit; keep a cut copy so that messages
+    quoting it stay short."""
+    what = "a string" if kind == "STRING" else "a name"
+    diags.append(Diagnostic.at(
+        "E008", f"{what} of {len(value):,} characters is too long (at most {_SHOWN_LIMIT[kind]:,})",
+        Span(line, column, line, column + 1), hint="shorten it",
+    ))
+    return value[: most - 1] + '"' if kind == "STRING" else value[:most]
+
+
 @dataclass(frozen=True, slots=True)
 class Comment:
     """A ``# ...`` comment: its line, column and text (with the ``#``)."""
@@ -94,7 +109,10 @@ def _raw_tokens(text: str, diags: list[Diagnostic], comments: list[Comment] | No
                 comments.append(Comment(line, column, m.group().rstrip("\r")))
         elif kind != "WS":
             value = m.group()
-            yield Token(kind, value, pos, line, column, line, column + len(value), end)
+            most = _LONGEST.get(kind)
+            if most is not None and len(value) > most:
+                value = _too_long(kind, value, most, line, column, diags)
+            yield Token(kind, value, pos, line, column, line, column + (end - pos), end)
         pos = end
 
 

@@ -21,6 +21,8 @@ from ..values import (
     ParamRef,
     Percent,
     Size,
+    NUMBER_LIMIT,
+    in_range,
     split_number,
 )
 
@@ -56,6 +58,13 @@ class Record:
     chain: list[list[Token]] = field(default_factory=list)
 
 
+def clip(text: str, most: int = 24) -> str:
+    """``text`` as a message quotes it: whole when short, else its ends and its length."""
+    if len(text) <= most:
+        return text
+    return f"{text[:10]}...{text[-6:]} ({len(text):,} characters)"
+
+
 def _span(tok: Token) -> Span:
     return Span.of_token(tok)
 
@@ -89,27 +98,54 @@ class StatementTransformer(Transformer):
     # ---------------------------------------------------------------- values
     def number(self, children) -> Located:
         tok: Token = children[0]
-        num, unit = split_number(str(tok))
         span = _span(tok)
+        try:
+            num, unit = split_number(str(tok))
+        except ValueError:
+            return self._out_of_range(tok, span)
+        if unit and unit != "%" and unit not in DURATION_UNITS and unit not in SIZE_UNITS:
+            return self._unknown_unit(tok, unit, span)
+        if not in_range(num):
+            return self._out_of_range(tok, span)
         if not unit:
             return Located(num, span)
         if unit == "%":
             return Located(Percent(num / 100), span)
         if unit in DURATION_UNITS:
-            if unit == "us":
-                return Located(Duration(num / 1000), span)
-            return Located(Duration(float(num * DURATION_UNITS[unit])), span)
-        if unit in SIZE_UNITS:
-            size = num * SIZE_UNITS[unit]
-            if isinstance(size, float) and not size.is_integer():
-                self.diags.append(Diagnostic.at(
-                    "E021", f"`{tok}` is not a whole number of bytes", span,
-                    hint="use a smaller unit, e.g. 1536KiB instead of 1.5MiB",
-                ))
-                return Located(Size(int(size)), span)
-            return Located(Size(int(size)), span)
+            ms = num / 1000 if unit == "us" else float(num * DURATION_UNITS[unit])
+            if not in_range(ms):
+                return self._out_of_range(tok, span)
+            return Located(Duration(ms), span)
+        size = num * SIZE_UNITS[unit]
+        if not in_range(size):
+            return self._out_of_range(tok, span)
+        if isinstance(size, float) and not size.is_integer():
+            self.diags.append(Diagnostic.at(
+                "E021", f"`{tok}` is not a whole number of bytes", span,
+                hint="use a smaller unit, e.g. 1536KiB instead of 1.5MiB",
+            ))
+        return Located(Size(int(size)), span)
+
+    def _out_of_range(self, tok: Token, span: Span) -> Located:
+        shown = clip(str(tok))
         self.diags.append(Diagnostic.at(
-            "E021", f"unknown unit `{unit}` in `{tok}`", span,
+            "E022", f"`{shown}` is out of range: numbers are finite and at most {NUMBER_LIMIT:.3g} in size",
+            span, hint="write a smaller number",
+        ))
+        return Located(BAD_VALUE, span)
+
+    def _unknown_unit(self, tok: Token, unit: str, span: Span) -> Located:
+        from .lexer import UNIT_WORDS
+
+        spelled = UNIT_WORDS.get(unit.lower())
+        if spelled is not None and spelled != unit and did_you_mean(unit, _ALL_UNITS) is None:
+            number = str(tok)[: len(str(tok)) - len(unit)]
+            self.diags.append(Diagnostic.at(
+                "E021", f"unknown unit `{unit}` in `{clip(str(tok))}`", span, hint=f"write `{clip(number)}{spelled}`",
+            ))
+            return Located(BAD_VALUE, span)
+        self.diags.append(Diagnostic.at(
+            "E021", f"unknown unit `{clip(unit)}` in `{clip(str(tok))}`", span,
             hint=did_you_mean(unit, _ALL_UNITS)
             or "durations: us, ms, s, m, h; sizes: B, KB, MB, GB, KiB, MiB, GiB, TiB; percentages: %",
         ))
@@ -121,7 +157,7 @@ class StatementTransformer(Transformer):
             value = json.loads(str(tok))
         except ValueError:
             self.diags.append(Diagnostic.at(
-                "E002", f"invalid escape in string {tok}", _span(tok),
+                "E002", f"invalid escape in string {clip(str(tok), 60)}", _span(tok),
                 hint='allowed escapes: \\" \\\\ \\n \\t \\uXXXX',
             ))
             value = str(tok)[1:-1]
