@@ -79,23 +79,20 @@ def cmd_analyze(args) -> int:
 
 
 def cmd_fmt(args) -> int:
-    from .core.source import decode_source
-
     graph = _load(args)
     text = graph.to_udgl()
-    original, _ = decode_source(Path(args.file).read_bytes())
+    original = graph.source
+    if original is None and (args.check or args.write):
+        raise HogarError(f"{args.file} is an EARG file; `hogar fmt FILE` prints it as UDGL, "
+                         "--check and --write are for .udgl files")
     if args.check:
         if original != text:
             print(f"{args.file}: not in canonical form (run `hogar fmt --write {args.file}`)")
             return 1
         return 0
     if args.write:
-        if any(line.lstrip().startswith("#") or " #" in line for line in original.splitlines()):
-            raise HogarError(
-                f"{args.file} has comments, which the canonical form does not keep; "
-                "run `hogar fmt FILE` to print it and copy what you want"
-            )
-        Path(args.file).write_text(text, encoding="utf-8")
+        if original != text:
+            Path(args.file).write_text(text, encoding="utf-8")
         return 0
     sys.stdout.write(text)
     return 0
@@ -133,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = file_command("fmt", cmd_fmt, "print a graph in canonical UDGL form")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--check", action="store_true", help="exit 1 if FILE is not in canonical form")
-    group.add_argument("--write", action="store_true", help="rewrite FILE in place (refused if it has comments)")
+    group.add_argument("--write", action="store_true", help="rewrite FILE in place (comments and $param references are kept)")
     p = sub.add_parser("schema", help="print the EARG v1 JSON Schema")
     p.set_defaults(func=cmd_schema)
     from .runtime.cli import register

@@ -93,12 +93,18 @@ def test_fmt_prints_check_and_write(tmp_path, capsys) -> None:
     path.write_text("source in\nsink    out\nin->out\n")
     assert main(["fmt", "--check", str(path)]) == 1
     assert main(["fmt", "--write", str(path)]) == 0
-    assert path.read_text() == "source in\nsink   out\n\nin -> out\n"
+    assert path.read_text() == "source in\nsink   out\nin -> out\n"
     assert main(["fmt", "--check", str(path)]) == 0
     commented = tmp_path / "c.udgl"
-    commented.write_text("# keep me\nsource in\nsink out\nin -> out\n")
-    assert main(["fmt", "--write", str(commented)]) == 2
-    assert commented.read_text().startswith("# keep me")
+    commented.write_text("# keep me\nparam w=$x\nsource in   # entry\nsink out\nin -> out {when=$w}\n")
+    assert main(["fmt", "--write", str(commented)]) == 1  # the text is checked first
+    commented.write_text("# keep me\nparam share = 40%\nsource in   # entry\nsplit s\nsink out\npython b {impl=\"m:b\"}\n"
+                         "in->s\ns -> out {weight=$share}\ns -> b {weight = 60%}\nb->out\n")
+    assert main(["fmt", "--write", str(commented)]) == 0
+    assert commented.read_text() == (
+        '# keep me\nparam share = 40%\nsource in  # entry\nsplit  s\nsink   out\npython b   { impl = "m:b" }\n'
+        "in -> s\ns -> out { weight = $share }\ns -> b { weight = 60% }\nb -> out\n")
+    assert main(["check", str(commented), "--param", "share=50%"]) == 1  # the reference survived
 
 
 def test_usage_errors_exit_2(capsys) -> None:

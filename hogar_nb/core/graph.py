@@ -160,7 +160,19 @@ class Graph:
         return graph_to_earg(self)
 
     def to_udgl(self) -> str:
-        """Canonical UDGL text for this graph."""
+        """Canonical UDGL text for this graph.
+
+        A graph read from text and not edited since is its text, formatted: every
+        ``$param`` reference, template use and comment is kept. Otherwise the text is
+        written from the model (references kept in attributes and edges).
+        """
+        if self.source is not None and self.revision == 0:
+            from .udgl.source_format import format_source
+
+            try:
+                return format_source(self.source)
+            except UDGLError:  # pragma: no cover - a text that parsed also lexes
+                pass
         from .udgl.format import format_graph
 
         return format_graph(self)

@@ -31,13 +31,16 @@ def _attrs(attrs: Mapping[str, Any], indent: str = "") -> str:
 
 
 def _edge_attrs(edge) -> dict[str, Any]:
-    from ..values import Percent
+    """``when``/``weight`` as written where they refer to a ``$param``, else resolved."""
+    from ..values import ParamRef, Percent, contains
 
     out: dict[str, Any] = {}
-    if edge.when is not None:
-        out["when"] = edge.when
-    if edge.weight is not None:
-        out["weight"] = Percent(edge.weight)
+    for key in ("when", "weight"):
+        written = edge.attrs.get(key)
+        if written is not None and contains(written, ParamRef):
+            out[key] = written
+        elif getattr(edge, key) is not None:
+            out[key] = Percent(edge.weight) if key == "weight" else edge.when
     return out
 
 
