@@ -131,6 +131,20 @@ def _cycles(g: nx.DiGraph, graph: "Graph") -> list[Diagnostic]:
     return out
 
 
+def _closure(g: nx.DiGraph, starts, forward: bool) -> set[str]:
+    """``starts`` and every node reachable from them (forward) or reaching them: one
+    traversal for all of them, however many there are."""
+    seen = set(starts)
+    stack = list(seen)
+    step = g.successors if forward else g.predecessors
+    while stack:
+        for nxt in step(stack.pop()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
 def _reachability(g: nx.DiGraph, graph: "Graph", response: str | None) -> list[Diagnostic]:
     """E031/E032/E038. A node next to a lost edge (see ``Graph.incomplete``), or past
     one, is not reported: the error that lost the edge says it all."""
@@ -138,20 +152,15 @@ def _reachability(g: nx.DiGraph, graph: "Graph", response: str | None) -> list[D
     if "" in graph.incomplete:
         return out
     incomplete = graph.incomplete & set(g)
-    maybe_fed = set(incomplete)  # nodes a lost edge might have fed
-    maybe_drained = set(incomplete)  # nodes a lost edge might have drained
-    for name in incomplete:
-        maybe_fed |= nx.descendants(g, name)
-        maybe_drained |= nx.ancestors(g, name)
+    maybe_fed = _closure(g, incomplete, forward=True)  # nodes a lost edge might have fed
+    maybe_drained = _closure(g, incomplete, forward=False)  # ... or drained
     sources = [n.name for n in graph.nodes.values() if n.kind == "source"]
     if not sources:
         if not incomplete:
             out.append(Diagnostic.at("E038", "the graph has no source", None,
                                      hint='add `source ingest { route = "/predict" }` and an edge from it'))
     else:
-        seen = set(sources) | maybe_fed
-        for s in sources:
-            seen |= nx.descendants(g, s)
+        seen = _closure(g, sources, forward=True) | maybe_fed
         for node in graph.nodes.values():
             if node.name not in seen:
                 out.append(Diagnostic.at(
@@ -160,9 +169,7 @@ def _reachability(g: nx.DiGraph, graph: "Graph", response: str | None) -> list[D
                 ))
     sinks = [n.name for n in graph.nodes.values() if n.kind == "sink"]
     if sinks:
-        reach_sink: set[str] = set(sinks) | maybe_drained
-        for s in sinks:
-            reach_sink |= nx.ancestors(g, s)
+        reach_sink = _closure(g, sinks, forward=False) | maybe_drained
         target = response or sinks[0]
         for node in graph.nodes.values():
             if node.name not in reach_sink:

@@ -11,7 +11,7 @@ from typing import Any, Mapping
 from lark import Token
 
 from ..coerce import CoerceError, coerce
-from ..diagnostics import Diagnostic, Span, close_match, did_you_mean
+from ..diagnostics import MAX_DIAGNOSTICS, Diagnostic, Span, close_match, did_you_mean
 from ..graph import Graph
 from ..kinds import EDGE_ATTRS, KINDS
 from ..model import Edge, Node, Template
@@ -40,6 +40,12 @@ class _Builder:
         self.reported: set[tuple[int, int]] = set()
         self.header: Token | None = None
         self.edge_first: dict[tuple[str, str], Span] = {}
+        self.dropped = 0  # problems past the cap, counted only
+
+    @property
+    def full(self) -> bool:
+        """Whether the report is past its cap (see :func:`~hogar_nb.core.diagnostics.limit`)."""
+        return len(self.diags) > MAX_DIAGNOSTICS
 
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None, **kw) -> None:
         self.diags.append(Diagnostic.at(code, message, span, hint=hint, **kw))
@@ -190,6 +196,10 @@ class _Builder:
         if kind not in KINDS:
             tpl = self.graph.templates.get(kind)
             if tpl is None:
+                if self.full:
+                    self.dropped += 1
+                    self.bad_names.add(name)
+                    return
                 choices = [*KINDS, *self.graph.templates]
                 self.error("E010", f"unknown kind `{kind}`", _sp(kind_tok),
                            hint=did_you_mean(kind, choices) or "kinds: " + ", ".join(choices))
@@ -248,6 +258,9 @@ class _Builder:
                 if name in self.bad_names or where in self.reported:
                     continue
                 self.reported.add(where)
+                if self.full:
+                    self.dropped += 1  # counted; past the report's cap no hint is worked out
+                    continue
                 guess = close_match(name, self.graph.nodes)
                 if guess is not None:
                     self.graph.incomplete.add(guess)  # the edge was most likely meant for it
@@ -271,6 +284,11 @@ class _Builder:
         ))
 
     def finish(self) -> None:
+        if self.dropped:
+            self.diags.append(Diagnostic.at(
+                "E006", f"{self.dropped} more problem{'s' * (self.dropped != 1)} like these not shown", None,
+                hint="fix the ones above and check again",
+            ))
         for name, value in self.overrides.items():
             self.diags.append(Diagnostic.at(
                 "W001", f"param `{name}` is given but the graph declares no such param", None,
