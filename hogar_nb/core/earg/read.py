@@ -115,7 +115,37 @@ def _marks(root: yaml.Node | None, diags: list[Diagnostic], resolver: Any = None
     return marks
 
 
+MAX_ITEMS = 100_000  # entries of one list or mapping (keys and values count apart)
+MAX_VALUES = 400_000  # scalars (keys too), lists and mappings: 10,000 nodes need about 350,000
+
+
+def _too_many_values(text: str) -> Diagnostic | None:
+    """A document with more values than any EARG graph needs, found by streaming the
+    parser's events before any node is built (building is what costs memory)."""
+    count = 0
+    items: list[int] = []  # values in each open list or mapping
+    for event in yaml.parse(text, Loader=_SafeLoader):
+        if isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            count += 1
+            if items:
+                items[-1] += 1
+            if count > MAX_VALUES or (items and items[-1] > 2 * MAX_ITEMS):
+                what = f"more than {MAX_VALUES:,} values" if count > MAX_VALUES else \
+                    f"a list or mapping of more than {MAX_ITEMS:,} entries"
+                return Diagnostic("E102", "error", f"the document holds {what}", event.start_mark.line + 1,
+                                  event.start_mark.column + 1, hint="EARG graphs have at most 10,000 nodes")
+            if not isinstance(event, yaml.ScalarEvent):
+                items.append(0)
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            items.pop()
+    return None
+
+
 def _yaml(text: str, diags: list[Diagnostic]) -> tuple[Any, Marks]:
+    too_many = _too_many_values(text)
+    if too_many is not None:
+        diags.append(too_many)
+        return None, Marks()
     loader = _SafeLoader(text)
     try:
         root = loader.get_single_node()
@@ -188,6 +218,8 @@ def _no_constant(name: str) -> Any:
 def _best_effort_marks(text: str) -> Marks:
     """Positions for JSON text, read with the YAML composer (JSON is nearly YAML)."""
     try:
+        if _too_many_values(text) is not None:
+            return Marks()
         return _marks(yaml.compose(text, Loader=_SafeLoader), [])
     except Exception:  # noqa: BLE001 - positions are a nicety; the data is already read
         return Marks()

@@ -134,6 +134,11 @@ def _split(tokens: Iterator[Token], diags: list[Diagnostic], broken: set[str]) -
     ahead: list[Token] = []  # tokens read to look past a newline, not yet handled
     stream = iter(tokens)
 
+    def skip(depth: int) -> None:
+        """Give up on the statement: the lexer reads on to its end without making tokens."""
+        if hasattr(tokens, "skip_statement") and not ahead:
+            tokens.skip_statement(depth)
+
     def next_token() -> Token | None:
         if ahead:
             return ahead.pop(0)
@@ -176,6 +181,8 @@ def _split(tokens: Iterator[Token], diags: list[Diagnostic], broken: set[str]) -
                     hint="flatten the value",
                 ))
                 too_deep = True
+                skip(len(stack))
+                stack.clear()
         elif t in _CLOSE and extra:
             extra -= 1
             continue
@@ -189,6 +196,8 @@ def _split(tokens: Iterator[Token], diags: list[Diagnostic], broken: set[str]) -
                 hint="split it into several statements",
             ))
             too_deep = True
+            skip(len(stack) + (tok.type in _OPEN) - (tok.type in _CLOSE))
+            stack.clear()
             continue
         group.append(tok)
     if stack:

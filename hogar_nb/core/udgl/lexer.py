@@ -18,7 +18,7 @@ from lark import Token
 
 from ..diagnostics import Diagnostic, Span
 
-__all__ = ["Comment", "MAX_LEX_ERRORS", "UNIT_WORDS", "tokenize"]
+__all__ = ["Comment", "MAX_LEX_ERRORS", "TokenStream", "UNIT_WORDS", "tokenize"]
 
 MAX_LEX_ERRORS = 50
 
@@ -27,7 +27,7 @@ _TOKEN = re.compile(
     (?P<NL>\r?\n)
     | (?P<WS>[ \t\f\r]+)
     | (?P<COMMENT>\#[^\n]*)
-    | (?P<STRING>"(?:[^"\\\n]|\\.)*")
+    | (?P<STRING>"[^"\\\n]*(?:\\.[^"\\\n]*)*")
     | (?P<PARAM>\$[A-Za-z_][A-Za-z0-9_]*)
     | (?P<NUMBER>[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[A-Za-z%]*)
     | (?P<NAME>[A-Za-z_][A-Za-z0-9_]*)
@@ -77,18 +77,58 @@ class Comment:
     text: str
 
 
+class TokenStream:
+    """The tokens of a text, newlines included (an iterator), with a fast way past a
+    statement the reader has given up on (:meth:`skip_statement`)."""
+
+    def __init__(self, text: str, diags: list[Diagnostic], comments: list[Comment] | None) -> None:
+        self._skip: int | None = None
+        self._tokens = _join_units(_raw_tokens(text, diags, comments, self), diags)
+
+    def __iter__(self) -> Iterator[Token]:
+        return self._tokens
+
+    def __next__(self) -> Token:
+        return next(self._tokens)
+
+    def skip_statement(self, depth: int) -> None:
+        """Read on without making tokens to the newline that ends the current statement
+        (``depth`` brackets are open); bracket counts are all it looks at."""
+        self._skip = depth
+
+
 def tokenize(
     text: str, diags: list[Diagnostic], comments: list[Comment] | None = None
-) -> Iterator[Token]:
+) -> TokenStream:
     """Every token of ``text``, newlines included; bad characters become diagnostics."""
-    return _join_units(_raw_tokens(text, diags, comments), diags)
+    return TokenStream(text, diags, comments)
 
 
-def _raw_tokens(text: str, diags: list[Diagnostic], comments: list[Comment] | None) -> Iterator[Token]:
+def _skip_to_end(text: str, pos: int, depth: int, line: int) -> tuple[int, int]:
+    """Where the statement at ``pos`` ends (its newline, or the end) and that line's
+    number: brackets are counted a line at a time, at the speed of ``str.count``."""
+    while True:
+        nl = text.find("\n", pos)
+        end = len(text) if nl < 0 else nl
+        seg = text[pos:end]
+        depth += sum(seg.count(c) for c in "[{(") - sum(seg.count(c) for c in "]})")
+        if nl < 0 or depth <= 0:
+            return end, line
+        pos, line = nl + 1, line + 1
+
+
+def _raw_tokens(
+    text: str, diags: list[Diagnostic], comments: list[Comment] | None, stream: TokenStream | None = None,
+) -> Iterator[Token]:
     match = _TOKEN.match
     pos, line, line_start, n = 0, 1, 0, len(text)
     errors = 0
     while pos < n:
+        if stream is not None and stream._skip is not None:
+            pos, line = _skip_to_end(text, pos, stream._skip, line)
+            stream._skip = None
+            line_start = text.rfind("\n", 0, pos) + 1
+            continue
         m = match(text, pos)
         column = pos - line_start + 1
         if m is None:
