@@ -69,6 +69,7 @@ bench: install wrk browser
 	$(PY) benchmarks/runtime.py
 	$(PY) benchmarks/recovery.py
 	$(PY) benchmarks/monitor.py
+	$(PY) benchmarks/hostile.py
 	$(PY) benchmarks/lint.py
 	$(PY) benchmarks/serve.py
 	$(PY) benchmarks/console.py

@@ -147,3 +147,7 @@ def test_unnamed_graph_is_named_after_the_file(tmp_path, capsys) -> None:
     assert json.loads(capsys.readouterr().out)["name"] == "ctr_model"
     assert main(["fmt", str(path)]) == 0
     assert not capsys.readouterr().out.startswith("graph")  # no header that was not there
+    import hogar_nb
+
+    with hogar_nb.run(path) as dep:  # what `hogar run` and `hogar serve` start
+        assert dep.name == "ctr_model"

@@ -308,12 +308,10 @@ def _to_document(graph: Any, base_dir: Path | None) -> tuple[Mapping[str, Any], 
         path = Path(graph)
         if not path.exists():
             raise DeploymentConfigError(f"no such graph file: {str(path)!r}")
-        import hogar_nb
+        if path.suffix.lower() in (".udgl", ".yaml", ".yml", ".json"):
+            from ..core.source import load_graph_file
 
-        if path.suffix.lower() == ".udgl":
-            loaded = hogar_nb.parse_udgl(path.read_text())
-        elif path.suffix.lower() in (".yaml", ".yml", ".json"):
-            loaded = hogar_nb.load_earg(path)
+            loaded = load_graph_file(path)  # a graph with no header is named after the file
         else:
             raise DeploymentConfigError(
                 f"{str(path)!r}: expected a .udgl, .yaml, .yml or .json graph file")
