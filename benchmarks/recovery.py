@@ -131,7 +131,7 @@ def bad_payloads(n: int) -> None:
 
 def process_replacements(kills: int) -> list[float]:
     """SIGKILL one process replica at a time; seconds from the kill to a ready replacement."""
-    doc = chain("benchmarks.recovery_impls:double", replicas=2, isolation="process",
+    doc = chain("benchmarks.recovery_impls:double", replicas=2, isolation="process", retries=2,
                 recovery={"policy": "restart", "max_restarts": 5, "backoff_ms": 20.0})
     times = []
     with hogar_nb.run(doc) as dep:

@@ -11,7 +11,7 @@ are ignored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .capacity import NodeCapacity, build_digraph, capacities, critical_path, stages, traffic_shares
 from .placement import Placement, format_bytes, place
@@ -55,6 +55,7 @@ class Analysis:
     placement_result: Placement | None
     has_cycle: bool = False
     notes: list[str] = field(default_factory=list)
+    recovery: dict[str, str] = field(default_factory=dict)  # worker node -> its recovery, as UDGL
 
     def to_dict(self) -> dict:
         """JSON-friendly and deterministic (nodes in declaration order)."""
@@ -132,7 +133,23 @@ def analyze(graph: "Graph") -> Analysis:
         placement_result=result,
         has_cycle=has_cycle,
         notes=notes,
+        recovery={name: _recovery_text(n) for name, n in nodes.items() if n.kind in ("python", "model", "switch")},
     )
+
+
+def _recovery_text(node: Any) -> str:
+    """``restart(max = 5, within = 60s, backoff = 100ms), retries 2`` for the summary."""
+    from .kinds import DEFAULT_WITHIN_MS
+    from .values import format_duration
+
+    rec = node.recovery
+    text = rec["policy"]
+    if text == "restart":
+        text = (f"restart(max = {rec['max_restarts']}, "
+                f"within = {format_duration(float(rec.get('within_ms', DEFAULT_WITHIN_MS)))}, "
+                f"backoff = {format_duration(float(rec['backoff_ms']))})")
+    text += f", retries {node.retries}" + (" (also on errors)" if getattr(node, "retry_errors", False) else "")
+    return text
 
 
 # ---------------------------------------------------------------- the report
@@ -209,7 +226,19 @@ def _render(a: Analysis) -> str:
     lines += ["", f"resources: cpu {_num(r.cpu)}, gpu {_num(r.gpu)}, memory {format_bytes(r.memory_bytes)} "
                   f"in {r.replicas} replica{'s' * (r.replicas != 1)}"]
     lines += _placement_lines(a)
+    lines += _recovery_lines(a)
     return "\n".join(lines) + "\n"
+
+
+def _recovery_lines(a: Analysis) -> list[str]:
+    """Nodes grouped by how they recover (docs/udgl.md, Recovery)."""
+    groups: dict[str, list[str]] = {}
+    for name, text in a.recovery.items():
+        groups.setdefault(text, []).append(name)
+    if not groups:
+        return []
+    return ["", "recovery (suspended after max restarts within the window with no request served)",
+            *(f"  {text}: {_names(names)}" for text, names in groups.items())]
 
 
 def _capacity_lines(a: Analysis) -> list[str]:
