@@ -146,6 +146,7 @@ class Replica:
                     return
                 if batch is None:
                     if not self.abandoned and not self.backend.alive():
+                        self.failed = True
                         node.replica_failed(self, "died", [], self.backend.exit_detail())
                     return
                 if node.waiting:
