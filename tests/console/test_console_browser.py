@@ -110,7 +110,7 @@ def test_console_flow(console, page):
         page.click("text=Check and save")
     page.wait_for_function("window.hogarCy && window.hogarCy.nodes().length === 9")
     assert page.evaluate("hogarCy.getElementById('xgb').style('shape')") == "barrel"
-    page.evaluate("hogarCy.getElementById('xgb').emit('tap')")
+    page.evaluate("() => { hogarCy.getElementById('xgb').emit('tap'); }")  # returns nothing to serialise
     details = page.inner_text("#details")
     assert "replicas\t4" in details and "timeout_ms\t250" in details
     _shot(page, "01-graph")
