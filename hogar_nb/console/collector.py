@@ -3,7 +3,6 @@ a downsampled history, the recovery events and a summary in the database."""
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -11,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import orjson
 
 from .sampling import LiveState, downsample
 from .serve_client import ServeClient, ServeError
@@ -43,7 +43,7 @@ class Hub:
         with self._lock:
             st = self._states.get(pk)
             sample = st.samples[-1] if st and st.samples else None
-        text = json.dumps(sample, separators=(",", ":")) if sample is not None else None
+        text = orjson.dumps(sample).decode() if sample is not None else None
         with self._lock:
             self._seq[pk] = self._seq.get(pk, 0) + 1
             if text is not None:
@@ -163,8 +163,16 @@ class Collector:
             MetricPoint.objects.filter(time__lt=now - self.retention).delete()
 
     def _poll(self, dep: dict[str, Any]) -> None:
-        from django.db import close_old_connections
+        """One deployment's reading (in a pool thread, which keeps its own database connection)."""
+        try:
+            self._poll_one(dep)
+        except Exception:  # one deployment's trouble (or the database's) must not stop the others
+            log.exception("reading deployment %s failed", dep.get("pk"))
+            from django.db import connection
 
+            connection.close()
+
+    def _poll_one(self, dep: dict[str, Any]) -> None:
         from .models import Deployment, MetricPoint, TimelineEvent
 
         pk = dep["pk"]
@@ -176,8 +184,6 @@ class Collector:
             if dep["state"] == "running":
                 Deployment.objects.filter(pk=pk, state="running").update(state="unreachable", error=str(err))
             return
-        finally:
-            close_old_connections()
         now = time.time()
         state = self.hub.state(pk, dep["earg"])
         sample = state.update(status, now)
@@ -203,7 +209,6 @@ class Collector:
             Deployment.objects.filter(pk=pk).update(**updates)
         elif dep["state"] != "running" or len(pending) == 1:
             Deployment.objects.filter(pk=pk).update(**updates)
-        close_old_connections()
 
     def _events_due(self, pk: int, status: dict) -> bool:
         """Read the recovery events when restarts or replicas changed, else every 10 s."""

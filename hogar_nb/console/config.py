@@ -48,11 +48,11 @@ def database_settings(url: str) -> dict[str, Any]:
             "postgresql://USER:PASSWORD@HOST:PORT/NAME"
         )
     try:
-        config = dict(dj_database_url.parse(url, conn_max_age=0))
+        config = dict(dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True))
     except Exception as err:  # the library raises plain exceptions on malformed URLs
         raise ConsoleError(f"cannot read the database URL {url!r}: {err}") from None
     if config["ENGINE"].endswith("sqlite3"):
-        config["OPTIONS"] = {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+        config["OPTIONS"] = {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"}
     return config
 
 

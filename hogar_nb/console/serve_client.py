@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import orjson
 
 from .config import ConsoleError
 
@@ -46,8 +47,8 @@ class ServeClient:
             raise ServeError(f"{self.url}{path} answered {response.status_code}: {message}",
                              response.status_code, cause)
         try:
-            return response.json()
-        except ValueError:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
             raise ServeError(f"{self.url}{path} did not answer JSON") from None
 
     def status(self) -> dict:
