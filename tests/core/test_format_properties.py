@@ -4,6 +4,8 @@ comments and free layout."""
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -12,7 +14,8 @@ from hogar_nb.core.udgl import compile_udgl
 from hogar_nb.core.udgl.lexer import Comment, tokenize
 from hogar_nb.core.udgl.source_format import format_source
 
-PROPS = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+EXPLORING = os.environ.get("HOGAR_HYPOTHESIS_PROFILE") == "explore"  # make fuzz
+PROPS = settings(max_examples=1_000 if EXPLORING else 60, deadline=None, suppress_health_check=list(HealthCheck))
 
 SPACE = st.sampled_from(["", " ", "  ", "\t"])
 DURATIONS = st.sampled_from(["250ms", "1s", "1.5s", "20ms", "2m"])
