@@ -84,3 +84,25 @@ def test_static_errors_chart_keeps_its_legend_off_the_bars() -> None:
     box = legend.get_window_extent(renderer)
     bars = [p.get_window_extent(renderer) for ax in mfig.axes for p in ax.patches]
     assert bars and not any(box.overlaps(b) for b in bars)
+
+
+def test_renaming_node_slots_never_unnames_the_other_traces() -> None:
+    """A batched update that names one trace sends "no value" for the names of the
+    others, which Plotly's front end applies as "no name" (legends read "trace 0")."""
+    dep = start(sample_interval=0.1)
+    try:
+        dash = dep.monitor(display=False, start=False, window=60)
+        sent: list[dict] = []
+        for fig in dash.panels.figures.values():
+            fig.observe(lambda c: sent.append(c["new"]), names=["_py2js_update", "_py2js_restyle"])
+        for i in range(10):
+            dep.call(i)
+        wait_for(lambda: dash.refresh().totals[None].requests >= 10, what="10 requests in the metrics")
+        dash.refresh()
+        styles = [m.get("style_data") or m.get("restyle_data") or {} for m in sent if m]
+        renames = [s["name"] for s in styles if "name" in s]
+        assert renames, "the node slots were named"
+        assert all(isinstance(name, str) for names in renames for name in names), renames
+        assert [t.name for t in dash.panels.figures["queues"].data][:2] == ["queued (all)", "in flight (all)"]
+    finally:
+        dep.stop()

@@ -149,6 +149,10 @@ class Panels:
             return window_xy(t, v, now, w, m)
 
         f = self.figures
+        self._assign_slots(f["throughput"], 1, busy)
+        self._assign_slots(f["latency"], 3, busy, " p99")
+        self._assign_slots(f["queues"], 2, busy, " queued")
+        self._assign_slots(f["replicas"], 0, fragile)
         with f["throughput"].batch_update():
             _set(f["throughput"].data[0], *xy("rps", None))
             self._slot_traces(f["throughput"], 1, busy, lambda n: xy("rps", n))
@@ -172,13 +176,18 @@ class Panels:
 
     def _slot_traces(self, fig: go.FigureWidget, first: int, names: list[str],
                      data: Callable[[str], tuple[list[float], list[Any]]], suffix: str = "") -> None:
+        for i in range(min(self._slots, len(names))):
+            _set(fig.data[first + i], *data(names[i]))
+
+    def _assign_slots(self, fig: go.FigureWidget, first: int, names: list[str], suffix: str = "") -> None:
+        """Give each slot trace its node's name and show or hide it, outside any
+        ``batch_update``: a batched change of one trace's name sends "no value" for the
+        other traces' names, which the front end takes as "remove the name" ("trace 0")."""
         for i in range(self._slots):
             trace = fig.data[first + i]
             if i < len(names):
-                x, y = data(names[i])
                 if trace.name != names[i] + suffix:
                     trace.name = names[i] + suffix
-                _set(trace, x, y)
                 if trace.visible is not True:
                     trace.visible = True
             elif trace.visible is not False:
