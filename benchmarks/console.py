@@ -102,8 +102,8 @@ def register(client: httpx.Client, name: str, url: str) -> int:
     return int(r.headers["location"].rstrip("/").rsplit("/", 1)[1])
 
 
-def page_ready_ms(console: str, pk: int, runs: int) -> list[float]:
-    """ms from navigation start until the live page is drawn and its panels exist."""
+def page_ready_ms(console: str, pk: int, runs: int) -> list[tuple[float, float]]:
+    """(topology drawn and clickable, every panel drawn): ms from navigation start."""
     from playwright.sync_api import sync_playwright
 
     out = []
@@ -119,7 +119,7 @@ def page_ready_ms(console: str, pk: int, runs: int) -> list[float]:
         for _ in range(runs + 1):  # the first load warms the cache, as a returning user's would be
             page.goto(f"{console}/deployments/{pk}/")
             page.wait_for_function("window.hogarLive && window.hogarLive.readyAt", timeout=60000)
-            out.append(page.evaluate("window.hogarLive.readyAt"))
+            out.append(tuple(page.evaluate("[window.hogarLive.marks.drawn, window.hogarLive.readyAt]")))
         browser.close()
     return out[1:]
 
@@ -206,12 +206,13 @@ def main() -> None:
                 c.post(servers[0].url + "/src", json=i)
                 c.post(servers[1].url + "/src", json=i)
         time.sleep(2)
-        t100 = page_ready_ms(console.url, pk100, runs)
-        t10 = page_ready_ms(console.url, pk10, runs)
-        print(f"live page interactive, 100 nodes: median {statistics.median(t100):.0f} ms, "
-              f"max {max(t100):.0f} ms (target < 1000 ms)")
-        print(f"live page interactive,  10 nodes: median {statistics.median(t10):.0f} ms "
-              f"(100/10 nodes: x{statistics.median(t100) / statistics.median(t10):.2f})")
+        p100 = page_ready_ms(console.url, pk100, runs)
+        p10 = page_ready_ms(console.url, pk10, runs)
+        for what, i in (("topology drawn and clickable", 0), ("every panel drawn", 1)):
+            t100, t10 = [x[i] for x in p100], [x[i] for x in p10]
+            print(f"live page, {what}: 100 nodes median {statistics.median(t100):.0f} ms "
+                  f"(max {max(t100):.0f}), 10 nodes median {statistics.median(t10):.0f} ms, "
+                  f"100/10 x{statistics.median(t100) / statistics.median(t10):.2f} (target < 1000 ms)")
 
         scaled = scale_times(client, pk10, servers[1].url, "h0", runs)
         effect = [e for _, e in scaled]
