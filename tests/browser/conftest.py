@@ -22,9 +22,6 @@ import pytest
 
 from notebook_page import ARTIFACTS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def _free_port() -> int:
@@ -65,7 +62,6 @@ class JupyterServer:
 
 @pytest.fixture(scope="session")
 def jupyter_server(tmp_path_factory):
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run `make browser` (make test does)"
     base = tmp_path_factory.mktemp("jupyter")
     root, settings, workspaces = base / "root", base / "settings", base / "workspaces"
     for d in (root, settings, workspaces):
@@ -105,16 +101,6 @@ def jupyter_server(tmp_path_factory):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
