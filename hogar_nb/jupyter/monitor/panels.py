@@ -49,7 +49,7 @@ def window_xy(t: list[float], values: list[Any], now: float, window_s: float,
     return break_gaps(xs, list(ys)) if gaps else (xs, list(ys))
 
 
-def break_gaps(xs: list[float], ys: list[Any], factor: float = 3.0) -> tuple[list[float], list[Any]]:
+def break_gaps(xs: list[float], ys: list[Any], factor: float = 5.0) -> tuple[list[float], list[Any]]:
     """Insert a ``None`` point inside every step longer than ``factor`` times the median step."""
     if len(xs) < 3:
         return xs, ys
