@@ -128,6 +128,9 @@ def test_completion_offers_enum_values_and_node_names(server) -> None:
     text = "%%udgl\nsource ingest\npython f\nsink out\ningest -> f -> "
     reply = server.post("complete", {"text": text, "line": 5, "column": 16, "cell": True})
     assert [i["label"] for i in reply.body["items"]] == ["ingest", "f", "out"]
+    for bad in ({"line": True}, {"line": "5"}, {"column": 2.5}):
+        refused = server.post("complete", {"text": text, **bad})
+        assert refused.status == 400 and refused.body["error"]["cause"] == "bad_request"
 
 
 def test_format_rewrites_a_messy_text_canonically(server) -> None:

@@ -35,10 +35,9 @@ class _RequestError(Exception):
 
 
 def _field(body: dict[str, Any], name: str, kind: type, default: Any = None) -> Any:
+    """``body[name]`` (or ``default``), refused with a 400 unless it is of ``kind``."""
     value = body.get(name, default)
-    if value is None and default is None and kind is not str:
-        return None
-    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         expected = {str: "a string", bool: "true or false", int: "an integer"}[kind]
         raise _RequestError(400, "bad_request", f"`{name}` must be {expected}, got {type(value).__name__}")
     return value
