@@ -37,8 +37,28 @@ def _badges(node: dict) -> str:
     return " · ".join(out)
 
 
+#: graphs up to this many nodes are laid out by dagre in the browser
+LAYOUT_IN_BROWSER_UP_TO = 40
+
+
+def positions(doc: dict, dx: float = 130.0, dy: float = 80.0) -> dict[str, dict[str, float]]:
+    """Left-to-right layers (topological generations), each centred: computed here once, so
+    the browser draws a large graph without running a layout. Empty for a cyclic document."""
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.add_nodes_from(n["name"] for n in doc.get("nodes", []))
+    g.add_edges_from((e["src"], e["dst"]) for e in doc.get("edges", []))
+    try:
+        layers = [sorted(layer, key=list(g.nodes).index) for layer in nx.topological_generations(g)]
+    except nx.NetworkXUnfeasible:
+        return {}
+    return {name: {"x": i * dx, "y": (j - (len(layer) - 1) / 2) * dy}
+            for i, layer in enumerate(layers) for j, name in enumerate(layer)}
+
+
 def elements(doc: dict, diagnostics: list | None = None) -> list[dict]:
-    """Nodes (with their resolved EARG attributes as ``attrs`` rows) and edges of ``doc``."""
+    """Nodes (with their resolved EARG attributes as ``attrs`` rows, and a position) and edges."""
     marks: dict[str, str] = {}
     edge_marks: dict[str, str] = {}
     for d in diagnostics or []:
@@ -48,14 +68,19 @@ def elements(doc: dict, diagnostics: list | None = None) -> list[dict]:
         if d.edge and edge_marks.get("->".join(d.edge)) != "error":
             edge_marks["->".join(d.edge)] = level
     out: list[dict] = []
+    # dagre (in the browser) draws small graphs best; large ones get layers computed here.
+    where = positions(doc) if len(doc.get("nodes", [])) > LAYOUT_IN_BROWSER_UP_TO else {}
     for node in doc.get("nodes", []):
         name, kind = node["name"], node.get("kind", "python")
         badge = _badges(node)
         attrs = [[k, _fmt(v)] for k, v in flatten({k: v for k, v in node.items() if k != "name"}).items()]
         classes = f"kind-{kind}" + (f" diag-{marks[name]}" if name in marks else "")
-        out.append({"group": "nodes", "classes": classes,
-                    "data": {"id": name, "label": f"{name}\n{badge}" if badge else name, "kind": kind,
-                             "attrs": attrs}})
+        element = {"group": "nodes", "classes": classes,
+                   "data": {"id": name, "label": f"{name}\n{badge}" if badge else name, "kind": kind,
+                            "attrs": attrs}}
+        if name in where:
+            element["position"] = where[name]
+        out.append(element)
     for edge in doc.get("edges", []):
         key = f"{edge['src']}->{edge['dst']}"
         label = ""

@@ -138,3 +138,16 @@ def test_a_server_that_cannot_start_is_reported_with_its_output(users):
     assert record.state == "failed" and record.desired == "stopped"
     assert "hogar serve did not start" in record.error and "fraud" in record.error
     assert record.timeline.filter(kind="failed").exists()
+
+
+def test_large_graphs_come_with_layered_positions():
+    from hogar_nb.console.drawing import LAYOUT_IN_BROWSER_UP_TO, elements
+
+    n = LAYOUT_IN_BROWSER_UP_TO + 10
+    doc = {"nodes": [{"name": f"n{i}", "kind": "python"} for i in range(n)],
+           "edges": [{"src": f"n{i}", "dst": f"n{i + 1}"} for i in range(n - 1)] + [{"src": "n0", "dst": "n2"}]}
+    nodes = [e for e in elements(doc) if e["group"] == "nodes"]
+    xs = {e["data"]["id"]: e["position"]["x"] for e in nodes}
+    assert all(xs[f"n{i}"] < xs[f"n{i + 1}"] for i in range(n - 1))
+    small = {"nodes": doc["nodes"][:3], "edges": doc["edges"][:2]}
+    assert all("position" not in e for e in elements(small))

@@ -36,10 +36,10 @@
       cytoscape.use(cytoscapeDagre);
       window.hogarDagreRegistered = true;
     }
-    const allPlaced = false;
+    const allPlaced = elements.every((e) => e.group !== "nodes" || e.position);
     const cy = cytoscape({
       container: container, elements: elements, style: style,
-      layout: allPlaced ? { name: "preset" } : {
+      layout: allPlaced ? { name: "preset", fit: true, padding: 20 } : {
         name: "dagre", rankDir: "LR", nodeSep: 45, rankSep: 80, edgeSep: 8, fit: true, padding: 20, animate: false,
       },
       minZoom: 0.05, maxZoom: 4, wheelSensitivity: 0.3,
