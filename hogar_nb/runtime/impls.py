@@ -57,7 +57,9 @@ def in_notebook() -> bool:
     """True inside a Jupyter kernel (the advice for a missing name differs)."""
     import sys
 
-    return "ipykernel" in sys.modules
+    ipython = sys.modules.get("IPython")  # never imported here: only looked up
+    shell = ipython.get_ipython() if ipython is not None else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
 
 
 def undefined_name(node: str, impl: str, namespace: Mapping[str, Any] | None) -> str:

@@ -32,7 +32,9 @@ def _default_concurrency(dep: Deployment, source: str) -> int:
 
 
 def _interactive() -> bool:
-    return sys.stderr.isatty() or "ipykernel" in sys.modules
+    from .impls import in_notebook
+
+    return sys.stderr.isatty() or in_notebook()
 
 
 class _Progress:
