@@ -79,7 +79,7 @@ class Process:
     def output(self) -> str:
         return "\n".join(self.lines)
 
-    def stop(self, timeout: float = 15.0) -> int:
+    def stop(self, timeout: float = 40.0) -> int:
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
