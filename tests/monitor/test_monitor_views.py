@@ -106,3 +106,21 @@ def test_renaming_node_slots_never_unnames_the_other_traces() -> None:
         assert [t.name for t in dash.panels.figures["queues"].data][:2] == ["queued (all)", "in flight (all)"]
     finally:
         dep.stop()
+
+
+def test_close_closes_the_box_first_then_every_widget_in_it() -> None:
+    from hogar_nb.jupyter.monitor.dashboard import _descendants
+
+    dep = start()
+    try:
+        dash = dep.monitor(display=False, start=False)
+        inner = _descendants(dash)
+        assert dash.panels.figures["errors"] in inner and dash.graph_view.canvas in inner
+        closed: list[object] = []
+        for w in [dash, *inner]:
+            w.observe(lambda c, w=w: closed.append(w) if c["new"] is None else None, names="comm")
+        dash.close()
+        assert closed[0] is dash  # the page drops the views before their models close
+        assert all(w.comm is None for w in inner)
+    finally:
+        dep.stop()

@@ -37,6 +37,15 @@ def open_dashboard(target: object) -> "Dashboard | None":
     return max(found, key=lambda d: d.created) if found else None
 
 
+def _descendants(box: widgets.Widget) -> list[widgets.Widget]:
+    """Every widget inside ``box`` (children of children...), innermost last."""
+    found: list[widgets.Widget] = []
+    for child in getattr(box, "children", ()):
+        found.append(child)
+        found.extend(_descendants(child))
+    return found
+
+
 class Dashboard(widgets.VBox):
     """Watches a :class:`~.source.Source`; ``start=False`` leaves refreshing to the caller."""
 
@@ -191,13 +200,18 @@ class Dashboard(widgets.VBox):
         self._set_status()
 
     def close(self) -> None:
-        """Stop refreshing and close every widget of the dashboard."""
+        """Stop refreshing and close every widget of the dashboard.
+
+        The dashboard's own box is closed first, so the page removes every view in it
+        before the models under it go: a chart whose model closed while its view was
+        still shown tries to sync its view state and fails ("no comm channel defined").
+        """
         self.stop()
         _OPEN.discard(self)
-        for fig in [*self.panels.figures.values(), self.behaviour.figure]:
-            fig.close()
-        self.graph_view.canvas.close()
+        inner = _descendants(self)
         super().close()
+        for widget in inner:
+            widget.close()
 
     def _loop(self) -> None:
         failures = 0

@@ -1,0 +1,39 @@
+"""Closing a live dashboard (its Close button or ``dash.close()``) removes it from the
+page without widget errors in the browser console ("no comm channel defined")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from notebook_page import ARTIFACTS, open_notebook, run_cells
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+
+HERE = Path(__file__).resolve().parents[1] / "monitor"  # monitor_helpers lives there
+
+CELLS = [
+    f"%load_ext hogar_nb\nimport sys\nsys.path.insert(0, {str(HERE)!r})\nimport monitor_helpers as h\n"
+    "dep = h.start(sample_interval=0.25)\nfor i in range(20):\n    dep.call(i)\n"
+    "dash = dep.monitor(interval=0.5, window=60)",
+    "dash.close(); dep.stop(); print('closed')",
+]
+
+
+def test_closing_a_dashboard_leaves_no_widget_errors(jupyter_server, page) -> None:
+    name = jupyter_server.write_notebook("monitor_close.ipynb", CELLS)
+    console: list[str] = []
+    page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
+    open_notebook(page, f"{jupyter_server.url}/lab/tree/{name}")
+    run_cells(page, 0, 1)
+    page.wait_for_function("() => document.querySelectorAll('.hogar-monitor .js-plotly-plot .main-svg').length >= 6",
+                           timeout=90_000)
+    page.wait_for_function("() => /live · \\d+ requests/.test(document.body.innerText)", timeout=30_000)
+    run_cells(page, 1, 1)
+    page.get_by_text("closed", exact=True).wait_for()
+    page.wait_for_function("() => document.querySelectorAll('.hogar-monitor').length === 0", timeout=30_000)
+    page.wait_for_timeout(1500)  # late view messages (resize, relayout) would arrive now
+    (ARTIFACTS / "monitor-close-console.txt").write_text("\n".join(console))
+    bad = [m for m in console if "comm" in m.lower() or m.startswith(("error", "pageerror"))]
+    assert bad == [], bad
