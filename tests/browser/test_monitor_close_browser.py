@@ -1,8 +1,11 @@
-"""Closing a live dashboard (its Close button or ``dash.close()``) removes it from the
-page without widget errors in the browser console ("no comm channel defined")."""
+"""A live dashboard names every trace in its legends, and closing it (its Close button
+or ``dash.close()``) removes it from the page without widget errors in the browser
+console ("no comm channel defined")."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -20,7 +23,7 @@ CELLS = [
 ]
 
 
-def test_closing_a_dashboard_leaves_no_widget_errors(jupyter_server, page) -> None:
+def test_dashboard_names_its_traces_and_closes_without_widget_errors(jupyter_server, page) -> None:
     name = jupyter_server.write_notebook("monitor_close.ipynb", CELLS)
     console: list[str] = []
     page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
@@ -30,6 +33,13 @@ def test_closing_a_dashboard_leaves_no_widget_errors(jupyter_server, page) -> No
     page.wait_for_function("() => document.querySelectorAll('.hogar-monitor .js-plotly-plot .main-svg').length >= 6",
                            timeout=90_000)
     page.wait_for_function("() => /live · \\d+ requests/.test(document.body.innerText)", timeout=30_000)
+    legends = page.evaluate("""() => [...document.querySelectorAll('.hogar-monitor .js-plotly-plot')].map(
+        p => [...p.querySelectorAll('.legend .traces .legendtext')].map(t => t.textContent))""")
+    (ARTIFACTS / "monitor-legends.json").write_text(json.dumps(legends))
+    page.locator(".hogar-monitor").screenshot(path=str(ARTIFACTS / "monitor-legends.png"))
+    assert [t for panel in legends for t in panel if re.fullmatch(r"trace \d+", t)] == [], legends
+    assert any("queued (all)" in panel for panel in legends) and any("end-to-end" in panel for panel in legends)
+
     run_cells(page, 1, 1)
     page.get_by_text("closed", exact=True).wait_for()
     page.wait_for_function("() => document.querySelectorAll('.hogar-monitor').length === 0", timeout=30_000)
