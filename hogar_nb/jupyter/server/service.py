@@ -72,8 +72,7 @@ def format_text(text: str, cell: bool = False) -> dict[str, Any]:
     """The canonical text (the core's formatter), or None with the errors that prevent it.
 
     A text that does not parse cannot be formatted; semantic errors do not stop it.
-    A cell keeps its magic line. Comments are not kept: the canonical form is the
-    graph's, as ``hogar fmt`` prints it.
+    A cell keeps its magic line; the rest is what ``hogar fmt`` prints.
     """
     from ...core.udgl import compile_udgl
 
