@@ -1,1 +1,1 @@
-"""Optional engines beyond the embedded one (a Ray Serve backend is planned); none yet."""
+"""Distributed backends: the same graph and Deployment protocol on other engines."""

@@ -1,0 +1,180 @@
+"""Connect to a Ray cluster, or start a small local one on 127.0.0.1, and start Serve on it.
+
+A local Ray is a ``ray start --head --block`` child process with every port chosen
+up front on 127.0.0.1: the raylet then has no port files to wait for, and the
+whole cluster stops when that one process is terminated. On a busy machine Ray's
+Python helpers can take longer to start than the raylet waits for them, so the
+start is retried.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["LOCAL_OBJECT_STORE_BYTES", "LocalRay", "connect", "free_port", "start_serve"]
+
+LOCAL_OBJECT_STORE_BYTES = 128 << 20  # the graph's payloads, not datasets
+START_TIMEOUT = 180.0
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+class LocalRay:
+    """A one-node Ray cluster on 127.0.0.1, owned by this process."""
+
+    def __init__(self, num_cpus: int | None = None, object_store_bytes: int = LOCAL_OBJECT_STORE_BYTES,
+                 temp_dir: str | None = None, attempts: int = 3, nice: int = 0) -> None:
+        self.num_cpus = num_cpus or max(2, os.cpu_count() or 2)
+        self.object_store_bytes = object_store_bytes
+        self.temp_dir = temp_dir
+        self.attempts = attempts
+        self.nice = nice
+        self.process: subprocess.Popen | None = None
+        self.address = ""
+        self.listen_port = 0
+        self.startup_s = 0.0
+
+    def _command(self) -> list[str]:
+        ray_cli = shutil.which("ray", path=str(Path(sys.executable).parent)) or "ray"
+        ports = [free_port() for _ in range(6)]
+        self.address = f"127.0.0.1:{ports[0]}"
+        self.listen_port = ports[2]
+        cmd = [ray_cli, "start", "--head", "--block", "--node-ip-address", "127.0.0.1",
+               "--port", str(ports[0]), "--num-cpus", str(self.num_cpus),
+               "--object-store-memory", str(self.object_store_bytes), "--include-dashboard", "false",
+               "--dashboard-agent-grpc-port", str(ports[1]), "--dashboard-agent-listen-port", str(ports[2]),
+               "--runtime-env-agent-port", str(ports[3]), "--metrics-export-port", str(ports[4]),
+               "--node-manager-port", str(ports[5]), "--disable-usage-stats"]
+        if self.temp_dir:
+            cmd += ["--temp-dir", self.temp_dir]
+        return cmd
+
+    def start(self) -> "LocalRay":
+        """Start the head and connect this process to it (``ray.init``)."""
+        os.environ.setdefault("RAY_AUTH_MODE", "token")  # this cluster, and clients of it
+        os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
+        import ray
+        t0 = time.monotonic()
+        tail: list[str] = []
+        for _ in range(self.attempts):
+            nice = self.nice
+
+            def lower() -> None:  # pragma: no cover - runs in the child
+                if nice:
+                    os.nice(nice)
+
+            self.process = subprocess.Popen(
+                self._command(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, text=True, preexec_fn=lower, start_new_session=True)
+            ready = threading.Event()
+            tail = []
+            threading.Thread(target=self._drain, args=(self.process, ready, tail), daemon=True).start()
+            if self.temp_dir:
+                threading.Thread(target=self._announce_listen_port, args=(self.process, ready),
+                                 daemon=True).start()
+            deadline = time.monotonic() + START_TIMEOUT
+            while time.monotonic() < deadline and self.process.poll() is None and not ready.wait(0.1):
+                pass
+            if ready.is_set() and self.process.poll() is None:
+                try:
+                    ray.init(address=self.address, log_to_driver=False, configure_logging=False)
+                except Exception as exc:
+                    tail.append(f"connecting to it failed: {exc}\n")
+                else:
+                    self.startup_s = time.monotonic() - t0
+                    return self
+            self.stop()
+        raise RuntimeError(f"a local Ray did not start after {self.attempts} attempts:\n"
+                           + "".join(tail[-10:]))
+
+    def _announce_listen_port(self, proc: subprocess.Popen, ready: threading.Event) -> None:
+        """Write the dashboard agent's listen-port file for the raylet.
+
+        ``ray start`` does not pass ``--dashboard-agent-listen-port`` on to the raylet,
+        which therefore waits (15 s at most, then aborts) for the agent to write that
+        port to a file; on a busy machine the agent's imports alone take longer. The
+        port is the one chosen up front, so the file can be written as soon as the
+        raylet has named its node.
+        """
+        session = Path(self.temp_dir or "") / "session_latest"
+        pattern = re.compile(r"node_id=([0-9a-f]{56})")
+        while proc.poll() is None and not ready.is_set():
+            log = session / "logs" / "raylet.out"
+            match = pattern.search(log.read_text(errors="replace")) if log.exists() else None
+            if match:
+                target = session.resolve() / f"dashboard_agent_listen_port_{match.group(1)}"
+                if not target.exists():
+                    tmp = target.with_suffix(".tmp")
+                    tmp.write_text(str(self.listen_port))
+                    tmp.replace(target)
+                return
+            time.sleep(0.05)
+
+    @staticmethod
+    def _drain(proc: subprocess.Popen, ready: threading.Event, tail: list[str]) -> None:
+        for line in proc.stdout or ():
+            tail.append(line)
+            del tail[:-50]
+            if "Ray runtime started" in line:
+                ready.set()
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Disconnect and stop every process of this cluster."""
+        import ray
+
+        if ray.is_initialized():
+            ray.shutdown()
+        proc, self.process = self.process, None
+        if proc is not None and proc.poll() is None:
+            proc.terminate()  # `ray start --block` stops its processes on SIGTERM
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, 9)
+                proc.wait(10)
+
+
+def connect(address: str | None = None, ray_namespace: str | None = None,
+            runtime_env: dict[str, Any] | None = None, **init: Any) -> LocalRay | None:
+    """Join the cluster at ``address``, or start a local Ray; returns the LocalRay it started.
+
+    A Ray already initialised in this process is used as it is.
+    """
+    import ray
+
+    if ray.is_initialized():
+        return None
+    if address is None:
+        local = LocalRay(**init).start()
+        if ray_namespace or runtime_env:
+            ray.shutdown()
+            ray.init(address=local.address, namespace=ray_namespace, runtime_env=runtime_env,
+                     log_to_driver=False, configure_logging=False)
+        return local
+    ray.init(address=address, namespace=ray_namespace, runtime_env=runtime_env, log_to_driver=False,
+             configure_logging=False, **init)
+    return None
+
+
+def start_serve(http_port: int | None) -> None:
+    """Start Serve if it is not running: its HTTP proxy on 127.0.0.1 only when asked."""
+    from ray import serve
+
+    if http_port is None:
+        serve.start(proxy_location="Disabled")
+    else:
+        serve.start(proxy_location="HeadOnly", http_options={"host": "127.0.0.1", "port": http_port})

@@ -1,0 +1,92 @@
+"""The Serve deployment of one worker node: loads its impl once per replica, answers calls.
+
+A call returns an envelope instead of raising, so the ingress learns the cause
+without Ray wrapping the exception: ``("ok", value)`` or ``("err", cause, message,
+pickled exception or None)``. Dynamic batching is ``@serve.batch``; its size and
+wait come from ``user_config`` (so they change without restarting replicas), as
+does fault injection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+from typing import Any
+
+from ray import serve
+
+__all__ = ["NodeReplica"]
+
+
+def _envelope_error(cause: str, exc: BaseException) -> tuple:
+    try:
+        import cloudpickle
+
+        blob: bytes | None = cloudpickle.dumps(exc)
+    except Exception:
+        blob = None
+    return ("err", cause, repr(exc), blob)
+
+
+def _cause_of(exc: BaseException) -> str:
+    return getattr(exc, "cause", None) if getattr(exc, "cause", None) in ("invalid_input", "bad_request") else "error"
+
+
+@serve.deployment
+class NodeReplica:
+    """One replica of a python/model/switch node."""
+
+    def __init__(self, node: str, factory: Any) -> None:
+        self.node = node
+        self.fn = factory.create()
+        self.batch_size = 1
+        self.fault: dict[str, Any] | None = None
+        self.hang = asyncio.Event()
+
+    def reconfigure(self, config: dict[str, Any]) -> None:
+        self.batch_size = max(1, int(config.get("batch_size") or 1))
+        self._batched.set_max_batch_size(self.batch_size)
+        self._batched.set_batch_wait_timeout_s(float(config.get("batch_wait_s") or 0.0))
+        self.fault = config.get("fault")
+        if not self.fault:
+            self.hang.set()
+        else:
+            self.hang.clear()
+
+    async def _apply_fault(self) -> None:
+        fault = self.fault
+        if not fault or random.random() >= float(fault.get("rate", 1.0)):
+            return
+        kind = fault.get("kind")
+        if kind == "crash":
+            os._exit(1)  # the replica actor dies; Serve's controller replaces it
+        if kind == "hang":
+            await self.hang.wait()
+        elif kind == "slow":
+            await asyncio.sleep(float(fault.get("delay_s", 0.1)))
+        elif kind == "error":
+            raise RuntimeError(f"injected error at node {self.node!r}")
+
+    async def __call__(self, payload: Any, deadline: float | None = None) -> tuple:
+        if deadline is not None and time.time() > deadline:
+            return ("err", "timeout", "the request's deadline passed before the node ran", None)
+        try:
+            await self._apply_fault()
+            if self.batch_size > 1:
+                return await self._batched(payload)
+            return ("ok", self.fn(payload))
+        except Exception as exc:
+            return _envelope_error(_cause_of(exc), exc)
+
+    @serve.batch(max_batch_size=1, batch_wait_timeout_s=0.0)
+    async def _batched(self, payloads: list[Any]) -> list[tuple]:
+        try:
+            outputs = list(self.fn(payloads))
+            if len(outputs) != len(payloads):
+                raise ValueError(f"batched impl returned {len(outputs)} results for {len(payloads)} "
+                                 "inputs (expected a list of the same length)")
+        except Exception as exc:
+            return [_envelope_error(_cause_of(exc), exc)] * len(payloads)
+        return [("ok", out) for out in outputs]
