@@ -1,0 +1,181 @@
+"""What only the Ray backend does: replica actors killed under load, scaling, faults,
+notebook functions, HTTP routes, the capability check and `serve run` of an export."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+import pytest
+
+import hogar_nb
+from hogar_nb.runtime.errors import NodeError
+
+CHAIN = """\
+graph chain
+defaults { cpu = 0.05, timeout = 10s }
+source s { route = "/chain" }
+python a { impl = "tests.on_ray.impls:double", replicas = 2 }
+python b { impl = "tests.on_ray.impls:inc" }
+sink out
+s -> a -> b -> out
+"""
+
+
+@pytest.fixture(scope="module")
+def chain(local_ray):
+    dep = hogar_nb.run(hogar_nb.parse_udgl(CHAIN), backend="ray")
+    yield dep
+    dep.stop()
+
+
+def test_replica_actors_killed_during_load_lose_no_request(chain) -> None:
+    actors_before = chain.replica_actors("a")
+    assert len(actors_before) == 2
+
+    def kill() -> None:
+        time.sleep(0.5)
+        chain.kill_replica("a")
+        time.sleep(1.5)
+        chain.kill_replica("a")
+
+    killer = threading.Thread(target=kill)
+    killer.start()
+    report = chain.load(150, 4.0, 1, seed=1)
+    killer.join()
+    assert report.sent > 400
+    assert report.lost == 0 and report.errors == {}, report.summary()
+    assert report.ok == report.sent and set(report.results_sample) == {3}
+    crashes = [e for e in chain.metrics().events if e.node == "a" and e.cause == "crash"]
+    assert len(crashes) >= 2
+    deadline = time.monotonic() + 60
+    while chain.metrics().node("a").replicas_alive < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert chain.metrics().node("a").replicas_alive == 2
+
+
+def test_scale_and_reconfigure_while_serving(chain) -> None:
+    stop = threading.Event()
+    results: list = []
+
+    def traffic() -> None:
+        while not stop.is_set():
+            try:
+                results.append(chain.call(5))
+            except Exception as exc:  # noqa: BLE001 - counted below
+                results.append(exc)
+
+    t = threading.Thread(target=traffic)
+    t.start()
+    try:
+        chain.scale("b", 2)
+        deadline = time.monotonic() + 60
+        while len(chain.replica_actors("b")) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(chain.replica_actors("b")) == 2
+        chain.reconfigure("b", timeout="2s", retries=1)
+        chain.scale("b", 1)
+    finally:
+        stop.set()
+        t.join()
+    assert results and all(r == 11 for r in results), [r for r in results if r != 11][:3]
+    assert chain.metrics().node("b").replicas == 1
+    with pytest.raises(hogar_nb.HogarError) as err:
+        chain.scale("b", 0)
+    assert "replicas" in str(err.value)
+    with pytest.raises(KeyError):
+        chain.scale("out", 2)
+
+
+def test_injected_errors_then_cleared(chain) -> None:
+    chain.inject_fault("b", "error", rate=1.0)
+    try:
+        with pytest.raises(NodeError) as err:
+            chain.call(1)
+        assert err.value.node == "b" and "injected error" in str(err.value)
+    finally:
+        chain.clear_faults()
+    assert chain.call(1) == 3
+
+
+def test_notebook_functions_ship_with_cloudpickle(local_ray) -> None:
+    namespace: dict = {}
+    exec("def shout(x):\n    return str(x).upper() + '!'\n", namespace)  # a function with no module
+    g = hogar_nb.parse_udgl('graph nb\ndefaults { cpu = 0.05 }\nsource s\npython f { impl = "shout" }\n'
+                            'sink o\ns -> f -> o\n')
+    dep = hogar_nb.run(g, namespace, backend="ray")
+    try:
+        assert dep.call("hi") == "HI!"
+    finally:
+        dep.stop()
+
+
+def test_capability_check_names_node_and_attribute(local_ray) -> None:
+    g = hogar_nb.parse_udgl('graph cap\ndefaults { cpu = 0.05 }\nsource s\n'
+                            'python f { impl = "tests.on_ray.impls:inc", memory = 64MiB, recovery = none }\n'
+                            'sink o\ns -> f -> o\n')
+    with pytest.warns(RuntimeWarning) as warned:
+        dep = hogar_nb.run(g, backend="ray")
+    try:
+        messages = [str(w.message) for w in warned]
+        assert any("node 'f', attribute `memory`" in m and "logical reservation" not in m or
+                   "node 'f', attribute `memory`" in m for m in messages)
+        assert any("node 'f', attribute `recovery`" in m for m in messages)
+        assert {d.code for d in dep.diagnostics} == {"W701", "W702"}
+        assert all(d.node == "f" and d.line == 4 for d in dep.diagnostics)
+        assert dep.call(1) == 2
+    finally:
+        dep.stop()
+
+
+def test_a_graph_that_cannot_start_says_why(local_ray) -> None:
+    g = hogar_nb.parse_udgl('graph broken\ndefaults { cpu = 0.05 }\nsource s\n'
+                            'python f { impl = "tests.on_ray.impls:nope" }\nsink o\ns -> f -> o\n')
+    with pytest.raises(hogar_nb.HogarError) as err:
+        hogar_nb.run(g, backend="ray")
+    assert "nope" in str(err.value)
+
+
+def test_exported_config_runs_with_serve_run(local_ray, tmp_path) -> None:
+    """`hogar export --to ray-serve` then `serve run`: the sources' routes answer over HTTP."""
+    from hogar_nb.backends.ray.cluster import free_port
+
+    (tmp_path / "shipped_impls.py").write_text("def triple(x):\n    return 3 * x\n")
+    (tmp_path / "g.udgl").write_text(
+        'graph exported\ndefaults { cpu = 0.05 }\nsource s { route = "/triple" }\n'
+        'python t { impl = "shipped_impls:triple" }\nsink o\ns -> t -> o\n')
+    port = free_port()
+    cfg = tmp_path / "serve.yaml"
+    assert subprocess.run([sys.executable, "-m", "hogar_nb.cli", "export", "g.udgl", "--to", "ray-serve",
+                           "--port", str(port), "--working-dir", f"local://{tmp_path}", "-o", str(cfg)],
+                          cwd=tmp_path, capture_output=True, text=True).returncode == 0
+    serve_cli = str(__import__("pathlib").Path(sys.executable).parent / "serve")
+    proc = subprocess.Popen([serve_cli, "run", str(cfg), "--address", local_ray.address],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        answer = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                req = urllib.request.Request(f"http://127.0.0.1:{port}/triple", data=b"7",
+                                             headers={"content-type": "application/json"})
+                answer = json.loads(urllib.request.urlopen(req, timeout=5).read())
+                break
+            except OSError:
+                time.sleep(0.5)
+        assert answer == 21, proc.stdout.read() if proc.poll() is not None else "no answer"
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/nowhere", data=b"1")
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(req, timeout=5)
+        assert err.value.code == 404
+        assert json.loads(err.value.read())["error"]["cause"] == "route"
+    finally:
+        proc.terminate()
+        proc.wait(60)
+        from ray import serve
+
+        serve.delete("exported")
