@@ -29,9 +29,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                    help="override a graph param (repeatable)")
     p.add_argument("--host", default="127.0.0.1", help="ray-serve: HTTP host (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="ray-serve: HTTP port (default 8000)")
-    p.add_argument("--working-dir", metavar="DIR",
-                   help="ray-serve: runtime_env working_dir shipped to every replica (impl modules, "
-                        "model artifacts)")
+    p.add_argument("--working-dir", metavar="URI",
+                   help="ray-serve: runtime_env working_dir for every replica (impl modules, model "
+                        "artifacts): a remote URI (s3://.../app.zip) or local://DIR on every node")
     p.add_argument("--storage-prefix", metavar="URI",
                    help="kserve: storageUri prefix for local model artifacts, e.g. s3://bucket/models")
     p.add_argument("--validate", action="store_true",
