@@ -1,0 +1,175 @@
+"""hogar_nb's Ray backend against the same chain written by hand for Ray Serve.
+
+A 3-stage chain (source -> a -> b -> c -> sink, each stage ``x + 1``) runs in one local
+Ray three ways, side by side in one run:
+
+1. hogar_nb's Ray backend (``hogar_nb.run(graph, backend="ray")``);
+2. the same chain written by hand as Ray Serve deployments: an ingress deployment that
+   awaits three DeploymentHandles in turn (target: hogar_nb within 1.2x of it on both
+   requests/s and p50 latency);
+3. the embedded engine, for scale.
+
+Requests/s: 64 requests in flight from one asyncio loop; p50: one request at a time.
+Rounds alternate between the contenders; the best round of each is printed. The Ray
+start-to-ready time (head started, driver connected) is printed too.
+
+Ray listens on every interface, so this script runs itself in a network namespace with
+only loopback (``unshare --net``; it needs root, as in CI) unless it already is in one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CHAIN = """\
+graph bench_chain
+defaults { cpu = 0.1, timeout = 30s }
+source s
+python a { impl = "benchmarks.ray_backend:inc" }
+python b { impl = "benchmarks.ray_backend:inc" }
+python c { impl = "benchmarks.ray_backend:inc" }
+sink out
+s -> a -> b -> c -> out
+"""
+
+
+def inc(x):
+    return x + 1
+
+
+def _loopback_only() -> bool:
+    return sorted(name for _i, name in socket.if_nameindex()) == ["lo"]
+
+
+def _reexec_in_namespace() -> int:
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        print("ray_backend.py needs root and `unshare` to run Ray in a loopback-only network "
+              "namespace", file=sys.stderr)
+        return 2
+    inner = " ".join([sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]])
+    return subprocess.call(["unshare", "--net", "sh", "-c", f"ip link set lo up && exec {inner}"])
+
+
+def _hand_written_app():
+    """The chain by hand: three stage deployments and an ingress composing their handles."""
+    from ray import serve
+
+    @serve.deployment(ray_actor_options={"num_cpus": 0.1})
+    class Stage:
+        def __call__(self, x):
+            return inc(x)
+
+    @serve.deployment(ray_actor_options={"num_cpus": 0.1}, max_ongoing_requests=100_000)
+    class Chain:
+        def __init__(self, a, b, c):
+            self.a, self.b, self.c = a, b, c
+
+        async def __call__(self, x):
+            x = await self.a.remote(x)
+            x = await self.b.remote(x)
+            return await self.c.remote(x)
+
+    return Chain.bind(Stage.options(name="a").bind(), Stage.options(name="b").bind(),
+                      Stage.options(name="c").bind())
+
+
+def _throughput(send_async, n: int, concurrency: int) -> float:
+    async def main() -> float:
+        sem = asyncio.Semaphore(concurrency)
+
+        async def one(i: int) -> None:
+            async with sem:
+                assert await send_async(i) == i + 3
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        return n / (time.perf_counter() - t0)
+
+    return asyncio.run(main())
+
+
+def _p50_ms(send_sync, n: int) -> float:
+    times = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        assert send_sync(i) == i + 3
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=1500, help="requests per throughput round")
+    parser.add_argument("--latency-requests", type=int, default=300, help="requests per p50 round")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=64)
+    args = parser.parse_args()
+    if not _loopback_only():
+        return _reexec_in_namespace()
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+    root = Path(tempfile.mkdtemp(prefix="hogar-bench-"))
+    for var, sub in (("HOME", "home"), ("RAY_TMPDIR", "tmp")):
+        (root / sub).mkdir()
+        os.environ[var] = str(root / sub)
+    import hogar_nb
+    from hogar_nb.backends.ray.cluster import LocalRay
+
+    t0 = time.perf_counter()
+    local = LocalRay(num_cpus=2, temp_dir=str(root / "tmp")).start()
+    ready_s = time.perf_counter() - t0
+    from ray import serve
+
+    try:
+        serve.start(proxy_location="Disabled")
+        graph = hogar_nb.parse_udgl(CHAIN)
+        hogar = hogar_nb.run(graph, backend="ray")
+        embedded = hogar_nb.run(graph)
+        hand = serve.run(_hand_written_app(), name="hand_chain", route_prefix=None)
+        contenders = {
+            "hogar_nb on Ray": (hogar.call, hogar.acall),
+            "hand-written Ray Serve": (lambda x: hand.remote(x).result(), lambda x: hand.remote(x)),
+            "embedded engine": (embedded.call, embedded.acall),
+        }
+        for sync, _a in contenders.values():  # warm up every path
+            for i in range(50):
+                sync(i)
+        rps = {k: 0.0 for k in contenders}
+        p50 = {k: float("inf") for k in contenders}
+        for _ in range(args.rounds):
+            for name, (sync, send) in contenders.items():
+                rps[name] = max(rps[name], _throughput(send, args.requests, args.concurrency))
+                p50[name] = min(p50[name], _p50_ms(sync, args.latency_requests))
+        print(f"Ray start-to-ready (local head on 127.0.0.1, driver connected): {ready_s:.1f} s")
+        print(f"3-stage chain, {args.concurrency} in flight for requests/s, one at a time for p50; "
+              f"best of {args.rounds} rounds")
+        print(f"{'':<26}{'requests/s':>12}{'p50 ms':>10}")
+        for name in contenders:
+            print(f"{name:<26}{rps[name]:>12.0f}{p50[name]:>10.2f}")
+        base = "hand-written Ray Serve"
+        r_rps = rps[base] / rps["hogar_nb on Ray"]
+        r_p50 = p50["hogar_nb on Ray"] / p50[base]
+        print(f"hogar_nb vs hand-written: {r_rps:.2f}x slower on requests/s, {r_p50:.2f}x on p50 "
+              f"(target <= 1.2x on both: {'met' if max(r_rps, r_p50) <= 1.2 else 'NOT met'})")
+        hogar.stop()
+        embedded.stop()
+        serve.delete("hand_chain")
+    finally:
+        serve.shutdown()
+        local.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
