@@ -63,12 +63,15 @@ def local_ray():
 
     ray_head = LocalRay(num_cpus=2, temp_dir=str(root / "tmp"), nice=-5).start()
     import ray
-
-    assert {n["NodeManagerAddress"] for n in ray.nodes()} == {"127.0.0.1"}
-    yield ray_head
-    peers = _peer_addresses()
     from ray import serve
 
+    from hogar_nb.backends.ray.cluster import free_port, start_serve
+
+    assert {n["NodeManagerAddress"] for n in ray.nodes()} == {"127.0.0.1"}
+    ray_head.http_port = free_port()
+    start_serve(ray_head.http_port)  # Serve's HTTP proxy on 127.0.0.1, for the HTTP tests
+    yield ray_head
+    peers = _peer_addresses()
     serve.shutdown()
     ray_head.stop()
     shutil.rmtree(root, ignore_errors=True)

@@ -142,13 +142,11 @@ def test_a_graph_that_cannot_start_says_why(local_ray) -> None:
 
 def test_exported_config_runs_with_serve_run(local_ray, tmp_path) -> None:
     """`hogar export --to ray-serve` then `serve run`: the sources' routes answer over HTTP."""
-    from hogar_nb.backends.ray.cluster import free_port
-
     (tmp_path / "shipped_impls.py").write_text("def triple(x):\n    return 3 * x\n")
     (tmp_path / "g.udgl").write_text(
         'graph exported\ndefaults { cpu = 0.05 }\nsource s { route = "/triple" }\n'
         'python t { impl = "shipped_impls:triple" }\nsink o\ns -> t -> o\n')
-    port = free_port()
+    port = local_ray.http_port
     cfg = tmp_path / "serve.yaml"
     assert subprocess.run([sys.executable, "-m", "hogar_nb.cli", "export", "g.udgl", "--to", "ray-serve",
                            "--port", str(port), "--working-dir", f"local://{tmp_path}", "-o", str(cfg)],
