@@ -25,7 +25,7 @@ python   neg    { impl = "tests.on_ray.impls:negate" }
 split    coin
 python   tagger { impl = "tests.on_ray.impls:tag" }
 python   bd     { impl = "tests.on_ray.impls:batch_double", batch = 8, batch_wait = 50ms }
-python   boom   { impl = "tests.on_ray.impls:fail_on_negative", retries = 1 }
+python   boom   { impl = "tests.on_ray.impls:fail_on_negative", retries = 1, retry_errors = true }
 python   nap    { impl = "tests.on_ray.impls:snooze", timeout = 300ms }
 sink     out
 

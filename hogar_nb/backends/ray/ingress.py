@@ -36,7 +36,6 @@ from ...runtime.routing import SKIP, choose_split, choose_switch, join_input
 __all__ = ["Ingress", "error_envelope"]
 
 RETRY_BACKOFF = 0.005
-MIN_CRASH_RETRIES = 2
 CRASH_BACKOFF = (0.05, 0.1, 0.2, 0.4, 0.8, 1.0)
 SAMPLE_INTERVAL = 0.5
 
@@ -353,17 +352,23 @@ class Ingress:
                 err = cls(f"node {name!r} rejected the input: {detail}", name)
                 err.__cause__ = exc
                 raise err
-            allowed = plan.retries if cause == "error" else max(plan.retries, MIN_CRASH_RETRIES)
-            if cause == "crash":
-                allowed = max(allowed, len(CRASH_BACKOFF))  # Serve replaces the replica meanwhile
+            # As the embedded engine: an impl's exception is retried only with retry_errors.
+            allowed = plan.retries if cause != "error" or plan.retry_errors else 0
+            if cause == "crash":  # Serve replaces the dead replica meanwhile
+                allowed = max(allowed, len(CRASH_BACKOFF))
+            late = ""
             if attempt < allowed:
-                attempt += 1
-                if cause == "crash":
-                    await asyncio.sleep(CRASH_BACKOFF[min(attempt - 1, len(CRASH_BACKOFF) - 1)])
-                elif cause == "error":
-                    await asyncio.sleep(min(RETRY_BACKOFF * 2 ** (attempt - 1), 1.0))
-                continue
-            tries = f"after {attempt + 1} attempt(s)"
+                delay = (CRASH_BACKOFF[min(attempt, len(CRASH_BACKOFF) - 1)] if cause == "crash"
+                         else min(RETRY_BACKOFF * 2 ** attempt, 1.0) * self.rng.uniform(0.5, 1.5))
+                if deadline is None or time.time() + delay < deadline:
+                    attempt += 1
+                    await asyncio.sleep(delay)
+                    continue
+                late = ", no time left for a retry before the request's deadline"
+            n = attempt + 1
+            tries = f"after {n} attempt{'s' * (n != 1)} (retries = {plan.retries}{late})"
+            if cause == "error" and not plan.retry_errors and plan.retries:
+                tries = f"after {n} attempt{'s' * (n != 1)} (an impl's exception is retried only with retry_errors)"
             if cause == "timeout":
                 raise RequestTimeoutError(
                     f"node {name!r} did not answer within its timeout of {plan.timeout * 1000:g} ms {tries}",

@@ -31,7 +31,11 @@ def _envelope_error(cause: str, exc: BaseException) -> tuple:
 
 
 def _cause_of(exc: BaseException) -> str:
-    return getattr(exc, "cause", None) if getattr(exc, "cause", None) in ("invalid_input", "bad_request") else "error"
+    """"invalid_input" when the impl says the input has the wrong shape or types (as the
+    embedded engine decides), else "error"."""
+    from ...runtime.engine import rejects_input
+
+    return "invalid_input" if rejects_input(exc) else "error"
 
 
 @serve.deployment
