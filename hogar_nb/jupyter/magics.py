@@ -1,6 +1,6 @@
 """``%%udgl`` and ``%hogar``: thin adapters from notebook cells to the core and runtime.
 
-``%%udgl [NAME] [--out FILE] [--format yaml|json] [--param k=v ...] [--run] [--monitor] [--quiet]``
+``%%udgl [NAME] [--out FILE] [--format yaml|json] [--param k=v ...] [--run [--backend ray]] [--monitor] [--quiet]``
 
 - NAME defaults to the name in the text's ``graph NAME`` header, else ``graph``; a
   graph with no header takes NAME as its name (its text still has no header).
@@ -82,6 +82,8 @@ class HogarMagics(Magics):
     @argument("-p", "--param", action="append", default=[], metavar="K=V",
               help="override a param (repeatable)")
     @argument("--run", action="store_true", help="start it on the embedded engine, bind NAME_dep")
+    @argument("--backend", default="embedded", choices=["embedded", "ray"],
+              help="with --run: where to run it (ray: a local Ray, or the one already connected)")
     @argument("--monitor", action="store_true", help="--run, then show the live dashboard")
     @argument("-q", "--quiet", action="store_true", help="bind (and write/run) without showing anything")
     @cell_magic
@@ -115,7 +117,7 @@ class HogarMagics(Magics):
             if warnings:
                 display(DiagnosticsBox(warnings, source, "<cell>"))
         if args.run or args.monitor:
-            dep = self._run(graph, name, args.quiet)
+            dep = self._run(graph, name, args.quiet, args.backend)
             if dep is not None and args.monitor:
                 display(dep.monitor())
         return None
@@ -153,7 +155,7 @@ class HogarMagics(Magics):
             raise UsageError(f"%%udgl: cannot write {out}: {err.strerror}") from None
         display(MessageBox(f"wrote {out} (EARG {fmt})", "", "info"))
 
-    def _run(self, graph: Any, name: str, quiet: bool) -> Any:
+    def _run(self, graph: Any, name: str, quiet: bool, backend: str = "embedded") -> Any:
         import hogar_nb
         from ..errors import HogarError
         from .summary_view import MessageBox
@@ -164,7 +166,8 @@ class HogarMagics(Magics):
         if _is_deployment(old) and old.running:
             old.stop()
         try:
-            dep = hogar_nb.run(graph, namespace=ns)
+            dep = (hogar_nb.run(graph, namespace=ns) if backend == "embedded"
+                   else hogar_nb.run(graph, namespace=ns, backend=backend))
         except HogarError as err:
             display(MessageBox(f"{graph.name} could not start", str(err)))
             return None

@@ -56,6 +56,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                    help="enable the admin API with the token in FILE (or set $HOGAR_ADMIN_TOKEN)")
     p.add_argument("--allow-fault-injection", action="store_true",
                    help="also expose the admin API's fault-injection paths")
+    p.add_argument("--backend", choices=("embedded", "ray"), default="embedded",
+                   help="run the graph in this process (default) or on Ray Serve")
+    p.add_argument("--address", metavar="ADDR",
+                   help="with --backend ray: the Ray cluster to join (default: start a local Ray)")
     p.set_defaults(func=cmd_serve)
     return p
 
@@ -71,6 +75,10 @@ def create_deployment(args: argparse.Namespace) -> Any:
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))  # impls next to the graph file import
     graph = load_graph_file(args.file, params=_parse_params(args.param))
+    if getattr(args, "backend", "embedded") == "ray":
+        return run(graph, base_dir=args.base_dir or folder, backend="ray", address=args.address)
+    if getattr(args, "address", None):
+        raise HogarError("--address needs --backend ray")
     return run(graph, base_dir=args.base_dir or folder)
 
 

@@ -177,3 +177,45 @@ def test_exported_config_runs_with_serve_run(local_ray, tmp_path) -> None:
         from ray import serve
 
         serve.delete("exported")
+
+
+def test_udgl_magic_runs_a_cell_on_ray(local_ray) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.testing.globalipapp import start_ipython
+    from IPython.utils.capture import capture_output
+
+    shell = start_ipython() or InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "hogar_nb")
+    shell.run_cell("def shout(x):\n    return str(x).upper()\n")
+    cell = 'defaults { cpu = 0.05 }\nsource s\npython f { impl = "shout" }\nsink o\ns -> f -> o\n'
+    with capture_output():
+        shell.run_cell_magic("udgl", "magic_g --run --backend ray --quiet", cell)
+    dep = shell.user_ns["magic_g_dep"]
+    try:
+        assert type(dep).__name__ == "RayDeployment"
+        assert dep.call("ok") == "OK"
+    finally:
+        dep.stop()
+
+
+def test_hogar_serve_backend_ray(local_ray, tmp_path) -> None:
+    """`hogar serve FILE --backend ray --address ...`: the HTTP front over a Ray deployment."""
+    import signal
+
+    (tmp_path / "g.udgl").write_text(CHAIN.replace("graph chain", "graph served"))
+    proc = subprocess.Popen([sys.executable, "-m", "hogar_nb.cli", "serve", str(tmp_path / "g.udgl"),
+                             "--port", "0", "--backend", "ray", "--address", local_ray.address],
+                            cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("serving served on http://127.0.0.1:"), (line, proc.stderr.read()
+                                                                         if proc.poll() is not None else "")
+        url = line.split(" on ", 1)[1].strip()
+        req = urllib.request.Request(url + "/chain", data=b"20", headers={"content-type": "application/json"})
+        assert json.loads(urllib.request.urlopen(req, timeout=30).read()) == 41
+        status = json.loads(urllib.request.urlopen(url + "/hogar/v1/status", timeout=30).read())
+        assert status["nodes"]["a"]["replicas_alive"] == 2
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(120) == 0

@@ -92,6 +92,7 @@ class RayDeployment:
         self._events: deque[RecoveryEvent] = deque(maxlen=1000)
         self._overrides: dict[str, dict[str, Any]] = {}
         self._ingress_config: dict[str, dict[str, Any]] = {}
+        self._http_servers: list[Any] = []
         self._lock = threading.Lock()
         self.http_url = http_url
         self.started_at = time.monotonic()
@@ -282,6 +283,18 @@ class RayDeployment:
 
         return frontend("report")(self, **options)
 
+    def serve_http(self, host: str = "127.0.0.1", port: int = 0, **options: Any) -> str:
+        """hogar_nb's HTTP front (JSON routes, Open Inference Protocol v2, ``/metrics``,
+        ``/hogar/v1/*``) over this deployment, on a background thread; returns its URL.
+        Serve's own proxy is ``run(..., http_port=...)``."""
+        from ..._frontends import frontend
+
+        if self._stopped:
+            raise DeploymentStoppedError(f"deployment {self.name!r} is stopped")
+        server = frontend("serve_http")(self, host, port, **options)
+        self._http_servers.append(server)
+        return server.url
+
     # -- changes ------------------------------------------------------------------------
     def _apply(self, node: str, **changes: Any) -> None:
         with self._lock:
@@ -400,8 +413,11 @@ class RayDeployment:
         (and stop the local Ray this deployment started)."""
         if self._stopped:
             return
-        self._stopped = True
         deadline = time.monotonic() + timeout
+        for server in self._http_servers:  # drain HTTP first: its in-flight requests finish
+            server.stop(timeout)
+        self._http_servers.clear()
+        self._stopped = True
         while self._slots._value < self._max_in_flight and time.monotonic() < deadline:  # type: ignore[attr-defined]
             time.sleep(0.01)
         from ray import serve

@@ -45,6 +45,7 @@ class NodeReplica:
     def __init__(self, node: str, factory: Any) -> None:
         self.node = node
         self.fn = factory.create()
+        self.takes_batches = bool(getattr(self.fn, "__hogar_batch__", False))
         self.batch_size = 1
         self.fault: dict[str, Any] | None = None
         self.hang = asyncio.Event()
@@ -80,6 +81,8 @@ class NodeReplica:
             await self._apply_fault()
             if self.batch_size > 1:
                 return await self._batched(payload)
+            if self.takes_batches:  # model runners always take a batch, as on the embedded engine
+                return ("ok", list(self.fn([payload]))[0])
             return ("ok", self.fn(payload))
         except Exception as exc:
             return _envelope_error(_cause_of(exc), exc)
