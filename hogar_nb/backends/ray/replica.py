@@ -38,6 +38,13 @@ def _cause_of(exc: BaseException) -> str:
     return "invalid_input" if rejects_input(exc) else "error"
 
 
+def _envelope(out: Any) -> tuple:
+    """One item's envelope: a batched impl may fail an item alone by answering an exception."""
+    if isinstance(out, BaseException):
+        return _envelope_error(_cause_of(out), out)
+    return ("ok", out)
+
+
 @serve.deployment
 class NodeReplica:
     """One replica of a python/model/switch node."""
@@ -82,7 +89,7 @@ class NodeReplica:
             if self.batch_size > 1:
                 return await self._batched(payload)
             if self.takes_batches:  # model runners always take a batch, as on the embedded engine
-                return ("ok", list(self.fn([payload]))[0])
+                return _envelope(list(self.fn([payload]))[0])
             return ("ok", self.fn(payload))
         except Exception as exc:
             return _envelope_error(_cause_of(exc), exc)
@@ -96,4 +103,4 @@ class NodeReplica:
                                  "inputs (expected a list of the same length)")
         except Exception as exc:
             return [_envelope_error(_cause_of(exc), exc)] * len(payloads)
-        return [("ok", out) for out in outputs]
+        return [_envelope(out) for out in outputs]
