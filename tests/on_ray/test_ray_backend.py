@@ -17,7 +17,7 @@ from hogar_nb.runtime.errors import NodeError
 
 CHAIN = """\
 graph chain
-defaults { cpu = 0.05, timeout = 10s }
+defaults { cpu = 0.05, timeout = 2s, retries = 3 }
 source s { route = "/chain" }
 python a { impl = "tests.on_ray.impls:double", replicas = 2 }
 python b { impl = "tests.on_ray.impls:inc" }
