@@ -214,9 +214,16 @@ def test_hogar_serve_backend_ray(local_ray, tmp_path) -> None:
                                                                          if proc.poll() is not None else "")
         url = line.split(" on ", 1)[1].strip()
         req = urllib.request.Request(url + "/chain", data=b"20", headers={"content-type": "application/json"})
-        assert json.loads(urllib.request.urlopen(req, timeout=30).read()) == 41
-        status = json.loads(urllib.request.urlopen(url + "/hogar/v1/status", timeout=30).read())
-        assert status["nodes"]["a"]["replicas_alive"] == 2
+        try:
+            answer = json.loads(urllib.request.urlopen(req, timeout=30).read())
+        except urllib.error.HTTPError as err:
+            answer = ("POST", err.code, err.read())
+        assert answer == 41
+        try:
+            status = json.loads(urllib.request.urlopen(url + "/hogar/v1/status", timeout=30).read())
+        except urllib.error.HTTPError as err:
+            status = ("status", err.code, err.read())
+        assert status["nodes"]["a"]["replicas_alive"] == 2, status
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(120) == 0

@@ -216,7 +216,11 @@ class RayDeployment:
 
     # -- metrics ------------------------------------------------------------------------
     def _report(self) -> dict[str, Any]:
-        return self._handle.options(method_name="stats_report").remote().result(timeout_s=30)
+        async def fetch() -> dict[str, Any]:
+            return await self._handle.options(method_name="stats_report").remote()
+
+        # on the private loop: callers may be inside an event loop (the HTTP front's)
+        return self._loop.submit(fetch()).result(30)
 
     def _alive(self) -> dict[str, int]:
         from ray import serve
@@ -230,7 +234,16 @@ class RayDeployment:
     def metrics(self) -> MetricsSnapshot:
         """Per-node and graph totals counted by the ingress; replicas alive from Serve's status."""
         report = self._report()
-        alive = self._alive()
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            alive = self._alive()
+        else:  # Serve's status is a blocking call: not on the caller's event loop
+            box: list[dict[str, int]] = []
+            t = threading.Thread(target=lambda: box.append(self._alive()))
+            t.start()
+            t.join(30)
+            alive = box[0] if box else {}
         started = time.monotonic() - report["uptime"]
 
         def stats(d: dict[str, Any]) -> Stats:
