@@ -132,3 +132,12 @@ def test_run_starts_the_edited_graph() -> None:
     finally:
         editor.stop()
     assert not dep.running and editor.roundtrip.deployment is None
+
+
+def test_a_new_graph_in_the_editor_gains_no_header() -> None:
+    from hogar_nb.jupyter.editor import open_graph
+
+    graph, path = open_graph(None)
+    graph.add_node("ingest", "source")
+    assert path is None and not graph.header
+    assert not graph.to_udgl().startswith("graph ")

@@ -23,7 +23,7 @@ def open_graph(source: "Graph | str | Path | None") -> tuple["Graph", str | None
     from ...core.graph import Graph
 
     if source is None:
-        return Graph("graph"), None
+        return Graph(), None
     if isinstance(source, Graph):
         return source, None
     path = Path(source)
