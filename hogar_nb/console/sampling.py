@@ -37,7 +37,8 @@ def totals(m: dict | None) -> NodeTotals:
         errors_by_cause={str(k): int(v) for k, v in (m.get("errors_by_cause") or {}).items()},
         restarts=int(m.get("restarts") or 0), hist=tuple(int(n) for _, n in hist), bounds=bounds,
         queue_depth=int(m.get("queue_depth") or 0), in_flight=int(m.get("in_flight") or 0),
-        replicas_alive=int(m.get("replicas_alive") or 0), rps=float(m.get("rps") or 0.0))
+        replicas_alive=int(m.get("replicas_alive") or 0), rps=float(m.get("rps") or 0.0),
+        state=str(m.get("state") or "serving"))
 
 
 def _node_info(info: NodeInfo, m: dict | None) -> NodeInfo:

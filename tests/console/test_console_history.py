@@ -151,3 +151,35 @@ def test_large_graphs_come_with_layered_positions():
     assert all(xs[f"n{i}"] < xs[f"n{i + 1}"] for i in range(n - 1))
     small = {"nodes": doc["nodes"][:3], "edges": doc["edges"][:2]}
     assert all("position" not in e for e in elements(small))
+
+
+SUSPENDING = """graph crash_loop
+source inp
+python dbl { impl = "tests.runtime.impls:double", recovery = restart(max = 2, within = 60s, backoff = 5s) }
+sink out
+inp -> dbl -> out
+"""
+
+
+def test_a_suspended_node_reads_as_suspended_on_the_console():
+    import httpx
+
+    import hogar_nb
+    from hogar_nb.console.sampling import LiveState
+
+    dep = hogar_nb.run(hogar_nb.parse_udgl(SUSPENDING))
+    try:
+        url = dep.serve_http()
+        live = LiveState(dep.earg)
+        assert live.update(httpx.get(url + "/hogar/v1/status").json(), time.time())["nodes"]["dbl"]["level"] != "suspended"
+        dep.inject_fault("dbl", kind="crash", rate=1.0)
+        deadline = time.monotonic() + 10
+        while not any(e.action == "suspend" for e in dep.events):
+            assert time.monotonic() < deadline, "the crash loop did not suspend the node"
+            with pytest.raises(Exception):
+                dep.call(1, timeout=2)
+        status = httpx.get(url + "/hogar/v1/status").json()
+        assert status["nodes"]["dbl"]["state"] in ("suspended", "half_open")
+        assert live.update(status, time.time())["nodes"]["dbl"]["level"] == "suspended"
+    finally:
+        dep.stop()
