@@ -10,6 +10,13 @@ PORT   ?= 8888
 
 .PHONY: lab test install browser node wrk postgres netns bench fuzz clean
 
+# $(call debian,CHECK,PACKAGE): install Debian's PACKAGE unless the shell command CHECK succeeds
+# (with sudo when not root).
+debian = @$(1) >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(2) >/dev/null; }
+
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -23,32 +30,19 @@ install: $(STAMP)
 
 # Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	$(call debian,command -v chromium,chromium)
 
 # Debian's Node.js builds the JupyterLab extension (jlpm, installed by pip, brings yarn).
 node:
-	@command -v node >/dev/null 2>&1 || { \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs >/dev/null; }
+	$(call debian,command -v node,nodejs)
 
 # Debian's PostgreSQL server binaries for the console's database test (started by the test).
 postgres:
-	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
-
+	$(call debian,ls /usr/lib/postgresql/*/bin/initdb,postgresql)
 
 # iproute2's `ip` brings up loopback in the network namespace of the Ray tests.
 netns:
-	@command -v ip >/dev/null 2>&1 || { \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq iproute2 >/dev/null; }
+	$(call debian,command -v ip,iproute2)
 
 # Ray listens on every interface, so its tests run in a second pytest inside a network
 # namespace that has only loopback; the main run leaves tests/on_ray out.
@@ -72,10 +66,7 @@ lab: install
 
 # Debian's wrk, the HTTP load client of benchmarks/serve.py.
 wrk:
-	@command -v wrk >/dev/null 2>&1 || { \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+	$(call debian,command -v wrk,wrk)
 
 bench: install wrk browser netns
 	$(PY) benchmarks/compile.py
