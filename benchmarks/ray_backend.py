@@ -5,8 +5,10 @@ Ray three ways, side by side in one run:
 
 1. hogar_nb's Ray backend (``hogar_nb.run(graph, backend="ray")``);
 2. the same chain written by hand as Ray Serve deployments: an ingress deployment that
-   awaits three DeploymentHandles in turn (target: hogar_nb within 1.2x of it on both
-   requests/s and p50 latency);
+   awaits three DeploymentHandles in turn, each stage an async deployment with the
+   settings hogar_nb gives a node (0.1 CPU, ``max_ongoing_requests`` from
+   ``deployment_options``), so that only the glue differs (target: hogar_nb within 1.2x
+   of it on both requests/s and p50 latency);
 3. the embedded engine, for scale.
 
 Requests/s: 64 requests in flight from one asyncio loop; p50: one request at a time.
@@ -64,9 +66,13 @@ def _hand_written_app():
     """The chain by hand: three stage deployments and an ingress composing their handles."""
     from ray import serve
 
-    @serve.deployment(ray_actor_options={"num_cpus": 0.1})
+    from hogar_nb.export.ray_serve import deployment_options
+
+    ongoing = deployment_options({"name": "a"})["max_ongoing_requests"]
+
+    @serve.deployment(ray_actor_options={"num_cpus": 0.1}, max_ongoing_requests=ongoing)
     class Stage:
-        def __call__(self, x):
+        async def __call__(self, x):
             return inc(x)
 
     @serve.deployment(ray_actor_options={"num_cpus": 0.1}, max_ongoing_requests=100_000)
