@@ -36,6 +36,7 @@ __all__ = ["EJECT_AFTER", "MAX_BACKOFF", "NodeRecovery"]
 
 MAX_BACKOFF = 5.0
 EJECT_AFTER = 5
+STEP_BACK_S = 0.005  # how long a failing replica leaves the queue to a sibling with no call yet
 
 
 class NodeRecovery:
@@ -258,6 +259,17 @@ class NodeRecovery:
                 f"its last {replica.errors_in_a_row} calls raised while a sibling's succeeded")
         self._replace(replica.index, info)
         return True
+
+    def starves_sibling(self: NodeRuntime, replica: Replica) -> bool:
+        """True when ``replica`` fails every call while a sibling has had none yet.
+
+        Replicas share one queue, and a replica that fails at once is back for the next
+        request before a waiting sibling wakes: it would take all the traffic, and the
+        sibling would never show that the fault is the replica's. Such a replica steps
+        back for :data:`STEP_BACK_S` so the sibling is tried and the two can be compared.
+        """
+        return replica.errors_in_a_row >= EJECT_AFTER and any(
+            r is not replica and r.alive and not r.good and r.errors_in_a_row == 0 for r in self.replicas)
 
     def check_hung(self: NodeRuntime, now: float) -> None:
         """Supervisor tick: abandon replicas whose call exceeded the node timeout."""

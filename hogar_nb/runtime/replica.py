@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from .faults import InjectedFault
 from .outcomes import ImplError, ReplicaFailure, Unshippable
 from .process_replica import ProcessBackend
+from .recovery import STEP_BACK_S
 
 if TYPE_CHECKING:  # pragma: no cover
     from .node import NodeRuntime, Work
@@ -200,6 +201,8 @@ class Replica:
                 elif node.batch_error(self, held, error):
                     self.backend.close()  # ejected as an outlier: a replacement is starting
                     return
+                elif node.starves_sibling(self):
+                    time.sleep(STEP_BACK_S)
         finally:
             if (self.abandoned or self.failed) and not node.stopping:
                 self.backend.close()  # a dead or hung process is reaped now, not at stop

@@ -137,6 +137,7 @@ class Poisoned:
     def __call__(self, x):
         if self.poisoned:
             raise RuntimeError("poisoned state")
+        time.sleep(0.001)  # a healthy call takes a moment; a poisoned one fails at once
         return x + 1
 
 
