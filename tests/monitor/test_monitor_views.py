@@ -38,9 +38,15 @@ def test_panels_name_every_trace_say_no_errors_and_report_fits_its_axes() -> Non
         assert [a.text for a in errors.layout.annotations] == ["no errors"]
         assert errors.layout.xaxis.visible is False and errors.layout.yaxis.visible is False
 
-        rep = report(dep, display=False, dashboard=dash)
+        def sampled_report():  # the series are sampled apart from the counters: wait for a point
+            rep = report(dep, display=False, dashboard=dash)
+            xs = [x for t in rep.figures["throughput"].data if t.visible is not False and t.x
+                  for x in t.x if x is not None]
+            return (rep, xs) if xs else None
+
+        rep, xs = wait_for(sampled_report, what="a throughput sample in the report")
         thr = rep.figures["throughput"]
-        oldest = min(x for t in thr.data if t.visible is not False and t.x for x in t.x if x is not None)
+        oldest = min(xs)
         assert thr.layout.xaxis.range[1] == 0 and -60 < thr.layout.xaxis.range[0] <= oldest  # not -300
         header = rep.bundles()[0]["text/html"]
         assert "<svg" not in header  # inline SVG is stripped by sanitizers: an <img> instead
