@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.appearance import ERROR_COLOUR, KIND_STYLE, SVG_SHAPES, WARNING_COLOUR
+from ..core.appearance import ERROR_COLOUR, KIND_STYLE, MARKER_RULES, SVG_SHAPES, WARNING_COLOUR
 from ..core.health import LEVELS
 from .diffing import flatten
 
@@ -136,27 +136,7 @@ def _base_stylesheet() -> list[dict]:
                 "text-background-padding": 1,
             },
         },
-        {
-            "selector": "node.diag-warning",
-            "style": {"border-width": 3, "border-style": "dashed", "border-color": WARNING_COLOUR},
-        },
-        {
-            "selector": "node.diag-error",
-            "style": {"border-width": 4, "border-style": "solid", "border-color": ERROR_COLOUR},
-        },
-        {
-            "selector": "edge.diag-warning",
-            "style": {"line-style": "dashed", "line-color": WARNING_COLOUR,
-                      "target-arrow-color": WARNING_COLOUR, "width": 2.5},
-        },
-        {
-            "selector": "edge.diag-error",
-            "style": {"line-color": ERROR_COLOUR, "target-arrow-color": ERROR_COLOUR, "width": 3},
-        },
-        {
-            "selector": "node:selected",
-            "style": {"overlay-color": "#1e88e5", "overlay-opacity": 0.25, "overlay-padding": 6},
-        },
+        *MARKER_RULES,
     ]
     return rules
 

@@ -9,12 +9,38 @@ from __future__ import annotations
 __all__ = [
     "ERROR_COLOUR",
     "KIND_STYLE",
+    "MARKER_RULES",
     "SVG_SHAPES",
     "WARNING_COLOUR",
 ]
 
 ERROR_COLOUR = "#d32f2f"
 WARNING_COLOUR = "#f9a825"
+
+#: cytoscape.js rules that mark nodes and edges with diagnostics, and the selection
+MARKER_RULES: tuple[dict, ...] = (
+    {
+        "selector": "node.diag-warning",
+        "style": {"border-width": 3, "border-style": "dashed", "border-color": WARNING_COLOUR},
+    },
+    {
+        "selector": "node.diag-error",
+        "style": {"border-width": 4, "border-style": "solid", "border-color": ERROR_COLOUR},
+    },
+    {
+        "selector": "edge.diag-warning",
+        "style": {"line-style": "dashed", "line-color": WARNING_COLOUR,
+                  "target-arrow-color": WARNING_COLOUR, "width": 2.5},
+    },
+    {
+        "selector": "edge.diag-error",
+        "style": {"line-color": ERROR_COLOUR, "target-arrow-color": ERROR_COLOUR, "width": 3},
+    },
+    {
+        "selector": "node:selected",
+        "style": {"overlay-color": "#1e88e5", "overlay-opacity": 0.25, "overlay-padding": 6},
+    },
+)
 
 #: kind -> (cytoscape shape, fill colour, what the legend says)
 KIND_STYLE: dict[str, tuple[str, str, str]] = {

@@ -27,6 +27,7 @@ DETAILS_CLASS = "hogar-node-details"
 READABLE_ZOOM = 0.85
 
 ERROR_COLOUR, WARNING_COLOUR = _appearance.ERROR_COLOUR, _appearance.WARNING_COLOUR
+
 #: kind -> (cytoscape shape, fill colour, what the legend says)
 KIND_STYLE = _appearance.KIND_STYLE
 _SVG_SHAPES = _appearance.SVG_SHAPES
@@ -82,27 +83,7 @@ def cytoscape_stylesheet() -> list[dict]:
                       "label": "", "target-label": "data(label)", "target-text-offset": 34,
                       "target-text-margin-y": -8},
         },
-        {
-            "selector": "node.diag-warning",
-            "style": {"border-width": 3, "border-style": "dashed", "border-color": WARNING_COLOUR},
-        },
-        {
-            "selector": "node.diag-error",
-            "style": {"border-width": 4, "border-style": "solid", "border-color": ERROR_COLOUR},
-        },
-        {
-            "selector": "edge.diag-warning",
-            "style": {"line-style": "dashed", "line-color": WARNING_COLOUR,
-                      "target-arrow-color": WARNING_COLOUR, "width": 2.5},
-        },
-        {
-            "selector": "edge.diag-error",
-            "style": {"line-color": ERROR_COLOUR, "target-arrow-color": ERROR_COLOUR, "width": 3},
-        },
-        {
-            "selector": "node:selected",
-            "style": {"overlay-color": "#1e88e5", "overlay-opacity": 0.25, "overlay-padding": 6},
-        },
+        *_appearance.MARKER_RULES,
     ]
     return rules
 
