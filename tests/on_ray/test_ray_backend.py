@@ -227,3 +227,26 @@ def test_hogar_serve_backend_ray(local_ray, tmp_path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(120) == 0
+
+
+def test_run_starts_a_local_ray_of_its_own(tmp_path) -> None:
+    """`run(graph, backend="ray")` with no address starts a local Ray and talks to it, in a
+    fresh process that has not imported Ray (its token must be set before the import)."""
+    import os
+    import shutil
+    import tempfile
+
+    script = ("import hogar_nb\n"
+              "g = hogar_nb.parse_udgl('source s\\npython a { impl = \"tests.runtime.impls:double\", "
+              "cpu = 0.1 }\\nsink o\\ns -> a -> o\\n')\n"
+              "with hogar_nb.run(g, backend='ray') as dep:\n"
+              "    print('answer', dep.call(21, timeout=60))\n")
+    short = tempfile.mkdtemp(prefix="hr-")  # Ray's socket paths must stay short
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    env.update(HOME=str(tmp_path), RAY_TMPDIR=short)
+    try:
+        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                             timeout=240, cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+    finally:
+        shutil.rmtree(short, ignore_errors=True)
+    assert "answer 42" in out.stdout, out.stderr[-3000:]

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LOCAL_OBJECT_STORE_BYTES", "LocalRay", "connect", "free_port", "start_serve"]
+__all__ = ["LOCAL_OBJECT_STORE_BYTES", "LocalRay", "connect", "free_port", "local_auth", "start_serve"]
 
 LOCAL_OBJECT_STORE_BYTES = 128 << 20  # the graph's payloads, not datasets
 START_TIMEOUT = 180.0
@@ -65,8 +65,7 @@ class LocalRay:
 
     def start(self) -> "LocalRay":
         """Start the head and connect this process to it (``ray.init``)."""
-        os.environ.setdefault("RAY_AUTH_MODE", "token")  # this cluster, and clients of it
-        os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
+        local_auth()
         import ray
         t0 = time.monotonic()
         tail: list[str] = []
@@ -146,6 +145,16 @@ class LocalRay:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, 9)
                 proc.wait(10)
+
+
+def local_auth() -> None:
+    """Token authentication for a local cluster and its clients in this process.
+
+    Ray reads these variables when it is first imported, so call this before anything
+    imports ``ray`` (Serve's deployment decorators do).
+    """
+    os.environ.setdefault("RAY_AUTH_MODE", "token")
+    os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
 
 
 def connect(address: str | None = None, ray_namespace: str | None = None,

@@ -468,11 +468,14 @@ def run(graph: Any, namespace: Mapping[str, Any] | None = None, *, address: str 
     """
     import warnings
 
+    from .cluster import connect, local_auth, start_serve
+
+    if address is None:
+        local_auth()  # before `.app` imports Ray
     from ...export.ray_serve import ray_capability
     from ...runtime.deployment import _to_document
     from ...runtime.plan import build_plan
     from .app import build_application
-    from .cluster import connect, start_serve
 
     doc, fallback, base = _to_document(graph, Path(base_dir) if base_dir is not None else None)
     doc = dict(doc)
