@@ -230,8 +230,9 @@ def test_hogar_serve_backend_ray(local_ray, tmp_path) -> None:
 
 
 def test_run_starts_a_local_ray_of_its_own(tmp_path) -> None:
-    """`run(graph, backend="ray")` with no address starts a local Ray and talks to it, in a
-    fresh process that has not imported Ray (its token must be set before the import)."""
+    """`run(earg, backend="ray")` with no address starts a local Ray and talks to it, in a
+    fresh process that has not imported Ray (its token must be set before the import),
+    and reconfigures a node of a deployment started from an EARG document."""
     import os
     import shutil
     import tempfile
@@ -239,8 +240,9 @@ def test_run_starts_a_local_ray_of_its_own(tmp_path) -> None:
     script = ("import hogar_nb\n"
               "g = hogar_nb.parse_udgl('source s\\npython a { impl = \"tests.runtime.impls:double\", "
               "cpu = 0.1 }\\nsink o\\ns -> a -> o\\n')\n"
-              "with hogar_nb.run(g, backend='ray') as dep:\n"
-              "    print('answer', dep.call(21, timeout=60))\n")
+              "with hogar_nb.run(g.to_earg(), backend='ray') as dep:\n"  # from an EARG document
+              "    dep.reconfigure('a', timeout='2s')\n"
+              "    print('answer', dep.call(21, timeout=60), dep.earg['nodes'][1]['timeout_ms'])\n")
     short = tempfile.mkdtemp(prefix="hr-")  # Ray's socket paths must stay short
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
     env.update(HOME=str(tmp_path), RAY_TMPDIR=short)
@@ -249,4 +251,4 @@ def test_run_starts_a_local_ray_of_its_own(tmp_path) -> None:
                              timeout=240, cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
     finally:
         shutil.rmtree(short, ignore_errors=True)
-    assert "answer 42" in out.stdout, out.stderr[-3000:]
+    assert "answer 42 2000.0" in out.stdout, out.stderr[-3000:]

@@ -6,6 +6,7 @@ deployment routes each request with DeploymentHandle calls. Needs the ``ray`` ex
 
 from __future__ import annotations
 
-from .deployment import RayDeployment, run
+from .deployment import RayDeployment
+from .launch import run
 
 __all__ = ["RayDeployment", "run"]

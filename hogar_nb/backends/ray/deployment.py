@@ -1,24 +1,19 @@
-"""``run(graph, backend="ray")``: a graph as one Ray Serve application, behind the same
-Deployment protocol as the embedded engine."""
+"""A graph running as one Ray Serve application, behind the same Deployment protocol as
+the embedded engine (:func:`hogar_nb.backends.ray.launch.run` starts it)."""
 
 from __future__ import annotations
 
 import asyncio
 import copy
-import json
-import random
-import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
-from pathlib import Path
 from typing import Any
 
 from ...runtime.errors import (
     BadRequestError,
-    DeploymentConfigError,
     DeploymentStoppedError,
     InvalidInputError,
     NodeError,
@@ -30,8 +25,9 @@ from ...runtime.errors import (
     UnavailableError,
 )
 from ...runtime.metrics import MetricsSnapshot, NodeMetrics, RecoveryEvent, Stats
+from .controls import RayControls
 
-__all__ = ["RayDeployment", "run"]
+__all__ = ["DEFAULT_MAX_IN_FLIGHT", "RayDeployment"]
 
 _ERRORS = {cls.cause: cls for cls in (
     OverloadError, RequestTimeoutError, UnavailableError, BadRequestError, InvalidInputError,
@@ -69,7 +65,7 @@ class _Loop:
         self.thread.join(5.0)
 
 
-class RayDeployment:
+class RayDeployment(RayControls):
     """A graph running on Ray Serve. Use :func:`run` (``hogar_nb.run(graph, backend="ray")``)."""
 
     def __init__(self, name: str, earg: dict, plan: Any, app_name: str, handle: Any,
@@ -308,119 +304,6 @@ class RayDeployment:
         self._http_servers.append(server)
         return server.url
 
-    # -- changes ------------------------------------------------------------------------
-    def _apply(self, node: str, **changes: Any) -> None:
-        with self._lock:
-            entry = self._overrides.setdefault(node, {})
-            user = dict(entry.get("user_config") or self._base_user_config(node))
-            for key, value in changes.items():
-                if key in ("batch_size", "batch_wait_s", "fault"):
-                    user[key] = value
-                else:
-                    entry[key] = value
-            entry["user_config"] = user
-            self._redeploy(self._overrides, self._ingress_config)
-
-    def _base_user_config(self, node: str) -> dict[str, Any]:
-        from ...export.ray_serve import deployment_options
-
-        raw = next(n for n in self._earg["nodes"] if n["name"] == node)
-        return dict(deployment_options(raw)["user_config"])
-
-    def _worker(self, node: str) -> Any:
-        plan = self._plan.nodes.get(node)
-        if plan is None or not plan.is_worker:
-            workers = sorted(n for n, p in self._plan.nodes.items() if p.is_worker)
-            raise KeyError(f"{node!r} is not a node with replicas; they are {workers}")
-        return plan
-
-    def _checked(self, node: str, attr: str, value: Any) -> Any:
-        """``value`` checked against the graph language's ranges; the resolved node entry."""
-        from ...core.earg import load_earg
-
-        self._worker(node)
-        graph = self._graph if self._graph is not None else load_earg(json.dumps(self._earg))
-        trial = graph.copy()
-        trial.set_attr(node, attr, value)
-        return trial.resolved(node)
-
-    def scale(self, node: str, replicas: int) -> None:
-        """Set a node's replica count (Serve adds or drains replicas; no request is lost)."""
-        self.reconfigure(node, replicas=replicas)
-
-    def reconfigure(self, node: str, **attrs: Any) -> None:
-        """Change ``replicas``, ``batch``, ``batch_wait``, ``timeout`` or ``retries`` of a node."""
-        allowed = ("replicas", "batch", "batch_wait", "timeout", "retries")
-        changes: dict[str, Any] = {}
-        plan = self._worker(node)
-        for attr, value in attrs.items():
-            if attr not in allowed:
-                raise ValueError(f"node {node!r}: cannot reconfigure {attr!r}; expected one of {allowed}")
-            if attr in ("batch_wait", "timeout") and isinstance(value, (int, float)):
-                value = f"{value}ms"
-            resolved = self._checked(node, attr, value)
-            if attr == "replicas":
-                changes["num_replicas"] = resolved.replicas
-            elif attr == "batch":
-                changes["batch_size"] = resolved.batch_size
-            elif attr == "batch_wait":
-                changes["batch_wait_s"] = resolved.batch_wait_ms / 1000.0
-            elif attr == "timeout":
-                plan.timeout = resolved.timeout_ms / 1000.0
-                self._ingress_config.setdefault(node, {})["timeout"] = plan.timeout
-            elif attr == "retries":
-                plan.retries = resolved.retries
-                self._ingress_config.setdefault(node, {})["retries"] = plan.retries
-        self._apply(node, **changes)
-        self._events.append(RecoveryEvent(time.time(), node, -1, "reconfigure", "reconfigure", 0.0))
-
-    # -- faults -------------------------------------------------------------------------
-    def replica_actors(self, node: str) -> list[str]:
-        """Names of the node's live replica actors (in Ray's "serve" namespace)."""
-        import ray
-
-        self._worker(node)
-        prefix = f"SERVE_REPLICA::{self._app}#{node}#"
-        return sorted(a["name"] for a in ray.util.list_named_actors(all_namespaces=True)
-                      if a["name"].startswith(prefix))
-
-    def kill_replica(self, node: str, index: int | None = None) -> str:
-        """Kill one replica actor of ``node`` (Serve's controller replaces it)."""
-        import ray
-
-        actors = self.replica_actors(node)
-        if not actors:
-            raise RuntimeError(f"node {node!r} has no live replica to kill")
-        name = actors[index if index is not None else random.randrange(len(actors))]
-        ray.kill(ray.get_actor(name, namespace="serve"), no_restart=True)
-        self._events.append(RecoveryEvent(time.time(), node, actors.index(name), "crash", "restart", 0.0))
-        return name
-
-    def inject_fault(self, node: str, kind: str = "crash", rate: float = 1.0, delay_ms: float = 100.0,
-                     count: int | None = None, seed: int | None = None) -> None:
-        """``crash`` with ``count``: kill that many replica actors now; otherwise every call at
-        ``node`` crashes (its replica exits), hangs, slows by ``delay_ms`` or raises, with
-        probability ``rate``."""
-        from ...runtime.faults import FAULT_KINDS
-
-        self._worker(node)
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"fault kind {kind!r} is not one of {', '.join(FAULT_KINDS)}")
-        if not 0.0 <= rate <= 1.0:
-            raise ValueError(f"fault rate must be between 0 and 1, got {rate!r}")
-        if kind == "crash" and count is not None:
-            for _ in range(count):
-                self.kill_replica(node)
-            return
-        self._apply(node, fault={"kind": kind, "rate": rate, "delay_s": delay_ms / 1000.0})
-
-    def clear_faults(self) -> None:
-        """Remove every injected fault (and release injected hangs)."""
-        for node, entry in list(self._overrides.items()):
-            if (entry.get("user_config") or {}).get("fault"):
-                self._apply(node, fault=None)
-
-    # -- lifecycle ----------------------------------------------------------------------
     def stop(self, timeout: float = 10.0) -> None:
         """Let in-flight requests finish (up to ``timeout`` s), then delete the application
         (and stop the local Ray this deployment started)."""
@@ -453,62 +336,3 @@ class RayDeployment:
         state = "stopped" if self._stopped else "running"
         return f"<RayDeployment {self.name!r} {state}, {len(self._plan.nodes)} nodes>"
 
-
-def run(graph: Any, namespace: Mapping[str, Any] | None = None, *, address: str | None = None,
-        ray_namespace: str | None = None, base_dir: str | Path | None = None,
-        runtime_env: dict[str, Any] | None = None, http_port: int | None = None,
-        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT, app_name: str | None = None,
-        ray_init: Mapping[str, Any] | None = None, **_ignored: Any) -> RayDeployment:
-    """Deploy ``graph`` (a Graph, an EARG dict or a file) as one Ray Serve application.
-
-    Connects to the Ray cluster at ``address`` (or starts a local Ray) and returns once
-    every replica is running. ``namespace`` resolves notebook functions (Ray ships them
-    with cloudpickle); ``runtime_env`` ships local code and artifacts to the workers;
-    ``http_port`` also opens Serve's HTTP proxy on 127.0.0.1 with the sources' routes.
-    """
-    import warnings
-
-    from .cluster import connect, local_auth, start_serve
-
-    if address is None:
-        local_auth()  # before `.app` imports Ray
-    from ...export.ray_serve import ray_capability
-    from ...runtime.deployment import _to_document
-    from ...runtime.plan import build_plan
-    from .app import build_application
-
-    doc, fallback, base = _to_document(graph, Path(base_dir) if base_dir is not None else None)
-    doc = dict(doc)
-    plan = build_plan(doc, namespace if namespace is not None else fallback, base)
-    graph_obj = graph if hasattr(graph, "to_earg") else None
-    diagnostics = ray_capability(doc, graph_obj)
-    for d in diagnostics:
-        warnings.warn(d.message, RuntimeWarning, stacklevel=2)
-    local = connect(address, ray_namespace, runtime_env, **dict(ray_init or {}))
-    try:
-        start_serve(http_port)
-        from ray import serve
-
-        name = app_name or plan.name
-
-        version = secrets.token_hex(8)
-
-        def deploy(overrides: dict[str, dict[str, Any]], ingress_config: dict[str, Any]) -> Any:
-            app = build_application(doc, plan, None, overrides, ingress_config, version)
-            return serve.run(app, name=name, route_prefix="/" if http_port else None)
-
-        try:
-            handle = deploy({}, {})
-        except Exception as exc:
-            try:
-                serve.delete(name)
-            except Exception:
-                pass
-            raise DeploymentConfigError(f"the graph could not start on Ray: {exc}") from None
-    except BaseException:
-        if local is not None:
-            local.stop()
-        raise
-    url = f"http://127.0.0.1:{http_port}" if http_port else None
-    return RayDeployment(plan.name, doc, plan, name, handle, diagnostics, local, graph_obj, deploy,
-                         max_in_flight, url)

@@ -1,0 +1,141 @@
+"""Operators' changes to a running Ray deployment: scale, reconfigure, faults.
+
+Mixed into :class:`~hogar_nb.backends.ray.deployment.RayDeployment`; the changes go
+to the running Serve deployments in place (a redeploy of the same version).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from typing import Any
+
+from ...runtime.metrics import RecoveryEvent
+
+__all__ = ["RayControls"]
+
+
+class RayControls:
+    """scale / reconfigure / inject_fault and friends, over the deployment's state."""
+
+    # -- changes ------------------------------------------------------------------------
+    def _apply(self, node: str, **changes: Any) -> None:
+        with self._lock:
+            entry = self._overrides.setdefault(node, {})
+            user = dict(entry.get("user_config") or self._base_user_config(node))
+            for key, value in changes.items():
+                if key in ("batch_size", "batch_wait_s", "fault"):
+                    user[key] = value
+                else:
+                    entry[key] = value
+            entry["user_config"] = user
+            self._redeploy(self._overrides, self._ingress_config)
+
+    def _base_user_config(self, node: str) -> dict[str, Any]:
+        from ...export.ray_serve import deployment_options
+
+        raw = next(n for n in self._earg["nodes"] if n["name"] == node)
+        return dict(deployment_options(raw)["user_config"])
+
+    def _worker(self, node: str) -> Any:
+        plan = self._plan.nodes.get(node)
+        if plan is None or not plan.is_worker:
+            workers = sorted(n for n, p in self._plan.nodes.items() if p.is_worker)
+            raise KeyError(f"{node!r} is not a node with replicas; they are {workers}")
+        return plan
+
+    def _checked(self, graph: Any, node: str, attr: str, value: Any) -> Any:
+        """``value`` checked against the graph language's ranges (set on ``graph``, a copy);
+        the resolved node entry."""
+        self._worker(node)
+        graph.set_attr(node, attr, value)
+        return graph.resolved(node)
+
+    def _graph_copy(self) -> Any:
+        from ...core.earg import loads_earg
+
+        return (self._graph if self._graph is not None else loads_earg(json.dumps(self._earg))).copy()
+
+    def scale(self, node: str, replicas: int) -> None:
+        """Set a node's replica count (Serve adds or drains replicas; no request is lost)."""
+        self.reconfigure(node, replicas=replicas)
+
+    def reconfigure(self, node: str, **attrs: Any) -> None:
+        """Change ``replicas``, ``batch``, ``batch_wait``, ``timeout`` or ``retries`` of a node."""
+        allowed = ("replicas", "batch", "batch_wait", "timeout", "retries")
+        changes: dict[str, Any] = {}
+        plan = self._worker(node)
+        trial = self._graph_copy()
+        for attr, value in attrs.items():
+            if attr not in allowed:
+                raise ValueError(f"node {node!r}: cannot reconfigure {attr!r}; expected one of {allowed}")
+            if attr in ("batch_wait", "timeout") and isinstance(value, (int, float)):
+                value = f"{value}ms"
+            resolved = self._checked(trial, node, attr, value)
+            if attr == "replicas":
+                changes["num_replicas"] = resolved.replicas
+            elif attr == "batch":
+                changes["batch_size"] = resolved.batch_size
+            elif attr == "batch_wait":
+                changes["batch_wait_s"] = resolved.batch_wait_ms / 1000.0
+            elif attr == "timeout":
+                plan.timeout = resolved.timeout_ms / 1000.0
+                self._ingress_config.setdefault(node, {})["timeout"] = plan.timeout
+            elif attr == "retries":
+                plan.retries = resolved.retries
+                self._ingress_config.setdefault(node, {})["retries"] = plan.retries
+        self._apply(node, **changes)
+        self._graph = trial  # the running graph, which ``earg`` reports
+        entry = next(n for n in trial.to_earg()["nodes"] if n["name"] == node)
+        with self._lock:
+            self._earg["nodes"] = [entry if n["name"] == node else n for n in self._earg["nodes"]]
+        self._events.append(RecoveryEvent(time.time(), node, -1, "reconfigure", "reconfigure", 0.0))
+
+    # -- faults -------------------------------------------------------------------------
+    def replica_actors(self, node: str) -> list[str]:
+        """Names of the node's live replica actors (in Ray's "serve" namespace)."""
+        import ray
+
+        self._worker(node)
+        prefix = f"SERVE_REPLICA::{self._app}#{node}#"
+        return sorted(a["name"] for a in ray.util.list_named_actors(all_namespaces=True)
+                      if a["name"].startswith(prefix))
+
+    def kill_replica(self, node: str, index: int | None = None) -> str:
+        """Kill one replica actor of ``node`` (Serve's controller replaces it)."""
+        import ray
+
+        actors = self.replica_actors(node)
+        if not actors:
+            raise RuntimeError(f"node {node!r} has no live replica to kill")
+        name = actors[index if index is not None else random.randrange(len(actors))]
+        ray.kill(ray.get_actor(name, namespace="serve"), no_restart=True)
+        self._events.append(RecoveryEvent(time.time(), node, actors.index(name), "crash", "restart", 0.0))
+        return name
+
+    def inject_fault(self, node: str, kind: str = "crash", rate: float = 1.0, delay_ms: float = 100.0,
+                     count: int | None = None, seed: int | None = None) -> None:
+        """``crash`` with ``count``: kill that many replica actors now; otherwise every call at
+        ``node`` crashes (its replica exits), hangs, slows by ``delay_ms`` or raises, with
+        probability ``rate``."""
+        from ...runtime.faults import FAULT_KINDS
+
+        self._worker(node)
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"fault kind {kind!r} is not one of {', '.join(FAULT_KINDS)}")
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"fault rate must be between 0 and 1, got {rate!r}")
+        if kind == "crash" and count is not None:
+            for _ in range(count):
+                self.kill_replica(node)
+            return
+        self._apply(node, fault={"kind": kind, "rate": rate, "delay_s": delay_ms / 1000.0})
+
+    def clear_faults(self) -> None:
+        """Remove every injected fault (and release injected hangs)."""
+        for node, entry in list(self._overrides.items()):
+            if (entry.get("user_config") or {}).get("fault"):
+                self._apply(node, fault=None)
+
+    # -- lifecycle ----------------------------------------------------------------------
