@@ -186,7 +186,7 @@ class Graph:
     def copy(self) -> "Graph":
         clone = copy.copy(self)
         for attr in ("params", "param_spans", "defaults", "defaults_spans", "cluster_spans", "incomplete"):
-            setattr(clone, attr, dict(getattr(self, attr)))
+            setattr(clone, attr, copy.copy(getattr(self, attr)))  # dicts, and the incomplete set
         clone.templates = {k: copy.deepcopy(v) for k, v in self.templates.items()}
         clone.nodes = {k: copy.deepcopy(v) for k, v in self.nodes.items()}
         clone.edges = [copy.deepcopy(e) for e in self.edges]

@@ -114,3 +114,12 @@ def test_restore_brings_back_a_snapshot_in_the_same_object() -> None:
     assert g.check() == [] and g.resolved("f").replicas == 1
     g.set_attr("f", "replicas", 2)  # the snapshot is not shared with the graph
     assert snapshot.resolved("f").replicas == 1
+
+
+def test_copy_keeps_the_nodes_an_earlier_error_left_incomplete() -> None:
+    from hogar_nb.core.graph import Graph
+
+    g = Graph()
+    g.incomplete = {"features", ""}
+    clone = g.copy()
+    assert clone.incomplete == {"features", ""} and clone.incomplete is not g.incomplete
