@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -134,6 +135,11 @@ class Supervisor:
             child = self._children.pop(pk, None)
         if child is not None:
             _terminate(child.proc)
+
+    def forget(self, pk: int) -> None:
+        """Stop deployment ``pk``'s process and delete its files (graph, admin token)."""
+        self.stop(pk)
+        shutil.rmtree(data_dir() / "deployments" / str(pk), ignore_errors=True)
 
     def pid(self, pk: int) -> int | None:
         with self._lock:

@@ -127,8 +127,8 @@ def test_console_flow(console, page):
         page.click("text=Deploy this version")
     dep_url = page.url
     http = signed_in(console, "ops")
-    serve_url = wait_for(lambda: (m := re.search(r"(http://127\.0\.0\.1:\d+)</p>|· (http://127\.0\.0\.1:\d+)",
-                                                  http.get(dep_url.replace(console, "")).text)) and (m[1] or m[2]),
+    serve_url = wait_for(lambda: (m := re.search(r'id="dep-url">(http://127\.0\.0\.1:\d+)<',
+                                                  http.get(dep_url.replace(console, "")).text)) and m[1],
                          60, "the deployment to serve")
     traffic = Traffic(serve_url + "/inp")
     try:
@@ -180,13 +180,14 @@ def test_console_flow(console, page):
     pid = int(re.search(r"\(pid (\d+)\)", page.inner_text("#events")).group(1))
     os.kill(pid, signal.SIGKILL)
     old_url = serve_url
-    serve_url = wait_for(lambda: (m := re.search(r"· (http://127\.0\.0\.1:\d+) · process restarts 1",
+    serve_url = wait_for(lambda: (m := re.search(r'id="dep-url">(http://127\.0\.0\.1:\d+)<.*id="dep-server-restarts">1<',
                                                   http.get(dep_url.replace(console, "")).text)) and m[1] != old_url
                          and m[1], 60, "the restarted server")
     assert httpx.post(serve_url + "/inp", json=20).json() == 41
     page.reload()
 
-    # Stop: the server goes away and the page says so.
+    # Stop (once confirmed): the server goes away and the page says so.
+    page.once("dialog", lambda dialog: dialog.accept())
     with page.expect_navigation():
         page.click("#stop-form button")
     assert page.inner_text("#dep-state") == "stopped"

@@ -8,6 +8,7 @@ import threading
 import time
 
 from django.contrib import messages
+from django.forms.models import model_to_dict
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -20,20 +21,26 @@ from ..reconfig import RECONFIGURABLE, check_change
 from ..roles import requires, writes
 from ..serve_client import ServeClient, ServeError
 from ..services import HUB, supervisor
+from .live import STATUS_FIELDS, status_of
 
-__all__ = ["deployment_detail", "deployment_list", "deployment_register", "deployment_start",
-           "deployment_stop", "fault", "history", "reconfigure"]
+__all__ = ["deployment_detail", "deployment_list", "deployment_register", "deployment_remove",
+           "deployment_restart", "deployment_start", "deployment_stop", "fault", "history", "reconfigure"]
 
 
 WORKER_KINDS = ("python", "model", "switch")
 
 
 def _row(dep: Deployment) -> dict:
+    """A deployment's figures; two restart counts, one per meaning: ``server_restarts``, how
+    often the console started its ``hogar serve`` again, and ``replica_restarts``, how many
+    replicas the server replaced (crashes, hangs and outlier ejections alike)."""
     live = HUB.latest(dep.pk)
     s = live or dep.summary or {}
     fresh = live is not None and time.time() - live["t"] < 5
+    replica_restarts = s.get("restarts", s.get("node_restarts"))
     return {"dep": dep, "rps": s.get("rps"), "error_rate": s.get("error_rate"), "p99": s.get("p99"),
-            "restarts": dep.restarts + int(s.get("restarts", s.get("node_restarts", 0)) or 0),
+            "server_restarts": dep.restarts,
+            "replica_restarts": None if replica_restarts is None else int(replica_restarts),
             "fresh": fresh}
 
 
@@ -96,6 +103,44 @@ def deployment_stop(request, pk: int):
     return redirect("deployment", pk=pk)
 
 
+@requires("operator")
+@require_POST
+def deployment_restart(request, pk: int):
+    """Start a stopped or failed deployment again (a registered one is watched again)."""
+    dep = get_object_or_404(Deployment, pk=pk)
+    if dep.desired == "running" and dep.state not in ("failed", "stopped"):
+        messages.error(request, f"{dep.name} is {dep.state}; stop it first")
+        return redirect("deployment", pk=pk)
+    managed = dep.kind == Deployment.MANAGED
+    Deployment.objects.filter(pk=pk).update(desired="running", error="",
+                                            state="starting" if managed else "running")
+    event = TimelineEvent.objects.create(deployment=dep, time=time.time(), kind="start",
+                                         text=f"started again by {request.user.get_username()}")
+    HUB.add_events(pk, [_event_json(event)])
+    audit(request.user, "restart", dep.name, deployment=pk)
+    if managed:
+        threading.Thread(target=supervisor().launch, args=(pk,), daemon=True).start()
+    return redirect("deployment", pk=pk)
+
+
+@requires("operator")
+@require_POST
+def deployment_remove(request, pk: int):
+    """Forget a stopped or failed deployment: its history, timeline and files."""
+    dep = get_object_or_404(Deployment, pk=pk)
+    if dep.desired == "running" and dep.state not in ("failed", "stopped"):
+        messages.error(request, f"{dep.name} is {dep.state}; stop it before removing it")
+        return redirect("deployment", pk=pk)
+    if dep.kind == Deployment.MANAGED:
+        supervisor().forget(pk)
+    name = dep.name
+    dep.delete()
+    HUB.forget(pk)
+    audit(request.user, "remove", name, deployment=pk)
+    messages.success(request, f"removed {name}")
+    return redirect("deployments")
+
+
 def _event_json(e: TimelineEvent) -> dict:
     return {"time": e.time, "kind": e.kind, "node": e.node, "text": e.text}
 
@@ -112,7 +157,7 @@ def deployment_detail(request, pk: int):
     events = [{"when": datetime.fromtimestamp(e.time, timezone.utc), "kind": e.kind, "node": e.node, "text": e.text}
               for e in TimelineEvent.objects.filter(deployment=dep).order_by("-time")[:200]]
     context = {
-        "dep": dep, "row": _row(dep), "elements": drawing.elements(doc), "style": drawing.stylesheet(health=True),
+        "dep": dep, "row": _row(dep), "status": status_of(model_to_dict(dep, fields=STATUS_FIELDS)), "elements": drawing.elements(doc), "style": drawing.stylesheet(health=True),
         "legend": drawing.health_legend(), "workers": workers, "attrs": RECONFIGURABLE,
         "settings_rows": settings_rows, "events": events,
         "fault_form": FaultForm(), "reconfigure_form": ReconfigureForm(),

@@ -1,5 +1,6 @@
 // The live deployment page: the topology coloured by node health and six Plotly panels,
 // first drawn from the stored history, then extended by Server-Sent Events (about 1/s).
+// The same stream carries the deployment's state, URL, error and which controls apply.
 (function () {
   "use strict";
   const MAX_POINTS = 3600;
@@ -142,6 +143,28 @@
     Plotly.relayout(div, { shapes: eventShapes(state.events) });
   }
 
+  // The deployment's state as the stream sends it: the header, the error box and the controls.
+  function applyStatus(s) {
+    state.status = s;
+    const badge = document.getElementById("dep-state");
+    badge.textContent = s.state;
+    badge.className = "state " + s.state;
+    if ("url" in s) {
+      document.getElementById("dep-url").textContent = s.url || "";
+      document.getElementById("dep-where").hidden = !s.url;
+    }
+    if ("error" in s) {
+      const box = document.getElementById("dep-error");
+      box.textContent = s.error || "";
+      box.hidden = !s.error;
+    }
+    if ("server_restarts" in s) document.getElementById("dep-server-restarts").textContent = s.server_restarts;
+    const live = document.getElementById("live-controls");
+    const stopped = document.getElementById("stopped-controls");
+    if (live) live.hidden = !s.live;
+    if (stopped) stopped.hidden = s.live || s.state === "removed";
+  }
+
   function loadPlotly(src) {
     if (window.Plotly) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -175,23 +198,35 @@
     // The topology is drawn; plotly.js (large) compiles off the main thread meanwhile.
     const hist = data("live-history");
     state.events = hist.events;
-    if (cfg.running && hist.points.length) colourNodes({ nodes: hist.latest });
-    await loadPlotly(document.querySelector(".panels").dataset.plotly);
-    marks.plotly = performance.now();
-    initPanels(hist.points, hist.events);
-    state.ready = true;
-    state.readyAt = performance.now();  // ms since the navigation started
-    if (!cfg.running) return;
+    state.status = data("dep-status");
+    // Forms that ask first (stop, remove).
+    for (const form of document.querySelectorAll("form[data-confirm]")) {
+      form.addEventListener("submit", (ev) => { if (!window.confirm(form.dataset.confirm)) ev.preventDefault(); });
+    }
+    // The stream starts before plotly loads, so state changes show at once.
     const source = new EventSource(cfg.stream + "?after=" + hist.event_seq);
     state.source = source;
+    const early = [];
+    source.addEventListener("status", (ev) => applyStatus(JSON.parse(ev.data)));
+    source.addEventListener("timeline", (ev) => {
+      if (state.ready) onEvents(JSON.parse(ev.data)); else early.push(JSON.parse(ev.data));
+    });
     source.addEventListener("sample", (ev) => {
+      if (!state.ready) return;
       const p = JSON.parse(ev.data);
       if (state.last && p.t <= state.last.t) return;
       state.last = p;
       state.samples += 1;
       extend(p);
       colourNodes(p);
+      if (p.restarts !== undefined) document.getElementById("dep-replica-restarts").textContent = p.restarts;
     });
-    source.addEventListener("timeline", (ev) => onEvents(JSON.parse(ev.data)));
+    if (cfg.running && hist.points.length) colourNodes({ nodes: hist.latest });
+    await loadPlotly(document.querySelector(".panels").dataset.plotly);
+    marks.plotly = performance.now();
+    initPanels(hist.points, hist.events);
+    state.ready = true;
+    state.readyAt = performance.now();  // ms since the navigation started
+    for (const events of early.splice(0)) onEvents(events);
   });
 })();

@@ -1,0 +1,118 @@
+"""The live deployment page in headless Chromium against a real ``hogar console serve``: the
+deployment's state, server URL, error and controls arrive through the live stream, in every
+open tab, without a reload.
+
+Screenshots go to ``test-artifacts/console/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from console_processes import PASSWORD, console_env, start_console
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "console"
+LIVE = """graph live_state
+source inp
+python dbl { impl = "tests.runtime.impls:double" }
+python inc { impl = "tests.runtime.impls:inc" }
+sink out
+inp -> dbl -> inc -> out
+"""
+MISSING = LIVE.replace("graph live_state", "graph missing_impl").replace(
+    "tests.runtime.impls:double", "no_such_module_for_hogar:double")
+
+
+@pytest.fixture
+def console(tmp_path):
+    env = console_env(tmp_path / "data", PYTHONPATH=str(ROOT))
+    proc, url = start_console(env, {"ops": "operator"})
+    yield url
+    proc.stop()
+    assert "Traceback" not in proc.output(), proc.output()
+
+
+@pytest.fixture
+def context(browser):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    ctx.on("page", lambda pg: pg.on("pageerror", lambda e: errors.append(str(e))))
+    ctx.set_default_timeout(20000)
+    yield ctx
+    ctx.close()
+    assert errors == []
+
+
+def sign_in(page, console: str) -> None:
+    page.goto(console + "/signin/")
+    page.fill("input[name=username]", "ops")
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+
+
+def upload_and_deploy(page, console: str, text: str) -> str:
+    """Upload ``text``, press Deploy, and return the deployment page's URL (left open)."""
+    page.goto(console + "/graphs/upload/")
+    page.fill("textarea[name=text]", text)
+    with page.expect_navigation():
+        page.click("text=Check and save")
+    with page.expect_navigation():
+        page.click("text=Deploy this version")
+    assert "/deployments/" in page.url
+    return page.url
+
+
+def test_state_url_errors_and_controls_arrive_live_in_every_tab(console, context):
+    a = context.new_page()
+    sign_in(a, console)
+    dep_url = upload_and_deploy(a, console, LIVE)
+    a.evaluate("window.__marker = 'first load'")  # gone if the page were reloaded
+
+    # Deploy: the page goes from starting to running and shows the server's URL, no reload.
+    a.wait_for_function("document.getElementById('dep-state').textContent === 'running'", timeout=60000)
+    a.wait_for_function("/^http:\\/\\/127\\.0\\.0\\.1:\\d+$/.test(document.getElementById('dep-url').textContent)")
+    assert a.is_visible("#live-controls") and not a.is_visible("#stopped-controls")
+    assert a.evaluate("window.__marker") == "first load"
+    _shot(a, "live-01-running")
+
+    # Stop in another tab: the first tab says stopped and offers restart/remove instead.
+    b = context.new_page()
+    b.goto(dep_url)
+    b.wait_for_function("window.hogarLive && window.hogarLive.ready")
+    asked: list[str] = []
+
+    def accept(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    b.on("dialog", accept)
+    with b.expect_navigation():
+        b.click("#stop-form button")
+    assert asked and asked[0].startswith("Stop live_state?")
+    a.wait_for_function("document.getElementById('dep-state').textContent === 'stopped'")
+    a.wait_for_selector("#live-controls", state="hidden")
+    a.wait_for_selector("#stopped-controls", state="visible")
+    assert a.evaluate("window.__marker") == "first load"
+    _shot(a, "live-02-stopped-elsewhere")
+
+    # A deployment whose impl module is missing: the import error shows live, and it is failed.
+    dep2 = upload_and_deploy(a, console, MISSING)
+    assert dep2 != dep_url
+    a.evaluate("window.__marker = 'second'")
+    a.wait_for_function("document.getElementById('dep-state').textContent === 'failed'", timeout=60000)
+    a.wait_for_function("!document.getElementById('dep-error').hidden")
+    assert "no_such_module_for_hogar" in a.inner_text("#dep-error")
+    assert a.is_visible("#stopped-controls") and not a.is_visible("#live-controls")
+    assert a.evaluate("window.__marker") == "second"
+    _shot(a, "live-03-failed")
+
+
+def _shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
