@@ -31,10 +31,15 @@ def _badges(node: dict) -> str:
     out = []
     if (node.get("replicas") or 1) != 1:
         out.append(f"×{node['replicas']}")
-    res = node.get("resources") or {}
-    if res.get("gpu"):
-        out.append(f"{res['gpu']:g} gpu")
+    gpu = _gpu_badge(node)
+    if gpu:
+        out.append(gpu)
     return " · ".join(out)
+
+
+def _gpu_badge(node: dict) -> str:
+    res = node.get("resources") or {}
+    return f"{res['gpu']:g} gpu" if res.get("gpu") else ""
 
 
 #: graphs up to this many nodes are laid out by dagre in the browser
@@ -77,7 +82,7 @@ def elements(doc: dict, diagnostics: list | None = None) -> list[dict]:
         classes = f"kind-{kind}" + (f" diag-{marks[name]}" if name in marks else "")
         element = {"group": "nodes", "classes": classes,
                    "data": {"id": name, "label": f"{name}\n{badge}" if badge else name, "kind": kind,
-                            "attrs": attrs}}
+                            "attrs": attrs, "replicas": node.get("replicas") or 1, "gpu": _gpu_badge(node)}}
         if name in where:
             element["position"] = where[name]
         out.append(element)

@@ -85,6 +85,45 @@ def test_downsampling_keeps_rates_worst_latencies_and_all_errors():
     assert downsample([]) == {}
 
 
+def test_throughput_is_what_was_served_between_readings(served):
+    """A client capped at 40 requests a second that sends them in one burst: the server's
+    own rate covers its last half second (80/s or 0/s here); the console's samples count
+    the completions between two readings over the server's time between them."""
+    from hogar_nb.console.sampling import LiveState
+    from hogar_nb.console.serve_client import ServeClient
+
+    dep, url = served
+    client = ServeClient(url)
+    state = LiveState(dep.earg)
+    state.update(client.status(), time.time())
+    sent = []
+    for second in range(5):
+        started = time.monotonic()
+        for i in range(40):
+            assert dep.call(i) == 2 * i
+        sent.append(40)
+        time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
+        # A console poll that comes late (a busy machine): the console's clock is off by 0.7 s.
+        sample = state.update(client.status(), time.time() + (0.7 if second % 2 else 0.0))
+        assert sample["dt"] > 0
+        assert sample["rps"] * sample["dt"] == pytest.approx(sent[-1], abs=0.05), sample
+        assert sample["rps"] <= 40 / 0.9
+    assert sum(s["rps"] * s["dt"] for s in list(state.samples)[1:]) == pytest.approx(200, abs=0.2)
+
+
+def test_errors_per_second_agree_live_and_from_history():
+    """The errors panel draws errors per second: a stored row (sums over its seconds) gives
+    the same figure as the live samples it was made of."""
+    samples = [{"t": float(i), "dt": 1.0 if i % 2 else 0.5, "rps": 10.0, "done": 10, "errors": 3,
+                "by_cause": {"crash": 2, "timeout": 1}, "nodes": {}} for i in range(10)]
+    row = downsample(samples)
+    seconds = sum(s["dt"] for s in samples)
+    assert row["dt"] == seconds
+    assert row["by_cause"]["crash"] / row["dt"] == pytest.approx(sum(s["by_cause"]["crash"] for s in samples) / seconds)
+    assert row["errors"] / row["dt"] == pytest.approx(30 / 7.5)
+    assert row["rps"] == pytest.approx(100 / 7.5, abs=0.001)
+
+
 def test_register_a_running_server_and_change_it_live(served, users, client):
     from hogar_nb.console.models import AuditEntry
 

@@ -82,6 +82,23 @@ def test_state_url_errors_and_controls_arrive_live_in_every_tab(console, context
     assert a.evaluate("window.__marker") == "first load"
     _shot(a, "live-01-running")
 
+    # Scale dbl to 3: the drawing's badge and the node panel follow the table.
+    a.wait_for_function("window.hogarLive.ready")
+    a.evaluate("() => { hogarCy.getElementById('dbl').emit('tap'); }")
+    assert "replicas\t1" in a.inner_text("#details")
+    a.select_option("#reconfigure-form select[name=node]", "dbl")
+    a.select_option("#reconfigure-form select[name=attr]", "replicas")
+    a.fill("#reconfigure-form input[name=value]", "3")
+    a.click("#reconfigure-form button")
+    a.wait_for_function(
+        "document.querySelector('table.settings tr[data-node=dbl] td.alive').textContent === '3/3'", timeout=30000)
+    a.wait_for_function("hogarCy.getElementById('dbl').data('label') === 'dbl\\n×3'")
+    a.evaluate("() => { hogarCy.getElementById('dbl').emit('tap'); }")
+    assert "replicas\t3" in a.inner_text("#details")
+    assert a.inner_text("table.settings tr[data-node=dbl] td.replicas") == "3"
+    a.evaluate("window.__marker = 'first load'")
+    _shot(a, "live-01b-scaled")
+
     # Stop in another tab: the first tab says stopped and offers restart/remove instead.
     b = context.new_page()
     b.goto(dep_url)

@@ -327,3 +327,15 @@ def test_admins_manage_users_in_django_admin(as_role, users):
     response = admin.post(f"/admin/auth/user/{viewer.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not get_user_model().objects.filter(username="viewer").exists()
+
+
+def test_restarts_are_counted_once_per_meaning(graph, deployment, as_role):
+    """The server's restarts by the console and the replicas the server replaced are two
+    numbers with two names, never one sum."""
+    Deployment.objects.filter(pk=deployment.pk).update(restarts=2, summary={"node_restarts": 10, "rps": 1.0})
+    listing = as_role("viewer").get("/deployments/").content.decode()
+    assert "Server restarts" in listing and "Replica restarts" in listing
+    assert '<td class="server-restarts">2</td>' in listing and '<td class="replica-restarts">10</td>' in listing
+    page = as_role("viewer").get(f"/deployments/{deployment.pk}/").content.decode()
+    assert 'server restarts <span id="dep-server-restarts">2</span>' in page
+    assert 'replica restarts <span id="dep-replica-restarts">10</span>' in page

@@ -45,6 +45,10 @@
 
   function series(points, f) { return points.map(f); }
 
+  // Errors per second over the seconds a point covers (a live sample ~1 s, a stored row
+  // ~10 s), so the live panel and the same minutes loaded from history agree.
+  function perSecond(p, n) { return (n || 0) / (p.dt > 0 ? p.dt : 1); }
+
   function initPanels(points, events) {
     const x = points.map((p) => new Date(p.t * 1000));
     Plotly.newPlot("panel-throughput", [{ x, y: series(points, (p) => p.rps), name: "requests/s", mode: "lines", line: { color: "#1f77b4" } }],
@@ -55,13 +59,13 @@
     const causes = new Set();
     points.forEach((p) => Object.keys(p.by_cause || {}).forEach((c) => causes.add(c)));
     // Trace 0 is every error together, so the panel has a time axis before the first error.
-    const causeTraces = [{ x, y: series(points, (p) => p.errors || 0), name: "all causes", mode: "lines",
+    const causeTraces = [{ x, y: series(points, (p) => perSecond(p, p.errors)), name: "all causes", mode: "lines",
       line: { color: "#999", dash: "dot", width: 1 } }];
     for (const c of causes) {
       state.causes[c] = causeTraces.length;
-      causeTraces.push({ x, y: series(points, (p) => (p.by_cause || {})[c] || 0), name: c, type: "scatter", mode: "lines", stackgroup: "errors" });
+      causeTraces.push({ x, y: series(points, (p) => perSecond(p, (p.by_cause || {})[c])), name: c, type: "scatter", mode: "lines", stackgroup: "errors" });
     }
-    Plotly.newPlot("panel-errors", causeTraces, layoutBase("Errors by cause", "errors per sample"), config);
+    Plotly.newPlot("panel-errors", causeTraces, layoutBase("Errors by cause", "errors/s"), config);
     const qTraces = [{ x, y: series(points, (p) => p.queue), name: "all queues", mode: "lines", line: { color: "#9467bd" } }];
     Plotly.newPlot("panel-queue", qTraces, layoutBase("Queue depth", "requests waiting"), config);
     const repl = state.workers.map((n) => ({
@@ -89,7 +93,7 @@
     }
     const names = Object.keys(state.causes);
     Plotly.extendTraces("panel-errors", {
-      x: [t, ...names.map(() => t)], y: [[p.errors || 0], ...names.map((c) => [(p.by_cause || {})[c] || 0])],
+      x: [t, ...names.map(() => t)], y: [[perSecond(p, p.errors)], ...names.map((c) => [perSecond(p, (p.by_cause || {})[c])])],
     }, [0, ...names.map((c) => state.causes[c])], MAX_POINTS);
     Plotly.extendTraces("panel-queue", { x: [t], y: [[p.queue]] }, [0], MAX_POINTS);
     if (state.workers.length) {
@@ -109,6 +113,22 @@
     state.points += 1;
   }
 
+  // A node's replica count changed (an operator scaled it): its label's "×N" badge, its
+  // attribute rows, and the details panel when it shows this node.
+  function showReplicas(node, n) {
+    if (node.data("replicas") === n) return;
+    node.data("replicas", n);
+    const badges = [n !== 1 ? "×" + n : "", node.data("gpu") || ""].filter(Boolean).join(" · ");
+    node.data("label", badges ? node.id() + "\n" + badges : node.id());
+    node.data("attrs", (node.data("attrs") || []).map(([k, v]) => [k, k === "replicas" ? String(n) : v]));
+    const panel = document.getElementById("details");
+    if (panel.dataset.node === node.id()) {
+      for (const tr of panel.querySelectorAll("table.node-attrs tr")) {
+        if (tr.cells[0].textContent === "replicas") tr.cells[1].querySelector("code").textContent = String(n);
+      }
+    }
+  }
+
   function colourNodes(p) {
     if (!state.cy || !p.nodes) return;
     state.cy.batch(() => {
@@ -120,6 +140,7 @@
           node.classes((node.classes() || []).filter((c) => !c.startsWith("health-")).concat([want]));
         }
         node.data("health", h);
+        if (h.replicas) showReplicas(node, h.replicas);
       }
     });
     for (const [name, h] of Object.entries(p.nodes)) {
