@@ -18,7 +18,7 @@ import threading
 import time
 from pathlib import Path
 
-from .config import data_dir
+from .config import deployments_dir
 
 __all__ = ["Supervisor"]
 
@@ -93,7 +93,7 @@ class Supervisor:
         from .models import Deployment, TimelineEvent
 
         dep = Deployment.objects.get(pk=pk)
-        folder = data_dir() / "deployments" / str(dep.pk)
+        folder = deployments_dir() / str(dep.pk)
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         graph_file = folder / "graph.json"
         graph_file.write_text(json.dumps(dep.earg), encoding="utf-8")
@@ -139,7 +139,7 @@ class Supervisor:
     def forget(self, pk: int) -> None:
         """Stop deployment ``pk``'s process and delete its files (graph, admin token)."""
         self.stop(pk)
-        shutil.rmtree(data_dir() / "deployments" / str(pk), ignore_errors=True)
+        shutil.rmtree(deployments_dir() / str(pk), ignore_errors=True)
 
     def pid(self, pk: int) -> int | None:
         with self._lock:
