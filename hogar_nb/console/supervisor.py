@@ -105,7 +105,7 @@ class Supervisor:
                "--port", "0", "--admin-token-file", str(token_file)]
         if dep.allow_faults:
             cmd.append("--allow-fault-injection")
-        Deployment.objects.filter(pk=pk).update(state="starting", error="")
+        Deployment.objects.filter(pk=pk).update(state="starting", error="", url="")  # the old URL is gone
         env = {k: v for k, v in os.environ.items() if k != "HOGAR_ADMIN_TOKEN"}
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 text=True, bufsize=1, env=env, cwd=folder)
@@ -126,8 +126,10 @@ class Supervisor:
             TimelineEvent.objects.create(deployment_id=pk, time=time.time(), kind="failed", text=message[:2000])
             return False
         Deployment.objects.filter(pk=pk).update(url=child.url, state="running", error="")
+        changed = dep.version is not None and dep.earg != dep.version.earg
         TimelineEvent.objects.create(deployment_id=pk, time=time.time(), kind="start",
-                                     text=f"serving on {child.url} (pid {proc.pid})")
+                                     text=f"serving on {child.url} (pid {proc.pid})"
+                                     + (" with the changes applied since it was deployed" if changed else ""))
         return True
 
     def stop(self, pk: int) -> None:

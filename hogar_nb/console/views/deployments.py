@@ -229,11 +229,30 @@ def reconfigure(request, pk: int):
     except ConsoleError as err:
         return _answer(request, dep, wants_json, 400, str(err))
     shown = text.strip()
-    event = TimelineEvent.objects.create(deployment=dep, time=time.time(), kind="reconfigure", node=node,
-                                         text=f"{node}.{attr} = {shown} by {request.user.get_username()}")
-    HUB.add_events(pk, [_event_json(event)])
+    events = [TimelineEvent.objects.create(deployment=dep, time=time.time(), kind="reconfigure", node=node,
+                                           text=f"{node}.{attr} = {shown} by {request.user.get_username()}")]
+    kept = _keep_document(dep, client)
+    if kept:
+        events.append(TimelineEvent.objects.create(
+            deployment=dep, time=time.time(), kind="failed", node=node,
+            text=f"{node}.{attr} = {shown} runs now but was not stored ({kept}); a restart of the "
+                 "server would start from the previous settings"))
+    HUB.add_events(pk, [_event_json(e) for e in events])
     audit(request.user, "reconfigure", dep.name, node=node, attr=attr, value=value, deployment=pk)
     return _answer(request, dep, wants_json, 200, f"{node}.{attr} is now {shown}", result)
+
+
+def _keep_document(dep: Deployment, client: ServeClient) -> str:
+    """Store the document the server now runs (it records each change), so a server the
+    console starts again runs what operators applied; the reason when it could not."""
+    try:
+        doc = client.graph()
+    except ServeError as err:
+        return str(err)
+    if not isinstance(doc, dict) or not doc.get("nodes"):
+        return "the server sent no graph document"
+    Deployment.objects.filter(pk=dep.pk).update(earg=doc)
+    return ""
 
 
 @requires("operator")
