@@ -11,20 +11,9 @@ from typing import Any
 from ..core.appearance import ERROR_COLOUR, KIND_STYLE, MARKER_RULES, SVG_SHAPES, WARNING_COLOUR
 from ..core.health import LEVELS
 from .diffing import flatten
+from .text import readable as _fmt
 
 __all__ = ["elements", "health_legend", "kind_legend", "stylesheet"]
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "[" + ", ".join(_fmt(v) for v in value) + "]"
-    return str(value)
 
 
 def _badges(node: dict) -> str:

@@ -33,5 +33,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler403 = audit.forbidden
+
 admin.site.site_header = "HOGAR console: users"
 admin.site.site_title = "HOGAR console"

@@ -89,14 +89,25 @@ def test_state_url_errors_and_controls_arrive_live_in_every_tab(console, context
     a.select_option("#reconfigure-form select[name=node]", "dbl")
     a.select_option("#reconfigure-form select[name=attr]", "replicas")
     a.fill("#reconfigure-form input[name=value]", "3")
+    plotly_loads: list[str] = []
+    a.on("request", lambda r: plotly_loads.append(r.url) if "plotly" in r.url else None)
     a.click("#reconfigure-form button")
+    a.wait_for_selector("#action-status.progress, #action-status.success")
+    a.wait_for_function("document.getElementById('action-status').textContent === 'dbl.replicas is now 3'")
     a.wait_for_function(
         "document.querySelector('table.settings tr[data-node=dbl] td.alive').textContent === '3/3'", timeout=30000)
     a.wait_for_function("hogarCy.getElementById('dbl').data('label') === 'dbl\\n×3'")
     a.evaluate("() => { hogarCy.getElementById('dbl').emit('tap'); }")
     assert "replicas\t3" in a.inner_text("#details")
     assert a.inner_text("table.settings tr[data-node=dbl] td.replicas") == "3"
-    a.evaluate("window.__marker = 'first load'")
+    # Applied in place: no page load, plotly not fetched again; a timeout reads as a person writes it.
+    a.fill("#reconfigure-form input[name=value]", "1500ms")
+    a.select_option("#reconfigure-form select[name=attr]", "timeout")
+    a.click("#reconfigure-form button")
+    a.wait_for_function("document.querySelector('table.settings tr[data-node=dbl] td.timeout').textContent === '1.5 s'")
+    assert plotly_loads == [] and a.evaluate("window.__marker") == "first load"
+    head = a.request.get(console + a.evaluate("document.querySelector('.panels').dataset.plotly"))
+    assert head.ok and "immutable" in head.headers["cache-control"] and "max-age=31536000" in head.headers["cache-control"]
     _shot(a, "live-01b-scaled")
 
     # Stop in another tab: the first tab says stopped and offers restart/remove instead.
@@ -128,7 +139,26 @@ def test_state_url_errors_and_controls_arrive_live_in_every_tab(console, context
     assert "no_such_module_for_hogar" in a.inner_text("#dep-error")
     assert a.is_visible("#stopped-controls") and not a.is_visible("#live-controls")
     assert a.evaluate("window.__marker") == "second"
+    # Its empty charts span the last minutes, not January 2000.
+    a.wait_for_function("window.hogarLive.ready")
+    ticks = a.evaluate("[...document.querySelectorAll('#panel-throughput .xtick text')].map(t => t.textContent)")
+    assert ticks and not any("2000" in t for t in ticks), ticks
     _shot(a, "live-03-failed")
+
+    # Remove the failed one (asked first): gone from the list.
+    a.on("dialog", lambda dialog: dialog.accept())
+    with a.expect_navigation():
+        a.click("#remove-form button")
+    assert a.url.endswith("/deployments/") and "removed missing_impl" in a.inner_text("ul.messages")
+    assert "missing_impl" not in a.inner_text("table.deployments")
+
+    # Start the stopped one again: running, live, in place.
+    a.goto(dep_url)
+    with a.expect_navigation():
+        a.click("#restart-form button")
+    a.wait_for_function("document.getElementById('dep-state').textContent === 'running'", timeout=60000)
+    a.wait_for_selector("#live-controls", state="visible")
+    assert a.locator("#events tr.event.start").count() >= 2
 
 
 def _shot(page, name: str) -> None:

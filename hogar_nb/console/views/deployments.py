@@ -21,6 +21,7 @@ from ..reconfig import RECONFIGURABLE, check_change
 from ..roles import requires, writes
 from ..serve_client import ServeClient, ServeError
 from ..services import HUB, supervisor
+from ..text import duration_ms
 from .live import STATUS_FIELDS, status_of
 
 __all__ = ["deployment_detail", "deployment_list", "deployment_register", "deployment_remove",
@@ -51,6 +52,15 @@ def deployment_list(request):
                   {"rows": [_row(d) for d in deps], "register": RegisterForm()})
 
 
+def _name_taken(name: str) -> str:
+    """Why ``name`` cannot name a new deployment (another one has it), or ""."""
+    other = Deployment.objects.filter(name=name).first()
+    if other is None:
+        return ""
+    return (f"a deployment named {name!r} exists already ({other.state}); choose another name, "
+            "or remove that one first")
+
+
 @requires("operator")
 @require_POST
 def deployment_start(request, pk: int, number: int):
@@ -58,6 +68,10 @@ def deployment_start(request, pk: int, number: int):
     form = StartForm(request.POST)
     form.is_valid()
     name = (form.cleaned_data.get("name") or version.graph.name).strip()
+    taken = _name_taken(name)
+    if taken:
+        messages.error(request, taken)
+        return redirect("version", pk=pk, number=number)
     dep = Deployment.objects.create(
         name=name, kind=Deployment.MANAGED, version=version, earg=version.earg,
         admin_token=secrets.token_urlsafe(32), allow_faults=bool(form.cleaned_data.get("allow_faults")),
@@ -76,6 +90,10 @@ def deployment_register(request):
         messages.error(request, "give a name and the http:// URL of a running hogar serve")
         return redirect("deployments")
     url = form.cleaned_data["url"].rstrip("/")
+    taken = _name_taken(form.cleaned_data["name"])
+    if taken:
+        messages.error(request, taken)
+        return redirect("deployments")
     try:
         earg = ServeClient(url).graph()
     except ServeError as err:
@@ -145,18 +163,28 @@ def _event_json(e: TimelineEvent) -> dict:
     return {"time": e.time, "kind": e.kind, "node": e.node, "text": e.text}
 
 
+def plotly_url() -> str:
+    """plotly.js with its version in the URL: browsers keep it for a year (see settings)."""
+    from importlib.metadata import version
+
+    from django.templatetags.static import static
+
+    return f"{static('plotly/plotly.min.js')}?v={version('plotly')}"
+
+
 @writes("operator")
 def deployment_detail(request, pk: int):
     dep = get_object_or_404(Deployment.objects.select_related("version__graph"), pk=pk)
     doc = dep.earg or {}
     workers = [n["name"] for n in doc.get("nodes", []) if n.get("kind", "python") in WORKER_KINDS]
     settings_rows = {n["name"]: {"replicas": n.get("replicas"), "batch": (n.get("batch") or {}).get("max_size"),
-                                 "batch_wait": (n.get("batch") or {}).get("max_wait_ms"),
-                                 "timeout": n.get("timeout_ms"), "retries": n.get("retries")}
+                                 "batch_wait": duration_ms((n.get("batch") or {}).get("max_wait_ms")),
+                                 "timeout": duration_ms(n.get("timeout_ms")), "retries": n.get("retries")}
                      for n in doc.get("nodes", []) if n["name"] in workers}
     events = [{"when": datetime.fromtimestamp(e.time, timezone.utc), "kind": e.kind, "node": e.node, "text": e.text}
               for e in TimelineEvent.objects.filter(deployment=dep).order_by("-time")[:200]]
     context = {
+        "plotly_url": plotly_url(),
         "dep": dep, "row": _row(dep), "status": status_of(model_to_dict(dep, fields=STATUS_FIELDS)), "elements": drawing.elements(doc), "style": drawing.stylesheet(health=True),
         "legend": drawing.health_legend(), "workers": workers, "attrs": RECONFIGURABLE,
         "settings_rows": settings_rows, "events": events,

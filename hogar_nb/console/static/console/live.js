@@ -6,9 +6,14 @@
   const MAX_POINTS = 3600;
   const EVENT_COLOURS = { recovery: "#d62728", restart: "#d62728", reconfigure: "#1f77b4", fault: "#ff7f0e", start: "#2ca02c", stop: "#555", failed: "#5c0a0a" };
   function data(id) { return JSON.parse(document.getElementById(id).textContent); }
+  // With no point yet, a time axis spans the last five minutes (plotly's empty default
+  // is January 2000); the first sample gives the axis back to autorange.
+  const TIME_PANELS = ["panel-throughput", "panel-latency", "panel-errors", "panel-queue", "panel-replicas"];
+  let emptyAxes = false;
   const layoutBase = (title, ytitle) => ({
     title: { text: title, font: { size: 13 } }, margin: { l: 50, r: 10, t: 30, b: 30 },
-    xaxis: { type: "date" }, yaxis: { title: { text: ytitle }, rangemode: "tozero" },
+    xaxis: emptyAxes ? { type: "date", range: [new Date(Date.now() - 300000), new Date()] } : { type: "date" },
+    yaxis: emptyAxes ? { title: { text: ytitle }, range: [0, 1] } : { title: { text: ytitle }, rangemode: "tozero" },
     legend: { orientation: "h", y: -0.2, font: { size: 10 } }, showlegend: true,
   });
   const config = { displaylogo: false, displayModeBar: false, responsive: true };
@@ -50,6 +55,7 @@
   function perSecond(p, n) { return (n || 0) / (p.dt > 0 ? p.dt : 1); }
 
   function initPanels(points, events) {
+    emptyAxes = points.length === 0;
     const x = points.map((p) => new Date(p.t * 1000));
     Plotly.newPlot("panel-throughput", [{ x, y: series(points, (p) => p.rps), name: "requests/s", mode: "lines", line: { color: "#1f77b4" } }],
       layoutBase("Throughput", "requests/s"), config);
@@ -83,6 +89,10 @@
 
   function extend(p) {
     const t = [new Date(p.t * 1000)];
+    if (emptyAxes) {
+      emptyAxes = false;
+      for (const id of TIME_PANELS) Plotly.relayout(id, { "xaxis.autorange": true, "yaxis.autorange": true, "yaxis.rangemode": "tozero" });
+    }
     Plotly.extendTraces("panel-throughput", { x: [t], y: [[p.rps]] }, [0], MAX_POINTS);
     Plotly.extendTraces("panel-latency", { x: [t, t, t], y: [[p.p50], [p.p95], [p.p99]] }, [0, 1, 2], MAX_POINTS);
     for (const c of Object.keys(p.by_cause || {})) {
@@ -186,6 +196,50 @@
     if (stopped) stopped.hidden = s.live || s.state === "removed";
   }
 
+  // Apply and fault forms post in place: progress, then the answer, with no page load.
+  function showAction(text, kind) {
+    const line = document.getElementById("action-status");
+    line.textContent = text;
+    line.className = "action-status " + kind;
+    line.hidden = false;
+  }
+
+  async function postInPlace(form, submitter) {
+    const body = new FormData(form, submitter);
+    const buttons = form.querySelectorAll("button");
+    buttons.forEach((b) => { b.disabled = true; });
+    showAction(form.id === "reconfigure-form"
+      ? "applying " + body.get("node") + "." + body.get("attr") + " = " + body.get("value") + " …"
+      : "sending to the server …", "progress");
+    try {
+      const response = await fetch(form.action, { method: "POST", body, headers: { Accept: "application/json" }, credentials: "same-origin" });
+      let answer = {};
+      try { answer = await response.json(); } catch (err) { answer = { error: { message: "the console answered " + response.status } }; }
+      if (response.ok) {
+        showAction(answer.message, "success");
+        if (form.id === "reconfigure-form") showSettings(body.get("node"), answer.result || {});
+      } else {
+        showAction((answer.error && answer.error.message) || "the console answered " + response.status, "error");
+      }
+    } catch (err) {
+      showAction("the console did not answer: " + err.message, "error");
+    } finally {
+      buttons.forEach((b) => { b.disabled = false; });
+    }
+  }
+
+  // The settings row of a node after a change, from what the server answered.
+  function showSettings(node, r) {
+    const row = document.querySelector('table.settings tr[data-node="' + CSS.escape(node) + '"]');
+    if (!row) return;
+    const ms = (v) => (v >= 1000 ? v / 1000 + " s" : v + " ms");
+    const cells = { replicas: r.replicas, batch: r.batch, batch_wait: r.batch_wait_ms !== undefined ? ms(r.batch_wait_ms) : undefined,
+      timeout: r.timeout_ms !== undefined ? ms(r.timeout_ms) : undefined, retries: r.retries };
+    for (const [cls, value] of Object.entries(cells)) {
+      if (value !== undefined && value !== null) row.querySelector("." + cls).textContent = value;
+    }
+  }
+
   function loadPlotly(src) {
     if (window.Plotly) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -223,6 +277,9 @@
     // Forms that ask first (stop, remove).
     for (const form of document.querySelectorAll("form[data-confirm]")) {
       form.addEventListener("submit", (ev) => { if (!window.confirm(form.dataset.confirm)) ev.preventDefault(); });
+    }
+    for (const form of document.querySelectorAll("#reconfigure-form, #fault-form")) {
+      form.addEventListener("submit", (ev) => { ev.preventDefault(); postInPlace(form, ev.submitter); });
     }
     // The stream starts before plotly loads, so state changes show at once.
     const source = new EventSource(cfg.stream + "?after=" + hist.event_seq);
