@@ -83,6 +83,7 @@ def test_state_url_errors_and_controls_arrive_live_in_every_tab(console, context
     _shot(a, "live-01-running")
 
     # Scale dbl to 3: the drawing's badge and the node panel follow the table.
+    asked: list[str] = []
     a.wait_for_function("window.hogarLive.ready")
     a.evaluate("() => { hogarCy.getElementById('dbl').emit('tap'); }")
     assert "replicas\t1" in a.inner_text("#details")
@@ -91,6 +92,18 @@ def test_state_url_errors_and_controls_arrive_live_in_every_tab(console, context
     a.fill("#reconfigure-form input[name=value]", "3")
     plotly_loads: list[str] = []
     a.on("request", lambda r: plotly_loads.append(r.url) if "plotly" in r.url else None)
+    # More replicas than this machine has CPUs: nothing happens until the operator confirms.
+    from hogar_nb.console.reconfig import machine_cpus
+
+    a.fill("#reconfigure-form input[name=value]", str(machine_cpus() + 40))
+    a.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    a.click("#reconfigure-form button")
+    a.wait_for_selector("#action-status.error")
+    assert f"this machine has {machine_cpus()}" in asked[-1] and "Apply it anyway?" in asked[-1]
+    assert a.inner_text("#action-status").startswith("not applied: dbl × ")
+    assert a.inner_text("table.settings tr[data-node=dbl] td.replicas") == "1"
+    a.fill("#reconfigure-form input[name=value]", "3")
+    a.once("dialog", lambda dialog: dialog.accept())  # three may be more than this machine's CPUs
     a.click("#reconfigure-form button")
     a.wait_for_selector("#action-status.progress, #action-status.success")
     a.wait_for_function("document.getElementById('action-status').textContent === 'dbl.replicas is now 3'")
@@ -114,7 +127,7 @@ def test_state_url_errors_and_controls_arrive_live_in_every_tab(console, context
     b = context.new_page()
     b.goto(dep_url)
     b.wait_for_function("window.hogarLive && window.hogarLive.ready")
-    asked: list[str] = []
+    asked.clear()
 
     def accept(dialog) -> None:
         asked.append(dialog.message)

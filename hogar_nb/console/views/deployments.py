@@ -17,7 +17,7 @@ from .. import drawing
 from ..config import ConsoleError
 from ..forms import FaultForm, ReconfigureForm, RegisterForm, StartForm
 from ..models import Deployment, GraphVersion, MetricPoint, TimelineEvent, audit
-from ..reconfig import RECONFIGURABLE, check_change
+from ..reconfig import RECONFIGURABLE, capacity_warning, check_change
 from ..roles import requires, writes
 from ..serve_client import ServeClient, ServeError
 from ..services import HUB, supervisor
@@ -250,6 +250,9 @@ def reconfigure(request, pk: int):
     node, attr, text = (form.cleaned_data[k] for k in ("node", "attr", "value"))
     try:
         value = check_change(dep.earg, node, attr, text)
+        warning = capacity_warning(dep.earg, node, value, _runs_here(dep)) if attr == "replicas" else ""
+        if warning and request.POST.get("confirm") != "1":
+            return _answer(request, dep, wants_json, 409, warning, confirm=True)
         client = ServeClient(dep.url, dep.admin_token, timeout=10.0)
         result = client.scale(node, value) if attr == "replicas" else client.reconfigure(node, {attr: value})
     except ServeError as err:
@@ -258,7 +261,8 @@ def reconfigure(request, pk: int):
         return _answer(request, dep, wants_json, 400, str(err))
     shown = text.strip()
     events = [TimelineEvent.objects.create(deployment=dep, time=time.time(), kind="reconfigure", node=node,
-                                           text=f"{node}.{attr} = {shown} by {request.user.get_username()}")]
+                                           text=f"{node}.{attr} = {shown} by {request.user.get_username()}"
+                                           + (f", confirmed over capacity ({warning})" if warning else ""))]
     kept = _keep_document(dep, client)
     if kept:
         events.append(TimelineEvent.objects.create(
@@ -266,7 +270,8 @@ def reconfigure(request, pk: int):
             text=f"{node}.{attr} = {shown} runs now but was not stored ({kept}); a restart of the "
                  "server would start from the previous settings"))
     HUB.add_events(pk, [_event_json(e) for e in events])
-    audit(request.user, "reconfigure", dep.name, node=node, attr=attr, value=value, deployment=pk)
+    audit(request.user, "reconfigure", dep.name, node=node, attr=attr, value=value, deployment=pk,
+          **({"over_capacity": warning} if warning else {}))
     return _answer(request, dep, wants_json, 200, f"{node}.{attr} is now {shown}", result)
 
 
@@ -312,9 +317,21 @@ def fault(request, pk: int):
     return _answer(request, dep, wants_json, 200, text, result)
 
 
-def _answer(request, dep, wants_json: bool, status: int, message: str, result=None):
+def _runs_here(dep: Deployment) -> bool:
+    """Started by this console, or registered at a loopback address: on this machine."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(dep.url).hostname or ""
+    return dep.kind == Deployment.MANAGED or host in ("127.0.0.1", "localhost", "::1")
+
+
+def _answer(request, dep, wants_json: bool, status: int, message: str, result=None, confirm: bool = False):
+    """JSON for the page's in-place forms, else a message and the page again. ``confirm``:
+    the change waits for the operator to confirm it (409; posting ``confirm=1`` applies it)."""
     if wants_json:
         body = {"message": message, "result": result} if status == 200 else {"error": {"message": message}}
+        if confirm:
+            body["error"]["confirm"] = True
         return JsonResponse(body, status=status)
     (messages.success if status == 200 else messages.error)(request, message)
     return redirect("deployment", pk=dep.pk)

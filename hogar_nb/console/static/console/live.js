@@ -212,9 +212,18 @@
       ? "applying " + body.get("node") + "." + body.get("attr") + " = " + body.get("value") + " …"
       : "sending to the server …", "progress");
     try {
-      const response = await fetch(form.action, { method: "POST", body, headers: { Accept: "application/json" }, credentials: "same-origin" });
-      let answer = {};
-      try { answer = await response.json(); } catch (err) { answer = { error: { message: "the console answered " + response.status } }; }
+      let response, answer;
+      for (;;) {
+        response = await fetch(form.action, { method: "POST", body, headers: { Accept: "application/json" }, credentials: "same-origin" });
+        try { answer = await response.json(); } catch (err) { answer = { error: { message: "the console answered " + response.status } }; }
+        // More than the machine or the cluster holds: applied only once the operator confirms.
+        if (response.status !== 409 || !answer.error || !answer.error.confirm) break;
+        if (!window.confirm(answer.error.message + ".\n\nApply it anyway?")) {
+          showAction("not applied: " + answer.error.message, "error");
+          return;
+        }
+        body.set("confirm", "1");
+      }
       if (response.ok) {
         showAction(answer.message, "success");
         if (form.id === "reconfigure-form") showSettings(body.get("node"), answer.result || {});
