@@ -7,11 +7,14 @@ The deployment is made by :func:`create_deployment`; other backends extend it (a
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 from typing import Any
 
 from ..errors import HogarError
+
+log = logging.getLogger("hogar_nb.serving")
 
 __all__ = ["create_deployment", "register"]
 
@@ -92,12 +95,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.allow_fault_injection and not options.admin_token:
         raise HogarError("--allow-fault-injection needs the admin API: pass --admin-token-file "
                          "or set $HOGAR_ADMIN_TOKEN")
+    _log_to_stderr()
     dep = create_deployment(args)
     try:
         def announce(url: str) -> None:
             print(f"serving {dep.name} on {url}", flush=True)
 
         run_foreground(dep, args.host, args.port, options, args.drain_timeout, announce)
+        log.info("stopping %s: the HTTP front has drained; stopping the graph", dep.name)
     finally:
         dep.stop()
+    log.info("stopped %s", dep.name)
     return 0
+
+
+def _log_to_stderr() -> None:
+    """Errors (with request ids) and start/stop notes go to stderr, one line each."""
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s hogar serve: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
