@@ -395,3 +395,21 @@ def test_pages_show_values_as_text_not_python_reprs(graph, deployment, as_role):
     diff = as_role("viewer").get(f"/graphs/{graph.pk}/diff/?a=1&b=2").content.decode()
     assert "<td>stages</td>" in diff and "[[ingest], [features]," in diff
     assert "&#x27;" not in diff and "None" not in diff
+
+
+def test_an_upload_says_what_hogar_serve_would(as_role):
+    """A valid graph whose impl module does not exist is saved with the check before
+    start's warning, and its page says hogar serve would not start it."""
+    client = as_role("operator")
+    good = 'graph starts\nsource a\npython b { impl = "tests.runtime.impls:double" }\nsink c\na -> b -> c\n'
+    bad = good.replace("graph starts", "graph wont_start").replace("tests.runtime.impls", "no_such_module_for_hogar")
+    for text in (good, bad):
+        assert upload(client, text).status_code == 302
+    ok = GraphRecord.objects.get(name="starts").latest
+    assert [w for w in ok.warnings if w["code"] == "W040"] == []
+    assert 'id="would-not-start"' not in client.get(f"/graphs/{ok.graph.pk}/v/1/").content.decode()
+    version = GraphRecord.objects.get(name="wont_start").latest
+    [warning] = [w for w in version.warnings if w["code"] == "W040"]
+    assert "no_such_module_for_hogar" in warning["message"] and warning["line"] == 3 and warning["node"] == "b"
+    page = client.get(f"/graphs/{version.graph.pk}/v/1/").content.decode()
+    assert 'id="would-not-start"' in page and 'data-code="W040"' in page and "it would not start" in page

@@ -15,6 +15,7 @@ from ..forms import UploadForm
 from ..models import GraphRecord, GraphVersion, audit
 from ..roles import writes
 from ..text import readable
+from ..readiness import READINESS_CODE, startup_warnings
 from ..uploads import check_upload
 
 __all__ = ["graph_detail", "graph_diff", "graph_list", "graph_upload", "version_detail", "version_download"]
@@ -67,7 +68,7 @@ def graph_upload(request):
         return render(request, "console/graph_upload.html", context, status=400)
     graph = checked.graph
     name = (form.cleaned_data["name"] or graph.name).strip()
-    warnings = [d.to_dict() for d in checked.diagnostics]
+    warnings = [d.to_dict() for d in checked.diagnostics] + startup_warnings(data, checked.format)
     with transaction.atomic():
         record, _ = GraphRecord.objects.select_for_update().get_or_create(name=name)
         last = record.versions.order_by("-number").values_list("number", flat=True).first() or 0
@@ -145,6 +146,7 @@ def version_detail(request, pk: int, number: int):
         "style": drawing.stylesheet(),
         "legend": drawing.kind_legend(kinds),
         "warnings": version.warnings,
+        "would_not_start": [w for w in version.warnings if w.get("code") == READINESS_CODE],
         "formats": [(key, label, refused.get(key, "")) for key, label in download_formats()],
         "n_nodes": len(doc.get("nodes", [])), "n_edges": len(doc.get("edges", [])),
     }
