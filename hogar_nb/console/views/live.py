@@ -39,9 +39,35 @@ def status_of(row: dict) -> dict:
     return out
 
 
-def _status(pk: int) -> dict | None:
-    row = Deployment.objects.filter(pk=pk).values(*STATUS_FIELDS).first()
-    return status_of(row) if row is not None else None
+def _all_statuses() -> dict[int, dict]:
+    from django.db import close_old_connections
+
+    close_old_connections()
+    return {row.pop("pk"): status_of(row) for row in Deployment.objects.values("pk", *STATUS_FIELDS)}
+
+
+class _Statuses:
+    """Every deployment's status, read in one query at most every ``STATUS_EVERY_S`` and
+    shared by all open streams, in a worker thread: a query per stream, on the thread
+    Django keeps for synchronous code, held up the other requests (a page's plotly.js
+    took seconds longer to arrive)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[int, dict] = {}
+        self._at = -STATUS_EVERY_S
+        self._lock: asyncio.Lock | None = None
+
+    async def get(self, pk: int) -> dict | None:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if time.monotonic() - self._at >= STATUS_EVERY_S or pk not in self._rows:  # or created since
+                self._rows = await sync_to_async(_all_statuses, thread_sensitive=False)()
+                self._at = time.monotonic()
+        return self._rows.get(pk)
+
+
+_STATUSES = _Statuses()
 
 
 def _check(request, pk: int) -> None:
@@ -71,7 +97,7 @@ async def stream(request, pk: int):
         while time.monotonic() - started < MAX_STREAM_S:
             if time.monotonic() - status_at >= STATUS_EVERY_S:
                 status_at = time.monotonic()
-                current_status = await sync_to_async(_status)(pk)
+                current_status = await _STATUSES.get(pk)
                 if current_status is None:  # removed meanwhile
                     yield f"event: status\ndata: {json.dumps({'state': 'removed', 'live': False})}\n\n"
                     return

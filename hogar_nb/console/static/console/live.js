@@ -294,7 +294,11 @@
     const source = new EventSource(cfg.stream + "?after=" + hist.event_seq);
     state.source = source;
     const early = [];
-    source.addEventListener("status", (ev) => applyStatus(JSON.parse(ev.data)));
+    source.addEventListener("status", (ev) => {
+      const s = JSON.parse(ev.data);
+      applyStatus(s);
+      if (s.state === "removed") source.close();  // removed in another tab: nothing more will come
+    });
     source.addEventListener("timeline", (ev) => {
       if (state.ready) onEvents(JSON.parse(ev.data)); else early.push(JSON.parse(ev.data));
     });
