@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 from django.conf import settings
@@ -104,18 +105,23 @@ def download_formats() -> list[tuple[str, str]]:
 
 def export_refusals(version: GraphVersion) -> dict[str, str]:
     """Why each export this version cannot make fails (target: first problem), so the page
-    offers only the downloads that work."""
+    offers only the downloads that work. Versions never change, so this is worked out once."""
+    return dict(_refusals(version.pk, version.graph.name, json.dumps(version.earg)))
+
+
+@functools.lru_cache(maxsize=512)
+def _refusals(pk: int, name: str, earg: str) -> tuple[tuple[str, str], ...]:
     from ...core.earg import loads_earg
     from ...export import export_graph
 
-    graph = loads_earg(json.dumps(version.earg), filename=f"{version.graph.name}.json")
+    graph = loads_earg(earg, filename=f"{name}.json")
     out = {}
     for target in EXPORTS:
         result = export_graph(graph, target)
         if not result.ok:
             first = next((d for d in result.diagnostics if d.is_error), None)
             out[target] = first.message if first is not None else "cannot be exported"
-    return out
+    return tuple(out.items())
 
 
 def _export(request, version: GraphVersion, target: str) -> HttpResponse | str:
