@@ -121,6 +121,7 @@ def test_ray_serve_config_is_valid_for_rays_own_schema(tmp_path, capsys) -> None
     deps = {d["name"]: d for d in app["deployments"]}
     assert sorted(deps) == ["features", "gate", "nn", "review_v2", "xgb"]
     assert deps["xgb"]["num_replicas"] == 4
+    assert all("replicas" not in n for n in app["args"]["earg"]["nodes"])  # said once, in deployments
     assert deps["nn"]["ray_actor_options"] == {"num_cpus": 1.0, "num_gpus": 1.0, "memory": 4 << 30}
     assert deps["features"]["user_config"] == {"batch_size": 32, "batch_wait_s": 0.005}
     assert doc["http_options"] == {"host": "127.0.0.1", "port": 8123}
