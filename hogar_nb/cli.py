@@ -33,7 +33,7 @@ def _parse_params(pairs: Sequence[str]) -> dict[str, Any]:
 
 
 def _load(args) -> Any:
-    from .core.source import load_graph_file
+    from .core.graph_file import load_graph_file
 
     return load_graph_file(args.file, params=_parse_params(getattr(args, "param", []) or []))
 

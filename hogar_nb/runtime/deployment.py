@@ -309,7 +309,7 @@ def _to_document(graph: Any, base_dir: Path | None) -> tuple[Mapping[str, Any], 
         if not path.exists():
             raise DeploymentConfigError(f"no such graph file: {str(path)!r}")
         if path.suffix.lower() in (".udgl", ".yaml", ".yml", ".json"):
-            from ..core.source import load_graph_file
+            from ..core.graph_file import load_graph_file
 
             loaded = load_graph_file(path)  # a graph with no header is named after the file
         else:

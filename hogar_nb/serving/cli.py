@@ -67,7 +67,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 def create_deployment(args: argparse.Namespace) -> Any:
     """The running deployment ``hogar serve`` serves: any DeploymentProtocol object."""
     from ..cli import _parse_params
-    from ..core.source import load_graph_file
+    from ..core.graph_file import load_graph_file
     from ..runtime.deployment import run
 
     path = Path(args.file)

@@ -1,0 +1,41 @@
+"""A graph file read into a Graph: UDGL parsed, EARG (``.yaml``, ``.yml``, ``.json``) loaded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..errors import DiagnosticError, EARGError, HogarError, UDGLError
+from .earg import loads_earg
+from .graph import Graph
+from .source import EARG_SUFFIXES, decode_source, read_limited
+from .udgl import parse_udgl
+
+__all__ = ["load_graph_file"]
+
+
+def load_graph_file(
+    path: str | Path,
+    params: Mapping[str, Any] | None = None,
+    namespace: Mapping[str, Any] | None = None,
+) -> Graph:
+    """Parse a UDGL file, or load an EARG file (by its suffix); raises DiagnosticError."""
+    path = Path(path)
+    data, problems = read_limited(path)
+    if data is None:
+        if problems[0].code == "E100":
+            raise HogarError(problems[0].message) from None
+        raise DiagnosticError(problems, None, str(path))
+    text, diags = decode_source(data)
+    if path.suffix.lower() in EARG_SUFFIXES:
+        if diags:
+            raise EARGError(diags, text, str(path))
+        return loads_earg(text, filename=str(path))
+    if diags:
+        raise UDGLError(diags, text, str(path))
+    try:
+        graph = parse_udgl(text, params=params, namespace=namespace)
+    except UDGLError as err:
+        raise UDGLError(err.diagnostics, text, str(path)) from None
+    graph.adopt_name(path.stem)
+    return graph
