@@ -1,9 +1,10 @@
-"""A graph file read into a Graph: UDGL parsed, EARG (``.yaml``, ``.yml``, ``.json``) loaded."""
+"""A graph file read into a Graph: UDGL parsed, EARG (``.yaml``, ``.yml``, ``.json``) loaded;
+and the ``NAME=VALUE`` param overrides every command that reads one accepts."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from ..errors import DiagnosticError, EARGError, HogarError, UDGLError
 from .earg import loads_earg
@@ -11,7 +12,7 @@ from .graph import Graph
 from .source import EARG_SUFFIXES, decode_source, read_limited
 from .udgl import parse_udgl
 
-__all__ = ["load_graph_file"]
+__all__ = ["load_graph_file", "param_overrides"]
 
 
 def load_graph_file(
@@ -39,3 +40,20 @@ def load_graph_file(
         raise UDGLError(err.diagnostics, text, str(path)) from None
     graph.adopt_name(path.stem)
     return graph
+
+
+def param_overrides(pairs: Sequence[str]) -> dict[str, Any]:
+    """Params from ``NAME=VALUE`` texts (``--param threshold=0.9``), each value read as a
+    UDGL value; a bare word that is not one is taken as text."""
+    from .udgl.values_parser import parse_value
+
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise HogarError(f"got {pair!r} for --param; expected NAME=VALUE, e.g. threshold=0.9")
+        try:
+            params[key.strip()] = parse_value(raw)
+        except DiagnosticError:
+            params[key.strip()] = raw
+    return params
