@@ -29,7 +29,7 @@ class Import:
     target: str
     file: str  # the source's path, relative to the root
     line: int
-    how: str  # "import" or "string"
+    how: str  # "import", "string", or "type" (under TYPE_CHECKING)
 
     def where(self) -> str:
         return f"{self.file}:{self.line}"
@@ -67,15 +67,24 @@ class _Reader(ast.NodeVisitor):
     def __init__(self, module: str, file: str, is_package: bool, known: set[str]) -> None:
         self.module, self.file, self.is_package, self.known = module, file, is_package, known
         self.found: list[Import] = []
+        self.typing = False  # inside `if TYPE_CHECKING:`
 
     def _add(self, target: str, line: int, how: str = "import") -> None:
+        if target.split(".")[0] != PACKAGE:  # another distribution: kept as written
+            if target:
+                self.found.append(Import(self.module, target, self.file, line, "type" if self.typing else how))
+            return
         while target and target not in self.known:
             target = target.rpartition(".")[0]
-        if target.startswith(PACKAGE) and target != self.module:
-            self.found.append(Import(self.module, target, self.file, line, how))
+        if target and target != self.module:
+            self.found.append(Import(self.module, target, self.file, line, "type" if self.typing else how))
 
     def visit_If(self, node: ast.If) -> None:
         if _is_type_checking(node.test):
+            self.typing, was = True, self.typing
+            for child in node.body:
+                self.visit(child)
+            self.typing = was
             for child in node.orelse:
                 self.visit(child)
             return
@@ -113,7 +122,9 @@ class _Reader(ast.NodeVisitor):
 
 
 def imports(root: Path = ROOT) -> list[Import]:
-    """Every import (and module path written as a string) in the package."""
+    """Every import (and module path written as a string) in the package, of its own
+    modules and of other distributions' (``lark``, ``ray``...); those under
+    ``TYPE_CHECKING`` have ``how == "type"``."""
     known = modules(root)
     names = set(known)
     found: list[Import] = []
@@ -125,10 +136,12 @@ def imports(root: Path = ROOT) -> list[Import]:
 
 
 def graph(root: Path = ROOT) -> dict[str, dict[str, Import]]:
-    """``{module: {imported module: the first import of it}}``."""
+    """``{module: {imported module: the first import of it}}``, for the imports that run
+    (of the package's own modules, TYPE_CHECKING left out)."""
     edges: dict[str, dict[str, Import]] = {name: {} for name in modules(root)}
     for imp in imports(root):
-        edges[imp.source].setdefault(imp.target, imp)
+        if imp.how != "type" and imp.target.split(".")[0] == PACKAGE:
+            edges[imp.source].setdefault(imp.target, imp)
     return edges
 
 
