@@ -86,6 +86,8 @@ RULES: dict[str, list[str]] = {
     "hogar_nb.errors": [*TOP, *UPPER],
     "hogar_nb._frontends": ["hogar_nb.core", *TOP, *UPPER],  # a registry: the layers above fill it
     "hogar_nb.core": [*TOP, *UPPER, *HEAVY, "ray"],
+    # payload types and their checks: the language and the EARG reader use them
+    "hogar_nb.core.types": ["hogar_nb.core.udgl", "hogar_nb.core.earg", "hogar_nb.core.graph_file"],
     "hogar_nb.models": [*TOP, *_but("hogar_nb.models"), *HEAVY, "ray"],
     "hogar_nb.export": [*TOP, *_but("hogar_nb.export"), *HEAVY, "ray"],
     "hogar_nb.runtime": [*TOP, *_but("hogar_nb.runtime", "hogar_nb.models"), *HEAVY, "ray"],

@@ -328,7 +328,7 @@ def _warn_about_gpus(doc: Mapping[str, Any]) -> None:
     import warnings
 
     from .errors import GPUWarning
-    from .plan import WORKER_KINDS
+    from ..core.kinds import WORKER_KINDS
 
     asking = tuple(n["name"] for n in doc.get("nodes", []) if n.get("kind") in WORKER_KINDS
                    and ((n.get("resources") or {}).get("gpu") or 0) > 0)
