@@ -21,6 +21,7 @@ from .errors import (
 )
 from .metrics import RecoveryEvent, Stats
 from .node import INF, NodeRuntime, Request, Work
+from .outcomes import rejects_input
 from .plan import GraphPlan, NodePlan
 from .routing import SKIP, choose_split, choose_switch, join_input
 
@@ -345,13 +346,3 @@ class Engine:
     def _skip_from(self, source: str, req: Request) -> None:
         self._skip_all(self.plan.nodes[source], req)
 
-
-def rejects_input(exc: BaseException | None) -> bool:
-    """Whether an impl's exception says the input has the wrong shape or types."""
-    if exc is None:
-        return False
-    if isinstance(exc, InvalidInputError):
-        return True
-    from ..models.errors import ModelInputError  # light: the errors module only
-
-    return isinstance(exc, ModelInputError)

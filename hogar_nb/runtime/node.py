@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import DeploymentStoppedError, OverloadError, RequestTimeoutError
 from .faults import Fault
 from .metrics import Stats
+from .outcomes import rejects_input
 from .plan import NodePlan
 from .recovery import NodeRecovery
 from .replica import STOP, ProcessBackend, Replica, ThreadBackend
@@ -236,8 +237,6 @@ class NodeRuntime(NodeRecovery):
 
     def batch_error(self, replica: Replica, held: list[Work], exc: BaseException) -> bool:
         """Retry or fail the batch; True when the replica was ejected as an outlier."""
-        from .engine import rejects_input
-
         ejected = not rejects_input(exc) and self.impl_failed(replica)
         for work in held:
             self.engine.retry_or_fail(self, work, "error", exc)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ImplError", "ReplicaFailure", "Unshippable"]
+from .errors import InvalidInputError
+
+__all__ = ["ImplError", "ReplicaFailure", "Unshippable", "rejects_input"]
 
 
 class ReplicaFailure(Exception):
@@ -29,3 +31,14 @@ class Unshippable(Exception):
         super().__init__(bad)
         self.bad = bad
         self.outputs = outputs
+
+
+def rejects_input(exc: BaseException | None) -> bool:
+    """Whether an impl's exception says the input has the wrong shape or types."""
+    if exc is None:
+        return False
+    if isinstance(exc, InvalidInputError):
+        return True
+    from ..models.errors import ModelInputError  # light: the errors module only
+
+    return isinstance(exc, ModelInputError)
