@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.serving.rawhttp import post_many
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,9 +37,9 @@ def slow(x):
 """
 
 
-def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, str]:
-    (tmp_path / "slowpoke.udgl").write_text(GRAPH)
-    (tmp_path / "serve_impls.py").write_text(IMPLS)
+def _start(tmp_path: Path, *args: str, graph: str = GRAPH, impls: str = IMPLS) -> tuple[subprocess.Popen, str]:
+    (tmp_path / "slowpoke.udgl").write_text(graph)
+    (tmp_path / "serve_impls.py").write_text(impls)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("HOGAR_ADMIN_TOKEN", None)
     proc = subprocess.Popen([sys.executable, "-m", "hogar_nb", "serve", str(tmp_path / "slowpoke.udgl"),
@@ -61,8 +66,6 @@ def test_serve_prints_one_line_answers_and_drains_on_sigterm(tmp_path):
         threads = [threading.Thread(target=call, args=(i,)) for i in range(8)]
         for t in threads:
             t.start()
-        import time
-
         deadline = time.monotonic() + 10
         while httpx.get(url + "/hogar/v1/status").json()["graph"]["in_flight"] < 8:
             assert time.monotonic() < deadline, "requests did not reach the graph"
@@ -118,3 +121,54 @@ def test_serve_admin_token_from_file(tmp_path):
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
     assert proc.returncode == 0
+
+
+PROCESS_GRAPH = """\
+graph picky
+
+source api { route = "/score" }
+python check { impl = "serve_impls:check", replicas = 2, isolation = process, timeout = 2s }
+sink out { response = true }
+api -> check -> out
+"""
+
+PROCESS_IMPLS = """\
+def check(x):
+    if x < 0:
+        raise ValueError(f"negative input {x}")
+    return {"echo": x}
+"""
+
+
+def test_a_storm_of_raising_calls_on_process_replicas_then_sigterm(tmp_path):
+    """5,000 requests over HTTP, one in four raising in a process replica: every good
+    one answered, every bad one a 500 naming the impl's error, none lost; the replicas
+    live on, and SIGTERM afterwards stops the server at once."""
+    proc, line = _start(tmp_path, graph=PROCESS_GRAPH, impls=PROCESS_IMPLS)
+    try:
+        url = line.split()[-1]
+        host, port = url.removeprefix("http://").split(":")
+        bad = {i for i in range(5000) if i % 4 == 3}
+        requests = [("/score", str(-i if i in bad else i).encode()) for i in range(5000)]
+        answers = asyncio.run(post_many(host, int(port), requests, 64))
+        assert len(answers) == 5000
+        for i, (status, raw) in enumerate(answers):
+            body = json.loads(raw)
+            if i in bad:
+                assert status == 500 and body["error"]["cause"] == "error", (i, body)
+                assert f"raised ValueError('negative input {-i}')" in body["error"]["message"]
+            else:
+                assert (status, body) == (200, {"echo": i}), i
+        status = httpx.get(url + "/hogar/v1/status").json()
+        assert status["nodes"]["check"]["replicas_alive"] == 2 and status["nodes"]["check"]["restarts"] == 0
+        assert httpx.get(url + "/hogar/v1/events").json() == [], "no replica died"
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+        exited = time.monotonic() - t0
+        assert proc.returncode == 0 and "Traceback" not in err, err[-2000:]
+        assert exited < 10, f"SIGTERM took {exited:.1f} s"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
