@@ -18,6 +18,7 @@ import uvicorn
 
 from ..errors import HogarError
 from .app import ServingState, create_app
+from .head import protocol_factory
 from .options import ServeOptions
 
 __all__ = ["HTTPServer", "bind", "run_foreground", "serve_http"]
@@ -65,7 +66,8 @@ class _Server(uvicorn.Server):
 
 def _make_server(dep: Any, options: ServeOptions, drain_timeout: float, log_level: str) -> _Server:
     app = create_app(dep, options)
-    config = uvicorn.Config(app, http="httptools", loop="auto", lifespan="off", log_level=log_level,
+    http = protocol_factory(options.max_header_bytes, options.max_headers)
+    config = uvicorn.Config(app, http=http, loop="auto", lifespan="off", log_level=log_level,
                             access_log=False, server_header=False, proxy_headers=False,
                             timeout_graceful_shutdown=max(int(drain_timeout), 1), timeout_keep_alive=30)
     return _Server(config, app.state)
