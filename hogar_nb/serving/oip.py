@@ -100,11 +100,11 @@ def routes(state: ServingState) -> list[Route]:
                 value = await dep.acall(payloads[0], timeout=timeout, source=source)
         except Exception as err:
             return request_error(err, rid, v2=True)
-        if isinstance(value, dict) and value:
-            outputs = [describe(str(k), v) for k, v in value.items()]
-        else:
-            outputs = [describe("output-0", value)]
         try:
+            if isinstance(value, dict) and value:
+                outputs = [describe(str(k), v) for k, v in value.items()]
+            else:
+                outputs = [describe("output-0", value)]
             return JSONResponse({"model_name": name, "model_version": None, "id": request_id,
                                  "parameters": {}, "outputs": outputs}, headers={"x-request-id": rid})
         except TypeError as err:

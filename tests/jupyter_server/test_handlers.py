@@ -7,12 +7,15 @@ import subprocess
 import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 from hogar_nb.core.kinds import attrs_for_kind
 from hogar_nb.core.udgl import parse_udgl
 from hogar_nb.jupyter.server.handlers import MAX_BODY
+
+LOG = Path(__file__).resolve().parents[2] / "test-artifacts" / "hogar-nb-server-extension.log"
 
 MISSPELT = 'source ingest\npython feat { impl = "m:f", replicass = 2 }\nsink out\ningest -> feat -> out\n'
 
@@ -176,3 +179,13 @@ def test_no_handler_lacks_an_authentication_decorator(tmp_path) -> None:
     assert out.returncode == 0, out.stderr[-2000:]
     handlers, warnings = out.stdout.strip().splitlines()[-2:]
     assert int(handlers) >= 3 and warnings == "[]"
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+def test_json_nested_deep_is_a_400_not_a_traceback(server, depth) -> None:
+    logged = LOG.stat().st_size
+    for body in ((b"[" * depth + b"]" * depth), (b'{"text": "a", "x": ' + b"[" * depth + b"]" * depth + b"}")):
+        reply = server.post("lint", body)
+        assert reply.status == 400 and reply.body["error"]["cause"] == "bad_request", reply.body
+    log = LOG.read_bytes()[logged:].decode("utf-8", "replace")
+    assert "RecursionError" not in log and "Traceback" not in log

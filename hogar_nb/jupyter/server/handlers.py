@@ -62,6 +62,9 @@ class _UDGLHandler(APIHandler):
             body = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as err:
             raise _RequestError(400, "bad_request", f"the body is not JSON: {err}") from None
+        except RecursionError:  # the json module's answer to lists or objects nested too deep
+            raise _RequestError(400, "bad_request", "the body nests lists or objects too deep; "
+                                'send a JSON object such as {"text": "..."}') from None
         if not isinstance(body, dict):
             raise _RequestError(400, "bad_request", 'the body must be a JSON object such as {"text": "..."}')
         if "text" not in body:
