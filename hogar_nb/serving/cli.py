@@ -105,5 +105,5 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         run_foreground(dep, args.host, args.port, options, args.drain_timeout, announce)
     finally:
-        dep.stop()
+        dep.stop(timeout=0.0)  # the drain is over: what still runs was answered 503 already
     return 0

@@ -90,14 +90,15 @@ def routes(state: ServingState) -> list[Route]:
         timeout = state.options.timeout
         try:
             if rows:
-                results = await asyncio.gather(*(dep.acall(p, timeout=timeout, source=source)
-                                                 for p in payloads), return_exceptions=True)
+                results = await state.wait_for_graph(asyncio.gather(
+                    *(dep.acall(p, timeout=timeout, source=source) for p in payloads),
+                    return_exceptions=True))
                 failed = next((r for r in results if isinstance(r, BaseException)), None)
                 if failed is not None:
                     raise failed
                 value: Any = list(results)
             else:
-                value = await dep.acall(payloads[0], timeout=timeout, source=source)
+                value = await state.wait_for_graph(dep.acall(payloads[0], timeout=timeout, source=source))
         except Exception as err:
             return request_error(err, rid, v2=True)
         try:
