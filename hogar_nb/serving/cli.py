@@ -53,6 +53,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                         "larger ones get 431")
     p.add_argument("--max-headers", type=int, default=100, metavar="N",
                    help="most header fields in a request (default 100); more get 431")
+    p.add_argument("--max-rows", type=int, default=1024, metavar="N",
+                   help="most rows in one Open Inference Protocol infer request, each a request "
+                        "through the graph (default 1024); more get 413")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="deadline of each request (default: the graph's own timeouts)")
     p.add_argument("--drain-timeout", type=float, default=30.0, metavar="SECONDS",
@@ -93,6 +96,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     options = ServeOptions(max_body=args.max_body, timeout=args.timeout,
                            max_header_bytes=args.max_header_bytes, max_headers=args.max_headers,
+                           max_rows=args.max_rows,
                            admin_token=read_admin_token(args.admin_token_file),
                            allow_fault_injection=args.allow_fault_injection)
     if args.allow_fault_injection and not options.admin_token:

@@ -7,7 +7,7 @@ from typing import Any
 
 from .responses import HTTPError
 
-__all__ = ["DATATYPES", "describe", "reshape", "tensor_value"]
+__all__ = ["DATATYPES", "describe", "reshape", "tensor_head", "tensor_value"]
 
 _INTS = {"INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"}
 _FLOATS = {"FP16", "FP32", "FP64"}
@@ -74,8 +74,8 @@ def reshape(flat: list[Any], shape: list[int]) -> Any:
     return [reshape(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
 
 
-def tensor_value(tensor: Any, index: int) -> tuple[str, list[int], Any]:
-    """(name, shape, nested value) of one request input, checked against its shape and datatype."""
+def tensor_head(tensor: Any, index: int) -> tuple[str, list[int], str]:
+    """(name, shape, datatype) of one request input, checked, before its data is read."""
     if not isinstance(tensor, dict):
         raise _bad(f"inputs[{index}] must be an object with name, shape, datatype and data")
     name = tensor.get("name")
@@ -95,6 +95,13 @@ def tensor_value(tensor: Any, index: int) -> tuple[str, list[int], Any]:
     size = math.prod(shape) if shape else 1
     if size > MAX_ELEMENTS:
         raise _bad(f"input {name!r}: shape {shape} has {size} elements; at most {MAX_ELEMENTS}")
+    return name, shape, dtype
+
+
+def tensor_value(tensor: Any, index: int) -> tuple[str, list[int], Any]:
+    """(name, shape, nested value) of one request input, checked against its shape and datatype."""
+    name, shape, dtype = tensor_head(tensor, index)
+    size = math.prod(shape) if shape else 1
     flat: list[Any] = []
     dims = max(len(shape), 1)
     if _flatten(tensor["data"], flat, dims) > dims:

@@ -161,3 +161,18 @@ def test_answers_nested_2000_deep_are_a_tensor_or_a_json_500(uvicorn_errors):
         resp = client.post(f"/v2/models/{dep.name}/infer", json=body)
         assert resp.status_code == 500 and "no JSON form" in resp.json()["error"]
     assert uvicorn_errors == []
+
+
+def _rows(n: int) -> dict:
+    return {"inputs": [{"name": "x", "shape": [n, 1], "datatype": "INT64", "data": [[i] for i in range(n)]}]}
+
+
+def test_rows_per_request_are_bounded_by_default():
+    with served(chain(impl("ident"), replicas=2)) as (dep, client):
+        resp = client.post(f"/v2/models/{dep.name}/infer", json=_rows(1025))
+        assert resp.status_code == 413
+        assert "has 1025 rows" in resp.json()["error"] and "at most 1024 rows" in resp.json()["error"]
+        assert "--max-rows" in resp.json()["error"]
+        [out] = client.post(f"/v2/models/{dep.name}/infer", json=_rows(1024)).json()["outputs"]
+        assert out["shape"] == [1024, 1] and out["data"] == list(range(1024))
+        assert dep.metrics().graph.requests == 1024, "the refused request never reached the graph"

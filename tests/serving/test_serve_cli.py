@@ -172,3 +172,51 @@ def test_a_storm_of_raising_calls_on_process_replicas_then_sigterm(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+ROWS_GRAPH = """\
+graph rows
+
+source api
+python f { impl = "serve_impls:ident", replicas = 2 }
+sink out
+api -> f -> out
+"""
+
+
+def _rss_mib(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1]) // 1024
+
+
+def test_infer_rows_past_max_rows_are_413_and_leave_memory_and_other_clients_alone(tmp_path):
+    """The attack: v2 requests of shape [100000, 1] (0.5 MB each) took 12.8 s each, starved
+    other clients and left RSS high. Mixed here with 500 plain requests, each counted."""
+    proc, line = _start(tmp_path, "--max-rows", "64", graph=ROWS_GRAPH, impls="def ident(x):\n    return x\n")
+    try:
+        url = line.split()[-1]
+        host, port = url.removeprefix("http://").split(":")
+
+        def rows(n: int) -> bytes:
+            return json.dumps({"inputs": [{"name": "x", "shape": [n, 1], "datatype": "INT64",
+                                           "data": [[i] for i in range(n)]}]}).encode()
+
+        assert httpx.post(url + "/v2/models/rows/infer", content=rows(64)).status_code == 200
+        before = _rss_mib(proc.pid)
+        attack = rows(100_000)
+        requests = [("/v2/models/rows/infer", attack) if i % 25 == 0 else ("/api", str(i).encode())
+                    for i in range(500)]
+        answers = asyncio.run(post_many(host, int(port), requests, 16))
+        for i, (status, raw) in enumerate(answers):
+            if i % 25 == 0:
+                error = json.loads(raw)["error"]
+                assert status == 413 and "has 100000 rows" in error and "at most 64 rows" in error, raw[:300]
+            else:
+                assert (status, json.loads(raw)) == (200, i)
+        assert httpx.post(url + "/v2/models/rows/infer", content=rows(65)).status_code == 413
+        grown = _rss_mib(proc.pid) - before
+        assert grown < 100, f"RSS grew by {grown} MiB"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0
