@@ -22,7 +22,7 @@ from .errors import (
 from .metrics import RecoveryEvent, Stats
 from .node import INF, NodeRuntime, Request, Work
 from .plan import GraphPlan, NodePlan
-from .routing import SKIP, choose_split, choose_switch, join_input
+from .walk.routing import SKIP, choose_split, choose_switch, join_input
 
 __all__ = ["Engine"]
 
