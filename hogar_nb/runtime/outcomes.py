@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import InvalidInputError
-
-__all__ = ["ImplError", "ReplicaFailure", "Unshippable", "rejects_input"]
+__all__ = ["ImplError", "ReplicaFailure", "Unshippable"]
 
 
 class ReplicaFailure(Exception):
@@ -35,14 +33,3 @@ class Unshippable(Exception):
         super().__init__(bad)
         self.bad = bad
         self.outputs = outputs
-
-
-def rejects_input(exc: BaseException | None) -> bool:
-    """Whether an impl's exception says the input has the wrong shape or types."""
-    if exc is None:
-        return False
-    if isinstance(exc, InvalidInputError):
-        return True
-    from ..models.errors import ModelInputError  # light: the errors module only
-
-    return isinstance(exc, ModelInputError)

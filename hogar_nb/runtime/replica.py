@@ -154,7 +154,7 @@ class Replica:
                     node.made_room()
                 now = monotonic()
                 for work in batch:
-                    if work.req.deadline < now or (work.req.finished and node.plan.reaches_response):
+                    if work.walk.deadline < now or (work.walk.finished and node.plan.reaches_response):
                         batch = node.drop_late(batch, now)
                         break
                 if not batch:
