@@ -132,6 +132,27 @@ def test_run_starts_the_edited_graph() -> None:
     finally:
         editor.stop()
     assert not dep.running and editor.roundtrip.deployment is None
+    assert "stopped" in editor.message.value and "running" not in editor.message.value
+    dash = editor.roundtrip.run_box.children[0]  # the final figures stay in view
+    assert set(dash.graph_view.levels().values()) <= {"stopped", "inline"}
+
+
+def test_the_status_line_follows_a_deployment_stopped_outside_the_editor() -> None:
+    import time
+
+    editor = hogar_nb.edit()
+    editor.add_node("source", "ingest")
+    editor.palette.buttons["python"].click()
+    editor.set_attr("python1", "impl", "double")
+    editor.palette.buttons["sink"].click()
+    dep = editor.run(namespace={"double": double})
+    assert "running" in editor.message.value
+    dep.stop()
+    deadline = time.monotonic() + 10
+    while "stopped" not in editor.message.value:
+        assert time.monotonic() < deadline, editor.message.value
+        time.sleep(0.02)
+    editor.stop()
 
 
 def test_a_new_graph_in_the_editor_gains_no_header() -> None:

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import plotly.graph_objects as go
 
-from .panels import window_xy
+from .panels import shown_span, window_xy
 
 __all__ = ["BehaviourPanel", "ResponseSampler", "extract"]
 
@@ -148,14 +148,15 @@ class BehaviourPanel:
     def update(self, now: float) -> None:
         t, v = self.sampler.points()
         x, y = window_xy(t, v, now, self.window_s, self.max_points, gaps=False)
-        centres, (p10, p50, p90) = bucket_quantiles(t, v, now, self.window_s)
+        span = shown_span(t, now, self.window_s) if t else self.window_s
+        centres, (p10, p50, p90) = bucket_quantiles(t, v, now, span)
         fig = self.figure
         with fig.batch_update():
             fig.data[0].x, fig.data[0].y = x, y
             for trace, values in zip(fig.data[1:], (p10, p50, p90)):
                 trace.x, trace.y = centres, values
-            if tuple(fig.layout.xaxis.range or ()) != (-self.window_s, 0):
-                fig.layout.xaxis.range = [-self.window_s, 0]
+            if tuple(fig.layout.xaxis.range or ()) != (-span, 0):
+                fig.layout.xaxis.range = [-span, 0]
             note = f" ({self.sampler.ignored} non-numeric ignored)" if self.sampler.ignored else ""
             title = f"Model behaviour: {self.label} over time, {len(self.sampler)} samples{note}"
             if fig.layout.title.text != title:

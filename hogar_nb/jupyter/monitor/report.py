@@ -18,7 +18,7 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from .health import LEVELS, NodeHealth
+from .health import LEVELS, NodeHealth, badge
 from .health_view import legend_html
 from .source import Topology
 from .static_chart import figure_png
@@ -70,12 +70,12 @@ def health_svg(topology: Topology, health: dict[str, NodeHealth]) -> str:
         level = hl.level if hl else "idle"
         fill = LEVELS[level][0]
         ink = "white" if level in ("failing", "down") else "#111"
-        badge = "" if hl is None or level == "inline" else html.escape(hl.badge)
+        text = "" if hl is None else html.escape(badge(hl))
         parts.append(f'<g><title>{html.escape(n)}: {level}{" - " + html.escape(hl.reason) if hl else ""}</title>'
                      f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="6" fill="{fill}" stroke="#555"/>'
                      f'<text x="{x + w / 2}" y="{y + 16}" text-anchor="middle" fill="{ink}" '
                      f'font-weight="bold">{html.escape(n[:22])}</text>'
-                     f'<text x="{x + w / 2}" y="{y + 30}" text-anchor="middle" fill="{ink}">{badge}</text></g>')
+                     f'<text x="{x + w / 2}" y="{y + 30}" text-anchor="middle" fill="{ink}">{text}</text></g>')
     parts.append("</svg>")
     return "".join(parts)
 
