@@ -30,7 +30,6 @@ def test_panels_gain_points_in_the_background_and_stop_with_the_deployment(dep):
         first = wait_for(lambda: _points(dash) >= 3 and _points(dash), what="first points")
         wait_for(lambda: _points(dash) >= first + 3, what="the trace to grow")
     assert dash.panels.figures["throughput"].data[0].y[-1] is not None
-    shown = dict(dash.last_health)
     dep.stop()
     assert "deployment stopped" in repr(dash)  # at once, not at the next refresh
     wait_for(lambda: not dash.live, what="the dashboard to stop after the deployment")
@@ -40,8 +39,9 @@ def test_panels_gain_points_in_the_background_and_stop_with_the_deployment(dep):
     # a stopped graph reads as stopped, with its last figures labelled final, never "down"
     levels = dash.graph_view.levels()
     assert levels == {"src": "inline", "n0": "stopped", "n1": "stopped", "out": "inline"}
-    label = dash.graph_view._nodes["n0"].data["label"]
-    assert label == f"n0\nfinal: {shown['n0'].rps:.1f} rps"
+    final = dash.last_health["n0"]
+    assert final.rps > 0 and final.reason == "deployment stopped (was ok)"  # figures of the last run
+    assert dash.graph_view._nodes["n0"].data["label"] == f"n0\nfinal: {final.rps:.1f} rps"
     assert dash.graph_view.canvas.get_style()[0]["selector"] == "node"
     colours = {r["selector"]: r["style"].get("background-color") for r in dash.graph_view.canvas.get_style()}
     assert colours['node[health = "stopped"]'] == mon.LEVELS["stopped"][0] != mon.LEVELS["down"][0]

@@ -175,7 +175,7 @@ class Dashboard(widgets.VBox):
             reading = self.source.read()
             health = self.tracker.update(reading)
             self.panels.update(self.source, reading, health)
-            self.behaviour.update(reading.time)
+            self.behaviour.update(reading.time, self.panels.span)
             self.graph_view.update(health)
             self.last_reading, self.last_health = reading, health
             self.refreshes += 1

@@ -110,13 +110,18 @@ class Panels:
         self._slots = slots
         Scatter = go.Scatter
 
-        def slot_traces() -> list[Any]:  # named, hidden until a node takes the slot
-            return [Scatter(name=f"node {i + 1}", visible=False, mode="lines") for i in range(slots)]
+        def slot_traces(mode: str = "lines") -> list[Any]:  # named, hidden until a node takes the slot
+            return [Scatter(name=f"node {i + 1}", visible=False, mode=mode, marker={"size": 4})
+                    for i in range(slots)]
 
         traces: dict[str, list[Any]] = {
             "throughput": [Scatter(name="end-to-end", line={"width": 3, "color": "black"}), *slot_traces()],
-            "latency": [Scatter(name=f"end-to-end {q}", line={"width": 3, "color": "black", "dash": dash})
-                        for q, dash in (("p50", "dot"), ("p95", "dash"), ("p99", "solid"))] + slot_traces(),
+            # markers too: a latency sample between two idle ones is a lone point, which
+            # a line alone does not draw
+            "latency": [Scatter(name=f"end-to-end {q}", mode="lines+markers", marker={"size": 4},
+                                line={"width": 3, "color": "black", "dash": dash})
+                        for q, dash in (("p50", "dot"), ("p95", "dash"), ("p99", "solid"))]
+                       + slot_traces("lines+markers"),
             "errors": [],
             "queues": [Scatter(name="queued (all)", line={"width": 3, "color": "black"}),
                        Scatter(name="in flight (all)", line={"width": 3, "color": "grey", "dash": "dot"}),
@@ -125,6 +130,7 @@ class Panels:
                                                  marker={"symbol": "x", "size": 11, "color": "#d62728"})],
         }
         self.figures = {k: _figure(k, window_s, height, traces[k]) for k in PANELS}
+        self.span = window_s  # seconds the time axes show
         self.shown: list[str] = []
         self.shown_replicas: list[str] = []
         f = self.figures
@@ -181,7 +187,7 @@ class Panels:
             _set(f["replicas"].data[-1], [e.time - now for e in marks], [0] * len(marks))
             f["replicas"].data[-1].hovertext = [e.text for e in marks]
         self._update_errors(reading)
-        span = shown_span(source.series(reading, "rps", None)[0], now, w)
+        self.span = span = shown_span(source.series(reading, "rps", None)[0], now, w)
         for key in ("throughput", "latency", "queues", "replicas"):
             if tuple(f[key].layout.xaxis.range or ()) != (-span, 0):
                 f[key].layout.xaxis.range = [-span, 0]
