@@ -60,11 +60,11 @@ def _locate(diag: Any, text: str) -> Any:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ..cli import _load
     from ..core.diagnostics import sort_key
+    from ..core.graph_file import load_graph_file, param_overrides
     from . import export_graph
 
-    graph = _load(args)
+    graph = load_graph_file(args.file, params=param_overrides(args.param))
     if args.to == "ray-serve":
         result = export_graph(graph, "ray-serve", host=args.host, port=args.port,
                               working_dir=args.working_dir)

@@ -15,12 +15,13 @@ import os
 from typing import Any
 
 from ..core.diagnostics import Diagnostic
-from .common import Export, Problems, source_routes
+from ..core.kinds import WORKER_KINDS
+from ..core.routes import source_routes
+from .common import Export, Problems
 
 __all__ = [
     "APP_BUILDER",
     "INGRESS",
-    "WORKER_KINDS",
     "deployment_options",
     "ray_capability",
     "ray_serve_config",
@@ -28,7 +29,6 @@ __all__ = [
 
 APP_BUILDER = "hogar_nb.backends.ray.app:build_app"
 INGRESS = "hogar-ingress"  # not a UDGL identifier, so never a node's name
-WORKER_KINDS = ("python", "model", "switch")
 DEFAULT_MAX_QUEUED = 1024
 MIN_ONGOING = 8
 
