@@ -9,33 +9,21 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ._version import __version__
 from .errors import DiagnosticError, HogarError
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .core.graph import Graph
+
 __all__ = ["main"]
 
 
-def _parse_params(pairs: Sequence[str]) -> dict[str, Any]:
-    from .core.udgl.values_parser import parse_value
+def _load(args: argparse.Namespace) -> Graph:
+    from .core.graph_file import load_graph_file, param_overrides
 
-    params: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise HogarError(f"got {pair!r} for --param; expected NAME=VALUE, e.g. threshold=0.9")
-        try:
-            params[key.strip()] = parse_value(raw)
-        except DiagnosticError:
-            params[key.strip()] = raw  # a bare word that is not UDGL is taken as text
-    return params
-
-
-def _load(args) -> Any:
-    from .core.source import load_graph_file
-
-    return load_graph_file(args.file, params=_parse_params(getattr(args, "param", []) or []))
+    return load_graph_file(args.file, params=param_overrides(args.param))
 
 
 def _print_warnings(graph, filename: str) -> None:
@@ -157,9 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .export.cli import register as register_export
 
     register_export(sub)  # `hogar export`
+    from .dispatch import add_backend_arguments, deploy_file
     from .serving.cli import register as register_serve
 
-    register_serve(sub)  # `hogar serve`
+    add_backend_arguments(register_serve(sub, deploy_file))  # `hogar serve`
     from .console.cli import register as register_console
 
     register_console(sub)  # `hogar console`

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.kinds import RECONFIGURABLE, WORKER_KINDS
 from .config import ConsoleError
 
-__all__ = ["RECONFIGURABLE", "capacity_warning", "check_change", "machine_cpus"]
-
-RECONFIGURABLE = ("replicas", "batch", "batch_wait", "timeout", "retries")
-WORKERS = ("python", "model", "switch")
+__all__ = ["capacity_warning", "check_change", "machine_cpus"]
 
 
 def check_change(earg: dict, node: str, attr: str, text: str) -> Any:
@@ -25,7 +23,7 @@ def check_change(earg: dict, node: str, attr: str, text: str) -> Any:
     if attr not in RECONFIGURABLE:
         raise ConsoleError(f"got {attr!r}; a running node's {', '.join(RECONFIGURABLE)} can change")
     kind = nodes[node].get("kind", "python")
-    if kind not in WORKERS:
+    if kind not in WORKER_KINDS:
         raise ConsoleError(f"node {node!r} is a {kind} node, which runs inline and has no replicas or queue")
     spec = attrs_for_kind(kind)[attr]
     raw = (text or "").strip()
@@ -63,7 +61,7 @@ def capacity_warning(earg: dict, node: str, replicas: int, here: bool, cpus: int
         return float((n.get("resources") or {}).get("cpu") or 0)
 
     total = sum(cpu_of(n) * (replicas if n.get("name") == node else int(n.get("replicas") or 1))
-                for n in nodes if n.get("kind", "python") in WORKERS)
+                for n in nodes if n.get("kind", "python") in WORKER_KINDS)
     mine = next((n for n in nodes if n.get("name") == node), {})
     asked = f"{node} × {replicas} asks for {cpu_of(mine) * replicas:g} CPUs, the graph for {total:g} in all"
     limits = []

@@ -17,7 +17,8 @@ from .. import drawing
 from ..config import ConsoleError
 from ..forms import FaultForm, ReconfigureForm, RegisterForm, StartForm
 from ..models import Deployment, GraphVersion, MetricPoint, TimelineEvent, audit
-from ..reconfig import RECONFIGURABLE, capacity_warning, check_change
+from ...core.kinds import RECONFIGURABLE, WORKER_KINDS
+from ..reconfig import capacity_warning, check_change
 from ..roles import requires, writes
 from ..serve_client import ServeClient, ServeError
 from ..services import HUB, supervisor
@@ -26,9 +27,6 @@ from .live import STATUS_FIELDS, status_of
 
 __all__ = ["deployment_detail", "deployment_list", "deployment_register", "deployment_remove",
            "deployment_restart", "deployment_start", "deployment_stop", "fault", "history", "reconfigure"]
-
-
-WORKER_KINDS = ("python", "model", "switch")
 
 
 def _row(dep: Deployment) -> dict:
