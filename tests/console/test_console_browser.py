@@ -79,6 +79,7 @@ def page(browser):
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.set_default_timeout(20000)
+    pg.set_default_navigation_timeout(60000)  # an upload runs hogar check in a child process
     yield pg
     context.close()
     assert errors == []

@@ -43,7 +43,8 @@ def context(browser):
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
     errors: list[str] = []
     ctx.on("page", lambda pg: pg.on("pageerror", lambda e: errors.append(str(e))))
-    ctx.set_default_timeout(20000)
+    ctx.set_default_timeout(30000)
+    ctx.set_default_navigation_timeout(60000)  # an upload runs hogar check in a child process
     yield ctx
     ctx.close()
     assert errors == []
@@ -125,7 +126,7 @@ def test_state_url_errors_and_controls_arrive_live_in_every_tab(console, context
 
     # Stop in another tab: the first tab says stopped and offers restart/remove instead.
     b = context.new_page()
-    b.goto(dep_url)
+    b.goto(dep_url, wait_until="domcontentloaded")
     b.wait_for_function("window.hogarLive && window.hogarLive.ready")
     asked.clear()
 
@@ -166,11 +167,11 @@ def test_state_url_errors_and_controls_arrive_live_in_every_tab(console, context
     assert "missing_impl" not in a.inner_text("table.deployments")
 
     # Start the stopped one again: running, live, in place.
-    a.goto(dep_url)
+    a.goto(dep_url, wait_until="domcontentloaded")
     with a.expect_navigation():
         a.click("#restart-form button")
     a.wait_for_function("document.getElementById('dep-state').textContent === 'running'", timeout=60000)
-    a.wait_for_selector("#live-controls", state="visible")
+    a.wait_for_selector("#live-controls", state="visible", timeout=60000)
     assert a.locator("#events tr.event.start").count() >= 2
 
 
