@@ -144,7 +144,7 @@ class DeploymentBase(ABC):
         return DeploymentStoppedError(f"deployment {self.name!r} is stopped")
 
     # -- requests -----------------------------------------------------------------------
-    def _request(self, payload: Any, source: str | None, timeout: float | None, wait: bool) -> Future:
+    def _begin(self, payload: Any, source: str | None, timeout: float | None, wait: bool) -> Future:
         name = self._source(source)
         if self._stopped:
             fut: Future = Future()
@@ -164,7 +164,7 @@ class DeploymentBase(ABC):
         fast; past it the request fails with OverloadError. ``timeout`` is also the
         request's deadline through the whole graph (RequestTimeoutError once passed).
         """
-        return self._request(payload, source, timeout, True)
+        return self._begin(payload, source, timeout, True)
 
     def call(self, payload: Any, timeout: float | None = None, source: str | None = None) -> Any:
         """Send a request and wait for its result (raises its RequestError).
@@ -173,7 +173,7 @@ class DeploymentBase(ABC):
         if self._stopped:
             self._source(source)
             raise self._stopped_error()
-        return self._request(payload, source, timeout, True).result()
+        return self._begin(payload, source, timeout, True).result()
 
     async def acall(self, payload: Any, timeout: float | None = None, source: str | None = None) -> Any:
         """``await`` a request's result from asyncio code.
@@ -184,7 +184,7 @@ class DeploymentBase(ABC):
         if self._stopped:
             self._source(source)
             raise self._stopped_error()
-        return await asyncio.wrap_future(self._request(payload, source, timeout, False))
+        return await asyncio.wrap_future(self._begin(payload, source, timeout, False))
 
     def map(self, payloads: Iterable[Any], concurrency: int | None = None, ordered: bool = True,
             source: str | None = None, timeout: float | None = None,
@@ -274,14 +274,15 @@ class DeploymentBase(ABC):
         if self._stopped:
             raise DeploymentStoppedError(f"deployment {self.name!r} is stopped", node)
         before = current_settings(self._plan.nodes[node])
+        t0, wall = time.monotonic(), time.time()
+        self._apply(node, values)
+        took = time.monotonic() - t0
         for attr, value in values.items():
-            t0, wall = time.monotonic(), time.time()
-            self._apply(node, {attr: value})
             if self._earg is not None:
                 update_document(self._earg, node, attr, value)
             detail = f"{attr} {shown(attr, before[attr])} -> {shown(attr, value)}"
             self._record(RecoveryEvent(wall, node, -1, "operator", "scale" if attr == "replicas"
-                                       else "reconfigure", time.monotonic() - t0, 0, detail))
+                                       else "reconfigure", took, 0, detail))
 
     def side_outputs(self, sink: str) -> list[Any]:
         """The last few values that reached a side-output sink."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -18,6 +18,10 @@ from .http_metrics import CountingMiddleware, HTTPCounters, make_registry, metri
 from .options import ServeOptions
 from .responses import HTTPError, JSONResponse, error_response, http_error, new_request_id, request_error
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ..runtime.protocol import DeploymentProtocol
+
+
 __all__ = ["RESERVED_PREFIXES", "ServingState", "create_app", "source_routes"]
 
 RESERVED_PREFIXES = ("/v2", "/metrics", "/hogar/v1")
@@ -26,7 +30,7 @@ RESERVED_PREFIXES = ("/v2", "/metrics", "/hogar/v1")
 class ServingState:
     """What the endpoints share: the deployment, the options, the routes and counters."""
 
-    def __init__(self, dep: Any, options: ServeOptions) -> None:
+    def __init__(self, dep: DeploymentProtocol, options: ServeOptions) -> None:
         self.dep = dep
         self.options = options
         self.routes = source_routes(dep)
@@ -52,7 +56,7 @@ class ServingState:
         return rows
 
 
-def source_routes(dep: Any) -> dict[str, str]:
+def source_routes(dep: DeploymentProtocol) -> dict[str, str]:
     """``{path: source}``: a source's ``route``, else ``/`` + its name."""
     declared: dict[str, str] = {}
     earg = dep.earg or {}
@@ -107,7 +111,7 @@ def _exception_handlers(state: ServingState) -> dict[Any, Any]:
     return {HTTPException: http_exception, HTTPError: unexpected, Exception: unexpected}
 
 
-def create_app(dep: Any, options: ServeOptions | None = None, **settings: Any) -> Any:
+def create_app(dep: DeploymentProtocol, options: ServeOptions | None = None, **settings: Any) -> Any:
     """The ASGI app serving ``dep`` (any DeploymentProtocol object); its ``state`` is
     the :class:`ServingState`. ``settings`` are :class:`ServeOptions` fields."""
     from . import admin, control, oip
