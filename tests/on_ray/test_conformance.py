@@ -7,6 +7,8 @@ import dataclasses
 import inspect
 import json
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -284,3 +286,38 @@ def test_metrics_snapshot_keys(dep) -> None:
     for metric in SERIES_FIELDS:
         assert snap.series(metric).t and snap.series(metric, "a").t, metric
     assert SEEN.setdefault("metrics", json.dumps(shape)) == json.dumps(shape)
+
+
+# -- HTTP error bodies ----------------------------------------------------------------
+def _post(url: str, body: bytes, rid: str | None = None) -> tuple[int, dict, dict]:
+    headers = {"content-type": "application/json", **({"x-request-id": rid} if rid else {})}
+    req = urllib.request.Request(url, data=body, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, dict(resp.headers), json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), json.loads(err.read())
+
+
+def test_http_error_bodies_of_both_fronts(tight) -> None:
+    fronts = {"hogar serve": tight.serve_http()}
+    if tight.ray_url:
+        fronts["ray ingress"] = tight.ray_url
+    for front, url in fronts.items():
+        status, headers, body = _post(url + "/tight", b"0.0", "abc123")
+        assert (status, body, headers.get("x-request-id")) == (200, 0.0, "abc123"), front
+        status, headers, body = _post(url + "/tight", b"{not json", "rid-1")
+        assert status == 400 and body["error"]["cause"] == "bad_request", front
+        assert body["error"]["request_id"] == headers["x-request-id"] == "rid-1", front
+        status, headers, body = _post(url + "/tight", b"-1")
+        assert status == 500, front
+        assert set(body["error"]) == {"cause", "message", "node", "request_id"}, front
+        assert (body["error"]["cause"], body["error"]["node"]) == ("error", "nap"), front
+        assert body["error"]["request_id"] == headers["x-request-id"] and len(headers["x-request-id"]) >= 8
+        status, headers, body = _post(url + "/nowhere", b"1")
+        assert status == 404 and body["error"]["cause"] == "not_found", front
+    held = [tight.submit(1.0) for _ in range(CAPACITY)]
+    time.sleep(0.3)
+    status, headers, body = _post(fronts["hogar serve"] + "/tight", b"0.0")
+    assert status == 503 and headers["retry-after"] == "1" and body["error"]["cause"] == "overload"
+    assert [f.result(60) for f in held] == [1.0] * CAPACITY

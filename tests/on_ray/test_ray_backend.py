@@ -171,7 +171,7 @@ def test_exported_config_runs_with_serve_run(local_ray, tmp_path) -> None:
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(req, timeout=5)
         assert err.value.code == 404
-        assert json.loads(err.value.read())["error"]["cause"] == "route"
+        assert json.loads(err.value.read())["error"]["cause"] == "not_found"
     finally:
         proc.terminate()
         proc.wait(60)

@@ -11,34 +11,29 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 from typing import Any
 
-from ...runtime.base import DeploymentBase
+from ...core.error_wire import ErrorWire
 from ...runtime.errors import (
-    BadRequestError,
     DeploymentStoppedError,
-    InvalidInputError,
-    NodeError,
     OverloadError,
-    ReplicaCrashError,
     RequestError,
     RequestTimeoutError,
-    RouteError,
     UnavailableError,
+    error_from_wire,
 )
+from ...runtime.base import DeploymentBase
 from ...runtime.metrics import MetricsSnapshot, NodeMetrics, RecoveryEvent, Stats
 from .controls import RayControls
 
 __all__ = ["DEFAULT_MAX_IN_FLIGHT", "RayDeployment"]
 
-_ERRORS = {cls.cause: cls for cls in (
-    OverloadError, RequestTimeoutError, UnavailableError, BadRequestError, InvalidInputError,
-    NodeError, ReplicaCrashError, RouteError, DeploymentStoppedError)}
 DEFAULT_MAX_IN_FLIGHT = 1024
 _GRACE = 5.0  # seconds past a request's deadline before the driver stops waiting for the ingress
 
 
 def _to_error(out: tuple) -> RequestError:
-    _, cause, message, node, blob = out
-    err = _ERRORS.get(cause, RequestError)(message, node)
+    """The exception of an ingress :func:`~.ingress.error_envelope`."""
+    _, body, blob = out
+    err = error_from_wire(ErrorWire.from_json(body))
     if blob is not None:
         try:
             import cloudpickle
