@@ -183,6 +183,13 @@ def test_operator_errors_have_one_class_and_message(dep) -> None:
     assert dep.metrics().node("b").replicas == 1  # nothing changed
 
 
+def test_unknown_run_options_are_a_type_error(dep, tmp_path) -> None:
+    graph, base = conformance_graph(tmp_path)
+    with pytest.raises(TypeError) as err:
+        hogar_nb.run(graph, base_dir=base, backend=dep.backend, colour="red")
+    assert str(err.value) == f"run() got unexpected options ['colour'] for the {dep.backend} backend"
+
+
 def test_overload_and_deadline(tight) -> None:
     import asyncio
 
