@@ -272,6 +272,12 @@ def test_map_with_every_option(dep, capsys) -> None:
         list(dep.map([1], concurrency=0, source="chain_in"))
 
 
+def test_a_burst_of_submits_waits_for_room(dep) -> None:
+    futures = [dep.submit(i, source="chain_in") for i in range(2000)]
+    results = [f.exception(300) or f.result() for f in futures]
+    assert results == [2 * i + 1 for i in range(2000)]
+
+
 def test_result_observers(dep) -> None:
     seen: list = []
     remove = dep.add_result_observer(seen.append)

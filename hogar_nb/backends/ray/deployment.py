@@ -111,8 +111,7 @@ class RayDeployment(RayControls, DeploymentBase):
     def _start(self, payload: Any, source: str, timeout: float | None, wait: bool) -> Future:
         """One request through the ingress, once one of ``max_in_flight`` slots is free
         (waiting up to ``timeout``, forever when None, with ``wait``)."""
-        acquired = (self._slots.acquire(timeout=timeout if timeout is not None else -1) if wait
-                    else self._slots.acquire(blocking=False))
+        acquired = self._slots.acquire(timeout=timeout) if wait else self._slots.acquire(blocking=False)
         if not acquired:
             fut: Future = Future()
             within = f"; no room within {timeout:g} s" if wait else ""
