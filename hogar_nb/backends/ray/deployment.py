@@ -195,6 +195,12 @@ class RayDeployment(RayControls, DeploymentBase):
         return self._report()["side_values"]
 
     # -- lifecycle ----------------------------------------------------------------------
+    @property
+    def local_ray(self) -> Any:
+        """The local Ray (:class:`~.cluster.LocalRay`) this deployment started and stops
+        with itself; None when it joined a running cluster, which it leaves alone."""
+        return self._local_ray
+
     def _shutdown(self, deadline: float) -> None:
         """Delete the application (and stop the local Ray this deployment started)."""
         from ray import serve
