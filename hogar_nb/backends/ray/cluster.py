@@ -5,11 +5,12 @@ own, with every port chosen up front on 127.0.0.1: the raylet then has no port
 files to wait for. On a busy machine Ray's Python helpers can take longer to start
 than the raylet waits for them, so the start is retried.
 
-A local Ray belongs to the process that started it: it stops with the deployment,
-at interpreter exit (``atexit``, and SIGTERM becomes a normal exit when nothing else
-handles it) and, when started from the main thread, when that process dies
-(the kernel signals the head). ``ray start --block`` tears its cluster down on
-SIGINT, not on SIGTERM; whatever is left of the session after that is killed.
+A local Ray belongs to the process that started it: it stops with the deployment
+and at interpreter exit (``atexit``; SIGTERM becomes a normal exit when nothing else
+handles it). ``ray start --block`` tears its cluster down on SIGINT, not on SIGTERM;
+whatever is left of the session after that is killed. (A parent-death signal on the
+head would also cover SIGKILL, but with one set the head's raylet never answers the
+driver's registration.)
 """
 
 from __future__ import annotations
@@ -81,13 +82,10 @@ class LocalRay:
         tail: list[str] = []
         for _ in range(self.attempts):
             nice = self.nice
-            tie = threading.current_thread() is threading.main_thread()
 
             def lower() -> None:  # pragma: no cover - runs in the child
                 if nice:
                     os.nice(nice)
-                if tie:  # the head gets SIGINT when this process dies, however it dies
-                    _die_with_parent(signal.SIGINT)
 
             self.process = subprocess.Popen(
                 self._command(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -214,16 +212,6 @@ def _stop_at_exit(local: LocalRay) -> None:
     if (threading.current_thread() is threading.main_thread()
             and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL):
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
-
-
-def _die_with_parent(sig: int) -> None:  # pragma: no cover - runs in the child
-    """Linux: have the kernel send ``sig`` to this process when its parent dies."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(sig))  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
 
 
 class RayImportedTooEarly(DeploymentConfigError):
