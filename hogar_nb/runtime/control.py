@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..core.kinds import RECONFIGURABLE
 from .errors import ReconfigureError, UnknownNodeError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .plan import NodePlan
 
-__all__ = ["RECONFIGURABLE", "check_attrs", "current_settings", "shown", "update_document"]
-
-RECONFIGURABLE = ("replicas", "batch", "batch_wait", "timeout", "retries")
+__all__ = ["check_attrs", "current_settings", "shown", "update_document"]
 
 
 def _check(node: str, attr: str, value: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Mapping
 
 import orjson
@@ -13,6 +14,7 @@ __all__ = ["HTTPError", "JSONResponse", "dumps", "error_response", "new_request_
            "wire_response"]
 
 _OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+log = logging.getLogger("hogar_nb.serving")
 
 
 def _default(obj: Any) -> Any:
@@ -70,4 +72,9 @@ def http_error(err: HTTPError, request_id: str, v2: bool = False) -> JSONRespons
 
 def request_error(err: BaseException, request_id: str, v2: bool = False) -> JSONResponse:
     """The response for a failed request: status by cause, Retry-After on a 503."""
-    return wire_response(ErrorWire.of(err, request_id), v2=v2)
+    wire = ErrorWire.of(err, request_id)
+    if wire.status == 500:  # an impl's or the backend's failure: once in the server's log, with its cause
+        where = f" at node {wire.node!r}" if wire.node else ""
+        log.error("request %s failed%s (%s): %s", request_id, where, wire.cause, wire.message,
+                  exc_info=err.__cause__ or err)
+    return wire_response(wire, v2=v2)

@@ -19,6 +19,7 @@ from ray import serve
 from ray.exceptions import RayActorError
 
 from ...core.error_wire import ErrorWire, new_request_id
+from ...core.routes import normalize_route
 from ...runtime.errors import (
     BadRequestError,
     InvalidInputError,
@@ -32,7 +33,7 @@ from ...runtime.errors import (
 )
 from ...runtime.metrics import RecoveryEvent, Stats
 from ...runtime.plan import GraphPlan, NodePlan
-from ...runtime.routing import SKIP, choose_split, choose_switch, join_input
+from ...runtime.walk.routing import SKIP, choose_split, choose_switch, join_input
 
 __all__ = ["Ingress", "error_envelope"]
 
@@ -181,7 +182,7 @@ class Ingress:
 
     def __init__(self, plan: GraphPlan, routes: dict[str, str], handles: dict[str, Any]) -> None:
         self.plan = plan
-        self.routes = {route.rstrip("/") or "/": source for source, route in routes.items()}
+        self.routes = {normalize_route(route): source for source, route in routes.items()}
         self.handles = handles
         self.rng = random.Random()
         self.stats = {n: Stats() for n in plan.nodes}
@@ -279,7 +280,7 @@ class Ingress:
         from starlette.responses import JSONResponse
 
         rid = request.headers.get("x-request-id") or new_request_id()
-        path = request.url.path.rstrip("/") or "/"
+        path = normalize_route(request.url.path)
         source = self.routes.get(path)
         wire = None
         if source is None:
