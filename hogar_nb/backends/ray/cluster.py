@@ -8,9 +8,8 @@ than the raylet waits for them, so the start is retried.
 A local Ray belongs to the process that started it: it stops with the deployment
 and at interpreter exit (``atexit``; SIGTERM becomes a normal exit when nothing else
 handles it). ``ray start --block`` tears its cluster down on SIGINT, not on SIGTERM;
-whatever is left of the session after that is killed. (A parent-death signal on the
-head would also cover SIGKILL, but with one set the head's raylet never answers the
-driver's registration.)
+whatever is left of the session after that is killed. A process killed with SIGKILL
+cannot clean up: its head then runs on until ``ray stop`` or a kill of its session.
 """
 
 from __future__ import annotations
@@ -90,6 +89,7 @@ class LocalRay:
             self.process = subprocess.Popen(
                 self._command(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT, text=True, preexec_fn=lower, start_new_session=True)
+            _stop_at_exit(self)  # also when the start hangs or is interrupted
             ready = threading.Event()
             tail = []
             threading.Thread(target=self._drain, args=(self.process, ready, tail), daemon=True).start()
@@ -106,7 +106,6 @@ class LocalRay:
                     tail.append(f"connecting to it failed: {exc}\n")
                 else:
                     self.startup_s = time.monotonic() - t0
-                    _stop_at_exit(self)
                     return self
             self.stop()
         raise RuntimeError(f"a local Ray did not start after {self.attempts} attempts:\n"
@@ -207,6 +206,7 @@ def _exit_on_sigterm(signum: int, frame: Any) -> None:
 def _stop_at_exit(local: LocalRay) -> None:
     """Stop ``local`` at interpreter exit; a SIGTERM nothing else handles exits normally."""
     if not _LOCAL:
+        atexit.unregister(_stop_all)  # once, however often the set empties and fills
         atexit.register(_stop_all)
     _LOCAL.add(local)
     if (threading.current_thread() is threading.main_thread()
