@@ -244,6 +244,25 @@ def _fresh_python(tmp_path, script: str) -> tuple[subprocess.Popen, str]:
     return proc, short
 
 
+def _end(proc: subprocess.Popen) -> None:
+    """Kill ``proc`` and every process under it (a Ray it started included), if still running."""
+    import psutil
+
+    if proc.poll() is not None:
+        return
+    try:
+        tree = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        tree = []
+    for p in tree:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    proc.kill()
+    proc.communicate()
+
+
 def _all_gone(pids: list[int], timeout: float = 60.0) -> list[int]:
     """The pids among ``pids`` still running (not zombies) after up to ``timeout`` s."""
     import psutil
@@ -281,6 +300,7 @@ def test_run_starts_a_local_ray_of_its_own_and_stops_it(tmp_path) -> None:
     try:
         out, err = proc.communicate(timeout=240)
     finally:
+        _end(proc)
         shutil.rmtree(short, ignore_errors=True)
     assert "answer 42 2000.0" in out, err[-3000:]
     pids = json.loads(out.split("pids ", 1)[1])
@@ -309,7 +329,5 @@ def test_a_local_ray_stops_when_its_process_is_terminated_even_after_importing_r
         assert proc.wait(120) == 128 + signal.SIGTERM
         assert _all_gone(pids) == []
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(30)
+        _end(proc)
         shutil.rmtree(short, ignore_errors=True)

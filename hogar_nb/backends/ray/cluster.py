@@ -106,6 +106,7 @@ class LocalRay:
                     tail.append(f"connecting to it failed: {exc}\n")
                 else:
                     self.startup_s = time.monotonic() - t0
+                    _stop_at_exit(self)  # again: ray.init() put Ray's own SIGTERM handler in place
                     return self
             self.stop()
         raise RuntimeError(f"a local Ray did not start after {self.attempts} attempts:\n"
@@ -209,8 +210,9 @@ def _stop_at_exit(local: LocalRay) -> None:
         atexit.unregister(_stop_all)  # once, however often the set empties and fills
         atexit.register(_stop_all)
     _LOCAL.add(local)
+    # Python's view of the handler: Ray's driver replaces it in C (a stack dump, then death)
     if (threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL):
+            and signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, _exit_on_sigterm)):
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
 
