@@ -157,7 +157,7 @@ class HogarMagics(Magics):
         display(MessageBox(f"wrote {out} (EARG {fmt})", "", "info"))
 
     def _run(self, graph: Any, name: str, quiet: bool, backend: str = "embedded") -> Any:
-        import hogar_nb
+        from ..dispatch import run
         from ..errors import HogarError
         from .summary_view import MessageBox
 
@@ -167,8 +167,7 @@ class HogarMagics(Magics):
         if _is_deployment(old) and old.running:
             old.stop()
         try:
-            dep = (hogar_nb.run(graph, namespace=ns) if backend == "embedded"
-                   else hogar_nb.run(graph, namespace=ns, backend=backend))
+            dep = run(graph, namespace=ns, backend=backend)
         except HogarError as err:
             display(MessageBox(f"{graph.name} could not start", str(err)))
             return None

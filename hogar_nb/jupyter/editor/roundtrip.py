@@ -86,7 +86,7 @@ class RoundTrip(widgets.VBox):
 
     def run(self, namespace: dict | None = None) -> Any:
         """Start the graph on the embedded engine (stopping the previous run) and monitor it."""
-        from ... import run
+        from ...dispatch import run
 
         self.stop()
         if namespace is None:

@@ -172,8 +172,8 @@ def report(target: Any, *, display: bool = True, dashboard: Any = None, **opts: 
     passed) is used as is, so health reflects its recent readings. Displays and
     returns None by default; ``display=False`` returns the :class:`Report`.
     """
-    from . import Dashboard, as_source
-    from .dashboard import open_dashboard
+    from .dashboard import Dashboard, open_dashboard
+    from .targets import as_source
 
     dash = dashboard if dashboard is not None else open_dashboard(target)
     if dash is not None:
