@@ -87,6 +87,7 @@ bench: install wrk browser netns
 	$(PY) benchmarks/runtime.py
 	$(PY) benchmarks/recovery.py
 	$(PY) benchmarks/monitor.py
+	$(PY) benchmarks/live_views.py
 	$(PY) benchmarks/hostile.py
 	$(PY) benchmarks/lint.py
 	$(RAY_NETNS) 'ip link set lo up && exec $(PY) benchmarks/serve.py'
