@@ -1,8 +1,10 @@
 """`%%udgl` cells typed by hand, key by key at 20-120 ms per key, into fresh cells of
 JupyterLab 4 and Notebook 7: the cell turns UDGL while it is being typed, lint
 attaches (a `/hogar-nb/lint` request, the underline and the gutter marker of the
-error), every keystroke lands, and the page logs no error. Each flavour types five
-fresh cells, so that an attach that works only some of the time fails the test."""
+error), so does completion as you type, every keystroke lands, and the extension
+raises no error. Each flavour types five
+fresh cells, so that an attach that works only some of the time fails the test.
+Tab in such a cell lists UDGL's words first and Enter inserts the one chosen."""
 
 from __future__ import annotations
 
@@ -98,7 +100,7 @@ def test_lint_attaches_in_every_cell_typed_by_hand(jupyter_server, page, flavour
     rng = random.Random(f"typing-{flavour}")
     for index in range(FRESH_CELLS):
         fresh_cell(page, index)
-        lints_before = watch.calls("lint")
+        lints_before, completions_before = watch.calls("lint"), watch.calls("complete")
         type_like_a_person(page, TYPED, rng)
         # lint answers while the text is being typed too: wait for the answer to all of it
         try:
@@ -110,6 +112,7 @@ def test_lint_attaches_in_every_cell_typed_by_hand(jupyter_server, page, flavour
                                  f"console errors {watch.errors[-3:]}") from None
         assert editor_text(page, index) == TYPED, f"cell {index}: keystrokes went astray"
         assert watch.calls("lint") > lints_before
+        assert watch.calls("complete") > completions_before  # the as-you-type list asked too
         assert watch.update_errors() == []
     page.screenshot(path=str(ARTIFACTS / f"typed-{flavour}.png"))
     assert watch.errors_from_this_extension() == []
