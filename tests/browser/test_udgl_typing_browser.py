@@ -2,9 +2,9 @@
 JupyterLab 4 and Notebook 7: the cell turns UDGL while it is being typed, lint
 attaches (a `/hogar-nb/lint` request, the underline and the gutter marker of the
 error), so does completion as you type, every keystroke lands, and the extension
-raises no error. Each flavour types five
-fresh cells, so that an attach that works only some of the time fails the test.
-Tab in such a cell lists UDGL's words first and Enter inserts the one chosen."""
+raises no error. Each flavour types five fresh cells, so that an attach that works
+only some of the time fails the test. Tab in such a cell lists UDGL's words first
+and Enter inserts the one chosen."""
 
 from __future__ import annotations
 
