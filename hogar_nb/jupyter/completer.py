@@ -25,7 +25,7 @@ from .server.service import MAGIC, split_magic
 
 __all__ = ["IDENTIFIER", "register", "udgl_matcher", "unregister"]
 
-IDENTIFIER = "hogar_nb.udgl"
+IDENTIFIER = "udgl"  # as IPCompleter.disable_matchers and the completions' origin name it
 
 
 def _is_udgl_cell(text: str) -> bool:
