@@ -36,6 +36,9 @@ class Graph(GraphEditing):
         self.description = description
         self.params: dict[str, Any] = {}
         self.param_spans: dict[str, Any] = {}
+        #: values the caller gave for ``$name`` references the graph does not declare (what a
+        #: notebook's names would bind), e.g. ``hogar export --param NAME=VALUE``
+        self.bound_params: dict[str, Any] = {}
         self.defaults: dict[str, Any] = {}
         self.defaults_spans: dict[str, Any] = {}
         self.templates: dict[str, Template] = {}
@@ -173,7 +176,8 @@ class Graph(GraphEditing):
 
     def copy(self) -> "Graph":
         clone = copy.copy(self)
-        for attr in ("params", "param_spans", "defaults", "defaults_spans", "cluster_spans", "incomplete"):
+        for attr in ("params", "param_spans", "bound_params", "defaults", "defaults_spans", "cluster_spans",
+                     "incomplete"):
             setattr(clone, attr, copy.copy(getattr(self, attr)))  # dicts, and the incomplete set
         clone.templates = {k: copy.deepcopy(v) for k, v in self.templates.items()}
         clone.nodes = {k: copy.deepcopy(v) for k, v in self.nodes.items()}

@@ -225,7 +225,7 @@ class _Builder:
         values, spans = self.attr_dict(rec.attrs, "of this edge")
         fields: dict[str, Any] = {}
         written: dict[str, Any] = {}
-        lookup = _Params(self.graph.params, self.namespace_with_overrides())
+        lookup = _Params({**self.undeclared_overrides(), **self.graph.params}, self.namespace)
         for key, raw in values.items():
             spec = EDGE_ATTRS.get(key)
             if spec is None:
@@ -293,8 +293,9 @@ class _Builder:
             ))
         referenced = self._referenced_names()
         for name, value in self.overrides.items():
-            if name in referenced:
-                continue  # an undeclared `$name` a notebook would bind: the caller's value binds it
+            if name in referenced:  # an undeclared `$name` a notebook would bind: the caller's value binds it
+                self.graph.bound_params[name] = value
+                continue
             self.diags.append(Diagnostic.at(
                 "W001", f"param `{name}` is given but the graph declares no such param", None,
                 severity="warning",
@@ -323,13 +324,10 @@ class _Builder:
             visit(v)
         return names
 
-    def namespace_with_overrides(self) -> Mapping[str, Any] | None:
-        """What ``$name`` references resolve against: the namespace given, and the caller's
-        values for names the graph does not declare (as a notebook's names would)."""
-        if not self.overrides:
-            return self.namespace
-        return {**self.overrides, **(self.namespace or {})}
-
+    def undeclared_overrides(self) -> dict[str, Any]:
+        """The caller's values for names the graph does not declare (all of them, once the
+        declarations are read): what its undeclared ``$name`` references may bind to."""
+        return dict(self.overrides)
 
 def build_graph(
     records: list[Record],
@@ -346,5 +344,5 @@ def build_graph(
         if rec.shape == "chain":
             b.connect(rec)
     b.finish()
-    b.graph.namespace = b.namespace_with_overrides()
+    b.graph.namespace = namespace
     return b.graph, b.diags
