@@ -161,7 +161,7 @@ def _source_line(source: str, line: int) -> str | None:
     return source[start:] if end < 0 else source[start:end]
 
 
-def sort_key(d: Diagnostic):
+def sort_key(d: Diagnostic) -> tuple[bool, int, int, str]:
     return (d.line is None, d.line or 0, d.column or 0, d.code)
 
 

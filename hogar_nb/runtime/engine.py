@@ -95,8 +95,12 @@ class Engine:
                 self.sample(now)
 
     def sample(self, now: float) -> None:
+        if self.graph_stats is None:  # metrics off
+            return
         for name, stats in self.stats.items():
             node = self.workers.get(name)
+            if stats is None:
+                continue
             if node is None:
                 stats.sample(now, 0, 0, 0)
             else:
@@ -318,8 +322,10 @@ class Engine:
 
     def _combine(self, plan: NodePlan, req: Request, values: list[Any], inputs: list[str]) -> None:
         weights = [plan.weights.get(p, 1.0) for p in inputs] if plan.weights else None
+        combine = plan.combine
+        assert combine is not None  # every ensemble has one
         try:
-            value = plan.combine(values, weights)
+            value = combine(values, weights)
         except Exception as exc:
             err = NodeError(f"ensemble {plan.name!r} could not combine its inputs: {exc!r}", plan.name)
             err.__cause__ = exc

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
-from typing import Any
+from collections import deque
+from typing import Any, Callable
 
 from ...core.kinds import RECONFIGURABLE
 from ...runtime.metrics import RecoveryEvent
@@ -19,6 +21,16 @@ __all__ = ["RayControls"]
 
 class RayControls:
     """scale / reconfigure / inject_fault and friends, over the deployment's state."""
+
+    # what RayDeployment.__init__ sets
+    _earg: dict[str, Any]
+    _plan: Any
+    _app: str
+    _redeploy: Callable[[dict[str, dict[str, Any]], dict[str, Any]], Any]
+    _events: deque[RecoveryEvent]
+    _overrides: dict[str, dict[str, Any]]
+    _ingress_config: dict[str, dict[str, Any]]
+    _lock: threading.Lock
 
     # -- changes ------------------------------------------------------------------------
     def _apply(self, node: str, **changes: Any) -> None:

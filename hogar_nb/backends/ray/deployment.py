@@ -225,7 +225,9 @@ class RayDeployment(RayControls):
             app = serve.status().applications[self._app]
         except Exception:
             return {}
-        return {name: int(d.replica_states.get("RUNNING", 0)) for name, d in app.deployments.items()}
+        from ray.serve.schema import ReplicaState
+
+        return {name: int(d.replica_states.get(ReplicaState.RUNNING, 0)) for name, d in app.deployments.items()}
 
     def metrics(self) -> MetricsSnapshot:
         """Per-node and graph totals counted by the ingress; replicas alive from Serve's status."""
@@ -314,7 +316,7 @@ class RayDeployment(RayControls):
             server.stop(timeout)
         self._http_servers.clear()
         self._stopped = True
-        while self._slots._value < self._max_in_flight and time.monotonic() < deadline:  # type: ignore[attr-defined]
+        while self._slots._value < self._max_in_flight and time.monotonic() < deadline:
             time.sleep(0.01)
         from ray import serve
 
