@@ -33,10 +33,20 @@ def _print_warnings(graph, filename: str) -> None:
 
 
 def cmd_check(args) -> int:
+    from .runtime.readiness import startup_diagnostics
+
     graph = _load(args)
     _print_warnings(graph, args.file)
-    print(f"{args.file}: ok ({len(graph.nodes)} nodes, {len(graph.edges)} edges)")
-    return 0
+    unready = startup_diagnostics(graph, Path(args.file).parent)
+    for d in unready:
+        print(d.format(graph.source, args.file), file=sys.stderr)
+    summary = f"{len(graph.nodes)} nodes, {len(graph.edges)} edges"
+    if not unready:
+        print(f"{args.file}: ok ({summary})")
+        return 0
+    count = f"{len(unready)} problem{'s' * (len(unready) != 1)}"
+    print(f"{args.file}: valid ({summary}), but it would not start: {count}")
+    return 1 if args.strict else 0
 
 
 def cmd_compile(args) -> int:
@@ -109,7 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    file_command("check", cmd_check, "check a graph and print its diagnostics")
+    p = file_command("check", cmd_check, "check a graph and print its diagnostics")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 when the graph is valid but would not start (an impl or artifact not found)")
     p = file_command("compile", cmd_compile, "compile a graph to an EARG config")
     p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of stdout")
     p.add_argument("--format", choices=("yaml", "json"), help="output format (default: by OUT's suffix, else yaml)")

@@ -143,7 +143,8 @@ class _Builder:
             return self.storage_prefix.rstrip("/") + "/" + impl.lstrip("./")
         self.p.warning("W716", n, "impl",
                        f"artifact {impl!r} is a local path; storageUri needs a URI the cluster can read",
-                       "pass --storage-prefix s3://bucket/models (or use a URI as impl)")
+                       "copy the graph's folder to the cluster's storage and pass its URI as "
+                       "--storage-prefix (e.g. s3://bucket/graph); artifact paths stay relative to it")
         return None
 
     # -- router nodes -----------------------------------------------------------------

@@ -103,6 +103,7 @@ class HogarMagics(Magics):
         if graph is None or any(d.is_error for d in diags):
             display(DiagnosticsBox(diags, source, "<cell>"))
             if graph is not None and not args.quiet:
+                graph.adopt_name(args.name or _default_name(graph))  # titled as a good cell would be
                 self._show_view(graph, diags)
             return None
         name = args.name or _default_name(graph)

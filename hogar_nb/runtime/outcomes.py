@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import InvalidInputError
-
-__all__ = ["ImplError", "ReplicaFailure", "Unshippable", "rejects_input"]
+__all__ = ["ImplError", "ReplicaFailure", "Unshippable"]
 
 
 class ReplicaFailure(Exception):
@@ -19,7 +17,11 @@ class ReplicaFailure(Exception):
 
 
 class ImplError(Exception):
-    """Wraps an exception raised by the impl (the replica survives it)."""
+    """Wraps an exception raised by the impl (``error``; the replica survives it)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(error)
+        self.error = error
 
 
 class Unshippable(Exception):
@@ -31,14 +33,3 @@ class Unshippable(Exception):
         super().__init__(bad)
         self.bad = bad
         self.outputs = outputs
-
-
-def rejects_input(exc: BaseException | None) -> bool:
-    """Whether an impl's exception says the input has the wrong shape or types."""
-    if exc is None:
-        return False
-    if isinstance(exc, InvalidInputError):
-        return True
-    from ..models.errors import ModelInputError  # light: the errors module only
-
-    return isinstance(exc, ModelInputError)

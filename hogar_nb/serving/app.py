@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import inspect
+from typing import Any, Awaitable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -13,7 +15,7 @@ from starlette.routing import Route
 
 from ..core.routes import normalize_route, source_routes
 from ..errors import HogarError
-from ..runtime.errors import RequestError
+from ..runtime.errors import DeploymentStoppedError, RequestError
 from .dataplane import DataPlane, RequestIds
 from .http_metrics import CountingMiddleware, HTTPCounters, make_registry, metrics_endpoint
 from .options import ServeOptions
@@ -25,7 +27,8 @@ RESERVED_PREFIXES = ("/v2", "/metrics", "/hogar/v1")
 
 
 class ServingState:
-    """What the endpoints share: the deployment, the options, the routes and counters."""
+    """What the endpoints share: the deployment, the options, the routes and counters,
+    and the requests waiting on the graph (which a drain that runs out of time cuts)."""
 
     def __init__(self, dep: Any, options: ServeOptions) -> None:
         self.dep = dep
@@ -34,6 +37,38 @@ class ServingState:
         self.counters = HTTPCounters()
         self.closing = False  # set when the server drains: event streams end
         self.request_ids = RequestIds()
+        self._waiting: set[asyncio.Task] = set()
+        self._cut: str | None = None  # why waiting requests were cut, once they were
+
+    async def wait_for_graph(self, awaitable: Awaitable[Any]) -> Any:
+        """``await awaitable`` (a call into the graph), unless :meth:`cut_waiting`
+        cuts it first: then DeploymentStoppedError, answered as a 503 like any other."""
+        task = asyncio.current_task()
+        assert task is not None  # a request handler runs in a task
+        if self._cut is not None:
+            if inspect.iscoroutine(awaitable):
+                awaitable.close()
+            raise DeploymentStoppedError(self._cut)
+        self._waiting.add(task)
+        try:
+            return await awaitable
+        except asyncio.CancelledError:
+            if self._cut is None:
+                raise
+            task.uncancel()
+            raise DeploymentStoppedError(self._cut) from None
+        finally:
+            self._waiting.discard(task)
+
+    def cut_waiting(self, drain_timeout: float) -> int:
+        """The drain ran out of time: every request still waiting on the graph is
+        answered 503 ``stopped`` (call on the server's event loop). Returns how many."""
+        self._cut = (f"the server stopped before the request finished: its drain timeout of "
+                     f"{drain_timeout:g} s passed (hogar serve --drain-timeout)")
+        waiting = list(self._waiting)
+        for task in waiting:
+            task.cancel()
+        return len(waiting)
 
     def route_list(self) -> list[dict[str, str]]:
         """Every path this server answers, for ``GET /`` and 404 bodies."""

@@ -8,12 +8,16 @@ also adds the ``--backend`` options), so this layer never picks a backend.
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import HogarError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..runtime.protocol import DeploymentProtocol
+
+log = logging.getLogger("hogar_nb.serving")
 
 __all__ = ["register"]
 
@@ -53,6 +57,14 @@ def register(subparsers: Any, deploy: Deploy) -> argparse.ArgumentParser:
     p.add_argument("--base-dir", help="directory model paths are relative to (default: the graph file's)")
     p.add_argument("--max-body", type=_size, default=10 * 1024 * 1024, metavar="BYTES",
                    help="largest request body (default 10MiB); larger ones get 413")
+    p.add_argument("--max-header-bytes", type=_size, default=64 * 1024, metavar="BYTES",
+                   help="largest request head: request line and header fields (default 64KiB); "
+                        "larger ones get 431")
+    p.add_argument("--max-headers", type=int, default=100, metavar="N",
+                   help="most header fields in a request (default 100); more get 431")
+    p.add_argument("--max-rows", type=int, default=1024, metavar="N",
+                   help="most rows in one Open Inference Protocol infer request, each a request "
+                        "through the graph (default 1024); more get 413")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="deadline of each request (default: the graph's own timeouts)")
     p.add_argument("--drain-timeout", type=float, default=30.0, metavar="SECONDS",
@@ -70,17 +82,32 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .server import run_foreground
 
     options = ServeOptions(max_body=args.max_body, timeout=args.timeout,
+                           max_header_bytes=args.max_header_bytes, max_headers=args.max_headers,
+                           max_rows=args.max_rows,
                            admin_token=read_admin_token(args.admin_token_file),
                            allow_fault_injection=args.allow_fault_injection)
     if args.allow_fault_injection and not options.admin_token:
         raise HogarError("--allow-fault-injection needs the admin API: pass --admin-token-file "
                          "or set $HOGAR_ADMIN_TOKEN")
+    _log_to_stderr()
     dep = args.deploy(args)
     try:
         def announce(url: str) -> None:
             print(f"serving {dep.name} on {url}", flush=True)
 
         run_foreground(dep, args.host, args.port, options, args.drain_timeout, announce)
+        log.info("stopping %s: the HTTP front has drained; stopping the graph", dep.name)
     finally:
-        dep.stop()
+        dep.stop(timeout=0.0)  # the drain is over: what still runs was answered 503 already
+    log.info("stopped %s", dep.name)
     return 0
+
+
+def _log_to_stderr() -> None:
+    """Errors (with request ids) and start/stop notes go to stderr, one line each."""
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s hogar serve: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False

@@ -32,7 +32,7 @@ from ...runtime.errors import (
 )
 from ...runtime.metrics import RecoveryEvent, Stats
 from ...runtime.plan import GraphPlan, NodePlan
-from ...runtime.routing import SKIP, choose_split, choose_switch, join_input
+from ...runtime.walk.routing import SKIP, choose_split, choose_switch, join_input
 
 __all__ = ["Ingress", "error_envelope"]
 
