@@ -142,7 +142,7 @@ class Graph(GraphEditing):
     # ------------------------------------------------------------------ export
     def to_earg(self) -> dict:
         """The EARG v1 document as a dict (raises UDGLError if the graph has errors)."""
-        from .earg.export import graph_to_earg
+        from .earg.document import graph_to_earg
 
         self.validate()
         return graph_to_earg(self)

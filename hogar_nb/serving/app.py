@@ -139,7 +139,7 @@ def _exception_handlers(state: ServingState) -> dict[Any, Any]:
 def create_app(dep: Any, options: ServeOptions | None = None, **settings: Any) -> Any:
     """The ASGI app serving ``dep`` (any DeploymentProtocol object); its ``state`` is
     the :class:`ServingState`. ``settings`` are :class:`ServeOptions` fields."""
-    from . import admin, control, oip
+    from . import admin, oip, status
 
     options = options or ServeOptions(**settings)
     state = ServingState(dep, options)
@@ -150,7 +150,7 @@ def create_app(dep: Any, options: ServeOptions | None = None, **settings: Any) -
     routes += [Route(path, plane.endpoint(path, src), methods=["POST"]) for path, src in state.routes.items()]
     routes.append(Route("/metrics", metrics_endpoint(make_registry(dep, state.counters)), methods=["GET"]))
     routes += oip.routes(state)
-    routes += control.routes(state)
+    routes += status.routes(state)
     routes += admin.routes(state)
     app = Starlette(routes=routes, exception_handlers=_exception_handlers(state),
                     middleware=[Middleware(CountingMiddleware, counters=state.counters)])

@@ -206,7 +206,7 @@ class RayDeployment(RayControls):
              concurrency: int | None = None, progress: bool | None = None,
              source: str | None = None, seed: int | None = None) -> Any:
         """Drive the graph at ``rate`` requests/s for ``duration`` s; returns a LoadReport."""
-        from ...runtime.load import drive
+        from ...runtime.loadgen import drive
 
         return drive(self, rate, duration, payload, arrival, concurrency, progress, source, seed)
 
