@@ -4,7 +4,7 @@ the exporter writes it, the runtime runs it and the panels draw it."""
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from ..errors import GraphEditError, UDGLError
 from .diagnostics import Diagnostic, did_you_mean
@@ -94,7 +94,7 @@ class Graph(GraphEditing):
         return [e for e in self.edges if e.dst == name]
 
     # --------------------------------------------------------------- resolution
-    def _cached(self, key: str, make):
+    def _cached(self, key: str, make: Callable[[], Any]) -> Any:
         if self._cache.get("_rev") != self.revision:
             self._cache = {"_rev": self.revision}
         if key not in self._cache:
@@ -145,7 +145,7 @@ class Graph(GraphEditing):
     # ------------------------------------------------------------------ export
     def to_earg(self) -> dict:
         """The EARG v1 document as a dict (raises UDGLError if the graph has errors)."""
-        from .earg.export import graph_to_earg
+        from .earg.document import graph_to_earg
 
         self.validate()
         return graph_to_earg(self)

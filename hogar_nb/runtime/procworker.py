@@ -63,7 +63,7 @@ def raised(exc: BaseException) -> tuple[str, str, str, bytes | None]:
     try:
         import cloudpickle as dumper
     except ImportError:  # pragma: no cover - installed with hogar_nb
-        dumper = pickle  # type: ignore[assignment]
+        dumper = pickle
     try:
         blob: bytes | None = dumper.dumps(exc.with_traceback(None))
     except Exception:

@@ -122,8 +122,10 @@ class _Walk:
 
     def combine(self, plan: NodePlan, values: list[Any], inputs: list[str]) -> None:
         weights = [plan.weights.get(p, 1.0) for p in inputs] if plan.weights else None
+        combine = plan.combine
+        assert combine is not None  # every ensemble has one
         try:
-            value = plan.combine(values, weights)
+            value = combine(values, weights)
         except Exception as exc:
             err = NodeError(f"ensemble {plan.name!r} could not combine its inputs: {exc!r}", plan.name)
             err.__cause__ = exc
@@ -190,7 +192,7 @@ class Ingress:
         self.in_flight = {n: 0 for n in plan.nodes}
         self.live = 0
         self.events: deque[RecoveryEvent] = deque(maxlen=1000)
-        self.side_values = {n: deque(maxlen=10) for n, p in plan.nodes.items()
+        self.side_values: dict[str, deque[Any]] = {n: deque(maxlen=10) for n, p in plan.nodes.items()
                             if p.kind == "sink" and not p.response}
         self.started_at = time.monotonic()
         self.dead_actors: set[str] = set()
@@ -292,6 +294,7 @@ class Ingress:
             except Exception:
                 wire = ErrorWire("bad_request", "the request body is not valid JSON", None, rid)
         if wire is None:
+            assert source is not None  # no route found made a wire error above
             out = await self.run(payload, source, None)
             if out[0] == "ok":
                 return JSONResponse(out[1], headers={"x-request-id": rid})
@@ -317,7 +320,8 @@ class Ingress:
             t0 = time.monotonic()
             self.in_flight[name] += 1
             response = handle.remote(value, deadline)
-            cause, detail, exc = "", "", None
+            cause, detail = "", ""
+            exc: BaseException | None = None
             try:
                 out = await asyncio.wait_for(response, timeout)
             except asyncio.TimeoutError:
@@ -354,9 +358,9 @@ class Ingress:
                 self.in_flight[name] -= 1
             if cause in ("invalid_input", "bad_request"):
                 cls = InvalidInputError if cause == "invalid_input" else BadRequestError
-                err = cls(f"node {name!r} rejected the input: {detail}", name)
-                err.__cause__ = exc
-                raise err
+                rejected = cls(f"node {name!r} rejected the input: {detail}", name)
+                rejected.__cause__ = exc
+                raise rejected
             # As the embedded engine: an impl's exception is retried only with retry_errors.
             allowed = plan.retries if cause != "error" or plan.retry_errors else 0
             if cause == "crash":  # Serve replaces the dead replica meanwhile
@@ -380,9 +384,9 @@ class Ingress:
                     name)
             if cause == "crash":
                 raise ReplicaCrashError(f"node {name!r}: the replica crashed {tries}", name)
-            err = NodeError(f"node {name!r} raised {detail or repr(exc)} {tries}", name)
-            err.__cause__ = exc
-            raise err
+            failed = NodeError(f"node {name!r} raised {detail or repr(exc)} {tries}", name)
+            failed.__cause__ = exc
+            raise failed
 
     def _record_crash(self, node: str, err: BaseException, since: float | None) -> None:
         actor = str(getattr(err, "actor_id", None) or id(err))

@@ -154,8 +154,8 @@ def _node_schema() -> dict[str, Any]:
             },
             "then": {"not": {"required": [key]}},
         }
-        for key, kinds in KIND_KEYS.items()
-        for kinds in [[k for k in KINDS if k not in kinds]]
+        for key, having in KIND_KEYS.items()
+        for kinds in [[k for k in KINDS if k not in having]]
     ]
     return node
 

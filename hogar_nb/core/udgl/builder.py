@@ -37,7 +37,7 @@ class _Builder:
         self.overrides = dict(params or {})
         self.namespace = namespace
         self.bad_names: set[str] = set(broken)
-        self.reported: set[tuple[int, int]] = set()
+        self.reported: set[tuple[int | None, int | None]] = set()
         self.header: Token | None = None
         self.edge_first: dict[tuple[str, str], Span] = {}
         self.dropped = 0  # problems past the cap, counted only
@@ -109,11 +109,10 @@ class _Builder:
             if word == "param":
                 self.declare_param(rec)
             elif word == "template":
-                val = rec.value.value if rec.value else None
                 from ..values import Ident
 
-                if isinstance(val, Ident):
-                    self.declare_template(rec.tokens[1], val.name, rec.value.span, None)
+                if rec.value is not None and isinstance(rec.value.value, Ident):
+                    self.declare_template(rec.tokens[1], rec.value.value.name, rec.value.span, None)
                 else:
                     self.error("E001", "a template names a kind", rec.value.span if rec.value else _sp(kw),
                                hint="write `template gpu_model = model { gpu = 1 }`")
@@ -155,15 +154,17 @@ class _Builder:
         if name in self.graph.params:
             self.error("E015", f"param `{name}` is declared twice", _sp(name_tok))
             return
-        value = self.overrides.pop(name, rec.value.value)
+        written = rec.value
+        assert written is not None  # an "assign" record has a value (BAD_VALUE when unreadable)
+        value = self.overrides.pop(name, written.value)
         if contains(value, ParamRef):
-            self.error("E025", f"the value of param `{name}` refers to another param", rec.value.span,
+            self.error("E025", f"the value of param `{name}` refers to another param", written.span,
                        hint="a param's value is written out: a number, a duration, a string...")
             value = BAD_VALUE
         elif contains(value, BadValue):
             value = BAD_VALUE  # already reported where it is wrong; the param is broken as a whole
         self.graph.params[name] = value
-        self.graph.param_spans[name] = rec.value.span
+        self.graph.param_spans[name] = written.span
 
     def declare_template(self, name_tok: Token, kind: str, kind_span: Span, attrs) -> None:
         name = str(name_tok)
@@ -317,7 +318,8 @@ class _Builder:
                     visit(v)
 
         g = self.graph
-        for holder in (*g.nodes.values(), *g.templates.values(), *g.edges):
+        holders: list[Node | Template | Edge] = [*g.nodes.values(), *g.templates.values(), *g.edges]
+        for holder in holders:
             for v in holder.attrs.values():
                 visit(v)
         for v in g.defaults.values():

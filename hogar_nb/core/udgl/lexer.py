@@ -139,6 +139,7 @@ def _raw_tokens(
             pos = end
             continue
         kind = m.lastgroup
+        assert kind is not None  # every alternative of the pattern is a named group
         end = m.end()
         if kind == "NL":
             yield Token("NL", m.group(), pos, line, column, line, column + 1, end)
@@ -235,7 +236,7 @@ def _unit_mistake(number: Token, word: Token, diags: list[Diagnostic]) -> Token:
     examples = "ms, s, m, ..." if unit in _DURATION_UNITS else ("%" if unit == "%" else "KiB, MiB, GiB, ...")
     diags.append(Diagnostic.at(
         "E021", f"`{number} {word}` is not a value: a unit follows its number without a space",
-        Span(number.line, number.column, word.end_line, word.end_column),
+        Span.between(number, word),
         hint=f"write `{joined}`: units follow the number without a space ({examples})",
     ))
     return Token("NUMBER", joined, number.start_pos, number.line, number.column,
