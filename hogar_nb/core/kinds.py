@@ -15,6 +15,7 @@ __all__ = [
     "KIND_ATTRS",
     "RECOVERY_POLICIES",
     "VALUE_DOCS",
+    "WORKER_KINDS",
     "attrs_for_kind",
     "default_value",
 ]
@@ -28,6 +29,8 @@ KINDS: dict[str, str] = {
     "ensemble": "joins all its inputs for one request and combines them",
     "sink": "the response (or a side output)",
 }
+
+WORKER_KINDS = frozenset({"python", "model", "switch"})  # the kinds that run replicas
 
 RECOVERY_POLICIES = ("restart", "failover", "none")
 COMBINE_MODES = ("mean", "vote", "concat", "first")

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from hogar_nb.core.replica_limits import THREADS_PER_CPU
 from tests.serving.rawhttp import post_many
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -220,3 +221,48 @@ def test_infer_rows_past_max_rows_are_413_and_leave_memory_and_other_clients_alo
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
     assert proc.returncode == 0
+
+
+SLOW_START_IMPLS = """\
+import time
+
+class Loader:
+    def __init__(self):
+        time.sleep(1.0)
+
+    def __call__(self, x):
+        return x
+"""
+
+SLOW_START_GRAPH = """\
+graph loading
+
+source api
+python f { impl = "serve_impls:Loader" }
+sink out
+api -> f -> out
+"""
+
+
+def test_sigterm_during_a_large_scale_exits_at_once(tmp_path):
+    token = tmp_path / "token"
+    token.write_text("a-long-admin-token\n")
+    proc, line = _start(tmp_path, "--admin-token-file", str(token), "--drain-timeout", "1",
+                        graph=SLOW_START_GRAPH, impls=SLOW_START_IMPLS)
+    try:
+        url = line.split()[-1]
+        target = min(100, THREADS_PER_CPU * os.cpu_count())
+        resp = httpx.post(url + "/hogar/v1/admin/scale", json={"node": "f", "replicas": target},
+                          headers={"authorization": "Bearer a-long-admin-token"}, timeout=30)
+        assert resp.status_code == 202 and resp.json()["target"] == target, resp.text
+        assert httpx.post(url + "/api", json=7).json() == 7, "served while it scales"
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+        exited = time.monotonic() - t0
+        assert proc.returncode == 0 and "Traceback" not in err, err[-2000:]
+        assert exited < 1 + 4, f"SIGTERM during a scale took {exited:.1f} s"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
