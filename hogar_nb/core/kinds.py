@@ -13,6 +13,7 @@ __all__ = [
     "EDGE_ATTRS",
     "KINDS",
     "KIND_ATTRS",
+    "RECONFIGURABLE",
     "RECOVERY_POLICIES",
     "VALUE_DOCS",
     "WORKER_KINDS",
@@ -30,7 +31,10 @@ KINDS: dict[str, str] = {
     "sink": "the response (or a side output)",
 }
 
-WORKER_KINDS = frozenset({"python", "model", "switch"})  # the kinds that run replicas
+#: kinds whose nodes run replicas behind a queue; the others run inline as a request passes
+WORKER_KINDS: tuple[str, ...] = ("python", "model", "switch")
+#: what a running deployment can change on a worker node (``scale`` sets ``replicas``)
+RECONFIGURABLE: tuple[str, ...] = ("replicas", "batch", "batch_wait", "timeout", "retries")
 
 RECOVERY_POLICIES = ("restart", "failover", "none")
 COMBINE_MODES = ("mean", "vote", "concat", "first")

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..core.routes import normalize_route, source_routes
 from ..errors import HogarError
 from ..runtime.errors import DeploymentStoppedError, RequestError
 from .dataplane import DataPlane, RequestIds
@@ -20,7 +21,7 @@ from .http_metrics import CountingMiddleware, HTTPCounters, make_registry, metri
 from .options import ServeOptions
 from .responses import HTTPError, JSONResponse, error_response, http_error, new_request_id, request_error
 
-__all__ = ["RESERVED_PREFIXES", "ServingState", "create_app", "source_routes"]
+__all__ = ["RESERVED_PREFIXES", "ServingState", "create_app", "route_table"]
 
 RESERVED_PREFIXES = ("/v2", "/metrics", "/hogar/v1")
 
@@ -32,7 +33,7 @@ class ServingState:
     def __init__(self, dep: Any, options: ServeOptions) -> None:
         self.dep = dep
         self.options = options
-        self.routes = source_routes(dep)
+        self.routes = route_table(dep)
         self.counters = HTTPCounters()
         self.closing = False  # set when the server drains: event streams end
         self.request_ids = RequestIds()
@@ -86,20 +87,13 @@ class ServingState:
         return rows
 
 
-def source_routes(dep: Any) -> dict[str, str]:
-    """``{path: source}``: a source's ``route``, else ``/`` + its name."""
-    declared: dict[str, str] = {}
-    earg = dep.earg or {}
-    for node in earg.get("nodes") or []:
-        if isinstance(node, dict) and node.get("kind") == "source" and node.get("route"):
-            declared[str(node.get("name"))] = str(node["route"])
+def route_table(dep: Any) -> dict[str, str]:
+    """``{path: source}`` for the sources of ``dep`` (routes as :mod:`hogar_nb.core.routes`
+    writes them); a reserved or shared route is a HogarError."""
+    declared = source_routes(dep.earg or {})
     routes: dict[str, str] = {}
     for source in dep.sources:
-        path = declared.get(source) or f"/{source}"
-        if not path.startswith("/"):
-            path = "/" + path
-        if len(path) > 1:
-            path = path.rstrip("/")
+        path = declared.get(source) or normalize_route(source)
         if any(path == p or path.startswith(p + "/") for p in RESERVED_PREFIXES):
             raise HogarError(f"source {source!r}: route {path!r} is reserved by the HTTP front "
                              f"({', '.join(RESERVED_PREFIXES)}); choose another route")

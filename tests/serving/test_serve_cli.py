@@ -77,6 +77,7 @@ def test_serve_prints_one_line_answers_and_drains_on_sigterm(tmp_path):
         assert proc.returncode == 0, err
         assert answers == [200] * 8
         assert out == "" and "Traceback" not in err
+        assert err.rstrip().endswith("stopped slowpoke")  # says when it stops
         with pytest.raises(httpx.ConnectError):
             httpx.get(url + "/v2/health/live")
     finally:
@@ -116,12 +117,16 @@ def test_serve_admin_token_from_file(tmp_path):
         auth = {"authorization": "Bearer a-long-admin-token"}
         resp = httpx.post(url + "/hogar/v1/admin/faults", json={"node": "work", "kind": "error"}, headers=auth)
         assert resp.status_code == 200
-        assert httpx.post(url + "/score", json=1).status_code == 500
+        failed = httpx.post(url + "/score", json=1, headers={"x-request-id": "req-500-once"})
+        assert failed.status_code == 500
         assert httpx.post(url + "/hogar/v1/admin/clear-faults", headers={"authorization": "Bearer x"}).status_code == 401
     finally:
         proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=30)
+        _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0
+    logged = [line for line in err.splitlines() if "req-500-once" in line]
+    assert len(logged) == 1 and "ERROR" in logged[0] and "at node 'work'" in logged[0], err
+    assert "Traceback" in err  # the impl's exception, for the operator (never in the response)
 
 
 PROCESS_GRAPH = """\
@@ -167,7 +172,10 @@ def test_a_storm_of_raising_calls_on_process_replicas_then_sigterm(tmp_path):
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=60)
         exited = time.monotonic() - t0
-        assert proc.returncode == 0 and "Traceback" not in err, err[-2000:]
+        assert proc.returncode == 0, err[-2000:]
+        # each failed request is logged once, with the impl's traceback; nothing else failed
+        assert sum("failed at node 'check'" in line for line in err.splitlines()) == len(bad), err[-2000:]
+        assert err.count("Traceback") == len(bad), err[-2000:]
         assert exited < 10, f"SIGTERM took {exited:.1f} s"
     finally:
         if proc.poll() is None:
