@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from ..diagnostics import MAX_DIAGNOSTICS, Diagnostic
-from ..values import NUMBER_LIMIT
+from ..values import NUMBER_LIMIT, STRING_LIMIT, in_range
 
 __all__ = ["Marks", "Path_", "format_path", "plain_problems", "read_text", "show"]
 
@@ -253,9 +253,13 @@ def plain_problems(data: Any, marks: Marks) -> list[Diagnostic]:
         elif isinstance(value, float) and not math.isfinite(value):
             out.append(Diagnostic("E102", "error", f"got {value} at {_where(path)}; numbers must be finite",
                                   line, col, hint="write a finite number"))
-        elif isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > NUMBER_LIMIT:
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and not in_range(value):
             out.append(Diagnostic("E102", "error", f"got {show(value)} at {_where(path)}; numbers are at most "
                                   f"{NUMBER_LIMIT:.3g} in size", line, col, hint="write a smaller number"))
+        elif isinstance(value, str) and len(value) > STRING_LIMIT:
+            out.append(Diagnostic("E102", "error", f"got a string of {len(value):,} characters at "
+                                  f"{_where(path)}; strings are at most {STRING_LIMIT:,} characters",
+                                  line, col, hint="shorten it"))
         elif value is not None and not isinstance(value, (str, int, float, bool)):
             out.append(Diagnostic(
                 "E102", "error", f"got {show(value)} ({type(value).__name__}) at {_where(path)}; "
