@@ -14,6 +14,7 @@ def _setup(db: str | None) -> None:
     """Point Django at the console's settings (and ``db``) and load the apps."""
     if db:
         os.environ["HOGAR_CONSOLE_DB"] = db
+    os.umask(0o077)  # the database, its journal and every file the console writes: mode 0600
     os.environ["DJANGO_SETTINGS_MODULE"] = "hogar_nb.console.settings"
     import django
 

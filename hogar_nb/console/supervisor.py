@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import subprocess
 import sys
@@ -17,7 +16,8 @@ import threading
 import time
 from pathlib import Path
 
-from .config import data_dir
+from .config import ConsoleError
+from .isolation import child_spec
 
 __all__ = ["Supervisor"]
 
@@ -92,22 +92,23 @@ class Supervisor:
         from .models import Deployment, TimelineEvent
 
         dep = Deployment.objects.get(pk=pk)
-        folder = data_dir() / "deployments" / str(dep.pk)
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        graph_file = folder / "graph.json"
-        graph_file.write_text(json.dumps(dep.earg), encoding="utf-8")
-        token_file = folder / "admin-token"
-        fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(dep.admin_token)
-        cmd = [sys.executable, "-m", "hogar_nb", "serve", str(graph_file), "--host", "127.0.0.1",
-               "--port", "0", "--admin-token-file", str(token_file)]
-        if dep.allow_faults:
-            cmd.append("--allow-fault-injection")
         Deployment.objects.filter(pk=pk).update(state="starting", error="")
-        env = {k: v for k, v in os.environ.items() if k != "HOGAR_ADMIN_TOKEN"}
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                text=True, bufsize=1, env=env, cwd=folder)
+        try:
+            spec = child_spec(pk)
+            graph_file = spec.write("graph.json", json.dumps(dep.earg))
+            token_file = spec.write("admin-token", dep.admin_token)
+            cmd = [spec.python, "-m", "hogar_nb", "serve", str(graph_file), "--host", "127.0.0.1",
+                   "--port", "0", "--admin-token-file", str(token_file)]
+            if dep.allow_faults:
+                cmd.append("--allow-fault-injection")
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    text=True, bufsize=1, **spec.popen_args())
+        except (ConsoleError, OSError) as err:
+            message = f"hogar serve could not be started: {err}"
+            Deployment.objects.filter(pk=pk).update(state="failed", desired="stopped", error=message)
+            TimelineEvent.objects.create(deployment_id=pk, time=time.time(), kind="failed", text=message[:2000])
+            return False
+        folder = spec.folder
         child = _Child(proc, folder)
         with self._lock:
             old = self._children.pop(pk, None)

@@ -100,7 +100,28 @@ def console_env(data_dir: Path, db: str | None = None, **extra: str) -> dict:
     if db:
         env["HOGAR_CONSOLE_DB"] = db
     env.update(extra)
+    env.update(child_python(env.get("PYTHONPATH", "")))
     return env
+
+
+def child_python(pythonpath: str) -> dict:
+    """As root, the console runs its deployments as ``nobody``. When this interpreter lies
+    where that user cannot reach it (a pyenv build under /root), the children run Debian's
+    python3 of the same version with this environment's packages on their path."""
+    if os.geteuid() != 0:
+        return {}
+    import pwd
+    import site
+
+    from hogar_nb.console.isolation import _reachable
+
+    nobody = pwd.getpwnam("nobody")
+    if not _reachable(sys.executable, nobody.pw_uid, nobody.pw_gid):
+        return {}
+    system = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
+    assert os.path.exists(system), f"{system} is missing: apt-get install python3"
+    paths = [p for p in pythonpath.split(os.pathsep) if p] or [str(Path(__file__).resolve().parents[2])]
+    return {"HOGAR_CONSOLE_CHILD_PYTHON": system, "PYTHONPATH": os.pathsep.join([*paths, *site.getsitepackages()])}
 
 
 def start_console(env: dict, users: dict[str, str] | None = None) -> tuple[Process, str]:
@@ -173,3 +194,14 @@ class Postgres:
         if self.proc is not None:
             self.proc.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def allow(url: str, admin: str, kind: str, *entries: str) -> None:
+    """Add allowlist entries as ``admin`` through the admin pages, as a person would."""
+    client = signed_in(url, admin)
+    for entry in entries:
+        token = csrf(client, "/admin/console/allowedcode/add/")
+        response = client.post("/admin/console/allowedcode/add/", data={
+            "kind": kind, "entry": entry, "note": "", "csrfmiddlewaretoken": token})
+        assert response.status_code == 302, response.text[:2000]
+    client.close()

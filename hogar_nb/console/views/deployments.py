@@ -17,7 +17,8 @@ from ..config import ConsoleError
 from ..forms import FaultForm, ReconfigureForm, RegisterForm, StartForm
 from ..models import Deployment, GraphVersion, MetricPoint, TimelineEvent, audit
 from ..reconfig import RECONFIGURABLE, check_change
-from ..roles import requires, writes
+from ..allowlist import refusals
+from ..roles import has_role, requires, writes
 from ..serve_client import ServeClient, ServeError
 from ..services import HUB, supervisor
 
@@ -51,12 +52,18 @@ def deployment_start(request, pk: int, number: int):
     form = StartForm(request.POST)
     form.is_valid()
     name = (form.cleaned_data.get("name") or version.graph.name).strip()
+    outside = refusals(version.earg)
+    if outside and not has_role(request.user, "admin"):
+        audit(request.user, "deploy-refused", str(version), graph=version.graph.name, version=version.number,
+              refused=outside)
+        return render(request, "console/error.html", {"message": "This version cannot be deployed: "
+                                                      + "; ".join(outside)}, status=403)
     dep = Deployment.objects.create(
         name=name, kind=Deployment.MANAGED, version=version, earg=version.earg,
         admin_token=secrets.token_urlsafe(32), allow_faults=bool(form.cleaned_data.get("allow_faults")),
         state="starting", created_by=request.user)
     audit(request.user, "deploy", name, graph=version.graph.name, version=version.number, deployment=dep.pk,
-          allow_faults=dep.allow_faults)
+          allow_faults=dep.allow_faults, outside_allowlist=outside)
     threading.Thread(target=supervisor().launch, args=(dep.pk,), daemon=True).start()
     return redirect("deployment", pk=dep.pk)
 

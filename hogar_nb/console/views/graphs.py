@@ -9,11 +9,13 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from ...core.diagnostics import Diagnostic
 from .. import drawing
+from ..allowlist import refusals
 from ..diffing import structural_diff, text_diff
 from ..forms import UploadForm
 from ..models import GraphRecord, GraphVersion, audit
-from ..roles import writes
+from ..roles import has_role, writes
 from ..uploads import check_upload
 
 __all__ = ["graph_detail", "graph_diff", "graph_list", "graph_upload", "version_detail", "version_download"]
@@ -65,6 +67,14 @@ def graph_upload(request):
                    "filename": checked.filename}
         return render(request, "console/graph_upload.html", context, status=400)
     graph = checked.graph
+    earg = graph.to_earg()
+    outside = refusals(earg)
+    if outside and not has_role(request.user, "admin"):
+        diagnostics = [Diagnostic("E900", "error", text, hint="ask an admin to allow it (admin pages, "
+                                  "Allowed code), or to upload the graph") for text in outside]
+        context = {"form": form, "summary": _summary(diagnostics), "filename": checked.filename,
+                   "diagnostics": diagnostics_rows(diagnostics, None)}
+        return render(request, "console/graph_upload.html", context, status=403)
     name = (form.cleaned_data["name"] or graph.name).strip()
     warnings = [d.to_dict() for d in checked.diagnostics]
     with transaction.atomic():
@@ -72,10 +82,10 @@ def graph_upload(request):
         last = record.versions.order_by("-number").values_list("number", flat=True).first() or 0
         version = GraphVersion.objects.create(
             graph=record, number=last + 1, source=checked.text, source_format=checked.format,
-            filename=filename[:255], udgl=graph.to_udgl(), earg=graph.to_earg(), warnings=warnings,
+            filename=filename[:255], udgl=graph.to_udgl(), earg=earg, warnings=warnings,
             comment=form.cleaned_data["comment"], created_by=request.user)
         audit(request.user, "upload", str(version), graph=record.name, version=version.number,
-              nodes=len(graph.nodes), format=checked.format)
+              nodes=len(graph.nodes), format=checked.format, outside_allowlist=outside)
     return redirect("version", pk=record.pk, number=version.number)
 
 
