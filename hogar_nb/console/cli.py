@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["register"]
@@ -157,7 +161,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     shown_host = f"[{host}]" if ":" in host else host
     config = uvicorn.Config(application, lifespan="off", log_level="warning", access_log=False,
                             timeout_graceful_shutdown=3)
-    server = uvicorn.Server(config)
+    server = _server_class()(config)
 
     async def announce() -> None:
         while not server.started:
@@ -177,9 +181,38 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         asyncio.run(main())
     finally:
+        # A second signal while the children stop must not cut it short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         services.stop()
         sock.close()
     return 0
+
+
+def _server_class() -> type:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, except that SIGTERM and SIGINT end :func:`cmd_serve` normally.
+
+        uvicorn raises a caught signal again once it has shut down, which kills the process
+        before the console stops its ``hogar serve`` children; here the signal only ends
+        the serving loop, and the caller's ``finally`` stops them.
+        """
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server
 
 
 def register(subparsers: Any) -> None:

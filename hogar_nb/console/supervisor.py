@@ -1,22 +1,30 @@
 """Start, watch and stop ``hogar serve`` processes for the deployments started from the console.
 
 Each runs as ``python -m hogar_nb serve GRAPH --port 0 --admin-token-file FILE`` on
-127.0.0.1; its first line ``serving NAME on URL`` tells where it listens. A process
-that exits while it should run is started again (counted as a restart, on the timeline).
+127.0.0.1, in a process group of its own; its first line ``serving NAME on URL`` tells
+where it listens. A process that exits while it should run is started again (counted as
+a restart, on the timeline).
+
+The console owns its children: stopping the console stops them, and each one's pid (with
+its start time) is kept in ``DATA/deployments/ID/pid``, so that a console started after one
+that was killed stops what that one left running before it starts the deployments again:
+a deployment never runs twice.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import signal
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-from .config import ConsoleError
+from .config import ConsoleError, data_dir
 from .isolation import child_spec
 
 __all__ = ["Supervisor"]
@@ -69,6 +77,7 @@ class Supervisor:
         """Resume every managed deployment that should run, then watch them."""
         from .models import Deployment
 
+        self.stop_leftovers()
         for dep in Deployment.objects.filter(kind=Deployment.MANAGED, desired="running"):
             threading.Thread(target=self.launch, args=(dep.pk,), daemon=True).start()
         self._thread = threading.Thread(target=self._watch, daemon=True, name="hogar-supervisor")
@@ -82,9 +91,37 @@ class Supervisor:
             self._children.clear()
         for _, child in children:  # all at once, then wait for each
             if child.proc.poll() is None:
-                child.proc.terminate()
-        for _, child in children:
+                _signal_group(child.proc, signal.SIGTERM)
+        for pk, child in children:
             _terminate(child.proc)
+            _pid_file(pk).unlink(missing_ok=True)
+
+    def stop_leftovers(self) -> int:
+        """Stop the ``hogar serve`` processes (and their process groups) that a console which
+        ended without stopping them left running; how many there were."""
+        from .models import Deployment, TimelineEvent
+
+        import psutil
+
+        stopped = 0
+        for path in sorted((data_dir() / "deployments").glob("*/pid")):
+            try:
+                info = json.loads(path.read_text())
+                proc = psutil.Process(int(info["pid"]))
+                if proc.create_time() != info["started"] or os.getpgid(proc.pid) != proc.pid:
+                    raise ProcessLookupError  # the pid was reused by another process
+            except (OSError, ValueError, KeyError, TypeError, psutil.Error):
+                path.unlink(missing_ok=True)
+                continue
+            _stop_group(proc.pid)
+            path.unlink(missing_ok=True)
+            stopped += 1
+            pk = int(path.parent.name) if path.parent.name.isdigit() else None
+            text = f"stopped hogar serve (pid {proc.pid}) that a console which ended without stopping it left running"
+            log.warning("deployment %s: %s", pk, text)
+            if pk is not None and Deployment.objects.filter(pk=pk).exists():
+                TimelineEvent.objects.create(deployment_id=pk, time=time.time(), kind="stop", text=text)
+        return stopped
 
     # ------------------------------------------------------------------ one deployment
     def launch(self, pk: int) -> bool:
@@ -109,6 +146,7 @@ class Supervisor:
             TimelineEvent.objects.create(deployment_id=pk, time=time.time(), kind="failed", text=message[:2000])
             return False
         folder = spec.folder
+        _write_pid(pk, proc.pid)
         child = _Child(proc, folder)
         with self._lock:
             old = self._children.pop(pk, None)
@@ -118,6 +156,7 @@ class Supervisor:
         child.ready.wait(self.start_timeout)
         if child.url is None:
             _terminate(proc)
+            _pid_file(pk).unlink(missing_ok=True)
             with self._lock:
                 if self._children.get(pk) is child:
                     del self._children[pk]
@@ -135,6 +174,7 @@ class Supervisor:
             child = self._children.pop(pk, None)
         if child is not None:
             _terminate(child.proc)
+        _pid_file(pk).unlink(missing_ok=True)
 
     def pid(self, pk: int) -> int | None:
         with self._lock:
@@ -164,16 +204,72 @@ class Supervisor:
                     threading.Thread(target=self.launch, args=(pk,), daemon=True).start()
 
 
+def _pid_file(pk: int) -> Path:
+    folder = data_dir() / "deployments" / str(pk)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder / "pid"
+
+
+def _write_pid(pk: int, pid: int) -> None:
+    """Record a child by pid and start time (a pid alone may be reused)."""
+    import psutil
+
+    try:
+        started = psutil.Process(pid).create_time()
+    except psutil.Error:  # already gone: nothing to leave behind
+        return
+    path = _pid_file(pk)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"pid": pid, "started": started}))
+    tmp.replace(path)
+
+
+def _stop_group(pgid: int, grace: float = 10.0) -> None:
+    """SIGTERM a process group, then SIGKILL whatever is left of it after ``grace`` seconds."""
+    import psutil
+
+    def members() -> list:
+        out = []
+        for p in psutil.process_iter():
+            try:
+                if os.getpgid(p.pid) == pgid:
+                    out.append(p)
+            except OSError:
+                pass
+        return out
+
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    _, alive = psutil.wait_procs(members(), timeout=grace)
+    if alive:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        psutil.wait_procs(alive, timeout=5)
+
+
 def _terminate(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """Stop a child and its process group (its process replicas): SIGTERM, then SIGKILL."""
     if proc.poll() is None:
-        proc.terminate()
+        _signal_group(proc, signal.SIGTERM)
         try:
             proc.wait(grace)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            _signal_group(proc, signal.SIGKILL)
             proc.wait(5)
+    _signal_group(proc, signal.SIGKILL)  # whatever of its group outlived it
     if proc.stdout is not None:
         try:
             proc.stdout.close()
         except OSError:
             pass
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass

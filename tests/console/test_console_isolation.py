@@ -97,5 +97,5 @@ def test_operators_deploy_only_allowed_code_and_deployed_code_cannot_reach_the_c
             assert f">{row}<" in audit, row
         assert "shell v1" in audit and "probe v1" in audit
     finally:
-        console.stop()
+        assert console.stop() == 0, console.output()
     assert "Traceback" not in console.output(), console.output()
