@@ -89,7 +89,7 @@ def test_register_a_running_server_and_change_it_live(served, users, client):
     from hogar_nb.console.models import AuditEntry
 
     dep, url = served
-    client.force_login(users["operator"])
+    client.force_login(users["admin"])
     response = client.post("/deployments/register/", {"name": "external", "url": url + "/",
                                                       "admin_token": "console-test-token"})
     assert response.status_code == 302
@@ -105,7 +105,7 @@ def test_register_a_running_server_and_change_it_live(served, users, client):
     answer = client.post(change, {"node": "dbl", "attr": "batch_wait", "value": "5ms"}, HTTP_ACCEPT="application/json")
     assert answer.status_code == 200 and answer.json()["result"]["batch_wait_ms"] == 5.0
     assert [e.text for e in record.timeline.filter(kind="reconfigure").order_by("time")] == [
-        "dbl.replicas = 3 by operator", "dbl.batch_wait = 5ms by operator"]
+        "dbl.replicas = 3 by admin", "dbl.batch_wait = 5ms by admin"]
     assert AuditEntry.objects.filter(action="reconfigure", target="external").count() == 2
     assert [dep.call(i) for i in range(10)] == [2 * i for i in range(10)]
 

@@ -68,7 +68,7 @@ def deployment_start(request, pk: int, number: int):
     return redirect("deployment", pk=dep.pk)
 
 
-@requires("operator")
+@requires("admin")
 @require_POST
 def deployment_register(request):
     form = RegisterForm(request.POST)
@@ -77,7 +77,7 @@ def deployment_register(request):
         return redirect("deployments")
     url = form.cleaned_data["url"].rstrip("/")
     try:
-        earg = ServeClient(url).graph()
+        earg = ServeClient(url).identify()
     except ServeError as err:
         messages.error(request, f"cannot register {url}: {err}")
         return redirect("deployments")
