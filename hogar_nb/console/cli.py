@@ -159,8 +159,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     sock.listen(128)
     host, port = sock.getsockname()[:2]
     shown_host = f"[{host}]" if ":" in host else host
+    from django.conf import settings
+
+    # uvicorn believes X-Forwarded-* from 127.0.0.1 unless told otherwise: only the listed proxies.
+    proxies = settings.HOGAR_TRUSTED_PROXIES
     config = uvicorn.Config(application, lifespan="off", log_level="warning", access_log=False,
-                            timeout_graceful_shutdown=3)
+                            timeout_graceful_shutdown=3, proxy_headers=bool(proxies),
+                            forwarded_allow_ips=proxies or [], server_header=False)
     server = _server_class()(config)
 
     async def announce() -> None:
