@@ -3,7 +3,10 @@
 Each runs as ``python -m hogar_nb serve GRAPH --port 0 --admin-token-file FILE`` on
 127.0.0.1, in a process group of its own; its first line ``serving NAME on URL`` tells
 where it listens. A process that exits while it should run is started again (counted as
-a restart, on the timeline).
+a restart, on the timeline) under a restart policy, ``restart(max = N, within = T,
+backoff = D)`` as for replicas (:mod:`.restarts`); a process that cannot start the graph
+at all (exit code 2, the graph's own error) is not started again. A failed deployment's
+error always says why.
 
 The console owns its children: stopping the console stops them, and each one's pid (with
 its start time) is kept in ``DATA/deployments/ID/pid``, so that a console started after one
@@ -19,13 +22,14 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 from .config import ConsoleError, data_dir
 from .isolation import child_spec
+from .processes import pid_file, signal_group, stop_group, terminate, write_pid
+from .restarts import RestartPolicy, describe_exit
 
 __all__ = ["Supervisor"]
 
@@ -60,21 +64,28 @@ class _Child:
     def output(self) -> str:
         return "\n".join(self.lines[-20:])
 
+    def why(self, how: str) -> str:
+        """``hogar serve HOW``, and its last lines of output if it wrote any."""
+        out = self.output().strip()
+        return f"hogar serve {how}" + (f"; its last output:\n{out}" if out else " (it wrote nothing)")
+
 
 class Supervisor:
     """The ``hogar serve`` children of this console process, by deployment id."""
 
-    def __init__(self, start_timeout: float = 60.0, backoff: float = 1.0) -> None:
+    def __init__(self, start_timeout: float = 60.0, policy: RestartPolicy | None = None) -> None:
         self.start_timeout = start_timeout
-        self.backoff = backoff
+        self.policy = policy or RestartPolicy.from_env()
         self._children: dict[int, _Child] = {}
+        self._policies: dict[int, RestartPolicy] = {}
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
-        """Resume every managed deployment that should run, then watch them."""
+        """Stop what a killed console left running, resume every managed deployment that
+        should run, then watch them."""
         from .models import Deployment
 
         self.stop_leftovers()
@@ -91,10 +102,10 @@ class Supervisor:
             self._children.clear()
         for _, child in children:  # all at once, then wait for each
             if child.proc.poll() is None:
-                _signal_group(child.proc, signal.SIGTERM)
+                signal_group(child.proc, signal.SIGTERM)
         for pk, child in children:
-            _terminate(child.proc)
-            _pid_file(pk).unlink(missing_ok=True)
+            terminate(child.proc)
+            pid_file(pk).unlink(missing_ok=True)
 
     def stop_leftovers(self) -> int:
         """Stop the ``hogar serve`` processes (and their process groups) that a console which
@@ -113,7 +124,7 @@ class Supervisor:
             except (OSError, ValueError, KeyError, TypeError, psutil.Error):
                 path.unlink(missing_ok=True)
                 continue
-            _stop_group(proc.pid)
+            stop_group(proc.pid)
             path.unlink(missing_ok=True)
             stopped += 1
             pk = int(path.parent.name) if path.parent.name.isdigit() else None
@@ -125,11 +136,14 @@ class Supervisor:
 
     # ------------------------------------------------------------------ one deployment
     def launch(self, pk: int) -> bool:
-        """Start deployment ``pk``'s process and wait until it serves; False if it did not."""
+        """Start deployment ``pk``'s process and wait until it serves; False if it did not
+        (it may then be started again, as the restart policy allows)."""
         from .models import Deployment, TimelineEvent
 
         dep = Deployment.objects.get(pk=pk)
-        Deployment.objects.filter(pk=pk).update(state="starting", error="")
+        if self._stopped.is_set():
+            return False
+        Deployment.objects.filter(pk=pk).update(state="starting")
         try:
             spec = child_spec(pk)
             graph_file = spec.write("graph.json", json.dumps(dep.earg))
@@ -141,29 +155,35 @@ class Supervisor:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     text=True, bufsize=1, **spec.popen_args())
         except (ConsoleError, OSError) as err:
-            message = f"hogar serve could not be started: {err}"
-            Deployment.objects.filter(pk=pk).update(state="failed", desired="stopped", error=message)
-            TimelineEvent.objects.create(deployment_id=pk, time=time.time(), kind="failed", text=message[:2000])
+            self._fail(pk, f"hogar serve could not be started: {err}")
             return False
-        folder = spec.folder
-        _write_pid(pk, proc.pid)
-        child = _Child(proc, folder)
+        write_pid(pk, proc.pid)
+        child = _Child(proc, spec.folder)
         with self._lock:
             old = self._children.pop(pk, None)
             self._children[pk] = child
         if old is not None:
-            _terminate(old.proc)
-        child.ready.wait(self.start_timeout)
+            terminate(old.proc)
+        started = time.monotonic()
+        timed_out = not child.ready.wait(self.start_timeout)
         if child.url is None:
-            _terminate(proc)
-            _pid_file(pk).unlink(missing_ok=True)
+            terminate(proc)  # its output ended: it is exiting, or (timed out) it is stopped
             with self._lock:
                 if self._children.get(pk) is child:
                     del self._children[pk]
-            message = f"hogar serve did not start:\n{child.output()}"
-            Deployment.objects.filter(pk=pk).update(state="failed", desired="stopped", error=message)
-            TimelineEvent.objects.create(deployment_id=pk, time=time.time(), kind="failed", text=message[:2000])
+                else:  # stopped (or replaced) meanwhile
+                    return False
+            pid_file(pk).unlink(missing_ok=True)
+            if timed_out:
+                how = f"did not start within {self.start_timeout:g} s"
+            else:
+                how = f"{describe_exit(proc.returncode)} during start-up, after {time.monotonic() - started:.1f} s"
+            if proc.returncode == 2 and not timed_out:  # the graph's own error: starting again cannot help
+                self._fail(pk, child.why(f"could not start the graph ({how})"))
+            else:
+                self._exited(pk, child, how, served=False)
             return False
+        self._policy(pk).served()
         Deployment.objects.filter(pk=pk).update(url=child.url, state="running", error="")
         TimelineEvent.objects.create(deployment_id=pk, time=time.time(), kind="start",
                                      text=f"serving on {child.url} (pid {proc.pid})")
@@ -172,104 +192,62 @@ class Supervisor:
     def stop(self, pk: int) -> None:
         with self._lock:
             child = self._children.pop(pk, None)
+            self._policies.pop(pk, None)
         if child is not None:
-            _terminate(child.proc)
-        _pid_file(pk).unlink(missing_ok=True)
+            terminate(child.proc)
+        pid_file(pk).unlink(missing_ok=True)
 
     def pid(self, pk: int) -> int | None:
         with self._lock:
             child = self._children.get(pk)
         return child.proc.pid if child is not None else None
 
-    def _watch(self) -> None:
+    def _policy(self, pk: int) -> RestartPolicy:
+        with self._lock:
+            policy = self._policies.get(pk)
+            if policy is None:
+                policy = self._policies[pk] = self.policy.fresh()
+            return policy
+
+    def _fail(self, pk: int, message: str) -> None:
         from .models import Deployment, TimelineEvent
 
+        log.warning("deployment %s failed: %s", pk, message)
+        Deployment.objects.filter(pk=pk).update(state="failed", desired="stopped", error=message)
+        TimelineEvent.objects.create(deployment_id=pk, time=time.time(), kind="failed", text=message[:2000])
+
+    def _exited(self, pk: int, child: _Child, how: str, served: bool) -> None:
+        """A child ended that should run: start it again as the policy allows, or fail saying why."""
+        from django.db.models import F
+
+        from .models import Deployment, TimelineEvent
+
+        if self._stopped.is_set() or not Deployment.objects.filter(pk=pk, desired="running").exists():
+            return
+        policy = self._policy(pk)
+        delay = policy.exited(time.monotonic(), served)
+        if delay is None:
+            self._fail(pk, child.why(f"{how}; it ended {len(policy.exits)} times within {policy.within:g} s, more "
+                                     f"than {policy.text()} allows, so it is not started again"))
+            return
+        text = f"hogar serve {how}; starting it again" + (f" in {delay:g} s" if delay else "")
+        log.warning("deployment %s: %s", pk, text)
+        Deployment.objects.filter(pk=pk).update(restarts=F("restarts") + 1, state="restarting", error=text)
+        TimelineEvent.objects.create(deployment_id=pk, time=time.time(), kind="restart", text=text)
+
+        def again() -> None:
+            if not self._stopped.wait(delay) and Deployment.objects.filter(pk=pk, desired="running").exists():
+                self.launch(pk)
+
+        threading.Thread(target=again, daemon=True, name=f"hogar-restart-{pk}").start()
+
+    def _watch(self) -> None:
         while not self._stopped.wait(0.5):
             with self._lock:
                 dead = [(pk, c) for pk, c in self._children.items() if c.url and c.proc.poll() is not None]
                 for pk, _ in dead:
                     del self._children[pk]
             for pk, child in dead:
-                try:
-                    dep = Deployment.objects.get(pk=pk)
-                except Deployment.DoesNotExist:
-                    continue
-                if dep.desired != "running":
-                    continue
-                text = f"hogar serve exited with code {child.proc.returncode}; starting it again"
-                log.warning("deployment %s: %s", dep.name, text)
-                Deployment.objects.filter(pk=pk).update(restarts=dep.restarts + 1, state="restarting")
-                TimelineEvent.objects.create(deployment_id=pk, time=time.time(), kind="restart", text=text)
-                if not self._stopped.wait(self.backoff):
-                    threading.Thread(target=self.launch, args=(pk,), daemon=True).start()
-
-
-def _pid_file(pk: int) -> Path:
-    folder = data_dir() / "deployments" / str(pk)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return folder / "pid"
-
-
-def _write_pid(pk: int, pid: int) -> None:
-    """Record a child by pid and start time (a pid alone may be reused)."""
-    import psutil
-
-    try:
-        started = psutil.Process(pid).create_time()
-    except psutil.Error:  # already gone: nothing to leave behind
-        return
-    path = _pid_file(pk)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"pid": pid, "started": started}))
-    tmp.replace(path)
-
-
-def _stop_group(pgid: int, grace: float = 10.0) -> None:
-    """SIGTERM a process group, then SIGKILL whatever is left of it after ``grace`` seconds."""
-    import psutil
-
-    def members() -> list:
-        out = []
-        for p in psutil.process_iter():
-            try:
-                if os.getpgid(p.pid) == pgid:
-                    out.append(p)
-            except OSError:
-                pass
-        return out
-
-    try:
-        os.killpg(pgid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    _, alive = psutil.wait_procs(members(), timeout=grace)
-    if alive:
-        try:
-            os.killpg(pgid, signal.SIGKILL)
-        except ProcessLookupError:
-            return
-        psutil.wait_procs(alive, timeout=5)
-
-
-def _terminate(proc: subprocess.Popen, grace: float = 10.0) -> None:
-    """Stop a child and its process group (its process replicas): SIGTERM, then SIGKILL."""
-    if proc.poll() is None:
-        _signal_group(proc, signal.SIGTERM)
-        try:
-            proc.wait(grace)
-        except subprocess.TimeoutExpired:
-            _signal_group(proc, signal.SIGKILL)
-            proc.wait(5)
-    _signal_group(proc, signal.SIGKILL)  # whatever of its group outlived it
-    if proc.stdout is not None:
-        try:
-            proc.stdout.close()
-        except OSError:
-            pass
-
-
-def _signal_group(proc: subprocess.Popen, sig: int) -> None:
-    try:
-        os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
+                pid_file(pk).unlink(missing_ok=True)
+                terminate(child.proc)  # what is left of its process group
+                self._exited(pk, child, f"{describe_exit(child.proc.returncode)} while serving", served=True)

@@ -136,7 +136,8 @@ def test_a_server_that_cannot_start_is_reported_with_its_output(users):
     assert Supervisor(start_timeout=60).launch(record.pk) is False
     record.refresh_from_db()
     assert record.state == "failed" and record.desired == "stopped"
-    assert "hogar serve did not start" in record.error and "fraud" in record.error
+    assert "hogar serve could not start the graph (exited with code 2 during start-up" in record.error
+    assert "fraud" in record.error
     assert record.timeline.filter(kind="failed").exists()
 
 

@@ -5,13 +5,16 @@ deployment runs twice. Real processes, counted with psutil."""
 from __future__ import annotations
 
 import hashlib
+import html
+import re
 import signal
+import time
 from pathlib import Path
 
 import psutil
 import pytest
 
-from console_processes import HOGAR, Process, console_env, signed_in, start_console
+from console_processes import HOGAR, Process, console_env, signed_in, start_console, wait_for
 from test_console_isolation import deploy, serving_url, upload
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,3 +110,41 @@ def test_a_console_started_after_a_killed_one_runs_each_deployment_once(tmp_path
         console.stop()
         if again is not None:
             again.stop()
+
+
+SLOW = """graph slow
+source inp
+python same { impl = "tests.console.slow_start:same" }
+sink out
+inp -> same -> out
+"""
+
+
+def test_a_server_killed_during_start_up_is_restarted_under_the_policy_then_fails_saying_why(tmp_path):
+    data = tmp_path / "data"
+    env = console_env(data, PYTHONPATH=str(ROOT), HOGAR_CONSOLE_RESTART="restart(max = 2, within = 60s, backoff = 100ms)")
+    console, url = start_console(env, {"boss": "admin"})
+    try:
+        boss = signed_in(url, "boss")
+        response = upload(boss, SLOW)
+        assert response.status_code == 302
+        page = deploy(boss, response.headers["location"]).headers["location"]
+        dep = page.rstrip("/").rsplit("/", 1)[1]
+        killed: list[int] = []
+        for _ in range(3):
+            proc = wait_for(lambda: next((p for p in serve_processes(data, [dep])[dep] if p.pid not in killed), None),
+                            60, "hogar serve to be started (again)")
+            assert re.search(r'class="state (starting|restarting)"', boss.get(page).text)
+            proc.kill()
+            killed.append(proc.pid)
+        text = wait_for(lambda: (t := boss.get(page).text) and 'class="state failed"' in t and t, 60,
+                        "the deployment to fail")
+        error = html.unescape(re.search(r'<pre class="error">(.*?)</pre>', text, re.S)[1])
+        assert "hogar serve was killed by SIGKILL during start-up" in error
+        assert "it ended 3 times within 60 s, more than restart(max = 2, within = 60s, backoff = 0.1s) allows" in error
+        assert "process restarts 2" in text
+        assert text.count("starting it again") >= 2  # on the timeline
+        time.sleep(1)  # nothing is started after the failure
+        assert serve_processes(data, [dep])[dep] == []
+    finally:
+        assert console.stop() == 0, console.output()
