@@ -51,8 +51,9 @@ def foreign():
 
 def register(client, name: str, url: str):
     token = csrf(client, "/deployments/")
+    # The first graph the console checks loads the EARG schema: slow on a busy machine.
     return client.post("/deployments/register/", data={"name": name, "url": url, "admin_token": "",
-                                                        "csrfmiddlewaretoken": token})
+                                                        "csrfmiddlewaretoken": token}, timeout=120)
 
 
 def test_only_admins_register_and_only_a_hogar_serve(tmp_path, foreign):
