@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from ...core.diagnostics import Diagnostic
@@ -14,6 +16,7 @@ from .. import drawing
 from ..allowlist import refusals
 from ..diffing import structural_diff, text_diff
 from ..forms import UploadForm
+from ..heavy import Busy, cached
 from ..models import GraphRecord, GraphVersion, audit
 from ..roles import has_role, writes
 from ..uploads import check_upload
@@ -110,17 +113,16 @@ def download_formats() -> list[tuple[str, str]]:
     return [("udgl", "UDGL"), ("yaml", "EARG YAML"), ("json", "EARG JSON"), *EXPORTS.items()]
 
 
-def _export(version: GraphVersion, target: str) -> HttpResponse | str:
-    """The export's YAML, or a 422 page listing what the target cannot express."""
+def _export(name: str, earg: dict, target: str) -> tuple[int, str]:
+    """(200, the export's YAML), or (422, what the target cannot express)."""
     from ...core.earg import loads_earg
     from ...export import export_graph
 
-    graph = loads_earg(json.dumps(version.earg), filename=f"{version.graph.name}.json")
+    graph = loads_earg(json.dumps(earg), filename=f"{name}.json")
     result = export_graph(graph, target)
     if not result.ok:
-        return HttpResponse("\n".join(d.format() for d in result.diagnostics) + "\n", status=422,
-                            content_type="text/plain; charset=utf-8")
-    return result.to_yaml()
+        return 422, "\n".join(d.format() for d in result.diagnostics) + "\n"
+    return 200, result.to_yaml()
 
 
 @writes("operator")
@@ -141,9 +143,15 @@ def version_detail(request, pk: int, number: int):
     return render(request, "console/version.html", context)
 
 
-@writes("operator")
-def version_download(request, pk: int, number: int, fmt: str):
-    version = _version(pk, number)
+async def version_download(request, pk: int, number: int, fmt: str):
+    """A version as text; exports to other runtimes are made once per version, off the
+    thread that serves the pages, one at a time per user (429 past it)."""
+    from asgiref.sync import sync_to_async
+
+    user = await request.auser()
+    if not await sync_to_async(has_role)(user, "viewer"):
+        raise PermissionDenied("this needs the viewer role")
+    version = await sync_to_async(_version)(pk, number)
     base = version.graph.name if version.graph.name.isidentifier() else "graph"
     if fmt == "udgl":
         body, ctype, ext = version.udgl, "text/plain; charset=utf-8", "udgl"
@@ -154,9 +162,16 @@ def version_download(request, pk: int, number: int, fmt: str):
         ctype = "application/json" if fmt == "json" else "application/yaml"
         ext = fmt
     elif fmt in EXPORTS:
-        body = _export(version, fmt)
-        if isinstance(body, HttpResponse):
-            return body
+        make = partial(_export, version.graph.name, version.earg, fmt)
+        try:
+            status, body = await sync_to_async(cached, thread_sensitive=False)(
+                f"v{version.pk}-{fmt}", user.get_username(), f"the {EXPORTS[fmt]} of {version}", make)
+        except Busy as err:
+            response = JsonResponse({"error": {"message": str(err), "cause": "busy"}}, status=429)
+            response["Retry-After"] = "5"
+            return response
+        if status != 200:
+            return HttpResponse(body, status=status, content_type="text/plain; charset=utf-8")
         ctype, ext = "application/yaml", f"{fmt}.yaml"
     else:
         raise Http404(f"no download format {fmt!r}")
