@@ -161,9 +161,15 @@ class Supervisor:
         child = _Child(proc, spec.folder)
         with self._lock:
             old = self._children.pop(pk, None)
-            self._children[pk] = child
+            closing = self._stopped.is_set()
+            if not closing:
+                self._children[pk] = child
         if old is not None:
             terminate(old.proc)
+        if closing:  # the console stopped while this one started
+            terminate(proc)
+            pid_file(pk).unlink(missing_ok=True)
+            return False
         started = time.monotonic()
         timed_out = not child.ready.wait(self.start_timeout)
         if child.url is None:
