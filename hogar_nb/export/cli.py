@@ -33,11 +33,18 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                    help="ray-serve: runtime_env working_dir for every replica (impl modules, model "
                         "artifacts): a remote URI (s3://.../app.zip) or local://DIR on every node")
     p.add_argument("--storage-prefix", metavar="URI",
-                   help="kserve: storageUri prefix for local model artifacts, e.g. s3://bucket/models")
+                   help="kserve: the URI of a copy of the graph file's folder; local artifact paths stay relative "
+                        "to it (models/nn.onnx with s3://bucket/fraud gives s3://bucket/fraud/models/nn.onnx)")
     p.add_argument("--validate", action="store_true",
                    help="kserve: also validate against the KServe CRDs' OpenAPI schemas")
     p.set_defaults(func=cmd_export)
     return p
+
+
+NEXT_STEP = {
+    "ray-serve": "run it with `serve run {out}` (or `serve deploy {out}` on a running Ray cluster)",
+    "kserve": "apply it with `kubectl apply -f {out}` once the artifacts are at their storageUri",
+}
 
 
 def _locate(diag: Any, text: str) -> Any:
@@ -53,11 +60,11 @@ def _locate(diag: Any, text: str) -> Any:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ..cli import _load
     from ..core.diagnostics import sort_key
+    from ..core.graph_file import load_graph_file, param_overrides
     from . import export_graph
 
-    graph = _load(args)
+    graph = load_graph_file(args.file, params=param_overrides(args.param))
     if args.to == "ray-serve":
         result = export_graph(graph, "ray-serve", host=args.host, port=args.port,
                               working_dir=args.working_dir)
@@ -75,6 +82,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             print(line, file=sys.stderr)
         if bad:
             return 1
+        print(f"{args.file}: {len(result.documents)} manifests valid against KServe's CRD schemas",
+              file=sys.stderr)
     if not result.ok:
         n = sum(d.is_error for d in result.diagnostics)
         print(f"{args.file}: {n} error{'s' * (n != 1)}: {args.to} cannot express this graph; "
@@ -83,7 +92,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = result.to_yaml()
     if args.output:
         Path(args.output).write_text(out, encoding="utf-8")
-        print(f"wrote {args.output}", file=sys.stderr)
+        print(f"wrote {args.output}; {NEXT_STEP[args.to].format(out=args.output)}", file=sys.stderr)
     else:
         sys.stdout.write(out)
     return 0

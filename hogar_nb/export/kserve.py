@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.kinds import WORKER_KINDS
 from .common import Export, Problems, dns_name
 
 __all__ = ["MODEL_FORMATS", "kserve_manifests"]
@@ -142,7 +143,8 @@ class _Builder:
             return self.storage_prefix.rstrip("/") + "/" + impl.lstrip("./")
         self.p.warning("W716", n, "impl",
                        f"artifact {impl!r} is a local path; storageUri needs a URI the cluster can read",
-                       "pass --storage-prefix s3://bucket/models (or use a URI as impl)")
+                       "copy the graph's folder to the cluster's storage and pass its URI as "
+                       "--storage-prefix (e.g. s3://bucket/graph); artifact paths stay relative to it")
         return None
 
     # -- router nodes -----------------------------------------------------------------
@@ -306,7 +308,7 @@ class _Builder:
             if root["steps"]:
                 root["steps"][0]["data"] = "$request"
         for n, node in self.nodes.items():
-            if node.get("kind") in ("python", "model", "switch") and node.get("recovery", {}).get("policy") not in (None, "restart"):
+            if node.get("kind") in WORKER_KINDS and node.get("recovery", {}).get("policy") not in (None, "restart"):
                 self.p.warning("W725", n, "recovery", "Kubernetes restarts failed pods; only "
                                                       "`recovery = restart` has a KServe equivalent")
         graph = {

@@ -10,15 +10,17 @@ exporting to Ray agree.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from ..core.diagnostics import Diagnostic
-from .common import Export, Problems, source_routes
+from ..core.kinds import WORKER_KINDS
+from ..core.routes import source_routes
+from .common import Export, Problems
 
 __all__ = [
     "APP_BUILDER",
     "INGRESS",
-    "WORKER_KINDS",
     "deployment_options",
     "ray_capability",
     "ray_serve_config",
@@ -26,7 +28,6 @@ __all__ = [
 
 APP_BUILDER = "hogar_nb.backends.ray.app:build_app"
 INGRESS = "hogar-ingress"  # not a UDGL identifier, so never a node's name
-WORKER_KINDS = ("python", "model", "switch")
 DEFAULT_MAX_QUEUED = 1024
 MIN_ONGOING = 8
 
@@ -100,7 +101,25 @@ def ray_capability(earg: dict[str, Any], graph: Any = None, for_config: bool = F
     if earg.get("placement"):
         p.warning("W704", None, "placement",
                   "Ray places replicas itself; the graph's placement is not applied")
+    _warn_about_cpus(p, earg)
     return p.items
+
+
+def _warn_about_cpus(p: Problems, earg: dict[str, Any]) -> None:
+    """With no ``cluster`` declared (the core checks a declared one, E050), replicas asking
+    for more CPUs than this machine has never all start: Serve waits to schedule them and
+    the application is never ready."""
+    if earg.get("cluster"):
+        return
+    wanted = sum(float((n.get("resources") or {}).get("cpu") or 0) * int(n.get("replicas") or 1)
+                 for n in workers(earg))
+    have = os.cpu_count() or 1
+    if wanted > have:
+        p.warning("W705", None, "cpu",
+                  f"the replicas ask for {wanted:g} CPUs in all, and this machine has {have} while the "
+                  "graph declares no `cluster`; Serve waits for room to schedule them, so on a cluster "
+                  "this size the application never becomes ready",
+                  "lower `replicas` or `cpu`, or declare the `cluster` it will run on")
 
 
 def ray_serve_config(earg: dict[str, Any], graph: Any = None, *, host: str = "127.0.0.1",

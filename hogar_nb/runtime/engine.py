@@ -1,4 +1,11 @@
-"""Moves requests through the graph: routing, joins, retries, completion, supervision."""
+"""Drives the graph walker with threads and queues; supervises replicas and timers.
+
+The :class:`~.walk.Walker` decides every step of a request; the engine performs its
+actions: an ``Enqueue`` goes on the node's queue (a replica thread runs it and
+reports back with :meth:`Engine.node_output` or :meth:`Engine.retry_or_fail`), a
+``Retry`` is a timer of the supervisor, ``Complete`` and ``Fail`` settle the
+request's future.
+"""
 
 from __future__ import annotations
 
@@ -11,25 +18,15 @@ from collections import deque
 from concurrent.futures import InvalidStateError
 from typing import Any, Callable
 
-from .errors import (
-    InvalidInputError,
-    NodeError,
-    ReplicaCrashError,
-    RequestError,
-    RequestTimeoutError,
-    RouteError,
-)
+from .errors import RequestError
 from .metrics import RecoveryEvent, Stats
 from .node import INF, NodeRuntime, Request, Work
-from .plan import GraphPlan, NodePlan
-from .routing import SKIP, choose_split, choose_switch, join_input
+from .plan import GraphPlan
+from .walk import Complete, Enqueue, Fail, Retry, SideOutput, Walker
 
 __all__ = ["Engine"]
 
-_SKIP = SKIP  # a branch not taken (switch/split/other source): joins stop waiting for it
 _TICK = 0.01
-RETRY_BACKOFF = 0.005  # first retry's backoff, doubled per attempt, jittered x0.5..1.5
-MAX_RETRY_BACKOFF = 1.0
 
 
 class Engine:
@@ -58,8 +55,7 @@ class Engine:
         self._running = True
         self._rng = random.Random()
         self.started_at = time.monotonic()
-        self.needs_skip = len(plan.sources) > 1 or any(
-            p.kind in ("switch", "split") for p in plan.nodes.values())
+        self.walker = Walker(plan, rng=self._rng, stats=self.stats, graph_stats=self.graph_stats)
         self._supervisor = threading.Thread(target=self._supervise, name="hogar-supervisor", daemon=True)
 
     # -- lifecycle --------------------------------------------------------------------
@@ -129,23 +125,16 @@ class Engine:
             req = Request(next(self._ids), t0, INF, INF if wait else 0.0)
         else:
             deadline = t0 + timeout
-            req = Request(next(self._ids), t0, deadline, deadline if wait else 0.0)
+            req = Request(next(self._ids), t0, deadline, deadline if wait else 0.0, timeout)
         self.live[req.id] = req
-        if self.graph_stats is not None:
-            self.graph_stats.requests += 1
-        if self.needs_skip:
-            for other in self.plan.sources:
-                if other != source:
-                    self._skip_from(other, req)
-        self._pass(self.plan.nodes[source], req, payload, entry=True)
+        self.perform(self.walker.start(req, source, payload, t0))
         if timeout is not None and not req.finished:  # after admission: a full queue says overload
-            self.schedule(req.deadline - time.monotonic(), lambda: self._expire(req, timeout))
+            self.schedule(req.deadline - time.monotonic(), lambda: self._expire(req))
         return req
 
-    def _expire(self, req: Request, timeout: float) -> None:
+    def _expire(self, req: Request) -> None:
         if not req.finished:
-            self.fail(req, RequestTimeoutError(
-                f"no result within the caller's timeout of {timeout:g} s (the request's deadline)"))
+            self.perform(self.walker.deadline_passed(req, time.monotonic()))
 
     def add_observer(self, fn: Callable[[Any], None]) -> Callable[[], None]:
         """Call ``fn(value)`` on every successful response; returns the remover."""
@@ -166,192 +155,51 @@ class Engine:
                 with self._join_lock:
                     self._observers = tuple(o for o in self._observers if o is not fn)
 
-    def complete(self, req: Request, value: Any) -> None:
-        req.finished = True
+    def perform(self, actions: list[Any]) -> None:
+        """Carry out the walker's actions, in order."""
+        for action in actions:
+            kind = type(action)
+            if kind is Enqueue:
+                node = self.workers[action.node]
+                try:
+                    node.enqueue(action, action.walk.admit if action.entry else None)
+                except RequestError as exc:
+                    self.perform(self.walker.refused(action, exc, time.monotonic()))
+            elif kind is Complete:
+                self._settle(action.walk, action.value, None)
+            elif kind is Fail:
+                self._settle(action.walk, None, action.error)
+            elif kind is Retry:
+                job = action.job
+                node = self.workers[job.node]
+                self.schedule(action.delay, lambda node=node, job=job: node.requeue(job))
+            elif kind is SideOutput:
+                self.side_values[action.sink].append(action.value)
+
+    def _settle(self, req: Request, value: Any, exc: BaseException | None) -> None:
         try:
-            req.future.set_result(value)
+            if exc is None:
+                req.future.set_result(value)
+            else:
+                req.future.set_exception(exc)
         except InvalidStateError:
             return
         self.live.pop(req.id, None)
-        stats = self.graph_stats
-        if stats is not None:  # Stats.succeeded, inlined
-            stats.pending += 1
-            if stats.pending >= stats.stride:
-                stats.observe(time.monotonic() - req.t0)
-        if self._observers:
+        if exc is None and self._observers:
             self._notify(value)
 
-    def fail(self, req: Request, exc: BaseException) -> None:
-        req.finished = True
-        try:
-            req.future.set_exception(exc)
-        except InvalidStateError:
-            return
-        self.live.pop(req.id, None)
-        if self.graph_stats is not None:
-            self.graph_stats.failed(getattr(exc, "cause", "error"))
+    def fail(self, req: Request, exc: RequestError) -> None:
+        """End the request with ``exc`` unless it has its outcome (stop, say)."""
+        self.perform(self.walker.abort(req, exc, time.monotonic()))
 
-    def fail_work(self, node: NodeRuntime | NodePlan, work: Work, exc: RequestError) -> None:
-        """A request failed at a node: count it there; fail the request if it mattered."""
-        plan = node.plan if isinstance(node, NodeRuntime) else node
-        stats = self.stats[plan.name]
-        if stats is not None:
-            stats.failed(exc.cause)
-        if plan.reaches_response:
-            self.fail(work.req, exc)
+    def fail_work(self, node: NodeRuntime, work: Work, exc: RequestError) -> None:
+        """The node could not take or run ``work`` (``exc`` says why)."""
+        self.perform(self.walker.refused(work, exc, time.monotonic()))
 
     def retry_or_fail(self, node: NodeRuntime, work: Work, cause: str, exc: BaseException | None) -> None:
-        plan = node.plan
-        if cause == "error" and rejects_input(exc):  # the same input would fail again: no retry
-            err_input = InvalidInputError(f"node {plan.name!r} rejected the input: {exc}", plan.name)
-            err_input.__cause__ = exc
-            self.fail_work(node, work, err_input)
-            return
-        if work.req.finished:
-            return  # already answered (or failed elsewhere): no point retrying
-        allowed = plan.retries if cause != "error" or plan.retry_errors else 0
-        late = ""
-        if work.attempt < allowed and not node.stopping:
-            delay = min(RETRY_BACKOFF * 2 ** work.attempt, MAX_RETRY_BACKOFF) * self._rng.uniform(0.5, 1.5)
-            if time.monotonic() + delay < work.req.deadline:
-                work.attempt += 1
-                self.schedule(delay, lambda: node.requeue(work))
-                return
-            late = ", no time left for a retry before the request's deadline"
-        n = work.attempt + 1
-        tries = f"after {n} attempt{'s' * (n != 1)} (retries = {plan.retries}{late})"
-        if cause == "error":
-            if not plan.retry_errors and plan.retries:
-                tries = f"after {n} attempt{'s' * (n != 1)} (an impl's exception is retried only with retry_errors)"
-            err: RequestError = NodeError(f"node {plan.name!r} raised {exc!r} {tries}", plan.name)
-            err.__cause__ = exc
-        elif cause == "timeout":
-            err = RequestTimeoutError(
-                f"node {plan.name!r} did not answer within its timeout of "
-                f"{plan.timeout * 1000:g} ms {tries}", plan.name)
-        else:
-            err = ReplicaCrashError(f"node {plan.name!r}: the replica crashed {tries}", plan.name)
-        self.fail_work(node, work, err)
+        """An attempt at ``node`` failed with ``cause``: the walker retries or fails it."""
+        self.perform(self.walker.failed(work, cause, time.monotonic(), exc, may_retry=not node.stopping))
 
-    # -- routing ----------------------------------------------------------------------
     def node_output(self, node: NodeRuntime, work: Work, value: Any) -> None:
-        """A worker finished one request: record it and pass the result on."""
-        plan = node.plan
-        if plan.kind == "switch":
-            self._route_switch(plan, work.req, work.payload, value)
-            return
-        for dst, _when, _w in plan.succ:
-            self._deliver(dst, work.req, value, plan.name)
-
-    def _route_switch(self, plan: NodePlan, req: Request, payload: Any, key: Any) -> None:
-        key = str(key)
-        chosen = choose_switch(plan.succ, key)
-        if chosen is None:
-            whens = [w for _, w, _ in plan.succ]
-            self.fail_work(plan, Work(req, payload, None), RouteError(
-                f"switch {plan.name!r} answered {key!r}, which matches none of its edges {whens}",
-                plan.name))
-            return
-        for dst, _w, _ in plan.succ:
-            if dst != chosen:
-                self._skip(dst, req, plan.name)
-        self._deliver(chosen, req, payload, plan.name)
-
-    def _pass(self, plan: NodePlan, req: Request, value: Any, entry: bool = False) -> None:
-        """Run an inline node (source, split, ensemble result) onward."""
-        stats = self.stats[plan.name]
-        if stats is not None:
-            stats.requests += 1
-            stats.done += 1
-        if plan.kind == "split":
-            chosen = choose_split(plan.succ, self._rng.random())
-            for dst, _w, _ in plan.succ:
-                if dst != chosen:
-                    self._skip(dst, req, plan.name)
-            self._deliver(chosen, req, value, plan.name, entry)
-            return
-        for dst, _w, _ in plan.succ:
-            self._deliver(dst, req, value, plan.name, entry)
-
-    def _deliver(self, dst: str, req: Request, value: Any, src: str, entry: bool = False) -> None:
-        plan = self.plan.nodes[dst]
-        if len(plan.preds) > 1:
-            value = self._join(plan, req, src, value)
-            if value is _SKIP:
-                return
-        kind = plan.kind
-        node = self.workers.get(dst)
-        if node is not None:
-            work = Work(req, value, src)
-            try:
-                node.enqueue(work, req.admit if entry else None)
-            except RequestError as exc:
-                self.fail_work(plan, work, exc)
-        elif kind == "sink":
-            stats = self.stats[dst]
-            if stats is not None:
-                stats.requests += 1
-                stats.done += 1
-            if plan.response:
-                self.complete(req, value)
-            else:
-                self.side_values[dst].append(value)
-        elif kind == "ensemble" and len(plan.preds) <= 1:
-            self._combine(plan, req, [value], [src])
-        else:
-            self._pass(plan, req, value)
-
-    def _join(self, plan: NodePlan, req: Request, src: str, value: Any) -> Any:
-        """Record one input of a multi-input node; return what to run it with, or _SKIP."""
-        with self._join_lock:
-            if req.joins is None:
-                req.joins = {}
-            action, fire = join_input(plan, req.joins.setdefault(plan.name, {}), src, value)
-        if action == "run":
-            return fire
-        if action == "skip":
-            self._skip_all(plan, req)
-        elif action == "combine":
-            self._combine(plan, req, [v for _, v in fire], [p for p, _ in fire])
-        return _SKIP
-
-    def _combine(self, plan: NodePlan, req: Request, values: list[Any], inputs: list[str]) -> None:
-        weights = [plan.weights.get(p, 1.0) for p in inputs] if plan.weights else None
-        try:
-            value = plan.combine(values, weights)
-        except Exception as exc:
-            err = NodeError(f"ensemble {plan.name!r} could not combine its inputs: {exc!r}", plan.name)
-            err.__cause__ = exc
-            self.fail_work(plan, Work(req, values, None), err)
-            return
-        self._pass(plan, req, value)
-
-    # -- dead paths -------------------------------------------------------------------
-    def _skip(self, dst: str, req: Request, src: str) -> None:
-        plan = self.plan.nodes[dst]
-        if len(plan.preds) > 1:
-            self._join(plan, req, src, _SKIP)  # propagates once every input is known
-        else:
-            self._skip_all(plan, req)
-
-    def _skip_all(self, plan: NodePlan, req: Request) -> None:
-        if plan.response:
-            self.fail(req, RouteError(
-                f"no branch reached the response sink {plan.name!r} for this request", plan.name))
-            return
-        for dst, _w, _ in plan.succ:
-            self._skip(dst, req, plan.name)
-
-    def _skip_from(self, source: str, req: Request) -> None:
-        self._skip_all(self.plan.nodes[source], req)
-
-
-def rejects_input(exc: BaseException | None) -> bool:
-    """Whether an impl's exception says the input has the wrong shape or types."""
-    if exc is None:
-        return False
-    if isinstance(exc, InvalidInputError):
-        return True
-    from ..models.errors import ModelInputError  # light: the errors module only
-
-    return isinstance(exc, ModelInputError)
+        """A worker finished one request: pass the result on."""
+        self.perform(self.walker.produced(work, value, time.monotonic()))

@@ -8,12 +8,14 @@ import time
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
-from .errors import DeploymentStoppedError, OverloadError, RequestTimeoutError
+from .errors import DeploymentStoppedError, OverloadError
 from .faults import Fault
 from .metrics import Stats
 from .plan import NodePlan
 from .recovery import NodeRecovery
 from .replica import STOP, ProcessBackend, Replica, ThreadBackend
+from .walk import INF, Enqueue, Walk
+from .walk.retry import rejects_input
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Engine
@@ -22,39 +24,26 @@ __all__ = ["NodeRuntime", "Request", "Work"]
 
 _ROOM_POLL = 0.05  # a waiter re-checks the queue at least this often
 _INNER_WAIT = 5.0  # longest wait for room between two nodes when nothing else bounds it
-INF = float("inf")
 
 
-class Request:
-    """One submitted request: its future, start time, deadline and ensemble join state.
+class Request(Walk):
+    """One submitted request: the walker's state plus its future and admission bound.
 
     ``deadline`` (monotonic seconds, or ``inf``) travels with the request through
     every hop; ``admit`` bounds how long its entry may wait for room in the first
     queues (0: shed at once); ``finished`` is set once it has its outcome.
     """
 
-    __slots__ = ("id", "future", "t0", "joins", "deadline", "admit", "finished")
+    __slots__ = ("future", "admit")
 
-    def __init__(self, rid: int, t0: float, deadline: float = INF, admit: float = INF) -> None:
-        self.id = rid
+    def __init__(self, rid: int, t0: float, deadline: float = INF, admit: float = INF,
+                 timeout: float | None = None) -> None:
+        Walk.__init__(self, rid, t0, deadline, timeout)
         self.future: Future = Future()
-        self.t0 = t0
-        self.joins: dict[str, dict[str, Any]] | None = None
-        self.deadline = deadline
         self.admit = admit
-        self.finished = False
 
 
-class Work:
-    """A request's payload waiting at (or running on) one node."""
-
-    __slots__ = ("req", "payload", "attempt", "src")
-
-    def __init__(self, req: Request, payload: Any, src: str | None, attempt: int = 0) -> None:
-        self.req = req
-        self.payload = payload
-        self.attempt = attempt
-        self.src = src
+Work = Enqueue  # a request's payload waiting at (or running on) one node
 
 
 class NodeRuntime(NodeRecovery):
@@ -145,7 +134,7 @@ class NodeRuntime(NodeRecovery):
         plan = self.plan
         if q.qsize() >= plan.queue_size:
             if until is None:
-                until = min(time.monotonic() + min(plan.timeout, _INNER_WAIT), work.req.deadline)
+                until = min(time.monotonic() + min(plan.timeout, _INNER_WAIT), work.walk.deadline)
             self._wait_for_room(until)
         if self.dead():
             raise self.unavailable()
@@ -191,12 +180,10 @@ class NodeRuntime(NodeRecovery):
         keep = []
         plan = self.plan
         for work in batch:
-            if work.req.finished and plan.reaches_response:
+            if work.walk.finished and plan.reaches_response:
                 continue
-            if work.req.deadline < now:
-                self.engine.fail_work(self, work, RequestTimeoutError(
-                    f"node {plan.name!r} dropped the request before running it: its deadline "
-                    f"passed while it waited", plan.name))
+            if work.walk.deadline < now:
+                self.engine.retry_or_fail(self, work, "late", None)
                 continue
             keep.append(work)
         return keep
@@ -204,7 +191,7 @@ class NodeRuntime(NodeRecovery):
     def refuse(self, batch: list[Work]) -> None:
         """Fail work a replica took while the deployment stops (called under lock)."""
         for work in batch:
-            self.engine.fail(work.req, DeploymentStoppedError(
+            self.engine.fail(work.walk, DeploymentStoppedError(
                 f"deployment stopped before node {self.plan.name!r} ran the request", self.plan.name))
 
     def unshippable(self, held: list[Work], bad: dict[int, str], outputs: list[Any] | None) -> None:
@@ -236,8 +223,6 @@ class NodeRuntime(NodeRecovery):
 
     def batch_error(self, replica: Replica, held: list[Work], exc: BaseException) -> bool:
         """Retry or fail the batch; True when the replica was ejected as an outlier."""
-        from .engine import rejects_input
-
         ejected = not rejects_input(exc) and self.impl_failed(replica)
         for work in held:
             self.engine.retry_or_fail(self, work, "error", exc)
@@ -255,7 +240,7 @@ class NodeRuntime(NodeRecovery):
             except queue.Empty:
                 return
             if work is not STOP:
-                self.engine.fail(work.req, DeploymentStoppedError(
+                self.engine.fail(work.walk, DeploymentStoppedError(
                     f"deployment stopped before node {self.plan.name!r} ran the request", self.plan.name))
 
     def stop(self, deadline: float) -> None:

@@ -1,8 +1,8 @@
 """The Open Inference Protocol v2 (KServe, Triton, MLServer), the graph being the model.
 
-One input of shape ``[n, ...]`` (n >= 1, two or more dimensions) is n rows, each sent
-through the graph as its own request (so node batching can group them) and answered
-as one ``[n, ...]`` output; a one-dimensional or scalar input is one request; several
+One input of shape ``[n, ...]`` (1 <= n <= ``max_rows``, two or more dimensions) is n
+rows, each sent through the graph as its own request (so node batching can group them)
+and answered as one ``[n, ...]`` output; a one-dimensional or scalar input is one request; several
 inputs make one request whose payload is a dict by input name.
 """
 
@@ -18,7 +18,7 @@ from starlette.routing import Route
 from .._version import __version__
 from .body import read_json
 from .responses import HTTPError, JSONResponse, error_response, http_error, new_request_id, request_error
-from .tensors import describe, tensor_value
+from .tensors import describe, tensor_head, tensor_value
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import ServingState
@@ -83,28 +83,29 @@ def routes(state: ServingState) -> list[Route]:
             return missing
         try:
             body = await read_json(request, state.options.max_body)
-            source, payloads, rows = _payloads(body, dep.sources)
+            source, payloads, rows = _payloads(body, dep.sources, state.options.max_rows)
         except HTTPError as err:
             return http_error(err, rid, v2=True)
         request_id = body.get("id") if isinstance(body.get("id"), str) else rid
         timeout = state.options.timeout
         try:
             if rows:
-                results = await asyncio.gather(*(dep.acall(p, timeout=timeout, source=source)
-                                                 for p in payloads), return_exceptions=True)
+                results = await state.wait_for_graph(asyncio.gather(
+                    *(dep.acall(p, timeout=timeout, source=source) for p in payloads),
+                    return_exceptions=True))
                 failed = next((r for r in results if isinstance(r, BaseException)), None)
                 if failed is not None:
                     raise failed
                 value: Any = list(results)
             else:
-                value = await dep.acall(payloads[0], timeout=timeout, source=source)
+                value = await state.wait_for_graph(dep.acall(payloads[0], timeout=timeout, source=source))
         except Exception as err:
             return request_error(err, rid, v2=True)
-        if isinstance(value, dict) and value:
-            outputs = [describe(str(k), v) for k, v in value.items()]
-        else:
-            outputs = [describe("output-0", value)]
         try:
+            if isinstance(value, dict) and value:
+                outputs = [describe(str(k), v) for k, v in value.items()]
+            else:
+                outputs = [describe("output-0", value)]
             return JSONResponse({"model_name": name, "model_version": None, "id": request_id,
                                  "parameters": {}, "outputs": outputs}, headers={"x-request-id": rid})
         except TypeError as err:
@@ -120,7 +121,7 @@ def routes(state: ServingState) -> list[Route]:
     ]
 
 
-def _payloads(body: Any, sources: list[str]) -> tuple[str, list[Any], bool]:
+def _payloads(body: Any, sources: list[str], max_rows: int) -> tuple[str, list[Any], bool]:
     """(source, payloads, one-request-per-row?) from an infer request body."""
     if not isinstance(body, dict):
         raise HTTPError(400, "bad_request", "an infer request is a JSON object with \"inputs\"")
@@ -138,6 +139,12 @@ def _payloads(body: Any, sources: list[str]) -> tuple[str, list[Any], bool]:
     inputs = body.get("inputs")
     if not isinstance(inputs, list) or not inputs:
         raise HTTPError(400, "bad_request", "\"inputs\" must be a non-empty list of tensors")
+    if len(inputs) == 1:
+        name, shape, _dtype = tensor_head(inputs[0], 0)
+        if len(shape) >= 2 and shape[0] > max_rows:
+            raise HTTPError(413, "too_large", f"input {name!r} has {shape[0]} rows (shape {shape}); at most "
+                            f"{max_rows} rows per request, each one a request through the graph "
+                            "(hogar serve --max-rows): send them in several requests")
     tensors = [tensor_value(t, i) for i, t in enumerate(inputs)]
     if len(tensors) == 1:
         _name, shape, value = tensors[0]

@@ -3,6 +3,8 @@ checked against the KServe CRDs' OpenAPI schemas, diagnostics for what cannot be
 
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 
 import pytest
@@ -53,6 +55,8 @@ def test_kserve_graph_and_services_validate_against_the_crds(tmp_path, capsys) -
     graph, *services = docs
     for doc in docs:
         assert validate_manifest(doc) == []
+    assert f"{len(docs)} manifests valid against KServe's CRD schemas" in err  # --validate says it passed
+    assert "out.yaml; apply it with `kubectl apply -f" in err  # and what to do next
     assert graph["kind"] == "InferenceGraph" and graph["metadata"]["name"] == "scoring"
     nodes = graph["spec"]["nodes"]
     assert [s.get("serviceName") or s.get("nodeName") for s in nodes["root"]["steps"]] == [
@@ -158,3 +162,24 @@ def test_export_never_crashes_on_garbage(tmp_path_factory, data) -> None:
     path.write_bytes(data)
     for target in ("kserve", "ray-serve"):
         assert main(["export", str(path), "--to", target, "-o", str(path.with_suffix(".out"))]) in (0, 1)
+
+
+def test_export_warns_when_replicas_ask_for_more_cpus_than_the_machine_has(tmp_path, capsys) -> None:
+    cpus = os.cpu_count()
+    text = f'source s\npython f {{ impl = "m:f", cpu = 2, replicas = {cpus} }}\nsink o\ns -> f -> o\n'
+    code, docs, err = _export(tmp_path, text, "ray-serve", capsys=capsys)
+    assert code == 0 and docs
+    assert (f"warning[W705]: Ray Serve: graph, attribute `cpu`: the replicas ask for {2 * cpus} CPUs in all, and this machine "
+            f"has {cpus} while the graph declares no `cluster`") in err
+    assert "out.yaml; run it with `serve run" in err
+    fits = text.replace("cpu = 2", "cpu = 1")
+    assert "W705" not in _export(tmp_path, fits, "ray-serve", capsys=capsys)[2]
+
+
+def test_kserve_local_artifact_hint_keeps_paths_relative_to_the_graph(tmp_path, capsys) -> None:
+    text = 'source s\nmodel m { impl = "models/nn.onnx" }\nsink o\ns -> m -> o\n'
+    _code, _docs, err = _export(tmp_path, text, "kserve", capsys=capsys)
+    assert "W716" in err and "--storage-prefix (e.g. s3://bucket/graph)" in err
+    _code, docs, _err = _export(tmp_path, text, "kserve", "--storage-prefix", "s3://bucket/graph", capsys=capsys)
+    services = [d for d in docs if d["kind"] == "InferenceService"]
+    assert services[0]["spec"]["predictor"]["model"]["storageUri"] == "s3://bucket/graph/models/nn.onnx"

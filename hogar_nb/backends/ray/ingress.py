@@ -18,6 +18,7 @@ from typing import Any
 from ray import serve
 from ray.exceptions import RayActorError
 
+from ...core.routes import normalize_route
 from ...runtime.errors import (
     BadRequestError,
     InvalidInputError,
@@ -31,7 +32,7 @@ from ...runtime.errors import (
 )
 from ...runtime.metrics import RecoveryEvent, Stats
 from ...runtime.plan import GraphPlan, NodePlan
-from ...runtime.routing import SKIP, choose_split, choose_switch, join_input
+from ...runtime.walk.routing import SKIP, choose_split, choose_switch, join_input
 
 __all__ = ["Ingress", "error_envelope"]
 
@@ -180,7 +181,7 @@ class Ingress:
 
     def __init__(self, plan: GraphPlan, routes: dict[str, str], handles: dict[str, Any]) -> None:
         self.plan = plan
-        self.routes = {route.rstrip("/") or "/": source for source, route in routes.items()}
+        self.routes = {normalize_route(route): source for source, route in routes.items()}
         self.handles = handles
         self.rng = random.Random()
         self.stats = {n: Stats() for n in plan.nodes}
@@ -276,7 +277,7 @@ class Ingress:
         """HTTP: POST a JSON payload to a source's route."""
         from starlette.responses import JSONResponse
 
-        path = request.url.path.rstrip("/") or "/"
+        path = normalize_route(request.url.path)
         source = self.routes.get(path)
         if source is None:
             return JSONResponse({"error": {"cause": "route", "message": f"no route {path}",

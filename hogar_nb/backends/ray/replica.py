@@ -33,7 +33,7 @@ def _envelope_error(cause: str, exc: BaseException) -> tuple:
 def _cause_of(exc: BaseException) -> str:
     """"invalid_input" when the impl says the input has the wrong shape or types (as the
     embedded engine decides), else "error"."""
-    from ...runtime.engine import rejects_input
+    from ...runtime.walk.retry import rejects_input
 
     return "invalid_input" if rejects_input(exc) else "error"
 

@@ -160,6 +160,8 @@ class _Builder:
             self.error("E025", f"the value of param `{name}` refers to another param", rec.value.span,
                        hint="a param's value is written out: a number, a duration, a string...")
             value = BAD_VALUE
+        elif contains(value, BadValue):
+            value = BAD_VALUE  # already reported where it is wrong; the param is broken as a whole
         self.graph.params[name] = value
         self.graph.param_spans[name] = rec.value.span
 

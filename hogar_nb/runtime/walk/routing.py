@@ -1,14 +1,10 @@
-"""Routing decisions every backend shares: switch and split choices, ensemble joins.
-
-The embedded engine and the Ray Serve backend move requests differently (threads
-and queues, or ``DeploymentHandle`` calls) but decide the same way, here.
-"""
+"""Routing decisions: switch and split choices, joins of multi-input nodes."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .plan import NodePlan
+from ..plan import NodePlan
 
 __all__ = ["SKIP", "choose_split", "choose_switch", "join_input"]
 

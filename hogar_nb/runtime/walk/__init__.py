@@ -1,0 +1,50 @@
+"""The graph walker: every backend's request path, free of I/O.
+
+A :class:`Walker` holds no threads, sockets or clocks (``now`` is passed in). Its
+driver — the embedded engine with threads and queues, the Ray ingress with asyncio
+and ``DeploymentHandle`` calls — tells it what happened and performs what it asks::
+
+    events in (Walker methods)                actions out (returned, in order)
+    ----------------------------------------  -------------------------------------
+    start(walk, source, payload, now)         Enqueue(walk, node, payload, ...)
+    produced(job, value, now)                 Retry(job, delay)
+    failed(job, cause, now, exc, detail)      Complete(walk, value)
+    refused(job, error, now)                  Fail(walk, error)
+    deadline_passed(walk, now)                SideOutput(walk, sink, value)
+    abort(walk, error, now)
+
+``job`` is the :class:`Enqueue` the driver ran. Routing (switch, split, ensemble),
+joins with skips of the branches not taken, ensemble combining, the retry decision
+with its backoff bounded by the deadline, and the message of every failure live
+here only, so every backend routes, retries and fails alike.
+
+Observers subscribe to the walker's :class:`ObserverHub` (``walker.hub.subscribe``)
+and receive :class:`WalkEvent` s off the request path, through bounded queues.
+"""
+
+from __future__ import annotations
+
+from .actions import INF, Action, Complete, Enqueue, Fail, Retry, SideOutput, Walk
+from .observers import EventKind, ObserverHub, Subscription, WalkEvent
+from .retry import RAY_POLICY, RetryPolicy, attempt_error, rejects_input
+from .walker import Walker
+
+__all__ = [
+    "Action",
+    "Complete",
+    "Enqueue",
+    "EventKind",
+    "Fail",
+    "INF",
+    "ObserverHub",
+    "RAY_POLICY",
+    "Retry",
+    "RetryPolicy",
+    "SideOutput",
+    "Subscription",
+    "Walk",
+    "WalkEvent",
+    "Walker",
+    "attempt_error",
+    "rejects_input",
+]

@@ -1,0 +1,158 @@
+"""Request lifecycle events and their delivery to observers, off the request path.
+
+The walker publishes a :class:`WalkEvent` at each step of a request when, and only
+when, someone subscribed (one truth test per step otherwise). Each
+:class:`Subscription` has its own bounded queue: publishing appends to it (or counts
+the event as ``dropped`` when it is full) and never waits; the observer's function
+runs on the subscription's own drain thread, or wherever :meth:`Subscription.drain`
+is called. A slow observer loses events, a failing one loses the event it failed
+on (both counted); no request ever waits for either.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from typing import Any, Callable, Literal
+
+__all__ = ["EventKind", "ObserverHub", "Subscription", "WalkEvent"]
+
+EventKind = Literal["started", "enqueued", "attempt", "retry", "routed", "skipped", "completed", "failed"]
+DRAIN_INTERVAL = 0.02  # a drain thread's longest sleep between two deliveries
+
+
+class WalkEvent:
+    """One step of one request.
+
+    ============= ===================================================================
+    ``started``   the request entered at source ``node``
+    ``enqueued``  it was handed to worker ``node`` (``attempt``: 0 first, then retries)
+    ``attempt``   an attempt at ``node`` ended: ``outcome`` is ``"ok"`` or its cause
+    ``retry``     a retry of ``node`` is due in ``delay`` s
+    ``routed``    switch or split ``node`` chose the branch ``choice``
+    ``skipped``   ``node`` will not run for this request (a branch not taken)
+    ``completed`` the request has its result
+    ``failed``    the request failed: ``outcome`` is the cause, ``error`` the error
+    ============= ===================================================================
+
+    ``time`` is in the clock of the backend that drives the walker.
+    """
+
+    __slots__ = ("kind", "request", "time", "node", "attempt", "outcome", "choice", "delay", "error")
+
+    def __init__(self, kind: EventKind, request: int, time: float, node: str | None = None,
+                 attempt: int = 0, outcome: str = "", choice: str | None = None, delay: float = 0.0,
+                 error: BaseException | None = None) -> None:
+        self.kind = kind
+        self.request = request
+        self.time = time
+        self.node = node
+        self.attempt = attempt
+        self.outcome = outcome
+        self.choice = choice
+        self.delay = delay
+        self.error = error
+
+    def __repr__(self) -> str:
+        parts = [f"{self.kind} #{self.request}"]
+        if self.node is not None:
+            parts.append(f"at {self.node!r}")
+        if self.outcome:
+            parts.append(self.outcome)
+        if self.choice is not None:
+            parts.append(f"-> {self.choice!r}")
+        return f"<WalkEvent {' '.join(parts)}>"
+
+
+class Subscription:
+    """One observer's bounded queue; counts what it ``delivered``, ``dropped`` (queue
+    full) and what the observer ``failed`` on (it raised)."""
+
+    def __init__(self, hub: ObserverHub, fn: Callable[[WalkEvent], Any], maxsize: int) -> None:
+        self.fn = fn
+        self.maxsize = maxsize
+        self.delivered = 0
+        self.dropped = 0
+        self.failed = 0
+        self._queue: deque[WalkEvent] = deque()
+        self._hub = hub
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def offer(self, event: WalkEvent) -> None:
+        """Queue ``event`` for the observer, or count it dropped; never waits."""
+        if len(self._queue) >= self.maxsize:
+            self.dropped += 1
+        else:
+            self._queue.append(event)
+
+    def drain(self) -> int:
+        """Call the observer on every queued event; returns how many were taken."""
+        q, fn, n = self._queue, self.fn, 0
+        while q:
+            event = q.popleft()
+            n += 1
+            try:
+                fn(event)
+            except Exception:  # the observer's fault: its event is lost, counted
+                self.failed += 1
+            else:
+                self.delivered += 1
+        return n
+
+    def start(self) -> Subscription:
+        """Drain on a daemon thread of its own until :meth:`close`."""
+        self._thread = threading.Thread(target=self._drain_forever, name="hogar-observer", daemon=True)
+        self._thread.start()
+        return self
+
+    def _drain_forever(self) -> None:
+        while not self._closed.wait(DRAIN_INTERVAL):
+            self.drain()
+        self.drain()
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def close(self, timeout: float = 1.0) -> None:
+        """Unsubscribe; the drain thread delivers what is queued, then ends."""
+        self._hub._remove(self)
+        self._closed.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+
+class ObserverHub:
+    """Where the walker publishes; ``active`` is false while nobody subscribed."""
+
+    def __init__(self) -> None:
+        self._subs: tuple[Subscription, ...] = ()
+        self._lock = threading.Lock()
+        self.active = False
+
+    def subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int = 10_000,
+                  thread: bool = True) -> Subscription:
+        """Call ``fn(event)`` for every :class:`WalkEvent` from now on, off the request
+        path: on a drain thread of its own (``thread``), else when the caller calls
+        :meth:`Subscription.drain`. At most ``maxsize`` events wait; more are dropped."""
+        if maxsize < 1:
+            raise ValueError(f"got {maxsize} for maxsize; expected an integer >= 1")
+        sub = Subscription(self, fn, maxsize)
+        with self._lock:
+            self._subs = (*self._subs, sub)
+            self.active = True
+        return sub.start() if thread else sub
+
+    def _remove(self, sub: Subscription) -> None:
+        with self._lock:
+            self._subs = tuple(s for s in self._subs if s is not sub)
+            self.active = bool(self._subs)
+
+    def publish(self, event: WalkEvent) -> None:
+        for sub in self._subs:
+            sub.offer(event)
+
+    def close(self) -> None:
+        for sub in self._subs:
+            sub.close()

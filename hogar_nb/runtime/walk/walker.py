@@ -1,0 +1,272 @@
+"""The graph walker: one request's way through the graph, as a state machine."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import NodeError, RequestError, RequestTimeoutError, RouteError
+from ..metrics import Stats
+from ..plan import GraphPlan, NodePlan
+from .actions import Action, Complete, Enqueue, Fail, Retry, SideOutput, Walk
+from .observers import ObserverHub, WalkEvent
+from .retry import RetryPolicy, allowed_retries, attempt_error, rejects_input, retry_delay
+from .routing import SKIP, choose_split, choose_switch, join_input
+
+__all__ = ["Walker"]
+
+
+class Walker:
+    """Decides every step of every request of one graph; performs none of them.
+
+    Each method takes one event and returns the actions it leads to, in order.
+    ``stats`` (node name -> Stats or None) and ``graph_stats`` receive what the
+    walker decides: passes through inline nodes (sources, splits, ensembles, sinks),
+    failures counted at the node they happened at, and each request's start, end and
+    latency; a driver counts what only it sees (a worker's queue, its calls).
+
+    Safe to drive from several threads at once: the one state two of them may share,
+    the inputs gathered at a multi-input node for one request, is taken under a lock.
+    """
+
+    def __init__(self, plan: GraphPlan, *, rng: random.Random | None = None,
+                 policy: RetryPolicy | None = None, stats: Mapping[str, Stats | None] | None = None,
+                 graph_stats: Stats | None = None, hub: ObserverHub | None = None) -> None:
+        self.plan = plan
+        self.nodes = plan.nodes
+        self.rng = rng if rng is not None else random.Random()
+        self.policy = policy if policy is not None else RetryPolicy()
+        self.stats: Mapping[str, Stats | None] = stats if stats is not None else {n: None for n in plan.nodes}
+        self.graph_stats = graph_stats
+        self.hub = hub if hub is not None else ObserverHub()
+        self.workers = frozenset(n for n, p in plan.nodes.items() if p.is_worker)
+        self.needs_skip = len(plan.sources) > 1 or any(
+            p.kind in ("switch", "split") for p in plan.nodes.values())
+        self._join_lock = threading.Lock()
+
+    # -- events ---------------------------------------------------------------------------
+    def start(self, walk: Walk, source: str, payload: Any, now: float) -> list[Action]:
+        """A request enters at ``source`` with ``payload``."""
+        out: list[Action] = []
+        g = self.graph_stats
+        if g is not None:
+            g.requests += 1
+        if self.hub.active:
+            self.hub.publish(WalkEvent("started", walk.id, now, source))
+        if self.needs_skip:
+            for other in self.plan.sources:
+                if other != source:
+                    self._skip_all(out, walk, self.nodes[other], now)
+        self._pass(out, walk, self.nodes[source], payload, now, True)
+        return out
+
+    def produced(self, job: Enqueue, value: Any, now: float) -> list[Action]:
+        """Worker ``job.node`` answered ``value`` for ``job``."""
+        plan = self.nodes[job.node]
+        walk = job.walk
+        if self.hub.active:
+            self.hub.publish(WalkEvent("attempt", walk.id, now, plan.name, job.attempt, "ok"))
+        out: list[Action] = []
+        if plan.kind == "switch":
+            self._route_switch(out, plan, walk, job.payload, value, now)
+        else:
+            for dst, _when, _w in plan.succ:
+                self._deliver(out, walk, dst, value, plan.name, now)
+        return out
+
+    def failed(self, job: Enqueue, cause: str, now: float, exc: BaseException | None = None,
+               detail: str = "", may_retry: bool = True) -> list[Action]:
+        """``job``'s attempt at its node ended with ``cause`` (crash, timeout, error,
+        invalid_input or late; see :mod:`.retry`), the impl's exception ``exc`` or
+        its text ``detail``. ``may_retry`` false: the node cannot take a retry (it stops)."""
+        plan = self.nodes[job.node]
+        walk = job.walk
+        if cause == "error" and rejects_input(exc):
+            cause = "invalid_input"
+        if self.hub.active:
+            self.hub.publish(WalkEvent("attempt", walk.id, now, plan.name, job.attempt, cause, error=exc))
+        out: list[Action] = []
+        if cause in ("invalid_input", "late"):  # the same input would fail again: no retry
+            self._fail_at(out, plan, walk, attempt_error(plan, cause, job.attempt, exc, detail), now)
+            return out
+        if walk.finished and plan.reaches_response:
+            return out  # already answered (or failed elsewhere): no point retrying
+        late = False
+        if job.attempt < allowed_retries(plan, cause, self.policy) and may_retry:
+            delay = retry_delay(self.policy, cause, job.attempt, self.rng)
+            if now + delay < walk.deadline:
+                job.attempt += 1
+                if self.hub.active:
+                    self.hub.publish(WalkEvent("retry", walk.id, now, plan.name, job.attempt, cause,
+                                               delay=delay))
+                out.append(Retry(job, delay))
+                return out
+            late = True
+        self._fail_at(out, plan, walk, attempt_error(plan, cause, job.attempt, exc, detail, late), now)
+        return out
+
+    def refused(self, job: Enqueue, error: RequestError, now: float) -> list[Action]:
+        """The driver could not hand ``job`` to its node (``error``: overload, no live
+        replica, stopping, a payload that cannot be shipped)."""
+        out: list[Action] = []
+        self._fail_at(out, self.nodes[job.node], job.walk, error, now)
+        return out
+
+    def deadline_passed(self, walk: Walk, now: float) -> list[Action]:
+        """The request's deadline passed; it fails unless it has its outcome already."""
+        out: list[Action] = []
+        if walk.timeout is not None:
+            msg = f"no result within the caller's timeout of {walk.timeout:g} s (the request's deadline)"
+        else:
+            msg = "no result within the request's deadline"
+        self._fail(out, walk, RequestTimeoutError(msg), now)
+        return out
+
+    def abort(self, walk: Walk, error: RequestError, now: float) -> list[Action]:
+        """The driver ends the request with ``error`` (the deployment stops, say)."""
+        out: list[Action] = []
+        self._fail(out, walk, error, now)
+        return out
+
+    # -- outcomes ---------------------------------------------------------------------------
+    def _complete(self, out: list[Action], walk: Walk, value: Any, now: float) -> None:
+        if walk.finished:
+            return
+        walk.finished = True
+        g = self.graph_stats
+        if g is not None:  # Stats.succeeded, inlined
+            g.pending += 1
+            if g.pending >= g.stride:
+                g.observe(now - walk.t0)
+        if self.hub.active:
+            self.hub.publish(WalkEvent("completed", walk.id, now))
+        out.append(Complete(walk, value))
+
+    def _fail(self, out: list[Action], walk: Walk, err: RequestError, now: float) -> None:
+        if walk.finished:
+            return
+        walk.finished = True
+        if self.graph_stats is not None:
+            self.graph_stats.failed(err.cause)
+        if self.hub.active:
+            self.hub.publish(WalkEvent("failed", walk.id, now, err.node, outcome=err.cause, error=err))
+        out.append(Fail(walk, err))
+
+    def _fail_at(self, out: list[Action], plan: NodePlan, walk: Walk, err: RequestError, now: float) -> None:
+        """A request failed at a node: count it there; fail the request if it mattered."""
+        stats = self.stats[plan.name]
+        if stats is not None:
+            stats.failed(err.cause)
+        if plan.reaches_response:
+            self._fail(out, walk, err, now)
+
+    # -- routing ----------------------------------------------------------------------------
+    def _route_switch(self, out: list[Action], plan: NodePlan, walk: Walk, payload: Any, key: Any,
+                      now: float) -> None:
+        key = str(key)
+        chosen = choose_switch(plan.succ, key)
+        if chosen is None:
+            whens = [w for _, w, _ in plan.succ]
+            self._fail_at(out, plan, walk, RouteError(
+                f"switch {plan.name!r} answered {key!r}, which matches none of its edges {whens}",
+                plan.name), now)
+            return
+        if self.hub.active:
+            self.hub.publish(WalkEvent("routed", walk.id, now, plan.name, choice=chosen))
+        for dst, _w, _ in plan.succ:
+            if dst != chosen:
+                self._skip(out, walk, dst, plan.name, now)
+        self._deliver(out, walk, chosen, payload, plan.name, now)
+
+    def _pass(self, out: list[Action], walk: Walk, plan: NodePlan, value: Any, now: float,
+              entry: bool = False) -> None:
+        """Run an inline node (source, split, ensemble result) onward."""
+        stats = self.stats[plan.name]
+        if stats is not None:
+            stats.requests += 1
+            stats.done += 1
+        if plan.kind == "split":
+            chosen = choose_split(plan.succ, self.rng.random())
+            if self.hub.active:
+                self.hub.publish(WalkEvent("routed", walk.id, now, plan.name, choice=chosen))
+            for dst, _w, _ in plan.succ:
+                if dst != chosen:
+                    self._skip(out, walk, dst, plan.name, now)
+            self._deliver(out, walk, chosen, value, plan.name, now, entry)
+            return
+        for dst, _w, _ in plan.succ:
+            self._deliver(out, walk, dst, value, plan.name, now, entry)
+
+    def _deliver(self, out: list[Action], walk: Walk, dst: str, value: Any, src: str, now: float,
+                 entry: bool = False) -> None:
+        plan = self.nodes[dst]
+        if len(plan.preds) > 1:
+            value = self._join(out, plan, walk, src, value, now)
+            if value is SKIP:
+                return
+        if dst in self.workers:
+            if self.hub.active:
+                self.hub.publish(WalkEvent("enqueued", walk.id, now, dst))
+            out.append(Enqueue(walk, dst, value, src, 0, entry))
+            return
+        kind = plan.kind
+        if kind == "sink":
+            stats = self.stats[dst]
+            if stats is not None:
+                stats.requests += 1
+                stats.done += 1
+            if plan.response:
+                self._complete(out, walk, value, now)
+            else:
+                out.append(SideOutput(walk, dst, value))
+        elif kind == "ensemble" and len(plan.preds) <= 1:
+            self._combine(out, plan, walk, [value], [src], now)
+        else:
+            self._pass(out, walk, plan, value, now)
+
+    def _join(self, out: list[Action], plan: NodePlan, walk: Walk, src: str, value: Any, now: float) -> Any:
+        """Record one input of a multi-input node; return what to run it with, or SKIP."""
+        with self._join_lock:
+            if walk.joins is None:
+                walk.joins = {}
+            action, fire = join_input(plan, walk.joins.setdefault(plan.name, {}), src, value)
+        if action == "run":
+            return fire
+        if action == "skip":
+            self._skip_all(out, walk, plan, now)
+        elif action == "combine":
+            self._combine(out, plan, walk, [v for _, v in fire], [p for p, _ in fire], now)
+        return SKIP
+
+    def _combine(self, out: list[Action], plan: NodePlan, walk: Walk, values: list[Any], inputs: list[str],
+                 now: float) -> None:
+        weights = [plan.weights.get(p, 1.0) for p in inputs] if plan.weights else None
+        assert plan.combine is not None
+        try:
+            value = plan.combine(values, weights)
+        except Exception as exc:
+            err = NodeError(f"ensemble {plan.name!r} could not combine its inputs: {exc!r}", plan.name)
+            err.__cause__ = exc
+            self._fail_at(out, plan, walk, err, now)
+            return
+        self._pass(out, walk, plan, value, now)
+
+    # -- dead paths -------------------------------------------------------------------------
+    def _skip(self, out: list[Action], walk: Walk, dst: str, src: str, now: float) -> None:
+        plan = self.nodes[dst]
+        if len(plan.preds) > 1:
+            self._join(out, plan, walk, src, SKIP, now)  # propagates once every input is known
+        else:
+            self._skip_all(out, walk, plan, now)
+
+    def _skip_all(self, out: list[Action], walk: Walk, plan: NodePlan, now: float) -> None:
+        if self.hub.active:
+            self.hub.publish(WalkEvent("skipped", walk.id, now, plan.name))
+        if plan.response:
+            self._fail(out, walk, RouteError(
+                f"no branch reached the response sink {plan.name!r} for this request", plan.name), now)
+            return
+        for dst, _w, _ in plan.succ:
+            self._skip(out, walk, dst, plan.name, now)
