@@ -205,3 +205,27 @@ def allow(url: str, admin: str, kind: str, *entries: str) -> None:
             "kind": kind, "entry": entry, "note": "", "csrfmiddlewaretoken": token})
         assert response.status_code == 302, response.text[:2000]
     client.close()
+
+
+def upload(client: httpx.Client, text: str) -> httpx.Response:
+    """Paste ``text`` on the upload page (302 to the new version, or the page with why not)."""
+    token = csrf(client, "/graphs/upload/")
+    return client.post("/graphs/upload/", data={"text": text, "format": "auto", "csrfmiddlewaretoken": token})
+
+
+def deploy(client: httpx.Client, version_url: str) -> httpx.Response:
+    """Deploy the version at ``version_url`` (302 to the deployment's page)."""
+    token = csrf(client, version_url)
+    return client.post(version_url + "deploy/", data={"name": "", "csrfmiddlewaretoken": token})
+
+
+def serving_url(client: httpx.Client, deployment: str) -> str:
+    """The URL a deployment serves on, once it does (it must not fail meanwhile)."""
+
+    def found():
+        page = client.get(deployment).text
+        assert "failed" not in re.findall(r'class="state[^"]*">([^<]*)<', page), page[-3000:]
+        m = re.search(r"(http://127\.0\.0\.1:\d+)</p>|· (http://127\.0\.0\.1:\d+)", page)
+        return m and (m[1] or m[2])
+
+    return wait_for(found, 90, "the deployment to serve", 0.2)

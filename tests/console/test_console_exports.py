@@ -8,8 +8,7 @@ import threading
 
 import httpx
 
-from console_processes import console_env, signed_in, start_console
-from test_console_isolation import upload
+from console_processes import console_env, signed_in, start_console, upload
 
 N = 1500
 

@@ -5,12 +5,11 @@ deploy, the audit of what admins deploy, and what a deployed impl can reach. Rea
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import httpx
 
-from console_processes import allow, console_env, csrf, signed_in, start_console, wait_for
+from console_processes import allow, console_env, deploy, serving_url, signed_in, start_console, upload
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = """graph probe
@@ -23,26 +22,6 @@ inp -> look -> out
 
 def hostile(impl: str) -> str:
     return f'graph shell\nsource inp\npython f {{ impl = "{impl}" }}\nsink out\ninp -> f -> out\n'
-
-
-def upload(client: httpx.Client, text: str) -> httpx.Response:
-    token = csrf(client, "/graphs/upload/")
-    return client.post("/graphs/upload/", data={"text": text, "format": "auto", "csrfmiddlewaretoken": token})
-
-
-def deploy(client: httpx.Client, version_url: str) -> httpx.Response:
-    token = csrf(client, version_url)
-    return client.post(version_url + "deploy/", data={"name": "", "csrfmiddlewaretoken": token})
-
-
-def serving_url(client: httpx.Client, deployment: str) -> str:
-    def found():
-        page = client.get(deployment).text
-        assert "failed" not in re.findall(r'class="state[^"]*">([^<]*)<', page), page[-3000:]
-        m = re.search(r"(http://127\.0\.0\.1:\d+)</p>|· (http://127\.0\.0\.1:\d+)", page)
-        return m and (m[1] or m[2])
-
-    return wait_for(found, 90, "the deployment to serve", 0.2)
 
 
 def test_operators_deploy_only_allowed_code_and_deployed_code_cannot_reach_the_console(tmp_path):

@@ -14,8 +14,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from console_processes import HOGAR, Process, console_env, signed_in, start_console, wait_for
-from test_console_isolation import deploy, serving_url, upload
+from console_processes import (HOGAR, Process, console_env, deploy, serving_url, signed_in, start_console, upload,
+                               wait_for)
 
 ROOT = Path(__file__).resolve().parents[2]
 LIVE = """graph live_{n}
