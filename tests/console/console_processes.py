@@ -105,23 +105,36 @@ def console_env(data_dir: Path, db: str | None = None, **extra: str) -> dict:
 
 
 def child_python(pythonpath: str) -> dict:
-    """As root, the console runs its deployments as ``nobody``. When this interpreter lies
-    where that user cannot reach it (a pyenv build under /root), the children run Debian's
-    python3 of the same version with this environment's packages on their path."""
+    """As root, the console runs its deployments as ``nobody``, who must reach the code.
+
+    When this interpreter lies where that user cannot reach it (a pyenv build under
+    /root), the children run Debian's python3 of the same version with this environment's
+    packages on their path. A checkout or virtual environment inside a private directory
+    (a CI clone in a mode-0700 temporary directory) gets the execute bit for others on
+    the directories above it: passing through, not listing.
+    """
     if os.geteuid() != 0:
         return {}
     import pwd
     import site
+    import stat
 
     from hogar_nb.console.isolation import _reachable
 
     nobody = pwd.getpwnam("nobody")
+    root = str(Path(__file__).resolve().parents[2])
+    paths = [p for p in pythonpath.split(os.pathsep) if p] or [root]
+    packages = site.getsitepackages()
+    for path in {root, *paths, *packages}:
+        for part in reversed(Path(path).resolve().parents):
+            mode = part.stat().st_mode
+            if not mode & stat.S_IXOTH:
+                part.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
     if not _reachable(sys.executable, nobody.pw_uid, nobody.pw_gid):
         return {}
     system = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
     assert os.path.exists(system), f"{system} is missing: apt-get install python3"
-    paths = [p for p in pythonpath.split(os.pathsep) if p] or [str(Path(__file__).resolve().parents[2])]
-    return {"HOGAR_CONSOLE_CHILD_PYTHON": system, "PYTHONPATH": os.pathsep.join([*paths, *site.getsitepackages()])}
+    return {"HOGAR_CONSOLE_CHILD_PYTHON": system, "PYTHONPATH": os.pathsep.join([*paths, *packages])}
 
 
 def start_console(env: dict, users: dict[str, str] | None = None) -> tuple[Process, str]:
