@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from console_processes import (HOGAR, Process, console_env, deploy, serving_url, signed_in, start_console, upload,
+from console_processes import (HOGAR, Process, console_env, csrf, deploy, serving_url, signed_in, start_console, upload,
                                wait_for)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,6 +102,14 @@ def test_a_console_started_after_a_killed_one_runs_each_deployment_once(tmp_path
         assert {d: procs[0].pid for d, procs in now.items()} != before
         page = boss.get(f"/deployments/{ids[0]}/").text
         assert "left running" in page
+
+        # Stop from the console: the process and its process replicas end, the other runs on.
+        first = now[ids[0]][0]
+        group = [first, *wait_for(lambda: first.children(recursive=True), 30, "the process replica")]
+        token = csrf(boss, f"/deployments/{ids[0]}/")
+        assert boss.post(f"/deployments/{ids[0]}/stop/", data={"csrfmiddlewaretoken": token}).status_code == 302
+        assert psutil.wait_procs(group, timeout=30)[1] == []
+        assert serve_processes(data, ids) == {ids[0]: [], ids[1]: now[ids[1]]}
 
         again.proc.send_signal(signal.SIGTERM)
         assert again.proc.wait(60) == 0, again.output()
