@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .config import ConsoleError, data_dir
 
-__all__ = ["ChildSpec", "child_spec"]
+__all__ = ["ChildSpec", "child_spec", "why_unreachable"]
 
 #: what a child keeps of the console's environment (with HOGAR_CONSOLE_CHILD_ENV's names)
 PASSED = ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "VIRTUAL_ENV")
@@ -68,7 +68,7 @@ def _env(folder: Path) -> dict[str, str]:
     return env
 
 
-def _reachable(path: str, uid: int, gid: int) -> str | None:
+def why_unreachable(path: str, uid: int, gid: int) -> str | None:
     """Why ``uid`` cannot run ``path`` (a directory on the way it cannot enter), or None."""
     real = Path(os.path.realpath(path))
     for part in [*reversed(real.parents), real]:
@@ -101,7 +101,7 @@ def child_spec(pk: int) -> ChildSpec:
                            "here; create it or set HOGAR_CONSOLE_CHILD_USER to an unprivileged user") from None
     if entry.pw_uid == 0:
         raise ConsoleError(f"HOGAR_CONSOLE_CHILD_USER={name} is root; deployments never run as root")
-    why = _reachable(python, entry.pw_uid, entry.pw_gid)
+    why = why_unreachable(python, entry.pw_uid, entry.pw_gid)
     if why:
         raise ConsoleError(f"deployments run as {name!r}, who cannot run {python} ({why}); install Python "
                            "where that user can read it and set HOGAR_CONSOLE_CHILD_PYTHON")

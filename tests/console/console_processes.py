@@ -119,7 +119,7 @@ def child_python(pythonpath: str) -> dict:
     import site
     import stat
 
-    from hogar_nb.console.isolation import _reachable
+    from hogar_nb.console.isolation import why_unreachable
 
     nobody = pwd.getpwnam("nobody")
     root = str(Path(__file__).resolve().parents[2])
@@ -130,7 +130,7 @@ def child_python(pythonpath: str) -> dict:
             mode = part.stat().st_mode
             if not mode & stat.S_IXOTH:
                 part.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
-    if not _reachable(sys.executable, nobody.pw_uid, nobody.pw_gid):
+    if not why_unreachable(sys.executable, nobody.pw_uid, nobody.pw_gid):
         return {}
     system = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
     assert os.path.exists(system), f"{system} is missing: apt-get install python3"
