@@ -182,6 +182,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         finally:
             task.cancel()
 
+    for sig in (signal.SIGINT, signal.SIGTERM):  # one while the children start ends serving at once
+        signal.signal(sig, server.handle_exit)
     services.start()
     try:
         asyncio.run(main())
