@@ -18,6 +18,8 @@ class Export:
     target: str
     documents: list[dict[str, Any]]
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: the model repository the documents expect: its path for each file -> the local artifact
+    repository: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -3,7 +3,8 @@
 Ray Serve's config cannot describe a graph's topology (an application is an
 ``import_path`` to Python that builds it), so the config names hogar_nb's generic
 builder and passes the EARG document as its ``args``; each node's settings appear
-as a ``deployments`` override that an operator can edit. The Ray backend uses the
+as a ``deployments`` override that an operator can edit (a node's replicas only
+there, as ``num_replicas``). The Ray backend uses the
 same :func:`deployment_options` and :func:`ray_capability`, so running on Ray and
 exporting to Ray agree.
 """
@@ -132,8 +133,11 @@ def ray_serve_config(earg: dict[str, Any], graph: Any = None, *, host: str = "12
     }
     if working_dir is not None:
         app["runtime_env"] = {"working_dir": working_dir}
-    app["args"] = {"earg": earg, "routes": source_routes(earg)}
     app["deployments"] = [deployment_options(n) for n in workers(earg)]
+    # each setting once: a node's replicas live in its deployment (num_replicas), where Serve
+    # users edit them and where Serve applies them; the builder's graph does without
+    nodes = [{k: v for k, v in n.items() if k != "replicas"} for n in earg["nodes"]]
+    app["args"] = {"earg": {**earg, "nodes": nodes}, "routes": source_routes(earg)}
     doc = {
         "proxy_location": "EveryNode",
         "http_options": {"host": host, "port": port},
