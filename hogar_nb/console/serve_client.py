@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import orjson
 
+from ..core.error_wire import ErrorWire
 from .config import ConsoleError
 
 __all__ = ["ServeClient", "ServeError"]
@@ -40,10 +41,11 @@ class ServeClient:
             # Only a hogar serve's JSON error is shown; any other body is the server's business.
             cause, message = None, "not a hogar serve error"
             try:
-                error = orjson.loads(response.content)["error"]
-                cause, message = error.get("cause"), str(error["message"])[:500]
-            except Exception:  # not the JSON error shape
+                wire = ErrorWire.from_json(orjson.loads(response.content), response.status_code)
+            except ValueError:  # not the wire form (orjson's error is one too): no foreign text
                 pass
+            else:
+                cause, message = wire.cause, (wire.message or message)[:500]
             raise ServeError(f"{self.url}{path} answered {response.status_code}: {message}",
                              response.status_code, cause)
         try:
