@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["register"]
@@ -14,6 +18,7 @@ def _setup(db: str | None) -> None:
     """Point Django at the console's settings (and ``db``) and load the apps."""
     if db:
         os.environ["HOGAR_CONSOLE_DB"] = db
+    os.umask(0o077)  # the database, its journal and every file the console writes: mode 0600
     os.environ["DJANGO_SETTINGS_MODULE"] = "hogar_nb.console.settings"
     import django
 
@@ -154,9 +159,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     sock.listen(128)
     host, port = sock.getsockname()[:2]
     shown_host = f"[{host}]" if ":" in host else host
+    from django.conf import settings
+
+    # uvicorn believes X-Forwarded-* from 127.0.0.1 unless told otherwise: only the listed proxies.
+    proxies = settings.HOGAR_TRUSTED_PROXIES
     config = uvicorn.Config(application, lifespan="off", log_level="warning", access_log=False,
-                            timeout_graceful_shutdown=3)
-    server = uvicorn.Server(config)
+                            timeout_graceful_shutdown=3, proxy_headers=bool(proxies),
+                            forwarded_allow_ips=proxies or [], server_header=False)
+    server = _server_class()(config)
 
     async def announce() -> None:
         while not server.started:
@@ -172,13 +182,44 @@ def cmd_serve(args: argparse.Namespace) -> int:
         finally:
             task.cancel()
 
+    for sig in (signal.SIGINT, signal.SIGTERM):  # one while the children start ends serving at once
+        signal.signal(sig, server.handle_exit)
     services.start()
     try:
         asyncio.run(main())
     finally:
+        # A second signal while the children stop must not cut it short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         services.stop()
         sock.close()
     return 0
+
+
+def _server_class() -> type:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, except that SIGTERM and SIGINT end :func:`cmd_serve` normally.
+
+        uvicorn raises a caught signal again once it has shut down, which kills the process
+        before the console stops its ``hogar serve`` children; here the signal only ends
+        the serving loop, and the caller's ``finally`` stops them.
+        """
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server
 
 
 def register(subparsers: Any) -> None:

@@ -118,6 +118,7 @@ class Collector:
         self._seen_events: dict[int, set] = {}
         self._marks: dict[int, tuple[int, int, float]] = {}  # restarts, replicas, when events were read
         self._last_prune = 0.0
+        self._bad: dict[int, str] = {}  # deployments whose data cannot be read, and why
         self._client = httpx.Client(timeout=2.0, limits=httpx.Limits(max_connections=32))
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="hogar-poll")
         self._thread = threading.Thread(target=self._run, daemon=True, name="hogar-collector")
@@ -179,15 +180,27 @@ class Collector:
         client = ServeClient(dep["url"], client=self._client, timeout=min(2.0, self.interval * 2))
         try:
             status = client.status()
+            if not isinstance(status, dict):
+                raise TypeError(f"/hogar/v1/status answered a JSON {type(status).__name__}, not an object")
             events = client.events() if self._events_due(pk, status) else []
+        except (TypeError, ValueError, AttributeError) as err:
+            self._bad_data(pk, dep, err)
+            return
         except ServeError as err:
-            if dep["state"] == "running":
-                Deployment.objects.filter(pk=pk, state="running").update(state="unreachable", error=str(err))
+            if dep["state"] in ("running", "bad data"):
+                self._bad.pop(pk, None)
+                Deployment.objects.filter(pk=pk, state=dep["state"]).update(state="unreachable", error=str(err))
             return
         now = time.time()
-        state = self.hub.state(pk, dep["earg"])
-        sample = state.update(status, now)
-        fresh = self._new_events(pk, events)
+        try:  # what a server sends is read, never trusted
+            state = self.hub.state(pk, dep["earg"])
+            sample = state.update(status, now)
+            fresh = self._new_events(pk, events)
+        except Exception as err:  # malformed numbers, histograms, shapes: the server's fault
+            self._bad_data(pk, dep, err)
+            return
+        if self._bad.pop(pk, None) is not None:
+            log.warning("deployment %s sends readable data again", pk)
         if fresh:
             TimelineEvent.objects.bulk_create([
                 TimelineEvent(deployment_id=pk, time=e["time"], kind=e["kind"], node=e["node"],
@@ -209,6 +222,19 @@ class Collector:
             Deployment.objects.filter(pk=pk).update(**updates)
         elif dep["state"] != "running" or len(pending) == 1:
             Deployment.objects.filter(pk=pk).update(**updates)
+
+    def _bad_data(self, pk: int, dep: dict[str, Any], err: Exception) -> None:
+        """A deployment sent what the console cannot read: a warning once, and a state on it."""
+        from .models import Deployment
+
+        why = f"{type(err).__name__}: {str(err)[:200]}"
+        message = f"the console cannot read this deployment's metrics ({why})"
+        if pk not in self._bad:
+            log.warning("deployment %s sends data the console cannot read (%s); shown as 'bad data' until it "
+                        "sends readable data again", pk, why)
+        if self._bad.get(pk) != message or dep["state"] != "bad data":
+            Deployment.objects.filter(pk=pk, desired="running").update(state="bad data", error=message)
+        self._bad[pk] = message
 
     def _events_due(self, pk: int, status: dict) -> bool:
         """Read the recovery events when restarts or replicas changed, else every 10 s."""

@@ -31,6 +31,8 @@ def data_dir() -> Path:
 
         path = Path(user_data_dir("hogar", appauthor=False)) / "console"
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_uid == os.geteuid() and path.stat().st_mode & 0o077:
+        path.chmod(0o700)  # the database and the secret key are the console's alone
     return path
 
 

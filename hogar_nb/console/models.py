@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-__all__ = ["AuditEntry", "Deployment", "GraphRecord", "GraphVersion", "MetricPoint", "TimelineEvent"]
+__all__ = ["AllowedCode", "AuditEntry", "Deployment", "GraphRecord", "GraphVersion", "MetricPoint", "TimelineEvent"]
 
 
 class ImmutableError(Exception):
@@ -131,3 +131,27 @@ def audit(user, action: str, target: str, **detail) -> AuditEntry:
     """Record one action by ``user`` (a User or a name)."""
     name = getattr(user, "get_username", lambda: str(user))()
     return AuditEntry.objects.create(user=name, action=action, target=str(target)[:300], detail=detail)
+
+
+class AllowedCode(models.Model):
+    """One allowlist entry: what operators may deploy (admins deploy anything)."""
+
+    PYTHON, MODEL = "python", "model"
+    kind = models.CharField(max_length=8, choices=[(PYTHON, "python module or module prefix"),
+                                                   (MODEL, "model artifact directory")])
+    entry = models.CharField(
+        max_length=300,
+        help_text="python: `pkg` allows pkg and pkg.*, `pkg.mod:name` allows that impl alone; "
+                  "model: a directory whose artifacts may be loaded")
+    note = models.CharField(max_length=300, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["kind", "entry"]
+        verbose_name = "allowed code"
+        verbose_name_plural = "allowed code"
+        constraints = [models.UniqueConstraint(fields=["kind", "entry"], name="one_entry_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.entry}"

@@ -36,21 +36,46 @@ class ServeClient:
         try:
             response = client.request(method, self.url + path, timeout=self.timeout, **kwargs)
         except httpx.HTTPError as err:
-            raise ServeError(f"{self.url} did not answer: {err.__class__.__name__}: {err}") from None
+            raise ServeError(f"{self.url} did not answer: {err.__class__.__name__}") from None
         if response.status_code >= 400:
-            cause, message = None, response.text[:300]
+            # Only a hogar serve's JSON error is shown; any other body is the server's business.
+            cause, message = None, "not a hogar serve error"
             try:
                 wire = ErrorWire.from_json(orjson.loads(response.content), response.status_code)
-            except ValueError:  # not the wire form (orjson's error is one too): keep the text
+            except ValueError:  # not the wire form (orjson's error is one too): no foreign text
                 pass
             else:
-                cause, message = wire.cause, wire.message or message
+                cause, message = wire.cause, (wire.message or message)[:500]
             raise ServeError(f"{self.url}{path} answered {response.status_code}: {message}",
                              response.status_code, cause)
         try:
             return orjson.loads(response.content)
         except orjson.JSONDecodeError:
             raise ServeError(f"{self.url}{path} did not answer JSON") from None
+
+    def identify(self) -> dict:
+        """The served graph's EARG document, checked to be one; ServeError saying only why not.
+
+        What a URL answers that is not a ``hogar serve`` never appears in the message.
+        """
+        from ..core.earg import loads_earg
+        from ..errors import HogarError
+
+        try:
+            doc = self.graph()
+        except ServeError as err:
+            status = f"answered {err.status}" if err.status else "did not answer"
+            raise ServeError(f"{self.url} is not a hogar serve: GET /hogar/v1/graph {status}", err.status) from None
+        try:
+            if not isinstance(doc, dict):
+                raise TypeError
+            loads_earg(orjson.dumps(doc).decode(), filename="graph.json")
+            status = self.status()
+            if not isinstance(status, dict) or not isinstance(status.get("nodes"), dict):
+                raise TypeError
+        except (HogarError, TypeError, ValueError, RecursionError):
+            raise ServeError(f"{self.url} is not a hogar serve: GET /hogar/v1/graph is not a graph it serves") from None
+        return doc
 
     def status(self) -> dict:
         return self._request("GET", "/hogar/v1/status")

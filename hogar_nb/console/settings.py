@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from .config import database_settings, database_url, secret_key
+from .middleware import trusted_proxies
 
 HERE = Path(__file__).resolve().parent
 
@@ -27,6 +28,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "hogar_nb.console.middleware.SecureCookiesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -84,6 +86,11 @@ CSRF_COOKIE_SAMESITE = "Strict"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (none by default): the
+# server (uvicorn) rewrites the client address and scheme from them for these alone, so
+# the sign-in lockout counts the real client and cookies get Secure behind HTTPS.
+HOGAR_TRUSTED_PROXIES = trusted_proxies(os.environ.get("HOGAR_CONSOLE_TRUSTED_PROXIES", ""))
 
 # Failed sign-ins: five per user name and address, then a 15-minute cool-off (429).
 AXES_FAILURE_LIMIT = 5

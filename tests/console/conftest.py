@@ -15,7 +15,10 @@ import pytest  # noqa: E402
 
 django.setup()  # before the test modules import the console's models
 
-from console_processes import PASSWORD  # noqa: E402,F401  (one password for every test user)
+from console_processes import PASSWORD, child_python  # noqa: E402,F401  (one password for every test user)
+
+# Supervisors started by the tests themselves run their children as the console would.
+os.environ.update(child_python(os.environ.get("PYTHONPATH", "")))
 
 
 @pytest.fixture(autouse=True)

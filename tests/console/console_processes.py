@@ -100,7 +100,41 @@ def console_env(data_dir: Path, db: str | None = None, **extra: str) -> dict:
     if db:
         env["HOGAR_CONSOLE_DB"] = db
     env.update(extra)
+    env.update(child_python(env.get("PYTHONPATH", "")))
     return env
+
+
+def child_python(pythonpath: str) -> dict:
+    """As root, the console runs its deployments as ``nobody``, who must reach the code.
+
+    When this interpreter lies where that user cannot reach it (a pyenv build under
+    /root), the children run Debian's python3 of the same version with this environment's
+    packages on their path. A checkout or virtual environment inside a private directory
+    (a CI clone in a mode-0700 temporary directory) gets the execute bit for others on
+    the directories above it: passing through, not listing.
+    """
+    if os.geteuid() != 0:
+        return {}
+    import pwd
+    import site
+    import stat
+
+    from hogar_nb.console.isolation import why_unreachable
+
+    nobody = pwd.getpwnam("nobody")
+    root = str(Path(__file__).resolve().parents[2])
+    paths = [p for p in pythonpath.split(os.pathsep) if p] or [root]
+    packages = site.getsitepackages()
+    for path in {root, *paths, *packages}:
+        for part in reversed(Path(path).resolve().parents):
+            mode = part.stat().st_mode
+            if not mode & stat.S_IXOTH:
+                part.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
+    if not why_unreachable(sys.executable, nobody.pw_uid, nobody.pw_gid):
+        return {}
+    system = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
+    assert os.path.exists(system), f"{system} is missing: apt-get install python3"
+    return {"HOGAR_CONSOLE_CHILD_PYTHON": system, "PYTHONPATH": os.pathsep.join([*paths, *packages])}
 
 
 def start_console(env: dict, users: dict[str, str] | None = None) -> tuple[Process, str]:
@@ -173,3 +207,38 @@ class Postgres:
         if self.proc is not None:
             self.proc.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def allow(url: str, admin: str, kind: str, *entries: str) -> None:
+    """Add allowlist entries as ``admin`` through the admin pages, as a person would."""
+    client = signed_in(url, admin)
+    for entry in entries:
+        token = csrf(client, "/admin/console/allowedcode/add/")
+        response = client.post("/admin/console/allowedcode/add/", data={
+            "kind": kind, "entry": entry, "note": "", "csrfmiddlewaretoken": token})
+        assert response.status_code == 302, response.text[:2000]
+    client.close()
+
+
+def upload(client: httpx.Client, text: str) -> httpx.Response:
+    """Paste ``text`` on the upload page (302 to the new version, or the page with why not)."""
+    token = csrf(client, "/graphs/upload/")
+    return client.post("/graphs/upload/", data={"text": text, "format": "auto", "csrfmiddlewaretoken": token})
+
+
+def deploy(client: httpx.Client, version_url: str) -> httpx.Response:
+    """Deploy the version at ``version_url`` (302 to the deployment's page)."""
+    token = csrf(client, version_url)
+    return client.post(version_url + "deploy/", data={"name": "", "csrfmiddlewaretoken": token})
+
+
+def serving_url(client: httpx.Client, deployment: str) -> str:
+    """The URL a deployment serves on, once it does (it must not fail meanwhile)."""
+
+    def found():
+        page = client.get(deployment).text
+        assert "failed" not in re.findall(r'class="state[^"]*">([^<]*)<', page), page[-3000:]
+        m = re.search(r"(http://127\.0\.0\.1:\d+)</p>|· (http://127\.0\.0\.1:\d+)", page)
+        return m and (m[1] or m[2])
+
+    return wait_for(found, 90, "the deployment to serve", 0.2)

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from console_processes import PASSWORD, console_env, signed_in, start_console, wait_for
+from console_processes import PASSWORD, allow, console_env, signed_in, start_console, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -65,7 +65,9 @@ class Traffic:
 @pytest.fixture
 def console(tmp_path):
     env = console_env(tmp_path / "data", PYTHONPATH=str(ROOT))
-    proc, url = start_console(env, {"ops": "operator"})
+    proc, url = start_console(env, {"ops": "operator", "boss": "admin"})
+    allow(url, "boss", "python", "fraud", "tests.runtime.impls")
+    allow(url, "boss", "model", "models")
     yield url
     proc.stop()
     assert "Traceback" not in proc.output(), proc.output()

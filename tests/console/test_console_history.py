@@ -128,7 +128,7 @@ def test_register_a_running_server_and_change_it_live(served, users, client):
     from hogar_nb.console.models import AuditEntry
 
     dep, url = served
-    client.force_login(users["operator"])
+    client.force_login(users["admin"])
     response = client.post("/deployments/register/", {"name": "external", "url": url + "/",
                                                       "admin_token": "console-test-token"})
     assert response.status_code == 302
@@ -148,8 +148,8 @@ def test_register_a_running_server_and_change_it_live(served, users, client):
     answer = client.post(change, {"node": "dbl", "attr": "batch_wait", "value": "5ms"}, HTTP_ACCEPT="application/json")
     assert answer.status_code == 200 and answer.json()["result"]["batch_wait_ms"] == 5.0
     assert [e.text for e in record.timeline.filter(kind="reconfigure").order_by("time")] == [
-        "dbl.replicas = 3 by operator" + (f", confirmed over capacity ({warning})" if warning else ""),
-        "dbl.batch_wait = 5ms by operator"]
+        "dbl.replicas = 3 by admin" + (f", confirmed over capacity ({warning})" if warning else ""),
+        "dbl.batch_wait = 5ms by admin"]
     assert AuditEntry.objects.filter(action="reconfigure", target="external").count() == 2
     assert [dep.call(i) for i in range(10)] == [2 * i for i in range(10)]
 
@@ -216,7 +216,8 @@ def test_a_server_that_cannot_start_is_reported_with_its_output(users):
     assert Supervisor(start_timeout=60).launch(record.pk) is False
     record.refresh_from_db()
     assert record.state == "failed" and record.desired == "stopped"
-    assert "hogar serve did not start" in record.error and "fraud" in record.error
+    assert "hogar serve could not start the graph (exited with code 2 during start-up" in record.error
+    assert "fraud" in record.error
     assert record.timeline.filter(kind="failed").exists()
 
 

@@ -18,8 +18,9 @@ from ..config import ConsoleError
 from ..forms import FaultForm, ReconfigureForm, RegisterForm, StartForm
 from ..models import Deployment, GraphVersion, MetricPoint, TimelineEvent, audit
 from ...core.kinds import RECONFIGURABLE, WORKER_KINDS
+from ..allowlist import refusals
 from ..reconfig import capacity_warning, check_change
-from ..roles import requires, writes
+from ..roles import has_role, requires, writes
 from ..serve_client import ServeClient, ServeError
 from ..services import HUB, supervisor
 from ..text import duration_ms
@@ -70,17 +71,23 @@ def deployment_start(request, pk: int, number: int):
     if taken:
         messages.error(request, taken)
         return redirect("version", pk=pk, number=number)
+    outside = refusals(version.earg)
+    if outside and not has_role(request.user, "admin"):
+        audit(request.user, "deploy-refused", str(version), graph=version.graph.name, version=version.number,
+              refused=outside)
+        return render(request, "console/error.html", {"message": "This version cannot be deployed: "
+                                                      + "; ".join(outside)}, status=403)
     dep = Deployment.objects.create(
         name=name, kind=Deployment.MANAGED, version=version, earg=version.earg,
         admin_token=secrets.token_urlsafe(32), allow_faults=bool(form.cleaned_data.get("allow_faults")),
         state="starting", created_by=request.user)
     audit(request.user, "deploy", name, graph=version.graph.name, version=version.number, deployment=dep.pk,
-          allow_faults=dep.allow_faults)
+          allow_faults=dep.allow_faults, outside_allowlist=outside)
     threading.Thread(target=supervisor().launch, args=(dep.pk,), daemon=True).start()
     return redirect("deployment", pk=dep.pk)
 
 
-@requires("operator")
+@requires("admin")
 @require_POST
 def deployment_register(request):
     form = RegisterForm(request.POST)
@@ -93,7 +100,7 @@ def deployment_register(request):
         messages.error(request, taken)
         return redirect("deployments")
     try:
-        earg = ServeClient(url).graph()
+        earg = ServeClient(url).identify()
     except ServeError as err:
         messages.error(request, f"cannot register {url}: {err}")
         return redirect("deployments")

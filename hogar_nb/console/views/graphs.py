@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import functools
 import json
+from functools import partial
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from ...core.diagnostics import Diagnostic
 from .. import drawing
+from ..allowlist import refusals
 from ..diffing import structural_diff, text_diff
 from ..forms import UploadForm
+from ..heavy import Busy, cached
 from ..models import GraphRecord, GraphVersion, audit
-from ..roles import writes
-from ..text import readable
 from ..readiness import READINESS_CODE, startup_warnings
+from ..roles import has_role, writes
+from ..text import readable
 from ..uploads import check_upload
 
 __all__ = ["graph_detail", "graph_diff", "graph_list", "graph_upload", "version_detail", "version_download"]
@@ -68,6 +73,14 @@ def graph_upload(request):
                    "filename": checked.filename}
         return render(request, "console/graph_upload.html", context, status=400)
     graph = checked.graph
+    earg = graph.to_earg()
+    outside = refusals(earg)
+    if outside and not has_role(request.user, "admin"):
+        diagnostics = [Diagnostic("E900", "error", text, hint="ask an admin to allow it (admin pages, "
+                                  "Allowed code), or to upload the graph") for text in outside]
+        context = {"form": form, "summary": _summary(diagnostics), "filename": checked.filename,
+                   "diagnostics": diagnostics_rows(diagnostics, None)}
+        return render(request, "console/graph_upload.html", context, status=403)
     name = (form.cleaned_data["name"] or graph.name).strip()
     warnings = [d.to_dict() for d in checked.diagnostics] + startup_warnings(data, checked.format)
     with transaction.atomic():
@@ -75,10 +88,10 @@ def graph_upload(request):
         last = record.versions.order_by("-number").values_list("number", flat=True).first() or 0
         version = GraphVersion.objects.create(
             graph=record, number=last + 1, source=checked.text, source_format=checked.format,
-            filename=filename[:255], udgl=graph.to_udgl(), earg=graph.to_earg(), warnings=warnings,
+            filename=filename[:255], udgl=graph.to_udgl(), earg=earg, warnings=warnings,
             comment=form.cleaned_data["comment"], created_by=request.user)
         audit(request.user, "upload", str(version), graph=record.name, version=version.number,
-              nodes=len(graph.nodes), format=checked.format)
+              nodes=len(graph.nodes), format=checked.format, outside_allowlist=outside)
     return redirect("version", pk=record.pk, number=version.number)
 
 
@@ -124,19 +137,29 @@ def _refusals(pk: int, name: str, earg: str) -> tuple[tuple[str, str], ...]:
     return tuple(out.items())
 
 
-def _export(request, version: GraphVersion, target: str) -> HttpResponse | str:
-    """The export's YAML, or a 422 page listing what the target cannot express."""
+def _export(name: str, earg: dict, target: str) -> tuple[int, str]:
+    """(200, the export's YAML), or (422, what the target cannot express)."""
+    from ...core.earg import loads_earg
+    from ...export import export_graph
+
+    graph = loads_earg(json.dumps(earg), filename=f"{name}.json")
+    result = export_graph(graph, target)
+    if not result.ok:
+        return 422, "\n".join(d.format() for d in result.diagnostics) + "\n"
+    return 200, result.to_yaml()
+
+
+def _refused_page(request, version: GraphVersion, target: str) -> HttpResponse:
+    """A readable page listing what ``target`` cannot express of this version (422)."""
     from ...core.earg import loads_earg
     from ...export import export_graph
 
     graph = loads_earg(json.dumps(version.earg), filename=f"{version.graph.name}.json")
     result = export_graph(graph, target)
-    if not result.ok:
-        return render(request, "console/export_refused.html",
-                      {"version": version, "graph": version.graph, "target": EXPORTS[target],
-                       "diagnostics": diagnostics_rows(result.diagnostics, None), "has_errors": True,
-                       "summary": _summary(result.diagnostics)}, status=422)
-    return result.to_yaml()
+    return render(request, "console/export_refused.html",
+                  {"version": version, "graph": version.graph, "target": EXPORTS[target],
+                   "diagnostics": diagnostics_rows(result.diagnostics, None), "has_errors": True,
+                   "summary": _summary(result.diagnostics)}, status=422)
 
 
 @writes("operator")
@@ -159,9 +182,15 @@ def version_detail(request, pk: int, number: int):
     return render(request, "console/version.html", context)
 
 
-@writes("operator")
-def version_download(request, pk: int, number: int, fmt: str):
-    version = _version(pk, number)
+async def version_download(request, pk: int, number: int, fmt: str):
+    """A version as text; exports to other runtimes are made once per version, off the
+    thread that serves the pages, one at a time per user (429 past it)."""
+    from asgiref.sync import sync_to_async
+
+    user = await request.auser()
+    if not await sync_to_async(has_role)(user, "viewer"):
+        raise PermissionDenied("this needs the viewer role")
+    version = await sync_to_async(_version)(pk, number)
     base = version.graph.name if version.graph.name.isidentifier() else "graph"
     if fmt == "udgl":
         body, ctype, ext = version.udgl, "text/plain; charset=utf-8", "udgl"
@@ -172,9 +201,16 @@ def version_download(request, pk: int, number: int, fmt: str):
         ctype = "application/json" if fmt == "json" else "application/yaml"
         ext = fmt
     elif fmt in EXPORTS:
-        body = _export(request, version, fmt)
-        if isinstance(body, HttpResponse):
-            return body
+        make = partial(_export, version.graph.name, version.earg, fmt)
+        try:
+            status, body = await sync_to_async(cached, thread_sensitive=False)(
+                f"v{version.pk}-{fmt}", user.get_username(), f"the {EXPORTS[fmt]} of {version}", make)
+        except Busy as err:
+            response = JsonResponse({"error": {"message": str(err), "cause": "busy"}}, status=429)
+            response["Retry-After"] = "5"
+            return response
+        if status != 200:
+            return await sync_to_async(_refused_page)(request, version, fmt)
         ctype, ext = "application/yaml", f"{fmt}.yaml"
     else:
         raise Http404(f"no download format {fmt!r}")
