@@ -110,7 +110,8 @@ class Deployment:
         name = self._source(source)
         if self._stopped:
             raise DeploymentStoppedError(f"deployment {self.name!r} is stopped")
-        return await asyncio.wrap_future(self._engine.submit(payload, name, timeout, wait=False).future)
+        return await self._engine.submit(payload, name, timeout, wait=False,
+                                         loop=asyncio.get_running_loop()).future
 
     def map(self, payloads: Iterable[Any], concurrency: int | None = None, ordered: bool = True,
             source: str | None = None, timeout: float | None = None,

@@ -45,6 +45,10 @@ class Walker:
         self.needs_skip = len(plan.sources) > 1 or any(
             p.kind in ("switch", "split") for p in plan.nodes.values())
         self._join_lock = threading.Lock()
+        # worker -> the one worker it feeds, alone: a chain's hop decided by one lookup
+        self._chain = {name: p.succ[0][0] for name, p in plan.nodes.items()
+                       if p.is_worker and p.kind != "switch" and len(p.succ) == 1
+                       and p.succ[0][0] in self.workers and len(plan.nodes[p.succ[0][0]].preds) == 1}
 
     # -- events ---------------------------------------------------------------------------
     def start(self, walk: Walk, source: str, payload: Any, now: float) -> list[Action]:
@@ -64,9 +68,14 @@ class Walker:
 
     def produced(self, job: Enqueue, value: Any, now: float) -> list[Action]:
         """Worker ``job.node`` answered ``value`` for ``job``."""
-        plan = self.nodes[job.node]
         walk = job.walk
-        if self.hub.active:
+        hub = self.hub
+        if not hub.active:
+            nxt = self._chain.get(job.node)
+            if nxt is not None:
+                return [Enqueue(walk, nxt, value, job.node)]
+        plan = self.nodes[job.node]
+        if hub.active:
             self.hub.publish(WalkEvent("attempt", walk.id, now, plan.name, job.attempt, "ok"))
         out: list[Action] = []
         if plan.kind == "switch":
