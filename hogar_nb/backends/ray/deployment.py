@@ -125,7 +125,21 @@ class RayDeployment(RayControls):
         return source
 
     # -- requests ---------------------------------------------------------------------
+    def _failed(self, exc: Exception) -> RequestError:
+        if self._stopped:
+            return DeploymentStoppedError(f"deployment {self.name!r} is stopped")
+        err = UnavailableError(f"the graph's ingress on Ray failed: {exc!r}")
+        err.__cause__ = exc
+        return err
+
+    @staticmethod
+    def _outcome(out: tuple) -> Any:
+        if out[0] == "ok":
+            return out[1]
+        raise _to_error(out)
+
     async def _request(self, payload: Any, source: str, timeout: float | None) -> Any:
+        """One request from whichever event loop awaits it (Serve's router has its own)."""
         deadline = None if timeout is None else time.time() + timeout
         response = self._run.remote(payload, source, deadline)
         try:
@@ -139,12 +153,23 @@ class RayDeployment(RayControls):
         except RequestError:
             raise
         except Exception as exc:
-            if self._stopped:
-                raise DeploymentStoppedError(f"deployment {self.name!r} is stopped") from None
-            raise UnavailableError(f"the graph's ingress on Ray failed: {exc!r}") from exc
-        if out[0] == "ok":
-            return out[1]
-        raise _to_error(out)
+            raise self._failed(exc) from None
+        return self._outcome(out)
+
+    def _request_sync(self, payload: Any, source: str, timeout: float | None) -> Any:
+        """One request from a thread with no event loop, waiting on Serve's own future."""
+        deadline = None if timeout is None else time.time() + timeout
+        response = self._run.remote(payload, source, deadline)
+        try:
+            out = response.result(timeout_s=None if timeout is None else timeout + _GRACE)
+        except RequestError:
+            raise
+        except TimeoutError:
+            response.cancel()
+            raise RequestTimeoutError(f"no result within the caller's timeout of {timeout} s") from None
+        except Exception as exc:
+            raise self._failed(exc) from None
+        return self._outcome(out)
 
     def submit(self, payload: Any, source: str | None = None, timeout: float | None = None) -> Future:
         """Send a request without waiting for its result; waits up to ``timeout`` for room."""
@@ -164,6 +189,19 @@ class RayDeployment(RayControls):
 
     def call(self, payload: Any, timeout: float | None = None, source: str | None = None) -> Any:
         """Send a request and wait for its result (raises its RequestError)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # a plain thread: wait on Serve's future here, no loop between
+            name = self._source(source)
+            if self._stopped:
+                raise DeploymentStoppedError(f"deployment {self.name!r} is stopped") from None
+            if not self._slots.acquire(timeout=timeout):
+                raise OverloadError(f"graph {self.name!r}: {self._max_in_flight} requests in flight; "
+                                    f"no room within {timeout} s") from None
+            try:
+                return self._request_sync(payload, name, timeout)
+            finally:
+                self._slots.release()
         return self.submit(payload, source, timeout).result()
 
     async def acall(self, payload: Any, timeout: float | None = None, source: str | None = None) -> Any:
@@ -173,8 +211,8 @@ class RayDeployment(RayControls):
             raise DeploymentStoppedError(f"deployment {self.name!r} is stopped")
         if not self._slots.acquire(blocking=False):
             raise OverloadError(f"graph {self.name!r}: {self._max_in_flight} requests in flight")
-        try:
-            return await asyncio.wrap_future(self._loop.submit(self._request(payload, name, timeout)))
+        try:  # on the caller's loop: no hop to the private loop and back
+            return await self._request(payload, name, timeout)
         finally:
             self._slots.release()
 
