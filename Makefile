@@ -6,6 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 PY      = $(BIN)/python
 STAMP   = $(VENV)/.hogar-installed
+LAB_STAMP = $(VENV)/.hogar-lab-installed
 PORT   ?= 8888
 
 .PHONY: lab test install browser node wrk postgres netns bench fuzz clean
@@ -14,6 +15,7 @@ PORT   ?= 8888
 # (with sudo when not root).
 debian = @$(1) >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "make: installing Debian's $(2) with apt-get$${SUDO:+ (sudo may ask for your password)}"; \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(2) >/dev/null; }
 
@@ -21,10 +23,22 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-# The install also builds the JupyterLab extension when its sources changed.
-$(STAMP): pyproject.toml labextension/package.json labextension/yarn.lock $(wildcard labextension/src/*.ts) | $(PY) node
+EXT_SOURCES = pyproject.toml labextension/package.json labextension/yarn.lock $(wildcard labextension/src/*.ts)
+
+# The install also builds the JupyterLab extension when its sources changed. The test
+# extra holds the notebooks' extras, so a tested venv is ready for `make lab` too.
+$(STAMP): $(EXT_SOURCES) | $(PY) node
+	@echo "installing hogar_nb with everything the tests use into $(VENV) (the first time takes a few minutes)"
 	$(PY) -m pip install --quiet -e ".[test]"
-	touch $(STAMP)
+	touch $(STAMP) $(LAB_STAMP)
+
+# `make lab` needs only what the example notebooks use (JupyterLab, widgets, plots, model runtimes).
+$(LAB_STAMP): $(EXT_SOURCES) | $(PY) node
+	@echo "make lab: installing hogar_nb with JupyterLab and the notebooks' extras into $(VENV)"
+	@echo "make lab: the first time this fills about 900 MB and builds the lab extension: a few minutes"
+	$(PY) -m pip install --progress-bar on -e ".[notebooks]" | grep --line-buffered -E "^(Collecting|Building|Installing|Successfully)" || true
+	@$(PY) -c "import hogar_nb, jupyterlab, sklearn" || { echo "make lab: the install failed; run: $(PY) -m pip install -e '.[notebooks]'" >&2; exit 1; }
+	touch $(LAB_STAMP)
 
 install: $(STAMP)
 
@@ -55,7 +69,7 @@ test: install browser postgres netns
 # --allow-root only when running as root (containers), which JupyterLab refuses otherwise.
 # The token is made here so that the URL to open is the last line printed before the
 # server's own log; a busy PORT is refused up front rather than moved to another port.
-lab: install
+lab: $(LAB_STAMP)
 	@$(PY) -c 'import socket; socket.socket().bind(("127.0.0.1", $(PORT)))' 2>/dev/null || \
 	  { echo "make lab: port $(PORT) is in use; pick another with: make lab PORT=8899" >&2; exit 1; }
 	@TOKEN=$$($(PY) -c 'import secrets; print(secrets.token_hex(24))'); \

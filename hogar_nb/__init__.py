@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import dispatch as _dispatch  # noqa: F401  (registers the HTTP front of deployments)
 from ._version import __version__
 from .errors import (
     DiagnosticError,
@@ -24,7 +25,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .core.graph import Graph
     from .core.model import Edge, Node
     from .core.udgl import parse_udgl
-    from .runtime import Deployment, run
+    from .dispatch import run
+    from .runtime import Deployment
 
 __all__ = sorted(
     [
@@ -61,7 +63,7 @@ _LAZY = {
     "load_earg": "hogar_nb.core.earg",
     "loads_earg": "hogar_nb.core.earg",
     "earg_schema": "hogar_nb.core.earg",
-    "run": "hogar_nb.runtime",
+    "run": "hogar_nb.dispatch",
     "Deployment": "hogar_nb.runtime",
 }
 

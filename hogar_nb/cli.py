@@ -9,33 +9,21 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ._version import __version__
 from .errors import DiagnosticError, HogarError
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .core.graph import Graph
+
 __all__ = ["main"]
 
 
-def _parse_params(pairs: Sequence[str]) -> dict[str, Any]:
-    from .core.udgl.values_parser import parse_value
+def _load(args: argparse.Namespace) -> Graph:
+    from .core.graph_file import load_graph_file, param_overrides
 
-    params: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise HogarError(f"got {pair!r} for --param; expected NAME=VALUE, e.g. threshold=0.9")
-        try:
-            params[key.strip()] = parse_value(raw)
-        except DiagnosticError:
-            params[key.strip()] = raw  # a bare word that is not UDGL is taken as text
-    return params
-
-
-def _load(args) -> Any:
-    from .core.source import load_graph_file
-
-    return load_graph_file(args.file, params=_parse_params(getattr(args, "param", []) or []))
+    return load_graph_file(args.file, params=param_overrides(args.param))
 
 
 def _print_warnings(graph, filename: str) -> None:
@@ -45,10 +33,20 @@ def _print_warnings(graph, filename: str) -> None:
 
 
 def cmd_check(args) -> int:
+    from .runtime.readiness import startup_diagnostics
+
     graph = _load(args)
     _print_warnings(graph, args.file)
-    print(f"{args.file}: ok ({len(graph.nodes)} nodes, {len(graph.edges)} edges)")
-    return 0
+    unready = startup_diagnostics(graph, Path(args.file).parent)
+    for d in unready:
+        print(d.format(graph.source, args.file), file=sys.stderr)
+    summary = f"{len(graph.nodes)} nodes, {len(graph.edges)} edges"
+    if not unready:
+        print(f"{args.file}: ok ({summary})")
+        return 0
+    count = f"{len(unready)} problem{'s' * (len(unready) != 1)}"
+    print(f"{args.file}: valid ({summary}), but it would not start: {count}")
+    return 1 if args.strict else 0
 
 
 def cmd_compile(args) -> int:
@@ -121,7 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    file_command("check", cmd_check, "check a graph and print its diagnostics")
+    p = file_command("check", cmd_check, "check a graph and print its diagnostics")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 when the graph is valid but would not start (an impl or artifact not found)")
     p = file_command("compile", cmd_compile, "compile a graph to an EARG config")
     p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of stdout")
     p.add_argument("--format", choices=("yaml", "json"), help="output format (default: by OUT's suffix, else yaml)")
@@ -139,9 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .export.cli import register as register_export
 
     register_export(sub)  # `hogar export`
+    from .dispatch import add_backend_arguments, deploy_file
     from .serving.cli import register as register_serve
 
-    register_serve(sub)  # `hogar serve`
+    add_backend_arguments(register_serve(sub, deploy_file))  # `hogar serve`
     from .console.cli import register as register_console
 
     register_console(sub)  # `hogar console`

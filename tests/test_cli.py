@@ -18,9 +18,22 @@ CASES = Path(__file__).parent / "core" / "cases"
 DESIGN = CASES / "valid" / "design_example.udgl"
 
 
-def test_check_ok(capsys) -> None:
+def test_check_ok(capsys, tmp_path) -> None:
+    (tmp_path / "shop.py").write_text("def double(x):\n    return 2 * x\n")
+    graph = tmp_path / "g.udgl"
+    graph.write_text('source s\npython f { impl = "shop:double" }\nsink out\ns -> f -> out\n')
+    assert main(["check", str(graph)]) == 0
+    assert capsys.readouterr().out == f"{graph}: ok (3 nodes, 2 edges)\n"
+
+
+def test_check_says_what_serve_would_before_starting(capsys) -> None:
+    # the design brief's example is valid UDGL whose modules and artifacts do not exist here
     assert main(["check", str(DESIGN)]) == 0
-    assert capsys.readouterr().out == f"{DESIGN}: ok (9 nodes, 11 edges)\n"
+    out, err = capsys.readouterr()
+    assert out == f"{DESIGN}: valid (9 nodes, 11 edges), but it would not start: 5 problems\n"
+    assert f"{DESIGN}:10:11: warning[W040]: it would not start: node 'features': cannot import module 'fraud.features'" in err
+    assert "model node 'xgb': artifact" in err and "does not exist" in err
+    assert main(["check", "--strict", str(DESIGN)]) == 1
 
 
 def test_check_reports_errors_in_compiler_format(capsys) -> None:
@@ -119,7 +132,7 @@ def test_console_script_runs() -> None:
     exe = shutil.which("hogar", path=str(Path(sys.executable).parent))
     assert exe, "the hogar console script is installed with the package"
     proc = subprocess.run([exe, "check", str(DESIGN)], capture_output=True, text=True)
-    assert proc.returncode == 0 and "ok (9 nodes" in proc.stdout
+    assert proc.returncode == 0 and "valid (9 nodes" in proc.stdout
 
 
 @pytest.mark.parametrize("argv", [["schema"], ["compile", str(DESIGN)], ["fmt", str(DESIGN)], ["analyze", str(DESIGN)]])

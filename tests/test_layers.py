@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from import_graph import Import, imports
 
 HEAVY = ["IPython", "ipywidgets", "ipycytoscape", "plotly", "ipykernel", "jupyterlab", "notebook"]
 
@@ -62,76 +63,86 @@ def test_export_imports_no_runtime_and_no_ray() -> None:
     assert not _top(mods) & {*HEAVY, "ray"}
 
 
-@pytest.mark.parametrize("package", ["hogar_nb/core", "hogar_nb/runtime", "hogar_nb/export",
-                                     "hogar_nb/backends", "hogar_nb/models", "hogar_nb/serving",
-                                     "hogar_nb/jupyter/server"])
-def test_no_upward_imports_in_source(package: str) -> None:
-    root = Path(__file__).resolve().parent.parent
-    forbidden = ["hogar_nb.jupyter", "from ..jupyter", "from ...jupyter", *HEAVY]
-    if package == "hogar_nb/core":
-        forbidden += ["hogar_nb.runtime", "from ..runtime", "hogar_nb.backends"]
-    if package == "hogar_nb/export":
-        forbidden += ["hogar_nb.runtime", "from ..runtime", "hogar_nb.backends", "from ..backends",
-                      "ray", "hogar_nb.serving", "from ..serving"]
-    if package == "hogar_nb/backends":
-        forbidden += ["hogar_nb.serving", "from ...serving", "hogar_nb.console", "from ...console"]
-    if package == "hogar_nb/core":
-        forbidden += ["hogar_nb.models", "from ..models"]
-    if package == "hogar_nb/models":
-        forbidden += ["hogar_nb.runtime", "from ..runtime", "hogar_nb.backends", "from ..backends"]
-    if package in ("hogar_nb/core", "hogar_nb/runtime", "hogar_nb/models"):
-        forbidden += ["hogar_nb.serving", "from ..serving", "from ...serving"]
-    if package == "hogar_nb/serving":  # serves any backend through the protocol
-        forbidden += ["hogar_nb.backends", "from ..backends", "hogar_nb.console", "from ..console"]
-    if package == "hogar_nb/jupyter/server":  # the server extension runs the core only
-        forbidden = [*HEAVY, "hogar_nb.runtime", "from ...runtime", "from ..magics", "from ..editor",
-                     "from ..monitor", "from ..graph_view"]
-    offenders = []
-    for path in (root / package).rglob("*.py"):
-        for n, line in enumerate(path.read_text().splitlines(), 1):
-            stripped = line.strip()
-            if not stripped.startswith(("import ", "from ")):
-                continue
-            words = stripped.replace(",", " ").split()
-            if any(w == f or w.startswith(f + ".") or (f.startswith("from") and stripped.startswith(f))
-                   for f in forbidden for w in words[:4]):
-                offenders.append(f"{path.relative_to(root)}:{n}: {stripped}")
-    assert offenders == []
-
-
+# The rooms of DESIGN.md and what each may not import. A module obeys the rules of
+# every room it sits in (runtime/walk those of runtime and of walk). Imports inside
+# functions, under TYPE_CHECKING and module paths written as strings all count.
+TOP = ["hogar_nb.dispatch", "hogar_nb.cli", "hogar_nb.console", "hogar_nb.jupyter"]
+UPPER = ["hogar_nb.runtime", "hogar_nb.backends", "hogar_nb.serving", "hogar_nb.export", "hogar_nb.models",
+         "hogar_nb.observe", "hogar_nb.quality", "hogar_nb.steer"]
+IO = ["threading", "asyncio", "queue", "socket", "selectors", "subprocess", "multiprocessing",
+      "concurrent", "http", "urllib", "starlette", "uvicorn", "httpx", "ray"]
+ENGINE = ["hogar_nb.runtime.engine", "hogar_nb.runtime.node", "hogar_nb.runtime.replica",
+          "hogar_nb.runtime.process_replica", "hogar_nb.runtime.procworker", "hogar_nb.runtime.recovery",
+          "hogar_nb.runtime.deployment", "hogar_nb.runtime.prometheus", "hogar_nb.runtime.embedded"]
 CONSOLE_FORBIDDEN = ["hogar_nb.runtime", "hogar_nb.serving", "hogar_nb.backends", "hogar_nb.jupyter",
                      "hogar_nb.models"]
 
 
-def test_console_imports_only_the_core_in_source() -> None:
-    """The console talks to deployments over HTTP: it never imports the engine or the front."""
-    root = Path(__file__).resolve().parent.parent
-    offenders = []
-    for path in (root / "hogar_nb" / "console").rglob("*.py"):
-        for n, line in enumerate(path.read_text().splitlines(), 1):
-            words = line.strip().replace(",", " ").split()
-            if words[:1] not in (["import"], ["from"]) or len(words) < 2:
-                continue
-            module = words[1]
-            if module.startswith("."):
-                depth = len(module) - len(module.lstrip("."))
-                package = path.relative_to(root).parent.parts
-                module = ".".join(package[: len(package) - depth + 1]) + "." + module.lstrip(".")
-            if any(module == f or module.startswith(f + ".") for f in CONSOLE_FORBIDDEN):
-                offenders.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
-    assert offenders == []
+def _but(*allowed: str) -> list[str]:
+    return [m for m in UPPER if m not in allowed]
 
 
-def test_no_layer_below_imports_the_console() -> None:
-    root = Path(__file__).resolve().parent.parent
-    offenders = [
-        f"{path.relative_to(root)}:{n}"
-        for package in ("core", "runtime", "jupyter")
-        for path in (root / "hogar_nb" / package).rglob("*.py")
-        for n, line in enumerate(path.read_text().splitlines(), 1)
-        if line.strip().startswith(("import ", "from ")) and ("console" in line.split("#")[0])
+RULES: dict[str, list[str]] = {
+    "hogar_nb.errors": [*TOP, *UPPER],
+    "hogar_nb._frontends": ["hogar_nb.core", *TOP, *UPPER],  # a registry: the layers above fill it
+    "hogar_nb.core": [*TOP, *UPPER, *HEAVY, "ray"],
+    # payload types and their checks: the language and the EARG reader use them
+    "hogar_nb.core.types": ["hogar_nb.core.udgl", "hogar_nb.core.earg", "hogar_nb.core.graph_file"],
+    "hogar_nb.models": [*TOP, *_but("hogar_nb.models"), *HEAVY, "ray"],
+    "hogar_nb.export": [*TOP, *_but("hogar_nb.export"), *HEAVY, "ray"],
+    "hogar_nb.runtime": [*TOP, *_but("hogar_nb.runtime", "hogar_nb.models"), *HEAVY, "ray"],
+    # the walker: a pure state machine over events, driven by every backend
+    "hogar_nb.runtime.walk": [*ENGINE, *IO],
+    "hogar_nb.observe": [*TOP, "hogar_nb.backends", "hogar_nb.serving", "hogar_nb.quality", "hogar_nb.steer",
+                         *HEAVY],
+    "hogar_nb.quality": [*TOP, "hogar_nb.backends", "hogar_nb.serving", "hogar_nb.steer", *HEAVY],
+    # acts through the Deployment base's scale and reconfigure, never backend internals
+    "hogar_nb.steer": [*TOP, "hogar_nb.backends", "hogar_nb.serving", *ENGINE, "hogar_nb.runtime.walk", *HEAVY,
+                       "ray"],
+    "hogar_nb.serving": [*TOP, "hogar_nb.backends", "hogar_nb.steer", *HEAVY, "ray"],  # any backend, by protocol
+    "hogar_nb.backends": [*TOP, "hogar_nb.serving", "hogar_nb.steer", *HEAVY],
+    # the server extension runs the core only
+    "hogar_nb.jupyter.server": [*HEAVY, *UPPER, "hogar_nb.dispatch", "hogar_nb.jupyter.magics",
+                                "hogar_nb.jupyter.editor", "hogar_nb.jupyter.monitor", "hogar_nb.jupyter.graph_view"],
+    # talks to deployments over HTTP: never the engine or the front
+    "hogar_nb.console": [*CONSOLE_FORBIDDEN, "hogar_nb.dispatch", "hogar_nb.cli", "hogar_nb.steer"],
+}
+
+
+def _within(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def layer_offences(found: list[Import]) -> list[str]:
+    """Each import that breaks a rule of a room its module sits in."""
+    return [
+        f"{imp.where()}: {imp.source} imports {imp.target} ({imp.how}), which {room} may not"
+        for imp in found
+        for room, forbidden in RULES.items()
+        if _within(imp.source, room) and any(_within(imp.target, f) for f in forbidden)
     ]
-    assert offenders == []
+
+
+@pytest.mark.parametrize("room", sorted(RULES))
+def test_no_room_imports_what_its_layer_may_not(room: str) -> None:
+    offences = layer_offences([i for i in imports() if _within(i.source, room)])
+    assert offences == []
+
+
+def test_the_layer_rules_see_strings_and_deferred_imports(tmp_path: Path) -> None:
+    package = tmp_path / "hogar_nb" / "runtime"
+    (package / "walk").mkdir(parents=True)
+    (tmp_path / "hogar_nb" / "backends" / "ray").mkdir(parents=True)
+    for init in ("", "runtime/", "runtime/walk/", "backends/", "backends/ray/"):
+        (tmp_path / "hogar_nb" / init / "__init__.py").write_text("")
+    (package / "registry.py").write_text("PLACES = {'ray': ('hogar_nb.backends.ray', 'run')}\n")
+    (package / "walk" / "machine.py").write_text("def f():\n    import threading\n")
+    assert sorted(layer_offences(imports(tmp_path))) == [
+        "hogar_nb/runtime/registry.py:1: hogar_nb.runtime.registry imports hogar_nb.backends.ray (string), "
+        "which hogar_nb.runtime may not",
+        "hogar_nb/runtime/walk/machine.py:2: hogar_nb.runtime.walk.machine imports threading (import), "
+        "which hogar_nb.runtime.walk may not",
+    ]
 
 
 def test_the_loaded_console_pulls_in_no_engine_or_jupyter_module(tmp_path) -> None:

@@ -2,13 +2,12 @@
 in one headless IPython shell, and every name it imports from hogar_nb exists.
 
 A block the README marks ``<!-- not run headless -->`` (one that needs a browser or a
-server of its own) is left out. The shell starts with what the README's cells assume
-the reader has: a ``build_features`` function and the model file the graph names.
+server of its own) is left out. The README's own cells make the ``build_features``
+function and the model file its graph names, so it runs as a reader types it.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -33,13 +32,6 @@ def _udgl_cell() -> str:
     return next(c for c in _cells() if c.startswith("%%udgl"))
 
 
-def build_features(payload):
-    """What the README's `build_features` stands for: a payload to model inputs."""
-    if isinstance(payload, list):  # a batch
-        return [build_features(p) for p in payload]
-    return [float(payload["amount"]), 1.0]
-
-
 def test_every_documented_import_exists() -> None:
     import hogar_nb
 
@@ -53,11 +45,8 @@ def test_every_documented_import_exists() -> None:
 
 def test_readme_cells_run_in_order(ip, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "models").mkdir()
-    (tmp_path / "models" / "xgb.json").write_text(json.dumps({"weights": [0.5, 0.1], "bias": 0.0}))
     # the README's "From Python" reads the graph of its notebook cell from a file
     (tmp_path / "scoring.udgl").write_text(_udgl_cell().split("\n", 1)[1])
-    ip.user_ns["build_features"] = build_features
     cells = _cells()
     assert len(cells) >= 4
     try:

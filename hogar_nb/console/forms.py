@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-RECONFIGURABLE = ("replicas", "batch", "batch_wait", "timeout", "retries")
+from ..core.kinds import RECONFIGURABLE
 
 
 class UploadForm(forms.Form):

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.kinds import RECONFIGURABLE, WORKER_KINDS
 from .config import ConsoleError
 
-__all__ = ["RECONFIGURABLE", "check_change"]
-
-RECONFIGURABLE = ("replicas", "batch", "batch_wait", "timeout", "retries")
-WORKERS = ("python", "model", "switch")
+__all__ = ["check_change"]
 
 
 def check_change(earg: dict, node: str, attr: str, text: str) -> Any:
@@ -25,7 +23,7 @@ def check_change(earg: dict, node: str, attr: str, text: str) -> Any:
     if attr not in RECONFIGURABLE:
         raise ConsoleError(f"got {attr!r}; a running node's {', '.join(RECONFIGURABLE)} can change")
     kind = nodes[node].get("kind", "python")
-    if kind not in WORKERS:
+    if kind not in WORKER_KINDS:
         raise ConsoleError(f"node {node!r} is a {kind} node, which runs inline and has no replicas or queue")
     spec = attrs_for_kind(kind)[attr]
     raw = (text or "").strip()

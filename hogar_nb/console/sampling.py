@@ -8,10 +8,10 @@ from collections import deque
 from typing import Any
 
 from ..core.health import HealthRules, NodeInfo, NodeTotals, assess, percentile_ms
+from ..core.kinds import WORKER_KINDS
 
 __all__ = ["LiveState", "topology", "totals"]
 
-WORKERS = ("python", "model", "switch")
 
 
 def topology(earg: dict) -> dict[str, NodeInfo]:
@@ -19,7 +19,7 @@ def topology(earg: dict) -> dict[str, NodeInfo]:
     out = {}
     for n in earg.get("nodes", []):
         kind = n.get("kind", "python")
-        worker = kind in WORKERS
+        worker = kind in WORKER_KINDS
         timeout = n.get("timeout_ms")
         out[n["name"]] = NodeInfo(n["name"], kind, int(n.get("replicas") or 1) if worker else 0,
                                   float(timeout) if worker and timeout is not None else None)

@@ -60,7 +60,6 @@ TEMPLATES = [
         },
     },
 ]
-ASGI_APPLICATION = "hogar_nb.console.asgi.application"
 
 DATABASES = {"default": database_settings(database_url())}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

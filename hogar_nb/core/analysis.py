@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .capacity import NodeCapacity, build_digraph, capacities, critical_path, stages, traffic_shares
+from .kinds import WORKER_KINDS
 from .placement import Placement, format_bytes, place
 from .resolve import ClusterSpec
 
@@ -133,7 +134,7 @@ def analyze(graph: "Graph") -> Analysis:
         placement_result=result,
         has_cycle=has_cycle,
         notes=notes,
-        recovery={name: _recovery_text(n) for name, n in nodes.items() if n.kind in ("python", "model", "switch")},
+        recovery={name: _recovery_text(n) for name, n in nodes.items() if n.kind in WORKER_KINDS},
     )
 
 

@@ -13,8 +13,10 @@ __all__ = [
     "EDGE_ATTRS",
     "KINDS",
     "KIND_ATTRS",
+    "RECONFIGURABLE",
     "RECOVERY_POLICIES",
     "VALUE_DOCS",
+    "WORKER_KINDS",
     "attrs_for_kind",
     "default_value",
 ]
@@ -28,6 +30,11 @@ KINDS: dict[str, str] = {
     "ensemble": "joins all its inputs for one request and combines them",
     "sink": "the response (or a side output)",
 }
+
+#: kinds whose nodes run replicas behind a queue; the others run inline as a request passes
+WORKER_KINDS: tuple[str, ...] = ("python", "model", "switch")
+#: what a running deployment can change on a worker node (``scale`` sets ``replicas``)
+RECONFIGURABLE: tuple[str, ...] = ("replicas", "batch", "batch_wait", "timeout", "retries")
 
 RECOVERY_POLICIES = ("restart", "failover", "none")
 COMBINE_MODES = ("mean", "vote", "concat", "first")

@@ -1,16 +1,15 @@
-"""Read graph files: bytes to text without ever raising on bad encodings."""
+"""Graph file text: bytes to text without ever raising on bad encodings, within a size limit.
+
+The parsers read their input through this module; :mod:`.graph_file` reads a whole file
+into a Graph with either of them."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
 
-from ..errors import HogarError
 from .diagnostics import Diagnostic
 
-__all__ = [
-    "EARG_SUFFIXES", "MAX_SOURCE_BYTES", "decode_source", "load_graph_file", "read_limited", "too_large",
-]
+__all__ = ["EARG_SUFFIXES", "MAX_SOURCE_BYTES", "decode_source", "read_limited", "too_large"]
 
 EARG_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_SOURCE_BYTES = 10 * 2**20  # a graph file is a few KB; anything past this is not one
@@ -60,40 +59,3 @@ def decode_source(data: bytes) -> tuple[str, list[Diagnostic]]:
             "E004", "error", f"the file is not valid UTF-8 (byte 0x{data[err.start]:02x})",
             line, column, line, column + 1, hint="save the file as UTF-8",
         )]
-
-
-def load_graph_file(
-    path: str | Path,
-    params: Mapping[str, Any] | None = None,
-    namespace: Mapping[str, Any] | None = None,
-):
-    """Parse a UDGL file, or load an EARG file (by its suffix); raises DiagnosticError."""
-    from ..errors import UDGLError
-
-    path = Path(path)
-    data, problems = read_limited(path)
-    if data is None:
-        if problems[0].code == "E100":
-            raise HogarError(problems[0].message) from None
-        from ..errors import DiagnosticError
-
-        raise DiagnosticError(problems, None, str(path))
-    text, diags = decode_source(data)
-    if path.suffix.lower() in EARG_SUFFIXES:
-        from .earg import loads_earg
-
-        if diags:
-            from ..errors import EARGError
-
-            raise EARGError(diags, text, str(path))
-        return loads_earg(text, filename=str(path))
-    from .udgl import parse_udgl
-
-    if diags:
-        raise UDGLError(diags, text, str(path))
-    try:
-        graph = parse_udgl(text, params=params, namespace=namespace)
-    except UDGLError as err:
-        raise UDGLError(err.diagnostics, text, str(path)) from None
-    graph.adopt_name(path.stem)
-    return graph

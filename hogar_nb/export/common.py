@@ -1,4 +1,4 @@
-"""What every exporter shares: the result type, node-located diagnostics, routes."""
+"""What every exporter shares: the result type, node-located diagnostics, names."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from ..core.diagnostics import Diagnostic
 
-__all__ = ["Export", "Problems", "dns_name", "source_routes", "yaml_documents"]
+__all__ = ["Export", "Problems", "dns_name", "yaml_documents"]
 
 
 @dataclass
@@ -18,6 +18,8 @@ class Export:
     target: str
     documents: list[dict[str, Any]]
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: the model repository the documents expect: its path for each file -> the local artifact
+    repository: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -52,12 +54,6 @@ class Problems:
 
     def warning(self, code: str, node: str | None, attr: str | None, message: str, hint: str | None = None) -> None:
         self.add("warning", code, node, attr, message, hint)
-
-
-def source_routes(earg: dict[str, Any]) -> dict[str, str]:
-    """Each source's HTTP route: its ``route`` attribute, or ``/NAME``."""
-    return {n["name"]: (n.get("route") or f"/{n['name']}")
-            for n in earg["nodes"] if n.get("kind") == "source"}
 
 
 def dns_name(*parts: str) -> str:

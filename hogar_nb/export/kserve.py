@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.kinds import WORKER_KINDS
 from .common import Export, Problems, dns_name
 
 __all__ = ["MODEL_FORMATS", "kserve_manifests"]
@@ -52,6 +53,7 @@ class _Builder:
         self.response = earg.get("response")
         self.p = Problems(graph, "KServe")
         self.storage_prefix = storage_prefix
+        self.repository: dict[str, str] = {}
         self.ig_nodes: dict[str, dict[str, Any]] = {}
         self.services: dict[str, dict[str, Any]] = {}
         self.reported: set[tuple[str, str | None]] = set()
@@ -79,7 +81,8 @@ class _Builder:
                          f"(an InferenceService with a modelFormat)",
                          "serve the code as a custom predictor image, or make it a model node")
             return isvc
-        model: dict[str, Any] = {"modelFormat": {"name": self._format(n)}}
+        # hogar serves the Open Inference Protocol, and KServe finds no ONNX runtime without v2
+        model: dict[str, Any] = {"modelFormat": {"name": self._format(n)}, "protocolVersion": "v2"}
         uri = self._storage_uri(n)
         if uri:
             model["storageUri"] = uri
@@ -135,14 +138,19 @@ class _Builder:
         return "custom"
 
     def _storage_uri(self, n: str) -> str | None:
+        """A directory holding ``model.<ext>`` (KServe's runtimes load the model file they
+        find there): ``PREFIX/NODE`` for a local artifact, laid out by ``--model-repository``."""
         impl = str(self.nodes[n].get("impl") or "")
         if impl.startswith(_URI_SCHEMES):
             return impl
+        suffix = "." + impl.rsplit(".", 1)[-1].lower() if "." in impl.rsplit("/", 1)[-1] else ""
+        self.repository[f"{n}/model{suffix}"] = impl
         if self.storage_prefix:
-            return self.storage_prefix.rstrip("/") + "/" + impl.lstrip("./")
+            return f"{self.storage_prefix.rstrip('/')}/{n}"
         self.p.warning("W716", n, "impl",
                        f"artifact {impl!r} is a local path; storageUri needs a URI the cluster can read",
-                       "pass --storage-prefix s3://bucket/models (or use a URI as impl)")
+                       "write the model repository with --model-repository DIR, copy DIR to storage "
+                       "the cluster reads, and pass its URI as --storage-prefix")
         return None
 
     # -- router nodes -----------------------------------------------------------------
@@ -305,8 +313,13 @@ class _Builder:
             root["steps"] = self.steps_from(sources[0])
             if root["steps"]:
                 root["steps"][0]["data"] = "$request"
+        if not any(v.get("kind") in ("python", "model", "switch") for v in self.nodes.values()):
+            self.p.error("E726", sources[0] if sources else None, None,
+                         "the graph runs nothing (no model, python or switch node), so its "
+                         "InferenceGraph would have no step",
+                         "KServe serves models: add a model node between the source and the sink")
         for n, node in self.nodes.items():
-            if node.get("kind") in ("python", "model", "switch") and node.get("recovery", {}).get("policy") not in (None, "restart"):
+            if node.get("kind") in WORKER_KINDS and node.get("recovery", {}).get("policy") not in (None, "restart"):
                 self.p.warning("W725", n, "recovery", "Kubernetes restarts failed pods; only "
                                                       "`recovery = restart` has a KServe equivalent")
         graph = {
@@ -315,7 +328,7 @@ class _Builder:
             "metadata": {"name": self.name},
             "spec": {"nodes": {"root": self.ig_nodes.pop("root"), **dict(sorted(self.ig_nodes.items()))}},
         }
-        return Export("kserve", [graph, *self.services.values()], self.p.items)
+        return Export("kserve", [graph, *self.services.values()], self.p.items, dict(sorted(self.repository.items())))
 
 
 def kserve_manifests(earg: dict[str, Any], graph: Any = None, *, storage_prefix: str | None = None) -> Export:

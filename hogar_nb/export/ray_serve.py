@@ -3,22 +3,25 @@
 Ray Serve's config cannot describe a graph's topology (an application is an
 ``import_path`` to Python that builds it), so the config names hogar_nb's generic
 builder and passes the EARG document as its ``args``; each node's settings appear
-as a ``deployments`` override that an operator can edit. The Ray backend uses the
+as a ``deployments`` override that an operator can edit (a node's replicas only
+there, as ``num_replicas``). The Ray backend uses the
 same :func:`deployment_options` and :func:`ray_capability`, so running on Ray and
 exporting to Ray agree.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from ..core.diagnostics import Diagnostic
-from .common import Export, Problems, source_routes
+from ..core.kinds import WORKER_KINDS
+from ..core.routes import source_routes
+from .common import Export, Problems
 
 __all__ = [
     "APP_BUILDER",
     "INGRESS",
-    "WORKER_KINDS",
     "deployment_options",
     "ray_capability",
     "ray_serve_config",
@@ -26,7 +29,6 @@ __all__ = [
 
 APP_BUILDER = "hogar_nb.backends.ray.app:build_app"
 INGRESS = "hogar-ingress"  # not a UDGL identifier, so never a node's name
-WORKER_KINDS = ("python", "model", "switch")
 DEFAULT_MAX_QUEUED = 1024
 MIN_ONGOING = 8
 
@@ -100,7 +102,25 @@ def ray_capability(earg: dict[str, Any], graph: Any = None, for_config: bool = F
     if earg.get("placement"):
         p.warning("W704", None, "placement",
                   "Ray places replicas itself; the graph's placement is not applied")
+    _warn_about_cpus(p, earg)
     return p.items
+
+
+def _warn_about_cpus(p: Problems, earg: dict[str, Any]) -> None:
+    """With no ``cluster`` declared (the core checks a declared one, E050), replicas asking
+    for more CPUs than this machine has never all start: Serve waits to schedule them and
+    the application is never ready."""
+    if earg.get("cluster"):
+        return
+    wanted = sum(float((n.get("resources") or {}).get("cpu") or 0) * int(n.get("replicas") or 1)
+                 for n in workers(earg))
+    have = os.cpu_count() or 1
+    if wanted > have:
+        p.warning("W705", None, "cpu",
+                  f"the replicas ask for {wanted:g} CPUs in all, and this machine has {have} while the "
+                  "graph declares no `cluster`; Serve waits for room to schedule them, so on a cluster "
+                  "this size the application never becomes ready",
+                  "lower `replicas` or `cpu`, or declare the `cluster` it will run on")
 
 
 def ray_serve_config(earg: dict[str, Any], graph: Any = None, *, host: str = "127.0.0.1",
@@ -113,8 +133,11 @@ def ray_serve_config(earg: dict[str, Any], graph: Any = None, *, host: str = "12
     }
     if working_dir is not None:
         app["runtime_env"] = {"working_dir": working_dir}
-    app["args"] = {"earg": earg, "routes": source_routes(earg)}
     app["deployments"] = [deployment_options(n) for n in workers(earg)]
+    # each setting once: a node's replicas live in its deployment (num_replicas), where Serve
+    # users edit them and where Serve applies them; the builder's graph does without
+    nodes = [{k: v for k, v in n.items() if k != "replicas"} for n in earg["nodes"]]
+    app["args"] = {"earg": {**earg, "nodes": nodes}, "routes": source_routes(earg)}
     doc = {
         "proxy_location": "EveryNode",
         "http_options": {"host": host, "port": port},

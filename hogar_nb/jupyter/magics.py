@@ -103,6 +103,7 @@ class HogarMagics(Magics):
         if graph is None or any(d.is_error for d in diags):
             display(DiagnosticsBox(diags, source, "<cell>"))
             if graph is not None and not args.quiet:
+                graph.adopt_name(args.name or _default_name(graph))  # titled as a good cell would be
                 self._show_view(graph, diags)
             return None
         name = args.name or _default_name(graph)
@@ -156,7 +157,7 @@ class HogarMagics(Magics):
         display(MessageBox(f"wrote {out} (EARG {fmt})", "", "info"))
 
     def _run(self, graph: Any, name: str, quiet: bool, backend: str = "embedded") -> Any:
-        import hogar_nb
+        from ..dispatch import run
         from ..errors import HogarError
         from .summary_view import MessageBox
 
@@ -166,8 +167,7 @@ class HogarMagics(Magics):
         if _is_deployment(old) and old.running:
             old.stop()
         try:
-            dep = (hogar_nb.run(graph, namespace=ns) if backend == "embedded"
-                   else hogar_nb.run(graph, namespace=ns, backend=backend))
+            dep = run(graph, namespace=ns, backend=backend)
         except HogarError as err:
             display(MessageBox(f"{graph.name} could not start", str(err)))
             return None

@@ -79,9 +79,11 @@ def cytoscape_stylesheet() -> list[dict]:
             "selector": "edge.routed",
             "style": {"curve-style": "segments", "segment-weights": "data(sw)",
                       "segment-distances": "data(sd)", "edge-distances": "node-position",
-                      # the condition or share next to the branch it labels, not on a shared run
-                      "label": "", "target-label": "data(label)", "target-text-offset": 34,
-                      "target-text-margin-y": -8},
+                      # the condition or share at the middle of the edge's own run, above
+                      # it: runs into a node are shared by every edge into it (a label
+                      # near the target sits on a neighbour's run, under the target's
+                      # box), and so are the runs out of a switch or split
+                      "text-margin-y": -8},
         },
         *_appearance.MARKER_RULES,
     ]

@@ -11,14 +11,13 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..core.kinds import RECONFIGURABLE
 from .errors import ReconfigureError, UnknownNodeError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .deployment import Deployment
 
-__all__ = ["RECONFIGURABLE", "check_attrs", "reconfigure"]
-
-RECONFIGURABLE = ("replicas", "batch", "batch_wait", "timeout", "retries")
+__all__ = ["check_attrs", "reconfigure"]
 
 
 def _check(node: str, attr: str, value: Any) -> Any:

@@ -310,7 +310,7 @@ def _to_document(graph: Any, base_dir: Path | None) -> tuple[Mapping[str, Any], 
         if not path.exists():
             raise DeploymentConfigError(f"no such graph file: {str(path)!r}")
         if path.suffix.lower() in (".udgl", ".yaml", ".yml", ".json"):
-            from ..core.source import load_graph_file
+            from ..core.graph_file import load_graph_file
 
             loaded = load_graph_file(path)  # a graph with no header is named after the file
         else:
@@ -329,7 +329,7 @@ def _warn_about_gpus(doc: Mapping[str, Any]) -> None:
     import warnings
 
     from .errors import GPUWarning
-    from .plan import WORKER_KINDS
+    from ..core.kinds import WORKER_KINDS
 
     asking = tuple(n["name"] for n in doc.get("nodes", []) if n.get("kind") in WORKER_KINDS
                    and ((n.get("resources") or {}).get("gpu") or 0) > 0)
@@ -354,22 +354,16 @@ def _own_copy(doc: Mapping[str, Any]) -> dict:
 
 def run(graph: Any, namespace: Mapping[str, Any] | None = None, *, base_dir: str | Path | None = None,
         metrics: bool = True, queue_size: int | Mapping[str, int] | None = None,
-        sample_interval: float = 0.5, start_timeout: float = 60.0, backend: str = "embedded",
-        **backend_options: Any) -> Any:
-    """Start ``graph`` (a Graph, an EARG dict or a .udgl/.yaml/.json path) in the
-    background and return its :class:`Deployment` once every replica is ready.
+        sample_interval: float = 0.5, start_timeout: float = 60.0, **unknown: Any) -> Deployment:
+    """Start ``graph`` (a Graph, an EARG dict or a .udgl/.yaml/.json path) on the
+    embedded engine in the background and return its :class:`Deployment` once every
+    replica is ready (:func:`hogar_nb.run` picks the backend and calls this one).
 
     ``namespace`` resolves bare-name impls (e.g. ``globals()`` in a notebook);
     ``queue_size`` bounds each node's queue (an int or per-node mapping).
-    ``backend="ray"`` deploys on Ray Serve instead (options such as ``address``:
-    see ``hogar_nb.backends.ray.run``); the result offers the same protocol.
     """
-    if backend != "embedded":
-        from .._backends import backend_run
-
-        return backend_run(backend)(graph, namespace, base_dir=base_dir, **backend_options)
-    if backend_options:
-        raise TypeError(f"run() got unexpected options {sorted(backend_options)} for the embedded engine")
+    if unknown:
+        raise TypeError(f"run() got unexpected options {sorted(unknown)} for the embedded engine")
     doc, fallback, base = _to_document(graph, Path(base_dir) if base_dir is not None else None)
     plan = build_plan(doc, namespace if namespace is not None else fallback, base, queue_size)
     _warn_about_gpus(doc)

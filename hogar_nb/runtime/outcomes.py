@@ -17,7 +17,11 @@ class ReplicaFailure(Exception):
 
 
 class ImplError(Exception):
-    """Wraps an exception raised by the impl (the replica survives it)."""
+    """Wraps an exception raised by the impl (``error``; the replica survives it)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(error)
+        self.error = error
 
 
 class Unshippable(Exception):

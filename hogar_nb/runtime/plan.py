@@ -7,14 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from ..core.kinds import WORKER_KINDS
 from .combine import combiner
 from .errors import DeploymentConfigError
 from .impls import ImportRef, resolve_target, shipped, undefined_name
 from .loaders import model_factory
 
-__all__ = ["GraphPlan", "NodePlan", "WORKER_KINDS", "build_plan"]
-
-WORKER_KINDS = frozenset({"python", "model", "switch"})
+__all__ = ["GraphPlan", "NodePlan", "build_plan"]
 DEFAULT_QUEUE_SIZE = 1024  # a node's ``max_queue`` when it sets none
 
 

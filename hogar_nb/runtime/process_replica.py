@@ -7,21 +7,62 @@ that cannot cross fails only its own request and the pipe stays usable.
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
+import pickle
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
-from .errors import DeploymentConfigError, InvalidInputError
+from .errors import DeploymentConfigError
 from .outcomes import ImplError, ReplicaFailure, Unshippable
 from .procworker import child_main
 
-__all__ = ["ProcessBackend"]
+__all__ = ["ProcessBackend", "RaisedInProcess", "rebuilt"]
 
 _POLL = 0.05
 
 
 def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
+
+
+class RaisedInProcess(Exception):
+    """An impl's exception that could not be rebuilt in this process (its class
+    cannot be pickled or imported here): its type's name and its message."""
+
+    def __init__(self, type_name: str, message: str) -> None:
+        super().__init__(message)
+        self.type_name = type_name
+
+    def __repr__(self) -> str:
+        return f"{self.type_name}({str(self)!r})"
+
+
+def rebuilt(module: str, qualname: str, message: str, blob: bytes | None) -> BaseException:
+    """The exception a process replica's impl raised, as the replica sent it back
+    (see :func:`.procworker.raised`): the same class and message as with a thread.
+
+    Unpickled when it can be; else an instance of its class made without calling
+    its ``__init__`` (which may take other arguments than the message), with the
+    message as its only argument; else a :class:`RaisedInProcess` that names it."""
+    if blob is not None:
+        try:
+            exc = pickle.loads(blob)
+        except Exception:  # a class this process cannot import or construct
+            exc = None
+        if isinstance(exc, Exception):
+            return exc
+    try:
+        cls: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            cls = getattr(cls, part)
+        if isinstance(cls, type) and issubclass(cls, Exception):
+            exc = cls.__new__(cls, message)
+            exc.args = (message,)
+            return exc
+    except Exception:  # not importable here (a class defined in a notebook, say)
+        pass
+    return RaisedInProcess(qualname.rpartition(".")[2], message)
 
 
 class ProcessBackend:
@@ -86,18 +127,22 @@ class ProcessBackend:
             while not self.conn.poll(_POLL):
                 if not self.alive():
                     raise ReplicaFailure("died")
-            kind, value = self.conn.recv()
+            reply = self.conn.recv_bytes()
         except (EOFError, OSError, AttributeError, ValueError):
             raise ReplicaFailure("died") from None
+        try:
+            kind, value = pickle.loads(reply)
+        except Exception as exc:  # e.g. a result whose class this process cannot import
+            why = f"the result cannot be read back from the process: {_reason(exc)}"
+            raise Unshippable(dict.fromkeys(range(len(payloads)), why), None) from None
         if kind == "ok":
             return value
         if kind == "partial":
             bad = {i: f"the result cannot be sent back from the process: {why}"
                    for i, (ok, why) in enumerate(value) if not ok}
             raise Unshippable(bad, [v if ok else None for ok, v in value])
-        if value[0] in ("InvalidInputError", "ModelInputError"):  # keeps its 422 meaning
-            raise ImplError(InvalidInputError(value[1]))
-        raise ImplError(RuntimeError(f"{value[0]}: {value[1]}"))
+        error = rebuilt(*value)
+        raise ImplError(error) from error
 
     @staticmethod
     def _bad_payloads(payloads: list[Any], exc: BaseException) -> dict[int, str]:

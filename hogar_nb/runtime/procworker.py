@@ -2,18 +2,21 @@
 
 Protocol on the pipe: the child sends ``("ready", pid)`` or ``("error", text)`` once,
 then for each ``(payloads, batched, fault, delay)`` it answers ``("ok", outputs)``,
-``("error", (type_name, text))`` or, when some results cannot be pickled,
-``("partial", [(True, value) | (False, reason), ...])``. ``None`` asks it to exit.
-Only stdlib imports here (the impl's factory brings what it needs).
+``("raised", (module, qualname, text, pickled_exception | None))`` when the impl
+raised, or,
+when some results cannot be pickled, ``("partial", [(True, value) | (False, reason), ...])``.
+``None`` asks it to exit. Only stdlib imports here, and cloudpickle, which the impl's
+factory brought along already.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import time
 from typing import Any
 
-__all__ = ["child_main"]
+__all__ = ["child_main", "raised"]
 
 
 def child_main(conn: Any, factory: Any) -> None:
@@ -44,17 +47,32 @@ def child_main(conn: Any, factory: Any) -> None:
             out = fn(payloads) if batched or getattr(fn, "__hogar_batch__", False) else [fn(payloads[0])]
             reply: tuple = ("ok", list(out))
         except Exception as exc:
-            reply = ("error", (type(exc).__name__, str(exc)))
+            reply = ("raised", raised(exc))
         try:
             conn.send(reply)
         except Exception:  # a result that cannot be pickled: say which, send the others
-            conn.send(("partial", [_shippable(v) for v in reply[1]] if reply[0] == "ok"
-                       else [(False, "the error cannot be sent back")] * len(payloads)))
+            conn.send(("partial", [_shippable(v) for v in reply[1]]))
+
+
+def raised(exc: BaseException) -> tuple[str, str, str, bytes | None]:
+    """An impl's exception as it crosses the pipe: its class's module and name, its
+    message and, when it can be pickled, the exception itself (without its traceback).
+
+    cloudpickle (when importable) also carries an exception class defined in a
+    notebook, which plain pickle can only name."""
+    try:
+        import cloudpickle as dumper
+    except ImportError:  # pragma: no cover - installed with hogar_nb
+        dumper = pickle  # type: ignore[assignment]
+    try:
+        blob: bytes | None = dumper.dumps(exc.with_traceback(None))
+    except Exception:
+        blob = None
+    cls = type(exc)
+    return cls.__module__, cls.__qualname__, str(exc), blob
 
 
 def _shippable(value: Any) -> tuple[bool, Any]:
-    import pickle
-
     try:
         pickle.dumps(value)
         return True, value

@@ -36,7 +36,6 @@ __all__ = ["EJECT_AFTER", "MAX_BACKOFF", "NodeRecovery"]
 
 MAX_BACKOFF = 5.0
 EJECT_AFTER = 5
-STEP_BACK_S = 0.005  # how long a failing replica leaves the queue to a sibling with no call yet
 
 
 class NodeRecovery:
@@ -301,7 +300,7 @@ class NodeRecovery:
         Replicas share one queue, and a replica that fails at once is back for the next
         request before a waiting sibling wakes: it would take all the traffic, and the
         sibling would never show that the fault is the replica's. Such a replica steps
-        back for :data:`STEP_BACK_S` so the sibling is tried and the two can be compared.
+        back for :data:`.replica.STEP_BACK_S` so the sibling is tried and the two can be compared.
         """
         return replica.errors_in_a_row >= EJECT_AFTER and any(
             r is not replica and r.alive and not r.good and r.errors_in_a_row == 0 for r in self.replicas)

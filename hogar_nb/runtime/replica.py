@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Callable
 from .faults import InjectedFault
 from .outcomes import ImplError, ReplicaFailure, Unshippable
 from .process_replica import ProcessBackend
-from .recovery import STEP_BACK_S
 
 if TYPE_CHECKING:  # pragma: no cover
     from .node import NodeRuntime, Work
@@ -25,6 +24,7 @@ __all__ = ["ProcessBackend", "Replica", "ReplicaFailure", "STOP", "ThreadBackend
 
 STOP = object()  # queue sentinel: one replica exits
 _POLL = 0.05
+STEP_BACK_S = 0.005  # how long a failing replica leaves the queue to a sibling with no call yet
 
 
 class ThreadBackend:
@@ -175,7 +175,7 @@ class Replica:
                         error = ValueError(f"batched impl returned {len(outputs)} results for "
                                            f"{len(batch)} inputs (expected a list of the same length)")
                 except ImplError as exc:
-                    outputs, error = None, exc.__cause__
+                    outputs, error = None, exc.error
                 except ReplicaFailure as exc:
                     held = self._release()
                     if held is not None:
@@ -203,6 +203,12 @@ class Replica:
                     return
                 elif node.starves_sibling(self):
                     time.sleep(STEP_BACK_S)
+        except Exception as exc:  # a fault of the engine's own: the replica is replaced, never lost silently
+            held = self._release()
+            if held is not None and not node.stopping:
+                self.failed = True
+                node.replica_failed(self, "crash", held,
+                                    f"the replica's loop failed: {type(exc).__name__}: {exc}")
         finally:
             if (self.abandoned or self.failed) and not node.stopping:
                 self.backend.close()  # a dead or hung process is reaped now, not at stop

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..core.kinds import RECONFIGURABLE
 from ..errors import HogarError
 from .body import read_body
 from .responses import HTTPError, JSONResponse, error_response, http_error, new_request_id
@@ -22,9 +23,7 @@ from .responses import HTTPError, JSONResponse, error_response, http_error, new_
 if TYPE_CHECKING:  # pragma: no cover
     from .app import ServingState
 
-__all__ = ["RECONFIGURABLE", "routes"]
-
-RECONFIGURABLE = ("replicas", "batch", "batch_wait", "timeout", "retries")
+__all__ = ["routes"]
 FAULT_KINDS = ("crash", "hang", "slow", "error")
 _ADMIN_BODY_LIMIT = 64 * 1024
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import inspect
+from typing import Any, Awaitable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -11,28 +13,61 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..core.routes import normalize_route, source_routes
 from ..errors import HogarError
-from ..runtime.errors import RequestError
+from ..runtime.errors import DeploymentStoppedError, RequestError
 from .dataplane import DataPlane, RequestIds
 from .http_metrics import CountingMiddleware, HTTPCounters, make_registry, metrics_endpoint
 from .options import ServeOptions
 from .responses import HTTPError, JSONResponse, error_response, http_error, new_request_id, request_error
 
-__all__ = ["RESERVED_PREFIXES", "ServingState", "create_app", "source_routes"]
+__all__ = ["RESERVED_PREFIXES", "ServingState", "create_app", "route_table"]
 
 RESERVED_PREFIXES = ("/v2", "/metrics", "/hogar/v1")
 
 
 class ServingState:
-    """What the endpoints share: the deployment, the options, the routes and counters."""
+    """What the endpoints share: the deployment, the options, the routes and counters,
+    and the requests waiting on the graph (which a drain that runs out of time cuts)."""
 
     def __init__(self, dep: Any, options: ServeOptions) -> None:
         self.dep = dep
         self.options = options
-        self.routes = source_routes(dep)
+        self.routes = route_table(dep)
         self.counters = HTTPCounters()
         self.closing = False  # set when the server drains: event streams end
         self.request_ids = RequestIds()
+        self._waiting: set[asyncio.Task] = set()
+        self._cut: str | None = None  # why waiting requests were cut, once they were
+
+    async def wait_for_graph(self, awaitable: Awaitable[Any]) -> Any:
+        """``await awaitable`` (a call into the graph), unless :meth:`cut_waiting`
+        cuts it first: then DeploymentStoppedError, answered as a 503 like any other."""
+        task = asyncio.current_task()
+        if self._cut is not None:
+            if inspect.iscoroutine(awaitable):
+                awaitable.close()
+            raise DeploymentStoppedError(self._cut)
+        self._waiting.add(task)  # type: ignore[arg-type]
+        try:
+            return await awaitable
+        except asyncio.CancelledError:
+            if self._cut is None or task is None:
+                raise
+            task.uncancel()
+            raise DeploymentStoppedError(self._cut) from None
+        finally:
+            self._waiting.discard(task)  # type: ignore[arg-type]
+
+    def cut_waiting(self, drain_timeout: float) -> int:
+        """The drain ran out of time: every request still waiting on the graph is
+        answered 503 ``stopped`` (call on the server's event loop). Returns how many."""
+        self._cut = (f"the server stopped before the request finished: its drain timeout of "
+                     f"{drain_timeout:g} s passed (hogar serve --drain-timeout)")
+        waiting = list(self._waiting)
+        for task in waiting:
+            task.cancel()
+        return len(waiting)
 
     def route_list(self) -> list[dict[str, str]]:
         """Every path this server answers, for ``GET /`` and 404 bodies."""
@@ -52,20 +87,13 @@ class ServingState:
         return rows
 
 
-def source_routes(dep: Any) -> dict[str, str]:
-    """``{path: source}``: a source's ``route``, else ``/`` + its name."""
-    declared: dict[str, str] = {}
-    earg = dep.earg or {}
-    for node in earg.get("nodes") or []:
-        if isinstance(node, dict) and node.get("kind") == "source" and node.get("route"):
-            declared[str(node.get("name"))] = str(node["route"])
+def route_table(dep: Any) -> dict[str, str]:
+    """``{path: source}`` for the sources of ``dep`` (routes as :mod:`hogar_nb.core.routes`
+    writes them); a reserved or shared route is a HogarError."""
+    declared = source_routes(dep.earg or {})
     routes: dict[str, str] = {}
     for source in dep.sources:
-        path = declared.get(source) or f"/{source}"
-        if not path.startswith("/"):
-            path = "/" + path
-        if len(path) > 1:
-            path = path.rstrip("/")
+        path = declared.get(source) or normalize_route(source)
         if any(path == p or path.startswith(p + "/") for p in RESERVED_PREFIXES):
             raise HogarError(f"source {source!r}: route {path!r} is reserved by the HTTP front "
                              f"({', '.join(RESERVED_PREFIXES)}); choose another route")

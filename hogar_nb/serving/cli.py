@@ -1,19 +1,27 @@
 """``hogar serve FILE``: start a graph and serve it over HTTP until SIGINT/SIGTERM.
 
-The deployment is made by :func:`create_deployment`; other backends extend it (and
-:func:`register`) with their own options.
+The command serves any Deployment: the ``deploy`` function given to :func:`register`
+starts it from the parsed arguments (``hogar_nb.dispatch.deploy_file``; the dispatcher
+also adds the ``--backend`` options), so this layer never picks a backend.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import HogarError
 
-__all__ = ["create_deployment", "register"]
+if TYPE_CHECKING:  # pragma: no cover
+    from ..runtime.protocol import DeploymentProtocol
+
+log = logging.getLogger("hogar_nb.serving")
+
+__all__ = ["register"]
+
+Deploy = Callable[[argparse.Namespace], "DeploymentProtocol"]
 
 
 def _size(text: str) -> int:
@@ -34,8 +42,9 @@ def _size(text: str) -> int:
     return int(value)
 
 
-def register(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``serve`` sub-command to an argparse sub-parsers object."""
+def register(subparsers: Any, deploy: Deploy) -> argparse.ArgumentParser:
+    """Add the ``serve`` sub-command to an argparse sub-parsers object; ``deploy``
+    starts the deployment to serve from the parsed arguments."""
     p = subparsers.add_parser(
         "serve", help="serve a graph over HTTP (plain JSON routes and Open Inference Protocol v2)",
         description="Start a .udgl or EARG .yaml/.json graph and serve it over HTTP until "
@@ -48,6 +57,14 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--base-dir", help="directory model paths are relative to (default: the graph file's)")
     p.add_argument("--max-body", type=_size, default=10 * 1024 * 1024, metavar="BYTES",
                    help="largest request body (default 10MiB); larger ones get 413")
+    p.add_argument("--max-header-bytes", type=_size, default=64 * 1024, metavar="BYTES",
+                   help="largest request head: request line and header fields (default 64KiB); "
+                        "larger ones get 431")
+    p.add_argument("--max-headers", type=int, default=100, metavar="N",
+                   help="most header fields in a request (default 100); more get 431")
+    p.add_argument("--max-rows", type=int, default=1024, metavar="N",
+                   help="most rows in one Open Inference Protocol infer request, each a request "
+                        "through the graph (default 1024); more get 413")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="deadline of each request (default: the graph's own timeouts)")
     p.add_argument("--drain-timeout", type=float, default=30.0, metavar="SECONDS",
@@ -56,30 +73,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                    help="enable the admin API with the token in FILE (or set $HOGAR_ADMIN_TOKEN)")
     p.add_argument("--allow-fault-injection", action="store_true",
                    help="also expose the admin API's fault-injection paths")
-    p.add_argument("--backend", choices=("embedded", "ray"), default="embedded",
-                   help="run the graph in this process (default) or on Ray Serve")
-    p.add_argument("--address", metavar="ADDR",
-                   help="with --backend ray: the Ray cluster to join (default: start a local Ray)")
-    p.set_defaults(func=cmd_serve)
+    p.set_defaults(func=cmd_serve, deploy=deploy)
     return p
-
-
-def create_deployment(args: argparse.Namespace) -> Any:
-    """The running deployment ``hogar serve`` serves: any DeploymentProtocol object."""
-    from ..cli import _parse_params
-    from ..core.source import load_graph_file
-    from ..runtime.deployment import run
-
-    path = Path(args.file)
-    folder = path.resolve().parent
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))  # impls next to the graph file import
-    graph = load_graph_file(args.file, params=_parse_params(args.param))
-    if getattr(args, "backend", "embedded") == "ray":
-        return run(graph, base_dir=args.base_dir or folder, backend="ray", address=args.address)
-    if getattr(args, "address", None):
-        raise HogarError("--address needs --backend ray")
-    return run(graph, base_dir=args.base_dir or folder)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -87,17 +82,32 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .server import run_foreground
 
     options = ServeOptions(max_body=args.max_body, timeout=args.timeout,
+                           max_header_bytes=args.max_header_bytes, max_headers=args.max_headers,
+                           max_rows=args.max_rows,
                            admin_token=read_admin_token(args.admin_token_file),
                            allow_fault_injection=args.allow_fault_injection)
     if args.allow_fault_injection and not options.admin_token:
         raise HogarError("--allow-fault-injection needs the admin API: pass --admin-token-file "
                          "or set $HOGAR_ADMIN_TOKEN")
-    dep = create_deployment(args)
+    _log_to_stderr()
+    dep = args.deploy(args)
     try:
         def announce(url: str) -> None:
             print(f"serving {dep.name} on {url}", flush=True)
 
         run_foreground(dep, args.host, args.port, options, args.drain_timeout, announce)
+        log.info("stopping %s: the HTTP front has drained; stopping the graph", dep.name)
     finally:
-        dep.stop()
+        dep.stop(timeout=0.0)  # the drain is over: what still runs was answered 503 already
+    log.info("stopped %s", dep.name)
     return 0
+
+
+def _log_to_stderr() -> None:
+    """Errors (with request ids) and start/stop notes go to stderr, one line each."""
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s hogar serve: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False

@@ -79,7 +79,8 @@ class DataPlane:
             await self._respond(scope, receive, send, path, http_error(err, rid))
             return
         try:
-            result = await state.dep.acall(payload, timeout=state.options.timeout, source=source)
+            result = await state.wait_for_graph(
+                state.dep.acall(payload, timeout=state.options.timeout, source=source))
         except Exception as err:  # RequestError and anything a backend lets through
             await self._respond(scope, receive, send, path, request_error(err, rid))
             return

@@ -1,8 +1,8 @@
 """The Open Inference Protocol v2 (KServe, Triton, MLServer), the graph being the model.
 
-One input of shape ``[n, ...]`` (n >= 1, two or more dimensions) is n rows, each sent
-through the graph as its own request (so node batching can group them) and answered
-as one ``[n, ...]`` output; a one-dimensional or scalar input is one request; several
+One input of shape ``[n, ...]`` (1 <= n <= ``max_rows``, two or more dimensions) is n
+rows, each sent through the graph as its own request (so node batching can group them)
+and answered as one ``[n, ...]`` output; a one-dimensional or scalar input is one request; several
 inputs make one request whose payload is a dict by input name.
 """
 
@@ -16,9 +16,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .._version import __version__
-from .body import read_json
+from .binary_tensors import HEADER_LENGTH, decode_inputs, encode_outputs, split_body, wants_binary
+from .body import loads_json, read_body
 from .responses import HTTPError, JSONResponse, error_response, http_error, new_request_id, request_error
-from .tensors import describe, tensor_value
+from .tensors import describe, tensor_head, tensor_value
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import ServingState
@@ -45,15 +46,22 @@ def routes(state: ServingState) -> list[Route]:
     dep = state.dep
     name = dep.name
 
+    version = str((dep.earg or {}).get("version") or "1")
+
     def check_model(request: Request) -> Response | None:
         asked = request.path_params["model"]
         if asked != name:
             rid = request.headers.get("x-request-id") or new_request_id()
             return _v2_error(404, f"model {asked!r} not found; this server has model {name!r}", rid)
+        asked_version = request.path_params.get("version")
+        if asked_version is not None and asked_version != version:
+            rid = request.headers.get("x-request-id") or new_request_id()
+            return _v2_error(404, f"model {name!r} has no version {asked_version!r}; its version is "
+                                  f"{version!r}", rid)
         return None
 
     async def server_metadata(request: Request) -> Response:
-        return JSONResponse({"name": "hogar", "version": __version__, "extensions": []})
+        return JSONResponse({"name": "hogar", "version": __version__, "extensions": ["binary_tensor_data"]})
 
     async def live(request: Request) -> Response:
         return JSONResponse({"live": True})
@@ -66,7 +74,7 @@ def routes(state: ServingState) -> list[Route]:
         if (missing := check_model(request)) is not None:
             return missing
         return JSONResponse({
-            "name": name, "versions": [], "platform": "hogar",
+            "name": name, "versions": [version], "platform": "hogar",
             "inputs": [{"name": src, "datatype": "FP64", "shape": [-1, -1]} for src in dep.sources],
             "outputs": [{"name": "output-0", "datatype": "FP64", "shape": [-1]}],
         })
@@ -82,45 +90,69 @@ def routes(state: ServingState) -> list[Route]:
         if (missing := check_model(request)) is not None:
             return missing
         try:
-            body = await read_json(request, state.options.max_body)
-            source, payloads, rows = _payloads(body, dep.sources)
+            raw = await read_body(request, state.options.max_body)
+            header_length = request.headers.get(HEADER_LENGTH)
+            if header_length is not None:
+                body = decode_inputs(*split_body(raw, header_length))
+            else:
+                body = loads_json(raw)
+            source, payloads, rows = _payloads(body, dep.sources, state.options.max_rows)
+            everything, requested = wants_binary(body)
         except HTTPError as err:
             return http_error(err, rid, v2=True)
         request_id = body.get("id") if isinstance(body.get("id"), str) else rid
         timeout = state.options.timeout
         try:
             if rows:
-                results = await asyncio.gather(*(dep.acall(p, timeout=timeout, source=source)
-                                                 for p in payloads), return_exceptions=True)
+                results = await state.wait_for_graph(asyncio.gather(
+                    *(dep.acall(p, timeout=timeout, source=source) for p in payloads),
+                    return_exceptions=True))
                 failed = next((r for r in results if isinstance(r, BaseException)), None)
                 if failed is not None:
                     raise failed
                 value: Any = list(results)
             else:
-                value = await dep.acall(payloads[0], timeout=timeout, source=source)
+                value = await state.wait_for_graph(dep.acall(payloads[0], timeout=timeout, source=source))
         except Exception as err:
             return request_error(err, rid, v2=True)
-        if isinstance(value, dict) and value:
-            outputs = [describe(str(k), v) for k, v in value.items()]
-        else:
-            outputs = [describe("output-0", value)]
         try:
-            return JSONResponse({"model_name": name, "model_version": None, "id": request_id,
-                                 "parameters": {}, "outputs": outputs}, headers={"x-request-id": rid})
+            if isinstance(value, dict) and value:
+                outputs = [describe(str(k), v) for k, v in value.items()]
+            else:
+                outputs = [describe("output-0", value)]
+            if requested:
+                have = {o["name"]: o for o in outputs}
+                unknown = [n for n in requested if n not in have]
+                if unknown:
+                    return _v2_error(400, f"model {name!r} has no output {unknown[0]!r}; its outputs are "
+                                          f"{sorted(have)}", rid)
+                outputs = [have[n] for n in requested]
+            binary = {o["name"] for o in outputs if requested.get(o["name"], everything)}
+            content, header_length = encode_outputs(
+                {"model_name": name, "model_version": version, "id": request_id, "parameters": {},
+                 "outputs": outputs}, binary)
         except TypeError as err:
             return error_response(500, "error", f"the graph's response has no JSON form: {err}", rid, v2=True)
+        headers = {"x-request-id": rid}
+        if header_length is None:
+            return Response(content, media_type="application/json", headers=headers)
+        headers["inference-header-content-length"] = str(header_length)
+        return Response(content, media_type="application/octet-stream", headers=headers)
 
     return [
         Route("/v2", server_metadata, methods=["GET"]),
+        Route("/v2/", server_metadata, methods=["GET"]),
         Route("/v2/health/live", live, methods=["GET"]),
         Route("/v2/health/ready", server_ready, methods=["GET"]),
-        Route("/v2/models/{model}", model_metadata, methods=["GET"]),
-        Route("/v2/models/{model}/ready", model_ready, methods=["GET"]),
-        Route("/v2/models/{model}/infer", infer, methods=["POST"]),
+        *(route for base in ("/v2/models/{model}", "/v2/models/{model}/versions/{version}") for route in (
+            Route(base, model_metadata, methods=["GET"]),
+            Route(base + "/ready", model_ready, methods=["GET"]),
+            Route(base + "/infer", infer, methods=["POST"]),
+        )),
     ]
 
 
-def _payloads(body: Any, sources: list[str]) -> tuple[str, list[Any], bool]:
+def _payloads(body: Any, sources: list[str], max_rows: int) -> tuple[str, list[Any], bool]:
     """(source, payloads, one-request-per-row?) from an infer request body."""
     if not isinstance(body, dict):
         raise HTTPError(400, "bad_request", "an infer request is a JSON object with \"inputs\"")
@@ -138,6 +170,12 @@ def _payloads(body: Any, sources: list[str]) -> tuple[str, list[Any], bool]:
     inputs = body.get("inputs")
     if not isinstance(inputs, list) or not inputs:
         raise HTTPError(400, "bad_request", "\"inputs\" must be a non-empty list of tensors")
+    if len(inputs) == 1:
+        name, shape, _dtype = tensor_head(inputs[0], 0)
+        if len(shape) >= 2 and shape[0] > max_rows:
+            raise HTTPError(413, "too_large", f"input {name!r} has {shape[0]} rows (shape {shape}); at most "
+                            f"{max_rows} rows per request, each one a request through the graph "
+                            "(hogar serve --max-rows): send them in several requests")
     tensors = [tensor_value(t, i) for i, t in enumerate(inputs)]
     if len(tensors) == 1:
         _name, shape, value = tensors[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any, Mapping
 
@@ -13,6 +14,7 @@ from ..runtime.errors import HTTP_STATUS, OverloadError, RequestError
 __all__ = ["HTTPError", "JSONResponse", "dumps", "error_response", "new_request_id", "request_error"]
 
 _OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+log = logging.getLogger("hogar_nb.serving")
 
 
 def _default(obj: Any) -> Any:
@@ -83,4 +85,8 @@ def request_error(err: BaseException, request_id: str, v2: bool = False) -> JSON
         cause, node, status = "error", None, 500
         message = f"{type(err).__name__}: {err}"
     headers = {"retry-after": "1"} if isinstance(err, OverloadError) or status == 503 else None
+    if status == 500:  # an impl's or the backend's failure: once in the server's log, with its cause
+        where = f" at node {node!r}" if node else ""
+        log.error("request %s failed%s (%s): %s", request_id, where, cause, message,
+                  exc_info=err.__cause__ or err)
     return error_response(status, cause, message, request_id, node, headers, None, v2)

@@ -18,9 +18,12 @@ import uvicorn
 
 from ..errors import HogarError
 from .app import ServingState, create_app
+from .head import protocol_factory
 from .options import ServeOptions
 
 __all__ = ["HTTPServer", "bind", "run_foreground", "serve_http"]
+
+_ANSWER_CUT_S = 2.0  # time to send the 503s of a drain that ran out, before uvicorn cancels
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -44,12 +47,23 @@ def _url(sock: socket.socket) -> str:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server that also ends event streams when asked to exit, and does not
-    re-raise the signal afterwards (the command exits 0 after a clean drain)."""
+    """uvicorn's server that also ends event streams when asked to exit, does not
+    re-raise the signal afterwards (the command exits 0 after a clean drain), and
+    answers the requests still in flight when the drain times out with 503 ``stopped``
+    (uvicorn would cancel them: a plain-text 500 and a logged traceback each)."""
 
-    def __init__(self, config: uvicorn.Config, state: ServingState) -> None:
+    def __init__(self, config: uvicorn.Config, state: ServingState, drain_timeout: float) -> None:
         super().__init__(config)
         self.serving_state = state
+        self.drain_timeout = drain_timeout
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        cut = loop.call_later(self.drain_timeout, self.serving_state.cut_waiting, self.drain_timeout)
+        try:
+            await super().shutdown(sockets)
+        finally:
+            cut.cancel()
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         self.serving_state.closing = True
@@ -65,10 +79,11 @@ class _Server(uvicorn.Server):
 
 def _make_server(dep: Any, options: ServeOptions, drain_timeout: float, log_level: str) -> _Server:
     app = create_app(dep, options)
-    config = uvicorn.Config(app, http="httptools", loop="auto", lifespan="off", log_level=log_level,
+    http = protocol_factory(options.max_header_bytes, options.max_headers)
+    config = uvicorn.Config(app, http=http, loop="auto", lifespan="off", log_level=log_level,
                             access_log=False, server_header=False, proxy_headers=False,
-                            timeout_graceful_shutdown=max(int(drain_timeout), 1), timeout_keep_alive=30)
-    return _Server(config, app.state)
+                            timeout_graceful_shutdown=drain_timeout + _ANSWER_CUT_S, timeout_keep_alive=30)
+    return _Server(config, app.state, drain_timeout)
 
 
 class HTTPServer:
@@ -116,10 +131,12 @@ class HTTPServer:
         return self
 
     def stop(self, timeout: float = 15.0) -> None:
-        """Drain and stop (idempotent)."""
+        """Drain and stop (idempotent): requests still in flight after the drain
+        timeout (or ``timeout``, if shorter) are answered 503 ``stopped``."""
+        self._server.drain_timeout = min(self._server.drain_timeout, timeout)
         self._server.request_exit()
         if self._thread is not None:
-            self._thread.join(timeout)
+            self._thread.join(timeout + _ANSWER_CUT_S)
         self._sock.close()
 
     def __repr__(self) -> str:

@@ -7,24 +7,41 @@ from typing import Any
 
 from .responses import HTTPError
 
-__all__ = ["DATATYPES", "describe", "reshape", "tensor_value"]
+__all__ = ["DATATYPES", "describe", "reshape", "tensor_head", "tensor_value"]
 
 _INTS = {"INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"}
 _FLOATS = {"FP16", "FP32", "FP64"}
 DATATYPES = _INTS | _FLOATS | {"BOOL", "BYTES"}
 MAX_ELEMENTS = 10_000_000
+MAX_DIMENSIONS = 32
 
 
 def _bad(message: str) -> HTTPError:
     return HTTPError(400, "bad_request", message)
 
 
-def _flatten(data: Any, out: list[Any]) -> None:
-    if isinstance(data, list):
-        for item in data:
-            _flatten(item, out)
-    else:
+def _flatten(data: Any, out: list[Any], max_depth: int | None = None) -> int:
+    """Append the scalars of nested lists to ``out`` in row-major order; returns how
+    deep the lists nest (without recursion: any depth is safe). With ``max_depth``,
+    stops and returns ``max_depth + 1`` as soon as the lists nest deeper."""
+    if not isinstance(data, list):
         out.append(data)
+        return 0
+    deepest = 1
+    stack = [iter(data)]
+    while stack:
+        for item in stack[-1]:
+            if isinstance(item, list):
+                stack.append(iter(item))
+                if len(stack) > deepest:
+                    deepest = len(stack)
+                    if max_depth is not None and deepest > max_depth:
+                        return deepest
+                break
+            out.append(item)
+        else:
+            stack.pop()
+    return deepest
 
 
 def _check_element(dtype: str, value: Any, name: str) -> Any:
@@ -57,8 +74,8 @@ def reshape(flat: list[Any], shape: list[int]) -> Any:
     return [reshape(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
 
 
-def tensor_value(tensor: Any, index: int) -> tuple[str, list[int], Any]:
-    """(name, shape, nested value) of one request input, checked against its shape and datatype."""
+def tensor_head(tensor: Any, index: int) -> tuple[str, list[int], str]:
+    """(name, shape, datatype) of one request input, checked, before its data is read."""
     if not isinstance(tensor, dict):
         raise _bad(f"inputs[{index}] must be an object with name, shape, datatype and data")
     name = tensor.get("name")
@@ -68,6 +85,8 @@ def tensor_value(tensor: Any, index: int) -> tuple[str, list[int], Any]:
     if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
                                               for d in shape):
         raise _bad(f"input {name!r}: \"shape\" must be a list of non-negative integers, got {shape!r}")
+    if len(shape) > MAX_DIMENSIONS:
+        raise _bad(f"input {name!r}: shape has {len(shape)} dimensions; at most {MAX_DIMENSIONS}")
     dtype = tensor.get("datatype")
     if dtype not in DATATYPES:
         raise _bad(f"input {name!r}: datatype {dtype!r} is not one of {', '.join(sorted(DATATYPES))}")
@@ -76,8 +95,18 @@ def tensor_value(tensor: Any, index: int) -> tuple[str, list[int], Any]:
     size = math.prod(shape) if shape else 1
     if size > MAX_ELEMENTS:
         raise _bad(f"input {name!r}: shape {shape} has {size} elements; at most {MAX_ELEMENTS}")
+    return name, shape, dtype
+
+
+def tensor_value(tensor: Any, index: int) -> tuple[str, list[int], Any]:
+    """(name, shape, nested value) of one request input, checked against its shape and datatype."""
+    name, shape, dtype = tensor_head(tensor, index)
+    size = math.prod(shape) if shape else 1
     flat: list[Any] = []
-    _flatten(tensor["data"], flat)
+    dims = max(len(shape), 1)
+    if _flatten(tensor["data"], flat, dims) > dims:
+        raise _bad(f"input {name!r}: \"data\" nests lists deeper than its shape {shape} "
+                   f"({dims} level{'s' * (dims != 1)} at most); send it flat or nested as the shape")
     if len(flat) != size:
         raise _bad(f"input {name!r}: shape {shape} needs {size} values, \"data\" has {len(flat)}")
     flat = [_check_element(dtype, v, name) for v in flat]
@@ -85,16 +114,23 @@ def tensor_value(tensor: Any, index: int) -> tuple[str, list[int], Any]:
 
 
 def _shape_of(value: Any) -> list[int] | None:
-    """The rectangular shape of nested lists, or None if ragged."""
-    if not isinstance(value, list):
-        return []
-    if not value:
-        return [0]
-    inner = [_shape_of(v) for v in value]
-    first = inner[0]
-    if first is None or any(s != first for s in inner):
-        return None
-    return [len(value), *first]
+    """The rectangular shape of nested lists, or None if ragged (level by level, so
+    any depth is safe)."""
+    shape: list[int] = []
+    level = [value]
+    while True:
+        lists = sum(isinstance(v, list) for v in level)
+        if lists == 0:
+            return shape
+        if lists != len(level):
+            return None
+        size = len(level[0])
+        if any(len(v) != size for v in level):
+            return None
+        shape.append(size)
+        if size == 0:
+            return shape
+        level = [item for v in level for item in v]
 
 
 def _datatype(flat: list[Any]) -> str | None:

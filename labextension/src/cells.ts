@@ -4,6 +4,10 @@
  * UDGL; when the magic is removed the cell goes back to the notebook's own mime type.
  * Only code cells of notebooks whose language is Python (the magic is IPython's) are
  * looked at; markdown and raw cells, and other kernels' notebooks, are never touched.
+ *
+ * A keystroke changes the cell's source while CodeMirror applies it, and setting the
+ * mime type there would reconfigure editors in the middle of their update (which
+ * CodeMirror refuses): the mime type is set once the update has ended.
  */
 import { ICellModel } from '@jupyterlab/cells';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
@@ -29,15 +33,25 @@ function watchCell(panel: NotebookPanel, cell: ICellModel): void {
       cell.mimeType = wanted;
     }
   };
+  let queued = false;
+  const syncLater = () => {
+    if (!queued) {
+      queued = true;
+      queueMicrotask(() => {
+        queued = false;
+        sync();
+      });
+    }
+  };
   cell.sharedModel.changed.connect((_, change) => {
     if (change.sourceChange) {
-      sync();
+      syncLater();
     }
   });
   // the notebook resets every code cell's mime type when the kernel's language changes
   cell.mimeTypeChanged.connect(() => {
     if (cell.mimeType !== UDGL_MIME) {
-      sync();
+      syncLater();
     }
   });
   sync();

@@ -4,6 +4,10 @@ The server runs on 127.0.0.1 on a free port, without token or password, with a
 temporary root dir and temporary settings; kernels use this venv's python (the
 ``python3`` kernelspec's ``python`` is replaced by the server's interpreter).
 Screenshots and timings go to ``test-artifacts/`` at the repository root.
+
+The page loads this checkout's build of the lab extension (``hogar_nb/labextension``,
+what ``jlpm build:prod`` or the install writes) ahead of the copy that ``pip install``
+put in the environment, so the tests exercise the sources next to them.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from notebook_page import ARTIFACTS
+from notebook_page import ARTIFACTS, BUILT_EXTENSION
 
 
 
@@ -72,6 +76,12 @@ def jupyter_server(tmp_path_factory):
     port = _free_port()
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(base / "config"),
            "JUPYTER_RUNTIME_DIR": str(base / "runtime"), "PYTHONUNBUFFERED": "1"}
+    if (BUILT_EXTENSION / "package.json").exists():
+        # the first labextensions directory that has an extension wins
+        data = base / "data"
+        (data / "labextensions").mkdir(parents=True)
+        (data / "labextensions" / "hogar_nb").symlink_to(BUILT_EXTENSION, target_is_directory=True)
+        env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(data), os.environ.get("JUPYTER_PATH")]))
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser",
            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
            "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",

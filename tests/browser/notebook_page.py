@@ -12,6 +12,7 @@ from pathlib import Path
 
 CANVAS = ".hogar-graph-canvas"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"  # screenshots, timings
+BUILT_EXTENSION = Path(__file__).resolve().parents[2] / "hogar_nb" / "labextension"  # this checkout's build
 
 _CY_STATE = """([i]) => {
   const el = document.querySelectorAll('.hogar-graph-canvas')[i];

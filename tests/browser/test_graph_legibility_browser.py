@@ -106,8 +106,11 @@ _DRAWN = """([i]) => {
       });
     }
     pts.push(t);
+    const text = e.data('label') ? e.boundingBox({includeNodes: false, includeEdges: false, includeLabels: true,
+                                                     includeOverlays: false}) : null;
     return {source: e.source().id(), target: e.target().id(), curve: e.style('curve-style'),
-            points: pts.map(p => [p.x, p.y])};
+            points: pts.map(p => [p.x, p.y]), label: text && text.w > 0 ? [text.x1, text.y1, text.x2, text.y2] : null,
+            text: e.data('label') || ''};
   });
   const box = (b) => [b.x1, b.y1, b.x2, b.y2];
   const nodes = cy.nodes().map(n => ({id: n.id(), body: box(n.boundingBox({includeLabels: false})),
@@ -165,6 +168,14 @@ def test_edges_go_around_nodes_and_labels_stay_readable(jupyter_server, page) ->
                         through.append(f"{edge['source']} -> {edge['target']} through {other}")
                         break
         assert through == [], f"{graph}: {through}"
+        # an edge's label (a `when` or a weight) is clear of every node, its ends included
+        # (a node's box shrunk by 3 px: the corners of a diamond's or a round box are empty)
+        covered = [f"{e['source']} -> {e['target']} {e['text']!r} under {n}: {e['label']} {node['body']}"
+                   for e in drawn["edges"] if e["label"] for n, node in nodes.items()
+                   if overlap(e["label"], [node["body"][0] + 3, node["body"][1] + 3,
+                                           node["body"][2] - 3, node["body"][3] - 3])]
+        assert covered == [], f"{graph}: {covered}"
+        assert all(e["label"] for e in drawn["edges"] if e["text"]), f"{graph}: an edge label is not drawn"
         small = {n: f["font"] * drawn["zoom"] for n, f in nodes.items() if f["font"] * drawn["zoom"] < 10}
         assert small == {}, f"{graph}: labels under 10 px on screen: {small}"
         labels = sorted(nodes)

@@ -1,6 +1,7 @@
 """A saved notebook with a monitor report, reopened: the graph picture and the six
 charts show in JupyterLab, in Notebook 7 (both treat it as untrusted, so their HTML
-sanitizer runs) and in nbconvert's static HTML, in headless Chromium."""
+sanitizer runs) and in nbconvert's static HTML, in headless Chromium; where Plotly
+renders (JupyterLab, Notebook 7) the charts are interactive, latency samples drawn."""
 
 from __future__ import annotations
 
@@ -35,7 +36,13 @@ _SHOWN = """() => {
   const graph = outputs[0].querySelector('img');
   const charts = outputs.slice(1).filter(o => o.querySelector('.js-plotly-plot .main-svg') ||
                                                [...o.querySelectorAll('img')].some(i => i.naturalWidth > 100));
-  return {graph: graph ? graph.naturalWidth : 0, charts: charts.length, text: outputs[0].innerText.slice(0, 200)};
+  // JupyterLab puts the output class on the renderer's own node, the plot itself
+  const plots = outputs.slice(1).map(o => o.matches('.js-plotly-plot') ? o : o.querySelector('.js-plotly-plot'));
+  // drawn marks of the latency chart: its line segments and markers
+  const latency = plots.find(p => p && p.layout && /Latency/.test(p.layout.title.text));
+  const marks = latency ? latency.querySelectorAll('.scatterlayer .points path, .scatterlayer .js-line').length : 0;
+  return {graph: graph ? graph.naturalWidth : 0, charts: charts.length, text: outputs[0].innerText.slice(0, 200),
+          interactive: plots.filter(p => p && p.querySelector('.main-svg')).length, latency_marks: marks};
 }"""
 
 _STATIC = """() => {
@@ -66,6 +73,11 @@ def test_saved_report_shows_its_pictures_in_lab_notebook7_and_nbconvert(jupyter_
         open_notebook(page, url)
         found[frontend] = _wait_shown(page, _SHOWN)
         assert "inline node" not in found[frontend]["text"]  # the picture, not its text
+        # Plotly renders here: every chart is interactive (not a picture until hovered),
+        # and the latency chart draws its samples
+        page.wait_for_function(f"() => ({_SHOWN})().interactive >= 6", timeout=60_000, polling=200)
+        found[frontend] = page.evaluate(_SHOWN)
+        assert found[frontend]["latency_marks"] > 0, found[frontend]
         page.screenshot(path=str(ARTIFACTS / f"report-saved-{frontend}.png"), full_page=True)
 
     html = HTMLExporter().from_notebook_node(nb)[0]

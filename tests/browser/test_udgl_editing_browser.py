@@ -15,8 +15,10 @@ from udgl_page import (
     CELL_EDITORS,
     FILE_EDITOR,
     editor_text,
+    open_udgl_page,
     plain_color,
     token_color,
+    udgl_url,
     var_color,
     wait_for_colors,
     wait_for_token_color,
@@ -46,22 +48,6 @@ _LINT_MARKS = """([i]) => document.querySelectorAll('.jp-Notebook .jp-Cell .cm-e
 def wait_for_udgl(page, index: int, scope: str = CELL_EDITORS) -> None:
     """Wait until the editor reads UDGL: `250ms` is one number (Python splits it in two)."""
     wait_for_token_color(page, index, "250ms", "--jp-mirror-editor-number-color", scope=scope)
-
-
-def _open(page, url: str, editors: str = ".jp-Notebook .jp-Cell .cm-content", kernel: bool = True) -> None:
-    """Open ``url``; for a notebook with a ``kernel``, wait until it is idle: the kernel's
-    language resets every code cell's mime type once, and the tests look at what follows."""
-    page.goto(url)
-    page.wait_for_selector(editors)
-    if kernel and "Notebook" in editors:
-        page.wait_for_function(
-            """() => [...document.querySelectorAll('.jp-Notebook-ExecutionIndicator, .jp-KernelStatus')]
-                   .some(e => /idle/i.test(e.getAttribute('data-status') || e.getAttribute('title')
-                                           || e.textContent))""", timeout=90_000)
-
-
-def _url(server, flavour: str, path: str) -> str:
-    return f"{server.url}/lab/tree/{path}?reset" if flavour == "lab" else f"{server.url}/notebooks/{path}"
 
 
 def _cursor_in_cell(page, index: int, line: int, from_end: int) -> None:
@@ -105,7 +91,7 @@ def _timing(name: str, seconds: float) -> None:
 def test_udgl_cell_is_highlighted_and_linted_as_you_type(jupyter_server, page, flavour) -> None:
     name = write_notebook(jupyter_server.root, f"lint-{flavour}.ipynb",
                           [("code", UDGL_CELL), ("markdown", MARKDOWN), ("code", PYTHON)])
-    _open(page, _url(jupyter_server, flavour, name))
+    open_udgl_page(page, udgl_url(jupyter_server, flavour, name))
     # the %%udgl cell reads as UDGL: magic line, kinds, names, attributes, units, arrows
     wait_for_udgl(page, 0)
     expected = {
@@ -156,7 +142,7 @@ def test_other_kernels_notebooks_are_left_alone(jupyter_server, page) -> None:
                   "language_info": {"name": "R", "codemirror_mode": "r"}}
     name = write_notebook(jupyter_server.root, "other-kernel.ipynb",
                           [("code", UDGL_CELL), ("code", "twice <- function(x) 2 * x")], r_notebook)
-    _open(page, _url(jupyter_server, "lab", name), kernel=False)  # no R kernel here
+    open_udgl_page(page, udgl_url(jupyter_server, "lab", name), kernel=False)  # no R kernel here
     # once R colours `function`, the notebook's language is in place in every cell
     wait_for_token_color(page, 1, "function", "--jp-mirror-editor-keyword-color")
     assert token_color(page, 0, "250ms") == "no such token"  # R reads `250` and `ms`
@@ -165,7 +151,7 @@ def test_other_kernels_notebooks_are_left_alone(jupyter_server, page) -> None:
 
 def test_completion_offers_the_attributes_of_the_nodes_kind(jupyter_server, page) -> None:
     name = write_notebook(jupyter_server.root, "complete.ipynb", [("code", UDGL_CELL)])
-    _open(page, _url(jupyter_server, "lab", name))
+    open_udgl_page(page, udgl_url(jupyter_server, "lab", name))
     wait_for_udgl(page, 0)
     _cursor_in_cell(page, 0, 3, len(" }"))
     page.keyboard.type(", ba")
@@ -188,7 +174,7 @@ def test_format_command_rewrites_a_messy_cell(jupyter_server, page) -> None:
     messy = ('%%udgl demo\nsource   ingest{route="/x"}\npython f {impl="m:f",timeout=250ms}\n'
              'sink out\ningest->f\nf->out')
     name = write_notebook(jupyter_server.root, "format.ipynb", [("code", messy), ("code", PYTHON)])
-    _open(page, _url(jupyter_server, "lab", name))
+    open_udgl_page(page, udgl_url(jupyter_server, "lab", name))
     wait_for_udgl(page, 0)
     page.locator(".jp-Notebook .jp-Cell").nth(0).locator(".cm-content").click(button="right")
     item = page.locator(".lm-Menu-item", has_text="Format UDGL")
@@ -211,7 +197,7 @@ def test_format_command_rewrites_a_messy_cell(jupyter_server, page) -> None:
 def test_udgl_file_opens_highlighted_and_linted(jupyter_server, page) -> None:
     text = UDGL_CELL.split("\n", 1)[1].replace("sink out", "sink out\npyhton extra")
     (jupyter_server.root / "scoring.udgl").write_text(text + "\n")
-    _open(page, f"{jupyter_server.url}/lab/tree/scoring.udgl?reset", ".jp-FileEditor .cm-content")
+    open_udgl_page(page, f"{jupyter_server.url}/lab/tree/scoring.udgl?reset", ".jp-FileEditor .cm-content")
     wait_for_colors(page, 0, {"source": "--jp-mirror-editor-builtin-color", "feat": "--jp-mirror-editor-def-color",
                               "250ms": "--jp-mirror-editor-number-color"}, FILE_EDITOR)
     assert plain_color(page, 0, FILE_EDITOR) != var_color(page, "--jp-mirror-editor-number-color")

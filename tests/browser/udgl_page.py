@@ -87,3 +87,20 @@ def wait_for_colors(page, index: int, expected: dict[str, str], scope: str = CEL
         found = {t: token_color(page, index, t, scope) for t in expected}
         want = {t: var_color(page, v) for t, v in expected.items()}
         raise AssertionError(f"token colours {found} are not {want}") from None
+
+
+def udgl_url(server, flavour: str, path: str) -> str:
+    """The URL of ``path`` in JupyterLab (``flavour`` "lab") or Notebook 7 ("notebook7")."""
+    return f"{server.url}/lab/tree/{path}?reset" if flavour == "lab" else f"{server.url}/notebooks/{path}"
+
+
+def open_udgl_page(page, url: str, editors: str = ".jp-Notebook .jp-Cell .cm-content", kernel: bool = True) -> None:
+    """Open ``url``; for a notebook with a ``kernel``, wait until it is idle: the kernel's
+    language resets every code cell's mime type once, and the tests look at what follows."""
+    page.goto(url)
+    page.wait_for_selector(editors)
+    if kernel and "Notebook" in editors:
+        page.wait_for_function(
+            """() => [...document.querySelectorAll('.jp-Notebook-ExecutionIndicator, .jp-KernelStatus')]
+                   .some(e => /idle/i.test(e.getAttribute('data-status') || e.getAttribute('title')
+                                           || e.textContent))""", timeout=90_000)

@@ -106,6 +106,34 @@ def test_values_with_no_udgl_spelling(value: str, attr: str) -> None:
     _udgl_ok_or_diagnostics(text)
 
 
+bad_arguments = st.sampled_from(["1x", "9e337", "1e400s", "-1", '"\\uZZZZ"', "5 seconds", "[1, 2x]",
+                                 "restart(max = 1x)", "$p", "1e-400", "99999999999999999999%"])
+call_names = st.sampled_from(["restart", "failover", "none", "mean", "vote", "concat", "first", "auto", "f"])
+CALL_PLACES = [  # {call} is a call whose argument has a bad value, as a param's value or an attribute's
+    "param p = 1\nparam c = {call}\n" + NODE.format(extra=""),
+    "param p = 1\nparam c = {call}\n" + NODE.format(extra=", recovery = $c"),
+    "param p = 1\n" + NODE.format(extra=", recovery = {call}"),
+    "param p = 1\n" + NODE.format(extra=", description = {call}"),
+    'param p = 1\nsource in\npython a { impl = "m:a" }\npython b { impl = "m:b" }\nensemble e { combine = {call} }\n'
+    "sink out\nin -> [a, b] -> e -> out\n",
+]
+
+
+@FUZZ
+@given(st.sampled_from(CALL_PLACES), call_names, st.sampled_from(["max", "backoff", "within", "x"]), bad_arguments)
+def test_calls_with_a_bad_argument_as_params_and_attributes(tmp_path_factory, template: str, name: str, arg: str,
+                                                           value: str) -> None:
+    text = template.replace("{call}", f"{name}({arg} = {value})")
+    _udgl_ok_or_diagnostics(text)
+    path = tmp_path_factory.mktemp("calls") / "g.udgl"
+    path.write_text(text)
+    for command in ("check", "fmt", "compile"):  # the command line ends the same way, with no traceback
+        with _captured() as cap:
+            code = main([command, str(path)])
+        assert code in (0, 1)
+        _bounded(cap.err)
+
+
 EARG_BASE = dump_earg(parse_udgl(
     'graph t\nsource in\npython f { impl = "m:f", latency = 2ms }\nsink out\nin -> f -> out\n'
     "cluster { workers = 2, cpu = 4 }\n"))

@@ -55,6 +55,38 @@ def test_udgl_file_opens_in_the_editor(tmp_path, design) -> None:
     assert editor.roundtrip.path.value == "fraud_scoring.earg.yaml"
 
 
+def test_a_udgl_file_with_errors_opens_with_its_problems_marked(tmp_path) -> None:
+    """What *Open in Graph Editor* runs on a file with an error: the editor, not a traceback."""
+    path = tmp_path / "cyc.udgl"
+    path.write_text('source in\npython a { impl = "m:a" }\npython b { impl = "m:b" }\n'
+                    "sink out\nin -> a -> b -> a\nb -> out\n")
+    editor = hogar_nb.edit(str(path))
+    assert set(editor.graph.nodes) == {"in", "a", "b", "out"} and editor.graph.name == "cyc"
+    assert not editor.validation.ok
+    classes = [n.classes for n in editor.canvas.widget.graph.nodes] + \
+              [e.classes for e in editor.canvas.widget.graph.edges]
+    assert any("diag-error" in c for c in classes)
+    assert "cycle" in editor.problems.value.lower()
+
+
+def test_a_udgl_file_that_does_not_parse_opens_an_empty_editor_saying_why(tmp_path) -> None:
+    path = tmp_path / "broken.udgl"
+    path.write_text("source in {\nsink out\n")
+    editor = hogar_nb.edit(str(path))
+    assert editor.graph.nodes == {}
+    assert 'data-error="1"' in editor.message.value and "broken.udgl does not parse" in editor.message.value
+
+
+def test_edit_path_opens_the_file_when_it_exists(design, tmp_path) -> None:
+    path = tmp_path / "graph.earg.yaml"
+    path.write_text(hogar_nb.dump_earg(design))
+    editor = hogar_nb.edit(path=str(path))
+    assert editor.to_earg() == hogar_nb.dump_earg(design)
+    assert editor.roundtrip.path.value == str(path)
+    fresh = hogar_nb.edit(path=str(tmp_path / "new.earg.yaml"))  # not there yet: a new graph saved there
+    assert fresh.graph.nodes == {} and fresh.roundtrip.path.value.endswith("new.earg.yaml")
+
+
 def test_moves_go_into_the_earg_layout_and_back(design, tmp_path) -> None:
     editor = edit(design)
     editor.move("blend", 400.0, 120.0)
@@ -132,6 +164,27 @@ def test_run_starts_the_edited_graph() -> None:
     finally:
         editor.stop()
     assert not dep.running and editor.roundtrip.deployment is None
+    assert "stopped" in editor.message.value and "running" not in editor.message.value
+    dash = editor.roundtrip.run_box.children[0]  # the final figures stay in view
+    assert set(dash.graph_view.levels().values()) <= {"stopped", "inline"}
+
+
+def test_the_status_line_follows_a_deployment_stopped_outside_the_editor() -> None:
+    import time
+
+    editor = hogar_nb.edit()
+    editor.add_node("source", "ingest")
+    editor.palette.buttons["python"].click()
+    editor.set_attr("python1", "impl", "double")
+    editor.palette.buttons["sink"].click()
+    dep = editor.run(namespace={"double": double})
+    assert "running" in editor.message.value
+    dep.stop()
+    deadline = time.monotonic() + 10
+    while "stopped" not in editor.message.value:
+        assert time.monotonic() < deadline, editor.message.value
+        time.sleep(0.02)
+    editor.stop()
 
 
 def test_a_new_graph_in_the_editor_gains_no_header() -> None:

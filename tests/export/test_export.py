@@ -3,6 +3,8 @@ checked against the KServe CRDs' OpenAPI schemas, diagnostics for what cannot be
 
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 
 import pytest
@@ -53,6 +55,8 @@ def test_kserve_graph_and_services_validate_against_the_crds(tmp_path, capsys) -
     graph, *services = docs
     for doc in docs:
         assert validate_manifest(doc) == []
+    assert f"{len(docs)} manifests valid against KServe's CRD schemas" in err  # --validate says it passed
+    assert "out.yaml; apply it with `kubectl apply -f" in err  # and what to do next
     assert graph["kind"] == "InferenceGraph" and graph["metadata"]["name"] == "scoring"
     nodes = graph["spec"]["nodes"]
     assert [s.get("serviceName") or s.get("nodeName") for s in nodes["root"]["steps"]] == [
@@ -74,7 +78,7 @@ def test_kserve_graph_and_services_validate_against_the_crds(tmp_path, capsys) -
     prep = by_name["scoring-prep"]["model"]
     assert prep["resources"]["requests"] == {"cpu": "500m", "memory": "256Mi"}
     assert by_name["scoring-b"]["model"] == {
-        "modelFormat": {"name": "xgboost"}, "storageUri": "s3://bucket/m/models/b.ubj",
+        "modelFormat": {"name": "xgboost"}, "protocolVersion": "v2", "storageUri": "s3://bucket/m/b",
         "resources": {"requests": {"cpu": "1"}, "limits": {"cpu": "1"}}}
     assert "W721" in err and "error" not in err
 
@@ -117,6 +121,7 @@ def test_ray_serve_config_is_valid_for_rays_own_schema(tmp_path, capsys) -> None
     deps = {d["name"]: d for d in app["deployments"]}
     assert sorted(deps) == ["features", "gate", "nn", "review_v2", "xgb"]
     assert deps["xgb"]["num_replicas"] == 4
+    assert all("replicas" not in n for n in app["args"]["earg"]["nodes"])  # said once, in deployments
     assert deps["nn"]["ray_actor_options"] == {"num_cpus": 1.0, "num_gpus": 1.0, "memory": 4 << 30}
     assert deps["features"]["user_config"] == {"batch_size": 32, "batch_wait_s": 0.005}
     assert doc["http_options"] == {"host": "127.0.0.1", "port": 8123}
@@ -158,3 +163,45 @@ def test_export_never_crashes_on_garbage(tmp_path_factory, data) -> None:
     path.write_bytes(data)
     for target in ("kserve", "ray-serve"):
         assert main(["export", str(path), "--to", target, "-o", str(path.with_suffix(".out"))]) in (0, 1)
+
+
+def test_export_warns_when_replicas_ask_for_more_cpus_than_the_machine_has(tmp_path, capsys) -> None:
+    cpus = os.cpu_count()
+    text = f'source s\npython f {{ impl = "m:f", cpu = 2, replicas = {cpus} }}\nsink o\ns -> f -> o\n'
+    code, docs, err = _export(tmp_path, text, "ray-serve", capsys=capsys)
+    assert code == 0 and docs
+    assert (f"warning[W705]: Ray Serve: graph, attribute `cpu`: the replicas ask for {2 * cpus} CPUs in all, and this machine "
+            f"has {cpus} while the graph declares no `cluster`") in err
+    assert "out.yaml; run it with `serve run" in err
+    fits = text.replace("cpu = 2", "cpu = 1")
+    assert "W705" not in _export(tmp_path, fits, "ray-serve", capsys=capsys)[2]
+
+
+def test_kserve_model_repository_layout_protocol_and_notebook_params(tmp_path, capsys) -> None:
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "nn.onnx").write_bytes(b"onnx bytes")
+    (tmp_path / "models" / "clf.joblib").write_bytes(b"joblib bytes")
+    text = ('source s\nmodel nn { impl = "models/nn.onnx", replicas = $workers }\n'
+            'model clf { impl = "models/clf.joblib" }\nsink o\ns -> nn -> clf -> o\n')
+    _code, _docs, err = _export(tmp_path, text, "kserve", capsys=capsys)
+    assert "error[E023]: parameter `$workers` is not defined" in err  # a notebook's name, not given
+    _code, _docs, err = _export(tmp_path, text, "kserve", "--param", "workers=3", capsys=capsys)
+    assert "W716" in err and "--model-repository DIR" in err
+    repo = tmp_path / "repo"
+    code, docs, err = _export(tmp_path, text, "kserve", "--param", "workers=3", "--storage-prefix",
+                              "s3://bucket/fraud", "--model-repository", str(repo), "--validate", capsys=capsys)
+    assert code == 0, err
+    assert "W001" not in err  # `$workers` is the graph's: the value given binds it
+    services = {d["metadata"]["name"]: d["spec"]["predictor"] for d in docs if d["kind"] == "InferenceService"}
+    assert services["g-nn"]["minReplicas"] == 3
+    assert services["g-nn"]["model"]["storageUri"] == "s3://bucket/fraud/nn"  # a directory per model
+    assert services["g-clf"]["model"]["storageUri"] == "s3://bucket/fraud/clf"
+    assert {s["model"]["protocolVersion"] for s in services.values()} == {"v2"}  # ONNX needs it on KServe
+    assert (repo / "nn" / "model.onnx").read_bytes() == b"onnx bytes"
+    assert (repo / "clf" / "model.joblib").read_bytes() == b"joblib bytes"
+
+
+def test_kserve_export_of_a_graph_that_runs_nothing_is_an_error(tmp_path, capsys) -> None:
+    code, docs, err = _export(tmp_path, "source s\nsink o\ns -> o\n", "kserve", capsys=capsys)
+    assert code == 1 and docs == []
+    assert "error[E726]: KServe: node 's': the graph runs nothing" in err

@@ -139,6 +139,8 @@ def test_semantic_errors_are_marked_on_the_canvas(ip, run_udgl) -> None:
     edge_classes = {(e.data["source"], e.data["target"]): e.classes for e in view.canvas.graph.edges}
     assert any("diag-error" in c for c in [*classes.values(), *edge_classes.values()])
     assert "diag-error" not in classes["in"]
+    assert view.graph.name == "cyc"  # titled after its cell, as a good cell's view is
+    assert "<b>cyc</b>" in view._header_html()
 
 
 def test_syntax_errors_show_only_the_box(ip, run_udgl) -> None:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import random
+import socket
 import subprocess
 import sys
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 from hogar_nb.core.kinds import attrs_for_kind
 from hogar_nb.core.udgl import parse_udgl
-from hogar_nb.jupyter.server.handlers import MAX_BODY
+from hogar_nb.jupyter.server.handlers import MAX_BODY, MAX_TEXT, SMALL_TEXT
+
+LOG = Path(__file__).resolve().parents[2] / "test-artifacts" / "hogar-nb-server-extension.log"
 
 MISSPELT = 'source ingest\npython feat { impl = "m:f", replicass = 2 }\nsink out\ningest -> feat -> out\n'
 
@@ -62,11 +68,12 @@ def test_bad_bodies_get_a_clear_json_error(server, body, cause) -> None:
 
 
 def test_a_huge_body_is_refused_with_413(server) -> None:
-    text = "# " + "x" * MAX_BODY
-    reply = server.post("lint", {"text": text})
-    assert reply.status == 413
-    assert reply.body["error"]["cause"] == "too_large"
-    assert f"{MAX_BODY:,}" in reply.body["message"]
+    status, answer = _raw(server, f"POST /hogar-nb/lint HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                  f"Authorization: token {server.token}\r\nContent-Type: application/json\r\n"
+                                  f"Content-Length: {MAX_BODY + 3}\r\n\r\n")
+    assert status == 413
+    assert answer["error"]["cause"] == "too_large"
+    assert f"{MAX_BODY:,}" in answer["message"]
 
 
 def test_five_thousand_deep_brackets_are_a_diagnostic(server) -> None:
@@ -176,3 +183,98 @@ def test_no_handler_lacks_an_authentication_decorator(tmp_path) -> None:
     assert out.returncode == 0, out.stderr[-2000:]
     handlers, warnings = out.stdout.strip().splitlines()[-2:]
     assert int(handlers) >= 3 and warnings == "[]"
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+def test_json_nested_deep_is_a_400_not_a_traceback(server, depth) -> None:
+    logged = LOG.stat().st_size
+    for body in ((b"[" * depth + b"]" * depth), (b'{"text": "a", "x": ' + b"[" * depth + b"]" * depth + b"}")):
+        reply = server.post("lint", body)
+        assert reply.status == 400 and reply.body["error"]["cause"] == "bad_request", reply.body
+    log = LOG.read_bytes()[logged:].decode("utf-8", "replace")
+    assert "RecursionError" not in log and "Traceback" not in log
+
+
+def _raw(server, head: str, body: bytes = b"") -> tuple[int, dict]:
+    """Send a request head (and ``body``) on a raw socket; the status and JSON answer.
+    Nothing more is sent, so an answer proves the server did not wait for the rest."""
+    host, port = server.url.removeprefix("http://").split(":")
+    data = b""
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        try:
+            sock.sendall(head.encode() + body)
+        except OSError:  # refused before the body was all sent: read the answer
+            pass
+        try:
+            while b"\r\n\r\n" not in data or len(data.partition(b"\r\n\r\n")[2]) < _length(data):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except ConnectionResetError:
+            pass
+    head_bytes, _, answer = data.partition(b"\r\n\r\n")
+    return int(head_bytes.split()[1]), json.loads(answer)
+
+
+def _length(data: bytes) -> int:
+    for line in data.partition(b"\r\n\r\n")[0].split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return int(line.split(b":")[1])
+    return 0
+
+
+def test_an_anonymous_300_mb_body_is_refused_at_its_headers(server) -> None:
+    status, answer = _raw(server, "POST /hogar-nb/lint HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                  "Content-Type: application/json\r\nContent-Length: 300000000\r\n\r\n")
+    assert status == 403 and "diagnostics" not in answer
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(server) -> None:
+    auth = f"Authorization: token {server.token}\r\n"
+    status, answer = _raw(server, f"POST /hogar-nb/lint HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}"
+                                  "Content-Type: application/json\r\nContent-Length: 300000000\r\n\r\n")
+    assert status == 413 and answer["error"]["cause"] == "too_large"
+    assert "300,000,000 bytes" in answer["message"]
+    chunk = b'{"text": "' + b"x" * 65536
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in [chunk] + [b"x" * 65536] * 70)
+    status, answer = _raw(server, f"POST /hogar-nb/lint HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}"
+                                  "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n", chunks)
+    assert status == 413 and answer["error"]["cause"] == "too_large"
+    assert server.post("lint", {"text": MISSPELT}).body["errors"] == 1
+
+
+def test_a_text_over_the_limit_is_413(server) -> None:
+    reply = server.post("lint", {"text": "#" * (MAX_TEXT + 1)})
+    assert reply.status == 413 and reply.body["error"]["cause"] == "too_large"
+    assert f"at most {MAX_TEXT:,} are accepted" in reply.body["message"]
+    assert server.post("lint", {"text": "#" * MAX_TEXT}).status == 200
+
+
+def _big_graph(approx_chars: int) -> str:
+    lines, edges, i = ["source s", "sink t"], [], 0
+    while sum(map(len, lines)) + sum(map(len, edges)) < approx_chars:
+        lines.append(f'python n{i} {{ impl = "m:f", replicas = 2, timeout = 250ms, retries = 1 }}')
+        edges.append(f"{'s' if i == 0 else f'n{i - 1}'} -> n{i}")
+        i += 1
+    return "\n".join(lines + edges + [f"n{i - 1} -> t"]) + "\n"
+
+
+def test_a_small_lint_does_not_wait_behind_big_ones(server) -> None:
+    big = _big_graph(2 * SMALL_TEXT)
+    assert SMALL_TEXT < len(big) <= MAX_TEXT
+    finished: list[str] = []
+
+    def lint(name: str, text: str) -> None:
+        reply = server.post("lint", {"text": text}, timeout=300)
+        assert reply.status == 200 and reply.body["parsed"] is True
+        finished.append(name)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        bigs = [pool.submit(lint, f"big{i}", big) for i in range(2)]
+        time.sleep(0.5)  # the big texts are at the server first
+        small = pool.submit(lint, "small", MISSPELT.replace("replicass", "replicas"))
+        small.result(300)
+        for f in bigs:
+            f.result(300)
+    assert finished[0] == "small", finished

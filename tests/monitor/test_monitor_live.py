@@ -31,10 +31,36 @@ def test_panels_gain_points_in_the_background_and_stop_with_the_deployment(dep):
         wait_for(lambda: _points(dash) >= first + 3, what="the trace to grow")
     assert dash.panels.figures["throughput"].data[0].y[-1] is not None
     dep.stop()
+    assert "deployment stopped" in repr(dash)  # at once, not at the next refresh
     wait_for(lambda: not dash.live, what="the dashboard to stop after the deployment")
-    assert "no longer running" in dash.status.value
+    assert "no longer running" in dash.status.value and "final" in dash.status.value
     count = dash.refreshes
     assert not dash.live and dash.refreshes == count
+    # a stopped graph reads as stopped, with its last figures labelled final, never "down"
+    levels = dash.graph_view.levels()
+    assert levels == {"src": "inline", "n0": "stopped", "n1": "stopped", "out": "inline"}
+    final = dash.last_health["n0"]
+    assert final.rps > 0 and final.reason == "deployment stopped (was ok)"  # figures of the last run
+    assert dash.graph_view._nodes["n0"].data["label"] == f"n0\nfinal: {final.rps:.1f} rps"
+    assert dash.graph_view.canvas.get_style()[0]["selector"] == "node"
+    colours = {r["selector"]: r["style"].get("background-color") for r in dash.graph_view.canvas.get_style()}
+    assert colours['node[health = "stopped"]'] == mon.LEVELS["stopped"][0] != mon.LEVELS["down"][0]
+
+
+def test_a_young_deployment_fills_the_panels_instead_of_a_sliver(dep):
+    dash = monitor(dep, interval=0.1, window=300, display=False)
+    try:
+        with Background(dep, rate=100):
+            wait_for(lambda: _points(dash) >= 5, what="some points")
+        wait_for(lambda: dash.refresh() and _points(dash) >= 5, what="a refresh")
+        xs = [x for x in dash.panels.figures["throughput"].data[0].x if x is not None]
+        for key in ("throughput", "latency", "queues", "replicas"):
+            low, high = dash.panels.figures[key].layout.xaxis.range
+            assert high == 0 and low <= min(xs) and low > -60, (key, low)  # not -300
+        low, _ = dash.behaviour.figure.layout.xaxis.range
+        assert -60 < low < 0
+    finally:
+        dash.close()
 
 
 def test_pause_holds_the_panels_and_resume_continues(dep):

@@ -42,7 +42,13 @@ def test_run_and_recover_notebook_monitors_a_fault(tmp_path):
     assert "<svg" in picture and "scorer" in picture and "failing" in header
     plots = [d for d in data if "application/vnd.plotly.v1+json" in d]
     assert len(plots) == 6
-    assert all(d["image/png"] and "text/html" not in d for d in plots)  # seen without JavaScript too
+    # seen without JavaScript too, as a picture in HTML (an image/png would be shown by
+    # Plotly's JupyterLab renderer in place of the interactive chart)
+    assert all(d["text/html"].startswith("<img") and "image/png" not in d for d in plots)
+    latency = next(d["application/vnd.plotly.v1+json"] for d in plots
+                   if "Latency" in d["application/vnd.plotly.v1+json"]["layout"]["title"]["text"])
+    sampled = [t for t in latency["data"] if any(y is not None for y in t.get("y", ()))]
+    assert sampled and all("markers" in t["mode"] for t in sampled)  # lone samples are drawn
     errors_fig = next(d["application/vnd.plotly.v1+json"] for d in plots
                       if "Errors" in d["application/vnd.plotly.v1+json"]["layout"]["title"]["text"])
     bars = {t["name"]: dict(zip(t["x"], t["y"])) for t in errors_fig["data"]}

@@ -130,3 +130,42 @@ def test_close_closes_the_box_first_then_every_widget_in_it() -> None:
         assert all(w.comm is None for w in inner)
     finally:
         dep.stop()
+
+
+def test_report_is_interactive_where_plotly_renders_and_draws_every_panel_with_data() -> None:
+    """Plotly's JupyterLab renderer shows a bundle's image/png rather than the chart, so
+    the picture for other places is HTML; a lone latency sample (idle before and
+    after) is drawn as a marker, not lost in a line with nothing to join."""
+    import math
+    import time
+
+    dep = start(sample_interval=0.1)
+    try:
+        dash = dep.monitor(display=False, start=False, window=60)
+        dash.refresh()
+        for i in range(30):
+            dep.call(i)
+
+        def lone_latency():
+            rep = report(dep, display=False, dashboard=dash)
+            ys = [y for t in rep.figures["latency"].data for y in (t.y or ()) if y is not None]
+            return rep if ys else None
+
+        time.sleep(0.5)  # idle samples after the burst: its latency is a lone point
+        rep = wait_for(lone_latency, what="a latency sample in the report")
+        for bundle in rep.bundles()[1:]:
+            assert "application/vnd.plotly.v1+json" in bundle and "image/png" not in bundle
+            assert bundle["text/html"].startswith('<img class="hogar-report-panel"')
+        latency = rep.figures["latency"]
+        for trace in latency.data:
+            ys = list(trace.y or ())
+            lone = [i for i, y in enumerate(ys) if y is not None
+                    and (i == 0 or ys[i - 1] is None) and (i == len(ys) - 1 or ys[i + 1] is None)]
+            if lone:
+                assert "markers" in trace.mode, trace.name
+        mfig = draw(latency)
+        (ax,) = mfig.axes
+        drawn = [o for c in ax.collections for o in c.get_offsets().filled(math.nan) if all(map(math.isfinite, o))]
+        assert drawn, "the latency picture shows its samples"
+    finally:
+        dep.stop()

@@ -146,7 +146,7 @@ def test_exported_config_runs_with_serve_run(local_ray, tmp_path) -> None:
     (tmp_path / "shipped_impls.py").write_text("def triple(x):\n    return 3 * x\n")
     (tmp_path / "g.udgl").write_text(
         'graph exported\ndefaults { cpu = 0.05 }\nsource s { route = "/triple" }\n'
-        'python t { impl = "shipped_impls:triple" }\nsink o\ns -> t -> o\n')
+        'python t { impl = "shipped_impls:triple", replicas = 2 }\nsink o\ns -> t -> o\n')
     port = local_ray.http_port
     cfg = tmp_path / "serve.yaml"
     assert subprocess.run([sys.executable, "-m", "hogar_nb.cli", "export", "g.udgl", "--to", "ray-serve",
@@ -167,6 +167,12 @@ def test_exported_config_runs_with_serve_run(local_ray, tmp_path) -> None:
             except OSError:
                 time.sleep(0.5)
         assert answer == 21, proc.stdout.read() if proc.poll() is not None else "no answer"
+        from ray import serve
+
+        # replicas are written once, as the deployment's num_replicas, and Serve runs that many
+        while serve.status().applications["exported"].deployments["t"].replica_states.get("RUNNING") != 2:
+            assert time.monotonic() < deadline, serve.status().applications["exported"].deployments["t"]
+            time.sleep(0.5)
         req = urllib.request.Request(f"http://127.0.0.1:{port}/nowhere", data=b"1")
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(req, timeout=5)

@@ -67,3 +67,21 @@ class BrokenAtStart:
 
     def __call__(self, x):  # pragma: no cover - never constructed
         return x
+
+
+class Picky(Exception):
+    """An exception whose constructor takes two arguments: pickle cannot rebuild it."""
+
+    def __init__(self, a, b):
+        super().__init__(f"{a}/{b}")
+
+
+def picky_on_negative(x):
+    if x < 0:
+        raise Picky(x, "refused")
+    return x
+
+
+def sleep_for(seconds):
+    time.sleep(seconds)
+    return seconds

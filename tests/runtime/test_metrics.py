@@ -129,4 +129,7 @@ def test_public_api_sorted_all():
     import hogar_nb.runtime as rt
 
     assert rt.__all__ == sorted(rt.__all__)
-    assert rt.run is hogar_nb.run and rt.Deployment is hogar_nb.Deployment
+    assert rt.Deployment is hogar_nb.Deployment
+    from hogar_nb.dispatch import backend_run
+
+    assert backend_run("embedded") is rt.run  # what hogar_nb.run starts by default

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import hogar_nb
-from hogar_nb.runtime.errors import BadRequestError, DeploymentConfigError
+from hogar_nb.runtime.errors import BadRequestError, DeploymentConfigError, RequestError, RequestTimeoutError
 
 from .conftest import chain, wait_for
 from .test_storms import tally
@@ -164,3 +164,65 @@ def test_start_up_errors_of_process_replicas_name_the_node(no_leaks):
     assert "node 'n0'" in message and "cannot be shipped to a process" in message
     message = _config_error(chain("tests.runtime.impls:BrokenAtStart", isolation="process"))
     assert "node 'n0'" in message and "cannot load the weights" in message
+
+
+def _outcomes(dep, payloads):
+    out = []
+    for x in payloads:
+        try:
+            out.append(("ok", dep.call(x, timeout=10)))
+        except RequestError as exc:
+            out.append((type(exc).__name__, exc.cause, str(exc), type(exc.__cause__).__name__,
+                        repr(exc.__cause__)))
+    return out
+
+
+@pytest.mark.parametrize("impl", ["fail_on_negative", "picky_on_negative"])
+def test_an_impl_exception_in_a_process_fails_its_request_alone_as_with_threads(no_leaks, impl):
+    payloads = [1, -1, 2, -2, 3, -3, 4]
+    attrs = {"replicas": 1, "timeout_ms": 2000.0, "recovery": FAST}
+    with hogar_nb.run(chain(f"tests.runtime.impls:{impl}", **attrs)) as dep:
+        threads = _outcomes(dep, payloads)
+    with hogar_nb.run(chain(f"tests.runtime.impls:{impl}", isolation="process", **attrs)) as dep:
+        pids = dep.replica_pids("n0")
+        processes = _outcomes(dep, payloads)
+        assert dep.replica_pids("n0") == pids, "the replica lives"
+        assert dep.events == []
+        assert dep.metrics().node("n0").errors_by_cause == {"error": 3}
+    assert processes == threads
+    assert processes[1] == ("NodeError", "error", "node 'n0' raised " + processes[1][4] + " after 1 attempt "
+                            "(retries = 0)", processes[1][3], processes[1][4])
+    assert processes[1][4] == ("ValueError('negative input -1')" if impl == "fail_on_negative"
+                               else "Picky('-1/refused')")
+
+
+def test_an_exception_class_defined_in_the_notebook_comes_back_as_itself():
+    script = (
+        "import hogar_nb\n"
+        "class Refused(Exception):\n    pass\n"
+        "def f(x):\n    raise Refused(f'no {x}')\n"
+        "g = hogar_nb.parse_udgl('source s\\npython a { impl = f, isolation = process }\\nsink t\\n"
+        "s -> a -> t\\n', namespace=globals())\n"
+        "if __name__ == '__main__':\n"
+        "    with hogar_nb.run(g) as dep:\n"
+        "        for i in range(2):\n"
+        "            try:\n                dep.call(i, timeout=30)\n"
+        "            except Exception as e:\n"
+        "                print(type(e.__cause__).__name__, e.__cause__, type(e.__cause__) is Refused, dep.events)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                         cwd=ROOT)
+    assert out.returncode == 0 and out.stdout.splitlines() == ["Refused no 0 True []", "Refused no 1 True []"], \
+        out.stderr[-2000:]
+
+
+def test_the_node_timeout_cuts_a_process_call_that_runs_too_long(no_leaks):
+    doc = chain("tests.runtime.impls:sleep_for", isolation="process", timeout_ms=300.0, recovery=FAST)
+    with hogar_nb.run(doc) as dep:
+        pid = dep.replica_pids("n0")
+        with pytest.raises(RequestTimeoutError) as info:
+            dep.call(60, timeout=30)
+        assert info.value.node == "n0" and "timeout of 300 ms" in str(info.value)
+        wait_for(lambda: dep.replica_pids("n0") and dep.replica_pids("n0") != pid, what="a new process")
+        assert [(e.cause, e.action) for e in dep.events] == [("hang", "restart")]
+        assert dep.call(0.001, timeout=30) == 0.001

@@ -1,5 +1,5 @@
-"""Sustained faults: crash and hang storms, crash loops that suspend a node and
-resume it, poisoned replicas. Every request is counted: ok, explicit error or lost."""
+"""Sustained faults: crash and hang storms, raising impls in process replicas, crash
+loops that suspend a node and resume it, poisoned replicas. Every request is counted: ok, explicit error or lost."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 import pytest
 
 import hogar_nb
-from hogar_nb.runtime.errors import RequestError, UnavailableError
+from hogar_nb.runtime.errors import NodeError, RequestError, UnavailableError
 
 from .conftest import chain, wait_for
 from .impls import double
@@ -154,3 +154,21 @@ def test_a_poisoned_replica_is_ejected_and_replaced_while_its_sibling_serves(no_
         assert ejections[0].replica == 0 and ejections[0].duration_s < 1.0
         assert list(dep.map(range(200), progress=False)) == list(range(1, 201)), "all served after"
         assert dep.metrics().node("n0").replicas_alive == 2
+
+
+def test_a_storm_of_raising_calls_in_process_replicas_fails_each_alone(no_leaks):
+    doc = chain("tests.runtime.impls:fail_on_negative", replicas=2, isolation="process", timeout_ms=2000.0)
+    with hogar_nb.run(doc) as dep:
+        pids = sorted(dep.replica_pids("n0"))
+        bad = {i for i in range(5000) if i % 4 == 3}
+        futures = [dep.submit(-i if i in bad else i) for i in range(5000)]
+        ok, errors, lost = tally(futures, 120)
+        assert lost == []
+        assert ok == {i: i for i in range(5000) if i not in bad}, "every good request answered"
+        assert sorted(errors) == sorted(bad)
+        for i, exc in errors.items():
+            assert isinstance(exc, NodeError) and exc.cause == "error" and exc.node == "n0"
+            assert type(exc.__cause__) is ValueError and str(exc.__cause__) == f"negative input {-i}"
+        assert sorted(dep.replica_pids("n0")) == pids, "the replicas live on"
+        assert dep.events == []
+        assert dep.metrics().node("n0").errors_by_cause == {"error": 1250}

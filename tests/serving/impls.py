@@ -44,3 +44,22 @@ def shape_checked(x):
 def double_rows(payloads):
     """A batched impl: a list of rows in, a list of doubled rows out."""
     return [[2 * v for v in row] for row in payloads]
+
+
+def nest(x):
+    """``x`` inside 2,000 lists (deeper than JSON encoders go)."""
+    for _ in range(2000):
+        x = [x]
+    return x
+
+
+def nest_ragged(x):
+    """``x`` inside 2,000 ragged lists: no tensor shape, and too deep for JSON."""
+    for _ in range(2000):
+        x = [x, 0]
+    return x
+
+
+def slow_for(seconds):
+    time.sleep(seconds)
+    return seconds

@@ -114,3 +114,65 @@ def test_several_sources_need_the_source_parameter():
         assert client.post("/v2/models/two/infer", json=one).status_code == 400
         one["parameters"] = {"source": "b"}
         assert client.post("/v2/models/two/infer", json=one).json()["outputs"][0]["data"] == [2.0]
+
+
+@pytest.fixture
+def uvicorn_errors():
+    """Records uvicorn's error log (where an exception escaping the app is logged)."""
+    import logging
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.ERROR)
+    handler.emit = records.append
+    logger = logging.getLogger("uvicorn.error")
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "1" + "]" * depth
+
+
+@pytest.mark.parametrize("data, shape, needle", [
+    (_nested(1000), "[1]", "deeper than its shape [1]"),
+    (_nested(1020), "[1, 1]", "deeper than its shape [1, 1]"),
+    (_nested(3), "[1, 1]", "deeper than its shape"),
+    (_nested(5000), "[1]", "not valid JSON"),
+    ("[1]", "[" + ", ".join(["1"] * 1000) + "]", "1000 dimensions; at most 32"),
+])
+def test_data_nested_deep_or_shapes_with_many_dimensions_are_400(uvicorn_errors, data, shape, needle):
+    with served(chain(impl("ident"))) as (dep, client):
+        body = '{"inputs": [{"name": "x", "shape": %s, "datatype": "INT64", "data": %s}]}' % (shape, data)
+        resp = client.post(f"/v2/models/{dep.name}/infer", content=body)
+        assert resp.status_code == 400, resp.text
+        assert needle in resp.json()["error"]
+        ok = {"inputs": [{"name": "x", "shape": [2, 1], "datatype": "INT64", "data": [[1], [2]]}]}
+        assert client.post(f"/v2/models/{dep.name}/infer", json=ok).json()["outputs"][0]["data"] == [1, 2]
+    assert uvicorn_errors == []
+
+
+def test_answers_nested_2000_deep_are_a_tensor_or_a_json_500(uvicorn_errors):
+    body = {"inputs": [{"name": "x", "shape": [1], "datatype": "INT64", "data": [1]}]}
+    with served(chain(impl("nest"))) as (dep, client):
+        [out] = client.post(f"/v2/models/{dep.name}/infer", json=body).json()["outputs"]
+        assert out["shape"] == [1] * 2001 and out["data"] == [1]
+    with served(chain(impl("nest_ragged"))) as (dep, client):
+        resp = client.post(f"/v2/models/{dep.name}/infer", json=body)
+        assert resp.status_code == 500 and "no JSON form" in resp.json()["error"]
+    assert uvicorn_errors == []
+
+
+def _rows(n: int) -> dict:
+    return {"inputs": [{"name": "x", "shape": [n, 1], "datatype": "INT64", "data": [[i] for i in range(n)]}]}
+
+
+def test_rows_per_request_are_bounded_by_default():
+    with served(chain(impl("ident"), replicas=2)) as (dep, client):
+        resp = client.post(f"/v2/models/{dep.name}/infer", json=_rows(1025))
+        assert resp.status_code == 413
+        assert "has 1025 rows" in resp.json()["error"] and "at most 1024 rows" in resp.json()["error"]
+        assert "--max-rows" in resp.json()["error"]
+        [out] = client.post(f"/v2/models/{dep.name}/infer", json=_rows(1024)).json()["outputs"]
+        assert out["shape"] == [1024, 1] and out["data"] == list(range(1024))
+        assert dep.metrics().graph.requests == 1024, "the refused request never reached the graph"

@@ -11,7 +11,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from ...export.common import source_routes
+from ...core.routes import source_routes
 from ...export.ray_serve import INGRESS, deployment_options
 from ...runtime.impls import ImportRef
 from ...runtime.plan import GraphPlan, build_plan

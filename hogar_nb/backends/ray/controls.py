@@ -11,6 +11,7 @@ import random
 import time
 from typing import Any
 
+from ...core.kinds import RECONFIGURABLE
 from ...runtime.metrics import RecoveryEvent
 
 __all__ = ["RayControls"]
@@ -63,7 +64,7 @@ class RayControls:
 
     def reconfigure(self, node: str, **attrs: Any) -> None:
         """Change ``replicas``, ``batch``, ``batch_wait``, ``timeout`` or ``retries`` of a node."""
-        allowed = ("replicas", "batch", "batch_wait", "timeout", "retries")
+        allowed = RECONFIGURABLE
         changes: dict[str, Any] = {}
         plan = self._worker(node)
         trial = self._graph_copy()

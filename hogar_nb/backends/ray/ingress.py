@@ -22,6 +22,7 @@ from typing import Any
 from ray import serve
 from ray.exceptions import RayActorError
 
+from ...core.routes import normalize_route
 from ...runtime.errors import BadRequestError, OverloadError, RequestError, UnavailableError
 from ...runtime.metrics import RecoveryEvent, Stats
 from ...runtime.plan import GraphPlan
@@ -74,7 +75,7 @@ class Ingress:
 
     def __init__(self, plan: GraphPlan, routes: dict[str, str], handles: dict[str, Any]) -> None:
         self.plan = plan
-        self.routes = {route.rstrip("/") or "/": source for source, route in routes.items()}
+        self.routes = {normalize_route(route): source for source, route in routes.items()}
         self.handles = handles
         self.rng = random.Random()
         self.stats = {n: Stats() for n in plan.nodes}
@@ -264,7 +265,7 @@ class Ingress:
         """HTTP: POST a JSON payload to a source's route."""
         from starlette.responses import JSONResponse
 
-        path = request.url.path.rstrip("/") or "/"
+        path = normalize_route(request.url.path)
         source = self.routes.get(path)
         if source is None:
             return JSONResponse({"error": {"cause": "route", "message": f"no route {path}",

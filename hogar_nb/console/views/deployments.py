@@ -16,7 +16,8 @@ from .. import drawing
 from ..config import ConsoleError
 from ..forms import FaultForm, ReconfigureForm, RegisterForm, StartForm
 from ..models import Deployment, GraphVersion, MetricPoint, TimelineEvent, audit
-from ..reconfig import RECONFIGURABLE, check_change
+from ...core.kinds import RECONFIGURABLE, WORKER_KINDS
+from ..reconfig import check_change
 from ..roles import requires, writes
 from ..serve_client import ServeClient, ServeError
 from ..services import HUB, supervisor
@@ -25,7 +26,6 @@ __all__ = ["deployment_detail", "deployment_list", "deployment_register", "deplo
            "deployment_stop", "fault", "history", "reconfigure"]
 
 
-WORKER_KINDS = ("python", "model", "switch")
 
 
 def _row(dep: Deployment) -> dict:

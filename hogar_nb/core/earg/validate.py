@@ -9,6 +9,7 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from ..diagnostics import MAX_DIAGNOSTICS, Diagnostic, did_you_mean, sort_key
+from ..kinds import WORKER_KINDS
 from .read import Marks, Path_, format_path, plain_problems, show
 from .schema import EARG_VERSION, KIND_KEYS, earg_schema
 
@@ -325,7 +326,7 @@ def _node_refs(d: _Diag, i: int, n: dict, inputs: list[str]) -> None:
         d.value("E102", ("nodes", i, "recovery"),
                 f"`max_restarts` and `backoff_ms` of node `{n['name']}` only apply to policy `restart`",
                 f"use max_restarts: 5, backoff_ms: 100.0 with `{rec['policy']}`, or policy `restart`")
-    if n["impl"] is not None and n["kind"] not in ("python", "model", "switch"):
+    if n["impl"] is not None and n["kind"] not in WORKER_KINDS:
         d.value("E102", ("nodes", i, "impl"), f"got {show(n['impl'])} for `impl` of node `{n['name']}`; "
                 f"{n['kind']} nodes have no impl, expected null", "write `impl: null`")
     if "" in inputs:

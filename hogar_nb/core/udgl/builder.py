@@ -16,7 +16,7 @@ from ..graph import Graph
 from ..kinds import EDGE_ATTRS, KINDS
 from ..model import Edge, Node, Template
 from ..resolve import _Params, substitute
-from ..values import BAD_VALUE, BadValue, ParamRef, contains
+from ..values import BAD_VALUE, BadValue, Call, ParamRef, contains
 from .transform import Attr, Record
 
 __all__ = ["build_graph"]
@@ -160,6 +160,8 @@ class _Builder:
             self.error("E025", f"the value of param `{name}` refers to another param", rec.value.span,
                        hint="a param's value is written out: a number, a duration, a string...")
             value = BAD_VALUE
+        elif contains(value, BadValue):
+            value = BAD_VALUE  # already reported where it is wrong; the param is broken as a whole
         self.graph.params[name] = value
         self.graph.param_spans[name] = rec.value.span
 
@@ -223,7 +225,7 @@ class _Builder:
         values, spans = self.attr_dict(rec.attrs, "of this edge")
         fields: dict[str, Any] = {}
         written: dict[str, Any] = {}
-        lookup = _Params(self.graph.params, self.namespace)
+        lookup = _Params(self.graph.params, self.namespace_with_overrides())
         for key, raw in values.items():
             spec = EDGE_ATTRS.get(key)
             if spec is None:
@@ -289,12 +291,44 @@ class _Builder:
                 "E006", f"{self.dropped} more problem{'s' * (self.dropped != 1)} like these not shown", None,
                 hint="fix the ones above and check again",
             ))
+        referenced = self._referenced_names()
         for name, value in self.overrides.items():
+            if name in referenced:
+                continue  # an undeclared `$name` a notebook would bind: the caller's value binds it
             self.diags.append(Diagnostic.at(
                 "W001", f"param `{name}` is given but the graph declares no such param", None,
                 severity="warning",
                 hint=did_you_mean(name, self.graph.params) or "declare it with `param NAME = default`",
             ))
+
+    def _referenced_names(self) -> set[str]:
+        """Every ``$name`` the graph's attributes refer to."""
+        names: set[str] = set()
+
+        def visit(value: Any) -> None:
+            if isinstance(value, ParamRef):
+                names.add(value.name)
+            elif isinstance(value, list):
+                for v in value:
+                    visit(v)
+            elif isinstance(value, Call):
+                for _k, v in value.kwargs:
+                    visit(v)
+
+        g = self.graph
+        for holder in (*g.nodes.values(), *g.templates.values(), *g.edges):
+            for v in holder.attrs.values():
+                visit(v)
+        for v in g.defaults.values():
+            visit(v)
+        return names
+
+    def namespace_with_overrides(self) -> Mapping[str, Any] | None:
+        """What ``$name`` references resolve against: the namespace given, and the caller's
+        values for names the graph does not declare (as a notebook's names would)."""
+        if not self.overrides:
+            return self.namespace
+        return {**self.overrides, **(self.namespace or {})}
 
 
 def build_graph(
@@ -312,5 +346,5 @@ def build_graph(
         if rec.shape == "chain":
             b.connect(rec)
     b.finish()
-    b.graph.namespace = namespace
+    b.graph.namespace = b.namespace_with_overrides()
     return b.graph, b.diags

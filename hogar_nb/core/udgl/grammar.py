@@ -300,7 +300,7 @@ def parse_statements(
             declared = _declared_name(group)
             if declared:
                 broken.add(declared)
-            statements.append(salvage(group, diags))
+            statements.append(salvage(lark, group, diags))
             continue
         if len(diags) > seen:
             lex_lines.update(d.line for d in diags[seen:] if d.code == "E002")
@@ -331,7 +331,7 @@ def parse_statements(
             declared = _declared_name(group)
             if declared:
                 broken.add(declared)
-            statements.append(salvage(group, diags))
+            statements.append(salvage(lark, group, diags))
             continue
         except LarkError as err:  # pragma: no cover - lark internals
             diags.append(Diagnostic.at("E001", f"syntax error: {err}", Span.of_token(group[0])))

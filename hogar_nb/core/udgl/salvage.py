@@ -11,7 +11,7 @@ lost text would have said.
 
 from __future__ import annotations
 
-from lark import Token
+from lark import Lark, Token
 from lark.exceptions import LarkError
 
 from ..diagnostics import Diagnostic
@@ -24,14 +24,12 @@ _OPEN = {"LBRACE", "LSQB", "LPAR"}
 _CLOSE = {"RBRACE", "RSQB", "RPAR"}
 
 
-def _parse(tokens: list[Token], start: str, diags: list[Diagnostic]):
+def _parse(lark: Lark, tokens: list[Token], start: str, diags: list[Diagnostic]):
     """The parser's record for ``tokens`` alone, or None; new literal problems only."""
-    from .grammar import _lark
-
     if not tokens:
         return None
     scratch: list[Diagnostic] = []
-    ip = _lark().parse_interactive(None, start=start)
+    ip = lark.parse_interactive(None, start=start)
     try:
         with collecting(scratch):
             for tok in tokens:
@@ -58,7 +56,7 @@ def _block(tokens: list[Token], i: int) -> tuple[list[Token], int]:
     return tokens[i + 1:], len(tokens)
 
 
-def _attrs(inner: list[Token], diags: list[Diagnostic]) -> list[Attr]:
+def _attrs(lark: Lark, inner: list[Token], diags: list[Diagnostic]) -> list[Attr]:
     """Each ``name = value`` of a block that parses alone; the rest as bad values."""
     out: list[Attr] = []
     starts = [k for k in range(len(inner) - 1)
@@ -68,7 +66,7 @@ def _attrs(inner: list[Token], diags: list[Diagnostic]) -> list[Attr]:
         value_tokens = inner[k + 2:end]
         while value_tokens and value_tokens[-1].type == "COMMA" and _depth(value_tokens, len(value_tokens) - 1) == 0:
             value_tokens = value_tokens[:-1]
-        located = _parse(value_tokens, "value_only", diags)
+        located = _parse(lark, value_tokens, "value_only", diags)
         name = inner[k]
         name_span = _span(name)
         if not isinstance(located, Located):
@@ -90,17 +88,18 @@ def _span(tok: Token):
     return Span.of_token(tok)
 
 
-def salvage(group: list[Token], diags: list[Diagnostic]) -> Record:
-    """A record of what ``group`` (a statement that failed to parse) says for sure."""
+def salvage(lark: Lark, group: list[Token], diags: list[Diagnostic]) -> Record:
+    """A record of what ``group`` (a statement that failed to parse) says for sure;
+    ``lark`` is the UDGL parser that failed on it, tried again on its parts."""
     names = [t for t in group if t.type == "NAME"]
     first = str(group[0]) if group[0].type == "NAME" else None
     if first in ("defaults", "cluster") and len(group) > 1 and group[1].type == "LBRACE":
-        return Record("block", [group[0]], attrs=_attrs(_block(group, 1)[0], diags))
+        return Record("block", [group[0]], attrs=_attrs(lark, _block(group, 1)[0], diags))
     if first is not None and len(group) >= 3 and group[1].type == "NAME" and group[2].type == "EQUAL":
         if first == "template" and len(group) >= 4 and group[3].type == "NAME":
-            attrs = _attrs(_block(group, 4)[0], diags) if len(group) > 4 and group[4].type == "LBRACE" else []
+            attrs = _attrs(lark, _block(group, 4)[0], diags) if len(group) > 4 and group[4].type == "LBRACE" else []
             return Record("template", [group[0], group[1], group[3]], attrs=attrs)
-        value = _parse(group[3:], "value_only", diags)
+        value = _parse(lark, group[3:], "value_only", diags)
         if not isinstance(value, Located):
             value = Located(BAD_VALUE, _span(group[1]))
         return Record("assign", [group[0], group[1]], value=value)
@@ -109,12 +108,12 @@ def salvage(group: list[Token], diags: list[Diagnostic]) -> Record:
     ):
         attrs = None
         if len(group) > 2 and group[2].type == "LBRACE":
-            attrs = _attrs(_block(group, 2)[0], diags)
+            attrs = _attrs(lark, _block(group, 2)[0], diags)
         return Record("salvaged", [group[0], group[1]], attrs=attrs)
     brace = next((i for i, t in enumerate(group) if t.type == "LBRACE" and _depth(group, i) == 0), None)
     if brace is not None and any(t.type == "ARROW" for t in group[:brace]):
-        chain = _parse(group[:brace], "statement", diags)
+        chain = _parse(lark, group[:brace], "statement", diags)
         if isinstance(chain, Record) and chain.shape == "chain":
-            chain.attrs = _attrs(_block(group, brace)[0], diags)
+            chain.attrs = _attrs(lark, _block(group, brace)[0], diags)
             return chain
     return Record("lost", names)

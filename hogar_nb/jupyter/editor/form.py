@@ -27,6 +27,7 @@ FORM_CLASS = "hogar-editor-form"
 _RESOLVED_FIELD = {"memory": "memory_bytes", "batch": "batch_size", "batch_wait": "batch_wait_ms",
                    "timeout": "timeout_ms", "latency": "latency_ms"}
 
+_RIGID = {"flex": "0 0 auto"}  # a row of the form keeps its height
 Target = tuple[str, Any]  # ("node", name), ("edge", (src, dst)) or ("graph", None)
 OnChange = Callable[[Target, str, str], None]
 
@@ -44,12 +45,16 @@ class AttributeForm(widgets.VBox):
         self.fields: dict[str, widgets.ValueWidget] = {}
         self._loading = False
         self._structure: Any = None
-        self.title = widgets.HTML()
-        self.problems = widgets.HTML()
-        self.rows = widgets.VBox()
+        # Boxes are flex containers whose items may shrink (and, being scroll boxes
+        # themselves, down to nothing): a long problem list would squeeze the rows
+        # until they overlap. Nothing inside shrinks; the form scrolls in its own box.
+        self.title = widgets.HTML(layout=_RIGID)
+        self.problems = widgets.HTML(layout=_RIGID)
+        self.rows = widgets.VBox(layout=widgets.Layout(flex="0 0 auto", overflow="visible"))
         super().__init__([self.title, self.problems, self.rows],
-                         layout=widgets.Layout(width="360px", flex="0 0 360px", overflow="auto",
-                                               padding="0 0 0 8px"))
+                         layout=widgets.Layout(width="360px", flex="0 0 360px", overflow="hidden auto",  # x, y
+                                               padding="0 0 0 8px",
+                                               max_height="100%"))
         self.add_class(FORM_CLASS)
         self.show(None)
 
@@ -84,12 +89,12 @@ class AttributeForm(widgets.VBox):
                 rows = []
                 for attr, spec in specs.items():
                     if attr in sections:
-                        rows.append(widgets.HTML(sections[attr]))
+                        rows.append(widgets.HTML(sections[attr], layout=_RIGID))
                     rows.append(self._row(attr, fields[attr], spec))
                 if not rows:
                     rows.append(widgets.HTML('<div style="color:#777;font-size:12px">A plain edge: edges out '
                                              "of a switch take <code>when</code>, out of a split "
-                                             "<code>weight</code>.</div>"))
+                                             "<code>weight</code>.</div>", layout=_RIGID))
                 self._replace_rows(rows, fields)
             else:
                 for attr, (text, inherited) in values.items():
@@ -127,7 +132,8 @@ class AttributeForm(widgets.VBox):
         hint = widgets.HTML(f'<span title="{tip}" style="color:#888;font-size:10px;white-space:nowrap">'
                             f"{escape(short_hint(spec))}</span>",
                             layout=widgets.Layout(width="110px", overflow="hidden"))
-        return widgets.HBox([label, field, hint], layout=widgets.Layout(align_items="center"))
+        return widgets.HBox([label, field, hint], layout=widgets.Layout(align_items="center", flex="0 0 auto",
+                                                                         overflow="visible"))
 
     def _changed(self, attr: str, text: str) -> None:
         if not self._loading and self.target is not None:

@@ -86,28 +86,39 @@ class RoundTrip(widgets.VBox):
 
     def run(self, namespace: dict | None = None) -> Any:
         """Start the graph on the embedded engine (stopping the previous run) and monitor it."""
-        from ... import run
+        from ...dispatch import run
 
         self.stop()
         if namespace is None:
             shell = _ipython()
             namespace = shell.user_ns if shell is not None else self.editor.graph.namespace
         self.editor.graph.validate()
-        self.deployment = run(self.editor.graph, namespace=namespace)
+        dep = self.deployment = run(self.editor.graph, namespace=namespace)
+        name = self.editor.graph.name
+        self.editor.say(f"running `{name}` on the embedded engine")
         try:
-            self.dashboard = self.deployment.monitor(display=False)
+            self.dashboard = dep.monitor(display=False)
             self.run_box.children = (self.dashboard,)
+            # the deployment stopped some other way (dep.stop(), %hogar stop): say so
+            self.dashboard.on_stopped.append(lambda _d: self._stopped(dep, name))
         except (ImportError, HogarError) as err:  # no monitor in this installation
-            self.run_box.children = (widgets.HTML(f"<pre>{escape(repr(self.deployment))}\n({escape(str(err))})</pre>"),)
-        self.editor.say(f"running `{self.editor.graph.name}` on the embedded engine")
-        return self.deployment
+            self.run_box.children = (widgets.HTML(f"<pre>{escape(repr(dep))}\n({escape(str(err))})</pre>"),)
+        return dep
 
     def stop(self) -> None:
-        """Stop the monitor and the deployment that :meth:`run` started, if any."""
+        """Stop the monitor and the deployment that :meth:`run` started, if any; the
+        dashboard stays, showing the final figures."""
+        dep = self.deployment
+        if dep is not None:
+            dep.stop()
         if self.dashboard is not None:
+            self.dashboard.refresh()  # draws the stopped graph before the thread ends
             self.dashboard.stop()
             self.dashboard = None
-        if self.deployment is not None:
-            self.deployment.stop()
-            self.deployment = None
-        self.run_box.children = ()
+        if dep is not None:
+            self._stopped(dep, self.editor.graph.name)
+        self.deployment = None
+
+    def _stopped(self, dep: Any, name: str) -> None:
+        if not dep.running and (self.deployment is None or dep is self.deployment):
+            self.editor.say(f"`{name}` stopped; the monitor shows its final figures")

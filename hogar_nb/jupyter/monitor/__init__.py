@@ -15,6 +15,7 @@ from .health import LEVELS, HealthRules, NodeHealth
 from .prometheus_source import PrometheusSource
 from .report import Report, report
 from .source import DeploymentSource, Reading, Source
+from .targets import as_source
 
 __all__ = [
     "Dashboard",
@@ -31,17 +32,6 @@ __all__ = [
     "monitor",
     "report",
 ]
-
-
-def as_source(target: Any, graph: Any = None) -> Source:
-    """A source for a Deployment, a Prometheus URL, or an existing source."""
-    if isinstance(target, str):
-        return PrometheusSource(target, graph=graph)
-    if hasattr(target, "metrics") and hasattr(target, "running"):
-        return DeploymentSource(target, graph=graph)
-    if hasattr(target, "read") and hasattr(target, "topology"):
-        return target
-    raise TypeError(f"cannot monitor {type(target).__name__}: expected a Deployment, a URL or a Source")
 
 
 def monitor(target: Any, *, interval: float = 1.0, window: float = 300.0, nodes: Any = None,

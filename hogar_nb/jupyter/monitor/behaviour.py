@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import plotly.graph_objects as go
 
-from .panels import window_xy
+from .panels import shown_span, window_xy
 
 __all__ = ["BehaviourPanel", "ResponseSampler", "extract"]
 
@@ -140,22 +140,25 @@ class BehaviourPanel:
             xaxis={"range": [-window_s, 0], "ticksuffix": " s"},
         )
         fig.add_scatter(name="samples", mode="markers", marker={"size": 4, "opacity": 0.35, "color": "#1f77b4"})
-        fig.add_scatter(name="p10", mode="lines", line={"dash": "dot", "color": "#555"})
-        fig.add_scatter(name="median", mode="lines", line={"width": 3, "color": "black"})
-        fig.add_scatter(name="p90", mode="lines", line={"dash": "dot", "color": "#555"})
+        fig.add_scatter(name="p10", mode="lines+markers", marker={"size": 3}, line={"dash": "dot", "color": "#555"})
+        fig.add_scatter(name="median", mode="lines+markers", marker={"size": 4}, line={"width": 3, "color": "black"})
+        fig.add_scatter(name="p90", mode="lines+markers", marker={"size": 3}, line={"dash": "dot", "color": "#555"})
         self.figure = fig
 
-    def update(self, now: float) -> None:
+    def update(self, now: float, span: float | None = None) -> None:
+        """Redraw; ``span``: the seconds shown (default: the samples' age, up to the window)."""
         t, v = self.sampler.points()
         x, y = window_xy(t, v, now, self.window_s, self.max_points, gaps=False)
-        centres, (p10, p50, p90) = bucket_quantiles(t, v, now, self.window_s)
+        if span is None:
+            span = shown_span(t, now, self.window_s)
+        centres, (p10, p50, p90) = bucket_quantiles(t, v, now, span)
         fig = self.figure
         with fig.batch_update():
             fig.data[0].x, fig.data[0].y = x, y
             for trace, values in zip(fig.data[1:], (p10, p50, p90)):
                 trace.x, trace.y = centres, values
-            if tuple(fig.layout.xaxis.range or ()) != (-self.window_s, 0):
-                fig.layout.xaxis.range = [-self.window_s, 0]
+            if tuple(fig.layout.xaxis.range or ()) != (-span, 0):
+                fig.layout.xaxis.range = [-span, 0]
             note = f" ({self.sampler.ignored} non-numeric ignored)" if self.sampler.ignored else ""
             title = f"Model behaviour: {self.label} over time, {len(self.sampler)} samples{note}"
             if fig.layout.title.text != title:

@@ -76,6 +76,9 @@ class Dashboard(widgets.VBox):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._shown = False
+        #: called with the dashboard when its refresh thread ends (the deployment stopped,
+        #: :meth:`stop`, :meth:`close` or too many failed reads)
+        self.on_stopped: list[Any] = []
         self._build_controls(window)
         figs = self.panels.figures
         grid = widgets.VBox([
@@ -172,7 +175,7 @@ class Dashboard(widgets.VBox):
             reading = self.source.read()
             health = self.tracker.update(reading)
             self.panels.update(self.source, reading, health)
-            self.behaviour.update(reading.time)
+            self.behaviour.update(reading.time, self.panels.span)
             self.graph_view.update(health)
             self.last_reading, self.last_health = reading, health
             self.refreshes += 1
@@ -189,6 +192,7 @@ class Dashboard(widgets.VBox):
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="hogar-monitor", daemon=True)
         self._thread.start()
+        self._set_status()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop refreshing; the panels keep their last state."""
@@ -218,7 +222,7 @@ class Dashboard(widgets.VBox):
         while not self._stop.is_set():
             started = time.monotonic()
             self.ticks += 1
-            if not self.paused:
+            if not self.paused or not self.source_running:  # a stop is drawn even while paused
                 try:
                     reading = self.refresh()
                 except Exception as exc:  # an endpoint down, a widget closed under us...
@@ -234,19 +238,38 @@ class Dashboard(widgets.VBox):
             self._stop.wait(max(self.interval - (time.monotonic() - started), 0.05))
         self._stop.set()
         self._set_status()
+        for callback in list(self.on_stopped):
+            callback(self)
+
+    @property
+    def source_running(self) -> bool:
+        """False once the watched deployment stopped (known at once for a Deployment;
+        for an endpoint, from the last reading)."""
+        dep = getattr(self.source, "dep", None)
+        if dep is not None and not dep.running:
+            return False
+        return self.last_reading is None or self.last_reading.running
+
+    @property
+    def state(self) -> str:
+        """``live``, ``paused``, ``stopped`` (by the dashboard), ``deployment stopped`` or ``error``."""
+        if self.error:
+            return "error"
+        if not self.source_running:
+            return "deployment stopped"
+        if not self.live:
+            return "stopped"
+        return "paused" if self.paused else "live"
 
     def _set_status(self) -> None:
         r = self.last_reading
-        if self.error:
-            text = f'<span style="color:#d62728">{html.escape(self.error)}</span>'
-        elif r is not None and not r.running:
-            text = "stopped: the deployment is no longer running"
-        elif self._stop.is_set() and self._thread is not None:
-            text = "stopped"
-        elif self.paused:
-            text = "paused"
+        state = self.state
+        if state == "error":
+            text = f'<span style="color:#d62728">{html.escape(self.error or "")}</span>'
+        elif state == "deployment stopped":
+            text = "stopped: the deployment is no longer running; final figures"
         else:
-            text = "live"
+            text = state
         if r is not None:
             g = r.totals.get(None)
             if g is not None:
@@ -263,6 +286,5 @@ class Dashboard(widgets.VBox):
         return super()._repr_mimebundle_(**kwargs)
 
     def __repr__(self) -> str:
-        state = "live" if self.live else "stopped"
-        return (f"<Dashboard of {self.source.label}: {state}, every {self.interval:g} s, "
+        return (f"<Dashboard of {self.source.label}: {self.state}, every {self.interval:g} s, "
                 f"{self.window:g} s window, {self.refreshes} refreshes>")

@@ -12,7 +12,7 @@ import html
 import ipycytoscape
 import ipywidgets as widgets
 
-from .health import LEVELS, NodeHealth
+from .health import LEVELS, STOPPED, NodeHealth, badge
 from .source import Topology
 
 __all__ = ["CANVAS_CLASS", "HealthView", "legend_html"]
@@ -36,6 +36,8 @@ def stylesheet() -> list[dict]:
         rule: dict = {"background-color": colour}
         if level in ("failing", "down"):
             rule.update({"color": "white", "border-width": 3, "border-color": "#300"})
+        elif level == STOPPED:
+            rule.update({"color": "#333", "border-style": "dashed", "border-color": "#888"})
         elif level == "suspended":
             rule.update({"color": "white", "border-width": 3, "border-style": "dashed", "border-color": "#2a0a3d"})
         style.append({"selector": f'node[health = "{level}"]', "style": rule})
@@ -49,7 +51,8 @@ def legend_html() -> str:
         f'display:inline-block;margin-right:4px"></span><b>{level}</b>&nbsp;{html.escape(m)}</span>'
         for level, (c, m) in LEVELS.items())
     return (f'<div class="hogar-monitor-legend" style="font-size:11px;line-height:1.8">{items}'
-            f'<br>Badges: completions/s and queue depth over the last seconds.</div>')
+            f'<br>Badges: completions/s and queue depth over the last seconds; '
+            f'once stopped, the final completions/s.</div>')
 
 
 class HealthView(widgets.VBox):
@@ -89,7 +92,8 @@ class HealthView(widgets.VBox):
             node = self._nodes.get(name)
             if node is None:
                 continue
-            label = name if h.level == "inline" else f"{name}\n{h.badge}"
+            text = badge(h)
+            label = f"{name}\n{text}" if text else name
             data = node.data
             if data.get("health") != h.level or data.get("label") != label or data.get("reason") != h.reason:
                 node.data = {**data, "health": h.level, "label": label, "reason": h.reason}

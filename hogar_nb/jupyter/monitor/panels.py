@@ -3,7 +3,8 @@
 Each panel has a fixed set of traces: end-to-end ones plus a few node "slots"
 (the busiest or least healthy nodes, or the ones the user names), so the cost of a
 refresh does not grow with the size of the graph. Updates assign whole arrays
-inside ``batch_update`` and x is "seconds before now" over the chosen window.
+inside ``batch_update`` and x is "seconds before now" over the chosen window, or
+over the data's age while it does not fill the window yet.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import plotly.graph_objects as go
 from .health import NodeHealth
 from .source import Reading, Source, Topology
 
-__all__ = ["PANELS", "Panels", "window_xy"]
+__all__ = ["PANELS", "Panels", "shown_span", "window_xy"]
 
 PANELS = ("throughput", "latency", "errors", "queues", "replicas")
 _TITLES = {
@@ -47,6 +48,16 @@ def window_xy(t: list[float], values: list[Any], now: float, window_s: float,
         xs, ys = xs[first::stride], ys[first::stride]
     xs = [x - now for x in xs]
     return break_gaps(xs, list(ys)) if gaps else (xs, list(ys))
+
+
+def shown_span(t: list[float], now: float, window_s: float, least: float = 10.0) -> float:
+    """Seconds a time axis shows: the age of the oldest sample (a little more, at least
+    ``least``) until the data fills ``window_s``, then ``window_s``. A young deployment
+    fills the panel instead of being a sliver at its right edge."""
+    if not t:
+        return window_s
+    age = (now - t[0]) * 1.03
+    return min(window_s, max(age, least))
 
 
 def break_gaps(xs: list[float], ys: list[Any], factor: float = 5.0) -> tuple[list[float], list[Any]]:
@@ -99,13 +110,18 @@ class Panels:
         self._slots = slots
         Scatter = go.Scatter
 
-        def slot_traces() -> list[Any]:  # named, hidden until a node takes the slot
-            return [Scatter(name=f"node {i + 1}", visible=False, mode="lines") for i in range(slots)]
+        def slot_traces(mode: str = "lines") -> list[Any]:  # named, hidden until a node takes the slot
+            return [Scatter(name=f"node {i + 1}", visible=False, mode=mode, marker={"size": 4})
+                    for i in range(slots)]
 
         traces: dict[str, list[Any]] = {
             "throughput": [Scatter(name="end-to-end", line={"width": 3, "color": "black"}), *slot_traces()],
-            "latency": [Scatter(name=f"end-to-end {q}", line={"width": 3, "color": "black", "dash": dash})
-                        for q, dash in (("p50", "dot"), ("p95", "dash"), ("p99", "solid"))] + slot_traces(),
+            # markers too: a latency sample between two idle ones is a lone point, which
+            # a line alone does not draw
+            "latency": [Scatter(name=f"end-to-end {q}", mode="lines+markers", marker={"size": 4},
+                                line={"width": 3, "color": "black", "dash": dash})
+                        for q, dash in (("p50", "dot"), ("p95", "dash"), ("p99", "solid"))]
+                       + slot_traces("lines+markers"),
             "errors": [],
             "queues": [Scatter(name="queued (all)", line={"width": 3, "color": "black"}),
                        Scatter(name="in flight (all)", line={"width": 3, "color": "grey", "dash": "dot"}),
@@ -114,6 +130,7 @@ class Panels:
                                                  marker={"symbol": "x", "size": 11, "color": "#d62728"})],
         }
         self.figures = {k: _figure(k, window_s, height, traces[k]) for k in PANELS}
+        self.span = window_s  # seconds the time axes show
         self.shown: list[str] = []
         self.shown_replicas: list[str] = []
         f = self.figures
@@ -170,9 +187,10 @@ class Panels:
             _set(f["replicas"].data[-1], [e.time - now for e in marks], [0] * len(marks))
             f["replicas"].data[-1].hovertext = [e.text for e in marks]
         self._update_errors(reading)
+        self.span = span = shown_span(source.series(reading, "rps", None)[0], now, w)
         for key in ("throughput", "latency", "queues", "replicas"):
-            if tuple(f[key].layout.xaxis.range or ()) != (-w, 0):
-                f[key].layout.xaxis.range = [-w, 0]
+            if tuple(f[key].layout.xaxis.range or ()) != (-span, 0):
+                f[key].layout.xaxis.range = [-span, 0]
 
     def _slot_traces(self, fig: go.FigureWidget, first: int, names: list[str],
                      data: Callable[[str], tuple[list[float], list[Any]]], suffix: str = "") -> None:

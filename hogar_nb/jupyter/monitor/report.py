@@ -2,7 +2,7 @@
 
 Each panel is kept as the Plotly JSON mimetype (an interactive chart wherever a
 Plotly renderer is installed: JupyterLab, Notebook 7, VS Code, no kernel needed)
-with a PNG picture of it for places that run no JavaScript (GitHub, nbviewer,
+with an HTML picture of it for places that run no JavaScript (GitHub, nbviewer,
 nbconvert), and the health graph as an SVG image with a table of node health, so the saved
 notebook still shows them (an image, not inline SVG, which sanitizers remove).
 """
@@ -18,7 +18,7 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from .health import LEVELS, NodeHealth
+from .health import LEVELS, NodeHealth, badge
 from .health_view import legend_html
 from .source import Topology
 from .static_chart import figure_png
@@ -70,12 +70,12 @@ def health_svg(topology: Topology, health: dict[str, NodeHealth]) -> str:
         level = hl.level if hl else "idle"
         fill = LEVELS[level][0]
         ink = "white" if level in ("failing", "down") else "#111"
-        badge = "" if hl is None or level == "inline" else html.escape(hl.badge)
+        text = "" if hl is None else html.escape(badge(hl))
         parts.append(f'<g><title>{html.escape(n)}: {level}{" - " + html.escape(hl.reason) if hl else ""}</title>'
                      f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="6" fill="{fill}" stroke="#555"/>'
                      f'<text x="{x + w / 2}" y="{y + 16}" text-anchor="middle" fill="{ink}" '
                      f'font-weight="bold">{html.escape(n[:22])}</text>'
-                     f'<text x="{x + w / 2}" y="{y + 30}" text-anchor="middle" fill="{ink}">{badge}</text></g>')
+                     f'<text x="{x + w / 2}" y="{y + 30}" text-anchor="middle" fill="{ink}">{text}</text></g>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -135,14 +135,18 @@ class Report:
     def bundles(self) -> list[dict[str, Any]]:
         """One display bundle for the header, then one per figure.
 
-        A figure's bundle has no HTML on purpose: static renderers prefer HTML to
-        images, and Plotly's HTML needs JavaScript they do not run.
+        A figure's picture is an ``<img>`` in HTML, not an ``image/png`` entry: Plotly's
+        JupyterLab renderer shows a bundle's PNG instead of the chart when it has one
+        (interactive only once the mouse enters it), while every renderer without
+        Plotly (nbconvert, GitHub, nbviewer) takes the HTML, which needs no JavaScript.
         """
         out: list[dict[str, Any]] = [{"text/html": self.header_html(), "text/plain": self.title}]
         for name, fig in self.figures.items():
+            png = base64.b64encode(figure_png(fig)).decode("ascii")
             out.append({
                 "application/vnd.plotly.v1+json": fig.to_plotly_json() | {"config": {"displaylogo": False}},
-                "image/png": base64.b64encode(figure_png(fig)).decode("ascii"),
+                "text/html": (f'<img class="hogar-report-panel" alt="{html.escape(name)} panel" '
+                              f'src="data:image/png;base64,{png}">'),
                 "text/plain": f"<{name} panel>",
             })
         return out
@@ -168,8 +172,8 @@ def report(target: Any, *, display: bool = True, dashboard: Any = None, **opts: 
     passed) is used as is, so health reflects its recent readings. Displays and
     returns None by default; ``display=False`` returns the :class:`Report`.
     """
-    from . import Dashboard, as_source
-    from .dashboard import open_dashboard
+    from .dashboard import Dashboard, open_dashboard
+    from .targets import as_source
 
     dash = dashboard if dashboard is not None else open_dashboard(target)
     if dash is not None:

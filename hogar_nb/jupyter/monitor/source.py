@@ -118,7 +118,7 @@ def _deployment_topology(dep: Any, graph: Any) -> Topology:
 def graph_topology(graph: Any) -> Topology:
     """Topology of a core ``Graph`` (or its EARG dict) with resolved replicas and timeouts."""
     doc = graph.to_earg() if hasattr(graph, "to_earg") else graph
-    workers = {"python", "model", "switch"}
+    from ...core.kinds import WORKER_KINDS as workers
     nodes = {}
     for n in doc["nodes"]:
         kind = n.get("kind", "python")

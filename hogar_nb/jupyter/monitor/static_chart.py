@@ -34,7 +34,7 @@ def _numbers(values: Any) -> list[float]:
 
 def _scatter(ax: Any, trace: Any, colour: str) -> bool:
     x, y = _numbers(trace.x), _numbers(trace.y)
-    if not x:
+    if not any(math.isfinite(v) for v in y):
         return False
     mode = trace.mode or "lines"
     label = trace.name or None

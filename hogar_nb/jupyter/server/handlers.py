@@ -1,18 +1,25 @@
 """Tornado handlers of the server extension: ``POST {base_url}/hogar-nb/{lint,complete,format}``.
 
 Every handler is authenticated like the rest of the Jupyter server API (token or
-cookie + XSRF). Bodies are JSON objects with a ``text`` string; a body that is not
-one, or larger than :data:`MAX_BODY`, is refused with a JSON error
-``{"message", "error": {"cause", "message"}}``. The core runs on one worker thread,
-so a long text never blocks the server's event loop.
+cookie + XSRF), and before any of the body is read: the body is streamed, so an
+anonymous client gets 403 at its headers, and a body over :data:`MAX_BODY` (by its
+``Content-Length``, or as it streams) gets 413 without the rest being read. Bodies
+are JSON objects with a ``text`` string of at most :data:`MAX_TEXT` characters; any
+other body is refused with a JSON error ``{"message", "error": {"cause", "message"}}``.
+
+The core runs on worker threads, never on the server's event loop, in two lanes: texts
+up to :data:`SMALL_TEXT` characters (a cell, or a graph of a few hundred nodes) on
+their own workers, so they never wait behind big ones; bigger texts on one worker, each
+user's one at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any, AsyncIterator, Callable
 
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
@@ -20,12 +27,47 @@ from tornado import web
 
 from . import completion, service
 
-__all__ = ["MAX_BODY", "NAMESPACE", "handlers"]
+__all__ = ["MAX_BODY", "MAX_TEXT", "NAMESPACE", "SMALL_TEXT", "handlers"]
 
 NAMESPACE = "hogar-nb"
-MAX_BODY = 4 * 1024 * 1024  # a 5,000-node graph is about 0.3 MiB of text
+MAX_BODY = 4 * 1024 * 1024  # JSON escapes can make a body several times its text
+MAX_TEXT = 1024 * 1024  # a 5,000-node graph is about 0.3 MiB of text
+SMALL_TEXT = 64 * 1024
 
-_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hogar-nb-lint")
+_SMALL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hogar-nb-lint")
+_LARGE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hogar-nb-lint-large")
+
+
+class _Turns:
+    """One asyncio lock per user, forgotten once nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def of(self, user: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(user, (asyncio.Lock(), 0))
+        self._locks[user] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[user]
+            if users == 1:
+                del self._locks[user]
+            else:
+                self._locks[user] = (lock, users - 1)
+
+
+_LARGE_TURNS = _Turns()  # a user's big texts wait for each other, not for others'
+
+
+async def _run(user: str, text: str, job: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    if len(text) <= SMALL_TEXT:
+        return await loop.run_in_executor(_SMALL, job)
+    async with _LARGE_TURNS.of(user):
+        return await loop.run_in_executor(_LARGE, job)
 
 
 class _RequestError(Exception):
@@ -43,8 +85,10 @@ def _field(body: dict[str, Any], name: str, kind: type, default: Any = None) -> 
     return value
 
 
+@web.stream_request_body
 class _UDGLHandler(APIHandler):
-    """Reads the JSON body, runs :meth:`answer` on the worker thread, writes JSON."""
+    """Authenticates at the headers, streams the JSON body in up to :data:`MAX_BODY`,
+    runs :meth:`answer` on a worker thread, writes JSON."""
 
     def answer(self, body: dict[str, Any]) -> Callable[[], dict[str, Any]]:  # pragma: no cover
         raise NotImplementedError
@@ -53,31 +97,66 @@ class _UDGLHandler(APIHandler):
         self.set_status(status)
         self.finish(json.dumps({"message": message, "error": {"cause": cause, "message": message}}))
 
+    async def prepare(self) -> None:
+        """Runs once the headers are in, before any of the body is read."""
+        self._chunks: list[bytes] = []
+        self._size = 0
+        await super().prepare()  # authentication (403), XSRF and origin checks
+        if self._finished:
+            return
+        if self.current_user is None:
+            raise web.HTTPError(403)
+        declared = self.request.headers.get("Content-Length")
+        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+            self._refuse(*_too_large(int(declared)))
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._finished:
+            return
+        self._size += len(chunk)
+        if self._size > MAX_BODY:
+            self._chunks.clear()
+            self._refuse(*_too_large(None))
+            return
+        self._chunks.append(chunk)
+
     def _body(self) -> dict[str, Any]:
-        raw = self.request.body or b""
-        if len(raw) > MAX_BODY:
-            raise _RequestError(413, "too_large",
-                                f"the body is {len(raw):,} bytes; at most {MAX_BODY:,} are accepted")
+        raw = b"".join(self._chunks)
+        self._chunks.clear()
         try:
             body = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as err:
             raise _RequestError(400, "bad_request", f"the body is not JSON: {err}") from None
+        except RecursionError:  # the json module's answer to lists or objects nested too deep
+            raise _RequestError(400, "bad_request", "the body nests lists or objects too deep; "
+                                'send a JSON object such as {"text": "..."}') from None
         if not isinstance(body, dict):
             raise _RequestError(400, "bad_request", 'the body must be a JSON object such as {"text": "..."}')
         if "text" not in body:
             raise _RequestError(400, "bad_request", "`text` is missing")
-        _field(body, "text", str)
+        text = _field(body, "text", str)
+        if len(text) > MAX_TEXT:
+            raise _RequestError(413, "too_large", f"the text is {len(text):,} characters; at most "
+                                f"{MAX_TEXT:,} are accepted")
         return body
 
     @web.authenticated
     async def post(self) -> None:
+        if self._finished:
+            return
         try:
-            job = self.answer(self._body())
+            body = self._body()
+            job = self.answer(body)
         except _RequestError as err:
             self._refuse(err.status, err.cause, err.message)
             return
-        result = await asyncio.get_running_loop().run_in_executor(_EXECUTOR, job)
-        self.finish(json.dumps(result))
+        user = getattr(self.current_user, "username", None) or str(self.current_user)
+        self.finish(json.dumps(await _run(user, body["text"], job)))
+
+
+def _too_large(size: int | None) -> tuple[int, str, str]:
+    got = f"{size:,} bytes" if size is not None else "more"
+    return 413, "too_large", f"the body is {got}; at most {MAX_BODY:,} are accepted"
 
 
 class LintHandler(_UDGLHandler):
