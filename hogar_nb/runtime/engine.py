@@ -56,7 +56,8 @@ class Engine:
         self._running = True
         self._rng = random.Random()
         self.started_at = time.monotonic()
-        self.walker = Walker(plan, rng=self._rng, stats=self.stats, graph_stats=self.graph_stats)
+        self.walker = Walker(plan, rng=self._rng, stats=self.stats, graph_stats=self.graph_stats,
+                             lock=threading.Lock())
         self._supervisor = threading.Thread(target=self._supervise, name="hogar-supervisor", daemon=True)
 
     # -- lifecycle --------------------------------------------------------------------
