@@ -165,6 +165,7 @@ def scale_times(client: httpx.Client, pk: int, serve_url: str, node: str, runs: 
             token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', client.get(page).text)[1]
             t0 = time.perf_counter()
             r = client.post(page + "reconfigure/", data={"node": node, "attr": "replicas", "value": str(target),
+                                                         "confirm": "1",  # 4 may be more than this machine's CPUs
                                                          "csrfmiddlewaretoken": token},
                             headers={"Accept": "application/json"})
             answered = time.perf_counter() - t0

@@ -36,6 +36,10 @@ def cmd_check(args) -> int:
     from .runtime.readiness import startup_diagnostics
 
     graph = _load(args)
+    if args.json:  # for tools: every diagnostic, with the check before start's, as JSON
+        unready = startup_diagnostics(graph, Path(args.file).parent)
+        print(json.dumps([d.to_dict() for d in [*graph.check(), *unready]]))
+        return 1 if args.strict and unready else 0
     _print_warnings(graph, args.file)
     unready = startup_diagnostics(graph, Path(args.file).parent)
     for d in unready:
@@ -122,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = file_command("check", cmd_check, "check a graph and print its diagnostics")
     p.add_argument("--strict", action="store_true",
                    help="exit 1 when the graph is valid but would not start (an impl or artifact not found)")
+    p.add_argument("--json", action="store_true",
+                   help="print the diagnostics as one JSON list on stdout instead of text")
     p = file_command("compile", cmd_compile, "compile a graph to an EARG config")
     p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of stdout")
     p.add_argument("--format", choices=("yaml", "json"), help="output format (default: by OUT's suffix, else yaml)")

@@ -36,6 +36,17 @@ def test_check_says_what_serve_would_before_starting(capsys) -> None:
     assert main(["check", "--strict", str(DESIGN)]) == 1
 
 
+def test_check_json_lists_every_diagnostic_for_tools(capsys) -> None:
+    assert main(["check", "--json", str(DESIGN)]) == 0
+    out, err = capsys.readouterr()
+    found = json.loads(out)
+    unready = [d for d in found if d["code"] == "W040"]
+    assert len(unready) == 5 and err == ""
+    assert {"node": "features", "line": 10, "column": 11, "severity": "warning"}.items() <= unready[0].items()
+    assert main(["check", "--json", "--strict", str(DESIGN)]) == 1
+    capsys.readouterr()
+
+
 def test_check_reports_errors_in_compiler_format(capsys) -> None:
     path = CASES / "invalid" / "unknown_node.udgl"
     assert main(["check", str(path)]) == 1

@@ -30,7 +30,7 @@ def test_the_embedded_run_answers_and_refuses_a_backend_option() -> None:
 
     with run(hogar_nb.parse_udgl(GRAPH)) as dep:
         assert dep.call({"x": 1}) == {"x": 1}
-    with pytest.raises(TypeError, match=r"unexpected options \['backend'\] for the embedded engine"):
+    with pytest.raises(TypeError, match=r"unexpected options \[.backend.\] for the embedded backend"):
         run_embedded(hogar_nb.parse_udgl(GRAPH), backend="ray")
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
 
 from ..errors import HogarError
 
-__all__ = ["ConsoleError", "data_dir", "database_settings", "database_url", "secret_key"]
+__all__ = ["ConsoleError", "data_dir", "database_settings", "database_url", "deployments_dir", "secret_key",
+           "site_dir"]
 
 DB_ENV = "HOGAR_CONSOLE_DB"
 DATA_ENV = "HOGAR_CONSOLE_DATA"
@@ -54,6 +56,28 @@ def database_settings(url: str) -> dict[str, Any]:
     if config["ENGINE"].endswith("sqlite3"):
         config["OPTIONS"] = {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"}
     return config
+
+
+def site_dir(db: dict[str, Any]) -> Path:
+    """The folder of the console whose database is ``db`` (a DATABASES entry): beside an
+    SQLite file (``console.sqlite3.files``), else in :func:`data_dir` under the database
+    server's host, port and database name. Two consoles on two databases never share it."""
+    name = str(db.get("NAME") or "")
+    if db.get("ENGINE", "").endswith("sqlite3") and Path(name).is_absolute():
+        path = Path(name)
+        folder = path.with_name(path.name + ".files")
+    else:
+        site = f"{db.get('HOST') or 'localhost'}-{db.get('PORT') or 'default'}-{name or 'db'}"
+        folder = data_dir() / "sites" / re.sub(r"[^A-Za-z0-9._-]", "_", site)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+def deployments_dir() -> Path:
+    """Where this console keeps its deployments' files (graph, admin token), one folder each."""
+    from django.conf import settings
+
+    return site_dir(settings.DATABASES["default"]) / "deployments"
 
 
 def secret_key() -> str:

@@ -11,30 +11,24 @@ from typing import Any
 from ..core.appearance import ERROR_COLOUR, KIND_STYLE, MARKER_RULES, SVG_SHAPES, WARNING_COLOUR
 from ..core.health import LEVELS
 from .diffing import flatten
+from .text import readable as _fmt
 
 __all__ = ["elements", "health_legend", "kind_legend", "stylesheet"]
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "[" + ", ".join(_fmt(v) for v in value) + "]"
-    return str(value)
 
 
 def _badges(node: dict) -> str:
     out = []
     if (node.get("replicas") or 1) != 1:
         out.append(f"×{node['replicas']}")
-    res = node.get("resources") or {}
-    if res.get("gpu"):
-        out.append(f"{res['gpu']:g} gpu")
+    gpu = _gpu_badge(node)
+    if gpu:
+        out.append(gpu)
     return " · ".join(out)
+
+
+def _gpu_badge(node: dict) -> str:
+    res = node.get("resources") or {}
+    return f"{res['gpu']:g} gpu" if res.get("gpu") else ""
 
 
 #: graphs up to this many nodes are laid out by dagre in the browser
@@ -77,7 +71,7 @@ def elements(doc: dict, diagnostics: list | None = None) -> list[dict]:
         classes = f"kind-{kind}" + (f" diag-{marks[name]}" if name in marks else "")
         element = {"group": "nodes", "classes": classes,
                    "data": {"id": name, "label": f"{name}\n{badge}" if badge else name, "kind": kind,
-                            "attrs": attrs}}
+                            "attrs": attrs, "replicas": node.get("replicas") or 1, "gpu": _gpu_badge(node)}}
         if name in where:
             element["position"] = where[name]
         out.append(element)

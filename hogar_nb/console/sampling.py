@@ -68,13 +68,16 @@ class LiveState:
         return chosen
 
     def update(self, status: dict, now: float) -> dict:
+        """The sample of ``status`` read at ``now``: rates over the time between this reading
+        and the previous one as the server stamped them (``dt``, seconds), so a reading that
+        arrived late or early neither dips nor spikes."""
         prev = self._readings[-1] if self._readings else None
         old = self._before(now, self.rules.horizon_s)
         self._readings.append((now, status))
         nodes_now = status.get("nodes") or {}
         graph_now = totals(status.get("graph"))
         graph_prev = totals(prev[1].get("graph")) if prev else None
-        dt = now - prev[0] if prev else 0.0
+        dt = _server_time(status, now) - _server_time(prev[1], prev[0]) if prev else 0.0
         done = errors = 0
         by_cause: dict[str, int] = {}
         if graph_prev is not None:
@@ -92,7 +95,9 @@ class LiveState:
             p50, p95, p99 = (percentile_ms(delta_hist, graph_now.bounds, q) for q in (0.5, 0.95, 0.99))
         else:
             p50, p95, p99 = g.get("p50_ms"), g.get("p95_ms"), g.get("p99_ms")
-        rps = graph_now.rps or (done / dt if dt > 0 else 0.0)
+        # Completions between the two readings over the time between them: the server's own
+        # ``rps`` covers only its last half-second window, which a bursty second overstates.
+        rps = done / dt if graph_prev is not None and dt > 0 else graph_now.rps
         health = {}
         old_nodes = (old[1].get("nodes") or {}) if old else {}
         odt = now - old[0] if old else 0.0
@@ -105,7 +110,7 @@ class LiveState:
                             "restarts": int((m or {}).get("restarts") or 0),
                             "p99": None if h.p99_ms is None else round(h.p99_ms, 2)}
         sample = {
-            "t": now, "rps": round(rps, 3), "p50": p50, "p95": p95, "p99": p99,
+            "t": now, "dt": round(dt, 3), "rps": round(rps, 3), "p50": p50, "p95": p95, "p99": p99,
             "done": done, "errors": errors, "by_cause": by_cause,
             "error_rate": (errors / done) if done else 0.0,
             "queue": sum(int((m or {}).get("queue_depth") or 0) for m in nodes_now.values()),
@@ -118,9 +123,16 @@ class LiveState:
         return sample
 
 
+def _server_time(status: dict, fallback: float) -> float:
+    try:
+        return float(status["time"])
+    except (KeyError, TypeError, ValueError):
+        return fallback
+
+
 def downsample(samples: list[dict]) -> dict:
     """One history row from consecutive samples: means of rates, maxima of latencies and
-    queues, sums of errors, the last replicas and health."""
+    queues, sums of errors and of the seconds they cover (``dt``), the last replicas and health."""
     if not samples:
         return {}
     last = samples[-1]
@@ -138,8 +150,9 @@ def downsample(samples: list[dict]) -> dict:
             by_cause[cause] = by_cause.get(cause, 0) + n
     done = sum(s.get("done", 0) for s in samples)
     errors = sum(s.get("errors", 0) for s in samples)
+    dt = sum(s.get("dt") or 0.0 for s in samples)
     return {
-        "t": last["t"], "rps": round(mean("rps"), 3), "p50": worst("p50"), "p95": worst("p95"),
+        "t": last["t"], "dt": round(dt, 3), "rps": round(done / dt if dt > 0 else mean("rps"), 3), "p50": worst("p50"), "p95": worst("p95"),
         "p99": worst("p99"), "done": done, "errors": errors, "by_cause": by_cause,
         "error_rate": errors / done if done else 0.0, "queue": worst("queue") or 0,
         "restarts": last.get("restarts", 0), "running": last.get("running", True),

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import orjson
 
+from ..core.error_wire import ErrorWire
 from .config import ConsoleError
 
 __all__ = ["ServeClient", "ServeError"]
@@ -39,11 +40,11 @@ class ServeClient:
         if response.status_code >= 400:
             cause, message = None, response.text[:300]
             try:
-                body = response.json()
-                cause = body["error"].get("cause")
-                message = body["error"].get("message") or message
-            except Exception:  # not the JSON error shape: keep the text
+                wire = ErrorWire.from_json(orjson.loads(response.content), response.status_code)
+            except ValueError:  # not the wire form (orjson's error is one too): keep the text
                 pass
+            else:
+                cause, message = wire.cause, wire.message or message
             raise ServeError(f"{self.url}{path} answered {response.status_code}: {message}",
                              response.status_code, cause)
         try:

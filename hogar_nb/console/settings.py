@@ -100,6 +100,15 @@ STATICFILES_DIRS = [("plotly", str(_PLOTLY))]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = False
 
+
+def _cache_plotly(headers, path: str, url: str) -> None:
+    """plotly.js (4.8 MB) is fetched once: its URL carries plotly's version."""
+    if url.startswith(STATIC_URL + "plotly/"):
+        headers["Cache-Control"] = "public, max-age=31536000, immutable"
+
+
+WHITENOISE_ADD_HEADERS_FUNCTION = _cache_plotly
+
 # Uploads: the largest graph file or pasted text accepted.
 HOGAR_MAX_UPLOAD = int(os.environ.get("HOGAR_CONSOLE_MAX_UPLOAD", 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * HOGAR_MAX_UPLOAD + 64 * 1024  # past this: a plain 400 page

@@ -11,13 +11,14 @@ import json
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-from .config import data_dir
+from .config import deployments_dir
 
 __all__ = ["Supervisor"]
 
@@ -92,7 +93,7 @@ class Supervisor:
         from .models import Deployment, TimelineEvent
 
         dep = Deployment.objects.get(pk=pk)
-        folder = data_dir() / "deployments" / str(dep.pk)
+        folder = deployments_dir() / str(dep.pk)
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         graph_file = folder / "graph.json"
         graph_file.write_text(json.dumps(dep.earg), encoding="utf-8")
@@ -104,7 +105,7 @@ class Supervisor:
                "--port", "0", "--admin-token-file", str(token_file)]
         if dep.allow_faults:
             cmd.append("--allow-fault-injection")
-        Deployment.objects.filter(pk=pk).update(state="starting", error="")
+        Deployment.objects.filter(pk=pk).update(state="starting", error="", url="")  # the old URL is gone
         env = {k: v for k, v in os.environ.items() if k != "HOGAR_ADMIN_TOKEN"}
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 text=True, bufsize=1, env=env, cwd=folder)
@@ -125,8 +126,10 @@ class Supervisor:
             TimelineEvent.objects.create(deployment_id=pk, time=time.time(), kind="failed", text=message[:2000])
             return False
         Deployment.objects.filter(pk=pk).update(url=child.url, state="running", error="")
+        changed = dep.version is not None and dep.earg != dep.version.earg
         TimelineEvent.objects.create(deployment_id=pk, time=time.time(), kind="start",
-                                     text=f"serving on {child.url} (pid {proc.pid})")
+                                     text=f"serving on {child.url} (pid {proc.pid})"
+                                     + (" with the changes applied since it was deployed" if changed else ""))
         return True
 
     def stop(self, pk: int) -> None:
@@ -134,6 +137,11 @@ class Supervisor:
             child = self._children.pop(pk, None)
         if child is not None:
             _terminate(child.proc)
+
+    def forget(self, pk: int) -> None:
+        """Stop deployment ``pk``'s process and delete its files (graph, admin token)."""
+        self.stop(pk)
+        shutil.rmtree(deployments_dir() / str(pk), ignore_errors=True)
 
     def pid(self, pk: int) -> int | None:
         with self._lock:

@@ -23,6 +23,8 @@ urlpatterns = [
     path("deployments/register/", deployments.deployment_register, name="deployment-register"),
     path("deployments/<int:pk>/", deployments.deployment_detail, name="deployment"),
     path("deployments/<int:pk>/stop/", deployments.deployment_stop, name="deployment-stop"),
+    path("deployments/<int:pk>/restart/", deployments.deployment_restart, name="deployment-restart"),
+    path("deployments/<int:pk>/remove/", deployments.deployment_remove, name="deployment-remove"),
     path("deployments/<int:pk>/reconfigure/", deployments.reconfigure, name="deployment-reconfigure"),
     path("deployments/<int:pk>/fault/", deployments.fault, name="deployment-fault"),
     path("deployments/<int:pk>/history", deployments.history, name="deployment-history"),
@@ -30,6 +32,8 @@ urlpatterns = [
     path("audit/", audit.audit_log, name="audit"),
     path("admin/", admin.site.urls),
 ]
+
+handler403 = audit.forbidden
 
 admin.site.site_header = "HOGAR console: users"
 admin.site.site_title = "HOGAR console"

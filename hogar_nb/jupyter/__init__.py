@@ -8,7 +8,10 @@ shows the same view as ``%%udgl``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..runtime.protocol import DeploymentProtocol
 
 __all__ = ["GraphEditor", "GraphView", "load_ipython_extension", "unload_ipython_extension"]
 
@@ -31,13 +34,13 @@ def _edit(graph: Any = None, **options: Any) -> Any:
     return edit(graph, **options)
 
 
-def _monitor(deployment: Any, **options: Any) -> Any:
+def _monitor(deployment: DeploymentProtocol, **options: Any) -> Any:
     from .monitor import monitor
 
     return monitor(deployment, **options)
 
 
-def _report(deployment: Any, **options: Any) -> Any:
+def _report(deployment: DeploymentProtocol, **options: Any) -> Any:
     from .monitor import report
 
     return report(deployment, **options)

@@ -8,9 +8,13 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import HogarError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .protocol import DeploymentProtocol
+
 
 __all__ = ["register", "report_table"]
 
@@ -46,7 +50,7 @@ def report_table(snap: Any) -> str:
     return "\n".join(lines)
 
 
-def _live(dep: Any, stop: threading.Event, out: TextIO) -> None:
+def _live(dep: DeploymentProtocol, stop: threading.Event, out: TextIO) -> None:
     tty = out.isatty()
     start = time.monotonic()
     while not stop.wait(1.0):

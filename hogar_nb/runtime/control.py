@@ -1,13 +1,12 @@
-"""Change a running node: ``Deployment.scale`` and ``Deployment.reconfigure``.
+"""Checks for changing a running node (``scale`` and ``reconfigure`` on any backend).
 
 Values are checked with the language's own attribute specs (the same ranges as
-``hogar check``) before anything changes; the change is then applied to the live
-node and recorded as an event with action ``scale`` or ``reconfigure``.
+``hogar check``) before anything changes; :class:`~hogar_nb.runtime.base.DeploymentBase`
+then has the backend apply them and records the event.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -15,9 +14,9 @@ from ..core.kinds import RECONFIGURABLE
 from .errors import ReconfigureError, UnknownNodeError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .deployment import Deployment
+    from .plan import NodePlan
 
-__all__ = ["check_attrs", "reconfigure"]
+__all__ = ["check_attrs", "current_settings", "shown", "update_document"]
 
 
 def _check(node: str, attr: str, value: Any) -> Any:
@@ -43,11 +42,12 @@ def _check(node: str, attr: str, value: Any) -> Any:
         raise ReconfigureError(f"node {node!r}: {exc.message}", node, attr) from None
 
 
-def check_attrs(dep: Deployment, node: str, attrs: Mapping[str, Any]) -> dict[str, Any]:
-    """The normalised values (replicas/batch/retries ints, durations in ms), or raise."""
-    workers = dep._engine.workers
-    if node not in workers:
-        raise UnknownNodeError(f"{node!r} is not a node with replicas; they are {sorted(workers)}", node)
+def check_attrs(node: str, replica_nodes: list[str], attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """The normalised values (replicas/batch/retries ints, durations in ms), or raise
+    UnknownNodeError (``node`` is not in ``replica_nodes``) or ReconfigureError."""
+    if node not in replica_nodes:
+        raise UnknownNodeError(f"{node!r} is not a node with replicas; they are {sorted(replica_nodes)}",
+                               node)
     if not attrs:
         raise ReconfigureError(f"node {node!r}: nothing to change; attributes are "
                                + ", ".join(RECONFIGURABLE), node)
@@ -60,46 +60,21 @@ def check_attrs(dep: Deployment, node: str, attrs: Mapping[str, Any]) -> dict[st
     return out
 
 
-def _shown(attr: str, value: Any) -> str:
+def current_settings(plan: NodePlan) -> dict[str, Any]:
+    """A running node's reconfigurable settings, in the units :func:`check_attrs` returns."""
+    return {"replicas": plan.replicas, "batch": plan.batch_size, "batch_wait": plan.batch_wait * 1000,
+            "timeout": plan.timeout * 1000, "retries": plan.retries}
+
+
+def shown(attr: str, value: Any) -> str:
+    """``value`` as an event's detail shows it (durations as UDGL text)."""
     from ..core.values import format_duration
 
     return format_duration(value) if attr in ("batch_wait", "timeout") else str(value)
 
 
-def reconfigure(dep: Deployment, node: str, attrs: Mapping[str, Any]) -> None:
-    """Check every value, then apply them to the running node and record the events."""
-    from .errors import DeploymentStoppedError
-
-    values = check_attrs(dep, node, attrs)
-    if not dep.running:
-        raise DeploymentStoppedError(f"deployment {dep.name!r} is stopped", node)
-    engine = dep._engine
-    worker = engine.workers[node]
-    plan = worker.plan
-    current = {"replicas": plan.replicas, "batch": plan.batch_size, "batch_wait": plan.batch_wait * 1000,
-               "timeout": plan.timeout * 1000, "retries": plan.retries}
-    for attr, value in values.items():
-        t0, wall = time.monotonic(), time.time()
-        if attr == "replicas":
-            worker.scale(value)
-        elif attr == "batch":
-            plan.batch_size = value
-        elif attr == "batch_wait":
-            plan.batch_wait = value / 1000.0
-        elif attr == "timeout":
-            plan.timeout = value / 1000.0
-        else:
-            plan.retries = value
-        _update_document(dep, node, attr, value)
-        detail = f"{attr} {_shown(attr, current[attr])} -> {_shown(attr, value)}"
-        engine.record_event(wall, node, -1, "operator", "scale" if attr == "replicas" else "reconfigure",
-                            time.monotonic() - t0, detail=detail)
-
-
-def _update_document(dep: Deployment, node: str, attr: str, value: Any) -> None:
-    doc = dep._earg
-    if doc is None:
-        return
+def update_document(doc: dict, node: str, attr: str, value: Any) -> None:
+    """Write a checked value into the node's entry of an EARG document (EARG units)."""
     entry = next((n for n in doc.get("nodes", []) if n.get("name") == node), None)
     if entry is None:
         return

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
+from .base import DeploymentBase, unexpected_options
 from .engine import Engine
-from .errors import DeploymentConfigError, DeploymentStoppedError
+from .errors import DeploymentConfigError, DeploymentStoppedError, UnknownNodeError
 from .faults import Fault
 from .metrics import MetricsSnapshot, RecoveryEvent, Stats
 from .plan import build_plan
@@ -20,156 +20,49 @@ __all__ = ["Deployment", "run"]
 _STOP_GRACE = 0.3  # seconds stop() may take past its timeout to end threads and processes
 
 
-class Deployment:
+class Deployment(DeploymentBase):
     """A graph running in this process. Use :func:`run` to create one.
 
     ``call`` / ``submit`` / ``acall`` send requests; every request ends with its result
     or a :class:`~hogar_nb.runtime.errors.RequestError` whose ``cause`` says why.
     """
 
+    backend = "embedded"
+
     def __init__(self, engine: Engine, earg: dict | None = None) -> None:
+        super().__init__(engine.plan, earg)
         self._engine = engine
-        self._earg = earg
-        self._stopped = False
-        self._metrics_server: Any = None
-        self.metrics_url: str | None = None
-        self._http_servers: list[Any] = []
 
-    # -- requests ---------------------------------------------------------------------
-    @property
-    def name(self) -> str:
-        return self._engine.plan.name
+    # -- the backend's part -------------------------------------------------------------
+    def _start(self, payload: Any, source: str, timeout: float | None, wait: bool) -> Future:
+        return self._engine.submit(payload, source, timeout, wait=wait).future
 
-    @property
-    def running(self) -> bool:
-        return not self._stopped
-
-    @property
-    def earg(self) -> dict | None:
-        """The EARG document this deployment runs (a copy), when it was started from one."""
-        import copy
-
-        return copy.deepcopy(self._earg) if self._earg is not None else None
-
-    def add_result_observer(self, fn: Callable[[Any], None]) -> Callable[[], None]:
-        """Call ``fn(result)`` for every successful response; returns a function that removes it.
-
-        Observers run on the engine's threads and must be quick; an observer that
-        raises is removed so it cannot disturb requests.
-        """
-        return self._engine.add_observer(fn)
-
-    @property
-    def sources(self) -> list[str]:
-        return list(self._engine.plan.sources)
-
-    def _source(self, source: str | None) -> str:
-        sources = self._engine.plan.sources
-        if source is None:
-            if len(sources) == 1:
-                return sources[0]
-            raise ValueError(f"graph {self.name!r} has several sources {sources}; pass source=...")
-        if source not in sources:
-            raise ValueError(f"{source!r} is not a source of graph {self.name!r}; sources are {sources}")
-        return source
-
-    def submit(self, payload: Any, source: str | None = None, timeout: float | None = None) -> Future:
-        """Send a request without waiting for its result; the future holds the result
-        or a RequestError.
-
-        When the first queue is full this waits for room (backpressure) up to
-        ``timeout`` seconds, so a plain loop of submits never fails for being fast;
-        past it the request fails with OverloadError. ``timeout`` is also the
-        request's deadline through the whole graph (RequestTimeoutError once passed).
-        """
-        name = self._source(source)
-        if self._stopped:
-            return self._stopped_future()
-        return self._engine.submit(payload, name, timeout).future
-
-    def _stopped_future(self) -> Future:
-        fut: Future = Future()
-        fut.set_exception(DeploymentStoppedError(f"deployment {self.name!r} is stopped"))
-        return fut
-
-    def call(self, payload: Any, timeout: float | None = None, source: str | None = None) -> Any:
-        """Send a request and wait for its result (raises its RequestError).
-
-        Waits for room like :meth:`submit`; ``timeout`` is the request's deadline."""
-        name = self._source(source)
-        if self._stopped:
-            raise DeploymentStoppedError(f"deployment {self.name!r} is stopped")
-        return self._engine.submit(payload, name, timeout).future.result()
-
-    async def acall(self, payload: Any, timeout: float | None = None, source: str | None = None) -> Any:
-        """``await`` a request's result from asyncio code.
-
-        Never blocks the event loop: a full first queue fails the request at once
-        with OverloadError (load shedding, e.g. HTTP 503) instead of waiting for room.
-        ``timeout`` is the request's deadline."""
-        name = self._source(source)
-        if self._stopped:
-            raise DeploymentStoppedError(f"deployment {self.name!r} is stopped")
-        return await self._engine.submit(payload, name, timeout, wait=False,
-                                         loop=asyncio.get_running_loop()).future
-
-    def map(self, payloads: Iterable[Any], concurrency: int | None = None, ordered: bool = True,
-            source: str | None = None, timeout: float | None = None,
-            progress: bool | None = None) -> Iterator[Any]:
-        """Score every payload; yields each result, or the RequestError of an item that
-        failed, in input order (``ordered``) or as they finish.
-
-        Memory stays bounded: at most ``concurrency`` requests are in flight (default:
-        the first queue's ``max_queue``) and ``payloads`` is read lazily. ``timeout`` is
-        each request's deadline; ``progress`` shows a progress bar on stderr (default:
-        when stderr is a terminal or in a notebook).
-        """
-        from .mapping import map_requests
-
-        name = self._source(source)
-        return map_requests(self, payloads, name, concurrency, ordered, timeout, progress)
-
-    @property
-    def events(self) -> list[RecoveryEvent]:
-        """Recovery and operator events so far (failures, restarts, suspensions,
-        scaling and reconfiguration), oldest first; the last 1,000 are kept."""
+    def _recorded_events(self) -> list[RecoveryEvent]:
         return list(self._engine.events)
 
-    def scale(self, node: str, replicas: int) -> None:
-        """Run ``replicas`` replicas of ``node``; returns once new replicas are ready.
-        Replicas leaving finish the call they are in; no request is lost."""
-        from .control import reconfigure
+    def _record(self, event: RecoveryEvent) -> None:
+        self._engine.events.append(event)
 
-        reconfigure(self, node, {"replicas": replicas})
+    def _apply(self, node: str, values: dict[str, Any]) -> None:
+        worker = self._engine.workers[node]
+        plan = worker.plan
+        for attr, value in values.items():
+            if attr == "replicas":
+                worker.scale(value)
+            elif attr == "batch":
+                plan.batch_size = value
+            elif attr == "batch_wait":
+                plan.batch_wait = value / 1000.0
+            elif attr == "timeout":
+                plan.timeout = value / 1000.0
+            else:
+                plan.retries = value
 
-    def reconfigure(self, node: str, **attrs: Any) -> None:
-        """Change ``replicas``, ``batch``, ``batch_wait``, ``timeout`` or ``retries`` of a
-        running node, as UDGL values (``"250ms"``) or numbers in EARG units (ms).
+    def _in_flight(self) -> int:
+        return len(self._engine.live)
 
-        Every value is checked against the language's ranges first (ReconfigureError
-        naming the node and attribute); then the change applies without losing a
-        request and is recorded in :attr:`events`."""
-        from .control import reconfigure
-
-        reconfigure(self, node, attrs)
-
-    # -- lifecycle --------------------------------------------------------------------
-    def stop(self, timeout: float = 10.0) -> None:
-        """Refuse new requests, let in-flight ones finish for up to ``timeout`` s, then
-        fail what is left with cause "stopped", purge the queues and end every replica
-        thread and process (pipes closed). Returns within ``timeout`` plus a fraction
-        of a second; no impl call starts after it returns (a thread replica already
-        inside a call cannot be interrupted: its result is dropped)."""
-        if self._stopped:
-            return
-        deadline = time.monotonic() + timeout
-        for server in self._http_servers:  # drain HTTP first: its in-flight requests finish
-            server.stop(timeout)
-        self._http_servers.clear()
-        self._stopped = True
+    def _shutdown(self, deadline: float) -> None:
         engine = self._engine
-        while engine.live and time.monotonic() < deadline:
-            time.sleep(0.002)
         for node in engine.workers.values():
             node.begin_stop()
         for req in list(engine.live.values()):
@@ -180,20 +73,17 @@ class Deployment:
         end = time.monotonic() + _STOP_GRACE
         for node in engine.workers.values():
             node.stop(end)
-        if self._metrics_server is not None:
-            self._metrics_server.shutdown()
-            self._metrics_server.server_close()
-            self._metrics_server = None
 
-    def __enter__(self) -> Deployment:
-        return self
+    def _side_values(self) -> Mapping[str, Iterable[Any]]:
+        return self._engine.side_values
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def __repr__(self) -> str:
-        state = "stopped" if self._stopped else "running"
-        return f"<Deployment {self.name!r} {state}, {len(self._engine.plan.nodes)} nodes>"
+    def stop(self, timeout: float = 10.0) -> None:
+        """Refuse new requests, let in-flight ones finish for up to ``timeout`` s, then
+        fail what is left with cause "stopped", purge the queues and end every replica
+        thread and process (pipes closed). Returns within ``timeout`` plus a fraction
+        of a second; no impl call starts after it returns (a thread replica already
+        inside a call cannot be interrupted: its result is dropped)."""
+        super().stop(timeout)
 
     # -- metrics ----------------------------------------------------------------------
     def metrics(self) -> MetricsSnapshot:
@@ -220,59 +110,7 @@ class Deployment:
         return MetricsSnapshot(time.time(), graph, nodes, list(engine.events), rows,
                                time.time() - time.monotonic())
 
-    def side_outputs(self, sink: str) -> list[Any]:
-        """The last few values that reached a side-output sink."""
-        if sink not in self._engine.side_values:
-            raise KeyError(f"{sink!r} is not a side-output sink; they are {sorted(self._engine.side_values)}")
-        return list(self._engine.side_values[sink])
-
-    def monitor(self, **options: Any) -> Any:
-        """A live dashboard of this deployment (in a notebook): panels and a health-coloured graph."""
-        from .._frontends import frontend
-
-        return frontend("monitor")(self, **options)
-
-    def report(self, **options: Any) -> Any:
-        """A static snapshot of the dashboard, kept in the notebook's saved output."""
-        from .._frontends import frontend
-
-        return frontend("report")(self, **options)
-
-    def serve_metrics(self, port: int = 0) -> str:
-        """Expose the metrics in the Prometheus text format on 127.0.0.1; returns the URL."""
-        from .prometheus import start_server
-
-        if self._metrics_server is None:
-            self._metrics_server, bound = start_server(self, port)
-            self.metrics_url = f"http://127.0.0.1:{bound}/metrics"
-        return self.metrics_url  # type: ignore[return-value]
-
-    def serve_http(self, host: str = "127.0.0.1", port: int = 0, **options: Any) -> str:
-        """Serve this deployment over HTTP (JSON routes, Open Inference Protocol v2,
-        ``/metrics``, ``/hogar/v1/*``) on a background thread; returns the base URL.
-        ``options``: ``max_body``, ``timeout``, ``admin_token``, ``allow_fault_injection``,
-        ``drain_timeout``. :meth:`stop` closes the server."""
-        from .._frontends import frontend
-
-        if self._stopped:
-            raise DeploymentStoppedError(f"deployment {self.name!r} is stopped")
-        server = frontend("serve_http")(self, host, port, **options)
-        self._http_servers.append(server)
-        return server.url
-
-    # -- load and faults --------------------------------------------------------------
-    def load(self, rate: float, duration: float, payload: Any = None, arrival: str = "poisson",
-             concurrency: int | None = None, progress: bool | None = None,
-             source: str | None = None, seed: int | None = None) -> Any:
-        """Drive the graph at ``rate`` requests/s for ``duration`` s; returns a LoadReport.
-
-        ``payload`` is a value or a callable ``payload(i)``; ``arrival`` is "poisson"
-        or "fixed"; ``concurrency`` caps requests in flight (None: no cap).
-        """
-        from .load import drive
-
-        return drive(self, rate, duration, payload, arrival, concurrency, progress, source, seed)
-
+    # -- faults and introspection of this backend ------------------------------------
     def inject_fault(self, node: str, kind: str = "crash", rate: float = 1.0, delay_ms: float = 100.0,
                      count: int | None = None, seed: int | None = None) -> None:
         """Make calls at ``node`` crash, hang, slow down (by ``delay_ms``) or raise, with
@@ -295,8 +133,8 @@ class Deployment:
         try:
             return self._engine.workers[node]
         except KeyError:
-            raise KeyError(f"{node!r} is not a node with replicas; they are "
-                           f"{sorted(self._engine.workers)}") from None
+            raise UnknownNodeError(f"{node!r} is not a node with replicas; they are "
+                                   f"{sorted(self._engine.workers)}", node) from None
 
 
 def _to_document(graph: Any, base_dir: Path | None) -> tuple[Mapping[str, Any], Any, Path | None]:
@@ -362,8 +200,7 @@ def run(graph: Any, namespace: Mapping[str, Any] | None = None, *, base_dir: str
     ``namespace`` resolves bare-name impls (e.g. ``globals()`` in a notebook);
     ``queue_size`` bounds each node's queue (an int or per-node mapping).
     """
-    if unknown:
-        raise TypeError(f"run() got unexpected options {sorted(unknown)} for the embedded engine")
+    unexpected_options(unknown, "embedded")
     doc, fallback, base = _to_document(graph, Path(base_dir) if base_dir is not None else None)
     plan = build_plan(doc, namespace if namespace is not None else fallback, base, queue_size)
     _warn_about_gpus(doc)

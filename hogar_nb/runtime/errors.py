@@ -2,12 +2,13 @@
 
 Every failed request ends with a :class:`RequestError`; its ``cause`` string (one
 of :data:`CAUSES`) is the key used for "errors by cause" in metrics and load
-reports, and the HTTP front maps it to a status (:data:`HTTP_STATUS`). Every
-backend raises these same classes.
+reports, and every HTTP front maps it to a status (:data:`HTTP_STATUS`, with the
+wire form in :mod:`hogar_nb.core.error_wire`). Every backend raises these same classes.
 """
 
 from __future__ import annotations
 
+from ..core.error_wire import HTTP_STATUS, ErrorWire
 from ..errors import HogarRuntimeError
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "CAUSES",
     "DeploymentConfigError",
     "DeploymentStoppedError",
+    "ERROR_CLASSES",
     "GPUWarning",
     "HTTP_STATUS",
     "InvalidInputError",
@@ -27,6 +29,7 @@ __all__ = [
     "RouteError",
     "UnavailableError",
     "UnknownNodeError",
+    "error_from_wire",
 ]
 
 
@@ -130,15 +133,11 @@ class InvalidInputError(NodeError):
 CAUSES = ("overload", "timeout", "unavailable", "bad_request", "invalid_input", "error",
           "crash", "route", "stopped")
 
-# HTTP status for each cause, used by every HTTP front.
-HTTP_STATUS = {
-    "overload": 503,
-    "timeout": 504,
-    "unavailable": 503,
-    "bad_request": 400,
-    "invalid_input": 422,
-    "error": 500,
-    "crash": 500,
-    "route": 500,
-    "stopped": 503,
-}
+ERROR_CLASSES: dict[str, type[RequestError]] = {cls.cause: cls for cls in (
+    OverloadError, RequestTimeoutError, UnavailableError, BadRequestError, InvalidInputError,
+    NodeError, ReplicaCrashError, RouteError, DeploymentStoppedError)}
+
+
+def error_from_wire(wire: ErrorWire) -> RequestError:
+    """The exception a failed request's wire form stands for (its class by ``cause``)."""
+    return ERROR_CLASSES.get(wire.cause, RequestError)(wire.message, wire.node)

@@ -11,24 +11,16 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .deployment import Deployment
+    from .base import DeploymentBase
 
 __all__ = ["map_requests"]
 
-_DEFAULT_CONCURRENCY = 1024
 _REFRESH = 0.2  # seconds between progress bar updates
 
 
 def _outcome(fut: Future) -> Any:
     exc = fut.exception()
     return fut.result() if exc is None else exc
-
-
-def _default_concurrency(dep: Deployment, source: str) -> int:
-    engine = dep._engine
-    firsts = [engine.workers[d].plan.queue_size for d, _w, _ in engine.plan.nodes[source].succ
-              if d in engine.workers]
-    return max(1, min(firsts, default=_DEFAULT_CONCURRENCY))
 
 
 def _interactive() -> bool:
@@ -66,10 +58,10 @@ class _Progress:
         sys.stderr.flush()
 
 
-def map_requests(dep: Deployment, payloads: Iterable[Any], source: str, concurrency: int | None,
+def map_requests(dep: DeploymentBase, payloads: Iterable[Any], source: str, concurrency: int | None,
                  ordered: bool, timeout: float | None, progress: bool | None) -> Iterator[Any]:
-    """The generator behind :meth:`Deployment.map` (arguments already checked)."""
-    limit = concurrency if concurrency is not None else _default_concurrency(dep, source)
+    """The generator behind :meth:`DeploymentBase.map` (arguments already checked)."""
+    limit = concurrency if concurrency is not None else dep._default_concurrency(source)
     if limit < 1:
         raise ValueError(f"concurrency must be >= 1, got {concurrency!r}")
     total = len(payloads) if hasattr(payloads, "__len__") else None  # type: ignore[arg-type]
@@ -90,7 +82,7 @@ def _with_bar(gen: Iterator[Any], bar: _Progress) -> Iterator[Any]:
         bar.draw(time.monotonic(), "\n")
 
 
-def _ordered(dep: Deployment, payloads: Iterable[Any], source: str, limit: int,
+def _ordered(dep: DeploymentBase, payloads: Iterable[Any], source: str, limit: int,
              timeout: float | None) -> Iterator[Any]:
     window: deque[Future] = deque()
     submit = dep.submit
@@ -102,7 +94,7 @@ def _ordered(dep: Deployment, payloads: Iterable[Any], source: str, limit: int,
         yield _outcome(window.popleft())
 
 
-def _unordered(dep: Deployment, payloads: Iterable[Any], source: str, limit: int,
+def _unordered(dep: DeploymentBase, payloads: Iterable[Any], source: str, limit: int,
                timeout: float | None) -> Iterator[Any]:
     finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
     in_flight = 0

@@ -1,17 +1,19 @@
 """The Deployment protocol: what every backend's running graph offers.
 
-The embedded engine (:class:`hogar_nb.runtime.deployment.Deployment`) and the Ray
-Serve backend both implement it; the HTTP front (``hogar_nb.serving``), the notebook
-monitor and the console accept any object that does, and never ask which backend
-runs it. Requests end with a result or a :class:`~hogar_nb.runtime.errors.RequestError`
-whose ``cause`` is one of :data:`~hogar_nb.runtime.errors.CAUSES`.
+:class:`~hogar_nb.runtime.base.DeploymentBase` implements it once for every backend
+(the embedded :class:`~hogar_nb.runtime.deployment.Deployment` and the Ray Serve
+backend's ``RayDeployment``); the HTTP front (``hogar_nb.serving``), the notebook
+monitor and the console accept any object that satisfies it, and never ask which
+backend runs it. Requests end with a result or a
+:class:`~hogar_nb.runtime.errors.RequestError` whose ``cause`` is one of
+:data:`~hogar_nb.runtime.errors.CAUSES`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Callable, Protocol, runtime_checkable
 
 from .metrics import MetricsSnapshot, RecoveryEvent
 
@@ -28,22 +30,29 @@ class DeploymentProtocol(Protocol):
     dropped, not computed late; the request then fails with RequestTimeoutError.
     ``None`` means the graph's own timeouts only.
 
-    - ``submit`` waits for room in the first queue (backpressure) up to
-      ``timeout`` (forever when None), then fails the future with OverloadError.
-    - ``acall`` never blocks the event loop: a full first queue is an immediate
+    - ``submit`` waits for room (backpressure) up to ``timeout`` (forever when
+      None), then fails the future with OverloadError.
+    - ``acall`` never blocks the event loop: a full graph is an immediate
       OverloadError (load shedding; HTTP fronts answer 503 + Retry-After).
     - ``call`` blocks; it waits for room like ``submit``.
     - ``map`` yields one result (or the item's RequestError) per payload, in
       input order unless ``ordered=False``, with at most ``concurrency``
-      requests in flight; payloads are read lazily.
+      requests in flight (default: the smallest queue the source feeds);
+      payloads are read lazily; ``progress`` draws a bar (default: when
+      interactive).
+    - ``add_result_observer(fn)`` calls ``fn(result)`` for each successful
+      response and returns the function that removes it.
     - ``events`` are :class:`RecoveryEvent` s: failures and recovery actions,
       and operator changes (action ``scale``/``reconfigure``, cause ``operator``).
     - ``scale``/``reconfigure`` check every value against the language's ranges
       first (ReconfigureError naming node and attribute, UnknownNodeError for an
       unknown node), then change the running node without losing a request.
+    - ``inject_fault``/``clear_faults``: crash, hang, slow or fail a node's calls.
     - ``stop(timeout)`` drains what finishes in ``timeout``, fails the rest with
       cause "stopped" and returns; no user code runs after it returns.
     """
+
+    backend: str
 
     @property
     def name(self) -> str: ...
@@ -60,6 +69,8 @@ class DeploymentProtocol(Protocol):
     @property
     def events(self) -> list[RecoveryEvent]: ...
 
+    def replica_nodes(self) -> list[str]: ...
+
     def submit(self, payload: Any, source: str | None = None, timeout: float | None = None) -> Future: ...
 
     def call(self, payload: Any, timeout: float | None = None, source: str | None = None) -> Any: ...
@@ -67,14 +78,38 @@ class DeploymentProtocol(Protocol):
     async def acall(self, payload: Any, timeout: float | None = None, source: str | None = None) -> Any: ...
 
     def map(self, payloads: Iterable[Any], concurrency: int | None = None, ordered: bool = True,
-            source: str | None = None) -> Iterator[Any]: ...
+            source: str | None = None, timeout: float | None = None,
+            progress: bool | None = None) -> Iterator[Any]: ...
 
-    def load(self, rate: float, duration: float, payload: Any = None, **options: Any) -> Any: ...
+    def load(self, rate: float, duration: float, payload: Any = None, arrival: str = "poisson",
+             concurrency: int | None = None, progress: bool | None = None,
+             source: str | None = None, seed: int | None = None) -> Any: ...
+
+    def add_result_observer(self, fn: Callable[[Any], None]) -> Callable[[], None]: ...
 
     def metrics(self) -> MetricsSnapshot: ...
+
+    def side_outputs(self, sink: str) -> list[Any]: ...
 
     def scale(self, node: str, replicas: int) -> None: ...
 
     def reconfigure(self, node: str, **attrs: Any) -> None: ...
 
+    def inject_fault(self, node: str, kind: str = "crash", rate: float = 1.0, delay_ms: float = 100.0,
+                     count: int | None = None, seed: int | None = None) -> None: ...
+
+    def clear_faults(self) -> None: ...
+
+    def monitor(self, **options: Any) -> Any: ...
+
+    def report(self, **options: Any) -> Any: ...
+
+    def serve_http(self, host: str = "127.0.0.1", port: int = 0, **options: Any) -> str: ...
+
+    def serve_metrics(self, port: int = 0) -> str: ...
+
     def stop(self, timeout: float = 10.0) -> None: ...
+
+    def __enter__(self) -> Any: ...
+
+    def __exit__(self, *exc: object) -> None: ...

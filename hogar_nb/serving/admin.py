@@ -17,6 +17,8 @@ from starlette.routing import Route
 
 from ..core.kinds import RECONFIGURABLE
 from ..errors import HogarError
+from ..runtime.errors import UnknownNodeError
+from ..runtime.protocol import DeploymentProtocol
 from .body import read_body
 from .responses import HTTPError, JSONResponse, error_response, http_error, new_request_id
 
@@ -32,7 +34,7 @@ def _bad(message: str) -> HTTPError:
     return HTTPError(400, "bad_request", message)
 
 
-def _node_settings(dep: Any, node: str) -> dict[str, Any]:
+def _node_settings(dep: DeploymentProtocol, node: str) -> dict[str, Any]:
     """The node's settings after a change: replicas from the live metrics, the rest from
     the EARG document the backend reports (EARG units: ms)."""
     m = dep.metrics().nodes[node]
@@ -46,7 +48,7 @@ def _node_settings(dep: Any, node: str) -> dict[str, Any]:
             "timeout_ms": entry.get("timeout_ms"), "retries": entry.get("retries")}
 
 
-def _node_of(dep: Any, body: Any) -> str:
+def _node_of(dep: DeploymentProtocol, body: Any) -> str:
     if not isinstance(body, dict):
         raise _bad("the body must be a JSON object")
     node = body.get("node")
@@ -58,18 +60,14 @@ def _node_of(dep: Any, body: Any) -> str:
     return node
 
 
-def _call(dep: Any, method: str, *args: Any, **kwargs: Any) -> None:
-    fn = getattr(dep, method, None)
-    if fn is None:
-        raise HTTPError(501, "not_supported", f"this deployment's backend does not support {method}()")
+def _change(change: Callable[[], None]) -> None:
+    """Run an operator change; its refusals are answers (404 unknown node, 400 bad value)."""
     try:
-        fn(*args, **kwargs)
-    except KeyError as exc:  # the node has no replicas (or vanished)
-        raise HTTPError(404, "not_found", str(exc.args[0] if exc.args else exc)) from None
+        change()
+    except UnknownNodeError as exc:  # the node has no replicas
+        raise HTTPError(404, "not_found", str(exc)) from None
     except (HogarError, ValueError, TypeError) as exc:
         raise _bad(str(exc)) from None
-    except NotImplementedError as exc:
-        raise HTTPError(501, "not_supported", str(exc) or f"{method}() is not supported") from None
 
 
 def routes(state: ServingState) -> list[Route]:
@@ -106,7 +104,7 @@ def routes(state: ServingState) -> list[Route]:
         replicas = body.get("replicas")
         if not isinstance(replicas, int) or isinstance(replicas, bool):
             raise _bad(f"got {replicas!r} for replicas of node {node!r}; expected an integer >= 1")
-        _call(dep, "scale", node, replicas)
+        _change(lambda: dep.scale(node, replicas))
         return _node_settings(dep, node)
 
     def reconfigure(body: Any) -> dict[str, Any]:
@@ -117,7 +115,7 @@ def routes(state: ServingState) -> list[Route]:
         unknown = sorted(set(attrs) - set(RECONFIGURABLE))
         if unknown:
             raise _bad(f"cannot reconfigure {', '.join(unknown)}; expected some of {', '.join(RECONFIGURABLE)}")
-        _call(dep, "reconfigure", node, **attrs)
+        _change(lambda: dep.reconfigure(node, **attrs))
         return _node_settings(dep, node)
 
     def faults(body: Any) -> dict[str, Any]:
@@ -134,11 +132,11 @@ def routes(state: ServingState) -> list[Route]:
                 options[key] = cast(value)
         if not 0.0 <= options.get("rate", 1.0) <= 1.0:
             raise _bad(f"got {options['rate']} for rate; expected a probability between 0 and 1")
-        _call(dep, "inject_fault", node, **options)
+        _change(lambda: dep.inject_fault(node, **options))
         return {"node": node, "fault": options}
 
     def clear_faults(body: Any) -> dict[str, Any]:
-        _call(dep, "clear_faults")
+        _change(dep.clear_faults)
         return {"cleared": True}
 
     found = [Route("/hogar/v1/admin/scale", guarded(scale), methods=["POST"]),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from typing import Any, Awaitable
+from typing import TYPE_CHECKING, Any, Awaitable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -21,6 +21,9 @@ from .http_metrics import CountingMiddleware, HTTPCounters, make_registry, metri
 from .options import ServeOptions
 from .responses import HTTPError, JSONResponse, error_response, http_error, new_request_id, request_error
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ..runtime.protocol import DeploymentProtocol
+
 __all__ = ["RESERVED_PREFIXES", "ServingState", "create_app", "route_table"]
 
 RESERVED_PREFIXES = ("/v2", "/metrics", "/hogar/v1")
@@ -30,7 +33,7 @@ class ServingState:
     """What the endpoints share: the deployment, the options, the routes and counters,
     and the requests waiting on the graph (which a drain that runs out of time cuts)."""
 
-    def __init__(self, dep: Any, options: ServeOptions) -> None:
+    def __init__(self, dep: DeploymentProtocol, options: ServeOptions) -> None:
         self.dep = dep
         self.options = options
         self.routes = route_table(dep)
@@ -87,7 +90,7 @@ class ServingState:
         return rows
 
 
-def route_table(dep: Any) -> dict[str, str]:
+def route_table(dep: DeploymentProtocol) -> dict[str, str]:
     """``{path: source}`` for the sources of ``dep`` (routes as :mod:`hogar_nb.core.routes`
     writes them); a reserved or shared route is a HogarError."""
     declared = source_routes(dep.earg or {})
@@ -135,7 +138,7 @@ def _exception_handlers(state: ServingState) -> dict[Any, Any]:
     return {HTTPException: http_exception, HTTPError: unexpected, Exception: unexpected}
 
 
-def create_app(dep: Any, options: ServeOptions | None = None, **settings: Any) -> Any:
+def create_app(dep: DeploymentProtocol, options: ServeOptions | None = None, **settings: Any) -> Any:
     """The ASGI app serving ``dep`` (any DeploymentProtocol object); its ``state`` is
     the :class:`ServingState`. ``settings`` are :class:`ServeOptions` fields."""
     from . import admin, control, oip

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from .responses import JSONResponse, dumps, error_response, new_request_id
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..runtime.protocol import DeploymentProtocol
     from .app import ServingState
 
 __all__ = ["event_json", "events_of", "routes", "status_json"]
@@ -26,15 +27,12 @@ def _metrics_json(m: Any) -> dict[str, Any]:
     return doc
 
 
-def events_of(dep: Any) -> list[Any]:
-    """The deployment's recovery events (from its metrics when it has no ``events``)."""
-    try:
-        return list(dep.events)
-    except AttributeError:
-        return list(dep.metrics().events)
+def events_of(dep: DeploymentProtocol) -> list[Any]:
+    """The deployment's recovery and operator events, oldest first."""
+    return list(dep.events)
 
 
-def status_json(dep: Any) -> dict[str, Any]:
+def status_json(dep: DeploymentProtocol) -> dict[str, Any]:
     """The metrics snapshot as JSON: name, time, running, graph totals and each node."""
     snap = dep.metrics()
     return {"name": dep.name, "time": snap.time, "running": dep.running,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily
@@ -12,6 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..runtime.prometheus import DeploymentCollector
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..runtime.protocol import DeploymentProtocol
+
 
 __all__ = ["HTTPCounters", "CountingMiddleware", "metrics_endpoint"]
 
@@ -79,7 +83,7 @@ class _HTTPCollector:
         yield fam
 
 
-def make_registry(dep: Any, counters: HTTPCounters) -> CollectorRegistry:
+def make_registry(dep: DeploymentProtocol, counters: HTTPCounters) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(DeploymentCollector(dep))
     registry.register(_HTTPCollector(counters, dep.name))

@@ -22,12 +22,13 @@ from .responses import HTTPError, JSONResponse, error_response, http_error, new_
 from .tensors import describe, tensor_head, tensor_value
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..runtime.protocol import DeploymentProtocol
     from .app import ServingState
 
 __all__ = ["ready", "routes"]
 
 
-def ready(dep: Any) -> bool:
+def ready(dep: DeploymentProtocol) -> bool:
     """Running, and every node with replicas has a live one."""
     if not dep.running:
         return False

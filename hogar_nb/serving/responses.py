@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any, Mapping
 
 import orjson
 from starlette.responses import Response
 
-from ..runtime.errors import HTTP_STATUS, OverloadError, RequestError
+from ..core.error_wire import ErrorWire, new_request_id
 
-__all__ = ["HTTPError", "JSONResponse", "dumps", "error_response", "new_request_id", "request_error"]
+__all__ = ["HTTPError", "JSONResponse", "dumps", "error_response", "new_request_id", "request_error",
+           "wire_response"]
 
 _OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 log = logging.getLogger("hogar_nb.serving")
@@ -38,10 +38,6 @@ class JSONResponse(Response):
         return dumps(content)
 
 
-def new_request_id() -> str:
-    return os.urandom(8).hex()
-
-
 class HTTPError(Exception):
     """An error answered before or instead of calling the graph (400, 404, 413, ...)."""
 
@@ -58,14 +54,15 @@ class HTTPError(Exception):
 def error_response(status: int, cause: str, message: str, request_id: str, node: str | None = None,
                    headers: Mapping[str, str] | None = None, extra: Mapping[str, Any] | None = None,
                    v2: bool = False) -> JSONResponse:
-    """``{"error": {"cause", "message", "node", "request_id"}}`` (v2 paths: ``{"error": message}``)."""
-    if v2:
-        body: dict[str, Any] = {"error": message}
-    else:
-        body = {"error": {"cause": cause, "message": message, "node": node, "request_id": request_id}}
-        body.update(extra or {})
-    all_headers = {"x-request-id": request_id, **(headers or {})}
-    return JSONResponse(body, status_code=status, headers=all_headers)
+    """The wire form's body (:class:`~hogar_nb.core.error_wire.ErrorWire`), with its
+    request id and Retry-After headers (v2 paths: ``{"error": message}``)."""
+    return wire_response(ErrorWire(cause, message, node, request_id, status), headers, extra, v2)
+
+
+def wire_response(wire: ErrorWire, headers: Mapping[str, str] | None = None,
+                  extra: Mapping[str, Any] | None = None, v2: bool = False) -> JSONResponse:
+    body: dict[str, Any] = {"error": wire.message} if v2 else {**wire.to_json(), **(extra or {})}
+    return JSONResponse(body, status_code=wire.status, headers={**wire.headers(), **(headers or {})})
 
 
 def http_error(err: HTTPError, request_id: str, v2: bool = False) -> JSONResponse:
@@ -74,19 +71,10 @@ def http_error(err: HTTPError, request_id: str, v2: bool = False) -> JSONRespons
 
 
 def request_error(err: BaseException, request_id: str, v2: bool = False) -> JSONResponse:
-    """The response for a failed request: status by cause, Retry-After on overload."""
-    if isinstance(err, RequestError):
-        cause, node = err.cause, err.node
-        status = HTTP_STATUS.get(cause, 500)
-        message = str(err)
-    elif isinstance(err, ValueError):  # e.g. an unknown source name
-        cause, node, status, message = "bad_request", None, 400, str(err)
-    else:  # the backend itself failed: report it, never a traceback
-        cause, node, status = "error", None, 500
-        message = f"{type(err).__name__}: {err}"
-    headers = {"retry-after": "1"} if isinstance(err, OverloadError) or status == 503 else None
-    if status == 500:  # an impl's or the backend's failure: once in the server's log, with its cause
-        where = f" at node {node!r}" if node else ""
-        log.error("request %s failed%s (%s): %s", request_id, where, cause, message,
+    """The response for a failed request: status by cause, Retry-After on a 503."""
+    wire = ErrorWire.of(err, request_id)
+    if wire.status == 500:  # an impl's or the backend's failure: once in the server's log, with its cause
+        where = f" at node {wire.node!r}" if wire.node else ""
+        log.error("request %s failed%s (%s): %s", request_id, where, wire.cause, wire.message,
                   exc_info=err.__cause__ or err)
-    return error_response(status, cause, message, request_id, node, headers, None, v2)
+    return wire_response(wire, v2=v2)

@@ -12,7 +12,7 @@ import signal
 import socket
 import threading
 import time
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import uvicorn
 
@@ -20,6 +20,10 @@ from ..errors import HogarError
 from .app import ServingState, create_app
 from .head import protocol_factory
 from .options import ServeOptions
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..runtime.protocol import DeploymentProtocol
+
 
 __all__ = ["HTTPServer", "bind", "run_foreground", "serve_http"]
 
@@ -77,7 +81,8 @@ class _Server(uvicorn.Server):
         self.should_exit = True
 
 
-def _make_server(dep: Any, options: ServeOptions, drain_timeout: float, log_level: str) -> _Server:
+def _make_server(dep: DeploymentProtocol, options: ServeOptions, drain_timeout: float,
+                 log_level: str) -> _Server:
     app = create_app(dep, options)
     http = protocol_factory(options.max_header_bytes, options.max_headers)
     config = uvicorn.Config(app, http=http, loop="auto", lifespan="off", log_level=log_level,
@@ -94,7 +99,7 @@ class HTTPServer:
     'http://127.0.0.1:41231'
     """
 
-    def __init__(self, dep: Any, host: str = "127.0.0.1", port: int = 0,
+    def __init__(self, dep: DeploymentProtocol, host: str = "127.0.0.1", port: int = 0,
                  options: ServeOptions | None = None, drain_timeout: float = 10.0,
                  log_level: str = "warning") -> None:
         self.dep = dep
@@ -143,14 +148,14 @@ class HTTPServer:
         return f"<HTTPServer {self.dep.name!r} on {self.url}>"
 
 
-def serve_http(dep: Any, host: str = "127.0.0.1", port: int = 0, **options: Any) -> HTTPServer:
+def serve_http(dep: DeploymentProtocol, host: str = "127.0.0.1", port: int = 0, **options: Any) -> HTTPServer:
     """Serve ``dep`` on a background thread; ``options`` are ServeOptions fields (and
     ``drain_timeout``). Returns the started :class:`HTTPServer`."""
     drain = float(options.pop("drain_timeout", 10.0))
     return HTTPServer(dep, host, port, ServeOptions(**options), drain).start()
 
 
-def run_foreground(dep: Any, host: str, port: int, options: ServeOptions, drain_timeout: float,
+def run_foreground(dep: DeploymentProtocol, host: str, port: int, options: ServeOptions, drain_timeout: float,
                    announce: Callable[[str], None]) -> None:
     """Serve in this (main) thread until SIGINT/SIGTERM, then drain; ``announce(url)``
     runs once the server accepts connections."""

@@ -117,7 +117,7 @@ def start_console(env: dict, users: dict[str, str] | None = None) -> tuple[Proce
 
 def signed_in(url: str, user: str, password: str = PASSWORD) -> httpx.Client:
     """An HTTP session signed in through the sign-in form (CSRF token from the page)."""
-    client = httpx.Client(base_url=url, timeout=10.0, follow_redirects=False)
+    client = httpx.Client(base_url=url, timeout=30.0, follow_redirects=False)  # an upload runs hogar check
     page = client.get("/signin/")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
     response = client.post("/signin/", data={"username": user, "password": password,

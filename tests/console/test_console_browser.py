@@ -79,6 +79,7 @@ def page(browser):
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.set_default_timeout(20000)
+    pg.set_default_navigation_timeout(60000)  # an upload runs hogar check in a child process
     yield pg
     context.close()
     assert errors == []
@@ -127,8 +128,8 @@ def test_console_flow(console, page):
         page.click("text=Deploy this version")
     dep_url = page.url
     http = signed_in(console, "ops")
-    serve_url = wait_for(lambda: (m := re.search(r"(http://127\.0\.0\.1:\d+)</p>|· (http://127\.0\.0\.1:\d+)",
-                                                  http.get(dep_url.replace(console, "")).text)) and (m[1] or m[2]),
+    serve_url = wait_for(lambda: (m := re.search(r'id="dep-url">(http://127\.0\.0\.1:\d+)<',
+                                                  http.get(dep_url.replace(console, "")).text)) and m[1],
                          60, "the deployment to serve")
     traffic = Traffic(serve_url + "/inp")
     try:
@@ -144,8 +145,8 @@ def test_console_flow(console, page):
         # A crash fault: the node turns red and the restarts reach the timeline.
         page.select_option("#fault-form select[name=node]", "dbl")
         page.select_option("#fault-form select[name=kind]", "crash")
-        with page.expect_navigation():
-            page.click("#fault-form button.danger")
+        page.click("#fault-form button.danger")
+        page.wait_for_selector("#action-status.success")
         page.wait_for_function(
             "['health-failing', 'health-down'].some(c => hogarCy.getElementById('dbl').hasClass(c))", timeout=30000)
         page.wait_for_selector("#events tr.event.recovery", timeout=20000)
@@ -154,17 +155,17 @@ def test_console_flow(console, page):
         assert page.evaluate("hogarCy.getElementById('dbl').style('background-color')") in (
             "rgb(214,39,40)", "rgb(92,10,10)")
         _shot(page, "04-fault")
-        with page.expect_navigation():
-            page.click("#fault-form button[name=clear]")
+        page.click("#fault-form button[name=clear]")
+        page.wait_for_function("document.getElementById('action-status').textContent === 'faults cleared'")
 
         # Scale dbl from 1 to 3 replicas: the metrics show three alive.
         assert page.inner_text("table.settings tr[data-node=dbl] td.replicas") == "1"
         page.select_option("#reconfigure-form select[name=node]", "dbl")
         page.select_option("#reconfigure-form select[name=attr]", "replicas")
         page.fill("#reconfigure-form input[name=value]", "3")
-        with page.expect_navigation():
-            page.click("#reconfigure-form button")
-        assert "dbl.replicas is now 3" in page.inner_text("ul.messages")
+        page.once("dialog", lambda dialog: dialog.accept())  # three may be more than this machine's CPUs
+        page.click("#reconfigure-form button")
+        page.wait_for_function("document.getElementById('action-status').textContent === 'dbl.replicas is now 3'")
         page.wait_for_function(
             "document.querySelector('table.settings tr[data-node=dbl] td.alive').textContent === '3/3'",
             timeout=30000)
@@ -180,13 +181,14 @@ def test_console_flow(console, page):
     pid = int(re.search(r"\(pid (\d+)\)", page.inner_text("#events")).group(1))
     os.kill(pid, signal.SIGKILL)
     old_url = serve_url
-    serve_url = wait_for(lambda: (m := re.search(r"· (http://127\.0\.0\.1:\d+) · process restarts 1",
+    serve_url = wait_for(lambda: (m := re.search(r'id="dep-url">(http://127\.0\.0\.1:\d+)<.*id="dep-server-restarts">1<',
                                                   http.get(dep_url.replace(console, "")).text)) and m[1] != old_url
                          and m[1], 60, "the restarted server")
     assert httpx.post(serve_url + "/inp", json=20).json() == 41
     page.reload()
 
-    # Stop: the server goes away and the page says so.
+    # Stop (once confirmed): the server goes away and the page says so.
+    page.once("dialog", lambda dialog: dialog.accept())
     with page.expect_navigation():
         page.click("#stop-form button")
     assert page.inner_text("#dep-state") == "stopped"

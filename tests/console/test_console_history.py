@@ -85,6 +85,45 @@ def test_downsampling_keeps_rates_worst_latencies_and_all_errors():
     assert downsample([]) == {}
 
 
+def test_throughput_is_what_was_served_between_readings(served):
+    """A client capped at 40 requests a second that sends them in one burst: the server's
+    own rate covers its last half second (80/s or 0/s here); the console's samples count
+    the completions between two readings over the server's time between them."""
+    from hogar_nb.console.sampling import LiveState
+    from hogar_nb.console.serve_client import ServeClient
+
+    dep, url = served
+    client = ServeClient(url)
+    state = LiveState(dep.earg)
+    state.update(client.status(), time.time())
+    sent = []
+    for second in range(5):
+        started = time.monotonic()
+        for i in range(40):
+            assert dep.call(i) == 2 * i
+        sent.append(40)
+        time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
+        # A console poll that comes late (a busy machine): the console's clock is off by 0.7 s.
+        sample = state.update(client.status(), time.time() + (0.7 if second % 2 else 0.0))
+        assert sample["dt"] > 0
+        assert sample["rps"] * sample["dt"] == pytest.approx(sent[-1], abs=0.05), sample
+        assert sample["rps"] <= 40 / 0.9
+    assert sum(s["rps"] * s["dt"] for s in list(state.samples)[1:]) == pytest.approx(200, abs=0.2)
+
+
+def test_errors_per_second_agree_live_and_from_history():
+    """The errors panel draws errors per second: a stored row (sums over its seconds) gives
+    the same figure as the live samples it was made of."""
+    samples = [{"t": float(i), "dt": 1.0 if i % 2 else 0.5, "rps": 10.0, "done": 10, "errors": 3,
+                "by_cause": {"crash": 2, "timeout": 1}, "nodes": {}} for i in range(10)]
+    row = downsample(samples)
+    seconds = sum(s["dt"] for s in samples)
+    assert row["dt"] == seconds
+    assert row["by_cause"]["crash"] / row["dt"] == pytest.approx(sum(s["by_cause"]["crash"] for s in samples) / seconds)
+    assert row["errors"] / row["dt"] == pytest.approx(30 / 7.5)
+    assert row["rps"] == pytest.approx(100 / 7.5, abs=0.001)
+
+
 def test_register_a_running_server_and_change_it_live(served, users, client):
     from hogar_nb.console.models import AuditEntry
 
@@ -98,14 +137,19 @@ def test_register_a_running_server_and_change_it_live(served, users, client):
     assert record.url == url and record.earg["name"] == "live_demo" and record.kind == Deployment.REGISTERED
 
     change = f"/deployments/{record.pk}/reconfigure/"
-    answer = client.post(change, {"node": "dbl", "attr": "replicas", "value": "3"}, HTTP_ACCEPT="application/json")
+    answer = client.post(change, {"node": "dbl", "attr": "replicas", "value": "3", "confirm": "1"},
+                         HTTP_ACCEPT="application/json")
     assert answer.status_code == 200, answer.json()
     assert answer.json()["result"]["replicas"] == 3
     assert dep.metrics().nodes["dbl"].replicas == 3
+    from hogar_nb.console.reconfig import capacity_warning
+
+    warning = capacity_warning(record.earg, "dbl", 3, here=True)
     answer = client.post(change, {"node": "dbl", "attr": "batch_wait", "value": "5ms"}, HTTP_ACCEPT="application/json")
     assert answer.status_code == 200 and answer.json()["result"]["batch_wait_ms"] == 5.0
     assert [e.text for e in record.timeline.filter(kind="reconfigure").order_by("time")] == [
-        "dbl.replicas = 3 by operator", "dbl.batch_wait = 5ms by operator"]
+        "dbl.replicas = 3 by operator" + (f", confirmed over capacity ({warning})" if warning else ""),
+        "dbl.batch_wait = 5ms by operator"]
     assert AuditEntry.objects.filter(action="reconfigure", target="external").count() == 2
     assert [dep.call(i) for i in range(10)] == [2 * i for i in range(10)]
 
@@ -120,6 +164,42 @@ def test_register_a_running_server_and_change_it_live(served, users, client):
     response = client.post("/deployments/register/", {"name": "nothing", "url": "http://127.0.0.1:9"}, follow=True)
     assert "cannot register http://127.0.0.1:9" in response.content.decode()
     assert not Deployment.objects.filter(name="nothing").exists()
+
+
+def test_scaling_past_the_machine_or_the_cluster_waits_for_a_confirmation(served, users, client):
+    from hogar_nb.console.reconfig import capacity_warning, machine_cpus
+
+    dep, url = served
+    client.force_login(users["operator"])
+    client.post("/deployments/register/", {"name": "here", "url": url, "admin_token": "console-test-token"})
+    record = Deployment.objects.get(name="here")
+    change = f"/deployments/{record.pk}/reconfigure/"
+    too_many = machine_cpus() + 1
+    answer = client.post(change, {"node": "dbl", "attr": "replicas", "value": str(too_many)},
+                         HTTP_ACCEPT="application/json")
+    assert answer.status_code == 409 and answer.json()["error"]["confirm"] is True
+    message = answer.json()["error"]["message"]
+    assert f"dbl × {too_many} asks for {too_many} CPUs" in message and f"this machine has {machine_cpus()}" in message
+    assert dep.metrics().nodes["dbl"].replicas == 1 and not record.timeline.exists()
+    answer = client.post(change, {"node": "dbl", "attr": "replicas", "value": str(too_many), "confirm": "1"},
+                         HTTP_ACCEPT="application/json")
+    assert answer.status_code == 200 and dep.metrics().nodes["dbl"].replicas == too_many
+    assert "confirmed over capacity" in record.timeline.get(kind="reconfigure").text
+    # Within what the machine holds: applied at once.
+    answer = client.post(change, {"node": "dbl", "attr": "replicas", "value": "1"}, HTTP_ACCEPT="application/json")
+    assert answer.status_code == 200
+
+    # The graph's cluster is a bound too, wherever the deployment runs.
+    earg = {"nodes": [{"name": "a", "kind": "python", "replicas": 2, "resources": {"cpu": 2}},
+                      {"name": "b", "kind": "model", "replicas": 1, "resources": {"cpu": 1}},
+                      {"name": "s", "kind": "source", "resources": {"cpu": 0}}],
+            "cluster": {"workers": 3, "cpu": 8}}
+    assert capacity_warning(earg, "a", 11, here=False) == ""  # 23 of 24 CPUs
+    assert capacity_warning(earg, "a", 12, here=False) == (
+        "a × 12 asks for 24 CPUs, the graph for 25 in all; its cluster has 24 (3 workers × 8 CPUs): "
+        "replicas will compete for CPUs and respond slowly")
+    assert "this machine has 2" in capacity_warning(earg, "a", 1, here=True, cpus=2)
+    assert capacity_warning(earg, "a", 1, here=True, cpus=4) == ""
 
 
 def test_a_server_that_cannot_start_is_reported_with_its_output(users):

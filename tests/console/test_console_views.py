@@ -327,3 +327,89 @@ def test_admins_manage_users_in_django_admin(as_role, users):
     response = admin.post(f"/admin/auth/user/{viewer.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not get_user_model().objects.filter(username="viewer").exists()
+
+
+def test_restarts_are_counted_once_per_meaning(graph, deployment, as_role):
+    """The server's restarts by the console and the replicas the server replaced are two
+    numbers with two names, never one sum."""
+    Deployment.objects.filter(pk=deployment.pk).update(restarts=2, summary={"node_restarts": 10, "rps": 1.0})
+    listing = as_role("viewer").get("/deployments/").content.decode()
+    assert "Server restarts" in listing and "Replica restarts" in listing
+    assert '<td class="server-restarts">2</td>' in listing and '<td class="replica-restarts">10</td>' in listing
+    page = as_role("viewer").get(f"/deployments/{deployment.pk}/").content.decode()
+    assert 'server restarts <span id="dep-server-restarts">2</span>' in page
+    assert 'replica restarts <span id="dep-replica-restarts">10</span>' in page
+
+
+def test_refusals_are_pages_that_say_what_to_do(graph, deployment, as_role):
+    viewer = as_role("viewer")
+    refused = viewer.get("/audit/")
+    page = refused.content.decode()
+    assert refused.status_code == 403 and "<h1>Not allowed</h1>" in page
+    assert "This needs the admin role." in page and "with the viewer role" in page and "<nav>" in page
+    # A viewer is told before typing that uploading needs the operator role: no form to fill in.
+    upload_page = viewer.get("/graphs/upload/").content.decode()
+    assert 'id="needs-operator"' in upload_page and "<textarea" not in upload_page
+    assert "<textarea" in as_role("operator").get("/graphs/upload/").content.decode()
+
+
+def test_exports_are_offered_only_where_they_work(graph, as_role):
+    client = as_role("viewer")
+    page = client.get(f"/graphs/{graph.pk}/v/1/").content.decode()
+    assert f'href="/graphs/{graph.pk}/v/1/download/ray-serve"' in page
+    assert f'href="/graphs/{graph.pk}/v/1/download/kserve"' not in page
+    assert 'data-format="kserve"' in page and "not possible: " in page
+    refused = client.get(f"/graphs/{graph.pk}/v/1/download/kserve")
+    body = refused.content.decode()
+    assert refused.status_code == 422 and refused["Content-Type"].startswith("text/html")
+    assert "cannot be exported as a KServe InferenceGraph" in body and "a python node runs Python code" in body
+    assert 'class="hogar-diagnostic"' in body
+
+
+def test_two_deployments_may_not_share_a_name(graph, deployment, as_role):
+    client = as_role("operator")
+    response = client.post(f"/graphs/{graph.pk}/v/1/deploy/", {"name": "fraud-live"}, follow=True)
+    assert Deployment.objects.filter(name="fraud-live").count() == 1
+    assert "a deployment named &#x27;fraud-live&#x27; exists already" in response.content.decode()
+    response = client.post("/deployments/register/", {"name": "fraud-live", "url": "http://127.0.0.1:9"}, follow=True)
+    assert Deployment.objects.filter(name="fraud-live").count() == 1
+    assert "exists already" in response.content.decode()
+
+
+def test_pages_show_values_as_text_not_python_reprs(graph, deployment, as_role):
+    from hogar_nb.console.models import audit
+
+    audit("operator", "deploy", "x", allow_faults=False, batch={"max_size": 4, "max_wait_ms": 5.0},
+          nodes=["a", "b"], rate=0.5)
+    page = as_role("admin").get("/audit/").content.decode()
+    assert "allow_faults = false; batch = {max_size: 4, max_wait_ms: 5}; nodes = [a, b]; rate = 0.5" in page
+    assert "{&#x27;" not in page and "False" not in page
+    page = as_role("viewer").get(f"/deployments/{deployment.pk}/").content.decode()
+    assert '<td class="timeout">250 ms</td>' in page
+    assert " ms</td>" in page and ".0 ms" not in page
+    # A diff of lists and of attributes one side lacks shows them as text too.
+    changed = DESIGN.replace("review_v2 -> out", 'python trail { impl = "fraud.review:trail" }\n'
+                             "review_v2 -> trail -> out")
+    assert changed != DESIGN
+    upload(as_role("operator"), changed)
+    diff = as_role("viewer").get(f"/graphs/{graph.pk}/diff/?a=1&b=2").content.decode()
+    assert "<td>stages</td>" in diff and "[[ingest], [features]," in diff
+    assert "&#x27;" not in diff and "None" not in diff
+
+
+def test_an_upload_says_what_hogar_serve_would(as_role):
+    """A valid graph whose impl module does not exist is saved with the check before
+    start's warning, and its page says hogar serve would not start it."""
+    client = as_role("operator")
+    good = 'graph starts\nsource a\npython b { impl = "tests.runtime.impls:double" }\nsink c\na -> b -> c\n'
+    bad = good.replace("graph starts", "graph wont_start").replace("tests.runtime.impls", "no_such_module_for_hogar")
+    for text in (good, bad):
+        assert upload(client, text).status_code == 302
+    ok = GraphRecord.objects.get(name="starts").latest
+    assert [w for w in ok.warnings if w["code"] == "W040"] == []
+    assert 'id="would-not-start"' not in client.get(f"/graphs/{ok.graph.pk}/v/1/").content.decode()
+    version = GraphRecord.objects.get(name="wont_start").latest
+    [warning] = [w for w in version.warnings if w["code"] == "W040"]
+    assert "no_such_module_for_hogar" in warning["message"] and warning["line"] == 3 and warning["node"] == "b"
+    page = client.get(f"/graphs/{version.graph.pk}/v/1/").content.decode()
+    assert 'id="would-not-start"' in page and 'data-code="W040"' in page and "it would not start" in page

@@ -53,3 +53,20 @@ def conformance_graph(directory: Path):
 
     (directory / "linear.json").write_text(json.dumps(LINEAR))
     return hogar_nb.parse_udgl(CONFORMANCE), directory
+
+TIGHT = """\
+graph tight
+defaults { cpu = 0.05, timeout = 10s }
+source s { route = "/tight" }
+python nap { impl = "tests.on_ray.impls:snooze" }
+sink out
+s -> nap -> out
+"""
+CAPACITY = 2  # requests the tight graph holds: one running at `nap` and one waiting
+
+
+def tight_options(backend: str, http_port: int | None = None) -> dict:
+    """``run`` options that give the tight graph room for :data:`CAPACITY` requests."""
+    if backend == "ray":
+        return {"backend": "ray", "max_in_flight": CAPACITY, "http_port": http_port}
+    return {"queue_size": CAPACITY - 1}

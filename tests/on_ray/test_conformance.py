@@ -1,13 +1,31 @@
-"""The same graph on the embedded engine and on Ray Serve: same answers, same error causes."""
+"""The same graph on the embedded engine and on Ray Serve: same answers, same errors
+(class, cause and message), same events, options and HTTP error bodies."""
 
 from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+import time
+import urllib.error
+import urllib.request
 
 import pytest
 
 import hogar_nb
-from hogar_nb.runtime.errors import NodeError, RequestError, RequestTimeoutError, RouteError
+from hogar_nb.runtime.errors import (
+    NodeError,
+    OverloadError,
+    ReconfigureError,
+    RequestError,
+    RequestTimeoutError,
+    RouteError,
+    UnknownNodeError,
+)
+from hogar_nb.runtime.metrics import SERIES_FIELDS, RecoveryEvent
+from hogar_nb.runtime.protocol import DeploymentProtocol
 
-from .graphs import conformance_graph
+from .graphs import CAPACITY, TIGHT, conformance_graph, tight_options
 
 
 @pytest.fixture(scope="module", params=["embedded", "ray"])
@@ -18,6 +36,17 @@ def dep(request, tmp_path_factory):
         deployment = hogar_nb.run(graph, base_dir=base, backend="ray")
     else:
         deployment = hogar_nb.run(graph, base_dir=base)
+    yield deployment
+    deployment.stop()
+
+
+@pytest.fixture(scope="module")
+def tight(dep, request):
+    """A one-node graph with room for CAPACITY requests, on the same backend as ``dep``;
+    on Ray it also answers on Serve's own HTTP proxy (``tight.ray_url``)."""
+    port = request.getfixturevalue("local_ray").http_port if dep.backend == "ray" else None
+    deployment = hogar_nb.run(hogar_nb.parse_udgl(TIGHT), **tight_options(dep.backend, port))
+    deployment.ray_url = f"http://127.0.0.1:{port}" if port else None
     yield deployment
     deployment.stop()
 
@@ -109,3 +138,199 @@ def test_acall_and_load(dep) -> None:
     report = dep.load(100, 1.0, 3, source="chain_in")
     assert report.lost == 0 and report.errors == {} and report.ok == report.sent > 50
     assert set(report.results_sample) == {7}
+
+
+# -- the protocol ---------------------------------------------------------------------
+def _params(fn) -> list[tuple]:
+    """Names, kinds and defaults of ``fn``'s parameters, and whether it is a coroutine."""
+    sig = inspect.signature(fn)
+    return [inspect.iscoroutinefunction(fn)] + [(p.name, p.kind, p.default) for p in sig.parameters.values()]
+
+
+def test_both_backends_satisfy_the_protocol_by_signature(dep) -> None:
+    assert isinstance(dep, DeploymentProtocol)
+    members = [n for n in vars(DeploymentProtocol) if not n.startswith("_") or n in ("__enter__", "__exit__")]
+    for name in members:
+        declared = inspect.getattr_static(DeploymentProtocol, name)
+        if isinstance(declared, property) or not callable(declared):
+            assert hasattr(dep, name), name
+            continue
+        assert _params(getattr(type(dep), name)) == _params(declared), name
+    assert dep.backend in ("embedded", "ray")
+
+
+# -- errors: class and message ------------------------------------------------------------
+def _error(fn, *args, **kwargs) -> BaseException:
+    with pytest.raises(Exception) as err:
+        fn(*args, **kwargs)
+    return err.value
+
+
+def test_operator_errors_have_one_class_and_message(dep) -> None:
+    unknown = _error(dep.scale, "nope", 2)
+    assert type(unknown) is UnknownNodeError and isinstance(unknown, KeyError)
+    assert str(unknown) == f"'nope' is not a node with replicas; they are {dep.replica_nodes()}"
+    assert type(_error(dep.reconfigure, "out", timeout="1s")) is UnknownNodeError
+    attr = _error(dep.reconfigure, "b", colour="red")
+    assert type(attr) is ReconfigureError and (attr.node, attr.attribute) == ("b", "colour")
+    assert str(attr) == ("node 'b': `colour` cannot be changed while running; "
+                         "these can: replicas, batch, batch_wait, timeout, retries")
+    for attrs, name in (({"replicas": 0}, "replicas"), ({"timeout": "soon"}, "timeout"),
+                        ({"batch": -1}, "batch")):
+        bad = _error(dep.reconfigure, "b", **attrs)
+        assert type(bad) is ReconfigureError and (bad.node, bad.attribute) == ("b", name)
+        assert SEEN.setdefault(f"bad {name}", str(bad)) == str(bad)
+    assert dep.metrics().node("b").replicas == 1  # nothing changed
+
+
+def test_unknown_run_options_are_a_type_error(dep, tmp_path) -> None:
+    graph, base = conformance_graph(tmp_path)
+    with pytest.raises(TypeError) as err:
+        hogar_nb.run(graph, base_dir=base, backend=dep.backend, colour="red")
+    assert str(err.value) == f"run() got unexpected options ['colour'] for the {dep.backend} backend"
+
+
+def test_overload_and_deadline(tight) -> None:
+    import asyncio
+
+    held = [tight.submit(1.5) for _ in range(CAPACITY)]  # the graph is full for ~1.5 s
+    time.sleep(0.3)
+    with pytest.raises(OverloadError) as err:
+        asyncio.run(tight.acall(0.0))
+    assert err.value.cause == "overload"
+    late = tight.submit(0.0, timeout=0.2)
+    with pytest.raises(OverloadError):
+        late.result(30)
+    assert [f.result(60) for f in held] == [1.5] * CAPACITY
+    with pytest.raises(RequestTimeoutError) as err:
+        tight.call(2.0, timeout=0.3)
+    assert err.value.cause == "timeout"
+
+
+# -- events -----------------------------------------------------------------------------
+def _operator_events(dep, since: float) -> list[tuple[str, str, str, str]]:
+    return [(e.node, e.cause, e.action, e.detail) for e in dep.events
+            if e.cause == "operator" and e.time >= since]
+
+
+def test_scale_and_reconfigure_events(dep) -> None:
+    since = time.time()
+    dep.scale("b", 2)
+    dep.reconfigure("b", timeout="2s", retries=1)
+    dep.reconfigure("b", timeout=10_000, retries=0, replicas=1)
+    assert _operator_events(dep, since) == [
+        ("b", "operator", "scale", "replicas 1 -> 2"),
+        ("b", "operator", "reconfigure", "timeout 10s -> 2s"),
+        ("b", "operator", "reconfigure", "retries 0 -> 1"),
+        ("b", "operator", "reconfigure", "timeout 2s -> 10s"),
+        ("b", "operator", "reconfigure", "retries 1 -> 0"),
+        ("b", "operator", "scale", "replicas 2 -> 1")]
+    entry = next(n for n in dep.earg["nodes"] if n["name"] == "b")
+    assert (entry["replicas"], entry["timeout_ms"], entry["retries"]) == (1, 10_000.0, 0)
+    assert dep.call(2, source="chain_in") == 5
+
+
+def test_a_crashed_replica_is_a_restart_event(dep) -> None:
+    since = time.time()
+    dep.inject_fault("a", "crash", count=1)
+    # the call the crash held is retried (Ray) or fails with cause "crash" (retries = 0)
+    outcomes = list(dep.map(range(6), concurrency=1, source="chain_in", timeout=120, progress=False))
+    assert all(o == 2 * x + 1 or getattr(o, "cause", None) == "crash" for x, o in enumerate(outcomes))
+    assert sum(o == 2 * x + 1 for x, o in enumerate(outcomes)) >= 5
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        restarts = [e for e in dep.events if e.node == "a" and e.time >= since]
+        if restarts and dep.metrics().node("a").replicas_alive == 2:
+            break
+        time.sleep(0.2)
+    dep.clear_faults()
+    assert [(e.cause, e.action) for e in restarts][:1] == [("crash", "restart")]
+
+
+# -- map, submit, observers, metrics ---------------------------------------------------------
+def test_map_with_every_option(dep, capsys) -> None:
+    pulled = []
+
+    def lazily(n):
+        for i in range(n):
+            pulled.append(i)
+            yield i
+
+    results = dep.map(lazily(40), concurrency=4, ordered=True, source="chain_in", timeout=60,
+                      progress=True)
+    assert next(results) == 1 and len(pulled) <= 5  # read lazily, 4 in flight
+    assert list(results) == [2 * i + 1 for i in range(1, 40)]
+    assert "40 done" in capsys.readouterr().err  # the progress bar, on stderr
+    unordered = list(dep.map(range(30), concurrency=8, ordered=False, source="chain_in", progress=False))
+    assert sorted(unordered) == [2 * i + 1 for i in range(30)]
+    mixed = list(dep.map([1, -1, 2], source="fail_in", progress=False))
+    assert mixed[0] == 1 and mixed[2] == 2 and isinstance(mixed[1], NodeError)
+    late = list(dep.map([0.01, 1.0], source="slow_in", timeout=0.5, progress=False))
+    assert late[0] == 0.01 and isinstance(late[1], RequestTimeoutError)
+    assert dep._default_concurrency("chain_in") == 1024
+    with pytest.raises(ValueError):
+        list(dep.map([1], concurrency=0, source="chain_in"))
+
+
+def test_a_burst_of_submits_waits_for_room(dep) -> None:
+    futures = [dep.submit(i, source="chain_in") for i in range(2000)]
+    results = [f.exception(300) or f.result() for f in futures]
+    assert results == [2 * i + 1 for i in range(2000)]
+
+
+def test_result_observers(dep) -> None:
+    seen: list = []
+    remove = dep.add_result_observer(seen.append)
+    dep.add_result_observer(lambda value: 1 / 0)  # removed at its first failure
+    assert [dep.call(x, source="chain_in") for x in (1, 2)] == [3, 5]
+    with pytest.raises(NodeError):
+        dep.call(-1, source="fail_in")
+    remove()
+    dep.call(3, source="chain_in")
+    assert seen == [3, 5] and len(dep._observers) == 0
+
+
+def test_metrics_snapshot_keys(dep) -> None:
+    snap = dep.metrics()
+    shape = {"snapshot": sorted(f.name for f in dataclasses.fields(snap)),
+             "graph": sorted(f.name for f in dataclasses.fields(snap.graph)),
+             "node": sorted(f.name for f in dataclasses.fields(snap.node("a"))),
+             "nodes": sorted(snap.nodes), "event": sorted(f.name for f in dataclasses.fields(RecoveryEvent))}
+    for metric in SERIES_FIELDS:
+        assert snap.series(metric).t and snap.series(metric, "a").t, metric
+    assert SEEN.setdefault("metrics", json.dumps(shape)) == json.dumps(shape)
+
+
+# -- HTTP error bodies ----------------------------------------------------------------
+def _post(url: str, body: bytes, rid: str | None = None) -> tuple[int, dict, dict]:
+    headers = {"content-type": "application/json", **({"x-request-id": rid} if rid else {})}
+    req = urllib.request.Request(url, data=body, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, dict(resp.headers), json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), json.loads(err.read())
+
+
+def test_http_error_bodies_of_both_fronts(tight) -> None:
+    fronts = {"hogar serve": tight.serve_http()}
+    if tight.ray_url:
+        fronts["ray ingress"] = tight.ray_url
+    for front, url in fronts.items():
+        status, headers, body = _post(url + "/tight", b"0.0", "abc123")
+        assert (status, body, headers.get("x-request-id")) == (200, 0.0, "abc123"), front
+        status, headers, body = _post(url + "/tight", b"{not json", "rid-1")
+        assert status == 400 and body["error"]["cause"] == "bad_request", front
+        assert body["error"]["request_id"] == headers["x-request-id"] == "rid-1", front
+        status, headers, body = _post(url + "/tight", b"-1")
+        assert status == 500, front
+        assert set(body["error"]) == {"cause", "message", "node", "request_id"}, front
+        assert (body["error"]["cause"], body["error"]["node"]) == ("error", "nap"), front
+        assert body["error"]["request_id"] == headers["x-request-id"] and len(headers["x-request-id"]) >= 8
+        status, headers, body = _post(url + "/nowhere", b"1")
+        assert status == 404 and body["error"]["cause"] == "not_found", front
+    held = [tight.submit(1.0) for _ in range(CAPACITY)]
+    time.sleep(0.3)
+    status, headers, body = _post(fronts["hogar serve"] + "/tight", b"0.0")
+    assert status == 503 and headers["retry-after"] == "1" and body["error"]["cause"] == "overload"
+    assert [f.result(60) for f in held] == [1.0] * CAPACITY

@@ -177,7 +177,7 @@ def test_exported_config_runs_with_serve_run(local_ray, tmp_path) -> None:
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(req, timeout=5)
         assert err.value.code == 404
-        assert json.loads(err.value.read())["error"]["cause"] == "route"
+        assert json.loads(err.value.read())["error"]["cause"] == "not_found"
     finally:
         proc.terminate()
         proc.wait(60)
@@ -235,26 +235,105 @@ def test_hogar_serve_backend_ray(local_ray, tmp_path) -> None:
         assert proc.wait(120) == 0
 
 
-def test_run_starts_a_local_ray_of_its_own(tmp_path) -> None:
-    """`run(earg, backend="ray")` with no address starts a local Ray and talks to it, in a
-    fresh process that has not imported Ray (its token must be set before the import),
-    and reconfigures a node of a deployment started from an EARG document."""
+def _fresh_python(tmp_path, script: str) -> tuple[subprocess.Popen, str]:
+    """A new Python running ``script`` with no Ray settings from this session; its
+    RAY_TMPDIR (short: Ray's socket paths must stay short) is returned for cleanup."""
     import os
-    import shutil
     import tempfile
 
-    script = ("import hogar_nb\n"
-              "g = hogar_nb.parse_udgl('source s\\npython a { impl = \"tests.runtime.impls:double\", "
-              "cpu = 0.1 }\\nsink o\\ns -> a -> o\\n')\n"
-              "with hogar_nb.run(g.to_earg(), backend='ray') as dep:\n"  # from an EARG document
-              "    dep.reconfigure('a', timeout='2s')\n"
-              "    print('answer', dep.call(21, timeout=60), dep.earg['nodes'][1]['timeout_ms'])\n")
-    short = tempfile.mkdtemp(prefix="hr-")  # Ray's socket paths must stay short
+    short = tempfile.mkdtemp(prefix="hr-")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
     env.update(HOME=str(tmp_path), RAY_TMPDIR=short)
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+    return proc, short
+
+
+def _end(proc: subprocess.Popen) -> None:
+    """Kill ``proc`` and every process under it (a Ray it started included), if still running."""
+    import psutil
+
+    if proc.poll() is not None:
+        return
     try:
-        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
-                             timeout=240, cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+        tree = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        tree = []
+    for p in tree:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    proc.kill()
+    proc.communicate()
+
+
+def _all_gone(pids: list[int], timeout: float = 60.0) -> list[int]:
+    """The pids among ``pids`` still running (not zombies) after up to ``timeout`` s."""
+    import psutil
+
+    def running(pid: int) -> bool:
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+    deadline = time.monotonic() + timeout
+    while any(running(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return [p for p in pids if running(p)]
+
+
+SMALL = ("g = hogar_nb.parse_udgl('source s\\npython a { impl = \"tests.runtime.impls:double\", "
+         "cpu = 0.1 }\\nsink o\\ns -> a -> o\\n')\n")
+
+
+def test_run_starts_a_local_ray_of_its_own_and_stops_it(tmp_path) -> None:
+    """`run(earg, backend="ray")` with no address starts a local Ray and talks to it, in a
+    fresh process that has not imported Ray (its token must be set before the import),
+    reconfigures a node of a deployment started from an EARG document, and stops every
+    process of that Ray with the deployment."""
+    import shutil
+
+    script = ("import json, hogar_nb\n" + SMALL +
+              "with hogar_nb.run(g.to_earg(), backend='ray') as dep:\n"  # from an EARG document
+              "    dep.reconfigure('a', timeout='2s')\n"
+              "    pids = [p.pid for p in dep.local_ray.processes()]\n"
+              "    print('answer', dep.call(21, timeout=60), dep.earg['nodes'][1]['timeout_ms'])\n"
+              "print('pids', json.dumps(pids))\n")
+    proc, short = _fresh_python(tmp_path, script)
+    try:
+        out, err = proc.communicate(timeout=240)
     finally:
+        _end(proc)
         shutil.rmtree(short, ignore_errors=True)
-    assert "answer 42 2000.0" in out.stdout, out.stderr[-3000:]
+    assert "answer 42 2000.0" in out, err[-3000:]
+    pids = json.loads(out.split("pids ", 1)[1])
+    assert len(pids) >= 3  # the head, the GCS, the raylet and more
+    assert _all_gone(pids) == []
+
+
+def test_a_local_ray_stops_when_its_process_is_terminated_even_after_importing_ray(tmp_path) -> None:
+    """Ray imported before `run(backend="ray")` (as in a notebook) still works; SIGTERM to a
+    process that never called stop() still stops every process of the Ray it started."""
+    import shutil
+    import signal
+
+    script = ("import ray, json, time, hogar_nb\n" + SMALL +  # ray first
+              "dep = hogar_nb.run(g, backend='ray')\n"
+              "print('answer', dep.call(21, timeout=60))\n"
+              "print('pids', json.dumps([p.pid for p in dep.local_ray.processes()]), flush=True)\n"
+              "time.sleep(600)\n")
+    proc, short = _fresh_python(tmp_path, script)
+    try:
+        answer = proc.stdout.readline()
+        assert answer == "answer 42\n", (answer, proc.stderr.read() if proc.poll() is not None else "")
+        pids = json.loads(proc.stdout.readline().split("pids ", 1)[1])
+        assert len(pids) >= 3
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(120)  # Ray's core worker may abort in the interpreter's teardown, after the cleanup
+        assert _all_gone(pids) == []
+    finally:
+        _end(proc)
+        shutil.rmtree(short, ignore_errors=True)

@@ -95,3 +95,19 @@ def test_scale_and_reconfigure_change_the_running_node(admin):
     assert bad.status_code == 400
     source = client.post("/hogar/v1/admin/scale", json={"node": "src", "replicas": 2}, headers=AUTH)
     assert source.status_code == 404
+
+
+def test_the_console_client_reads_the_error_wire_form(admin):
+    """The console's client turns each refusal's body into its cause and message."""
+    from hogar_nb.console.serve_client import ServeClient, ServeError
+
+    _dep, client = admin
+    serve = ServeClient(str(client.base_url), TOKEN, timeout=30)
+    with pytest.raises(ServeError) as err:
+        serve.scale("zz", 2)
+    assert (err.value.status, err.value.cause) == (404, "not_found") and "no node 'zz'" in str(err.value)
+    with pytest.raises(ServeError) as err:
+        serve.reconfigure("n0", {"timeout": "soon"})
+    assert (err.value.status, err.value.cause) == (400, "bad_request")
+    assert "node 'n0'" in str(err.value) and "timeout" in str(err.value)
+    assert serve.scale("n0", 2)["replicas"] == 2

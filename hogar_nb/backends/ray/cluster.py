@@ -1,18 +1,25 @@
 """Connect to a Ray cluster, or start a small local one on 127.0.0.1, and start Serve on it.
 
-A local Ray is a ``ray start --head --block`` child process with every port chosen
-up front on 127.0.0.1: the raylet then has no port files to wait for, and the
-whole cluster stops when that one process is terminated. On a busy machine Ray's
-Python helpers can take longer to start than the raylet waits for them, so the
-start is retried.
+A local Ray is a ``ray start --head --block`` child process, in a session of its
+own, with every port chosen up front on 127.0.0.1: the raylet then has no port
+files to wait for. On a busy machine Ray's Python helpers can take longer to start
+than the raylet waits for them, so the start is retried.
+
+A local Ray belongs to the process that started it: it stops with the deployment
+and at interpreter exit (``atexit``; SIGTERM becomes a normal exit when nothing else
+handles it). ``ray start --block`` tears its cluster down on SIGINT, not on SIGTERM;
+whatever is left of the session after that is killed. A process killed with SIGKILL
+cannot clean up: its head then runs on until ``ray stop`` or a kill of its session.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -21,7 +28,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LOCAL_OBJECT_STORE_BYTES", "LocalRay", "connect", "free_port", "local_auth", "start_serve"]
+from ...runtime.errors import DeploymentConfigError
+
+__all__ = ["LOCAL_OBJECT_STORE_BYTES", "LocalRay", "RayImportedTooEarly", "connect", "free_port",
+           "local_auth", "start_serve"]
 
 LOCAL_OBJECT_STORE_BYTES = 128 << 20  # the graph's payloads, not datasets
 START_TIMEOUT = 180.0
@@ -79,6 +89,7 @@ class LocalRay:
             self.process = subprocess.Popen(
                 self._command(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT, text=True, preexec_fn=lower, start_new_session=True)
+            _stop_at_exit(self)  # also when the start hangs or is interrupted
             ready = threading.Event()
             tail = []
             threading.Thread(target=self._drain, args=(self.process, ready, tail), daemon=True).start()
@@ -95,6 +106,7 @@ class LocalRay:
                     tail.append(f"connecting to it failed: {exc}\n")
                 else:
                     self.startup_s = time.monotonic() - t0
+                    _stop_at_exit(self)  # again: ray.init() put Ray's own SIGTERM handler in place
                     return self
             self.stop()
         raise RuntimeError(f"a local Ray did not start after {self.attempts} attempts:\n"
@@ -131,30 +143,107 @@ class LocalRay:
             if "Ray runtime started" in line:
                 ready.set()
 
+    def processes(self) -> list[Any]:
+        """The head and every process of its session still running (``psutil.Process``)."""
+        import psutil
+
+        proc = self.process
+        if proc is None:
+            return []
+        found = []
+        for p in psutil.process_iter():
+            try:
+                if os.getsid(p.pid) == proc.pid:
+                    found.append(p)
+            except (OSError, psutil.Error):
+                continue
+        return found
+
     def stop(self, timeout: float = 60.0) -> None:
         """Disconnect and stop every process of this cluster."""
-        import ray
+        import psutil
 
-        if ray.is_initialized():
-            ray.shutdown()
-        proc, self.process = self.process, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()  # `ray start --block` stops its processes on SIGTERM
+        if "ray" in sys.modules:
+            import ray
+
+            if ray.is_initialized():
+                ray.shutdown()
+        proc = self.process
+        if proc is None:
+            return
+        left = self.processes()
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)  # `ray start --block` stops its processes on SIGINT
             try:
                 proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, 9)
-                proc.wait(10)
+                pass
+        _gone, alive = psutil.wait_procs(left, timeout=5)
+        for p in alive:  # whatever the head left behind
+            try:
+                p.kill()
+            except psutil.Error:
+                pass
+        psutil.wait_procs(alive, timeout=10)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        self.process = None
+        _LOCAL.discard(self)
+
+
+_LOCAL: set[LocalRay] = set()  # local Rays this process started and has not stopped
+
+
+def _stop_all() -> None:
+    for local in list(_LOCAL):
+        local.stop(timeout=30)
+
+
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)  # unwinds the main thread, so atexit stops the local Rays
+
+
+def _stop_at_exit(local: LocalRay) -> None:
+    """Stop ``local`` at interpreter exit; a SIGTERM nothing else handles exits normally."""
+    if not _LOCAL:
+        atexit.unregister(_stop_all)  # once, however often the set empties and fills
+        atexit.register(_stop_all)
+    _LOCAL.add(local)
+    # Python's view of the handler: Ray's driver replaces it in C (a stack dump, then death)
+    if (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, _exit_on_sigterm)):
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
+
+
+class RayImportedTooEarly(DeploymentConfigError):
+    """Ray was imported before the local cluster's token was set, and cannot re-read it."""
 
 
 def local_auth() -> None:
     """Token authentication for a local cluster and its clients in this process.
 
-    Ray reads these variables when it is first imported, so call this before anything
-    imports ``ray`` (Serve's deployment decorators do).
+    Ray reads these variables when it is first imported. When something imported Ray
+    before them, Ray's configuration and token cache are read again (as Ray's own
+    tests do); when that is not possible, RayImportedTooEarly says what to do.
     """
+    had = {k: k in os.environ for k in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN")}
     os.environ.setdefault("RAY_AUTH_MODE", "token")
     os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
+    if all(had.values()) or "ray" not in sys.modules:
+        return
+    try:
+        from ray._raylet import AuthenticationTokenLoader, Config
+
+        Config.initialize("")
+        AuthenticationTokenLoader.instance().reset_cache()
+    except (ImportError, AttributeError) as exc:
+        raise RayImportedTooEarly(
+            "Ray was imported before hogar_nb could give the local Ray it starts a token, and "
+            f"this Ray version cannot read the token again ({exc}). Call run(graph, backend='ray') "
+            "before importing ray, set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN before importing it, "
+            "or start Ray yourself (ray.init(...)) or pass address=... to join a running cluster."
+        ) from None
 
 
 def connect(address: str | None = None, ray_namespace: str | None = None,

@@ -1,27 +1,27 @@
-"""Operators' changes to a running Ray deployment: scale, reconfigure, faults.
+"""Operators' changes to a running Ray deployment: applying checked values, faults.
 
-Mixed into :class:`~hogar_nb.backends.ray.deployment.RayDeployment`; the changes go
-to the running Serve deployments in place (a redeploy of the same version).
+Mixed into :class:`~hogar_nb.backends.ray.deployment.RayDeployment` (whose base checks
+``scale``/``reconfigure`` values and records the events); the changes go to the
+running Serve deployments in place (a redeploy of the same version).
 """
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from typing import Any
 
-from ...core.kinds import RECONFIGURABLE
+from ...runtime.errors import UnknownNodeError
 from ...runtime.metrics import RecoveryEvent
 
 __all__ = ["RayControls"]
 
 
 class RayControls:
-    """scale / reconfigure / inject_fault and friends, over the deployment's state."""
+    """Applying checked changes, fault injection and the replica actors, over the deployment's state."""
 
     # -- changes ------------------------------------------------------------------------
-    def _apply(self, node: str, **changes: Any) -> None:
+    def _redeploy_node(self, node: str, **changes: Any) -> None:
         with self._lock:
             entry = self._overrides.setdefault(node, {})
             user = dict(entry.get("user_config") or self._base_user_config(node))
@@ -42,56 +42,29 @@ class RayControls:
     def _worker(self, node: str) -> Any:
         plan = self._plan.nodes.get(node)
         if plan is None or not plan.is_worker:
-            workers = sorted(n for n, p in self._plan.nodes.items() if p.is_worker)
-            raise KeyError(f"{node!r} is not a node with replicas; they are {workers}")
+            raise UnknownNodeError(f"{node!r} is not a node with replicas; they are "
+                                   f"{self.replica_nodes()}", node)
         return plan
 
-    def _checked(self, graph: Any, node: str, attr: str, value: Any) -> Any:
-        """``value`` checked against the graph language's ranges (set on ``graph``, a copy);
-        the resolved node entry."""
-        self._worker(node)
-        graph.set_attr(node, attr, value)
-        return graph.resolved(node)
-
-    def _graph_copy(self) -> Any:
-        from ...core.earg import loads_earg
-
-        return (self._graph if self._graph is not None else loads_earg(json.dumps(self._earg))).copy()
-
-    def scale(self, node: str, replicas: int) -> None:
-        """Set a node's replica count (Serve adds or drains replicas; no request is lost)."""
-        self.reconfigure(node, replicas=replicas)
-
-    def reconfigure(self, node: str, **attrs: Any) -> None:
-        """Change ``replicas``, ``batch``, ``batch_wait``, ``timeout`` or ``retries`` of a node."""
-        allowed = RECONFIGURABLE
-        changes: dict[str, Any] = {}
+    def _apply(self, node: str, values: dict[str, Any]) -> None:
+        """Checked values (EARG units) to the node's Serve deployment (replicas, batching)
+        or to the ingress (timeout, retries), in place."""
         plan = self._worker(node)
-        trial = self._graph_copy()
-        for attr, value in attrs.items():
-            if attr not in allowed:
-                raise ValueError(f"node {node!r}: cannot reconfigure {attr!r}; expected one of {allowed}")
-            if attr in ("batch_wait", "timeout") and isinstance(value, (int, float)):
-                value = f"{value}ms"
-            resolved = self._checked(trial, node, attr, value)
+        changes: dict[str, Any] = {}
+        for attr, value in values.items():
             if attr == "replicas":
-                changes["num_replicas"] = resolved.replicas
+                plan.replicas = changes["num_replicas"] = value
             elif attr == "batch":
-                changes["batch_size"] = resolved.batch_size
+                plan.batch_size = changes["batch_size"] = value
             elif attr == "batch_wait":
-                changes["batch_wait_s"] = resolved.batch_wait_ms / 1000.0
+                plan.batch_wait = changes["batch_wait_s"] = value / 1000.0
             elif attr == "timeout":
-                plan.timeout = resolved.timeout_ms / 1000.0
+                plan.timeout = value / 1000.0
                 self._ingress_config.setdefault(node, {})["timeout"] = plan.timeout
             elif attr == "retries":
-                plan.retries = resolved.retries
+                plan.retries = value
                 self._ingress_config.setdefault(node, {})["retries"] = plan.retries
-        self._apply(node, **changes)
-        self._graph = trial  # the running graph, which ``earg`` reports
-        entry = next(n for n in trial.to_earg()["nodes"] if n["name"] == node)
-        with self._lock:
-            self._earg["nodes"] = [entry if n["name"] == node else n for n in self._earg["nodes"]]
-        self._events.append(RecoveryEvent(time.time(), node, -1, "reconfigure", "reconfigure", 0.0))
+        self._redeploy_node(node, **changes)
 
     # -- faults -------------------------------------------------------------------------
     def replica_actors(self, node: str) -> list[str]:
@@ -131,12 +104,10 @@ class RayControls:
             for _ in range(count):
                 self.kill_replica(node)
             return
-        self._apply(node, fault={"kind": kind, "rate": rate, "delay_s": delay_ms / 1000.0})
+        self._redeploy_node(node, fault={"kind": kind, "rate": rate, "delay_s": delay_ms / 1000.0})
 
     def clear_faults(self) -> None:
         """Remove every injected fault (and release injected hangs)."""
         for node, entry in list(self._overrides.items()):
             if (entry.get("user_config") or {}).get("fault"):
-                self._apply(node, fault=None)
-
-    # -- lifecycle ----------------------------------------------------------------------
+                self._redeploy_node(node, fault=None)

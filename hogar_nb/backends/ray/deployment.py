@@ -4,41 +4,36 @@ the embedded engine (:func:`hogar_nb.backends.ray.launch.run` starts it)."""
 from __future__ import annotations
 
 import asyncio
-import copy
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 from typing import Any
 
+from ...core.error_wire import ErrorWire
 from ...runtime.errors import (
-    BadRequestError,
     DeploymentStoppedError,
-    InvalidInputError,
-    NodeError,
     OverloadError,
-    ReplicaCrashError,
     RequestError,
     RequestTimeoutError,
-    RouteError,
     UnavailableError,
+    error_from_wire,
 )
+from ...runtime.base import DeploymentBase
 from ...runtime.metrics import MetricsSnapshot, NodeMetrics, RecoveryEvent, Stats
 from .controls import RayControls
 
 __all__ = ["DEFAULT_MAX_IN_FLIGHT", "RayDeployment"]
 
-_ERRORS = {cls.cause: cls for cls in (
-    OverloadError, RequestTimeoutError, UnavailableError, BadRequestError, InvalidInputError,
-    NodeError, ReplicaCrashError, RouteError, DeploymentStoppedError)}
 DEFAULT_MAX_IN_FLIGHT = 1024
 _GRACE = 5.0  # seconds past a request's deadline before the driver stops waiting for the ingress
 
 
 def _to_error(out: tuple) -> RequestError:
-    _, cause, message, node, blob = out
-    err = _ERRORS.get(cause, RequestError)(message, node)
+    """The exception of an ingress :func:`~.ingress.error_envelope`."""
+    _, body, blob = out
+    err = error_from_wire(ErrorWire.from_json(body))
     if blob is not None:
         try:
             import cloudpickle
@@ -65,15 +60,15 @@ class _Loop:
         self.thread.join(5.0)
 
 
-class RayDeployment(RayControls):
+class RayDeployment(RayControls, DeploymentBase):
     """A graph running on Ray Serve. Use :func:`run` (``hogar_nb.run(graph, backend="ray")``)."""
+
+    backend = "ray"
 
     def __init__(self, name: str, earg: dict, plan: Any, app_name: str, handle: Any,
                  diagnostics: list, local_ray: Any, graph: Any, redeploy: Any,
                  max_in_flight: int = DEFAULT_MAX_IN_FLIGHT, http_url: str | None = None) -> None:
-        self._name = name
-        self._earg = earg
-        self._plan = plan
+        DeploymentBase.__init__(self, plan, earg)
         self._app = app_name
         self._handle = handle
         self._run = handle.options(method_name="run")
@@ -81,65 +76,18 @@ class RayDeployment(RayControls):
         self._local_ray = local_ray
         self._graph = graph
         self._redeploy = redeploy
-        self._stopped = False
         self._slots = threading.BoundedSemaphore(max_in_flight)
         self._max_in_flight = max_in_flight
         self._loop = _Loop()
         self._events: deque[RecoveryEvent] = deque(maxlen=1000)
         self._overrides: dict[str, dict[str, Any]] = {}
         self._ingress_config: dict[str, dict[str, Any]] = {}
-        self._http_servers: list[Any] = []
         self._lock = threading.Lock()
         self.http_url = http_url
         self.started_at = time.monotonic()
 
-    # -- protocol properties ----------------------------------------------------------
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def sources(self) -> list[str]:
-        return list(self._plan.sources)
-
-    @property
-    def running(self) -> bool:
-        return not self._stopped
-
-    @property
-    def earg(self) -> dict | None:
-        return copy.deepcopy(self._earg)
-
-    @property
-    def backend(self) -> str:
-        return "ray"
-
-    def _source(self, source: str | None) -> str:
-        sources = self._plan.sources
-        if source is None:
-            if len(sources) == 1:
-                return sources[0]
-            raise ValueError(f"graph {self.name!r} has several sources {sources}; pass source=...")
-        if source not in sources:
-            raise ValueError(f"{source!r} is not a source of graph {self.name!r}; sources are {sources}")
-        return source
-
     # -- requests ---------------------------------------------------------------------
-    def _failed(self, exc: Exception) -> RequestError:
-        if self._stopped:
-            return DeploymentStoppedError(f"deployment {self.name!r} is stopped")
-        err = UnavailableError(f"the graph's ingress on Ray failed: {exc!r}")
-        err.__cause__ = exc
-        return err
-
-    @staticmethod
-    def _outcome(out: tuple) -> Any:
-        if out[0] == "ok":
-            return out[1]
-        raise _to_error(out)
-
     async def _request(self, payload: Any, source: str, timeout: float | None) -> Any:
-        """One request from whichever event loop awaits it (Serve's router has its own)."""
         deadline = None if timeout is None else time.time() + timeout
         response = self._run.remote(payload, source, deadline)
         try:
@@ -153,100 +101,29 @@ class RayDeployment(RayControls):
         except RequestError:
             raise
         except Exception as exc:
-            raise self._failed(exc) from None
-        return self._outcome(out)
+            if self._stopped:
+                raise DeploymentStoppedError(f"deployment {self.name!r} is stopped") from None
+            raise UnavailableError(f"the graph's ingress on Ray failed: {exc!r}") from exc
+        if out[0] == "ok":
+            return out[1]
+        raise _to_error(out)
 
-    def _request_sync(self, payload: Any, source: str, timeout: float | None) -> Any:
-        """One request from a thread with no event loop, waiting on Serve's own future."""
-        deadline = None if timeout is None else time.time() + timeout
-        response = self._run.remote(payload, source, deadline)
-        try:
-            out = response.result(timeout_s=None if timeout is None else timeout + _GRACE)
-        except RequestError:
-            raise
-        except TimeoutError:
-            response.cancel()
-            raise RequestTimeoutError(f"no result within the caller's timeout of {timeout} s") from None
-        except Exception as exc:
-            raise self._failed(exc) from None
-        return self._outcome(out)
-
-    def submit(self, payload: Any, source: str | None = None, timeout: float | None = None) -> Future:
-        """Send a request without waiting for its result; waits up to ``timeout`` for room."""
-        name = self._source(source)
-        if self._stopped:
+    def _start(self, payload: Any, source: str, timeout: float | None, wait: bool) -> Future:
+        """One request through the ingress, once one of ``max_in_flight`` slots is free
+        (waiting up to ``timeout``, forever when None, with ``wait``)."""
+        acquired = self._slots.acquire(timeout=timeout) if wait else self._slots.acquire(blocking=False)
+        if not acquired:
             fut: Future = Future()
-            fut.set_exception(DeploymentStoppedError(f"deployment {self.name!r} is stopped"))
-            return fut
-        if not self._slots.acquire(timeout=timeout if timeout is not None else -1):
-            fut = Future()
+            within = f"; no room within {timeout:g} s" if wait else ""
             fut.set_exception(OverloadError(
-                f"graph {self.name!r}: {self._max_in_flight} requests in flight; no room within {timeout} s"))
+                f"graph {self.name!r}: {self._max_in_flight} requests in flight{within}"))
             return fut
-        fut = self._loop.submit(self._request(payload, name, timeout))
+        fut = self._loop.submit(self._request(payload, source, timeout))
         fut.add_done_callback(lambda _f: self._slots.release())
         return fut
 
-    def call(self, payload: Any, timeout: float | None = None, source: str | None = None) -> Any:
-        """Send a request and wait for its result (raises its RequestError)."""
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:  # a plain thread: wait on Serve's future here, no loop between
-            name = self._source(source)
-            if self._stopped:
-                raise DeploymentStoppedError(f"deployment {self.name!r} is stopped") from None
-            if not self._slots.acquire(timeout=timeout):
-                raise OverloadError(f"graph {self.name!r}: {self._max_in_flight} requests in flight; "
-                                    f"no room within {timeout} s") from None
-            try:
-                return self._request_sync(payload, name, timeout)
-            finally:
-                self._slots.release()
-        return self.submit(payload, source, timeout).result()
-
-    async def acall(self, payload: Any, timeout: float | None = None, source: str | None = None) -> Any:
-        """``await`` a request; refuses at once (OverloadError) when the graph is full."""
-        name = self._source(source)
-        if self._stopped:
-            raise DeploymentStoppedError(f"deployment {self.name!r} is stopped")
-        if not self._slots.acquire(blocking=False):
-            raise OverloadError(f"graph {self.name!r}: {self._max_in_flight} requests in flight")
-        try:  # on the caller's loop: no hop to the private loop and back
-            return await self._request(payload, name, timeout)
-        finally:
-            self._slots.release()
-
-    def map(self, payloads: Iterable[Any], concurrency: int | None = None, ordered: bool = True,
-            source: str | None = None) -> Iterator[Any]:
-        """Results (or RequestErrors) of ``payloads``, at most ``concurrency`` in flight."""
-        limit = concurrency or 64
-        window: deque[Future] = deque()
-        it = iter(payloads)
-
-        def result(f: Future) -> Any:
-            exc = f.exception()
-            return exc if exc is not None else f.result()
-
-        for payload in it:
-            window.append(self.submit(payload, source))
-            if len(window) >= limit:
-                if ordered:
-                    yield result(window.popleft())
-                else:
-                    done = next((f for f in window if f.done()), None) or window[0]
-                    done.exception()
-                    window.remove(done)
-                    yield result(done)
-        while window:
-            yield result(window.popleft())
-
-    def load(self, rate: float, duration: float, payload: Any = None, arrival: str = "poisson",
-             concurrency: int | None = None, progress: bool | None = None,
-             source: str | None = None, seed: int | None = None) -> Any:
-        """Drive the graph at ``rate`` requests/s for ``duration`` s; returns a LoadReport."""
-        from ...runtime.load import drive
-
-        return drive(self, rate, duration, payload, arrival, concurrency, progress, source, seed)
+    def _in_flight(self) -> int:
+        return self._max_in_flight - self._slots._value  # type: ignore[attr-defined]
 
     # -- metrics ------------------------------------------------------------------------
     def _report(self) -> dict[str, Any]:
@@ -294,7 +171,7 @@ class RayDeployment(RayControls):
             s = stats(report["nodes"][name])
             rows[name] = [r[:-1] + (alive.get(name, 0) if plan.is_worker else 0,) for r in s.series_rows()]
             if plan.is_worker:
-                replicas = int(self._overrides.get(name, {}).get("num_replicas", plan.replicas))
+                replicas = plan.replicas
                 n_alive = alive.get(name, 0)
                 replicas_total += replicas
                 alive_total += n_alive
@@ -308,52 +185,24 @@ class RayDeployment(RayControls):
         events = sorted([*report["events"], *self._events], key=lambda e: e.time)
         return MetricsSnapshot(time.time(), graph, nodes, events, rows, report["clock_offset"])
 
-    @property
-    def events(self) -> list[RecoveryEvent]:
+    def _recorded_events(self) -> list[RecoveryEvent]:
         return self.metrics().events
 
-    def side_outputs(self, sink: str) -> list[Any]:
-        """The last few values that reached a side-output sink."""
-        values = self._report()["side_values"]
-        if sink not in values:
-            raise KeyError(f"{sink!r} is not a side-output sink; they are {sorted(values)}")
-        return values[sink]
+    def _record(self, event: RecoveryEvent) -> None:
+        self._events.append(event)
 
-    def monitor(self, **options: Any) -> Any:
-        """The same live dashboard as the embedded engine's, for this Ray deployment."""
-        from ..._frontends import frontend
+    def _side_values(self) -> Mapping[str, Iterable[Any]]:
+        return self._report()["side_values"]
 
-        return frontend("monitor")(self, **options)
+    # -- lifecycle ----------------------------------------------------------------------
+    @property
+    def local_ray(self) -> Any:
+        """The local Ray (:class:`~.cluster.LocalRay`) this deployment started and stops
+        with itself; None when it joined a running cluster, which it leaves alone."""
+        return self._local_ray
 
-    def report(self, **options: Any) -> Any:
-        from ..._frontends import frontend
-
-        return frontend("report")(self, **options)
-
-    def serve_http(self, host: str = "127.0.0.1", port: int = 0, **options: Any) -> str:
-        """hogar_nb's HTTP front (JSON routes, Open Inference Protocol v2, ``/metrics``,
-        ``/hogar/v1/*``) over this deployment, on a background thread; returns its URL.
-        Serve's own proxy is ``run(..., http_port=...)``."""
-        from ..._frontends import frontend
-
-        if self._stopped:
-            raise DeploymentStoppedError(f"deployment {self.name!r} is stopped")
-        server = frontend("serve_http")(self, host, port, **options)
-        self._http_servers.append(server)
-        return server.url
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Let in-flight requests finish (up to ``timeout`` s), then delete the application
-        (and stop the local Ray this deployment started)."""
-        if self._stopped:
-            return
-        deadline = time.monotonic() + timeout
-        for server in self._http_servers:  # drain HTTP first: its in-flight requests finish
-            server.stop(timeout)
-        self._http_servers.clear()
-        self._stopped = True
-        while self._slots._value < self._max_in_flight and time.monotonic() < deadline:  # type: ignore[attr-defined]
-            time.sleep(0.01)
+    def _shutdown(self, deadline: float) -> None:
+        """Delete the application (and stop the local Ray this deployment started)."""
         from ray import serve
 
         try:
@@ -364,13 +213,7 @@ class RayDeployment(RayControls):
                 serve.shutdown()
                 self._local_ray.stop()
 
-    def __enter__(self) -> RayDeployment:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def __repr__(self) -> str:
-        state = "stopped" if self._stopped else "running"
-        return f"<RayDeployment {self.name!r} {state}, {len(self._plan.nodes)} nodes>"
-
+    def stop(self, timeout: float = 10.0) -> None:
+        """Let in-flight requests finish (up to ``timeout`` s), then delete the application
+        (and stop the local Ray this deployment started)."""
+        super().stop(timeout)

@@ -22,6 +22,7 @@ from typing import Any
 from ray import serve
 from ray.exceptions import RayActorError
 
+from ...core.error_wire import ErrorWire, new_request_id
 from ...core.routes import normalize_route
 from ...runtime.errors import BadRequestError, OverloadError, RequestError, UnavailableError
 from ...runtime.metrics import RecoveryEvent, Stats
@@ -45,7 +46,7 @@ SAMPLE_INTERVAL = 0.5
 
 
 def error_envelope(err: RequestError) -> tuple:
-    """``("err", cause, message, node, pickled original exception or None)``."""
+    """``("err", the error's wire form (JSON), pickled original exception or None)``."""
     blob = None
     if err.__cause__ is not None:
         try:
@@ -54,7 +55,7 @@ def error_envelope(err: RequestError) -> tuple:
             blob = cloudpickle.dumps(err.__cause__)
         except Exception:
             blob = None
-    return ("err", err.cause, str(err), err.node, blob)
+    return ("err", ErrorWire.of(err).to_json(), blob)
 
 
 class _Trip(Walk):
@@ -262,26 +263,29 @@ class Ingress:
         return walker.failed(job, cause, time.time(), exc, detail)
 
     async def __call__(self, request: Any) -> Any:
-        """HTTP: POST a JSON payload to a source's route."""
+        """HTTP: POST a JSON payload to a source's route; errors in the wire form that
+        ``hogar serve`` writes, with ``x-request-id`` and, on a 503, ``Retry-After``."""
         from starlette.responses import JSONResponse
 
+        rid = request.headers.get("x-request-id") or new_request_id()
         path = normalize_route(request.url.path)
         source = self.routes.get(path)
+        wire = None
         if source is None:
-            return JSONResponse({"error": {"cause": "route", "message": f"no route {path}",
-                                           "node": None, "request_id": None}}, status_code=404)
-        try:
-            payload = await request.json()
-        except Exception:
-            return JSONResponse({"error": {"cause": "bad_request", "message": "the body is not JSON",
-                                           "node": None, "request_id": None}}, status_code=400)
-        out = await self.run(payload, source, None)
-        if out[0] == "ok":
-            return JSONResponse(out[1])
-        from ...runtime.errors import HTTP_STATUS
-
-        return JSONResponse({"error": {"cause": out[1], "message": out[2], "node": out[3],
-                                       "request_id": None}}, status_code=HTTP_STATUS.get(out[1], 500))
+            wire = ErrorWire("not_found", f"no route {path}; routes are {sorted(self.routes)}",
+                             None, rid, 404)
+        else:
+            try:
+                payload = await request.json()
+            except Exception:
+                wire = ErrorWire("bad_request", "the request body is not valid JSON", None, rid)
+        if wire is None:
+            out = await self.run(payload, source, None)
+            if out[0] == "ok":
+                return JSONResponse(out[1], headers={"x-request-id": rid})
+            wire = ErrorWire.from_json(out[1])
+            wire.request_id = rid
+        return JSONResponse(wire.to_json(), status_code=wire.status, headers=wire.headers())
 
     def _record_crash(self, node: str, err: BaseException) -> None:
         actor = str(getattr(err, "actor_id", None) or id(err))

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ...runtime.base import unexpected_options
 from ...runtime.errors import DeploymentConfigError
 from .deployment import DEFAULT_MAX_IN_FLIGHT, RayDeployment
 
@@ -17,15 +18,18 @@ def run(graph: Any, namespace: Mapping[str, Any] | None = None, *, address: str 
         ray_namespace: str | None = None, base_dir: str | Path | None = None,
         runtime_env: dict[str, Any] | None = None, http_port: int | None = None,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT, app_name: str | None = None,
-        ray_init: Mapping[str, Any] | None = None, **_ignored: Any) -> RayDeployment:
+        ray_init: Mapping[str, Any] | None = None, **options: Any) -> RayDeployment:
     """Deploy ``graph`` (a Graph, an EARG dict or a file) as one Ray Serve application.
 
     Connects to the Ray cluster at ``address`` (or starts a local Ray) and returns once
     every replica is running. ``namespace`` resolves notebook functions (Ray ships them
     with cloudpickle); ``runtime_env`` ships local code and artifacts to the workers;
     ``http_port`` also opens Serve's HTTP proxy on 127.0.0.1 with the sources' routes.
+    Any other option is a TypeError, before anything starts.
     """
     import warnings
+
+    unexpected_options(options, "ray")
 
     from .cluster import connect, local_auth, start_serve
 

@@ -8,6 +8,7 @@ import threading
 import time
 
 from django.contrib import messages
+from django.forms.models import model_to_dict
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -17,23 +18,28 @@ from ..config import ConsoleError
 from ..forms import FaultForm, ReconfigureForm, RegisterForm, StartForm
 from ..models import Deployment, GraphVersion, MetricPoint, TimelineEvent, audit
 from ...core.kinds import RECONFIGURABLE, WORKER_KINDS
-from ..reconfig import check_change
+from ..reconfig import capacity_warning, check_change
 from ..roles import requires, writes
 from ..serve_client import ServeClient, ServeError
 from ..services import HUB, supervisor
+from ..text import duration_ms
+from .live import STATUS_FIELDS, status_of
 
-__all__ = ["deployment_detail", "deployment_list", "deployment_register", "deployment_start",
-           "deployment_stop", "fault", "history", "reconfigure"]
-
-
+__all__ = ["deployment_detail", "deployment_list", "deployment_register", "deployment_remove",
+           "deployment_restart", "deployment_start", "deployment_stop", "fault", "history", "reconfigure"]
 
 
 def _row(dep: Deployment) -> dict:
+    """A deployment's figures; two restart counts, one per meaning: ``server_restarts``, how
+    often the console started its ``hogar serve`` again, and ``replica_restarts``, how many
+    replicas the server replaced (crashes, hangs and outlier ejections alike)."""
     live = HUB.latest(dep.pk)
     s = live or dep.summary or {}
     fresh = live is not None and time.time() - live["t"] < 5
+    replica_restarts = s.get("restarts", s.get("node_restarts"))
     return {"dep": dep, "rps": s.get("rps"), "error_rate": s.get("error_rate"), "p99": s.get("p99"),
-            "restarts": dep.restarts + int(s.get("restarts", s.get("node_restarts", 0)) or 0),
+            "server_restarts": dep.restarts,
+            "replica_restarts": None if replica_restarts is None else int(replica_restarts),
             "fresh": fresh}
 
 
@@ -44,6 +50,15 @@ def deployment_list(request):
                   {"rows": [_row(d) for d in deps], "register": RegisterForm()})
 
 
+def _name_taken(name: str) -> str:
+    """Why ``name`` cannot name a new deployment (another one has it), or ""."""
+    other = Deployment.objects.filter(name=name).first()
+    if other is None:
+        return ""
+    return (f"a deployment named {name!r} exists already ({other.state}); choose another name, "
+            "or remove that one first")
+
+
 @requires("operator")
 @require_POST
 def deployment_start(request, pk: int, number: int):
@@ -51,6 +66,10 @@ def deployment_start(request, pk: int, number: int):
     form = StartForm(request.POST)
     form.is_valid()
     name = (form.cleaned_data.get("name") or version.graph.name).strip()
+    taken = _name_taken(name)
+    if taken:
+        messages.error(request, taken)
+        return redirect("version", pk=pk, number=number)
     dep = Deployment.objects.create(
         name=name, kind=Deployment.MANAGED, version=version, earg=version.earg,
         admin_token=secrets.token_urlsafe(32), allow_faults=bool(form.cleaned_data.get("allow_faults")),
@@ -69,6 +88,10 @@ def deployment_register(request):
         messages.error(request, "give a name and the http:// URL of a running hogar serve")
         return redirect("deployments")
     url = form.cleaned_data["url"].rstrip("/")
+    taken = _name_taken(form.cleaned_data["name"])
+    if taken:
+        messages.error(request, taken)
+        return redirect("deployments")
     try:
         earg = ServeClient(url).graph()
     except ServeError as err:
@@ -96,8 +119,55 @@ def deployment_stop(request, pk: int):
     return redirect("deployment", pk=pk)
 
 
+@requires("operator")
+@require_POST
+def deployment_restart(request, pk: int):
+    """Start a stopped or failed deployment again (a registered one is watched again)."""
+    dep = get_object_or_404(Deployment, pk=pk)
+    if dep.desired == "running" and dep.state not in ("failed", "stopped"):
+        messages.error(request, f"{dep.name} is {dep.state}; stop it first")
+        return redirect("deployment", pk=pk)
+    managed = dep.kind == Deployment.MANAGED
+    Deployment.objects.filter(pk=pk).update(desired="running", error="",
+                                            state="starting" if managed else "running")
+    event = TimelineEvent.objects.create(deployment=dep, time=time.time(), kind="start",
+                                         text=f"started again by {request.user.get_username()}")
+    HUB.add_events(pk, [_event_json(event)])
+    audit(request.user, "restart", dep.name, deployment=pk)
+    if managed:
+        threading.Thread(target=supervisor().launch, args=(pk,), daemon=True).start()
+    return redirect("deployment", pk=pk)
+
+
+@requires("operator")
+@require_POST
+def deployment_remove(request, pk: int):
+    """Forget a stopped or failed deployment: its history, timeline and files."""
+    dep = get_object_or_404(Deployment, pk=pk)
+    if dep.desired == "running" and dep.state not in ("failed", "stopped"):
+        messages.error(request, f"{dep.name} is {dep.state}; stop it before removing it")
+        return redirect("deployment", pk=pk)
+    if dep.kind == Deployment.MANAGED:
+        supervisor().forget(pk)
+    name = dep.name
+    dep.delete()
+    HUB.forget(pk)
+    audit(request.user, "remove", name, deployment=pk)
+    messages.success(request, f"removed {name}")
+    return redirect("deployments")
+
+
 def _event_json(e: TimelineEvent) -> dict:
     return {"time": e.time, "kind": e.kind, "node": e.node, "text": e.text}
+
+
+def plotly_url() -> str:
+    """plotly.js with its version in the URL: browsers keep it for a year (see settings)."""
+    from importlib.metadata import version
+
+    from django.templatetags.static import static
+
+    return f"{static('plotly/plotly.min.js')}?v={version('plotly')}"
 
 
 @writes("operator")
@@ -106,13 +176,14 @@ def deployment_detail(request, pk: int):
     doc = dep.earg or {}
     workers = [n["name"] for n in doc.get("nodes", []) if n.get("kind", "python") in WORKER_KINDS]
     settings_rows = {n["name"]: {"replicas": n.get("replicas"), "batch": (n.get("batch") or {}).get("max_size"),
-                                 "batch_wait": (n.get("batch") or {}).get("max_wait_ms"),
-                                 "timeout": n.get("timeout_ms"), "retries": n.get("retries")}
+                                 "batch_wait": duration_ms((n.get("batch") or {}).get("max_wait_ms")),
+                                 "timeout": duration_ms(n.get("timeout_ms")), "retries": n.get("retries")}
                      for n in doc.get("nodes", []) if n["name"] in workers}
     events = [{"when": datetime.fromtimestamp(e.time, timezone.utc), "kind": e.kind, "node": e.node, "text": e.text}
               for e in TimelineEvent.objects.filter(deployment=dep).order_by("-time")[:200]]
     context = {
-        "dep": dep, "row": _row(dep), "elements": drawing.elements(doc), "style": drawing.stylesheet(health=True),
+        "plotly_url": plotly_url(),
+        "dep": dep, "row": _row(dep), "status": status_of(model_to_dict(dep, fields=STATUS_FIELDS)), "elements": drawing.elements(doc), "style": drawing.stylesheet(health=True),
         "legend": drawing.health_legend(), "workers": workers, "attrs": RECONFIGURABLE,
         "settings_rows": settings_rows, "events": events,
         "fault_form": FaultForm(), "reconfigure_form": ReconfigureForm(),
@@ -177,6 +248,9 @@ def reconfigure(request, pk: int):
     node, attr, text = (form.cleaned_data[k] for k in ("node", "attr", "value"))
     try:
         value = check_change(dep.earg, node, attr, text)
+        warning = capacity_warning(dep.earg, node, value, _runs_here(dep)) if attr == "replicas" else ""
+        if warning and request.POST.get("confirm") != "1":
+            return _answer(request, dep, wants_json, 409, warning, confirm=True)
         client = ServeClient(dep.url, dep.admin_token, timeout=10.0)
         result = client.scale(node, value) if attr == "replicas" else client.reconfigure(node, {attr: value})
     except ServeError as err:
@@ -184,11 +258,32 @@ def reconfigure(request, pk: int):
     except ConsoleError as err:
         return _answer(request, dep, wants_json, 400, str(err))
     shown = text.strip()
-    event = TimelineEvent.objects.create(deployment=dep, time=time.time(), kind="reconfigure", node=node,
-                                         text=f"{node}.{attr} = {shown} by {request.user.get_username()}")
-    HUB.add_events(pk, [_event_json(event)])
-    audit(request.user, "reconfigure", dep.name, node=node, attr=attr, value=value, deployment=pk)
+    events = [TimelineEvent.objects.create(deployment=dep, time=time.time(), kind="reconfigure", node=node,
+                                           text=f"{node}.{attr} = {shown} by {request.user.get_username()}"
+                                           + (f", confirmed over capacity ({warning})" if warning else ""))]
+    kept = _keep_document(dep, client)
+    if kept:
+        events.append(TimelineEvent.objects.create(
+            deployment=dep, time=time.time(), kind="failed", node=node,
+            text=f"{node}.{attr} = {shown} runs now but was not stored ({kept}); a restart of the "
+                 "server would start from the previous settings"))
+    HUB.add_events(pk, [_event_json(e) for e in events])
+    audit(request.user, "reconfigure", dep.name, node=node, attr=attr, value=value, deployment=pk,
+          **({"over_capacity": warning} if warning else {}))
     return _answer(request, dep, wants_json, 200, f"{node}.{attr} is now {shown}", result)
+
+
+def _keep_document(dep: Deployment, client: ServeClient) -> str:
+    """Store the document the server now runs (it records each change), so a server the
+    console starts again runs what operators applied; the reason when it could not."""
+    try:
+        doc = client.graph()
+    except ServeError as err:
+        return str(err)
+    if not isinstance(doc, dict) or not doc.get("nodes"):
+        return "the server sent no graph document"
+    Deployment.objects.filter(pk=dep.pk).update(earg=doc)
+    return ""
 
 
 @requires("operator")
@@ -220,9 +315,21 @@ def fault(request, pk: int):
     return _answer(request, dep, wants_json, 200, text, result)
 
 
-def _answer(request, dep, wants_json: bool, status: int, message: str, result=None):
+def _runs_here(dep: Deployment) -> bool:
+    """Started by this console, or registered at a loopback address: on this machine."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(dep.url).hostname or ""
+    return dep.kind == Deployment.MANAGED or host in ("127.0.0.1", "localhost", "::1")
+
+
+def _answer(request, dep, wants_json: bool, status: int, message: str, result=None, confirm: bool = False):
+    """JSON for the page's in-place forms, else a message and the page again. ``confirm``:
+    the change waits for the operator to confirm it (409; posting ``confirm=1`` applies it)."""
     if wants_json:
         body = {"message": message, "result": result} if status == 200 else {"error": {"message": message}}
+        if confirm:
+            body["error"]["confirm"] = True
         return JsonResponse(body, status=status)
     (messages.success if status == 200 else messages.error)(request, message)
     return redirect("deployment", pk=dep.pk)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 from django.conf import settings
@@ -14,6 +15,8 @@ from ..diffing import structural_diff, text_diff
 from ..forms import UploadForm
 from ..models import GraphRecord, GraphVersion, audit
 from ..roles import writes
+from ..text import readable
+from ..readiness import READINESS_CODE, startup_warnings
 from ..uploads import check_upload
 
 __all__ = ["graph_detail", "graph_diff", "graph_list", "graph_upload", "version_detail", "version_download"]
@@ -66,7 +69,7 @@ def graph_upload(request):
         return render(request, "console/graph_upload.html", context, status=400)
     graph = checked.graph
     name = (form.cleaned_data["name"] or graph.name).strip()
-    warnings = [d.to_dict() for d in checked.diagnostics]
+    warnings = [d.to_dict() for d in checked.diagnostics] + startup_warnings(data, checked.format)
     with transaction.atomic():
         record, _ = GraphRecord.objects.select_for_update().get_or_create(name=name)
         last = record.versions.order_by("-number").values_list("number", flat=True).first() or 0
@@ -100,7 +103,28 @@ def download_formats() -> list[tuple[str, str]]:
     return [("udgl", "UDGL"), ("yaml", "EARG YAML"), ("json", "EARG JSON"), *EXPORTS.items()]
 
 
-def _export(version: GraphVersion, target: str) -> HttpResponse | str:
+def export_refusals(version: GraphVersion) -> dict[str, str]:
+    """Why each export this version cannot make fails (target: first problem), so the page
+    offers only the downloads that work. Versions never change, so this is worked out once."""
+    return dict(_refusals(version.pk, version.graph.name, json.dumps(version.earg)))
+
+
+@functools.lru_cache(maxsize=512)
+def _refusals(pk: int, name: str, earg: str) -> tuple[tuple[str, str], ...]:
+    from ...core.earg import loads_earg
+    from ...export import export_graph
+
+    graph = loads_earg(earg, filename=f"{name}.json")
+    out = {}
+    for target in EXPORTS:
+        result = export_graph(graph, target)
+        if not result.ok:
+            first = next((d for d in result.diagnostics if d.is_error), None)
+            out[target] = first.message if first is not None else "cannot be exported"
+    return tuple(out.items())
+
+
+def _export(request, version: GraphVersion, target: str) -> HttpResponse | str:
     """The export's YAML, or a 422 page listing what the target cannot express."""
     from ...core.earg import loads_earg
     from ...export import export_graph
@@ -108,8 +132,10 @@ def _export(version: GraphVersion, target: str) -> HttpResponse | str:
     graph = loads_earg(json.dumps(version.earg), filename=f"{version.graph.name}.json")
     result = export_graph(graph, target)
     if not result.ok:
-        return HttpResponse("\n".join(d.format() for d in result.diagnostics) + "\n", status=422,
-                            content_type="text/plain; charset=utf-8")
+        return render(request, "console/export_refused.html",
+                      {"version": version, "graph": version.graph, "target": EXPORTS[target],
+                       "diagnostics": diagnostics_rows(result.diagnostics, None), "has_errors": True,
+                       "summary": _summary(result.diagnostics)}, status=422)
     return result.to_yaml()
 
 
@@ -119,13 +145,15 @@ def version_detail(request, pk: int, number: int):
     versions = list(version.graph.versions.order_by("-number").select_related("created_by"))
     doc = version.earg
     kinds = sorted({n.get("kind", "python") for n in doc.get("nodes", [])})
+    refused = export_refusals(version)
     context = {
         "version": version, "graph": version.graph, "versions": versions,
         "elements": drawing.elements(doc),
         "style": drawing.stylesheet(),
         "legend": drawing.kind_legend(kinds),
         "warnings": version.warnings,
-        "formats": download_formats(),
+        "would_not_start": [w for w in version.warnings if w.get("code") == READINESS_CODE],
+        "formats": [(key, label, refused.get(key, "")) for key, label in download_formats()],
         "n_nodes": len(doc.get("nodes", [])), "n_edges": len(doc.get("edges", [])),
     }
     return render(request, "console/version.html", context)
@@ -144,7 +172,7 @@ def version_download(request, pk: int, number: int, fmt: str):
         ctype = "application/json" if fmt == "json" else "application/yaml"
         ext = fmt
     elif fmt in EXPORTS:
-        body = _export(version, fmt)
+        body = _export(request, version, fmt)
         if isinstance(body, HttpResponse):
             return body
         ctype, ext = "application/yaml", f"{fmt}.yaml"
@@ -153,6 +181,12 @@ def version_download(request, pk: int, number: int, fmt: str):
     response = HttpResponse(body, content_type=ctype)
     response["Content-Disposition"] = f'attachment; filename="{base}-v{version.number}.{ext}"'
     return response
+
+
+def _readable(diff):
+    """The diff with its old and new values as text (lists and mappings, not Python reprs)."""
+    diff.changed = [(what, key, readable(a), readable(b)) for what, key, a, b in diff.changed]
+    return diff
 
 
 @writes("operator")
@@ -169,5 +203,5 @@ def graph_diff(request, pk: int):
     old, new = _version(pk, a), _version(pk, b)
     context = {"graph": record, "old": old, "new": new, "numbers": numbers,
                "lines": text_diff(old.udgl, new.udgl, f"{record.name} v{a}", f"{record.name} v{b}"),
-               "structure": structural_diff(old.earg, new.earg)}
+               "structure": _readable(structural_diff(old.earg, new.earg))}
     return render(request, "console/graph_diff.html", context)

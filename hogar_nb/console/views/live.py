@@ -1,4 +1,8 @@
-"""The live stream of a deployment's page: Server-Sent Events, about one a second."""
+"""The live stream of a deployment's page: Server-Sent Events, about one a second.
+
+Besides the samples and timeline events, the stream carries the deployment's own state
+(``event: status``: state, server URL, error, controls), so a page never needs a reload
+to see a deployment start, fail or stop, whichever tab or process changed it."""
 
 from __future__ import annotations
 
@@ -14,10 +18,56 @@ from ..models import Deployment
 from ..roles import has_role
 from ..services import HUB
 
-__all__ = ["stream"]
+__all__ = ["STATUS_FIELDS", "status_of", "stream"]
 
 #: the longest a stream lives before the browser reconnects (EventSource does so by itself)
 MAX_STREAM_S = 600.0
+
+
+#: the deployment row's fields the page shows and the stream sends when they change
+STATUS_FIELDS = ("state", "desired", "url", "error", "restarts", "kind")
+#: how often a stream reads the deployment's row (seconds)
+STATUS_EVERY_S = 0.5
+
+
+def status_of(row: dict) -> dict:
+    """What the page shows of a deployment row (``STATUS_FIELDS``): its state, where it
+    serves, its error, and which controls apply (``live``: it runs, so it can change)."""
+    out = {k: row.get(k) for k in STATUS_FIELDS}
+    out["server_restarts"] = out.pop("restarts")
+    out["live"] = row.get("desired") == "running" and row.get("state") not in ("failed", "stopped")
+    return out
+
+
+def _all_statuses() -> dict[int, dict]:
+    from django.db import close_old_connections
+
+    close_old_connections()
+    return {row.pop("pk"): status_of(row) for row in Deployment.objects.values("pk", *STATUS_FIELDS)}
+
+
+class _Statuses:
+    """Every deployment's status, read in one query at most every ``STATUS_EVERY_S`` and
+    shared by all open streams, in a worker thread: a query per stream, on the thread
+    Django keeps for synchronous code, held up the other requests (a page's plotly.js
+    took seconds longer to arrive)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[int, dict] = {}
+        self._at = -STATUS_EVERY_S
+        self._lock: asyncio.Lock | None = None
+
+    async def get(self, pk: int) -> dict | None:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if time.monotonic() - self._at >= STATUS_EVERY_S or pk not in self._rows:  # or created since
+                self._rows = await sync_to_async(_all_statuses, thread_sensitive=False)()
+                self._at = time.monotonic()
+        return self._rows.get(pk)
+
+
+_STATUSES = _Statuses()
 
 
 def _check(request, pk: int) -> None:
@@ -28,7 +78,8 @@ def _check(request, pk: int) -> None:
 
 
 async def stream(request, pk: int):
-    """``event: sample`` with each new sample, ``event: timeline`` with new timeline events."""
+    """``event: sample`` with each new sample, ``event: timeline`` with new timeline events,
+    ``event: status`` when the deployment's state, URL, error or restarts change (and first)."""
     user = await request.auser()
     request.user = user
     await sync_to_async(_check)(request, pk)
@@ -41,8 +92,18 @@ async def stream(request, pk: int):
         nonlocal after_event
         seq = -1
         started = last_sent = time.monotonic()
+        shown, status_at = None, 0.0
         yield "retry: 2000\n\n"
         while time.monotonic() - started < MAX_STREAM_S:
+            if time.monotonic() - status_at >= STATUS_EVERY_S:
+                status_at = time.monotonic()
+                current_status = await _STATUSES.get(pk)
+                if current_status is None:  # removed meanwhile
+                    yield f"event: status\ndata: {json.dumps({'state': 'removed', 'live': False})}\n\n"
+                    return
+                if current_status != shown:
+                    shown = current_status
+                    yield f"event: status\ndata: {json.dumps(shown)}\n\n"
             newest, fresh = HUB.events_after(pk, after_event)
             if fresh:
                 after_event = newest

@@ -11,11 +11,15 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import plotly.graph_objects as go
 
 from .panels import shown_span, window_xy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ...runtime.protocol import DeploymentProtocol
+
 
 __all__ = ["BehaviourPanel", "ResponseSampler", "extract"]
 
@@ -76,13 +80,11 @@ class ResponseSampler:
         future.add_done_callback(done)
         return future
 
-    def attach(self, dep: Any) -> bool:
-        """Observe every result of ``dep`` if its runtime offers a result observer."""
-        add = getattr(dep, "add_result_observer", None)
-        if add is None:
+    def attach(self, dep: DeploymentProtocol | None) -> bool:
+        """Observe every result of ``dep`` (None: a source with no deployment, say a URL)."""
+        if dep is None:
             return False
-        handle = add(lambda value, *_: self.observe(value))
-        self._detach = handle if callable(handle) else None
+        self._detach = dep.add_result_observer(lambda value: self.observe(value))
         return True
 
     def detach(self) -> None:

@@ -8,9 +8,13 @@ beyond differences between two readings.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ...core.health import NodeInfo, NodeTotals
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ...runtime.protocol import DeploymentProtocol
+
 
 __all__ = [
     "DeploymentSource",
@@ -70,7 +74,7 @@ class Source(Protocol):
 class DeploymentSource:
     """Reads :meth:`Deployment.metrics` snapshots; series are the engine's ring buffers."""
 
-    def __init__(self, dep: Any, graph: Any = None) -> None:
+    def __init__(self, dep: DeploymentProtocol, graph: Any = None) -> None:
         self.dep = dep
         self.label = f"deployment {dep.name!r}"
         self._graph = graph
@@ -106,7 +110,7 @@ def _totals(m: Any) -> NodeTotals:
         state=getattr(m, "state", "serving"))
 
 
-def _deployment_topology(dep: Any, graph: Any) -> Topology:
+def _deployment_topology(dep: DeploymentProtocol, graph: Any) -> Topology:
     """Nodes and edges of a running graph.
 
     Uses ``graph`` (a core Graph or EARG dict) when given, else the EARG document the

@@ -53,6 +53,14 @@
   };
 
   document.addEventListener("DOMContentLoaded", function () {
+    // A form that takes a while (deploy) says so and cannot be sent twice.
+    for (const form of document.querySelectorAll("form[data-progress]")) {
+      form.addEventListener("submit", () => {
+        const button = form.querySelector("button[type=submit]");
+        button.textContent = form.dataset.progress;
+        setTimeout(() => { button.disabled = true; });  // after the browser has read the form
+      });
+    }
     const el = document.getElementById("cy");
     if (!el || !document.getElementById("graph-elements")) return;
     window.hogarCy = window.hogarDrawGraph(el, data("graph-elements"), data("graph-style"),

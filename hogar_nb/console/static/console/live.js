@@ -1,13 +1,19 @@
 // The live deployment page: the topology coloured by node health and six Plotly panels,
 // first drawn from the stored history, then extended by Server-Sent Events (about 1/s).
+// The same stream carries the deployment's state, URL, error and which controls apply.
 (function () {
   "use strict";
   const MAX_POINTS = 3600;
   const EVENT_COLOURS = { recovery: "#d62728", restart: "#d62728", reconfigure: "#1f77b4", fault: "#ff7f0e", start: "#2ca02c", stop: "#555", failed: "#5c0a0a" };
   function data(id) { return JSON.parse(document.getElementById(id).textContent); }
+  // With no point yet, a time axis spans the last five minutes (plotly's empty default
+  // is January 2000); the first sample gives the axis back to autorange.
+  const TIME_PANELS = ["panel-throughput", "panel-latency", "panel-errors", "panel-queue", "panel-replicas"];
+  let emptyAxes = false;
   const layoutBase = (title, ytitle) => ({
     title: { text: title, font: { size: 13 } }, margin: { l: 50, r: 10, t: 30, b: 30 },
-    xaxis: { type: "date" }, yaxis: { title: { text: ytitle }, rangemode: "tozero" },
+    xaxis: emptyAxes ? { type: "date", range: [new Date(Date.now() - 300000), new Date()] } : { type: "date" },
+    yaxis: emptyAxes ? { title: { text: ytitle }, range: [0, 1] } : { title: { text: ytitle }, rangemode: "tozero" },
     legend: { orientation: "h", y: -0.2, font: { size: 10 } }, showlegend: true,
   });
   const config = { displaylogo: false, displayModeBar: false, responsive: true };
@@ -44,7 +50,12 @@
 
   function series(points, f) { return points.map(f); }
 
+  // Errors per second over the seconds a point covers (a live sample ~1 s, a stored row
+  // ~10 s), so the live panel and the same minutes loaded from history agree.
+  function perSecond(p, n) { return (n || 0) / (p.dt > 0 ? p.dt : 1); }
+
   function initPanels(points, events) {
+    emptyAxes = points.length === 0;
     const x = points.map((p) => new Date(p.t * 1000));
     Plotly.newPlot("panel-throughput", [{ x, y: series(points, (p) => p.rps), name: "requests/s", mode: "lines", line: { color: "#1f77b4" } }],
       layoutBase("Throughput", "requests/s"), config);
@@ -54,13 +65,13 @@
     const causes = new Set();
     points.forEach((p) => Object.keys(p.by_cause || {}).forEach((c) => causes.add(c)));
     // Trace 0 is every error together, so the panel has a time axis before the first error.
-    const causeTraces = [{ x, y: series(points, (p) => p.errors || 0), name: "all causes", mode: "lines",
+    const causeTraces = [{ x, y: series(points, (p) => perSecond(p, p.errors)), name: "all causes", mode: "lines",
       line: { color: "#999", dash: "dot", width: 1 } }];
     for (const c of causes) {
       state.causes[c] = causeTraces.length;
-      causeTraces.push({ x, y: series(points, (p) => (p.by_cause || {})[c] || 0), name: c, type: "scatter", mode: "lines", stackgroup: "errors" });
+      causeTraces.push({ x, y: series(points, (p) => perSecond(p, (p.by_cause || {})[c])), name: c, type: "scatter", mode: "lines", stackgroup: "errors" });
     }
-    Plotly.newPlot("panel-errors", causeTraces, layoutBase("Errors by cause", "errors per sample"), config);
+    Plotly.newPlot("panel-errors", causeTraces, layoutBase("Errors by cause", "errors/s"), config);
     const qTraces = [{ x, y: series(points, (p) => p.queue), name: "all queues", mode: "lines", line: { color: "#9467bd" } }];
     Plotly.newPlot("panel-queue", qTraces, layoutBase("Queue depth", "requests waiting"), config);
     const repl = state.workers.map((n) => ({
@@ -78,6 +89,10 @@
 
   function extend(p) {
     const t = [new Date(p.t * 1000)];
+    if (emptyAxes) {
+      emptyAxes = false;
+      for (const id of TIME_PANELS) Plotly.relayout(id, { "xaxis.autorange": true, "yaxis.autorange": true, "yaxis.rangemode": "tozero" });
+    }
     Plotly.extendTraces("panel-throughput", { x: [t], y: [[p.rps]] }, [0], MAX_POINTS);
     Plotly.extendTraces("panel-latency", { x: [t, t, t], y: [[p.p50], [p.p95], [p.p99]] }, [0, 1, 2], MAX_POINTS);
     for (const c of Object.keys(p.by_cause || {})) {
@@ -88,7 +103,7 @@
     }
     const names = Object.keys(state.causes);
     Plotly.extendTraces("panel-errors", {
-      x: [t, ...names.map(() => t)], y: [[p.errors || 0], ...names.map((c) => [(p.by_cause || {})[c] || 0])],
+      x: [t, ...names.map(() => t)], y: [[perSecond(p, p.errors)], ...names.map((c) => [perSecond(p, (p.by_cause || {})[c])])],
     }, [0, ...names.map((c) => state.causes[c])], MAX_POINTS);
     Plotly.extendTraces("panel-queue", { x: [t], y: [[p.queue]] }, [0], MAX_POINTS);
     if (state.workers.length) {
@@ -108,6 +123,22 @@
     state.points += 1;
   }
 
+  // A node's replica count changed (an operator scaled it): its label's "×N" badge, its
+  // attribute rows, and the details panel when it shows this node.
+  function showReplicas(node, n) {
+    if (node.data("replicas") === n) return;
+    node.data("replicas", n);
+    const badges = [n !== 1 ? "×" + n : "", node.data("gpu") || ""].filter(Boolean).join(" · ");
+    node.data("label", badges ? node.id() + "\n" + badges : node.id());
+    node.data("attrs", (node.data("attrs") || []).map(([k, v]) => [k, k === "replicas" ? String(n) : v]));
+    const panel = document.getElementById("details");
+    if (panel.dataset.node === node.id()) {
+      for (const tr of panel.querySelectorAll("table.node-attrs tr")) {
+        if (tr.cells[0].textContent === "replicas") tr.cells[1].querySelector("code").textContent = String(n);
+      }
+    }
+  }
+
   function colourNodes(p) {
     if (!state.cy || !p.nodes) return;
     state.cy.batch(() => {
@@ -119,6 +150,7 @@
           node.classes((node.classes() || []).filter((c) => !c.startsWith("health-")).concat([want]));
         }
         node.data("health", h);
+        if (h.replicas) showReplicas(node, h.replicas);
       }
     });
     for (const [name, h] of Object.entries(p.nodes)) {
@@ -140,6 +172,81 @@
     const tr = eventTrace(state.events);
     Plotly.restyle(div, { x: [tr.x], y: [tr.y], text: [tr.text], "marker.color": [tr.marker.color] }, [last]);
     Plotly.relayout(div, { shapes: eventShapes(state.events) });
+  }
+
+  // The deployment's state as the stream sends it: the header, the error box and the controls.
+  function applyStatus(s) {
+    state.status = s;
+    const badge = document.getElementById("dep-state");
+    badge.textContent = s.state;
+    badge.className = "state " + s.state;
+    if ("url" in s) {
+      document.getElementById("dep-url").textContent = s.url || "";
+      document.getElementById("dep-where").hidden = !s.url;
+    }
+    if ("error" in s) {
+      const box = document.getElementById("dep-error");
+      box.textContent = s.error || "";
+      box.hidden = !s.error;
+    }
+    if ("server_restarts" in s) document.getElementById("dep-server-restarts").textContent = s.server_restarts;
+    const live = document.getElementById("live-controls");
+    const stopped = document.getElementById("stopped-controls");
+    if (live) live.hidden = !s.live;
+    if (stopped) stopped.hidden = s.live || s.state === "removed";
+  }
+
+  // Apply and fault forms post in place: progress, then the answer, with no page load.
+  function showAction(text, kind) {
+    const line = document.getElementById("action-status");
+    line.textContent = text;
+    line.className = "action-status " + kind;
+    line.hidden = false;
+  }
+
+  async function postInPlace(form, submitter) {
+    const body = new FormData(form, submitter);
+    const buttons = form.querySelectorAll("button");
+    buttons.forEach((b) => { b.disabled = true; });
+    showAction(form.id === "reconfigure-form"
+      ? "applying " + body.get("node") + "." + body.get("attr") + " = " + body.get("value") + " …"
+      : "sending to the server …", "progress");
+    try {
+      let response, answer;
+      for (;;) {
+        response = await fetch(form.action, { method: "POST", body, headers: { Accept: "application/json" }, credentials: "same-origin" });
+        try { answer = await response.json(); } catch (err) { answer = { error: { message: "the console answered " + response.status } }; }
+        // More than the machine or the cluster holds: applied only once the operator confirms.
+        if (response.status !== 409 || !answer.error || !answer.error.confirm) break;
+        if (!window.confirm(answer.error.message + ".\n\nApply it anyway?")) {
+          showAction("not applied: " + answer.error.message, "error");
+          return;
+        }
+        body.set("confirm", "1");
+      }
+      if (response.ok) {
+        showAction(answer.message, "success");
+        if (form.id === "reconfigure-form") showSettings(body.get("node"), answer.result || {});
+      } else {
+        showAction((answer.error && answer.error.message) || "the console answered " + response.status, "error");
+      }
+    } catch (err) {
+      showAction("the console did not answer: " + err.message, "error");
+    } finally {
+      buttons.forEach((b) => { b.disabled = false; });
+    }
+  }
+
+  // The settings row of a node after a change, from what the server answered.
+  function showSettings(node, r) {
+    const row = document.querySelector('table.settings tr[data-node="' + CSS.escape(node) + '"]');
+    if (!row) return;
+    const ms = (v) => (v >= 1000 ? v / 1000 + " s" : v + " ms");
+    const cells = { replicas: r.replicas, batch: r.batch, batch_wait: r.batch_wait_ms !== undefined ? ms(r.batch_wait_ms) : undefined,
+      timeout: r.timeout_ms !== undefined ? ms(r.timeout_ms) : undefined, retries: r.retries };
+    for (const [cls, value] of Object.entries(cells)) {
+      if (value !== undefined && value !== null) row.querySelector("." + cls).textContent = value;
+    }
   }
 
   function loadPlotly(src) {
@@ -175,23 +282,42 @@
     // The topology is drawn; plotly.js (large) compiles off the main thread meanwhile.
     const hist = data("live-history");
     state.events = hist.events;
-    if (cfg.running && hist.points.length) colourNodes({ nodes: hist.latest });
-    await loadPlotly(document.querySelector(".panels").dataset.plotly);
-    marks.plotly = performance.now();
-    initPanels(hist.points, hist.events);
-    state.ready = true;
-    state.readyAt = performance.now();  // ms since the navigation started
-    if (!cfg.running) return;
+    state.status = data("dep-status");
+    // Forms that ask first (stop, remove).
+    for (const form of document.querySelectorAll("form[data-confirm]")) {
+      form.addEventListener("submit", (ev) => { if (!window.confirm(form.dataset.confirm)) ev.preventDefault(); });
+    }
+    for (const form of document.querySelectorAll("#reconfigure-form, #fault-form")) {
+      form.addEventListener("submit", (ev) => { ev.preventDefault(); postInPlace(form, ev.submitter); });
+    }
+    // The stream starts before plotly loads, so state changes show at once.
     const source = new EventSource(cfg.stream + "?after=" + hist.event_seq);
     state.source = source;
+    const early = [];
+    source.addEventListener("status", (ev) => {
+      const s = JSON.parse(ev.data);
+      applyStatus(s);
+      if (s.state === "removed") source.close();  // removed in another tab: nothing more will come
+    });
+    source.addEventListener("timeline", (ev) => {
+      if (state.ready) onEvents(JSON.parse(ev.data)); else early.push(JSON.parse(ev.data));
+    });
     source.addEventListener("sample", (ev) => {
+      if (!state.ready) return;
       const p = JSON.parse(ev.data);
       if (state.last && p.t <= state.last.t) return;
       state.last = p;
       state.samples += 1;
       extend(p);
       colourNodes(p);
+      if (p.restarts !== undefined) document.getElementById("dep-replica-restarts").textContent = p.restarts;
     });
-    source.addEventListener("timeline", (ev) => onEvents(JSON.parse(ev.data)));
+    if (cfg.running && hist.points.length) colourNodes({ nodes: hist.latest });
+    await loadPlotly(document.querySelector(".panels").dataset.plotly);
+    marks.plotly = performance.now();
+    initPanels(hist.points, hist.events);
+    state.ready = true;
+    state.readyAt = performance.now();  // ms since the navigation started
+    for (const events of early.splice(0)) onEvents(events);
   });
 })();

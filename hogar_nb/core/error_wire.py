@@ -1,0 +1,90 @@
+"""The one wire form of a failed request, for every HTTP front, backend boundary and client.
+
+A request that fails crosses a wire as ``{"error": {"cause", "message", "node",
+"request_id"}}``; over HTTP its status follows the cause (:data:`HTTP_STATUS`) and a
+503 carries ``Retry-After``. :class:`ErrorWire` writes and reads that form; the
+runtime turns one back into its exception class by ``cause``
+(:func:`hogar_nb.runtime.errors.error_from_wire`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+__all__ = ["HTTP_STATUS", "RETRY_AFTER_S", "ErrorWire", "new_request_id"]
+
+# HTTP status for each cause of a failed request, used by every HTTP front.
+HTTP_STATUS = {
+    "overload": 503,
+    "timeout": 504,
+    "unavailable": 503,
+    "bad_request": 400,
+    "invalid_input": 422,
+    "error": 500,
+    "crash": 500,
+    "route": 500,
+    "stopped": 503,
+}
+RETRY_AFTER_S = 1  # what a 503 asks the client to wait before trying again
+
+
+def new_request_id() -> str:
+    """A fresh request id (16 hex digits) for a request that came without one."""
+    return os.urandom(8).hex()
+
+
+@dataclass
+class ErrorWire:
+    """A failed request as it crosses a wire. ``status`` defaults to the cause's."""
+
+    cause: str
+    message: str
+    node: str | None = None
+    request_id: str | None = None
+    status: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.status:
+            self.status = HTTP_STATUS.get(self.cause, 500)
+
+    @classmethod
+    def of(cls, err: BaseException, request_id: str | None = None) -> ErrorWire:
+        """The wire form of an exception: a request error by its ``cause``; a ValueError
+        (say, an unknown source) is a bad request; anything else an ``error`` naming its type."""
+        cause = getattr(err, "cause", None)
+        if isinstance(cause, str):
+            return cls(cause, str(err), getattr(err, "node", None), request_id)
+        if isinstance(err, ValueError):
+            return cls("bad_request", str(err), None, request_id)
+        return cls("error", f"{type(err).__name__}: {err}", None, request_id)
+
+    @property
+    def retry_after(self) -> int | None:
+        """Seconds a client should wait before retrying (503 only)."""
+        return RETRY_AFTER_S if self.status == 503 else None
+
+    def headers(self) -> dict[str, str]:
+        """The HTTP headers that go with the body: the request id and Retry-After."""
+        out = {"x-request-id": self.request_id} if self.request_id else {}
+        if self.retry_after is not None:
+            out["retry-after"] = str(self.retry_after)
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"error": {"cause", "message", "node", "request_id"}}``."""
+        return {"error": {"cause": self.cause, "message": self.message, "node": self.node,
+                          "request_id": self.request_id}}
+
+    @classmethod
+    def from_json(cls, body: Any, status: int = 0) -> ErrorWire:
+        """Read :meth:`to_json`'s form (``status``: the HTTP status it came with, if any);
+        ValueError when ``body`` is not that form."""
+        inner = body.get("error") if isinstance(body, Mapping) else None
+        if not isinstance(inner, Mapping) or not isinstance(inner.get("cause"), str):
+            raise ValueError(f"not an error body: {str(body)[:200]!r}")
+        node, rid = inner.get("node"), inner.get("request_id")
+        return cls(inner["cause"], str(inner.get("message") or ""),
+                   node if isinstance(node, str) else None, rid if isinstance(rid, str) else None,
+                   status)

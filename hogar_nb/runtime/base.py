@@ -1,0 +1,359 @@
+"""One Deployment base: everything a running graph offers whatever the backend runs it.
+
+:class:`DeploymentBase` implements the protocol (:mod:`.protocol`) once: source
+resolution, the stopped checks, ``call``/``acall``/``submit``/``map``, the load
+generator, result observers, ``scale``/``reconfigure`` checked against the EARG
+document and recorded as operator events, the dashboards, the HTTP and Prometheus
+fronts, draining before stop and the context manager. A backend fills a narrow
+interface:
+
+- ``_start(payload, source, timeout, wait)``: start one request, return its Future
+  (``wait``: wait for room up to ``timeout``; without it a full graph is an
+  OverloadError at once);
+- ``metrics()``: the snapshot; ``_recorded_events()`` and ``_record(event)``;
+- ``_apply(node, values)``: apply checked values (EARG units) to a running node;
+- ``_in_flight()`` and ``_shutdown(deadline)``: what drains, and the end;
+- ``inject_fault``/``clear_faults`` and ``_side_values()``.
+
+Introspection only one backend has (replica PIDs, actor names, killing a replica)
+stays on that backend's class.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future
+from typing import Any, Callable, ClassVar
+
+from .errors import DeploymentStoppedError
+from .metrics import MetricsSnapshot, RecoveryEvent
+from .plan import GraphPlan
+
+__all__ = ["DeploymentBase", "unexpected_options"]
+
+_DEFAULT_CONCURRENCY = 1024  # map's window when the source feeds no worker queue
+
+
+def unexpected_options(options: Mapping[str, Any], backend: str) -> None:
+    """Raise the TypeError every backend's ``run`` raises for options it does not take."""
+    if options:
+        raise TypeError(f"run() got unexpected options {sorted(options)} for the {backend} backend")
+
+
+class DeploymentBase(ABC):
+    """A running serving graph; :func:`hogar_nb.run` returns one of its subclasses.
+
+    ``call`` / ``submit`` / ``acall`` / ``map`` send requests; every request ends with
+    its result or a :class:`~hogar_nb.runtime.errors.RequestError` whose ``cause``
+    says why.
+    """
+
+    backend: ClassVar[str] = ""
+
+    def __init__(self, plan: GraphPlan, earg: dict | None) -> None:
+        self._plan = plan
+        self._earg = earg
+        self._stopped = False
+        self._http_servers: list[Any] = []
+        self._metrics_server: Any = None
+        self.metrics_url: str | None = None
+        self._observers: tuple[Callable[[Any], None], ...] = ()
+        self._observers_lock = threading.Lock()
+
+    # -- the backend's part -------------------------------------------------------------
+    @abstractmethod
+    def _start(self, payload: Any, source: str, timeout: float | None, wait: bool) -> Future:
+        """Start one request at ``source``; its Future holds the result or a RequestError."""
+
+    @abstractmethod
+    def metrics(self) -> MetricsSnapshot:
+        """A snapshot of graph and per-node totals, recovery events and series."""
+
+    @abstractmethod
+    def _recorded_events(self) -> list[RecoveryEvent]:
+        """Every event the backend kept, oldest first."""
+
+    @abstractmethod
+    def _record(self, event: RecoveryEvent) -> None:
+        """Keep an operator event beside the backend's own."""
+
+    @abstractmethod
+    def _apply(self, node: str, values: dict[str, Any]) -> None:
+        """Apply checked values (replicas/batch/retries ints, durations in ms) to ``node``."""
+
+    @abstractmethod
+    def _in_flight(self) -> int:
+        """Requests started and not finished, which stop() lets drain."""
+
+    @abstractmethod
+    def _shutdown(self, deadline: float) -> None:
+        """Fail what is left with cause "stopped" and end every replica (the stop flag is set)."""
+
+    @abstractmethod
+    def _side_values(self) -> Mapping[str, Iterable[Any]]:
+        """The last values each side-output sink received."""
+
+    @abstractmethod
+    def inject_fault(self, node: str, kind: str = "crash", rate: float = 1.0, delay_ms: float = 100.0,
+                     count: int | None = None, seed: int | None = None) -> None:
+        """Make calls at ``node`` crash, hang, slow down (by ``delay_ms``) or raise, with
+        probability ``rate`` (at most ``count`` times)."""
+
+    @abstractmethod
+    def clear_faults(self) -> None:
+        """Remove every injected fault and release injected hangs."""
+
+    # -- what the graph is --------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self._plan.name
+
+    @property
+    def sources(self) -> list[str]:
+        return list(self._plan.sources)
+
+    @property
+    def running(self) -> bool:
+        return not self._stopped
+
+    @property
+    def earg(self) -> dict | None:
+        """The EARG document this deployment runs (a copy), with operator changes applied."""
+        return copy.deepcopy(self._earg) if self._earg is not None else None
+
+    def replica_nodes(self) -> list[str]:
+        """The nodes that run replicas (the ones ``scale``/``reconfigure``/faults accept)."""
+        return sorted(n for n, p in self._plan.nodes.items() if p.is_worker)
+
+    def _source(self, source: str | None) -> str:
+        sources = self._plan.sources
+        if source is None:
+            if len(sources) == 1:
+                return sources[0]
+            raise ValueError(f"graph {self.name!r} has several sources {sources}; pass source=...")
+        if source not in sources:
+            raise ValueError(f"{source!r} is not a source of graph {self.name!r}; sources are {sources}")
+        return source
+
+    def _stopped_error(self) -> DeploymentStoppedError:
+        return DeploymentStoppedError(f"deployment {self.name!r} is stopped")
+
+    # -- requests -----------------------------------------------------------------------
+    def _begin(self, payload: Any, source: str | None, timeout: float | None, wait: bool) -> Future:
+        name = self._source(source)
+        if self._stopped:
+            fut: Future = Future()
+            fut.set_exception(self._stopped_error())
+            return fut
+        fut = self._start(payload, name, timeout, wait)
+        if self._observers:
+            fut.add_done_callback(self._notify)
+        return fut
+
+    def submit(self, payload: Any, source: str | None = None, timeout: float | None = None) -> Future:
+        """Send a request without waiting for its result; the future holds the result
+        or a RequestError.
+
+        When the graph is full this waits for room (backpressure) up to ``timeout``
+        seconds (forever when None), so a plain loop of submits never fails for being
+        fast; past it the request fails with OverloadError. ``timeout`` is also the
+        request's deadline through the whole graph (RequestTimeoutError once passed).
+        """
+        return self._begin(payload, source, timeout, True)
+
+    def call(self, payload: Any, timeout: float | None = None, source: str | None = None) -> Any:
+        """Send a request and wait for its result (raises its RequestError).
+
+        Waits for room like :meth:`submit`; ``timeout`` is the request's deadline."""
+        if self._stopped:
+            self._source(source)
+            raise self._stopped_error()
+        return self._begin(payload, source, timeout, True).result()
+
+    async def acall(self, payload: Any, timeout: float | None = None, source: str | None = None) -> Any:
+        """``await`` a request's result from asyncio code.
+
+        Never blocks the event loop: a full graph fails the request at once with
+        OverloadError (load shedding, e.g. HTTP 503) instead of waiting for room.
+        ``timeout`` is the request's deadline."""
+        if self._stopped:
+            self._source(source)
+            raise self._stopped_error()
+        return await asyncio.wrap_future(self._begin(payload, source, timeout, False))
+
+    def map(self, payloads: Iterable[Any], concurrency: int | None = None, ordered: bool = True,
+            source: str | None = None, timeout: float | None = None,
+            progress: bool | None = None) -> Iterator[Any]:
+        """Score every payload; yields each result, or the RequestError of an item that
+        failed, in input order (``ordered``) or as they finish.
+
+        Memory stays bounded: at most ``concurrency`` requests are in flight (default:
+        the smallest ``max_queue`` of the nodes the source feeds) and ``payloads`` is
+        read lazily. ``timeout`` is each request's deadline; ``progress`` shows a
+        progress bar on stderr (default: when stderr is a terminal or in a notebook).
+        """
+        from .mapping import map_requests
+
+        name = self._source(source)
+        return map_requests(self, payloads, name, concurrency, ordered, timeout, progress)
+
+    def _default_concurrency(self, source: str) -> int:
+        nodes = self._plan.nodes
+        firsts = [nodes[d].queue_size for d, _w, _ in nodes[source].succ if nodes[d].is_worker]
+        return max(1, min(firsts, default=_DEFAULT_CONCURRENCY))
+
+    def load(self, rate: float, duration: float, payload: Any = None, arrival: str = "poisson",
+             concurrency: int | None = None, progress: bool | None = None,
+             source: str | None = None, seed: int | None = None) -> Any:
+        """Drive the graph at ``rate`` requests/s for ``duration`` s; returns a LoadReport.
+
+        ``payload`` is a value or a callable ``payload(i)``; ``arrival`` is "poisson"
+        or "fixed"; ``concurrency`` caps requests in flight (None: no cap).
+        """
+        from .load import drive
+
+        return drive(self, rate, duration, payload, arrival, concurrency, progress, source, seed)
+
+    # -- observers ----------------------------------------------------------------------
+    def add_result_observer(self, fn: Callable[[Any], None]) -> Callable[[], None]:
+        """Call ``fn(result)`` for every successful response of a request sent through
+        this object; returns a function that removes it.
+
+        Observers run where the request completes and must be quick; an observer
+        that raises is removed so it cannot disturb requests."""
+        with self._observers_lock:
+            self._observers = (*self._observers, fn)
+
+        def remove() -> None:
+            self._drop_observer(fn)
+
+        return remove
+
+    def _drop_observer(self, fn: Callable[[Any], None]) -> None:
+        with self._observers_lock:
+            self._observers = tuple(o for o in self._observers if o is not fn)
+
+    def _notify(self, fut: Future) -> None:
+        if fut.cancelled() or fut.exception() is not None:
+            return
+        value = fut.result()
+        for fn in self._observers:
+            try:
+                fn(value)
+            except Exception:  # an observer must never fail a request
+                self._drop_observer(fn)
+
+    # -- events and operator changes ----------------------------------------------------
+    @property
+    def events(self) -> list[RecoveryEvent]:
+        """Recovery and operator events so far (failures, restarts, suspensions,
+        scaling and reconfiguration), oldest first; the last 1,000 are kept."""
+        return self._recorded_events()
+
+    def scale(self, node: str, replicas: int) -> None:
+        """Run ``replicas`` replicas of ``node``; returns once the change is applied.
+        Replicas leaving finish the call they are in; no request is lost."""
+        self.reconfigure(node, replicas=replicas)
+
+    def reconfigure(self, node: str, **attrs: Any) -> None:
+        """Change ``replicas``, ``batch``, ``batch_wait``, ``timeout`` or ``retries`` of a
+        running node, as UDGL values (``"250ms"``) or numbers in EARG units (ms).
+
+        Every value is checked against the language's ranges first (ReconfigureError
+        naming the node and attribute, UnknownNodeError for a node without replicas);
+        then the change applies without losing a request and is recorded in
+        :attr:`events` with cause ``operator`` and action ``scale`` or ``reconfigure``."""
+        from .control import check_attrs, current_settings, shown, update_document
+
+        values = check_attrs(node, self.replica_nodes(), attrs)
+        if self._stopped:
+            raise DeploymentStoppedError(f"deployment {self.name!r} is stopped", node)
+        before = current_settings(self._plan.nodes[node])
+        t0, wall = time.monotonic(), time.time()
+        self._apply(node, values)
+        took = time.monotonic() - t0
+        for attr, value in values.items():
+            if self._earg is not None:
+                update_document(self._earg, node, attr, value)
+            detail = f"{attr} {shown(attr, before[attr])} -> {shown(attr, value)}"
+            self._record(RecoveryEvent(wall, node, -1, "operator", "scale" if attr == "replicas"
+                                       else "reconfigure", took, 0, detail))
+
+    def side_outputs(self, sink: str) -> list[Any]:
+        """The last few values that reached a side-output sink."""
+        values = self._side_values()
+        if sink not in values:
+            raise KeyError(f"{sink!r} is not a side-output sink; they are {sorted(values)}")
+        return list(values[sink])
+
+    # -- views and fronts ---------------------------------------------------------------
+    def monitor(self, **options: Any) -> Any:
+        """A live dashboard of this deployment (in a notebook): panels and a health-coloured graph."""
+        from .._frontends import frontend
+
+        return frontend("monitor")(self, **options)
+
+    def report(self, **options: Any) -> Any:
+        """A static snapshot of the dashboard, kept in the notebook's saved output."""
+        from .._frontends import frontend
+
+        return frontend("report")(self, **options)
+
+    def serve_metrics(self, port: int = 0) -> str:
+        """Expose the metrics in the Prometheus text format on 127.0.0.1; returns the URL."""
+        from .prometheus import start_server
+
+        if self._metrics_server is None:
+            self._metrics_server, bound = start_server(self, port)
+            self.metrics_url = f"http://127.0.0.1:{bound}/metrics"
+        return self.metrics_url  # type: ignore[return-value]
+
+    def serve_http(self, host: str = "127.0.0.1", port: int = 0, **options: Any) -> str:
+        """Serve this deployment over HTTP (JSON routes, Open Inference Protocol v2,
+        ``/metrics``, ``/hogar/v1/*``) on a background thread; returns the base URL.
+        ``options``: ``max_body``, ``timeout``, ``admin_token``, ``allow_fault_injection``,
+        ``drain_timeout``. :meth:`stop` closes the server."""
+        from .._frontends import frontend
+
+        if self._stopped:
+            raise self._stopped_error()
+        server = frontend("serve_http")(self, host, port, **options)
+        self._http_servers.append(server)
+        return server.url
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def stop(self, timeout: float = 10.0) -> None:
+        """Refuse new requests, let in-flight ones finish for up to ``timeout`` s (HTTP
+        servers first), then fail what is left with cause "stopped" and end every
+        replica. No impl call starts after it returns."""
+        if self._stopped:
+            return
+        deadline = time.monotonic() + timeout
+        for server in self._http_servers:  # drain HTTP first: its in-flight requests finish
+            server.stop(timeout)
+        self._http_servers.clear()
+        self._stopped = True
+        while self._in_flight() and time.monotonic() < deadline:
+            time.sleep(0.002)
+        try:
+            self._shutdown(deadline)
+        finally:
+            if self._metrics_server is not None:
+                self._metrics_server.shutdown()
+                self._metrics_server.server_close()
+                self._metrics_server = None
+
+    def __enter__(self) -> DeploymentBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "stopped" if self._stopped else "running"
+        return f"<{type(self).__name__} {self.name!r} {state}, {len(self._plan.nodes)} nodes>"
