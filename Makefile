@@ -62,7 +62,9 @@ netns:
 # namespace that has only loopback; the main run leaves tests/on_ray out.
 RAY_NETNS = unshare --net $$( [ "$$(id -u)" = 0 ] || echo --map-root-user ) sh -c
 
+# mypy first: the typed layers (configured in pyproject.toml) check clean before any test runs.
 test: install browser postgres netns
+	$(PY) -m mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 	$(RAY_NETNS) 'ip link set lo up && HOGAR_RAY_TESTS=1 exec $(PY) -m pytest tests/on_ray $(PYTEST_ARGS)'
 
@@ -87,6 +89,7 @@ bench: install wrk browser netns
 	$(PY) benchmarks/runtime.py
 	$(PY) benchmarks/recovery.py
 	$(PY) benchmarks/monitor.py
+	$(PY) benchmarks/live_views.py
 	$(PY) benchmarks/hostile.py
 	$(PY) benchmarks/lint.py
 	$(RAY_NETNS) 'ip link set lo up && exec $(PY) benchmarks/serve.py'

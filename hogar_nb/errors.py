@@ -66,7 +66,8 @@ class UDGLError(DiagnosticError):
 class EARGError(DiagnosticError):
     """An EARG document has errors (shape, types, references or meaning)."""
 
-    def __init__(self, diagnostics, source=None, filename: str = "<earg>") -> None:
+    def __init__(self, diagnostics: Iterable[Diagnostic], source: str | None = None,
+                 filename: str = "<earg>") -> None:
         super().__init__(diagnostics, source, filename)
 
 

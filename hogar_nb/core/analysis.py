@@ -95,9 +95,12 @@ def analyze(graph: "Graph") -> Analysis:
     layers = stages(g)
     has_cycle = layers is None
     kinds = {name: n.kind for name, n in nodes.items()}
-    if has_cycle:
+    path: list[str] = []
+    path_ms = 0.0
+    shares = None
+    if layers is None:
         notes.append("the graph has a cycle: no stages, critical path or traffic shares")
-        layers, path, path_ms, shares = [], [], 0.0, None
+        layers = []
     else:
         order = [n for stage in layers for n in stage]
         shares = traffic_shares(graph, g, order, kinds)
@@ -248,7 +251,7 @@ def _capacity_lines(a: Analysis) -> list[str]:
         return ["capacity: the graph has no nodes"]
     head = "capacity"
     if len(caps) > _MAX_ROWS:  # the most limiting nodes first
-        rated = sorted((c for c in caps if c.max_graph_rps is not None), key=lambda c: c.max_graph_rps)
+        rated = sorted((c for c in caps if c.max_graph_rps is not None), key=lambda c: c.max_graph_rps or 0.0)
         caps = rated[:_MAX_ROWS] or caps[:_MAX_ROWS]
         head += f" (the {len(caps)} most limiting of {len(a.capacity)} nodes)"
     rows = [

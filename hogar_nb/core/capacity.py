@@ -54,7 +54,7 @@ class NodeCapacity:
 
 def build_digraph(graph: "Graph") -> nx.DiGraph:
     """Nodes in declaration order; edges naming unknown nodes are left out."""
-    g = nx.DiGraph()
+    g: nx.DiGraph[str] = nx.DiGraph()
     g.add_nodes_from(graph.nodes)
     nodes = graph.nodes
     g.add_edges_from(e.key for e in graph.edges if e.src in nodes and e.dst in nodes)

@@ -118,7 +118,7 @@ def _cycles(g: nx.DiGraph, graph: "Graph") -> list[Diagnostic]:
                 continue
         # A fresh graph in declaration order, searched from the first declared node,
         # so the same text always names the same cycle and closing edge.
-        sub = nx.DiGraph()
+        sub: nx.DiGraph[str] = nx.DiGraph()
         sub.add_nodes_from(n for n in graph.nodes if n in comp)
         sub.add_edges_from(e.key for e in graph.edges if e.src in comp and e.dst in comp)
         cycle = nx.find_cycle(sub, source=next(iter(sub)))
@@ -305,7 +305,7 @@ def check_graph(graph: "Graph") -> list[Diagnostic]:
     diags += sink_diags
     diags += _routing(graph)
     diags += _impls(graph)
-    g = nx.DiGraph()
+    g: nx.DiGraph[str] = nx.DiGraph()
     g.add_nodes_from(graph.nodes)
     g.add_edges_from(e.key for e in graph.edges)
     cycles = _cycles(g, graph)

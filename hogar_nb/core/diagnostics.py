@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import itertools
 from dataclasses import dataclass, field
-from typing import Iterable, Literal
+from typing import Any, Iterable, Literal
 
 Severity = Literal["error", "warning", "info"]
 
@@ -36,8 +36,13 @@ class Span:
     end_column: int | None = None
 
     @classmethod
-    def of_token(cls, tok) -> "Span":
+    def of_token(cls, tok: Any) -> "Span":
         return cls(tok.line, tok.column, tok.end_line, tok.end_column)
+
+    @classmethod
+    def between(cls, first: Any, last: Any) -> "Span":
+        """From the start of token ``first`` to the end of token ``last``."""
+        return cls(first.line, first.column, last.end_line, last.end_column)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +161,7 @@ def _source_line(source: str, line: int) -> str | None:
     return source[start:] if end < 0 else source[start:end]
 
 
-def sort_key(d: Diagnostic):
+def sort_key(d: Diagnostic) -> tuple[bool, int, int, str]:
     return (d.line is None, d.line or 0, d.column or 0, d.code)
 
 

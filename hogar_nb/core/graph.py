@@ -4,7 +4,7 @@ the exporter writes it, the runtime runs it and the panels draw it."""
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from ..errors import GraphEditError, UDGLError
 from .diagnostics import Diagnostic, did_you_mean
@@ -36,6 +36,9 @@ class Graph(GraphEditing):
         self.description = description
         self.params: dict[str, Any] = {}
         self.param_spans: dict[str, Any] = {}
+        #: values the caller gave for ``$name`` references the graph does not declare (what a
+        #: notebook's names would bind), e.g. ``hogar export --param NAME=VALUE``
+        self.bound_params: dict[str, Any] = {}
         self.defaults: dict[str, Any] = {}
         self.defaults_spans: dict[str, Any] = {}
         self.templates: dict[str, Template] = {}
@@ -91,7 +94,7 @@ class Graph(GraphEditing):
         return [e for e in self.edges if e.dst == name]
 
     # --------------------------------------------------------------- resolution
-    def _cached(self, key: str, make):
+    def _cached(self, key: str, make: Callable[[], Any]) -> Any:
         if self._cache.get("_rev") != self.revision:
             self._cache = {"_rev": self.revision}
         if key not in self._cache:
@@ -142,7 +145,7 @@ class Graph(GraphEditing):
     # ------------------------------------------------------------------ export
     def to_earg(self) -> dict:
         """The EARG v1 document as a dict (raises UDGLError if the graph has errors)."""
-        from .earg.export import graph_to_earg
+        from .earg.document import graph_to_earg
 
         self.validate()
         return graph_to_earg(self)
@@ -173,7 +176,8 @@ class Graph(GraphEditing):
 
     def copy(self) -> "Graph":
         clone = copy.copy(self)
-        for attr in ("params", "param_spans", "defaults", "defaults_spans", "cluster_spans", "incomplete"):
+        for attr in ("params", "param_spans", "bound_params", "defaults", "defaults_spans", "cluster_spans",
+                     "incomplete"):
             setattr(clone, attr, copy.copy(getattr(self, attr)))  # dicts, and the incomplete set
         clone.templates = {k: copy.deepcopy(v) for k, v in self.templates.items()}
         clone.nodes = {k: copy.deepcopy(v) for k, v in self.nodes.items()}

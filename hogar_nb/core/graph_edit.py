@@ -4,13 +4,14 @@ consistent, checks names and values as the graph language does, and bumps the re
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GraphEditError, UDGLError
 from .coerce import CoerceError, coerce
 from .diagnostics import did_you_mean
 from .kinds import EDGE_ATTRS, KINDS, attrs_for_kind
-from .model import Edge, Node
+from .model import Edge, Node, Template
 
 if TYPE_CHECKING:  # pragma: no cover
     from .graph import Graph
@@ -29,6 +30,25 @@ def _check_name(name: str, what: str = "node") -> None:
 
 class GraphEditing:
     """Editing methods of a Graph (mixed into :class:`~hogar_nb.core.graph.Graph`)."""
+
+    # the graph's data, which Graph.__init__ sets
+    name: str
+    header: bool
+    description: str | None
+    params: dict[str, Any]
+    defaults: dict[str, Any]
+    templates: dict[str, Template]
+    nodes: dict[str, Node]
+    edges: list[Edge]
+    cluster: dict[str, Any] | None
+    cluster_spans: dict[str, Any]
+    namespace: Mapping[str, Any] | None
+    incomplete: set[str]
+    revision: int
+
+    if TYPE_CHECKING:  # pragma: no cover - Graph's reading methods
+        def node(self, name: str) -> Node: ...
+        def edge(self, src: str, dst: str) -> Edge: ...
 
     # ------------------------------------------------------------------ editing
     _CONTENT = (

@@ -106,7 +106,7 @@ def _fmt_bound(kind: str, x: float) -> str:
     return f"{x:g}"
 
 
-def _spec(name, type_, doc, **kw) -> AttrSpec:
+def _spec(name: str, type_: str, doc: str, **kw: Any) -> AttrSpec:
     return AttrSpec(name, type_, doc, **kw)
 
 

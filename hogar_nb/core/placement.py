@@ -208,6 +208,7 @@ def place(nodes: Mapping[str, ResolvedNode], cluster: ClusterSpec) -> Placement:
     position = {name: i for i, name in enumerate(nodes)}
     keys = {d: _size_key(d, cluster) for d in set(demands.values())}
     order = sorted(nodes, key=lambda n: (-keys[demands[n]][0], -keys[demands[n]][1], position[n]))
+    placed: dict[str, int]
     if cluster.workers <= 0:
         placed, missing, strategy = {}, {n: r for n, r in replicas.items() if r}, "none"
     else:

@@ -126,7 +126,7 @@ def _normalise_layer(
 def resolve_graph(graph: "Graph", namespace: Mapping[str, Any] | None = None) -> Resolution:
     """Resolve every node of ``graph``; problems go to ``Resolution.diagnostics``."""
     diags: list[Diagnostic] = []
-    lookup = _Params(graph.params, namespace)
+    lookup = _Params({**graph.bound_params, **graph.params}, namespace)
     defaults = _normalise_layer(
         graph.defaults, graph.defaults_spans, COMMON_ATTRS, lookup, diags, "in `defaults`"
     )

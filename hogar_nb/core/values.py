@@ -26,7 +26,9 @@ __all__ = [
     "SIZE_UNITS",
     "format_value",
     "in_range",
+    "NAME_LIMIT",
     "NUMBER_LIMIT",
+    "STRING_LIMIT",
     "split_number",
 ]
 
@@ -42,6 +44,11 @@ _NUMBER = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(.*)", re.S)
 
 #: the largest magnitude a UDGL or EARG number may have (what a 64-bit integer holds)
 NUMBER_LIMIT = 2**63 - 1
+_FLOAT_LIMIT = float(NUMBER_LIMIT)
+#: the longest a UDGL or EARG string may be, in characters (its value, escapes read)
+STRING_LIMIT = 10_000
+#: the longest a name (of the graph, a node, a param, a template) may be
+NAME_LIMIT = 200
 MAX_DIGITS = 30
 
 
@@ -64,8 +71,12 @@ def split_number(text: str) -> tuple[int | float, str]:
 
 
 def in_range(x: float) -> bool:
-    """Whether a number is finite and within :data:`NUMBER_LIMIT`."""
-    return math.isfinite(x) and abs(x) <= NUMBER_LIMIT
+    """Whether a number is finite and within :data:`NUMBER_LIMIT`. A float is compared
+    with the float nearest the limit (2**63), which is what a value at the limit
+    becomes once a duration or a fraction holds it: it must read back as in range."""
+    if isinstance(x, float):
+        return math.isfinite(x) and abs(x) <= _FLOAT_LIMIT
+    return abs(x) <= NUMBER_LIMIT
 
 
 @dataclass(frozen=True, slots=True)

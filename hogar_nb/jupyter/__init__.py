@@ -1,9 +1,9 @@
 """The Jupyter layer: ``%%udgl`` / ``%hogar`` magics and the interactive graph view.
 
 Loaded by ``%load_ext hogar_nb``; nothing below ``hogar_nb.jupyter`` is imported by
-``import hogar_nb``. Loading registers the magics and a display for
-:class:`~hogar_nb.core.graph.Graph`, so ``display(g)`` or ``g`` as a cell's last line
-shows the same view as ``%%udgl``.
+``import hogar_nb``. Loading registers the magics, the kernel's Tab completion of
+``%%udgl`` cells, and a display for :class:`~hogar_nb.core.graph.Graph`, so
+``display(g)`` or ``g`` as a cell's last line shows the same view as ``%%udgl``.
 """
 
 from __future__ import annotations
@@ -64,16 +64,21 @@ def _graph_mimebundle(graph: Any) -> dict:
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """Register the magics and the Graph display on ``ipython``."""
+    """Register the magics, the ``%%udgl`` completer and the Graph display on ``ipython``."""
     from ..core.graph import Graph
+    from . import completer
     from .magics import HogarMagics
 
     ipython.register_magics(HogarMagics)
+    completer.register(ipython)
     ipython.display_formatter.mimebundle_formatter.for_type(Graph, _graph_mimebundle)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    """Remove the Graph display; IPython has no API to unregister magics, they stay."""
+    """Remove the completer and the Graph display; IPython has no API to unregister
+    magics, they stay."""
     from ..core.graph import Graph
+    from . import completer
 
+    completer.unregister(ipython)
     ipython.display_formatter.mimebundle_formatter.pop(Graph, None)

@@ -41,7 +41,7 @@ class MethodPredictor(Predictor):
             raise ModelLoadError(f"{type(model).__name__} has no {method}() method")
         self.model = model
         self.fn = fn
-        n = getattr(model, "n_features_in_", None)
+        n: Any = getattr(model, "n_features_in_", None)
         self.n_features = int(n) if hasattr(n, "__index__") else None
 
     def __repr__(self) -> str:

@@ -82,6 +82,7 @@ class OnnxModel:
         return out
 
     def _predict_proba(self, matrix: Any) -> Any:
+        assert self.proba_output is not None  # offered only when the model has one
         return self._run(self.proba_output, matrix)
 
     def _run(self, output: str, matrix: Any) -> Any:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
         UnavailableError,
         UnknownNodeError,
     )
-    from .load import LoadReport
+    from .loadgen import LoadReport
     from .metrics import MetricsSnapshot, NodeMetrics, RecoveryEvent, Series
     from .protocol import DeploymentProtocol
 
@@ -63,7 +63,7 @@ _WHERE = {
     "Deployment": "deployment",
     "DeploymentProtocol": "protocol",
     "run": "deployment",
-    "LoadReport": "load",
+    "LoadReport": "loadgen",
     "MetricsSnapshot": "metrics",
     "NodeMetrics": "metrics",
     "RecoveryEvent": "metrics",

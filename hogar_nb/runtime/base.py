@@ -215,7 +215,7 @@ class DeploymentBase(ABC):
         ``payload`` is a value or a callable ``payload(i)``; ``arrival`` is "poisson"
         or "fixed"; ``concurrency`` caps requests in flight (None: no cap).
         """
-        from .load import drive
+        from .loadgen import drive
 
         return drive(self, rate, duration, payload, arrival, concurrency, progress, source, seed)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any, Callable
 
 __all__ = ["combiner"]
@@ -23,11 +22,11 @@ def _mean(values: list[Any], weights: list[float] | None) -> Any:
 
 def _vote(values: list[Any], weights: list[float] | None) -> Any:
     w = weights or [1.0] * len(values)
-    tally: Counter[Any] = Counter()
+    tally: dict[Any, float] = {}
     first_seen: dict[Any, int] = {}
     for i, (v, wi) in enumerate(zip(values, w)):
         key = tuple(v) if isinstance(v, list) else v
-        tally[key] += wi
+        tally[key] = tally.get(key, 0.0) + wi
         first_seen.setdefault(key, i)
     best = max(tally, key=lambda k: (tally[k], -first_seen[k]))
     return values[first_seen[best]]

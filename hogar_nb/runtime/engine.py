@@ -10,6 +10,7 @@ request's future.
 from __future__ import annotations
 
 import asyncio
+import functools
 import heapq
 import itertools
 import random
@@ -23,7 +24,7 @@ from .errors import RequestError
 from .metrics import RecoveryEvent, Stats
 from .node import INF, NodeRuntime, Request, Work
 from .plan import GraphPlan
-from .walk import Complete, Enqueue, Fail, Retry, SideOutput, Walker
+from .walk import Complete, Enqueue, Fail, Retry, SideOutput, Walk, Walker
 
 __all__ = ["Engine"]
 
@@ -92,8 +93,12 @@ class Engine:
                 self.sample(now)
 
     def sample(self, now: float) -> None:
+        if self.graph_stats is None:  # metrics off
+            return
         for name, stats in self.stats.items():
             node = self.workers.get(name)
+            if stats is None:
+                continue
             if node is None:
                 stats.sample(now, 0, 0, 0)
             else:
@@ -175,7 +180,7 @@ class Engine:
             elif kind is Retry:
                 job = action.job
                 node = self.workers[job.node]
-                self.schedule(action.delay, lambda node=node, job=job: node.requeue(job))
+                self.schedule(action.delay, functools.partial(node.requeue, job))
             elif kind is SideOutput:
                 self.side_values[action.sink].append(action.value)
 
@@ -197,9 +202,9 @@ class Engine:
         if exc is None and self._observers:
             self._notify(value)
 
-    def fail(self, req: Request, exc: RequestError) -> None:
+    def fail(self, walk: Walk, exc: RequestError) -> None:
         """End the request with ``exc`` unless it has its outcome (stop, say)."""
-        self.perform(self.walker.abort(req, exc, time.monotonic()))
+        self.perform(self.walker.abort(walk, exc, time.monotonic()))
 
     def fail_work(self, node: NodeRuntime, work: Work, exc: RequestError) -> None:
         """The node could not take or run ``work`` (``exc`` says why)."""

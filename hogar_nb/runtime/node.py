@@ -54,6 +54,8 @@ class NodeRuntime(NodeRecovery):
     """Owns the queue and replicas of one python/model/switch node (recovery in
     :mod:`.recovery`)."""
 
+    stats: Stats | None  # None with metrics off
+
     def __init__(self, plan: NodePlan, engine: Engine, stats: Stats | None) -> None:
         self.plan = plan
         self.engine = engine

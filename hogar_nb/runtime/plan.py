@@ -138,7 +138,7 @@ def build_plan(
         response = sinks[0]
     nodes[response].response = True
     _mark_reaches(nodes, response)
-    problems = []
+    problems: list[tuple[str | None, str]] = []
     for plan in nodes.values():  # every node is checked before anything starts
         try:
             _resolve(plan, raws[plan.name], namespace, base)

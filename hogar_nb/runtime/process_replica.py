@@ -38,7 +38,16 @@ class RaisedInProcess(Exception):
         return f"{self.type_name}({str(self)!r})"
 
 
-def rebuilt(module: str, qualname: str, message: str, blob: bytes | None) -> BaseException:
+def rebuilt(module: str, qualname: str, message: str, blob: bytes | None, trace: str = "") -> BaseException:
+    """:func:`_rebuilt`, with the traceback from the process as a note (its own
+    traceback ends where the pipe was read)."""
+    exc = _rebuilt(module, qualname, message, blob)
+    if trace:
+        exc.add_note("in the process replica:\n" + trace.rstrip())
+    return exc
+
+
+def _rebuilt(module: str, qualname: str, message: str, blob: bytes | None) -> BaseException:
     """The exception a process replica's impl raised, as the replica sent it back
     (see :func:`.procworker.raised`): the same class and message as with a thread.
 

@@ -2,7 +2,7 @@
 
 Protocol on the pipe: the child sends ``("ready", pid)`` or ``("error", text)`` once,
 then for each ``(payloads, batched, fault, delay)`` it answers ``("ok", outputs)``,
-``("raised", (module, qualname, text, pickled_exception | None))`` when the impl
+``("raised", (module, qualname, text, pickled_exception | None, traceback))`` when the impl
 raised, or,
 when some results cannot be pickled, ``("partial", [(True, value) | (False, reason), ...])``.
 ``None`` asks it to exit. Only stdlib imports here, and cloudpickle, which the impl's
@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import pickle
 import time
+import traceback
 from typing import Any
 
 __all__ = ["child_main", "raised"]
@@ -54,22 +55,24 @@ def child_main(conn: Any, factory: Any) -> None:
             conn.send(("partial", [_shippable(v) for v in reply[1]]))
 
 
-def raised(exc: BaseException) -> tuple[str, str, str, bytes | None]:
+def raised(exc: BaseException) -> tuple[str, str, str, bytes | None, str]:
     """An impl's exception as it crosses the pipe: its class's module and name, its
-    message and, when it can be pickled, the exception itself (without its traceback).
+    message, when it can be pickled the exception itself (without its traceback), and
+    its traceback as text.
 
     cloudpickle (when importable) also carries an exception class defined in a
     notebook, which plain pickle can only name."""
     try:
         import cloudpickle as dumper
     except ImportError:  # pragma: no cover - installed with hogar_nb
-        dumper = pickle  # type: ignore[assignment]
+        dumper = pickle
+    text = "".join(traceback.format_exception(exc))
     try:
         blob: bytes | None = dumper.dumps(exc.with_traceback(None))
     except Exception:
         blob = None
     cls = type(exc)
-    return cls.__module__, cls.__qualname__, str(exc), blob
+    return cls.__module__, cls.__qualname__, str(exc), blob, text
 
 
 def _shippable(value: Any) -> tuple[bool, Any]:

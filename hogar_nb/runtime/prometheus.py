@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .deployment import Deployment
+    from .protocol import DeploymentProtocol as Deployment
 
 __all__ = ["DeploymentCollector", "start_server"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
-from typing import Any, Callable, Protocol, runtime_checkable
+from typing import Any, Callable, ClassVar, Protocol, runtime_checkable
 
 from .metrics import MetricsSnapshot, RecoveryEvent
 
@@ -52,7 +52,7 @@ class DeploymentProtocol(Protocol):
       cause "stopped" and returns; no user code runs after it returns.
     """
 
-    backend: str
+    backend: ClassVar[str]
 
     @property
     def name(self) -> str: ...

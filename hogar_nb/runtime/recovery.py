@@ -24,12 +24,17 @@ from __future__ import annotations
 import queue
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .errors import UnavailableError
 
 if TYPE_CHECKING:  # pragma: no cover
+    import threading
+
+    from .engine import Engine
+    from .metrics import Stats
     from .node import NodeRuntime, Work
+    from .plan import NodePlan
     from .replica import Replica
 
 __all__ = ["EJECT_AFTER", "MAX_BACKOFF", "NodeRecovery"]
@@ -41,7 +46,25 @@ EJECT_AFTER = 5
 class NodeRecovery:
     """Recovery state of one node, mixed into :class:`~.node.NodeRuntime`."""
 
-    def _init_recovery(self: NodeRuntime) -> None:
+    # what NodeRuntime.__init__ sets and the recovery reads
+    plan: NodePlan
+    engine: Engine
+    stats: Stats | None
+    queue: queue.SimpleQueue
+    lock: threading.Lock
+    replicas: list[Replica]
+    retired: list[Replica]
+    stopping: bool
+    _next_index: int
+
+    if TYPE_CHECKING:  # pragma: no cover - NodeRuntime's
+        def _make_replica(self, index: int) -> Replica: ...
+
+    def _node(self) -> NodeRuntime:
+        """This node, as the NodeRuntime this class is mixed into."""
+        return cast("NodeRuntime", self)
+
+    def _init_recovery(self) -> None:
         self.restarts = 0  # replacements started (metrics)
         self.pending_restarts = 0  # replacements scheduled or starting
         self.streak = 0  # failures since the node last served a request
@@ -55,17 +78,17 @@ class NodeRecovery:
         self._settled = -1
 
     # -- health -------------------------------------------------------------------------
-    def backoff_delay(self: NodeRuntime) -> float:
+    def backoff_delay(self) -> float:
         """0 for the first failure after a served request, then backoff, 2 x backoff, ..."""
         if self.streak <= 1:
             return 0.0
         return min(self.plan.backoff * 2 ** min(self.streak - 2, 16), MAX_BACKOFF)
 
-    def suspend_delay(self: NodeRuntime) -> float:
+    def suspend_delay(self) -> float:
         """How long a suspension lasts: backoff doubled per failure in a row, capped."""
         return min(self.plan.backoff * 2 ** min(max(self.streak - 1, 0), 16), MAX_BACKOFF)
 
-    def served(self: NodeRuntime) -> None:
+    def served(self) -> None:
         """A call succeeded after failures: reset the backoff and the window; resume."""
         resumed = False
         with self.lock:
@@ -80,7 +103,7 @@ class NodeRecovery:
                                      detail="a request was served again")
             self._top_up("resume")
 
-    def dead(self: NodeRuntime) -> bool:
+    def dead(self) -> bool:
         """No replica can take work (and none is starting), or the node is suspended.
 
         Called on every enqueue: it answers from the last scan while nothing changed
@@ -107,7 +130,7 @@ class NodeRecovery:
             self._settled = generation
         return not live
 
-    def unavailable(self: NodeRuntime) -> UnavailableError:
+    def unavailable(self) -> UnavailableError:
         plan = self.plan
         if self.state == "suspended":
             return UnavailableError(
@@ -118,7 +141,7 @@ class NodeRecovery:
         return UnavailableError(f"node {plan.name!r} has no live replica (recovery policy "
                                 f"{plan.policy!r})", plan.name)
 
-    def _fail_queue_if_dead(self: NodeRuntime) -> None:
+    def _fail_queue_if_dead(self) -> None:
         if not self.dead():
             return
         from .replica import STOP
@@ -132,10 +155,10 @@ class NodeRecovery:
             if work is STOP:
                 self.queue.put(STOP)  # a scale-down still pending: keep it for a replica
                 return
-            self.engine.fail_work(self, work, UnavailableError(str(err), self.plan.name))
+            self.engine.fail_work(self._node(), work, UnavailableError(str(err), self.plan.name))
 
     # -- failures -------------------------------------------------------------------------
-    def replica_ready(self: NodeRuntime, replica: Replica) -> None:
+    def replica_ready(self, replica: Replica) -> None:
         with self.lock:
             pending = self._pending_events.pop(id(replica), None)
             if pending is not None:
@@ -146,7 +169,7 @@ class NodeRecovery:
             self.engine.record_event(wall, self.plan.name, replica.index, cause, action,
                                      time.monotonic() - detected, requeued, detail)
 
-    def replica_start_failed(self: NodeRuntime, replica: Replica, exc: BaseException) -> None:
+    def replica_start_failed(self, replica: Replica, exc: BaseException) -> None:
         with self.lock:
             pending = self._pending_events.pop(id(replica), None)
             if pending is not None:
@@ -161,7 +184,7 @@ class NodeRecovery:
             return
         self.replica_failed(replica, "start_failed", [], f"{type(exc).__name__}: {exc}")
 
-    def replica_failed(self: NodeRuntime, replica: Replica, cause: str, held: list[Work],
+    def replica_failed(self, replica: Replica, cause: str, held: list[Work],
                        detail: str = "") -> None:
         """A replica crashed, died, hung or failed to start: replace it per policy,
         or suspend the node; retry or fail the work it held."""
@@ -202,10 +225,10 @@ class NodeRecovery:
             self.engine.record_event(wall, plan.name, replica.index, cause, action, 0.0, len(held), detail)
         request_cause = "timeout" if cause == "hang" else "crash"
         for work in held:
-            self.engine.retry_or_fail(self, work, request_cause, None)
+            self.engine.retry_or_fail(self._node(), work, request_cause, None)
         self._fail_queue_if_dead()
 
-    def _replace(self: NodeRuntime, index: int, info: tuple) -> None:
+    def _replace(self, index: int, info: tuple) -> None:
         with self.lock:
             if self.stopping or self.state == "suspended":
                 self.pending_restarts -= 1
@@ -218,7 +241,7 @@ class NodeRecovery:
         replica.start()
 
     # -- suspension -----------------------------------------------------------------------
-    def _suspend(self: NodeRuntime, cause: str, wall: float, detected: float, requeued: int,
+    def _suspend(self, cause: str, wall: float, detected: float, requeued: int,
                  detail: str) -> None:
         plan = self.plan
         with self.lock:
@@ -233,7 +256,7 @@ class NodeRecovery:
                                  f"{why}; next try in {delay:.3g} s")
         self.engine.schedule(delay, self._half_open)
 
-    def _half_open(self: NodeRuntime) -> None:
+    def _half_open(self) -> None:
         with self.lock:
             if self.stopping or self.state != "suspended":
                 return
@@ -247,13 +270,13 @@ class NodeRecovery:
         if not live:
             self._start_replacements(1, (self.suspended_at, time.time(), "suspend", "restart", 0, "half-open"))
 
-    def _top_up(self: NodeRuntime, why: str) -> None:
+    def _top_up(self, why: str) -> None:
         with self.lock:
             missing = self.plan.replicas - len(self.replicas) - self.pending_restarts
         if missing > 0:
             self._start_replacements(missing, (time.monotonic(), time.time(), why, "restart", 0, ""))
 
-    def _start_replacements(self: NodeRuntime, n: int, info: tuple) -> None:
+    def _start_replacements(self, n: int, info: tuple) -> None:
         with self.lock:
             used = {r.index for r in self.replicas}
             free = [i for i in range(self._next_index) if i not in used]
@@ -272,7 +295,7 @@ class NodeRecovery:
             replica.start()
 
     # -- outliers -------------------------------------------------------------------------
-    def impl_failed(self: NodeRuntime, replica: Replica) -> bool:
+    def impl_failed(self, replica: Replica) -> bool:
         """Count an impl error on ``replica``; eject it (True) when it is an outlier."""
         replica.errors_in_a_row += 1
         if replica.errors_in_a_row < EJECT_AFTER or self.stopping:
@@ -294,7 +317,7 @@ class NodeRecovery:
         self._replace(replica.index, info)
         return True
 
-    def starves_sibling(self: NodeRuntime, replica: Replica) -> bool:
+    def starves_sibling(self, replica: Replica) -> bool:
         """True when ``replica`` fails every call while a sibling has had none yet.
 
         Replicas share one queue, and a replica that fails at once is back for the next
@@ -305,7 +328,7 @@ class NodeRecovery:
         return replica.errors_in_a_row >= EJECT_AFTER and any(
             r is not replica and r.alive and not r.good and r.errors_in_a_row == 0 for r in self.replicas)
 
-    def check_hung(self: NodeRuntime, now: float) -> None:
+    def check_hung(self, now: float) -> None:
         """Supervisor tick: abandon replicas whose call exceeded the node timeout."""
         hung: list[tuple[Replica, list[Any]]] = []
         with self.lock:

@@ -52,6 +52,7 @@ class ThreadBackend:
             if fault == "error":
                 raise InjectedFault("injected fault")
             fn = self.fn
+            assert fn is not None, "invoke() before start()"
             if batched or getattr(fn, "__hogar_batch__", False):  # model runners always take a batch
                 return list(fn(payloads))
             return [fn(payloads[0])]
@@ -166,10 +167,12 @@ class Replica:
                     self.held = batch
                     self.started = now
                     node.in_flight += len(batch)
-                fault = node.fault.roll() if node.fault is not None else None
+                injected = node.fault
+                fault = injected.roll() if injected is not None else None
+                error: BaseException | None
                 try:
                     outputs = self.backend.invoke([w.payload for w in batch], self.batched,
-                                                  fault, node.fault.delay if fault else 0.0)
+                                                  fault, injected.delay if injected is not None and fault else 0.0)
                     error = None
                     if len(outputs) != len(batch):
                         error = ValueError(f"batched impl returned {len(outputs)} results for "

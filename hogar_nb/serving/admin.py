@@ -1,5 +1,8 @@
 """The admin API: change a running graph (scale, reconfigure, faults) behind a bearer token.
 
+Scaling is bounded and applied in the background (:mod:`.scaling`): the answer comes
+within half a second, 200 when the change is done, else 202 while it goes on.
+
 Off unless a token is configured (then its paths answer 404 like any unknown path);
 the fault-injection paths also need ``allow_fault_injection``.
 """
@@ -21,6 +24,7 @@ from ..runtime.errors import UnknownNodeError
 from ..runtime.protocol import DeploymentProtocol
 from .body import read_body
 from .responses import HTTPError, JSONResponse, error_response, http_error, new_request_id
+from .scaling import Scaler
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import ServingState
@@ -28,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["routes"]
 FAULT_KINDS = ("crash", "hang", "slow", "error")
 _ADMIN_BODY_LIMIT = 64 * 1024
+_ANSWER_WITHIN_S = 0.5  # a scale done by then is answered 200, else 202 while it goes on
 
 
 def _bad(message: str) -> HTTPError:
@@ -91,21 +96,35 @@ def routes(state: ServingState) -> list[Route]:
                     body = orjson.loads(raw) if raw.strip() else {}
                 except orjson.JSONDecodeError as exc:
                     raise _bad(f"the request body is not valid JSON: {exc}") from None
-                # scale waits for new replicas to be ready: keep the event loop free
+                # a change may wait a moment for new replicas: keep the event loop free
                 answer = await run_in_threadpool(handler, body)
-                return JSONResponse(answer, headers={"x-request-id": rid})
+                status = 202 if answer.get("status") == "scaling" else 200
+                return JSONResponse(answer, status_code=status, headers={"x-request-id": rid})
             except HTTPError as err:
                 return http_error(err, rid)
 
         return endpoint
 
+    scaler = Scaler(state, lambda node, replicas: _change(lambda: dep.scale(node, replicas)))
+
+    def start_scaling(node: str, replicas: Any) -> dict[str, Any]:
+        """Check ``replicas`` and its bound, start the change; the node's settings, done
+        (200) or still under way (202, ``status: scaling`` and the ``target``)."""
+        if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 1:
+            raise _bad(f"got {replicas!r} for replicas of node {node!r}; expected an integer >= 1")
+        if dep.metrics().nodes[node].replicas < 1:
+            raise HTTPError(404, "not_found", f"{node!r} is not a node with replicas")
+        refusal = scaler.limit_refusal(node, replicas)
+        if refusal is not None:
+            raise _bad(refusal)
+        operation = scaler.request(node, replicas)
+        if scaler.wait(operation, _ANSWER_WITHIN_S):
+            return _node_settings(dep, node)
+        return {**_node_settings(dep, node), "status": "scaling", "target": operation.target}
+
     def scale(body: Any) -> dict[str, Any]:
         node = _node_of(dep, body)
-        replicas = body.get("replicas")
-        if not isinstance(replicas, int) or isinstance(replicas, bool):
-            raise _bad(f"got {replicas!r} for replicas of node {node!r}; expected an integer >= 1")
-        _change(lambda: dep.scale(node, replicas))
-        return _node_settings(dep, node)
+        return start_scaling(node, body.get("replicas"))
 
     def reconfigure(body: Any) -> dict[str, Any]:
         node = _node_of(dep, body)
@@ -115,7 +134,11 @@ def routes(state: ServingState) -> list[Route]:
         unknown = sorted(set(attrs) - set(RECONFIGURABLE))
         if unknown:
             raise _bad(f"cannot reconfigure {', '.join(unknown)}; expected some of {', '.join(RECONFIGURABLE)}")
-        _change(lambda: dep.reconfigure(node, **attrs))
+        others = {k: v for k, v in attrs.items() if k != "replicas"}
+        if others:
+            _change(lambda: dep.reconfigure(node, **others))
+        if "replicas" in attrs:
+            return start_scaling(node, attrs["replicas"])
         return _node_settings(dep, node)
 
     def faults(body: Any) -> dict[str, Any]:

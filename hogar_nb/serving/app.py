@@ -47,20 +47,21 @@ class ServingState:
         """``await awaitable`` (a call into the graph), unless :meth:`cut_waiting`
         cuts it first: then DeploymentStoppedError, answered as a 503 like any other."""
         task = asyncio.current_task()
+        assert task is not None  # a request handler runs in a task
         if self._cut is not None:
             if inspect.iscoroutine(awaitable):
                 awaitable.close()
             raise DeploymentStoppedError(self._cut)
-        self._waiting.add(task)  # type: ignore[arg-type]
+        self._waiting.add(task)
         try:
             return await awaitable
         except asyncio.CancelledError:
-            if self._cut is None or task is None:
+            if self._cut is None:
                 raise
             task.uncancel()
             raise DeploymentStoppedError(self._cut) from None
         finally:
-            self._waiting.discard(task)  # type: ignore[arg-type]
+            self._waiting.discard(task)
 
     def cut_waiting(self, drain_timeout: float) -> int:
         """The drain ran out of time: every request still waiting on the graph is
@@ -141,7 +142,7 @@ def _exception_handlers(state: ServingState) -> dict[Any, Any]:
 def create_app(dep: DeploymentProtocol, options: ServeOptions | None = None, **settings: Any) -> Any:
     """The ASGI app serving ``dep`` (any DeploymentProtocol object); its ``state`` is
     the :class:`ServingState`. ``settings`` are :class:`ServeOptions` fields."""
-    from . import admin, control, oip
+    from . import admin, oip, status
 
     options = options or ServeOptions(**settings)
     state = ServingState(dep, options)
@@ -152,7 +153,7 @@ def create_app(dep: DeploymentProtocol, options: ServeOptions | None = None, **s
     routes += [Route(path, plane.endpoint(path, src), methods=["POST"]) for path, src in state.routes.items()]
     routes.append(Route("/metrics", metrics_endpoint(make_registry(dep, state.counters)), methods=["GET"]))
     routes += oip.routes(state)
-    routes += control.routes(state)
+    routes += status.routes(state)
     routes += admin.routes(state)
     app = Starlette(routes=routes, exception_handlers=_exception_handlers(state),
                     middleware=[Middleware(CountingMiddleware, counters=state.counters)])

@@ -129,15 +129,15 @@ def routes(state: ServingState) -> list[Route]:
                                           f"{sorted(have)}", rid)
                 outputs = [have[n] for n in requested]
             binary = {o["name"] for o in outputs if requested.get(o["name"], everything)}
-            content, header_length = encode_outputs(
+            content, json_length = encode_outputs(
                 {"model_name": name, "model_version": version, "id": request_id, "parameters": {},
                  "outputs": outputs}, binary)
         except TypeError as err:
             return error_response(500, "error", f"the graph's response has no JSON form: {err}", rid, v2=True)
         headers = {"x-request-id": rid}
-        if header_length is None:
+        if json_length is None:
             return Response(content, media_type="application/json", headers=headers)
-        headers["inference-header-content-length"] = str(header_length)
+        headers["inference-header-content-length"] = str(json_length)
         return Response(content, media_type="application/octet-stream", headers=headers)
 
     return [

@@ -85,9 +85,11 @@ def _make_server(dep: DeploymentProtocol, options: ServeOptions, drain_timeout: 
                  log_level: str) -> _Server:
     app = create_app(dep, options)
     http = protocol_factory(options.max_header_bytes, options.max_headers)
-    config = uvicorn.Config(app, http=http, loop="auto", lifespan="off", log_level=log_level,
+    # uvicorn takes any protocol factory and a float shutdown timeout; its annotations are narrower
+    config = uvicorn.Config(app, http=http, loop="auto", lifespan="off", log_level=log_level,  # type: ignore[arg-type]
                             access_log=False, server_header=False, proxy_headers=False,
-                            timeout_graceful_shutdown=drain_timeout + _ANSWER_CUT_S, timeout_keep_alive=30)
+                            timeout_graceful_shutdown=drain_timeout + _ANSWER_CUT_S,  # type: ignore[arg-type]
+                            timeout_keep_alive=30)
     return _Server(config, app.state, drain_timeout)
 
 

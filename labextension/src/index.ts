@@ -12,6 +12,7 @@ import {
   IEditorExtensionRegistry,
   IEditorLanguageRegistry
 } from '@jupyterlab/codemirror';
+import { ICompletionProviderManager } from '@jupyterlab/completer';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { IEditorTracker } from '@jupyterlab/fileeditor';
 import { ILauncher } from '@jupyterlab/launcher';
@@ -22,6 +23,7 @@ import { CommandIDs, addCommands } from './commands';
 import { udglEditorExtension } from './editor';
 import { udglIcon } from './icon';
 import { UDGL_MIME, udgl } from './language';
+import { UDGLCompletionProvider } from './provider';
 
 const language: JupyterFrontEndPlugin<void> = {
   id: 'hogar_nb:language',
@@ -51,6 +53,16 @@ const cells: JupyterFrontEndPlugin<void> = {
   requires: [INotebookTracker],
   activate: (app: JupyterFrontEnd, notebooks: INotebookTracker) => {
     followUDGLCells(notebooks);
+  }
+};
+
+const completer: JupyterFrontEndPlugin<void> = {
+  id: 'hogar_nb:completer',
+  description: 'UDGL words first when Tab completes in a UDGL editor.',
+  autoStart: true,
+  requires: [ICompletionProviderManager],
+  activate: (app: JupyterFrontEnd, providers: ICompletionProviderManager) => {
+    providers.registerProvider(new UDGLCompletionProvider());
   }
 };
 
@@ -109,4 +121,4 @@ const documents: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [language, cells, documents];
+export default [language, cells, completer, documents];

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hogar_nb.core import kinds
-from hogar_nb.jupyter.server.completion import KEYWORDS, complete
+from hogar_nb.jupyter.server.completion import KEYWORDS, complete, complete_source, starting_with
 from hogar_nb.jupyter.server.service import editor_source, format_text, lint
 
 DESIGN_WORDS = ["source", "python", "->", "{", "}", "[", "]", "=", ",", "\n", "replicas", "$p",
@@ -58,6 +58,15 @@ def test_nothing_is_offered_where_a_new_name_goes() -> None:
     assert _labels('python f { impl = "m') == []
 
 
+def test_a_cells_magic_line_gets_nothing_and_its_body_counts_lines_from_it() -> None:
+    text = "%%udgl g\nsource ingest\nmo"
+    assert complete_source(text, 1, 9, cell=True) == {"prefix": "", "items": []}
+    reply = complete_source(text, 3, 3, cell=True)
+    assert reply["prefix"] == "mo" and [i["label"] for i in starting_with(reply)] == ["model"]
+    # a .udgl file's first line is UDGL
+    assert "model" in [i["label"] for i in complete_source("mo", 1, 3)["items"]]
+
+
 def test_a_position_past_the_text_is_clamped() -> None:
     assert complete("source a\n", 99, 99)["items"]
 
@@ -68,5 +77,6 @@ def test_a_position_past_the_text_is_clamped() -> None:
 def test_no_text_makes_the_editor_functions_raise(words, junk, line, column, cell) -> None:
     text = " ".join(words) + junk
     for result in (lint(text, cell=cell), format_text(text, cell=cell),
-                   complete(editor_source(text, cell), line, column)):
+                   complete(editor_source(text, cell), line, column),
+                   complete_source(text, line, column, cell)):
         json.dumps(result)

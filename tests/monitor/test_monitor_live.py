@@ -135,3 +135,42 @@ def test_deployment_methods_when_the_runtime_offers_them(dep):
         wait_for(lambda: dash.refreshes >= 1, what="a refresh")
     finally:
         dash.close()
+
+
+def test_out_of_view_the_dashboard_reads_but_sends_nothing_until_back(dep):
+    """The page reports the dashboard scrolled away or in a hidden tab: readings and
+    health go on, the views are left alone, and are drawn at once when back in view."""
+    dash = Dashboard(DeploymentSource(dep), start=False, interval=0.1)
+    try:
+        dash.refresh()
+        sent: list = []
+        for fig in dash.panels.figures.values():
+            fig.observe(lambda c: sent.append(c["new"]) if c["new"] else None,
+                        names=["_py2js_update", "_py2js_restyle", "_py2js_relayout"])
+        dash.visibility.visible = False
+        send(dep, 20)
+        wait_for(lambda: dash.refresh().totals[None].requests >= 20, what="20 requests read")
+        assert sent == [] and dash.skipped >= 1
+        assert dash.last_reading.totals[None].requests >= 20  # read and rated all the same
+        draws = dash.draws
+        dash.visibility.visible = True  # as the page's IntersectionObserver reports it
+        assert dash.draws == draws + 1 and sent  # drawn at once, not at the next tick
+    finally:
+        dash.close()
+
+
+def test_one_message_per_panel_and_refresh_and_none_for_what_did_not_change(dep):
+    dash = Dashboard(DeploymentSource(dep), start=False, window=60)
+    try:
+        send(dep, 20)
+        wait_for(lambda: dash.refresh().totals[None].requests >= 20, what="20 requests read")
+        dash.refresh()  # slot names settled
+        sent: dict = {}
+        for key, fig in dash.panels.figures.items():
+            fig.observe(lambda c, k=key: sent.setdefault(k, []).append(c["name"]) if c["new"] else None,
+                        names=["_py2js_update", "_py2js_restyle", "_py2js_relayout"])
+        dash.refresh()
+        assert all(len(names) == 1 for names in sent.values()), sent
+        assert "errors" not in sent  # no error since: nothing to send
+    finally:
+        dash.close()

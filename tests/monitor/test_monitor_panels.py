@@ -52,7 +52,7 @@ def test_traces_equal_the_engine_series(dep):
     assert list(q[1].y) == _expected(reading, "in_flight", None, dash)[1]
     rep = figs["replicas"].data
     assert list(rep[0].y) == _expected(reading, "replicas_alive", "n0", dash)[1]
-    assert set(rep[0].y) == {2}
+    assert set(rep[0].y) - {None} == {2}  # None: a gap in the sampling on a busy machine
     assert all(-dash.window <= x <= 0 for x in thr[0].x)
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 pytestmark = pytest.mark.notebooks
 
@@ -34,6 +36,12 @@ def test_notebook_runs_without_error_output(path: Path, tmp_path: Path) -> None:
     client = NotebookClient(nb, kernel_name="python3", timeout=120,
                             resources={"metadata": {"path": str(tmp_path)}})
     client.execute()  # raises CellExecutionError on the first failing cell
+    # what a run leaves in the notebook's directory is ignored by git (an EARG file
+    # written on purpose), never a generated artefact showing up as untracked
+    left = sorted(p.name for p in tmp_path.iterdir())
+    ignored = subprocess.run(["git", "check-ignore", "--no-index", *(f"notebooks/{n}" for n in left)],
+                             cwd=ROOT, capture_output=True, text=True).stdout.split()
+    assert [n for n in left if f"notebooks/{n}" not in ignored] == []
     problems = []
     for index, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):

@@ -118,7 +118,7 @@ def test_metrics_off_still_serves(no_leaks):
 
 
 def test_runtime_does_not_import_the_notebook_layer():
-    code = ("import sys, hogar_nb.runtime.deployment, hogar_nb.runtime.cli, hogar_nb.runtime.load, "
+    code = ("import sys, hogar_nb.runtime.deployment, hogar_nb.runtime.cli, hogar_nb.runtime.loadgen, "
             "hogar_nb.runtime.prometheus; bad = [m for m in ('hogar_nb.jupyter', 'IPython', "
             "'ipywidgets', 'plotly') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

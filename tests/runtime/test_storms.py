@@ -157,7 +157,8 @@ def test_a_poisoned_replica_is_ejected_and_replaced_while_its_sibling_serves(no_
 
 
 def test_a_storm_of_raising_calls_in_process_replicas_fails_each_alone(no_leaks):
-    doc = chain("tests.runtime.impls:fail_on_negative", replicas=2, isolation="process", timeout_ms=2000.0)
+    # one replica: of two, outlier ejection may rightly replace one that drew five bad payloads in a row
+    doc = chain("tests.runtime.impls:fail_on_negative", replicas=1, isolation="process", timeout_ms=2000.0)
     with hogar_nb.run(doc) as dep:
         pids = sorted(dep.replica_pids("n0"))
         bad = {i for i in range(5000) if i % 4 == 3}

@@ -63,3 +63,16 @@ def nest_ragged(x):
 def slow_for(seconds):
     time.sleep(seconds)
     return seconds
+
+
+class SlowStart:
+    """An impl that takes a moment to load (each replica constructs one)."""
+
+    def __init__(self):
+        time.sleep(0.2)
+
+    def __call__(self, x):
+        return x
+
+
+slow_start = SlowStart

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+from hogar_nb.core.replica_limits import THREADS_PER_CPU
 
 from tests.serving.conftest import chain, impl, served, wait_for
 
@@ -76,9 +80,9 @@ def test_fault_injection_and_clear():
 def test_scale_and_reconfigure_change_the_running_node(admin):
     dep, client = admin
     resp = client.post("/hogar/v1/admin/scale", json={"node": "n0", "replicas": 3}, headers=AUTH)
-    assert resp.status_code == 200, resp.text
-    assert resp.json()["replicas"] == 3 and resp.json()["replicas_alive"] == 3
-    assert dep.metrics().nodes["n0"].replicas_alive == 3
+    assert resp.status_code in (200, 202), resp.text  # 202: still starting after half a second
+    assert resp.json()["replicas"] == 3 or resp.json()["target"] == 3
+    wait_for(lambda: dep.metrics().nodes["n0"].replicas_alive == 3, 30, "three replicas")
     resp = client.post("/hogar/v1/admin/reconfigure", headers=AUTH,
                        json={"node": "n1", "attrs": {"batch": 8, "batch_wait": "2ms", "timeout": "250ms"}})
     assert resp.status_code == 200, resp.text
@@ -95,6 +99,50 @@ def test_scale_and_reconfigure_change_the_running_node(admin):
     assert bad.status_code == 400
     source = client.post("/hogar/v1/admin/scale", json={"node": "src", "replicas": 2}, headers=AUTH)
     assert source.status_code == 404
+
+
+def test_scale_past_what_the_machine_holds_is_refused_naming_the_bound(admin):
+    dep, client = admin
+    most = THREADS_PER_CPU * os.cpu_count()
+    resp = client.post("/hogar/v1/admin/scale", json={"node": "n0", "replicas": 10_000}, headers=AUTH)
+    assert resp.status_code == 400, resp.text
+    message = resp.json()["error"]["message"]
+    assert message.startswith("got 10000 for replicas of node 'n0'")
+    assert f"at most {most} thread replicas per node" in message
+    resp = client.post("/hogar/v1/admin/reconfigure", json={"node": "n0", "attrs": {"replicas": most + 1}},
+                       headers=AUTH)
+    assert resp.status_code == 400 and f"at most {most}" in resp.json()["error"]["message"]
+    assert dep.metrics().nodes["n0"].replicas == 1, "nothing changed"
+
+
+def test_scale_past_what_the_cluster_holds_is_refused_naming_the_bound():
+    earg = chain(impl("ident"), impl("ident"), replicas=2,
+                 resources={"cpu": 2, "gpu": 0, "memory_bytes": 0})
+    earg["cluster"] = {"workers": 2, "cpu": 8, "gpu": 0, "memory_bytes": None}
+    with served(earg, admin_token=TOKEN) as (dep, client):
+        resp = client.post("/hogar/v1/admin/scale", json={"node": "n0", "replicas": 7}, headers=AUTH)
+        assert resp.status_code == 400
+        message = resp.json()["error"]["message"]
+        assert "room for at most 6 replicas" in message and "each asks for 2 cpu" in message
+        assert "other nodes take 4 of 16" in message
+        resp = client.post("/hogar/v1/admin/scale", json={"node": "n0", "replicas": 6}, headers=AUTH)
+        assert resp.status_code in (200, 202), resp.text
+        wait_for(lambda: dep.metrics().nodes["n0"].replicas_alive == 6, 30, "six replicas")
+
+
+def test_a_large_scale_answers_at_once_and_shows_its_progress_as_events():
+    with served(chain(impl("slow_start")), admin_token=TOKEN) as (dep, client):
+        resp = client.post("/hogar/v1/admin/scale", json={"node": "n0", "replicas": 41}, headers=AUTH)
+        assert resp.status_code == 202, resp.text
+        body = resp.json()
+        assert body["status"] == "scaling" and body["target"] == 41 and body["replicas_alive"] < 41
+        answered = [client.post("/src", json=i).json() for i in range(20)]  # served meanwhile
+        assert answered == list(range(20))
+        wait_for(lambda: dep.metrics().nodes["n0"].replicas_alive == 41, 60, "41 replicas")
+        steps = [e["detail"] for e in client.get("/hogar/v1/events").json() if e["action"] == "scale"]
+        assert steps == [f"replicas {a} -> {b}" for a, b in zip(range(1, 41, 4), range(5, 42, 4))]
+        resp = client.post("/hogar/v1/admin/scale", json={"node": "n0", "replicas": 2}, headers=AUTH)
+        assert resp.status_code == 200 and resp.json()["replicas"] == 2
 
 
 def test_the_console_client_reads_the_error_wire_form(admin):

@@ -16,27 +16,34 @@ from tests.serving.conftest import chain, impl, served
 from tests.serving.rawhttp import post_many
 
 
-def _answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
-    """Read one response (until the server closes or the body is complete)."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise AssertionError(f"closed before a response: {data[:200]!r}")
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
-    while len(body) < int(headers.get("content-length", 0)):
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        body += chunk
-    return int(lines[0].split()[1]), headers, body
+class _Conn:
+    """A raw connection: ``sendall`` bytes, read ``answer()`` s one at a time (what the
+    server sent past one answer stays buffered for the next)."""
 
+    def __init__(self, client) -> None:
+        self.sock = socket.create_connection((client.base_url.host, client.base_url.port), timeout=30)
+        self.stream = self.sock.makefile("rb")
 
-def _connect(client) -> socket.socket:
-    return socket.create_connection((client.base_url.host, client.base_url.port), timeout=30)
+    def __enter__(self) -> "_Conn":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stream.close()
+        self.sock.close()
+
+    def sendall(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def answer(self) -> tuple[int, dict[str, str], bytes]:
+        status_line = self.stream.readline()
+        if not status_line:
+            raise AssertionError("closed before a response")
+        headers = {}
+        while (line := self.stream.readline().decode("latin-1").strip()):
+            key, _, value = line.partition(":")
+            headers[key.strip().lower()] = value.strip()
+        body = self.stream.read(int(headers.get("content-length", 0)))
+        return int(status_line.split()[1]), headers, body
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +54,10 @@ def server():
 
 def test_a_head_past_the_limit_is_refused_before_it_ends(server):
     _dep, client = server
-    with _connect(client) as sock:
+    with _Conn(client) as sock:
         # 64 KiB of one header and no end of the head: the answer comes without it
         sock.sendall(b"POST /src HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 65536)
-        status, headers, body = _answer(sock)
+        status, headers, body = sock.answer()
     assert status == 431 and headers["connection"] == "close"
     error = json.loads(body)["error"]
     assert error["cause"] == "too_large" and "larger than 8192 bytes" in error["message"]
@@ -60,9 +67,9 @@ def test_a_head_past_the_limit_is_refused_before_it_ends(server):
 
 def test_a_long_request_line_counts_toward_the_head(server):
     _dep, client = server
-    with _connect(client) as sock:
+    with _Conn(client) as sock:
         sock.sendall(b"GET /" + b"p" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
-        status, _headers, body = _answer(sock)
+        status, _headers, body = sock.answer()
     assert status == 431 and json.loads(body)["error"]["cause"] == "too_large"
 
 
@@ -70,9 +77,9 @@ def test_a_long_request_line_counts_toward_the_head(server):
 def test_header_fields_are_counted(server, fields, status):
     _dep, client = server
     extra = b"".join(b"X-%d: 1\r\n" % i for i in range(fields - 2))  # with Host and Content-Length
-    with _connect(client) as sock:
+    with _Conn(client) as sock:
         sock.sendall(b"POST /src HTTP/1.1\r\nHost: x\r\n" + extra + b"Content-Length: 1\r\n\r\n7")
-        got, _headers, body = _answer(sock)
+        got, _headers, body = sock.answer()
     assert got == status, body
     if status == 431:
         assert "more than 20 header fields" in json.loads(body)["error"]["message"]
@@ -85,9 +92,9 @@ def test_a_head_just_under_the_limit_and_pipelined_requests_are_served(server):
     head = b"POST /src HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
     pad = b"X-Pad: " + b"p" * (8192 - len(head) - 12) + b"\r\n"
     request = head + pad + b"\r\n" + b"5"
-    with _connect(client) as sock:
+    with _Conn(client) as sock:
         sock.sendall(request * 3)  # three heads of nearly the limit in one write
-        answers = [_answer(sock) for _ in range(3)]
+        answers = [sock.answer() for _ in range(3)]
     assert [(s, json.loads(b)) for s, _h, b in answers] == [(200, 5)] * 3
 
 
@@ -106,14 +113,14 @@ def test_a_100_mb_header_costs_little_and_other_clients_are_served():
         refused: list[tuple[int, bytes]] = []
 
         def attack() -> None:
-            with _connect(client) as sock:
+            with _Conn(client) as sock:
                 sock.sendall(b"POST /src HTTP/1.1\r\nHost: x\r\nX-Big: ")
                 try:
                     for _ in range(1600):  # 100 MiB
                         sock.sendall(b"b" * 65536)
                 except OSError:  # the server stopped reading after the linger
                     pass
-                status, _headers, body = _answer(sock)
+                status, _headers, body = sock.answer()
                 refused.append((status, body))
 
         attacker = threading.Thread(target=attack)

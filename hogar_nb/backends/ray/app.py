@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ...core.routes import source_routes
 from ...export.ray_serve import INGRESS, deployment_options
 from ...runtime.impls import ImportRef
 from ...runtime.plan import GraphPlan, build_plan
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ray.serve import Deployment
 
 __all__ = ["INGRESS_CPU", "build_app", "build_application"]
 
@@ -54,6 +57,9 @@ def build_application(earg: dict[str, Any], plan: GraphPlan, routes: dict[str, s
     from .ingress import Ingress
     from .replica import NodeReplica
 
+    # @serve.deployment made both classes Serve Deployments; Ray's types keep the class
+    node_replica, ingress_deployment = cast("Deployment", NodeReplica), cast("Deployment", Ingress)
+
     raw = {n["name"]: n for n in earg["nodes"]}
     handles = {}
     for name, node in plan.nodes.items():
@@ -61,10 +67,10 @@ def build_application(earg: dict[str, Any], plan: GraphPlan, routes: dict[str, s
             continue
         opts = deployment_options(raw[name])
         opts.update((overrides or {}).get(name, {}))
-        handles[name] = _versioned(NodeReplica.options(**opts), version).bind(name, _shippable(node.factory))
-    ingress = Ingress.options(name=INGRESS, max_ongoing_requests=100_000,
-                              ray_actor_options={"num_cpus": INGRESS_CPU},
-                              user_config={"nodes": dict(ingress_config or {})})
+        handles[name] = _versioned(node_replica.options(**opts), version).bind(name, _shippable(node.factory))
+    ingress = ingress_deployment.options(name=INGRESS, max_ongoing_requests=100_000,
+                                         ray_actor_options={"num_cpus": INGRESS_CPU},
+                                         user_config={"nodes": dict(ingress_config or {})})
     return _versioned(ingress, version).bind(_for_ingress(plan), routes or source_routes(earg), handles)
 
 

@@ -233,7 +233,7 @@ def local_auth() -> None:
     if all(had.values()) or "ray" not in sys.modules:
         return
     try:
-        from ray._raylet import AuthenticationTokenLoader, Config
+        from ray._raylet import AuthenticationTokenLoader, Config  # type: ignore[attr-defined]  # Cython, no stub
 
         Config.initialize("")
         AuthenticationTokenLoader.instance().reset_cache()

@@ -8,8 +8,10 @@ running Serve deployments in place (a redeploy of the same version).
 from __future__ import annotations
 
 import random
+import threading
 import time
-from typing import Any
+from collections import deque
+from typing import TYPE_CHECKING, Any, Callable
 
 from ...runtime.errors import UnknownNodeError
 from ...runtime.metrics import RecoveryEvent
@@ -19,6 +21,19 @@ __all__ = ["RayControls"]
 
 class RayControls:
     """Applying checked changes, fault injection and the replica actors, over the deployment's state."""
+
+    # what RayDeployment.__init__ sets
+    _earg: dict[str, Any] | None
+    _plan: Any
+    _app: str
+    _redeploy: Callable[[dict[str, dict[str, Any]], dict[str, Any]], Any]
+    _events: deque[RecoveryEvent]
+    _overrides: dict[str, dict[str, Any]]
+    _ingress_config: dict[str, dict[str, Any]]
+    _lock: threading.Lock
+
+    if TYPE_CHECKING:  # pragma: no cover - DeploymentBase's
+        def replica_nodes(self) -> list[str]: ...
 
     # -- changes ------------------------------------------------------------------------
     def _redeploy_node(self, node: str, **changes: Any) -> None:
@@ -36,6 +51,7 @@ class RayControls:
     def _base_user_config(self, node: str) -> dict[str, Any]:
         from ...export.ray_serve import deployment_options
 
+        assert self._earg is not None  # a Ray deployment always has its document
         raw = next(n for n in self._earg["nodes"] if n["name"] == node)
         return dict(deployment_options(raw)["user_config"])
 

@@ -123,7 +123,7 @@ class RayDeployment(RayControls, DeploymentBase):
         return fut
 
     def _in_flight(self) -> int:
-        return self._max_in_flight - self._slots._value  # type: ignore[attr-defined]
+        return self._max_in_flight - self._slots._value
 
     # -- metrics ------------------------------------------------------------------------
     def _report(self) -> dict[str, Any]:
@@ -140,7 +140,9 @@ class RayDeployment(RayControls, DeploymentBase):
             app = serve.status().applications[self._app]
         except Exception:
             return {}
-        return {name: int(d.replica_states.get("RUNNING", 0)) for name, d in app.deployments.items()}
+        from ray.serve.schema import ReplicaState
+
+        return {name: int(d.replica_states.get(ReplicaState.RUNNING, 0)) for name, d in app.deployments.items()}
 
     def metrics(self) -> MetricsSnapshot:
         """Per-node and graph totals counted by the ingress; replicas alive from Serve's status."""

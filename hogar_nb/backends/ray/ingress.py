@@ -84,7 +84,7 @@ class Ingress:
         self.in_flight = {n: 0 for n in plan.nodes}
         self.live = 0
         self.events: deque[RecoveryEvent] = deque(maxlen=1000)
-        self.side_values = {n: deque(maxlen=10) for n, p in plan.nodes.items()
+        self.side_values: dict[str, deque[Any]] = {n: deque(maxlen=10) for n, p in plan.nodes.items()
                             if p.kind == "sink" and not p.response}
         self.started_at = time.monotonic()
         self.dead_actors: set[str] = set()
@@ -280,6 +280,7 @@ class Ingress:
             except Exception:
                 wire = ErrorWire("bad_request", "the request body is not valid JSON", None, rid)
         if wire is None:
+            assert source is not None  # no route found made a wire error above
             out = await self.run(payload, source, None)
             if out[0] == "ok":
                 return JSONResponse(out[1], headers={"x-request-id": rid})

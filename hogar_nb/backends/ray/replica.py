@@ -59,8 +59,9 @@ class NodeReplica:
 
     def reconfigure(self, config: dict[str, Any]) -> None:
         self.batch_size = max(1, int(config.get("batch_size") or 1))
-        self._batched.set_max_batch_size(self.batch_size)
-        self._batched.set_batch_wait_timeout_s(float(config.get("batch_wait_s") or 0.0))
+        # @serve.batch gives the method these setters; Ray types it as a plain coroutine function
+        self._batched.set_max_batch_size(self.batch_size)  # type: ignore[attr-defined]
+        self._batched.set_batch_wait_timeout_s(float(config.get("batch_wait_s") or 0.0))  # type: ignore[attr-defined]
         self.fault = config.get("fault")
         if not self.fault:
             self.hang.set()

@@ -1,4 +1,4 @@
-"""EARG config v1: the deployable form of a graph (export, JSON Schema, dump, load).
+"""EARG config v1: the deployable form of a graph (its document, JSON Schema, dump, load).
 
     dump_earg(graph, format="yaml") -> str     YAML or JSON text, deterministic
     load_earg(path) -> Graph                   a file, safely loaded; EARGError with diagnostics
@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from .dump import dump_earg
-from .export import graph_to_earg
+from .document import graph_to_earg
 from .load import load_earg, loads_earg, validate_earg
 from .schema import earg_schema
 

@@ -96,6 +96,6 @@ def earg_to_text(doc: dict[str, Any], format: Format = "yaml") -> str:
 
 def dump_earg(graph: "Graph", format: Format = "yaml") -> str:
     """The EARG v1 text of ``graph``; raises :class:`UDGLError` if the graph has errors."""
-    from .export import checked_earg
+    from .document import checked_earg
 
     return earg_to_text(checked_earg(graph), format)

@@ -55,11 +55,10 @@ def loads_earg(text: str | bytes, *, filename: str | None = None) -> Graph:
     :class:`EARGError` with diagnostics; nothing else escapes for bad input.
     """
     name = filename or "<earg>"
+    diags: list[Diagnostic] = []
     if isinstance(text, (bytes, bytearray)):
         text, name, diags = _decode(bytes(text), name)
-    elif isinstance(text, str):
-        diags = []
-    else:
+    elif not isinstance(text, str):
         raise EARGError([Diagnostic(
             "E100", "error", f"cannot read an EARG document from a {type(text).__name__}",
             hint="pass the text (str or bytes), or a path to load_earg(path)")], None, name)
@@ -87,7 +86,7 @@ def _load_text(text: str, name: str, diags: list[Diagnostic]) -> Graph:
     return graph
 
 
-def _decode(data: bytes, name: str) -> tuple[str | None, str, list[Diagnostic]]:
+def _decode(data: bytes, name: str) -> tuple[str, str, list[Diagnostic]]:
     from ..source import decode_source
 
     text, problems = decode_source(data)

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from ..diagnostics import MAX_DIAGNOSTICS, Diagnostic
-from ..values import NUMBER_LIMIT
+from ..values import NUMBER_LIMIT, STRING_LIMIT, in_range
 
 __all__ = ["Marks", "Path_", "format_path", "plain_problems", "read_text", "show"]
 
@@ -47,7 +47,7 @@ def _pos(node: yaml.Node) -> _Pos:
     return (s.line + 1, s.column + 1, e.line + 1, e.column + 1)
 
 
-_PLAIN_TAGS = {
+_PLAIN_TAGS: dict[type[yaml.Node], str] = {
     yaml.MappingNode: "tag:yaml.org,2002:map",
     yaml.SequenceNode: "tag:yaml.org,2002:seq",
 }
@@ -97,7 +97,7 @@ def _marks(root: yaml.Node | None, diags: list[Diagnostic], resolver: Any = None
                 return marks
             continue
         if isinstance(node, yaml.MappingNode):
-            names: set[str] = set()
+            names: set[str | int] = set()
             for key_node, value_node in node.value:
                 key = key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node)
                 if key in names:
@@ -132,8 +132,10 @@ def _too_many_values(text: str) -> Diagnostic | None:
             if count > MAX_VALUES or (items and items[-1] > 2 * MAX_ITEMS):
                 what = f"more than {MAX_VALUES:,} values" if count > MAX_VALUES else \
                     f"a list or mapping of more than {MAX_ITEMS:,} entries"
-                return Diagnostic("E102", "error", f"the document holds {what}", event.start_mark.line + 1,
-                                  event.start_mark.column + 1, hint="EARG graphs have at most 10,000 nodes")
+                mark = event.start_mark
+                line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+                return Diagnostic("E102", "error", f"the document holds {what}", line, column,
+                                  hint="EARG graphs have at most 10,000 nodes")
             if not isinstance(event, yaml.ScalarEvent):
                 items.append(0)
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
@@ -251,9 +253,13 @@ def plain_problems(data: Any, marks: Marks) -> list[Diagnostic]:
         elif isinstance(value, float) and not math.isfinite(value):
             out.append(Diagnostic("E102", "error", f"got {value} at {_where(path)}; numbers must be finite",
                                   line, col, hint="write a finite number"))
-        elif isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > NUMBER_LIMIT:
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and not in_range(value):
             out.append(Diagnostic("E102", "error", f"got {show(value)} at {_where(path)}; numbers are at most "
                                   f"{NUMBER_LIMIT:.3g} in size", line, col, hint="write a smaller number"))
+        elif isinstance(value, str) and len(value) > STRING_LIMIT:
+            out.append(Diagnostic("E102", "error", f"got a string of {len(value):,} characters at "
+                                  f"{_where(path)}; strings are at most {STRING_LIMIT:,} characters",
+                                  line, col, hint="shorten it"))
         elif value is not None and not isinstance(value, (str, int, float, bool)):
             out.append(Diagnostic(
                 "E102", "error", f"got {show(value)} ({type(value).__name__}) at {_where(path)}; "

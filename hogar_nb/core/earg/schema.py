@@ -24,6 +24,7 @@ from ..kinds import (
     RECOVERY_POLICIES,
     AttrSpec,
 )
+from ..values import NAME_LIMIT
 
 __all__ = ["EARG_VERSION", "SCHEMA_ID", "SCHEMA_PATH", "build_schema", "earg_schema"]
 
@@ -31,8 +32,8 @@ EARG_VERSION = 1
 SCHEMA_ID = "https://hogar-nb.dev/schemas/earg-v1.schema.json"
 SCHEMA_PATH = Path(__file__).with_name("earg-v1.schema.json")
 
-IDENT = "^[A-Za-z_][A-Za-z0-9_]*$"
-_IDENT_KEYS = "^[A-Za-z_][A-Za-z0-9_]*$"
+IDENT = f"^[A-Za-z_][A-Za-z0-9_]{{0,{NAME_LIMIT - 1}}}$"  # a UDGL name, at most NAME_LIMIT long
+_IDENT_KEYS = IDENT
 _REPLICA_KEYS = "^[A-Za-z_][A-Za-z0-9_]*/(0|[1-9][0-9]*)$"
 
 #: Node keys that only some kinds have.
@@ -154,8 +155,8 @@ def _node_schema() -> dict[str, Any]:
             },
             "then": {"not": {"required": [key]}},
         }
-        for key, kinds in KIND_KEYS.items()
-        for kinds in [[k for k in KINDS if k not in kinds]]
+        for key, having in KIND_KEYS.items()
+        for kinds in [[k for k in KINDS if k not in having]]
     ]
     return node
 

@@ -62,9 +62,7 @@ def validate_earg(doc: Any, marks: Marks | None = None) -> list[Diagnostic]:
             break
     if not d.out:
         _references(doc, d)
-    seen: set = set()
-    unique = [x for x in d.out if not (x in seen or seen.add(x))]
-    return sorted(unique, key=sort_key)
+    return sorted(dict.fromkeys(d.out), key=sort_key)  # each once, first seen kept
 
 
 def _is_version(v: Any) -> bool:
@@ -185,7 +183,10 @@ class _Diag:
     # ---------------------------------------------------------- schema errors
     def schema_error(self, err: jsonschema.ValidationError) -> None:
         path = tuple(err.absolute_path)
-        v, schema, inst = err.validator, err.schema, err.instance
+        v = err.validator
+        inst: Any = err.instance
+        schema: dict[str, Any] = err.schema if isinstance(err.schema, dict) else {}
+        wanted: Any = err.validator_value
         if v == "additionalProperties" and isinstance(inst, dict):
             allowed = list(schema.get("properties", {}))
             patterns = schema.get("patternProperties", {})
@@ -203,18 +204,18 @@ class _Diag:
         elif v == "required" and isinstance(inst, dict):
             props = schema.get("properties", {})
             extras = [k for k in inst if k not in props]
-            for key in err.validator_value:
+            for key in wanted:
                 if key not in inst and not any(did_you_mean(x, props) == f"did you mean `{key}`?" for x in extras):
                     doc = props.get(key, {}).get("description")
                     self.value("E103", path, f"missing key `{key}` {self.container(path)}",
                                f"add `{key}`" + (f" ({doc})" if doc else ""))
-        elif v == "not" and isinstance(err.validator_value, dict) and "required" in err.validator_value:
-            key = err.validator_value["required"][0]
+        elif v == "not" and isinstance(wanted, dict) and "required" in wanted:
+            key = wanted["required"][0]
             kinds = KIND_KEYS.get(key, ())
             self.key("E101", (*path, key), f"unknown key `{key}` {self.container(path)}",
                      f"only {', '.join(kinds)} nodes have `{key}`; remove it")
         elif v == "dependentRequired":
-            for key, needs in err.validator_value.items():
+            for key, needs in wanted.items():
                 if key in inst:
                     for need in needs:
                         if need not in inst:
@@ -226,7 +227,7 @@ class _Diag:
         else:
             hint = None
             if v == "enum" and isinstance(inst, str):
-                hint = did_you_mean(inst, [str(e) for e in err.validator_value])
+                hint = did_you_mean(inst, [str(e) for e in wanted])
             elif isinstance(inst, str) and _looks_numeric(inst) and _wants_number(schema):
                 hint = f"write {inst} without quotes"
             if not path:

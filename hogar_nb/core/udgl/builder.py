@@ -37,7 +37,7 @@ class _Builder:
         self.overrides = dict(params or {})
         self.namespace = namespace
         self.bad_names: set[str] = set(broken)
-        self.reported: set[tuple[int, int]] = set()
+        self.reported: set[tuple[int | None, int | None]] = set()
         self.header: Token | None = None
         self.edge_first: dict[tuple[str, str], Span] = {}
         self.dropped = 0  # problems past the cap, counted only
@@ -109,11 +109,10 @@ class _Builder:
             if word == "param":
                 self.declare_param(rec)
             elif word == "template":
-                val = rec.value.value if rec.value else None
                 from ..values import Ident
 
-                if isinstance(val, Ident):
-                    self.declare_template(rec.tokens[1], val.name, rec.value.span, None)
+                if rec.value is not None and isinstance(rec.value.value, Ident):
+                    self.declare_template(rec.tokens[1], rec.value.value.name, rec.value.span, None)
                 else:
                     self.error("E001", "a template names a kind", rec.value.span if rec.value else _sp(kw),
                                hint="write `template gpu_model = model { gpu = 1 }`")
@@ -155,15 +154,17 @@ class _Builder:
         if name in self.graph.params:
             self.error("E015", f"param `{name}` is declared twice", _sp(name_tok))
             return
-        value = self.overrides.pop(name, rec.value.value)
+        written = rec.value
+        assert written is not None  # an "assign" record has a value (BAD_VALUE when unreadable)
+        value = self.overrides.pop(name, written.value)
         if contains(value, ParamRef):
-            self.error("E025", f"the value of param `{name}` refers to another param", rec.value.span,
+            self.error("E025", f"the value of param `{name}` refers to another param", written.span,
                        hint="a param's value is written out: a number, a duration, a string...")
             value = BAD_VALUE
         elif contains(value, BadValue):
             value = BAD_VALUE  # already reported where it is wrong; the param is broken as a whole
         self.graph.params[name] = value
-        self.graph.param_spans[name] = rec.value.span
+        self.graph.param_spans[name] = written.span
 
     def declare_template(self, name_tok: Token, kind: str, kind_span: Span, attrs) -> None:
         name = str(name_tok)
@@ -225,7 +226,7 @@ class _Builder:
         values, spans = self.attr_dict(rec.attrs, "of this edge")
         fields: dict[str, Any] = {}
         written: dict[str, Any] = {}
-        lookup = _Params(self.graph.params, self.namespace_with_overrides())
+        lookup = _Params({**self.undeclared_overrides(), **self.graph.params}, self.namespace)
         for key, raw in values.items():
             spec = EDGE_ATTRS.get(key)
             if spec is None:
@@ -293,8 +294,9 @@ class _Builder:
             ))
         referenced = self._referenced_names()
         for name, value in self.overrides.items():
-            if name in referenced:
-                continue  # an undeclared `$name` a notebook would bind: the caller's value binds it
+            if name in referenced:  # an undeclared `$name` a notebook would bind: the caller's value binds it
+                self.graph.bound_params[name] = value
+                continue
             self.diags.append(Diagnostic.at(
                 "W001", f"param `{name}` is given but the graph declares no such param", None,
                 severity="warning",
@@ -316,20 +318,18 @@ class _Builder:
                     visit(v)
 
         g = self.graph
-        for holder in (*g.nodes.values(), *g.templates.values(), *g.edges):
+        holders: list[Node | Template | Edge] = [*g.nodes.values(), *g.templates.values(), *g.edges]
+        for holder in holders:
             for v in holder.attrs.values():
                 visit(v)
         for v in g.defaults.values():
             visit(v)
         return names
 
-    def namespace_with_overrides(self) -> Mapping[str, Any] | None:
-        """What ``$name`` references resolve against: the namespace given, and the caller's
-        values for names the graph does not declare (as a notebook's names would)."""
-        if not self.overrides:
-            return self.namespace
-        return {**self.overrides, **(self.namespace or {})}
-
+    def undeclared_overrides(self) -> dict[str, Any]:
+        """The caller's values for names the graph does not declare (all of them, once the
+        declarations are read): what its undeclared ``$name`` references may bind to."""
+        return dict(self.overrides)
 
 def build_graph(
     records: list[Record],
@@ -346,5 +346,5 @@ def build_graph(
         if rec.shape == "chain":
             b.connect(rec)
     b.finish()
-    b.graph.namespace = b.namespace_with_overrides()
+    b.graph.namespace = namespace
     return b.graph, b.diags

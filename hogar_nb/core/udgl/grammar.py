@@ -245,8 +245,9 @@ def _syntax_diag(err: UnexpectedInput, first: Token) -> Diagnostic:
     expected = set(getattr(err, "expected", ()) or ())
     if isinstance(err, UnexpectedToken) and tok is not None:
         if tok.type == "$END":
-            prev = getattr(err, "_hogar_last", first)
-            line, col = prev.end_line or prev.line, prev.end_column or prev.column
+            prev: Token = getattr(err, "_hogar_last", first)
+            line = prev.end_line or prev.line or 1
+            col = prev.end_column or prev.column or 1
             span = Span(line, col, line, col + 1)
             found = "end of line"
         else:
@@ -303,7 +304,7 @@ def parse_statements(
             statements.append(salvage(lark, group, diags))
             continue
         if len(diags) > seen:
-            lex_lines.update(d.line for d in diags[seen:] if d.code == "E002")
+            lex_lines.update(d.line for d in diags[seen:] if d.code == "E002" and d.line is not None)
             seen = len(diags)
         if len(statements) >= MAX_STATEMENTS:
             diags.append(Diagnostic.at(

@@ -10,6 +10,7 @@ The tokens are lark ``Token`` objects, as the parser expects.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Iterator
@@ -17,6 +18,7 @@ from typing import Iterator
 from lark import Token
 
 from ..diagnostics import Diagnostic, Span
+from ..values import NAME_LIMIT, STRING_LIMIT
 
 __all__ = ["Comment", "MAX_LEX_ERRORS", "TokenStream", "UNIT_WORDS", "tokenize"]
 
@@ -53,16 +55,31 @@ UNIT_WORDS: dict[str, str] = {
 _DURATION_UNITS = {"us", "ms", "s", "m", "h"}
 
 
-_LONGEST = {"NAME": 200, "PARAM": 201, "STRING": 10_002}  # with the `$` and the quotes
-_SHOWN_LIMIT = {"NAME": 200, "PARAM": 200, "STRING": 10_000}
+_LONGEST = {"NAME": NAME_LIMIT, "PARAM": NAME_LIMIT + 1, "STRING": STRING_LIMIT + 2}  # the `$`, the quotes
+_SHOWN_LIMIT = {"NAME": NAME_LIMIT, "PARAM": NAME_LIMIT, "STRING": STRING_LIMIT}
+_ESCAPED = 12  # the most characters one character of a string's value takes spelled (\\uXXXX\\uXXXX)
 
 
-def _too_long(kind: str, value: str, most: int, line: int, column: int, diags: list[Diagnostic]) -> str:
+def _string_length(token: str) -> int:
+    """How many characters the string ``token`` holds, escapes read: the limit is on
+    the value, so a string of quotes or unprintable characters, spelled longer, still
+    fits. Past ``_ESCAPED`` times the limit no value can fit, and nothing is decoded."""
+    if len(token) > _ESCAPED * STRING_LIMIT + 2:
+        return len(token) - 2
+    try:
+        return len(json.loads(token))
+    except ValueError:  # an escape JSON does not know: the parser reports it
+        return len(token) - 2
+
+
+def _too_long(kind: str, value: str, most: int, line: int, column: int, diags: list[Diagnostic],
+              length: int | None = None) -> str:
     """Report a name or string past its length limit; keep a cut copy so that messages
     quoting it stay short."""
     what = "a string" if kind == "STRING" else "a name"
+    length = len(value) if length is None else length
     diags.append(Diagnostic.at(
-        "E008", f"{what} of {len(value):,} characters is too long (at most {_SHOWN_LIMIT[kind]:,})",
+        "E008", f"{what} of {length:,} characters is too long (at most {_SHOWN_LIMIT[kind]:,})",
         Span(line, column, line, column + 1), hint="shorten it",
     ))
     return value[: most - 1] + '"' if kind == "STRING" else value[:most]
@@ -139,6 +156,7 @@ def _raw_tokens(
             pos = end
             continue
         kind = m.lastgroup
+        assert kind is not None  # every alternative of the pattern is a named group
         end = m.end()
         if kind == "NL":
             yield Token("NL", m.group(), pos, line, column, line, column + 1, end)
@@ -151,7 +169,10 @@ def _raw_tokens(
             value = m.group()
             most = _LONGEST.get(kind)
             if most is not None and len(value) > most:
-                value = _too_long(kind, value, most, line, column, diags)
+                if kind != "STRING":
+                    value = _too_long(kind, value, most, line, column, diags)
+                elif (length := _string_length(value)) > STRING_LIMIT:
+                    value = _too_long(kind, value, most, line, column, diags, length)
             yield Token(kind, value, pos, line, column, line, column + (end - pos), end)
         pos = end
 
@@ -235,7 +256,7 @@ def _unit_mistake(number: Token, word: Token, diags: list[Diagnostic]) -> Token:
     examples = "ms, s, m, ..." if unit in _DURATION_UNITS else ("%" if unit == "%" else "KiB, MiB, GiB, ...")
     diags.append(Diagnostic.at(
         "E021", f"`{number} {word}` is not a value: a unit follows its number without a space",
-        Span(number.line, number.column, word.end_line, word.end_column),
+        Span.between(number, word),
         hint=f"write `{joined}`: units follow the number without a space ({examples})",
     ))
     return Token("NUMBER", joined, number.start_pos, number.line, number.column,

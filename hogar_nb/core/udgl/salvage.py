@@ -106,10 +106,8 @@ def salvage(lark: Lark, group: list[Token], diags: list[Diagnostic]) -> Record:
     if len(group) >= 2 and group[0].type == "NAME" and group[1].type == "NAME" and not any(
         t.type == "ARROW" for t in group
     ):
-        attrs = None
-        if len(group) > 2 and group[2].type == "LBRACE":
-            attrs = _attrs(lark, _block(group, 2)[0], diags)
-        return Record("salvaged", [group[0], group[1]], attrs=attrs)
+        block = _attrs(lark, _block(group, 2)[0], diags) if len(group) > 2 and group[2].type == "LBRACE" else None
+        return Record("salvaged", [group[0], group[1]], attrs=block)
     brace = next((i for i, t in enumerate(group) if t.type == "LBRACE" and _depth(group, i) == 0), None)
     if brace is not None and any(t.type == "ARROW" for t in group[:brace]):
         chain = _parse(lark, group[:brace], "statement", diags)

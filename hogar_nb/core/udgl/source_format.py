@@ -30,6 +30,12 @@ _CLOSE = {"RBRACE", "RSQB", "RPAR"}
 _NOT_NODES = {"graph", "param", "template", "defaults", "cluster"}
 
 
+def _line(tok: Token) -> int:
+    """The line of a token the lexer made (it gives every token one; lark's type allows None)."""
+    assert tok.line is not None
+    return tok.line
+
+
 @dataclass
 class _Attr:
     name: Token
@@ -39,7 +45,7 @@ class _Attr:
 
     @property
     def last_line(self) -> int:
-        return (self.value or [self.name])[-1].line
+        return _line((self.value or [self.name])[-1])
 
 
 @dataclass
@@ -96,7 +102,7 @@ def _statements(tokens: list[Token]) -> list[_Statement]:
     for tok in tokens:
         if tok.type == "NL" and depth == 0:
             if group:
-                out.append(_Statement(group, group[0].line, group[-1].line))
+                out.append(_Statement(group, _line(group[0]), _line(group[-1])))
             group = []
             continue
         if tok.type == "NL":
@@ -105,7 +111,7 @@ def _statements(tokens: list[Token]) -> list[_Statement]:
         depth = max(depth, 0)
         group.append(tok)
     if group:
-        out.append(_Statement(group, group[0].line, group[-1].line))
+        out.append(_Statement(group, _line(group[0]), _line(group[-1])))
     return out
 
 
@@ -113,9 +119,9 @@ def _items(statements: list[_Statement], comments: list[Comment]) -> list:
     """Statements and standalone comments in source order; comments inside or after a
     statement are attached to it."""
     by_line: dict[int, _Statement] = {}
-    for st in statements:
-        for line in range(st.first, st.last + 1):
-            by_line[line] = st
+    for statement in statements:
+        for line in range(statement.first, statement.last + 1):
+            by_line[line] = statement
     items: list = list(statements)
     for c in comments:
         st = by_line.get(c.line)
@@ -202,16 +208,18 @@ def _place_comments(st: _Statement, attrs: list[_Attr], block: int) -> list[str]
     opener = st.tokens[block]
     last_on_line: dict[int, Token] = {}
     for tok in st.tokens:
-        last_on_line[tok.line] = tok
+        last_on_line[_line(tok)] = tok
     for c in st.inner:
-        if c.line < opener.line:
+        if c.line < _line(opener):
             return None  # inside the head (a chain over several lines)
-        tok = last_on_line.get(c.line)
-        if tok is None or tok is opener:
-            following = [a for a in attrs if a.name.line > c.line or (tok is opener and a.name.line == c.line)]
+        on_line = last_on_line.get(c.line)
+        if on_line is None or on_line is opener:
+            following = [a for a in attrs
+                         if _line(a.name) > c.line or (on_line is opener and _line(a.name) == c.line)]
             (following[0].before if following else closing).append(c.text)
             continue
-        owner = next((a for a in attrs if a.value and (a.value[-1] is tok or _comma_after(st.tokens, a, tok))), None)
+        owner = next((a for a in attrs if a.value and (a.value[-1] is on_line or _comma_after(st.tokens, a, on_line))),
+                     None)
         if owner is None or owner.trailing is not None:
             return None
         owner.trailing = c.text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 import json
 import threading
 from contextlib import contextmanager
@@ -205,14 +207,14 @@ class StatementTransformer(Transformer):
         name, _, located = children
         return Attr(str(name), located.value, _span(name), _join(_span(name), located.span))
 
-    def attrs(self, children) -> list[Attr]:
+    def attrs(self, children) -> builtins.list[Attr]:  # `list` is the rule below
         return [c for c in children if isinstance(c, Attr)]
 
     # ------------------------------------------------------------- endpoints
-    def one(self, children) -> list[Token]:
+    def one(self, children) -> builtins.list[Token]:
         return [children[0]]
 
-    def group(self, children) -> list[Token]:
+    def group(self, children) -> builtins.list[Token]:
         return [c for c in children if isinstance(c, Token) and c.type == "NAME"]
 
     # ------------------------------------------------------------ statements

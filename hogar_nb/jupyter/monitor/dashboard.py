@@ -2,7 +2,8 @@
 
 The refresh thread only reads the source and assigns trace arrays, so the kernel
 stays free for other cells (and panels keep moving while a cell blocks, e.g. during
-``dep.load(...)``). It stops when the deployment stops, on :meth:`Dashboard.close`
+``dep.load(...)``). The page is sent only what changed, one message per panel and
+refresh, and nothing while the dashboard is out of view. It stops when the deployment stops, on :meth:`Dashboard.close`
 or the Close button.
 """
 
@@ -22,6 +23,7 @@ from .health import HealthRules, HealthTracker, NodeHealth
 from .health_view import HealthView
 from .panels import Panels
 from .source import Reading, Source
+from .visibility import Visibility
 
 __all__ = ["Dashboard", "WINDOWS"]
 
@@ -69,6 +71,8 @@ class Dashboard(widgets.VBox):
         self.last_reading: Reading | None = None
         self.last_health: dict[str, NodeHealth] = {}
         self.refreshes = 0
+        self.draws = 0  # refreshes drawn; the others came while out of view
+        self.skipped = 0
         self.ticks = 0  # loop iterations, paused or not
         self.refresh_seconds: deque[float] = deque(maxlen=100)
         self.error: str | None = None
@@ -86,7 +90,9 @@ class Dashboard(widgets.VBox):
             widgets.HBox([figs["errors"], figs["queues"]]),
             widgets.HBox([figs["replicas"], self.behaviour.figure]),
         ])
-        super().__init__([self.controls, self.graph_view, grid])
+        self.visibility = Visibility()
+        self.visibility.observe(self._on_visible, names="visible")
+        super().__init__([self.controls, self.visibility, self.graph_view, grid])
         self.add_class("hogar-monitor")
         self.observe(self._on_comm, names="comm")
         self.created = time.monotonic()
@@ -169,20 +175,43 @@ class Dashboard(widgets.VBox):
 
     # -- refreshing -------------------------------------------------------------------
     def refresh(self) -> Reading:
-        """Read the source once and redraw everything (what the thread does each tick)."""
+        """Read the source once and redraw everything (what the thread does each tick).
+
+        While the page reports the dashboard out of view (scrolled away, a hidden tab)
+        only the reading and the health rating are done; the views are drawn again
+        when it comes back into view.
+        """
         with self._lock:
             t0 = time.perf_counter()
             reading = self.source.read()
             health = self.tracker.update(reading)
-            self.panels.update(self.source, reading, health)
-            self.behaviour.update(reading.time, self.panels.span)
-            self.graph_view.update(health)
             self.last_reading, self.last_health = reading, health
+            if self.visibility.visible or not reading.running:
+                self._draw()
+            else:
+                self.skipped += 1
             self.refreshes += 1
             self.refresh_seconds.append(time.perf_counter() - t0)
             self.error = None
             self._set_status()
             return reading
+
+    def _draw(self) -> None:
+        reading, health = self.last_reading, self.last_health
+        if reading is None:
+            return
+        self.panels.update(self.source, reading, health)
+        self.behaviour.update(reading.time, self.panels.span)
+        self.graph_view.update(health, final=not reading.running)
+        self.draws += 1
+
+    def _on_visible(self, change: dict) -> None:
+        if change["new"]:  # back in view: show the latest reading at once
+            with self._lock:
+                try:
+                    self._draw()
+                except Exception:  # noqa: BLE001 - a widget closed under us
+                    pass
 
     def start(self) -> None:
         """Start (or restart) the refresh thread."""

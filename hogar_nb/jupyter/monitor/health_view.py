@@ -8,6 +8,7 @@ selector on ``health``. Updates change only the nodes whose data changed.
 from __future__ import annotations
 
 import html
+import time
 
 import ipycytoscape
 import ipywidgets as widgets
@@ -58,7 +59,8 @@ def legend_html() -> str:
 class HealthView(widgets.VBox):
     """A cytoscape view of ``topology`` whose node colours follow :meth:`update`."""
 
-    def __init__(self, topology: Topology, height: str = "320px", layout: str = "dagre") -> None:
+    def __init__(self, topology: Topology, height: str = "320px", layout: str = "dagre",
+                 badge_every: float = 2.0) -> None:
         self.topology = topology
         self.canvas = ipycytoscape.CytoscapeWidget()
         self.canvas.layout.height = height
@@ -84,18 +86,30 @@ class HealthView(widgets.VBox):
         super().__init__([self.canvas, self.legend, self.detail])
         self.canvas.on("node", "click", self._on_click)
         self.health: dict[str, NodeHealth] = {}
+        self.badge_every = badge_every
+        self._badged = -badge_every
 
-    def update(self, health: dict[str, NodeHealth]) -> None:
-        """Recolour and relabel the nodes whose health or badge changed."""
+    def update(self, health: dict[str, NodeHealth], final: bool = False) -> None:
+        """Recolour the nodes whose health changed at once; relabel those whose badge
+        alone changed at most every ``badge_every`` seconds (each node is a message to
+        the page: on a large graph, every badge every second is a flood), or now if
+        ``final``."""
         self.health = health
+        now = time.monotonic()
+        badges = final or now - self._badged >= self.badge_every
+        if badges:
+            self._badged = now
         for name, h in health.items():
             node = self._nodes.get(name)
             if node is None:
                 continue
+            data = node.data
+            changed = data.get("health") != h.level or data.get("reason") != h.reason
+            if not (changed or badges):
+                continue
             text = badge(h)
             label = f"{name}\n{text}" if text else name
-            data = node.data
-            if data.get("health") != h.level or data.get("label") != label or data.get("reason") != h.reason:
+            if changed or data.get("label") != label:
                 node.data = {**data, "health": h.level, "label": label, "reason": h.reason}
 
     def levels(self) -> dict[str, str]:

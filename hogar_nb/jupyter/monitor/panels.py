@@ -170,27 +170,31 @@ class Panels:
         self._assign_slots(f["latency"], 3, busy, " p99")
         self._assign_slots(f["queues"], 2, busy, " queued")
         self._assign_slots(f["replicas"], 0, fragile)
+        self.span = span = shown_span(source.series(reading, "rps", None)[0], now, w)
+        # one message per panel and refresh: the data and the axis in one batch
         with f["throughput"].batch_update():
             _set(f["throughput"].data[0], *xy("rps", None))
             self._slot_traces(f["throughput"], 1, busy, lambda n: xy("rps", n))
+            _time_axis(f["throughput"], span)
         with f["latency"].batch_update():
             for i, metric in enumerate(("p50_ms", "p95_ms", "p99_ms")):
                 _set(f["latency"].data[i], *xy(metric, None))
             self._slot_traces(f["latency"], 3, busy, lambda n: xy("p99_ms", n), suffix=" p99")
+            _time_axis(f["latency"], span)
         with f["queues"].batch_update():
             _set(f["queues"].data[0], *xy("queue_depth", None))
             _set(f["queues"].data[1], *xy("in_flight", None))
             self._slot_traces(f["queues"], 2, busy, lambda n: xy("queue_depth", n), suffix=" queued")
+            _time_axis(f["queues"], span)
         with f["replicas"].batch_update():
             self._slot_traces(f["replicas"], 0, fragile, lambda n: xy("replicas_alive", n))
             marks = [e for e in reading.events if e.time >= now - w]
             _set(f["replicas"].data[-1], [e.time - now for e in marks], [0] * len(marks))
-            f["replicas"].data[-1].hovertext = [e.text for e in marks]
+            hover = [e.text for e in marks]
+            if list(f["replicas"].data[-1].hovertext or ()) != hover:
+                f["replicas"].data[-1].hovertext = hover
+            _time_axis(f["replicas"], span)
         self._update_errors(reading)
-        self.span = span = shown_span(source.series(reading, "rps", None)[0], now, w)
-        for key in ("throughput", "latency", "queues", "replicas"):
-            if tuple(f[key].layout.xaxis.range or ()) != (-span, 0):
-                f[key].layout.xaxis.range = [-span, 0]
 
     def _slot_traces(self, fig: go.FigureWidget, first: int, names: list[str],
                      data: Callable[[str], tuple[list[float], list[Any]]], suffix: str = "") -> None:
@@ -246,5 +250,13 @@ _EMPTY = _Empty()
 
 
 def _set(trace: Any, x: list[Any], y: list[Any]) -> None:
-    trace.x = x
-    trace.y = y
+    """Assign what changed only: an unchanged array is not sent again."""
+    if tuple(trace.x or ()) != tuple(x):
+        trace.x = x
+    if tuple(trace.y or ()) != tuple(y):
+        trace.y = y
+
+
+def _time_axis(fig: go.FigureWidget, span: float) -> None:
+    if tuple(fig.layout.xaxis.range or ()) != (-span, 0):
+        fig.layout.xaxis.range = [-span, 0]

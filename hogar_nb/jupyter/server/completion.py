@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...core import kinds
+from .service import editor_source, split_magic
 
-__all__ = ["KEYWORDS", "complete"]
+__all__ = ["KEYWORDS", "complete", "complete_source", "starting_with"]
 
 KEYWORDS: dict[str, str] = {
     "graph": "names the graph: graph NAME \"description\"",
@@ -200,3 +201,18 @@ def complete(text: str, line: int, column: int) -> dict[str, Any]:
         elif last == "=" and len(st) == 3 and st[0].text == "template":
             items = _kind_items(names)
     return {"prefix": prefix, "items": items}
+
+
+def complete_source(text: str, line: int, column: int, cell: bool = False) -> dict[str, Any]:
+    """:func:`complete` for an editor's ``text``: a ``.udgl`` file, or a notebook cell
+    (``cell``) whose first line is the ``%%udgl`` magic's, where nothing is offered."""
+    if cell and line <= 1 and split_magic(text)[0]:
+        return {"prefix": "", "items": []}
+    return complete(editor_source(text, cell), line, column)
+
+
+def starting_with(reply: dict[str, Any]) -> list[dict[str, Any]]:
+    """The items of a :func:`complete` reply that extend the word typed (what a Tab
+    completion offers, where nothing filters the list further)."""
+    prefix = reply["prefix"]
+    return [item for item in reply["items"] if item["label"].startswith(prefix)]

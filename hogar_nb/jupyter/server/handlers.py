@@ -181,7 +181,7 @@ class CompleteHandler(_UDGLHandler):
     def answer(self, body):
         text, cell = body["text"], _field(body, "cell", bool, False)
         line, column = _field(body, "line", int, 1), _field(body, "column", int, 1)
-        return lambda: completion.complete(service.editor_source(text, cell), line, column)
+        return lambda: completion.complete_source(text, line, column, cell)
 
 
 def handlers(base_url: str) -> list[tuple[str, type]]:

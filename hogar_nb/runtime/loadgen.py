@@ -7,14 +7,18 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from concurrent.futures import Future
+from typing import Any, Protocol
 
 from .metrics import bucket_of, percentile_ms, N_BUCKETS
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .deployment import Deployment
-
 __all__ = ["LoadReport", "drive"]
+
+
+class Submits(Protocol):
+    """What the load generator needs of a deployment: any backend's ``submit``."""
+
+    def submit(self, payload: Any, source: str | None = None, timeout: float | None = None) -> Future: ...
 
 FIRST_ERRORS = 5  # distinct errors a report keeps
 
@@ -78,7 +82,7 @@ class _Tally:
                         self.first.append(key)
 
 
-def drive(dep: Deployment, rate: float, duration: float, payload: Any, arrival: str,
+def drive(dep: Submits, rate: float, duration: float, payload: Any, arrival: str,
           concurrency: int | None, progress: bool | None, source: str | None,
           seed: int | None) -> LoadReport:
     if rate <= 0 or duration < 0:

@@ -41,7 +41,9 @@ def status_json(dep: DeploymentProtocol) -> dict[str, Any]:
 
 
 def event_json(event: Any) -> dict[str, Any]:
-    return dataclasses.asdict(event) if dataclasses.is_dataclass(event) else dict(event)
+    if dataclasses.is_dataclass(event) and not isinstance(event, type):
+        return dataclasses.asdict(event)
+    return dict(event)
 
 
 def _sse(kind: str, data: Any, event_id: int | None = None) -> bytes:
