@@ -9,6 +9,7 @@ request's future.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import heapq
 import itertools
@@ -56,7 +57,8 @@ class Engine:
         self._running = True
         self._rng = random.Random()
         self.started_at = time.monotonic()
-        self.walker = Walker(plan, rng=self._rng, stats=self.stats, graph_stats=self.graph_stats)
+        self.walker = Walker(plan, rng=self._rng, stats=self.stats, graph_stats=self.graph_stats,
+                             lock=threading.Lock())
         self._supervisor = threading.Thread(target=self._supervise, name="hogar-supervisor", daemon=True)
 
     # -- lifecycle --------------------------------------------------------------------
@@ -121,16 +123,17 @@ class Engine:
 
     # -- requests ---------------------------------------------------------------------
     def submit(self, payload: Any, source: str, timeout: float | None = None,
-               wait: bool = True) -> Request:
+               wait: bool = True, loop: asyncio.AbstractEventLoop | None = None) -> Request:
         """Start a request at ``source``. ``timeout`` (seconds) is its deadline; with
         ``wait`` its entry waits for room in the first queues up to that deadline,
-        without it a full first queue fails the request at once (OverloadError)."""
+        without it a full first queue fails the request at once (OverloadError).
+        With ``loop`` (the caller's running loop) its future is an asyncio one."""
         t0 = time.monotonic()
         if timeout is None:
-            req = Request(next(self._ids), t0, INF, INF if wait else 0.0)
+            req = Request(next(self._ids), t0, INF, INF if wait else 0.0, None, loop)
         else:
             deadline = t0 + timeout
-            req = Request(next(self._ids), t0, deadline, deadline if wait else 0.0, timeout)
+            req = Request(next(self._ids), t0, deadline, deadline if wait else 0.0, timeout, loop)
         self.live[req.id] = req
         self.perform(self.walker.start(req, source, payload, t0))
         if timeout is not None and not req.finished:  # after admission: a full queue says overload
@@ -182,13 +185,19 @@ class Engine:
                 self.side_values[action.sink].append(action.value)
 
     def _settle(self, req: Request, value: Any, exc: BaseException | None) -> None:
-        try:
-            if exc is None:
-                req.future.set_result(value)
-            else:
-                req.future.set_exception(exc)
-        except InvalidStateError:
-            return
+        if req.loop is not None:
+            try:
+                req.loop.call_soon_threadsafe(_settle_async, req.future, value, exc)
+            except RuntimeError:  # the caller's loop is closed: nobody waits any more
+                pass
+        else:
+            try:
+                if exc is None:
+                    req.future.set_result(value)
+                else:
+                    req.future.set_exception(exc)
+            except InvalidStateError:
+                return
         self.live.pop(req.id, None)
         if exc is None and self._observers:
             self._notify(value)
@@ -208,3 +217,12 @@ class Engine:
     def node_output(self, node: NodeRuntime, work: Work, value: Any) -> None:
         """A worker finished one request: pass the result on."""
         self.perform(self.walker.produced(work, value, time.monotonic()))
+
+
+def _settle_async(fut: asyncio.Future, value: Any, exc: BaseException | None) -> None:
+    if fut.done():
+        return
+    if exc is None:
+        fut.set_result(value)
+    else:
+        fut.set_exception(exc)

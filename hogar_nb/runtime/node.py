@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 import time
@@ -31,16 +32,19 @@ class Request(Walk):
 
     ``deadline`` (monotonic seconds, or ``inf``) travels with the request through
     every hop; ``admit`` bounds how long its entry may wait for room in the first
-    queues (0: shed at once); ``finished`` is set once it has its outcome.
+    queues (0: shed at once); ``finished`` is set once it has its outcome. With a
+    ``loop``, ``future`` is an asyncio future of that loop (settled through
+    ``call_soon_threadsafe``), else a ``concurrent.futures.Future``.
     """
 
-    __slots__ = ("future", "admit")
+    __slots__ = ("future", "admit", "loop")
 
     def __init__(self, rid: int, t0: float, deadline: float = INF, admit: float = INF,
-                 timeout: float | None = None) -> None:
+                 timeout: float | None = None, loop: asyncio.AbstractEventLoop | None = None) -> None:
         Walk.__init__(self, rid, t0, deadline, timeout)
-        self.future: Future = Future()
+        self.future: Any = Future() if loop is None else loop.create_future()
         self.admit = admit
+        self.loop = loop
 
 
 Work = Enqueue  # a request's payload waiting at (or running on) one node
@@ -80,6 +84,7 @@ class NodeRuntime(NodeRecovery):
         replica = self._make_replica(index)
         with self.lock:
             self.replicas.append(replica)
+            self.generation += 1
         replica.start()
         return replica
 
@@ -97,6 +102,7 @@ class NodeRuntime(NodeRecovery):
         with self.lock:
             if replica in self.replicas:
                 self.replicas.remove(replica)
+                self.generation += 1
             self.retired.append(replica)
         if not self.stopping:
             replica.backend.close()
@@ -112,6 +118,7 @@ class NodeRuntime(NodeRecovery):
                 start.append(self._make_replica(self._next_index))
                 self._next_index += 1
             self.replicas.extend(start)
+            self.generation += 1
         for _ in range(current - replicas):
             self.queue.put(STOP)
         for replica in start:
@@ -217,11 +224,13 @@ class NodeRuntime(NodeRecovery):
             replica.errors_in_a_row = 0
             replica.good = True
         engine = self.engine
+        produced, perform = engine.walker.produced, engine.perform
+        now = time.monotonic()
         for work, out in zip(held, outputs):
             if isinstance(out, BaseException):  # a batched impl failed this item alone
                 engine.retry_or_fail(self, work, "error", out)
-            else:
-                engine.node_output(self, work, out)
+            else:  # Engine.node_output, inlined
+                perform(produced(work, out, now))
 
     def batch_error(self, replica: Replica, held: list[Work], exc: BaseException) -> bool:
         """Retry or fail the batch; True when the replica was ejected as an outlier."""

@@ -72,6 +72,10 @@ class NodeRecovery:
         self.state = "serving"  # serving | suspended | half_open
         self.suspended_at = 0.0
         self._pending_events: dict[int, tuple[float, float, str, str, int, str]] = {}
+        # Bumped after every change of the replicas or the state; dead() scans the
+        # replicas only when it moved since a scan found every one of them serving.
+        self.generation = 0
+        self._settled = -1
 
     # -- health -------------------------------------------------------------------------
     def backoff_delay(self) -> float:
@@ -100,10 +104,31 @@ class NodeRecovery:
             self._top_up("resume")
 
     def dead(self) -> bool:
+        """No replica can take work (and none is starting), or the node is suspended.
+
+        Called on every enqueue: it answers from the last scan while nothing changed
+        since one found every replica alive and the node serving.
+        """
+        generation = self.generation
+        if generation == self._settled:
+            return False
         if self.state == "suspended":
             return not self.stopping
-        return not self.stopping and self.pending_restarts <= 0 and \
-            not any(r.alive or not r.ready.is_set() for r in self.replicas)
+        if self.stopping or self.pending_restarts > 0:
+            return False
+        live = False
+        replicas = list(self.replicas)
+        every = bool(replicas)
+        for r in replicas:
+            if r.alive:
+                live = True
+            else:
+                every = False
+                if not r.ready.is_set():
+                    live = True
+        if every and self.state == "serving":
+            self._settled = generation
+        return not live
 
     def unavailable(self) -> UnavailableError:
         plan = self.plan
@@ -138,6 +163,7 @@ class NodeRecovery:
             pending = self._pending_events.pop(id(replica), None)
             if pending is not None:
                 self.pending_restarts -= 1
+                self.generation += 1
         if pending is not None:
             detected, wall, cause, action, requeued, detail = pending
             self.engine.record_event(wall, self.plan.name, replica.index, cause, action,
@@ -148,10 +174,12 @@ class NodeRecovery:
             pending = self._pending_events.pop(id(replica), None)
             if pending is not None:
                 self.pending_restarts -= 1
+                self.generation += 1
         if pending is None:  # a first start (run() or scale() reports it)
             with self.lock:
                 if replica in self.replicas:
                     self.replicas.remove(replica)
+                    self.generation += 1
                 self.retired.append(replica)
             return
         self.replica_failed(replica, "start_failed", [], f"{type(exc).__name__}: {exc}")
@@ -165,6 +193,7 @@ class NodeRecovery:
         with self.lock:
             if replica in self.replicas:
                 self.replicas.remove(replica)
+                self.generation += 1
             self.retired.append(replica)
             if self.stopping:  # stop() ends every replica and fails the requests
                 return
@@ -203,10 +232,12 @@ class NodeRecovery:
         with self.lock:
             if self.stopping or self.state == "suspended":
                 self.pending_restarts -= 1
+                self.generation += 1
                 return
             replica = self._make_replica(index)
             self._pending_events[id(replica)] = info
             self.replicas.append(replica)
+            self.generation += 1
         replica.start()
 
     # -- suspension -----------------------------------------------------------------------
@@ -216,6 +247,7 @@ class NodeRecovery:
         with self.lock:
             was = self.state
             self.state = "suspended"
+            self.generation += 1
             self.suspended_at = detected
         delay = self.suspend_delay()
         why = (f"the half-open try failed ({detail or cause})" if was == "half_open" else
@@ -229,6 +261,7 @@ class NodeRecovery:
             if self.stopping or self.state != "suspended":
                 return
             self.state = "half_open"
+            self.generation += 1
             self.window.clear()
             live = any(r.alive or not r.ready.is_set() for r in self.replicas) or self.pending_restarts
         self.engine.record_event(time.time(), self.plan.name, -1, "suspend", "half_open",
@@ -256,6 +289,7 @@ class NodeRecovery:
                 self._pending_events[id(replica)] = info
                 self.pending_restarts += 1
                 self.replicas.append(replica)
+                self.generation += 1
                 started.append(replica)
         for replica in started:
             replica.start()
@@ -271,6 +305,7 @@ class NodeRecovery:
                     r is not replica and r.alive and r.good and r.errors_in_a_row == 0 for r in self.replicas):
                 return False
             self.replicas.remove(replica)
+            self.generation += 1
             self.retired.append(replica)
             self.restarts += 1
             self.pending_restarts += 1

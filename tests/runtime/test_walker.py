@@ -217,7 +217,7 @@ def test_split_choice_and_skips_are_events() -> None:
                             "src -> split", "a -> out", "b -> out"])
     w = walker(doc, rng=FixedRandom([0.9]))
     seen: list[WalkEvent] = []
-    sub = w.hub.subscribe(seen.append, thread=False)
+    sub = w.hub.subscribe(seen.append)
     Sim(w, {"b": lambda x: "b"}).run(0)
     sub.drain()
     assert [(e.kind, e.node, e.choice) for e in seen] == [
@@ -374,7 +374,7 @@ def test_ray_policy_gives_crashes_serves_replacement_time() -> None:
 def test_lifecycle_events_of_a_retried_request() -> None:
     w = _one(retries=1)
     seen: list[WalkEvent] = []
-    sub = w.hub.subscribe(seen.append, thread=False)
+    sub = w.hub.subscribe(seen.append)
     calls = iter([Outcome("crash"), 5])
 
     def flaky(_x: Any) -> Any:
@@ -394,8 +394,8 @@ def test_lifecycle_events_of_a_retried_request() -> None:
 
 def test_a_full_or_failing_observer_loses_events_not_requests() -> None:
     w = _one()
-    slow = w.hub.subscribe(lambda e: None, maxsize=2, thread=False)
-    broken = w.hub.subscribe(lambda e: 1 / 0, thread=False)
+    slow = w.hub.subscribe(lambda e: None, maxsize=2)
+    broken = w.hub.subscribe(lambda e: 1 / 0)
     for i in range(10):
         assert isinstance(Sim(w, {"n0": noop}).run(i, rid=i), Complete)
     assert slow.pending == 2 and slow.dropped == 10 * 4 - 2
@@ -409,17 +409,21 @@ def test_a_full_or_failing_observer_loses_events_not_requests() -> None:
 def test_nobody_subscribed_publishes_nothing() -> None:
     w = _one()
     assert not w.hub.active
-    sub = w.hub.subscribe(lambda e: None, thread=False)
+    sub = w.hub.subscribe(lambda e: None)
     sub.close()
     Sim(w, {"n0": noop}).run(1)
     assert sub.pending == 0 and sub.delivered == 0
 
 
 def test_a_drain_thread_delivers_and_ends_on_close() -> None:
+    from hogar_nb.runtime.observer_thread import drain_in_thread
+
     w = _one()
     seen: list[str] = []
     sub = w.hub.subscribe(lambda e: seen.append(e.kind))
+    thread = drain_in_thread(sub, interval=0.001)
     Sim(w, {"n0": noop}).run(1)
     sub.close()
+    thread.join(5.0)
     assert seen == ["started", "enqueued", "attempt", "completed"]
-    assert not sub._thread.is_alive()
+    assert not thread.is_alive()

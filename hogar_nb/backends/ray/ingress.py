@@ -1,15 +1,19 @@
-"""The application's ingress: walks each request through the graph with DeploymentHandles.
+"""The application's ingress: drives the graph walker with DeploymentHandle calls.
 
-It decides like the embedded engine (``hogar_nb.runtime.routing``: switch and split
-choices, ensemble joins; the plan's combine functions), calls each worker node's
-deployment with the node's timeout and retries (Ray Serve leaves retries to the
-caller), counts per-node metrics with the runtime's ``Stats``, and answers HTTP on
-the sources' routes.
+The :class:`~hogar_nb.runtime.walk.Walker` decides every step, as it does for the
+embedded engine; the ingress performs its actions on its event loop: an ``Enqueue``
+is a call of the node's deployment bounded by the node's timeout and the request's
+deadline, a ``Retry`` a sleep before the next call (Ray Serve leaves retries to
+the caller). A chain runs in the request's own coroutine; each further branch of a
+fan-out is a task. Deadlines are wall-clock times (they cross processes). It also
+counts per-node metrics with the runtime's ``Stats`` and answers HTTP on the
+sources' routes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 from collections import deque
@@ -20,25 +24,24 @@ from ray.exceptions import RayActorError
 
 from ...core.error_wire import ErrorWire, new_request_id
 from ...core.routes import normalize_route
-from ...runtime.errors import (
-    BadRequestError,
-    InvalidInputError,
-    NodeError,
-    OverloadError,
-    ReplicaCrashError,
-    RequestError,
-    RequestTimeoutError,
-    RouteError,
-    UnavailableError,
-)
+from ...runtime.errors import BadRequestError, OverloadError, RequestError, UnavailableError
 from ...runtime.metrics import RecoveryEvent, Stats
-from ...runtime.plan import GraphPlan, NodePlan
-from ...runtime.walk.routing import SKIP, choose_split, choose_switch, join_input
+from ...runtime.plan import GraphPlan
+from ...runtime.walk import (
+    INF,
+    RAY_POLICY,
+    Action,
+    Complete,
+    Enqueue,
+    Fail,
+    Retry,
+    SideOutput,
+    Walk,
+    Walker,
+)
 
 __all__ = ["Ingress", "error_envelope"]
 
-RETRY_BACKOFF = 0.005
-CRASH_BACKOFF = (0.05, 0.1, 0.2, 0.4, 0.8, 1.0)
 SAMPLE_INTERVAL = 0.5
 
 
@@ -55,127 +58,16 @@ def error_envelope(err: RequestError) -> tuple:
     return ("err", ErrorWire.of(err).to_json(), blob)
 
 
-class _Walk:
-    """One request's trip through the graph (runs on the ingress event loop)."""
+class _Trip(Walk):
+    """One request on the ingress: the walker's state, the future its caller awaits and
+    the tasks running its side branches (cancelled once it has its outcome)."""
 
-    __slots__ = ("ingress", "deadline", "result", "joins", "tasks")
+    __slots__ = ("result", "tasks")
 
-    def __init__(self, ingress: "Ingress", deadline: float | None) -> None:
-        self.ingress = ingress
-        self.deadline = deadline
+    def __init__(self, rid: int, t0: float, deadline: float) -> None:
+        Walk.__init__(self, rid, t0, deadline)
         self.result: asyncio.Future = asyncio.get_running_loop().create_future()
-        self.joins: dict[str, dict[str, Any]] = {}
         self.tasks: list[asyncio.Task] = []
-
-    def fail(self, plan: NodePlan, err: RequestError) -> None:
-        stats = self.ingress.stats[plan.name]
-        stats.failed(err.cause)
-        if plan.reaches_response and not self.result.done():
-            self.result.set_exception(err)
-
-    def spawn(self, coro: Any) -> None:
-        self.tasks.append(asyncio.ensure_future(coro))
-
-    # -- moving values (same decisions as the embedded engine) -------------------------
-    def pass_on(self, plan: NodePlan, value: Any) -> None:
-        stats = self.ingress.stats[plan.name]
-        stats.requests += 1
-        stats.done += 1
-        if plan.kind == "split":
-            chosen = choose_split(plan.succ, self.ingress.rng.random())
-            for dst, _w, _ in plan.succ:
-                if dst != chosen:
-                    self.skip(dst, plan.name)
-            self.deliver(chosen, value, plan.name)
-            return
-        for dst, _w, _ in plan.succ:
-            self.deliver(dst, value, plan.name)
-
-    def deliver(self, dst: str, value: Any, src: str) -> None:
-        plan = self.ingress.plan.nodes[dst]
-        if len(plan.preds) > 1:
-            action, fire = join_input(plan, self.joins.setdefault(dst, {}), src, value)
-            if action == "wait":
-                return
-            if action == "skip":
-                self.skip_all(plan)
-                return
-            if action == "combine":
-                self.combine(plan, [v for _, v in fire], [p for p, _ in fire])
-                return
-            value = fire
-        if plan.is_worker:
-            self.spawn(self.run_node(plan, value))
-        elif plan.kind == "sink":
-            stats = self.ingress.stats[dst]
-            stats.requests += 1
-            stats.done += 1
-            if plan.response:
-                if not self.result.done():
-                    self.result.set_result(value)
-            else:
-                self.ingress.side_values[dst].append(value)
-        elif plan.kind == "ensemble" and len(plan.preds) <= 1:
-            self.combine(plan, [value], [src])
-        else:
-            self.pass_on(plan, value)
-
-    def combine(self, plan: NodePlan, values: list[Any], inputs: list[str]) -> None:
-        weights = [plan.weights.get(p, 1.0) for p in inputs] if plan.weights else None
-        combine = plan.combine
-        assert combine is not None  # every ensemble has one
-        try:
-            value = combine(values, weights)
-        except Exception as exc:
-            err = NodeError(f"ensemble {plan.name!r} could not combine its inputs: {exc!r}", plan.name)
-            err.__cause__ = exc
-            self.fail(plan, err)
-            return
-        self.pass_on(plan, value)
-
-    def skip(self, dst: str, src: str) -> None:
-        plan = self.ingress.plan.nodes[dst]
-        if len(plan.preds) > 1:
-            action, fire = join_input(plan, self.joins.setdefault(dst, {}), src, SKIP)
-            if action == "skip":
-                self.skip_all(plan)
-            elif action == "combine":
-                self.combine(plan, [v for _, v in fire], [p for p, _ in fire])
-        else:
-            self.skip_all(plan)
-
-    def skip_all(self, plan: NodePlan) -> None:
-        if plan.response:
-            if not self.result.done():
-                self.result.set_exception(RouteError(
-                    f"no branch reached the response sink {plan.name!r} for this request", plan.name))
-            return
-        for dst, _w, _ in plan.succ:
-            self.skip(dst, plan.name)
-
-    # -- calling a node -----------------------------------------------------------------
-    async def run_node(self, plan: NodePlan, value: Any) -> None:
-        try:
-            out = await self.ingress.call_node(plan, value, self.deadline)
-        except RequestError as err:
-            self.fail(plan, err)
-            return
-        if plan.kind == "switch":
-            key = str(out)
-            chosen = choose_switch(plan.succ, key)
-            if chosen is None:
-                whens = [w for _, w, _ in plan.succ]
-                self.fail(plan, RouteError(
-                    f"switch {plan.name!r} answered {key!r}, which matches none of its edges {whens}",
-                    plan.name))
-                return
-            for dst, _w, _ in plan.succ:
-                if dst != chosen:
-                    self.skip(dst, plan.name)
-            self.deliver(chosen, value, plan.name)
-            return
-        for dst, _w, _ in plan.succ:
-            self.deliver(dst, out, plan.name)
 
 
 @serve.deployment
@@ -196,7 +88,11 @@ class Ingress:
                             if p.kind == "sink" and not p.response}
         self.started_at = time.monotonic()
         self.dead_actors: set[str] = set()
+        self.crashed: dict[str, float] = {}  # node -> when a crash was first seen, until a retry succeeds
         self.sampler: asyncio.Task | None = None
+        self.walker = Walker(plan, rng=self.rng, policy=RAY_POLICY, stats=self.stats,
+                             graph_stats=self.graph_stats)
+        self._ids = itertools.count()
 
     def reconfigure(self, config: dict[str, Any]) -> None:
         """``user_config``: per-node ``timeout`` (s) and ``retries`` changed at run time."""
@@ -244,37 +140,127 @@ class Ingress:
     # -- requests -----------------------------------------------------------------------
     async def run(self, payload: Any, source: str, deadline: float | None = None) -> tuple:
         """Run one request; returns ``("ok", value)`` or an :func:`error_envelope`."""
-        self._ensure_sampler()
-        t0 = time.monotonic()
-        g = self.graph_stats
-        g.requests += 1
+        if self.sampler is None:
+            self._ensure_sampler()
+        now = time.time()
+        trip = _Trip(next(self._ids), now, INF if deadline is None else deadline)
         self.live += 1
-        walk = _Walk(self, deadline)
         try:
-            for other in self.plan.sources:
-                if other != source:
-                    walk.skip_all(self.plan.nodes[other])
-            walk.pass_on(self.plan.nodes[source], payload)
+            job = self._perform(self.walker.start(trip, source, payload, now))
+            if job is not None:
+                trip.tasks.append(asyncio.ensure_future(self._follow(job)))
             if deadline is None:
-                value = await walk.result
+                value = await trip.result
             else:
                 try:
-                    value = await asyncio.wait_for(asyncio.shield(walk.result),
+                    value = await asyncio.wait_for(asyncio.shield(trip.result),
                                                    max(deadline - time.time(), 0.0))
                 except asyncio.TimeoutError:
-                    raise RequestTimeoutError("no result within the request's deadline") from None
+                    self._perform(self.walker.deadline_passed(trip, time.time()))
+                    value = await trip.result
         except RequestError as err:
-            g.failed(err.cause)
             return error_envelope(err)
         finally:
             self.live -= 1
-            for task in walk.tasks:
+            for task in trip.tasks:
                 if not task.done():
                     task.cancel()
-        g.pending += 1
-        if g.pending >= g.stride:
-            g.observe(time.monotonic() - t0)
         return ("ok", value)
+
+    def _perform(self, actions: list[Action]) -> Enqueue | None:
+        """Carry out the walker's actions; the first job (an Enqueue, or a Retry's) is
+        returned for the caller to follow in its own coroutine, the others get tasks."""
+        first: Enqueue | None = None
+        for action in actions:
+            kind = type(action)
+            if kind is Enqueue:
+                if first is None:
+                    first = action
+                else:
+                    action.walk.tasks.append(asyncio.ensure_future(self._follow(action)))
+            elif kind is Complete:
+                if not action.walk.result.done():
+                    action.walk.result.set_result(action.value)
+            elif kind is Fail:
+                if not action.walk.result.done():
+                    action.walk.result.set_exception(action.error)
+            elif kind is Retry:
+                action.job.walk.tasks.append(asyncio.ensure_future(self._retry(action)))
+            elif kind is SideOutput:
+                self.side_values[action.sink].append(action.value)
+        return first
+
+    async def _retry(self, retry: Retry) -> None:
+        await asyncio.sleep(retry.delay)
+        await self._follow(retry.job)
+
+    async def _follow(self, job: Enqueue | None) -> None:
+        """Run ``job`` on its node, then the job the walker asks for next, and so on."""
+        while job is not None:
+            actions = await self._attempt(job)
+            if len(actions) == 1 and type(actions[0]) is Retry:
+                await asyncio.sleep(actions[0].delay)
+                continue  # the same job, its attempt counted by the walker
+            job = self._perform(actions)
+
+    async def _attempt(self, job: Enqueue) -> list[Action]:
+        """Call ``job``'s node once (bounded by its timeout and the request's deadline);
+        return what the walker makes of the outcome."""
+        name = job.node
+        plan = self.plan.nodes[name]
+        stats = self.stats[name]
+        walker = self.walker
+        if job.attempt == 0:
+            stats.requests += 1
+        timeout = min(plan.timeout, job.walk.deadline - time.time())
+        if timeout <= 0:
+            return walker.failed(job, "late", time.time())
+        deadline = None if job.walk.deadline == INF else job.walk.deadline
+        t0 = time.monotonic()
+        self.in_flight[name] += 1
+        response = self.handles[name].remote(job.payload, deadline)
+        cause, detail, exc = "", "", None
+        try:
+            out = await asyncio.wait_for(response, timeout)
+        except asyncio.TimeoutError:
+            response.cancel()
+            cause = "timeout"
+        except RayActorError as err:
+            cause, exc = "crash", err
+            self._record_crash(name, err)
+        except Exception as err:  # BackPressureError and other Serve refusals
+            kind = type(err).__name__
+            if kind == "BackPressureError":
+                return walker.refused(job, OverloadError(f"node {name!r}: its queue is full", name),
+                                      time.time())
+            if kind == "DeploymentUnavailableError":
+                return walker.refused(job, UnavailableError(f"node {name!r} has no live replica", name),
+                                      time.time())
+            cause, exc = "error", err
+        else:
+            if out[0] == "ok":
+                stats.pending += 1
+                if stats.pending >= stats.stride:
+                    stats.observe(time.monotonic() - t0)
+                if job.attempt and self.crashed.get(name):
+                    self._recovered(name)
+                return walker.produced(job, out[1], time.time())
+            cause, detail = out[1], out[2]
+            if out[3] is not None:
+                try:
+                    import cloudpickle
+
+                    exc = cloudpickle.loads(out[3])
+                except Exception:
+                    exc = None
+        finally:
+            self.in_flight[name] -= 1
+        if cause == "timeout" and detail:  # the replica saw the deadline pass before it ran
+            cause = "late"
+        elif cause == "bad_request":
+            return walker.refused(job, BadRequestError(f"node {name!r} rejected the input: {detail}", name),
+                                  time.time())
+        return walker.failed(job, cause, time.time(), exc, detail)
 
     async def __call__(self, request: Any) -> Any:
         """HTTP: POST a JSON payload to a source's route; errors in the wire form that
@@ -302,94 +288,10 @@ class Ingress:
             wire.request_id = rid
         return JSONResponse(wire.to_json(), status_code=wire.status, headers=wire.headers())
 
-    async def call_node(self, plan: NodePlan, value: Any, deadline: float | None) -> Any:
-        """Call ``plan``'s deployment with its timeout and retries; the value or a RequestError."""
-        name = plan.name
-        stats = self.stats[name]
-        stats.requests += 1
-        handle = self.handles[name]
-        attempt = 0
-        crash_since: float | None = None
-        while True:
-            timeout = plan.timeout
-            if deadline is not None:
-                timeout = min(timeout, deadline - time.time())
-                if timeout <= 0:
-                    raise RequestTimeoutError(
-                        f"node {name!r}: the request's deadline passed after {attempt} attempt(s)", name)
-            t0 = time.monotonic()
-            self.in_flight[name] += 1
-            response = handle.remote(value, deadline)
-            cause, detail = "", ""
-            exc: BaseException | None = None
-            try:
-                out = await asyncio.wait_for(response, timeout)
-            except asyncio.TimeoutError:
-                response.cancel()
-                cause = "timeout"
-            except RayActorError as err:
-                cause, exc = "crash", err
-                self._record_crash(name, err, crash_since)
-                crash_since = crash_since or time.monotonic()
-            except Exception as err:  # BackPressureError and other Serve refusals
-                kind = type(err).__name__
-                if kind == "BackPressureError":
-                    raise OverloadError(f"node {name!r}: its queue is full", name) from None
-                if kind == "DeploymentUnavailableError":
-                    raise UnavailableError(f"node {name!r} has no live replica", name) from None
-                cause, exc = "error", err
-            else:
-                if out[0] == "ok":
-                    stats.pending += 1
-                    if stats.pending >= stats.stride:
-                        stats.observe(time.monotonic() - t0)
-                    if crash_since is not None:
-                        self._recovered(name, crash_since)
-                    return out[1]
-                cause, detail = out[1], out[2]
-                if out[3] is not None:
-                    try:
-                        import cloudpickle
-
-                        exc = cloudpickle.loads(out[3])
-                    except Exception:
-                        exc = None
-            finally:
-                self.in_flight[name] -= 1
-            if cause in ("invalid_input", "bad_request"):
-                cls = InvalidInputError if cause == "invalid_input" else BadRequestError
-                rejected = cls(f"node {name!r} rejected the input: {detail}", name)
-                rejected.__cause__ = exc
-                raise rejected
-            # As the embedded engine: an impl's exception is retried only with retry_errors.
-            allowed = plan.retries if cause != "error" or plan.retry_errors else 0
-            if cause == "crash":  # Serve replaces the dead replica meanwhile
-                allowed = max(allowed, len(CRASH_BACKOFF))
-            late = ""
-            if attempt < allowed:
-                delay = (CRASH_BACKOFF[min(attempt, len(CRASH_BACKOFF) - 1)] if cause == "crash"
-                         else min(RETRY_BACKOFF * 2 ** attempt, 1.0) * self.rng.uniform(0.5, 1.5))
-                if deadline is None or time.time() + delay < deadline:
-                    attempt += 1
-                    await asyncio.sleep(delay)
-                    continue
-                late = ", no time left for a retry before the request's deadline"
-            n = attempt + 1
-            tries = f"after {n} attempt{'s' * (n != 1)} (retries = {plan.retries}{late})"
-            if cause == "error" and not plan.retry_errors and plan.retries:
-                tries = f"after {n} attempt{'s' * (n != 1)} (an impl's exception is retried only with retry_errors)"
-            if cause == "timeout":
-                raise RequestTimeoutError(
-                    f"node {name!r} did not answer within its timeout of {plan.timeout * 1000:g} ms {tries}",
-                    name)
-            if cause == "crash":
-                raise ReplicaCrashError(f"node {name!r}: the replica crashed {tries}", name)
-            failed = NodeError(f"node {name!r} raised {detail or repr(exc)} {tries}", name)
-            failed.__cause__ = exc
-            raise failed
-
-    def _record_crash(self, node: str, err: BaseException, since: float | None) -> None:
+    def _record_crash(self, node: str, err: BaseException) -> None:
         actor = str(getattr(err, "actor_id", None) or id(err))
+        if node not in self.crashed:
+            self.crashed[node] = time.monotonic()
         if actor in self.dead_actors:
             return
         self.dead_actors.add(actor)
@@ -398,7 +300,9 @@ class Ingress:
         self.events.append(RecoveryEvent(time.time(), node, len(self.dead_actors) - 1, "crash",
                                          "restart", 0.0, 1))
 
-    def _recovered(self, node: str, since: float) -> None:
+    def _recovered(self, node: str) -> None:
+        """A retried call of ``node`` succeeded after a crash: the event's duration."""
+        since = self.crashed.pop(node)
         for i in range(len(self.events) - 1, -1, -1):
             ev = self.events[i]
             if ev.node == node and ev.duration_s == 0.0:

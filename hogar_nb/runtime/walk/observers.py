@@ -4,21 +4,19 @@ The walker publishes a :class:`WalkEvent` at each step of a request when, and on
 when, someone subscribed (one truth test per step otherwise). Each
 :class:`Subscription` has its own bounded queue: publishing appends to it (or counts
 the event as ``dropped`` when it is full) and never waits; the observer's function
-runs on the subscription's own drain thread, or wherever :meth:`Subscription.drain`
-is called. A slow observer loses events, a failing one loses the event it failed
+runs wherever :meth:`Subscription.drain` is called: a thread of the driver's
+(:func:`hogar_nb.runtime.observer_thread.drain_in_thread`), or a test. A slow observer loses events, a failing one loses the event it failed
 on (both counted); no request ever waits for either.
 """
 
 from __future__ import annotations
 
-import threading
 from collections import deque
 from typing import Any, Callable, Literal
 
 __all__ = ["EventKind", "ObserverHub", "Subscription", "WalkEvent"]
 
 EventKind = Literal["started", "enqueued", "attempt", "retry", "routed", "skipped", "completed", "failed"]
-DRAIN_INTERVAL = 0.02  # a drain thread's longest sleep between two deliveries
 
 
 class WalkEvent:
@@ -76,8 +74,7 @@ class Subscription:
         self.failed = 0
         self._queue: deque[WalkEvent] = deque()
         self._hub = hub
-        self._closed = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.closed = False
 
     def offer(self, event: WalkEvent) -> None:
         """Queue ``event`` for the observer, or count it dropped; never waits."""
@@ -100,54 +97,37 @@ class Subscription:
                 self.delivered += 1
         return n
 
-    def start(self) -> Subscription:
-        """Drain on a daemon thread of its own until :meth:`close`."""
-        self._thread = threading.Thread(target=self._drain_forever, name="hogar-observer", daemon=True)
-        self._thread.start()
-        return self
-
-    def _drain_forever(self) -> None:
-        while not self._closed.wait(DRAIN_INTERVAL):
-            self.drain()
-        self.drain()
-
     @property
     def pending(self) -> int:
         return len(self._queue)
 
-    def close(self, timeout: float = 1.0) -> None:
-        """Unsubscribe; the drain thread delivers what is queued, then ends."""
+    def close(self) -> None:
+        """Unsubscribe: no event is queued from now on (a drain still delivers the rest)."""
         self._hub._remove(self)
-        self._closed.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
+        self.closed = True
 
 
 class ObserverHub:
     """Where the walker publishes; ``active`` is false while nobody subscribed."""
 
     def __init__(self) -> None:
-        self._subs: tuple[Subscription, ...] = ()
-        self._lock = threading.Lock()
+        self._subs: tuple[Subscription, ...] = ()  # replaced whole, never mutated
         self.active = False
 
-    def subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int = 10_000,
-                  thread: bool = True) -> Subscription:
-        """Call ``fn(event)`` for every :class:`WalkEvent` from now on, off the request
-        path: on a drain thread of its own (``thread``), else when the caller calls
-        :meth:`Subscription.drain`. At most ``maxsize`` events wait; more are dropped."""
+    def subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int = 10_000) -> Subscription:
+        """Queue every :class:`WalkEvent` from now on for ``fn``, called off the request
+        path by :meth:`Subscription.drain`. At most ``maxsize`` events wait; more are
+        dropped."""
         if maxsize < 1:
             raise ValueError(f"got {maxsize} for maxsize; expected an integer >= 1")
         sub = Subscription(self, fn, maxsize)
-        with self._lock:
-            self._subs = (*self._subs, sub)
-            self.active = True
-        return sub.start() if thread else sub
+        self._subs = (*self._subs, sub)
+        self.active = True
+        return sub
 
     def _remove(self, sub: Subscription) -> None:
-        with self._lock:
-            self._subs = tuple(s for s in self._subs if s is not sub)
-            self.active = bool(self._subs)
+        self._subs = tuple(s for s in self._subs if s is not sub)
+        self.active = bool(self._subs)
 
     def publish(self, event: WalkEvent) -> None:
         for sub in self._subs:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import random
-import threading
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from ..errors import NodeError, RequestError, RequestTimeoutError, RouteError
@@ -27,13 +27,15 @@ class Walker:
     failures counted at the node they happened at, and each request's start, end and
     latency; a driver counts what only it sees (a worker's queue, its calls).
 
-    Safe to drive from several threads at once: the one state two of them may share,
-    the inputs gathered at a multi-input node for one request, is taken under a lock.
+    A driver with several threads passes ``lock`` (a ``threading.Lock``): the one
+    state two of them may share, the inputs gathered at a multi-input node for one
+    request, is taken under it.
     """
 
     def __init__(self, plan: GraphPlan, *, rng: random.Random | None = None,
                  policy: RetryPolicy | None = None, stats: Mapping[str, Stats | None] | None = None,
-                 graph_stats: Stats | None = None, hub: ObserverHub | None = None) -> None:
+                 graph_stats: Stats | None = None, hub: ObserverHub | None = None,
+                 lock: AbstractContextManager[Any] | None = None) -> None:
         self.plan = plan
         self.nodes = plan.nodes
         self.rng = rng if rng is not None else random.Random()
@@ -44,7 +46,11 @@ class Walker:
         self.workers = frozenset(n for n, p in plan.nodes.items() if p.is_worker)
         self.needs_skip = len(plan.sources) > 1 or any(
             p.kind in ("switch", "split") for p in plan.nodes.values())
-        self._join_lock = threading.Lock()
+        self._join_lock = lock if lock is not None else nullcontext()
+        # worker -> the one worker it feeds, alone: a chain's hop decided by one lookup
+        self._chain = {name: p.succ[0][0] for name, p in plan.nodes.items()
+                       if p.is_worker and p.kind != "switch" and len(p.succ) == 1
+                       and p.succ[0][0] in self.workers and len(plan.nodes[p.succ[0][0]].preds) == 1}
 
     # -- events ---------------------------------------------------------------------------
     def start(self, walk: Walk, source: str, payload: Any, now: float) -> list[Action]:
@@ -64,9 +70,14 @@ class Walker:
 
     def produced(self, job: Enqueue, value: Any, now: float) -> list[Action]:
         """Worker ``job.node`` answered ``value`` for ``job``."""
-        plan = self.nodes[job.node]
         walk = job.walk
-        if self.hub.active:
+        hub = self.hub
+        if not hub.active:
+            nxt = self._chain.get(job.node)
+            if nxt is not None:
+                return [Enqueue(walk, nxt, value, job.node)]
+        plan = self.nodes[job.node]
+        if hub.active:
             self.hub.publish(WalkEvent("attempt", walk.id, now, plan.name, job.attempt, "ok"))
         out: list[Action] = []
         if plan.kind == "switch":
