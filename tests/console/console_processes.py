@@ -238,7 +238,7 @@ def serving_url(client: httpx.Client, deployment: str) -> str:
     def found():
         page = client.get(deployment).text
         assert "failed" not in re.findall(r'class="state[^"]*">([^<]*)<', page), page[-3000:]
-        m = re.search(r"(http://127\.0\.0\.1:\d+)</p>|· (http://127\.0\.0\.1:\d+)", page)
-        return m and (m[1] or m[2])
+        m = re.search(r'id="dep-url">(http://127\.0\.0\.1:\d+)<', page)
+        return m and m[1]
 
     return wait_for(found, 90, "the deployment to serve", 0.2)

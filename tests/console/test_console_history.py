@@ -170,8 +170,9 @@ def test_scaling_past_the_machine_or_the_cluster_waits_for_a_confirmation(served
     from hogar_nb.console.reconfig import capacity_warning, machine_cpus
 
     dep, url = served
-    client.force_login(users["operator"])
+    client.force_login(users["admin"])  # registering a server is an admin's
     client.post("/deployments/register/", {"name": "here", "url": url, "admin_token": "console-test-token"})
+    client.force_login(users["operator"])
     record = Deployment.objects.get(name="here")
     change = f"/deployments/{record.pk}/reconfigure/"
     too_many = machine_cpus() + 1

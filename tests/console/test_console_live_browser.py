@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from console_processes import PASSWORD, console_env, start_console
+from console_processes import PASSWORD, allow, console_env, start_console
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +31,8 @@ MISSING = LIVE.replace("graph live_state", "graph missing_impl").replace(
 @pytest.fixture
 def console(tmp_path):
     env = console_env(tmp_path / "data", PYTHONPATH=str(ROOT))
-    proc, url = start_console(env, {"ops": "operator"})
+    proc, url = start_console(env, {"ops": "operator", "boss": "admin"})
+    allow(url, "boss", "python", "tests.runtime.impls", "no_such_module_for_hogar")  # what operators may deploy
     yield url
     proc.stop()
     assert "Traceback" not in proc.output(), proc.output()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from console_processes import console_env, csrf, signed_in, start_console, wait_for
+from console_processes import allow, console_env, csrf, signed_in, start_console, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 GRAPH = """graph kept
@@ -29,8 +29,9 @@ def _served(client: httpx.Client, page: str, not_at: str = "") -> str:
 
 def test_applied_changes_run_again_after_a_console_restart(tmp_path):
     env = console_env(tmp_path / "data", PYTHONPATH=str(ROOT))
-    console, url = start_console(env, {"ops": "operator"})
+    console, url = start_console(env, {"ops": "operator", "boss": "admin"})
     try:
+        allow(url, "boss", "python", "tests.runtime.impls")  # what operators may deploy
         client = signed_in(url, "ops")
         response = client.post("/graphs/upload/", data={"text": GRAPH, "format": "auto",
                                                         "csrfmiddlewaretoken": csrf(client, "/graphs/upload/")})

@@ -3,12 +3,15 @@ admin token) with its own database, so neither overwrites the other's."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 from pathlib import Path
 
-from console_processes import console_env, csrf, signed_in, start_console, wait_for
+import psutil
+
+from console_processes import allow, console_env, csrf, signed_in, start_console, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 GRAPH = """graph site_{n}
@@ -47,11 +50,15 @@ def test_two_consoles_keep_their_files_beside_their_own_databases(tmp_path):
             db = tmp_path / f"db{n}" / "console.sqlite3"
             db.parent.mkdir()
             env = console_env(data, db=f"sqlite:///{db}", PYTHONPATH=str(ROOT))
-            consoles.append(start_console(env, {"ops": "operator"}))
+            consoles.append(start_console(env, {"ops": "operator", "boss": "admin"}))
+            allow(consoles[-1][1], "boss", "python", "tests.runtime.impls")  # what operators may deploy
         sessions = [_deploy(url, n) for n, (_, url) in enumerate(consoles, 1)]
         tokens = []
         for n in (1, 2):
-            folder = tmp_path / f"db{n}" / "console.sqlite3.files" / "deployments" / "1"
+            site = tmp_path / f"db{n}" / "console.sqlite3.files" / "deployments" / "1"
+            pid = json.loads((site / "pid").read_text())["pid"]
+            # the server's own folder: beside the database, or (as root) one it alone may read
+            folder = Path(psutil.Process(pid).cwd())
             token = folder / "admin-token"
             assert token.stat().st_mode & 0o777 == 0o600
             assert '"site_%d"' % n in (folder / "graph.json").read_text()

@@ -382,7 +382,8 @@ def test_two_deployments_may_not_share_a_name(graph, deployment, as_role):
     response = client.post(f"/graphs/{graph.pk}/v/1/deploy/", {"name": "fraud-live"}, follow=True)
     assert Deployment.objects.filter(name="fraud-live").count() == 1
     assert "a deployment named &#x27;fraud-live&#x27; exists already" in response.content.decode()
-    response = client.post("/deployments/register/", {"name": "fraud-live", "url": "http://127.0.0.1:9"}, follow=True)
+    admin = as_role("admin")  # registering a server is an admin's
+    response = admin.post("/deployments/register/", {"name": "fraud-live", "url": "http://127.0.0.1:9"}, follow=True)
     assert Deployment.objects.filter(name="fraud-live").count() == 1
     assert "exists already" in response.content.decode()
 
@@ -411,6 +412,10 @@ def test_pages_show_values_as_text_not_python_reprs(graph, deployment, as_role):
 def test_an_upload_says_what_hogar_serve_would(as_role):
     """A valid graph whose impl module does not exist is saved with the check before
     start's warning, and its page says hogar serve would not start it."""
+    from hogar_nb.console.models import AllowedCode
+
+    for entry in ("tests.runtime.impls", "no_such_module_for_hogar"):  # operators deploy allowed code
+        AllowedCode.objects.create(kind="python", entry=entry)
     client = as_role("operator")
     good = 'graph starts\nsource a\npython b { impl = "tests.runtime.impls:double" }\nsink c\na -> b -> c\n'
     bad = good.replace("graph starts", "graph wont_start").replace("tests.runtime.impls", "no_such_module_for_hogar")
