@@ -29,8 +29,9 @@ inp -> dbl -> out
 def serve_processes(data: Path, deployments: list[str]) -> dict[str, list[psutil.Process]]:
     """The ``hogar serve`` processes (not their replicas) of each deployment of the console
     whose data directory is ``data``, found by their folders."""
-    tag = hashlib.sha256(str(data.resolve()).encode()).hexdigest()[:12]  # root's children: /run/hogar-console/TAG
-    folders = (f"/{tag}/", f"{data.resolve()}/deployments/")
+    site = data.resolve() / "console.sqlite3.files" / "deployments"  # the default database's site
+    tag = hashlib.sha256(str(site).encode()).hexdigest()[:12]  # root's children: /run/hogar-console/TAG
+    folders = (f"/{tag}/", f"{site}/")
     found: dict[str, list[psutil.Process]] = {d: [] for d in deployments}
     for proc in psutil.process_iter(["cmdline"]):
         cmd = proc.info["cmdline"] or []
@@ -147,10 +148,10 @@ def test_a_server_killed_during_start_up_is_restarted_under_the_policy_then_fail
             killed.append(proc.pid)
         text = wait_for(lambda: (t := boss.get(page).text) and 'class="state failed"' in t and t, 60,
                         "the deployment to fail")
-        error = html.unescape(re.search(r'<pre class="error">(.*?)</pre>', text, re.S)[1])
+        error = html.unescape(re.search(r'<pre id="dep-error" class="error">(.*?)</pre>', text, re.S)[1])
         assert "hogar serve was killed by SIGKILL during start-up" in error
         assert "it ended 3 times within 60 s, more than restart(max = 2, within = 60s, backoff = 0.1s) allows" in error
-        assert "process restarts 2" in text
+        assert 'server restarts <span id="dep-server-restarts">2<' in text
         assert text.count("starting it again") >= 2  # on the timeline
         time.sleep(1)  # nothing is started after the failure
         assert serve_processes(data, [dep])[dep] == []

@@ -17,7 +17,7 @@ import itertools
 import random
 import time
 from collections import deque
-from typing import Any
+from typing import Any, cast
 
 from ray import serve
 from ray.exceptions import RayActorError
@@ -172,21 +172,22 @@ class Ingress:
         returned for the caller to follow in its own coroutine, the others get tasks."""
         first: Enqueue | None = None
         for action in actions:
-            kind = type(action)
-            if kind is Enqueue:
+            if isinstance(action, Enqueue):
                 if first is None:
                     first = action
                 else:
-                    action.walk.tasks.append(asyncio.ensure_future(self._follow(action)))
-            elif kind is Complete:
-                if not action.walk.result.done():
-                    action.walk.result.set_result(action.value)
-            elif kind is Fail:
-                if not action.walk.result.done():
-                    action.walk.result.set_exception(action.error)
-            elif kind is Retry:
-                action.job.walk.tasks.append(asyncio.ensure_future(self._retry(action)))
-            elif kind is SideOutput:
+                    cast(_Trip, action.walk).tasks.append(asyncio.ensure_future(self._follow(action)))
+            elif isinstance(action, Complete):
+                result = cast(_Trip, action.walk).result
+                if not result.done():
+                    result.set_result(action.value)
+            elif isinstance(action, Fail):
+                result = cast(_Trip, action.walk).result
+                if not result.done():
+                    result.set_exception(action.error)
+            elif isinstance(action, Retry):
+                cast(_Trip, action.job.walk).tasks.append(asyncio.ensure_future(self._retry(action)))
+            elif isinstance(action, SideOutput):
                 self.side_values[action.sink].append(action.value)
         return first
 
@@ -219,7 +220,8 @@ class Ingress:
         t0 = time.monotonic()
         self.in_flight[name] += 1
         response = self.handles[name].remote(job.payload, deadline)
-        cause, detail, exc = "", "", None
+        cause, detail = "", ""
+        exc: BaseException | None = None
         try:
             out = await asyncio.wait_for(response, timeout)
         except asyncio.TimeoutError:
