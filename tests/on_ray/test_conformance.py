@@ -273,8 +273,16 @@ def test_map_with_every_option(dep, capsys) -> None:
 
 
 def test_a_burst_of_submits_waits_for_room(dep) -> None:
-    futures = [dep.submit(i, source="chain_in") for i in range(2000)]
-    results = [f.exception(300) or f.result() for f in futures]
+    # 2,000 at once wait longer than the chain's 10 s node timeout on a 2-core machine; what is
+    # checked here is that each submit waits for room and gets its answer (no OverloadError)
+    dep.reconfigure("a", timeout="300s")
+    dep.reconfigure("b", timeout="300s")
+    try:
+        futures = [dep.submit(i, source="chain_in") for i in range(2000)]
+        results = [f.exception(600) or f.result() for f in futures]
+    finally:
+        dep.reconfigure("a", timeout="10s")
+        dep.reconfigure("b", timeout="10s")
     assert results == [2 * i + 1 for i in range(2000)]
 
 
