@@ -147,9 +147,13 @@ def test_out_of_view_the_dashboard_reads_but_sends_nothing_until_back(dep):
         for fig in dash.panels.figures.values():
             fig.observe(lambda c: sent.append(c["new"]) if c["new"] else None,
                         names=["_py2js_update", "_py2js_restyle", "_py2js_relayout"])
+        shown = dash.last_reading.time
         dash.visibility.visible = False
         send(dep, 20)
         wait_for(lambda: dash.refresh().totals[None].requests >= 20, what="20 requests read")
+        # and a sample of the engine's series taken since the last draw, so there is news to draw
+        wait_for(lambda: max(dash.source.series(dash.refresh(), "rps", None)[0], default=0) > shown,
+                 what="a sample newer than the last drawn reading")
         assert sent == [] and dash.skipped >= 1
         assert dash.last_reading.totals[None].requests >= 20  # read and rated all the same
         draws = dash.draws
