@@ -5,11 +5,12 @@ live in the UDGL parser and in :mod:`hogar_nb.core.resolve`."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
 from .diagnostics import Diagnostic, sort_key
+from .kinds import WORKER_KINDS
 
 if TYPE_CHECKING:  # pragma: no cover
     from .graph import Graph
@@ -289,12 +290,39 @@ def _warnings(graph: "Graph") -> list[Diagnostic]:
                 node.attr_spans.get("batch_wait", node.span), severity="warning",
                 hint="set `batch` above 1, or remove `batch_wait`", node=node.name,
             ))
+        out += _autoscale_warnings(graph, node, r)
         if r.latency_ms is not None and r.latency_ms >= r.timeout_ms:
             out.append(Diagnostic.at(
                 "W012", f"the latency estimate of `{node.name}` ({r.latency_ms:g}ms) is not below its timeout ({r.timeout_ms:g}ms)",
                 node.attr_spans.get("latency", node.span), severity="warning",
                 hint="raise `timeout` or check the estimate", node=node.name,
             ))
+    return out
+
+
+def _autoscale_warnings(graph: "Graph", node: Any, r: Any) -> list[Diagnostic]:
+    """W013: autoscaling attributes on fixed replicas; W014: ``auto`` on a node without replicas."""
+    from .autoscale import AUTO_ATTRS
+    from .values import Call
+
+    out = []
+    template = graph.templates.get(node.template or "")
+    written = {**(template.attrs if template is not None else {}), **node.attrs}
+    auto = isinstance(written.get("replicas", graph.defaults.get("replicas")), Call)
+    if r.kind not in WORKER_KINDS:
+        if auto and "replicas" in written:
+            out.append(Diagnostic.at(
+                "W014", f"{r.kind} node `{node.name}` runs inline, without replicas: `auto` has no effect",
+                node.attr_spans.get("replicas", node.span), severity="warning",
+                hint="remove `replicas`", node=node.name))
+        return out
+    if r.autoscale is None:
+        for attr in AUTO_ATTRS:
+            if attr in written:
+                out.append(Diagnostic.at(
+                    "W013", f"`{attr}` has no effect on `{node.name}` because its replicas are fixed",
+                    node.attr_spans.get(attr, node.span), severity="warning",
+                    hint="write `replicas = auto(min = 1, max = 8)`, or remove it", node=node.name))
     return out
 
 

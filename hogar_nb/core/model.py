@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .autoscale import AutoscalePolicy
 from .diagnostics import Span
 
 __all__ = ["Edge", "Node", "ResolvedNode", "Template"]
@@ -87,6 +88,8 @@ class ResolvedNode:
     description: str | None = None
     template: str | None = None
     extra: dict = field(default_factory=dict)
+    #: with ``replicas = auto(...)``: the policy (``replicas`` is then its minimum)
+    autoscale: AutoscalePolicy | None = None
 
     @property
     def recovery_policy(self) -> str:
@@ -113,6 +116,8 @@ class ResolvedNode:
             out["retry_errors"] = True
         if self.description is not None:
             out["description"] = self.description
+        if self.autoscale is not None:
+            out["autoscale"] = self.autoscale.to_earg()
         for key in sorted(self.extra):
             value = self.extra[key]
             if value is not None:

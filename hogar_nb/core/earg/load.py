@@ -216,6 +216,12 @@ def node_attrs(entry: dict[str, Any]) -> dict[str, Any]:
         "combine": entry.get("combine"),
         "response": entry.get("response"),
     }
+    auto = entry.get("autoscale")
+    if auto is not None:
+        resolved["replicas"] = Call("auto", (("min", auto["min_replicas"]), ("max", auto["max_replicas"])))
+        resolved["target_ongoing"] = auto["target_ongoing"]
+        resolved["scale_up_delay"] = auto["scale_up_delay_ms"]
+        resolved["scale_down_delay"] = auto["scale_down_delay_ms"]
     out: dict[str, Any] = {}
     for attr, value in resolved.items():
         default = default_value(kind, attr)
@@ -230,7 +236,7 @@ def node_attrs(entry: dict[str, Any]) -> dict[str, Any]:
 def _typed(attr: str, value: Any) -> Any:
     if attr == "memory":
         return Size(int(value))
-    if attr in ("batch_wait", "timeout", "latency"):
+    if attr in ("batch_wait", "timeout", "latency", "scale_up_delay", "scale_down_delay"):
         return Duration(float(value))
     if attr in ("replicas", "batch", "retries", "max_queue") and isinstance(value, float):
         return int(value)
