@@ -64,6 +64,8 @@ class DeploymentBase(ABC):
         self.metrics_url: str | None = None
         self._observers: tuple[Callable[[Any], None], ...] = ()
         self._observers_lock = threading.Lock()
+        #: what steers this deployment by itself (an autoscaler, with ``stop()``), if anything
+        self.autoscaler: Any = None
 
     # -- the backend's part -------------------------------------------------------------
     @abstractmethod
@@ -343,6 +345,8 @@ class DeploymentBase(ABC):
         if self._stopped:
             return
         deadline = time.monotonic() + timeout
+        if self.autoscaler is not None:  # no scaling while the graph drains
+            self.autoscaler.stop()
         for server in self._http_servers:  # drain HTTP first: its in-flight requests finish
             server.stop(timeout)
         self._http_servers.clear()
