@@ -168,6 +168,8 @@ KIND_ATTRS: dict[str, dict[str, AttrSpec]] = {
 EDGE_ATTRS: dict[str, AttrSpec] = {
     "when": _spec("when", "string", "value of the switch's impl that selects this edge (\"*\" matches all)"),
     "weight": _spec("weight", "percent", "share of a split's traffic", min=0, max=1),
+    "mirror": _spec("mirror", "percent", "shadow traffic: the share of requests copied to this edge's node, "
+                    "whose answer is compared, never returned", min=0, min_exclusive=True, max=1),
 }
 
 CLUSTER_ATTRS: dict[str, AttrSpec] = {

@@ -42,6 +42,8 @@ class Edge:
     #: ``when``/``weight`` as written (``$param`` references kept); ``when`` and
     #: ``weight`` above are their resolved values (None when unset or invalid)
     attrs: dict[str, Any] = field(default_factory=dict)
+    #: shadow traffic: the share of requests copied along this edge (None: a normal edge)
+    mirror: float | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -50,6 +52,7 @@ class Edge:
     def __repr__(self) -> str:
         extra = f", when={self.when!r}" if self.when is not None else ""
         extra += f", weight={self.weight!r}" if self.weight is not None else ""
+        extra += f", mirror={self.mirror!r}" if self.mirror is not None else ""
         return f"Edge({self.src!r} -> {self.dst!r}{extra})"
 
 

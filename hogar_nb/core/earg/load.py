@@ -111,7 +111,7 @@ def _build(doc: dict[str, Any], marks: Marks) -> tuple[Graph, list[Diagnostic]]:
             d.value("E102", ("nodes", i), str(err), "fix the value in the node")
             graph.add_node(entry["name"], entry["kind"])
     for e in doc["edges"]:
-        graph.connect(e["src"], e["dst"], when=e.get("when"), weight=e.get("weight"))
+        graph.connect(e["src"], e["dst"], when=e.get("when"), weight=e.get("weight"), mirror=e.get("mirror"))
     for name, by_input in weights.items():
         graph.set_attr(name, "weights", [by_input[src] for src in graph.predecessors(name)])
     _factor_defaults(graph)

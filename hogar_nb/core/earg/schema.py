@@ -196,6 +196,9 @@ def build_schema() -> dict[str, Any]:
             "dst": {"type": "string", "pattern": IDENT, "description": "destination node"},
             "when": {"type": "string", "description": EDGE_ATTRS["when"].doc},
             "weight": {**_num(w, "number"), "description": "share of a split's traffic, as a fraction (90% -> 0.9)"},
+            "mirror": {**_num(EDGE_ATTRS["mirror"], "number"),
+                       "description": "shadow traffic: the share of requests copied along the edge, as a "
+                                      "fraction; the node's answer is compared, never returned"},
         },
         ["src", "dst"],
     )
