@@ -4,6 +4,7 @@ the Deployment base's ``scale`` and ``reconfigure``; nothing reaches into a back
 
     Autoscaler(dep).start()      scale every ``replicas = auto(...)`` node of ``dep``
     attach_autoscaler(dep)       the same, when the graph has such nodes (``run`` does it)
+    ShadowMonitor(dep)           compare each mirror edge's candidate with what it shadows
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from .autoscaler import Autoscaler, Decision, autoscaled_nodes
+from .shadow import ShadowMonitor, ShadowReport, mirror_pairs
 
-__all__ = ["Autoscaler", "Decision", "attach_autoscaler", "autoscaled_nodes"]
+__all__ = ["Autoscaler", "Decision", "ShadowMonitor", "ShadowReport", "attach_autoscaler", "autoscaled_nodes",
+           "mirror_pairs"]
 
 
 def attach_autoscaler(dep: Any) -> Autoscaler | None:
