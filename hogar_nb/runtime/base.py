@@ -309,20 +309,27 @@ class DeploymentBase(ABC):
         appended to its detail."""
         self._change(node, {"replicas": replicas}, cause, why)
 
-    def reconfigure(self, node: str, **attrs: Any) -> None:
+    def reconfigure(self, node: str, *, cause: str = "operator", why: str = "", **attrs: Any) -> None:
         """Change ``replicas``, ``batch``, ``batch_wait``, ``timeout`` or ``retries`` of a
-        running node, as UDGL values (``"250ms"``) or numbers in EARG units (ms).
+        running node, as UDGL values (``"250ms"``) or numbers in EARG units (ms); or a
+        split's ``weights``, ``{successor: share}`` summing to 100% (how rollouts move
+        traffic: each request takes one arm, never two).
 
         Every value is checked against the language's ranges first (ReconfigureError
         naming the node and attribute, UnknownNodeError for a node without replicas);
         then the change applies without losing a request and is recorded in
-        :attr:`events` with cause ``operator`` and action ``scale`` or ``reconfigure``."""
-        self._change(node, attrs, "operator", "")
+        :attr:`events` with ``cause`` (``operator`` unless a controller says) and
+        action ``scale`` or ``reconfigure``, ``why`` appended to its detail."""
+        self._change(node, attrs, cause, why)
 
     def _change(self, node: str, attrs: Mapping[str, Any], cause: str, why: str) -> None:
-        from .control import check_attrs, current_settings, shown, update_document
+        from .control import check_attrs, check_split, current_settings, shown, update_document
 
-        values = check_attrs(node, self.replica_nodes(), attrs)
+        plan = self._plan.nodes.get(node)
+        if plan is not None and plan.kind == "split":
+            values = check_split(node, plan, attrs)
+        else:
+            values = check_attrs(node, self.replica_nodes(), attrs)
         if self._stopped:
             raise DeploymentStoppedError(f"deployment {self.name!r} is stopped", node)
         before = current_settings(self._plan.nodes[node])

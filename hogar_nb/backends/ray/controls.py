@@ -64,7 +64,15 @@ class RayControls:
 
     def _apply(self, node: str, values: dict[str, Any]) -> None:
         """Checked values (EARG units) to the node's Serve deployment (replicas, batching)
-        or to the ingress (timeout, retries), in place."""
+        or to the ingress (timeout, retries, a split's weights), in place."""
+        if "weights" in values:  # a split: the ingress routes, Serve's user_config tells it
+            split = self._plan.nodes[node]
+            weights = values["weights"]
+            split.succ = [(dst, when, weights[dst]) for dst, when, _w in split.succ]
+            with self._lock:
+                self._ingress_config.setdefault(node, {})["weights"] = dict(weights)
+                self._redeploy(self._overrides, self._ingress_config)
+            return
         plan = self._worker(node)
         changes: dict[str, Any] = {}
         for attr, value in values.items():
