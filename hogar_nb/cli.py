@@ -149,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .serving.cli import register as register_serve
 
     add_backend_arguments(register_serve(sub, deploy_file))  # `hogar serve`
+    from .serving.rollout_cli import register as register_rollout
+
+    register_rollout(sub)  # `hogar rollout`
     from .console.cli import register as register_console
 
     register_console(sub)  # `hogar console`

@@ -106,4 +106,11 @@ def _serve_http(dep: DeploymentProtocol, host: str, port: int, **options: Any) -
     return serve_http(dep, host, port, **options)
 
 
+def _rollout(dep: DeploymentProtocol, split: str, action: str, candidate: str | None, **policy: Any) -> Any:
+    from .steer import rollout_action
+
+    return rollout_action(dep, split, action, candidate, **policy)
+
+
 register_frontend("serve_http", _serve_http)
+register_frontend("rollout", _rollout)

@@ -69,6 +69,8 @@ class DeploymentBase(ABC):
         self._observers_lock = threading.Lock()
         #: what steers this deployment by itself (an autoscaler, with ``stop()``), if anything
         self.autoscaler: Any = None
+        #: rollouts by split (see :meth:`rollout`)
+        self.rollouts: dict[str, Any] = {}
 
     # -- the backend's part -------------------------------------------------------------
     @abstractmethod
@@ -345,6 +347,23 @@ class DeploymentBase(ABC):
             self._record(RecoveryEvent(wall, node, -1, cause, "scale" if attr == "replicas"
                                        else "reconfigure", took, 0, detail))
 
+    def rollout(self, split: str, action: str = "start", candidate: str | None = None, **policy: Any) -> Any:
+        """Roll ``candidate`` (a successor of ``split``) out step by step, or ``pause``,
+        ``resume``, ``promote``, ``abort`` that rollout or read its ``status``; returns
+        the :class:`~hogar_nb.steer.Rollout`.
+
+        ``policy``: ``steps`` (candidate shares, default 5%, 25%, 50%, 100%),
+        ``step_time`` (s) and ``step_requests`` each step holds for at least,
+        ``gate_interval`` (s), ``max_error_increase`` (over the stable arm's error rate),
+        ``max_p99_ratio`` (to the stable arm's p99), ``min_samples``. A failing gate
+        sets the candidate's weight to 0 and records why; every move is an event with
+        cause ``rollout``."""
+        from .._frontends import frontend
+
+        if self._stopped:
+            raise self._stopped_error()
+        return frontend("rollout")(self, split, action, candidate, **policy)
+
     def side_outputs(self, sink: str) -> list[Any]:
         """The last few values that reached a side-output sink."""
         values = self._side_values()
@@ -397,6 +416,8 @@ class DeploymentBase(ABC):
         deadline = time.monotonic() + timeout
         if self.autoscaler is not None:  # no scaling while the graph drains
             self.autoscaler.stop()
+        for rollout in list(self.rollouts.values()):  # weights stay as they are
+            rollout.close()
         for server in self._http_servers:  # drain HTTP first: its in-flight requests finish
             server.stop(timeout)
         self._http_servers.clear()

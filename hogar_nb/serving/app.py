@@ -84,7 +84,8 @@ class ServingState:
             ("GET", "/hogar/v1/status"), ("GET", "/hogar/v1/events"))]
         if self.options.admin_token:
             rows += [{"method": "POST", "path": "/hogar/v1/admin/scale"},
-                     {"method": "POST", "path": "/hogar/v1/admin/reconfigure"}]
+                     {"method": "POST", "path": "/hogar/v1/admin/reconfigure"},
+                     {"method": "POST", "path": "/hogar/v1/admin/rollout"}]
             if self.options.allow_fault_injection:
                 rows += [{"method": "POST", "path": "/hogar/v1/admin/faults"},
                          {"method": "POST", "path": "/hogar/v1/admin/clear-faults"}]
