@@ -101,6 +101,9 @@ class DeploymentProtocol(Protocol):
 
     def reconfigure(self, node: str, *, cause: str = "operator", why: str = "", **attrs: Any) -> None: ...
 
+    def rollout(self, split: str, action: str = "start", candidate: str | None = None,
+                **policy: Any) -> Any: ...
+
     def inject_fault(self, node: str, kind: str = "crash", rate: float = 1.0, delay_ms: float = 100.0,
                      count: int | None = None, seed: int | None = None) -> None: ...
 
