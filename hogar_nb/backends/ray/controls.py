@@ -13,7 +13,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable
 
-from ...runtime.errors import UnknownNodeError
+from ...runtime.errors import ReconfigureError, UnknownNodeError
 from ...runtime.metrics import RecoveryEvent
 
 __all__ = ["RayControls"]
@@ -75,6 +75,10 @@ class RayControls:
             return
         plan = self._worker(node)
         changes: dict[str, Any] = {}
+        raw: dict[str, Any] = next((n for n in (self._earg or {}).get("nodes", []) if n.get("name") == node), {})
+        if "replicas" in values and raw.get("autoscale") is not None:
+            raise ReconfigureError(f"node {node!r} has replicas = auto(...): Serve's autoscaler sets its "
+                                   "replicas; change its bounds in the graph", node, "replicas")
         for attr, value in values.items():
             if attr == "replicas":
                 plan.replicas = changes["num_replicas"] = value
