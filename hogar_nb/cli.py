@@ -141,7 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_schema)
     from .runtime.cli import register
 
-    register(sub)  # `hogar run`
+    from .dispatch import run as run_graph
+
+    register(sub, run_graph)  # `hogar run` (with the autoscaler when the graph has auto nodes)
     from .export.cli import register as register_export
 
     register_export(sub)  # `hogar export`

@@ -110,3 +110,15 @@ def test_a_short_cluster_gives_the_critical_paths_bottleneck_its_replicas_first(
         clients.close()
         dep.stop()
     assert clients.errors == [] and clients.wrong == []
+
+
+def test_hogar_run_scales_an_auto_node(tmp_path, capsys, no_leaks):
+    from hogar_nb.cli import main
+
+    path = tmp_path / "g.udgl"
+    path.write_text(GRAPH.replace("max = 8", "max = 4"))
+    assert main(["run", str(path), "--rate", "120", "--duration", "3", "--payload", "1"]) == 0
+    out = capsys.readouterr().out
+    slow = next(line for line in out.splitlines() if line.startswith("slow "))
+    alive = int(slow.split()[-1].split("/")[0])
+    assert alive >= 2, out
