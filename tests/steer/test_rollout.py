@@ -121,3 +121,18 @@ def test_rollout_actions_and_refusals(no_leaks):
         assert r2.state == "aborted" and dep.call(3) == 6
         weights = {e["dst"]: e["weight"] for e in dep.earg["edges"] if e["src"] == "c"}
         assert weights == {"cand": 1.0, "stable": 0.0}
+
+
+def test_a_candidate_that_slows_down_fails_the_latency_gate(no_leaks):
+    with hogar_nb.run(hogar_nb.parse_udgl(GRAPH)) as dep:
+        traffic = Traffic(dep)
+        rollout = dep.rollout("c", candidate="cand", steps=[0.25, 1.0], step_time=60.0, gate_interval=1.0,
+                              max_p99_ratio=3.0)
+        wait_for(lambda: rollout.status()["moves"], 10.0, "the first step")
+        dep.inject_fault("cand", "slow", rate=1.0, delay_ms=150.0)
+        wait_for(lambda: rollout.done, 30.0, "the rollback")
+        outcomes = traffic.end()
+        assert rollout.state == "rolled_back" and rollout.weight == 0.0
+        assert rollout.cause.startswith("the candidate's p99 latency") and "above 3x the stable arm's" in \
+            rollout.cause
+        assert outcomes == [2 * i for i in range(len(outcomes))], "slow, never wrong or lost"
