@@ -40,7 +40,7 @@ def test_a_load_step_scales_up_in_time_holds_steady_and_drains_down(no_leaks):
         wait_for(lambda: dep.metrics().node("slow").replicas == 8, 10.0, "8 replicas")
         reached = time.monotonic() - step
         assert reached <= UP_DELAY_S + 1.0, f"8 replicas {reached:.2f} s after the step"
-        ups = replicas_events(dep)
+        ups = wait_for(lambda: replicas_events(dep), what="the decision's event")  # recorded once applied
         assert ups[-1].cause == "autoscale" and ups[-1].detail.startswith("replicas ")
         assert "-> 8: " in ups[-1].detail and "target 2 per replica" in ups[-1].detail
 
