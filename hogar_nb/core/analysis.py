@@ -57,6 +57,8 @@ class Analysis:
     has_cycle: bool = False
     notes: list[str] = field(default_factory=list)
     recovery: dict[str, str] = field(default_factory=dict)  # worker node -> its recovery, as UDGL
+    #: autoscaled node -> (min, max) replicas; capacity and resources are at the minimum
+    autoscale: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """JSON-friendly and deterministic (nodes in declaration order)."""
@@ -76,6 +78,8 @@ class Analysis:
             "placement_failures": [] if p is None else [f.message for f in p.failures],
             "worker_usage": None if p is None else {w: dict(u) for w, u in p.usage.items()},
             "notes": list(self.notes),
+            **({"autoscale": {n: {"min_replicas": lo, "max_replicas": hi} for n, (lo, hi) in self.autoscale.items()}}
+               if self.autoscale else {}),
         }
 
     def summary(self) -> str:
@@ -138,6 +142,8 @@ def analyze(graph: "Graph") -> Analysis:
         has_cycle=has_cycle,
         notes=notes,
         recovery={name: _recovery_text(n) for name, n in nodes.items() if n.kind in WORKER_KINDS},
+        autoscale={name: (n.autoscale.min_replicas, n.autoscale.max_replicas) for name, n in nodes.items()
+                   if n.autoscale is not None},
     )
 
 
@@ -255,12 +261,20 @@ def _capacity_lines(a: Analysis) -> list[str]:
         caps = rated[:_MAX_ROWS] or caps[:_MAX_ROWS]
         head += f" (the {len(caps)} most limiting of {len(a.capacity)} nodes)"
     rows = [
-        [c.node, c.kind, str(c.replicas), str(c.batch_size), _ms(c.latency_ms), _rate(c.capacity_rps),
+        [c.node, c.kind, _replicas(a, c.node, c.replicas), str(c.batch_size), _ms(c.latency_ms), _rate(c.capacity_rps),
          _share(c.traffic_share), _rate(c.max_graph_rps)]
         for c in caps
     ]
     headers = ["node", "kind", "replicas", "batch", "latency", "capacity req/s", "share", "max graph req/s"]
-    return [head, *_table(headers, rows, "llrrrrrr")]
+    lines = [head, *_table(headers, rows, "llrrrrrr")]
+    if a.autoscale:
+        lines.append("autoscaled nodes (auto min..max) are measured at their minimum replicas")
+    return lines
+
+
+def _replicas(a: Analysis, node: str, replicas: int) -> str:
+    bounds = a.autoscale.get(node)
+    return f"auto {bounds[0]}..{bounds[1]}" if bounds else str(replicas)
 
 
 def _placement_lines(a: Analysis) -> list[str]:
