@@ -8,7 +8,7 @@ name the root span in its response while spans are built off the request path.
 
 from __future__ import annotations
 
-from .context import TRACE_KEY, TraceIds, begin, ids_of, new_ids, trace_headers, traceparent
+from .context import TRACE_KEY, TraceIds, begin, child_ids, ids_of, new_ids, trace_headers, traceparent
 from .sampling import NOT_SAMPLED, TracingWarning, check_rate, sampler_for
 from .spans import Span, SpanBuilder, Trace
 from .store import TraceStore
@@ -26,6 +26,7 @@ __all__ = [
     "TracingWarning",
     "begin",
     "check_rate",
+    "child_ids",
     "ids_of",
     "new_ids",
     "sampler_for",

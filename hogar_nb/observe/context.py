@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace.sampling import Sampler
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, TraceState
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-__all__ = ["TRACE_KEY", "TraceIds", "begin", "ids_of", "new_ids", "trace_headers", "traceparent"]
+__all__ = ["TRACE_KEY", "TraceIds", "begin", "child_ids", "ids_of", "new_ids", "trace_headers", "traceparent"]
 
 TRACE_KEY = "trace"  # where a RequestContext's attrs keep its TraceIds
 
@@ -83,6 +83,11 @@ def new_ids(header: str | None, state: str | None, sampler: Sampler, name: str =
         parent.trace_state if parent is not None else None)
     return TraceIds(trace_id, _IDS.generate_span_id(), parent.span_id if parent is not None else 0, sampled,
                     outgoing.to_header() if outgoing else None)
+
+
+def child_ids(ids: TraceIds) -> TraceIds:
+    """The ids of a request sent on behalf of the span ``ids`` names (its child)."""
+    return TraceIds(ids.trace_id, _IDS.generate_span_id(), ids.span_id, ids.sampled, ids.tracestate)
 
 
 def ids_of(context: Any) -> TraceIds | None:

@@ -32,9 +32,9 @@ from .spans import Trace
 
 __all__ = ["Exporter", "exporters_from_env", "readable_spans"]
 
-log = logging.getLogger("hogar_nb.observe")
+log = logging.getLogger(__name__)
 
-_SCOPE = InstrumentationScope("hogar_nb", __version__)
+_SCOPE = InstrumentationScope(__package__ or __name__, __version__)
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _ENDPOINTS = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 

@@ -80,6 +80,23 @@ class TraceStore:
                     seen[id(t)] = t
         return sorted(seen.values(), key=lambda t: t.root.start)
 
+    def summaries(self, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """:meth:`traces` as JSON summaries (trace and request ids, status, duration...)."""
+        return [t.summary() for t in self.traces(status, limit)]
+
+    def trace_json(self, trace_id: str) -> dict[str, Any] | None:
+        """Every span of trace ``trace_id`` as JSON, the requests in it summarised;
+        None when the store does not have it (ValueError for an id that is not one)."""
+        if not isinstance(trace_id, str) or len(trace_id) != 32 or any(
+                c not in "0123456789abcdefABCDEF" for c in trace_id):
+            raise ValueError(f"got {str(trace_id)[:80]!r} for a trace id; expected 32 hex digits")
+        found = self.trace(trace_id)
+        if not found:
+            return None
+        spans = sorted((s for t in found for s in t.spans), key=lambda s: s.start)
+        return {"trace_id": trace_id.lower(), "requests": [t.summary() for t in found],
+                "spans": [s.to_json() for s in spans]}
+
     def __len__(self) -> int:
         with self._lock:
             ids = {id(t) for t in self._recent.values()}

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from opentelemetry.sdk.trace.sampling import DEFAULT_ON, Sampler
 
+from ..runtime.observer_thread import DRAIN_INTERVAL
 from .context import TraceIds, begin
 from .export import Exporter
 from .sampling import env_sampler, sampler_for
-from .spans import SpanBuilder, Trace
+from .spans import Span, SpanBuilder, Trace
 from .store import TraceStore
 
 __all__ = ["Tracing", "tracing_configured"]
@@ -35,14 +37,15 @@ class Tracing:
     configures (``export=False``: the store only).
 
     ``sample``: the fraction of new traces recorded (callers' sampled traces always
-    are); None: ``OTEL_TRACES_SAMPLER``, else every request. ``store`` sizes the
-    store (``recent``, ``slowest``, ``failed``)."""
+    are); None: ``OTEL_TRACES_SAMPLER``, else every request. ``recent``,
+    ``slowest`` and ``failed`` size the :class:`TraceStore`; ``max_events`` bounds
+    the events waiting for the span builder (more are dropped, counted)."""
 
-    def __init__(self, dep: Any, sample: float | None = None, export: bool = True,
-                 store: TraceStore | None = None, max_events: int = 100_000) -> None:
+    def __init__(self, dep: Any, sample: float | None = None, export: bool = True, recent: int = 1000,
+                 slowest: int = 100, failed: int = 200, max_events: int = 100_000) -> None:
         self.sampler: Sampler = sampler_for(sample) if sample is not None else (env_sampler() or DEFAULT_ON)
         self.sample = sample
-        self.store = store if store is not None else TraceStore()
+        self.store = TraceStore(recent, slowest, failed)
         self.exporter = Exporter.from_env(dep.name) if export else None
         self.builder = SpanBuilder(self._finished, dep.name)
         self.subscription = dep.subscribe(self.builder, maxsize=max_events)
@@ -51,6 +54,20 @@ class Tracing:
     def begin(self, context: Any) -> TraceIds:
         """Decide ``context``'s trace ids (kept in its ``attrs``), once."""
         return begin(context, self.sampler)
+
+    def record_request(self, ids: TraceIds, context: Any, source: str, start: float, end: float,
+                       cause: str | None, attrs: dict[str, Any] | None = None) -> None:
+        """Record a request span the walker did not see (an HTTP request that sent
+        several graph requests, their root spans being its children)."""
+        route = (context.attrs or {}).get("route")
+        root_attrs = {"hogar.graph": self.builder.graph, "hogar.source": source,
+                      "hogar.request_id": context.request_id, "hogar.status": cause or "ok", **(attrs or {})}
+        if route:
+            root_attrs["http.route"] = route
+        name = f"POST {route}" if route else f"{self.builder.graph} {source}"
+        span = Span(ids.trace_id, ids.span_id, ids.parent_id, name, "request", start, end, cause is None,
+                    root_attrs)
+        self._finished(Trace([span], context.request_id, source, route, cause))
 
     def _finished(self, trace: Trace) -> None:
         self.store.add(trace)
@@ -67,6 +84,7 @@ class Tracing:
             return
         self.closed = True
         self.subscription.close()
+        time.sleep(2 * DRAIN_INTERVAL)  # the subscription's last delivery
         if self.exporter is not None:
             self.exporter.close()
 
