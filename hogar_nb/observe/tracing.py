@@ -6,6 +6,7 @@ import os
 import time
 from typing import Any
 
+from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.sdk.trace.sampling import DEFAULT_ON, Sampler
 
 from ..runtime.observer_thread import DRAIN_INTERVAL
@@ -39,14 +40,21 @@ class Tracing:
     ``sample``: the fraction of new traces recorded (callers' sampled traces always
     are); None: ``OTEL_TRACES_SAMPLER``, else every request. ``recent``,
     ``slowest`` and ``failed`` size the :class:`TraceStore`; ``max_events`` bounds
-    the events waiting for the span builder (more are dropped, counted)."""
+    the events waiting for the span builder (more are dropped, counted);
+    ``exporters``: OpenTelemetry span exporters to use instead of the environment's."""
 
     def __init__(self, dep: Any, sample: float | None = None, export: bool = True, recent: int = 1000,
-                 slowest: int = 100, failed: int = 200, max_events: int = 100_000) -> None:
+                 slowest: int = 100, failed: int = 200, max_events: int = 100_000,
+                 exporters: list[SpanExporter] | None = None) -> None:
         self.sampler: Sampler = sampler_for(sample) if sample is not None else (env_sampler() or DEFAULT_ON)
         self.sample = sample
         self.store = TraceStore(recent, slowest, failed)
-        self.exporter = Exporter.from_env(dep.name) if export else None
+        if not export:
+            self.exporter = None
+        elif exporters is not None:
+            self.exporter = Exporter(exporters, dep.name)
+        else:
+            self.exporter = Exporter.from_env(dep.name)
         self.builder = SpanBuilder(self._finished, dep.name)
         self.subscription = dep.subscribe(self.builder, maxsize=max_events)
         self.closed = False

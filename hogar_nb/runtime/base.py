@@ -269,22 +269,23 @@ class DeploymentBase(ABC):
         return self._subscribe(fn, maxsize)
 
     # -- traces -------------------------------------------------------------------------
-    def enable_tracing(self, sample: float | None = None, export: bool = True, **store: int) -> Any:
+    def enable_tracing(self, sample: float | None = None, export: bool = True, **options: Any) -> Any:
         """Trace requests from now on; returns the :class:`hogar_nb.observe.Tracing`.
 
         Each request's W3C trace ids are decided when it starts (``fut.context.trace_id``);
         a fraction ``sample`` of new traces is recorded (None: ``OTEL_TRACES_SAMPLER``,
         else all), and every trace a caller sampled. Spans are built off the request
         path from the walker's events, kept in a bounded store (:meth:`traces`,
-        :meth:`trace`; ``store``: ``recent``, ``slowest``, ``failed`` sizes) and sent to
-        the OpenTelemetry exporters ``OTEL_TRACES_EXPORTER`` names (``export=False``:
-        the store only). Calling it again replaces the previous tracing."""
+        :meth:`trace`; options ``recent``, ``slowest``, ``failed`` size it) and sent to
+        the OpenTelemetry exporters ``OTEL_TRACES_EXPORTER`` names (or ``exporters``;
+        ``export=False``: the store only). Calling it again replaces the previous
+        tracing."""
         from .._frontends import frontend
 
         if self._stopped:
             raise self._stopped_error()
         previous = self.tracing
-        self.tracing = frontend("tracing")(self, sample=sample, export=export, **store)
+        self.tracing = frontend("tracing")(self, sample=sample, export=export, **options)
         if previous is not None:
             previous.close()
         return self.tracing
