@@ -231,9 +231,9 @@ class SpanBuilder:
             spans.extend(state.children)
             state.attrs = node_attrs
         for name, choice, at in req.routes:
-            state = req.nodes.get(name)
-            if state is not None:
-                state.attrs["hogar.choice"] = choice
+            chose = req.nodes.get(name)
+            if chose is not None:
+                chose.attrs["hogar.choice"] = choice
             else:
                 spans.append(Span(trace_id, _IDS.generate_span_id(), root_id, name, "route", at, at, True,
                                   {"hogar.node": name, "hogar.choice": choice}))

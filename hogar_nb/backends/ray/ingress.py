@@ -260,6 +260,7 @@ class Ingress:
         self.in_flight[name] += 1
         response = self.handles[name].remote(job.payload, deadline)
         cause, detail = "", ""
+        ran: tuple = ()  # the replica, when it began, the batch size: where the replica said
         exc: BaseException | None = None
         try:
             out = await asyncio.wait_for(response, timeout)
@@ -285,8 +286,9 @@ class Ingress:
                     stats.observe(time.monotonic() - t0)
                 if job.attempt and self.crashed.get(name):
                     self._recovered(name)
-                return walker.produced(job, out[1], time.time())
+                return walker.produced(job, out[1], time.time(), *out[2:5])
             cause, detail = out[1], out[2]
+            ran = out[4:7]
             if out[3] is not None:
                 try:
                     import cloudpickle
@@ -301,7 +303,7 @@ class Ingress:
         elif cause == "bad_request":
             return walker.refused(job, BadRequestError(f"node {name!r} rejected the input: {detail}", name),
                                   time.time())
-        return walker.failed(job, cause, time.time(), exc, detail)
+        return walker.failed(job, cause, time.time(), exc, detail, True, *ran)
 
     async def __call__(self, request: Any) -> Any:
         """HTTP: POST a JSON payload to a source's route; errors in the wire form that
