@@ -307,6 +307,17 @@ class DeploymentBase(ABC):
                 return doc
             time.sleep(0.01)
 
+    def waterfall(self, trace_id: str, wait: float = 1.0, **options: Any) -> Any:
+        """A Plotly waterfall of trace ``trace_id`` (in a notebook): one row per span,
+        nested by parent, coloured by kind and outcome, attributes on hover."""
+        from .._frontends import frontend
+
+        doc = self.trace(trace_id, wait)
+        if doc is None:
+            raise KeyError(f"no trace {trace_id!r} here: tracing is off, it was not sampled, or the "
+                           "store has moved past it")
+        return frontend("waterfall")(doc, **options)
+
     def add_result_observer(self, fn: Callable[[Any], None]) -> Callable[[], None]:
         """Call ``fn(result)`` for every successful response of a request sent through
         this object; returns a function that removes it.
