@@ -116,3 +116,13 @@ def test_a_bad_exporter_setting_is_one_warning_and_requests_are_served(
         assert tracing.exporter is None
         assert [dep.call(x) for x in range(200)] == [expected(x)[0] for x in range(200)]
         assert len(dep.trace(dep.submit(5).context.trace_id or "", wait=10)["requests"]) == 1
+
+
+@pytest.mark.parametrize("rate", ["2", "-0.1", "lots", "150%"])
+def test_a_bad_trace_sample_rate_is_a_usage_error(tmp_path: Path, rate: str) -> None:
+    (tmp_path / "four.udgl").write_text(FOUR)
+    out = subprocess.run([sys.executable, "-m", "hogar_nb", "serve", str(tmp_path / "four.udgl"), "--port", "0",
+                          "--trace-sample", rate], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=tmp_path)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert f"argument --trace-sample: got {rate!r}; expected a fraction from 0 to 1" in out.stderr
