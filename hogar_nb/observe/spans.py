@@ -12,6 +12,7 @@ root span.
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable, Iterable
 
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
@@ -21,6 +22,7 @@ from .context import ids_of
 __all__ = ["Span", "SpanBuilder", "Trace"]
 
 _IDS = RandomIdGenerator()
+_BUILDING = threading.Lock()
 _OPEN_LIMIT = 100_000  # requests followed at once; past it the oldest is given up
 
 
@@ -58,46 +60,58 @@ class Span:
 
 
 class Trace:
-    """One request's spans, the root first."""
+    """One request's spans, the root first. The spans are built from the request's
+    recorded steps when first asked for (the store keeps traces nobody may read)."""
 
-    __slots__ = ("spans", "request_id", "source", "route", "cause")
+    __slots__ = ("_spans", "_steps", "request_id", "source", "route", "cause", "trace_id", "start", "end",
+                 "span_id")
 
-    def __init__(self, spans: list[Span], request_id: str, source: str, route: str | None,
-                 cause: str | None) -> None:
-        self.spans = spans
+    def __init__(self, spans: list[Span] | None, request_id: str, source: str, route: str | None,
+                 cause: str | None, steps: Any = None) -> None:
+        self._spans = spans
+        self._steps = steps
         self.request_id = request_id
         self.source = source
         self.route = route
         self.cause = cause
+        root = spans[0] if spans else steps
+        self.trace_id = format(root.trace_id if spans else steps.ids.trace_id, "032x")
+        self.span_id = root.span_id if spans else steps.ids.span_id
+        self.start = root.start
+        self.end = root.end
+
+    @property
+    def spans(self) -> list[Span]:
+        if self._spans is None:
+            with _BUILDING:  # once, whichever thread reads first: span ids stay the same
+                if self._spans is None:
+                    self._spans = self._steps.build()
+                    self._steps = None
+        return self._spans
 
     @property
     def root(self) -> Span:
         return self.spans[0]
 
     @property
-    def trace_id(self) -> str:
-        return format(self.root.trace_id, "032x")
-
-    @property
     def duration(self) -> float:
-        return self.root.duration
+        return self.end - self.start
 
     @property
     def ok(self) -> bool:
         return self.cause is None
 
     def summary(self) -> dict[str, Any]:
-        root = self.root
-        return {"trace_id": self.trace_id, "span_id": format(root.span_id, "016x"),
+        return {"trace_id": self.trace_id, "span_id": format(self.span_id, "016x"),
                 "request_id": self.request_id, "source": self.source, "route": self.route,
                 "status": "ok" if self.cause is None else "error", "cause": self.cause,
-                "start": root.start, "duration_ms": round(self.duration * 1000.0, 3), "spans": len(self.spans)}
+                "start": self.start, "duration_ms": round(self.duration * 1000.0, 3), "spans": len(self.spans)}
 
     def to_json(self) -> dict[str, Any]:
         return {**self.summary(), "spans": [s.to_json() for s in self.spans]}
 
     def __repr__(self) -> str:
-        return f"<Trace {self.trace_id} {len(self.spans)} spans {self.duration * 1000:.3f} ms>"
+        return f"<Trace {self.trace_id} {self.duration * 1000:.3f} ms>"
 
 
 class _Node:
@@ -114,23 +128,144 @@ class _Node:
         self.attrs: dict[str, Any] = {}
 
 
-class _Request:
-    __slots__ = ("ids", "context", "source", "start", "nodes", "routes", "skipped")
+class _Step:
+    """One walker event as the builder keeps it: no payloads, errors as text."""
 
-    def __init__(self, ids: Any, context: Any, source: str, start: float) -> None:
+    __slots__ = ("kind", "time", "node", "attempt", "outcome", "choice", "delay", "error", "replica", "began",
+                 "batch")
+
+    def __init__(self, event: Any) -> None:
+        self.kind = event.kind
+        self.time = event.time
+        self.node = event.node
+        self.attempt = event.attempt
+        self.outcome = event.outcome
+        self.choice = event.choice
+        self.delay = event.delay
+        self.error = str(event.error)[:500] if event.error is not None else None
+        self.replica = event.replica
+        self.began = event.began
+        self.batch = event.batch
+
+
+class _Request:
+    """A sampled request's steps so far; :meth:`build` turns them into spans."""
+
+    __slots__ = ("ids", "context", "source", "start", "steps", "graph", "end", "cause", "error_node", "error")
+
+    def __init__(self, ids: Any, context: Any, source: str, start: float, graph: str) -> None:
         self.ids = ids
         self.context = context
         self.source = source
         self.start = start
-        self.nodes: dict[str, _Node] = {}
-        self.routes: list[tuple[str, str, float]] = []
-        self.skipped: list[str] = []
+        self.steps: list[_Step] = []
+        self.graph = graph
+        self.end = start
+        self.cause: str | None = None
+        self.error_node: str | None = None
+        self.error: str | None = None
+
+    def build(self) -> list[Span]:
+        nodes: dict[str, _Node] = {}
+        routes: list[tuple[str, str, float]] = []
+        skipped: list[str] = []
+        trace_id = self.ids.trace_id
+        for step in self.steps:
+            kind, node = step.kind, step.node
+            if kind == "enqueued":
+                state = nodes.get(node)
+                if state is None:
+                    nodes[node] = _Node(step.time)
+                else:
+                    state.queued = step.time
+            elif kind == "attempt":
+                _attempt(nodes, trace_id, step)
+            elif kind == "retry":
+                state = nodes.get(node)
+                if state is not None:
+                    state.queued = step.time
+                    state.delay = step.delay
+            elif kind == "routed":
+                routes.append((node, step.choice, step.time))
+            elif kind == "skipped":
+                skipped.append(node)
+        return self._spans(nodes, routes, skipped)
+
+    def _spans(self, nodes: dict[str, _Node], routes: list[tuple[str, str, float]],
+               skipped: list[str]) -> list[Span]:
+        ids, context, cause = self.ids, self.context, self.cause
+        route = (context.attrs or {}).get("route")
+        trace_id, root_id = ids.trace_id, ids.span_id
+        root_attrs: dict[str, Any] = {"hogar.graph": self.graph, "hogar.source": self.source,
+                                      "hogar.request_id": context.request_id, "hogar.status": cause or "ok"}
+        if route:
+            root_attrs["http.route"] = route
+        spans: list[Span] = []
+        for name, state in nodes.items():
+            node_attrs: dict[str, Any] = {"hogar.node": name, "hogar.attempts": sum(
+                1 for c in state.children if c.kind == "attempt")}
+            spans.append(Span(trace_id, state.span_id, root_id, name, "node", state.start, state.end, state.ok,
+                              node_attrs))
+            spans.extend(state.children)
+            state.attrs = node_attrs
+        for name, choice, at in routes:
+            chose = nodes.get(name)
+            if chose is not None:
+                chose.attrs["hogar.choice"] = choice
+            else:
+                spans.append(Span(trace_id, _IDS.generate_span_id(), root_id, name, "route", at, at, True,
+                                  {"hogar.node": name, "hogar.choice": choice}))
+        if skipped:
+            root_attrs["hogar.skipped"] = skipped
+        if cause is not None:
+            root_attrs["hogar.cause"] = cause
+            if self.error_node is not None:
+                root_attrs["hogar.error_node"] = self.error_node
+            if self.error is not None:
+                root_attrs["hogar.error"] = self.error
+        name = f"POST {route}" if route else f"{self.graph} {self.source}".strip()
+        root = Span(trace_id, root_id, ids.parent_id, name, "request", self.start, self.end, cause is None,
+                    root_attrs)
+        spans.sort(key=lambda s: s.start)
+        return [root, *spans]
+
+
+def _attempt(nodes: dict[str, _Node], trace_id: int, step: _Step) -> None:
+    end = step.time
+    state = nodes.get(step.node)
+    if state is None:  # its enqueue event was lost: the attempt alone
+        state = nodes[step.node] = _Node(step.began or end)
+    queued = state.queued if state.queued is not None else state.start
+    began = queued if step.began is None else min(max(step.began, queued), end)
+    parent = state.span_id
+    if began > queued or state.delay:
+        attrs: dict[str, Any] = {"hogar.node": step.node, "hogar.attempt": step.attempt}
+        if state.delay:
+            attrs["hogar.retry_delay_ms"] = round(state.delay * 1000.0, 3)
+        state.children.append(Span(trace_id, _IDS.generate_span_id(), parent, f"{step.node} queue",
+                                   "queue", queued, began, True, attrs))
+    ok = step.outcome == "ok"
+    attrs = {"hogar.node": step.node, "hogar.attempt": step.attempt, "hogar.outcome": step.outcome,
+             "hogar.batch_size": step.batch or 1}
+    if step.replica is not None:
+        attrs["hogar.replica"] = str(step.replica)
+    if not ok:
+        attrs["hogar.cause"] = step.outcome
+        if step.error is not None:
+            attrs["hogar.error"] = step.error
+    state.children.append(Span(trace_id, _IDS.generate_span_id(), parent, f"{step.node} attempt {step.attempt}",
+                               "attempt", began, end, ok, attrs))
+    state.end = max(state.end, end)
+    state.queued = None
+    state.delay = 0.0
+    state.ok = ok
 
 
 class SpanBuilder:
     """Feed it every :class:`WalkEvent` (``builder(event)``); each sampled request's
-    :class:`Trace` goes to ``sink`` when the request completes or fails.
-    ``graph`` names the deployment in the root spans' attributes."""
+    :class:`Trace` goes to ``sink`` when the request completes or fails. Only the
+    steps are kept on the way (cheap); spans are made when the trace is read or
+    exported. ``graph`` names the deployment in the root spans' attributes."""
 
     def __init__(self, sink: Callable[[Trace], Any], graph: str = "") -> None:
         self.sink = sink
@@ -150,102 +285,20 @@ class SpanBuilder:
                 if len(self.open) >= _OPEN_LIMIT:
                     del self.open[next(iter(self.open))]
                     self.given_up += 1
-                self.open[event.request] = _Request(ids, event.context, event.node, event.time)
+                self.open[event.request] = _Request(ids, event.context, event.node, event.time, self.graph)
             return
         req = self.open.get(event.request)
         if req is None:
             return
-        node = event.node
-        if kind == "enqueued":
-            state = req.nodes.get(node)
-            if state is None:
-                req.nodes[node] = _Node(event.time)
-            else:
-                state.queued = event.time
-        elif kind == "attempt":
-            self._attempt(req, event)
-        elif kind == "retry":
-            state = req.nodes.get(node)
-            if state is not None:
-                state.queued = event.time
-                state.delay = event.delay
-        elif kind == "routed":
-            req.routes.append((node, event.choice, event.time))
-        elif kind == "skipped":
-            req.skipped.append(node)
-        elif kind == "completed":
+        if kind == "completed" or kind == "failed":
             del self.open[event.request]
-            self.sink(self._finish(req, event.time, None, None))
-        elif kind == "failed":
-            del self.open[event.request]
-            self.sink(self._finish(req, event.time, event.outcome or "error", event))
-
-    def _attempt(self, req: _Request, event: Any) -> None:
-        end = event.time
-        state = req.nodes.get(event.node)
-        if state is None:  # its enqueue event was lost: the attempt alone
-            state = req.nodes[event.node] = _Node(getattr(event, "began", None) or end)
-        queued = state.queued if state.queued is not None else state.start
-        began = getattr(event, "began", None)
-        began = queued if began is None else min(max(began, queued), end)
-        trace_id, parent = req.ids.trace_id, state.span_id
-        if began > queued or state.delay:
-            attrs: dict[str, Any] = {"hogar.node": event.node, "hogar.attempt": event.attempt}
-            if state.delay:
-                attrs["hogar.retry_delay_ms"] = round(state.delay * 1000.0, 3)
-            state.children.append(Span(trace_id, _IDS.generate_span_id(), parent, f"{event.node} queue",
-                                       "queue", queued, began, True, attrs))
-        ok = event.outcome == "ok"
-        attrs = {"hogar.node": event.node, "hogar.attempt": event.attempt, "hogar.outcome": event.outcome,
-                 "hogar.batch_size": getattr(event, "batch", 1) or 1}
-        replica = getattr(event, "replica", None)
-        if replica is not None:
-            attrs["hogar.replica"] = str(replica)
-        if not ok:
-            attrs["hogar.cause"] = event.outcome
-            if event.error is not None:
-                attrs["hogar.error"] = str(event.error)[:500]
-        state.children.append(Span(trace_id, _IDS.generate_span_id(), parent,
-                                   f"{event.node} attempt {event.attempt}", "attempt", began, end, ok, attrs))
-        state.end = max(state.end, end)
-        state.queued = None
-        state.delay = 0.0
-        state.ok = ok
-
-    def _finish(self, req: _Request, end: float, cause: str | None, event: Any) -> Trace:
-        ids = req.ids
-        context = req.context
-        attrs_in = context.attrs or {}
-        route = attrs_in.get("route")
-        trace_id, root_id = ids.trace_id, ids.span_id
-        root_attrs: dict[str, Any] = {"hogar.graph": self.graph, "hogar.source": req.source,
-                                      "hogar.request_id": context.request_id, "hogar.status": cause or "ok"}
-        if route:
-            root_attrs["http.route"] = route
-        spans: list[Span] = []
-        for name, state in req.nodes.items():
-            node_attrs: dict[str, Any] = {"hogar.node": name, "hogar.attempts": sum(
-                1 for c in state.children if c.kind == "attempt")}
-            spans.append(Span(trace_id, state.span_id, root_id, name, "node", state.start, state.end, state.ok,
-                              node_attrs))
-            spans.extend(state.children)
-            state.attrs = node_attrs
-        for name, choice, at in req.routes:
-            chose = req.nodes.get(name)
-            if chose is not None:
-                chose.attrs["hogar.choice"] = choice
-            else:
-                spans.append(Span(trace_id, _IDS.generate_span_id(), root_id, name, "route", at, at, True,
-                                  {"hogar.node": name, "hogar.choice": choice}))
-        if req.skipped:
-            root_attrs["hogar.skipped"] = list(req.skipped)
-        if cause is not None:
-            root_attrs["hogar.cause"] = cause
-            if event.node is not None:
-                root_attrs["hogar.error_node"] = event.node
-            if event.error is not None:
-                root_attrs["hogar.error"] = str(event.error)[:500]
-        name = f"POST {route}" if route else f"{self.graph} {req.source}".strip()
-        root = Span(trace_id, root_id, ids.parent_id, name, "request", req.start, end, cause is None, root_attrs)
-        spans.sort(key=lambda s: s.start)
-        return Trace([root, *spans], context.request_id, req.source, route, cause)
+            req.end = event.time
+            if kind == "failed":
+                req.cause = event.outcome or "error"
+                req.error_node = event.node
+                req.error = str(event.error)[:500] if event.error is not None else None
+            context = req.context
+            self.sink(Trace(None, context.request_id, req.source, (context.attrs or {}).get("route"), req.cause,
+                            req))
+        else:
+            req.steps.append(_Step(event))

@@ -42,7 +42,7 @@ class TraceStore:
         with self._lock:
             self.added += 1
             recent = self._recent
-            recent[trace.trace_id + format(trace.root.span_id, "016x")] = trace
+            recent[trace.trace_id + format(trace.span_id, "016x")] = trace
             if len(recent) > self._recent_max:
                 recent.popitem(last=False)
             entry = (trace.duration, next(self._order), trace)
@@ -78,7 +78,7 @@ class TraceStore:
             for t in itertools.chain(self._recent.values(), (e[2] for e in self._slow), self._failed):
                 if t.trace_id == key:
                     seen[id(t)] = t
-        return sorted(seen.values(), key=lambda t: t.root.start)
+        return sorted(seen.values(), key=lambda t: t.start)
 
     def summaries(self, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """:meth:`traces` as JSON summaries (trace and request ids, status, duration...)."""

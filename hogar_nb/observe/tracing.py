@@ -78,9 +78,9 @@ class Tracing:
         self._finished(Trace([span], context.request_id, source, route, cause))
 
     def _finished(self, trace: Trace) -> None:
-        self.store.add(trace)
         if self.exporter is not None:
-            self.exporter(trace)
+            self.exporter(trace)  # builds its spans before anyone can read them
+        self.store.add(trace)
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Export what is buffered now; false if the exporters did not finish in time."""
