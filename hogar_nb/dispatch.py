@@ -97,4 +97,11 @@ def _serve_http(dep: DeploymentProtocol, host: str, port: int, **options: Any) -
     return serve_http(dep, host, port, **options)
 
 
+def _tracing(dep: DeploymentProtocol, **options: Any) -> Any:
+    from .observe import Tracing
+
+    return Tracing(dep, **options)
+
+
 register_frontend("serve_http", _serve_http)
+register_frontend("tracing", _tracing)
