@@ -28,8 +28,10 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any, Callable, ClassVar
 
+from ..core.references import reference_paths, with_reference_hashes
 from .errors import DeploymentStoppedError
 from .metrics import MetricsSnapshot, RecoveryEvent
 from .plan import GraphPlan
@@ -57,6 +59,8 @@ class DeploymentBase(ABC):
 
     def __init__(self, plan: GraphPlan, earg: dict | None) -> None:
         self._plan = plan
+        if earg is not None and reference_paths(earg):  # the document says which data it is judged by
+            earg = with_reference_hashes(earg, plan.base_dir or Path.cwd())
         self._earg = earg
         self._stopped = False
         self._http_servers: list[Any] = []

@@ -224,6 +224,15 @@ def node_attrs(entry: dict[str, Any]) -> dict[str, Any]:
         if attr in ("route", "loader", "method", "combine", "response") and value is None:
             continue
         out[attr] = _typed(attr, value)
+    for key, value in (entry.get("quality") or {}).items():
+        if key == "reference":
+            out["reference"] = value["path"]
+        elif key == "feedback_horizon_ms":
+            out["feedback_horizon"] = Duration(float(value))
+        elif key in ("drift_metric", "task"):
+            out[key] = Ident(value)
+        else:
+            out[key] = value
     return out
 
 

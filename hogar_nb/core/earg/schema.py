@@ -18,10 +18,13 @@ from ..kinds import (
     CLUSTER_ATTRS,
     COMBINE_MODES,
     COMMON_ATTRS,
+    DRIFT_METRICS,
     EDGE_ATTRS,
     ISOLATION_MODES,
     KINDS,
+    QUALITY_ATTRS,
     RECOVERY_POLICIES,
+    TASKS,
     AttrSpec,
 )
 from ..values import NAME_LIMIT
@@ -41,6 +44,7 @@ KIND_KEYS: dict[str, tuple[str, ...]] = {
     "route": ("source",),
     "loader": ("model",),
     "method": ("model",),
+    "quality": ("model",),
     "combine": ("ensemble",),
     "weights": ("ensemble",),
     "response": ("sink",),
@@ -54,6 +58,25 @@ def _num(spec: AttrSpec, type_: str, doc: str | None = None) -> dict[str, Any]:
     if spec.max is not None:
         out["maximum"] = spec.max
     return out
+
+
+def _quality() -> dict[str, Any]:
+    q = QUALITY_ATTRS
+    reference = _obj("reference data the node's inputs are compared with", {
+        "path": {"type": "string", "minLength": 1, "description": q["reference"].doc},
+        "sha256": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$",
+                   "description": "the file's content hash when the document was written (null: not found)"},
+    }, required=["path"])
+    return _obj("model: drift against a reference and quality from delayed labels (hogar_nb.quality)", {
+        "reference": reference,
+        "drift_window": _num(q["drift_window"], "integer"),
+        "drift_metric": {"enum": list(DRIFT_METRICS), "description": q["drift_metric"].doc},
+        "drift_threshold": _num(q["drift_threshold"], "number"),
+        "feedback": {"type": "boolean", "description": q["feedback"].doc},
+        "feedback_horizon_ms": _num(q["feedback_horizon"], "number",
+                                    "how long a prediction waits for its label, in milliseconds (default 24 h)"),
+        "task": {"enum": list(TASKS), "description": q["task"].doc},
+    }, required=[])
 
 
 def _obj(description: str, properties: dict[str, Any], required: list[str] | None = None) -> dict:
@@ -128,6 +151,7 @@ def _node_schema() -> dict[str, Any]:
         "loader": {"type": "string", "minLength": 1, "description": "model: loader plugin name"},
         "method": {"enum": ["predict", "predict_proba"],
                    "description": "model: predict (default) or predict_proba"},
+        "quality": _quality(),
         "combine": {
             "description": "ensemble: how the inputs are combined (a built-in or a callable)",
             "anyOf": [
