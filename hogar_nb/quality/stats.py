@@ -50,10 +50,16 @@ PVALUE_METRICS: tuple[str, ...] = ("ks", "chi2")
 
 
 def quantile_edges(values: np.ndarray, bins: int = 10) -> np.ndarray:
-    """Inner bin edges at the reference's quantiles (duplicates merged): ``bins`` bins
-    of about equal reference mass, the outer ones open to -inf and +inf."""
+    """Inner bin edges at the reference's quantiles: ``bins`` bins of about equal
+    reference mass, the outer ones open to -inf and +inf. An edge falling on a value
+    the reference holds moves to the midpoint below it, so rounded reference data
+    (many ties) is not split by noise in live values; duplicates merge."""
     inner = np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1])
-    return np.unique(inner)
+    distinct = np.unique(values)
+    at = np.searchsorted(distinct, inner, side="left")
+    on_value = (at < len(distinct)) & (at > 0) & (distinct[np.minimum(at, len(distinct) - 1)] == inner)
+    lower = distinct[np.maximum(at - 1, 0)]
+    return np.unique(np.where(on_value, (lower + inner) / 2, inner))
 
 
 def bin_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:

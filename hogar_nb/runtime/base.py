@@ -71,6 +71,7 @@ class DeploymentBase(ABC):
         self.metrics_url: str | None = None
         self._observers: tuple[Callable[[Any], None], ...] = ()
         self._observers_lock = threading.Lock()
+        self._quality: Any = None  # hogar_nb.quality's monitor, once started
 
     # -- the backend's part -------------------------------------------------------------
     @abstractmethod
@@ -338,6 +339,40 @@ class DeploymentBase(ABC):
             raise KeyError(f"{sink!r} is not a side-output sink; they are {sorted(values)}")
         return list(values[sink])
 
+    # -- model quality (hogar_nb.quality, reached through the front-end registry) --------
+    def quality_monitor(self, **options: Any) -> Any:
+        """The deployment's quality monitor (drift against references, delayed labels,
+        alert rules), started on first use; ``options`` (``store``, ``interval``) apply
+        then. A graph with a model node's ``reference``/``feedback`` or an alert rule
+        starts it with the deployment. Needs the ``quality`` extra."""
+        with self._observers_lock:
+            if self._quality is None:
+                if self._stopped:
+                    raise self._stopped_error()
+                from .._frontends import frontend
+
+                self._quality = frontend("quality")(self, **options)
+            return self._quality
+
+    def quality(self) -> dict[str, Any]:
+        """Drift per feature, model quality and label counts per model node, and per
+        variant of each split (what ``GET /hogar/v1/quality`` answers)."""
+        report: dict[str, Any] = self.quality_monitor().report()
+        return report
+
+    def feedback(self, request_id: str, label: Any) -> dict[str, int]:
+        """The true ``label`` of the request ``request_id`` (its ``context.request_id``,
+        the HTTP ``x-request-id``), joined with the predictions kept for it; returns
+        the count of each outcome: matched, unknown, expired or duplicate."""
+        counts: dict[str, int] = self.quality_monitor().feedback([(request_id, label)])
+        return counts
+
+    def capture_reference(self, node: str, n: int = 5_000) -> Future:
+        """Take the next ``n`` inputs (and outputs) of model node ``node`` as its
+        reference; the Future holds the summarised reference once they came."""
+        fut: Future = self.quality_monitor().capture_reference(node, n)
+        return fut
+
     # -- views and fronts ---------------------------------------------------------------
     def monitor(self, **options: Any) -> Any:
         """A live dashboard of this deployment (in a notebook): panels and a health-coloured graph."""
@@ -390,6 +425,8 @@ class DeploymentBase(ABC):
         try:
             self._shutdown(deadline)
         finally:
+            if self._quality is not None:
+                self._quality.close()
             if self._metrics_server is not None:
                 self._metrics_server.shutdown()
                 self._metrics_server.server_close()
