@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import HogarError
 
-__all__ = ["FeedbackError", "QualityError", "ReferenceDataError"]
+__all__ = ["FeedbackError", "QualityError", "ReferenceDataError", "UnknownModelNodeError"]
 
 
 class QualityError(HogarError):
@@ -17,3 +17,10 @@ class ReferenceDataError(QualityError, ValueError):
 
 class FeedbackError(QualityError, ValueError):
     """A feedback body that is not {request_id, label} (or a list of them)."""
+
+
+class UnknownModelNodeError(QualityError, KeyError):
+    """A name that is not a model node of the graph."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""

@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from .errors import FeedbackError, QualityError
+from .errors import FeedbackError, QualityError, UnknownModelNodeError
 from .feedback import FeedbackStore, default_store_path
 from .nodes import NodeSettings, NodeWatch
 from .reference import Reference
@@ -56,9 +56,9 @@ class QualityMonitor:
         self.edges = [(e["src"], e["dst"]) for e in doc.get("edges") or []]
         self.kinds = {n["name"]: n.get("kind") for n in doc.get("nodes") or []}
         horizons = [w.settings.horizon for w in self.nodes.values() if w.settings.feedback]
-        self._feedback = {n for n, w in self.nodes.items() if w.settings.feedback}
+        self.feedback_nodes = {n for n, w in self.nodes.items() if w.settings.feedback}
         self.store: FeedbackStore | None = None
-        if self._feedback:
+        if self.feedback_nodes:
             path = store if store is not None else default_store_path(dep.name, self.base_dir)
             self.store = FeedbackStore(path, horizon=max(horizons))
         self._pending: list[tuple[str, str, Any, float]] = []
@@ -84,7 +84,7 @@ class QualityMonitor:
                 return
             if watch.watching:
                 watch.gave(event.value)
-            if event.node in self._feedback and event.context is not None:
+            if event.node in self.feedback_nodes and event.context is not None:
                 with self._pending_lock:
                     self._pending.append((event.context.request_id, event.node, event.value, event.time))
 
@@ -118,7 +118,7 @@ class QualityMonitor:
             watch.evaluate(now)
         if self.store is not None and self.store.totals["matched"] != self._scored:
             self._scored = self.store.totals["matched"]
-            for name in sorted(self._feedback):
+            for name in sorted(self.feedback_nodes):
                 watch = self.nodes[name]
                 watch.scores = quality_scores(self.store.labelled(name), watch.settings.task)
         if self.alerts is not None:
@@ -154,7 +154,7 @@ class QualityMonitor:
         try:
             return self.nodes[node]
         except KeyError:
-            raise QualityError(f"{node!r} is not a model node of graph {self.dep.name!r}; "
+            raise UnknownModelNodeError(f"{node!r} is not a model node of graph {self.dep.name!r}; "
                                f"they are {sorted(self.nodes)}") from None
 
     def report(self) -> dict[str, Any]:

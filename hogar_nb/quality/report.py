@@ -42,7 +42,7 @@ def quality_report(monitor: QualityMonitor) -> dict[str, Any]:
     nodes: dict[str, Any] = {}
     for name, watch in monitor.nodes.items():
         entry = watch.report()
-        if store is not None and name in monitor._feedback:
+        if store is not None and name in monitor.feedback_nodes:
             entry["labels"] = store.label_outcomes(name)
             entry["feedback_horizon_s"] = watch.settings.horizon
         nodes[name] = entry

@@ -340,13 +340,14 @@ class DeploymentBase(ABC):
         return list(values[sink])
 
     # -- model quality (hogar_nb.quality, reached through the front-end registry) --------
-    def quality_monitor(self, **options: Any) -> Any:
+    def quality_monitor(self, start: bool = True, **options: Any) -> Any:
         """The deployment's quality monitor (drift against references, delayed labels,
         alert rules), started on first use; ``options`` (``store``, ``interval``) apply
-        then. A graph with a model node's ``reference``/``feedback`` or an alert rule
-        starts it with the deployment. Needs the ``quality`` extra."""
+        then, and ``start=False`` returns None instead of starting it. A graph with a
+        model node's ``reference``/``feedback`` or an alert rule starts it with the
+        deployment. Needs the ``quality`` extra."""
         with self._observers_lock:
-            if self._quality is None:
+            if self._quality is None and start:
                 if self._stopped:
                     raise self._stopped_error()
                 from .._frontends import frontend
