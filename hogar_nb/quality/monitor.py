@@ -67,6 +67,7 @@ class QualityMonitor:
         self.alerts: Any = None  # set by attach_alerts
         self.evaluations = 0
         self._closed = threading.Event()
+        self._round = threading.Lock()
         self._sub = dep.subscribe(self._on_event, maxsize=EVENT_QUEUE)
         self._thread = threading.Thread(target=self._run, name=f"hogar-quality-{dep.name}", daemon=True)
         self._thread.start()
@@ -109,6 +110,10 @@ class QualityMonitor:
     def evaluate(self) -> None:
         """One round: predictions stored, captures finished, drift and quality
         computed, alert rules evaluated (the thread calls it every ``interval``)."""
+        with self._round:  # one round at a time: a caller's round waits for the thread's
+            self._evaluate()
+
+    def _evaluate(self) -> None:
         from .scores import quality_scores
 
         self.flush()
