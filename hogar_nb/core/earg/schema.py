@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..alerts import MEASURES
 from ..kinds import (
     CLUSTER_ATTRS,
     COMBINE_MODES,
@@ -27,7 +28,7 @@ from ..kinds import (
     TASKS,
     AttrSpec,
 )
-from ..values import NAME_LIMIT
+from ..values import COMPARISONS, NAME_LIMIT
 
 __all__ = ["EARG_VERSION", "SCHEMA_ID", "SCHEMA_PATH", "build_schema", "earg_schema"]
 
@@ -58,6 +59,26 @@ def _num(spec: AttrSpec, type_: str, doc: str | None = None) -> dict[str, Any]:
     if spec.max is not None:
         out["maximum"] = spec.max
     return out
+
+
+def _alerts() -> dict[str, Any]:
+    when = _obj("the condition: measure(args) op value", {
+        "measure": {"enum": list(MEASURES), "description": "what is measured"},
+        "args": {"type": "array", "items": {"type": "string", "pattern": IDENT, "description": "a node or a name"},
+                 "minItems": 1, "maxItems": 2, "description": "the measure's arguments"},
+        "op": {"enum": list(COMPARISONS), "description": "the comparison"},
+        "value": {"type": "number", "description": "the bound (latency in milliseconds, shares as fractions)"},
+    })
+    rule = _obj("one alert rule", {
+        "name": {"type": "string", "pattern": IDENT, "description": "the rule's name"},
+        "when": when,
+        "for_ms": {"type": "number", "minimum": 0, "maximum": 86_400_000,
+                   "description": "how long the condition holds before the alert fires, in milliseconds"},
+        "severity": {"enum": ["info", "warning", "critical"], "description": "how loud it is"},
+        "webhook": {"type": "string", "pattern": "^https?://", "description": "receives a JSON POST on firing "
+                    "and resolving"},
+    }, required=["name", "when", "for_ms", "severity"])
+    return {"type": "array", "items": rule, "description": "alert rules, in declaration order"}
 
 
 def _quality() -> dict[str, Any]:
@@ -251,6 +272,7 @@ def build_schema() -> dict[str, Any]:
             },
             "additionalProperties": False,
         },
+        "alerts": _alerts(),
         "layout": {
             "type": "object",
             "description": "editor metadata: [x, y] position of nodes",
