@@ -303,6 +303,12 @@ class DeploymentBase(ABC):
         scaling and reconfiguration), oldest first; the last 1,000 are kept."""
         return self._recorded_events()
 
+    def record_event(self, node: str, cause: str, action: str, detail: str = "") -> None:
+        """Keep an event of a layer above the engine (an alert ``firing`` or
+        ``resolved``, cause ``alert``) beside the backend's, in :attr:`events` and
+        the HTTP event stream."""
+        self._record(RecoveryEvent(time.time(), node, -1, cause, action, 0.0, 0, detail))
+
     def scale(self, node: str, replicas: int) -> None:
         """Run ``replicas`` replicas of ``node``; returns once the change is applied.
         Replicas leaving finish the call they are in; no request is lost."""
