@@ -61,7 +61,16 @@ def run(graph: Graph | Mapping[str, Any] | str | Path, namespace: Mapping[str, A
     instead (options such as ``address``: see :func:`hogar_nb.backends.ray.run`); the
     result offers the same protocol.
     """
-    return backend_run(backend)(graph, namespace, **options)
+    dep = backend_run(backend)(graph, namespace, **options)
+    from .quality.attach import wants_quality
+
+    if wants_quality(dep.earg):  # references, feedback or alerts: watched from the first request
+        try:
+            dep.quality_monitor()
+        except BaseException:
+            dep.stop(timeout=0)
+            raise
+    return dep
 
 
 def deploy_file(args: argparse.Namespace) -> DeploymentProtocol:
@@ -103,5 +112,12 @@ def _tracing(dep: DeploymentProtocol, **options: Any) -> Any:
     return Tracing(dep, **options)
 
 
+def _quality(dep: DeploymentProtocol, **options: Any) -> Any:
+    from .quality.attach import attach
+
+    return attach(dep, **options)
+
+
 register_frontend("serve_http", _serve_http)
 register_frontend("tracing", _tracing)
+register_frontend("quality", _quality)

@@ -108,7 +108,8 @@ RULES: dict[str, list[str]] = {
     "hogar_nb.runtime.walk": [*ENGINE, *IO],
     # traces: fed by walker events through the Deployment base; the core and the runtime only
     "hogar_nb.observe": [*TOP, *_but("hogar_nb.observe", "hogar_nb.runtime"), *HEAVY, *SERVING_LIBS, "ray"],
-    "hogar_nb.quality": [*TOP, "hogar_nb.backends", "hogar_nb.serving", "hogar_nb.steer", *HEAVY],
+    # references, drift, feedback and alerts: over the core and the runtime's Deployment only
+    "hogar_nb.quality": [*TOP, *_but("hogar_nb.runtime", "hogar_nb.quality"), *HEAVY, "ray"],
     # acts through the Deployment base's scale and reconfigure, never backend internals
     "hogar_nb.steer": [*TOP, "hogar_nb.backends", "hogar_nb.serving", *ENGINE, "hogar_nb.runtime.walk", *HEAVY,
                        "ray"],

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 
+from .alerts import alert_diagnostics
 from .diagnostics import Diagnostic, sort_key
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -315,5 +316,6 @@ def check_graph(graph: "Graph") -> list[Diagnostic]:
         diags += _duplicate_delivery(g, graph)
     diags += _placement(graph)
     diags += _warnings(graph)
+    diags += alert_diagnostics(graph)
     diags.sort(key=sort_key)
     return diags

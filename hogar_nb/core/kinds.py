@@ -10,11 +10,14 @@ __all__ = [
     "CLUSTER_ATTRS",
     "COMBINE_MODES",
     "COMMON_ATTRS",
+    "DRIFT_METRICS",
     "EDGE_ATTRS",
     "KINDS",
     "KIND_ATTRS",
+    "QUALITY_ATTRS",
     "RECONFIGURABLE",
     "RECOVERY_POLICIES",
+    "TASKS",
     "VALUE_DOCS",
     "WORKER_KINDS",
     "attrs_for_kind",
@@ -50,6 +53,13 @@ VALUE_DOCS: dict[str, str] = {
     "concat": "the inputs concatenated, in edge order",
     "first": "the first input to arrive",
     "thread": "replicas run as threads of the serving process",
+    "psi": "population stability index over the reference's quantile bins",
+    "js": "Jensen-Shannon distance between the binned distributions",
+    "ks": "two-sample Kolmogorov-Smirnov test (numbers; chi-squared for categories)",
+    "chi2": "chi-squared test of homogeneity (categories; KS for numbers)",
+    "wasserstein": "earth mover's distance in reference standard deviations",
+    "classification": "labels are classes: accuracy, precision, recall, F1, log-loss",
+    "regression": "labels are numbers: MAE and RMSE",
     "process": "replicas run as separate processes, for isolation",
 }
 
@@ -134,6 +144,26 @@ COMMON_ATTRS: dict[str, AttrSpec] = {
     )
 }
 
+#: what judges a model node (hogar_nb.quality): its reference data, drift settings and labels
+DRIFT_METRICS = ("psi", "js", "ks", "chi2", "wasserstein")
+TASKS = ("classification", "regression")
+QUALITY_ATTRS: dict[str, AttrSpec] = {
+    s.name: s
+    for s in (
+        _spec("reference", "string", "reference data (.csv, .npy, .npz, .parquet), relative to the graph file"),
+        _spec("drift_window", "int", "recent inputs compared with the reference (default 1000)",
+              min=10, max=1_000_000),
+        _spec("drift_metric", "enum", "the statistic that decides a feature drifted (default psi)",
+              choices=DRIFT_METRICS),
+        _spec("drift_threshold", "number", "a distance above it, or a p-value below it, is drift "
+              "(default: psi 0.2, js 0.1, wasserstein 0.1 sd, ks and chi2 0.05)", min=0, max=1_000_000),
+        _spec("feedback", "bool", "keep predictions for delayed labels (POST /hogar/v1/feedback)"),
+        _spec("feedback_horizon", "duration", "how long a prediction waits for its label (default 24h)",
+              min=0, min_exclusive=True, max=31_536_000_000),
+        _spec("task", "enum", "how labels are scored (default: from the predictions)", choices=TASKS),
+    )
+}
+
 _IMPL = _spec("impl", "impl", "what runs: \"module:attr\", a notebook name or an artifact", required=True)
 
 KIND_ATTRS: dict[str, dict[str, AttrSpec]] = {
@@ -144,6 +174,7 @@ KIND_ATTRS: dict[str, dict[str, AttrSpec]] = {
         "loader": _spec("loader", "string", "loader plugin name (default: by file extension)"),
         "method": _spec("method", "enum", "what the model answers: predict (default) or predict_proba",
                         choices=("predict", "predict_proba")),
+        **QUALITY_ATTRS,
     },
     "switch": {"impl": _IMPL},
     "split": {},
@@ -190,6 +221,7 @@ _DEFAULTS: dict[str, Any] = {
     "combine": "mean",
     "weights": None,
     "response": None,
+    **{name: None for name in QUALITY_ATTRS},
 }
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from .coerce import CoerceError, coerce
 from .diagnostics import Diagnostic, Span, did_you_mean
-from .kinds import CLUSTER_ATTRS, COMMON_ATTRS, KINDS, attrs_for_kind, default_value
+from .kinds import CLUSTER_ATTRS, COMMON_ATTRS, KINDS, QUALITY_ATTRS, attrs_for_kind, default_value
 from .model import ResolvedNode
 from .values import BadValue, Call, ParamRef, contains
 
@@ -189,6 +189,7 @@ def _resolved(name: str, kind: str, template: str | None, merged: dict[str, Any]
     elif kind == "model":
         extra["loader"] = get("loader")
         extra["method"] = get("method")
+        extra["quality"] = quality_entry(merged)
     elif kind == "ensemble":
         extra["combine"] = get("combine")
         extra["weights"] = get("weights")
@@ -215,6 +216,23 @@ def _resolved(name: str, kind: str, template: str | None, merged: dict[str, Any]
         template=template,
         extra=extra,
     )
+
+
+def quality_entry(attrs: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A model node's quality attributes as its EARG ``quality`` object (None when none
+    is set): ``reference`` becomes ``{"path": ...}`` (the sha256 is added where the file
+    is known), ``feedback_horizon`` is in ``feedback_horizon_ms``."""
+    out: dict[str, Any] = {}
+    for name in QUALITY_ATTRS:
+        if attrs.get(name) is None:
+            continue
+        if name == "reference":
+            out["reference"] = {"path": attrs[name]}
+        elif name == "feedback_horizon":
+            out["feedback_horizon_ms"] = float(attrs[name])
+        else:
+            out[name] = attrs[name]
+    return out or None
 
 
 def _plain_param(value: Any) -> Any:

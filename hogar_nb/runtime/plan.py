@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..core.kinds import WORKER_KINDS
+from ..core.references import reference_problem
 from .combine import combiner
 from .errors import DeploymentConfigError
 from .impls import ImportRef, resolve_target, shipped, undefined_name
@@ -56,6 +57,7 @@ class GraphPlan:
     sources: list[str]
     response: str
     params: dict[str, Any]
+    base_dir: Path | None = None  # the graph file's folder, where relative paths resolve
 
 
 def _num(node: str, key: str, value: Any, default: float) -> float:
@@ -150,7 +152,8 @@ def build_plan(
     sources = [n.name for n in nodes.values() if n.kind == "source"]
     if not sources:
         raise DeploymentConfigError("the graph has no source node")
-    return GraphPlan(str(doc.get("name") or "graph"), nodes, sources, response, dict(doc.get("params") or {}))
+    return GraphPlan(str(doc.get("name") or "graph"), nodes, sources, response, dict(doc.get("params") or {}),
+                     Path(base_dir) if base_dir is not None else None)
 
 
 def _mark_reaches(nodes: dict[str, NodePlan], response: str) -> None:
@@ -173,6 +176,10 @@ def _resolve(plan: NodePlan, raw: Mapping[str, Any], namespace: Any, base: Path)
                 and not (base / impl).exists():
             raise DeploymentConfigError(undefined_name(plan.name, impl, namespace))
         plan.factory = model_factory(plan.name, impl, raw.get("loader"), base, namespace, raw.get("method"))
+        reference = ((raw.get("quality") or {}).get("reference") or {}).get("path")
+        problem = reference_problem(reference, base) if reference else None
+        if problem:
+            raise DeploymentConfigError(f"model node {plan.name!r}: {problem}")
     elif plan.kind == "ensemble":
         spec = raw.get("combine") or "mean"
         plan.combine_mode = spec if isinstance(spec, str) and spec in ("mean", "vote", "concat", "first") else "callable"

@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from ..alerts import alerts_from_earg
 from ...errors import EARGError, GraphEditError
 from ..diagnostics import Diagnostic, limit, sort_key
 from ..source import MAX_SOURCE_BYTES, read_limited, too_large
@@ -124,6 +125,8 @@ def _build(doc: dict[str, Any], marks: Marks) -> tuple[Graph, list[Diagnostic]]:
             graph.set_cluster(**cluster)
         except GraphEditError as err:
             d.value("E102", ("cluster",), str(err), "fix the value in `cluster`")
+    for alert in alerts_from_earg(doc.get("alerts", [])):
+        graph.alerts[alert.name] = alert
     for name, (x, y) in doc.get("layout", {}).items():
         graph.set_position(name, x, y)
     if d.out:
@@ -224,6 +227,15 @@ def node_attrs(entry: dict[str, Any]) -> dict[str, Any]:
         if attr in ("route", "loader", "method", "combine", "response") and value is None:
             continue
         out[attr] = _typed(attr, value)
+    for key, value in (entry.get("quality") or {}).items():
+        if key == "reference":
+            out["reference"] = value["path"]
+        elif key == "feedback_horizon_ms":
+            out["feedback_horizon"] = Duration(float(value))
+        elif key in ("drift_metric", "task"):
+            out[key] = Ident(value)
+        else:
+            out[key] = value
     return out
 
 

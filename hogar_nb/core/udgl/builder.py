@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 from lark import Token
 
+from ..alerts import Alert
 from ..coerce import CoerceError, coerce
 from ..diagnostics import MAX_DIAGNOSTICS, Diagnostic, Span, close_match, did_you_mean
 from ..graph import Graph
@@ -103,6 +104,8 @@ class _Builder:
             elif word in ("defaults", "cluster", "graph"):
                 self.error("E001", f"`{word}` takes no name here", _sp(rec.tokens[1]),
                            hint=f"write `{word} {{ ... }}`" if word != "graph" else 'write `graph NAME "description"`')
+            elif word == "alert" and word not in self.graph.templates:
+                self.declare_alert(rec)
             else:
                 self.declare_node(rec)
         elif shape == "assign":
@@ -191,6 +194,15 @@ class _Builder:
                 self.error("E015", "`cluster` is given twice", _sp(kw), hint="merge them into one block")
                 return
             self.graph.cluster, self.graph.cluster_spans = values, spans
+
+    def declare_alert(self, rec: Record) -> None:
+        name_tok = rec.tokens[1]
+        name = str(name_tok)
+        if name in self.graph.alerts:
+            self.error("E015", f"alert `{name}` is declared twice", _sp(name_tok), hint="pick another name")
+            return
+        values, spans = self.attr_dict(rec.attrs, f"in alert `{name}`")
+        self.graph.alerts[name] = Alert(name, values, _sp(name_tok), spans)
 
     def declare_node(self, rec: Record) -> None:
         kind_tok, name_tok = rec.tokens

@@ -46,9 +46,11 @@ newline: NL
       | PARAM                                  -> param
       | LSQB [value (COMMA value)* COMMA?] RSQB -> list
       | NAME LPAR [kwarg (COMMA kwarg)* COMMA?] RPAR -> call
+      | NAME LPAR NAME (COMMA NAME)* RPAR CMP value -> compare
 kwarg: NAME EQUAL value
 
 ARROW: "->"
+CMP: />=|<=|==|!=|>|</
 EQUAL: "="
 COMMA: ","
 LBRACE: "{"
@@ -71,6 +73,7 @@ _WORDS = {
     "NAME": "a name",
     "ARROW": "`->`",
     "EQUAL": "`=`",
+    "CMP": "a comparison (`>`, `>=`, `<`, `<=`, `==`, `!=`)",
     "COMMA": "`,`",
     "LBRACE": "`{`",
     "RBRACE": "`}`",
