@@ -20,6 +20,7 @@ __all__ = [
     "Ident",
     "ParamRef",
     "Percent",
+    "Shaped",
     "Size",
     "contains",
     "DURATION_UNITS",
@@ -159,6 +160,17 @@ class Call:
         return f"{self.name}({inner})"
 
 
+@dataclass(frozen=True, slots=True)
+class Shaped:
+    """A name with a bracketed shape, such as the tensor type ``float32[n, 20]``."""
+
+    name: str
+    dims: tuple[Any, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.name}[{', '.join(format_value(d) for d in self.dims)}]"
+
+
 def contains(value: Any, kind: type | tuple[type, ...]) -> bool:
     """Whether ``value``, or anything inside its lists and call arguments, is a ``kind``."""
     if isinstance(value, kind):
@@ -240,6 +252,6 @@ def format_value(v: Any) -> str:
         return format_string(v)
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(format_value(x) for x in v) + "]"
-    if isinstance(v, (Duration, Size, Percent, Ident, ParamRef, Call)):
+    if isinstance(v, (Duration, Size, Percent, Ident, ParamRef, Call, Shaped)):
         return str(v)
     raise TypeError(f"no UDGL spelling for {type(v).__name__}")

@@ -46,6 +46,7 @@ newline: NL
       | PARAM                                  -> param
       | LSQB [value (COMMA value)* COMMA?] RSQB -> list
       | NAME LPAR [kwarg (COMMA kwarg)* COMMA?] RPAR -> call
+      | NAME LSQB [value (COMMA value)* COMMA?] RSQB -> shaped
 kwarg: NAME EQUAL value
 
 ARROW: "->"
@@ -58,7 +59,7 @@ RSQB: "]"
 LPAR: "("
 RPAR: ")"
 PARAM: /\$[A-Za-z_][A-Za-z0-9_]*/
-NAME: /[A-Za-z_][A-Za-z0-9_]*/
+NAME: /[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*/
 NUMBER: /[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[A-Za-z%]*/
 STRING: /"([^"\\\n]|\\.)*"/
 NL: /\r?\n/

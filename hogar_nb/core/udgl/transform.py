@@ -22,6 +22,7 @@ from ..values import (
     Ident,
     ParamRef,
     Percent,
+    Shaped,
     Size,
     NUMBER_LIMIT,
     in_range,
@@ -198,6 +199,11 @@ class StatementTransformer(Transformer):
             seen.add(str(key))
         value = Call(str(name), tuple((str(k), v.value) for k, v in kwargs))
         return Located(value, _join(_span(name), _span(children[-1])))
+
+    def shaped(self, children) -> Located:
+        name: Token = children[0]
+        dims = tuple(c.value for c in children[2:-1] if isinstance(c, Located))
+        return Located(Shaped(str(name), dims), _join(_span(name), _span(children[-1])))
 
     def value_only(self, children) -> Located:
         return children[0]
