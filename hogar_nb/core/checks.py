@@ -313,6 +313,9 @@ def check_graph(graph: "Graph") -> list[Diagnostic]:
     if not cycles:
         diags += _reachability(g, graph, response)
         diags += _duplicate_delivery(g, graph)
+        from .types import check_types
+
+        diags += check_types(graph)
     diags += _placement(graph)
     diags += _warnings(graph)
     diags.sort(key=sort_key)

@@ -21,6 +21,7 @@ from ..kinds import (
     EDGE_ATTRS,
     ISOLATION_MODES,
     KINDS,
+    MODEL_METHODS,
     RECOVERY_POLICIES,
     AttrSpec,
 )
@@ -37,6 +38,10 @@ _IDENT_KEYS = IDENT
 _REPLICA_KEYS = "^[A-Za-z_][A-Za-z0-9_]*/(0|[1-9][0-9]*)$"
 
 #: Node keys that only some kinds have.
+#: a tensor type as the compiler writes it: a datatype, then dimensions (sizes, symbols or _)
+TENSOR_TYPE = r"^[a-z][a-z0-9]*(\[([0-9]+|[A-Za-z_][A-Za-z0-9_]*)(, ([0-9]+|[A-Za-z_][A-Za-z0-9_]*))*\])?$"
+TYPE_ORIGINS = ("declared", "onnx", "sklearn", "xgboost", "linear", "object")
+
 KIND_KEYS: dict[str, tuple[str, ...]] = {
     "route": ("source",),
     "loader": ("model",),
@@ -126,8 +131,21 @@ def _node_schema() -> dict[str, Any]:
         "description": {"type": "string", "description": "free text"},
         "route": {"type": "string", "pattern": "^/", "description": "source: HTTP route prefix, starting with /"},
         "loader": {"type": "string", "minLength": 1, "description": "model: loader plugin name"},
-        "method": {"enum": ["predict", "predict_proba"],
-                   "description": "model: predict (default) or predict_proba"},
+        "method": {"enum": list(MODEL_METHODS),
+                   "description": "model: predict (default), predict_proba or transform"},
+        "input": {"type": "string", "pattern": TENSOR_TYPE,
+                  "description": "declared type the node takes, e.g. float32[n, 20] (checked along edges)"},
+        "output": {"type": "string", "pattern": TENSOR_TYPE,
+                   "description": "declared type the node gives, e.g. int64[n] (checked along edges)"},
+        "types": _obj(
+            "types inferred by the compiler from model artifacts and declarations (derived: "
+            "ignored when the document is loaded)",
+            {
+                "input": {"type": "string", "pattern": TENSOR_TYPE, "description": "the type the node takes"},
+                "output": {"type": "string", "pattern": TENSOR_TYPE, "description": "the type the node gives"},
+                "origin": {"enum": list(TYPE_ORIGINS), "description": "where the types came from"},
+            },
+        ),
         "combine": {
             "description": "ensemble: how the inputs are combined (a built-in or a callable)",
             "anyOf": [
