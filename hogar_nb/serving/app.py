@@ -19,6 +19,7 @@ from ..runtime.errors import DeploymentStoppedError, RequestError
 from .dataplane import DataPlane, RequestIds
 from .http_metrics import CountingMiddleware, HTTPCounters, make_registry, metrics_endpoint
 from .options import ServeOptions
+from .payload_types import PayloadTypes
 from .responses import HTTPError, JSONResponse, error_response, http_error, new_request_id, request_error
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,6 +38,7 @@ class ServingState:
         self.dep = dep
         self.options = options
         self.routes = route_table(dep)
+        self.payload_types = PayloadTypes(dep.earg)
         self.counters = HTTPCounters()
         self.closing = False  # set when the server drains: event streams end
         self.request_ids = RequestIds()

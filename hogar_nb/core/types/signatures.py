@@ -165,10 +165,14 @@ def _json_model(path: Path) -> Signature | None:
 
 
 def _xgboost_binary(path: Path) -> Signature | None:
+    import warnings
+
     import xgboost
 
     booster = xgboost.Booster()
-    booster.load_model(str(path))
+    with warnings.catch_warnings():  # a file format it guesses at: the loader reports it at start
+        warnings.simplefilter("ignore")
+        booster.load_model(str(path))
     config = json.loads(booster.save_config())["learner"]
     num_class = int(float(config.get("learner_model_param", {}).get("num_class", 0)))
     return _xgboost(booster.num_features(), num_class, config["objective"]["name"])
