@@ -145,6 +145,7 @@ def _node_schema() -> dict[str, Any]:
                 "output": {"type": "string", "pattern": TENSOR_TYPE, "description": "the type the node gives"},
                 "origin": {"enum": list(TYPE_ORIGINS), "description": "where the types came from"},
             },
+            [],
         ),
         "combine": {
             "description": "ensemble: how the inputs are combined (a built-in or a callable)",

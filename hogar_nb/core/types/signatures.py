@@ -5,7 +5,7 @@
 | ``.onnx``                     | the ``onnx`` package's protobuf (no session) | always                 |
 | XGBoost ``.json``             | the JSON itself (``num_feature``, objective) | always                 |
 | JSON linear model             | its ``weights``                           | always                    |
-| ``.ubj``, ``.bst``            | ``xgboost.Booster`` (no pickle)           | only with ``load_models`` |
+| ``.ubj``, ``.bst``            | ``xgboost.Booster`` (no pickle)           | always                    |
 | ``.joblib``, ``.pkl``, ``.pickle`` | joblib / pickle: **executes code**   | only with ``load_models`` |
 | an object (a notebook name)   | its attributes                            | always                    |
 
@@ -65,7 +65,7 @@ def _cached(path: str, _mtime: int, _size: int, loader: str | None, load_models:
             return _onnx(p)
         if kind in ("json", "xgboost") and suffix == ".json":
             return _json_model(p)
-        if kind == "xgboost" and load_models:
+        if kind == "xgboost":
             return _xgboost_binary(p)
         if kind == "sklearn" and load_models:
             return object_signature(_unpickle(p))
