@@ -21,7 +21,8 @@ class PayloadTypes:
         self.by_source: dict[str, list[tuple[str, TensorType]]] = {}
         if not isinstance(doc, Mapping):
             return
-        nodes = {n.get("name"): n for n in doc.get("nodes", []) if isinstance(n, Mapping)}
+        nodes: dict[str, Mapping[str, Any]] = {
+            n["name"]: n for n in doc.get("nodes", []) if isinstance(n, Mapping) and isinstance(n.get("name"), str)}
         for name, node in nodes.items():
             if node.get("kind") != "source":
                 continue

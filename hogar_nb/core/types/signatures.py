@@ -76,7 +76,7 @@ def _cached(path: str, _mtime: int, _size: int, loader: str | None, load_models:
 
 def _unpickle(path: Path) -> Any:
     try:
-        import joblib
+        import joblib  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - scikit-learn brings joblib
         import pickle
 
@@ -191,12 +191,12 @@ def _xgboost(features: int | None, num_class: int, objective: str) -> Signature:
 # -------------------------------------------------------------- scikit-learn
 def object_signature(model: Any) -> Signature | None:
     """The signature of a loaded estimator (scikit-learn's attributes, XGBoost's wrapper)."""
-    n = getattr(model, "n_features_in_", None)
+    n: Any = getattr(model, "n_features_in_", None)
     if not hasattr(n, "__index__"):
         return None
     inp = TensorType("number", ("n", int(n)))
     outputs: dict[str, TensorType] = {}
-    classes = getattr(model, "classes_", None)
+    classes: Any = getattr(model, "classes_", None)
     classifier = classes is not None and callable(getattr(model, "predict_proba", None))
     if callable(getattr(model, "predict", None)):
         if classes is not None:
@@ -217,13 +217,13 @@ def _label_dtype(classes: Any) -> str:
 
 def _outputs_dims(model: Any) -> tuple[int, ...]:
     coef = getattr(model, "coef_", None)
-    shape = getattr(coef, "shape", ())
+    shape: Any = getattr(coef, "shape", ())
     return (int(shape[0]),) if len(shape) == 2 and shape[0] > 1 else ()
 
 
 def _transform_width(model: Any) -> int | str:
     for attr in ("n_features_out_", "n_components_", "n_components"):
-        value = getattr(model, attr, None)
+        value: Any = getattr(model, attr, None)
         if hasattr(value, "__index__"):
             return int(value)
     try:
