@@ -37,8 +37,11 @@ def load_graph_file(
         return loaded
     if diags:
         raise UDGLError(diags, text, str(path))
+    from .udgl.subgraphs import compiling
+
     try:
-        graph = parse_udgl(text, params=params, namespace=namespace, base_dir=path.parent)
+        with compiling(path):
+            graph = parse_udgl(text, params=params, namespace=namespace, base_dir=path.parent)
     except UDGLError as err:
         raise UDGLError(err.diagnostics, text, str(path)) from None
     graph.adopt_name(path.stem)

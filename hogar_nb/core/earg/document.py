@@ -32,6 +32,10 @@ def graph_to_earg(graph: "Graph") -> dict[str, Any]:
     for e in graph.edges:
         inputs.setdefault(e.dst, []).append(e.src)
     doc["nodes"] = [_node(res.nodes[name].to_earg(), inputs) for name in graph.nodes]
+    for entry in doc["nodes"]:
+        origin = graph.nodes[entry["name"]].origin
+        if origin is not None:
+            entry["origin"] = dict(origin)
     _record_types(graph, doc["nodes"])
     doc["edges"] = [_edge(e) for e in sorted(graph.edges, key=lambda e: e.key)]
     stages, placement = stages_and_placement(graph)

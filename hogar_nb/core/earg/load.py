@@ -110,6 +110,8 @@ def _build(doc: dict[str, Any], marks: Marks) -> tuple[Graph, list[Diagnostic]]:
         except GraphEditError as err:
             d.value("E102", ("nodes", i), str(err), "fix the value in the node")
             graph.add_node(entry["name"], entry["kind"])
+        if isinstance(entry.get("origin"), dict):
+            graph.nodes[entry["name"]].origin = dict(entry["origin"])
     for e in doc["edges"]:
         graph.connect(e["src"], e["dst"], when=e.get("when"), weight=e.get("weight"))
     for name, by_input in weights.items():
