@@ -272,6 +272,8 @@ class _Builder(SubgraphBuilding):
         if self.instances and not (str(a) in self.graph.nodes and str(b) in self.graph.nodes):
             froms, tos = self.ports(a, into=False), self.ports(b, into=True)
             if froms is not None or tos is not None:
+                if froms == [] or tos == []:  # a bad port (reported): the other end lost this edge
+                    self.graph.incomplete.update(str(t) for t in (a, b) if str(t) in self.graph.nodes)
                 for src in froms if froms is not None else [str(a)]:
                     for dst in tos if tos is not None else [str(b)]:
                         self.add_edge(_named(a, src), _named(b, dst), fields, spans, written)
