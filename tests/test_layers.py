@@ -57,6 +57,18 @@ def test_tracing_loads_no_http_library_and_costs_no_import_while_off() -> None:
     assert not _top(on) & {*HEAVY, *SERVING_LIBS}
 
 
+def test_type_inference_imports_no_model_library_until_an_artifact_is_read() -> None:
+    code = (
+        "import hogar_nb\n"
+        "from hogar_nb.core.types import node_types, parse_type\n"
+        "g = hogar_nb.parse_udgl('source a { input = float32[n, 4] }\\npython p { impl = \"m:f\" }\\n"
+        "sink b\\na -> p -> b\\n')\n"
+        "assert str(node_types(g)['a'].output) == 'float32[n, 4]'\n"
+    )
+    mods = _top(_modules_after(code))
+    assert not mods & {*HEAVY, *SERVING_LIBS, *MODEL_LIBS, "onnx"}
+
+
 def test_core_works_without_jupyter_packages() -> None:
     code = (
         "import hogar_nb\n"
@@ -101,6 +113,9 @@ RULES: dict[str, list[str]] = {
     "hogar_nb.core": [*TOP, *UPPER, *HEAVY, "ray"],
     # payload types and their checks: the language and the EARG reader use them
     "hogar_nb.core.types": ["hogar_nb.core.udgl", "hogar_nb.core.earg", "hogar_nb.core.graph_file"],
+    # model libraries are read only inside the functions that read an artifact (never at import)
+    "hogar_nb.core.types.tensor": MODEL_LIBS, "hogar_nb.core.types.infer": MODEL_LIBS,
+    "hogar_nb.core.types.view": MODEL_LIBS, "hogar_nb.core.types.payload": MODEL_LIBS,
     "hogar_nb.models": [*TOP, *_but("hogar_nb.models"), *HEAVY, "ray"],
     "hogar_nb.export": [*TOP, *_but("hogar_nb.export"), *HEAVY, "ray"],
     "hogar_nb.runtime": [*TOP, *_but("hogar_nb.runtime", "hogar_nb.models"), *HEAVY, "ray"],

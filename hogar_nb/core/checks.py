@@ -314,6 +314,9 @@ def check_graph(graph: "Graph") -> list[Diagnostic]:
     if not cycles:
         diags += _reachability(g, graph, response)
         diags += _duplicate_delivery(g, graph)
+        from .types import check_types
+
+        diags += check_types(graph)
     diags += _placement(graph)
     diags += _warnings(graph)
     diags += alert_diagnostics(graph)

@@ -42,6 +42,7 @@ RECONFIGURABLE: tuple[str, ...] = ("replicas", "batch", "batch_wait", "timeout",
 RECOVERY_POLICIES = ("restart", "failover", "none")
 COMBINE_MODES = ("mean", "vote", "concat", "first")
 ISOLATION_MODES = ("thread", "process")
+MODEL_METHODS = ("predict", "predict_proba", "transform")
 
 # What each enum value means (editors show it next to the value).
 VALUE_DOCS: dict[str, str] = {
@@ -69,7 +70,7 @@ class AttrSpec:
     """One attribute: its value type, range and meaning.
 
     ``type`` is one of: int, number, duration, size, string, bool, enum, recovery,
-    impl, percent, numbers (a list of numbers), combine.
+    impl, percent, numbers (a list of numbers), combine, tensor (a tensor type).
     """
 
     name: str
@@ -96,6 +97,7 @@ class AttrSpec:
             "percent": "a percentage such as 90% (or a fraction between 0 and 1)",
             "numbers": "a list of numbers such as [0.7, 0.3]",
             "combine": "one of mean, vote, concat, first, or a callable",
+            "tensor": "a type such as float32[n, 20], int64[n], bytes[n] or json",
         }[self.type]
         if with_range and self.min is not None and self.type in ("int", "number", "duration", "size"):
             op = ">" if self.min_exclusive else ">="
@@ -141,6 +143,8 @@ COMMON_ATTRS: dict[str, AttrSpec] = {
         _spec("latency", "duration", "latency estimate used by capacity analysis", min=0.001, max=86_400_000),
         _spec("description", "string", "free text"),
         _spec("isolation", "enum", "run replicas as threads or processes", choices=ISOLATION_MODES),
+        _spec("input", "tensor", "the type the node takes, e.g. float32[n, 20] (checked along its edges)"),
+        _spec("output", "tensor", "the type the node gives, e.g. float32[n] (checked along its edges)"),
     )
 }
 
@@ -172,8 +176,8 @@ KIND_ATTRS: dict[str, dict[str, AttrSpec]] = {
     "model": {
         "impl": _spec("impl", "impl", "model artifact path (or a loader callable)", required=True),
         "loader": _spec("loader", "string", "loader plugin name (default: by file extension)"),
-        "method": _spec("method", "enum", "what the model answers: predict (default) or predict_proba",
-                        choices=("predict", "predict_proba")),
+        "method": _spec("method", "enum", "what the model answers: predict (default), predict_proba or transform",
+                        choices=MODEL_METHODS),
         **QUALITY_ATTRS,
     },
     "switch": {"impl": _IMPL},
@@ -222,6 +226,8 @@ _DEFAULTS: dict[str, Any] = {
     "weights": None,
     "response": None,
     **{name: None for name in QUALITY_ATTRS},
+    "input": None,
+    "output": None,
 }
 
 

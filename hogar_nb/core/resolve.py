@@ -183,7 +183,7 @@ def _resolved(name: str, kind: str, template: str | None, merged: dict[str, Any]
     def get(attr: str) -> Any:
         return merged[attr] if attr in merged else default_value(kind, attr)
 
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"input": get("input"), "output": get("output")}
     if kind == "source":
         extra["route"] = get("route")
     elif kind == "model":
@@ -237,7 +237,7 @@ def quality_entry(attrs: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def _plain_param(value: Any) -> Any:
     """A param value as EARG stores it: units normalised, identifiers as strings."""
-    from .values import Duration, Ident, Percent, Size
+    from .values import Duration, Ident, Percent, Shaped, Size
 
     if isinstance(value, Duration):
         return float(value.ms)
@@ -247,7 +247,7 @@ def _plain_param(value: Any) -> Any:
         return value.fraction
     if isinstance(value, Ident):
         return value.name
-    if isinstance(value, Call):
+    if isinstance(value, (Call, Shaped)):
         return str(value)
     if isinstance(value, list):
         return [_plain_param(v) for v in value]

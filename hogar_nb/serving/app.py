@@ -19,8 +19,9 @@ from ..runtime.errors import DeploymentStoppedError, RequestError
 from .dataplane import DataPlane, RequestIds
 from .http_metrics import CountingMiddleware, HTTPCounters, make_registry, metrics_endpoint
 from .options import ServeOptions
-from .trace_context import TraceContextMiddleware
+from .payload_types import PayloadTypes
 from .responses import HTTPError, JSONResponse, error_response, http_error, new_request_id, request_error
+from .trace_context import TraceContextMiddleware
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..runtime.protocol import DeploymentProtocol
@@ -38,6 +39,7 @@ class ServingState:
         self.dep = dep
         self.options = options
         self.routes = route_table(dep)
+        self.payload_types = PayloadTypes(dep.earg)
         self.counters = HTTPCounters()
         self.closing = False  # set when the server drains: event streams end
         self.request_ids = RequestIds()
