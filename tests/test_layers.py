@@ -126,9 +126,11 @@ RULES: dict[str, list[str]] = {
     # references, drift, feedback and alerts: over the core and the runtime's Deployment only
     "hogar_nb.quality": [*TOP, *_but("hogar_nb.runtime", "hogar_nb.quality"), *HEAVY, "ray"],
     # acts through the Deployment base's scale and reconfigure, never backend internals
-    "hogar_nb.steer": [*TOP, "hogar_nb.backends", "hogar_nb.serving", *ENGINE, "hogar_nb.runtime.walk", *HEAVY,
-                       "ray"],
-    "hogar_nb.serving": [*TOP, "hogar_nb.backends", "hogar_nb.steer", *HEAVY, "ray"],  # any backend, by protocol
+    # (the core and the Deployment base only)
+    "hogar_nb.steer": [*TOP, *_but("hogar_nb.steer", "hogar_nb.runtime"), *ENGINE, "hogar_nb.runtime.walk",
+                       *HEAVY, "ray"],
+    # any backend, by protocol; it drives rollouts through steer
+    "hogar_nb.serving": [*TOP, "hogar_nb.backends", *HEAVY, "ray"],
     "hogar_nb.backends": [*TOP, "hogar_nb.serving", "hogar_nb.steer", *HEAVY],
     # the server extension runs the core only
     "hogar_nb.jupyter.server": [*HEAVY, *UPPER, "hogar_nb.dispatch", "hogar_nb.jupyter.magics",

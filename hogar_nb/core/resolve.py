@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from .coerce import CoerceError, coerce
 from .diagnostics import Diagnostic, Span, did_you_mean
-from .kinds import CLUSTER_ATTRS, COMMON_ATTRS, KINDS, QUALITY_ATTRS, attrs_for_kind, default_value
+from .autoscale import AutoscalePolicy
+from .kinds import CLUSTER_ATTRS, COMMON_ATTRS, KINDS, QUALITY_ATTRS, WORKER_KINDS, attrs_for_kind, default_value
 from .model import ResolvedNode
 from .values import BadValue, Call, ParamRef, contains
 
@@ -195,11 +196,18 @@ def _resolved(name: str, kind: str, template: str | None, merged: dict[str, Any]
         extra["weights"] = get("weights")
     elif kind == "sink":
         extra["response"] = get("response")
+    replicas, autoscale = get("replicas"), None
+    if isinstance(replicas, dict):  # auto(min, max): start at the minimum
+        replicas = replicas["min"]
+        if kind in WORKER_KINDS:
+            hi = merged["replicas"]["max"]
+            autoscale = AutoscalePolicy(replicas, hi, get("target_ongoing"), get("scale_up_delay"),
+                                        get("scale_down_delay"))
     return ResolvedNode(
         name=name,
         kind=kind,
         impl=get("impl"),
-        replicas=get("replicas"),
+        replicas=replicas,
         cpu=get("cpu"),
         gpu=get("gpu"),
         memory_bytes=get("memory"),
@@ -215,6 +223,7 @@ def _resolved(name: str, kind: str, template: str | None, merged: dict[str, Any]
         description=get("description"),
         template=template,
         extra=extra,
+        autoscale=autoscale,
     )
 
 

@@ -73,6 +73,8 @@ class DeploymentBase(ABC):
         self._observers_lock = threading.Lock()
         self.tracing: Any = None  # hogar_nb.observe.Tracing once enable_tracing() ran
         self._quality: Any = None  # hogar_nb.quality's monitor, once started
+        #: what steers this deployment by itself (an autoscaler, with ``stop()``), if anything
+        self.autoscaler: Any = None
 
     # -- the backend's part -------------------------------------------------------------
     @abstractmethod
@@ -364,10 +366,14 @@ class DeploymentBase(ABC):
         the HTTP event stream."""
         self._record(RecoveryEvent(time.time(), node, -1, cause, action, 0.0, 0, detail))
 
-    def scale(self, node: str, replicas: int) -> None:
+    def scale(self, node: str, replicas: int, *, cause: str = "operator", why: str = "") -> None:
         """Run ``replicas`` replicas of ``node``; returns once the change is applied.
-        Replicas leaving finish the call they are in; no request is lost."""
-        self.reconfigure(node, replicas=replicas)
+        Replicas leaving finish the call they are in; no request is lost.
+
+        The change is recorded in :attr:`events` with action ``scale``, ``cause``
+        (``operator`` by default; an autoscaler passes ``autoscale``) and ``why``
+        appended to its detail."""
+        self._change(node, {"replicas": replicas}, cause, why)
 
     def reconfigure(self, node: str, **attrs: Any) -> None:
         """Change ``replicas``, ``batch``, ``batch_wait``, ``timeout`` or ``retries`` of a
@@ -377,6 +383,9 @@ class DeploymentBase(ABC):
         naming the node and attribute, UnknownNodeError for a node without replicas);
         then the change applies without losing a request and is recorded in
         :attr:`events` with cause ``operator`` and action ``scale`` or ``reconfigure``."""
+        self._change(node, attrs, "operator", "")
+
+    def _change(self, node: str, attrs: Mapping[str, Any], cause: str, why: str) -> None:
         from .control import check_attrs, current_settings, shown, update_document
 
         values = check_attrs(node, self.replica_nodes(), attrs)
@@ -390,7 +399,9 @@ class DeploymentBase(ABC):
             if self._earg is not None:
                 update_document(self._earg, node, attr, value)
             detail = f"{attr} {shown(attr, before[attr])} -> {shown(attr, value)}"
-            self._record(RecoveryEvent(wall, node, -1, "operator", "scale" if attr == "replicas"
+            if why:
+                detail += f": {why}"
+            self._record(RecoveryEvent(wall, node, -1, cause, "scale" if attr == "replicas"
                                        else "reconfigure", took, 0, detail))
 
     def side_outputs(self, sink: str) -> list[Any]:
@@ -478,6 +489,8 @@ class DeploymentBase(ABC):
         if self._stopped:
             return
         deadline = time.monotonic() + timeout
+        if self.autoscaler is not None:  # no scaling while the graph drains
+            self.autoscaler.stop()
         for server in self._http_servers:  # drain HTTP first: its in-flight requests finish
             server.stop(timeout)
         self._http_servers.clear()

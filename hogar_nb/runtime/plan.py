@@ -42,6 +42,7 @@ class NodePlan:
     combine_mode: str = ""
     weights: dict[str, float] = field(default_factory=dict)
     succ: list[tuple[str, str | None, float | None]] = field(default_factory=list)
+    mirrors: list[tuple[str, float]] = field(default_factory=list)  # shadow copies: (node, share)
     preds: list[str] = field(default_factory=list)
     reaches_response: bool = False
 
@@ -131,6 +132,9 @@ def build_plan(
         src, dst = edge["src"], edge["dst"]
         if src not in nodes or dst not in nodes:
             raise DeploymentConfigError(f"edge {src} -> {dst} names an unknown node")
+        if edge.get("mirror") is not None:  # shadow traffic: not part of the request's path
+            nodes[src].mirrors.append((dst, float(edge["mirror"])))
+            continue
         nodes[src].succ.append((dst, edge.get("when"), edge.get("weight")))
         nodes[dst].preds.append(src)
     response = doc.get("response") or next(

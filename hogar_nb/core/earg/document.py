@@ -80,6 +80,8 @@ def _edge(edge) -> dict[str, Any]:
         out["when"] = edge.when
     if edge.weight is not None:
         out["weight"] = edge.weight
+    if edge.mirror is not None:
+        out["mirror"] = edge.mirror
     return out
 
 

@@ -114,7 +114,7 @@ def _build(doc: dict[str, Any], marks: Marks) -> tuple[Graph, list[Diagnostic]]:
         if isinstance(entry.get("origin"), dict):
             graph.nodes[entry["name"]].origin = dict(entry["origin"])
     for e in doc["edges"]:
-        graph.connect(e["src"], e["dst"], when=e.get("when"), weight=e.get("weight"))
+        graph.connect(e["src"], e["dst"], when=e.get("when"), weight=e.get("weight"), mirror=e.get("mirror"))
     for name, by_input in weights.items():
         graph.set_attr(name, "weights", [by_input[src] for src in graph.predecessors(name)])
     _factor_defaults(graph)
@@ -236,6 +236,12 @@ def node_attrs(entry: dict[str, Any]) -> dict[str, Any]:
         "input": entry.get("input"),
         "output": entry.get("output"),
     }
+    auto = entry.get("autoscale")
+    if auto is not None:
+        resolved["replicas"] = Call("auto", (("min", auto["min_replicas"]), ("max", auto["max_replicas"])))
+        resolved["target_ongoing"] = auto["target_ongoing"]
+        resolved["scale_up_delay"] = auto["scale_up_delay_ms"]
+        resolved["scale_down_delay"] = auto["scale_down_delay_ms"]
     out: dict[str, Any] = {}
     for attr, value in resolved.items():
         default = default_value(kind, attr)
@@ -261,7 +267,7 @@ def _typed(attr: str, value: Any) -> Any:
         return _tensor_value(value)
     if attr == "memory":
         return Size(int(value))
-    if attr in ("batch_wait", "timeout", "latency"):
+    if attr in ("batch_wait", "timeout", "latency", "scale_up_delay", "scale_down_delay"):
         return Duration(float(value))
     if attr in ("replicas", "batch", "retries", "max_queue") and isinstance(value, float):
         return int(value)

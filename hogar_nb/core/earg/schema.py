@@ -56,6 +56,7 @@ KIND_KEYS: dict[str, tuple[str, ...]] = {
     "combine": ("ensemble",),
     "weights": ("ensemble",),
     "response": ("sink",),
+    "autoscale": ("python", "model", "switch"),
 }
 
 
@@ -174,6 +175,23 @@ def _node_schema() -> dict[str, Any]:
         "isolation": {"enum": list(ISOLATION_MODES), "description": c["isolation"].doc},
         "max_queue": _num(c["max_queue"], "integer", "most requests waiting at the node (default 1024)"),
         "retry_errors": {"type": "boolean", "description": "also retry when the impl raises (default false)"},
+        "autoscale": _obj(
+            "replicas = auto(min, max): the autoscaling policy (replicas is the count it starts with, "
+            "its minimum); worker kinds only",
+            {
+                "min_replicas": {"type": "integer", "minimum": 1, "maximum": 10_000,
+                                 "description": "fewest replicas"},
+                "max_replicas": {"type": "integer", "minimum": 1, "maximum": 10_000,
+                                 "description": "most replicas"},
+                "target_ongoing": _num(c["target_ongoing"], "number"),
+                "scale_up_delay_ms": _num(c["scale_up_delay"], "number",
+                                          "how long a need for more replicas lasts before they start, in "
+                                          "milliseconds"),
+                "scale_down_delay_ms": _num(c["scale_down_delay"], "number",
+                                            "how long a need for fewer replicas lasts before some leave, in "
+                                            "milliseconds"),
+            },
+        ),
         "description": {"type": "string", "description": "free text"},
         "route": {"type": "string", "pattern": "^/", "description": "source: HTTP route prefix, starting with /"},
         "loader": {"type": "string", "minLength": 1, "description": "model: loader plugin name"},
@@ -253,6 +271,9 @@ def build_schema() -> dict[str, Any]:
             "dst": {"type": "string", "pattern": NODE, "description": "destination node"},
             "when": {"type": "string", "description": EDGE_ATTRS["when"].doc},
             "weight": {**_num(w, "number"), "description": "share of a split's traffic, as a fraction (90% -> 0.9)"},
+            "mirror": {**_num(EDGE_ATTRS["mirror"], "number"),
+                       "description": "shadow traffic: the share of requests copied along the edge, as a "
+                                      "fraction; the node's answer is compared, never returned"},
         },
         ["src", "dst"],
     )

@@ -261,7 +261,7 @@ class _Builder(SubgraphBuilding):
             if spec is None:
                 if raw is not BAD_VALUE:
                     self.error("E012", f"unknown edge attribute `{key}`", spans[key],
-                               hint=did_you_mean(key, EDGE_ATTRS) or "edges take `when` (after a switch) and `weight` (after a split)")
+                               hint=did_you_mean(key, EDGE_ATTRS) or "edges take `when` (after a switch), `weight` (after a split) and `mirror`")
                 continue
             written[key] = raw  # kept even when wrong: the edge has a `weight`, a bad one
             if contains(raw, BadValue):
@@ -321,7 +321,7 @@ class _Builder(SubgraphBuilding):
         self.edge_first[key] = _sp(b)
         self.graph.edges.append(Edge(
             key[0], key[1], fields.get("when"), fields.get("weight"), _sp(b), _sp(a), dict(spans),
-            dict(written),
+            dict(written), fields.get("mirror"),
         ))
 
     def finish(self) -> None:
