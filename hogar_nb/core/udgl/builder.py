@@ -20,7 +20,7 @@ from ..model import Edge, Node, Template
 from ..resolve import _Params, substitute
 from ..values import BAD_VALUE, BadValue, Call, ParamRef, contains
 from .instances import SubgraphBuilding
-from .subgraphs import Instance, Use
+from .subgraphs import Compile, Instance, Use
 from .transform import Attr, Record
 
 __all__ = ["build_graph"]
@@ -380,9 +380,12 @@ def build_graph(
     namespace: Mapping[str, Any] | None = None,
     broken: set[str] | None = None,
     base_dir: Path | None = None,
+    compile_text: Compile | None = None,
 ) -> tuple[Graph, list[Diagnostic]]:
-    """The graph and the declaration diagnostics of a parsed UDGL text."""
+    """The graph and the declaration diagnostics of a parsed UDGL text;
+    ``compile_text`` compiles the graphs it includes (``use``)."""
     b = _Builder(params, namespace, broken or set(), base_dir if base_dir is not None else Path.cwd())
+    b.compile_text = compile_text
     for rec in records:
         if rec.shape == "assign" and str(rec.tokens[0]) == "use":
             b.declare_use(rec)

@@ -11,7 +11,7 @@ from ..coerce import CoerceError
 from ..diagnostics import Diagnostic, Span, did_you_mean
 from ..kinds import KINDS
 from ..resolve import _Params, substitute
-from .subgraphs import Instance, Use, expand
+from .subgraphs import Compile, Instance, Use, expand
 from .transform import Record
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,6 +28,8 @@ def _sp(tok: Token) -> Span:
 
 class SubgraphBuilding:
     """Mixed into the builder: what it does with ``use`` and subgraph instances."""
+
+    compile_text: Compile | None = None  # compiles an included graph's text
 
     graph: "Graph"
     diags: list[Diagnostic]
@@ -81,7 +83,7 @@ class SubgraphBuilding:
                 except CoerceError as err:
                     self.error(err.code, err.message, spans[key], hint=err.hint, node=name)
             found = expand(self.graph, self.uses[str(kind_tok)], name, params, spans, _sp(name_tok),
-                           _sp(kind_tok), self.base_dir, self.namespace, self.diags)
+                           _sp(kind_tok), self.base_dir, self.namespace, self.diags, self.compile_text)
             if found is None:
                 self.bad_names.add(name)
                 self.graph.incomplete.add(name)

@@ -25,7 +25,7 @@ import contextvars
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..diagnostics import Diagnostic, Span, did_you_mean
 from ..model import Edge, Node
@@ -34,7 +34,10 @@ from ..values import ParamRef, Percent
 if TYPE_CHECKING:  # pragma: no cover
     from ..graph import Graph
 
-__all__ = ["Instance", "Use", "compiling", "expand"]
+__all__ = ["Compile", "Instance", "Use", "compiling", "expand"]
+
+#: what compiles an included graph: ``(text, params, namespace, base_dir) -> (graph, diagnostics)``
+Compile = Callable[[str, Any, Any, Path], "tuple[Graph | None, list[Diagnostic]]"]
 
 MAX_DEPTH = 16  # graphs included within graphs
 #: the files being compiled, outermost first (a graph that includes itself is a cycle)
@@ -73,11 +76,15 @@ def compiling(path: Path) -> Iterator[None]:
 def expand(
     graph: "Graph", use: Use, inst: str, attrs: dict[str, Any], spans: dict[str, Span], name_span: Span,
     kind_span: Span, base_dir: Path, namespace: Any, diags: list[Diagnostic],
+    compile_udgl: Compile | None = None,
 ) -> Instance | None:
-    """Compile ``use``'s file with ``attrs`` as its params and add its nodes to ``graph``
-    as ``inst.NAME``; None (with diagnostics) when it cannot be used."""
+    """Compile ``use``'s file with ``attrs`` as its params (with ``compile_udgl``, the
+    compiler that is reading the including graph) and add its nodes to ``graph`` as
+    ``inst.NAME``; None (with diagnostics) when it cannot be used."""
     from ..source import decode_source, read_limited
-    from . import compile_udgl
+
+    if compile_udgl is None:
+        raise TypeError("expanding a subgraph needs the UDGL compiler (compile_udgl)")
 
     stack = _STACK.get()
     where = use.path.resolve()
