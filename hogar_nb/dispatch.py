@@ -66,6 +66,14 @@ def run(graph: Graph | Mapping[str, Any] | str | Path, namespace: Mapping[str, A
     on Ray, Serve's own autoscaler with the same settings.
     """
     dep = backend_run(backend)(graph, namespace, **options)
+    from .quality.attach import wants_quality
+
+    if wants_quality(dep.earg):  # references, feedback or alerts: watched from the first request
+        try:
+            dep.quality_monitor()
+        except BaseException:
+            dep.stop(timeout=0)
+            raise
     if backend == "embedded" and any("autoscale" in n for n in (dep.earg or {}).get("nodes", [])):
         from .steer import attach_autoscaler  # Ray Serve scales its own (autoscaling_config)
 
@@ -112,5 +120,19 @@ def _rollout(dep: DeploymentProtocol, split: str, action: str, candidate: str | 
     return rollout_action(dep, split, action, candidate, **policy)
 
 
+def _tracing(dep: DeploymentProtocol, **options: Any) -> Any:
+    from .observe import Tracing
+
+    return Tracing(dep, **options)
+
+
+def _quality(dep: DeploymentProtocol, **options: Any) -> Any:
+    from .quality.attach import attach
+
+    return attach(dep, **options)
+
+
 register_frontend("serve_http", _serve_http)
+register_frontend("tracing", _tracing)
+register_frontend("quality", _quality)
 register_frontend("rollout", _rollout)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from .alerts import alert_diagnostics
 from .diagnostics import Diagnostic, sort_key
 from .kinds import WORKER_KINDS
 
@@ -375,7 +376,11 @@ def check_graph(graph: "Graph") -> list[Diagnostic]:
         primary = g.copy()  # mirror edges copy a request: they never deliver it twice
         primary.remove_edges_from(e.key for e in graph.edges if e.mirror is not None)
         diags += _duplicate_delivery(primary, graph)
+        from .types import check_types
+
+        diags += check_types(graph)
     diags += _placement(graph)
     diags += _warnings(graph)
+    diags += alert_diagnostics(graph)
     diags.sort(key=sort_key)
     return diags

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .kinds import DEFAULT_WITHIN_MS, RECOVERY_POLICIES, AttrSpec
-from .values import Call, Duration, Ident, ParamRef, Percent, Size, format_value
+from .values import Call, Duration, Ident, ParamRef, Percent, Shaped, Size, format_value
 
 __all__ = ["CoerceError", "coerce", "describe"]
 
@@ -146,9 +146,29 @@ def coerce(spec: AttrSpec, value: Any) -> Any:
         raise _type_error(spec, value)
     if t == "recovery":
         return _recovery(spec, value)
+    if t == "tensor":
+        return _tensor(spec, value)
     if t == "replicas":
         return _replicas(spec, value)
     raise AssertionError(f"unknown attribute type {t}")  # pragma: no cover
+
+
+def _tensor(spec: AttrSpec, value: Any) -> str:
+    """A tensor type, written ``float32[n, 20]``, ``json`` or as a string; kept in its
+    canonical spelling."""
+    from .types.tensor import TypeSyntaxError, parse_type
+
+    if isinstance(value, (Shaped, Ident)):
+        text = str(value)
+    elif isinstance(value, str):
+        text = value
+    else:
+        raise _type_error(spec, value)
+    try:
+        return str(parse_type(text))
+    except TypeSyntaxError as err:
+        raise CoerceError("E020", f"got {describe(value)} for `{spec.name}`: {err}",
+                          "write a datatype and a shape, such as float32[n, 20], int64[n] or json") from None
 
 
 def _recovery(spec: AttrSpec, value: Any) -> dict:

@@ -12,12 +12,15 @@ __all__ = [
     "CLUSTER_ATTRS",
     "COMBINE_MODES",
     "COMMON_ATTRS",
+    "DRIFT_METRICS",
     "EDGE_ATTRS",
     "KINDS",
     "KIND_ATTRS",
+    "QUALITY_ATTRS",
     "RECONFIGURABLE",
     "RECONFIGURABLE_BY_KIND",
     "RECOVERY_POLICIES",
+    "TASKS",
     "VALUE_DOCS",
     "WORKER_KINDS",
     "attrs_for_kind",
@@ -46,6 +49,7 @@ RECONFIGURABLE_BY_KIND: dict[str, tuple[str, ...]] = {
 RECOVERY_POLICIES = ("restart", "failover", "none")
 COMBINE_MODES = ("mean", "vote", "concat", "first")
 ISOLATION_MODES = ("thread", "process")
+MODEL_METHODS = ("predict", "predict_proba", "transform")
 
 # What each enum value means (editors show it next to the value).
 VALUE_DOCS: dict[str, str] = {
@@ -57,6 +61,13 @@ VALUE_DOCS: dict[str, str] = {
     "concat": "the inputs concatenated, in edge order",
     "first": "the first input to arrive",
     "thread": "replicas run as threads of the serving process",
+    "psi": "population stability index over the reference's quantile bins",
+    "js": "Jensen-Shannon distance between the binned distributions",
+    "ks": "two-sample Kolmogorov-Smirnov test (numbers; chi-squared for categories)",
+    "chi2": "chi-squared test of homogeneity (categories; KS for numbers)",
+    "wasserstein": "earth mover's distance in reference standard deviations",
+    "classification": "labels are classes: accuracy, precision, recall, F1, log-loss",
+    "regression": "labels are numbers: MAE and RMSE",
     "process": "replicas run as separate processes, for isolation",
 }
 
@@ -66,8 +77,8 @@ class AttrSpec:
     """One attribute: its value type, range and meaning.
 
     ``type`` is one of: int, number, duration, size, string, bool, enum, recovery,
-    impl, percent, numbers (a list of numbers), combine, replicas (an int or
-    ``auto(min, max)``).
+    impl, percent, numbers (a list of numbers), combine, tensor (a tensor type),
+    replicas (an int or ``auto(min, max)``).
     """
 
     name: str
@@ -95,6 +106,7 @@ class AttrSpec:
             "replicas": "an integer" if with_range else "an integer, or `auto(min = 1, max = 8)`",
             "numbers": "a list of numbers such as [0.7, 0.3]",
             "combine": "one of mean, vote, concat, first, or a callable",
+            "tensor": "a type such as float32[n, 20], int64[n], bytes[n] or json",
         }[self.type]
         if with_range and self.min is not None and self.type in ("int", "replicas", "number", "duration", "size"):
             op = ">" if self.min_exclusive else ">="
@@ -147,6 +159,28 @@ COMMON_ATTRS: dict[str, AttrSpec] = {
         _spec("latency", "duration", "latency estimate used by capacity analysis", min=0.001, max=86_400_000),
         _spec("description", "string", "free text"),
         _spec("isolation", "enum", "run replicas as threads or processes", choices=ISOLATION_MODES),
+        _spec("input", "tensor", "the type the node takes, e.g. float32[n, 20] (checked along its edges)"),
+        _spec("output", "tensor", "the type the node gives, e.g. float32[n] (checked along its edges)"),
+    )
+}
+
+#: what judges a model node (hogar_nb.quality): its reference data, drift settings and labels
+DRIFT_METRICS = ("psi", "js", "ks", "chi2", "wasserstein")
+TASKS = ("classification", "regression")
+QUALITY_ATTRS: dict[str, AttrSpec] = {
+    s.name: s
+    for s in (
+        _spec("reference", "string", "reference data (.csv, .npy, .npz, .parquet), relative to the graph file"),
+        _spec("drift_window", "int", "recent inputs compared with the reference (default 1000)",
+              min=10, max=1_000_000),
+        _spec("drift_metric", "enum", "the statistic that decides a feature drifted (default psi)",
+              choices=DRIFT_METRICS),
+        _spec("drift_threshold", "number", "a distance above it, or a p-value below it, is drift "
+              "(default: psi 0.2, js 0.1, wasserstein 0.1 sd, ks and chi2 0.05)", min=0, max=1_000_000),
+        _spec("feedback", "bool", "keep predictions for delayed labels (POST /hogar/v1/feedback)"),
+        _spec("feedback_horizon", "duration", "how long a prediction waits for its label (default 24h)",
+              min=0, min_exclusive=True, max=31_536_000_000),
+        _spec("task", "enum", "how labels are scored (default: from the predictions)", choices=TASKS),
     )
 }
 
@@ -158,8 +192,9 @@ KIND_ATTRS: dict[str, dict[str, AttrSpec]] = {
     "model": {
         "impl": _spec("impl", "impl", "model artifact path (or a loader callable)", required=True),
         "loader": _spec("loader", "string", "loader plugin name (default: by file extension)"),
-        "method": _spec("method", "enum", "what the model answers: predict (default) or predict_proba",
-                        choices=("predict", "predict_proba")),
+        "method": _spec("method", "enum", "what the model answers: predict (default), predict_proba or transform",
+                        choices=MODEL_METHODS),
+        **QUALITY_ATTRS,
     },
     "switch": {"impl": _IMPL},
     "split": {},
@@ -211,6 +246,9 @@ _DEFAULTS: dict[str, Any] = {
     "combine": "mean",
     "weights": None,
     "response": None,
+    **{name: None for name in QUALITY_ATTRS},
+    "input": None,
+    "output": None,
 }
 
 

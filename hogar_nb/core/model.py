@@ -23,6 +23,8 @@ class Node:
     kind_span: Span | None = None
     attr_spans: dict[str, Span] = field(default_factory=dict)
     position: tuple[float, float] | None = None
+    #: for a node of an included graph: ``{"file", "line", "use"}`` (where it was declared)
+    origin: dict[str, Any] | None = None
 
     def __repr__(self) -> str:
         return f"Node({self.name!r}, kind={self.kind!r}, attrs={self.attrs!r})"

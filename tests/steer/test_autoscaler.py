@@ -39,6 +39,8 @@ def test_a_load_step_scales_up_in_time_holds_steady_and_drains_down(no_leaks):
         step = clients.set(16)  # 10x... and more: 16 in flight want 8 replicas
         wait_for(lambda: dep.metrics().node("slow").replicas == 8, 10.0, "8 replicas")
         reached = time.monotonic() - step
+        # the event is written once every new replica is ready, a moment after they count
+        wait_for(lambda: any("-> 8" in e.detail for e in replicas_events(dep)), 10.0, "the scale event")
         assert reached <= UP_DELAY_S + 1.0, f"8 replicas {reached:.2f} s after the step"
         ups = wait_for(lambda: replicas_events(dep), what="the decision's event")  # recorded once applied
         assert ups[-1].cause == "autoscale" and ups[-1].detail.startswith("replicas ")

@@ -76,6 +76,8 @@ def format_graph(graph: "Graph") -> str:
         blocks.append(_edge_lines(graph))
     if graph.cluster is not None:
         blocks.append([f"cluster {_attrs(graph.cluster) or '{ }'}"])
+    if graph.alerts:
+        blocks.append([f"alert {a.name} {_attrs(a.attrs) or '{ }'}" for a in graph.alerts.values()])
     return "\n\n".join("\n".join(b) for b in blocks) + "\n"
 
 
