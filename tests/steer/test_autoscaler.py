@@ -124,3 +124,21 @@ def test_hogar_run_scales_an_auto_node(tmp_path, capsys, no_leaks):
     slow = next(line for line in out.splitlines() if line.startswith("slow "))
     alive = int(slow.split()[-1].split("/")[0])
     assert alive >= 2, out
+
+
+def test_process_replicas_scale_up_and_drain_down(no_leaks):
+    text = GRAPH.replace("replicas = auto(min = 1, max = 8)", "replicas = auto(min = 1, max = 3), isolation = process") \
+                .replace(f"scale_down_delay = {int(DOWN_DELAY_S * 1000)}ms", "scale_down_delay = 1s")
+    dep = hogar_nb.run(hogar_nb.parse_udgl(text))
+    clients = Clients(dep, lambda i: (i + 1) * 2)
+    try:
+        clients.set(6)
+        wait_for(lambda: dep.metrics().node("slow").replicas_alive == 3, 60.0, "3 process replicas")
+        assert len(dep.replica_pids("slow")) == 3
+        clients.set(0)
+        wait_for(lambda: dep.metrics().node("slow").replicas_alive == 1, 30.0, "two to leave")
+        wait_for(lambda: len(dep.replica_pids("slow")) == 1, 10.0, "their processes to end")
+        assert clients.errors == [] and clients.wrong == [] and clients.answered == clients.sent
+    finally:
+        clients.close()
+        dep.stop()
