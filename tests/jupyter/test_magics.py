@@ -242,3 +242,20 @@ def test_an_unnamed_graph_takes_its_variable_name(ip, run_udgl) -> None:
         dep.stop()
     run_udgl("other --quiet", GOOD)
     assert ip.user_ns["other"].name == "demo"  # a header's name is kept
+
+
+def test_the_summary_lists_edge_types_from_a_notebook_model(ip, run_udgl) -> None:
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = load_iris(return_X_y=True)
+    ip.user_ns["iris_clf"] = LogisticRegression(max_iter=300).fit(x, y)
+    cell = ("source ingest { input = float32[n, 4] }\nmodel m { impl = iris_clf, method = predict_proba }\n"
+            "sink out\ningest -> m -> out\n")
+    outputs, _, _ = run_udgl("typed", cell)
+    summary = next(o for o in outputs if "hogar-analysis" in o.get("text/html", ""))["text/plain"]
+    assert re.search(r"ingest -> m\s+float32\[n, 4\]", summary)
+    assert re.search(r"m -> out\s+float64\[n, 3\]", summary)
+    outputs, _, _ = run_udgl("typed", cell.replace("float32[n, 4]", "float32[n, 5]"))
+    text = "\n".join(o.get("text/plain", "") for o in outputs)
+    assert "E081" in text and "`m` expects number[n, 4] but `ingest` produces float32[n, 5]" in text

@@ -54,7 +54,7 @@ def artifact_signature(path: Path, loader: str | None = None, load_models: bool 
     return _cached(str(path), stat.st_mtime_ns, stat.st_size, loader, load_models)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=8192)
 def _cached(path: str, _mtime: int, _size: int, loader: str | None, load_models: bool) -> Signature | None:
     p = Path(path)
     suffix = p.suffix.lower()
