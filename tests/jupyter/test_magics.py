@@ -259,3 +259,17 @@ def test_the_summary_lists_edge_types_from_a_notebook_model(ip, run_udgl) -> Non
     outputs, _, _ = run_udgl("typed", cell.replace("float32[n, 4]", "float32[n, 5]"))
     text = "\n".join(o.get("text/plain", "") for o in outputs)
     assert "E081" in text and "`m` expects number[n, 4] but `ingest` produces float32[n, 5]" in text
+
+
+def test_types_label_the_drawing_on_demand(ip, run_udgl) -> None:
+    cell = ("source ingest { input = float32[n, 4] }\npython f { impl = \"m:f\", input = float32[n, 4], "
+            "output = int64[n] }\nsink out\ningest -> f -> out\n")
+    plain, _, _ = run_udgl("g -q", cell)
+    outputs, _, _ = run_udgl("g --types", cell)
+    (view,) = _widgets(outputs)
+    labels = {e.data["id"]: e.data["label"] for e in view.canvas.graph.edges}
+    assert labels == {"ingest->f": "float32[n, 4]", "f->out": "int64[n]"}
+    (untyped,) = _widgets(run_udgl("g", cell)[0])
+    assert {e.data["label"] for e in untyped.canvas.graph.edges} == {""}
+    assert "int64[n]" in untyped._edge_html("f", "out")  # a click shows it anyway
+    assert "takes <code>float32[n, 4]</code>" in untyped._node_html("f")
