@@ -40,7 +40,7 @@ def test_lint_reports_the_misspelt_attribute_at_its_span(server) -> None:
     assert d["hint"] == "did you mean `replicas`?"
     assert reply.body["errors"] == 1 and reply.body["parsed"] is True
     fixed = server.post("lint", {"text": MISSPELT.replace("replicass", "replicas")})
-    assert fixed.body == {"diagnostics": [], "errors": 0, "parsed": True}
+    assert fixed.body == {"diagnostics": [], "errors": 0, "parsed": True, "types": {}}
 
 
 def test_lint_of_a_cell_counts_the_magic_line_and_leaves_notebook_params_alone(server) -> None:
