@@ -57,6 +57,27 @@ def edge_label(edge: Any) -> str:
     return ""
 
 
+def subgraph_boxes(graph: Any) -> list[dict[str, str]]:
+    """A compound node per subgraph instance (``use``), nested as the instances are:
+    ``{"id": "use:prep", "label": "prep (blocks/prep.udgl)"}``, with ``parent`` inside another."""
+    boxes: dict[str, dict[str, str]] = {}
+    for node in graph.nodes.values():
+        origin = node.origin or {}
+        use = origin.get("use")
+        if not use:
+            continue
+        parts = use.split(".")
+        for i in range(1, len(parts) + 1):
+            inst = ".".join(parts[:i])
+            if inst not in boxes:
+                box = {"id": f"use:{inst}", "label": inst}
+                if i > 1:
+                    box["parent"] = f"use:{'.'.join(parts[:i - 1])}"
+                boxes[inst] = box
+        boxes[use]["label"] = f"{use} ({origin.get('file', '')})"
+    return list(boxes.values())
+
+
 _MIN_HEIGHT, _MAX_HEIGHT = 220, 640  # px of the canvas when its height follows the drawing
 _SEQ = iter(range(1, 1 << 62))
 
@@ -136,12 +157,14 @@ class GraphView(widgets.VBox):
             self.drawing = layered_drawing(self.graph.nodes, [e.key for e in self.graph.edges], labels)
         positions = (self.drawing.positions if self.drawing is not None else
                      {name: n.position for name, n in self.graph.nodes.items() if n.position is not None})
-        cy_nodes = []
+        cy_nodes = [ipycytoscape.Node(data=data, classes="subgraph") for data in subgraph_boxes(self.graph)]
         for name, node in self.graph.nodes.items():
             classes = f"kind-{node.kind}"
             if name in node_marks:
                 classes += f" diag-{node_marks[name]}"
             data = {"id": name, "label": labels[name], "kind": node.kind}
+            if node.origin is not None and node.origin.get("use"):
+                data["parent"] = f"use:{node.origin['use']}"
             cy_node = ipycytoscape.Node(data=data, classes=classes)
             if name in positions:
                 cy_node.position = {"x": positions[name][0], "y": positions[name][1]}

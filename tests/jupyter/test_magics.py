@@ -273,3 +273,23 @@ def test_types_label_the_drawing_on_demand(ip, run_udgl) -> None:
     assert {e.data["label"] for e in untyped.canvas.graph.edges} == {""}
     assert "int64[n]" in untyped._edge_html("f", "out")  # a click shows it anyway
     assert "takes <code>float32[n, 4]</code>" in untyped._node_html("f")
+
+
+def test_a_subgraph_is_drawn_as_a_box_around_its_nodes(ip, run_udgl, tmp_path) -> None:
+    (tmp_path / "blocks").mkdir()
+    (tmp_path / "blocks" / "prep.udgl").write_text(
+        'source raw\npython clean { impl = "m:f" }\npython scale { impl = "m:g" }\nsink done\n'
+        "raw -> clean -> scale -> done\n")
+    import os
+
+    before = os.getcwd()
+    os.chdir(tmp_path)  # a cell's relative paths are the kernel's working directory's
+    try:
+        outputs, _, _ = run_udgl("g", 'use prep = "blocks/prep.udgl"\nsource s\nprep p\nsink out\ns -> p -> out\n')
+    finally:
+        os.chdir(before)
+    (view,) = _widgets(outputs)
+    nodes = {n.data["id"]: n for n in view.canvas.graph.nodes}
+    assert nodes["use:p"].data["label"] == "p (blocks/prep.udgl)" and "subgraph" in nodes["use:p"].classes
+    assert nodes["p.clean"].data["parent"] == nodes["p.scale"].data["parent"] == "use:p"
+    assert "parent" not in nodes["s"].data
