@@ -7,9 +7,11 @@ document and recorded as operator events, the dashboards, the HTTP and Prometheu
 fronts, draining before stop and the context manager. A backend fills a narrow
 interface:
 
-- ``_start(payload, source, timeout, wait)``: start one request, return its Future
-  (``wait``: wait for room up to ``timeout``; without it a full graph is an
-  OverloadError at once);
+- ``_start(payload, source, timeout, wait, context)``: start one request, return
+  its Future (``wait``: wait for room up to ``timeout``; without it a full graph is
+  an OverloadError at once); ``_astart`` may give ``acall`` an awaitable of the
+  caller's own loop instead (by default it wraps ``_start``);
+- ``_subscribe(fn, maxsize)``: the walker's events for an observer;
 - ``metrics()``: the snapshot; ``_recorded_events()`` and ``_record(event)``;
 - ``_apply(node, values)``: apply checked values (EARG units) to a running node;
 - ``_in_flight()`` and ``_shutdown(deadline)``: what drains, and the end;
@@ -28,11 +30,12 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future
-from typing import Any, Callable, ClassVar
+from typing import Any, Awaitable, Callable, ClassVar
 
 from .errors import DeploymentStoppedError
 from .metrics import MetricsSnapshot, RecoveryEvent
 from .plan import GraphPlan
+from .walk import RequestContext, Subscription, WalkEvent
 
 __all__ = ["DeploymentBase", "unexpected_options"]
 
@@ -67,8 +70,19 @@ class DeploymentBase(ABC):
 
     # -- the backend's part -------------------------------------------------------------
     @abstractmethod
-    def _start(self, payload: Any, source: str, timeout: float | None, wait: bool) -> Future:
+    def _start(self, payload: Any, source: str, timeout: float | None, wait: bool,
+               context: RequestContext) -> Future:
         """Start one request at ``source``; its Future holds the result or a RequestError."""
+
+    def _astart(self, payload: Any, source: str, timeout: float | None,
+                context: RequestContext) -> Awaitable[Any]:
+        """Start one request without waiting for room, for ``acall``: an awaitable of
+        the running loop."""
+        return asyncio.wrap_future(self._start(payload, source, timeout, False, context))
+
+    @abstractmethod
+    def _subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int) -> Subscription:
+        """Deliver the walker's events to ``fn`` off the request path (see :meth:`subscribe`)."""
 
     @abstractmethod
     def metrics(self) -> MetricsSnapshot:
@@ -144,47 +158,60 @@ class DeploymentBase(ABC):
         return DeploymentStoppedError(f"deployment {self.name!r} is stopped")
 
     # -- requests -----------------------------------------------------------------------
-    def _begin(self, payload: Any, source: str | None, timeout: float | None, wait: bool) -> Future:
+    def _begin(self, payload: Any, source: str | None, timeout: float | None, wait: bool,
+               context: RequestContext | None) -> Future:
         name = self._source(source)
+        if context is None:
+            context = RequestContext()
         if self._stopped:
             fut: Future = Future()
             fut.set_exception(self._stopped_error())
-            return fut
-        fut = self._start(payload, name, timeout, wait)
-        if self._observers:
-            fut.add_done_callback(self._notify)
+        else:
+            fut = self._start(payload, name, timeout, wait, context)
+            if self._observers:
+                fut.add_done_callback(self._notify)
+        fut.context = context  # type: ignore[attr-defined]
         return fut
 
-    def submit(self, payload: Any, source: str | None = None, timeout: float | None = None) -> Future:
+    def submit(self, payload: Any, source: str | None = None, timeout: float | None = None,
+               context: RequestContext | None = None) -> Future:
         """Send a request without waiting for its result; the future holds the result
-        or a RequestError.
+        or a RequestError, and as ``.context`` the request's
+        :class:`~hogar_nb.runtime.walk.RequestContext` (its ``request_id``).
 
         When the graph is full this waits for room (backpressure) up to ``timeout``
         seconds (forever when None), so a plain loop of submits never fails for being
         fast; past it the request fails with OverloadError. ``timeout`` is also the
         request's deadline through the whole graph (RequestTimeoutError once passed).
+        ``context`` names the request (a fresh id when None) for its events.
         """
-        return self._begin(payload, source, timeout, True)
+        return self._begin(payload, source, timeout, True, context)
 
-    def call(self, payload: Any, timeout: float | None = None, source: str | None = None) -> Any:
+    def call(self, payload: Any, timeout: float | None = None, source: str | None = None,
+             context: RequestContext | None = None) -> Any:
         """Send a request and wait for its result (raises its RequestError).
 
         Waits for room like :meth:`submit`; ``timeout`` is the request's deadline."""
         if self._stopped:
             self._source(source)
             raise self._stopped_error()
-        return self._begin(payload, source, timeout, True).result()
+        return self._begin(payload, source, timeout, True, context).result()
 
-    async def acall(self, payload: Any, timeout: float | None = None, source: str | None = None) -> Any:
+    async def acall(self, payload: Any, timeout: float | None = None, source: str | None = None,
+                    context: RequestContext | None = None) -> Any:
         """``await`` a request's result from asyncio code.
 
         Never blocks the event loop: a full graph fails the request at once with
         OverloadError (load shedding, e.g. HTTP 503) instead of waiting for room.
         ``timeout`` is the request's deadline."""
+        name = self._source(source)
         if self._stopped:
-            self._source(source)
             raise self._stopped_error()
-        return await asyncio.wrap_future(self._begin(payload, source, timeout, False))
+        if context is None:
+            context = RequestContext()
+        if self._observers:
+            return await asyncio.wrap_future(self._begin(payload, name, timeout, False, context))
+        return await self._astart(payload, name, timeout, context)
 
     def map(self, payloads: Iterable[Any], concurrency: int | None = None, ordered: bool = True,
             source: str | None = None, timeout: float | None = None,
@@ -220,6 +247,22 @@ class DeploymentBase(ABC):
         return drive(self, rate, duration, payload, arrival, concurrency, progress, source, seed)
 
     # -- observers ----------------------------------------------------------------------
+    def subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int = 10_000) -> Subscription:
+        """Call ``fn(event)`` for every step of every request from now on (a
+        :class:`~hogar_nb.runtime.walk.WalkEvent`: started, enqueued, attempt, retry,
+        routed, skipped, completed, failed), on a thread of the deployment's, never on
+        the request path; on Ray the events come from the ingress in batches.
+
+        At most ``maxsize`` events wait for ``fn``; more are dropped and counted
+        (``sub.dropped``), as are events ``fn`` raised on (``sub.failed``): a slow or
+        failing observer loses events, never delays a request. ``sub.close()`` ends it.
+        """
+        if maxsize < 1:
+            raise ValueError(f"got {maxsize} for maxsize; expected an integer >= 1")
+        if self._stopped:
+            raise self._stopped_error()
+        return self._subscribe(fn, maxsize)
+
     def add_result_observer(self, fn: Callable[[Any], None]) -> Callable[[], None]:
         """Call ``fn(result)`` for every successful response of a request sent through
         this object; returns a function that removes it.

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .._version import __version__
+from ..runtime.walk import RequestContext
 from .binary_tensors import HEADER_LENGTH, decode_inputs, encode_outputs, split_body, wants_binary
 from .body import loads_json, read_body
 from .responses import HTTPError, JSONResponse, error_response, http_error, new_request_id, request_error
@@ -108,15 +109,21 @@ def routes(state: ServingState) -> list[Route]:
         timeout = state.options.timeout
         try:
             if rows:
+                trace = request.headers.get("traceparent"), request.headers.get("tracestate")
                 results = await state.wait_for_graph(asyncio.gather(
-                    *(dep.acall(p, timeout=timeout, source=source) for p in payloads),
+                    *(dep.acall(p, timeout=timeout, source=source,
+                                context=RequestContext(f"{request_id}:{i}", *trace))
+                      for i, p in enumerate(payloads)),
                     return_exceptions=True))
                 failed = next((r for r in results if isinstance(r, BaseException)), None)
                 if failed is not None:
                     raise failed
                 value: Any = list(results)
             else:
-                value = await state.wait_for_graph(dep.acall(payloads[0], timeout=timeout, source=source))
+                context = RequestContext(request_id, request.headers.get("traceparent"),
+                                         request.headers.get("tracestate"))
+                value = await state.wait_for_graph(dep.acall(payloads[0], timeout=timeout, source=source,
+                                                             context=context))
         except Exception as err:
             return request_error(err, rid, v2=True)
         try:

@@ -23,13 +23,16 @@ class Walk:
     Times are in the driver's clock (whatever ``now`` it passes to the walker).
     ``deadline`` is ``INF`` when the request has none; ``timeout`` is the caller's
     timeout it came from (for messages). Drivers may subclass it to attach their
-    own handle (a future, an event) to the request.
+    own handle (a future, an event) to the request. ``context`` is the request's
+    :class:`~.context.RequestContext` (or None), handed to observers with its events.
     """
 
-    __slots__ = ("id", "t0", "deadline", "timeout", "joins", "finished")
+    __slots__ = ("id", "t0", "deadline", "timeout", "joins", "finished", "context")
 
-    def __init__(self, rid: int, t0: float, deadline: float = INF, timeout: float | None = None) -> None:
+    def __init__(self, rid: int, t0: float, deadline: float = INF, timeout: float | None = None,
+                 context: Any = None) -> None:
         self.id = rid
+        self.context = context
         self.t0 = t0
         self.deadline = deadline
         self.timeout = timeout
