@@ -77,14 +77,19 @@ def typed(size: int, repeat: int) -> None:
             assert graph is not None and not [d for d in diags if d.is_error], diags[:3]
             return graph
 
-        plain_s, _ = _timed(lambda: check(plain), repeat)
-        typed_s, graph = _timed(lambda: check(text), repeat)
-
         def infer():
             _cached.cache_clear()
             return infer_types(graph, folder)
 
-        infer_s, report = _timed(infer, repeat)
+        # interleaved, so that a busy machine weighs on every column alike
+        runs: dict[str, list[float]] = {"plain": [], "typed": [], "infer": []}
+        for _ in range(repeat):
+            runs["plain"].append(_timed(lambda: check(plain), 1)[0])
+            seconds, graph = _timed(lambda: check(text), 1)
+            runs["typed"].append(seconds)
+            seconds, report = _timed(infer, 1)
+            runs["infer"].append(seconds)
+        plain_s, typed_s, infer_s = (statistics.median(runs[k]) for k in ("plain", "typed", "infer"))
         known = sum(t is not None for t in report.edges.values())
         print(f"\ntyped graph: {len(graph.nodes)} nodes, {known} of {len(report.edges)} edges typed")
         print(f"{'check untyped s':>16} {'check typed s':>14} {'inference s':>12} {'share':>6}")
@@ -93,15 +98,15 @@ def typed(size: int, repeat: int) -> None:
         cwd = os.getcwd()
         os.chdir(folder)  # lint reads artifacts from the server's folder
         try:
-            p50 = {}
-            for name, small in (("untyped", generate_udgl(300)), ("typed", generate_typed_udgl(300))):
-                times = []
-                for _ in range(max(30, repeat * 10)):
+            texts = {"untyped": generate_udgl(300), "typed": generate_typed_udgl(300)}
+            times: dict[str, list[float]] = {name: [] for name in texts}
+            for _ in range(max(30, repeat * 10)):
+                for name, small in texts.items():
                     t0 = time.perf_counter()
                     reply = lint(small)
-                    times.append(time.perf_counter() - t0)
-                assert reply["errors"] == 0, reply["diagnostics"][:3]
-                p50[name] = statistics.median(times) * 1000
+                    times[name].append(time.perf_counter() - t0)
+                    assert reply["errors"] == 0, reply["diagnostics"][:3]
+            p50 = {name: statistics.median(ts) * 1000 for name, ts in times.items()}
         finally:
             os.chdir(cwd)
         print(f"lint of the 300-node graph, in process: p50 untyped {p50['untyped']:.1f} ms, "
