@@ -66,3 +66,13 @@ def test_payloads_against_a_type() -> None:
 def test_oip_metadata_form() -> None:
     assert parse_type("float32[n, 20]").to_oip() == {"datatype": "FP32", "shape": [-1, 20]}
     assert parse_type("bytes[n]").to_oip() == {"datatype": "BYTES", "shape": [-1]}
+
+
+def test_the_public_names_of_the_types_package() -> None:
+    import hogar_nb.core.types as types
+
+    assert types.__all__ == sorted([
+        "CODES", "JSON", "NodeTypes", "Signature", "TensorType", "TypeReport", "TypeSyntaxError",
+        "check_types", "infer_types", "node_types", "parse_type", "payload_problem",
+    ])
+    assert set(types.CODES) == {"E081", "E082", "E083", "E084", "E085", "E086"}
