@@ -61,6 +61,10 @@ def test_payloads_against_a_type() -> None:
     assert payload_problem(parse_type("bytes[n]"), ["a", "b"]) is None
     assert payload_problem(parse_type("int64[n]"), [1.5]) is not None
     assert payload_problem(parse_type("json"), {"anything": [1]}) is None
+    deep: list = []
+    for _ in range(100_000):  # deeper than Python's recursion limit
+        deep = [deep]
+    assert "nested deeper than its 2 dimensions" in payload_problem(t, deep)
 
 
 def test_oip_metadata_form() -> None:
