@@ -205,3 +205,20 @@ def test_fmt_keeps_use_lines_and_instances(tmp_path: Path) -> None:
 def test_an_included_file_checks_on_its_own(tmp_path: Path) -> None:
     _write(tmp_path, {"blocks/preprocess.udgl": PREPROCESS})
     assert load_graph_file(tmp_path / "blocks/preprocess.udgl").ok
+
+
+def test_a_file_used_exponentially_often_is_compiled_once_and_bounded(tmp_path: Path) -> None:
+    leaf = 'source s\npython f { impl = "m:f" }\nsink t\ns -> f -> t\n'
+    files = {"l0.udgl": leaf}
+    for level in range(1, 6):  # each level uses the one below 12 times: 12^5 leaves, if nothing bounded it
+        names = [f"i{k}" for k in range(12)]
+        files[f"l{level}.udgl"] = (f'use below = "l{level - 1}.udgl"\nsource s\n'
+                                   + "".join(f"below {n}\n" for n in names)
+                                   + "ensemble e { combine = first }\nsink t\n"
+                                   + f"s -> [{', '.join(names)}] -> e -> t\n")
+    _write(tmp_path, files)
+    with pytest.raises(UDGLError) as err:
+        load_graph_file(tmp_path / "l5.udgl")
+    assert {d.code for d in err.value.diagnostics} == {"E007"}
+    assert "more than 20,000 nodes" in err.value.diagnostics[0].message
+    assert len(load_graph_file(tmp_path / "l3.udgl").nodes) == 12 ** 3 * 1 + 12 ** 2 + 12 + 3  # leaves, ensembles

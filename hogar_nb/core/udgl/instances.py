@@ -11,7 +11,7 @@ from ..coerce import CoerceError
 from ..diagnostics import Diagnostic, Span, did_you_mean
 from ..kinds import KINDS
 from ..resolve import _Params, substitute
-from .subgraphs import Instance, Use, expand
+from .subgraphs import Instance, Use, expand, expanding
 from .transform import Record
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -74,6 +74,10 @@ class SubgraphBuilding:
         self.uses[name] = Use(name, written.value, written.span, self.base_dir / written.value)
 
     def expand_instances(self) -> None:
+        with expanding():
+            self._expand_instances()
+
+    def _expand_instances(self) -> None:
         lookup = _Params({**self.undeclared_overrides(), **self.graph.params}, self.namespace)
         for rec in self.pending:
             kind_tok, name_tok = rec.tokens
