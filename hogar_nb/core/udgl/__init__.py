@@ -48,7 +48,7 @@ def compile_udgl(
     records = parse_statements(text, diags, broken)
     syntax_failed = any(d.is_error for d in diags)
     graph, build_diags = build_graph(records, params, namespace, broken,
-                                     Path(base_dir) if base_dir is not None else None)
+                                     Path(base_dir) if base_dir is not None else None, compile_udgl)
     diags.extend(build_diags)
     graph.source = text
     graph.base_dir = Path(base_dir) if base_dir is not None else None

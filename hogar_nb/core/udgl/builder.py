@@ -368,9 +368,12 @@ def build_graph(
     namespace: Mapping[str, Any] | None = None,
     broken: set[str] | None = None,
     base_dir: Path | None = None,
+    compile_udgl: Any = None,
 ) -> tuple[Graph, list[Diagnostic]]:
-    """The graph and the declaration diagnostics of a parsed UDGL text."""
+    """The graph and the declaration diagnostics of a parsed UDGL text; ``compile_udgl``
+    compiles the files its ``use`` statements name."""
     b = _Builder(params, namespace, broken or set(), base_dir if base_dir is not None else Path.cwd())
+    b.compile_udgl = compile_udgl
     for rec in records:
         if rec.shape == "assign" and str(rec.tokens[0]) == "use":
             b.declare_use(rec)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from lark import Token
 
@@ -37,6 +37,7 @@ class SubgraphBuilding:
     order: list[str]
     base_dir: "Path"
     namespace: Any
+    compile_udgl: Callable[..., Any]  # what compiles an included file (the compile that called us)
     bad_names: set[str]
 
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None, **kw: Any) -> None:
@@ -90,7 +91,7 @@ class SubgraphBuilding:
                 except CoerceError as err:
                     self.error(err.code, err.message, spans[key], hint=err.hint, node=name)
             found = expand(self.graph, self.uses[str(kind_tok)], name, params, spans, _sp(name_tok),
-                           _sp(kind_tok), self.base_dir, self.namespace, self.diags)
+                           _sp(kind_tok), self.base_dir, self.namespace, self.diags, self.compile_udgl)
             if found is None:
                 self.bad_names.add(name)
                 self.graph.incomplete.add(name)

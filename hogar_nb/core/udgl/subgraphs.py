@@ -26,7 +26,7 @@ import copy
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..diagnostics import Diagnostic, Span, did_you_mean
 from ..model import Edge, Node
@@ -91,12 +91,12 @@ def compiling(path: Path) -> Iterator[None]:
 
 def expand(
     graph: "Graph", use: Use, inst: str, attrs: dict[str, Any], spans: dict[str, Span], name_span: Span,
-    kind_span: Span, base_dir: Path, namespace: Any, diags: list[Diagnostic],
+    kind_span: Span, base_dir: Path, namespace: Any, diags: list[Diagnostic], compile_udgl: Callable,
 ) -> Instance | None:
-    """Compile ``use``'s file with ``attrs`` as its params and add its nodes to ``graph``
-    as ``inst.NAME``; None (with diagnostics) when it cannot be used."""
+    """Compile ``use``'s file with ``attrs`` as its params (with ``compile_udgl``, handed
+    down by the compile that reads the instance) and add its nodes to ``graph`` as
+    ``inst.NAME``; None (with diagnostics) when it cannot be used."""
     from ..source import decode_source, read_limited
-    from . import compile_udgl
 
     stack = _STACK.get()
     where = use.path.resolve()
