@@ -108,9 +108,9 @@ def expand(
             hint="a graph cannot use itself, directly or through another", node=inst))
         return None
     memo = _MEMO.get()
-    key = (where, repr(sorted(attrs.items())))
-    if memo is not None and key in memo:
-        inner, inner_diags = memo[key]
+    compiled = (where, repr(sorted(attrs.items())))
+    if memo is not None and compiled in memo:
+        inner, inner_diags = memo[compiled]
     else:
         data, problems = read_limited(use.path)
         if data is None:
@@ -125,7 +125,7 @@ def expand(
         with compiling(where):
             inner, inner_diags = compile_udgl(text, attrs, namespace, use.path.parent)
         if memo is not None:
-            memo[key] = (inner, inner_diags)
+            memo[compiled] = (inner, inner_diags)
     declared = set(inner.params) if inner is not None else set()
     for key in attrs:
         if key not in declared:
