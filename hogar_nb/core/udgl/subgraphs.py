@@ -96,8 +96,13 @@ def expand(
     """Compile ``use``'s file with ``attrs`` as its params (with ``compile_udgl``, handed
     down by the compile that reads the instance) and add its nodes to ``graph`` as
     ``inst.NAME``; None (with diagnostics) when it cannot be used."""
-    from ..source import decode_source, read_limited
+    from ..source import decode_source, files_allowed, read_limited
 
+    if not files_allowed():
+        diags.append(Diagnostic.at(
+            "E090", f"`use {use.name}` reads a file, and this graph is read without its folder", use.span,
+            hint="send the graph with its subgraphs expanded: `hogar compile FILE` writes it", node=inst))
+        return None
     stack = _STACK.get()
     where = use.path.resolve()
     if where in stack or len(stack) >= MAX_DEPTH:
