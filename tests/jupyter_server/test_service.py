@@ -93,3 +93,12 @@ def test_lint_gives_each_nodes_known_types_for_hovers() -> None:
         "g": {"input": "int64[n]"},
     }
     assert lint("source a {")["types"] == {}
+
+
+def test_completion_offers_use_and_the_subgraph_kinds_it_declares() -> None:
+    assert "use" in KEYWORDS
+    text = 'use prep = "blocks/prep.udgl"\nsource ingest\n'
+    labels = _labels(text)
+    assert "prep" in labels and "ingest" in labels
+    (item,) = [i for i in complete(text, 3, 1)["items"] if i["label"] == "prep"]
+    assert item["detail"] == "subgraph from blocks/prep.udgl"
