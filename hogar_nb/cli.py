@@ -67,6 +67,8 @@ def _loaded_type_errors(graph: "Graph", folder: Path) -> list:
 
 def cmd_compile(args) -> int:
     from .core.earg import dump_earg
+    from .core.earg.dump import earg_to_text
+    from .core.references import reference_paths, with_reference_hashes
 
     graph = _load(args)
     _print_warnings(graph, args.file)
@@ -74,6 +76,8 @@ def cmd_compile(args) -> int:
     if fmt is None:
         fmt = "json" if args.output and args.output.endswith(".json") else "yaml"
     text = dump_earg(graph, format=fmt)
+    if reference_paths(doc := graph.to_earg()):  # the hashes of the reference files beside it
+        text = earg_to_text(with_reference_hashes(doc, Path(args.file).parent), fmt)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)

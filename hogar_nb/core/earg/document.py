@@ -43,6 +43,10 @@ def graph_to_earg(graph: "Graph") -> dict[str, Any]:
     if res.cluster is not None:
         doc["cluster"] = res.cluster.to_earg()
         doc["placement"] = dict(sorted((placement or {}).items()))
+    if graph.alerts:
+        from ..alerts import alerts_to_earg
+
+        doc["alerts"] = alerts_to_earg(graph)
     layout = {n.name: [float(n.position[0]), float(n.position[1])]
               for n in graph.nodes.values() if n.position is not None}
     if layout:
@@ -76,6 +80,8 @@ def _edge(edge) -> dict[str, Any]:
         out["when"] = edge.when
     if edge.weight is not None:
         out["weight"] = edge.weight
+    if edge.mirror is not None:
+        out["mirror"] = edge.mirror
     return out
 
 

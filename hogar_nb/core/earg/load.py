@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from ..alerts import alerts_from_earg
 from ...errors import EARGError, GraphEditError
 from ..diagnostics import Diagnostic, limit, sort_key
 from ..source import MAX_SOURCE_BYTES, read_limited, too_large
@@ -113,7 +114,7 @@ def _build(doc: dict[str, Any], marks: Marks) -> tuple[Graph, list[Diagnostic]]:
         if isinstance(entry.get("origin"), dict):
             graph.nodes[entry["name"]].origin = dict(entry["origin"])
     for e in doc["edges"]:
-        graph.connect(e["src"], e["dst"], when=e.get("when"), weight=e.get("weight"))
+        graph.connect(e["src"], e["dst"], when=e.get("when"), weight=e.get("weight"), mirror=e.get("mirror"))
     for name, by_input in weights.items():
         graph.set_attr(name, "weights", [by_input[src] for src in graph.predecessors(name)])
     _factor_defaults(graph)
@@ -126,6 +127,8 @@ def _build(doc: dict[str, Any], marks: Marks) -> tuple[Graph, list[Diagnostic]]:
             graph.set_cluster(**cluster)
         except GraphEditError as err:
             d.value("E102", ("cluster",), str(err), "fix the value in `cluster`")
+    for alert in alerts_from_earg(doc.get("alerts", [])):
+        graph.alerts[alert.name] = alert
     for name, (x, y) in doc.get("layout", {}).items():
         graph.set_position(name, x, y)
     if d.out:
@@ -233,6 +236,12 @@ def node_attrs(entry: dict[str, Any]) -> dict[str, Any]:
         "input": entry.get("input"),
         "output": entry.get("output"),
     }
+    auto = entry.get("autoscale")
+    if auto is not None:
+        resolved["replicas"] = Call("auto", (("min", auto["min_replicas"]), ("max", auto["max_replicas"])))
+        resolved["target_ongoing"] = auto["target_ongoing"]
+        resolved["scale_up_delay"] = auto["scale_up_delay_ms"]
+        resolved["scale_down_delay"] = auto["scale_down_delay_ms"]
     out: dict[str, Any] = {}
     for attr, value in resolved.items():
         default = default_value(kind, attr)
@@ -241,6 +250,15 @@ def node_attrs(entry: dict[str, Any]) -> dict[str, Any]:
         if attr in ("route", "loader", "method", "combine", "response", "input", "output") and value is None:
             continue
         out[attr] = _typed(attr, value)
+    for key, value in (entry.get("quality") or {}).items():
+        if key == "reference":
+            out["reference"] = value["path"]
+        elif key == "feedback_horizon_ms":
+            out["feedback_horizon"] = Duration(float(value))
+        elif key in ("drift_metric", "task"):
+            out[key] = Ident(value)
+        else:
+            out[key] = value
     return out
 
 
@@ -249,7 +267,7 @@ def _typed(attr: str, value: Any) -> Any:
         return _tensor_value(value)
     if attr == "memory":
         return Size(int(value))
-    if attr in ("batch_wait", "timeout", "latency"):
+    if attr in ("batch_wait", "timeout", "latency", "scale_up_delay", "scale_down_delay"):
         return Duration(float(value))
     if attr in ("replicas", "batch", "retries", "max_queue") and isinstance(value, float):
         return int(value)

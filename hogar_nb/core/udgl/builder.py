@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from lark import Token
 
+from ..alerts import Alert
 from ..coerce import CoerceError, coerce
 from ..diagnostics import MAX_DIAGNOSTICS, Diagnostic, Span, close_match, did_you_mean
 from ..graph import Graph
@@ -19,7 +20,7 @@ from ..model import Edge, Node, Template
 from ..resolve import _Params, substitute
 from ..values import BAD_VALUE, BadValue, Call, ParamRef, contains
 from .instances import SubgraphBuilding
-from .subgraphs import Instance, Use
+from .subgraphs import Compile, Instance, Use
 from .transform import Attr, Record
 
 __all__ = ["build_graph"]
@@ -112,6 +113,8 @@ class _Builder(SubgraphBuilding):
             elif word in ("defaults", "cluster", "graph"):
                 self.error("E001", f"`{word}` takes no name here", _sp(rec.tokens[1]),
                            hint=f"write `{word} {{ ... }}`" if word != "graph" else 'write `graph NAME "description"`')
+            elif word == "alert" and word not in self.graph.templates:
+                self.declare_alert(rec)
             else:
                 self.declare_node(rec)
         elif shape == "assign":
@@ -201,6 +204,15 @@ class _Builder(SubgraphBuilding):
                 return
             self.graph.cluster, self.graph.cluster_spans = values, spans
 
+    def declare_alert(self, rec: Record) -> None:
+        name_tok = rec.tokens[1]
+        name = str(name_tok)
+        if name in self.graph.alerts:
+            self.error("E015", f"alert `{name}` is declared twice", _sp(name_tok), hint="pick another name")
+            return
+        values, spans = self.attr_dict(rec.attrs, f"in alert `{name}`")
+        self.graph.alerts[name] = Alert(name, values, _sp(name_tok), spans)
+
     def declare_node(self, rec: Record) -> None:
         kind_tok, name_tok = rec.tokens
         kind, name = str(kind_tok), str(name_tok)
@@ -249,7 +261,7 @@ class _Builder(SubgraphBuilding):
             if spec is None:
                 if raw is not BAD_VALUE:
                     self.error("E012", f"unknown edge attribute `{key}`", spans[key],
-                               hint=did_you_mean(key, EDGE_ATTRS) or "edges take `when` (after a switch) and `weight` (after a split)")
+                               hint=did_you_mean(key, EDGE_ATTRS) or "edges take `when` (after a switch), `weight` (after a split) and `mirror`")
                 continue
             written[key] = raw  # kept even when wrong: the edge has a `weight`, a bad one
             if contains(raw, BadValue):
@@ -309,7 +321,7 @@ class _Builder(SubgraphBuilding):
         self.edge_first[key] = _sp(b)
         self.graph.edges.append(Edge(
             key[0], key[1], fields.get("when"), fields.get("weight"), _sp(b), _sp(a), dict(spans),
-            dict(written),
+            dict(written), fields.get("mirror"),
         ))
 
     def finish(self) -> None:
@@ -368,12 +380,12 @@ def build_graph(
     namespace: Mapping[str, Any] | None = None,
     broken: set[str] | None = None,
     base_dir: Path | None = None,
-    compile_udgl: Any = None,
+    compile_text: Compile | None = None,
 ) -> tuple[Graph, list[Diagnostic]]:
-    """The graph and the declaration diagnostics of a parsed UDGL text; ``compile_udgl``
-    compiles the files its ``use`` statements name."""
+    """The graph and the declaration diagnostics of a parsed UDGL text;
+    ``compile_text`` compiles the graphs it includes (``use``)."""
     b = _Builder(params, namespace, broken or set(), base_dir if base_dir is not None else Path.cwd())
-    b.compile_udgl = compile_udgl
+    b.compile_text = compile_text
     for rec in records:
         if rec.shape == "assign" and str(rec.tokens[0]) == "use":
             b.declare_use(rec)

@@ -46,10 +46,12 @@ newline: NL
       | PARAM                                  -> param
       | LSQB [value (COMMA value)* COMMA?] RSQB -> list
       | NAME LPAR [kwarg (COMMA kwarg)* COMMA?] RPAR -> call
+      | NAME LPAR NAME (COMMA NAME)* RPAR CMP value -> compare
       | NAME LSQB [value (COMMA value)* COMMA?] RSQB -> shaped
 kwarg: NAME EQUAL value
 
 ARROW: "->"
+CMP: />=|<=|==|!=|>|</
 EQUAL: "="
 COMMA: ","
 LBRACE: "{"
@@ -72,6 +74,7 @@ _WORDS = {
     "NAME": "a name",
     "ARROW": "`->`",
     "EQUAL": "`=`",
+    "CMP": "a comparison (`>`, `>=`, `<`, `<=`, `==`, `!=`)",
     "COMMA": "`,`",
     "LBRACE": "`{`",
     "RBRACE": "`}`",

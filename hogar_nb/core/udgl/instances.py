@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from lark import Token
 
@@ -11,7 +11,7 @@ from ..coerce import CoerceError
 from ..diagnostics import Diagnostic, Span, did_you_mean
 from ..kinds import KINDS
 from ..resolve import _Params, substitute
-from .subgraphs import Instance, Use, expand, expanding
+from .subgraphs import Compile, Instance, Use, expand, expanding
 from .transform import Record
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -29,6 +29,8 @@ def _sp(tok: Token) -> Span:
 class SubgraphBuilding:
     """Mixed into the builder: what it does with ``use`` and subgraph instances."""
 
+    compile_text: Compile | None = None  # compiles an included graph's text
+
     graph: "Graph"
     diags: list[Diagnostic]
     uses: dict[str, Use]
@@ -37,7 +39,6 @@ class SubgraphBuilding:
     order: list[str]
     base_dir: "Path"
     namespace: Any
-    compile_udgl: Callable[..., Any]  # what compiles an included file (the compile that called us)
     bad_names: set[str]
 
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None, **kw: Any) -> None:
@@ -91,7 +92,7 @@ class SubgraphBuilding:
                 except CoerceError as err:
                     self.error(err.code, err.message, spans[key], hint=err.hint, node=name)
             found = expand(self.graph, self.uses[str(kind_tok)], name, params, spans, _sp(name_tok),
-                           _sp(kind_tok), self.base_dir, self.namespace, self.diags, self.compile_udgl)
+                           _sp(kind_tok), self.base_dir, self.namespace, self.diags, self.compile_text)
             if found is None:
                 self.bad_names.add(name)
                 self.graph.incomplete.add(name)

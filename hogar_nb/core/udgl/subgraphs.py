@@ -35,7 +35,10 @@ from ..values import ParamRef, Percent
 if TYPE_CHECKING:  # pragma: no cover
     from ..graph import Graph
 
-__all__ = ["Instance", "Use", "compiling", "expand", "expanding"]
+__all__ = ["Compile", "Instance", "Use", "compiling", "expand", "expanding"]
+
+#: what compiles an included graph: ``(text, params, namespace, base_dir) -> (graph, diagnostics)``
+Compile = Callable[[str, Any, Any, Path], "tuple[Graph | None, list[Diagnostic]]"]
 
 MAX_DEPTH = 16  # graphs included within graphs
 MAX_NODES = 20_000  # nodes a graph may reach by expanding its instances
@@ -91,13 +94,16 @@ def compiling(path: Path) -> Iterator[None]:
 
 def expand(
     graph: "Graph", use: Use, inst: str, attrs: dict[str, Any], spans: dict[str, Span], name_span: Span,
-    kind_span: Span, base_dir: Path, namespace: Any, diags: list[Diagnostic], compile_udgl: Callable,
+    kind_span: Span, base_dir: Path, namespace: Any, diags: list[Diagnostic],
+    compile_udgl: Compile | None = None,
 ) -> Instance | None:
-    """Compile ``use``'s file with ``attrs`` as its params (with ``compile_udgl``, handed
-    down by the compile that reads the instance) and add its nodes to ``graph`` as
+    """Compile ``use``'s file with ``attrs`` as its params (with ``compile_udgl``, the
+    compiler that is reading the including graph) and add its nodes to ``graph`` as
     ``inst.NAME``; None (with diagnostics) when it cannot be used."""
     from ..source import decode_source, files_allowed, read_limited
 
+    if compile_udgl is None:
+        raise TypeError("expanding a subgraph needs the UDGL compiler (compile_udgl)")
     if not files_allowed():
         diags.append(Diagnostic.at(
             "E090", f"`use {use.name}` reads a file, and this graph is read without its folder", use.span,
