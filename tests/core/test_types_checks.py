@@ -284,3 +284,12 @@ def test_a_typed_graph_with_a_transform_runs(models: Path) -> None:
     with run(graph, base_dir=models) as dep:
         probs = dep.call([5.1, 3.5, 1.4, 0.2], timeout=60)
         assert len(probs) == 3 and abs(sum(probs) - 1) < 1e-6 and probs[0] > 0.5
+
+
+def test_a_type_may_be_a_param_and_the_caller_may_set_it(models: Path) -> None:
+    text = ('param row = float32[n, 4]\nsource ingest { input = $row }\nmodel clf { impl = "clf.onnx" }\n'
+            "sink out\ningest -> clf -> out\n")
+    graph, diags = _graph(text, models)
+    assert diags == [] and graph.to_earg()["params"] == {"row": "float32[n, 4]"}
+    graph, diags = compile_udgl(text, params={"row": "float32[n, 3]"}, base_dir=models)
+    assert [d.message for d in diags] == ["`clf` expects float32[n, 4] but `ingest` produces float32[n, 3]"]
