@@ -72,19 +72,23 @@ def test_tokens_are_the_core_lexers(highlighted, i) -> None:
 
 
 @pytest.fixture(scope="module")
-def graph_files(tmp_path_factory) -> Path:
-    """The graph files the docs' examples `use` (```udgl blocks headed `# file: NAME`)."""
-    folder = tmp_path_factory.mktemp("docs-graphs")
-    for name, body in re.findall(r"```udgl\n# file: (\S+)\n(.*?)```", (ROOT / "docs" / "udgl.md").read_text(), re.S):
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(body)
+def example_files(tmp_path_factory) -> Path:
+    """The docs' file blocks (``# file: blocks/prep.udgl``) written out, for the
+    examples that include them."""
+    folder = tmp_path_factory.mktemp("docs-files")
+    for text in EXAMPLES:
+        first = text.split("\n", 1)[0]
+        if first.startswith("# file: "):
+            target = folder / first.removeprefix("# file: ").strip()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
     return folder
 
 
 @pytest.mark.parametrize("i", range(len(EXAMPLES)))
-def test_words_are_classified_as_the_parser_reads_them(highlighted, graph_files, i) -> None:
+def test_words_are_classified_as_the_parser_reads_them(highlighted, example_files, i) -> None:
     ours = highlighted["files"][i]
-    graph = parse_udgl(EXAMPLES[i], base_dir=graph_files)
+    graph = parse_udgl(EXAMPLES[i], base_dir=example_files)
 
     def at(span):
         return ours[(span.line, span.column)][1]
