@@ -7,6 +7,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import hogar_nb
@@ -138,3 +139,32 @@ def test_python_calls_expose_their_trace(no_leaks) -> None:
         assert doc["requests"][0]["request_id"] == fut.context.request_id
         assert {s["name"] for s in doc["spans"] if s["kind"] == "node"} == {"f", "w", "odd"}
         assert [t["trace_id"] for t in dep.traces()] == [fut.context.trace_id]
+
+
+def test_latency_buckets_carry_trace_ids_as_openmetrics_exemplars(no_leaks) -> None:
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families
+
+    dep, _exporter, url = _serve()
+    try:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            for x in range(200):
+                assert client.post("/score", json=x).status_code == 200
+            wait_for(lambda: dep.tracing.store.added == 200, 30, "every trace")
+            resp = client.get("/metrics", headers={"accept": "application/openmetrics-text; version=1.0.0"})
+            assert resp.headers["content-type"].startswith("application/openmetrics-text")
+            families = {f.name: f for f in text_string_to_metric_families(resp.text)}
+            buckets = [s for s in families["hogar_latency_seconds"].samples
+                       if s.name.endswith("_bucket") and s.labels["node"] == "__graph__"]
+            exemplars = [(s, s.exemplar) for s in buckets if s.exemplar is not None]
+            assert exemplars
+            bounds = [float(s.labels["le"]) for s in buckets]
+            for sample, exemplar in exemplars:
+                trace = dep.trace(exemplar.labels["trace_id"])
+                assert trace is not None and exemplar.value <= float(sample.labels["le"])
+                assert trace["requests"][0]["duration_ms"] == pytest.approx(exemplar.value * 1000, abs=0.002)
+                below = [b for b in bounds if b < float(sample.labels["le"])]
+                assert not below or exemplar.value > max(below)
+            plain = client.get("/metrics")  # the Prometheus text format has no exemplars
+            assert plain.headers["content-type"].startswith("text/plain") and "trace_id" not in plain.text
+    finally:
+        dep.stop()
