@@ -82,7 +82,7 @@ class DeploymentBase(ABC):
         return asyncio.wrap_future(self._start(payload, source, timeout, False, context))
 
     @abstractmethod
-    def _subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int) -> Subscription:
+    def _subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int, every: bool = True) -> Subscription:
         """Deliver the walker's events to ``fn`` off the request path (see :meth:`subscribe`)."""
 
     @abstractmethod
@@ -252,7 +252,7 @@ class DeploymentBase(ABC):
         return drive(self, rate, duration, payload, arrival, concurrency, progress, source, seed)
 
     # -- observers ----------------------------------------------------------------------
-    def subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int = 10_000) -> Subscription:
+    def subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int = 10_000, every: bool = True) -> Subscription:
         """Call ``fn(event)`` for every step of every request from now on (a
         :class:`~hogar_nb.runtime.walk.WalkEvent`: started, enqueued, attempt, retry,
         routed, skipped, completed, failed), on a thread of the deployment's, never on
@@ -261,12 +261,15 @@ class DeploymentBase(ABC):
         At most ``maxsize`` events wait for ``fn``; more are dropped and counted
         (``sub.dropped``), as are events ``fn`` raised on (``sub.failed``): a slow or
         failing observer loses events, never delays a request. ``sub.close()`` ends it.
+        ``every=False``: only requests whose context is ``observed`` matter to ``fn``;
+        while no subscriber wants every request, the others publish no event (on the
+        embedded engine; Ray's ingress publishes every request's events).
         """
         if maxsize < 1:
             raise ValueError(f"got {maxsize} for maxsize; expected an integer >= 1")
         if self._stopped:
             raise self._stopped_error()
-        return self._subscribe(fn, maxsize)
+        return self._subscribe(fn, maxsize, every)
 
     # -- traces -------------------------------------------------------------------------
     def enable_tracing(self, sample: float | None = None, export: bool = True, **options: Any) -> Any:

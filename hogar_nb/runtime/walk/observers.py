@@ -79,9 +79,11 @@ class Subscription:
     """One observer's bounded queue; counts what it ``delivered``, ``dropped`` (queue
     full) and what the observer ``failed`` on (it raised)."""
 
-    def __init__(self, hub: ObserverHub, fn: Callable[[WalkEvent], Any], maxsize: int) -> None:
+    def __init__(self, hub: ObserverHub, fn: Callable[[WalkEvent], Any], maxsize: int,
+                 every: bool = True) -> None:
         self.fn = fn
         self.maxsize = maxsize
+        self.every = every
         self.delivered = 0
         self.dropped = 0
         self.failed = 0
@@ -126,20 +128,25 @@ class ObserverHub:
     def __init__(self) -> None:
         self._subs: tuple[Subscription, ...] = ()  # replaced whole, never mutated
         self.active = False
+        self.every = False  # some subscriber wants the events of every request
 
-    def subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int = 10_000) -> Subscription:
+    def subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int = 10_000,
+                  every: bool = True) -> Subscription:
         """Queue every :class:`WalkEvent` from now on for ``fn``, called off the request
         path by :meth:`Subscription.drain`. At most ``maxsize`` events wait; more are
-        dropped."""
+        dropped. ``every`` false: only the events of requests whose context is
+        ``observed`` are wanted (they may still come with others')."""
         if maxsize < 1:
             raise ValueError(f"got {maxsize} for maxsize; expected an integer >= 1")
-        sub = Subscription(self, fn, maxsize)
+        sub = Subscription(self, fn, maxsize, every)
         self._subs = (*self._subs, sub)
+        self.every = any(s.every for s in self._subs)
         self.active = True
         return sub
 
     def _remove(self, sub: Subscription) -> None:
         self._subs = tuple(s for s in self._subs if s is not sub)
+        self.every = any(s.every for s in self._subs)
         self.active = bool(self._subs)
 
     def publish(self, event: WalkEvent) -> None:

@@ -61,8 +61,12 @@ class Walker:
         g = self.graph_stats
         if g is not None:
             g.requests += 1
-        if self.hub.active:
-            self.hub.publish(WalkEvent("started", walk.id, now + self.wall_offset, source, value=payload,
+        hub = self.hub
+        if hub.active:  # who listens wants every request, or this one
+            context = walk.context
+            walk.observed = hub.every or context is None or context.observed
+        if walk.observed:
+            hub.publish(WalkEvent("started", walk.id, now + self.wall_offset, source, value=payload,
                                        context=walk.context))
         if self.needs_skip:
             for other in self.plan.sources:
@@ -77,12 +81,12 @@ class Walker:
         took it at ``began`` in a batch of ``batch``: for observers, where known)."""
         walk = job.walk
         hub = self.hub
-        if not hub.active:
+        if not walk.observed:
             nxt = self._chain.get(job.node)
             if nxt is not None:
                 return [Enqueue(walk, nxt, value, job.node)]
         plan = self.nodes[job.node]
-        if hub.active:
+        if walk.observed:
             off = self.wall_offset
             hub.publish(WalkEvent("attempt", walk.id, now + off, plan.name, job.attempt, "ok", value=value,
                                   context=walk.context, replica=replica,
@@ -106,7 +110,7 @@ class Walker:
         walk = job.walk
         if cause == "error" and rejects_input(exc):
             cause = "invalid_input"
-        if self.hub.active:
+        if walk.observed:
             off = self.wall_offset
             self.hub.publish(WalkEvent("attempt", walk.id, now + off, plan.name, job.attempt, cause,
                                        error=exc, context=walk.context, replica=replica,
@@ -122,7 +126,7 @@ class Walker:
             delay = retry_delay(self.policy, cause, job.attempt, self.rng)
             if now + delay < walk.deadline:
                 job.attempt += 1
-                if self.hub.active:
+                if walk.observed:
                     self.hub.publish(WalkEvent("retry", walk.id, now + self.wall_offset, plan.name,
                                                job.attempt, cause, delay=delay, context=walk.context))
                 out.append(Retry(job, delay))
@@ -164,7 +168,7 @@ class Walker:
             g.pending += 1
             if g.pending >= g.stride:
                 g.observe(now - walk.t0)
-        if self.hub.active:
+        if walk.observed:
             self.hub.publish(WalkEvent("completed", walk.id, now + self.wall_offset, value=value,
                                        context=walk.context))
         out.append(Complete(walk, value))
@@ -175,7 +179,7 @@ class Walker:
         walk.finished = True
         if self.graph_stats is not None:
             self.graph_stats.failed(err.cause)
-        if self.hub.active:
+        if walk.observed:
             self.hub.publish(WalkEvent("failed", walk.id, now + self.wall_offset, err.node, outcome=err.cause,
                                        error=err, context=walk.context))
         out.append(Fail(walk, err))
@@ -199,7 +203,7 @@ class Walker:
                 f"switch {plan.name!r} answered {key!r}, which matches none of its edges {whens}",
                 plan.name), now)
             return
-        if self.hub.active:
+        if walk.observed:
             self.hub.publish(WalkEvent("routed", walk.id, now + self.wall_offset, plan.name, choice=chosen,
                                        context=walk.context))
         for dst, _w, _ in plan.succ:
@@ -216,7 +220,7 @@ class Walker:
             stats.done += 1
         if plan.kind == "split":
             chosen = choose_split(plan.succ, self.rng.random())
-            if self.hub.active:
+            if walk.observed:
                 self.hub.publish(WalkEvent("routed", walk.id, now + self.wall_offset, plan.name,
                                            choice=chosen, context=walk.context))
             for dst, _w, _ in plan.succ:
@@ -235,7 +239,7 @@ class Walker:
             if value is SKIP:
                 return
         if dst in self.workers:
-            if self.hub.active:
+            if walk.observed:
                 self.hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, dst, value=value,
                                            context=walk.context))
             out.append(Enqueue(walk, dst, value, src, 0, entry))
@@ -291,7 +295,7 @@ class Walker:
             self._skip_all(out, walk, plan, now)
 
     def _skip_all(self, out: list[Action], walk: Walk, plan: NodePlan, now: float) -> None:
-        if self.hub.active:
+        if walk.observed:
             self.hub.publish(WalkEvent("skipped", walk.id, now + self.wall_offset, plan.name,
                                        context=walk.context))
         if plan.response:
