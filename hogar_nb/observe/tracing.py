@@ -60,7 +60,7 @@ class Tracing:
             self.exporter = Exporter.from_env(dep.name)
         self.builder = SpanBuilder(self._finished, dep.name)
         self._latest: deque[tuple[float, str, float]] = deque(maxlen=_EXEMPLARS)
-        self.subscription = dep.subscribe(self.builder, maxsize=max_events)
+        self.subscription = dep.subscribe(self.builder, maxsize=max_events, every=False)
         self.closed = False
 
     def begin(self, context: Any) -> TraceIds:
