@@ -35,6 +35,7 @@ from typing import Any, Awaitable, Callable, ClassVar
 from .errors import DeploymentStoppedError
 from .metrics import MetricsSnapshot, RecoveryEvent
 from .plan import GraphPlan
+from .traces import TracesMixin
 from .walk import RequestContext, Subscription, WalkEvent
 
 __all__ = ["DeploymentBase", "unexpected_options"]
@@ -48,7 +49,7 @@ def unexpected_options(options: Mapping[str, Any], backend: str) -> None:
         raise TypeError(f"run() got unexpected options {sorted(options)} for the {backend} backend")
 
 
-class DeploymentBase(ABC):
+class DeploymentBase(TracesMixin, ABC):
     """A running serving graph; :func:`hogar_nb.run` returns one of its subclasses.
 
     ``call`` / ``submit`` / ``acall`` / ``map`` send requests; every request ends with
@@ -270,56 +271,6 @@ class DeploymentBase(ABC):
         if self._stopped:
             raise self._stopped_error()
         return self._subscribe(fn, maxsize, every)
-
-    # -- traces -------------------------------------------------------------------------
-    def enable_tracing(self, sample: float | None = None, export: bool = True, **options: Any) -> Any:
-        """Trace requests from now on; returns the :class:`hogar_nb.observe.Tracing`.
-
-        Each request's W3C trace ids are decided when it starts (``fut.context.trace_id``);
-        a fraction ``sample`` of new traces is recorded (None: ``OTEL_TRACES_SAMPLER``,
-        else all), and every trace a caller sampled. Spans are built off the request
-        path from the walker's events, kept in a bounded store (:meth:`traces`,
-        :meth:`trace`; options ``recent``, ``slowest``, ``failed`` size it) and sent to
-        the OpenTelemetry exporters ``OTEL_TRACES_EXPORTER`` names (or ``exporters``;
-        ``export=False``: the store only). Calling it again replaces the previous
-        tracing."""
-        from .._frontends import frontend
-
-        if self._stopped:
-            raise self._stopped_error()
-        previous = self.tracing
-        self.tracing = frontend("tracing")(self, sample=sample, export=export, **options)
-        if previous is not None:
-            previous.close()
-        return self.tracing
-
-    def traces(self, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        """Summaries of traced requests, newest first (``status="error"``: failed ones;
-        ``"slow"``: the slowest first); empty while tracing is off."""
-        return self.tracing.store.summaries(status, limit) if self.tracing is not None else []
-
-    def trace(self, trace_id: str, wait: float = 0.0) -> dict[str, Any] | None:
-        """Every span of trace ``trace_id`` (32 hex digits) as JSON, or None when it was
-        not kept; ``wait``: seconds to wait for a request that is still finishing."""
-        if self.tracing is None:
-            return None
-        deadline = time.monotonic() + wait
-        while True:
-            doc: dict[str, Any] | None = self.tracing.store.trace_json(trace_id)
-            if doc is not None or time.monotonic() >= deadline:
-                return doc
-            time.sleep(0.01)
-
-    def waterfall(self, trace_id: str, wait: float = 1.0, **options: Any) -> Any:
-        """A Plotly waterfall of trace ``trace_id`` (in a notebook): one row per span,
-        nested by parent, coloured by kind and outcome, attributes on hover."""
-        from .._frontends import frontend
-
-        doc = self.trace(trace_id, wait)
-        if doc is None:
-            raise KeyError(f"no trace {trace_id!r} here: tracing is off, it was not sampled, or the "
-                           "store has moved past it")
-        return frontend("waterfall")(doc, **options)
 
     def add_result_observer(self, fn: Callable[[Any], None]) -> Callable[[], None]:
         """Call ``fn(result)`` for every successful response of a request sent through
