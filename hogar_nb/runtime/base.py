@@ -30,8 +30,10 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any, Awaitable, Callable, ClassVar
 
+from ..core.references import reference_paths, with_reference_hashes
 from .errors import DeploymentStoppedError
 from .metrics import MetricsSnapshot, RecoveryEvent
 from .plan import GraphPlan
@@ -61,6 +63,8 @@ class DeploymentBase(TracesMixin, ABC):
 
     def __init__(self, plan: GraphPlan, earg: dict | None) -> None:
         self._plan = plan
+        if earg is not None and reference_paths(earg):  # the document says which data it is judged by
+            earg = with_reference_hashes(earg, plan.base_dir or Path.cwd())
         self._earg = earg
         self._stopped = False
         self._http_servers: list[Any] = []
@@ -69,6 +73,9 @@ class DeploymentBase(TracesMixin, ABC):
         self._observers: tuple[Callable[[Any], None], ...] = ()
         self._observers_lock = threading.Lock()
         self.tracing: Any = None  # hogar_nb.observe.Tracing once enable_tracing() ran
+        self._quality: Any = None  # hogar_nb.quality's monitor, once started
+        #: what steers this deployment by itself (an autoscaler, with ``stop()``), if anything
+        self.autoscaler: Any = None
 
     # -- the backend's part -------------------------------------------------------------
     @abstractmethod
@@ -307,10 +314,20 @@ class DeploymentBase(TracesMixin, ABC):
         scaling and reconfiguration), oldest first; the last 1,000 are kept."""
         return self._recorded_events()
 
-    def scale(self, node: str, replicas: int) -> None:
+    def record_event(self, node: str, cause: str, action: str, detail: str = "") -> None:
+        """Keep an event of a layer above the engine (an alert ``firing`` or
+        ``resolved``, cause ``alert``) beside the backend's, in :attr:`events` and
+        the HTTP event stream."""
+        self._record(RecoveryEvent(time.time(), node, -1, cause, action, 0.0, 0, detail))
+
+    def scale(self, node: str, replicas: int, *, cause: str = "operator", why: str = "") -> None:
         """Run ``replicas`` replicas of ``node``; returns once the change is applied.
-        Replicas leaving finish the call they are in; no request is lost."""
-        self.reconfigure(node, replicas=replicas)
+        Replicas leaving finish the call they are in; no request is lost.
+
+        The change is recorded in :attr:`events` with action ``scale``, ``cause``
+        (``operator`` by default; an autoscaler passes ``autoscale``) and ``why``
+        appended to its detail."""
+        self._change(node, {"replicas": replicas}, cause, why)
 
     def reconfigure(self, node: str, **attrs: Any) -> None:
         """Change ``replicas``, ``batch``, ``batch_wait``, ``timeout`` or ``retries`` of a
@@ -320,6 +337,9 @@ class DeploymentBase(TracesMixin, ABC):
         naming the node and attribute, UnknownNodeError for a node without replicas);
         then the change applies without losing a request and is recorded in
         :attr:`events` with cause ``operator`` and action ``scale`` or ``reconfigure``."""
+        self._change(node, attrs, "operator", "")
+
+    def _change(self, node: str, attrs: Mapping[str, Any], cause: str, why: str) -> None:
         from .control import check_attrs, current_settings, shown, update_document
 
         values = check_attrs(node, self.replica_nodes(), attrs)
@@ -333,7 +353,9 @@ class DeploymentBase(TracesMixin, ABC):
             if self._earg is not None:
                 update_document(self._earg, node, attr, value)
             detail = f"{attr} {shown(attr, before[attr])} -> {shown(attr, value)}"
-            self._record(RecoveryEvent(wall, node, -1, "operator", "scale" if attr == "replicas"
+            if why:
+                detail += f": {why}"
+            self._record(RecoveryEvent(wall, node, -1, cause, "scale" if attr == "replicas"
                                        else "reconfigure", took, 0, detail))
 
     def side_outputs(self, sink: str) -> list[Any]:
@@ -342,6 +364,41 @@ class DeploymentBase(TracesMixin, ABC):
         if sink not in values:
             raise KeyError(f"{sink!r} is not a side-output sink; they are {sorted(values)}")
         return list(values[sink])
+
+    # -- model quality (hogar_nb.quality, reached through the front-end registry) --------
+    def quality_monitor(self, start: bool = True, **options: Any) -> Any:
+        """The deployment's quality monitor (drift against references, delayed labels,
+        alert rules), started on first use; ``options`` (``store``, ``interval``) apply
+        then, and ``start=False`` returns None instead of starting it. A graph with a
+        model node's ``reference``/``feedback`` or an alert rule starts it with the
+        deployment. Needs the ``quality`` extra."""
+        with self._observers_lock:
+            if self._quality is None and start:
+                if self._stopped:
+                    raise self._stopped_error()
+                from .._frontends import frontend
+
+                self._quality = frontend("quality")(self, **options)
+            return self._quality
+
+    def quality(self) -> dict[str, Any]:
+        """Drift per feature, model quality and label counts per model node, and per
+        variant of each split (what ``GET /hogar/v1/quality`` answers)."""
+        report: dict[str, Any] = self.quality_monitor().report()
+        return report
+
+    def feedback(self, request_id: str, label: Any) -> dict[str, int]:
+        """The true ``label`` of the request ``request_id`` (its ``context.request_id``,
+        the HTTP ``x-request-id``), joined with the predictions kept for it; returns
+        the count of each outcome: matched, unknown, expired or duplicate."""
+        counts: dict[str, int] = self.quality_monitor().feedback([(request_id, label)])
+        return counts
+
+    def capture_reference(self, node: str, n: int = 5_000) -> Future:
+        """Take the next ``n`` inputs (and outputs) of model node ``node`` as its
+        reference; the Future holds the summarised reference once they came."""
+        fut: Future = self.quality_monitor().capture_reference(node, n)
+        return fut
 
     # -- views and fronts ---------------------------------------------------------------
     def monitor(self, **options: Any) -> Any:
@@ -386,6 +443,8 @@ class DeploymentBase(TracesMixin, ABC):
         if self._stopped:
             return
         deadline = time.monotonic() + timeout
+        if self.autoscaler is not None:  # no scaling while the graph drains
+            self.autoscaler.stop()
         for server in self._http_servers:  # drain HTTP first: its in-flight requests finish
             server.stop(timeout)
         self._http_servers.clear()
@@ -397,6 +456,8 @@ class DeploymentBase(TracesMixin, ABC):
             if self.tracing is not None:
                 self.tracing.close()
         finally:
+            if self._quality is not None:
+                self._quality.close()
             if self._metrics_server is not None:
                 self._metrics_server.shutdown()
                 self._metrics_server.server_close()

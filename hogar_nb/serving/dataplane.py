@@ -85,6 +85,10 @@ class DataPlane:
         except HTTPError as err:
             await self._respond(scope, receive, send, path, http_error(err, rid))
             return
+        if (wrong := state.payload_types.problem(source, payload)) is not None:
+            response = error_response(422, "invalid_input", wrong[1], rid, wrong[0])
+            await self._respond(scope, receive, send, path, response)
+            return
         try:
             context = request_context(rid, traceparent, tracestate, ids, path)
             result = await state.wait_for_graph(

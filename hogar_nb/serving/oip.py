@@ -103,6 +103,9 @@ def routes(state: ServingState) -> list[Route]:
             everything, requested = wants_binary(body)
         except HTTPError as err:
             return http_error(err, rid, v2=True)
+        for payload in payloads:
+            if (wrong := state.payload_types.problem(source, payload)) is not None:
+                return error_response(422, "invalid_input", wrong[1], rid, wrong[0], v2=True)
         request_id = body.get("id") if isinstance(body.get("id"), str) else rid
         timeout = state.options.timeout
         context, span = traced_request(dep, request, request_id, source, len(payloads) if rows else 0)

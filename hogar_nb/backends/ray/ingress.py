@@ -102,6 +102,7 @@ class Ingress:
         self.graph_stats = Stats()
         self.in_flight = {n: 0 for n in plan.nodes}
         self.live = 0
+        self.shadow_tasks: set[asyncio.Task] = set()  # mirrors' copies still running
         self.events: deque[RecoveryEvent] = deque(maxlen=1000)
         self.side_values: dict[str, deque[Any]] = {n: deque(maxlen=10) for n, p in plan.nodes.items()
                             if p.kind == "sink" and not p.response}
@@ -212,7 +213,11 @@ class Ingress:
         first: Enqueue | None = None
         for action in actions:
             if isinstance(action, Enqueue):
-                if first is None:
+                if action.shadow:  # a mirror's copy runs apart: the request neither waits for nor cancels it
+                    task = asyncio.ensure_future(self._follow(action))
+                    self.shadow_tasks.add(task)
+                    task.add_done_callback(self.shadow_tasks.discard)
+                elif first is None:
                     first = action
                 else:
                     cast(_Trip, action.walk).tasks.append(asyncio.ensure_future(self._follow(action)))

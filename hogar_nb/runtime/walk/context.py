@@ -35,13 +35,6 @@ class RequestContext:
         self.observed = observed
 
     @property
-    def trace_id(self) -> str | None:
-        """The request's W3C trace id (32 hex digits) once tracing decided it
-        (``attrs["trace"]``), else None."""
-        ids = self.attrs.get("trace") if self.attrs else None
-        return getattr(ids, "trace_hex", None)
-
-    @property
     def request_id(self) -> str:
         rid = self._request_id
         if rid is None:
@@ -51,6 +44,13 @@ class RequestContext:
     @request_id.setter
     def request_id(self, value: str) -> None:
         self._request_id = value
+
+    @property
+    def trace_id(self) -> str | None:
+        """The request's W3C trace id (32 hex digits) once tracing decided it
+        (``attrs["trace"]``), else None."""
+        ids = self.attrs.get("trace") if self.attrs else None
+        return getattr(ids, "trace_hex", None)
 
     def __getstate__(self) -> tuple:
         return (self.request_id, self.traceparent, self.tracestate, self.attrs, self.observed)
