@@ -142,7 +142,8 @@ class _Step:
         self.outcome = event.outcome
         self.choice = event.choice
         self.delay = event.delay
-        self.error = str(event.error)[:500] if event.error is not None else None
+        error = event.error
+        self.error = f"{type(error).__name__}: {error}"[:500] if error is not None else None
         self.replica = event.replica
         self.began = event.began
         self.batch = event.batch

@@ -168,3 +168,45 @@ def test_latency_buckets_carry_trace_ids_as_openmetrics_exemplars(no_leaks) -> N
             assert plain.headers["content-type"].startswith("text/plain") and "trace_id" not in plain.text
     finally:
         dep.stop()
+
+
+def test_a_storm_of_good_and_bad_requests_is_counted_and_traced(no_leaks) -> None:
+    """2,000 requests, one in four not JSON and one in four making the switch's impl
+    raise: every one answered, every answer names its trace, every request that
+    reached the graph is in the store with its outcome."""
+    dep, _exporter, url = _serve()
+    try:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            def send(i: int) -> tuple[int, httpx.Response]:
+                if i % 4 == 1:
+                    return i, client.post("/score", content=b"{not json")
+                if i % 4 == 2:
+                    return i, client.post("/score", json="not a number")  # f doubles it; the switch raises
+                return i, client.post("/score", json=i)
+
+            with ThreadPoolExecutor(8) as pool:
+                answers = list(pool.map(send, range(2000)))
+        statuses = {i: r.status_code for i, r in answers}
+        assert sum(s == 200 for s in statuses.values()) == 1000
+        assert sum(s == 400 for s in statuses.values()) == 500 and sum(s == 500 for s in statuses.values()) == 500
+        for i, resp in answers:
+            trace_id = resp.headers["traceparent"].split("-")[1]
+            if resp.status_code != 200:
+                assert resp.json()["error"]["trace_id"] == trace_id
+        reached = [(i, r) for i, r in answers if r.status_code != 400]
+        wait_for(lambda: dep.tracing.store.added == len(reached), 30, "a trace per request that reached the graph")
+        failed = {t.trace_id for t in dep.tracing.store.traces("error", limit=200)}
+        assert len(failed) == 200  # the store keeps the last 200 failed ones
+        for i, resp in reached:
+            doc = dep.trace(resp.headers["traceparent"].split("-")[1])
+            if doc is None:  # ordinary and rotated out of the ring of 1,000
+                continue
+            summary = doc["requests"][0]
+            assert summary["status"] == ("ok" if resp.status_code == 200 else "error")
+            if resp.status_code == 500:
+                assert summary["cause"] == "error"
+                attempt = next(s for s in doc["spans"] if s["kind"] == "attempt" and s["status"] == "error")
+                assert attempt["attributes"]["hogar.node"] == "w" and "ValueError" in attempt["attributes"]["hogar.error"]
+        assert dep.tracing.stats()["events_dropped"] == 0
+    finally:
+        dep.stop()
