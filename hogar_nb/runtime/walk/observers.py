@@ -39,16 +39,18 @@ class WalkEvent:
 
     ``request`` numbers the request within its deployment; ``context`` is its
     :class:`~.context.RequestContext` (request id, trace headers), or None. ``time``
-    and ``began`` are seconds since the epoch on every backend.
+    and ``began`` are seconds since the epoch on every backend. ``shadow`` marks the
+    ``enqueued`` and ``attempt`` events of a mirror's copy (shadow traffic).
     """
 
     __slots__ = ("kind", "request", "time", "node", "attempt", "outcome", "choice", "delay", "error",
-                 "value", "context", "replica", "began", "batch")
+                 "value", "context", "replica", "began", "batch", "shadow")
 
     def __init__(self, kind: EventKind, request: int, time: float, node: str | None = None,
                  attempt: int = 0, outcome: str = "", choice: str | None = None, delay: float = 0.0,
                  error: BaseException | None = None, value: Any = None, context: Any = None,
-                 replica: str | None = None, began: float | None = None, batch: int = 1) -> None:
+                 replica: str | None = None, began: float | None = None, batch: int = 1,
+                 shadow: bool = False) -> None:
         self.kind = kind
         self.request = request
         self.time = time
@@ -63,6 +65,7 @@ class WalkEvent:
         self.replica = replica
         self.began = began
         self.batch = batch
+        self.shadow = shadow
 
     def __repr__(self) -> str:
         parts = [f"{self.kind} #{self.request}"]

@@ -85,7 +85,8 @@ class Walker:
             if walk.observed:
                 hub.publish(WalkEvent("attempt", walk.id, now + self.wall_offset, job.node, job.attempt, "ok",
                                       value=value, context=walk.context, replica=replica,
-                                      began=None if began is None else began + self.wall_offset, batch=batch))
+                                      began=None if began is None else began + self.wall_offset, batch=batch,
+                                      shadow=True))
             return []
         if not walk.observed:
             nxt = self._chain.get(job.node)
@@ -122,7 +123,8 @@ class Walker:
             off = self.wall_offset
             self.hub.publish(WalkEvent("attempt", walk.id, now + off, plan.name, job.attempt, cause,
                                        error=exc, context=walk.context, replica=replica,
-                                       began=None if began is None else began + off, batch=batch))
+                                       began=None if began is None else began + off, batch=batch,
+                                       shadow=job.shadow))
         out: list[Action] = []
         if job.shadow:  # a mirror's copy failed: counted at its node, the request goes on
             stats = self.stats[plan.name]
@@ -154,7 +156,7 @@ class Walker:
         out: list[Action] = []
         if job.shadow and job.walk.observed:  # observers learn a copy was refused; it fails nothing
             self.hub.publish(WalkEvent("attempt", job.walk.id, now + self.wall_offset, job.node, job.attempt,
-                                       error.cause, error=error, context=job.walk.context))
+                                       error.cause, error=error, context=job.walk.context, shadow=True))
         self._fail_at(out, self.nodes[job.node], job.walk, error, now)
         return out
 
@@ -256,7 +258,7 @@ class Walker:
             if share >= 1.0 or self.rng.random() < share:
                 if walk.observed:
                     self.hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, dst, value=value,
-                                               context=walk.context))
+                                               context=walk.context, shadow=True))
                 out.append(Enqueue(walk, dst, value, plan.name, 0, False, True))
 
     def _deliver(self, out: list[Action], walk: Walk, dst: str, value: Any, src: str, now: float,
