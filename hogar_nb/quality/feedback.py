@@ -27,6 +27,7 @@ __all__ = ["DEFAULT_HORIZON", "FeedbackStore", "LABEL_OUTCOMES", "default_store_
 
 DEFAULT_HORIZON = 24 * 3600.0
 DEFAULT_MAX_ROWS = 2_000_000
+SCORED_LIMIT = 100_000  # the latest labelled predictions a node's quality is computed over
 LABEL_OUTCOMES = ("matched", "unknown", "expired", "duplicate")
 
 _SCHEMA = """
@@ -148,14 +149,15 @@ class FeedbackStore:
             self.totals.update(tally)
         return {k: tally.get(k, 0) for k in LABEL_OUTCOMES}
 
-    def labelled(self, node: str) -> list[tuple[Any, Any]]:
-        """Every (prediction, label) pair of ``node`` still within the horizon."""
+    def labelled(self, node: str, most: int = SCORED_LIMIT) -> list[tuple[Any, Any]]:
+        """The (prediction, label) pairs of ``node`` still within the horizon, the
+        latest ``most`` of them, oldest first."""
         cut = self._clock() - self.horizon
         with self._lock:
             rows = self._db.execute("SELECT prediction, label FROM predictions "
-                                    "WHERE node = ? AND labelled IS NOT NULL AND served >= ? ORDER BY served",
-                                    (node, cut)).fetchall()
-        return [(json.loads(p), json.loads(y)) for p, y in rows]
+                                    "WHERE node = ? AND labelled IS NOT NULL AND served >= ? "
+                                    "ORDER BY served DESC LIMIT ?", (node, cut, most)).fetchall()
+        return [(json.loads(p), json.loads(y)) for p, y in reversed(rows)]
 
     def counts(self) -> dict[str, int]:
         """Predictions kept, those labelled, and expired ids remembered."""
