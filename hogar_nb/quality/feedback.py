@@ -156,7 +156,7 @@ class FeedbackStore:
         with self._lock:
             rows = self._db.execute("SELECT prediction, label FROM predictions "
                                     "WHERE node = ? AND labelled IS NOT NULL AND served >= ? "
-                                    "ORDER BY served DESC LIMIT ?", (node, cut, most)).fetchall()
+                                    "ORDER BY served DESC, rowid DESC LIMIT ?", (node, cut, most)).fetchall()
         return [(json.loads(p), json.loads(y)) for p, y in reversed(rows)]
 
     def counts(self) -> dict[str, int]:
