@@ -14,7 +14,6 @@ request already had a label; the first one stays).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
@@ -22,6 +21,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 __all__ = ["DEFAULT_HORIZON", "FeedbackStore", "LABEL_OUTCOMES", "default_store_path"]
 
@@ -85,7 +86,7 @@ class FeedbackStore:
     def add_predictions(self, rows: Iterable[tuple[str, str, Any, float]]) -> int:
         """Keep ``(request_id, node, prediction, served_time)`` rows (one transaction);
         returns how many were written."""
-        data = [(rid, node, json.dumps(_plain(pred)), served) for rid, node, pred, served in rows]
+        data = [(rid, node, _dumps(pred), served) for rid, node, pred, served in rows]
         if not data:
             return 0
         with self._lock:
@@ -137,7 +138,7 @@ class FeedbackStore:
                     outcome = "expired" if late else "unknown"
                     tally[outcome] += 1
                     continue
-                text = json.dumps(_plain(label))
+                text = _dumps(label)
                 for node, labelled in rows:
                     outcome = "duplicate" if labelled is not None else "matched"
                     if outcome == "matched":
@@ -157,7 +158,7 @@ class FeedbackStore:
             rows = self._db.execute("SELECT prediction, label FROM predictions "
                                     "WHERE node = ? AND labelled IS NOT NULL AND served >= ? "
                                     "ORDER BY served DESC, rowid DESC LIMIT ?", (node, cut, most)).fetchall()
-        return [(json.loads(p), json.loads(y)) for p, y in reversed(rows)]
+        return [(orjson.loads(p), orjson.loads(y)) for p, y in reversed(rows)]
 
     def counts(self) -> dict[str, int]:
         """Predictions kept, those labelled, and expired ids remembered."""
@@ -179,7 +180,7 @@ class FeedbackStore:
             self._db.close()
 
 
-def _plain(value: Any) -> Any:
-    """A JSON-ready form of numpy scalars and arrays (labels and outputs)."""
+def _dumps(value: Any) -> str:
+    """A prediction or label as JSON text (numpy scalars and arrays as plain values)."""
     tolist = getattr(value, "tolist", None)
-    return tolist() if callable(tolist) else value
+    return orjson.dumps(tolist() if callable(tolist) else value).decode()
