@@ -58,17 +58,21 @@ def _run(folder: Path, on: bool, horizon: float) -> object:
     return hogar_nb.run(hogar_nb.parse_udgl(text), base_dir=folder)
 
 
-def saturated(folder: Path, n: int, rounds: int) -> tuple[float, float]:
+def saturated(folder: Path, n: int, rounds: int) -> dict[str, float]:
+    """Median requests/s off, with a subscriber that does nothing (the walker's
+    events alone), and with drift and feedback on."""
     rows = _rows(n)
-    rates: dict[bool, list[float]] = {False: [], True: []}
+    rates: dict[str, list[float]] = {"off": [], "subscribed": [], "on": []}
     for _ in range(rounds):
-        for on in (False, True):  # interleaved: both see the same machine
-            with _run(folder, on, 3600) as dep:
+        for mode in rates:  # interleaved: all see the same machine
+            with _run(folder, mode == "on", 3600) as dep:
+                if mode == "subscribed":
+                    dep.subscribe(lambda event: None, maxsize=100_000)
                 list(dep.map(rows[:500], concurrency=64))  # warm up
                 t0 = time.perf_counter()
                 done = sum(1 for _ in dep.map(rows, concurrency=64))
-                rates[on].append(done / (time.perf_counter() - t0))
-    return statistics.median(rates[False]), statistics.median(rates[True])
+                rates[mode].append(done / (time.perf_counter() - t0))
+    return {mode: statistics.median(r) for mode, r in rates.items()}
 
 
 def steady(folder: Path, rate: float, duration: float) -> dict[bool, object]:
@@ -112,20 +116,27 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--rate", type=float, default=500.0)
     ap.add_argument("--duration", type=float, default=10.0)
+    ap.add_argument("--phases", default="saturated,steady,memory")
     args = ap.parse_args()
     folder = _folder()
 
-    off, on = saturated(folder, args.saturated, args.rounds)
-    print(f"saturated, 64 in flight, {args.saturated} requests x {args.rounds} rounds (median):")
-    print(f"  off {off:8.0f} req/s   on {on:8.0f} req/s   loss {100 * (off - on) / off:5.1f}%  (target < 3%)")
+    if "saturated" in args.phases:
+        rates = saturated(folder, args.saturated, args.rounds)
+        off = rates["off"]
+        print(f"saturated, 64 in flight, {args.saturated} requests x {args.rounds} rounds (median):")
+        for mode, rate in rates.items():
+            print(f"  {mode:<10} {rate:8.0f} req/s   loss {100 * (off - rate) / off:5.1f}%")
+        print("  (target: on < 3% below off; 'subscribed' is the walker's events with a no-op observer)")
 
-    loads = steady(folder, args.rate, args.duration)
-    print(f"steady {args.rate:g} req/s for {args.duration:g} s:")
-    for on_, rep in loads.items():
-        print(f"  {'on ' if on_ else 'off'}  achieved {rep.achieved_rate:7.1f}/s  ok {rep.ok}  "
-              f"p50 {rep.p50_ms:6.2f} ms  p99 {rep.p99_ms:6.2f} ms")
-    print(f"  p99 on/off {loads[True].p99_ms / loads[False].p99_ms:.2f}x")
-
+    if "steady" in args.phases:
+        loads = steady(folder, args.rate, args.duration)
+        print(f"steady {args.rate:g} req/s for {args.duration:g} s:")
+        for on_, rep in loads.items():
+            print(f"  {'on ' if on_ else 'off'}  achieved {rep.achieved_rate:7.1f}/s  ok {rep.ok}  "
+                  f"p50 {rep.p50_ms:6.2f} ms  p99 {rep.p99_ms:6.2f} ms")
+        print(f"  p99 on/off {loads[True].p99_ms / loads[False].p99_ms:.2f}x")
+    if "memory" not in args.phases:
+        return
     print(f"memory, drift + feedback on, horizon {args.horizon:g} s, {args.requests} requests:")
     print(f"  {'requests':>9} {'seconds':>8} {'RSS MiB':>8} {'kept':>8} {'labelled':>8} {'purged':>9}")
     for sent, secs, rss, counts in memory(_folder(), args.requests, args.horizon):
