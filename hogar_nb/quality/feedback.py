@@ -55,7 +55,7 @@ def default_store_path(graph: str, base_dir: str | Path | None) -> Path:
     else:
         import platformdirs
 
-        folder = Path(platformdirs.user_data_dir("hogar_nb")) / "feedback"
+        folder = Path(platformdirs.user_data_dir("hogar", appauthor=False)) / "feedback"  # as the console
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{graph}.feedback.sqlite"
 
