@@ -121,9 +121,12 @@ class FeedbackStore:
         db.execute("COMMIT")
 
     # -- labels -------------------------------------------------------------------------
-    def add_labels(self, labels: Sequence[tuple[str, Any]]) -> dict[str, int]:
+    def add_labels(self, labels: Sequence[tuple[str, Any]], held: list[tuple[str, Any]] | None = None
+                   ) -> dict[str, int]:
         """Join each ``(request_id, label)`` with the predictions of that request;
-        returns the count of each outcome (also added to :attr:`outcomes`)."""
+        returns the count of each outcome (also added to :attr:`outcomes`). With a
+        ``held`` list, a label for a request not seen (yet) goes there instead of
+        counting as unknown."""
         tally: Counter[str] = Counter()
         now = self._clock()
         with self._lock:
@@ -136,6 +139,9 @@ class FeedbackStore:
                     late = db.execute("SELECT 1 FROM predictions WHERE request_id = ? UNION ALL "
                                       "SELECT 1 FROM expired WHERE request_id = ?", (rid, rid)).fetchone()
                     outcome = "expired" if late else "unknown"
+                    if outcome == "unknown" and held is not None:
+                        held.append((rid, label))
+                        continue
                     tally[outcome] += 1
                     continue
                 text = _dumps(label)

@@ -56,6 +56,7 @@ def quality_report(monitor: QualityMonitor) -> dict[str, Any]:
                            "events_dropped": monitor.dropped, "evaluations": monitor.evaluations}
     if store is not None:
         out["labels"] = store.label_outcomes()
+        out["labels_pending"] = monitor.labels_pending
         out["store"] = store.counts()  # its path stays on the server
     if monitor.alerts is not None:
         out["alerts"] = monitor.alerts.report()

@@ -62,10 +62,13 @@ def test_ten_thousand_labels_give_the_offline_accuracy(iris_dir: Path, tmp_path:
                     outcome[k] += r.json()[k]
             assert outcome == {"matched": 10_000, "unknown": 0, "expired": 0, "duplicate": 0}
             r = client.post("/hogar/v1/feedback", json={"request_id": "never-served", "label": 1})
-            assert r.status_code == 202 and r.json()["unknown"] == 1
+            assert r.status_code == 202 and r.json()["pending"] == 1  # it waits a moment for its prediction
             r = client.post("/hogar/v1/feedback", json=bodies[0])
             assert r.json()["duplicate"] == 1
             report = _wait_scored(client, 10_000)
+            while (report := client.get("/hogar/v1/quality").json())["labels"]["unknown"] < 1:
+                time.sleep(0.1)
+            assert report["labels_pending"] == 0
             model = joblib.load(iris_dir / "iris.joblib")
             offline = model.predict(rows)
             assert answers == offline.tolist()
@@ -93,7 +96,7 @@ def test_labels_after_the_horizon_are_expired(iris_dir: Path, tmp_path: Path) ->
         dep.quality_monitor().flush()
         time.sleep(0.4)
         dep.quality_monitor().store.purge()
-        assert dep.feedback(rid, 0) == {"matched": 0, "unknown": 0, "expired": 1, "duplicate": 0}
+        assert dep.feedback(rid, 0) == {"matched": 0, "unknown": 0, "expired": 1, "duplicate": 0, "pending": 0}
         assert dep.quality()["labels"]["expired"] == 1
 
 
