@@ -136,6 +136,7 @@ class QualityMonitor:
             for name in sorted(self.feedback_nodes):
                 watch = self.nodes[name]
                 watch.scores = quality_scores(self.store.labelled(name), watch.settings.task)
+                watch.quality_history.append((now, dict(watch.scores)))
         if self.alerts is not None:
             self.alerts.evaluate(now)
         self.evaluations += 1

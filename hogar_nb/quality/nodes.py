@@ -97,6 +97,7 @@ class NodeWatch:
         self.output_drift: dict[str, stats.FeatureDrift] = {}
         self.history: deque[tuple[float, float, dict[str, float]]] = deque(maxlen=HISTORY)
         self.scores: dict[str, float] = {}
+        self.quality_history: deque[tuple[float, dict[str, float]]] = deque(maxlen=HISTORY)
         self.capture: _Capture | None = None
         self._lock = threading.Lock()
 
