@@ -23,9 +23,10 @@ score -> clf -> out
 """
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("iris")
+@pytest.fixture()
+def folder(tmp_path: Path) -> Path:
+    """The model and its reference; each test its own, so each its own feedback file."""
+    path = tmp_path
     x, y = load_iris(return_X_y=True)
     joblib.dump(LogisticRegression(max_iter=1_000).fit(x, y), path / "iris.joblib")
     (path / "train.csv").write_text("a,b,c,d\n" + "\n".join(",".join(repr(float(v)) for v in r) for r in x) + "\n")
