@@ -4,6 +4,7 @@ the exporter writes it, the runtime runs it and the panels draw it."""
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from ..errors import GraphEditError, UDGLError
@@ -51,6 +52,9 @@ class Graph(GraphEditing):
         self.alerts: dict[str, Alert] = {}
         self.source: str | None = None
         self.namespace: Mapping[str, Any] | None = None
+        #: the folder relative paths (model artifacts, included graphs) are read from;
+        #: None: the working directory
+        self.base_dir: Path | None = None
         #: nodes whose statement, or one of whose edges, was lost to an error already
         #: reported ("" when a lost statement named none): checks that would only repeat
         #: that error (reachability, split weights) hold back for them until an edit

@@ -22,6 +22,7 @@ __all__ = [
     "Ident",
     "ParamRef",
     "Percent",
+    "Shaped",
     "Size",
     "contains",
     "DURATION_UNITS",
@@ -179,6 +180,17 @@ class Condition:
         return f"{self.measure}({', '.join(self.args)}) {self.op} {format_value(self.bound)}"
 
 
+@dataclass(frozen=True, slots=True)
+class Shaped:
+    """A name with a bracketed shape, such as the tensor type ``float32[n, 20]``."""
+
+    name: str
+    dims: tuple[Any, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.name}[{', '.join(format_value(d) for d in self.dims)}]"
+
+
 def contains(value: Any, kind: type | tuple[type, ...]) -> bool:
     """Whether ``value``, or anything inside its lists and call arguments, is a ``kind``."""
     if isinstance(value, kind):
@@ -260,6 +272,6 @@ def format_value(v: Any) -> str:
         return format_string(v)
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(format_value(x) for x in v) + "]"
-    if isinstance(v, (Duration, Size, Percent, Ident, ParamRef, Call, Condition)):
+    if isinstance(v, (Duration, Size, Percent, Ident, ParamRef, Call, Condition, Shaped)):
         return str(v)
     raise TypeError(f"no UDGL spelling for {type(v).__name__}")

@@ -42,6 +42,7 @@ class NodePlan:
     combine_mode: str = ""
     weights: dict[str, float] = field(default_factory=dict)
     succ: list[tuple[str, str | None, float | None]] = field(default_factory=list)
+    mirrors: list[tuple[str, float]] = field(default_factory=list)  # shadow copies: (node, share)
     preds: list[str] = field(default_factory=list)
     reaches_response: bool = False
 
@@ -107,8 +108,11 @@ def build_plan(
     namespace: Mapping[str, Any] | None = None,
     base_dir: Path | None = None,
     queue_size: int | Mapping[str, int] | None = None,
+    load_models: bool = True,
 ) -> GraphPlan:
-    """Check the document's shape, wire the nodes and resolve every impl."""
+    """Check the document's shape, wire the nodes, resolve every impl and check the
+    types along every edge (reading pickled models' signatures unless ``load_models``
+    is false: reading a pickle runs code from it)."""
     if not isinstance(doc, Mapping) or doc.get("earg") != 1 or not isinstance(doc.get("nodes"), list):
         raise DeploymentConfigError(
             "expected an EARG v1 document (a dict with \"earg\": 1 and a \"nodes\" list)"
@@ -128,6 +132,9 @@ def build_plan(
         src, dst = edge["src"], edge["dst"]
         if src not in nodes or dst not in nodes:
             raise DeploymentConfigError(f"edge {src} -> {dst} names an unknown node")
+        if edge.get("mirror") is not None:  # shadow traffic: not part of the request's path
+            nodes[src].mirrors.append((dst, float(edge["mirror"])))
+            continue
         nodes[src].succ.append((dst, edge.get("when"), edge.get("weight")))
         nodes[dst].preds.append(src)
     response = doc.get("response") or next(
@@ -146,6 +153,8 @@ def build_plan(
             _resolve(plan, raws[plan.name], namespace, base)
         except DeploymentConfigError as exc:
             problems.append((plan.name, str(exc)))
+    if not problems:
+        problems = _type_problems(doc, base, namespace, load_models)
     if problems:
         raise DeploymentConfigError(
             "the graph cannot start:\n  " + "\n  ".join(m for _n, m in problems), problems=problems)
@@ -154,6 +163,15 @@ def build_plan(
         raise DeploymentConfigError("the graph has no source node")
     return GraphPlan(str(doc.get("name") or "graph"), nodes, sources, response, dict(doc.get("params") or {}),
                      Path(base_dir) if base_dir is not None else None)
+
+
+def _type_problems(doc: Mapping[str, Any], base: Path, namespace: Any,
+                   load_models: bool) -> list[tuple[str | None, str]]:
+    """The type mismatches found with every model's signature at hand."""
+    from ..core.types import check_types
+
+    return [(d.node, f"[{d.code}] {d.message}" + (f" ({d.hint})" if d.hint else ""))
+            for d in check_types(doc, base, load_models=load_models, namespace=namespace) if d.is_error]
 
 
 def _mark_reaches(nodes: dict[str, NodePlan], response: str) -> None:

@@ -21,6 +21,7 @@ from .binary_tensors import HEADER_LENGTH, decode_inputs, encode_outputs, split_
 from .body import loads_json, read_body
 from .responses import HTTPError, JSONResponse, error_response, http_error, new_request_id, request_error
 from .tensors import describe, tensor_head, tensor_value
+from .trace_context import row_contexts, traced_request
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..runtime.protocol import DeploymentProtocol
@@ -102,27 +103,29 @@ def routes(state: ServingState) -> list[Route]:
             everything, requested = wants_binary(body)
         except HTTPError as err:
             return http_error(err, rid, v2=True)
+        for payload in payloads:
+            if (wrong := state.payload_types.problem(source, payload)) is not None:
+                return error_response(422, "invalid_input", wrong[1], rid, wrong[0], v2=True)
         request_id = body.get("id") if isinstance(body.get("id"), str) else rid
         timeout = state.options.timeout
+        context, span = traced_request(dep, request, request_id, source, len(payloads) if rows else 0)
         try:
             if rows:
-                trace = request.headers.get("traceparent"), request.headers.get("tracestate")
+                contexts = row_contexts(context, len(payloads))
                 results = await state.wait_for_graph(asyncio.gather(
-                    *(dep.acall(p, timeout=timeout, source=source,
-                                context=RequestContext(f"{request_id}:{i}", *trace))
-                      for i, p in enumerate(payloads)),
+                    *(dep.acall(p, timeout=timeout, source=source, context=c) for p, c in zip(payloads, contexts)),
                     return_exceptions=True))
                 failed = next((r for r in results if isinstance(r, BaseException)), None)
                 if failed is not None:
                     raise failed
                 value: Any = list(results)
             else:
-                context = RequestContext(request_id, request.headers.get("traceparent"),
-                                         request.headers.get("tracestate"))
                 value = await state.wait_for_graph(dep.acall(payloads[0], timeout=timeout, source=source,
                                                              context=context))
         except Exception as err:
+            span.end(err)
             return request_error(err, rid, v2=True)
+        span.end(None)
         try:
             if isinstance(value, dict) and value:
                 outputs = [describe(str(k), v) for k, v in value.items()]

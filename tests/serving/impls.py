@@ -76,3 +76,14 @@ class SlowStart:
 
 
 slow_start = SlowStart
+
+
+CALLS: list = []
+
+
+def counted_sum(x):
+    """Sums a row (or each row of a batch); every call is recorded in CALLS."""
+    CALLS.append(x)
+    if x and isinstance(x[0], list):
+        return [sum(row) for row in x]
+    return sum(x)

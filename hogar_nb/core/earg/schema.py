@@ -23,6 +23,7 @@ from ..kinds import (
     EDGE_ATTRS,
     ISOLATION_MODES,
     KINDS,
+    MODEL_METHODS,
     QUALITY_ATTRS,
     RECOVERY_POLICIES,
     TASKS,
@@ -37,10 +38,16 @@ SCHEMA_ID = "https://hogar-nb.dev/schemas/earg-v1.schema.json"
 SCHEMA_PATH = Path(__file__).with_name("earg-v1.schema.json")
 
 IDENT = f"^[A-Za-z_][A-Za-z0-9_]{{0,{NAME_LIMIT - 1}}}$"  # a UDGL name, at most NAME_LIMIT long
-_IDENT_KEYS = IDENT
+#: a node name: a UDGL name, or names joined by dots (``prep.scale``, a subgraph's node)
+NODE = f"^[A-Za-z_][A-Za-z0-9_]{{0,{NAME_LIMIT - 1}}}(\\.[A-Za-z_][A-Za-z0-9_]{{0,{NAME_LIMIT - 1}}})*$"
+_IDENT_KEYS = NODE
 _REPLICA_KEYS = "^[A-Za-z_][A-Za-z0-9_]*/(0|[1-9][0-9]*)$"
 
 #: Node keys that only some kinds have.
+#: a tensor type as the compiler writes it: a datatype, then dimensions (sizes, symbols or _)
+TENSOR_TYPE = r"^[a-z][a-z0-9]*(\[([0-9]+|[A-Za-z_][A-Za-z0-9_]*)(, ([0-9]+|[A-Za-z_][A-Za-z0-9_]*))*\])?$"
+TYPE_ORIGINS = ("declared", "onnx", "sklearn", "xgboost", "linear", "object")
+
 KIND_KEYS: dict[str, tuple[str, ...]] = {
     "route": ("source",),
     "loader": ("model",),
@@ -49,6 +56,7 @@ KIND_KEYS: dict[str, tuple[str, ...]] = {
     "combine": ("ensemble",),
     "weights": ("ensemble",),
     "response": ("sink",),
+    "autoscale": ("python", "model", "switch"),
 }
 
 
@@ -135,7 +143,7 @@ def _node_schema() -> dict[str, Any]:
         required=["policy", "max_restarts", "backoff_ms"],
     )
     props: dict[str, Any] = {
-        "name": {"type": "string", "pattern": IDENT, "description": "node name, unique in the graph"},
+        "name": {"type": "string", "pattern": NODE, "description": "node name, unique in the graph"},
         "kind": {"enum": list(KINDS), "description": "built-in node kind"},
         "impl": {
             "type": ["string", "null"], "minLength": 1,
@@ -167,12 +175,52 @@ def _node_schema() -> dict[str, Any]:
         "isolation": {"enum": list(ISOLATION_MODES), "description": c["isolation"].doc},
         "max_queue": _num(c["max_queue"], "integer", "most requests waiting at the node (default 1024)"),
         "retry_errors": {"type": "boolean", "description": "also retry when the impl raises (default false)"},
+        "autoscale": _obj(
+            "replicas = auto(min, max): the autoscaling policy (replicas is the count it starts with, "
+            "its minimum); worker kinds only",
+            {
+                "min_replicas": {"type": "integer", "minimum": 1, "maximum": 10_000,
+                                 "description": "fewest replicas"},
+                "max_replicas": {"type": "integer", "minimum": 1, "maximum": 10_000,
+                                 "description": "most replicas"},
+                "target_ongoing": _num(c["target_ongoing"], "number"),
+                "scale_up_delay_ms": _num(c["scale_up_delay"], "number",
+                                          "how long a need for more replicas lasts before they start, in "
+                                          "milliseconds"),
+                "scale_down_delay_ms": _num(c["scale_down_delay"], "number",
+                                            "how long a need for fewer replicas lasts before some leave, in "
+                                            "milliseconds"),
+            },
+        ),
         "description": {"type": "string", "description": "free text"},
         "route": {"type": "string", "pattern": "^/", "description": "source: HTTP route prefix, starting with /"},
         "loader": {"type": "string", "minLength": 1, "description": "model: loader plugin name"},
-        "method": {"enum": ["predict", "predict_proba"],
-                   "description": "model: predict (default) or predict_proba"},
+        "method": {"enum": list(MODEL_METHODS),
+                   "description": "model: predict (default), predict_proba or transform"},
         "quality": _quality(),
+        "input": {"type": "string", "pattern": TENSOR_TYPE,
+                  "description": "declared type the node takes, e.g. float32[n, 20] (checked along edges)"},
+        "output": {"type": "string", "pattern": TENSOR_TYPE,
+                   "description": "declared type the node gives, e.g. int64[n] (checked along edges)"},
+        "origin": _obj(
+            "where a node of an included graph (`use`) was declared",
+            {
+                "file": {"type": "string", "minLength": 1,
+                         "description": "the included graph's file, relative to the including graph's folder"},
+                "line": {"type": "integer", "minimum": 1, "description": "the line that declares the node there"},
+                "use": {"type": "string", "pattern": NODE, "description": "the instance the node belongs to"},
+            },
+        ),
+        "types": _obj(
+            "types inferred by the compiler from model artifacts and declarations (derived: "
+            "ignored when the document is loaded)",
+            {
+                "input": {"type": "string", "pattern": TENSOR_TYPE, "description": "the type the node takes"},
+                "output": {"type": "string", "pattern": TENSOR_TYPE, "description": "the type the node gives"},
+                "origin": {"enum": list(TYPE_ORIGINS), "description": "where the types came from"},
+            },
+            [],
+        ),
         "combine": {
             "description": "ensemble: how the inputs are combined (a built-in or a callable)",
             "anyOf": [
@@ -219,10 +267,13 @@ def build_schema() -> dict[str, Any]:
     edge = _obj(
         "a directed edge",
         {
-            "src": {"type": "string", "pattern": IDENT, "description": "source node"},
-            "dst": {"type": "string", "pattern": IDENT, "description": "destination node"},
+            "src": {"type": "string", "pattern": NODE, "description": "source node"},
+            "dst": {"type": "string", "pattern": NODE, "description": "destination node"},
             "when": {"type": "string", "description": EDGE_ATTRS["when"].doc},
             "weight": {**_num(w, "number"), "description": "share of a split's traffic, as a fraction (90% -> 0.9)"},
+            "mirror": {**_num(EDGE_ATTRS["mirror"], "number"),
+                       "description": "shadow traffic: the share of requests copied along the edge, as a "
+                                      "fraction; the node's answer is compared, never returned"},
         },
         ["src", "dst"],
     )
@@ -249,7 +300,7 @@ def build_schema() -> dict[str, Any]:
             "patternProperties": {_IDENT_KEYS: {"$ref": "#/$defs/param_value", "description": "one parameter"}},
             "additionalProperties": False,
         },
-        "response": {"type": "string", "pattern": IDENT, "description": "the response sink"},
+        "response": {"type": "string", "pattern": NODE, "description": "the response sink"},
         "nodes": {
             "type": "array", "items": {"$ref": "#/$defs/node"}, "minItems": 1,
             "description": "every node, in declaration order",
@@ -260,7 +311,7 @@ def build_schema() -> dict[str, Any]:
             "description": "topological stages: nodes of one stage can run in parallel",
             "items": {
                 "type": "array", "minItems": 1, "description": "one stage, names sorted",
-                "items": {"type": "string", "pattern": IDENT, "description": "node name"},
+                "items": {"type": "string", "pattern": NODE, "description": "node name"},
             },
         },
         "cluster": cluster,

@@ -47,6 +47,7 @@ newline: NL
       | LSQB [value (COMMA value)* COMMA?] RSQB -> list
       | NAME LPAR [kwarg (COMMA kwarg)* COMMA?] RPAR -> call
       | NAME LPAR NAME (COMMA NAME)* RPAR CMP value -> compare
+      | NAME LSQB [value (COMMA value)* COMMA?] RSQB -> shaped
 kwarg: NAME EQUAL value
 
 ARROW: "->"
@@ -60,7 +61,7 @@ RSQB: "]"
 LPAR: "("
 RPAR: ")"
 PARAM: /\$[A-Za-z_][A-Za-z0-9_]*/
-NAME: /[A-Za-z_][A-Za-z0-9_]*/
+NAME: /[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*/
 NUMBER: /[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[A-Za-z%]*/
 STRING: /"([^"\\\n]|\\.)*"/
 NL: /\r?\n/

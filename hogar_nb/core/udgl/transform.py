@@ -23,6 +23,7 @@ from ..values import (
     Ident,
     ParamRef,
     Percent,
+    Shaped,
     Size,
     NUMBER_LIMIT,
     in_range,
@@ -210,6 +211,11 @@ class StatementTransformer(Transformer):
                 "E020", f"`{name}(...) {op}` is compared with another comparison", bound.span,
                 hint="compare a measure with one value, e.g. `drift_share(scorer) > 0.3`"))
         return Located(Condition(str(name), args, str(op), bound.value), _join(_span(name), bound.span))
+
+    def shaped(self, children) -> Located:
+        name: Token = children[0]
+        dims = tuple(c.value for c in children[2:-1] if isinstance(c, Located))
+        return Located(Shaped(str(name), dims), _join(_span(name), _span(children[-1])))
 
     def value_only(self, children) -> Located:
         return children[0]

@@ -20,20 +20,38 @@ class RequestContext:
     Ray's ingress and back with the request's events.
     """
 
-    __slots__ = ("request_id", "traceparent", "tracestate", "attrs")
+    __slots__ = ("_request_id", "traceparent", "tracestate", "attrs")
 
     def __init__(self, request_id: str | None = None, traceparent: str | None = None,
                  tracestate: str | None = None, attrs: dict[str, Any] | None = None) -> None:
-        self.request_id = request_id if request_id is not None else new_request_id()
+        self._request_id = request_id  # made on first use when None: most are never read
         self.traceparent = traceparent
         self.tracestate = tracestate
         self.attrs = attrs
+
+    @property
+    def request_id(self) -> str:
+        rid = self._request_id
+        if rid is None:
+            rid = self._request_id = new_request_id()
+        return rid
+
+    @request_id.setter
+    def request_id(self, value: str) -> None:
+        self._request_id = value
+
+    @property
+    def trace_id(self) -> str | None:
+        """The request's W3C trace id (32 hex digits) once tracing decided it
+        (``attrs["trace"]``), else None."""
+        ids = self.attrs.get("trace") if self.attrs else None
+        return getattr(ids, "trace_hex", None)
 
     def __getstate__(self) -> tuple:
         return (self.request_id, self.traceparent, self.tracestate, self.attrs)
 
     def __setstate__(self, state: tuple) -> None:
-        self.request_id, self.traceparent, self.tracestate, self.attrs = state
+        self._request_id, self.traceparent, self.tracestate, self.attrs = state
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RequestContext):
