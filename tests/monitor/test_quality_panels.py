@@ -3,16 +3,19 @@ from a served model's quality monitor."""
 
 from __future__ import annotations
 
+import base64
+import io
 from pathlib import Path
 
 import joblib
 import numpy as np
 import pytest
+from PIL import Image
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
 import hogar_nb
-from hogar_nb.jupyter.monitor import Dashboard, DeploymentSource
+from hogar_nb.jupyter.monitor import Dashboard, DeploymentSource, report
 
 GRAPH = """graph iris
 source score
@@ -55,6 +58,18 @@ def test_drift_strips_and_quality_lines_follow_the_monitor(folder: Path) -> None
         assert line.name == "clf accuracy"
         assert line.y[-1] == dep.quality()["nodes"]["clf"]["quality"]["accuracy"]
         dash.close()
+        rep = report(dep, display=False)
+        assert rep is not None and {"drift", "quality"} <= set(rep.figures)
+        assert rep.figures["drift"].data[0].type == "heatmap"
+        assert list(rep.figures["drift"].data[0].y) == ["a", "b", "c", "d"]
+        assert "Model quality" in rep.figures["quality"].layout.title.text
+        bundles = rep.bundles()  # the saved pictures: the strip and the line are drawn
+        pictures = {b["text/plain"]: b["text/html"] for b in bundles[1:]}
+        assert pictures["<drift panel>"].startswith('<img class="hogar-report-panel"')
+        strip = Image.open(io.BytesIO(base64.b64decode(pictures["<drift panel>"].split("base64,")[1].split('"')[0])))
+        reds = sum(n for n, (r, g, b) in strip.convert("RGB").getcolors(1_000_000) or ()
+                   if r > 100 and g < 60 and b < 80)
+        assert reds > 100  # the shifted feature's cells, deep red
 
 
 def test_a_graph_without_quality_has_no_group(folder: Path) -> None:
