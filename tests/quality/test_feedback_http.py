@@ -135,3 +135,14 @@ def test_capture_over_http_needs_the_admin_token(iris_dir: Path) -> None:
             time.sleep(0.05)
         assert node["reference"]["source"] == "traffic"
         assert node["reference"]["features"] == ["x0", "x1", "x2", "x3"]
+
+
+def test_a_graph_nobody_watches_is_read_without_starting_a_monitor(iris_dir: Path) -> None:
+    graph = hogar_nb.parse_udgl('source score\nmodel clf { impl = "iris.joblib" }\nsink out\nscore -> clf -> out\n')
+    with hogar_nb.run(graph, base_dir=iris_dir) as dep:
+        url = dep.serve_http()
+        assert httpx.get(url + "/hogar/v1/quality").json() == {"graph": "graph", "watching": False, "nodes": {},
+                                                               "variants": {}}
+        r = httpx.post(url + "/hogar/v1/feedback", json={"request_id": "a", "label": 1})
+        assert r.status_code == 400 and "feedback = true" in r.json()["error"]["message"]
+        assert dep.quality_monitor(start=False) is None
