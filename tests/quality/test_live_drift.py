@@ -108,3 +108,15 @@ def test_bad_payloads_mixed_with_good_ones_leave_the_watch_working(iris_dir: Pat
         assert {f["feature"] for f in node["features"]} == {"sepal_length", "sepal_width", "petal_length",
                                                             "petal_width"}
         assert all(f["count"] <= WINDOW for f in node["features"])
+
+
+def test_serve_metrics_carries_the_drift_families(iris_dir: Path) -> None:
+    import httpx
+
+    with hogar_nb.run(hogar_nb.parse_udgl(_graph()), base_dir=iris_dir) as dep:
+        for row in iris_traffic(WINDOW, seed=7, shift={2: 2.0}).tolist():
+            dep.call(row)
+        _settled(dep, WINDOW)
+        text = httpx.get(dep.serve_metrics()).text
+        assert 'hogar_drift_score{feature="petal_length",graph="iris",metric="psi",node="clf"}' in text
+        assert 'hogar_drift_score{feature="__share__",graph="iris",metric="share",node="clf"} 0.25' in text
