@@ -1,5 +1,6 @@
 """An alert rule of a served graph reaches the console's timeline as an alert, with its
-rule and value, when it fires and when it resolves (a real HTTP server)."""
+rule and value, when it fires and when it resolves; the deployment page shows the
+model quality the server reports (a real HTTP server)."""
 
 from __future__ import annotations
 
@@ -19,14 +20,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 GRAPH = """graph alerting
 source score
-model clf { impl = "iris.joblib", reference = "train.csv", drift_window = 100 }
+model clf { impl = "iris.joblib", reference = "train.csv", drift_window = 100, feedback = true }
 sink out
 score -> clf -> out
 alert drifted { when = drift_share(clf) > 0.3 }
 """
 
 
-def test_alerts_show_on_the_timeline(tmp_path) -> None:
+def test_alerts_show_on_the_timeline_and_quality_on_the_page(tmp_path, users, client) -> None:
     x, y = load_iris(return_X_y=True)
     joblib.dump(LogisticRegression(max_iter=1_000).fit(x, y), tmp_path / "iris.joblib")
     (tmp_path / "train.csv").write_text("a,b,c,d\n" + "\n".join(",".join(map(str, r)) for r in x) + "\n")
@@ -47,6 +48,19 @@ def test_alerts_show_on_the_timeline(tmp_path) -> None:
             while TimelineEvent.objects.filter(deployment=record, kind="alert").count() < want:
                 collector.poll_once()
                 time.sleep(0.2)
+        futures = [dep.submit([5.1, 3.5, 1.4, 0.2]) for _ in range(10)]
+        labels = [(f.context.request_id, 0) for f in futures if f.result() == 0]
+        assert dep.quality_monitor().feedback(labels)["matched"] == 10
+        dep.quality_monitor().evaluate()
+        client.force_login(users["viewer"])
+        page = client.get(f"/deployments/{record.pk}/").content.decode()
+        assert '<table class="list quality" id="quality">' in page
+        row = page[page.index('<tr data-node="clf">', page.index('id="quality"')):]
+        row = row[:row.index("</tr>")]
+        now = dep.quality()["nodes"]["clf"]  # what the server reports is what the page shows
+        assert f'<td class="drift-share">{now["drift_share"]:.2f}</td>' in row
+        assert f'<td class="drifted">{", ".join(now["drifted"]) or "none"}</td>' in row
+        assert "accuracy 1 · " in row and "labelled 10" in row and "matched 10 · " in row
     finally:
         collector.stop()
         dep.stop()
