@@ -24,10 +24,11 @@ class Walk:
     ``deadline`` is ``INF`` when the request has none; ``timeout`` is the caller's
     timeout it came from (for messages). Drivers may subclass it to attach their
     own handle (a future, an event) to the request. ``context`` is the request's
-    :class:`~.context.RequestContext` (or None), handed to observers with its events.
+    :class:`~.context.RequestContext` (or None), handed to observers with its events;
+    ``observed``: whether its events are published (the walker decides at the start).
     """
 
-    __slots__ = ("id", "t0", "deadline", "timeout", "joins", "finished", "context")
+    __slots__ = ("id", "t0", "deadline", "timeout", "joins", "finished", "context", "observed")
 
     def __init__(self, rid: int, t0: float, deadline: float = INF, timeout: float | None = None,
                  context: Any = None) -> None:
@@ -38,6 +39,7 @@ class Walk:
         self.timeout = timeout
         self.joins: dict[str, dict[str, Any]] | None = None
         self.finished = False
+        self.observed = False
 
 
 class Enqueue:
