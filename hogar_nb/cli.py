@@ -159,7 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_schema)
     from .runtime.cli import register
 
-    register(sub)  # `hogar run`
+    from .dispatch import run as run_graph
+
+    register(sub, run_graph)  # `hogar run` (with the autoscaler when the graph has auto nodes)
     from .export.cli import register as register_export
 
     register_export(sub)  # `hogar export`
@@ -167,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .serving.cli import register as register_serve
 
     add_backend_arguments(register_serve(sub, deploy_file))  # `hogar serve`
+    from .serving.rollout_cli import register as register_rollout
+
+    register_rollout(sub)  # `hogar rollout`
     from .console.cli import register as register_console
 
     register_console(sub)  # `hogar console`

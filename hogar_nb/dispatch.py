@@ -114,6 +114,12 @@ def _serve_http(dep: DeploymentProtocol, host: str, port: int, **options: Any) -
     return serve_http(dep, host, port, **options)
 
 
+def _rollout(dep: DeploymentProtocol, split: str, action: str, candidate: str | None, **policy: Any) -> Any:
+    from .steer import rollout_action
+
+    return rollout_action(dep, split, action, candidate, **policy)
+
+
 def _tracing(dep: DeploymentProtocol, **options: Any) -> Any:
     from .observe import Tracing
 
@@ -126,13 +132,14 @@ def _quality(dep: DeploymentProtocol, **options: Any) -> Any:
     return attach(dep, **options)
 
 
-register_frontend("serve_http", _serve_http)
-register_frontend("tracing", _tracing)
 def _quality_metrics(dep: DeploymentProtocol) -> Any:
     from .quality.prometheus import QualityCollector
 
     return QualityCollector(dep)
 
 
+register_frontend("serve_http", _serve_http)
+register_frontend("tracing", _tracing)
 register_frontend("quality", _quality)
 register_frontend("quality_metrics", _quality_metrics)
+register_frontend("rollout", _rollout)

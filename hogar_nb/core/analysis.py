@@ -59,6 +59,8 @@ class Analysis:
     recovery: dict[str, str] = field(default_factory=dict)  # worker node -> its recovery, as UDGL
     #: each edge's payload type, where it is known: ``(src, dst, "float32[n, 4]")``
     edge_types: list[tuple[str, str, str]] = field(default_factory=list)
+    #: autoscaled node -> (min, max) replicas; capacity and resources are at the minimum
+    autoscale: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """JSON-friendly and deterministic (nodes in declaration order)."""
@@ -79,6 +81,8 @@ class Analysis:
             "worker_usage": None if p is None else {w: dict(u) for w, u in p.usage.items()},
             "notes": list(self.notes),
             "edge_types": [{"src": s, "dst": d, "type": t} for s, d, t in self.edge_types],
+            **({"autoscale": {n: {"min_replicas": lo, "max_replicas": hi} for n, (lo, hi) in self.autoscale.items()}}
+               if self.autoscale else {}),
         }
 
     def summary(self) -> str:
@@ -142,6 +146,8 @@ def analyze(graph: "Graph") -> Analysis:
         notes=notes,
         recovery={name: _recovery_text(n) for name, n in nodes.items() if n.kind in WORKER_KINDS},
         edge_types=[] if has_cycle else _edge_types(graph),
+        autoscale={name: (n.autoscale.min_replicas, n.autoscale.max_replicas) for name, n in nodes.items()
+                   if n.autoscale is not None},
     )
 
 
@@ -278,12 +284,20 @@ def _capacity_lines(a: Analysis) -> list[str]:
         caps = rated[:_MAX_ROWS] or caps[:_MAX_ROWS]
         head += f" (the {len(caps)} most limiting of {len(a.capacity)} nodes)"
     rows = [
-        [c.node, c.kind, str(c.replicas), str(c.batch_size), _ms(c.latency_ms), _rate(c.capacity_rps),
+        [c.node, c.kind, _replicas(a, c.node, c.replicas), str(c.batch_size), _ms(c.latency_ms), _rate(c.capacity_rps),
          _share(c.traffic_share), _rate(c.max_graph_rps)]
         for c in caps
     ]
     headers = ["node", "kind", "replicas", "batch", "latency", "capacity req/s", "share", "max graph req/s"]
-    return [head, *_table(headers, rows, "llrrrrrr")]
+    lines = [head, *_table(headers, rows, "llrrrrrr")]
+    if a.autoscale:
+        lines.append("autoscaled nodes (auto min..max) are measured at their minimum replicas")
+    return lines
+
+
+def _replicas(a: Analysis, node: str, replicas: int) -> str:
+    bounds = a.autoscale.get(node)
+    return f"auto {bounds[0]}..{bounds[1]}" if bounds else str(replicas)
 
 
 def _placement_lines(a: Analysis) -> list[str]:

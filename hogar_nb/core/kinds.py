@@ -18,6 +18,7 @@ __all__ = [
     "KIND_ATTRS",
     "QUALITY_ATTRS",
     "RECONFIGURABLE",
+    "RECONFIGURABLE_BY_KIND",
     "RECOVERY_POLICIES",
     "TASKS",
     "VALUE_DOCS",
@@ -40,6 +41,10 @@ KINDS: dict[str, str] = {
 WORKER_KINDS: tuple[str, ...] = ("python", "model", "switch")
 #: what a running deployment can change on a worker node (``scale`` sets ``replicas``)
 RECONFIGURABLE: tuple[str, ...] = ("replicas", "batch", "batch_wait", "timeout", "retries")
+#: ... and, by kind, on every node that has something to change: a split's ``weights``
+#: (its edges' shares, by successor: how a rollout moves traffic)
+RECONFIGURABLE_BY_KIND: dict[str, tuple[str, ...]] = {
+    **{kind: RECONFIGURABLE for kind in WORKER_KINDS}, "split": ("weights",)}
 
 RECOVERY_POLICIES = ("restart", "failover", "none")
 COMBINE_MODES = ("mean", "vote", "concat", "first")

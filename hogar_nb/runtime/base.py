@@ -76,6 +76,8 @@ class DeploymentBase(TracesMixin, ABC):
         self._quality: Any = None  # hogar_nb.quality's monitor, once started
         #: what steers this deployment by itself (an autoscaler, with ``stop()``), if anything
         self.autoscaler: Any = None
+        #: rollouts by split (see :meth:`rollout`)
+        self.rollouts: dict[str, Any] = {}
 
     # -- the backend's part -------------------------------------------------------------
     @abstractmethod
@@ -329,20 +331,27 @@ class DeploymentBase(TracesMixin, ABC):
         appended to its detail."""
         self._change(node, {"replicas": replicas}, cause, why)
 
-    def reconfigure(self, node: str, **attrs: Any) -> None:
+    def reconfigure(self, node: str, *, cause: str = "operator", why: str = "", **attrs: Any) -> None:
         """Change ``replicas``, ``batch``, ``batch_wait``, ``timeout`` or ``retries`` of a
-        running node, as UDGL values (``"250ms"``) or numbers in EARG units (ms).
+        running node, as UDGL values (``"250ms"``) or numbers in EARG units (ms); or a
+        split's ``weights``, ``{successor: share}`` summing to 100% (how rollouts move
+        traffic: each request takes one arm, never two).
 
         Every value is checked against the language's ranges first (ReconfigureError
         naming the node and attribute, UnknownNodeError for a node without replicas);
         then the change applies without losing a request and is recorded in
-        :attr:`events` with cause ``operator`` and action ``scale`` or ``reconfigure``."""
-        self._change(node, attrs, "operator", "")
+        :attr:`events` with ``cause`` (``operator`` unless a controller says) and
+        action ``scale`` or ``reconfigure``, ``why`` appended to its detail."""
+        self._change(node, attrs, cause, why)
 
     def _change(self, node: str, attrs: Mapping[str, Any], cause: str, why: str) -> None:
-        from .control import check_attrs, current_settings, shown, update_document
+        from .control import check_attrs, check_split, current_settings, shown, update_document
 
-        values = check_attrs(node, self.replica_nodes(), attrs)
+        plan = self._plan.nodes.get(node)
+        if plan is not None and plan.kind == "split":
+            values = check_split(node, plan, attrs)
+        else:
+            values = check_attrs(node, self.replica_nodes(), attrs)
         if self._stopped:
             raise DeploymentStoppedError(f"deployment {self.name!r} is stopped", node)
         before = current_settings(self._plan.nodes[node])
@@ -357,6 +366,23 @@ class DeploymentBase(TracesMixin, ABC):
                 detail += f": {why}"
             self._record(RecoveryEvent(wall, node, -1, cause, "scale" if attr == "replicas"
                                        else "reconfigure", took, 0, detail))
+
+    def rollout(self, split: str, action: str = "start", candidate: str | None = None, **policy: Any) -> Any:
+        """Roll ``candidate`` (a successor of ``split``) out step by step, or ``pause``,
+        ``resume``, ``promote``, ``abort`` that rollout or read its ``status``; returns
+        the :class:`~hogar_nb.steer.Rollout`.
+
+        ``policy``: ``steps`` (candidate shares, default 5%, 25%, 50%, 100%),
+        ``step_time`` (s) and ``step_requests`` each step holds for at least,
+        ``gate_interval`` (s), ``max_error_increase`` (over the stable arm's error rate),
+        ``max_p99_ratio`` (to the stable arm's p99), ``min_samples``. A failing gate
+        sets the candidate's weight to 0 and records why; every move is an event with
+        cause ``rollout``."""
+        from .._frontends import frontend
+
+        if self._stopped:
+            raise self._stopped_error()
+        return frontend("rollout")(self, split, action, candidate, **policy)
 
     def side_outputs(self, sink: str) -> list[Any]:
         """The last few values that reached a side-output sink."""
@@ -446,6 +472,8 @@ class DeploymentBase(TracesMixin, ABC):
         deadline = time.monotonic() + timeout
         if self.autoscaler is not None:  # no scaling while the graph drains
             self.autoscaler.stop()
+        for rollout in list(self.rollouts.values()):  # weights stay as they are
+            rollout.close()
         for server in self._http_servers:  # drain HTTP first: its in-flight requests finish
             server.stop(timeout)
         self._http_servers.clear()

@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 from ..errors import HogarError
 
@@ -19,8 +19,10 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["register", "report_table"]
 
 
-def register(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``run`` sub-command to an argparse sub-parsers object."""
+def register(subparsers: Any, runner: Callable[..., Any] | None = None) -> argparse.ArgumentParser:
+    """Add the ``run`` sub-command to an argparse sub-parsers object. ``runner`` starts
+    the graph (default: this engine's ``run``; the ``hogar`` command passes
+    ``hogar_nb.run``, which also starts what steers it, such as the autoscaler)."""
     p = subparsers.add_parser("run", help="run a graph in-process, optionally under load",
                               description="Run a .udgl or EARG .yaml/.json graph in this process.")
     p.add_argument("file", metavar="FILE", help="a .udgl file, or an EARG .yaml/.json file")
@@ -31,7 +33,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--concurrency", type=int, help="cap on requests in flight")
     p.add_argument("--metrics-port", type=int, metavar="P", help="serve Prometheus metrics on 127.0.0.1:P")
     p.add_argument("--base-dir", help="directory model paths are relative to (default: current)")
-    p.set_defaults(func=cmd_run)
+    p.set_defaults(func=cmd_run, runner=runner)
     return p
 
 
@@ -65,8 +67,9 @@ def _live(dep: DeploymentProtocol, stop: threading.Event, out: TextIO) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .deployment import run
+    from .deployment import run as run_here
 
+    run = getattr(args, "runner", None) or run_here
     out = sys.stdout
     try:
         payload = json.loads(args.payload)

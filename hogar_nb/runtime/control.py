@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..core.kinds import RECONFIGURABLE
+from ..core.kinds import RECONFIGURABLE, RECONFIGURABLE_BY_KIND
 from .errors import ReconfigureError, UnknownNodeError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .plan import NodePlan
 
-__all__ = ["check_attrs", "current_settings", "shown", "update_document"]
+__all__ = ["check_attrs", "check_split", "check_weights", "current_settings", "shown", "update_document"]
 
 
 def _check(node: str, attr: str, value: Any) -> Any:
@@ -46,6 +46,53 @@ def _check(node: str, attr: str, value: Any) -> Any:
     return value
 
 
+def check_weights(node: str, plan: NodePlan, value: Any) -> dict[str, float]:
+    """A split's new weights, ``{successor: share}`` (fractions or ``"5%"``), covering
+    every successor and summing to 100%, else ReconfigureError."""
+    arms = [d for d, _w, _ in plan.succ]
+    if not isinstance(value, Mapping):
+        raise ReconfigureError(f"split {node!r}: weights are a mapping of its successors {arms} to shares",
+                               node, "weights")
+    from ..core.coerce import CoerceError, coerce
+    from ..core.kinds import EDGE_ATTRS
+
+    out = {}
+    for dst, share in value.items():
+        if dst not in arms:
+            raise ReconfigureError(f"split {node!r} has no successor {dst!r}; they are {arms}", node, "weights")
+        if isinstance(share, str):
+            from ..core.udgl import parse_value
+
+            try:
+                share = parse_value(share)
+            except Exception as exc:
+                raise ReconfigureError(f"split {node!r}: cannot read {share!r} as a weight: {exc}",
+                                       node, "weights") from None
+        try:
+            out[dst] = float(coerce(EDGE_ATTRS["weight"], share))
+        except CoerceError as exc:
+            raise ReconfigureError(f"split {node!r}, edge to {dst!r}: {exc.message}", node, "weights") from None
+    missing = [a for a in arms if a not in out]
+    if missing:
+        raise ReconfigureError(f"split {node!r}: no weight for {missing}; give one per successor", node,
+                               "weights")
+    total = sum(out.values())
+    if abs(total - 1.0) > 1e-6:
+        raise ReconfigureError(f"split {node!r}: the weights sum to {total * 100:g}%, not 100%", node,
+                               "weights")
+    return {a: out[a] for a in arms}
+
+
+def check_split(node: str, plan: NodePlan, attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """A split's checked changes (only ``weights``)."""
+    allowed = RECONFIGURABLE_BY_KIND["split"]
+    unknown = [a for a in attrs if a not in allowed]
+    if unknown or not attrs:
+        raise ReconfigureError(f"split {node!r}: only its {', '.join(allowed)} can change while running",
+                               node, unknown[0] if unknown else None)
+    return {"weights": check_weights(node, plan, attrs["weights"])}
+
+
 def check_attrs(node: str, replica_nodes: list[str], attrs: Mapping[str, Any]) -> dict[str, Any]:
     """The normalised values (replicas/batch/retries ints, durations in ms), or raise
     UnknownNodeError (``node`` is not in ``replica_nodes``) or ReconfigureError."""
@@ -66,6 +113,8 @@ def check_attrs(node: str, replica_nodes: list[str], attrs: Mapping[str, Any]) -
 
 def current_settings(plan: NodePlan) -> dict[str, Any]:
     """A running node's reconfigurable settings, in the units :func:`check_attrs` returns."""
+    if plan.kind == "split":
+        return {"weights": {d: w for d, _when, w in plan.succ}}
     return {"replicas": plan.replicas, "batch": plan.batch_size, "batch_wait": plan.batch_wait * 1000,
             "timeout": plan.timeout * 1000, "retries": plan.retries}
 
@@ -74,11 +123,18 @@ def shown(attr: str, value: Any) -> str:
     """``value`` as an event's detail shows it (durations as UDGL text)."""
     from ..core.values import format_duration
 
+    if attr == "weights":
+        return "{" + ", ".join(f"{d}: {100 * (w or 0):g}%" for d, w in value.items()) + "}"
     return format_duration(value) if attr in ("batch_wait", "timeout") else str(value)
 
 
 def update_document(doc: dict, node: str, attr: str, value: Any) -> None:
     """Write a checked value into the node's entry of an EARG document (EARG units)."""
+    if attr == "weights":  # a split's: on its edges
+        for edge in doc.get("edges", []):
+            if edge.get("src") == node and edge.get("dst") in value:
+                edge["weight"] = value[edge["dst"]]
+        return
     entry = next((n for n in doc.get("nodes", []) if n.get("name") == node), None)
     if entry is None:
         return

@@ -61,6 +61,11 @@ class Deployment(DeploymentBase):
         self._engine.events.append(event)
 
     def _apply(self, node: str, values: dict[str, Any]) -> None:
+        if "weights" in values:  # a split: the walker reads its edges once per request
+            split = self._engine.plan.nodes[node]
+            weights = values["weights"]
+            split.succ = [(dst, when, weights[dst]) for dst, when, _w in split.succ]
+            return
         worker = self._engine.workers[node]
         plan = worker.plan
         for attr, value in values.items():

@@ -1,4 +1,4 @@
-"""The admin API: change a running graph (scale, reconfigure, faults) behind a bearer token.
+"""The admin API: change a running graph (scale, reconfigure, rollouts, faults) behind a bearer token.
 
 Scaling is bounded and applied in the background (:mod:`.scaling`): the answer comes
 within half a second, 200 when the change is done, else 202 while it goes on.
@@ -164,12 +164,27 @@ def routes(state: ServingState) -> list[Route]:
         _change(lambda: dep.inject_fault(node, **options))
         return {"node": node, "fault": options}
 
+    def rollout(body: Any) -> dict[str, Any]:
+        """Start, pause, resume, promote or abort a split's rollout, or read it; its status."""
+        if not isinstance(body, dict):
+            raise _bad("the body must be a JSON object")
+        split, action = body.get("split"), body.get("action", "status")
+        if not isinstance(split, str) or not split:
+            raise _bad("the body needs \"split\": the name of a split node")
+        if not isinstance(action, str):
+            raise _bad(f"got {action!r} for action; expected start, pause, resume, promote, abort or status")
+        settings = {k: v for k, v in body.items() if k not in ("split", "action")}
+        found: list[Any] = []
+        _change(lambda: found.append(dep.rollout(split, action, **settings)))
+        return dict(found[0].status())
+
     def clear_faults(body: Any) -> dict[str, Any]:
         _change(dep.clear_faults)
         return {"cleared": True}
 
     found = [Route("/hogar/v1/admin/scale", guarded(scale), methods=["POST"]),
-             Route("/hogar/v1/admin/reconfigure", guarded(reconfigure), methods=["POST"])]
+             Route("/hogar/v1/admin/reconfigure", guarded(reconfigure), methods=["POST"]),
+             Route("/hogar/v1/admin/rollout", guarded(rollout), methods=["POST"])]
     if state.options.allow_fault_injection:
         found += [Route("/hogar/v1/admin/faults", guarded(faults), methods=["POST"]),
                   Route("/hogar/v1/admin/clear-faults", guarded(clear_faults), methods=["POST"])]

@@ -85,11 +85,12 @@ class ServingState:
             ("GET", "/v2/health/ready"), ("GET", f"/v2/models/{name}"), ("GET", f"/v2/models/{name}/ready"),
             ("POST", f"/v2/models/{name}/infer"), ("GET", "/hogar/v1/graph"),
             ("GET", "/hogar/v1/status"), ("GET", "/hogar/v1/events"), ("GET", "/hogar/v1/traces"),
-            ("GET", "/hogar/v1/traces/{trace_id}"), ("GET", "/hogar/v1/quality"),
+            ("GET", "/hogar/v1/traces/{trace_id}"), ("GET", "/hogar/v1/quality"), ("GET", "/hogar/v1/shadow"),
             ("POST", "/hogar/v1/feedback"))]
         if self.options.admin_token:
             rows += [{"method": "POST", "path": "/hogar/v1/admin/scale"},
                      {"method": "POST", "path": "/hogar/v1/admin/reconfigure"},
+                     {"method": "POST", "path": "/hogar/v1/admin/rollout"},
                      {"method": "POST", "path": "/hogar/v1/reference/{node}"}]
             if self.options.allow_fault_injection:
                 rows += [{"method": "POST", "path": "/hogar/v1/admin/faults"},
@@ -148,7 +149,7 @@ def _exception_handlers(state: ServingState) -> dict[Any, Any]:
 def create_app(dep: DeploymentProtocol, options: ServeOptions | None = None, **settings: Any) -> Any:
     """The ASGI app serving ``dep`` (any DeploymentProtocol object); its ``state`` is
     the :class:`ServingState`. ``settings`` are :class:`ServeOptions` fields."""
-    from . import admin, oip, quality, status, traces
+    from . import admin, oip, quality, shadow, status, traces
 
     options = options or ServeOptions(**settings)
     state = ServingState(dep, options)
@@ -163,6 +164,7 @@ def create_app(dep: DeploymentProtocol, options: ServeOptions | None = None, **s
     routes += traces.routes(state)
     routes += admin.routes(state)
     routes += quality.routes(state)
+    routes += shadow.routes(state)
     app = Starlette(routes=routes, exception_handlers=_exception_handlers(state),
                     middleware=[Middleware(CountingMiddleware, counters=state.counters),
                                 Middleware(TraceContextMiddleware, dep=dep)])

@@ -8,7 +8,10 @@ flight plus queued) and its current replica count:
   :data:`SMOOTHING_S` (a burst of one tick moves it little, a step moves it fully
   within about a second);
 - a need for **more** replicas (``ceil(smoothed / target_ongoing)``) must last
-  ``scale_up_delay`` before it is asked for;
+  ``scale_up_delay`` before it is asked for; it asks for what the smoothed signal
+  wants, or for what the lowest raw observation of that window wants if that is more
+  (a step held for the whole delay is met in one move, not chased as the average
+  catches up);
 - a need for **fewer** must last ``scale_down_delay``, and only counts when the
   smaller count would still run below :data:`DOWN_HEADROOM` of the target per
   replica: a load sitting on a boundary does not make the count flap. The count it
@@ -51,13 +54,16 @@ class NodeScaler:
         self.policy = policy
         self.most = min(policy.max_replicas, most) if most is not None else policy.max_replicas
         self.smoothed: float | None = None
+        self.raw = 0.0
         self._last: float | None = None
+        self._up_floor = 0.0  # the lowest raw observation since the need for more began
         self._up_since: float | None = None
         self._down_since: float | None = None
         self._down_peak = 0
 
     def observe(self, ongoing: float, now: float) -> float:
         """Fold one observation in; returns the smoothed signal."""
+        self.raw = float(ongoing)
         if self.smoothed is None or self._last is None:
             self.smoothed = float(ongoing)
         else:
@@ -81,10 +87,12 @@ class NodeScaler:
         if up > current:
             self._down_since = None
             if self._up_since is None:
-                self._up_since = now
+                self._up_since, self._up_floor = now, self.raw
+            self._up_floor = min(self._up_floor, self.raw)
             if now - self._up_since >= p.scale_up_delay_ms / 1000.0 - 1e-9:
                 self._up_since = None
-                return Want(self.node, current, up, self._why(s, now, "up"), pressure)
+                held = self._bounded(math.ceil(self._up_floor / target - 1e-9))
+                return Want(self.node, current, max(up, held), self._why(s, now, "up"), pressure)
             return None
         self._up_since = None
         if down < current:

@@ -118,3 +118,13 @@ def test_hogar_check_reports_a_bad_auto(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode != 0
     assert "g.udgl:3:26: error[E022]: got min = 4 and max = 2 for `auto`" in out.stdout + out.stderr
+
+
+def test_analysis_names_the_bounds_and_measures_at_the_minimum():
+    graph = hogar_nb.parse_udgl(TEXT.format(attrs="replicas = auto(min = 2, max = 8), latency = 50ms"))
+    a = graph.analyze()
+    assert a.capacity["a"].replicas == 2 and a.capacity["a"].capacity_rps == 40
+    assert a.autoscale == {"a": (2, 8)}
+    assert a.to_dict()["autoscale"] == {"a": {"min_replicas": 2, "max_replicas": 8}}
+    assert "auto 2..8" in a.summary()
+    assert "autoscale" not in hogar_nb.parse_udgl(TEXT.format(attrs="replicas = 2")).analyze().to_dict()

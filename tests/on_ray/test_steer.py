@@ -7,7 +7,10 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 import hogar_nb
+from hogar_nb.runtime.errors import ReconfigureError
 from hogar_nb.steer import ShadowMonitor
 
 AUTO = """\
@@ -44,6 +47,8 @@ def test_serve_scales_an_auto_node_up_and_down(local_ray) -> None:
     try:
         assert dep.metrics().node("slow").replicas_alive == 1
         assert dep.autoscaler is None, "on Ray, Serve's autoscaler scales, not the embedded one"
+        with pytest.raises(ReconfigureError, match="Serve's autoscaler sets its replicas"):
+            dep.scale("slow", 2)
         clients = [threading.Thread(target=client) for _ in range(6)]
         for t in clients:
             t.start()
@@ -91,3 +96,53 @@ def test_mirror_edges_on_ray_compare_and_never_answer(local_ray) -> None:
         shadow.close()
     finally:
         dep.stop()
+
+
+CANARY = """\
+graph canary
+defaults { cpu = 0.05, timeout = 30s }
+source s
+split c
+python stable { impl = "tests.on_ray.impls:double" }
+python cand   { impl = "tests.on_ray.impls:double" }
+sink out
+s -> c
+c -> stable { weight = 100% }
+c -> cand   { weight = 0% }
+stable -> out
+cand -> out
+"""
+
+
+def test_a_rollout_on_ray_moves_the_ingress_weights_and_answers_each_request_once(local_ray) -> None:
+    dep = hogar_nb.run(hogar_nb.parse_udgl(CANARY), backend="ray")
+    stop = threading.Event()
+    outcomes: list = []
+
+    def client() -> None:
+        i = 0
+        while not stop.is_set():
+            try:
+                outcomes.append((i, dep.call(i)))
+            except Exception as exc:  # noqa: BLE001 - counted below
+                outcomes.append((i, exc))
+            i += 1
+
+    t = threading.Thread(target=client)
+    t.start()
+    try:
+        rollout = dep.rollout("c", candidate="cand", steps=[0.1, 0.5, 1.0], step_time=1.0, step_requests=5,
+                              gate_interval=0.5, max_p99_ratio=50.0)
+        _wait(lambda: rollout.done, 120.0, "the rollout to finish")
+        mark = len(outcomes)
+        _wait(lambda: len(outcomes) > mark + 20, 60.0, "traffic at 100%")
+        stop.set()
+        t.join(60)
+        ok = dep.metrics().graph.ok
+    finally:
+        stop.set()
+        t.join(60)
+        dep.stop()
+    assert rollout.state == "promoted", rollout.status()
+    assert outcomes and all(out == 2 * i for i, out in outcomes), [o for o in outcomes if o[1] != 2 * o[0]][:3]
+    assert ok == len(outcomes), "every request answered once"

@@ -111,3 +111,69 @@ def test_scale_flapping_under_a_storm_ends_at_the_last_count_and_loses_nothing(n
         scaled = [e for e in dep.events if e.node == "n0"]
         assert len(scaled) == 30 and all(e.cause == "autoscale" and e.detail.endswith(": storm")
                                          for e in scaled)
+
+
+SPLIT = """graph canary
+source s
+split c
+python stable { impl = "tests.steer.impls:primary" }
+python cand { impl = "tests.steer.impls:candidate" }
+sink out
+s -> c
+c -> stable { weight = 100% }
+c -> cand { weight = 0% }
+stable -> out
+cand -> out
+"""
+
+
+def test_a_splits_weights_move_under_load_and_every_request_is_answered_once(no_leaks):
+    with hogar_nb.run(hogar_nb.parse_udgl(SPLIT)) as dep:
+        routed: list = []
+        sub = dep.subscribe(lambda e: routed.append(e.choice) if e.kind == "routed" else None)
+        results: list = []
+        stop = threading.Event()
+
+        def payloads():
+            i = 0
+            while not stop.is_set() or i < 3000:
+                yield 1 + 70 * i  # never a multiple of 7 or 10: both arms answer 2x
+                i += 1
+
+        driver = threading.Thread(target=lambda: results.extend(dep.map(payloads(), concurrency=64,
+                                                                         progress=False)))
+        driver.start()
+        for share in ("5%", "25%", "50%", "100%", "0%", "50%"):
+            dep.reconfigure("c", weights={"cand": share, "stable": 1 - float(share[:-1]) / 100},
+                            cause="rollout", why="step")
+            mark = len(results)
+            wait_for(lambda: len(results) > mark + 200, what="traffic at this weight")
+        stop.set()
+        driver.join(30)
+        assert results == [2 * (1 + 70 * i) for i in range(len(results))], "each answered once, in order"
+        assert dep.metrics().graph.ok == len(results) and dep.metrics().graph.errors == 0
+        wait_for(lambda: sub.pending == 0, what="events")
+        sub.close()
+        assert len(routed) == len(results) and {"stable", "cand"} == set(routed)
+        weights = {e["dst"]: e["weight"] for e in dep.earg["edges"] if e["src"] == "c"}
+        assert weights == {"stable": 0.5, "cand": 0.5}
+        last = [e for e in dep.events if e.node == "c"][-1]
+        assert (last.cause, last.action) == ("rollout", "reconfigure")
+        assert last.detail == "weights {cand: 0%, stable: 100%} -> {cand: 50%, stable: 50%}: step"
+
+
+@pytest.mark.parametrize("weights, message", [
+    ({"cand": 0.5}, "no weight for ['stable']"),
+    ({"cand": 0.5, "stable": 0.6}, "the weights sum to 110%, not 100%"),
+    ({"cand": 0.5, "stable": 0.5, "other": 0}, "has no successor 'other'"),
+    ({"cand": "lots", "stable": 0.5}, "expected a percentage"),
+    ([0.5, 0.5], "weights are a mapping of its successors"),
+])
+def test_bad_split_weights_are_refused(no_leaks, weights, message):
+    with hogar_nb.run(hogar_nb.parse_udgl(SPLIT)) as dep:
+        with pytest.raises(ReconfigureError) as err:
+            dep.reconfigure("c", weights=weights)
+        assert message in str(err.value)
+        with pytest.raises(ReconfigureError):
+            dep.reconfigure("c", replicas=2)
+        assert dep.call(1) == 2

@@ -42,7 +42,7 @@ def test_a_load_step_scales_up_in_time_holds_steady_and_drains_down(no_leaks):
         # the event is written once every new replica is ready, a moment after they count
         wait_for(lambda: any("-> 8" in e.detail for e in replicas_events(dep)), 10.0, "the scale event")
         assert reached <= UP_DELAY_S + 1.0, f"8 replicas {reached:.2f} s after the step"
-        ups = replicas_events(dep)
+        ups = wait_for(lambda: replicas_events(dep), what="the decision's event")  # recorded once applied
         assert ups[-1].cause == "autoscale" and ups[-1].detail.startswith("replicas ")
         assert "-> 8: " in ups[-1].detail and "target 2 per replica" in ups[-1].detail
 
@@ -112,3 +112,33 @@ def test_a_short_cluster_gives_the_critical_paths_bottleneck_its_replicas_first(
         clients.close()
         dep.stop()
     assert clients.errors == [] and clients.wrong == []
+
+
+def test_hogar_run_scales_an_auto_node(tmp_path, capsys, no_leaks):
+    from hogar_nb.cli import main
+
+    path = tmp_path / "g.udgl"
+    path.write_text(GRAPH.replace("max = 8", "max = 4"))
+    assert main(["run", str(path), "--rate", "120", "--duration", "3", "--payload", "1"]) == 0
+    out = capsys.readouterr().out
+    slow = next(line for line in out.splitlines() if line.startswith("slow "))
+    alive = int(slow.split()[-1].split("/")[0])
+    assert alive >= 2, out
+
+
+def test_process_replicas_scale_up_and_drain_down(no_leaks):
+    text = GRAPH.replace("replicas = auto(min = 1, max = 8)", "replicas = auto(min = 1, max = 3), isolation = process") \
+                .replace(f"scale_down_delay = {int(DOWN_DELAY_S * 1000)}ms", "scale_down_delay = 1s")
+    dep = hogar_nb.run(hogar_nb.parse_udgl(text))
+    clients = Clients(dep, lambda i: (i + 1) * 2)
+    try:
+        clients.set(6)
+        wait_for(lambda: dep.metrics().node("slow").replicas_alive == 3, 60.0, "3 process replicas")
+        assert len(dep.replica_pids("slow")) == 3
+        clients.set(0)
+        wait_for(lambda: dep.metrics().node("slow").replicas_alive == 1, 30.0, "two to leave")
+        wait_for(lambda: len(dep.replica_pids("slow")) == 1, 10.0, "their processes to end")
+        assert clients.errors == [] and clients.wrong == [] and clients.answered == clients.sent
+    finally:
+        clients.close()
+        dep.stop()

@@ -78,3 +78,28 @@ def test_mirror_pairs_name_the_primary():
 
     doc = hogar_nb.parse_udgl(GRAPH.format(candidate="candidate", share="25%", extra="")).to_earg()
     assert mirror_pairs(doc) == {"v2": ("ingest", "v1", 0.25)}
+
+
+def test_a_served_graph_reports_its_shadows(no_leaks):
+    import httpx
+
+    with run("candidate", "100%") as dep:
+        url = dep.serve_http()
+        with httpx.Client(base_url=url, timeout=30) as client:
+            for i in range(1, 50):
+                assert client.post("/ingest", json=i).json() == 2 * i
+            def settled() -> bool:
+                v2 = client.get("/hogar/v1/shadow").json()["shadows"]["v2"]
+                return v2["answered"] + sum(v2["errors"].values()) == 49 and v2["compared"] == v2["answered"]
+
+            wait_for(settled, what="every copy's outcome")
+            v2 = client.get("/hogar/v1/shadow").json()["shadows"]["v2"]
+            assert (v2["primary"], v2["mirrored"], v2["errors"]) == ("v1", 49, {"error": 7})
+            assert v2["compared"] == 42 and v2["agreement"] == 38 / 42
+    plain = hogar_nb.run(hogar_nb.parse_udgl("source s\npython p { impl = \"tests.steer.impls:primary\" }\n"
+                                             "sink out\ns -> p -> out\n"))
+    try:
+        with httpx.Client(base_url=plain.serve_http(), timeout=30) as client:
+            assert client.get("/hogar/v1/shadow").json() == {"shadows": {}}
+    finally:
+        plain.stop()

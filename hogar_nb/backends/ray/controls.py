@@ -13,7 +13,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable
 
-from ...runtime.errors import UnknownNodeError
+from ...runtime.errors import ReconfigureError, UnknownNodeError
 from ...runtime.metrics import RecoveryEvent
 
 __all__ = ["RayControls"]
@@ -64,9 +64,21 @@ class RayControls:
 
     def _apply(self, node: str, values: dict[str, Any]) -> None:
         """Checked values (EARG units) to the node's Serve deployment (replicas, batching)
-        or to the ingress (timeout, retries), in place."""
+        or to the ingress (timeout, retries, a split's weights), in place."""
+        if "weights" in values:  # a split: the ingress routes, Serve's user_config tells it
+            split = self._plan.nodes[node]
+            weights = values["weights"]
+            split.succ = [(dst, when, weights[dst]) for dst, when, _w in split.succ]
+            with self._lock:
+                self._ingress_config.setdefault(node, {})["weights"] = dict(weights)
+                self._redeploy(self._overrides, self._ingress_config)
+            return
         plan = self._worker(node)
         changes: dict[str, Any] = {}
+        raw: dict[str, Any] = next((n for n in (self._earg or {}).get("nodes", []) if n.get("name") == node), {})
+        if "replicas" in values and raw.get("autoscale") is not None:
+            raise ReconfigureError(f"node {node!r} has replicas = auto(...): Serve's autoscaler sets its "
+                                   "replicas; change its bounds in the graph", node, "replicas")
         for attr, value in values.items():
             if attr == "replicas":
                 plan.replicas = changes["num_replicas"] = value

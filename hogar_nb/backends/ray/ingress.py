@@ -117,9 +117,13 @@ class Ingress:
         self.taken: list[WalkEvent] = []
 
     def reconfigure(self, config: dict[str, Any]) -> None:
-        """``user_config``: per-node ``timeout`` (s) and ``retries`` changed at run time."""
+        """``user_config``: per-node ``timeout`` (s) and ``retries``, a split's ``weights``
+        (by successor), changed at run time."""
         for name, attrs in (config.get("nodes") or {}).items():
             plan = self.plan.nodes[name]
+            if "weights" in attrs:  # one list swapped whole: a request reads it once
+                weights = attrs["weights"]
+                plan.succ = [(dst, when, weights.get(dst, w)) for dst, when, w in plan.succ]
             if "timeout" in attrs:
                 plan.timeout = float(attrs["timeout"])
             if "retries" in attrs:
