@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from .errors import HogarError
 
-__all__ = ["frontend", "register_frontend"]
+__all__ = ["frontend", "has_frontend", "register_frontend"]
 
 _FRONTENDS: dict[str, Callable[..., Any]] = {}
 
@@ -21,6 +21,11 @@ _FRONTENDS: dict[str, Callable[..., Any]] = {}
 def register_frontend(name: str, fn: Callable[..., Any]) -> None:
     """Make ``fn`` the implementation of front end ``name`` (edit, monitor, report, serve_http)."""
     _FRONTENDS[name] = fn
+
+
+def has_frontend(name: str) -> bool:
+    """Whether a layer above registered ``name``."""
+    return name in _FRONTENDS
 
 
 def frontend(name: str) -> Callable[..., Any]:

@@ -132,7 +132,14 @@ def _quality(dep: DeploymentProtocol, **options: Any) -> Any:
     return attach(dep, **options)
 
 
+def _quality_metrics(dep: DeploymentProtocol) -> Any:
+    from .quality.prometheus import QualityCollector
+
+    return QualityCollector(dep)
+
+
 register_frontend("serve_http", _serve_http)
 register_frontend("tracing", _tracing)
 register_frontend("quality", _quality)
+register_frontend("quality_metrics", _quality_metrics)
 register_frontend("rollout", _rollout)

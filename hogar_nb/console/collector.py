@@ -279,6 +279,9 @@ class Collector:
             if e.get("duration_s"):
                 text += f" in {float(e['duration_s']) * 1000:.0f} ms"
             kind = "reconfigure" if e.get("cause") == "operator" else "recovery"  # the engine's own record
+            if e.get("cause") == "alert":  # an alert rule fired or resolved: its rule and value
+                kind = "alert"
+                text = f"alert {e.get('action')}: {str(e.get('detail') or '')[:300]}"
             fresh.append({"time": float(e["time"]), "node": str(e.get("node") or ""), "text": text,
                           "key": key, "kind": kind})
         return fresh

@@ -104,7 +104,7 @@ class TimelineEvent(models.Model):
 
     deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="timeline")
     time = models.FloatField(db_index=True)
-    kind = models.CharField(max_length=20)  # recovery | reconfigure | fault | start | stop | restart
+    kind = models.CharField(max_length=20)  # recovery | reconfigure | alert | fault | start | stop | restart
     node = models.CharField(max_length=200, blank=True)
     text = models.TextField()
     key = models.CharField(max_length=200, blank=True, help_text="deduplicates polled events")

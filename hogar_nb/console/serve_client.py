@@ -101,6 +101,9 @@ class ServeClient:
     def events(self) -> list[dict]:
         return self._request("GET", "/hogar/v1/events")
 
+    def quality(self) -> dict:
+        return self._request("GET", "/hogar/v1/quality")
+
     def graph(self) -> dict:
         return self._request("GET", "/hogar/v1/graph")
 

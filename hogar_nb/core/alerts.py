@@ -106,6 +106,8 @@ def _condition_diagnostics(graph: Graph, when: Condition, span: Span | None, whe
     elif model_only and graph.nodes[node].kind != "model":
         out.append(Diagnostic.at("E030", f"`{when.measure}` {where} needs a model node; `{node}` is a "
                                  f"{graph.nodes[node].kind} node", span))
+    elif model_only:
+        out += _unwatched(graph, when, span, where)
     if when.measure == "quality" and when.args[1] not in QUALITY_METRICS:
         out.append(Diagnostic.at("E024", f"unknown quality metric `{when.args[1]}` {where}", span,
                                  hint=did_you_mean(when.args[1], QUALITY_METRICS) or ", ".join(QUALITY_METRICS)))
@@ -118,6 +120,23 @@ def _condition_diagnostics(graph: Graph, when: Condition, span: Span | None, whe
         out.append(Diagnostic.at("E020", f"`{when.measure}` {where} is compared with a number or a percentage; "
                                  f"got {bound}", span))
     return out
+
+
+def _unwatched(graph: Graph, when: Condition, span: Span | None, where: str) -> list[Diagnostic]:
+    """A warning when the measure needs what the node does not keep: a reference for
+    drift, its predictions for quality."""
+    node = when.args[0]
+    resolved = graph.resolution().nodes.get(node)
+    quality = (resolved.extra.get("quality") if resolved is not None else None) or {}
+    if when.measure == "quality" and not quality.get("feedback"):
+        return [Diagnostic.at("W050", f"`{when.measure}({node}, ...)` {where} needs `{node}` to keep its "
+                              "predictions: it has no `feedback = true`", span, severity="warning",
+                              hint=f"add {{ feedback = true }} to `{node}`")]
+    if when.measure != "quality" and not quality.get("reference"):
+        return [Diagnostic.at("W050", f"`{when.measure}({node})` {where} has nothing to compare until `{node}` "
+                              "has a reference: give it `reference = \"train.csv\"` or capture one",
+                              span, severity="warning", hint="dep.capture_reference(node) takes one from traffic")]
+    return []
 
 
 def _plain_bound(bound: Any) -> float:

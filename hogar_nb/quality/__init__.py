@@ -5,7 +5,9 @@ Fed by the walker's events (``Deployment.subscribe``), off the request path:
 - :mod:`.stats` — PSI, Jensen–Shannon, KS, chi-squared and Wasserstein (scipy);
 - :mod:`.reference` and :mod:`.files` — a node's reference data, summarised;
 - :mod:`.feedback` and :mod:`.scores` — predictions kept for a horizon, joined with
-  labels, scored with scikit-learn's metrics.
+  labels, scored with scikit-learn's metrics;
+- :mod:`.monitor` — a deployment's :class:`QualityMonitor`, fed by walker events;
+- :mod:`.alerts` — the graph's alert rules, evaluated by the monitor.
 
 Importing this package is light; numpy, scipy and scikit-learn load on first use.
 """
@@ -15,12 +17,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .errors import FeedbackError, QualityError, ReferenceDataError
+from .errors import FeedbackError, QualityError, ReferenceDataError, UnknownModelNodeError
 
-__all__ = ["FeedbackError", "FeedbackStore", "QualityError", "Reference", "ReferenceDataError", "load_reference"]
+__all__ = ["FeedbackError", "FeedbackStore", "QualityError", "QualityMonitor", "Reference", "ReferenceDataError",
+           "UnknownModelNodeError", "load_reference"]
 
 _LAZY = {
     "FeedbackStore": ".feedback",
+    "QualityMonitor": ".monitor",
     "Reference": ".reference",
     "load_reference": ".files",
 }

@@ -138,10 +138,12 @@ class AlertEngine:
         try:
             httpx.post(url, json=record, timeout=WEBHOOK_TIMEOUT).raise_for_status()
         except Exception as exc:  # the receiver's trouble: counted and shown, never raised
-            self.webhook_failed += 1
-            self.webhook_error = f"{url}: {type(exc).__name__}: {exc}"
+            with self._lock:
+                self.webhook_failed += 1
+                self.webhook_error = f"{url}: {type(exc).__name__}: {exc}"
         else:
-            self.webhook_sent += 1
+            with self._lock:
+                self.webhook_sent += 1
 
     def report(self) -> dict[str, Any]:
         with self._lock:

@@ -14,7 +14,6 @@ request already had a label; the first one stays).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
@@ -23,10 +22,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 __all__ = ["DEFAULT_HORIZON", "FeedbackStore", "LABEL_OUTCOMES", "default_store_path"]
 
 DEFAULT_HORIZON = 24 * 3600.0
 DEFAULT_MAX_ROWS = 2_000_000
+SCORED_LIMIT = 100_000  # the latest labelled predictions a node's quality is computed over
 LABEL_OUTCOMES = ("matched", "unknown", "expired", "duplicate")
 
 _SCHEMA = """
@@ -53,7 +55,7 @@ def default_store_path(graph: str, base_dir: str | Path | None) -> Path:
     else:
         import platformdirs
 
-        folder = Path(platformdirs.user_data_dir("hogar_nb")) / "feedback"
+        folder = Path(platformdirs.user_data_dir("hogar", appauthor=False)) / "feedback"  # as the console
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{graph}.feedback.sqlite"
 
@@ -84,7 +86,7 @@ class FeedbackStore:
     def add_predictions(self, rows: Iterable[tuple[str, str, Any, float]]) -> int:
         """Keep ``(request_id, node, prediction, served_time)`` rows (one transaction);
         returns how many were written."""
-        data = [(rid, node, json.dumps(_plain(pred)), served) for rid, node, pred, served in rows]
+        data = [(rid, node, _dumps(pred), served) for rid, node, pred, served in rows]
         if not data:
             return 0
         with self._lock:
@@ -119,9 +121,12 @@ class FeedbackStore:
         db.execute("COMMIT")
 
     # -- labels -------------------------------------------------------------------------
-    def add_labels(self, labels: Sequence[tuple[str, Any]]) -> dict[str, int]:
+    def add_labels(self, labels: Sequence[tuple[str, Any]], held: list[tuple[str, Any]] | None = None
+                   ) -> dict[str, int]:
         """Join each ``(request_id, label)`` with the predictions of that request;
-        returns the count of each outcome (also added to :attr:`outcomes`)."""
+        returns the count of each outcome (also added to :attr:`outcomes`). With a
+        ``held`` list, a label for a request not seen (yet) goes there instead of
+        counting as unknown."""
         tally: Counter[str] = Counter()
         now = self._clock()
         with self._lock:
@@ -134,9 +139,12 @@ class FeedbackStore:
                     late = db.execute("SELECT 1 FROM predictions WHERE request_id = ? UNION ALL "
                                       "SELECT 1 FROM expired WHERE request_id = ?", (rid, rid)).fetchone()
                     outcome = "expired" if late else "unknown"
+                    if outcome == "unknown" and held is not None:
+                        held.append((rid, label))
+                        continue
                     tally[outcome] += 1
                     continue
-                text = json.dumps(_plain(label))
+                text = _dumps(label)
                 for node, labelled in rows:
                     outcome = "duplicate" if labelled is not None else "matched"
                     if outcome == "matched":
@@ -148,14 +156,15 @@ class FeedbackStore:
             self.totals.update(tally)
         return {k: tally.get(k, 0) for k in LABEL_OUTCOMES}
 
-    def labelled(self, node: str) -> list[tuple[Any, Any]]:
-        """Every (prediction, label) pair of ``node`` still within the horizon."""
+    def labelled(self, node: str, most: int = SCORED_LIMIT) -> list[tuple[Any, Any]]:
+        """The (prediction, label) pairs of ``node`` still within the horizon, the
+        latest ``most`` of them, oldest first."""
         cut = self._clock() - self.horizon
         with self._lock:
             rows = self._db.execute("SELECT prediction, label FROM predictions "
-                                    "WHERE node = ? AND labelled IS NOT NULL AND served >= ? ORDER BY served",
-                                    (node, cut)).fetchall()
-        return [(json.loads(p), json.loads(y)) for p, y in rows]
+                                    "WHERE node = ? AND labelled IS NOT NULL AND served >= ? "
+                                    "ORDER BY served DESC, rowid DESC LIMIT ?", (node, cut, most)).fetchall()
+        return [(orjson.loads(p), orjson.loads(y)) for p, y in reversed(rows)]
 
     def counts(self) -> dict[str, int]:
         """Predictions kept, those labelled, and expired ids remembered."""
@@ -177,7 +186,7 @@ class FeedbackStore:
             self._db.close()
 
 
-def _plain(value: Any) -> Any:
-    """A JSON-ready form of numpy scalars and arrays (labels and outputs)."""
+def _dumps(value: Any) -> str:
+    """A prediction or label as JSON text (numpy scalars and arrays as plain values)."""
     tolist = getattr(value, "tolist", None)
-    return tolist() if callable(tolist) else value
+    return orjson.dumps(tolist() if callable(tolist) else value).decode()

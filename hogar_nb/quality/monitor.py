@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import Future
 from pathlib import Path
@@ -26,6 +27,10 @@ from .reference import Reference
 __all__ = ["QualityMonitor"]
 
 EVENT_QUEUE = 100_000  # events waiting for the observer; more are dropped (and counted)
+#: seconds a label for a request not seen yet waits for its prediction (on Ray the
+#: walker's events reach the driver in batches, a moment after the answer)
+LABEL_GRACE = 2.0
+MAX_PARKED = 100_000  # labels waiting at once; past it the oldest are counted unknown
 
 
 class QualityMonitor:
@@ -36,11 +41,15 @@ class QualityMonitor:
     between evaluations.
     """
 
-    def __init__(self, dep: Any, store: str | Path | None = None, interval: float = 1.0) -> None:
+    def __init__(self, dep: Any, store: str | Path | None = None, interval: float = 1.0,
+                 label_grace: float = LABEL_GRACE) -> None:
         from .files import load_reference
 
         self.dep = dep
         self.interval = interval
+        self.label_grace = label_grace
+        self._parked: deque[tuple[float, str, Any]] = deque()  # (until, request id, label)
+        self._parked_lock = threading.Lock()
         doc = dep.earg or {}
         plan = getattr(dep, "_plan", None)
         self.base_dir: Path | None = getattr(plan, "base_dir", None)
@@ -121,11 +130,13 @@ class QualityMonitor:
         for watch in self.nodes.values():
             watch.finish_capture()
             watch.evaluate(now)
+        self._retry_parked(now)
         if self.store is not None and self.store.totals["matched"] != self._scored:
             self._scored = self.store.totals["matched"]
             for name in sorted(self.feedback_nodes):
                 watch = self.nodes[name]
                 watch.scores = quality_scores(self.store.labelled(name), watch.settings.task)
+                watch.quality_history.append((now, dict(watch.scores)))
         if self.alerts is not None:
             self.alerts.evaluate(now)
         self.evaluations += 1
@@ -139,7 +150,39 @@ class QualityMonitor:
                                 "`feedback = true` to score delayed labels")
         self._sub.drain()  # events already published (the request was answered) are in
         self.flush()
-        return self.store.add_labels(list(labels))
+        held: list[tuple[str, Any]] = []
+        counts = self.store.add_labels(list(labels), held if self.label_grace > 0 else None)
+        until = time.time() + self.label_grace
+        with self._parked_lock:
+            self._parked.extend((until, rid, label) for rid, label in held)
+            overflow = [self._parked.popleft() for _ in range(max(0, len(self._parked) - MAX_PARKED))]
+        if overflow:
+            self.store.add_labels([(rid, label) for _t, rid, label in overflow])
+        counts["pending"] = len(held)
+        return counts
+
+    def _retry_parked(self, now: float) -> None:
+        """Labels that waited for their prediction: matched now, or unknown once due."""
+        if self.store is None:
+            return
+        with self._parked_lock:
+            parked, self._parked = list(self._parked), deque()
+        if not parked:
+            return
+        due = [(rid, label) for until, rid, label in parked if until <= now]
+        waiting = [(until, rid, label) for until, rid, label in parked if until > now]
+        if due:
+            self.store.add_labels(due)
+        held: list[tuple[str, Any]] = []
+        self.store.add_labels([(rid, label) for _u, rid, label in waiting], held)
+        still = {rid for rid, _ in held}
+        with self._parked_lock:
+            self._parked.extendleft(reversed([p for p in waiting if p[1] in still]))
+
+    @property
+    def labels_pending(self) -> int:
+        """Labels waiting for their request's prediction (at most ``label_grace`` s)."""
+        return len(self._parked)
 
     def capture_reference(self, node: str, n: int = 5_000) -> Future:
         """Take the next ``n`` inputs (and outputs) of ``node`` as its reference; the

@@ -59,6 +59,22 @@ def payload_rows(value: Any) -> list[Any]:
     return [value]
 
 
+def _numeric_columns(rows: list[Any], names: list[str]) -> dict[str, Any] | None:
+    """Rows of numbers as one float matrix's columns (the common case, without a
+    Python loop per value); None when the rows are not all equal-length numbers."""
+    import numpy as np
+
+    if not rows or not isinstance(rows[0], (list, tuple)):
+        return None
+    try:
+        matrix = np.asarray(rows, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if matrix.ndim != 2 or matrix.shape[1] != len(names):
+        return None
+    return {name: matrix[:, i] for i, name in enumerate(names)}
+
+
 class _Capture:
     def __init__(self, n: int) -> None:
         self.n = n
@@ -81,6 +97,7 @@ class NodeWatch:
         self.output_drift: dict[str, stats.FeatureDrift] = {}
         self.history: deque[tuple[float, float, dict[str, float]]] = deque(maxlen=HISTORY)
         self.scores: dict[str, float] = {}
+        self.quality_history: deque[tuple[float, dict[str, float]]] = deque(maxlen=HISTORY)
         self.capture: _Capture | None = None
         self._lock = threading.Lock()
 
@@ -138,7 +155,8 @@ class NodeWatch:
                 return False
             inputs, outputs, seen = list(self.inputs), list(self.outputs), self.seen
         s = self.settings
-        cols = columns_of(inputs, ref.names)
+        numeric = all(f.kind == "numeric" for f in ref.features.values())
+        cols = (_numeric_columns(inputs, ref.names) if numeric else None) or columns_of(inputs, ref.names)
         self.drift = {name: summary.compare(cols.get(name, []), s.metric, s.threshold)
                       for name, summary in ref.features.items()}
         if ref.outputs and outputs:

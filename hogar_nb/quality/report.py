@@ -56,7 +56,8 @@ def quality_report(monitor: QualityMonitor) -> dict[str, Any]:
                            "events_dropped": monitor.dropped, "evaluations": monitor.evaluations}
     if store is not None:
         out["labels"] = store.label_outcomes()
-        out["store"] = {"path": store.path, **store.counts()}
+        out["labels_pending"] = monitor.labels_pending
+        out["store"] = store.counts()  # its path stays on the server
     if monitor.alerts is not None:
         out["alerts"] = monitor.alerts.report()
     if monitor.last_error:

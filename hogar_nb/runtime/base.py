@@ -416,7 +416,8 @@ class DeploymentBase(TracesMixin, ABC):
     def feedback(self, request_id: str, label: Any) -> dict[str, int]:
         """The true ``label`` of the request ``request_id`` (its ``context.request_id``,
         the HTTP ``x-request-id``), joined with the predictions kept for it; returns
-        the count of each outcome: matched, unknown, expired or duplicate."""
+        the count of each outcome: matched, unknown, expired or duplicate, and
+        pending: a label that waits a moment for a prediction not seen yet."""
         counts: dict[str, int] = self.quality_monitor().feedback([(request_id, label)])
         return counts
 

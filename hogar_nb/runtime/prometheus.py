@@ -80,7 +80,11 @@ def _approx_sum(histogram: list[tuple[float, int]]) -> float:
 
 def start_server(dep: Deployment, port: int) -> tuple[Any, int]:
     """Serve on 127.0.0.1:``port`` (0 picks a free port); returns (server, bound port)."""
+    from .._frontends import frontend, has_frontend
+
     registry = CollectorRegistry(auto_describe=False)
     registry.register(DeploymentCollector(dep))
+    if has_frontend("quality_metrics"):  # drift and quality families, read at scrape time
+        registry.register(frontend("quality_metrics")(dep))
     server, _thread = start_http_server(port, addr="127.0.0.1", registry=registry)
     return server, server.server_address[1]

@@ -1,7 +1,8 @@
 """``/hogar/v1/quality``, ``/hogar/v1/feedback`` and ``/hogar/v1/reference/{node}``.
 
 ``GET /hogar/v1/quality``: drift, quality and label counts per model node and per
-split variant (:meth:`Deployment.quality`). ``POST /hogar/v1/feedback``: one
+split variant (:meth:`Deployment.quality`), or ``"watching": false`` when nothing
+watches the graph (a read starts nothing). ``POST /hogar/v1/feedback``: one
 ``{"request_id", "label"}`` or a list of them, answered 202 with the count of each
 outcome. ``POST /hogar/v1/reference/{node}`` (admin): ``{"n": 5000}`` starts taking
 the node's next inputs as its reference, answered 202.
@@ -72,16 +73,27 @@ def routes(state: ServingState) -> list[Route]:
 
         return run()
 
+    def watcher() -> Any:
+        """The deployment's quality monitor; a read or a label never starts one."""
+        return dep.quality_monitor(start=False)
+
     async def quality(request: Request) -> Response:
         async def fn() -> Any:
-            return await run_in_threadpool(dep.quality)
+            monitor = watcher()
+            if monitor is None:
+                return {"graph": dep.name, "watching": False, "nodes": {}, "variants": {}}
+            return {"watching": True, **await run_in_threadpool(monitor.report)}
 
         return await answer(request, fn)
 
     async def feedback(request: Request) -> Response:
         async def fn() -> Any:
             labels = labels_of(await read_json(request, state.options.max_body))
-            counts = await run_in_threadpool(dep.quality_monitor().feedback, labels)
+            monitor = watcher()
+            if monitor is None:
+                raise HTTPError(400, "bad_request", f"graph {dep.name!r} keeps no predictions: give a model node "
+                                "`feedback = true` to score delayed labels")
+            counts = await run_in_threadpool(monitor.feedback, labels)
             return {"accepted": len(labels), **counts}
 
         return await answer(request, fn, 202)

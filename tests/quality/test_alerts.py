@@ -121,3 +121,23 @@ def test_a_webhook_that_refuses_is_counted(iris_dir: Path) -> None:
         report = _until(lambda: (r := dep.quality()["alerts"])["webhook"]["failed"] and r)
         assert report["webhook"]["sent"] == 0 and "127.0.0.1:9" in report["webhook"]["last_error"]
         assert dep.call([5.1, 3.5, 1.4, 0.2]) == 0
+
+
+def test_a_latency_alert_reads_the_p99_since_the_last_round(iris_dir: Path) -> None:
+    from hogar_nb.runtime.deployment import run as run_embedded
+
+    graph = hogar_nb.parse_udgl(_graph("http://127.0.0.1:9/unused").replace(
+        "alert failing { when = error_rate(graph) > 10% }", "alert slow { when = latency_p99(clf) > 0ms }"))
+    with run_embedded(graph, base_dir=iris_dir) as dep:
+        monitor = dep.quality_monitor(interval=3600.0)
+        monitor.evaluate()
+        assert dep.quality()["alerts"]["rules"][1]["value"] is None  # no request yet
+        for _ in range(20):
+            dep.call([5.1, 3.5, 1.4, 0.2])
+        monitor.evaluate()
+        rule = dep.quality()["alerts"]["rules"][1]
+        p99 = dep.metrics().nodes["clf"].p99_ms
+        assert rule["state"] == "firing" and rule["value"] is not None and 0 < rule["value"] <= 2 * p99
+        monitor.evaluate()  # no request since: no latency, the alert resolves
+        assert dep.quality()["alerts"]["rules"][1]["state"] == "ok"
+        assert [e.action for e in dep.events if e.cause == "alert"] == ["firing", "resolved"]

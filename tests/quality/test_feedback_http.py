@@ -62,10 +62,13 @@ def test_ten_thousand_labels_give_the_offline_accuracy(iris_dir: Path, tmp_path:
                     outcome[k] += r.json()[k]
             assert outcome == {"matched": 10_000, "unknown": 0, "expired": 0, "duplicate": 0}
             r = client.post("/hogar/v1/feedback", json={"request_id": "never-served", "label": 1})
-            assert r.status_code == 202 and r.json()["unknown"] == 1
+            assert r.status_code == 202 and r.json()["pending"] == 1  # it waits a moment for its prediction
             r = client.post("/hogar/v1/feedback", json=bodies[0])
             assert r.json()["duplicate"] == 1
             report = _wait_scored(client, 10_000)
+            while (report := client.get("/hogar/v1/quality").json())["labels"]["unknown"] < 1:
+                time.sleep(0.1)
+            assert report["labels_pending"] == 0
             model = joblib.load(iris_dir / "iris.joblib")
             offline = model.predict(rows)
             assert answers == offline.tolist()
@@ -93,7 +96,7 @@ def test_labels_after_the_horizon_are_expired(iris_dir: Path, tmp_path: Path) ->
         dep.quality_monitor().flush()
         time.sleep(0.4)
         dep.quality_monitor().store.purge()
-        assert dep.feedback(rid, 0) == {"matched": 0, "unknown": 0, "expired": 1, "duplicate": 0}
+        assert dep.feedback(rid, 0) == {"matched": 0, "unknown": 0, "expired": 1, "duplicate": 0, "pending": 0}
         assert dep.quality()["labels"]["expired"] == 1
 
 
@@ -132,3 +135,14 @@ def test_capture_over_http_needs_the_admin_token(iris_dir: Path) -> None:
             time.sleep(0.05)
         assert node["reference"]["source"] == "traffic"
         assert node["reference"]["features"] == ["x0", "x1", "x2", "x3"]
+
+
+def test_a_graph_nobody_watches_is_read_without_starting_a_monitor(iris_dir: Path) -> None:
+    graph = hogar_nb.parse_udgl('source score\nmodel clf { impl = "iris.joblib" }\nsink out\nscore -> clf -> out\n')
+    with hogar_nb.run(graph, base_dir=iris_dir) as dep:
+        url = dep.serve_http()
+        assert httpx.get(url + "/hogar/v1/quality").json() == {"graph": "graph", "watching": False, "nodes": {},
+                                                               "variants": {}}
+        r = httpx.post(url + "/hogar/v1/feedback", json={"request_id": "a", "label": 1})
+        assert r.status_code == 400 and "feedback = true" in r.json()["error"]["message"]
+        assert dep.quality_monitor(start=False) is None

@@ -74,3 +74,61 @@ def test_a_deployment_records_the_hash_and_check_names_a_bad_reference(folder: P
         res = subprocess.run([sys.executable, "-m", "hogar_nb", "check", "--strict", "g.udgl"], cwd=folder,
                              capture_output=True, text=True)
         assert res.returncode == 1 and message in res.stderr and "Traceback" not in res.stderr
+
+
+ALERTS = """graph iris
+source a
+model clf { impl = "m.joblib", reference = "train.csv", feedback = true }
+sink b
+a -> clf -> b
+alert drifted { when = drift_share(clf) > 0.3, for = 5m }
+alert slow { when = latency_p99(graph) > 250ms, severity = critical, webhook = "http://127.0.0.1:9/hook" }
+alert wrong { when = quality(clf, accuracy) < 90% }
+"""
+
+
+def test_alert_rules_round_trip_through_earg() -> None:
+    graph = hogar_nb.parse_udgl(ALERTS)
+    assert graph.check() == []
+    doc = graph.to_earg()
+    assert doc["alerts"] == [
+        {"name": "drifted", "when": {"measure": "drift_share", "args": ["clf"], "op": ">", "value": 0.3},
+         "for_ms": 300_000.0, "severity": "warning"},
+        {"name": "slow", "when": {"measure": "latency_p99", "args": ["graph"], "op": ">", "value": 250.0},
+         "for_ms": 0.0, "severity": "critical", "webhook": "http://127.0.0.1:9/hook"},
+        {"name": "wrong", "when": {"measure": "quality", "args": ["clf", "accuracy"], "op": "<", "value": 0.9},
+         "for_ms": 0.0, "severity": "warning"}]
+    text = hogar_nb.dump_earg(graph)
+    again = hogar_nb.loads_earg(text)
+    assert hogar_nb.dump_earg(again) == text
+    assert "alert drifted { when = drift_share(clf) > 0.3, for = 5m }" in again.to_udgl()
+    assert hogar_nb.dump_earg(hogar_nb.parse_udgl(again.to_udgl())) == text
+
+
+@pytest.mark.parametrize(("rule", "message"), [
+    ("alert x { when = drift_shar(clf) > 0.3 }", "unknown measure `drift_shar`"),
+    ("alert x { when = drift_share(b) > 0.3 }", "needs a model node; `b` is a sink node"),
+    ("alert x { when = drift_share(nope) > 0.3 }", "names `nope`, which is not a node"),
+    ("alert x { when = drift_share(clf) > 0.3, fore = 5m }", "unknown attribute `fore`"),
+    ("alert x { when = latency_p99(clf) > 3 }", "compared with a duration"),
+    ("alert x { for = 5m }", "alert `x` needs `when`"),
+    ("alert x { when = 3 }", "must be a condition"),
+    ("alert x { when = quality(clf, acc) < 0.9 }", "unknown quality metric `acc`"),
+    ("alert x { when = error_rate(clf) > 1%, webhook = \"ftp://x\" }", "http:// or https:// URL"),
+    ("alert x { when = drift_share(clf) > drift_share(clf) > 1 }", "compared with another comparison"),
+])
+def test_a_bad_rule_is_an_error_at_its_place(rule: str, message: str) -> None:
+    text = 'source a\nmodel clf { impl = "m.joblib", reference = "t.csv", feedback = true }\nsink b\na -> clf -> b\n'
+    with pytest.raises(UDGLError) as err:
+        hogar_nb.parse_udgl(text + rule + "\n")
+    assert any(message in d.message and d.line == 5 for d in err.value.diagnostics), \
+        [d.message for d in err.value.diagnostics]
+
+
+def test_a_rule_on_what_the_node_does_not_keep_is_a_warning() -> None:
+    graph = hogar_nb.parse_udgl('source a\nmodel clf { impl = "m.joblib" }\nsink b\na -> clf -> b\n'
+                                "alert x { when = drift_share(clf) > 0.3 }\n"
+                                "alert y { when = quality(clf, accuracy) < 0.9 }\n")
+    warnings = [d for d in graph.check() if d.code == "W050"]
+    assert [d.severity for d in warnings] == ["warning", "warning"]
+    assert "has a reference" in warnings[0].message and "feedback = true" in warnings[1].message

@@ -84,3 +84,39 @@ def test_a_reference_captured_from_traffic_replaces_the_file(iris_dir: Path) -> 
             dep.capture_reference("out")
         with pytest.raises(QualityError, match="expected an integer between 10"):
             dep.capture_reference("clf", n=5)
+
+
+def test_bad_payloads_mixed_with_good_ones_leave_the_watch_working(iris_dir: Path) -> None:
+    bad = ["five", [1.0, 2.0], {"a": 1}, [[1.0, "x", 3.0, 4.0]], [], None, [float("nan")] * 4]
+    good = iris_traffic(WINDOW, seed=6).tolist()
+    with hogar_nb.run(hogar_nb.parse_udgl(_graph()), base_dir=iris_dir) as dep:
+        ok = failed = 0
+        for i, row in enumerate(good):
+            for payload in ([bad[i % len(bad)]] if i % 5 == 0 else []) + [row]:
+                try:
+                    dep.call(payload)
+                    ok += 1
+                except hogar_nb.HogarError:
+                    failed += 1
+        assert ok == WINDOW and failed == WINDOW // 5  # every request counted: each bad one refused alone
+        monitor = dep.quality_monitor()
+        monitor.evaluate()
+        report = dep.quality()
+        assert "last_error" not in report
+        node = report["nodes"]["clf"]
+        assert node["drifted"] == [] and node["rows_in_window"] == WINDOW
+        assert {f["feature"] for f in node["features"]} == {"sepal_length", "sepal_width", "petal_length",
+                                                            "petal_width"}
+        assert all(f["count"] <= WINDOW for f in node["features"])
+
+
+def test_serve_metrics_carries_the_drift_families(iris_dir: Path) -> None:
+    import httpx
+
+    with hogar_nb.run(hogar_nb.parse_udgl(_graph()), base_dir=iris_dir) as dep:
+        for row in iris_traffic(WINDOW, seed=7, shift={2: 2.0}).tolist():
+            dep.call(row)
+        _settled(dep, WINDOW)
+        text = httpx.get(dep.serve_metrics()).text
+        assert 'hogar_drift_score{feature="petal_length",graph="iris",metric="psi",node="clf"}' in text
+        assert 'hogar_drift_score{feature="__share__",graph="iris",metric="share",node="clf"} 0.25' in text

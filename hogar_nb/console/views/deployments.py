@@ -177,6 +177,20 @@ def plotly_url() -> str:
     return f"{static('plotly/plotly.min.js')}?v={version('plotly')}"
 
 
+def _quality(dep: Deployment, doc: dict) -> list[dict]:
+    """The served graph's model quality now (rows for the page), or none when it is not
+    running, not watched, or does not answer within a second."""
+    from ..quality import quality_rows
+    from ..serve_client import ServeClient, ServeError
+
+    if not dep.url or dep.state != "running" or not any(n.get("kind") == "model" for n in doc.get("nodes", [])):
+        return []
+    try:
+        return quality_rows(ServeClient(dep.url, timeout=1.0).quality(), doc)
+    except ServeError:
+        return []
+
+
 @writes("operator")
 def deployment_detail(request, pk: int):
     dep = get_object_or_404(Deployment.objects.select_related("version__graph"), pk=pk)
@@ -195,6 +209,7 @@ def deployment_detail(request, pk: int):
         "settings_rows": settings_rows, "events": events,
         "fault_form": FaultForm(), "reconfigure_form": ReconfigureForm(),
         "history": history_of(dep, 3600.0),
+        "quality": _quality(dep, doc),
         "live": {"stream": f"/deployments/{dep.pk}/stream", "history": f"/deployments/{dep.pk}/history",
                  "running": dep.desired == "running", "traced": traced_nodes(doc)},
     }

@@ -22,6 +22,7 @@ from .behaviour import BehaviourPanel, Field, ResponseSampler
 from .health import HealthRules, HealthTracker, NodeHealth
 from .health_view import HealthView
 from .panels import Panels
+from .quality_panels import QualityPanels
 from .source import Reading, Source
 from .visibility import Visibility
 
@@ -92,7 +93,14 @@ class Dashboard(widgets.VBox):
         ])
         self.visibility = Visibility()
         self.visibility.observe(self._on_visible, names="visible")
-        super().__init__([self.controls, self.visibility, self.graph_view, grid])
+        #: the "Model quality" group, when the deployment's quality is watched
+        self.quality: QualityPanels | None = None
+        dep = getattr(source, "dep", None)
+        watcher = dep.quality_monitor(start=False) if hasattr(dep, "quality_monitor") else None
+        if watcher is not None:
+            self.quality = QualityPanels(watcher, window_s=window)
+        groups = [self.quality.box] if self.quality is not None else []
+        super().__init__([self.controls, self.visibility, self.graph_view, grid, *groups])
         self.add_class("hogar-monitor")
         self.observe(self._on_comm, names="comm")
         self.created = time.monotonic()
@@ -203,6 +211,8 @@ class Dashboard(widgets.VBox):
         self.panels.update(self.source, reading, health)
         self.behaviour.update(reading.time, self.panels.span)
         self.graph_view.update(health, final=not reading.running)
+        if self.quality is not None:
+            self.quality.update(reading.time)
         self.draws += 1
 
     def _on_visible(self, change: dict) -> None:

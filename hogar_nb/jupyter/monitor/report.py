@@ -187,6 +187,11 @@ def report(target: Any, *, display: bool = True, dashboard: Any = None, **opts: 
     for fig in figures.values():
         fig.update_layout(width=None, autosize=True)
         fit_time_axis(fig)
+    if dash.quality is not None:  # the Model quality group, when the deployment's quality is watched
+        figures["drift"] = go.Figure(dash.quality.drift)
+        figures["quality"] = go.Figure(dash.quality.quality)
+        for name in ("drift", "quality"):
+            figures[name].update_layout(width=None, autosize=True)
     rep = Report(f"HOGAR monitor: {dash.source.label}", dash.last_reading.time, figures,
                  dict(dash.last_health), dash.topology)
     if own:

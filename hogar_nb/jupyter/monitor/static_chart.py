@@ -4,7 +4,7 @@ A shared notebook shown on GitHub or in an offline viewer cannot draw a Plotly
 figure, so :class:`~.report.Report` stores each panel twice: the Plotly JSON (the
 interactive chart in JupyterLab, Notebook 7 and VS Code) and this picture, drawn
 with matplotlib from the same traces: lines and markers of the scatter traces
-(colour, width, dash, symbol), stacked or grouped bars, titles, axis range and
+(colour, width, dash, symbol), stacked or grouped bars, a heat strip, titles, axis range and
 tick suffix, and a legend.
 """
 
@@ -51,6 +51,22 @@ def _scatter(ax: Any, trace: Any, colour: str) -> bool:
     return True
 
 
+def _heatmap(ax: Any, trace: Any) -> bool:
+    """A heat strip: rows ``y`` over times ``x``, ``None`` cells left blank."""
+    import numpy as np
+
+    rows = [list(r) for r in (trace.z or ())]
+    xs = [x for x in (trace.x or ())]
+    if not rows or not xs:
+        return False
+    z = np.array([[np.nan if v is None else float(v) for v in row] for row in rows])
+    right = xs[-1] if xs[-1] > xs[0] else xs[0] + 1.0
+    ax.imshow(z, aspect="auto", cmap="YlOrRd", origin="lower", interpolation="nearest",
+              extent=(xs[0], right, -0.5, len(rows) - 0.5), vmin=0.0)
+    ax.set_yticks(range(len(rows)), [str(y) for y in (trace.y or ())][:len(rows)], fontsize=7)
+    return True
+
+
 def _bars(ax: Any, traces: list[tuple[Any, str]], stacked: bool) -> bool:
     categories: list[str] = []
     for trace, _ in traces:
@@ -94,6 +110,8 @@ def draw(fig: Any, width_px: int = 480, height_px: int = 260, dpi: int = 100) ->
             bars.append((trace, colour))
         elif trace.type == "scatter":
             drawn = _scatter(ax, trace, colour) or drawn
+        elif trace.type == "heatmap" and not drawn:  # the first strip with data (the quality group's)
+            drawn = _heatmap(ax, trace)
     if bars:
         drawn = _bars(ax, bars, stacked=layout.barmode in ("stack", "relative")) or drawn
     xaxis = layout.xaxis

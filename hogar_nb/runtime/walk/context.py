@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from ...core.error_wire import new_request_id
 
 __all__ = ["RequestContext"]
+
+_FIRST_USE = threading.Lock()  # taken only while an id is made, once per request that is read
 
 
 class RequestContext:
@@ -38,7 +41,11 @@ class RequestContext:
     def request_id(self) -> str:
         rid = self._request_id
         if rid is None:
-            rid = self._request_id = new_request_id()
+            # the caller and an observer's thread may read a fresh id at once: both see one
+            with _FIRST_USE:
+                rid = self._request_id
+                if rid is None:
+                    rid = self._request_id = new_request_id()
         return rid
 
     @request_id.setter

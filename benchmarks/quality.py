@@ -1,0 +1,148 @@
+"""Model quality's cost: a served iris model with drift and feedback on versus off.
+
+In one run, side by side on the embedded engine:
+
+1. saturated throughput: ``dep.map`` over the same rows, 64 in flight, on vs off
+   (target: < 3% loss);
+2. a steady rate (``dep.load``, Poisson arrivals): p50 and p99 on vs off (target: no
+   p99 change beyond noise);
+3. memory over many requests with drift and feedback on and a compressed label
+   horizon (the 24 h horizon scaled down to ``--horizon`` seconds): RSS and the
+   store's rows at each tenth, which must stay flat once the horizon has passed.
+
+Run: ``.venv/bin/python benchmarks/quality.py`` (``--requests 1000000`` for the full
+memory run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import joblib
+import numpy as np
+import psutil
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+
+import hogar_nb
+
+GRAPH = """graph iris
+source score
+model clf {{ impl = "iris.joblib"{quality} }}
+sink out
+score -> clf -> out
+"""
+ON = ', reference = "train.csv", drift_window = 1000, feedback = true, feedback_horizon = {horizon}s'
+
+
+def _folder() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="hogar-quality-bench-"))
+    x, y = load_iris(return_X_y=True)
+    joblib.dump(LogisticRegression(max_iter=1_000).fit(x, y), folder / "iris.joblib")
+    (folder / "train.csv").write_text("a,b,c,d\n" + "\n".join(",".join(map(str, r)) for r in x) + "\n")
+    return folder
+
+
+def _rows(n: int, seed: int = 0) -> list[list[float]]:
+    x, _ = load_iris(return_X_y=True)
+    rng = np.random.default_rng(seed)
+    return np.round(x[rng.integers(0, len(x), n)] + rng.normal(0, 0.05, (n, 4)), 3).tolist()
+
+
+def _run(folder: Path, on: bool, horizon: float) -> object:
+    text = GRAPH.format(quality=ON.format(horizon=horizon) if on else "")
+    return hogar_nb.run(hogar_nb.parse_udgl(text), base_dir=folder)
+
+
+def saturated(folder: Path, n: int, rounds: int) -> dict[str, float]:
+    """Median requests/s off, with a subscriber that does nothing (the walker's
+    events alone), and with drift and feedback on."""
+    rows = _rows(n)
+    rates: dict[str, list[float]] = {"off": [], "subscribed": [], "on": []}
+    for _ in range(rounds):
+        for mode in rates:  # interleaved: all see the same machine
+            with _run(folder, mode == "on", 3600) as dep:
+                if mode == "subscribed":
+                    dep.subscribe(lambda event: None, maxsize=100_000)
+                list(dep.map(rows[:500], concurrency=64))  # warm up
+                t0 = time.perf_counter()
+                done = sum(1 for _ in dep.map(rows, concurrency=64))
+                rates[mode].append(done / (time.perf_counter() - t0))
+    return {mode: statistics.median(r) for mode, r in rates.items()}
+
+
+def steady(folder: Path, rate: float, duration: float) -> dict[bool, object]:
+    rows = _rows(int(rate * duration) + 1, seed=1)
+    out = {}
+    for on in (False, True):
+        with _run(folder, on, 3600) as dep:
+            out[on] = dep.load(rate, duration, payload=lambda i: rows[i % len(rows)], seed=7)
+    return out
+
+
+def memory(folder: Path, n: int, horizon: float) -> list[tuple[int, float, float, dict]]:
+    """Send ``n`` requests 500 at a time and label every one of them; RSS and the
+    store's counts after each tenth."""
+    rows = _rows(20_000, seed=2)
+    proc = psutil.Process()
+    marks = []
+    with _run(folder, True, horizon) as dep:
+        monitor = dep.quality_monitor()
+        t0, sent, next_mark = time.perf_counter(), 0, max(n // 10, 1)
+        while sent < n:
+            futures = [dep.submit(rows[(sent + i) % len(rows)]) for i in range(min(500, n - sent))]
+            labels = [(f.context.request_id, f.result()) for f in futures]
+            dep.quality_monitor().feedback(labels)
+            sent += len(futures)
+            if sent >= next_mark:
+                next_mark += max(n // 10, 1)
+                monitor.evaluate()
+                marks.append((sent, time.perf_counter() - t0, proc.memory_info().rss / 2**20,
+                              monitor.store.counts()))
+        report = dep.quality()
+        print(f"  events dropped by the monitor: {report['events_dropped']}; labels {report['labels']}")
+    return marks
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--requests", type=int, default=200_000, help="requests in the memory run")
+    ap.add_argument("--horizon", type=float, default=10.0, help="the compressed label horizon, seconds")
+    ap.add_argument("--saturated", type=int, default=10_000, help="requests per saturated round")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rate", type=float, default=500.0)
+    ap.add_argument("--duration", type=float, default=10.0)
+    ap.add_argument("--phases", default="saturated,steady,memory")
+    args = ap.parse_args()
+    folder = _folder()
+
+    if "saturated" in args.phases:
+        rates = saturated(folder, args.saturated, args.rounds)
+        off = rates["off"]
+        print(f"saturated, 64 in flight, {args.saturated} requests x {args.rounds} rounds (median):")
+        for mode, rate in rates.items():
+            print(f"  {mode:<10} {rate:8.0f} req/s   loss {100 * (off - rate) / off:5.1f}%")
+        print("  (target: on < 3% below off; 'subscribed' is the walker's events with a no-op observer)")
+
+    if "steady" in args.phases:
+        loads = steady(folder, args.rate, args.duration)
+        print(f"steady {args.rate:g} req/s for {args.duration:g} s:")
+        for on_, rep in loads.items():
+            print(f"  {'on ' if on_ else 'off'}  achieved {rep.achieved_rate:7.1f}/s  ok {rep.ok}  "
+                  f"p50 {rep.p50_ms:6.2f} ms  p99 {rep.p99_ms:6.2f} ms")
+        print(f"  p99 on/off {loads[True].p99_ms / loads[False].p99_ms:.2f}x")
+    if "memory" not in args.phases:
+        return
+    print(f"memory, drift + feedback on, horizon {args.horizon:g} s, {args.requests} requests:")
+    print(f"  {'requests':>9} {'seconds':>8} {'RSS MiB':>8} {'kept':>8} {'labelled':>8} {'purged':>9}")
+    for sent, secs, rss, counts in memory(_folder(), args.requests, args.horizon):
+        print(f"  {sent:>9} {secs:>8.1f} {rss:>8.1f} {counts['predictions']:>8} {counts['labelled']:>8} "
+              f"{counts['purged']:>9}")
+
+
+if __name__ == "__main__":
+    main()
