@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from typing import Any, Callable, ClassVar
 
-from .errors import DeploymentStoppedError
+from .errors import DeploymentStoppedError, UnknownNodeError
 from .metrics import MetricsSnapshot, RecoveryEvent
 from .plan import GraphPlan
 
@@ -68,7 +68,8 @@ class DeploymentBase(ABC):
     # -- the backend's part -------------------------------------------------------------
     @abstractmethod
     def _start(self, payload: Any, source: str, timeout: float | None, wait: bool) -> Future:
-        """Start one request at ``source``; its Future holds the result or a RequestError."""
+        """Start one request at ``source`` (or at a worker node, run alone: the walker's
+        ``start`` takes either); its Future holds the result or a RequestError."""
 
     @abstractmethod
     def metrics(self) -> MetricsSnapshot:
@@ -140,12 +141,25 @@ class DeploymentBase(ABC):
             raise ValueError(f"{source!r} is not a source of graph {self.name!r}; sources are {sources}")
         return source
 
+    def _entry(self, source: str | None, node: str | None) -> str:
+        """Where a request starts: a source, or a worker node that runs alone."""
+        if node is None:
+            return self._source(source)
+        if source is not None:
+            raise ValueError("pass source= or node=, not both")
+        plan = self._plan.nodes.get(node)
+        if plan is None or not plan.is_worker:
+            raise UnknownNodeError(f"{node!r} is not a node with replicas; they are {self.replica_nodes()}",
+                                   node)
+        return node
+
     def _stopped_error(self) -> DeploymentStoppedError:
         return DeploymentStoppedError(f"deployment {self.name!r} is stopped")
 
     # -- requests -----------------------------------------------------------------------
-    def _begin(self, payload: Any, source: str | None, timeout: float | None, wait: bool) -> Future:
-        name = self._source(source)
+    def _begin(self, payload: Any, source: str | None, timeout: float | None, wait: bool,
+               node: str | None = None) -> Future:
+        name = self._entry(source, node)
         if self._stopped:
             fut: Future = Future()
             fut.set_exception(self._stopped_error())
@@ -155,36 +169,43 @@ class DeploymentBase(ABC):
             fut.add_done_callback(self._notify)
         return fut
 
-    def submit(self, payload: Any, source: str | None = None, timeout: float | None = None) -> Future:
+    def submit(self, payload: Any, source: str | None = None, timeout: float | None = None, *,
+               node: str | None = None) -> Future:
         """Send a request without waiting for its result; the future holds the result
-        or a RequestError.
+        or a RequestError. With ``node`` (a node with replicas) the request runs that
+        node alone and its answer is the result: same queues, retries, timeouts and
+        metrics as inside the graph.
 
         When the graph is full this waits for room (backpressure) up to ``timeout``
         seconds (forever when None), so a plain loop of submits never fails for being
         fast; past it the request fails with OverloadError. ``timeout`` is also the
         request's deadline through the whole graph (RequestTimeoutError once passed).
         """
-        return self._begin(payload, source, timeout, True)
+        return self._begin(payload, source, timeout, True, node)
 
-    def call(self, payload: Any, timeout: float | None = None, source: str | None = None) -> Any:
+    def call(self, payload: Any, timeout: float | None = None, source: str | None = None, *,
+             node: str | None = None) -> Any:
         """Send a request and wait for its result (raises its RequestError).
 
-        Waits for room like :meth:`submit`; ``timeout`` is the request's deadline."""
+        Waits for room like :meth:`submit`; ``timeout`` is the request's deadline;
+        ``node`` runs one node alone (see :meth:`submit`)."""
         if self._stopped:
-            self._source(source)
+            self._entry(source, node)
             raise self._stopped_error()
-        return self._begin(payload, source, timeout, True).result()
+        return self._begin(payload, source, timeout, True, node).result()
 
-    async def acall(self, payload: Any, timeout: float | None = None, source: str | None = None) -> Any:
+    async def acall(self, payload: Any, timeout: float | None = None, source: str | None = None, *,
+                    node: str | None = None) -> Any:
         """``await`` a request's result from asyncio code.
 
         Never blocks the event loop: a full graph fails the request at once with
         OverloadError (load shedding, e.g. HTTP 503) instead of waiting for room.
-        ``timeout`` is the request's deadline."""
+        ``timeout`` is the request's deadline; ``node`` runs one node alone (see
+        :meth:`submit`)."""
         if self._stopped:
-            self._source(source)
+            self._entry(source, node)
             raise self._stopped_error()
-        return await asyncio.wrap_future(self._begin(payload, source, timeout, False))
+        return await asyncio.wrap_future(self._begin(payload, source, timeout, False, node))
 
     def map(self, payloads: Iterable[Any], concurrency: int | None = None, ordered: bool = True,
             source: str | None = None, timeout: float | None = None,

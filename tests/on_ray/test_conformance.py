@@ -93,6 +93,28 @@ def test_failing_impl_is_an_error_after_its_retries(dep) -> None:
     assert isinstance(err.value.__cause__, ValueError)
 
 
+def test_one_node_alone(dep) -> None:
+    before = dep.metrics()
+    assert [dep.call(5, node="a"), dep.call(5, node="b"), dep.call(150, node="gate")] == [10, 6, "big"]
+    assert dep.call([1, 2], node="lin") == pytest.approx(5.5)
+    assert [f.result(timeout=60) for f in [dep.submit(i, node="bd") for i in range(8)]][3]["y"] == 6
+    with pytest.raises(NodeError) as err:
+        dep.call(-1, node="boom")
+    assert err.value.node == "boom" and "after 2 attempts (retries = 1)" in str(err.value)
+    with pytest.raises(RequestTimeoutError) as late:
+        dep.call(0.35, node="nap")  # its timeout is 300 ms; the replica is free again soon after
+    assert late.value.node == "nap"
+    assert dep.call(0.01, node="nap") == 0.01
+    unknown = _error(dep.call, 1, node="out")
+    assert type(unknown) is UnknownNodeError
+    assert str(unknown) == f"'out' is not a node with replicas; they are {dep.replica_nodes()}"
+    assert type(_error(dep.call, 1, source="chain_in", node="a")) is ValueError
+    snap = dep.metrics()
+    assert snap.node("a").requests - before.node("a").requests == 1
+    assert snap.node("chain_in").requests == before.node("chain_in").requests
+    assert snap.graph.requests - before.graph.requests == 15
+
+
 SEEN: dict[str, str] = {}  # the embedded engine's answer, which the Ray backend must match
 
 

@@ -22,11 +22,12 @@ class Walk:
 
     Times are in the driver's clock (whatever ``now`` it passes to the walker).
     ``deadline`` is ``INF`` when the request has none; ``timeout`` is the caller's
-    timeout it came from (for messages). Drivers may subclass it to attach their
-    own handle (a future, an event) to the request.
+    timeout it came from (for messages); ``alone`` is set when the request runs one
+    worker node by itself (its answer is the result). Drivers may subclass it to
+    attach their own handle (a future, an event) to the request.
     """
 
-    __slots__ = ("id", "t0", "deadline", "timeout", "joins", "finished")
+    __slots__ = ("id", "t0", "deadline", "timeout", "joins", "finished", "alone")
 
     def __init__(self, rid: int, t0: float, deadline: float = INF, timeout: float | None = None) -> None:
         self.id = rid
@@ -35,6 +36,7 @@ class Walk:
         self.timeout = timeout
         self.joins: dict[str, dict[str, Any]] | None = None
         self.finished = False
+        self.alone = False
 
 
 class Enqueue:
