@@ -115,6 +115,19 @@ def test_one_node_alone(dep) -> None:
     assert snap.graph.requests - before.graph.requests == 15
 
 
+def test_one_node_alone_over_the_open_inference_protocol(dep) -> None:
+    url = dep.serve_http()
+    body = {"inputs": [{"name": "x", "shape": [2, 2], "datatype": "FP64", "data": [1, 2, 3, 4]}]}
+    status, _headers, out = _post(f"{url}/v2/models/conformance.lin/versions/1/infer", json.dumps(body).encode())
+    assert status == 200 and out["model_name"] == "conformance.lin"
+    assert out["outputs"][0]["data"] == pytest.approx([5.5, 11.5])
+    status, _headers, out = _post(f"{url}/v2/models/conformance.boom/infer", json.dumps(
+        {"inputs": [{"name": "x", "shape": [], "datatype": "INT64", "data": [-1]}]}).encode())
+    assert status == 500 and "boom" in out["error"]
+    with urllib.request.urlopen(f"{url}/v2/models/conformance.gate/ready", timeout=60) as resp:
+        assert json.loads(resp.read()) == {"name": "conformance.gate", "ready": True}
+
+
 SEEN: dict[str, str] = {}  # the embedded engine's answer, which the Ray backend must match
 
 

@@ -96,13 +96,26 @@ def test_bad_infer_requests_are_400(body, needle):
 def test_not_ready_when_a_node_has_no_live_replica():
     from tests.serving.conftest import wait_for
 
-    earg = chain(impl("ident"), recovery={"policy": "none", "max_restarts": 0, "backoff_ms": 10.0})
+    earg = chain(impl("ident"), impl("ident"), recovery={"policy": "none", "max_restarts": 0, "backoff_ms": 10.0})
     with served(earg) as (dep, client):
         dep.inject_fault("n0", "crash")
         client.post("/src", json=1)
         wait_for(lambda: dep.metrics().nodes["n0"].replicas_alive == 0, 10, "the replica to die")
         assert client.get("/v2/health/ready").status_code == 503
         assert client.get(f"/v2/models/{dep.name}/ready").json()["ready"] is False
+        assert client.get(f"/v2/models/{dep.name}.n0/ready").json() == {"name": f"{dep.name}.n0", "ready": False}
+        assert client.get(f"/v2/models/{dep.name}.n1/versions/1/ready").json()["ready"] is True
+        assert client.post("/v2/repository/index").json() == [
+            {"name": dep.name, "version": "1", "state": "UNAVAILABLE"},
+            {"name": f"{dep.name}.n0", "version": "1", "state": "UNAVAILABLE"},
+            {"name": f"{dep.name}.n1", "version": "1", "state": "READY"}]
+        body = {"inputs": [{"name": "x", "shape": [2], "datatype": "INT64", "data": [1, 2]}]}
+        resp = client.post(f"/v2/models/{dep.name}.n1/infer", json=body)
+        assert resp.status_code == 200 and resp.json()["outputs"][0]["data"] == [1, 2]
+        resp = client.post(f"/v2/models/{dep.name}.n0/infer", json=body)
+        assert resp.status_code == 503 and "n0" in resp.json()["error"]
+        paths = {r["path"] for r in client.get("/").json()["routes"]}
+        assert {f"/v2/models/{dep.name}.n0/infer", f"/v2/models/{dep.name}.n1"} <= paths
         assert client.get("/v2/health/live").status_code == 200
 
 

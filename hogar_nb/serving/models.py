@@ -1,0 +1,178 @@
+"""The models the Open Inference Protocol serves, whatever carries it (HTTP or gRPC).
+
+The graph is a model named after itself; every node with replicas is a model too,
+``{graph}.{node}``, which runs that node alone through the same engine (its queue,
+retries, timeout and metrics). Requests and responses are the protocol's JSON form
+(``inputs`` with flat or nested ``data``); each front turns its wire into that form.
+
+One input of shape ``[n, ...]`` (1 <= n <= ``max_rows``, two or more dimensions) is
+n rows, each sent through the graph as its own request (so node batching can group
+them) and answered as one ``[n, ...]`` output; a one-dimensional or scalar input is
+one request; several inputs make one request whose payload is a dict by input name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .responses import HTTPError
+from .tensors import describe, tensor_head, tensor_value
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..runtime.protocol import DeploymentProtocol
+
+__all__ = ["Model", "ModelRepository", "ready"]
+
+Waiter = Callable[[Awaitable[Any]], Awaitable[Any]]
+
+
+def ready(dep: DeploymentProtocol, node: str | None = None) -> bool:
+    """Running, and every node with replicas (or just ``node``) has a live one."""
+    if not dep.running:
+        return False
+    try:
+        nodes = dep.metrics().nodes
+    except Exception:
+        return False
+    if node is not None:
+        return node in nodes and nodes[node].replicas_alive >= 1
+    return all(m.replicas_alive >= 1 for m in nodes.values() if m.replicas > 0)
+
+
+@dataclass(frozen=True)
+class Model:
+    """One served model: the graph (``node`` None) or one node alone."""
+
+    name: str
+    node: str | None
+    entries: tuple[str, ...]  # where its requests start: the graph's sources, or the node
+
+
+class ModelRepository:
+    """The graph's models: look-up by name and version, metadata, readiness, infer."""
+
+    def __init__(self, dep: DeploymentProtocol) -> None:
+        self.dep = dep
+        self.version = str((dep.earg or {}).get("version") or "1")
+        graph = Model(dep.name, None, tuple(dep.sources))
+        self.models = {graph.name: graph}
+        for node in dep.replica_nodes():
+            self.models[f"{dep.name}.{node}"] = Model(f"{dep.name}.{node}", node, (node,))
+
+    def find(self, name: str, version: str | None = None) -> Model:
+        """The model ``name`` (at ``version``, when given); 404 if there is none."""
+        model = self.models.get(name)
+        if model is None:
+            raise HTTPError(404, "not_found", f"model {name!r} not found; this server has models "
+                            f"{sorted(self.models)}")
+        if version is not None and version != self.version:
+            raise HTTPError(404, "not_found", f"model {name!r} has no version {version!r}; its version "
+                            f"is {self.version!r}")
+        return model
+
+    def ready(self, model: Model) -> bool:
+        return ready(self.dep, model.node)
+
+    def metadata(self, model: Model) -> dict[str, Any]:
+        if model.node is None:
+            inputs = [{"name": src, "datatype": "FP64", "shape": [-1, -1]} for src in model.entries]
+        else:
+            inputs = [{"name": "input-0", "datatype": "FP64", "shape": [-1, -1]}]
+        return {"name": model.name, "versions": [self.version], "platform": "hogar",
+                "inputs": inputs, "outputs": [{"name": "output-0", "datatype": "FP64", "shape": [-1]}]}
+
+    def index(self) -> list[dict[str, Any]]:
+        """Every model with its version and state (READY or UNAVAILABLE)."""
+        return [{"name": m.name, "version": self.version,
+                 "state": "READY" if self.ready(m) else "UNAVAILABLE"} for m in self.models.values()]
+
+    async def infer(self, model: Model, body: Any, request_id: str, timeout: float | None, max_rows: int,
+                    wait: Waiter | None = None) -> dict[str, Any]:
+        """The response to ``body`` (a decoded infer request), outputs in JSON form.
+        Raises HTTPError before the graph runs, or the request's RequestError."""
+        entry, payloads, rows = _payloads(body, model, max_rows)
+        requested = _requested(body)
+        dep = self.dep
+        node = model.node
+
+        def one(payload: Any) -> Awaitable[Any]:
+            if node is None:
+                return dep.acall(payload, timeout=timeout, source=entry)
+            return dep.acall(payload, timeout=timeout, node=node)
+
+        if rows:
+            calls: Awaitable[Any] = asyncio.gather(*(one(p) for p in payloads), return_exceptions=True)
+            results = await (wait(calls) if wait is not None else calls)
+            failed = next((r for r in results if isinstance(r, BaseException)), None)
+            if failed is not None:
+                raise failed
+            value: Any = list(results)
+        else:
+            call = one(payloads[0])
+            value = await (wait(call) if wait is not None else call)
+        if isinstance(value, dict) and value:
+            outputs = [describe(str(k), v) for k, v in value.items()]
+        else:
+            outputs = [describe("output-0", value)]
+        if requested:
+            have = {o["name"]: o for o in outputs}
+            unknown = [n for n in requested if n not in have]
+            if unknown:
+                raise HTTPError(400, "bad_request", f"model {model.name!r} has no output {unknown[0]!r}; "
+                                f"its outputs are {sorted(have)}")
+            outputs = [have[n] for n in requested]
+        request_id = body.get("id") if isinstance(body.get("id"), str) else request_id
+        return {"model_name": model.name, "model_version": self.version, "id": request_id,
+                "parameters": {}, "outputs": outputs}
+
+
+def _requested(body: dict[str, Any]) -> list[str]:
+    outputs = body.get("outputs")
+    if outputs is None:
+        return []
+    if not isinstance(outputs, list) or not all(isinstance(o, dict) and isinstance(o.get("name"), str)
+                                                for o in outputs):
+        raise HTTPError(400, "bad_request", "\"outputs\" must be a list of objects with a \"name\"")
+    return [o["name"] for o in outputs]
+
+
+def _payloads(body: Any, model: Model, max_rows: int) -> tuple[str, list[Any], bool]:
+    """(entry, payloads, one-request-per-row?) from an infer request body."""
+    if not isinstance(body, dict):
+        raise HTTPError(400, "bad_request", "an infer request is a JSON object with \"inputs\"")
+    params = body.get("parameters") or {}
+    if not isinstance(params, dict):
+        raise HTTPError(400, "bad_request", "\"parameters\" must be an object")
+    entries = list(model.entries)
+    source = params.get("source")
+    if model.node is not None or source is None:
+        if len(entries) != 1:
+            raise HTTPError(400, "bad_request", f"the graph has several sources {entries}; "
+                            "name one in \"parameters\": {\"source\": ...}")
+        source = entries[0]
+    elif source not in entries:
+        raise HTTPError(400, "bad_request", f"{source!r} is not a source; sources are {entries}")
+    inputs = body.get("inputs")
+    if not isinstance(inputs, list) or not inputs:
+        raise HTTPError(400, "bad_request", "\"inputs\" must be a non-empty list of tensors")
+    if len(inputs) == 1:
+        name, shape, _dtype = tensor_head(inputs[0], 0)
+        if len(shape) >= 2 and shape[0] > max_rows:
+            raise HTTPError(413, "too_large", f"input {name!r} has {shape[0]} rows (shape {shape}); at most "
+                            f"{max_rows} rows per request, each one a request through the graph "
+                            "(hogar serve --max-rows): send them in several requests")
+    tensors = [tensor_value(t, i) for i, t in enumerate(inputs)]
+    if len(tensors) == 1:
+        _name, shape, value = tensors[0]
+        if len(shape) >= 2:
+            if shape[0] == 0:
+                raise HTTPError(400, "bad_request", "an input of shape [0, ...] has no rows to infer")
+            return source, value, True
+        return source, [value], False
+    names = [t[0] for t in tensors]
+    if len(set(names)) != len(names):
+        raise HTTPError(400, "bad_request", f"input names repeat: {names}")
+    return source, [{n: v for n, _s, v in tensors}], False
