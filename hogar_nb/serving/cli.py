@@ -52,6 +52,9 @@ def register(subparsers: Any, deploy: Deploy) -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", help="a .udgl file, or an EARG .yaml/.json file")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free port)")
+    p.add_argument("--grpc-port", type=int, metavar="PORT",
+                   help="also serve the Open Inference Protocol over gRPC on this port of --host "
+                        "(0 picks a free port; default: no gRPC)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="override a graph param (repeatable)")
     p.add_argument("--base-dir", help="directory model paths are relative to (default: the graph file's)")
@@ -92,10 +95,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _log_to_stderr()
     dep = args.deploy(args)
     try:
-        def announce(url: str) -> None:
+        def announce(url: str, grpc_address: str | None) -> None:
             print(f"serving {dep.name} on {url}", flush=True)
+            if grpc_address is not None:
+                print(f"serving {dep.name} over gRPC on {grpc_address}", flush=True)
 
-        run_foreground(dep, args.host, args.port, options, args.drain_timeout, announce)
+        run_foreground(dep, args.host, args.port, options, args.drain_timeout, announce, args.grpc_port)
         log.info("stopping %s: the HTTP front has drained; stopping the graph", dep.name)
     finally:
         dep.stop(timeout=0.0)  # the drain is over: what still runs was answered 503 already

@@ -9,6 +9,7 @@ repository extension does.
 
 from __future__ import annotations
 
+import struct
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -85,7 +86,7 @@ def routes(state: ServingState) -> list[Route]:
         binary = {o["name"] for o in response["outputs"] if per_output.get(o["name"], everything)}
         try:
             content, json_length = encode_outputs(response, binary)
-        except TypeError as err:
+        except (TypeError, struct.error) as err:
             return error_response(500, "error", f"the graph's response has no JSON form: {err}", rid, v2=True)
         headers = {"x-request-id": rid}
         if json_length is None:
