@@ -110,9 +110,11 @@ bench: install wrk browser netns
 	$(PY) benchmarks/console.py
 
 # The property tests and fuzzers with fresh random examples (make test replays fixed ones).
-fuzz: install
+fuzz: install clients
 	HOGAR_HYPOTHESIS_PROFILE=explore $(PY) -m pytest -q tests/core tests/jupyter_server/test_service.py \
 	  tests/serving/test_fuzz_http.py $(PYTEST_ARGS)
+	HOGAR_CLIENTS_PYTHON=$(abspath $(CLIENTS_VENV))/bin/python HOGAR_SCHEMATHESIS_EXAMPLES=300 \
+	  HOGAR_SCHEMATHESIS_SEED=random $(PY) -m pytest -q tests/clients -k schemathesis $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(CLIENTS_VENV) build dist test-artifacts .pytest_cache hogar_nb/labextension \

@@ -133,3 +133,23 @@ def test_kserve_sdk_default_mode(served, which):
     else:
         assert got["errors"]["model"].startswith("StatusCode.NOT_FOUND: model 'pipe.nope' not found")
         assert got["errors"]["shape"].startswith("StatusCode.INVALID_ARGUMENT: node 'clf' rejected the input")
+
+
+def test_schemathesis_finds_no_server_error_and_no_response_off_the_protocols_schema(served, tmp_path):
+    """The protocol's OpenAPI file (tests/clients/spec) against the served graph: valid and
+    invalid requests of every operation, a fixed seed and few examples here (``make fuzz``
+    sets HOGAR_SCHEMATHESIS_EXAMPLES higher and draws a fresh seed)."""
+    url = served[0]
+    spec = Path(__file__).with_name("spec")
+    examples = os.environ.get("HOGAR_SCHEMATHESIS_EXAMPLES", "20")
+    seed = [] if os.environ.get("HOGAR_SCHEMATHESIS_SEED") == "random" else ["--seed", "20"]
+    schemathesis = Path(clients_python()).with_name("schemathesis")
+    done = subprocess.run([str(schemathesis), "--config-file", str(spec / "schemathesis.toml"), "run",
+                           str(spec / "open_inference_rest.yaml"), "--url", url, "--workers", "1",
+                           "--checks", "not_a_server_error,response_schema_conformance", "--mode", "all",
+                           "--max-examples", examples, *seed],
+                          capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-6000:]
+    tail = done.stdout[done.stdout.rindex("Test cases:"):]
+    generated = int(tail.split()[2])
+    assert generated >= 6 and f"{generated} generated, {generated} passed" in tail, tail
