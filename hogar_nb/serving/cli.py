@@ -66,8 +66,8 @@ def register(subparsers: Any, deploy: Deploy) -> argparse.ArgumentParser:
     p.add_argument("--max-headers", type=int, default=100, metavar="N",
                    help="most header fields in a request (default 100); more get 431")
     p.add_argument("--max-rows", type=int, default=1024, metavar="N",
-                   help="most rows in one Open Inference Protocol infer request, each a request "
-                        "through the graph (default 1024); more get 413")
+                   help="most rows in one Open Inference Protocol infer request (default 1024); "
+                        "more get 413")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="deadline of each request (default: the graph's own timeouts)")
     p.add_argument("--drain-timeout", type=float, default=30.0, metavar="SECONDS",

@@ -6,9 +6,12 @@ retries, timeout and metrics). Requests and responses are the protocol's JSON fo
 (``inputs`` with flat or nested ``data``); each front turns its wire into that form.
 
 One input of shape ``[n, ...]`` (1 <= n <= ``max_rows``, two or more dimensions) is
-n rows, each sent through the graph as its own request (so node batching can group
-them) and answered as one ``[n, ...]`` output; a one-dimensional or scalar input is
-one request; several inputs make one request whose payload is a dict by input name.
+n rows, answered as one ``[n, ...]`` output. They travel as one payload, one request
+(:class:`~hogar_nb.runtime.rows.Rows`: a model runs them in one call, a python impl
+once per row), unless the way from the entry routes or joins (a switch, split,
+ensemble or a node with several inputs), where each row must find its own way: then
+each row is a request of its own. A one-dimensional or scalar input is one request;
+several inputs make one request whose payload is a dict by input name.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..runtime.rows import Rows
 from .responses import HTTPError
 from .tensors import describe, tensor_head, tensor_value
 
@@ -51,12 +55,39 @@ class Model:
     entries: tuple[str, ...]  # where its requests start: the graph's sources, or the node
 
 
+def straight_from(doc: dict[str, Any], sources: list[str]) -> set[str]:
+    """The sources from which every way onward neither routes nor joins (no switch,
+    split or ensemble, no node with several inputs): a tensor's rows may travel
+    those as one payload."""
+    kinds = {n.get("name"): n.get("kind") for n in doc.get("nodes", [])}
+    succ: dict[str, list[str]] = {}
+    inputs: dict[str, int] = {}
+    for edge in doc.get("edges", []):
+        succ.setdefault(edge.get("src"), []).append(edge.get("dst"))
+        inputs[edge.get("dst")] = inputs.get(edge.get("dst"), 0) + 1
+    straight = set()
+    for source in sources:
+        seen, todo = {source}, [source]
+        while todo:
+            node = todo.pop()
+            if node != source and (kinds.get(node) in ("switch", "split", "ensemble") or inputs.get(node, 0) > 1):
+                break
+            for dst in succ.get(node, []):
+                if dst not in seen:
+                    seen.add(dst)
+                    todo.append(dst)
+        else:
+            straight.add(source)
+    return straight
+
+
 class ModelRepository:
     """The graph's models: look-up by name and version, metadata, readiness, infer."""
 
     def __init__(self, dep: DeploymentProtocol) -> None:
         self.dep = dep
         self.version = str((dep.earg or {}).get("version") or "1")
+        self.straight = straight_from(dep.earg or {}, dep.sources)
         graph = Model(dep.name, None, tuple(dep.sources))
         self.models = {graph.name: graph}
         for node in dep.replica_nodes():
@@ -103,13 +134,17 @@ class ModelRepository:
                 return dep.acall(payload, timeout=timeout, source=entry)
             return dep.acall(payload, timeout=timeout, node=node)
 
-        if rows:
+        value: Any
+        if rows and (node is not None or entry in self.straight):
+            call = one(Rows(payloads))  # the tensor as one payload: one request, one place in each queue
+            value = list(await (wait(call) if wait is not None else call))
+        elif rows:
             calls: Awaitable[Any] = asyncio.gather(*(one(p) for p in payloads), return_exceptions=True)
             results = await (wait(calls) if wait is not None else calls)
             failed = next((r for r in results if isinstance(r, BaseException)), None)
             if failed is not None:
                 raise failed
-            value: Any = list(results)
+            value = list(results)
         else:
             call = one(payloads[0])
             value = await (wait(call) if wait is not None else call)
@@ -162,8 +197,8 @@ def _payloads(body: Any, model: Model, max_rows: int) -> tuple[str, list[Any], b
         name, shape, _dtype = tensor_head(inputs[0], 0)
         if len(shape) >= 2 and shape[0] > max_rows:
             raise HTTPError(413, "too_large", f"input {name!r} has {shape[0]} rows (shape {shape}); at most "
-                            f"{max_rows} rows per request, each one a request through the graph "
-                            "(hogar serve --max-rows): send them in several requests")
+                            f"{max_rows} rows per request (hogar serve --max-rows): send them in "
+                            "several requests")
     tensors = [tensor_value(t, i) for i, t in enumerate(inputs)]
     if len(tensors) == 1:
         _name, shape, value = tensors[0]

@@ -124,6 +124,12 @@ def test_one_node_alone_over_the_open_inference_protocol(dep) -> None:
     status, _headers, out = _post(f"{url}/v2/models/conformance.boom/infer", json.dumps(
         {"inputs": [{"name": "x", "shape": [], "datatype": "INT64", "data": [-1]}]}).encode())
     assert status == 500 and "boom" in out["error"]
+    rows = {"inputs": [{"name": "x", "shape": [3, 1], "datatype": "INT64", "data": [1, 2, 3]}]}
+    status, _headers, out = _post(f"{url}/v2/models/conformance.a/infer", json.dumps(rows).encode())
+    assert (status, out["outputs"][0]["data"]) == (200, [1, 1, 2, 2, 3, 3]), "a python impl runs once per row"
+    status, _headers, out = _post(f"{url}/v2/models/conformance.bd/infer", json.dumps(rows).encode())
+    assert [json.loads(v) for v in out["outputs"][0]["data"]] == [
+        {"y": [v, v], "batch": 3} for v in (1, 2, 3)], "a batched impl gets the tensor's rows in one call"
     with urllib.request.urlopen(f"{url}/v2/models/conformance.gate/ready", timeout=60) as resp:
         assert json.loads(resp.read()) == {"name": "conformance.gate", "ready": True}
 

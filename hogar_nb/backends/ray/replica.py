@@ -17,6 +17,9 @@ from typing import Any
 
 from ray import serve
 
+from ...runtime import rows
+from ...runtime.rows import Rows
+
 __all__ = ["NodeReplica"]
 
 
@@ -87,6 +90,8 @@ class NodeReplica:
             return ("err", "timeout", "the request's deadline passed before the node ran", None)
         try:
             await self._apply_fault()
+            if type(payload) is Rows:  # a tensor's rows: a batch already, run together
+                return _envelope(rows.call(self.fn, [payload], self.batch_size > 1)[0])
             if self.batch_size > 1:
                 return await self._batched(payload)
             if self.takes_batches:  # model runners always take a batch, as on the embedded engine
