@@ -106,6 +106,7 @@ bench: install wrk browser netns
 	$(PY) benchmarks/hostile.py
 	$(PY) benchmarks/lint.py
 	$(RAY_NETNS) 'ip link set lo up && exec $(PY) benchmarks/serve.py'
+	$(PY) benchmarks/oip_peer.py
 	$(PY) benchmarks/ray_backend.py
 	$(PY) benchmarks/console.py
 
@@ -117,5 +118,5 @@ fuzz: install clients
 	  HOGAR_SCHEMATHESIS_SEED=random $(PY) -m pytest -q tests/clients -k schemathesis $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) $(CLIENTS_VENV) build dist test-artifacts .pytest_cache hogar_nb/labextension \
+	rm -rf $(VENV) $(CLIENTS_VENV) .venv-mlserver build dist test-artifacts .pytest_cache hogar_nb/labextension \
 	  labextension/lib labextension/node_modules labextension/tsconfig.tsbuildinfo
