@@ -113,6 +113,21 @@ def start_lab(root: Path, base: Path) -> tuple[subprocess.Popen, str]:
             time.sleep(0.3)
 
 
+def accept_kernel_dialog(page, seconds: float = 15.0) -> None:
+    """On a loaded machine JupyterLab may open the notebook before it knows the kernel
+    specs and ask which kernel to start: accept its proposal (the notebook's own)."""
+    end = time.monotonic() + seconds
+    accept = page.locator(".jp-Dialog .jp-mod-accept")
+    while time.monotonic() < end:
+        if accept.count():
+            accept.first.click()
+            return
+        if page.evaluate("""() => [...document.querySelectorAll('.jp-Notebook-ExecutionIndicator')]
+                               .some(e => /idle/i.test(e.getAttribute('data-status') || ''))"""):
+            return
+        time.sleep(0.2)
+
+
 def run_cell(page, index: int) -> None:
     """Run one cell and wait until it finished; a key press a busy page dropped is repeated."""
     prompt = f"document.querySelectorAll('.jp-Notebook .jp-Cell')[{index}].querySelector('.jp-InputPrompt')"
@@ -183,6 +198,7 @@ def main() -> None:
             page.set_default_timeout(120_000)
             page.goto(f"{url}/lab/tree/live.ipynb?reset")
             page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content")
+            accept_kernel_dialog(page)
             page.wait_for_function("""() => [...document.querySelectorAll('.jp-Notebook-ExecutionIndicator')]
                                        .some(e => /idle/i.test(e.getAttribute('data-status') || ''))""")
             page.evaluate(_OBSERVE)

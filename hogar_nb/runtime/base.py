@@ -7,9 +7,11 @@ document and recorded as operator events, the dashboards, the HTTP and Prometheu
 fronts, draining before stop and the context manager. A backend fills a narrow
 interface:
 
-- ``_start(payload, source, timeout, wait)``: start one request, return its Future
-  (``wait``: wait for room up to ``timeout``; without it a full graph is an
-  OverloadError at once);
+- ``_start(payload, source, timeout, wait, context)``: start one request, return
+  its Future (``wait``: wait for room up to ``timeout``; without it a full graph is
+  an OverloadError at once); ``_astart`` may give ``acall`` an awaitable of the
+  caller's own loop instead (by default it wraps ``_start``);
+- ``_subscribe(fn, maxsize)``: the walker's events for an observer;
 - ``metrics()``: the snapshot; ``_recorded_events()`` and ``_record(event)``;
 - ``_apply(node, values)``: apply checked values (EARG units) to a running node;
 - ``_in_flight()`` and ``_shutdown(deadline)``: what drains, and the end;
@@ -28,11 +30,12 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future
-from typing import Any, Callable, ClassVar
+from typing import Any, Awaitable, Callable, ClassVar
 
 from .errors import DeploymentStoppedError, UnknownNodeError
 from .metrics import MetricsSnapshot, RecoveryEvent
 from .plan import GraphPlan
+from .walk import RequestContext, Subscription, WalkEvent
 
 __all__ = ["DeploymentBase", "unexpected_options"]
 
@@ -67,9 +70,20 @@ class DeploymentBase(ABC):
 
     # -- the backend's part -------------------------------------------------------------
     @abstractmethod
-    def _start(self, payload: Any, source: str, timeout: float | None, wait: bool) -> Future:
+    def _start(self, payload: Any, source: str, timeout: float | None, wait: bool,
+               context: RequestContext) -> Future:
         """Start one request at ``source`` (or at a worker node, run alone: the walker's
         ``start`` takes either); its Future holds the result or a RequestError."""
+
+    def _astart(self, payload: Any, source: str, timeout: float | None,
+                context: RequestContext) -> Awaitable[Any]:
+        """Start one request without waiting for room, for ``acall``: an awaitable of
+        the running loop."""
+        return asyncio.wrap_future(self._start(payload, source, timeout, False, context))
+
+    @abstractmethod
+    def _subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int) -> Subscription:
+        """Deliver the walker's events to ``fn`` off the request path (see :meth:`subscribe`)."""
 
     @abstractmethod
     def metrics(self) -> MetricsSnapshot:
@@ -158,33 +172,39 @@ class DeploymentBase(ABC):
 
     # -- requests -----------------------------------------------------------------------
     def _begin(self, payload: Any, source: str | None, timeout: float | None, wait: bool,
-               node: str | None = None) -> Future:
+               context: RequestContext | None, node: str | None = None) -> Future:
         name = self._entry(source, node)
+        if context is None:
+            context = RequestContext()
         if self._stopped:
             fut: Future = Future()
             fut.set_exception(self._stopped_error())
-            return fut
-        fut = self._start(payload, name, timeout, wait)
-        if self._observers:
-            fut.add_done_callback(self._notify)
+        else:
+            fut = self._start(payload, name, timeout, wait, context)
+            if self._observers:
+                fut.add_done_callback(self._notify)
+        fut.context = context  # type: ignore[attr-defined]
         return fut
 
-    def submit(self, payload: Any, source: str | None = None, timeout: float | None = None, *,
-               node: str | None = None) -> Future:
+    def submit(self, payload: Any, source: str | None = None, timeout: float | None = None,
+               context: RequestContext | None = None, *, node: str | None = None) -> Future:
         """Send a request without waiting for its result; the future holds the result
-        or a RequestError. With ``node`` (a node with replicas) the request runs that
-        node alone and its answer is the result: same queues, retries, timeouts and
-        metrics as inside the graph.
+        or a RequestError, and as ``.context`` the request's
+        :class:`~hogar_nb.runtime.walk.RequestContext` (its ``request_id``).
 
         When the graph is full this waits for room (backpressure) up to ``timeout``
         seconds (forever when None), so a plain loop of submits never fails for being
         fast; past it the request fails with OverloadError. ``timeout`` is also the
         request's deadline through the whole graph (RequestTimeoutError once passed).
+        ``context`` names the request (a fresh id when None) for its events. With
+        ``node`` (a node with replicas) the request runs that node alone and its
+        answer is the result: same queues, retries, timeouts and metrics as inside
+        the graph.
         """
-        return self._begin(payload, source, timeout, True, node)
+        return self._begin(payload, source, timeout, True, context, node)
 
-    def call(self, payload: Any, timeout: float | None = None, source: str | None = None, *,
-             node: str | None = None) -> Any:
+    def call(self, payload: Any, timeout: float | None = None, source: str | None = None,
+             context: RequestContext | None = None, *, node: str | None = None) -> Any:
         """Send a request and wait for its result (raises its RequestError).
 
         Waits for room like :meth:`submit`; ``timeout`` is the request's deadline;
@@ -192,20 +212,24 @@ class DeploymentBase(ABC):
         if self._stopped:
             self._entry(source, node)
             raise self._stopped_error()
-        return self._begin(payload, source, timeout, True, node).result()
+        return self._begin(payload, source, timeout, True, context, node).result()
 
-    async def acall(self, payload: Any, timeout: float | None = None, source: str | None = None, *,
-                    node: str | None = None) -> Any:
+    async def acall(self, payload: Any, timeout: float | None = None, source: str | None = None,
+                    context: RequestContext | None = None, *, node: str | None = None) -> Any:
         """``await`` a request's result from asyncio code.
 
         Never blocks the event loop: a full graph fails the request at once with
         OverloadError (load shedding, e.g. HTTP 503) instead of waiting for room.
         ``timeout`` is the request's deadline; ``node`` runs one node alone (see
         :meth:`submit`)."""
+        name = self._entry(source, node)
         if self._stopped:
-            self._entry(source, node)
             raise self._stopped_error()
-        return await asyncio.wrap_future(self._begin(payload, source, timeout, False, node))
+        if context is None:
+            context = RequestContext()
+        if self._observers:
+            return await asyncio.wrap_future(self._begin(payload, source, timeout, False, context, node))
+        return await self._astart(payload, name, timeout, context)
 
     def map(self, payloads: Iterable[Any], concurrency: int | None = None, ordered: bool = True,
             source: str | None = None, timeout: float | None = None,
@@ -241,6 +265,22 @@ class DeploymentBase(ABC):
         return drive(self, rate, duration, payload, arrival, concurrency, progress, source, seed)
 
     # -- observers ----------------------------------------------------------------------
+    def subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int = 10_000) -> Subscription:
+        """Call ``fn(event)`` for every step of every request from now on (a
+        :class:`~hogar_nb.runtime.walk.WalkEvent`: started, enqueued, attempt, retry,
+        routed, skipped, completed, failed), on a thread of the deployment's, never on
+        the request path; on Ray the events come from the ingress in batches.
+
+        At most ``maxsize`` events wait for ``fn``; more are dropped and counted
+        (``sub.dropped``), as are events ``fn`` raised on (``sub.failed``): a slow or
+        failing observer loses events, never delays a request. ``sub.close()`` ends it.
+        """
+        if maxsize < 1:
+            raise ValueError(f"got {maxsize} for maxsize; expected an integer >= 1")
+        if self._stopped:
+            raise self._stopped_error()
+        return self._subscribe(fn, maxsize)
+
     def add_result_observer(self, fn: Callable[[Any], None]) -> Callable[[], None]:
         """Call ``fn(result)`` for every successful response of a request sent through
         this object; returns a function that removes it.

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .base import DeploymentBase, unexpected_options
 from .engine import Engine
 from .errors import DeploymentConfigError, DeploymentStoppedError, UnknownNodeError
 from .faults import Fault
 from .metrics import MetricsSnapshot, RecoveryEvent, Stats
+from .observer_thread import drain_in_thread
 from .plan import build_plan
+from .walk import RequestContext, Subscription, WalkEvent
 
 __all__ = ["Deployment", "run"]
 
@@ -32,10 +35,24 @@ class Deployment(DeploymentBase):
     def __init__(self, engine: Engine, earg: dict | None = None) -> None:
         super().__init__(engine.plan, earg)
         self._engine = engine
+        self._subscriptions: list[Subscription] = []
 
     # -- the backend's part -------------------------------------------------------------
-    def _start(self, payload: Any, source: str, timeout: float | None, wait: bool) -> Future:
-        return self._engine.submit(payload, source, timeout, wait=wait).future
+    def _start(self, payload: Any, source: str, timeout: float | None, wait: bool,
+               context: RequestContext) -> Future:
+        return self._engine.submit(payload, source, timeout, wait=wait, context=context).future
+
+    def _astart(self, payload: Any, source: str, timeout: float | None,
+                context: RequestContext) -> Awaitable[Any]:
+        # the request's future belongs to the caller's loop: no Future to wrap, no hop
+        return self._engine.submit(payload, source, timeout, wait=False, loop=asyncio.get_running_loop(),
+                                   context=context).future
+
+    def _subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int) -> Subscription:
+        sub = self._engine.walker.hub.subscribe(fn, maxsize)
+        drain_in_thread(sub)
+        self._subscriptions.append(sub)
+        return sub
 
     def _recorded_events(self) -> list[RecoveryEvent]:
         return list(self._engine.events)
@@ -73,6 +90,7 @@ class Deployment(DeploymentBase):
         end = time.monotonic() + _STOP_GRACE
         for node in engine.workers.values():
             node.stop(end)
+        engine.walker.hub.close()  # observers still get what was queued
 
     def _side_values(self) -> Mapping[str, Iterable[Any]]:
         return self._engine.side_values

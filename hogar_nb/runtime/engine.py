@@ -58,7 +58,7 @@ class Engine:
         self._rng = random.Random()
         self.started_at = time.monotonic()
         self.walker = Walker(plan, rng=self._rng, stats=self.stats, graph_stats=self.graph_stats,
-                             lock=threading.Lock())
+                             lock=threading.Lock(), wall_offset=time.time() - time.monotonic())
         self._supervisor = threading.Thread(target=self._supervise, name="hogar-supervisor", daemon=True)
 
     # -- lifecycle --------------------------------------------------------------------
@@ -123,17 +123,19 @@ class Engine:
 
     # -- requests ---------------------------------------------------------------------
     def submit(self, payload: Any, source: str, timeout: float | None = None,
-               wait: bool = True, loop: asyncio.AbstractEventLoop | None = None) -> Request:
+               wait: bool = True, loop: asyncio.AbstractEventLoop | None = None,
+               context: Any = None) -> Request:
         """Start a request at ``source``. ``timeout`` (seconds) is its deadline; with
         ``wait`` its entry waits for room in the first queues up to that deadline,
         without it a full first queue fails the request at once (OverloadError).
-        With ``loop`` (the caller's running loop) its future is an asyncio one."""
+        With ``loop`` (the caller's running loop) its future is an asyncio one.
+        ``context`` (a RequestContext) travels with the request's events."""
         t0 = time.monotonic()
         if timeout is None:
-            req = Request(next(self._ids), t0, INF, INF if wait else 0.0, None, loop)
+            req = Request(next(self._ids), t0, INF, INF if wait else 0.0, None, loop, context)
         else:
             deadline = t0 + timeout
-            req = Request(next(self._ids), t0, deadline, deadline if wait else 0.0, timeout, loop)
+            req = Request(next(self._ids), t0, deadline, deadline if wait else 0.0, timeout, loop, context)
         self.live[req.id] = req
         self.perform(self.walker.start(req, source, payload, t0))
         if timeout is not None and not req.finished:  # after admission: a full queue says overload
@@ -210,9 +212,11 @@ class Engine:
         """The node could not take or run ``work`` (``exc`` says why)."""
         self.perform(self.walker.refused(work, exc, time.monotonic()))
 
-    def retry_or_fail(self, node: NodeRuntime, work: Work, cause: str, exc: BaseException | None) -> None:
+    def retry_or_fail(self, node: NodeRuntime, work: Work, cause: str, exc: BaseException | None,
+                      replica: str | None = None, began: float | None = None, batch: int = 1) -> None:
         """An attempt at ``node`` failed with ``cause``: the walker retries or fails it."""
-        self.perform(self.walker.failed(work, cause, time.monotonic(), exc, may_retry=not node.stopping))
+        self.perform(self.walker.failed(work, cause, time.monotonic(), exc, may_retry=not node.stopping,
+                                        replica=replica, began=began, batch=batch))
 
     def node_output(self, node: NodeRuntime, work: Work, value: Any) -> None:
         """A worker finished one request: pass the result on."""

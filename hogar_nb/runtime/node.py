@@ -40,8 +40,9 @@ class Request(Walk):
     __slots__ = ("future", "admit", "loop")
 
     def __init__(self, rid: int, t0: float, deadline: float = INF, admit: float = INF,
-                 timeout: float | None = None, loop: asyncio.AbstractEventLoop | None = None) -> None:
-        Walk.__init__(self, rid, t0, deadline, timeout)
+                 timeout: float | None = None, loop: asyncio.AbstractEventLoop | None = None,
+                 context: Any = None) -> None:
+        Walk.__init__(self, rid, t0, deadline, timeout, context)
         self.future: Any = Future() if loop is None else loop.create_future()
         self.admit = admit
         self.loop = loop
@@ -224,8 +225,17 @@ class NodeRuntime(NodeRecovery):
             replica.errors_in_a_row = 0
             replica.good = True
         engine = self.engine
-        produced, perform = engine.walker.produced, engine.perform
+        walker, perform = engine.walker, engine.perform
         now = time.monotonic()
+        if walker.hub.active:  # observers learn who ran it, when, in a batch of how many
+            rid, began, n = str(replica.index), replica.started, len(held)
+            for work, out in zip(held, outputs):
+                if isinstance(out, BaseException):
+                    engine.retry_or_fail(self, work, "error", out, rid, began, n)
+                else:
+                    perform(walker.produced(work, out, now, rid, began, n))
+            return
+        produced = walker.produced
         for work, out in zip(held, outputs):
             if isinstance(out, BaseException):  # a batched impl failed this item alone
                 engine.retry_or_fail(self, work, "error", out)
@@ -235,8 +245,9 @@ class NodeRuntime(NodeRecovery):
     def batch_error(self, replica: Replica, held: list[Work], exc: BaseException) -> bool:
         """Retry or fail the batch; True when the replica was ejected as an outlier."""
         ejected = not rejects_input(exc) and self.impl_failed(replica)
+        rid, began, n = str(replica.index), replica.started, len(held)
         for work in held:
-            self.engine.retry_or_fail(self, work, "error", exc)
+            self.engine.retry_or_fail(self, work, "error", exc, rid, began, n)
         return ejected
 
     def begin_stop(self) -> None:

@@ -16,6 +16,7 @@ from concurrent.futures import Future
 from typing import Any, Callable, ClassVar, Protocol, runtime_checkable
 
 from .metrics import MetricsSnapshot, RecoveryEvent
+from .walk import RequestContext, Subscription, WalkEvent
 
 __all__ = ["DeploymentProtocol"]
 
@@ -73,14 +74,14 @@ class DeploymentProtocol(Protocol):
 
     def replica_nodes(self) -> list[str]: ...
 
-    def submit(self, payload: Any, source: str | None = None, timeout: float | None = None, *,
-               node: str | None = None) -> Future: ...
+    def submit(self, payload: Any, source: str | None = None, timeout: float | None = None,
+               context: RequestContext | None = None, *, node: str | None = None) -> Future: ...
 
-    def call(self, payload: Any, timeout: float | None = None, source: str | None = None, *,
-             node: str | None = None) -> Any: ...
+    def call(self, payload: Any, timeout: float | None = None, source: str | None = None,
+             context: RequestContext | None = None, *, node: str | None = None) -> Any: ...
 
-    async def acall(self, payload: Any, timeout: float | None = None, source: str | None = None, *,
-                    node: str | None = None) -> Any: ...
+    async def acall(self, payload: Any, timeout: float | None = None, source: str | None = None,
+                    context: RequestContext | None = None, *, node: str | None = None) -> Any: ...
 
     def map(self, payloads: Iterable[Any], concurrency: int | None = None, ordered: bool = True,
             source: str | None = None, timeout: float | None = None,
@@ -91,6 +92,8 @@ class DeploymentProtocol(Protocol):
              source: str | None = None, seed: int | None = None) -> Any: ...
 
     def add_result_observer(self, fn: Callable[[Any], None]) -> Callable[[], None]: ...
+
+    def subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int = 10_000) -> Subscription: ...
 
     def metrics(self) -> MetricsSnapshot: ...
 

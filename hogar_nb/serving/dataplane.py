@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ..runtime.walk import RequestContext
 from .responses import HTTPError, error_response, http_error, request_error
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,12 +59,16 @@ class DataPlane:
 
     async def _serve(self, scope: dict, receive: Any, send: Any, path: str, source: str) -> None:
         state = self.state
-        rid = declared = None
+        rid = declared = traceparent = tracestate = None
         for key, value in scope["headers"]:
             if key == b"x-request-id":
                 rid = value.decode("latin-1")
             elif key == b"content-length":
                 declared = value
+            elif key == b"traceparent":
+                traceparent = value.decode("latin-1")
+            elif key == b"tracestate":
+                tracestate = value.decode("latin-1")
         if rid is None:
             rid = state.request_ids()
         try:
@@ -80,7 +85,8 @@ class DataPlane:
             return
         try:
             result = await state.wait_for_graph(
-                state.dep.acall(payload, timeout=state.options.timeout, source=source))
+                state.dep.acall(payload, timeout=state.options.timeout, source=source,
+                                context=RequestContext(rid, traceparent, tracestate)))
         except Exception as err:  # RequestError and anything a backend lets through
             await self._respond(scope, receive, send, path, request_error(err, rid))
             return

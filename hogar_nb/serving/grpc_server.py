@@ -57,11 +57,8 @@ class _Service:
         self.m = messages()
 
     @staticmethod
-    def _request_id(context: Any) -> str:
-        for key, value in context.invocation_metadata() or ():
-            if key == "x-request-id" and isinstance(value, str):
-                return value
-        return new_request_id()
+    def _metadata(context: Any) -> dict[str, str]:
+        return {key: value for key, value in context.invocation_metadata() or () if isinstance(value, str)}
 
     async def server_live(self, request: Any, context: Any) -> Any:
         return self.m["inference.ServerLiveResponse"](live=True)
@@ -88,7 +85,8 @@ class _Service:
         return metadata_message(meta)
 
     async def model_infer(self, request: Any, context: Any) -> Any:
-        rid = self._request_id(context)
+        metadata = self._metadata(context)
+        rid = metadata.get("x-request-id") or new_request_id()
         context.set_trailing_metadata((("x-request-id", rid),))
         code = message = None
         try:
@@ -98,7 +96,8 @@ class _Service:
             left = context.time_remaining()
             if left is not None:
                 timeout = left if timeout is None else min(timeout, left)
-            answer = await self.repo.infer(model, body, "", timeout, self.options.max_rows)
+            answer = await self.repo.infer(model, body, "", timeout, self.options.max_rows,
+                                           trace=(metadata.get("traceparent"), metadata.get("tracestate")))
         except HTTPError as err:
             code, message = status_code(err.status), err.message
         except Exception as err:  # the request's RequestError, or what a backend lets through

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..runtime.rows import Rows
+from ..runtime.walk import RequestContext
 from .responses import HTTPError
 from .tensors import describe, tensor_head, tensor_value
 
@@ -121,32 +122,39 @@ class ModelRepository:
                  "state": "READY" if self.ready(m) else "UNAVAILABLE"} for m in self.models.values()]
 
     async def infer(self, model: Model, body: Any, request_id: str, timeout: float | None, max_rows: int,
-                    wait: Waiter | None = None) -> dict[str, Any]:
+                    wait: Waiter | None = None, trace: tuple[str | None, str | None] = (None, None)
+                    ) -> dict[str, Any]:
         """The response to ``body`` (a decoded infer request), outputs in JSON form.
-        Raises HTTPError before the graph runs, or the request's RequestError."""
+        Raises HTTPError before the graph runs, or the request's RequestError. The
+        request's context has the body's ``id`` (else ``request_id``) and ``trace``
+        (traceparent, tracestate); a row walking alone is ``{id}:{row}``."""
         entry, payloads, rows = _payloads(body, model, max_rows)
         requested = _requested(body)
         dep = self.dep
         node = model.node
+        request_id = body.get("id") if isinstance(body.get("id"), str) and body.get("id") else request_id
 
-        def one(payload: Any) -> Awaitable[Any]:
+        def one(payload: Any, rid: str) -> Awaitable[Any]:
+            context = RequestContext(rid or None, *trace)
             if node is None:
-                return dep.acall(payload, timeout=timeout, source=entry)
-            return dep.acall(payload, timeout=timeout, node=node)
+                return dep.acall(payload, timeout=timeout, source=entry, context=context)
+            return dep.acall(payload, timeout=timeout, context=context, node=node)
 
         value: Any
         if rows and (node is not None or entry in self.straight):
-            call = one(Rows(payloads))  # the tensor as one payload: one request, one place in each queue
+            # the tensor as one payload: one request, one place in each queue
+            call = one(Rows(payloads), request_id)
             value = list(await (wait(call) if wait is not None else call))
         elif rows:
-            calls: Awaitable[Any] = asyncio.gather(*(one(p) for p in payloads), return_exceptions=True)
+            calls: Awaitable[Any] = asyncio.gather(*(one(p, f"{request_id}:{i}" if request_id else "")
+                                                     for i, p in enumerate(payloads)), return_exceptions=True)
             results = await (wait(calls) if wait is not None else calls)
             failed = next((r for r in results if isinstance(r, BaseException)), None)
             if failed is not None:
                 raise failed
             value = list(results)
         else:
-            call = one(payloads[0])
+            call = one(payloads[0], request_id)
             value = await (wait(call) if wait is not None else call)
         if isinstance(value, dict) and value:
             outputs = [describe(str(k), v) for k, v in value.items()]
@@ -159,7 +167,6 @@ class ModelRepository:
                 raise HTTPError(400, "bad_request", f"model {model.name!r} has no output {unknown[0]!r}; "
                                 f"its outputs are {sorted(have)}")
             outputs = [have[n] for n in requested]
-        request_id = body.get("id") if isinstance(body.get("id"), str) else request_id
         return {"model_name": model.name, "model_version": self.version, "id": request_id,
                 "parameters": {}, "outputs": outputs}
 

@@ -76,7 +76,8 @@ def routes(state: ServingState) -> list[Route]:
                 body = loads_json(raw)
             everything, per_output = wants_binary(body)
             response = await repo.infer(model, body, rid, state.options.timeout, state.options.max_rows,
-                                        state.wait_for_graph)
+                                        state.wait_for_graph, (request.headers.get("traceparent"),
+                                                               request.headers.get("tracestate")))
         except HTTPError as err:
             return http_error(err, rid, v2=True)
         except TypeError as err:

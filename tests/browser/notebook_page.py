@@ -93,6 +93,43 @@ def wait_for_canvas(page, index: int, n_nodes: int, timeout: float = 60.0) -> di
     return canvas_state(page, index)
 
 
+_CELL_CANVAS_COUNT = """([c]) => { const cell = document.querySelectorAll('.jp-Notebook .jp-Cell')[c];
+  const el = cell && cell.querySelector('.hogar-graph-canvas');
+  const cy = el && el._cyreg && el._cyreg.cy;
+  return cy ? cy.nodes().length : -1; }"""
+
+_CELL_REPORT = """([c]) => { const cell = document.querySelectorAll('.jp-Notebook .jp-Cell')[c];
+  if (!cell) return 'no such cell';
+  const prompt = cell.querySelector('.jp-InputPrompt');
+  const out = cell.querySelector('.jp-OutputArea');
+  const kernel = [...document.querySelectorAll('.jp-Notebook-ExecutionIndicator, .jp-KernelStatus')]
+    .map(e => e.getAttribute('data-status') || e.getAttribute('title') || e.textContent).join(' | ');
+  return `prompt ${prompt ? prompt.textContent : '?'}; kernel ${kernel}; ` +
+         `output: ${out ? out.innerText.slice(0, 2000) : '(none)'}`; }"""
+
+
+def wait_for_cell_canvas(page, cell: int, n_nodes: int, timeout: float = 60.0) -> None:
+    """Wait until the canvas in cell ``cell`` holds ``n_nodes`` nodes. A cell that shows
+    nothing at all after a third of ``timeout`` is run once more (a dropped key or a
+    busy kernel); on failure the message says what the cell shows and the kernel's state."""
+    end = time.monotonic() + timeout
+    rerun_at = time.monotonic() + timeout / 3
+    rerun = True
+    while time.monotonic() < end:
+        count = page.evaluate(_CELL_CANVAS_COUNT, [cell])
+        if count == n_nodes:
+            return
+        if rerun and time.monotonic() > rerun_at and count < 0:
+            rerun = False
+            report = page.evaluate(_CELL_REPORT, [cell])
+            if "output: (none)" in report or report.endswith("output: "):
+                run_cells(page, cell, 1)
+        time.sleep(0.05)
+    raise AssertionError(f"cell {cell} has no canvas of {n_nodes} nodes after {timeout:g} s "
+                         f"(it holds {page.evaluate(_CELL_CANVAS_COUNT, [cell])}); "
+                         f"{page.evaluate(_CELL_REPORT, [cell])}")
+
+
 def click_node(page, index: int, node_id: str) -> None:
     page.locator(CANVAS).nth(index).scroll_into_view_if_needed()
     time.sleep(0.2)

@@ -9,6 +9,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from typing import Callable
 
 import pytest
 
@@ -24,6 +25,7 @@ from hogar_nb.runtime.errors import (
 )
 from hogar_nb.runtime.metrics import SERIES_FIELDS, RecoveryEvent
 from hogar_nb.runtime.protocol import DeploymentProtocol
+from hogar_nb.runtime.walk import RequestContext
 
 from .graphs import CAPACITY, TIGHT, conformance_graph, tight_options
 
@@ -383,3 +385,70 @@ def test_http_error_bodies_of_both_fronts(tight) -> None:
     status, headers, body = _post(fronts["hogar serve"] + "/tight", b"0.0")
     assert status == 503 and headers["retry-after"] == "1" and body["error"]["cause"] == "overload"
     assert [f.result(60) for f in held] == [1.0] * CAPACITY
+
+
+def _events_until(seen: list, done: Callable[[list], bool], timeout: float = 30.0) -> list:
+    end = time.monotonic() + timeout
+    while not done(seen) and time.monotonic() < end:
+        time.sleep(0.05)
+    return list(seen)
+
+
+def test_walker_events_reach_a_subscriber_with_values_and_context(dep) -> None:
+    seen: list = []
+    sub = dep.subscribe(seen.append)
+    try:
+        ctx = RequestContext("req-chain-1", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+        fut = dep.submit(3, source="chain_in", context=ctx)
+        assert fut.result(timeout=60) == 7 and fut.context is ctx
+        with pytest.raises(RouteError):
+            dep.call(-1, source="switch_in", context=RequestContext("req-switch"))
+        dep.call(150, source="switch_in", context=RequestContext("req-big"))
+        assert dep.call([1, 2], source="fan_in", context=RequestContext("req-fan")) == pytest.approx(3.625)
+        ids = {"req-chain-1", "req-switch", "req-big", "req-fan"}
+        events = _events_until(seen, lambda s: ids <= {e.context.request_id for e in s
+                                                       if e.kind in ("completed", "failed")})
+    finally:
+        sub.close()
+    by_id: dict[str, list] = {}
+    for e in events:
+        by_id.setdefault(e.context.request_id, []).append(e)
+    chain = [(e.kind, e.node, e.outcome, e.value) for e in by_id["req-chain-1"] if e.kind != "skipped"]
+    assert {e.node for e in by_id["req-chain-1"] if e.kind == "skipped"} >= {"fan_in", "gate", "boom"}
+    assert chain == [("started", "chain_in", "", 3), ("enqueued", "a", "", 3), ("attempt", "a", "ok", 6),
+                     ("enqueued", "b", "", 6), ("attempt", "b", "ok", 7), ("completed", None, "", 7)]
+    assert by_id["req-chain-1"][0].context.traceparent == ctx.traceparent
+    assert len({e.request for e in by_id["req-chain-1"]}) == 1
+    times = [e.time for e in by_id["req-chain-1"]]
+    assert times == sorted(times) and abs(times[0] - time.time()) < 60, "epoch seconds on every backend"
+    failed = by_id["req-switch"][-1]
+    assert (failed.kind, failed.node, failed.outcome) == ("failed", "gate", "route")
+    routed = [(e.node, e.choice) for e in by_id["req-big"] if e.kind == "routed"]
+    assert routed == [("gate", "neg")]
+    fan = by_id["req-fan"]
+    assert {e.node for e in fan if e.kind == "attempt"} == {"lin", "tot"}
+    assert fan[-1].kind == "completed" and fan[-1].value == pytest.approx(3.625)
+    attempts = [e for e in events if e.kind == "attempt" and e.began is not None]
+    assert all(e.began <= e.time for e in attempts)
+    assert sub.dropped == 0 and sub.failed == 0
+    # closed: nothing more arrives
+    count = len(seen)
+    dep.call(1, source="chain_in")
+    time.sleep(0.3)
+    assert len(seen) == count
+
+
+def test_a_slow_subscriber_loses_events_never_requests(dep) -> None:
+    every: list = []
+    reference = dep.subscribe(every.append, maxsize=100_000)
+    slow = dep.subscribe(lambda e: time.sleep(0.01), maxsize=5)
+    try:
+        results = [f.result(timeout=60) for f in [dep.submit(i, source="chain_in") for i in range(300)]]
+        _events_until(every, lambda s: sum(e.kind == "completed" for e in s) >= 300)
+    finally:
+        slow.close()
+        reference.close()
+    assert results == [2 * i + 1 for i in range(300)]
+    assert sum(e.kind == "completed" for e in every) == 300 and reference.dropped == 0
+    _events_until([], lambda s: slow.delivered + slow.dropped >= len(every), timeout=10)
+    assert slow.dropped > 0 and slow.delivered + slow.dropped == len(every)

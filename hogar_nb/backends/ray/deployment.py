@@ -9,7 +9,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, Callable
 
 from ...core.error_wire import ErrorWire
 from ...runtime.errors import (
@@ -22,7 +22,9 @@ from ...runtime.errors import (
 )
 from ...runtime.base import DeploymentBase
 from ...runtime.metrics import MetricsSnapshot, NodeMetrics, RecoveryEvent, Stats
+from ...runtime.walk import RequestContext, Subscription, WalkEvent
 from .controls import RayControls
+from .events import EventPump
 
 __all__ = ["DEFAULT_MAX_IN_FLIGHT", "RayDeployment"]
 
@@ -79,6 +81,7 @@ class RayDeployment(RayControls, DeploymentBase):
         self._slots = threading.BoundedSemaphore(max_in_flight)
         self._max_in_flight = max_in_flight
         self._loop = _Loop()
+        self._pump = EventPump(self._ingress_call)
         self._events: deque[RecoveryEvent] = deque(maxlen=1000)
         self._overrides: dict[str, dict[str, Any]] = {}
         self._ingress_config: dict[str, dict[str, Any]] = {}
@@ -87,9 +90,19 @@ class RayDeployment(RayControls, DeploymentBase):
         self.started_at = time.monotonic()
 
     # -- requests ---------------------------------------------------------------------
-    async def _request(self, payload: Any, source: str, timeout: float | None) -> Any:
+    def _ingress_call(self, method: str, *args: Any) -> Any:
+        async def call() -> Any:
+            return await self._handle.options(method_name=method).remote(*args)
+
+        return self._loop.submit(call()).result(timeout=30)
+
+    def _subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int) -> Subscription:
+        return self._pump.subscribe(fn, maxsize)
+
+    async def _request(self, payload: Any, source: str, timeout: float | None,
+                       context: RequestContext) -> Any:
         deadline = None if timeout is None else time.time() + timeout
-        response = self._run.remote(payload, source, deadline)
+        response = self._run.remote(payload, source, deadline, context)
         try:
             if timeout is None:
                 out = await response
@@ -108,7 +121,8 @@ class RayDeployment(RayControls, DeploymentBase):
             return out[1]
         raise _to_error(out)
 
-    def _start(self, payload: Any, source: str, timeout: float | None, wait: bool) -> Future:
+    def _start(self, payload: Any, source: str, timeout: float | None, wait: bool,
+               context: RequestContext) -> Future:
         """One request through the ingress, once one of ``max_in_flight`` slots is free
         (waiting up to ``timeout``, forever when None, with ``wait``)."""
         acquired = self._slots.acquire(timeout=timeout) if wait else self._slots.acquire(blocking=False)
@@ -118,9 +132,19 @@ class RayDeployment(RayControls, DeploymentBase):
             fut.set_exception(OverloadError(
                 f"graph {self.name!r}: {self._max_in_flight} requests in flight{within}"))
             return fut
-        fut = self._loop.submit(self._request(payload, source, timeout))
+        fut = self._loop.submit(self._request(payload, source, timeout, context))
         fut.add_done_callback(lambda _f: self._slots.release())
         return fut
+
+    async def _astart(self, payload: Any, source: str, timeout: float | None,
+                      context: RequestContext) -> Any:
+        # the handle call is awaited in the caller's own loop: no hop through the driver's
+        if not self._slots.acquire(blocking=False):
+            raise OverloadError(f"graph {self.name!r}: {self._max_in_flight} requests in flight")
+        try:
+            return await self._request(payload, source, timeout, context)
+        finally:
+            self._slots.release()
 
     def _in_flight(self) -> int:
         return self._max_in_flight - self._slots._value
@@ -207,6 +231,10 @@ class RayDeployment(RayControls, DeploymentBase):
         """Delete the application (and stop the local Ray this deployment started)."""
         from ray import serve
 
+        try:
+            self._pump.close()
+        except Exception:  # the ingress is gone already: its last events with it
+            pass
         try:
             serve.delete(self._app)
         finally:

@@ -31,18 +31,37 @@ from ...runtime.walk import (
     INF,
     RAY_POLICY,
     Action,
+    RequestContext,
     Complete,
     Enqueue,
     Fail,
     Retry,
     SideOutput,
+    Subscription,
     Walk,
+    WalkEvent,
     Walker,
 )
 
 __all__ = ["Ingress", "error_envelope"]
 
 SAMPLE_INTERVAL = 0.5
+EVENT_QUEUE = 50_000  # walker events the ingress keeps until the driver takes them
+EVENT_BATCH = 5_000
+
+
+def shippable(event: WalkEvent) -> WalkEvent:
+    """``event`` as it can cross to the driver: an error that does not pickle is
+    replaced by a RequestError carrying its text."""
+    err = event.error
+    if err is not None and not isinstance(err, RequestError):
+        import cloudpickle
+
+        try:
+            cloudpickle.dumps(err)
+        except Exception:
+            event.error = RequestError(f"{type(err).__name__}: {err}", event.node)
+    return event
 
 
 def error_envelope(err: RequestError) -> tuple:
@@ -64,8 +83,8 @@ class _Trip(Walk):
 
     __slots__ = ("result", "tasks")
 
-    def __init__(self, rid: int, t0: float, deadline: float) -> None:
-        Walk.__init__(self, rid, t0, deadline)
+    def __init__(self, rid: int, t0: float, deadline: float, context: Any = None) -> None:
+        Walk.__init__(self, rid, t0, deadline, None, context)
         self.result: asyncio.Future = asyncio.get_running_loop().create_future()
         self.tasks: list[asyncio.Task] = []
 
@@ -93,6 +112,8 @@ class Ingress:
         self.walker = Walker(plan, rng=self.rng, policy=RAY_POLICY, stats=self.stats,
                              graph_stats=self.graph_stats)
         self._ids = itertools.count()
+        self.event_sub: Subscription | None = None
+        self.taken: list[WalkEvent] = []
 
     def reconfigure(self, config: dict[str, Any]) -> None:
         """``user_config``: per-node ``timeout`` (s) and ``retries`` changed at run time."""
@@ -137,13 +158,31 @@ class Ingress:
             "side_values": {k: list(v) for k, v in self.side_values.items()},
         }
 
+    # -- observers ----------------------------------------------------------------------
+    async def take_events(self, limit: int = EVENT_BATCH) -> tuple[list[WalkEvent], int]:
+        """The walker's events since the last call (at most ``limit``) and how many were
+        dropped so far because nobody took them; the first call starts recording."""
+        if self.event_sub is None:
+            self.event_sub = self.walker.hub.subscribe(self.taken.append, EVENT_QUEUE)
+        self.event_sub.drain()
+        out, self.taken[:limit] = self.taken[:limit], []
+        return [shippable(e) for e in out], self.event_sub.dropped
+
+    async def stop_events(self) -> None:
+        """Nobody takes events any more: stop recording them."""
+        if self.event_sub is not None:
+            self.event_sub.close()
+            self.event_sub = None
+            self.taken.clear()
+
     # -- requests -----------------------------------------------------------------------
-    async def run(self, payload: Any, source: str, deadline: float | None = None) -> tuple:
+    async def run(self, payload: Any, source: str, deadline: float | None = None,
+                  context: Any = None) -> tuple:
         """Run one request; returns ``("ok", value)`` or an :func:`error_envelope`."""
         if self.sampler is None:
             self._ensure_sampler()
         now = time.time()
-        trip = _Trip(next(self._ids), now, INF if deadline is None else deadline)
+        trip = _Trip(next(self._ids), now, INF if deadline is None else deadline, context)
         self.live += 1
         try:
             job = self._perform(self.walker.start(trip, source, payload, now))
@@ -283,7 +322,8 @@ class Ingress:
                 wire = ErrorWire("bad_request", "the request body is not valid JSON", None, rid)
         if wire is None:
             assert source is not None  # no route found made a wire error above
-            out = await self.run(payload, source, None)
+            context = RequestContext(rid, request.headers.get("traceparent"), request.headers.get("tracestate"))
+            out = await self.run(payload, source, None, context)
             if out[0] == "ok":
                 return JSONResponse(out[1], headers={"x-request-id": rid})
             wire = ErrorWire.from_json(out[1])

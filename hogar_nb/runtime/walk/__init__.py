@@ -18,13 +18,16 @@ joins with skips of the branches not taken, ensemble combining, the retry decisi
 with its backoff bounded by the deadline, and the message of every failure live
 here only, so every backend routes, retries and fails alike.
 
-Observers subscribe to the walker's :class:`ObserverHub` (``walker.hub.subscribe``)
-and receive :class:`WalkEvent` s off the request path, through bounded queues.
+Observers subscribe to the walker's :class:`ObserverHub` (``walker.hub.subscribe``;
+``Deployment.subscribe`` on every backend) and receive :class:`WalkEvent` s off the
+request path, through bounded queues; each event carries its request's
+:class:`RequestContext` (request id, trace headers).
 """
 
 from __future__ import annotations
 
 from .actions import INF, Action, Complete, Enqueue, Fail, Retry, SideOutput, Walk
+from .context import RequestContext
 from .observers import EventKind, ObserverHub, Subscription, WalkEvent
 from .retry import RAY_POLICY, RetryPolicy, attempt_error, rejects_input
 from .walker import Walker
@@ -38,6 +41,7 @@ __all__ = [
     "INF",
     "ObserverHub",
     "RAY_POLICY",
+    "RequestContext",
     "Retry",
     "RetryPolicy",
     "SideOutput",

@@ -24,13 +24,17 @@ class Walk:
     ``deadline`` is ``INF`` when the request has none; ``timeout`` is the caller's
     timeout it came from (for messages); ``alone`` is set when the request runs one
     worker node by itself (its answer is the result). Drivers may subclass it to
-    attach their own handle (a future, an event) to the request.
+    attach their own handle (a future, an event) to the request. ``context`` is the
+    request's :class:`~.context.RequestContext` (or None), handed to observers with
+    its events.
     """
 
-    __slots__ = ("id", "t0", "deadline", "timeout", "joins", "finished", "alone")
+    __slots__ = ("id", "t0", "deadline", "timeout", "joins", "finished", "context", "alone")
 
-    def __init__(self, rid: int, t0: float, deadline: float = INF, timeout: float | None = None) -> None:
+    def __init__(self, rid: int, t0: float, deadline: float = INF, timeout: float | None = None,
+                 context: Any = None) -> None:
         self.id = rid
+        self.context = context
         self.t0 = t0
         self.deadline = deadline
         self.timeout = timeout

@@ -23,24 +23,32 @@ class WalkEvent:
     """One step of one request.
 
     ============= ===================================================================
-    ``started``   the request entered at source ``node``
-    ``enqueued``  it was handed to worker ``node`` (``attempt``: 0 first, then retries)
-    ``attempt``   an attempt at ``node`` ended: ``outcome`` is ``"ok"`` or its cause
+    ``started``   the request entered at source ``node``; ``value`` is its payload
+    ``enqueued``  it was handed to worker ``node`` (``attempt``: 0 first, then
+                  retries); ``value`` is the node's input
+    ``attempt``   an attempt at ``node`` ended: ``outcome`` is ``"ok"`` (``value``:
+                  the node's output) or its cause (``error``: what failed);
+                  ``replica``, ``began`` and ``batch`` say who ran it, when it began
+                  and in a batch of how many, where the driver knows
     ``retry``     a retry of ``node`` is due in ``delay`` s
     ``routed``    switch or split ``node`` chose the branch ``choice``
     ``skipped``   ``node`` will not run for this request (a branch not taken)
-    ``completed`` the request has its result
+    ``completed`` the request has its result (``value``)
     ``failed``    the request failed: ``outcome`` is the cause, ``error`` the error
     ============= ===================================================================
 
-    ``time`` is in the clock of the backend that drives the walker.
+    ``request`` numbers the request within its deployment; ``context`` is its
+    :class:`~.context.RequestContext` (request id, trace headers), or None. ``time``
+    and ``began`` are seconds since the epoch on every backend.
     """
 
-    __slots__ = ("kind", "request", "time", "node", "attempt", "outcome", "choice", "delay", "error")
+    __slots__ = ("kind", "request", "time", "node", "attempt", "outcome", "choice", "delay", "error",
+                 "value", "context", "replica", "began", "batch")
 
     def __init__(self, kind: EventKind, request: int, time: float, node: str | None = None,
                  attempt: int = 0, outcome: str = "", choice: str | None = None, delay: float = 0.0,
-                 error: BaseException | None = None) -> None:
+                 error: BaseException | None = None, value: Any = None, context: Any = None,
+                 replica: str | None = None, began: float | None = None, batch: int = 1) -> None:
         self.kind = kind
         self.request = request
         self.time = time
@@ -50,6 +58,11 @@ class WalkEvent:
         self.choice = choice
         self.delay = delay
         self.error = error
+        self.value = value
+        self.context = context
+        self.replica = replica
+        self.began = began
+        self.batch = batch
 
     def __repr__(self) -> str:
         parts = [f"{self.kind} #{self.request}"]

@@ -29,13 +29,14 @@ class Walker:
 
     A driver with several threads passes ``lock`` (a ``threading.Lock``): the one
     state two of them may share, the inputs gathered at a multi-input node for one
-    request, is taken under it.
+    request, is taken under it. ``wall_offset`` turns the driver's clock into
+    seconds since the epoch for observers' events (0 when ``now`` is ``time.time()``).
     """
 
     def __init__(self, plan: GraphPlan, *, rng: random.Random | None = None,
                  policy: RetryPolicy | None = None, stats: Mapping[str, Stats | None] | None = None,
                  graph_stats: Stats | None = None, hub: ObserverHub | None = None,
-                 lock: AbstractContextManager[Any] | None = None) -> None:
+                 lock: AbstractContextManager[Any] | None = None, wall_offset: float = 0.0) -> None:
         self.plan = plan
         self.nodes = plan.nodes
         self.rng = rng if rng is not None else random.Random()
@@ -43,6 +44,7 @@ class Walker:
         self.stats: Mapping[str, Stats | None] = stats if stats is not None else {n: None for n in plan.nodes}
         self.graph_stats = graph_stats
         self.hub = hub if hub is not None else ObserverHub()
+        self.wall_offset = wall_offset
         self.workers = frozenset(n for n, p in plan.nodes.items() if p.is_worker)
         self.needs_skip = len(plan.sources) > 1 or any(
             p.kind in ("switch", "split") for p in plan.nodes.values())
@@ -62,11 +64,13 @@ class Walker:
         if g is not None:
             g.requests += 1
         if self.hub.active:
-            self.hub.publish(WalkEvent("started", walk.id, now, source))
+            self.hub.publish(WalkEvent("started", walk.id, now + self.wall_offset, source, value=payload,
+                                       context=walk.context))
         if source in self.workers:
             walk.alone = True
             if self.hub.active:
-                self.hub.publish(WalkEvent("enqueued", walk.id, now, source))
+                self.hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, source, value=payload,
+                                           context=walk.context))
             out.append(Enqueue(walk, source, payload, None, 0, True))
             return out
         if self.needs_skip:
@@ -76,8 +80,10 @@ class Walker:
         self._pass(out, walk, self.nodes[source], payload, now, True)
         return out
 
-    def produced(self, job: Enqueue, value: Any, now: float) -> list[Action]:
-        """Worker ``job.node`` answered ``value`` for ``job``."""
+    def produced(self, job: Enqueue, value: Any, now: float, replica: str | None = None,
+                 began: float | None = None, batch: int = 1) -> list[Action]:
+        """Worker ``job.node`` answered ``value`` for ``job`` (on ``replica``, which
+        took it at ``began`` in a batch of ``batch``: for observers, where known)."""
         walk = job.walk
         hub = self.hub
         if not hub.active and not walk.alone:
@@ -86,7 +92,10 @@ class Walker:
                 return [Enqueue(walk, nxt, value, job.node)]
         plan = self.nodes[job.node]
         if hub.active:
-            self.hub.publish(WalkEvent("attempt", walk.id, now, plan.name, job.attempt, "ok"))
+            off = self.wall_offset
+            hub.publish(WalkEvent("attempt", walk.id, now + off, plan.name, job.attempt, "ok", value=value,
+                                  context=walk.context, replica=replica,
+                                  began=None if began is None else began + off, batch=batch))
         out: list[Action] = []
         if walk.alone:
             self._complete(out, walk, value, now)
@@ -98,16 +107,21 @@ class Walker:
         return out
 
     def failed(self, job: Enqueue, cause: str, now: float, exc: BaseException | None = None,
-               detail: str = "", may_retry: bool = True) -> list[Action]:
+               detail: str = "", may_retry: bool = True, replica: str | None = None,
+               began: float | None = None, batch: int = 1) -> list[Action]:
         """``job``'s attempt at its node ended with ``cause`` (crash, timeout, error,
         invalid_input or late; see :mod:`.retry`), the impl's exception ``exc`` or
-        its text ``detail``. ``may_retry`` false: the node cannot take a retry (it stops)."""
+        its text ``detail``. ``may_retry`` false: the node cannot take a retry (it stops).
+        ``replica``, ``began`` and ``batch`` as for :meth:`produced`."""
         plan = self.nodes[job.node]
         walk = job.walk
         if cause == "error" and rejects_input(exc):
             cause = "invalid_input"
         if self.hub.active:
-            self.hub.publish(WalkEvent("attempt", walk.id, now, plan.name, job.attempt, cause, error=exc))
+            off = self.wall_offset
+            self.hub.publish(WalkEvent("attempt", walk.id, now + off, plan.name, job.attempt, cause,
+                                       error=exc, context=walk.context, replica=replica,
+                                       began=None if began is None else began + off, batch=batch))
         out: list[Action] = []
         if cause in ("invalid_input", "late"):  # the same input would fail again: no retry
             self._fail_at(out, plan, walk, attempt_error(plan, cause, job.attempt, exc, detail), now)
@@ -120,8 +134,8 @@ class Walker:
             if now + delay < walk.deadline:
                 job.attempt += 1
                 if self.hub.active:
-                    self.hub.publish(WalkEvent("retry", walk.id, now, plan.name, job.attempt, cause,
-                                               delay=delay))
+                    self.hub.publish(WalkEvent("retry", walk.id, now + self.wall_offset, plan.name,
+                                               job.attempt, cause, delay=delay, context=walk.context))
                 out.append(Retry(job, delay))
                 return out
             late = True
@@ -162,7 +176,8 @@ class Walker:
             if g.pending >= g.stride:
                 g.observe(now - walk.t0)
         if self.hub.active:
-            self.hub.publish(WalkEvent("completed", walk.id, now))
+            self.hub.publish(WalkEvent("completed", walk.id, now + self.wall_offset, value=value,
+                                       context=walk.context))
         out.append(Complete(walk, value))
 
     def _fail(self, out: list[Action], walk: Walk, err: RequestError, now: float) -> None:
@@ -172,7 +187,8 @@ class Walker:
         if self.graph_stats is not None:
             self.graph_stats.failed(err.cause)
         if self.hub.active:
-            self.hub.publish(WalkEvent("failed", walk.id, now, err.node, outcome=err.cause, error=err))
+            self.hub.publish(WalkEvent("failed", walk.id, now + self.wall_offset, err.node, outcome=err.cause,
+                                       error=err, context=walk.context))
         out.append(Fail(walk, err))
 
     def _fail_at(self, out: list[Action], plan: NodePlan, walk: Walk, err: RequestError, now: float) -> None:
@@ -195,7 +211,8 @@ class Walker:
                 plan.name), now)
             return
         if self.hub.active:
-            self.hub.publish(WalkEvent("routed", walk.id, now, plan.name, choice=chosen))
+            self.hub.publish(WalkEvent("routed", walk.id, now + self.wall_offset, plan.name, choice=chosen,
+                                       context=walk.context))
         for dst, _w, _ in plan.succ:
             if dst != chosen:
                 self._skip(out, walk, dst, plan.name, now)
@@ -211,7 +228,8 @@ class Walker:
         if plan.kind == "split":
             chosen = choose_split(plan.succ, self.rng.random())
             if self.hub.active:
-                self.hub.publish(WalkEvent("routed", walk.id, now, plan.name, choice=chosen))
+                self.hub.publish(WalkEvent("routed", walk.id, now + self.wall_offset, plan.name,
+                                           choice=chosen, context=walk.context))
             for dst, _w, _ in plan.succ:
                 if dst != chosen:
                     self._skip(out, walk, dst, plan.name, now)
@@ -229,7 +247,8 @@ class Walker:
                 return
         if dst in self.workers:
             if self.hub.active:
-                self.hub.publish(WalkEvent("enqueued", walk.id, now, dst))
+                self.hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, dst, value=value,
+                                           context=walk.context))
             out.append(Enqueue(walk, dst, value, src, 0, entry))
             return
         kind = plan.kind
@@ -284,7 +303,8 @@ class Walker:
 
     def _skip_all(self, out: list[Action], walk: Walk, plan: NodePlan, now: float) -> None:
         if self.hub.active:
-            self.hub.publish(WalkEvent("skipped", walk.id, now, plan.name))
+            self.hub.publish(WalkEvent("skipped", walk.id, now + self.wall_offset, plan.name,
+                                       context=walk.context))
         if plan.response:
             self._fail(out, walk, RouteError(
                 f"no branch reached the response sink {plan.name!r} for this request", plan.name), now)

@@ -1,0 +1,57 @@
+"""What travels with one request besides its payload: its id and trace context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...core.error_wire import new_request_id
+
+__all__ = ["RequestContext"]
+
+
+class RequestContext:
+    """One request's identity, carried from its caller through every backend.
+
+    ``request_id`` names the request in logs, error bodies and feedback; the HTTP
+    front uses the one it answers with (``x-request-id``). ``traceparent`` and
+    ``tracestate`` are the W3C Trace Context headers it came with (None from
+    Python). ``attrs`` is free for observers' per-request decisions (a sampling
+    choice, a span id decided at the start). Contexts are picklable: they cross to
+    Ray's ingress and back with the request's events.
+    """
+
+    __slots__ = ("_request_id", "traceparent", "tracestate", "attrs")
+
+    def __init__(self, request_id: str | None = None, traceparent: str | None = None,
+                 tracestate: str | None = None, attrs: dict[str, Any] | None = None) -> None:
+        self._request_id = request_id  # made on first use when None: most are never read
+        self.traceparent = traceparent
+        self.tracestate = tracestate
+        self.attrs = attrs
+
+    @property
+    def request_id(self) -> str:
+        rid = self._request_id
+        if rid is None:
+            rid = self._request_id = new_request_id()
+        return rid
+
+    @request_id.setter
+    def request_id(self, value: str) -> None:
+        self._request_id = value
+
+    def __getstate__(self) -> tuple:
+        return (self.request_id, self.traceparent, self.tracestate, self.attrs)
+
+    def __setstate__(self, state: tuple) -> None:
+        self._request_id, self.traceparent, self.tracestate, self.attrs = state
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RequestContext):
+            return NotImplemented
+        return self.__getstate__() == other.__getstate__()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable: attrs may change
+
+    def __repr__(self) -> str:
+        return f"RequestContext({self.request_id!r})"
