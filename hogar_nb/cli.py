@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ._version import __version__
-from .errors import DiagnosticError, HogarError
+from .errors import DiagnosticError, HogarError, UDGLError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core.graph import Graph
@@ -36,12 +36,16 @@ def cmd_check(args) -> int:
     from .runtime.readiness import startup_diagnostics
 
     graph = _load(args)
+    folder = Path(args.file).parent
+    typed = _loaded_type_errors(graph, folder) if args.load_models else []
     if args.json:  # for tools: every diagnostic, with the check before start's, as JSON
-        unready = startup_diagnostics(graph, Path(args.file).parent)
-        print(json.dumps([d.to_dict() for d in [*graph.check(), *unready]]))
-        return 1 if args.strict and unready else 0
+        unready = [] if typed else startup_diagnostics(graph, folder, load_models=args.load_models)
+        print(json.dumps([d.to_dict() for d in [*graph.check(), *typed, *unready]]))
+        return 1 if typed or (args.strict and unready) else 0
+    if typed:  # the types pickled models give: errors like any other mismatch
+        raise UDGLError([*graph.check(), *typed], graph.source, args.file)
     _print_warnings(graph, args.file)
-    unready = startup_diagnostics(graph, Path(args.file).parent)
+    unready = startup_diagnostics(graph, folder, load_models=args.load_models)
     for d in unready:
         print(d.format(graph.source, args.file), file=sys.stderr)
     summary = f"{len(graph.nodes)} nodes, {len(graph.edges)} edges"
@@ -53,8 +57,18 @@ def cmd_check(args) -> int:
     return 1 if args.strict else 0
 
 
+def _loaded_type_errors(graph: "Graph", folder: Path) -> list:
+    """Type mismatches only the signatures of pickled models reveal."""
+    from .core.types import check_types
+
+    known = set(graph.check())
+    return [d for d in check_types(graph, folder, load_models=True) if d.is_error and d not in known]
+
+
 def cmd_compile(args) -> int:
     from .core.earg import dump_earg
+    from .core.earg.dump import earg_to_text
+    from .core.references import reference_paths, with_reference_hashes
 
     graph = _load(args)
     _print_warnings(graph, args.file)
@@ -62,6 +76,8 @@ def cmd_compile(args) -> int:
     if fmt is None:
         fmt = "json" if args.output and args.output.endswith(".json") else "yaml"
     text = dump_earg(graph, format=fmt)
+    if reference_paths(doc := graph.to_earg()):  # the hashes of the reference files beside it
+        text = earg_to_text(with_reference_hashes(doc, Path(args.file).parent), fmt)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)
@@ -128,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exit 1 when the graph is valid but would not start (an impl or artifact not found)")
     p.add_argument("--json", action="store_true",
                    help="print the diagnostics as one JSON list on stdout instead of text")
+    p.add_argument("--load-models", action="store_true",
+                   help="also read the types of pickled models (.joblib, .pkl: this runs code from them)")
     p = file_command("compile", cmd_compile, "compile a graph to an EARG config")
     p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of stdout")
     p.add_argument("--format", choices=("yaml", "json"), help="output format (default: by OUT's suffix, else yaml)")

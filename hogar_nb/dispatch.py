@@ -60,8 +60,25 @@ def run(graph: Graph | Mapping[str, Any] | str | Path, namespace: Mapping[str, A
     :func:`hogar_nb.runtime.deployment.run`. ``backend="ray"`` deploys on Ray Serve
     instead (options such as ``address``: see :func:`hogar_nb.backends.ray.run`); the
     result offers the same protocol.
+
+    Nodes with ``replicas = auto(...)`` scale with load: on the embedded engine an
+    :class:`~hogar_nb.steer.Autoscaler` runs beside the graph (``dep.autoscaler``),
+    on Ray, Serve's own autoscaler with the same settings.
     """
-    return backend_run(backend)(graph, namespace, **options)
+    dep = backend_run(backend)(graph, namespace, **options)
+    from .quality.attach import wants_quality
+
+    if wants_quality(dep.earg):  # references, feedback or alerts: watched from the first request
+        try:
+            dep.quality_monitor()
+        except BaseException:
+            dep.stop(timeout=0)
+            raise
+    if backend == "embedded" and any("autoscale" in n for n in (dep.earg or {}).get("nodes", [])):
+        from .steer import attach_autoscaler  # Ray Serve scales its own (autoscaling_config)
+
+        attach_autoscaler(dep)
+    return dep
 
 
 def deploy_file(args: argparse.Namespace) -> DeploymentProtocol:
@@ -97,4 +114,18 @@ def _serve_http(dep: DeploymentProtocol, host: str, port: int, **options: Any) -
     return serve_http(dep, host, port, **options)
 
 
+def _tracing(dep: DeploymentProtocol, **options: Any) -> Any:
+    from .observe import Tracing
+
+    return Tracing(dep, **options)
+
+
+def _quality(dep: DeploymentProtocol, **options: Any) -> Any:
+    from .quality.attach import attach
+
+    return attach(dep, **options)
+
+
 register_frontend("serve_http", _serve_http)
+register_frontend("tracing", _tracing)
+register_frontend("quality", _quality)

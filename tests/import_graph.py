@@ -16,8 +16,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "hogar_nb"
 #: module paths written as strings that hogar_nb never imports: text it writes for
-#: another program (a Ray Serve config's ``import_path``)
-NOT_IMPORTS = {("hogar_nb.export.ray_serve", "hogar_nb.backends.ray.app:build_app")}
+#: another program (a Ray Serve config's ``import_path``), names that are not modules
+NOT_IMPORTS = {("hogar_nb.export.ray_serve", "hogar_nb.backends.ray.app:build_app"),
+               # the application's name for its data directory (platformdirs)
+               ("hogar_nb.quality.feedback", "hogar_nb")}
 _DOTTED = re.compile(rf"^{PACKAGE}(\.[A-Za-z_][A-Za-z0-9_]*)*(:[A-Za-z_][A-Za-z0-9_.]*)?$")
 
 

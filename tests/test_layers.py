@@ -45,6 +45,30 @@ def test_running_a_graph_loads_no_http_or_model_library() -> None:
     assert not mods & {*HEAVY, *SERVING_LIBS, *MODEL_LIBS}
 
 
+def test_tracing_loads_no_http_library_and_costs_no_import_while_off() -> None:
+    off = _top(_modules_after(
+        "import hogar_nb\ng = hogar_nb.parse_udgl('source a\\nsink b\\na -> b\\n')\n"
+        "dep = hogar_nb.run(g); dep.call(1); dep.stop()\n"))
+    assert "opentelemetry" not in off
+    on = _modules_after(
+        "import hogar_nb\ng = hogar_nb.parse_udgl('source a\\nsink b\\na -> b\\n')\n"
+        "dep = hogar_nb.run(g); dep.enable_tracing(export=False); dep.call(1); dep.stop()\n")
+    assert "hogar_nb.observe" in on and "opentelemetry" in _top(on)
+    assert not _top(on) & {*HEAVY, *SERVING_LIBS}
+
+
+def test_type_inference_imports_no_model_library_until_an_artifact_is_read() -> None:
+    code = (
+        "import hogar_nb\n"
+        "from hogar_nb.core.types import node_types, parse_type\n"
+        "g = hogar_nb.parse_udgl('source a { input = float32[n, 4] }\\npython p { impl = \"m:f\" }\\n"
+        "sink b\\na -> p -> b\\n')\n"
+        "assert str(node_types(g)['a'].output) == 'float32[n, 4]'\n"
+    )
+    mods = _top(_modules_after(code))
+    assert not mods & {*HEAVY, *SERVING_LIBS, *MODEL_LIBS, "onnx"}
+
+
 def test_core_works_without_jupyter_packages() -> None:
     code = (
         "import hogar_nb\n"
@@ -89,18 +113,24 @@ RULES: dict[str, list[str]] = {
     "hogar_nb.core": [*TOP, *UPPER, *HEAVY, "ray"],
     # payload types and their checks: the language and the EARG reader use them
     "hogar_nb.core.types": ["hogar_nb.core.udgl", "hogar_nb.core.earg", "hogar_nb.core.graph_file"],
+    # model libraries are read only inside the functions that read an artifact (never at import)
+    "hogar_nb.core.types.tensor": MODEL_LIBS, "hogar_nb.core.types.infer": MODEL_LIBS,
+    "hogar_nb.core.types.view": MODEL_LIBS, "hogar_nb.core.types.payload": MODEL_LIBS,
     "hogar_nb.models": [*TOP, *_but("hogar_nb.models"), *HEAVY, "ray"],
     "hogar_nb.export": [*TOP, *_but("hogar_nb.export"), *HEAVY, "ray"],
     "hogar_nb.runtime": [*TOP, *_but("hogar_nb.runtime", "hogar_nb.models"), *HEAVY, "ray"],
     # the walker: a pure state machine over events, driven by every backend
     "hogar_nb.runtime.walk": [*ENGINE, *IO],
-    "hogar_nb.observe": [*TOP, "hogar_nb.backends", "hogar_nb.serving", "hogar_nb.quality", "hogar_nb.steer",
-                         *HEAVY],
-    "hogar_nb.quality": [*TOP, "hogar_nb.backends", "hogar_nb.serving", "hogar_nb.steer", *HEAVY],
+    # traces: fed by walker events through the Deployment base; the core and the runtime only
+    "hogar_nb.observe": [*TOP, *_but("hogar_nb.observe", "hogar_nb.runtime"), *HEAVY, *SERVING_LIBS, "ray"],
+    # references, drift, feedback and alerts: over the core and the runtime's Deployment only
+    "hogar_nb.quality": [*TOP, *_but("hogar_nb.runtime", "hogar_nb.quality"), *HEAVY, "ray"],
     # acts through the Deployment base's scale and reconfigure, never backend internals
-    "hogar_nb.steer": [*TOP, "hogar_nb.backends", "hogar_nb.serving", *ENGINE, "hogar_nb.runtime.walk", *HEAVY,
-                       "ray"],
-    "hogar_nb.serving": [*TOP, "hogar_nb.backends", "hogar_nb.steer", *HEAVY, "ray"],  # any backend, by protocol
+    # (the core and the Deployment base only)
+    "hogar_nb.steer": [*TOP, *_but("hogar_nb.steer", "hogar_nb.runtime"), *ENGINE, "hogar_nb.runtime.walk",
+                       *HEAVY, "ray"],
+    # any backend, by protocol; it drives rollouts through steer
+    "hogar_nb.serving": [*TOP, "hogar_nb.backends", *HEAVY, "ray"],
     "hogar_nb.backends": [*TOP, "hogar_nb.serving", "hogar_nb.steer", *HEAVY],
     # the server extension runs the core only
     "hogar_nb.jupyter.server": [*HEAVY, *UPPER, "hogar_nb.dispatch", "hogar_nb.jupyter.magics",

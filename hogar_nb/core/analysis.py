@@ -57,6 +57,8 @@ class Analysis:
     has_cycle: bool = False
     notes: list[str] = field(default_factory=list)
     recovery: dict[str, str] = field(default_factory=dict)  # worker node -> its recovery, as UDGL
+    #: each edge's payload type, where it is known: ``(src, dst, "float32[n, 4]")``
+    edge_types: list[tuple[str, str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """JSON-friendly and deterministic (nodes in declaration order)."""
@@ -76,6 +78,7 @@ class Analysis:
             "placement_failures": [] if p is None else [f.message for f in p.failures],
             "worker_usage": None if p is None else {w: dict(u) for w, u in p.usage.items()},
             "notes": list(self.notes),
+            "edge_types": [{"src": s, "dst": d, "type": t} for s, d, t in self.edge_types],
         }
 
     def summary(self) -> str:
@@ -138,6 +141,7 @@ def analyze(graph: "Graph") -> Analysis:
         has_cycle=has_cycle,
         notes=notes,
         recovery={name: _recovery_text(n) for name, n in nodes.items() if n.kind in WORKER_KINDS},
+        edge_types=[] if has_cycle else _edge_types(graph),
     )
 
 
@@ -201,6 +205,24 @@ def _table(headers: list[str], rows: list[list[str]], align: str) -> list[str]:
     return out
 
 
+def _edge_types(graph: "Graph") -> list[tuple[str, str, str]]:
+    from .types import infer_types
+
+    edges = infer_types(graph).edges
+    return [(e.src, e.dst, str(edges[e.key])) for e in graph.edges if edges.get(e.key) is not None]
+
+
+def _type_lines(a: Analysis) -> list[str]:
+    if not a.edge_types:
+        return []
+    shown = a.edge_types[:_MAX_ROWS]
+    lines = ["", "types (what travels along each edge whose type is known)",
+             *_table(["edge", "type"], [[f"{s} -> {d}", t] for s, d, t in shown], "ll")]
+    if len(shown) < len(a.edge_types):
+        lines.append(f"  ... {len(a.edge_types) - len(shown)} more edges")
+    return lines
+
+
 def _render(a: Analysis) -> str:
     lines = [
         f"{a.graph}: {a.n_nodes} node{'s' * (a.n_nodes != 1)}, {a.n_edges} edge{'s' * (a.n_edges != 1)}, "
@@ -231,6 +253,7 @@ def _render(a: Analysis) -> str:
                   f"in {r.replicas} replica{'s' * (r.replicas != 1)}"]
     lines += _placement_lines(a)
     lines += _recovery_lines(a)
+    lines += _type_lines(a)
     return "\n".join(lines) + "\n"
 
 

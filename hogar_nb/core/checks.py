@@ -5,11 +5,13 @@ live in the UDGL parser and in :mod:`hogar_nb.core.resolve`."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from .alerts import alert_diagnostics
 from .diagnostics import Diagnostic, sort_key
+from .kinds import WORKER_KINDS
 
 if TYPE_CHECKING:  # pragma: no cover
     from .graph import Graph
@@ -64,6 +66,8 @@ def _routing(graph: "Graph") -> list[Diagnostic]:
         if e.when is not None and src.kind != "switch":
             out.append(_edge_diag("E039", f"`when` only applies to edges out of a switch; `{src.name}` is a {src.kind}", e,
                                   hint="remove `when`, or make the source node a `switch`"))
+        if e.mirror is not None:
+            out += _mirror_problems(graph, e)
         if e.weight is not None and src.kind != "split":
             out.append(_edge_diag("E039", f"`weight` only applies to edges out of a split; `{src.name}` is a {src.kind}", e,
                                   hint="remove `weight`, or make the source node a `split`"))
@@ -145,6 +149,35 @@ def _closure(g: nx.DiGraph, starts, forward: bool) -> set[str]:
     return seen
 
 
+_MIRROR_SOURCES = ("source", "python", "model", "ensemble")
+
+
+def _mirror_problems(graph: "Graph", e: Any) -> list[Diagnostic]:
+    """E043: a mirror edge copies what its source node passes on to a worker node that
+    takes nothing else and answers nobody."""
+    src, dst = graph.nodes[e.src], graph.nodes[e.dst]
+    if src.kind not in _MIRROR_SOURCES:
+        return [_edge_diag("E043", f"`mirror` copies what a {', '.join(_MIRROR_SOURCES)} node passes on; "
+                           f"`{src.name}` is a {src.kind}", e,
+                           hint="mirror from the node before it, or from one of its branches")]
+    if dst.kind not in ("python", "model"):
+        return [_edge_diag("E043", f"a mirror edge leads to the python or model node under test; "
+                           f"`{dst.name}` is a {dst.kind}", e, hint="point the mirror at the candidate node")]
+    others = [o for o in graph.edges if o.dst == dst.name and o.mirror is None]
+    if others:
+        return [_edge_diag("E043", f"`{dst.name}` takes shadow traffic, so it can take no other edge "
+                           f"(`{others[0].src} -> {dst.name}`)", e,
+                           hint="mirror to a node of its own, or remove `mirror`")]
+    onward = [o for o in graph.edges if o.src == dst.name]
+    if onward:
+        return [_edge_diag("E043", f"`{dst.name}` takes shadow traffic: its answer is compared, never "
+                           f"passed on, so it can have no outgoing edge (`{dst.name} -> {onward[0].dst}`)", e,
+                           hint="remove the edge")]
+    if e.when is not None or e.weight is not None:
+        return [_edge_diag("E043", "a mirror edge has no `when` or `weight`", e, hint="remove them")]
+    return []
+
+
 def _reachability(g: nx.DiGraph, graph: "Graph", response: str | None) -> list[Diagnostic]:
     """E031/E032/E038. A node next to a lost edge (see ``Graph.incomplete``), or past
     one, is not reported: the error that lost the edge says it all."""
@@ -171,8 +204,9 @@ def _reachability(g: nx.DiGraph, graph: "Graph", response: str | None) -> list[D
     if sinks:
         reach_sink = _closure(g, sinks, forward=False) | maybe_drained
         target = response or sinks[0]
+        shadows = {e.dst for e in graph.edges if e.mirror is not None}  # answer nobody, by design
         for node in graph.nodes.values():
-            if node.name not in reach_sink:
+            if node.name not in reach_sink and node.name not in shadows:
                 out.append(Diagnostic.at(
                     "E032", f"node `{node.name}` cannot reach the response sink `{target}`", node.span,
                     hint=f"add an edge from it, e.g. `{node.name} -> {target}`", node=node.name,
@@ -289,12 +323,39 @@ def _warnings(graph: "Graph") -> list[Diagnostic]:
                 node.attr_spans.get("batch_wait", node.span), severity="warning",
                 hint="set `batch` above 1, or remove `batch_wait`", node=node.name,
             ))
+        out += _autoscale_warnings(graph, node, r)
         if r.latency_ms is not None and r.latency_ms >= r.timeout_ms:
             out.append(Diagnostic.at(
                 "W012", f"the latency estimate of `{node.name}` ({r.latency_ms:g}ms) is not below its timeout ({r.timeout_ms:g}ms)",
                 node.attr_spans.get("latency", node.span), severity="warning",
                 hint="raise `timeout` or check the estimate", node=node.name,
             ))
+    return out
+
+
+def _autoscale_warnings(graph: "Graph", node: Any, r: Any) -> list[Diagnostic]:
+    """W013: autoscaling attributes on fixed replicas; W014: ``auto`` on a node without replicas."""
+    from .autoscale import AUTO_ATTRS
+    from .values import Call
+
+    out = []
+    template = graph.templates.get(node.template or "")
+    written = {**(template.attrs if template is not None else {}), **node.attrs}
+    auto = isinstance(written.get("replicas", graph.defaults.get("replicas")), Call)
+    if r.kind not in WORKER_KINDS:
+        if auto and "replicas" in written:
+            out.append(Diagnostic.at(
+                "W014", f"{r.kind} node `{node.name}` runs inline, without replicas: `auto` has no effect",
+                node.attr_spans.get("replicas", node.span), severity="warning",
+                hint="remove `replicas`", node=node.name))
+        return out
+    if r.autoscale is None:
+        for attr in AUTO_ATTRS:
+            if attr in written:
+                out.append(Diagnostic.at(
+                    "W013", f"`{attr}` has no effect on `{node.name}` because its replicas are fixed",
+                    node.attr_spans.get(attr, node.span), severity="warning",
+                    hint="write `replicas = auto(min = 1, max = 8)`, or remove it", node=node.name))
     return out
 
 
@@ -312,8 +373,14 @@ def check_graph(graph: "Graph") -> list[Diagnostic]:
     diags += cycles
     if not cycles:
         diags += _reachability(g, graph, response)
-        diags += _duplicate_delivery(g, graph)
+        primary = g.copy()  # mirror edges copy a request: they never deliver it twice
+        primary.remove_edges_from(e.key for e in graph.edges if e.mirror is not None)
+        diags += _duplicate_delivery(primary, graph)
+        from .types import check_types
+
+        diags += check_types(graph)
     diags += _placement(graph)
     diags += _warnings(graph)
+    diags += alert_diagnostics(graph)
     diags.sort(key=sort_key)
     return diags

@@ -2,7 +2,8 @@
 
 Durations become float milliseconds, sizes int bytes, percentages float fractions,
 recovery a ``{policy, max_restarts, backoff_ms}`` dict (plus ``within_ms`` when it is
-not the default window of 60 s).
+not the default window of 60 s), ``replicas`` an int or, for ``auto(min, max)``, a
+``{"min": m, "max": n}`` dict.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .kinds import DEFAULT_WITHIN_MS, RECOVERY_POLICIES, AttrSpec
-from .values import Call, Duration, Ident, ParamRef, Percent, Size, format_value
+from .values import Call, Duration, Ident, ParamRef, Percent, Shaped, Size, format_value
 
 __all__ = ["CoerceError", "coerce", "describe"]
 
@@ -145,7 +146,29 @@ def coerce(spec: AttrSpec, value: Any) -> Any:
         raise _type_error(spec, value)
     if t == "recovery":
         return _recovery(spec, value)
+    if t == "tensor":
+        return _tensor(spec, value)
+    if t == "replicas":
+        return _replicas(spec, value)
     raise AssertionError(f"unknown attribute type {t}")  # pragma: no cover
+
+
+def _tensor(spec: AttrSpec, value: Any) -> str:
+    """A tensor type, written ``float32[n, 20]``, ``json`` or as a string; kept in its
+    canonical spelling."""
+    from .types.tensor import TypeSyntaxError, parse_type
+
+    if isinstance(value, (Shaped, Ident)):
+        text = str(value)
+    elif isinstance(value, str):
+        text = value
+    else:
+        raise _type_error(spec, value)
+    try:
+        return str(parse_type(text))
+    except TypeSyntaxError as err:
+        raise CoerceError("E020", f"got {describe(value)} for `{spec.name}`: {err}",
+                          "write a datatype and a shape, such as float32[n, 20], int64[n] or json") from None
 
 
 def _recovery(spec: AttrSpec, value: Any) -> dict:
@@ -198,3 +221,40 @@ def _recovery(spec: AttrSpec, value: Any) -> dict:
             )
     return out
 
+
+
+def _replicas(spec: AttrSpec, value: Any) -> int | dict[str, int]:
+    """An int, or ``auto(min = 1, max = 8)`` as ``{"min": 1, "max": 8}``."""
+    from .diagnostics import did_you_mean
+
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        _range(spec, value, value, describe(value))
+        return value
+    if isinstance(value, dict) and set(value) == {"min", "max"}:  # already resolved
+        value = Call("auto", (("min", value["min"]), ("max", value["max"])))
+    if isinstance(value, Ident) and value.name == "auto":
+        raise CoerceError("E020", "`auto` needs its bounds", "write `replicas = auto(min = 1, max = 8)`")
+    if not isinstance(value, Call) or value.name != "auto":
+        hint = "write `replicas = auto(min = 1, max = 8)`" if isinstance(value, (Call, Ident)) else None
+        raise _type_error(spec, value, hint)
+    bounds: dict[str, int] = {}
+    for key, arg in value.kwargs:
+        if key not in ("min", "max"):
+            raise CoerceError("E012", f"`auto` has no argument `{key}`",
+                              did_you_mean(key, ("min", "max")) or "its arguments are `min` and `max`")
+        if isinstance(arg, float) and arg.is_integer():
+            arg = int(arg)
+        if not isinstance(arg, int) or isinstance(arg, bool) or not 1 <= arg <= 10_000:
+            raise CoerceError("E022", f"got {describe(arg)} for `{key}` of `auto`; expected an integer "
+                                      ">= 1 and <= 10000")
+        bounds[key] = arg
+    if "max" not in bounds:
+        raise CoerceError("E020", "`auto` needs `max`, the most replicas it may run",
+                          f"write `replicas = auto(min = {bounds.get('min', 1)}, max = 8)`")
+    low = bounds.get("min", 1)
+    if low > bounds["max"]:
+        raise CoerceError("E022", f"got min = {low} and max = {bounds['max']} for `auto`; "
+                                  "expected min <= max")
+    return {"min": low, "max": bounds["max"]}

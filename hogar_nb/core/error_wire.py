@@ -1,7 +1,8 @@
 """The one wire form of a failed request, for every HTTP front, backend boundary and client.
 
 A request that fails crosses a wire as ``{"error": {"cause", "message", "node",
-"request_id"}}``; over HTTP its status follows the cause (:data:`HTTP_STATUS`) and a
+"request_id"}}``, with ``"trace_id"`` beside the request id when the request has a
+trace (W3C Trace Context, 32 hex digits); over HTTP its status follows the cause (:data:`HTTP_STATUS`) and a
 503 carries ``Retry-After``. :class:`ErrorWire` writes and reads that form; the
 runtime turns one back into its exception class by ``cause``
 (:func:`hogar_nb.runtime.errors.error_from_wire`).
@@ -44,21 +45,22 @@ class ErrorWire:
     node: str | None = None
     request_id: str | None = None
     status: int = 0
+    trace_id: str | None = None
 
     def __post_init__(self) -> None:
         if not self.status:
             self.status = HTTP_STATUS.get(self.cause, 500)
 
     @classmethod
-    def of(cls, err: BaseException, request_id: str | None = None) -> ErrorWire:
+    def of(cls, err: BaseException, request_id: str | None = None, trace_id: str | None = None) -> ErrorWire:
         """The wire form of an exception: a request error by its ``cause``; a ValueError
         (say, an unknown source) is a bad request; anything else an ``error`` naming its type."""
         cause = getattr(err, "cause", None)
         if isinstance(cause, str):
-            return cls(cause, str(err), getattr(err, "node", None), request_id)
+            return cls(cause, str(err), getattr(err, "node", None), request_id, trace_id=trace_id)
         if isinstance(err, ValueError):
-            return cls("bad_request", str(err), None, request_id)
-        return cls("error", f"{type(err).__name__}: {err}", None, request_id)
+            return cls("bad_request", str(err), None, request_id, trace_id=trace_id)
+        return cls("error", f"{type(err).__name__}: {err}", None, request_id, trace_id=trace_id)
 
     @property
     def retry_after(self) -> int | None:
@@ -73,9 +75,12 @@ class ErrorWire:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        """``{"error": {"cause", "message", "node", "request_id"}}``."""
-        return {"error": {"cause": self.cause, "message": self.message, "node": self.node,
-                          "request_id": self.request_id}}
+        """``{"error": {"cause", "message", "node", "request_id"}}``, and ``"trace_id"``
+        when the request has one."""
+        inner = {"cause": self.cause, "message": self.message, "node": self.node, "request_id": self.request_id}
+        if self.trace_id is not None:
+            inner["trace_id"] = self.trace_id
+        return {"error": inner}
 
     @classmethod
     def from_json(cls, body: Any, status: int = 0) -> ErrorWire:
@@ -84,7 +89,7 @@ class ErrorWire:
         inner = body.get("error") if isinstance(body, Mapping) else None
         if not isinstance(inner, Mapping) or not isinstance(inner.get("cause"), str):
             raise ValueError(f"not an error body: {str(body)[:200]!r}")
-        node, rid = inner.get("node"), inner.get("request_id")
+        node, rid, tid = inner.get("node"), inner.get("request_id"), inner.get("trace_id")
         return cls(inner["cause"], str(inner.get("message") or ""),
                    node if isinstance(node, str) else None, rid if isinstance(rid, str) else None,
-                   status)
+                   status, tid if isinstance(tid, str) else None)

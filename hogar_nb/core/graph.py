@@ -4,9 +4,11 @@ the exporter writes it, the runtime runs it and the panels draw it."""
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from ..errors import GraphEditError, UDGLError
+from .alerts import Alert
 from .diagnostics import Diagnostic, did_you_mean
 from .graph_edit import GraphEditing
 from .model import Edge, Node, ResolvedNode, Template
@@ -46,8 +48,13 @@ class Graph(GraphEditing):
         self.edges: list[Edge] = []
         self.cluster: dict[str, Any] | None = None
         self.cluster_spans: dict[str, Any] = {}
+        #: alert rules by name (:mod:`hogar_nb.core.alerts`)
+        self.alerts: dict[str, Alert] = {}
         self.source: str | None = None
         self.namespace: Mapping[str, Any] | None = None
+        #: the folder relative paths (model artifacts, included graphs) are read from;
+        #: None: the working directory
+        self.base_dir: Path | None = None
         #: nodes whose statement, or one of whose edges, was lost to an error already
         #: reported ("" when a lost statement named none): checks that would only repeat
         #: that error (reachability, split weights) hold back for them until an edit
@@ -183,5 +190,6 @@ class Graph(GraphEditing):
         clone.nodes = {k: copy.deepcopy(v) for k, v in self.nodes.items()}
         clone.edges = [copy.deepcopy(e) for e in self.edges]
         clone.cluster = dict(self.cluster) if self.cluster is not None else None
+        clone.alerts = {k: copy.deepcopy(v) for k, v in self.alerts.items()}
         clone._cache = {}
         return clone

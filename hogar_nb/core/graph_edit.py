@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["GraphEditing"]
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")  # dotted: a subgraph's nodes
 
 
 def _check_name(name: str, what: str = "node") -> None:
@@ -118,7 +118,7 @@ class GraphEditing:
         self._touch()
 
     def connect(
-        self, src: str, dst: str, *, when: str | None = None, weight: Any = None
+        self, src: str, dst: str, *, when: str | None = None, weight: Any = None, mirror: Any = None
     ) -> Edge:
         """Add the edge ``src -> dst`` (cycles are allowed here; :meth:`check` reports them)."""
         self.node(src)
@@ -126,7 +126,7 @@ class GraphEditing:
         if any(e.src == src and e.dst == dst for e in self.edges):
             raise GraphEditError(f"the edge `{src} -> {dst}` already exists")
         edge = Edge(src, dst)
-        self._set_edge_fields(edge, when=when, weight=weight)
+        self._set_edge_fields(edge, when=when, weight=weight, mirror=mirror)
         self.edges.append(edge)
         self._touch()
         return edge
@@ -147,7 +147,7 @@ class GraphEditing:
         for key, value in fields.items():
             if key not in EDGE_ATTRS:
                 raise GraphEditError(
-                    f"edges have no attribute `{key}`; they have `when` and `weight`"
+                    f"edges have no attribute `{key}`; they have `when`, `weight` and `mirror`"
                 )
             if value is None:
                 setattr(edge, key, None)

@@ -31,11 +31,17 @@ def load_graph_file(
     if path.suffix.lower() in EARG_SUFFIXES:
         if diags:
             raise EARGError(diags, text, str(path))
-        return loads_earg(text, filename=str(path))
+        loaded = loads_earg(text, filename=str(path))
+        loaded.base_dir = path.parent
+        loaded._cache.clear()  # artifacts are read from the file's folder from now on
+        return loaded
     if diags:
         raise UDGLError(diags, text, str(path))
+    from .udgl.subgraphs import compiling
+
     try:
-        graph = parse_udgl(text, params=params, namespace=namespace)
+        with compiling(path):
+            graph = parse_udgl(text, params=params, namespace=namespace, base_dir=path.parent)
     except UDGLError as err:
         raise UDGLError(err.diagnostics, text, str(path)) from None
     graph.adopt_name(path.stem)

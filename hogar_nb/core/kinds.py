@@ -5,16 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .autoscale import DEFAULT_SCALE_DOWN_DELAY_MS, DEFAULT_SCALE_UP_DELAY_MS, DEFAULT_TARGET_ONGOING
+
 __all__ = [
     "AttrSpec",
     "CLUSTER_ATTRS",
     "COMBINE_MODES",
     "COMMON_ATTRS",
+    "DRIFT_METRICS",
     "EDGE_ATTRS",
     "KINDS",
     "KIND_ATTRS",
+    "QUALITY_ATTRS",
     "RECONFIGURABLE",
     "RECOVERY_POLICIES",
+    "TASKS",
     "VALUE_DOCS",
     "WORKER_KINDS",
     "attrs_for_kind",
@@ -39,6 +44,7 @@ RECONFIGURABLE: tuple[str, ...] = ("replicas", "batch", "batch_wait", "timeout",
 RECOVERY_POLICIES = ("restart", "failover", "none")
 COMBINE_MODES = ("mean", "vote", "concat", "first")
 ISOLATION_MODES = ("thread", "process")
+MODEL_METHODS = ("predict", "predict_proba", "transform")
 
 # What each enum value means (editors show it next to the value).
 VALUE_DOCS: dict[str, str] = {
@@ -50,6 +56,13 @@ VALUE_DOCS: dict[str, str] = {
     "concat": "the inputs concatenated, in edge order",
     "first": "the first input to arrive",
     "thread": "replicas run as threads of the serving process",
+    "psi": "population stability index over the reference's quantile bins",
+    "js": "Jensen-Shannon distance between the binned distributions",
+    "ks": "two-sample Kolmogorov-Smirnov test (numbers; chi-squared for categories)",
+    "chi2": "chi-squared test of homogeneity (categories; KS for numbers)",
+    "wasserstein": "earth mover's distance in reference standard deviations",
+    "classification": "labels are classes: accuracy, precision, recall, F1, log-loss",
+    "regression": "labels are numbers: MAE and RMSE",
     "process": "replicas run as separate processes, for isolation",
 }
 
@@ -59,7 +72,8 @@ class AttrSpec:
     """One attribute: its value type, range and meaning.
 
     ``type`` is one of: int, number, duration, size, string, bool, enum, recovery,
-    impl, percent, numbers (a list of numbers), combine.
+    impl, percent, numbers (a list of numbers), combine, tensor (a tensor type),
+    replicas (an int or ``auto(min, max)``).
     """
 
     name: str
@@ -84,10 +98,12 @@ class AttrSpec:
             "recovery": "`restart`, `restart(max = 5, within = 60s, backoff = 100ms)`, `failover` or `none`",
             "impl": 'a "module:attr" string or a notebook name',
             "percent": "a percentage such as 90% (or a fraction between 0 and 1)",
+            "replicas": "an integer" if with_range else "an integer, or `auto(min = 1, max = 8)`",
             "numbers": "a list of numbers such as [0.7, 0.3]",
             "combine": "one of mean, vote, concat, first, or a callable",
+            "tensor": "a type such as float32[n, 20], int64[n], bytes[n] or json",
         }[self.type]
-        if with_range and self.min is not None and self.type in ("int", "number", "duration", "size"):
+        if with_range and self.min is not None and self.type in ("int", "replicas", "number", "duration", "size"):
             op = ">" if self.min_exclusive else ">="
             low = _fmt_bound(self.type, self.min)
             base += f" {op} {low}"
@@ -116,7 +132,14 @@ DEFAULT_WITHIN_MS = 60_000.0
 COMMON_ATTRS: dict[str, AttrSpec] = {
     s.name: s
     for s in (
-        _spec("replicas", "int", "number of replica workers", min=1, max=10_000),
+        _spec("replicas", "replicas", "number of replica workers",
+              min=1, max=10_000),
+        _spec("target_ongoing", "number", "with replicas = auto(...): requests in flight or queued per "
+              "replica the autoscaler aims for", min=0, min_exclusive=True, max=100_000),
+        _spec("scale_up_delay", "duration", "with replicas = auto(...): how long a need for more replicas "
+              "lasts before they start", min=0, max=3_600_000),
+        _spec("scale_down_delay", "duration", "with replicas = auto(...): how long a need for fewer "
+              "replicas lasts before some leave (after the call they are in)", min=0, max=86_400_000),
         _spec("cpu", "number", "CPUs per replica", min=0, max=1_024),
         _spec("gpu", "number", "GPUs per replica", min=0, max=64),
         _spec("memory", "size", "memory per replica", min=0, max=2**50),
@@ -131,6 +154,28 @@ COMMON_ATTRS: dict[str, AttrSpec] = {
         _spec("latency", "duration", "latency estimate used by capacity analysis", min=0.001, max=86_400_000),
         _spec("description", "string", "free text"),
         _spec("isolation", "enum", "run replicas as threads or processes", choices=ISOLATION_MODES),
+        _spec("input", "tensor", "the type the node takes, e.g. float32[n, 20] (checked along its edges)"),
+        _spec("output", "tensor", "the type the node gives, e.g. float32[n] (checked along its edges)"),
+    )
+}
+
+#: what judges a model node (hogar_nb.quality): its reference data, drift settings and labels
+DRIFT_METRICS = ("psi", "js", "ks", "chi2", "wasserstein")
+TASKS = ("classification", "regression")
+QUALITY_ATTRS: dict[str, AttrSpec] = {
+    s.name: s
+    for s in (
+        _spec("reference", "string", "reference data (.csv, .npy, .npz, .parquet), relative to the graph file"),
+        _spec("drift_window", "int", "recent inputs compared with the reference (default 1000)",
+              min=10, max=1_000_000),
+        _spec("drift_metric", "enum", "the statistic that decides a feature drifted (default psi)",
+              choices=DRIFT_METRICS),
+        _spec("drift_threshold", "number", "a distance above it, or a p-value below it, is drift "
+              "(default: psi 0.2, js 0.1, wasserstein 0.1 sd, ks and chi2 0.05)", min=0, max=1_000_000),
+        _spec("feedback", "bool", "keep predictions for delayed labels (POST /hogar/v1/feedback)"),
+        _spec("feedback_horizon", "duration", "how long a prediction waits for its label (default 24h)",
+              min=0, min_exclusive=True, max=31_536_000_000),
+        _spec("task", "enum", "how labels are scored (default: from the predictions)", choices=TASKS),
     )
 }
 
@@ -142,8 +187,9 @@ KIND_ATTRS: dict[str, dict[str, AttrSpec]] = {
     "model": {
         "impl": _spec("impl", "impl", "model artifact path (or a loader callable)", required=True),
         "loader": _spec("loader", "string", "loader plugin name (default: by file extension)"),
-        "method": _spec("method", "enum", "what the model answers: predict (default) or predict_proba",
-                        choices=("predict", "predict_proba")),
+        "method": _spec("method", "enum", "what the model answers: predict (default), predict_proba or transform",
+                        choices=MODEL_METHODS),
+        **QUALITY_ATTRS,
     },
     "switch": {"impl": _IMPL},
     "split": {},
@@ -157,6 +203,8 @@ KIND_ATTRS: dict[str, dict[str, AttrSpec]] = {
 EDGE_ATTRS: dict[str, AttrSpec] = {
     "when": _spec("when", "string", "value of the switch's impl that selects this edge (\"*\" matches all)"),
     "weight": _spec("weight", "percent", "share of a split's traffic", min=0, max=1),
+    "mirror": _spec("mirror", "percent", "shadow traffic: the share of requests copied to this edge's node, "
+                    "whose answer is compared, never returned", min=0, min_exclusive=True, max=1),
 }
 
 CLUSTER_ATTRS: dict[str, AttrSpec] = {
@@ -181,6 +229,9 @@ _DEFAULTS: dict[str, Any] = {
     "recovery": {"policy": "restart", "max_restarts": 5, "backoff_ms": 100.0},
     "max_queue": 1024,
     "latency": None,
+    "target_ongoing": DEFAULT_TARGET_ONGOING,
+    "scale_up_delay": DEFAULT_SCALE_UP_DELAY_MS,
+    "scale_down_delay": DEFAULT_SCALE_DOWN_DELAY_MS,
     "description": None,
     "isolation": "thread",
     "impl": None,
@@ -190,6 +241,9 @@ _DEFAULTS: dict[str, Any] = {
     "combine": "mean",
     "weights": None,
     "response": None,
+    **{name: None for name in QUALITY_ATTRS},
+    "input": None,
+    "output": None,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .autoscale import AutoscalePolicy
 from .diagnostics import Span
 
 __all__ = ["Edge", "Node", "ResolvedNode", "Template"]
@@ -22,6 +23,8 @@ class Node:
     kind_span: Span | None = None
     attr_spans: dict[str, Span] = field(default_factory=dict)
     position: tuple[float, float] | None = None
+    #: for a node of an included graph: ``{"file", "line", "use"}`` (where it was declared)
+    origin: dict[str, Any] | None = None
 
     def __repr__(self) -> str:
         return f"Node({self.name!r}, kind={self.kind!r}, attrs={self.attrs!r})"
@@ -41,6 +44,8 @@ class Edge:
     #: ``when``/``weight`` as written (``$param`` references kept); ``when`` and
     #: ``weight`` above are their resolved values (None when unset or invalid)
     attrs: dict[str, Any] = field(default_factory=dict)
+    #: shadow traffic: the share of requests copied along this edge (None: a normal edge)
+    mirror: float | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -49,6 +54,7 @@ class Edge:
     def __repr__(self) -> str:
         extra = f", when={self.when!r}" if self.when is not None else ""
         extra += f", weight={self.weight!r}" if self.weight is not None else ""
+        extra += f", mirror={self.mirror!r}" if self.mirror is not None else ""
         return f"Edge({self.src!r} -> {self.dst!r}{extra})"
 
 
@@ -87,6 +93,8 @@ class ResolvedNode:
     description: str | None = None
     template: str | None = None
     extra: dict = field(default_factory=dict)
+    #: with ``replicas = auto(...)``: the policy (``replicas`` is then its minimum)
+    autoscale: AutoscalePolicy | None = None
 
     @property
     def recovery_policy(self) -> str:
@@ -113,6 +121,8 @@ class ResolvedNode:
             out["retry_errors"] = True
         if self.description is not None:
             out["description"] = self.description
+        if self.autoscale is not None:
+            out["autoscale"] = self.autoscale.to_earg()
         for key in sorted(self.extra):
             value = self.extra[key]
             if value is not None:

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from .coerce import CoerceError, coerce
 from .diagnostics import Diagnostic, Span, did_you_mean
-from .kinds import CLUSTER_ATTRS, COMMON_ATTRS, KINDS, attrs_for_kind, default_value
+from .autoscale import AutoscalePolicy
+from .kinds import CLUSTER_ATTRS, COMMON_ATTRS, KINDS, QUALITY_ATTRS, WORKER_KINDS, attrs_for_kind, default_value
 from .model import ResolvedNode
 from .values import BadValue, Call, ParamRef, contains
 
@@ -183,22 +184,30 @@ def _resolved(name: str, kind: str, template: str | None, merged: dict[str, Any]
     def get(attr: str) -> Any:
         return merged[attr] if attr in merged else default_value(kind, attr)
 
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"input": get("input"), "output": get("output")}
     if kind == "source":
         extra["route"] = get("route")
     elif kind == "model":
         extra["loader"] = get("loader")
         extra["method"] = get("method")
+        extra["quality"] = quality_entry(merged)
     elif kind == "ensemble":
         extra["combine"] = get("combine")
         extra["weights"] = get("weights")
     elif kind == "sink":
         extra["response"] = get("response")
+    replicas, autoscale = get("replicas"), None
+    if isinstance(replicas, dict):  # auto(min, max): start at the minimum
+        replicas = replicas["min"]
+        if kind in WORKER_KINDS:
+            hi = merged["replicas"]["max"]
+            autoscale = AutoscalePolicy(replicas, hi, get("target_ongoing"), get("scale_up_delay"),
+                                        get("scale_down_delay"))
     return ResolvedNode(
         name=name,
         kind=kind,
         impl=get("impl"),
-        replicas=get("replicas"),
+        replicas=replicas,
         cpu=get("cpu"),
         gpu=get("gpu"),
         memory_bytes=get("memory"),
@@ -214,12 +223,30 @@ def _resolved(name: str, kind: str, template: str | None, merged: dict[str, Any]
         description=get("description"),
         template=template,
         extra=extra,
+        autoscale=autoscale,
     )
+
+
+def quality_entry(attrs: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A model node's quality attributes as its EARG ``quality`` object (None when none
+    is set): ``reference`` becomes ``{"path": ...}`` (the sha256 is added where the file
+    is known), ``feedback_horizon`` is in ``feedback_horizon_ms``."""
+    out: dict[str, Any] = {}
+    for name in QUALITY_ATTRS:
+        if attrs.get(name) is None:
+            continue
+        if name == "reference":
+            out["reference"] = {"path": attrs[name]}
+        elif name == "feedback_horizon":
+            out["feedback_horizon_ms"] = float(attrs[name])
+        else:
+            out[name] = attrs[name]
+    return out or None
 
 
 def _plain_param(value: Any) -> Any:
     """A param value as EARG stores it: units normalised, identifiers as strings."""
-    from .values import Duration, Ident, Percent, Size
+    from .values import Duration, Ident, Percent, Shaped, Size
 
     if isinstance(value, Duration):
         return float(value.ms)
@@ -229,7 +256,7 @@ def _plain_param(value: Any) -> Any:
         return value.fraction
     if isinstance(value, Ident):
         return value.name
-    if isinstance(value, Call):
+    if isinstance(value, (Call, Shaped)):
         return str(value)
     if isinstance(value, list):
         return [_plain_param(v) for v in value]

@@ -15,11 +15,14 @@ from typing import Any
 __all__ = [
     "BAD_VALUE",
     "BadValue",
+    "COMPARISONS",
     "Call",
+    "Condition",
     "Duration",
     "Ident",
     "ParamRef",
     "Percent",
+    "Shaped",
     "Size",
     "contains",
     "DURATION_UNITS",
@@ -159,6 +162,35 @@ class Call:
         return f"{self.name}({inner})"
 
 
+#: the comparisons a condition may use
+COMPARISONS = (">", ">=", "<", "<=", "==", "!=")
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A comparison of a named measure with a bound, such as
+    ``drift_share(scorer) > 0.3`` (an alert's ``when``)."""
+
+    measure: str
+    args: tuple[str, ...]
+    op: str
+    bound: Any
+
+    def __str__(self) -> str:
+        return f"{self.measure}({', '.join(self.args)}) {self.op} {format_value(self.bound)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Shaped:
+    """A name with a bracketed shape, such as the tensor type ``float32[n, 20]``."""
+
+    name: str
+    dims: tuple[Any, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.name}[{', '.join(format_value(d) for d in self.dims)}]"
+
+
 def contains(value: Any, kind: type | tuple[type, ...]) -> bool:
     """Whether ``value``, or anything inside its lists and call arguments, is a ``kind``."""
     if isinstance(value, kind):
@@ -240,6 +272,6 @@ def format_value(v: Any) -> str:
         return format_string(v)
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(format_value(x) for x in v) + "]"
-    if isinstance(v, (Duration, Size, Percent, Ident, ParamRef, Call)):
+    if isinstance(v, (Duration, Size, Percent, Ident, ParamRef, Call, Condition, Shaped)):
         return str(v)
     raise TypeError(f"no UDGL spelling for {type(v).__name__}")

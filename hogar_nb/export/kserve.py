@@ -11,8 +11,10 @@ diagnostic at the node and attribute (see docs/export.md).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from ..core.autoscale import AutoscalePolicy
 from ..core.kinds import WORKER_KINDS
 from .common import Export, Problems, dns_name
 
@@ -101,6 +103,20 @@ class _Builder:
             model["resources"] = {k: v for k, v in (("requests", requests), ("limits", limits)) if v}
         replicas = int(node.get("replicas") or 1)
         predictor: dict[str, Any] = {"minReplicas": replicas, "maxReplicas": replicas}
+        annotations: dict[str, str] = {}
+        auto = AutoscalePolicy.from_earg(node)
+        if auto is not None:  # Knative's autoscaler on concurrency: in flight per replica
+            predictor.update(minReplicas=auto.min_replicas, maxReplicas=auto.max_replicas,
+                             scaleMetric="concurrency", scaleTarget=max(1, math.ceil(auto.target_ongoing)))
+            annotations["autoscaling.knative.dev/scale-down-delay"] = f"{auto.scale_down_delay_ms / 1000:g}s"
+            if auto.target_ongoing != math.ceil(auto.target_ongoing):
+                self.p.warning("W727", n, "target_ongoing",
+                               f"KServe's scaleTarget is a whole number; target_ongoing = "
+                               f"{auto.target_ongoing:g} becomes {predictor['scaleTarget']}")
+            if auto.scale_up_delay_ms:
+                self.p.warning("W727", n, "scale_up_delay",
+                               "Knative scales up as soon as its stable window (60 s, 6 s when "
+                               "panicking) sees the need; `scale_up_delay` is not exported")
         if node.get("timeout_ms"):
             predictor["timeout"] = max(1, int(round(float(node["timeout_ms"]) / 1000.0)))
             if float(node["timeout_ms"]) % 1000:
@@ -118,7 +134,8 @@ class _Builder:
         self.services[isvc] = {
             "apiVersion": "serving.kserve.io/v1beta1",
             "kind": "InferenceService",
-            "metadata": {"name": isvc, "labels": {"app.kubernetes.io/part-of": self.name}},
+            "metadata": {"name": isvc, "labels": {"app.kubernetes.io/part-of": self.name},
+                         **({"annotations": annotations} if annotations else {})},
             "spec": {"predictor": predictor},
         }
         return isvc

@@ -4,16 +4,19 @@ Ray Serve's config cannot describe a graph's topology (an application is an
 ``import_path`` to Python that builds it), so the config names hogar_nb's generic
 builder and passes the EARG document as its ``args``; each node's settings appear
 as a ``deployments`` override that an operator can edit (a node's replicas only
-there, as ``num_replicas``). The Ray backend uses the
+there, as ``num_replicas``, or as ``autoscaling_config`` for ``replicas = auto(...)``).
+The Ray backend uses the
 same :func:`deployment_options` and :func:`ray_capability`, so running on Ray and
 exporting to Ray agree.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
+from ..core.autoscale import AutoscalePolicy
 from ..core.diagnostics import Diagnostic
 from ..core.kinds import WORKER_KINDS
 from ..core.routes import source_routes
@@ -22,6 +25,7 @@ from .common import Export, Problems
 __all__ = [
     "APP_BUILDER",
     "INGRESS",
+    "autoscaling_config",
     "deployment_options",
     "ray_capability",
     "ray_serve_config",
@@ -48,13 +52,37 @@ def deployment_options(node: dict[str, Any]) -> dict[str, Any]:
     if res.get("memory_bytes"):
         actor["memory"] = int(res["memory_bytes"])
     queue = node.get("max_queue") or node.get("queue_size") or DEFAULT_MAX_QUEUED
+    auto = autoscaling_config(node)
+    out: dict[str, Any] = {"name": node["name"]}
+    if auto is None:
+        out["num_replicas"] = int(node.get("replicas") or 1)
+    else:
+        out["autoscaling_config"] = auto
+    ongoing = max(MIN_ONGOING, 2 * size)
+    if auto is not None:  # a replica must be able to hold what the autoscaler aims for
+        ongoing = max(ongoing, math.ceil(2 * auto["target_ongoing_requests"]))
     return {
-        "name": node["name"],
-        "num_replicas": int(node.get("replicas") or 1),
-        "max_ongoing_requests": max(MIN_ONGOING, 2 * size),
+        **out,
+        "max_ongoing_requests": ongoing,
         "max_queued_requests": int(queue),
         "ray_actor_options": actor,
         "user_config": {"batch_size": size, "batch_wait_s": float(batch.get("max_wait_ms") or 0) / 1000.0},
+    }
+
+
+def autoscaling_config(node: dict[str, Any]) -> dict[str, Any] | None:
+    """Serve's ``autoscaling_config`` for a node with ``replicas = auto(...)`` (else None):
+    the same bounds, target and delays; Serve starts it at its minimum."""
+    policy = AutoscalePolicy.from_earg(node)
+    if policy is None:
+        return None
+    return {
+        "min_replicas": policy.min_replicas,
+        "initial_replicas": policy.min_replicas,
+        "max_replicas": policy.max_replicas,
+        "target_ongoing_requests": policy.target_ongoing,
+        "upscale_delay_s": policy.scale_up_delay_ms / 1000.0,
+        "downscale_delay_s": policy.scale_down_delay_ms / 1000.0,
     }
 
 

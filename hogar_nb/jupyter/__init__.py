@@ -46,12 +46,19 @@ def _report(deployment: DeploymentProtocol, **options: Any) -> Any:
     return report(deployment, **options)
 
 
+def _waterfall(trace: Any, **options: Any) -> Any:
+    from .trace_view import waterfall
+
+    return waterfall(trace, **options)
+
+
 def _register_frontends() -> None:
     from .._frontends import register_frontend
 
     register_frontend("edit", _edit)
     register_frontend("monitor", _monitor)
     register_frontend("report", _report)
+    register_frontend("waterfall", _waterfall)
 
 
 _register_frontends()

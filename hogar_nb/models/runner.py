@@ -17,7 +17,7 @@ from .errors import ModelInputError, ModelLoadError
 
 __all__ = ["METHODS", "ModelRunner", "Predictor"]
 
-METHODS = ("predict", "predict_proba")
+METHODS = ("predict", "predict_proba", "transform")
 
 
 class Predictor:

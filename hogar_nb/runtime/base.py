@@ -30,8 +30,10 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any, Awaitable, Callable, ClassVar
 
+from ..core.references import reference_paths, with_reference_hashes
 from .errors import DeploymentStoppedError, UnknownNodeError
 from .metrics import MetricsSnapshot, RecoveryEvent
 from .plan import GraphPlan
@@ -60,6 +62,8 @@ class DeploymentBase(ABC):
 
     def __init__(self, plan: GraphPlan, earg: dict | None) -> None:
         self._plan = plan
+        if earg is not None and reference_paths(earg):  # the document says which data it is judged by
+            earg = with_reference_hashes(earg, plan.base_dir or Path.cwd())
         self._earg = earg
         self._stopped = False
         self._http_servers: list[Any] = []
@@ -67,6 +71,10 @@ class DeploymentBase(ABC):
         self.metrics_url: str | None = None
         self._observers: tuple[Callable[[Any], None], ...] = ()
         self._observers_lock = threading.Lock()
+        self.tracing: Any = None  # hogar_nb.observe.Tracing once enable_tracing() ran
+        self._quality: Any = None  # hogar_nb.quality's monitor, once started
+        #: what steers this deployment by itself (an autoscaler, with ``stop()``), if anything
+        self.autoscaler: Any = None
 
     # -- the backend's part -------------------------------------------------------------
     @abstractmethod
@@ -176,6 +184,8 @@ class DeploymentBase(ABC):
         name = self._entry(source, node)
         if context is None:
             context = RequestContext()
+        if self.tracing is not None:
+            self.tracing.begin(context)
         if self._stopped:
             fut: Future = Future()
             fut.set_exception(self._stopped_error())
@@ -227,6 +237,8 @@ class DeploymentBase(ABC):
             raise self._stopped_error()
         if context is None:
             context = RequestContext()
+        if self.tracing is not None:
+            self.tracing.begin(context)
         if self._observers:
             return await asyncio.wrap_future(self._begin(payload, source, timeout, False, context, node))
         return await self._astart(payload, name, timeout, context)
@@ -281,6 +293,56 @@ class DeploymentBase(ABC):
             raise self._stopped_error()
         return self._subscribe(fn, maxsize)
 
+    # -- traces -------------------------------------------------------------------------
+    def enable_tracing(self, sample: float | None = None, export: bool = True, **options: Any) -> Any:
+        """Trace requests from now on; returns the :class:`hogar_nb.observe.Tracing`.
+
+        Each request's W3C trace ids are decided when it starts (``fut.context.trace_id``);
+        a fraction ``sample`` of new traces is recorded (None: ``OTEL_TRACES_SAMPLER``,
+        else all), and every trace a caller sampled. Spans are built off the request
+        path from the walker's events, kept in a bounded store (:meth:`traces`,
+        :meth:`trace`; options ``recent``, ``slowest``, ``failed`` size it) and sent to
+        the OpenTelemetry exporters ``OTEL_TRACES_EXPORTER`` names (or ``exporters``;
+        ``export=False``: the store only). Calling it again replaces the previous
+        tracing."""
+        from .._frontends import frontend
+
+        if self._stopped:
+            raise self._stopped_error()
+        previous = self.tracing
+        self.tracing = frontend("tracing")(self, sample=sample, export=export, **options)
+        if previous is not None:
+            previous.close()
+        return self.tracing
+
+    def traces(self, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Summaries of traced requests, newest first (``status="error"``: failed ones;
+        ``"slow"``: the slowest first); empty while tracing is off."""
+        return self.tracing.store.summaries(status, limit) if self.tracing is not None else []
+
+    def trace(self, trace_id: str, wait: float = 0.0) -> dict[str, Any] | None:
+        """Every span of trace ``trace_id`` (32 hex digits) as JSON, or None when it was
+        not kept; ``wait``: seconds to wait for a request that is still finishing."""
+        if self.tracing is None:
+            return None
+        deadline = time.monotonic() + wait
+        while True:
+            doc: dict[str, Any] | None = self.tracing.store.trace_json(trace_id)
+            if doc is not None or time.monotonic() >= deadline:
+                return doc
+            time.sleep(0.01)
+
+    def waterfall(self, trace_id: str, wait: float = 1.0, **options: Any) -> Any:
+        """A Plotly waterfall of trace ``trace_id`` (in a notebook): one row per span,
+        nested by parent, coloured by kind and outcome, attributes on hover."""
+        from .._frontends import frontend
+
+        doc = self.trace(trace_id, wait)
+        if doc is None:
+            raise KeyError(f"no trace {trace_id!r} here: tracing is off, it was not sampled, or the "
+                           "store has moved past it")
+        return frontend("waterfall")(doc, **options)
+
     def add_result_observer(self, fn: Callable[[Any], None]) -> Callable[[], None]:
         """Call ``fn(result)`` for every successful response of a request sent through
         this object; returns a function that removes it.
@@ -316,10 +378,20 @@ class DeploymentBase(ABC):
         scaling and reconfiguration), oldest first; the last 1,000 are kept."""
         return self._recorded_events()
 
-    def scale(self, node: str, replicas: int) -> None:
+    def record_event(self, node: str, cause: str, action: str, detail: str = "") -> None:
+        """Keep an event of a layer above the engine (an alert ``firing`` or
+        ``resolved``, cause ``alert``) beside the backend's, in :attr:`events` and
+        the HTTP event stream."""
+        self._record(RecoveryEvent(time.time(), node, -1, cause, action, 0.0, 0, detail))
+
+    def scale(self, node: str, replicas: int, *, cause: str = "operator", why: str = "") -> None:
         """Run ``replicas`` replicas of ``node``; returns once the change is applied.
-        Replicas leaving finish the call they are in; no request is lost."""
-        self.reconfigure(node, replicas=replicas)
+        Replicas leaving finish the call they are in; no request is lost.
+
+        The change is recorded in :attr:`events` with action ``scale``, ``cause``
+        (``operator`` by default; an autoscaler passes ``autoscale``) and ``why``
+        appended to its detail."""
+        self._change(node, {"replicas": replicas}, cause, why)
 
     def reconfigure(self, node: str, **attrs: Any) -> None:
         """Change ``replicas``, ``batch``, ``batch_wait``, ``timeout`` or ``retries`` of a
@@ -329,6 +401,9 @@ class DeploymentBase(ABC):
         naming the node and attribute, UnknownNodeError for a node without replicas);
         then the change applies without losing a request and is recorded in
         :attr:`events` with cause ``operator`` and action ``scale`` or ``reconfigure``."""
+        self._change(node, attrs, "operator", "")
+
+    def _change(self, node: str, attrs: Mapping[str, Any], cause: str, why: str) -> None:
         from .control import check_attrs, current_settings, shown, update_document
 
         values = check_attrs(node, self.replica_nodes(), attrs)
@@ -342,7 +417,9 @@ class DeploymentBase(ABC):
             if self._earg is not None:
                 update_document(self._earg, node, attr, value)
             detail = f"{attr} {shown(attr, before[attr])} -> {shown(attr, value)}"
-            self._record(RecoveryEvent(wall, node, -1, "operator", "scale" if attr == "replicas"
+            if why:
+                detail += f": {why}"
+            self._record(RecoveryEvent(wall, node, -1, cause, "scale" if attr == "replicas"
                                        else "reconfigure", took, 0, detail))
 
     def side_outputs(self, sink: str) -> list[Any]:
@@ -351,6 +428,41 @@ class DeploymentBase(ABC):
         if sink not in values:
             raise KeyError(f"{sink!r} is not a side-output sink; they are {sorted(values)}")
         return list(values[sink])
+
+    # -- model quality (hogar_nb.quality, reached through the front-end registry) --------
+    def quality_monitor(self, start: bool = True, **options: Any) -> Any:
+        """The deployment's quality monitor (drift against references, delayed labels,
+        alert rules), started on first use; ``options`` (``store``, ``interval``) apply
+        then, and ``start=False`` returns None instead of starting it. A graph with a
+        model node's ``reference``/``feedback`` or an alert rule starts it with the
+        deployment. Needs the ``quality`` extra."""
+        with self._observers_lock:
+            if self._quality is None and start:
+                if self._stopped:
+                    raise self._stopped_error()
+                from .._frontends import frontend
+
+                self._quality = frontend("quality")(self, **options)
+            return self._quality
+
+    def quality(self) -> dict[str, Any]:
+        """Drift per feature, model quality and label counts per model node, and per
+        variant of each split (what ``GET /hogar/v1/quality`` answers)."""
+        report: dict[str, Any] = self.quality_monitor().report()
+        return report
+
+    def feedback(self, request_id: str, label: Any) -> dict[str, int]:
+        """The true ``label`` of the request ``request_id`` (its ``context.request_id``,
+        the HTTP ``x-request-id``), joined with the predictions kept for it; returns
+        the count of each outcome: matched, unknown, expired or duplicate."""
+        counts: dict[str, int] = self.quality_monitor().feedback([(request_id, label)])
+        return counts
+
+    def capture_reference(self, node: str, n: int = 5_000) -> Future:
+        """Take the next ``n`` inputs (and outputs) of model node ``node`` as its
+        reference; the Future holds the summarised reference once they came."""
+        fut: Future = self.quality_monitor().capture_reference(node, n)
+        return fut
 
     # -- views and fronts ---------------------------------------------------------------
     def monitor(self, **options: Any) -> Any:
@@ -395,6 +507,8 @@ class DeploymentBase(ABC):
         if self._stopped:
             return
         deadline = time.monotonic() + timeout
+        if self.autoscaler is not None:  # no scaling while the graph drains
+            self.autoscaler.stop()
         for server in self._http_servers:  # drain HTTP first: its in-flight requests finish
             server.stop(timeout)
         self._http_servers.clear()
@@ -403,7 +517,11 @@ class DeploymentBase(ABC):
             time.sleep(0.002)
         try:
             self._shutdown(deadline)
+            if self.tracing is not None:
+                self.tracing.close()
         finally:
+            if self._quality is not None:
+                self._quality.close()
             if self._metrics_server is not None:
                 self._metrics_server.shutdown()
                 self._metrics_server.server_close()

@@ -37,9 +37,13 @@ def _check(node: str, attr: str, value: Any) -> Any:
     if spec.type == "duration" and isinstance(value, (int, float)) and not isinstance(value, bool):
         value = Duration(float(value))
     try:
-        return coerce(spec, value)
+        value = coerce(spec, value)
     except CoerceError as exc:
         raise ReconfigureError(f"node {node!r}: {exc.message}", node, attr) from None
+    if attr == "replicas" and not isinstance(value, int):
+        raise ReconfigureError(f"node {node!r}: a running node scales to a number of replicas; "
+                               "`auto(...)` is set in the graph", node, attr)
+    return value
 
 
 def check_attrs(node: str, replica_nodes: list[str], attrs: Mapping[str, Any]) -> dict[str, Any]:

@@ -171,8 +171,10 @@ class Engine:
             kind = type(action)
             if kind is Enqueue:
                 node = self.workers[action.node]
+                # a mirror's copy never waits for room: a full candidate drops it, counted
+                until = 0.0 if action.shadow else action.walk.admit if action.entry else None
                 try:
-                    node.enqueue(action, action.walk.admit if action.entry else None)
+                    node.enqueue(action, until)
                 except RequestError as exc:
                     self.perform(self.walker.refused(action, exc, time.monotonic()))
             elif kind is Complete:

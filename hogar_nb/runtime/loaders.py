@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from ..core.kinds import MODEL_METHODS
 from .errors import DeploymentConfigError
 from .impls import import_target
 
@@ -93,9 +94,9 @@ def model_factory(node: str, impl: Any, loader: str | None, base_dir: Path,
     from ..models.errors import ModelLoadError
     from ..models.registry import choose_loader, extensions, loader_names as names
 
-    if method is not None and method not in ("predict", "predict_proba"):
+    if method is not None and method not in MODEL_METHODS:
         raise DeploymentConfigError(f"model node {node!r}: got {method!r} for method; "
-                                    "expected predict or predict_proba")
+                                    "expected predict, predict_proba or transform")
     if impl is not None and not isinstance(impl, str):
         return ModelObjectRef(node, impl, method)
     if not isinstance(impl, str) or not impl:

@@ -198,9 +198,9 @@ class RecoveryEvent:
     """Something that happened to a node's replicas, and what the engine did.
 
     ``cause``: crash, died (a process exited; ``detail`` has the exit code or
-    signal), hang, start_failed, outlier, or operator (scale/reconfigure).
+    signal), hang, start_failed, outlier, operator (scale/reconfigure) or alert.
     ``action``: restart, failover, none, suspend, half_open, resume, eject,
-    scale or reconfigure. ``duration_s`` is the time from detection until a
+    scale, reconfigure, or an alert's firing / resolved. ``duration_s`` is the time from detection until a
     healthy replacement served (restart, eject, resume), else the time the action
     took. ``replica`` is -1 when the event is about the whole node.
     """

@@ -70,6 +70,7 @@ class NodeRuntime(NodeRecovery):
         self.stopping = False
         self.room = threading.Condition(threading.Lock())
         self.waiting = 0  # callers waiting for room in the queue
+        self.leaving = 0  # replicas asked to leave whose STOP is still queued
         self._next_index = plan.replicas
         self._init_recovery()
 
@@ -105,20 +106,28 @@ class NodeRuntime(NodeRecovery):
                 self.replicas.remove(replica)
                 self.generation += 1
             self.retired.append(replica)
+            if not self.stopping and self.leaving:
+                self.leaving -= 1
         if not self.stopping:
             replica.backend.close()
 
     def scale(self, replicas: int, timeout: float = 60.0) -> None:
         """Run ``replicas`` replicas: start new ones (and wait until they are ready)
-        or ask some to leave after the call they are in. Queued work stays queued."""
+        or ask some to leave after the call they are in. Queued work stays queued:
+        a leaving replica takes its STOP from the queue behind the work queued
+        before it, so it drains, and never holds work when it goes.
+
+        Replicas already asked to leave do not count: a scale up that follows a
+        scale down before its STOPs were taken starts what is needed."""
         with self.lock:
-            current = len(self.replicas) + self.pending_restarts
+            current = len(self.replicas) - self.leaving + self.pending_restarts
             self.plan.replicas = replicas
             start = []
             for _ in range(replicas - current):
                 start.append(self._make_replica(self._next_index))
                 self._next_index += 1
             self.replicas.extend(start)
+            self.leaving += max(current - replicas, 0)
             self.generation += 1
         for _ in range(current - replicas):
             self.queue.put(STOP)

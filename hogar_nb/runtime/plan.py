@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..core.kinds import WORKER_KINDS
+from ..core.references import reference_problem
 from .combine import combiner
 from .errors import DeploymentConfigError
 from .impls import ImportRef, resolve_target, shipped, undefined_name
@@ -41,6 +42,7 @@ class NodePlan:
     combine_mode: str = ""
     weights: dict[str, float] = field(default_factory=dict)
     succ: list[tuple[str, str | None, float | None]] = field(default_factory=list)
+    mirrors: list[tuple[str, float]] = field(default_factory=list)  # shadow copies: (node, share)
     preds: list[str] = field(default_factory=list)
     reaches_response: bool = False
 
@@ -56,6 +58,7 @@ class GraphPlan:
     sources: list[str]
     response: str
     params: dict[str, Any]
+    base_dir: Path | None = None  # the graph file's folder, where relative paths resolve
 
 
 def _num(node: str, key: str, value: Any, default: float) -> float:
@@ -105,8 +108,11 @@ def build_plan(
     namespace: Mapping[str, Any] | None = None,
     base_dir: Path | None = None,
     queue_size: int | Mapping[str, int] | None = None,
+    load_models: bool = True,
 ) -> GraphPlan:
-    """Check the document's shape, wire the nodes and resolve every impl."""
+    """Check the document's shape, wire the nodes, resolve every impl and check the
+    types along every edge (reading pickled models' signatures unless ``load_models``
+    is false: reading a pickle runs code from it)."""
     if not isinstance(doc, Mapping) or doc.get("earg") != 1 or not isinstance(doc.get("nodes"), list):
         raise DeploymentConfigError(
             "expected an EARG v1 document (a dict with \"earg\": 1 and a \"nodes\" list)"
@@ -126,6 +132,9 @@ def build_plan(
         src, dst = edge["src"], edge["dst"]
         if src not in nodes or dst not in nodes:
             raise DeploymentConfigError(f"edge {src} -> {dst} names an unknown node")
+        if edge.get("mirror") is not None:  # shadow traffic: not part of the request's path
+            nodes[src].mirrors.append((dst, float(edge["mirror"])))
+            continue
         nodes[src].succ.append((dst, edge.get("when"), edge.get("weight")))
         nodes[dst].preds.append(src)
     response = doc.get("response") or next(
@@ -144,13 +153,25 @@ def build_plan(
             _resolve(plan, raws[plan.name], namespace, base)
         except DeploymentConfigError as exc:
             problems.append((plan.name, str(exc)))
+    if not problems:
+        problems = _type_problems(doc, base, namespace, load_models)
     if problems:
         raise DeploymentConfigError(
             "the graph cannot start:\n  " + "\n  ".join(m for _n, m in problems), problems=problems)
     sources = [n.name for n in nodes.values() if n.kind == "source"]
     if not sources:
         raise DeploymentConfigError("the graph has no source node")
-    return GraphPlan(str(doc.get("name") or "graph"), nodes, sources, response, dict(doc.get("params") or {}))
+    return GraphPlan(str(doc.get("name") or "graph"), nodes, sources, response, dict(doc.get("params") or {}),
+                     Path(base_dir) if base_dir is not None else None)
+
+
+def _type_problems(doc: Mapping[str, Any], base: Path, namespace: Any,
+                   load_models: bool) -> list[tuple[str | None, str]]:
+    """The type mismatches found with every model's signature at hand."""
+    from ..core.types import check_types
+
+    return [(d.node, f"[{d.code}] {d.message}" + (f" ({d.hint})" if d.hint else ""))
+            for d in check_types(doc, base, load_models=load_models, namespace=namespace) if d.is_error]
 
 
 def _mark_reaches(nodes: dict[str, NodePlan], response: str) -> None:
@@ -173,6 +194,10 @@ def _resolve(plan: NodePlan, raw: Mapping[str, Any], namespace: Any, base: Path)
                 and not (base / impl).exists():
             raise DeploymentConfigError(undefined_name(plan.name, impl, namespace))
         plan.factory = model_factory(plan.name, impl, raw.get("loader"), base, namespace, raw.get("method"))
+        reference = ((raw.get("quality") or {}).get("reference") or {}).get("path")
+        problem = reference_problem(reference, base) if reference else None
+        if problem:
+            raise DeploymentConfigError(f"model node {plan.name!r}: {problem}")
     elif plan.kind == "ensemble":
         spec = raw.get("combine") or "mean"
         plan.combine_mode = spec if isinstance(spec, str) and spec in ("mean", "vote", "concat", "first") else "callable"

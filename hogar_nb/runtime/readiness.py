@@ -38,22 +38,27 @@ def _importable(folder: Path) -> Iterator[None]:
 
 
 def startup_problems(doc: Mapping[str, Any], base_dir: str | Path,
-                     namespace: Mapping[str, Any] | None = None) -> list[tuple[str | None, str]]:
-    """``(node, message)`` for each reason the graph's EARG document would not start."""
+                     namespace: Mapping[str, Any] | None = None,
+                     load_models: bool = False) -> list[tuple[str | None, str]]:
+    """``(node, message)`` for each reason the graph's EARG document would not start.
+
+    Pickled models are read for their types only with ``load_models`` (reading one
+    runs code from it); starting always reads them."""
     folder = Path(base_dir)
     with _importable(folder):
         try:
-            build_plan(doc, namespace, folder)
+            build_plan(doc, namespace, folder, load_models=load_models)
         except DeploymentConfigError as exc:
             return exc.problems or [(None, str(exc))]
     return []
 
 
 def startup_diagnostics(graph: Any, base_dir: str | Path,
-                        namespace: Mapping[str, Any] | None = None) -> list[Diagnostic]:
+                        namespace: Mapping[str, Any] | None = None,
+                        load_models: bool = False) -> list[Diagnostic]:
     """The problems of :func:`startup_problems` for a checked graph, as warnings at each node."""
     out = []
-    for node, message in startup_problems(graph.to_earg(), base_dir, namespace):
+    for node, message in startup_problems(graph.to_earg(), base_dir, namespace, load_models):
         where = graph.nodes.get(node) if node else None
         out.append(Diagnostic.at(
             READINESS_CODE, f"it would not start: {message}", where.span if where else None,

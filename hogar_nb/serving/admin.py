@@ -29,7 +29,7 @@ from .scaling import Scaler
 if TYPE_CHECKING:  # pragma: no cover
     from .app import ServingState
 
-__all__ = ["routes"]
+__all__ = ["routes", "unauthorized"]
 FAULT_KINDS = ("crash", "hang", "slow", "error")
 _ADMIN_BODY_LIMIT = 64 * 1024
 _ANSWER_WITHIN_S = 0.5  # a scale done by then is answered 200, else 202 while it goes on
@@ -75,21 +75,27 @@ def _change(change: Callable[[], None]) -> None:
         raise _bad(str(exc)) from None
 
 
+def unauthorized(request: Request, token: str, request_id: str) -> Response | None:
+    """The 401 for a request without ``Authorization: Bearer TOKEN``, or None."""
+    given = request.headers.get("authorization", "").encode()
+    if hmac.compare_digest(given, f"Bearer {token}".encode()):
+        return None
+    return error_response(401, "unauthorized", "the admin API needs the header `Authorization: Bearer TOKEN`",
+                          request_id, headers={"www-authenticate": "Bearer"})
+
+
 def routes(state: ServingState) -> list[Route]:
     token = state.options.admin_token
     if not token:
         return []
     dep = state.dep
-    expected = f"Bearer {token}".encode()
 
     def guarded(handler: Callable[[Any], dict[str, Any]]) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             rid = request.headers.get("x-request-id") or new_request_id()
-            given = request.headers.get("authorization", "").encode()
-            if not hmac.compare_digest(given, expected):
-                return error_response(401, "unauthorized", "the admin API needs the header "
-                                      "`Authorization: Bearer TOKEN`", rid,
-                                      headers={"www-authenticate": "Bearer"})
+            refusal = unauthorized(request, token, rid)
+            if refusal is not None:
+                return refusal
             try:
                 raw = await read_body(request, _ADMIN_BODY_LIMIT)
                 try:

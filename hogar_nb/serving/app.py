@@ -19,7 +19,9 @@ from ..runtime.errors import DeploymentStoppedError, RequestError
 from .dataplane import DataPlane, RequestIds
 from .http_metrics import CountingMiddleware, HTTPCounters, make_registry, metrics_endpoint
 from .options import ServeOptions
+from .payload_types import PayloadTypes
 from .responses import HTTPError, JSONResponse, error_response, http_error, new_request_id, request_error
+from .trace_context import TraceContextMiddleware
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..runtime.protocol import DeploymentProtocol
@@ -37,6 +39,7 @@ class ServingState:
         self.dep = dep
         self.options = options
         self.routes = route_table(dep)
+        self.payload_types = PayloadTypes(dep.earg)
         self.counters = HTTPCounters()
         self.closing = False  # set when the server drains: event streams end
         self.request_ids = RequestIds()
@@ -80,13 +83,16 @@ class ServingState:
         rows += [{"method": m, "path": p} for m, p in (
             ("GET", "/"), ("GET", "/metrics"), ("GET", "/v2"), ("GET", "/v2/health/live"),
             ("GET", "/v2/health/ready"), ("GET", f"/v2/models/{name}"), ("GET", f"/v2/models/{name}/ready"),
-            ("POST", f"/v2/models/{name}/infer"), ("POST", "/v2/repository/index"),
-            ("GET", "/hogar/v1/graph"), ("GET", "/hogar/v1/status"), ("GET", "/hogar/v1/events"))]
+            ("POST", f"/v2/models/{name}/infer"), ("POST", "/v2/repository/index"), ("GET", "/hogar/v1/graph"),
+            ("GET", "/hogar/v1/status"), ("GET", "/hogar/v1/events"), ("GET", "/hogar/v1/traces"),
+            ("GET", "/hogar/v1/traces/{trace_id}"), ("GET", "/hogar/v1/quality"),
+            ("POST", "/hogar/v1/feedback"))]
         rows += [{"method": m, "path": f"/v2/models/{name}.{node}{tail}"} for node in self.dep.replica_nodes()
                  for m, tail in (("GET", ""), ("GET", "/ready"), ("POST", "/infer"))]
         if self.options.admin_token:
             rows += [{"method": "POST", "path": "/hogar/v1/admin/scale"},
-                     {"method": "POST", "path": "/hogar/v1/admin/reconfigure"}]
+                     {"method": "POST", "path": "/hogar/v1/admin/reconfigure"},
+                     {"method": "POST", "path": "/hogar/v1/reference/{node}"}]
             if self.options.allow_fault_injection:
                 rows += [{"method": "POST", "path": "/hogar/v1/admin/faults"},
                          {"method": "POST", "path": "/hogar/v1/admin/clear-faults"}]
@@ -144,7 +150,7 @@ def _exception_handlers(state: ServingState) -> dict[Any, Any]:
 def create_app(dep: DeploymentProtocol, options: ServeOptions | None = None, **settings: Any) -> Any:
     """The ASGI app serving ``dep`` (any DeploymentProtocol object); its ``state`` is
     the :class:`ServingState`. ``settings`` are :class:`ServeOptions` fields."""
-    from . import admin, oip, status
+    from . import admin, oip, quality, status, traces
 
     options = options or ServeOptions(**settings)
     state = ServingState(dep, options)
@@ -156,8 +162,11 @@ def create_app(dep: DeploymentProtocol, options: ServeOptions | None = None, **s
     routes.append(Route("/metrics", metrics_endpoint(make_registry(dep, state.counters)), methods=["GET"]))
     routes += oip.routes(state)
     routes += status.routes(state)
+    routes += traces.routes(state)
     routes += admin.routes(state)
+    routes += quality.routes(state)
     app = Starlette(routes=routes, exception_handlers=_exception_handlers(state),
-                    middleware=[Middleware(CountingMiddleware, counters=state.counters)])
+                    middleware=[Middleware(CountingMiddleware, counters=state.counters),
+                                Middleware(TraceContextMiddleware, dep=dep)])
     plane.fallback = app
     return plane

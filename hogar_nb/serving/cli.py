@@ -42,6 +42,16 @@ def _size(text: str) -> int:
     return int(value)
 
 
+def _rate(text: str) -> float:
+    from ..core.udgl.values_parser import parse_value
+    from ..observe import check_rate
+
+    try:
+        return check_rate(float(text) if not text.strip().endswith("%") else parse_value(text.strip()))
+    except (ValueError, HogarError):
+        raise argparse.ArgumentTypeError(f"got {text!r}; expected a fraction from 0 to 1, e.g. 0.01 or 1%") from None
+
+
 def register(subparsers: Any, deploy: Deploy) -> argparse.ArgumentParser:
     """Add the ``serve`` sub-command to an argparse sub-parsers object; ``deploy``
     starts the deployment to serve from the parsed arguments."""
@@ -76,6 +86,10 @@ def register(subparsers: Any, deploy: Deploy) -> argparse.ArgumentParser:
                    help="enable the admin API with the token in FILE (or set $HOGAR_ADMIN_TOKEN)")
     p.add_argument("--allow-fault-injection", action="store_true",
                    help="also expose the admin API's fault-injection paths")
+    p.add_argument("--trace-sample", type=_rate, metavar="RATE",
+                   help="trace this fraction of requests (e.g. 0.01 or 1%%; requests whose traceparent is "
+                        "sampled always are) into /hogar/v1/traces and the OpenTelemetry exporter "
+                        "OTEL_TRACES_EXPORTER names; default: OTEL_TRACES_SAMPLER, else off")
     p.set_defaults(func=cmd_serve, deploy=deploy)
     return p
 
@@ -95,6 +109,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _log_to_stderr()
     dep = args.deploy(args)
     try:
+        _start_tracing(dep, args.trace_sample)
+
         def announce(url: str, grpc_address: str | None) -> None:
             print(f"serving {dep.name} on {url}", flush=True)
             if grpc_address is not None:
@@ -106,6 +122,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         dep.stop(timeout=0.0)  # the drain is over: what still runs was answered 503 already
     log.info("stopped %s", dep.name)
     return 0
+
+
+def _start_tracing(dep: DeploymentProtocol, rate: float | None) -> None:
+    """Trace at ``rate``, else as the OpenTelemetry environment says; with neither
+    tracing stays off."""
+    from ..observe import tracing_configured
+
+    if rate is not None or tracing_configured():
+        tracing = dep.enable_tracing(sample=rate)  # type: ignore[attr-defined]
+        log.info("tracing %s: %r", dep.name, tracing)
 
 
 def _log_to_stderr() -> None:

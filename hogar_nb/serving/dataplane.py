@@ -3,7 +3,8 @@
 Inference requests are the hot path, so they skip Starlette's request, routing and
 response objects (about a third of the front's cost per request); every other path
 goes to the Starlette application. Same behaviour as the rest of the front: JSON in
-and out, ``x-request-id``, the body limit, errors by cause, counted by route/status.
+and out, ``x-request-id``, W3C ``traceparent`` in and out, the body limit, errors by
+cause, counted by route/status.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..runtime.walk import RequestContext
 from .responses import HTTPError, error_response, http_error, request_error
+from .trace_context import header_pairs, request_context, start_trace
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import ServingState
@@ -71,6 +72,7 @@ class DataPlane:
                 tracestate = value.decode("latin-1")
         if rid is None:
             rid = state.request_ids()
+        ids = start_trace(state.dep, traceparent, tracestate)
         try:
             body = await self._body(receive, declared, state.options.max_body)
             try:
@@ -83,10 +85,14 @@ class DataPlane:
         except HTTPError as err:
             await self._respond(scope, receive, send, path, http_error(err, rid))
             return
+        if (wrong := state.payload_types.problem(source, payload)) is not None:
+            response = error_response(422, "invalid_input", wrong[1], rid, wrong[0])
+            await self._respond(scope, receive, send, path, response)
+            return
         try:
+            context = request_context(rid, traceparent, tracestate, ids, path)
             result = await state.wait_for_graph(
-                state.dep.acall(payload, timeout=state.options.timeout, source=source,
-                                context=RequestContext(rid, traceparent, tracestate)))
+                state.dep.acall(payload, timeout=state.options.timeout, source=source, context=context))
         except Exception as err:  # RequestError and anything a backend lets through
             await self._respond(scope, receive, send, path, request_error(err, rid))
             return
@@ -104,7 +110,7 @@ class DataPlane:
                 return
         await send({"type": "http.response.start", "status": 200,
                     "headers": [_JSON, (b"content-length", str(len(out)).encode()),
-                                (b"x-request-id", rid.encode("latin-1"))]})
+                                (b"x-request-id", rid.encode("latin-1")), *header_pairs(ids)]})
         await send({"type": "http.response.body", "body": out})
         state.counters.add("POST", path, 200)
 

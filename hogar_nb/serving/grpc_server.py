@@ -22,7 +22,9 @@ from .._version import __version__
 from ..errors import HogarError
 from .grpc_messages import SERVICE, messages, metadata_message, request_body, response_message
 from .models import ModelRepository, ready
+from ..runtime.walk import RequestContext
 from .options import ServeOptions
+from .payload_types import PayloadTypes
 from .responses import HTTPError, failure, new_request_id
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,6 +56,7 @@ class _Service:
         self.dep = dep
         self.options = options
         self.repo = ModelRepository(dep)
+        self.payload_types = PayloadTypes(dep.earg)
         self.m = messages()
 
     @staticmethod
@@ -91,13 +94,21 @@ class _Service:
         code = message = None
         try:
             model = self.repo.find(request.model_name, request.model_version or None)
-            body = request_body(request)
+            prepared = self.repo.prepare(model, request_body(request), self.options.max_rows)
+            if model.node is None:
+                for payload in prepared.payloads:
+                    if (wrong := self.payload_types.problem(prepared.entry, payload)) is not None:
+                        raise HTTPError(422, "invalid_input", wrong[1])
             timeout = self.options.timeout
             left = context.time_remaining()
             if left is not None:
                 timeout = left if timeout is None else min(timeout, left)
-            answer = await self.repo.infer(model, body, "", timeout, self.options.max_rows,
-                                           trace=(metadata.get("traceparent"), metadata.get("tracestate")))
+            trace = metadata.get("traceparent"), metadata.get("tracestate")
+            rid_of = prepared.id or rid
+            contexts = [RequestContext(f"{rid_of}:{i}" if prepared.walks > 1 else rid_of, *trace)
+                        for i in range(prepared.walks)]
+            value = await self.repo.run(model, prepared, contexts, timeout)
+            answer = self.repo.respond(model, prepared, value, prepared.id or "")
         except HTTPError as err:
             code, message = status_code(err.status), err.message
         except Exception as err:  # the request's RequestError, or what a backend lets through

@@ -11,6 +11,7 @@ from prometheus_client.core import CounterMetricFamily
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..quality.prometheus import QualityCollector
 from ..runtime.prometheus import DeploymentCollector
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -87,6 +88,7 @@ def make_registry(dep: DeploymentProtocol, counters: HTTPCounters) -> CollectorR
     registry = CollectorRegistry(auto_describe=False)
     registry.register(DeploymentCollector(dep))
     registry.register(_HTTPCollector(counters, dep.name))
+    registry.register(QualityCollector(dep))
     return registry
 
 

@@ -121,54 +121,73 @@ class ModelRepository:
         return [{"name": m.name, "version": self.version,
                  "state": "READY" if self.ready(m) else "UNAVAILABLE"} for m in self.models.values()]
 
-    async def infer(self, model: Model, body: Any, request_id: str, timeout: float | None, max_rows: int,
-                    wait: Waiter | None = None, trace: tuple[str | None, str | None] = (None, None)
-                    ) -> dict[str, Any]:
-        """The response to ``body`` (a decoded infer request), outputs in JSON form.
-        Raises HTTPError before the graph runs, or the request's RequestError. The
-        request's context has the body's ``id`` (else ``request_id``) and ``trace``
-        (traceparent, tracestate); a row walking alone is ``{id}:{row}``."""
+    def prepare(self, model: Model, body: Any, max_rows: int) -> Prepared:
+        """Check an infer request (HTTPError: 400, 413) and decide how it walks."""
         entry, payloads, rows = _payloads(body, model, max_rows)
-        requested = _requested(body)
-        dep = self.dep
-        node = model.node
-        request_id = body.get("id") if isinstance(body.get("id"), str) and body.get("id") else request_id
+        together = rows and (model.node is not None or entry in self.straight)
+        rid = body.get("id")
+        return Prepared(entry, payloads, rows, together, _requested(body), rid if isinstance(rid, str) else None)
 
-        def one(payload: Any, rid: str) -> Awaitable[Any]:
-            context = RequestContext(rid or None, *trace)
+    async def run(self, model: Model, prepared: Prepared, contexts: list[RequestContext], timeout: float | None,
+                  wait: Waiter | None = None) -> Any:
+        """The graph's answer (raises the request's RequestError). ``contexts``: one per
+        request sent, so one per row when rows walk alone (:attr:`Prepared.walks`)."""
+        dep, node, entry = self.dep, model.node, prepared.entry
+
+        def one(payload: Any, context: RequestContext) -> Awaitable[Any]:
             if node is None:
                 return dep.acall(payload, timeout=timeout, source=entry, context=context)
             return dep.acall(payload, timeout=timeout, context=context, node=node)
 
-        value: Any
-        if rows and (node is not None or entry in self.straight):
-            # the tensor as one payload: one request, one place in each queue
-            call = one(Rows(payloads), request_id)
-            value = list(await (wait(call) if wait is not None else call))
-        elif rows:
-            calls: Awaitable[Any] = asyncio.gather(*(one(p, f"{request_id}:{i}" if request_id else "")
-                                                     for i, p in enumerate(payloads)), return_exceptions=True)
+        payloads = prepared.payloads
+        if prepared.together:  # the tensor as one payload: one request, one place in each queue
+            call = one(Rows(payloads), contexts[0])
+            return list(await (wait(call) if wait is not None else call))
+        if prepared.rows:
+            calls: Awaitable[Any] = asyncio.gather(*(one(p, c) for p, c in zip(payloads, contexts)),
+                                                   return_exceptions=True)
             results = await (wait(calls) if wait is not None else calls)
             failed = next((r for r in results if isinstance(r, BaseException)), None)
             if failed is not None:
                 raise failed
-            value = list(results)
-        else:
-            call = one(payloads[0], request_id)
-            value = await (wait(call) if wait is not None else call)
+            return list(results)
+        call = one(payloads[0], contexts[0])
+        return await (wait(call) if wait is not None else call)
+
+    def respond(self, model: Model, prepared: Prepared, value: Any, request_id: str) -> dict[str, Any]:
+        """The response, outputs in JSON form (400 for an unknown requested output;
+        TypeError for a value with no JSON form)."""
         if isinstance(value, dict) and value:
             outputs = [describe(str(k), v) for k, v in value.items()]
         else:
             outputs = [describe("output-0", value)]
-        if requested:
+        if prepared.requested:
             have = {o["name"]: o for o in outputs}
-            unknown = [n for n in requested if n not in have]
+            unknown = [n for n in prepared.requested if n not in have]
             if unknown:
                 raise HTTPError(400, "bad_request", f"model {model.name!r} has no output {unknown[0]!r}; "
                                 f"its outputs are {sorted(have)}")
-            outputs = [have[n] for n in requested]
+            outputs = [have[n] for n in prepared.requested]
         return {"model_name": model.name, "model_version": self.version, "id": request_id,
                 "parameters": {}, "outputs": outputs}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A checked infer request: where it enters, its payloads (rows, or one), whether
+    its rows travel together as one payload, the outputs it asks for and its ``id``."""
+
+    entry: str
+    payloads: list[Any]
+    rows: bool
+    together: bool
+    requested: list[str]
+    id: str | None
+
+    @property
+    def walks(self) -> int:
+        """How many requests it sends into the graph."""
+        return len(self.payloads) if self.rows and not self.together else 1
 
 
 def _requested(body: dict[str, Any]) -> list[str]:

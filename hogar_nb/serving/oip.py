@@ -21,6 +21,7 @@ from .binary_tensors import HEADER_LENGTH, decode_inputs, encode_outputs, split_
 from .body import loads_json, read_body
 from .models import Model, ModelRepository, ready
 from .responses import HTTPError, JSONResponse, error_response, http_error, new_request_id, request_error
+from .trace_context import row_contexts, traced_request
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import ServingState
@@ -75,18 +76,29 @@ def routes(state: ServingState) -> list[Route]:
             else:
                 body = loads_json(raw)
             everything, per_output = wants_binary(body)
-            response = await repo.infer(model, body, rid, state.options.timeout, state.options.max_rows,
-                                        state.wait_for_graph, (request.headers.get("traceparent"),
-                                                               request.headers.get("tracestate")))
+            prepared = repo.prepare(model, body, state.options.max_rows)
         except HTTPError as err:
             return http_error(err, rid, v2=True)
-        except TypeError as err:
-            return error_response(500, "error", f"the graph's response has no JSON form: {err}", rid, v2=True)
-        except Exception as err:
-            return request_error(err, rid, v2=True)
-        binary = {o["name"] for o in response["outputs"] if per_output.get(o["name"], everything)}
+        if model.node is None:
+            for payload in prepared.payloads:
+                if (wrong := state.payload_types.problem(prepared.entry, payload)) is not None:
+                    return error_response(422, "invalid_input", wrong[1], rid, wrong[0], v2=True)
+        request_id = prepared.id or rid
+        rows = prepared.walks if prepared.walks > 1 else 0
+        context, span = traced_request(state.dep, request, request_id, prepared.entry, rows)
         try:
+            value = await repo.run(model, prepared, row_contexts(context, rows) if rows else [context],
+                                   state.options.timeout, state.wait_for_graph)
+        except Exception as err:
+            span.end(err)
+            return request_error(err, rid, v2=True)
+        span.end(None)
+        try:
+            response = repo.respond(model, prepared, value, request_id)
+            binary = {o["name"] for o in response["outputs"] if per_output.get(o["name"], everything)}
             content, json_length = encode_outputs(response, binary)
+        except HTTPError as err:
+            return http_error(err, rid, v2=True)
         except (TypeError, struct.error) as err:
             return error_response(500, "error", f"the graph's response has no JSON form: {err}", rid, v2=True)
         headers = {"x-request-id": rid}

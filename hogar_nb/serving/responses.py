@@ -9,6 +9,8 @@ import orjson
 from starlette.responses import Response
 
 from ..core.error_wire import ErrorWire, new_request_id
+from ..observe import trace_headers
+from .trace_context import CURRENT
 
 __all__ = ["HTTPError", "JSONResponse", "dumps", "error_response", "failure", "new_request_id",
            "request_error", "wire_response"]
@@ -61,8 +63,16 @@ def error_response(status: int, cause: str, message: str, request_id: str, node:
 
 def wire_response(wire: ErrorWire, headers: Mapping[str, str] | None = None,
                   extra: Mapping[str, Any] | None = None, v2: bool = False) -> JSONResponse:
+    """The error's JSON response; the request's trace (:data:`.trace_context.CURRENT`)
+    gives ``trace_id`` in the body and ``traceparent`` in the headers."""
+    ids = CURRENT.get()
+    traced: Mapping[str, str] = {}
+    if ids is not None:
+        if wire.trace_id is None:
+            wire.trace_id = ids.trace_hex
+        traced = trace_headers(ids)
     body: dict[str, Any] = {"error": wire.message} if v2 else {**wire.to_json(), **(extra or {})}
-    return JSONResponse(body, status_code=wire.status, headers={**wire.headers(), **(headers or {})})
+    return JSONResponse(body, status_code=wire.status, headers={**wire.headers(), **traced, **(headers or {})})
 
 
 def http_error(err: HTTPError, request_id: str, v2: bool = False) -> JSONResponse:

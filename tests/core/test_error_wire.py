@@ -24,6 +24,14 @@ def test_each_cause_round_trips_through_json(cause: str) -> None:
     assert wire.headers()["x-request-id"] == "rid-7"
 
 
+def test_a_trace_id_travels_beside_the_request_id() -> None:
+    wire = ErrorWire.of(OverloadError("full", "a"), "rid-8", "0af7651916cd43dd8448eb211c80319c")
+    body = json.loads(json.dumps(wire.to_json()))
+    assert body["error"]["trace_id"] == "0af7651916cd43dd8448eb211c80319c"
+    assert body["error"]["request_id"] == "rid-8"
+    assert ErrorWire.from_json(body, 503) == wire
+
+
 def test_other_exceptions_have_a_wire_form_too() -> None:
     assert ErrorWire.of(ValueError("no source 'x'")).to_json()["error"]["cause"] == "bad_request"
     other = ErrorWire.of(ZeroDivisionError("division by zero"))

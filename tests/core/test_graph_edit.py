@@ -45,7 +45,7 @@ def test_set_attr_accepts_udgl_text_and_python_values() -> None:
         (lambda g: g.add_node("2bad", "python"), "got '2bad' for a node name; expected letters, digits and _ not starting with a digit"),
         (lambda g: g.connect("in", "nope"), "no node named `nope`"),
         (lambda g: g.connect("in", "f"), "the edge `in -> f` already exists"),
-        (lambda g: g.set_edge("in", "f", colour="red"), "edges have no attribute `colour`; they have `when` and `weight`"),
+        (lambda g: g.set_edge("in", "f", colour="red"), "edges have no attribute `colour`; they have `when`, `weight` and `mirror`"),
     ],
 )
 def test_invalid_edits_are_refused_with_a_clear_message(call, message) -> None:

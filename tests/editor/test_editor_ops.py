@@ -236,7 +236,7 @@ def test_form_edits_edges(g) -> None:
     editor.form.fields["weight"].value = "90%"
     assert g.edge("canary", "out").weight == pytest.approx(0.9)
     assert editor.canvas.state()["edges"][("canary", "out")]["label"] == "90%"
-    assert set(EDGE_ATTRS) == {"when", "weight"}
+    assert set(EDGE_ATTRS) == {"when", "weight", "mirror"}
 
 
 def test_rename_from_the_form_moves_edges_and_canvas(g) -> None:

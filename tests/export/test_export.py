@@ -205,3 +205,51 @@ def test_kserve_export_of_a_graph_that_runs_nothing_is_an_error(tmp_path, capsys
     code, docs, err = _export(tmp_path, "source s\nsink o\ns -> o\n", "kserve", capsys=capsys)
     assert code == 1 and docs == []
     assert "error[E726]: KServe: node 's': the graph runs nothing" in err
+
+
+AUTO = {
+    "kserve": KSERVE_OK.replace(
+        'model b     { impl = "models/b.ubj", timeout = 1s }',
+        'model b     { impl = "models/b.ubj", timeout = 1s, replicas = auto(min = 2, max = 6), '
+        'target_ongoing = 1.5, scale_up_delay = 500ms, scale_down_delay = 20s }'),
+    "ray-serve": DESIGN.read_text().replace(
+        'model     xgb      { impl = "models/xgb.json", replicas = 4 }',
+        'model     xgb      { impl = "models/xgb.json", replicas = auto(min = 2, max = 6), '
+        'target_ongoing = 3, scale_up_delay = 500ms, scale_down_delay = 20s }'),
+}
+
+
+def test_ray_serve_export_writes_the_autoscaling_config(tmp_path, capsys) -> None:
+    from ray.serve.schema import ServeDeploySchema
+
+    assert "auto(" in AUTO["ray-serve"]
+    code, docs, err = _export(tmp_path, AUTO["ray-serve"], "ray-serve", capsys=capsys)
+    assert code == 0, err
+    (doc,) = docs
+    schema = ServeDeploySchema.model_validate(doc)
+    deps = {d["name"]: d for d in doc["applications"][0]["deployments"]}
+    assert "num_replicas" not in deps["xgb"]
+    assert deps["xgb"]["autoscaling_config"] == {
+        "min_replicas": 2, "initial_replicas": 2, "max_replicas": 6, "target_ongoing_requests": 3.0,
+        "upscale_delay_s": 0.5, "downscale_delay_s": 20.0}
+    assert deps["xgb"]["max_ongoing_requests"] >= 6
+    checked = {d.name: d for d in schema.applications[0].deployments}
+    assert checked["xgb"].autoscaling_config["upscale_delay_s"] == 0.5
+    assert deps["features"]["num_replicas"] == 2
+
+
+def test_kserve_export_writes_min_max_and_the_concurrency_target(tmp_path, capsys) -> None:
+    assert "auto(" in AUTO["kserve"]
+    code, docs, err = _export(tmp_path, AUTO["kserve"], "kserve", "--storage-prefix", "s3://bucket/m",
+                              "--validate", capsys=capsys)
+    assert code == 0, err
+    _graph, *services = docs
+    for doc in docs:
+        assert validate_manifest(doc) == []
+    b = next(s for s in services if s["metadata"]["name"] == "scoring-b")
+    pred = b["spec"]["predictor"]
+    assert (pred["minReplicas"], pred["maxReplicas"], pred["scaleMetric"], pred["scaleTarget"]) == \
+        (2, 6, "concurrency", 2)
+    assert b["metadata"]["annotations"] == {"autoscaling.knative.dev/scale-down-delay": "20s"}
+    assert "warning[W727]: KServe: node 'b', attribute `target_ongoing`" in err
+    assert "warning[W727]: KServe: node 'b', attribute `scale_up_delay`" in err

@@ -375,7 +375,8 @@ def test_http_error_bodies_of_both_fronts(tight) -> None:
         assert body["error"]["request_id"] == headers["x-request-id"] == "rid-1", front
         status, headers, body = _post(url + "/tight", b"-1")
         assert status == 500, front
-        assert set(body["error"]) == {"cause", "message", "node", "request_id"}, front
+        assert set(body["error"]) == {"cause", "message", "node", "request_id", "trace_id"}, front
+        assert headers["traceparent"].split("-")[1] == body["error"]["trace_id"], front
         assert (body["error"]["cause"], body["error"]["node"]) == ("error", "nap"), front
         assert body["error"]["request_id"] == headers["x-request-id"] and len(headers["x-request-id"]) >= 8
         status, headers, body = _post(url + "/nowhere", b"1")

@@ -79,3 +79,35 @@ def test_unknown_nodes_are_named(no_leaks):
         with pytest.raises(UnknownNodeError, match="'nope' is not a node with replicas") as info:
             dep.scale("nope", 2)
         assert isinstance(info.value, KeyError) and info.value.node == "nope"
+
+
+def test_scale_flapping_under_a_storm_ends_at_the_last_count_and_loses_nothing(no_leaks):
+    """Scale down then up again before the leaving replicas took their STOP, many
+    times, under sustained load: the count settles where it was last asked, and
+    every request is answered once."""
+    doc = chain(double, double_one_or_batch, replicas=2)
+    with hogar_nb.run(doc) as dep:
+        results: list = []
+        stop = threading.Event()
+
+        def payloads():
+            i = 0
+            while not stop.is_set() or i < 4000:
+                yield i
+                i += 1
+
+        driver = threading.Thread(target=lambda: results.extend(
+            dep.map(payloads(), concurrency=128, progress=False)))
+        driver.start()
+        wait_for(lambda: len(results) > 200, what="traffic to flow")
+        for n in [1, 4, 2, 5, 1, 3, 1, 6, 2, 4] * 3:
+            dep.scale("n0", n, cause="autoscale", why="storm")
+        wait_for(lambda: dep.metrics().node("n0").replicas_alive == 4, what="the last count")
+        stop.set()
+        driver.join(60)
+        assert results == [4 * i for i in range(len(results))], "every request answered once, in order"
+        worker = dep._engine.workers["n0"]
+        assert worker.leaving == 0 and len(worker.replicas) == 4
+        scaled = [e for e in dep.events if e.node == "n0"]
+        assert len(scaled) == 30 and all(e.cause == "autoscale" and e.detail.endswith(": storm")
+                                         for e in scaled)

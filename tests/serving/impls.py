@@ -95,3 +95,12 @@ def gate_by_sign(row):
 
 def double_row(row):
     return [2 * v for v in row]
+CALLS: list = []
+
+
+def counted_sum(x):
+    """Sums a row (or each row of a batch); every call is recorded in CALLS."""
+    CALLS.append(x)
+    if x and isinstance(x[0], list):
+        return [sum(row) for row in x]
+    return sum(x)

@@ -16,8 +16,9 @@ from tests.serving.conftest import chain, impl, make_earg, served, wait_for
 
 def _error(resp: httpx.Response) -> dict:
     body = resp.json()
-    assert set(body["error"]) == {"cause", "message", "node", "request_id"}
+    assert set(body["error"]) == {"cause", "message", "node", "request_id", "trace_id"}
     assert body["error"]["request_id"] == resp.headers["x-request-id"]
+    assert resp.headers["traceparent"].split("-")[1] == body["error"]["trace_id"]
     return body["error"]
 
 

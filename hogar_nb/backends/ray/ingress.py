@@ -102,6 +102,7 @@ class Ingress:
         self.graph_stats = Stats()
         self.in_flight = {n: 0 for n in plan.nodes}
         self.live = 0
+        self.shadow_tasks: set[asyncio.Task] = set()  # mirrors' copies still running
         self.events: deque[RecoveryEvent] = deque(maxlen=1000)
         self.side_values: dict[str, deque[Any]] = {n: deque(maxlen=10) for n, p in plan.nodes.items()
                             if p.kind == "sink" and not p.response}
@@ -212,7 +213,11 @@ class Ingress:
         first: Enqueue | None = None
         for action in actions:
             if isinstance(action, Enqueue):
-                if first is None:
+                if action.shadow:  # a mirror's copy runs apart: the request neither waits for nor cancels it
+                    task = asyncio.ensure_future(self._follow(action))
+                    self.shadow_tasks.add(task)
+                    task.add_done_callback(self.shadow_tasks.discard)
+                elif first is None:
                     first = action
                 else:
                     cast(_Trip, action.walk).tasks.append(asyncio.ensure_future(self._follow(action)))
@@ -260,6 +265,7 @@ class Ingress:
         self.in_flight[name] += 1
         response = self.handles[name].remote(job.payload, deadline)
         cause, detail = "", ""
+        ran: tuple = ()  # the replica, when it began, the batch size: where the replica said
         exc: BaseException | None = None
         try:
             out = await asyncio.wait_for(response, timeout)
@@ -285,8 +291,9 @@ class Ingress:
                     stats.observe(time.monotonic() - t0)
                 if job.attempt and self.crashed.get(name):
                     self._recovered(name)
-                return walker.produced(job, out[1], time.time())
+                return walker.produced(job, out[1], time.time(), *out[2:5])
             cause, detail = out[1], out[2]
+            ran = out[4:7]
             if out[3] is not None:
                 try:
                     import cloudpickle
@@ -301,15 +308,23 @@ class Ingress:
         elif cause == "bad_request":
             return walker.refused(job, BadRequestError(f"node {name!r} rejected the input: {detail}", name),
                                   time.time())
-        return walker.failed(job, cause, time.time(), exc, detail)
+        return walker.failed(job, cause, time.time(), exc, detail, True, *ran)
 
     async def __call__(self, request: Any) -> Any:
         """HTTP: POST a JSON payload to a source's route; errors in the wire form that
-        ``hogar serve`` writes, with ``x-request-id`` and, on a 503, ``Retry-After``."""
+        ``hogar serve`` writes, with ``x-request-id``, ``traceparent`` and, on a 503,
+        ``Retry-After``."""
         from starlette.responses import JSONResponse
+
+        from ...observe import NOT_SAMPLED, TRACE_KEY, new_ids, trace_headers
 
         rid = request.headers.get("x-request-id") or new_request_id()
         path = normalize_route(request.url.path)
+        # W3C Trace Context as hogar serve speaks it; Serve's proxy records the traces its
+        # callers sampled (rates apply where the deployment's tracing decides the ids)
+        traceparent, tracestate = request.headers.get("traceparent"), request.headers.get("tracestate")
+        ids = new_ids(traceparent, tracestate, NOT_SAMPLED)
+        headers = {"x-request-id": rid, **trace_headers(ids)}
         source = self.routes.get(path)
         wire = None
         if source is None:
@@ -322,13 +337,14 @@ class Ingress:
                 wire = ErrorWire("bad_request", "the request body is not valid JSON", None, rid)
         if wire is None:
             assert source is not None  # no route found made a wire error above
-            context = RequestContext(rid, request.headers.get("traceparent"), request.headers.get("tracestate"))
+            context = RequestContext(rid, traceparent, tracestate, {TRACE_KEY: ids, "route": path})
             out = await self.run(payload, source, None, context)
             if out[0] == "ok":
-                return JSONResponse(out[1], headers={"x-request-id": rid})
+                return JSONResponse(out[1], headers=headers)
             wire = ErrorWire.from_json(out[1])
             wire.request_id = rid
-        return JSONResponse(wire.to_json(), status_code=wire.status, headers=wire.headers())
+        wire.trace_id = ids.trace_hex
+        return JSONResponse(wire.to_json(), status_code=wire.status, headers={**wire.headers(), **headers})
 
     def _record_crash(self, node: str, err: BaseException) -> None:
         actor = str(getattr(err, "actor_id", None) or id(err))

@@ -59,6 +59,10 @@ class NodeReplica:
         self.batch_size = 1
         self.fault: dict[str, Any] | None = None
         self.hang = asyncio.Event()
+        try:  # who ran an attempt, for the ingress's walker events (traces)
+            self.replica_id: str | None = serve.get_replica_context().replica_id.unique_id
+        except Exception:
+            self.replica_id = None
 
     def reconfigure(self, config: dict[str, Any]) -> None:
         self.batch_size = max(1, int(config.get("batch_size") or 1))
@@ -86,27 +90,33 @@ class NodeReplica:
             raise RuntimeError(f"injected error at node {self.node!r}")
 
     async def __call__(self, payload: Any, deadline: float | None = None) -> tuple:
-        if deadline is not None and time.time() > deadline:
+        """The envelope, then who ran it, when it began (epoch s) and in a batch of how many."""
+        began = time.time()
+        if deadline is not None and began > deadline:
             return ("err", "timeout", "the request's deadline passed before the node ran", None)
+        batch = 1
         try:
             await self._apply_fault()
             if type(payload) is Rows:  # a tensor's rows: a batch already, run together
                 return _envelope(rows.call(self.fn, [payload], self.batch_size > 1)[0])
             if self.batch_size > 1:
-                return await self._batched(payload)
-            if self.takes_batches:  # model runners always take a batch, as on the embedded engine
-                return _envelope(list(self.fn([payload]))[0])
-            return ("ok", self.fn(payload))
+                out, batch = await self._batched(payload)
+            elif self.takes_batches:  # model runners always take a batch, as on the embedded engine
+                out = _envelope(list(self.fn([payload]))[0])
+            else:
+                out = ("ok", self.fn(payload))
         except Exception as exc:
-            return _envelope_error(_cause_of(exc), exc)
+            out = _envelope_error(_cause_of(exc), exc)
+        return (*out, self.replica_id, began, batch)
 
     @serve.batch(max_batch_size=1, batch_wait_timeout_s=0.0)
-    async def _batched(self, payloads: list[Any]) -> list[tuple]:
+    async def _batched(self, payloads: list[Any]) -> list[tuple[tuple, int]]:
+        n = len(payloads)
         try:
             outputs = list(self.fn(payloads))
-            if len(outputs) != len(payloads):
-                raise ValueError(f"batched impl returned {len(outputs)} results for {len(payloads)} "
+            if len(outputs) != n:
+                raise ValueError(f"batched impl returned {len(outputs)} results for {n} "
                                  "inputs (expected a list of the same length)")
         except Exception as exc:
-            return [_envelope_error(_cause_of(exc), exc)] * len(payloads)
-        return [_envelope(out) for out in outputs]
+            return [(_envelope_error(_cause_of(exc), exc), n)] * n
+        return [(_envelope(out), n) for out in outputs]

@@ -32,17 +32,38 @@ def graph_to_earg(graph: "Graph") -> dict[str, Any]:
     for e in graph.edges:
         inputs.setdefault(e.dst, []).append(e.src)
     doc["nodes"] = [_node(res.nodes[name].to_earg(), inputs) for name in graph.nodes]
+    for entry in doc["nodes"]:
+        origin = graph.nodes[entry["name"]].origin
+        if origin is not None:
+            entry["origin"] = dict(origin)
+    _record_types(graph, doc["nodes"])
     doc["edges"] = [_edge(e) for e in sorted(graph.edges, key=lambda e: e.key)]
     stages, placement = stages_and_placement(graph)
     doc["stages"] = stages
     if res.cluster is not None:
         doc["cluster"] = res.cluster.to_earg()
         doc["placement"] = dict(sorted((placement or {}).items()))
+    if graph.alerts:
+        from ..alerts import alerts_to_earg
+
+        doc["alerts"] = alerts_to_earg(graph)
     layout = {n.name: [float(n.position[0]), float(n.position[1])]
               for n in graph.nodes.values() if n.position is not None}
     if layout:
         doc["layout"] = dict(sorted(layout.items()))
     return doc
+
+
+def _record_types(graph: "Graph", nodes: list[dict[str, Any]]) -> None:
+    """Each node's inferred types (those known) under its ``types`` key."""
+    from ..types import infer_types
+
+    found = infer_types(graph).nodes
+    for entry in nodes:
+        types = found.get(entry["name"])
+        recorded = types.to_dict() if types is not None else {}
+        if recorded:
+            entry["types"] = recorded
 
 
 def _node(out: dict[str, Any], inputs: dict[str, list[str]]) -> dict[str, Any]:
@@ -59,6 +80,8 @@ def _edge(edge) -> dict[str, Any]:
         out["when"] = edge.when
     if edge.weight is not None:
         out["weight"] = edge.weight
+    if edge.mirror is not None:
+        out["mirror"] = edge.mirror
     return out
 
 

@@ -14,12 +14,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from ..alerts import alerts_from_earg
 from ...errors import EARGError, GraphEditError
 from ..diagnostics import Diagnostic, limit, sort_key
 from ..source import MAX_SOURCE_BYTES, read_limited, too_large
 from ..graph import Graph
 from ..kinds import COMBINE_MODES, COMMON_ATTRS, DEFAULT_WITHIN_MS, default_value
-from ..values import Call, Duration, Ident, Size
+from ..values import Call, Duration, Ident, Shaped, Size
 from .read import Marks, read_text
 from .validate import _Diag, validate_earg
 
@@ -110,8 +111,10 @@ def _build(doc: dict[str, Any], marks: Marks) -> tuple[Graph, list[Diagnostic]]:
         except GraphEditError as err:
             d.value("E102", ("nodes", i), str(err), "fix the value in the node")
             graph.add_node(entry["name"], entry["kind"])
+        if isinstance(entry.get("origin"), dict):
+            graph.nodes[entry["name"]].origin = dict(entry["origin"])
     for e in doc["edges"]:
-        graph.connect(e["src"], e["dst"], when=e.get("when"), weight=e.get("weight"))
+        graph.connect(e["src"], e["dst"], when=e.get("when"), weight=e.get("weight"), mirror=e.get("mirror"))
     for name, by_input in weights.items():
         graph.set_attr(name, "weights", [by_input[src] for src in graph.predecessors(name)])
     _factor_defaults(graph)
@@ -124,6 +127,8 @@ def _build(doc: dict[str, Any], marks: Marks) -> tuple[Graph, list[Diagnostic]]:
             graph.set_cluster(**cluster)
         except GraphEditError as err:
             d.value("E102", ("cluster",), str(err), "fix the value in `cluster`")
+    for alert in alerts_from_earg(doc.get("alerts", [])):
+        graph.alerts[alert.name] = alert
     for name, (x, y) in doc.get("layout", {}).items():
         graph.set_position(name, x, y)
     if d.out:
@@ -190,6 +195,19 @@ def _place(d: _Diag, doc: dict[str, Any], diag: Diagnostic) -> Diagnostic:
     return dataclasses.replace(diag, line=pos[0], column=pos[1], end_line=pos[2], end_column=pos[3])
 
 
+def _tensor_value(text: str) -> Any:
+    """A type as UDGL writes it (``float32[n, 20]``, ``json``); as text if it reads as none."""
+    from ..types import TypeSyntaxError, parse_type
+
+    try:
+        t = parse_type(text)
+    except TypeSyntaxError:
+        return text  # the check of the attribute reports it
+    if not t.shape:
+        return Ident(t.dtype)
+    return Shaped(t.dtype, tuple(d if isinstance(d, int) else Ident(d) for d in t.shape))
+
+
 def node_attrs(entry: dict[str, Any]) -> dict[str, Any]:
     """A node entry's attributes that differ from its kind's defaults, as UDGL values."""
     kind = entry["kind"]
@@ -215,22 +233,41 @@ def node_attrs(entry: dict[str, Any]) -> dict[str, Any]:
         "method": entry.get("method"),
         "combine": entry.get("combine"),
         "response": entry.get("response"),
+        "input": entry.get("input"),
+        "output": entry.get("output"),
     }
+    auto = entry.get("autoscale")
+    if auto is not None:
+        resolved["replicas"] = Call("auto", (("min", auto["min_replicas"]), ("max", auto["max_replicas"])))
+        resolved["target_ongoing"] = auto["target_ongoing"]
+        resolved["scale_up_delay"] = auto["scale_up_delay_ms"]
+        resolved["scale_down_delay"] = auto["scale_down_delay_ms"]
     out: dict[str, Any] = {}
     for attr, value in resolved.items():
         default = default_value(kind, attr)
         if type(value) is type(default) and value == default:
             continue
-        if attr in ("route", "loader", "method", "combine", "response") and value is None:
+        if attr in ("route", "loader", "method", "combine", "response", "input", "output") and value is None:
             continue
         out[attr] = _typed(attr, value)
+    for key, value in (entry.get("quality") or {}).items():
+        if key == "reference":
+            out["reference"] = value["path"]
+        elif key == "feedback_horizon_ms":
+            out["feedback_horizon"] = Duration(float(value))
+        elif key in ("drift_metric", "task"):
+            out[key] = Ident(value)
+        else:
+            out[key] = value
     return out
 
 
 def _typed(attr: str, value: Any) -> Any:
+    if attr in ("input", "output"):
+        return _tensor_value(value)
     if attr == "memory":
         return Size(int(value))
-    if attr in ("batch_wait", "timeout", "latency"):
+    if attr in ("batch_wait", "timeout", "latency", "scale_up_delay", "scale_down_delay"):
         return Duration(float(value))
     if attr in ("replicas", "batch", "retries", "max_queue") and isinstance(value, float):
         return int(value)

@@ -321,6 +321,16 @@ def _index(digits: str) -> int:
 
 
 def _node_refs(d: _Diag, i: int, n: dict, inputs: list[str]) -> None:
+    auto = n.get("autoscale")
+    if auto is not None and auto["min_replicas"] > auto["max_replicas"]:
+        d.value("E102", ("nodes", i, "autoscale"),
+                f"`min_replicas` ({auto['min_replicas']}) of node `{n['name']}` is above its `max_replicas` "
+                f"({auto['max_replicas']})", "make min_replicas <= max_replicas")
+    elif auto is not None and not auto["min_replicas"] <= n["replicas"] <= auto["max_replicas"]:
+        d.value("E102", ("nodes", i, "replicas"),
+                f"got {n['replicas']} for `replicas` of autoscaled node `{n['name']}`; expected an integer "
+                f"between its `min_replicas` ({auto['min_replicas']}) and `max_replicas` "
+                f"({auto['max_replicas']})", f"write `replicas: {auto['min_replicas']}`")
     rec = n["recovery"]
     if rec["policy"] != "restart" and (rec["max_restarts"], rec["backoff_ms"], rec.get("within_ms", 60_000.0)) \
             != (5, 100.0, 60_000.0):

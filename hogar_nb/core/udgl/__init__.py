@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping
 
 from ...errors import UDGLError
@@ -28,11 +29,14 @@ def compile_udgl(
     text: str | bytes,
     params: Mapping[str, Any] | None = None,
     namespace: Mapping[str, Any] | None = None,
+    base_dir: str | Path | None = None,
 ) -> tuple[Graph | None, list[Diagnostic]]:
     """Parse and check ``text``; the graph comes back even when it has semantic errors.
 
     The graph is None only when the text could not be read into one (syntax errors).
-    Diagnostics are sorted by position and include warnings.
+    Diagnostics are sorted by position and include warnings. Relative paths (model
+    artifacts, included graphs) are read from ``base_dir`` (default: the working
+    directory).
     """
     from .builder import build_graph
     from .grammar import parse_statements
@@ -43,9 +47,11 @@ def compile_udgl(
     broken: set[str] = set()
     records = parse_statements(text, diags, broken)
     syntax_failed = any(d.is_error for d in diags)
-    graph, build_diags = build_graph(records, params, namespace, broken)
+    graph, build_diags = build_graph(records, params, namespace, broken,
+                                     Path(base_dir) if base_dir is not None else None, compile_udgl)
     diags.extend(build_diags)
     graph.source = text
+    graph.base_dir = Path(base_dir) if base_dir is not None else None
     graph.incomplete |= broken  # statements dropped whole ("" when they declared nothing)
     if any(d.code in ("E006", "E007") for d in diags):
         graph.incomplete.add("")  # reading stopped early: the rest is unknown
@@ -61,6 +67,7 @@ def parse_udgl(
     text: str | bytes,
     params: Mapping[str, Any] | None = None,
     namespace: Mapping[str, Any] | None = None,
+    base_dir: str | Path | None = None,
 ) -> Graph:
     """Parse a UDGL text into a checked :class:`Graph`.
 
@@ -68,7 +75,7 @@ def parse_udgl(
     variables) supplies ``$name`` values the text does not declare and the functions
     bare-name ``impl``\\ s refer to. Raises :class:`UDGLError` listing every problem.
     """
-    graph, diags = compile_udgl(text, params, namespace)
+    graph, diags = compile_udgl(text, params, namespace, base_dir)
     if graph is None or any(d.is_error for d in diags):
         raise UDGLError(diags, graph.source if graph is not None else _decode(text)[0])
     return graph

@@ -6,10 +6,12 @@ template before the line that declares it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping
 
 from lark import Token
 
+from ..alerts import Alert
 from ..coerce import CoerceError, coerce
 from ..diagnostics import MAX_DIAGNOSTICS, Diagnostic, Span, close_match, did_you_mean
 from ..graph import Graph
@@ -17,6 +19,8 @@ from ..kinds import EDGE_ATTRS, KINDS
 from ..model import Edge, Node, Template
 from ..resolve import _Params, substitute
 from ..values import BAD_VALUE, BadValue, Call, ParamRef, contains
+from .instances import SubgraphBuilding
+from .subgraphs import Compile, Instance, Use
 from .transform import Attr, Record
 
 __all__ = ["build_graph"]
@@ -25,12 +29,13 @@ def _sp(tok: Token) -> Span:
     return Span.of_token(tok)
 
 
-class _Builder:
+class _Builder(SubgraphBuilding):
     def __init__(
         self,
         params: Mapping[str, Any] | None,
         namespace: Mapping[str, Any] | None,
         broken: set[str],
+        base_dir: Path = Path("."),
     ) -> None:
         self.graph = Graph()
         self.diags: list[Diagnostic] = []
@@ -41,6 +46,11 @@ class _Builder:
         self.header: Token | None = None
         self.edge_first: dict[tuple[str, str], Span] = {}
         self.dropped = 0  # problems past the cap, counted only
+        self.base_dir = base_dir
+        self.uses: dict[str, Use] = {}
+        self.pending: list[Record] = []  # subgraph instances, expanded once every declaration is read
+        self.instances: dict[str, Instance] = {}
+        self.order: list[str] = []  # node and instance names in declaration order
 
     @property
     def full(self) -> bool:
@@ -103,6 +113,8 @@ class _Builder:
             elif word in ("defaults", "cluster", "graph"):
                 self.error("E001", f"`{word}` takes no name here", _sp(rec.tokens[1]),
                            hint=f"write `{word} {{ ... }}`" if word != "graph" else 'write `graph NAME "description"`')
+            elif word == "alert" and word not in self.graph.templates:
+                self.declare_alert(rec)
             else:
                 self.declare_node(rec)
         elif shape == "assign":
@@ -116,8 +128,8 @@ class _Builder:
                 else:
                     self.error("E001", "a template names a kind", rec.value.span if rec.value else _sp(kw),
                                hint="write `template gpu_model = model { gpu = 1 }`")
-            else:
-                self.unknown_statement(kw, "`NAME = value` is only for `param`")
+            elif word != "use":  # `use` statements are read first (see build_graph)
+                self.unknown_statement(kw, "`NAME = value` is only for `param`, `template` and `use`")
         elif shape == "template":
             if word != "template":
                 self.unknown_statement(kw, "did you mean `template`?")
@@ -192,10 +204,26 @@ class _Builder:
                 return
             self.graph.cluster, self.graph.cluster_spans = values, spans
 
+    def declare_alert(self, rec: Record) -> None:
+        name_tok = rec.tokens[1]
+        name = str(name_tok)
+        if name in self.graph.alerts:
+            self.error("E015", f"alert `{name}` is declared twice", _sp(name_tok), hint="pick another name")
+            return
+        values, spans = self.attr_dict(rec.attrs, f"in alert `{name}`")
+        self.graph.alerts[name] = Alert(name, values, _sp(name_tok), spans)
+
     def declare_node(self, rec: Record) -> None:
         kind_tok, name_tok = rec.tokens
         kind, name = str(kind_tok), str(name_tok)
         template = None
+        if kind not in KINDS and kind in self.uses and kind not in self.graph.templates:
+            if name in self.graph.nodes or name in self.instances or any(r.tokens[1] == name for r in self.pending):
+                self.error("E013", f"duplicate node name `{name}`", _sp(name_tok), hint="rename one", node=name)
+                return
+            self.pending.append(rec)
+            self.order.append(name)
+            return
         if kind not in KINDS:
             tpl = self.graph.templates.get(kind)
             if tpl is None:
@@ -203,7 +231,7 @@ class _Builder:
                     self.dropped += 1
                     self.bad_names.add(name)
                     return
-                choices = [*KINDS, *self.graph.templates]
+                choices = [*KINDS, *self.graph.templates, *self.uses]
                 self.error("E010", f"unknown kind `{kind}`", _sp(kind_tok),
                            hint=did_you_mean(kind, choices) or "kinds: " + ", ".join(choices))
                 self.bad_names.add(name)
@@ -220,6 +248,7 @@ class _Builder:
             return
         values, spans = self.attr_dict(rec.attrs, f"of node `{name}`")
         self.graph.nodes[name] = Node(name, kind, values, template, _sp(name_tok), _sp(kind_tok), spans)
+        self.order.append(name)
 
     # ------------------------------------------------------------------ edges
     def connect(self, rec: Record) -> None:
@@ -232,7 +261,7 @@ class _Builder:
             if spec is None:
                 if raw is not BAD_VALUE:
                     self.error("E012", f"unknown edge attribute `{key}`", spans[key],
-                               hint=did_you_mean(key, EDGE_ATTRS) or "edges take `when` (after a switch) and `weight` (after a split)")
+                               hint=did_you_mean(key, EDGE_ATTRS) or "edges take `when` (after a switch), `weight` (after a split) and `mirror`")
                 continue
             written[key] = raw  # kept even when wrong: the edge has a `weight`, a bad one
             if contains(raw, BadValue):
@@ -252,6 +281,15 @@ class _Builder:
     def add_edge(
         self, a: Token, b: Token, fields: dict[str, Any], spans: dict[str, Span], written: dict[str, Any],
     ) -> None:
+        if self.instances and not (str(a) in self.graph.nodes and str(b) in self.graph.nodes):
+            froms, tos = self.ports(a, into=False), self.ports(b, into=True)
+            if froms is not None or tos is not None:
+                if froms == [] or tos == []:  # a bad port (reported): the other end lost this edge
+                    self.graph.incomplete.update(str(t) for t in (a, b) if str(t) in self.graph.nodes)
+                for src in froms if froms is not None else [str(a)]:
+                    for dst in tos if tos is not None else [str(b)]:
+                        self.add_edge(_named(a, src), _named(b, dst), fields, spans, written)
+                return
         ok = True
         for tok in (a, b):
             name = str(tok)
@@ -283,7 +321,7 @@ class _Builder:
         self.edge_first[key] = _sp(b)
         self.graph.edges.append(Edge(
             key[0], key[1], fields.get("when"), fields.get("weight"), _sp(b), _sp(a), dict(spans),
-            dict(written),
+            dict(written), fields.get("mirror"),
         ))
 
     def finish(self) -> None:
@@ -331,17 +369,30 @@ class _Builder:
         declarations are read): what its undeclared ``$name`` references may bind to."""
         return dict(self.overrides)
 
+def _named(tok: Token, name: str) -> Token:
+    """``tok`` standing for ``name`` (an instance's node), at the same place."""
+    return tok if str(tok) == name else Token.new_borrow_pos(tok.type, name, tok)
+
+
 def build_graph(
     records: list[Record],
     params: Mapping[str, Any] | None = None,
     namespace: Mapping[str, Any] | None = None,
     broken: set[str] | None = None,
+    base_dir: Path | None = None,
+    compile_text: Compile | None = None,
 ) -> tuple[Graph, list[Diagnostic]]:
-    """The graph and the declaration diagnostics of a parsed UDGL text."""
-    b = _Builder(params, namespace, broken or set())
+    """The graph and the declaration diagnostics of a parsed UDGL text;
+    ``compile_text`` compiles the graphs it includes (``use``)."""
+    b = _Builder(params, namespace, broken or set(), base_dir if base_dir is not None else Path.cwd())
+    b.compile_text = compile_text
+    for rec in records:
+        if rec.shape == "assign" and str(rec.tokens[0]) == "use":
+            b.declare_use(rec)
     for rec in records:
         if rec.shape != "chain":
             b.declare(rec)
+    b.expand_instances()
     for rec in records:
         if rec.shape == "chain":
             b.connect(rec)

@@ -35,12 +35,12 @@ def _edge_attrs(edge) -> dict[str, Any]:
     from ..values import ParamRef, Percent, contains
 
     out: dict[str, Any] = {}
-    for key in ("when", "weight"):
+    for key in ("when", "weight", "mirror"):
         written = edge.attrs.get(key)
         if written is not None and contains(written, ParamRef):
             out[key] = written
         elif getattr(edge, key) is not None:
-            out[key] = Percent(edge.weight) if key == "weight" else edge.when
+            out[key] = edge.when if key == "when" else Percent(getattr(edge, key))
     return out
 
 
@@ -76,6 +76,8 @@ def format_graph(graph: "Graph") -> str:
         blocks.append(_edge_lines(graph))
     if graph.cluster is not None:
         blocks.append([f"cluster {_attrs(graph.cluster) or '{ }'}"])
+    if graph.alerts:
+        blocks.append([f"alert {a.name} {_attrs(a.attrs) or '{ }'}" for a in graph.alerts.values()])
     return "\n\n".join("\n".join(b) for b in blocks) + "\n"
 
 

@@ -46,9 +46,12 @@ newline: NL
       | PARAM                                  -> param
       | LSQB [value (COMMA value)* COMMA?] RSQB -> list
       | NAME LPAR [kwarg (COMMA kwarg)* COMMA?] RPAR -> call
+      | NAME LPAR NAME (COMMA NAME)* RPAR CMP value -> compare
+      | NAME LSQB [value (COMMA value)* COMMA?] RSQB -> shaped
 kwarg: NAME EQUAL value
 
 ARROW: "->"
+CMP: />=|<=|==|!=|>|</
 EQUAL: "="
 COMMA: ","
 LBRACE: "{"
@@ -58,7 +61,7 @@ RSQB: "]"
 LPAR: "("
 RPAR: ")"
 PARAM: /\$[A-Za-z_][A-Za-z0-9_]*/
-NAME: /[A-Za-z_][A-Za-z0-9_]*/
+NAME: /[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*/
 NUMBER: /[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[A-Za-z%]*/
 STRING: /"([^"\\\n]|\\.)*"/
 NL: /\r?\n/
@@ -71,6 +74,7 @@ _WORDS = {
     "NAME": "a name",
     "ARROW": "`->`",
     "EQUAL": "`=`",
+    "CMP": "a comparison (`>`, `>=`, `<`, `<=`, `==`, `!=`)",
     "COMMA": "`,`",
     "LBRACE": "`{`",
     "RBRACE": "`}`",

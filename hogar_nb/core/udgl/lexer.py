@@ -32,8 +32,9 @@ _TOKEN = re.compile(
     | (?P<STRING>"[^"\\\n]*(?:\\.[^"\\\n]*)*")
     | (?P<PARAM>\$[A-Za-z_][A-Za-z0-9_]*)
     | (?P<NUMBER>[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[A-Za-z%]*)
-    | (?P<NAME>[A-Za-z_][A-Za-z0-9_]*)
+    | (?P<NAME>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)
     | (?P<ARROW>->)
+    | (?P<CMP>>=|<=|==|!=|>|<)
     | (?P<EQUAL>=) | (?P<COMMA>,)
     | (?P<LBRACE>\{) | (?P<RBRACE>\}) | (?P<LSQB>\[) | (?P<RSQB>\]) | (?P<LPAR>\() | (?P<RPAR>\))
     """,

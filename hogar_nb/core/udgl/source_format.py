@@ -27,7 +27,7 @@ __all__ = ["format_source"]
 WIDTH = 100  # the longest attribute block kept on one line
 _OPEN = {"LBRACE", "LSQB", "LPAR"}
 _CLOSE = {"RBRACE", "RSQB", "RPAR"}
-_NOT_NODES = {"graph", "param", "template", "defaults", "cluster"}
+_NOT_NODES = {"graph", "param", "template", "defaults", "cluster", "alert"}
 
 
 def _line(tok: Token) -> int:

@@ -18,10 +18,12 @@ from ..values import (
     DURATION_UNITS,
     SIZE_UNITS,
     Call,
+    Condition,
     Duration,
     Ident,
     ParamRef,
     Percent,
+    Shaped,
     Size,
     NUMBER_LIMIT,
     in_range,
@@ -198,6 +200,22 @@ class StatementTransformer(Transformer):
             seen.add(str(key))
         value = Call(str(name), tuple((str(k), v.value) for k, v in kwargs))
         return Located(value, _join(_span(name), _span(children[-1])))
+
+    def compare(self, children) -> Located:
+        name: Token = children[0]
+        args = tuple(str(c) for c in children[2:] if isinstance(c, Token) and c.type == "NAME")
+        op: Token = next(c for c in children if isinstance(c, Token) and c.type == "CMP")
+        bound: Located = children[-1]
+        if isinstance(bound.value, Condition):
+            self.diags.append(Diagnostic.at(
+                "E020", f"`{name}(...) {op}` is compared with another comparison", bound.span,
+                hint="compare a measure with one value, e.g. `drift_share(scorer) > 0.3`"))
+        return Located(Condition(str(name), args, str(op), bound.value), _join(_span(name), bound.span))
+
+    def shaped(self, children) -> Located:
+        name: Token = children[0]
+        dims = tuple(c.value for c in children[2:-1] if isinstance(c, Located))
+        return Located(Shaped(str(name), dims), _join(_span(name), _span(children[-1])))
 
     def value_only(self, children) -> Located:
         return children[0]

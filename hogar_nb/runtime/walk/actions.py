@@ -48,18 +48,22 @@ class Enqueue:
 
     ``entry`` is true for the first hop from the source: a driver may let the caller
     wait for room there (backpressure) where an inner hop never waits long.
+    ``shadow`` is true for a copy sent along a mirror edge: the driver runs it apart
+    from the request (never waiting for room, never holding the response back), and
+    its outcome goes to observers only.
     """
 
-    __slots__ = ("walk", "node", "payload", "src", "attempt", "entry")
+    __slots__ = ("walk", "node", "payload", "src", "attempt", "entry", "shadow")
 
     def __init__(self, walk: Walk, node: str, payload: Any, src: str | None, attempt: int = 0,
-                 entry: bool = False) -> None:
+                 entry: bool = False, shadow: bool = False) -> None:
         self.walk = walk
         self.node = node
         self.payload = payload
         self.src = src
         self.attempt = attempt
         self.entry = entry
+        self.shadow = shadow
 
     def __repr__(self) -> str:
         return f"Enqueue({self.node!r}, {self.payload!r}, attempt={self.attempt})"

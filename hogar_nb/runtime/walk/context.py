@@ -40,6 +40,13 @@ class RequestContext:
     def request_id(self, value: str) -> None:
         self._request_id = value
 
+    @property
+    def trace_id(self) -> str | None:
+        """The request's W3C trace id (32 hex digits) once tracing decided it
+        (``attrs["trace"]``), else None."""
+        ids = self.attrs.get("trace") if self.attrs else None
+        return getattr(ids, "trace_hex", None)
+
     def __getstate__(self) -> tuple:
         return (self.request_id, self.traceparent, self.tracestate, self.attrs)
 

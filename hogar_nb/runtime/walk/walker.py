@@ -51,7 +51,7 @@ class Walker:
         self._join_lock = lock if lock is not None else nullcontext()
         # worker -> the one worker it feeds, alone: a chain's hop decided by one lookup
         self._chain = {name: p.succ[0][0] for name, p in plan.nodes.items()
-                       if p.is_worker and p.kind != "switch" and len(p.succ) == 1
+                       if p.is_worker and p.kind != "switch" and len(p.succ) == 1 and not p.mirrors
                        and p.succ[0][0] in self.workers and len(plan.nodes[p.succ[0][0]].preds) == 1}
 
     # -- events ---------------------------------------------------------------------------
@@ -86,6 +86,12 @@ class Walker:
         took it at ``began`` in a batch of ``batch``: for observers, where known)."""
         walk = job.walk
         hub = self.hub
+        if job.shadow:  # a mirror's copy: its answer is for observers only
+            if hub.active:
+                hub.publish(WalkEvent("attempt", walk.id, now + self.wall_offset, job.node, job.attempt, "ok",
+                                      value=value, context=walk.context, replica=replica,
+                                      began=None if began is None else began + self.wall_offset, batch=batch))
+            return []
         if not hub.active and not walk.alone:
             nxt = self._chain.get(job.node)
             if nxt is not None:
@@ -104,6 +110,8 @@ class Walker:
         else:
             for dst, _when, _w in plan.succ:
                 self._deliver(out, walk, dst, value, plan.name, now)
+            if plan.mirrors:
+                self._mirror(out, walk, plan, value, now)
         return out
 
     def failed(self, job: Enqueue, cause: str, now: float, exc: BaseException | None = None,
@@ -123,6 +131,11 @@ class Walker:
                                        error=exc, context=walk.context, replica=replica,
                                        began=None if began is None else began + off, batch=batch))
         out: list[Action] = []
+        if job.shadow:  # a mirror's copy failed: counted at its node, the request goes on
+            stats = self.stats[plan.name]
+            if stats is not None:
+                stats.failed(cause)
+            return out
         if cause in ("invalid_input", "late"):  # the same input would fail again: no retry
             self._fail_at(out, plan, walk, attempt_error(plan, cause, job.attempt, exc, detail), now)
             return out
@@ -146,6 +159,9 @@ class Walker:
         """The driver could not hand ``job`` to its node (``error``: overload, no live
         replica, stopping, a payload that cannot be shipped)."""
         out: list[Action] = []
+        if job.shadow and self.hub.active:  # observers learn a copy was refused; it fails nothing
+            self.hub.publish(WalkEvent("attempt", job.walk.id, now + self.wall_offset, job.node, job.attempt,
+                                       error.cause, error=error, context=job.walk.context))
         self._fail_at(out, self.nodes[job.node], job.walk, error, now)
         return out
 
@@ -237,6 +253,18 @@ class Walker:
             return
         for dst, _w, _ in plan.succ:
             self._deliver(out, walk, dst, value, plan.name, now, entry)
+        if plan.mirrors:
+            self._mirror(out, walk, plan, value, now)
+
+    def _mirror(self, out: list[Action], walk: Walk, plan: NodePlan, value: Any, now: float) -> None:
+        """Copy what ``plan`` passes on to its mirror edges' nodes (each with its share),
+        after the request's own actions, so the request is handed on first."""
+        for dst, share in plan.mirrors:
+            if share >= 1.0 or self.rng.random() < share:
+                if self.hub.active:
+                    self.hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, dst, value=value,
+                                               context=walk.context))
+                out.append(Enqueue(walk, dst, value, plan.name, 0, False, True))
 
     def _deliver(self, out: list[Action], walk: Walk, dst: str, value: Any, src: str, now: float,
                  entry: bool = False) -> None:

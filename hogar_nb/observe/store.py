@@ -1,0 +1,110 @@
+"""The trace store: recent, slowest and failed traces, bounded, in memory.
+
+The notebook and the console read traces from here without a collector. The last
+``recent`` traces are kept in a ring; besides them, the ``slowest`` slowest and
+the last ``failed`` failed ones stay after the ring has moved on, so the requests
+worth a look are there long after a burst of ordinary ones.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+from collections import OrderedDict, deque
+from typing import Any
+
+from .spans import Trace
+
+__all__ = ["TraceStore"]
+
+STATUSES = ("error", "slow")
+
+
+class TraceStore:
+    """Keeps traces; thread-safe (written by the span builder, read by the fronts)."""
+
+    def __init__(self, recent: int = 1000, slowest: int = 100, failed: int = 200) -> None:
+        for name, value in (("recent", recent), ("slowest", slowest), ("failed", failed)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"got {value!r} for {name}; expected an integer >= 1")
+        self._recent: OrderedDict[str, Trace] = OrderedDict()
+        self._recent_max = recent
+        self._slow: list[tuple[float, int, Trace]] = []  # a min-heap: the fastest of the slow on top
+        self._slow_max = slowest
+        self._failed: deque[Trace] = deque(maxlen=failed)
+        self._order = itertools.count()
+        self._lock = threading.Lock()
+        self.added = 0
+
+    def add(self, trace: Trace) -> None:
+        """Keep ``trace`` (the oldest recent one, the least slow one make room)."""
+        with self._lock:
+            self.added += 1
+            recent = self._recent
+            recent[trace.trace_id + format(trace.span_id, "016x")] = trace
+            if len(recent) > self._recent_max:
+                recent.popitem(last=False)
+            entry = (trace.duration, next(self._order), trace)
+            if len(self._slow) < self._slow_max:
+                heapq.heappush(self._slow, entry)
+            elif entry[0] > self._slow[0][0]:
+                heapq.heapreplace(self._slow, entry)
+            if not trace.ok:
+                self._failed.append(trace)
+
+    def traces(self, status: str | None = None, limit: int = 50) -> list[Trace]:
+        """The newest traces first; ``status="error"``: failed ones, newest first;
+        ``"slow"``: the slowest first. At most ``limit``."""
+        if status is not None and status not in STATUSES:
+            raise ValueError(f"got {status!r} for status; expected one of {list(STATUSES)} or none")
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise ValueError(f"got {limit!r} for limit; expected an integer >= 1")
+        with self._lock:
+            if status == "error":
+                found = list(reversed(self._failed))
+            elif status == "slow":
+                found = [t for _d, _n, t in sorted(self._slow, key=lambda e: (-e[0], e[1]))]
+            else:
+                found = list(reversed(self._recent.values()))
+        return found[:limit]
+
+    def trace(self, trace_id: str) -> list[Trace]:
+        """Every request kept with trace id ``trace_id`` (32 hex digits), oldest first;
+        one, unless callers sent several requests in one trace."""
+        key = trace_id.lower()
+        with self._lock:
+            seen: dict[int, Trace] = {}
+            for t in itertools.chain(self._recent.values(), (e[2] for e in self._slow), self._failed):
+                if t.trace_id == key:
+                    seen[id(t)] = t
+        return sorted(seen.values(), key=lambda t: t.start)
+
+    def summaries(self, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """:meth:`traces` as JSON summaries (trace and request ids, status, duration...)."""
+        return [t.summary() for t in self.traces(status, limit)]
+
+    def trace_json(self, trace_id: str) -> dict[str, Any] | None:
+        """Every span of trace ``trace_id`` as JSON, the requests in it summarised;
+        None when the store does not have it (ValueError for an id that is not one)."""
+        if not isinstance(trace_id, str) or len(trace_id) != 32 or any(
+                c not in "0123456789abcdefABCDEF" for c in trace_id):
+            raise ValueError(f"got {str(trace_id)[:80]!r} for a trace id; expected 32 hex digits")
+        found = self.trace(trace_id)
+        if not found:
+            return None
+        spans = sorted((s for t in found for s in t.spans), key=lambda s: s.start)
+        return {"trace_id": trace_id.lower(), "requests": [t.summary() for t in found],
+                "spans": [s.to_json() for s in spans]}
+
+    def __len__(self) -> int:
+        with self._lock:
+            ids = {id(t) for t in self._recent.values()}
+            ids.update(id(e[2]) for e in self._slow)
+            ids.update(id(t) for t in self._failed)
+        return len(ids)
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {"added": self.added, "recent": len(self._recent), "slow": len(self._slow),
+                    "failed": len(self._failed)}

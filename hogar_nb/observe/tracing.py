@@ -1,0 +1,107 @@
+"""Tracing of one deployment: ids at the start, spans from the walker, store and export."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from opentelemetry.sdk.trace.export import SpanExporter
+from opentelemetry.sdk.trace.sampling import DEFAULT_ON, Sampler
+
+from ..runtime.observer_thread import DRAIN_INTERVAL
+from .context import TraceIds, begin
+from .export import Exporter
+from .sampling import env_sampler, sampler_for
+from .spans import Span, SpanBuilder, Trace
+from .store import TraceStore
+
+__all__ = ["Tracing", "tracing_configured"]
+
+_ENV = ("OTEL_TRACES_SAMPLER", "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+
+
+def tracing_configured() -> bool:
+    """Whether the environment asks for traces (a sampler, an exporter or an endpoint)."""
+    if os.environ.get("OTEL_TRACES_SAMPLER"):
+        return True
+    if os.environ.get("OTEL_TRACES_EXPORTER", "").strip().lower() == "none":
+        return False
+    return any(os.environ.get(v) for v in _ENV)
+
+
+class Tracing:
+    """Traces the requests of ``dep``: decides each request's ids when it starts
+    (:meth:`begin`), builds its spans from the walker's events off the request path,
+    keeps them in :attr:`store` and hands them to the exporters the environment
+    configures (``export=False``: the store only).
+
+    ``sample``: the fraction of new traces recorded (callers' sampled traces always
+    are); None: ``OTEL_TRACES_SAMPLER``, else every request. ``recent``,
+    ``slowest`` and ``failed`` size the :class:`TraceStore`; ``max_events`` bounds
+    the events waiting for the span builder (more are dropped, counted);
+    ``exporters``: OpenTelemetry span exporters to use instead of the environment's."""
+
+    def __init__(self, dep: Any, sample: float | None = None, export: bool = True, recent: int = 1000,
+                 slowest: int = 100, failed: int = 200, max_events: int = 100_000,
+                 exporters: list[SpanExporter] | None = None) -> None:
+        self.sampler: Sampler = sampler_for(sample) if sample is not None else (env_sampler() or DEFAULT_ON)
+        self.sample = sample
+        self.store = TraceStore(recent, slowest, failed)
+        if not export:
+            self.exporter = None
+        elif exporters is not None:
+            self.exporter = Exporter(exporters, dep.name)
+        else:
+            self.exporter = Exporter.from_env(dep.name)
+        self.builder = SpanBuilder(self._finished, dep.name)
+        self.subscription = dep.subscribe(self.builder, maxsize=max_events)
+        self.closed = False
+
+    def begin(self, context: Any) -> TraceIds:
+        """Decide ``context``'s trace ids (kept in its ``attrs``), once."""
+        return begin(context, self.sampler)
+
+    def record_request(self, ids: TraceIds, context: Any, source: str, start: float, end: float,
+                       cause: str | None, attrs: dict[str, Any] | None = None) -> None:
+        """Record a request span the walker did not see (an HTTP request that sent
+        several graph requests, their root spans being its children)."""
+        route = (context.attrs or {}).get("route")
+        root_attrs = {"hogar.graph": self.builder.graph, "hogar.source": source,
+                      "hogar.request_id": context.request_id, "hogar.status": cause or "ok", **(attrs or {})}
+        if route:
+            root_attrs["http.route"] = route
+        name = f"POST {route}" if route else f"{self.builder.graph} {source}"
+        span = Span(ids.trace_id, ids.span_id, ids.parent_id, name, "request", start, end, cause is None,
+                    root_attrs)
+        self._finished(Trace([span], context.request_id, source, route, cause))
+
+    def _finished(self, trace: Trace) -> None:
+        if self.exporter is not None:
+            self.exporter(trace)  # builds its spans before anyone can read them
+        self.store.add(trace)
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Export what is buffered now; false if the exporters did not finish in time."""
+        return self.exporter.flush(timeout) if self.exporter is not None else True
+
+    def close(self) -> None:
+        """Stop following requests; export what is left."""
+        if self.closed:
+            return
+        self.closed = True
+        self.subscription.close()
+        time.sleep(2 * DRAIN_INTERVAL)  # the subscription's last delivery
+        if self.exporter is not None:
+            self.exporter.close()
+
+    def stats(self) -> dict[str, Any]:
+        sub = self.subscription
+        return {**self.store.stats(), "events_dropped": sub.dropped, "observer_failed": sub.failed,
+                "export_failures": self.exporter.failures if self.exporter is not None else 0,
+                "open": len(self.builder.open)}
+
+    def __repr__(self) -> str:
+        rate = "env" if self.sample is None else f"{self.sample:g}"
+        return f"<Tracing sample={rate} {len(self.store)} traces, export={self.exporter!r}>"

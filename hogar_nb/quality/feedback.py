@@ -1,0 +1,183 @@
+"""The feedback store: served predictions kept for a horizon, joined with labels.
+
+A SQLite file (stdlib ``sqlite3``) holds one row per (request id, model node): the
+node's output for that request and, once it arrives, the true label. Predictions
+older than the horizon (default 24 h) are purged and their request ids kept as
+*expired* for one more horizon, so a late label is told apart from one for a request
+the store never saw. The file is bounded twice: by the horizon and by ``max_rows``
+(the oldest predictions go first, counted as evicted).
+
+Every label is counted under one outcome: ``matched``, ``unknown`` (no such
+request), ``expired`` (its prediction outlived the horizon) or ``duplicate`` (the
+request already had a label; the first one stays).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DEFAULT_HORIZON", "FeedbackStore", "LABEL_OUTCOMES", "default_store_path"]
+
+DEFAULT_HORIZON = 24 * 3600.0
+DEFAULT_MAX_ROWS = 2_000_000
+LABEL_OUTCOMES = ("matched", "unknown", "expired", "duplicate")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS predictions (
+    request_id TEXT NOT NULL,
+    node TEXT NOT NULL,
+    prediction TEXT NOT NULL,
+    served REAL NOT NULL,
+    label TEXT,
+    labelled REAL,
+    PRIMARY KEY (request_id, node)
+);
+CREATE INDEX IF NOT EXISTS predictions_served ON predictions (served);
+CREATE INDEX IF NOT EXISTS predictions_labelled ON predictions (node, labelled);
+CREATE TABLE IF NOT EXISTS expired (request_id TEXT PRIMARY KEY, until REAL NOT NULL);
+"""
+
+
+def default_store_path(graph: str, base_dir: str | Path | None) -> Path:
+    """Where a graph's feedback lives by default: ``.hogar/<graph>.feedback.sqlite``
+    beside the graph file, or the user's data directory when there is no file."""
+    if base_dir is not None:
+        folder = Path(base_dir) / ".hogar"
+    else:
+        import platformdirs
+
+        folder = Path(platformdirs.user_data_dir("hogar_nb")) / "feedback"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{graph}.feedback.sqlite"
+
+
+class FeedbackStore:
+    """Predictions and their labels for one graph, in SQLite; safe from any thread."""
+
+    def __init__(self, path: str | Path = ":memory:", horizon: float = DEFAULT_HORIZON,
+                 max_rows: int = DEFAULT_MAX_ROWS, clock: Any = time.time) -> None:
+        if horizon <= 0:
+            raise ValueError(f"got {horizon} for the feedback horizon; expected seconds > 0")
+        self.path = str(path)
+        self.horizon = float(horizon)
+        self.max_rows = int(max_rows)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL" if self.path != ":memory:" else "PRAGMA journal_mode=MEMORY")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self.outcomes: dict[str, Counter[str]] = {}  # node -> outcome -> labels
+        self.totals: Counter[str] = Counter()  # outcome -> labels, each label once
+        self.evicted = 0
+        self.purged = 0
+        self._next_purge = 0.0
+
+    # -- predictions --------------------------------------------------------------------
+    def add_predictions(self, rows: Iterable[tuple[str, str, Any, float]]) -> int:
+        """Keep ``(request_id, node, prediction, served_time)`` rows (one transaction);
+        returns how many were written."""
+        data = [(rid, node, json.dumps(_plain(pred)), served) for rid, node, pred, served in rows]
+        if not data:
+            return 0
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO predictions (request_id, node, prediction, served)"
+                                 " VALUES (?, ?, ?, ?)", data)
+            self._db.execute("COMMIT")
+            now = self._clock()
+            if now >= self._next_purge:
+                self._purge(now)
+                self._next_purge = now + min(60.0, self.horizon / 10)
+        return len(data)
+
+    def purge(self) -> None:
+        """Expire predictions past the horizon and forget expired ids past two."""
+        with self._lock:
+            self._purge(self._clock())
+
+    def _purge(self, now: float) -> None:
+        db = self._db
+        db.execute("BEGIN")
+        cut = now - self.horizon
+        db.execute("INSERT OR IGNORE INTO expired (request_id, until) "
+                   "SELECT request_id, ? FROM predictions WHERE served < ?", (now + self.horizon, cut))
+        self.purged += db.execute("DELETE FROM predictions WHERE served < ?", (cut,)).rowcount
+        db.execute("DELETE FROM expired WHERE until < ?", (now,))
+        (count,) = db.execute("SELECT COUNT(*) FROM predictions").fetchone()
+        if count > self.max_rows:
+            self.evicted += db.execute(
+                "DELETE FROM predictions WHERE rowid IN (SELECT rowid FROM predictions ORDER BY served LIMIT ?)",
+                (count - self.max_rows,)).rowcount
+        db.execute("COMMIT")
+
+    # -- labels -------------------------------------------------------------------------
+    def add_labels(self, labels: Sequence[tuple[str, Any]]) -> dict[str, int]:
+        """Join each ``(request_id, label)`` with the predictions of that request;
+        returns the count of each outcome (also added to :attr:`outcomes`)."""
+        tally: Counter[str] = Counter()
+        now = self._clock()
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN")
+            for rid, label in labels:
+                rows = db.execute("SELECT node, labelled FROM predictions WHERE request_id = ? AND served >= ?",
+                                  (rid, now - self.horizon)).fetchall()
+                if not rows:
+                    late = db.execute("SELECT 1 FROM predictions WHERE request_id = ? UNION ALL "
+                                      "SELECT 1 FROM expired WHERE request_id = ?", (rid, rid)).fetchone()
+                    outcome = "expired" if late else "unknown"
+                    tally[outcome] += 1
+                    continue
+                text = json.dumps(_plain(label))
+                for node, labelled in rows:
+                    outcome = "duplicate" if labelled is not None else "matched"
+                    if outcome == "matched":
+                        db.execute("UPDATE predictions SET label = ?, labelled = ? WHERE request_id = ? AND node = ?",
+                                   (text, now, rid, node))
+                    self.outcomes.setdefault(node, Counter())[outcome] += 1
+                tally["duplicate" if all(r[1] is not None for r in rows) else "matched"] += 1
+            db.execute("COMMIT")
+            self.totals.update(tally)
+        return {k: tally.get(k, 0) for k in LABEL_OUTCOMES}
+
+    def labelled(self, node: str) -> list[tuple[Any, Any]]:
+        """Every (prediction, label) pair of ``node`` still within the horizon."""
+        cut = self._clock() - self.horizon
+        with self._lock:
+            rows = self._db.execute("SELECT prediction, label FROM predictions "
+                                    "WHERE node = ? AND labelled IS NOT NULL AND served >= ? ORDER BY served",
+                                    (node, cut)).fetchall()
+        return [(json.loads(p), json.loads(y)) for p, y in rows]
+
+    def counts(self) -> dict[str, int]:
+        """Predictions kept, those labelled, and expired ids remembered."""
+        with self._lock:
+            (kept,) = self._db.execute("SELECT COUNT(*) FROM predictions").fetchone()
+            (labelled,) = self._db.execute("SELECT COUNT(*) FROM predictions WHERE labelled IS NOT NULL").fetchone()
+            (expired,) = self._db.execute("SELECT COUNT(*) FROM expired").fetchone()
+        return {"predictions": kept, "labelled": labelled, "expired_ids": expired,
+                "purged": self.purged, "evicted": self.evicted}
+
+    def label_outcomes(self, node: str | None = None) -> dict[str, int]:
+        """Labels by outcome, for ``node`` or (None) over the whole graph, each label
+        once; ``unknown`` and ``expired`` labels belong to no node, only to the graph."""
+        c = self.totals if node is None else self.outcomes.get(node, Counter())
+        return {k: c.get(k, 0) for k in LABEL_OUTCOMES}
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready form of numpy scalars and arrays (labels and outputs)."""
+    tolist = getattr(value, "tolist", None)
+    return tolist() if callable(tolist) else value

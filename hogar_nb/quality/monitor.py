@@ -1,0 +1,187 @@
+"""The quality monitor of one deployment: walker events in, drift and quality out.
+
+:class:`QualityMonitor` subscribes to the deployment's walker events
+(``dep.subscribe``). On the observer thread it only appends: a model node's input
+(``enqueued``) and output (an ok ``attempt``) to that node's windows, and the output
+with its request id to a buffer of predictions. Its own daemon thread wakes every
+``interval`` seconds, writes the buffered predictions to the feedback store,
+compares each window with its reference, scores the labelled predictions and
+evaluates the alert rules. Nothing here runs on the request path.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from .errors import FeedbackError, QualityError, UnknownModelNodeError
+from .feedback import FeedbackStore, default_store_path
+from .nodes import NodeSettings, NodeWatch
+from .reference import Reference
+
+__all__ = ["QualityMonitor"]
+
+EVENT_QUEUE = 100_000  # events waiting for the observer; more are dropped (and counted)
+
+
+class QualityMonitor:
+    """Drift and quality of every model node of ``dep``; see the module's docstring.
+
+    ``store``: the feedback store's file (default: ``.hogar/<graph>.feedback.sqlite``
+    beside the graph file, or the user's data directory); ``interval``: seconds
+    between evaluations.
+    """
+
+    def __init__(self, dep: Any, store: str | Path | None = None, interval: float = 1.0) -> None:
+        from .files import load_reference
+
+        self.dep = dep
+        self.interval = interval
+        doc = dep.earg or {}
+        plan = getattr(dep, "_plan", None)
+        self.base_dir: Path | None = getattr(plan, "base_dir", None)
+        self.nodes: dict[str, NodeWatch] = {}
+        for entry in doc.get("nodes") or []:
+            if entry.get("kind") != "model":
+                continue
+            settings = NodeSettings.of(entry["name"], entry.get("quality"))
+            ref = None
+            if settings.reference:
+                ref = load_reference(settings.reference, self.base_dir or Path.cwd())
+            self.nodes[settings.name] = NodeWatch(settings, ref)
+        self.edges = [(e["src"], e["dst"]) for e in doc.get("edges") or []]
+        self.kinds = {n["name"]: n.get("kind") for n in doc.get("nodes") or []}
+        horizons = [w.settings.horizon for w in self.nodes.values() if w.settings.feedback]
+        self.feedback_nodes = {n for n, w in self.nodes.items() if w.settings.feedback}
+        self.store: FeedbackStore | None = None
+        if self.feedback_nodes:
+            path = store if store is not None else default_store_path(dep.name, self.base_dir)
+            self.store = FeedbackStore(path, horizon=max(horizons))
+        self._pending: list[tuple[str, str, Any, float]] = []
+        self._pending_lock = threading.Lock()
+        self._scored = -1  # matched labels when the scores were last computed
+        self.alerts: Any = None  # set by attach_alerts
+        self.evaluations = 0
+        self._closed = threading.Event()
+        self._round = threading.Lock()
+        self._sub = dep.subscribe(self._on_event, maxsize=EVENT_QUEUE)
+        self._thread = threading.Thread(target=self._run, name=f"hogar-quality-{dep.name}", daemon=True)
+        self._thread.start()
+
+    # -- the observer (deployment's thread) ---------------------------------------------
+    def _on_event(self, event: Any) -> None:
+        kind = event.kind
+        if kind == "enqueued":
+            watch = self.nodes.get(event.node)
+            if watch is not None and watch.watching and event.attempt == 0:
+                watch.took(event.value)
+        elif kind == "attempt" and event.outcome == "ok":
+            watch = self.nodes.get(event.node)
+            if watch is None:
+                return
+            if watch.watching:
+                watch.gave(event.value)
+            if event.node in self.feedback_nodes and event.context is not None:
+                with self._pending_lock:
+                    self._pending.append((event.context.request_id, event.node, event.value, event.time))
+
+    # -- the monitor's thread -----------------------------------------------------------
+    def _run(self) -> None:
+        while not self._closed.wait(self.interval):
+            try:
+                self.evaluate()
+            except Exception as exc:  # a bad window or label must not end the watch
+                self.last_error = f"{type(exc).__name__}: {exc}"
+
+    last_error: str | None = None
+
+    def flush(self) -> int:
+        """Write the buffered predictions to the feedback store; returns how many."""
+        with self._pending_lock:
+            rows, self._pending = self._pending, []
+        if self.store is None or not rows:
+            return 0
+        return self.store.add_predictions(rows)
+
+    def evaluate(self) -> None:
+        """One round: predictions stored, captures finished, drift and quality
+        computed, alert rules evaluated (the thread calls it every ``interval``)."""
+        with self._round:  # one round at a time: a caller's round waits for the thread's
+            self._evaluate()
+
+    def _evaluate(self) -> None:
+        from .scores import quality_scores
+
+        self.flush()
+        now = time.time()
+        for watch in self.nodes.values():
+            watch.finish_capture()
+            watch.evaluate(now)
+        if self.store is not None and self.store.totals["matched"] != self._scored:
+            self._scored = self.store.totals["matched"]
+            for name in sorted(self.feedback_nodes):
+                watch = self.nodes[name]
+                watch.scores = quality_scores(self.store.labelled(name), watch.settings.task)
+        if self.alerts is not None:
+            self.alerts.evaluate(now)
+        self.evaluations += 1
+
+    # -- what users call ----------------------------------------------------------------
+    def feedback(self, labels: Iterable[tuple[str, Any]]) -> dict[str, int]:
+        """Join labels with the predictions of their requests; returns the count of
+        each outcome (matched, unknown, expired, duplicate)."""
+        if self.store is None:
+            raise FeedbackError(f"graph {self.dep.name!r} keeps no predictions: give a model node "
+                                "`feedback = true` to score delayed labels")
+        self._sub.drain()  # events already published (the request was answered) are in
+        self.flush()
+        return self.store.add_labels(list(labels))
+
+    def capture_reference(self, node: str, n: int = 5_000) -> Future:
+        """Take the next ``n`` inputs (and outputs) of ``node`` as its reference; the
+        Future holds the new :class:`Reference` once they came."""
+        watch = self._watch(node)
+        if not isinstance(n, int) or isinstance(n, bool) or not 10 <= n <= 1_000_000:
+            raise QualityError(f"got {n!r} for n; expected an integer between 10 and 1000000")
+        return watch.start_capture(n)
+
+    def set_reference(self, node: str, reference: Reference) -> None:
+        """Compare ``node``'s inputs with ``reference`` from now on."""
+        watch = self._watch(node)
+        watch.reference = reference
+        watch.evaluated_at = -1
+
+    def _watch(self, node: str) -> NodeWatch:
+        try:
+            return self.nodes[node]
+        except KeyError:
+            raise UnknownModelNodeError(f"{node!r} is not a model node of graph {self.dep.name!r}; "
+                               f"they are {sorted(self.nodes)}") from None
+
+    def report(self) -> dict[str, Any]:
+        """Drift, quality and label counts per model node, and per variant of each split."""
+        from .report import quality_report
+
+        return quality_report(self)
+
+    @property
+    def dropped(self) -> int:
+        """Walker events the monitor lost because it fell behind."""
+        return self._sub.dropped
+
+    def close(self) -> None:
+        """Stop watching: the subscription, the thread, the store."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        self._sub.close()
+        self._thread.join(timeout=5)
+        try:
+            self.flush()
+        finally:
+            if self.store is not None:
+                self.store.close()
