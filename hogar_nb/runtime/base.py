@@ -149,6 +149,12 @@ class DeploymentBase(ABC):
         """The EARG document this deployment runs (a copy), with operator changes applied."""
         return copy.deepcopy(self._earg) if self._earg is not None else None
 
+    @property
+    def base_dir(self) -> Path | None:
+        """The folder the graph's relative paths (model artifacts) resolve against
+        (None: the working directory)."""
+        return self._plan.base_dir
+
     def replica_nodes(self) -> list[str]:
         """The nodes that run replicas (the ones ``scale``/``reconfigure``/faults accept)."""
         return sorted(n for n, p in self._plan.nodes.items() if p.is_worker)

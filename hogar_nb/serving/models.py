@@ -89,6 +89,11 @@ class ModelRepository:
         self.dep = dep
         self.version = str((dep.earg or {}).get("version") or "1")
         self.straight = straight_from(dep.earg or {}, dep.sources)
+        self.types = _declared_types(dep)
+        doc = dep.earg or {}
+        self.source_types = {src: self.types.get(src, (None, None))[1] or next(
+            (self.types.get(e.get("dst"), (None, None))[0] for e in doc.get("edges", []) if e.get("src") == src
+             and self.types.get(e.get("dst"), (None, None))[0] is not None), None) for src in dep.sources}
         graph = Model(dep.name, None, tuple(dep.sources))
         self.models = {graph.name: graph}
         for node in dep.replica_nodes():
@@ -109,12 +114,20 @@ class ModelRepository:
         return ready(self.dep, model.node)
 
     def metadata(self, model: Model) -> dict[str, Any]:
+        """Inputs and outputs with the types the graph's nodes declare or their model
+        artifacts say (:func:`hogar_nb.core.types.node_types`); FP64 ``[-1, -1]`` in and
+        FP64 ``[-1]`` out where nothing says."""
         if model.node is None:
-            inputs = [{"name": src, "datatype": "FP64", "shape": [-1, -1]} for src in model.entries]
+            inputs = [{"name": src, **_oip(self.source_types.get(src), [-1, -1])} for src in model.entries]
         else:
-            inputs = [{"name": "input-0", "datatype": "FP64", "shape": [-1, -1]}]
-        return {"name": model.name, "versions": [self.version], "platform": "hogar",
-                "inputs": inputs, "outputs": [{"name": "output-0", "datatype": "FP64", "shape": [-1]}]}
+            inputs = [{"name": "input-0", **_oip(self.types.get(model.node, (None, None))[0], [-1, -1])}]
+        return {"name": model.name, "versions": [self.version], "platform": "hogar", "inputs": inputs,
+                "outputs": [{"name": "output-0", **_oip(self._output_type(model), [-1])}]}
+
+    def _output_type(self, model: Model) -> Any:
+        if model.node is not None:
+            return self.types.get(model.node, (None, None))[1]
+        return self.types.get(str((self.dep.earg or {}).get("response")), (None, None))[0]
 
     def index(self) -> list[dict[str, Any]]:
         """Every model with its version and state (READY or UNAVAILABLE)."""
@@ -160,7 +173,7 @@ class ModelRepository:
         if isinstance(value, dict) and value:
             outputs = [describe(str(k), v) for k, v in value.items()]
         else:
-            outputs = [describe("output-0", value)]
+            outputs = [_as_declared(describe("output-0", value), self._output_type(model))]
         if prepared.requested:
             have = {o["name"]: o for o in outputs}
             unknown = [n for n in prepared.requested if n not in have]
@@ -188,6 +201,42 @@ class Prepared:
     def walks(self) -> int:
         """How many requests it sends into the graph."""
         return len(self.payloads) if self.rows and not self.together else 1
+
+
+_FLOATS = {"FP16", "FP32", "FP64"}
+_INTS = {"INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"}
+
+
+def _declared_types(dep: DeploymentProtocol) -> dict[str, tuple[Any, Any]]:
+    """``{node: (input TensorType, output TensorType)}`` as :mod:`hogar_nb.core.types`
+    infers them (the deployment read the same model artifacts when it started)."""
+    try:
+        from ..core.types import node_types
+
+        found = node_types(dep.earg or {}, getattr(dep, "base_dir", None), load_models=True)
+    except Exception:  # no types is no error: the metadata says FP64, as it always could
+        return {}
+    return {name: (t.input, t.output) for name, t in found.items()}
+
+
+def _oip(tensor_type: Any, default_shape: list[int]) -> dict[str, Any]:
+    if tensor_type is None or tensor_type.untyped or not tensor_type.shape:
+        return {"datatype": "FP64", "shape": default_shape}
+    return dict(tensor_type.to_oip())
+
+
+def _as_declared(output: dict[str, Any], declared: Any) -> dict[str, Any]:
+    """A numeric output in the datatype the model declares (FP32 for a float32 model,
+    not the FP64 a Python float would say), so infer answers what metadata says."""
+    if declared is None or declared.untyped or not declared.shape:
+        return output
+    want = declared.to_oip()["datatype"]
+    have = output["datatype"]
+    if want in _FLOATS and have in ("FP64", "INT64"):
+        return {**output, "datatype": want, "data": [float(v) for v in output["data"]]}
+    if want in _INTS and have == "INT64":
+        return {**output, "datatype": want}
+    return output
 
 
 def _requested(body: dict[str, Any]) -> list[str]:

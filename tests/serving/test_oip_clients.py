@@ -167,6 +167,9 @@ def test_every_node_is_a_model_of_its_own(pipeline):
     assert all(m["state"] == "READY" and m["version"] == "1" for m in index)
     meta = triton_client.get_model_metadata("pipe.clf", "1")
     assert meta["name"] == "pipe.clf" and meta["versions"] == ["1"]
+    # the types the model's signature gives (hogar_nb.core.types): 4 features in, 3 probabilities out
+    assert meta["inputs"] == [{"name": "input-0", "datatype": "FP64", "shape": [-1, 4]}]
+    assert meta["outputs"] == [{"name": "output-0", "datatype": "FP64", "shape": [-1, 3]}]
     assert triton_client.is_model_ready("pipe.clf") and triton_client.is_model_ready("pipe.top", "1")
     rows = X[:32].astype(np.float32)
     scaled = rows / 10
