@@ -179,7 +179,8 @@ def wrk(url: str, payload: Path, connections: int, duration: float, work: Path,
     kind = "application/octet-stream" if header_length else "application/json"
     script.write_text(f'local f = io.open("{payload}", "rb")\nwrk.body = f:read("*a")\nf:close()\n'
                       f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "{kind}"\n{extra}')
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency", "-s", str(script),
+    seconds = max(1, round(duration))  # wrk takes whole seconds
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script),
                           url + "/v2/models/lr/infer"], capture_output=True, text=True, check=True).stdout
 
     def ms(label: str) -> float:
@@ -204,7 +205,7 @@ def measure(servers: list[Server], cases: dict[str, tuple[Path, int]], args: arg
     results = {(s.name, c): Result() for s in servers for c in cases}
     for s in servers:
         for payload, connections in cases.values():
-            wrk(s.url, payload, connections, 0.5, work)  # warm up
+            wrk(s.url, payload, connections, 1, work)  # warm up
     for _ in range(args.rounds):
         for case, (payload, connections) in cases.items():
             for s in servers:
@@ -222,7 +223,7 @@ def measure(servers: list[Server], cases: dict[str, tuple[Path, int]], args: arg
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--duration", type=float, default=2.0, help="seconds per measurement")
+    parser.add_argument("--duration", type=int, default=2, help="seconds per measurement")
     parser.add_argument("--rounds", type=int, default=3, help="measurements of each server, in turns")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
