@@ -19,6 +19,7 @@ import grpc
 import pytest
 
 import hogar_nb
+from hogar_nb.errors import HogarError
 from hogar_nb.serving.grpc_messages import SERVICE, messages
 from hogar_nb.serving.grpc_server import GRPCServer
 from hogar_nb.serving.options import ServeOptions
@@ -294,3 +295,13 @@ def in_flight(url: str) -> int:
     import httpx
 
     return httpx.get(url + "/hogar/v1/status").json()["graph"]["in_flight"]
+
+
+def test_a_taken_port_is_a_clear_error():
+    with hogar_nb.run(chain(impl("ident"))) as dep:
+        first = GRPCServer(dep).start()
+        try:
+            with pytest.raises(HogarError, match=f"cannot listen for gRPC on 127.0.0.1:{first.port}"):
+                GRPCServer(dep, port=first.port).start()
+        finally:
+            first.stop(1.0)
