@@ -7,8 +7,9 @@ same v2 JSON bodies of 1 and 32 rows go to both, with 16 and 64 connections, by 
 all servers are up together and measured in turns, round after round, so the ratios
 hold on a shared, noisy machine. Printed: requests/s, p50/p99, the server's CPU per
 request (its processes and their children), the median ratio to each MLServer, and
-whether the predictions agree. Then hogar alone: binary tensor bodies against JSON for
-a 32 x 20 FP32 input.
+whether the predictions agree. Then the gRPC path against MLServer's gRPC (one Python
+client for both), and hogar alone: binary tensor bodies against JSON for a 32 x 20
+FP32 input.
 
 MLServer is no dependency of hogar_nb: the benchmark installs it into .venv-mlserver
 (with uvloop 0.21, which MLServer's default parallel worker needs) the first time.
@@ -55,7 +56,7 @@ class Server:
     name: str
     url: str
     proc: subprocess.Popen
-    cpu_s: list[float] = field(default_factory=list)  # CPU seconds per request, per round
+    grpc: str = ""  # host:port of its gRPC service
 
     def cpu(self) -> float:
         import psutil
@@ -128,13 +129,13 @@ def wait_ready(url: str, proc: subprocess.Popen, what: str, timeout: float = 180
 
 def start_hogar(work: Path) -> Server:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([PY, "-m", "hogar_nb", "serve", "lr.udgl", "--port", "0"], cwd=work, env=env,
-                            stdout=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()
-    if not line.startswith("serving "):
+    proc = subprocess.Popen([PY, "-m", "hogar_nb", "serve", "lr.udgl", "--port", "0", "--grpc-port", "0"],
+                            cwd=work, env=env, stdout=subprocess.PIPE, text=True)
+    line, grpc_line = proc.stdout.readline(), proc.stdout.readline()
+    if not line.startswith("serving ") or "gRPC" not in grpc_line:
         proc.kill()
-        raise SystemExit(f"hogar serve did not start: {line!r}")
-    return Server("hogar", line.split()[-1], proc)
+        raise SystemExit(f"hogar serve did not start: {line!r} {grpc_line!r}")
+    return Server("hogar", line.split()[-1], proc, grpc_line.split()[-1])
 
 
 def start_mlserver(work: Path, name: str, tuned: bool) -> Server:
@@ -145,7 +146,8 @@ def start_mlserver(work: Path, name: str, tuned: bool) -> Server:
         "name": "lr", "implementation": "mlserver_sklearn.SKLearnModel",
         "parameters": {"uri": "./model.joblib", "version": "1"}}))
     port = free_port()
-    settings = {"host": "127.0.0.1", "http_port": port, "grpc_port": free_port(), "metrics_port": free_port()}
+    grpc_port = free_port()
+    settings = {"host": "127.0.0.1", "http_port": port, "grpc_port": grpc_port, "metrics_port": free_port()}
     if tuned:
         settings["parallel_workers"] = 0
     (where / "settings.json").write_text(json.dumps(settings))
@@ -155,7 +157,7 @@ def start_mlserver(work: Path, name: str, tuned: bool) -> Server:
                                                             if k not in ("PYTHONPATH", "VIRTUAL_ENV")})
     url = f"http://127.0.0.1:{port}"
     wait_ready(url, proc, f"MLServer ({name})")
-    return Server(name, url, proc)
+    return Server(name, url, proc, f"127.0.0.1:{grpc_port}")
 
 
 def body(rows: list[list[float]]) -> bytes:
@@ -190,6 +192,48 @@ def wrk(url: str, payload: Path, connections: int, duration: float, work: Path,
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return (float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), ms("50%"), ms("99%"),
             int(errors.group(1)) if errors else 0)
+
+
+def grpc_load(address: str, rows: list[list[float]], concurrency: int,
+              seconds: float) -> tuple[float, float, float, int]:
+    """(calls/s, p50 ms, p99 ms, failed) of ``concurrency`` callers sending one
+    pre-serialized ModelInferRequest (typed FP32 contents) for ``seconds``. The client
+    is Python (grpcio's asyncio channel), the same for both servers."""
+    import asyncio
+
+    import grpc
+
+    from hogar_nb.serving.grpc_messages import SERVICE, messages
+
+    req = messages()["inference.ModelInferRequest"](model_name="lr")
+    tensor = req.inputs.add(name="predict", datatype="FP32", shape=[len(rows), FEATURES])
+    tensor.contents.fp32_contents.extend(v for row in rows for v in row)
+    blob = req.SerializeToString()
+
+    async def run() -> tuple[float, float, float, int]:
+        latencies: list[float] = []
+        failed = 0
+        async with grpc.aio.insecure_channel(address) as channel:
+            call = channel.unary_unary(f"/{SERVICE}/ModelInfer")
+            end = time.monotonic() + seconds
+
+            async def caller() -> None:
+                nonlocal failed
+                while time.monotonic() < end:
+                    t0 = time.monotonic()
+                    try:
+                        await call(blob, timeout=30)
+                        latencies.append(time.monotonic() - t0)
+                    except grpc.RpcError:
+                        failed += 1
+
+            await asyncio.gather(*(caller() for _ in range(concurrency)))
+        latencies.sort()
+        pick = (lambda q: 1000 * latencies[min(len(latencies) - 1, int(q * len(latencies)))]) if latencies \
+            else (lambda q: float("nan"))
+        return len(latencies) / seconds, pick(0.5), pick(0.99), failed
+
+    return asyncio.run(run())
 
 
 def predictions(url: str, data: bytes) -> list:
@@ -270,6 +314,27 @@ def main() -> int:
                       f"  p99 {statistics.median(r.p99):7.2f} ms  cpu {statistics.median(r.cpu_ms):6.3f} ms/req"
                       f"{note}{errors}")
         print("targets: hogar >= 2x MLServer default and >= 1.25x tuned, p99 no worse, no 503 below saturation")
+        print(f"gRPC, ModelInfer with {len(rows[32])} x {FEATURES} FP32 typed contents, 16 concurrent callers "
+              "of one Python client (grpcio asyncio), in turns:")
+        servers = [start_hogar(work)]
+        try:
+            servers.append(start_mlserver(work, "mlserver-grpc", tuned=False))
+            calls: dict[str, list[tuple[float, float, float, int]]] = {s.name: [] for s in servers}
+            for s in servers:
+                grpc_load(s.grpc, rows[32], 16, 1)  # warm up
+            for _ in range(args.rounds):
+                for s in servers:
+                    calls[s.name].append(grpc_load(s.grpc, rows[32], 16, args.duration))
+        finally:
+            for s in servers:
+                s.stop()
+        for name, got in calls.items():
+            ratio = "" if name == "hogar" else "  hogar/this %.2fx" % statistics.median(
+                a[0] / b[0] for a, b in zip(calls["hogar"], got))
+            failed = sum(g[3] for g in got)
+            print(f"  {name:<15}{statistics.median(g[0] for g in got):>9.0f} calls/s  p50 "
+                  f"{statistics.median(g[1] for g in got):7.2f} ms  p99 {statistics.median(g[2] for g in got):7.2f} ms"
+                  f"{ratio}{f'  ({failed} failed)' if failed else ''}")
         blob, head = binary_body(rows[32])
         (work / "bin32.bin").write_bytes(blob)
         servers = [start_hogar(work)]
