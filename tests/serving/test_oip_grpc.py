@@ -112,6 +112,11 @@ def test_typed_contents_in_and_out(pipe):
         assert (tensor.name, tensor.datatype, list(tensor.shape)) == ("output-0", "FP64", [n])
         assert list(tensor.contents.fp64_contents) == pytest.approx([sum(r) / 10 for r in rows[:n]])
         assert not out.raw_output_contents
+    one_row = infer_request("pipe", {"name": "x", "datatype": "FP64", "shape": [1, 2],
+                                     "contents": {"fp64_contents": [1, 2]}})
+    _answer, call = client.stub("ModelInfer").with_call(one_row, metadata=(("x-request-id", "grpc-rid-1"),),
+                                                        timeout=30)
+    assert ("x-request-id", "grpc-rid-1") in tuple(call.trailing_metadata())
     out = client("ModelInfer", infer_request("pipe.scale", {"name": "x", "datatype": "INT64", "shape": [2],
                                                              "contents": {"int64_contents": [10, 30]}}))
     assert list(out.outputs[0].contents.fp64_contents) == [1.0, 3.0]
