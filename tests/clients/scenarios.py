@@ -65,6 +65,13 @@ def triton(module: Any, address: str, rows: np.ndarray, grpc: bool) -> dict[str,
     words = np.array([["héllo"], ["wörld"]], dtype=object)
     echoed = client.infer("pipe.log", inputs(words, "BYTES")).as_numpy("output-0")
     out["log_bytes"] = [w.decode() if isinstance(w, bytes) else w for w in echoed.reshape(-1).tolist()]
+    onx_meta = client.get_model_metadata("pipe.onx", **({"as_json": True} if grpc else {}))
+    out["onx_metadata"] = [[t["datatype"], [int(d) for d in t["shape"]]]
+                           for t in (onx_meta["inputs"][0], onx_meta["outputs"][0])]
+    onx = client.infer("pipe.onx", inputs(f32 / 10))
+    out["onx_32"] = onx.as_numpy("output-0").tolist()
+    out["onx_datatype"] = onx.get_output("output-0")["datatype"] if not grpc else \
+        onx.get_output("output-0").datatype
     if grpc:
         out["gzip"] = client.infer("pipe", inputs(f32[:3]), compression_algorithm="gzip").as_numpy(
             "output-0").tolist()

@@ -30,10 +30,13 @@ python scale { impl = "tests.serving.impls:tenth" }
 model  clf   { impl = "clf.joblib", method = predict_proba }
 python top   { impl = "tests.serving.impls:argmax" }
 python log   { impl = "tests.serving.impls:ident" }
+model  onx   { impl = "clf.onnx", method = predict_proba }
 sink out { response = true }
 sink side
+sink side2
 src -> scale -> clf -> top -> out
 clf -> log -> side
+scale -> onx -> side2
 """
 
 
@@ -58,6 +61,10 @@ def served(tmp_path_factory):
     clf = LogisticRegression(max_iter=500).fit(X / 10, y)
     where = tmp_path_factory.mktemp("clients")
     joblib.dump(clf, where / "clf.joblib")
+    from skl2onnx import to_onnx
+
+    onnx_model = to_onnx(clf, (X[:1] / 10).astype(np.float32), options={id(clf): {"zipmap": False}})
+    (where / "clf.onnx").write_bytes(onnx_model.SerializeToString())
     (where / "pipe.udgl").write_text(GRAPH)
     rows = X[::5][:32]
     (where / "rows.json").write_text(json.dumps(rows.tolist()))
@@ -101,6 +108,10 @@ def test_tritonclient_default_mode(served, which):
     assert got["top_fp64"] == (rows[:4] / 10).argmax(axis=1).tolist()
     np.testing.assert_allclose(got["scale_int64"], (rows[:2] * 10).astype(np.int64) / 10)
     assert got["log_bytes"] == ["héllo", "wörld"]
+    # a float32 ONNX model: metadata and infer both say FP32, as its signature does
+    assert got["onx_metadata"] == [["FP32", [-1, 4]], ["FP32", [-1, 3]]]
+    assert got["onx_datatype"] == "FP32"
+    np.testing.assert_allclose(got["onx_32"], clf.predict_proba(f32 / 10), rtol=1e-4, atol=1e-6)
     assert got["gzip"] == want_top[:3]
     if which == "triton-http":
         assert got["json_mode_id"] == "j-1"
