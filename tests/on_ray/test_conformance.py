@@ -132,6 +132,19 @@ def test_one_node_alone_over_the_open_inference_protocol(dep) -> None:
     status, _headers, out = _post(f"{url}/v2/models/conformance.bd/infer", json.dumps(rows).encode())
     assert [json.loads(v) for v in out["outputs"][0]["data"]] == [
         {"y": [v, v], "batch": 3} for v in (1, 2, 3)], "a batched impl gets the tensor's rows in one call"
+    from hogar_nb.serving.grpc_server import GRPCServer
+    from tests.serving.test_oip_grpc import Client, infer_request
+
+    server = GRPCServer(dep).start()
+    client = Client(server.address)
+    try:
+        answer = client("ModelInfer", infer_request("conformance.lin", {
+            "name": "x", "datatype": "FP64", "shape": [2, 2], "contents": {"fp64_contents": [1, 2, 3, 4]}}))
+        assert list(answer.outputs[0].contents.fp64_contents) == pytest.approx([5.5, 11.5])
+        assert client("ModelReady", name="conformance.gate", version="1").ready
+    finally:
+        client.close()
+        server.stop(1.0)
     with urllib.request.urlopen(f"{url}/v2/models/conformance.gate/ready", timeout=60) as resp:
         assert json.loads(resp.read()) == {"name": "conformance.gate", "ready": True}
 
