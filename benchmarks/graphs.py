@@ -43,3 +43,29 @@ def generate_udgl(n_nodes: int) -> str:
     workers = max(2, blocks)
     edges.append(f"cluster {{ workers = {workers}, cpu = 16, gpu = 0, memory = 64GiB }}")
     return "\n".join(lines + edges) + "\n"
+
+
+def write_linear_models(folder, n_nodes: int, features: int = 16) -> None:
+    """The JSON linear models ``generate_typed_udgl(n_nodes)`` names, in ``folder``."""
+    import json
+    from pathlib import Path
+
+    models = Path(folder) / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    for b in range(max(1, (n_nodes - 2) // BLOCK)):
+        for k in ("a", "b"):
+            (models / f"{k}_{b}.json").write_text(json.dumps({"weights": [0.1] * features, "bias": 0.0}))
+
+
+def generate_typed_udgl(n_nodes: int, features: int = 16) -> str:
+    """``generate_udgl``'s graph with types everywhere: the source and python nodes
+    annotated, the models JSON linear models whose artifacts give their types."""
+    text = generate_udgl(n_nodes)
+    row = f"float32[n, {features}]"
+    text = text.replace('source ingest { route = "/predict" }',
+                        'source ingest { route = "/predict", input = float64[n] }')
+    text = text.replace('python prep_', 'python prep_').replace(
+        'impl = "svc.prep:run",', f'impl = "svc.prep:run", input = float64[n], output = {row},')
+    for impl in ("svc.fast:run", "svc.slow:run"):
+        text = text.replace(f'impl = "{impl}",', f'impl = "{impl}", input = float64[n], output = float64[n],')
+    return text

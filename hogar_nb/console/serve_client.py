@@ -53,6 +53,24 @@ class ServeClient:
         except orjson.JSONDecodeError:
             raise ServeError(f"{self.url}{path} did not answer JSON") from None
 
+    def traces(self, status: str | None = None, limit: int = 50) -> list[dict]:
+        """Summaries of the server's traced requests (``status``: error, slow or None)."""
+        params: dict[str, Any] = {"limit": limit, **({"status": status} if status else {})}
+        doc = self._request("GET", "/hogar/v1/traces", params=params)
+        rows = doc.get("traces") if isinstance(doc, dict) else None
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise ServeError(f"{self.url}/hogar/v1/traces did not answer a list of traces")
+        return rows
+
+    def trace(self, trace_id: str) -> dict:
+        """One trace's spans (``trace_id``: 32 hex digits)."""
+        doc = self._request("GET", f"/hogar/v1/traces/{trace_id}")
+        spans = doc.get("spans") if isinstance(doc, dict) else None
+        keys = {"span_id", "parent_id", "name", "kind", "start", "end", "duration_ms", "status", "attributes"}
+        if not isinstance(spans, list) or not all(isinstance(s, dict) and keys <= set(s) for s in spans):
+            raise ServeError(f"{self.url}/hogar/v1/traces/{trace_id} did not answer a trace")
+        return doc
+
     def identify(self) -> dict:
         """The served graph's EARG document, checked to be one; ServeError saying only why not.
 

@@ -84,22 +84,25 @@ def check_upload(data: bytes, filename: str = "", fmt: str = "auto", max_bytes: 
     if diags:
         result.diagnostics = diags
         return result
+    from ..core.source import without_files
+
     try:
-        if fmt == "earg":
-            from ..core.earg import loads_earg
+        with without_files():  # an upload names no file of this machine: no `use`, no artifact read
+            if fmt == "earg":
+                from ..core.earg import loads_earg
 
-            graph = loads_earg(text, filename=name)  # the text itself, never a path
-        else:
-            from ..core.udgl import parse_udgl
+                graph = loads_earg(text, filename=name)  # the text itself, never a path
+            else:
+                from ..core.udgl import parse_udgl
 
-            graph = parse_udgl(text)
+                graph = parse_udgl(text)
+            result.diagnostics = list(graph.check())
     except DiagnosticError as err:
         result.diagnostics = err.diagnostics
         return result
     except RecursionError:
         result.diagnostics = [_diag("E001", "the text nests too deeply to read", "flatten the nesting")]
         return result
-    result.diagnostics = list(graph.check())
     if not any(d.is_error for d in result.diagnostics):
         result.graph = graph
     return result

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, re_path
 
-from .views import audit, deployments, graphs, live
+from .views import audit, deployments, graphs, live, traces
 
 urlpatterns = [
     path("", audit.home, name="home"),
@@ -29,6 +29,9 @@ urlpatterns = [
     path("deployments/<int:pk>/fault/", deployments.fault, name="deployment-fault"),
     path("deployments/<int:pk>/history", deployments.history, name="deployment-history"),
     path("deployments/<int:pk>/stream", live.stream, name="deployment-stream"),
+    path("deployments/<int:pk>/traces/", traces.trace_list, name="deployment-traces"),
+    re_path(r"^deployments/(?P<pk>[0-9]+)/traces/(?P<trace_id>[0-9a-f]{32})/$", traces.trace_detail,
+            name="deployment-trace"),
     path("audit/", audit.audit_log, name="audit"),
     path("admin/", admin.site.urls),
 ]

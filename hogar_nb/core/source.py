@@ -5,11 +5,15 @@ into a Graph with either of them."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from pathlib import Path
+from typing import Iterator
 
 from .diagnostics import Diagnostic
 
-__all__ = ["EARG_SUFFIXES", "MAX_SOURCE_BYTES", "decode_source", "read_limited", "too_large"]
+__all__ = ["EARG_SUFFIXES", "MAX_SOURCE_BYTES", "decode_source", "files_allowed", "read_limited", "too_large",
+           "without_files"]
 
 EARG_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_SOURCE_BYTES = 10 * 2**20  # a graph file is a few KB; anything past this is not one
@@ -59,3 +63,22 @@ def decode_source(data: bytes) -> tuple[str, list[Diagnostic]]:
             "E004", "error", f"the file is not valid UTF-8 (byte 0x{data[err.start]:02x})",
             line, column, line, column + 1, hint="save the file as UTF-8",
         )]
+
+
+_FILES: contextvars.ContextVar[bool] = contextvars.ContextVar("hogar_graph_files", default=True)
+
+
+@contextlib.contextmanager
+def without_files() -> Iterator[None]:
+    """Read graphs that have no folder of their own (a web upload): their ``use``
+    statements and model artifact paths read no file of the machine that checks them."""
+    token = _FILES.set(False)
+    try:
+        yield
+    finally:
+        _FILES.reset(token)
+
+
+def files_allowed() -> bool:
+    """Whether the graph being read may read the files it names (see :func:`without_files`)."""
+    return _FILES.get()

@@ -57,6 +57,27 @@ def edge_label(edge: Any) -> str:
     return ""
 
 
+def subgraph_boxes(graph: Any) -> list[dict[str, str]]:
+    """A compound node per subgraph instance (``use``), nested as the instances are:
+    ``{"id": "use:prep", "label": "prep (blocks/prep.udgl)"}``, with ``parent`` inside another."""
+    boxes: dict[str, dict[str, str]] = {}
+    for node in graph.nodes.values():
+        origin = node.origin or {}
+        use = origin.get("use")
+        if not use:
+            continue
+        parts = use.split(".")
+        for i in range(1, len(parts) + 1):
+            inst = ".".join(parts[:i])
+            if inst not in boxes:
+                box = {"id": f"use:{inst}", "label": inst}
+                if i > 1:
+                    box["parent"] = f"use:{'.'.join(parts[:i - 1])}"
+                boxes[inst] = box
+        boxes[use]["label"] = f"{use} ({origin.get('file', '')})"
+    return list(boxes.values())
+
+
 _MIN_HEIGHT, _MAX_HEIGHT = 220, 640  # px of the canvas when its height follows the drawing
 _SEQ = iter(range(1, 1 << 62))
 
@@ -69,7 +90,8 @@ class GraphView(widgets.VBox):
     (ranks left to right with edges routed around the nodes, the default) or any
     layout ipycytoscape bundles, e.g. "dagre" or "breadthfirst". Labels keep a
     readable size: the canvas grows with the drawing (``height`` None) up to
-    640 px, and a larger graph is panned rather than shrunk.
+    640 px, and a larger graph is panned rather than shrunk. ``types`` labels every
+    edge with the type it carries (clicking an edge or a node shows its types anyway).
     """
 
     def __init__(
@@ -79,8 +101,10 @@ class GraphView(widgets.VBox):
         *,
         layout: str = "layered",
         height: str | None = None,
+        types: bool = False,
     ) -> None:
         self.graph = graph
+        self.show_types = types
         self.diagnostics = list(graph.check() if diagnostics is None else diagnostics)
         try:
             self._resolved = dict(graph.resolution().nodes)
@@ -114,6 +138,17 @@ class GraphView(widgets.VBox):
                 edges[tuple(d.edge)] = level
         return nodes, edges
 
+    def _types(self) -> Any:
+        """The graph's inferred types (computed once, when first shown)."""
+        if not hasattr(self, "_type_report"):
+            from ..core.types import TypeReport, infer_types
+
+            try:
+                self._type_report = infer_types(self.graph)
+            except Exception:  # a graph too broken to resolve is still drawn, untyped
+                self._type_report = TypeReport()
+        return self._type_report
+
     def _make_canvas(self, layout: str, height: str | None) -> ipycytoscape.CytoscapeWidget:
         node_marks, edge_marks = self._marks()
         all_placed = bool(self.graph.nodes) and all(n.position is not None for n in self.graph.nodes.values())
@@ -122,12 +157,14 @@ class GraphView(widgets.VBox):
             self.drawing = layered_drawing(self.graph.nodes, [e.key for e in self.graph.edges], labels)
         positions = (self.drawing.positions if self.drawing is not None else
                      {name: n.position for name, n in self.graph.nodes.items() if n.position is not None})
-        cy_nodes = []
+        cy_nodes = [ipycytoscape.Node(data=data, classes="subgraph") for data in subgraph_boxes(self.graph)]
         for name, node in self.graph.nodes.items():
             classes = f"kind-{node.kind}"
             if name in node_marks:
                 classes += f" diag-{node_marks[name]}"
             data = {"id": name, "label": labels[name], "kind": node.kind}
+            if node.origin is not None and node.origin.get("use"):
+                data["parent"] = f"use:{node.origin['use']}"
             cy_node = ipycytoscape.Node(data=data, classes=classes)
             if name in positions:
                 cy_node.position = {"x": positions[name][0], "y": positions[name][1]}
@@ -138,8 +175,10 @@ class GraphView(widgets.VBox):
             classes = "directed"
             if edge.key in edge_marks:
                 classes += f" diag-{edge_marks[edge.key]}"
-            data = {"id": f"{edge.src}->{edge.dst}", "source": edge.src, "target": edge.dst,
-                    "label": edge_label(edge)}
+            label = edge_label(edge)
+            if self.show_types and self._types().edges.get(edge.key) is not None:
+                label = " · ".join(filter(None, (label, str(self._types().edges[edge.key]))))
+            data = {"id": f"{edge.src}->{edge.dst}", "source": edge.src, "target": edge.dst, "label": label}
             if edge.key in routes:
                 classes += " routed"
                 data.update(segment_data(positions[edge.src], positions[edge.dst], routes[edge.key]))
@@ -231,11 +270,16 @@ class GraphView(widgets.VBox):
         ins = ", ".join(escape(s) for s in self.graph.predecessors(name)) or "—"
         outs = ", ".join(escape(s) for s in self.graph.successors(name)) or "—"
         diags = [d for d in self.diagnostics if d.node == name]
+        typed = self._types().nodes.get(name)
+        types = "".join(
+            f'<div class="hogar-type">{word} <code>{escape(str(t))}</code></div>'
+            for word, t in (("takes", typed.input if typed else None), ("gives", typed.output if typed else None))
+            if t is not None)
         return (
             f'<div data-node="{escape(name)}" style="font-family:sans-serif;font-size:12px;line-height:1.35">'
             f'<div style="font-size:14px"><b>{escape(name)}</b> '
             f'<span style="color:{colour}">{escape(node.kind)}</span>{template}</div>'
-            f"{self._diag_html(diags)}"
+            f"{self._diag_html(diags)}{types}"
             f'<div style="display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));'
             f'gap:2px 14px;margin-top:4px">{rows}</div>'
             f'<div style="margin-top:4px">in: {ins}<br>out: {outs}</div></div>'
@@ -251,6 +295,9 @@ class GraphView(widgets.VBox):
             extra.append(f"when = <code>{escape(edge.when)}</code>")
         if edge.weight is not None:
             extra.append(f"weight = <code>{edge.weight * 100:g}%</code>")
+        carried = self._types().edges.get(edge.key)
+        if carried is not None:
+            extra.append(f'type <code class="hogar-type">{escape(str(carried))}</code>')
         return (
             f'<div style="font-family:sans-serif;font-size:12px;line-height:1.35"><div style="font-size:14px">'
             f"<b>{escape(edge.src)} → {escape(edge.dst)}</b></div>{self._diag_html(diags)}"

@@ -86,6 +86,7 @@ class HogarMagics(Magics):
               help="with --run: where to run it (ray: a local Ray, or the one already connected)")
     @argument("--monitor", action="store_true", help="--run, then show the live dashboard")
     @argument("-q", "--quiet", action="store_true", help="bind (and write/run) without showing anything")
+    @argument("--types", action="store_true", help="label every edge of the drawing with its type")
     @cell_magic
     def udgl(self, line: str, cell: str) -> None:
         """Compile a UDGL cell into a Graph, show it and bind it in the notebook."""
@@ -104,7 +105,7 @@ class HogarMagics(Magics):
             display(DiagnosticsBox(diags, source, "<cell>"))
             if graph is not None and not args.quiet:
                 graph.adopt_name(args.name or _default_name(graph))  # titled as a good cell would be
-                self._show_view(graph, diags)
+                self._show_view(graph, diags, args.types)
             return None
         name = args.name or _default_name(graph)
         graph.adopt_name(name)  # a graph with no `graph` header is called after its variable
@@ -112,7 +113,7 @@ class HogarMagics(Magics):
         if args.out:
             self._write(graph, args.out, args.format)
         if not args.quiet:
-            self._show_view(graph, diags)
+            self._show_view(graph, diags, args.types)
             self._show_summary(graph)
             warnings = [d for d in diags if not d.is_error]
             if warnings:
@@ -134,10 +135,10 @@ class HogarMagics(Magics):
             hint = _suggest(bad[0], options) if bad else ""
             raise UsageError(f"%%udgl: {message}{hint}") from None
 
-    def _show_view(self, graph: Any, diags: list) -> None:
+    def _show_view(self, graph: Any, diags: list, types: bool = False) -> None:
         from .graph_view import GraphView
 
-        display(GraphView(graph, diags))
+        display(GraphView(graph, diags, types=types))
 
     def _show_summary(self, graph: Any) -> None:
         from .summary_view import AnalysisSummary

@@ -85,6 +85,12 @@ def cytoscape_stylesheet() -> list[dict]:
                       # box), and so are the runs out of a switch or split
                       "text-margin-y": -8},
         },
+        {  # a subgraph instance: a box around its nodes, named at its top
+            "selector": "node.subgraph",
+            "style": {"shape": "round-rectangle", "background-color": "#eceff1", "background-opacity": 0.5,
+                      "border-width": 1, "border-style": "dashed", "border-color": "#90a4ae",
+                      "text-valign": "top", "text-margin-y": -4, "padding": 12, "color": "#546e7a"},
+        },
         *_appearance.MARKER_RULES,
     ]
     return rules

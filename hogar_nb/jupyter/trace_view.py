@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from ..core.trace_rows import span_rows
+
 __all__ = ["COLOURS", "waterfall"]
 
 #: span category -> (colour, legend label)
@@ -24,24 +26,6 @@ def _category(span: dict[str, Any]) -> str:
     return span["kind"] if span["kind"] in COLOURS else "node"
 
 
-def _rows(spans: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
-    """(depth, span) in depth-first order: each span under its parent, siblings by start."""
-    ids = {s["span_id"] for s in spans}
-    children: dict[str | None, list[dict[str, Any]]] = {}
-    for s in spans:
-        parent = s["parent_id"] if s["parent_id"] in ids else None
-        children.setdefault(parent, []).append(s)
-    for group in children.values():
-        group.sort(key=lambda s: (s["start"], s["kind"] != "queue"))
-    out: list[tuple[int, dict[str, Any]]] = []
-    stack = [(0, s) for s in reversed(children.get(None, []))]
-    while stack:
-        depth, span = stack.pop()
-        out.append((depth, span))
-        stack.extend((depth + 1, c) for c in reversed(children.get(span["span_id"], [])))
-    return out
-
-
 def _hover(span: dict[str, Any]) -> str:
     lines = [f"<b>{html.escape(span['name'])}</b> ({span['kind']}, {span['status']})",
              f"{span['duration_ms']:.3f} ms"]
@@ -59,7 +43,7 @@ def waterfall(trace: dict[str, Any], title: str | None = None) -> Any:
     spans = trace.get("spans") or []
     if not spans:
         raise ValueError("the trace has no spans")
-    rows = _rows(spans)
+    rows = span_rows(spans)
     t0 = min(s["start"] for s in spans)
     fig = go.Figure()
     for category, (colour, label) in COLOURS.items():

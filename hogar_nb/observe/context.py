@@ -98,7 +98,8 @@ def ids_of(context: Any) -> TraceIds | None:
 
 def begin(context: Any, sampler: Sampler) -> TraceIds:
     """Decide ``context``'s trace ids once (from its ``traceparent``/``tracestate``)
-    and keep them in its ``attrs``; the ones already there are kept."""
+    and keep them in its ``attrs``; the ones already there are kept. The request is
+    ``observed`` (its walker events published for a tracer) when it is sampled."""
     ids = ids_of(context)
     if ids is None:
         ids = new_ids(context.traceparent, context.tracestate, sampler)
@@ -106,6 +107,7 @@ def begin(context: Any, sampler: Sampler) -> TraceIds:
             context.attrs = {TRACE_KEY: ids}
         else:
             context.attrs[TRACE_KEY] = ids
+    context.observed = ids.sampled
     return ids
 
 

@@ -132,17 +132,20 @@ class _Step:
     """One walker event as the builder keeps it: no payloads, errors as text."""
 
     __slots__ = ("kind", "time", "node", "attempt", "outcome", "choice", "delay", "error", "replica", "began",
-                 "batch")
+                 "batch", "shadow")
 
     def __init__(self, event: Any) -> None:
         self.kind = event.kind
         self.time = event.time
-        self.node = event.node
+        self.shadow = getattr(event, "shadow", False)
+        # a mirror's copy (shadow traffic) has spans of its own beside the node's
+        self.node = f"{event.node} (mirror)" if self.shadow else event.node
         self.attempt = event.attempt
         self.outcome = event.outcome
         self.choice = event.choice
         self.delay = event.delay
-        self.error = str(event.error)[:500] if event.error is not None else None
+        error = event.error
+        self.error = f"{type(error).__name__}: {error}"[:500] if error is not None else None
         self.replica = event.replica
         self.began = event.began
         self.batch = event.batch
@@ -204,6 +207,8 @@ class _Request:
         for name, state in nodes.items():
             node_attrs: dict[str, Any] = {"hogar.node": name, "hogar.attempts": sum(
                 1 for c in state.children if c.kind == "attempt")}
+            if name.endswith(" (mirror)"):
+                node_attrs["hogar.node"], node_attrs["hogar.mirror"] = name[:-len(" (mirror)")], True
             spans.append(Span(trace_id, state.span_id, root_id, name, "node", state.start, state.end, state.ok,
                               node_attrs))
             spans.extend(state.children)
@@ -247,6 +252,8 @@ def _attempt(nodes: dict[str, _Node], trace_id: int, step: _Step) -> None:
     ok = step.outcome == "ok"
     attrs = {"hogar.node": step.node, "hogar.attempt": step.attempt, "hogar.outcome": step.outcome,
              "hogar.batch_size": step.batch or 1}
+    if step.shadow:
+        attrs["hogar.node"], attrs["hogar.mirror"] = step.node[:-len(" (mirror)")], True
     if step.replica is not None:
         attrs["hogar.replica"] = str(step.replica)
     if not ok:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import time
+from bisect import bisect_left
+from collections import deque
 from typing import Any
 
 from opentelemetry.sdk.trace.export import SpanExporter
@@ -18,6 +20,7 @@ from .store import TraceStore
 
 __all__ = ["Tracing", "tracing_configured"]
 
+_EXEMPLARS = 512  # recent successful requests the exemplars are picked from
 _ENV = ("OTEL_TRACES_SAMPLER", "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT",
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 
@@ -56,7 +59,8 @@ class Tracing:
         else:
             self.exporter = Exporter.from_env(dep.name)
         self.builder = SpanBuilder(self._finished, dep.name)
-        self.subscription = dep.subscribe(self.builder, maxsize=max_events)
+        self._latest: deque[tuple[float, str, float]] = deque(maxlen=_EXEMPLARS)
+        self.subscription = dep.subscribe(self.builder, maxsize=max_events, every=False)
         self.closed = False
 
     def begin(self, context: Any) -> TraceIds:
@@ -81,6 +85,19 @@ class Tracing:
         if self.exporter is not None:
             self.exporter(trace)  # builds its spans before anyone can read them
         self.store.add(trace)
+        if trace.ok:
+            self._latest.append((trace.duration, trace.trace_id, trace.end))
+
+    def exemplars(self, bounds: list[float]) -> list[tuple[str, float, float] | None]:
+        """For each latency bucket (upper ``bounds`` in seconds, ascending, the last
+        one +Inf) the latest recent request that fell in it: (trace id, latency s,
+        time), or None; for OpenMetrics exemplars on ``/metrics``."""
+        out: list[tuple[str, float, float] | None] = [None] * len(bounds)
+        for duration, trace_id, at in list(self._latest):
+            i = bisect_left(bounds, duration)
+            if i < len(bounds):
+                out[i] = (trace_id, duration, at)
+        return out
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Export what is buffered now; false if the exporters did not finish in time."""

@@ -37,6 +37,7 @@ from ..core.references import reference_paths, with_reference_hashes
 from .errors import DeploymentStoppedError, UnknownNodeError
 from .metrics import MetricsSnapshot, RecoveryEvent
 from .plan import GraphPlan
+from .traces import TracesMixin
 from .walk import RequestContext, Subscription, WalkEvent
 
 __all__ = ["DeploymentBase", "unexpected_options"]
@@ -50,7 +51,7 @@ def unexpected_options(options: Mapping[str, Any], backend: str) -> None:
         raise TypeError(f"run() got unexpected options {sorted(options)} for the {backend} backend")
 
 
-class DeploymentBase(ABC):
+class DeploymentBase(TracesMixin, ABC):
     """A running serving graph; :func:`hogar_nb.run` returns one of its subclasses.
 
     ``call`` / ``submit`` / ``acall`` / ``map`` send requests; every request ends with
@@ -90,7 +91,7 @@ class DeploymentBase(ABC):
         return asyncio.wrap_future(self._start(payload, source, timeout, False, context))
 
     @abstractmethod
-    def _subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int) -> Subscription:
+    def _subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int, every: bool = True) -> Subscription:
         """Deliver the walker's events to ``fn`` off the request path (see :meth:`subscribe`)."""
 
     @abstractmethod
@@ -283,7 +284,7 @@ class DeploymentBase(ABC):
         return drive(self, rate, duration, payload, arrival, concurrency, progress, source, seed)
 
     # -- observers ----------------------------------------------------------------------
-    def subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int = 10_000) -> Subscription:
+    def subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int = 10_000, every: bool = True) -> Subscription:
         """Call ``fn(event)`` for every step of every request from now on (a
         :class:`~hogar_nb.runtime.walk.WalkEvent`: started, enqueued, attempt, retry,
         routed, skipped, completed, failed), on a thread of the deployment's, never on
@@ -292,62 +293,15 @@ class DeploymentBase(ABC):
         At most ``maxsize`` events wait for ``fn``; more are dropped and counted
         (``sub.dropped``), as are events ``fn`` raised on (``sub.failed``): a slow or
         failing observer loses events, never delays a request. ``sub.close()`` ends it.
+        ``every=False``: only requests whose context is ``observed`` matter to ``fn``;
+        while no subscriber wants every request, the others publish no event (on the
+        embedded engine; Ray's ingress publishes every request's events).
         """
         if maxsize < 1:
             raise ValueError(f"got {maxsize} for maxsize; expected an integer >= 1")
         if self._stopped:
             raise self._stopped_error()
-        return self._subscribe(fn, maxsize)
-
-    # -- traces -------------------------------------------------------------------------
-    def enable_tracing(self, sample: float | None = None, export: bool = True, **options: Any) -> Any:
-        """Trace requests from now on; returns the :class:`hogar_nb.observe.Tracing`.
-
-        Each request's W3C trace ids are decided when it starts (``fut.context.trace_id``);
-        a fraction ``sample`` of new traces is recorded (None: ``OTEL_TRACES_SAMPLER``,
-        else all), and every trace a caller sampled. Spans are built off the request
-        path from the walker's events, kept in a bounded store (:meth:`traces`,
-        :meth:`trace`; options ``recent``, ``slowest``, ``failed`` size it) and sent to
-        the OpenTelemetry exporters ``OTEL_TRACES_EXPORTER`` names (or ``exporters``;
-        ``export=False``: the store only). Calling it again replaces the previous
-        tracing."""
-        from .._frontends import frontend
-
-        if self._stopped:
-            raise self._stopped_error()
-        previous = self.tracing
-        self.tracing = frontend("tracing")(self, sample=sample, export=export, **options)
-        if previous is not None:
-            previous.close()
-        return self.tracing
-
-    def traces(self, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        """Summaries of traced requests, newest first (``status="error"``: failed ones;
-        ``"slow"``: the slowest first); empty while tracing is off."""
-        return self.tracing.store.summaries(status, limit) if self.tracing is not None else []
-
-    def trace(self, trace_id: str, wait: float = 0.0) -> dict[str, Any] | None:
-        """Every span of trace ``trace_id`` (32 hex digits) as JSON, or None when it was
-        not kept; ``wait``: seconds to wait for a request that is still finishing."""
-        if self.tracing is None:
-            return None
-        deadline = time.monotonic() + wait
-        while True:
-            doc: dict[str, Any] | None = self.tracing.store.trace_json(trace_id)
-            if doc is not None or time.monotonic() >= deadline:
-                return doc
-            time.sleep(0.01)
-
-    def waterfall(self, trace_id: str, wait: float = 1.0, **options: Any) -> Any:
-        """A Plotly waterfall of trace ``trace_id`` (in a notebook): one row per span,
-        nested by parent, coloured by kind and outcome, attributes on hover."""
-        from .._frontends import frontend
-
-        doc = self.trace(trace_id, wait)
-        if doc is None:
-            raise KeyError(f"no trace {trace_id!r} here: tracing is off, it was not sampled, or the "
-                           "store has moved past it")
-        return frontend("waterfall")(doc, **options)
+        return self._subscribe(fn, maxsize, every)
 
     def add_result_observer(self, fn: Callable[[Any], None]) -> Callable[[], None]:
         """Call ``fn(result)`` for every successful response of a request sent through

@@ -48,8 +48,8 @@ class Deployment(DeploymentBase):
         return self._engine.submit(payload, source, timeout, wait=False, loop=asyncio.get_running_loop(),
                                    context=context).future
 
-    def _subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int) -> Subscription:
-        sub = self._engine.walker.hub.subscribe(fn, maxsize)
+    def _subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int, every: bool = True) -> Subscription:
+        sub = self._engine.walker.hub.subscribe(fn, maxsize, every)
         drain_in_thread(sub)
         self._subscriptions.append(sub)
         return sub

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.samples import Exemplar
 
 if TYPE_CHECKING:  # pragma: no cover
     from .protocol import DeploymentProtocol as Deployment
@@ -14,7 +15,11 @@ __all__ = ["DeploymentCollector", "start_server"]
 
 
 class DeploymentCollector:
-    """A prometheus_client collector reading :meth:`Deployment.metrics` at scrape time."""
+    """A prometheus_client collector reading :meth:`Deployment.metrics` at scrape time.
+
+    While the deployment traces requests (``dep.tracing``), the graph's latency buckets
+    carry the trace id of a recent request that fell in each as an OpenMetrics
+    exemplar (shown when the scraper asks for ``application/openmetrics-text``)."""
 
     def __init__(self, dep: Deployment) -> None:
         self.dep = dep
@@ -51,11 +56,22 @@ class DeploymentCollector:
                 cumulative += count
                 buckets.append((repr(bound), cumulative))
             buckets.append(("+Inf", cumulative))
+            if name == "__graph__":
+                buckets = _with_exemplars(self.dep, m.histogram, buckets)
             latency.add_metric(lv, buckets, sum_value=_approx_sum(m.histogram))
         yield from (requests, ok, errors, restarts, *gauges.values(), latency)
         events = CounterMetricFamily("hogar_recovery_events", "Recovery events", labels=["graph"])
         events.add_metric([g], len(snap.events))
         yield events
+
+
+def _with_exemplars(dep: Any, histogram: list[tuple[float, int]], buckets: list[Any]) -> list[Any]:
+    tracing = getattr(dep, "tracing", None)
+    if tracing is None:
+        return buckets
+    picked = tracing.exemplars([bound for bound, _n in histogram] + [float("inf")])
+    return [(b[0], b[1], Exemplar({"trace_id": e[0]}, e[1], e[2])) if e is not None else b
+            for b, e in zip(buckets, picked)]
 
 
 def _approx_sum(histogram: list[tuple[float, int]]) -> float:

@@ -45,6 +45,9 @@ class DeploymentProtocol(Protocol):
       interactive).
     - ``add_result_observer(fn)`` calls ``fn(result)`` for each successful
       response and returns the function that removes it.
+    - ``enable_tracing`` traces requests (W3C ids decided at the start, spans
+      from the walker's events); ``traces``/``trace``/``waterfall`` read them
+      (see docs/observability.md).
     - ``events`` are :class:`RecoveryEvent` s: failures and recovery actions,
       and operator changes (action ``scale``/``reconfigure``, cause ``operator``).
     - ``scale``/``reconfigure`` check every value against the language's ranges
@@ -93,7 +96,16 @@ class DeploymentProtocol(Protocol):
 
     def add_result_observer(self, fn: Callable[[Any], None]) -> Callable[[], None]: ...
 
-    def subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int = 10_000) -> Subscription: ...
+    def subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int = 10_000,
+                  every: bool = True) -> Subscription: ...
+
+    def enable_tracing(self, sample: float | None = None, export: bool = True, **options: Any) -> Any: ...
+
+    def traces(self, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]: ...
+
+    def trace(self, trace_id: str, wait: float = 0.0) -> dict[str, Any] | None: ...
+
+    def waterfall(self, trace_id: str, wait: float = 1.0, **options: Any) -> Any: ...
 
     def metrics(self) -> MetricsSnapshot: ...
 

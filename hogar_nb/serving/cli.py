@@ -130,7 +130,7 @@ def _start_tracing(dep: DeploymentProtocol, rate: float | None) -> None:
     from ..observe import tracing_configured
 
     if rate is not None or tracing_configured():
-        tracing = dep.enable_tracing(sample=rate)  # type: ignore[attr-defined]
+        tracing = dep.enable_tracing(sample=rate)
         log.info("tracing %s: %r", dep.name, tracing)
 
 

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any, Iterator
 
 from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.core import CounterMetricFamily
 from starlette.requests import Request
 from starlette.responses import Response
@@ -94,6 +95,10 @@ def make_registry(dep: DeploymentProtocol, counters: HTTPCounters) -> CollectorR
 
 def metrics_endpoint(registry: CollectorRegistry) -> Any:
     async def metrics(request: Request) -> Response:
+        accept = request.headers.get("accept", "")
+        if "application/openmetrics-text" in accept:  # OpenMetrics carries the exemplars
+            encoder, content_type = choose_encoder(accept)
+            return Response(encoder(registry), headers={"content-type": content_type})
         return Response(generate_latest(registry), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     return metrics

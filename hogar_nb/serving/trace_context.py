@@ -35,7 +35,7 @@ def request_context(request_id: str, traceparent: str | None, tracestate: str | 
     from ..runtime.walk import RequestContext
 
     return RequestContext(request_id=request_id, traceparent=traceparent, tracestate=tracestate,
-                          attrs={TRACE_KEY: ids, "route": route})
+                          attrs={TRACE_KEY: ids, "route": route}, observed=ids.sampled)
 
 
 def header_pairs(ids: TraceIds) -> list[tuple[bytes, bytes]]:
@@ -122,5 +122,6 @@ def row_contexts(context: Any, n: int) -> list[Any]:
     header = trace_headers(ids)
     return [RequestContext(request_id=f"{context.request_id}:{i}", traceparent=header["traceparent"],
                            tracestate=header.get("tracestate"),
-                           attrs={TRACE_KEY: child_ids(ids), "route": context.attrs.get("route")})
+                           attrs={TRACE_KEY: child_ids(ids), "route": context.attrs.get("route")},
+                           observed=ids.sampled)
             for i in range(n)]

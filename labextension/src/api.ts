@@ -15,10 +15,18 @@ export interface IServerDiagnostic {
   node: string | null;
 }
 
+/** A node's known types, as the lint endpoint infers them (`float32[n, 4]`). */
+export interface INodeTypes {
+  input?: string;
+  output?: string;
+  origin?: string;
+}
+
 export interface ILintReply {
   diagnostics: IServerDiagnostic[];
   errors: number;
   parsed: boolean;
+  types?: Record<string, INodeTypes>;
 }
 
 export interface ICompletionItem {

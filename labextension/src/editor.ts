@@ -20,12 +20,13 @@ import { EditorView, ViewPlugin } from '@codemirror/view';
 
 import { udglAutocompletion } from './complete';
 import { UDGL_MIME } from './language';
+import { udglTypeHover } from './hover';
 import { udglLinter } from './lint';
 
 const OFF: Extension = [];
 
 function udglTools(): Extension {
-  return [udglLinter(), lintGutter(), udglAutocompletion()];
+  return [udglLinter(), lintGutter(), udglAutocompletion(), udglTypeHover()];
 }
 
 function follow(model: CodeEditor.IModel): Extension {

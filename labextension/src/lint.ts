@@ -4,6 +4,7 @@ import { Text } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 
 import { ILintReply, IServerDiagnostic, post } from './api';
+import { rememberTypes } from './hover';
 import { modeOf } from './mode';
 
 /** Milliseconds of quiet typing before the text is checked. */
@@ -68,6 +69,7 @@ async function lintView(view: EditorView): Promise<Diagnostic[]> {
     console.warn('hogar_nb: UDGL lint failed', err);
     return [];
   }
+  rememberTypes(view, reply.types);
   return reply.diagnostics.map(d => toCodeMirror(doc, d, cell));
 }
 

@@ -40,6 +40,10 @@ def test_dashboard_names_its_traces_and_closes_without_widget_errors(jupyter_ser
     assert [t for panel in legends for t in panel if re.fullmatch(r"trace \d+", t)] == [], legends
     assert any("queued (all)" in panel for panel in legends) and any("end-to-end" in panel for panel in legends)
 
+    # every widget of the view is up (a view closed while its widgets still start is
+    # another case: anywidget reports a model it could not initialise)
+    page.wait_for_function("() => document.querySelector('.hogar-monitor [data-hogar-visibility]') !== null",
+                           timeout=60_000)
     run_cells(page, 1, 1)
     page.get_by_text("closed", exact=True).wait_for()
     page.wait_for_function("() => document.querySelectorAll('.hogar-monitor').length === 0", timeout=30_000)

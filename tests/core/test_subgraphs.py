@@ -205,3 +205,39 @@ def test_fmt_keeps_use_lines_and_instances(tmp_path: Path) -> None:
 def test_an_included_file_checks_on_its_own(tmp_path: Path) -> None:
     _write(tmp_path, {"blocks/preprocess.udgl": PREPROCESS})
     assert load_graph_file(tmp_path / "blocks/preprocess.udgl").ok
+
+
+def test_a_file_used_exponentially_often_is_compiled_once_and_bounded(tmp_path: Path) -> None:
+    leaf = 'source s\npython f { impl = "m:f" }\nsink t\ns -> f -> t\n'
+    files = {"l0.udgl": leaf}
+    for level in range(1, 6):  # each level uses the one below 12 times: 12^5 leaves, if nothing bounded it
+        names = [f"i{k}" for k in range(12)]
+        files[f"l{level}.udgl"] = (f'use below = "l{level - 1}.udgl"\nsource s\n'
+                                   + "".join(f"below {n}\n" for n in names)
+                                   + "ensemble e { combine = first }\nsink t\n"
+                                   + f"s -> [{', '.join(names)}] -> e -> t\n")
+    _write(tmp_path, files)
+    with pytest.raises(UDGLError) as err:
+        load_graph_file(tmp_path / "l5.udgl")
+    assert {d.code for d in err.value.diagnostics} == {"E007"}
+    assert "more than 20,000 nodes" in err.value.diagnostics[0].message
+    assert len(load_graph_file(tmp_path / "l3.udgl").nodes) == 12 ** 3 * 1 + 12 ** 2 + 12 + 3  # leaves, ensembles
+
+
+def test_an_uploaded_graph_reads_no_file_of_the_machine(tmp_path: Path, monkeypatch) -> None:
+    from hogar_nb.console.uploads import check_upload
+
+    secret = tmp_path / "secret.udgl"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    (tmp_path / "w.json").write_text('{"weights": [1, 2, 3], "bias": 0}')
+    monkeypatch.chdir(tmp_path)
+    upload = f'use s = "{secret}"\nsource a\ns x\nsink b\na -> x -> b\n'.encode()
+    result = check_upload(upload, "g.udgl")
+    assert [d.code for d in result.diagnostics] == ["E090"]
+    assert "root:x" not in str([d.message for d in result.diagnostics])
+    typed = b'source a { input = float32[n, 2] }\nmodel m { impl = "w.json" }\nsink b\na -> m -> b\n'
+    result = check_upload(typed, "g.udgl")
+    assert result.ok  # the artifact's 3 weights would contradict the 2 columns: it was not read
+    (m,) = [n for n in result.graph.to_earg()["nodes"] if n["name"] == "m"]
+    assert m["types"] == {"input": "float32[n, 2]"}  # what arrives; nothing from the artifact
+    assert compile_udgl(typed.decode())[1][0].code == "E081"  # read from its folder, it is

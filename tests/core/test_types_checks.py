@@ -264,3 +264,32 @@ def test_analyze_lists_each_edge_type(models: Path) -> None:
     analysis = graph.analyze()
     assert ("wide", "post", "float32[n, 6]") in analysis.edge_types
     assert "lr -> wide" in analysis.summary() and "float32[n, 6]" in analysis.summary()
+
+
+def test_annotations_survive_udgl_to_earg_to_udgl(models: Path) -> None:
+    from hogar_nb.core.earg import dump_earg, loads_earg
+
+    graph, _ = _graph(VALID["concat_then_declared_width"], models)
+    again = loads_earg(dump_earg(graph))
+    text = again.to_udgl()
+    assert "input = float32[n, 6], output = float32[n]" in text
+    back, diags = _graph(text, models)
+    assert diags == [] and back.to_earg() == graph.to_earg()
+
+
+def test_a_typed_graph_with_a_transform_runs(models: Path) -> None:
+    from hogar_nb import run
+
+    graph, _ = _graph(VALID["scaler_then_classifier"], models)
+    with run(graph, base_dir=models) as dep:
+        probs = dep.call([5.1, 3.5, 1.4, 0.2], timeout=60)
+        assert len(probs) == 3 and abs(sum(probs) - 1) < 1e-6 and probs[0] > 0.5
+
+
+def test_a_type_may_be_a_param_and_the_caller_may_set_it(models: Path) -> None:
+    text = ('param row = float32[n, 4]\nsource ingest { input = $row }\nmodel clf { impl = "clf.onnx" }\n'
+            "sink out\ningest -> clf -> out\n")
+    graph, diags = _graph(text, models)
+    assert diags == [] and graph.to_earg()["params"] == {"row": "float32[n, 4]"}
+    graph, diags = compile_udgl(text, params={"row": "float32[n, 3]"}, base_dir=models)
+    assert [d.message for d in diags] == ["`clf` expects float32[n, 4] but `ingest` produces float32[n, 3]"]

@@ -61,8 +61,22 @@ def test_payloads_against_a_type() -> None:
     assert payload_problem(parse_type("bytes[n]"), ["a", "b"]) is None
     assert payload_problem(parse_type("int64[n]"), [1.5]) is not None
     assert payload_problem(parse_type("json"), {"anything": [1]}) is None
+    deep: list = []
+    for _ in range(100_000):  # deeper than Python's recursion limit
+        deep = [deep]
+    assert "nested deeper than its 2 dimensions" in payload_problem(t, deep)
 
 
 def test_oip_metadata_form() -> None:
     assert parse_type("float32[n, 20]").to_oip() == {"datatype": "FP32", "shape": [-1, 20]}
     assert parse_type("bytes[n]").to_oip() == {"datatype": "BYTES", "shape": [-1]}
+
+
+def test_the_public_names_of_the_types_package() -> None:
+    import hogar_nb.core.types as types
+
+    assert types.__all__ == sorted([
+        "CODES", "JSON", "NodeTypes", "Signature", "TensorType", "TypeReport", "TypeSyntaxError",
+        "check_types", "infer_types", "node_types", "parse_type", "payload_problem",
+    ])
+    assert set(types.CODES) == {"E081", "E082", "E083", "E084", "E085", "E086"}

@@ -175,3 +175,18 @@ def test_editing_keys_on_the_canvas() -> None:
     assert editor.selection is None and editor.form.target == ("graph", None)
     key("format-disk")  # not a key the script sends: ignored
     assert len(editor.graph.nodes) == 3
+
+
+def test_a_subgraph_shows_as_a_box_that_clicks_and_drags_pass_through(tmp_path) -> None:
+    (tmp_path / "prep.udgl").write_text('source raw\npython clean { impl = "m:f" }\nsink done\nraw -> clean -> done\n')
+    g = hogar_nb.parse_udgl('use prep = "prep.udgl"\nsource s\nprep p\nsink out\ns -> p -> out\n', base_dir=tmp_path)
+    editor = edit(g)
+    box = editor.canvas.boxes["use:p"]
+    assert box.data["label"] == "p (prep.udgl)" and box.grabbable is False
+    assert editor.canvas.state()["nodes"]["p.clean"]["parent"] == "use:p"
+    send(editor, "node", "click", {"data": {"id": "use:p"}, "position": {"x": 1.0, "y": 1.0}})
+    assert editor.selection != ("node", "use:p")  # a box is no node of the graph
+    send(editor, "node", "click", {"data": {"id": "p.clean"}, "position": {"x": 1.0, "y": 1.0}})
+    assert editor.selection == ("node", "p.clean")
+    next(b for b in editor.toolbar.children if b.description == "Delete").click()
+    assert "p.clean" not in editor.graph.nodes and editor.canvas.boxes == {}  # its last node gone, so is the box

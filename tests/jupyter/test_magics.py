@@ -242,3 +242,54 @@ def test_an_unnamed_graph_takes_its_variable_name(ip, run_udgl) -> None:
         dep.stop()
     run_udgl("other --quiet", GOOD)
     assert ip.user_ns["other"].name == "demo"  # a header's name is kept
+
+
+def test_the_summary_lists_edge_types_from_a_notebook_model(ip, run_udgl) -> None:
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = load_iris(return_X_y=True)
+    ip.user_ns["iris_clf"] = LogisticRegression(max_iter=300).fit(x, y)
+    cell = ("source ingest { input = float32[n, 4] }\nmodel m { impl = iris_clf, method = predict_proba }\n"
+            "sink out\ningest -> m -> out\n")
+    outputs, _, _ = run_udgl("typed", cell)
+    summary = next(o for o in outputs if "hogar-analysis" in o.get("text/html", ""))["text/plain"]
+    assert re.search(r"ingest -> m\s+float32\[n, 4\]", summary)
+    assert re.search(r"m -> out\s+float64\[n, 3\]", summary)
+    outputs, _, _ = run_udgl("typed", cell.replace("float32[n, 4]", "float32[n, 5]"))
+    text = "\n".join(o.get("text/plain", "") for o in outputs)
+    assert "E081" in text and "`m` expects number[n, 4] but `ingest` produces float32[n, 5]" in text
+
+
+def test_types_label_the_drawing_on_demand(ip, run_udgl) -> None:
+    cell = ("source ingest { input = float32[n, 4] }\npython f { impl = \"m:f\", input = float32[n, 4], "
+            "output = int64[n] }\nsink out\ningest -> f -> out\n")
+    plain, _, _ = run_udgl("g -q", cell)
+    outputs, _, _ = run_udgl("g --types", cell)
+    (view,) = _widgets(outputs)
+    labels = {e.data["id"]: e.data["label"] for e in view.canvas.graph.edges}
+    assert labels == {"ingest->f": "float32[n, 4]", "f->out": "int64[n]"}
+    (untyped,) = _widgets(run_udgl("g", cell)[0])
+    assert {e.data["label"] for e in untyped.canvas.graph.edges} == {""}
+    assert "int64[n]" in untyped._edge_html("f", "out")  # a click shows it anyway
+    assert "takes <code>float32[n, 4]</code>" in untyped._node_html("f")
+
+
+def test_a_subgraph_is_drawn_as_a_box_around_its_nodes(ip, run_udgl, tmp_path) -> None:
+    (tmp_path / "blocks").mkdir()
+    (tmp_path / "blocks" / "prep.udgl").write_text(
+        'source raw\npython clean { impl = "m:f" }\npython scale { impl = "m:g" }\nsink done\n'
+        "raw -> clean -> scale -> done\n")
+    import os
+
+    before = os.getcwd()
+    os.chdir(tmp_path)  # a cell's relative paths are the kernel's working directory's
+    try:
+        outputs, _, _ = run_udgl("g", 'use prep = "blocks/prep.udgl"\nsource s\nprep p\nsink out\ns -> p -> out\n')
+    finally:
+        os.chdir(before)
+    (view,) = _widgets(outputs)
+    nodes = {n.data["id"]: n for n in view.canvas.graph.nodes}
+    assert nodes["use:p"].data["label"] == "p (blocks/prep.udgl)" and "subgraph" in nodes["use:p"].classes
+    assert nodes["p.clean"].data["parent"] == nodes["p.scale"].data["parent"] == "use:p"
+    assert "parent" not in nodes["s"].data

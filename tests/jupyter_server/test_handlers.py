@@ -40,7 +40,7 @@ def test_lint_reports_the_misspelt_attribute_at_its_span(server) -> None:
     assert d["hint"] == "did you mean `replicas`?"
     assert reply.body["errors"] == 1 and reply.body["parsed"] is True
     fixed = server.post("lint", {"text": MISSPELT.replace("replicass", "replicas")})
-    assert fixed.body == {"diagnostics": [], "errors": 0, "parsed": True}
+    assert fixed.body == {"diagnostics": [], "errors": 0, "parsed": True, "types": {}}
 
 
 def test_lint_of_a_cell_counts_the_magic_line_and_leaves_notebook_params_alone(server) -> None:
@@ -278,3 +278,27 @@ def test_a_small_lint_does_not_wait_behind_big_ones(server) -> None:
         for f in bigs:
             f.result(300)
     assert finished[0] == "small", finished
+
+
+def test_lint_reads_no_pickle_and_answers_with_types(server, tmp_path) -> None:
+    import pickle
+
+    marker = tmp_path / "pickle-was-read"
+    trap = tmp_path / "trap.joblib"
+    trap.write_bytes(pickle.dumps(_Trap(marker)))
+    text = (f'source ingest {{ input = float32[n, 4] }}\nmodel m {{ impl = "{trap}", method = predict_proba }}\n'
+            'sink out\ningest -> m -> out\n')
+    reply = server.post("lint", {"text": text})
+    assert reply.status == 200 and reply.body["errors"] == 0
+    assert reply.body["types"]["m"] == {"input": "float32[n, 4]"}  # what arrives; the model's own is unknown
+    assert not marker.exists()
+
+
+class _Trap:
+    """Unpickling it creates ``marker``."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))

@@ -80,3 +80,25 @@ def test_no_text_makes_the_editor_functions_raise(words, junk, line, column, cel
                    complete(editor_source(text, cell), line, column),
                    complete_source(text, line, column, cell)):
         json.dumps(result)
+
+
+def test_lint_gives_each_nodes_known_types_for_hovers() -> None:
+    text = ("source ingest { input = float32[n, 4] }\npython f { impl = \"m:f\", output = int64[n] }\n"
+            "python g { impl = \"m:g\" }\nsink out\ningest -> f -> g -> out\n")
+    reply = lint(text)
+    assert reply["errors"] == 0
+    assert reply["types"] == {
+        "ingest": {"input": "float32[n, 4]", "output": "float32[n, 4]", "origin": "declared"},
+        "f": {"input": "float32[n, 4]", "output": "int64[n]", "origin": "declared"},
+        "g": {"input": "int64[n]"},
+    }
+    assert lint("source a {")["types"] == {}
+
+
+def test_completion_offers_use_and_the_subgraph_kinds_it_declares() -> None:
+    assert "use" in KEYWORDS
+    text = 'use prep = "blocks/prep.udgl"\nsource ingest\n'
+    labels = _labels(text)
+    assert "prep" in labels and "ingest" in labels
+    (item,) = [i for i in complete(text, 3, 1)["items"] if i["label"] == "prep"]
+    assert item["detail"] == "subgraph from blocks/prep.udgl"

@@ -71,10 +71,24 @@ def test_tokens_are_the_core_lexers(highlighted, i) -> None:
             assert name in LEXICAL[terminal], (where, terminal, name)
 
 
+@pytest.fixture(scope="module")
+def example_files(tmp_path_factory) -> Path:
+    """The docs' file blocks (``# file: blocks/prep.udgl``) written out, for the
+    examples that include them."""
+    folder = tmp_path_factory.mktemp("docs-files")
+    for text in EXAMPLES:
+        first = text.split("\n", 1)[0]
+        if first.startswith("# file: "):
+            target = folder / first.removeprefix("# file: ").strip()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+    return folder
+
+
 @pytest.mark.parametrize("i", range(len(EXAMPLES)))
-def test_words_are_classified_as_the_parser_reads_them(highlighted, i) -> None:
+def test_words_are_classified_as_the_parser_reads_them(highlighted, example_files, i) -> None:
     ours = highlighted["files"][i]
-    graph = parse_udgl(EXAMPLES[i])
+    graph = parse_udgl(EXAMPLES[i], base_dir=example_files)
 
     def at(span):
         return ours[(span.line, span.column)][1]

@@ -85,15 +85,28 @@ def test_hogar_serve_sends_every_trace_to_an_otlp_receiver(tmp_path: Path, recei
 def test_an_unreachable_collector_loses_traces_not_requests(tmp_path: Path) -> None:
     dead = Receiver()
     dead.close()  # a port nobody listens on any more
-    proc, url = _serve(tmp_path, {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": dead.url,
-                                  "OTEL_BSP_SCHEDULE_DELAY": "50", "OTEL_EXPORTER_OTLP_TIMEOUT": "1"},
-                       "--trace-sample", "1")
+    # no --trace-sample: an endpoint in the environment turns tracing on (parentbased_always_on)
+    proc, url = _serve(tmp_path, {"OTEL_EXPORTER_OTLP_ENDPOINT": dead.url, "OTEL_BSP_SCHEDULE_DELAY": "50",
+                                  "OTEL_EXPORTER_OTLP_TIMEOUT": "1"})
     try:
         with httpx.Client(base_url=url, timeout=30) as client:
             answers = [client.post("/score", json=x) for x in range(300)]
             assert all(r.status_code == 200 and r.json() == expected(x)[0] for x, r in enumerate(answers))
             wait_for(lambda: len(client.get("/hogar/v1/traces", params={"limit": 1000}).json()["traces"]) == 300,
                      30, "the store to keep every trace all the same")
+    finally:
+        assert _stop(proc) == 0
+
+
+def test_without_a_rate_or_the_environment_hogar_serve_does_not_trace(tmp_path: Path) -> None:
+    proc, url = _serve(tmp_path, {})
+    try:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            resp = client.post("/score", json=2)
+            assert resp.status_code == 200 and resp.headers["traceparent"].endswith("-00")
+            assert client.get("/hogar/v1/traces").json() == {"tracing": False, "traces": []}
+            resp = client.post("/score", json=2, headers={"traceparent": CALLER})
+            assert resp.headers["traceparent"].split("-")[1] == CALLER.split("-")[1]  # passed on all the same
     finally:
         assert _stop(proc) == 0
 

@@ -66,3 +66,23 @@ def test_a_killed_process_replica_is_a_failed_attempt_on_that_replica(no_leaks) 
         attempts = _attempts(hit[0])
         assert [a.ok for a in attempts] == [False, True]
         assert attempts[0].attrs["hogar.cause"] == "crash" and attempts[0].attrs["hogar.replica"] == "0"
+
+
+def test_a_mirrors_copy_has_spans_of_its_own_marked_as_mirror(no_leaks) -> None:
+    graph = hogar_nb.parse_udgl('graph shadowed\nsource ingest\npython v1 { impl = "tests.runtime.impls:double" }\n'
+                                'python v2 { impl = "tests.runtime.impls:inc" }\nsink out\n'
+                                'ingest -> v1 -> out\ningest -> v2 { mirror = 100% }\n')
+    with hogar_nb.run(graph) as dep:
+        tracing = dep.enable_tracing(export=False)
+        futures = [dep.submit(i) for i in range(50)]
+        assert [f.result(10) for f in futures] == [2 * i for i in range(50)]
+        wait_for(lambda: tracing.store.added == 50, 10, "every trace")
+        for fut in futures:
+            spans = dep.trace(fut.context.trace_id)["spans"]
+            nodes = {s["name"]: s for s in spans if s["kind"] == "node"}
+            assert "v1" in nodes and not nodes["v1"]["attributes"].get("hogar.mirror")
+            for s in spans:  # whatever of the copy ran before the answer, marked as the mirror's
+                if s["attributes"].get("hogar.node") == "v2":
+                    assert s["attributes"]["hogar.mirror"] is True and s["name"].startswith("v2")
+            mirror = nodes["v2 (mirror)"]  # copied at the source, before the answer
+            assert mirror["parent_id"] == spans[0]["span_id"] and mirror["attributes"]["hogar.mirror"] is True

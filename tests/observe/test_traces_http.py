@@ -7,6 +7,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import hogar_nb
@@ -138,3 +139,74 @@ def test_python_calls_expose_their_trace(no_leaks) -> None:
         assert doc["requests"][0]["request_id"] == fut.context.request_id
         assert {s["name"] for s in doc["spans"] if s["kind"] == "node"} == {"f", "w", "odd"}
         assert [t["trace_id"] for t in dep.traces()] == [fut.context.trace_id]
+
+
+def test_latency_buckets_carry_trace_ids_as_openmetrics_exemplars(no_leaks) -> None:
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families
+
+    dep, _exporter, url = _serve()
+    try:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            for x in range(200):
+                assert client.post("/score", json=x).status_code == 200
+            wait_for(lambda: dep.tracing.store.added == 200, 30, "every trace")
+            resp = client.get("/metrics", headers={"accept": "application/openmetrics-text; version=1.0.0"})
+            assert resp.headers["content-type"].startswith("application/openmetrics-text")
+            families = {f.name: f for f in text_string_to_metric_families(resp.text)}
+            buckets = [s for s in families["hogar_latency_seconds"].samples
+                       if s.name.endswith("_bucket") and s.labels["node"] == "__graph__"]
+            exemplars = [(s, s.exemplar) for s in buckets if s.exemplar is not None]
+            assert exemplars
+            bounds = [float(s.labels["le"]) for s in buckets]
+            for sample, exemplar in exemplars:
+                trace = dep.trace(exemplar.labels["trace_id"])
+                assert trace is not None and exemplar.value <= float(sample.labels["le"])
+                assert trace["requests"][0]["duration_ms"] == pytest.approx(exemplar.value * 1000, abs=0.002)
+                below = [b for b in bounds if b < float(sample.labels["le"])]
+                assert not below or exemplar.value > max(below)
+            plain = client.get("/metrics")  # the Prometheus text format has no exemplars
+            assert plain.headers["content-type"].startswith("text/plain") and "trace_id" not in plain.text
+    finally:
+        dep.stop()
+
+
+def test_a_storm_of_good_and_bad_requests_is_counted_and_traced(no_leaks) -> None:
+    """2,000 requests, one in four not JSON and one in four making the switch's impl
+    raise: every one answered, every answer names its trace, every request that
+    reached the graph is in the store with its outcome."""
+    dep, _exporter, url = _serve()
+    try:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            def send(i: int) -> tuple[int, httpx.Response]:
+                if i % 4 == 1:
+                    return i, client.post("/score", content=b"{not json")
+                if i % 4 == 2:
+                    return i, client.post("/score", json="not a number")  # f doubles it; the switch raises
+                return i, client.post("/score", json=i)
+
+            with ThreadPoolExecutor(8) as pool:
+                answers = list(pool.map(send, range(2000)))
+        statuses = {i: r.status_code for i, r in answers}
+        assert sum(s == 200 for s in statuses.values()) == 1000
+        assert sum(s == 400 for s in statuses.values()) == 500 and sum(s == 500 for s in statuses.values()) == 500
+        for i, resp in answers:
+            trace_id = resp.headers["traceparent"].split("-")[1]
+            if resp.status_code != 200:
+                assert resp.json()["error"]["trace_id"] == trace_id
+        reached = [(i, r) for i, r in answers if r.status_code != 400]
+        wait_for(lambda: dep.tracing.store.added == len(reached), 30, "a trace per request that reached the graph")
+        failed = {t.trace_id for t in dep.tracing.store.traces("error", limit=200)}
+        assert len(failed) == 200  # the store keeps the last 200 failed ones
+        for i, resp in reached:
+            doc = dep.trace(resp.headers["traceparent"].split("-")[1])
+            if doc is None:  # ordinary and rotated out of the ring of 1,000
+                continue
+            summary = doc["requests"][0]
+            assert summary["status"] == ("ok" if resp.status_code == 200 else "error")
+            if resp.status_code == 500:
+                assert summary["cause"] == "error"
+                attempt = next(s for s in doc["spans"] if s["kind"] == "attempt" and s["status"] == "error")
+                assert attempt["attributes"]["hogar.node"] == "w" and "ValueError" in attempt["attributes"]["hogar.error"]
+        assert dep.tracing.stats()["events_dropped"] == 0
+    finally:
+        dep.stop()

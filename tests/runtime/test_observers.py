@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hogar_nb
 
-from .conftest import chain
+from .conftest import chain, wait_for
 
 
 def double(x):
@@ -45,3 +45,26 @@ def test_deployment_exposes_a_copy_of_its_earg(no_leaks) -> None:
         assert earg == graph.to_earg()
         earg["nodes"].clear()
         assert dep.earg["nodes"][1]["replicas"] == 2
+
+
+def test_observers_of_observed_requests_only_get_no_events_of_the_others(no_leaks) -> None:
+    import time
+
+    from hogar_nb.runtime.walk import RequestContext
+
+    with hogar_nb.run(chain(double, double)) as dep:
+        some: list = []
+        every: list = []
+        picky = dep.subscribe(some.append, every=False)
+        futures = [dep.submit(i, context=RequestContext(f"r{i}", observed=i % 10 == 0)) for i in range(100)]
+        assert [f.result(10) for f in futures] == [4 * i for i in range(100)]
+        wait_for(lambda: sum(e.kind == "completed" for e in some) == 10, what="the observed requests' events")
+        time.sleep(0.1)
+        assert {e.context.request_id for e in some} == {f"r{i}" for i in range(0, 100, 10)}
+        assert [e.kind for e in some if e.context.request_id == "r10"] == [
+            "started", "enqueued", "attempt", "enqueued", "attempt", "completed"]
+        dep.subscribe(every.append)  # someone wants every request: every request's events
+        futures = [dep.submit(i, context=RequestContext(f"s{i}", observed=False)) for i in range(10)]
+        assert [f.result(10) for f in futures] == [4 * i for i in range(10)]
+        wait_for(lambda: sum(e.kind == "completed" for e in every) == 10, what="every request's events")
+        picky.close()

@@ -20,7 +20,11 @@ ingest -> summer -> out
 def _payloads(n: int) -> list[tuple[object, bool]]:
     """``n`` payloads, about a third of them contradicting float32[n, 4]; (payload, good)."""
     rng = random.Random(7)
-    bad = [[1, 2, 3], [[1, 2, 3, 4], [1, 2]], ["a", "b", "c", "d"], {"x": 1}, 3, [[1, 2, 3, 4, 5]], [True] * 4]
+    deep: list = [1.0]
+    for _ in range(1000):  # deeper than the recursion limit, within the JSON parser's
+        deep = [deep]
+    bad = [[1, 2, 3], [[1, 2, 3, 4], [1, 2]], ["a", "b", "c", "d"], {"x": 1}, 3, [[1, 2, 3, 4, 5]], [True] * 4,
+           deep, [[[1, 2, 3, 4]]]]
     out: list[tuple[object, bool]] = []
     for i in range(n):
         if i % 3 == 0:

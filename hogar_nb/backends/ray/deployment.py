@@ -96,8 +96,8 @@ class RayDeployment(RayControls, DeploymentBase):
 
         return self._loop.submit(call()).result(timeout=30)
 
-    def _subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int) -> Subscription:
-        return self._pump.subscribe(fn, maxsize)
+    def _subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int, every: bool = True) -> Subscription:
+        return self._pump.subscribe(fn, maxsize)  # the ingress publishes every request's events
 
     async def _request(self, payload: Any, source: str, timeout: float | None,
                        context: RequestContext) -> Any:

@@ -337,7 +337,7 @@ class Ingress:
                 wire = ErrorWire("bad_request", "the request body is not valid JSON", None, rid)
         if wire is None:
             assert source is not None  # no route found made a wire error above
-            context = RequestContext(rid, traceparent, tracestate, {TRACE_KEY: ids, "route": path})
+            context = RequestContext(rid, traceparent, tracestate, {TRACE_KEY: ids, "route": path}, ids.sampled)
             out = await self.run(payload, source, None, context)
             if out[0] == "ok":
                 return JSONResponse(out[1], headers=headers)

@@ -47,7 +47,10 @@ def infer_types(graph: "Graph | Mapping[str, Any]", base_dir: str | Path | None 
     from .infer import infer
     from .view import view_of
 
-    return infer(view_of(graph, base_dir, load_models, namespace))
+    if isinstance(graph, Mapping) or base_dir is not None or load_models or namespace is not None:
+        return infer(view_of(graph, base_dir, load_models, namespace))
+    # the graph's own view: once per revision (check, analyze and export all ask)
+    return graph._cached("types", lambda: infer(view_of(graph)))
 
 
 def node_types(graph: "Graph | Mapping[str, Any]", base_dir: str | Path | None = None, *,

@@ -21,7 +21,10 @@ def payload_problem(expected: TensorType, payload: Any) -> str | None:
     """
     if expected.untyped:
         return None
-    shape = _shape(payload)
+    try:
+        shape = _shape(payload, len(expected.shape) + 1)
+    except _TooDeep:
+        return f"expected {expected}; got lists nested deeper than its {len(expected.shape)} dimensions"
     if shape is None:
         return f"expected {expected}; got a ragged or mixed value"
     want = expected.shape
@@ -38,16 +41,24 @@ def payload_problem(expected: TensorType, payload: Any) -> str | None:
     return None
 
 
-def _shape(value: Any) -> tuple[int, ...] | None:
+class _TooDeep(Exception):
+    """Lists nested deeper than any type it is checked against (never recursed into)."""
+
+
+def _shape(value: Any, room: int) -> tuple[int, ...] | None:
+    """The shape of nested lists, None when ragged; _TooDeep past ``room`` levels."""
     if not isinstance(value, list):
         return ()
+    if room == 0:
+        raise _TooDeep
     if not value:
         return (0,)
-    inner = _shape(value[0])
+    inner = _shape(value[0], room - 1)
     if inner is None:
         return None
     for v in value[1:]:
-        if (isinstance(v, list) != isinstance(value[0], list)) or (isinstance(v, list) and _shape(v) != inner):
+        if (isinstance(v, list) != isinstance(value[0], list)) or (
+                isinstance(v, list) and _shape(v, room - 1) != inner):
             return None
     return (len(value), *inner)
 

@@ -47,6 +47,10 @@ class Signature:
 def artifact_signature(path: Path, loader: str | None = None, load_models: bool = False) -> Signature | None:
     """The signature of the artifact at ``path``, or None when it cannot be read (quietly:
     a missing or unreadable file is the check before start's to report)."""
+    from ..source import files_allowed
+
+    if not files_allowed():
+        return None  # a graph without a folder of its own (an upload) names no file here
     try:
         stat = os.stat(path)
     except OSError:
@@ -54,7 +58,7 @@ def artifact_signature(path: Path, loader: str | None = None, load_models: bool 
     return _cached(str(path), stat.st_mtime_ns, stat.st_size, loader, load_models)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=8192)
 def _cached(path: str, _mtime: int, _size: int, loader: str | None, load_models: bool) -> Signature | None:
     p = Path(path)
     suffix = p.suffix.lower()

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any, Union
@@ -87,9 +88,16 @@ OIP_DATATYPES = {
 
 def parse_type(text: str) -> TensorType:
     """``"float32[n, 20]"`` -> ``TensorType("float32", ("n", 20))``; TypeSyntaxError if wrong."""
+    if not isinstance(text, str) or len(text) > 400:
+        raise TypeSyntaxError(f"got {text!r} for a type; expected e.g. float32[n, 20]")
+    return _parse(text)
+
+
+@functools.lru_cache(maxsize=1024)  # a graph writes the same few types many times
+def _parse(text: str) -> TensorType:
     from ..diagnostics import did_you_mean
 
-    if not isinstance(text, str) or len(text) > 400:
+    if len(text) > 400:
         raise TypeSyntaxError(f"got {text!r} for a type; expected e.g. float32[n, 20]")
     m = _TYPE.match(text)
     if m is None:
@@ -181,6 +189,6 @@ class Unifier:
 
     def show(self, t: TensorType) -> TensorType:
         """``t`` with its bound symbols replaced by what they stand for."""
-        if t.untyped:
+        if t.untyped or not self.bound:
             return t
         return TensorType(t.dtype, tuple(self.resolve(d) for d in t.shape))

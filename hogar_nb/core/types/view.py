@@ -47,12 +47,18 @@ class GraphView:
     base_dir: Path
     namespace: Mapping[str, Any] | None = None
     load_models: bool = False
+    _signatures: dict[str, Signature | None] = field(default_factory=dict)
 
     def signature(self, node: NodeView) -> Signature | None:
         """The model's signature, read from its artifact (or object) when it can be."""
-        impl = node.impl
-        if node.kind != "model" or impl is None:
+        if node.kind != "model" or node.impl is None:
             return None
+        if node.name not in self._signatures:
+            self._signatures[node.name] = self._signature(node)
+        return self._signatures[node.name]
+
+    def _signature(self, node: NodeView) -> Signature | None:
+        impl = node.impl
         if not isinstance(impl, str):
             return object_signature(impl)
         if self.namespace is not None and impl in self.namespace and not Path(impl).suffix:

@@ -11,7 +11,7 @@ from ..coerce import CoerceError
 from ..diagnostics import Diagnostic, Span, did_you_mean
 from ..kinds import KINDS
 from ..resolve import _Params, substitute
-from .subgraphs import Compile, Instance, Use, expand
+from .subgraphs import Compile, Instance, Use, expand, expanding
 from .transform import Record
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -50,6 +50,11 @@ class SubgraphBuilding:
     def undeclared_overrides(self) -> dict[str, Any]:
         raise NotImplementedError  # pragma: no cover - the builder's
 
+    @property
+    def declared_here(self) -> set[str]:
+        """The nodes this text declares itself (not an instance's)."""
+        return {n for n in self.order if n in self.graph.nodes and self.graph.nodes[n].origin is None}
+
     def lost(self, found: Instance) -> list[str]:
         """No edge for a bad port; the instance's checks that would only repeat it hold back."""
         self.graph.incomplete.update(k for k in self.graph.nodes if k.startswith(found.name + "."))
@@ -71,6 +76,10 @@ class SubgraphBuilding:
         self.uses[name] = Use(name, written.value, written.span, self.base_dir / written.value)
 
     def expand_instances(self) -> None:
+        with expanding():
+            self._expand_instances()
+
+    def _expand_instances(self) -> None:
         lookup = _Params({**self.undeclared_overrides(), **self.graph.params}, self.namespace)
         for rec in self.pending:
             kind_tok, name_tok = rec.tokens
@@ -91,9 +100,13 @@ class SubgraphBuilding:
                 self.instances[name] = found
         if self.pending:  # the expanded nodes take their instance's place in the declaration order
             nodes = self.graph.nodes
+            own = self.declared_here
+            inside: dict[str, list[str]] = {}
+            for k in nodes:
+                if k not in own and "." in k:
+                    inside.setdefault(k.split(".", 1)[0], []).append(k)
             ordered = {n: nodes[n] for name in self.order
-                       for n in ([name] if name in nodes else
-                                 [k for k in nodes if k.startswith(name + ".") and k not in self.order])}
+                       for n in ([name] if name in own else inside.get(name, []))}
             ordered.update(nodes)
             self.graph.nodes = ordered
 

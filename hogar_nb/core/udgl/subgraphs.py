@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import copy
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,14 +35,18 @@ from ..values import ParamRef, Percent
 if TYPE_CHECKING:  # pragma: no cover
     from ..graph import Graph
 
-__all__ = ["Compile", "Instance", "Use", "compiling", "expand"]
+__all__ = ["Compile", "Instance", "Use", "compiling", "expand", "expanding"]
 
 #: what compiles an included graph: ``(text, params, namespace, base_dir) -> (graph, diagnostics)``
 Compile = Callable[[str, Any, Any, Path], "tuple[Graph | None, list[Diagnostic]]"]
 
 MAX_DEPTH = 16  # graphs included within graphs
+MAX_NODES = 20_000  # nodes a graph may reach by expanding its instances
 #: the files being compiled, outermost first (a graph that includes itself is a cycle)
 _STACK: contextvars.ContextVar[tuple[Path, ...]] = contextvars.ContextVar("udgl_includes", default=())
+#: (file, params) -> its compiled graph and diagnostics, for one outermost compile: a file used
+#: many times, at any depth, is read and compiled once per set of params
+_MEMO: contextvars.ContextVar[dict | None] = contextvars.ContextVar("udgl_compiled", default=None)
 
 
 @dataclass
@@ -64,6 +69,20 @@ class Instance:
 
 
 @contextlib.contextmanager
+def expanding() -> Iterator[None]:
+    """Around the expansion of a text's instances: compiled files are remembered until
+    the outermost expansion ends."""
+    if _MEMO.get() is not None:
+        yield
+        return
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+@contextlib.contextmanager
 def compiling(path: Path) -> Iterator[None]:
     """While the graph file at ``path`` is compiled: a graph it includes may not include it."""
     token = _STACK.set((*_STACK.get(), path.resolve()))
@@ -81,11 +100,15 @@ def expand(
     """Compile ``use``'s file with ``attrs`` as its params (with ``compile_udgl``, the
     compiler that is reading the including graph) and add its nodes to ``graph`` as
     ``inst.NAME``; None (with diagnostics) when it cannot be used."""
-    from ..source import decode_source, read_limited
+    from ..source import decode_source, files_allowed, read_limited
 
     if compile_udgl is None:
         raise TypeError("expanding a subgraph needs the UDGL compiler (compile_udgl)")
-
+    if not files_allowed():
+        diags.append(Diagnostic.at(
+            "E090", f"`use {use.name}` reads a file, and this graph is read without its folder", use.span,
+            hint="send the graph with its subgraphs expanded: `hogar compile FILE` writes it", node=inst))
+        return None
     stack = _STACK.get()
     where = use.path.resolve()
     if where in stack or len(stack) >= MAX_DEPTH:
@@ -95,18 +118,25 @@ def expand(
             else f"graphs are included more than {MAX_DEPTH} deep", use.span,
             hint="a graph cannot use itself, directly or through another", node=inst))
         return None
-    data, problems = read_limited(use.path)
-    if data is None:
-        diags.append(Diagnostic.at("E090", f"`use {use.name}`: {problems[0].message}", use.span,
-                                   hint=f"the path is relative to the including file's folder ({base_dir.resolve()})",
-                                   node=inst))
-        return None
-    text, problems = decode_source(data)
-    if problems:
-        diags.append(Diagnostic.at("E090", f"`{use.text}` is not UTF-8 text", use.span, node=inst))
-        return None
-    with compiling(where):
-        inner, inner_diags = compile_udgl(text, attrs, namespace, use.path.parent)
+    memo = _MEMO.get()
+    compiled = (where, repr(sorted(attrs.items())))
+    if memo is not None and compiled in memo:
+        inner, inner_diags = memo[compiled]
+    else:
+        data, problems = read_limited(use.path)
+        if data is None:
+            diags.append(Diagnostic.at(
+                "E090", f"`use {use.name}`: {problems[0].message}", use.span, node=inst,
+                hint=f"the path is relative to the including file's folder ({base_dir.resolve()})"))
+            return None
+        text, problems = decode_source(data)
+        if problems:
+            diags.append(Diagnostic.at("E090", f"`{use.text}` is not UTF-8 text", use.span, node=inst))
+            return None
+        with compiling(where):
+            inner, inner_diags = compile_udgl(text, attrs, namespace, use.path.parent)
+        if memo is not None:
+            memo[compiled] = (inner, inner_diags)
     declared = set(inner.params) if inner is not None else set()
     for key in attrs:
         if key not in declared:
@@ -121,6 +151,11 @@ def expand(
         diags.append(_relayed(d, use, name_span))
     if inner is None or any(d.is_error for d in inner_diags):
         return None
+    if len(graph.nodes) + len(inner.nodes) > MAX_NODES:
+        diags.append(Diagnostic.at(
+            "E007", f"expanding `{inst}` would make the graph more than {MAX_NODES:,} nodes", name_span,
+            hint="a serving graph has at most a few thousand nodes", node=inst))
+        return None
     return _graft(graph, inner, use, inst, name_span, kind_span, base_dir)
 
 
@@ -132,56 +167,78 @@ def _relayed(d: Diagnostic, use: Use, at: Span) -> Diagnostic:
                       {"file": use.text, "line": d.line, "column": d.column})
 
 
+@dataclass
+class _Part:
+    """What one included graph adds to each instance of it, worked out once."""
+
+    nodes: list[tuple[str, str, dict[str, Any], dict[str, Any]]]  # name, kind, attrs, origin
+    edges: list[tuple[str, str, str | None, float | None]]
+    inputs: dict[str, list[str]]
+    output: list[str]
+
+
 def _graft(graph: "Graph", inner: "Graph", use: Use, inst: str, span: Span, kind_span: Span,
            base_dir: Path) -> Instance:
+    part: _Part = inner._cached(f"part:{use.path}:{base_dir}", lambda: _part(inner, use, base_dir))
+    for name, kind, attrs, origin in part.nodes:
+        full = f"{inst}.{name}"
+        node = Node(full, kind, copy.deepcopy(attrs), None, span, kind_span)
+        node.origin = {**origin, "use": f"{inst}.{origin['use']}" if origin["use"] else inst}
+        graph.nodes[full] = node
+    for src, dst, when, weight in part.edges:
+        written: dict[str, Any] = {}
+        if when is not None:
+            written["when"] = when
+        if weight is not None:
+            written["weight"] = Percent(weight)
+        graph.edges.append(Edge(f"{inst}.{src}", f"{inst}.{dst}", when, weight, span, span, {}, written))
+    return Instance(inst, {s: [f"{inst}.{n}" for n in names] for s, names in part.inputs.items()},
+                    [f"{inst}.{n}" for n in part.output])
+
+
+def _part(inner: "Graph", use: Use, base_dir: Path) -> _Part:
     from ..checks import response_sink
     from ..earg.document import graph_to_earg
     from ..earg.load import node_attrs
 
     doc = graph_to_earg(inner)
     response = response_sink(inner)[0]
-    out = Instance(inst)
     sources = {e["name"]: e for e in doc["nodes"] if e["kind"] == "source"}
     kept = {e["name"]: e for e in doc["nodes"] if e["kind"] != "source" and e["name"] != response}
     port_in: dict[str, Any] = {s: e.get("input") or e.get("output") for s, e in sources.items()}
     port_out = next((e.get("input") for e in doc["nodes"] if e["name"] == response), None)
+    inputs: dict[str, list[str]] = {}
+    output: list[str] = []
     for e in doc["edges"]:
         if e["src"] in sources and e["dst"] in kept:
-            out.inputs.setdefault(e["src"], []).append(f"{inst}.{e['dst']}")
+            inputs.setdefault(e["src"], []).append(e["dst"])
             if port_in[e["src"]] and "input" not in kept[e["dst"]]:
                 kept[e["dst"]]["input"] = port_in[e["src"]]
         elif e["dst"] == response and e["src"] in kept:
-            out.output.append(f"{inst}.{e['src']}")
+            output.append(e["src"])
             if port_out and "output" not in kept[e["src"]]:
                 kept[e["src"]]["output"] = port_out
     folder = use.path.parent
+    shown = {use.path: _shown(use.path, base_dir)}
+    nodes = []
     for name, entry in kept.items():
         attrs = node_attrs(entry)
-        written = inner.nodes[name].attrs.get("impl")
+        declared = inner.nodes[name]
+        written = declared.attrs.get("impl")
         if entry["kind"] == "model" and isinstance(written, str) and not isinstance(written, ParamRef):
             attrs["impl"] = _rebased(written, folder, base_dir)
         if "weights" in entry:
             attrs["weights"] = [entry["weights"][p] for p in inner.predecessors(name) if p in entry["weights"]]
-        full = f"{inst}.{name}"
-        node = Node(full, entry["kind"], attrs, None, span, kind_span)
-        declared = inner.nodes[name]
         if declared.origin:  # a node of a graph the included one includes
-            node.origin = {"file": _shown(folder / declared.origin["file"], base_dir),
-                           "line": declared.origin["line"], "use": f"{inst}.{declared.origin['use']}"}
+            path = folder / declared.origin["file"]
+            if path not in shown:
+                shown[path] = _shown(path, base_dir)
+            origin = {"file": shown[path], "line": declared.origin["line"], "use": declared.origin["use"]}
         else:
-            node.origin = {"file": _shown(use.path, base_dir),
-                           "line": declared.span.line if declared.span else 1, "use": inst}
-        graph.nodes[full] = node
-    for e in inner.edges:
-        if e.src in kept and e.dst in kept:
-            written_attrs: dict[str, Any] = {}
-            if e.when is not None:
-                written_attrs["when"] = e.when
-            if e.weight is not None:
-                written_attrs["weight"] = Percent(e.weight)
-            graph.edges.append(Edge(f"{inst}.{e.src}", f"{inst}.{e.dst}", e.when, e.weight, span, span, {},
-                                    written_attrs))
-    return out
+            origin = {"file": shown[use.path], "line": declared.span.line if declared.span else 1, "use": ""}
+        nodes.append((name, entry["kind"], attrs, origin))
+    edges = [(e.src, e.dst, e.when, e.weight) for e in inner.edges if e.src in kept and e.dst in kept]
+    return _Part(nodes, edges, inputs, output)
 
 
 def _rebased(impl: str, folder: Path, base_dir: Path) -> str:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import ipycytoscape
 import ipywidgets as widgets
 
-from ..graph_view import edge_label, node_label
+from ..graph_view import edge_label, node_label, subgraph_boxes
 from ..style import CANVAS_CLASS, cytoscape_stylesheet
 from ..viewport import CanvasViewport
 
@@ -54,6 +54,8 @@ class EditorCanvas:
                                   border="1px solid #ddd"))
         self.nodes: dict[str, ipycytoscape.Node] = {}
         self.edges: dict[EdgeKey, ipycytoscape.Edge] = {}
+        #: a box per subgraph instance (compound nodes), around the nodes it expanded into
+        self.boxes: dict[str, ipycytoscape.Node] = {}
         with self.widget.hold_sync():
             self.widget.set_style(cytoscape_stylesheet() + _EDITOR_RULES)
             # every node carries its position; the view is the page's business (see below)
@@ -97,12 +99,28 @@ class EditorCanvas:
                 cy.remove_edge(self.edges.pop(key))
             for name in [n for n in self.nodes if n not in graph.nodes]:
                 cy.remove_node(self.nodes.pop(name))
+            boxes = {box["id"]: box for box in subgraph_boxes(graph)}
+            for box_id in [b for b in self.boxes if b not in boxes]:
+                cy.remove_node(self.boxes.pop(box_id))
+            # boxes first: a node's parent is on the canvas before the node; a box is not
+            # dragged (its nodes are, one by one, and keep their own positions)
+            new_boxes = []
+            for box_id, data in boxes.items():
+                if box_id not in self.boxes:
+                    self.boxes[box_id] = ipycytoscape.Node(data=data, classes="subgraph", grabbable=False)
+                    new_boxes.append(self.boxes[box_id])
+                elif dict(self.boxes[box_id].data) != data:
+                    self.boxes[box_id].data = data
+            if new_boxes:
+                cy.add_nodes(new_boxes)
             new_nodes = []
             for name, node in graph.nodes.items():
                 classes = " ".join(filter(None, (f"kind-{node.kind}", _diag(validation.node_level(name)),
                                                  marks.get(name))))
                 data = {"id": name, "label": node_label(name, resolved.get(name)), "kind": node.kind,
                         "problems": validation.node_problems(name)}
+                if node.origin is not None and node.origin.get("use"):
+                    data["parent"] = f"use:{node.origin['use']}"
                 x, y = positions[name]
                 cy_node = self.nodes.get(name)
                 if cy_node is None:

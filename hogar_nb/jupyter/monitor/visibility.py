@@ -18,6 +18,7 @@ __all__ = ["Visibility"]
 _ESM = """
 function render({ model, el }) {
   el.style.cssText = 'width:0;height:0;overflow:hidden';
+  el.dataset.hogarVisibility = 'watching';  // rendered: its model is up (tests wait for it)
   let inView = true, observer = null;
   const send = () => {
     const shown = inView && document.visibilityState === 'visible';

@@ -23,6 +23,7 @@ KEYWORDS: dict[str, str] = {
     "defaults": "attributes every node takes unless it sets its own",
     "template": "a named kind with preset attributes: template NAME = KIND { ... }",
     "cluster": "the machines available, for placement analysis",
+    "use": "a graph file as a kind, for subgraphs: use NAME = \"blocks/file.udgl\", then NAME INSTANCE { params }",
 }
 
 _TOKEN = re.compile(
@@ -48,6 +49,7 @@ class _Names:
     nodes: list[str] = field(default_factory=list)
     templates: dict[str, str] = field(default_factory=dict)  # template -> kind
     params: list[str] = field(default_factory=list)
+    uses: dict[str, str] = field(default_factory=dict)  # subgraph kind -> its file
 
 
 def _statements(text: str) -> list[list[_Tok]]:
@@ -83,6 +85,9 @@ def _declared(text: str) -> _Names:
                 names.templates[name] = st[3].text
         elif head == "param":
             names.params.append(name)
+        elif head == "use":
+            if len(st) >= 4 and st[2].text == "=" and st[3].kind == "string":
+                names.uses[name] = st[3].text.strip('"')
         elif head != "graph":
             names.nodes.append(name)
     return names
@@ -131,6 +136,8 @@ def _value_items(spec: kinds.AttrSpec | None, names: _Names) -> list[dict[str, A
 def _kind_items(names: _Names) -> list[dict[str, Any]]:
     items = [_item(k, "type", "kind", doc) for k, doc in kinds.KINDS.items()]
     items += [_item(t, "class", f"template of {k}", kinds.KINDS.get(k, "")) for t, k in names.templates.items()]
+    items += [_item(u, "class", f"subgraph from {f}", "its instances expand into the graph file's nodes")
+              for u, f in names.uses.items()]
     return items
 
 

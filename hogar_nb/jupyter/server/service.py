@@ -54,17 +54,26 @@ def lint(text: str, cell: bool = False) -> dict[str, Any]:
     """Every diagnostic of ``text`` as JSON-ready dicts, sorted by position.
 
     Positions are 1-based, columns in characters, the end column exclusive; a
-    diagnostic about the whole graph has ``line`` None.
+    diagnostic about the whole graph has ``line`` None. ``types`` gives each node's
+    known input and output types (what a hover shows); pickled models are never read.
     """
+    from ...core.types import infer_types
     from ...core.udgl import compile_udgl
 
     graph, diags = compile_udgl(editor_source(text, cell))
     if cell:
         diags = [d for d in diags if d.code != _UNDEFINED_PARAM]
+    types: dict[str, dict[str, str]] = {}
+    if graph is not None:
+        try:
+            types = {name: t.to_dict() for name, t in infer_types(graph).nodes.items() if t.to_dict()}
+        except Exception:  # noqa: BLE001 - a graph too broken to resolve has no types to show
+            types = {}
     return {
         "diagnostics": [_to_json(d) for d in diags],
         "errors": sum(d.is_error for d in diags),
         "parsed": graph is not None,
+        "types": types,
     }
 
 

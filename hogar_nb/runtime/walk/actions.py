@@ -26,10 +26,11 @@ class Walk:
     worker node by itself (its answer is the result). Drivers may subclass it to
     attach their own handle (a future, an event) to the request. ``context`` is the
     request's :class:`~.context.RequestContext` (or None), handed to observers with
-    its events.
+    its events; ``observed``: whether its events are published (the walker decides at
+    the start).
     """
 
-    __slots__ = ("id", "t0", "deadline", "timeout", "joins", "finished", "context", "alone")
+    __slots__ = ("id", "t0", "deadline", "timeout", "joins", "finished", "context", "observed", "alone")
 
     def __init__(self, rid: int, t0: float, deadline: float = INF, timeout: float | None = None,
                  context: Any = None) -> None:
@@ -40,6 +41,7 @@ class Walk:
         self.timeout = timeout
         self.joins: dict[str, dict[str, Any]] | None = None
         self.finished = False
+        self.observed = False
         self.alone = False
 
 

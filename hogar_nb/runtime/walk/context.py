@@ -16,18 +16,23 @@ class RequestContext:
     front uses the one it answers with (``x-request-id``). ``traceparent`` and
     ``tracestate`` are the W3C Trace Context headers it came with (None from
     Python). ``attrs`` is free for observers' per-request decisions (a sampling
-    choice, a span id decided at the start). Contexts are picklable: they cross to
-    Ray's ingress and back with the request's events.
+    choice, a span id decided at the start). ``observed`` false: observers that
+    subscribed for observed requests only (a sampling tracer) get none of this
+    request's events, and while only such observers listen the walker publishes none
+    (the request costs what it costs with nobody listening). Contexts are picklable:
+    they cross to Ray's ingress and back with the request's events.
     """
 
-    __slots__ = ("_request_id", "traceparent", "tracestate", "attrs")
+    __slots__ = ("_request_id", "traceparent", "tracestate", "attrs", "observed")
 
     def __init__(self, request_id: str | None = None, traceparent: str | None = None,
-                 tracestate: str | None = None, attrs: dict[str, Any] | None = None) -> None:
+                 tracestate: str | None = None, attrs: dict[str, Any] | None = None,
+                 observed: bool = True) -> None:
         self._request_id = request_id  # made on first use when None: most are never read
         self.traceparent = traceparent
         self.tracestate = tracestate
         self.attrs = attrs
+        self.observed = observed
 
     @property
     def request_id(self) -> str:
@@ -48,10 +53,10 @@ class RequestContext:
         return getattr(ids, "trace_hex", None)
 
     def __getstate__(self) -> tuple:
-        return (self.request_id, self.traceparent, self.tracestate, self.attrs)
+        return (self.request_id, self.traceparent, self.tracestate, self.attrs, self.observed)
 
     def __setstate__(self, state: tuple) -> None:
-        self._request_id, self.traceparent, self.tracestate, self.attrs = state
+        self._request_id, self.traceparent, self.tracestate, self.attrs, self.observed = state
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RequestContext):

@@ -39,16 +39,18 @@ class WalkEvent:
 
     ``request`` numbers the request within its deployment; ``context`` is its
     :class:`~.context.RequestContext` (request id, trace headers), or None. ``time``
-    and ``began`` are seconds since the epoch on every backend.
+    and ``began`` are seconds since the epoch on every backend. ``shadow`` marks the
+    ``enqueued`` and ``attempt`` events of a mirror's copy (shadow traffic).
     """
 
     __slots__ = ("kind", "request", "time", "node", "attempt", "outcome", "choice", "delay", "error",
-                 "value", "context", "replica", "began", "batch")
+                 "value", "context", "replica", "began", "batch", "shadow")
 
     def __init__(self, kind: EventKind, request: int, time: float, node: str | None = None,
                  attempt: int = 0, outcome: str = "", choice: str | None = None, delay: float = 0.0,
                  error: BaseException | None = None, value: Any = None, context: Any = None,
-                 replica: str | None = None, began: float | None = None, batch: int = 1) -> None:
+                 replica: str | None = None, began: float | None = None, batch: int = 1,
+                 shadow: bool = False) -> None:
         self.kind = kind
         self.request = request
         self.time = time
@@ -63,6 +65,7 @@ class WalkEvent:
         self.replica = replica
         self.began = began
         self.batch = batch
+        self.shadow = shadow
 
     def __repr__(self) -> str:
         parts = [f"{self.kind} #{self.request}"]
@@ -79,9 +82,11 @@ class Subscription:
     """One observer's bounded queue; counts what it ``delivered``, ``dropped`` (queue
     full) and what the observer ``failed`` on (it raised)."""
 
-    def __init__(self, hub: ObserverHub, fn: Callable[[WalkEvent], Any], maxsize: int) -> None:
+    def __init__(self, hub: ObserverHub, fn: Callable[[WalkEvent], Any], maxsize: int,
+                 every: bool = True) -> None:
         self.fn = fn
         self.maxsize = maxsize
+        self.every = every
         self.delivered = 0
         self.dropped = 0
         self.failed = 0
@@ -126,20 +131,25 @@ class ObserverHub:
     def __init__(self) -> None:
         self._subs: tuple[Subscription, ...] = ()  # replaced whole, never mutated
         self.active = False
+        self.every = False  # some subscriber wants the events of every request
 
-    def subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int = 10_000) -> Subscription:
+    def subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int = 10_000,
+                  every: bool = True) -> Subscription:
         """Queue every :class:`WalkEvent` from now on for ``fn``, called off the request
         path by :meth:`Subscription.drain`. At most ``maxsize`` events wait; more are
-        dropped."""
+        dropped. ``every`` false: only the events of requests whose context is
+        ``observed`` are wanted (they may still come with others')."""
         if maxsize < 1:
             raise ValueError(f"got {maxsize} for maxsize; expected an integer >= 1")
-        sub = Subscription(self, fn, maxsize)
+        sub = Subscription(self, fn, maxsize, every)
         self._subs = (*self._subs, sub)
+        self.every = any(s.every for s in self._subs)
         self.active = True
         return sub
 
     def _remove(self, sub: Subscription) -> None:
         self._subs = tuple(s for s in self._subs if s is not sub)
+        self.every = any(s.every for s in self._subs)
         self.active = bool(self._subs)
 
     def publish(self, event: WalkEvent) -> None:

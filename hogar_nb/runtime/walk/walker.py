@@ -63,14 +63,18 @@ class Walker:
         g = self.graph_stats
         if g is not None:
             g.requests += 1
-        if self.hub.active:
-            self.hub.publish(WalkEvent("started", walk.id, now + self.wall_offset, source, value=payload,
-                                       context=walk.context))
+        hub = self.hub
+        if hub.active:  # who listens wants every request, or this one
+            context = walk.context
+            walk.observed = hub.every or context is None or context.observed
+        if walk.observed:
+            hub.publish(WalkEvent("started", walk.id, now + self.wall_offset, source, value=payload,
+                                  context=walk.context))
         if source in self.workers:
             walk.alone = True
-            if self.hub.active:
-                self.hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, source, value=payload,
-                                           context=walk.context))
+            if walk.observed:
+                hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, source, value=payload,
+                                      context=walk.context))
             out.append(Enqueue(walk, source, payload, None, 0, True))
             return out
         if self.needs_skip:
@@ -87,17 +91,18 @@ class Walker:
         walk = job.walk
         hub = self.hub
         if job.shadow:  # a mirror's copy: its answer is for observers only
-            if hub.active:
+            if walk.observed:
                 hub.publish(WalkEvent("attempt", walk.id, now + self.wall_offset, job.node, job.attempt, "ok",
                                       value=value, context=walk.context, replica=replica,
-                                      began=None if began is None else began + self.wall_offset, batch=batch))
+                                      began=None if began is None else began + self.wall_offset, batch=batch,
+                                      shadow=True))
             return []
-        if not hub.active and not walk.alone:
+        if not walk.observed and not walk.alone:
             nxt = self._chain.get(job.node)
             if nxt is not None:
                 return [Enqueue(walk, nxt, value, job.node)]
         plan = self.nodes[job.node]
-        if hub.active:
+        if walk.observed:
             off = self.wall_offset
             hub.publish(WalkEvent("attempt", walk.id, now + off, plan.name, job.attempt, "ok", value=value,
                                   context=walk.context, replica=replica,
@@ -125,11 +130,12 @@ class Walker:
         walk = job.walk
         if cause == "error" and rejects_input(exc):
             cause = "invalid_input"
-        if self.hub.active:
+        if walk.observed:
             off = self.wall_offset
             self.hub.publish(WalkEvent("attempt", walk.id, now + off, plan.name, job.attempt, cause,
                                        error=exc, context=walk.context, replica=replica,
-                                       began=None if began is None else began + off, batch=batch))
+                                       began=None if began is None else began + off, batch=batch,
+                                       shadow=job.shadow))
         out: list[Action] = []
         if job.shadow:  # a mirror's copy failed: counted at its node, the request goes on
             stats = self.stats[plan.name]
@@ -146,7 +152,7 @@ class Walker:
             delay = retry_delay(self.policy, cause, job.attempt, self.rng)
             if now + delay < walk.deadline:
                 job.attempt += 1
-                if self.hub.active:
+                if walk.observed:
                     self.hub.publish(WalkEvent("retry", walk.id, now + self.wall_offset, plan.name,
                                                job.attempt, cause, delay=delay, context=walk.context))
                 out.append(Retry(job, delay))
@@ -159,9 +165,9 @@ class Walker:
         """The driver could not hand ``job`` to its node (``error``: overload, no live
         replica, stopping, a payload that cannot be shipped)."""
         out: list[Action] = []
-        if job.shadow and self.hub.active:  # observers learn a copy was refused; it fails nothing
+        if job.shadow and job.walk.observed:  # observers learn a copy was refused; it fails nothing
             self.hub.publish(WalkEvent("attempt", job.walk.id, now + self.wall_offset, job.node, job.attempt,
-                                       error.cause, error=error, context=job.walk.context))
+                                       error.cause, error=error, context=job.walk.context, shadow=True))
         self._fail_at(out, self.nodes[job.node], job.walk, error, now)
         return out
 
@@ -191,7 +197,7 @@ class Walker:
             g.pending += 1
             if g.pending >= g.stride:
                 g.observe(now - walk.t0)
-        if self.hub.active:
+        if walk.observed:
             self.hub.publish(WalkEvent("completed", walk.id, now + self.wall_offset, value=value,
                                        context=walk.context))
         out.append(Complete(walk, value))
@@ -202,7 +208,7 @@ class Walker:
         walk.finished = True
         if self.graph_stats is not None:
             self.graph_stats.failed(err.cause)
-        if self.hub.active:
+        if walk.observed:
             self.hub.publish(WalkEvent("failed", walk.id, now + self.wall_offset, err.node, outcome=err.cause,
                                        error=err, context=walk.context))
         out.append(Fail(walk, err))
@@ -226,7 +232,7 @@ class Walker:
                 f"switch {plan.name!r} answered {key!r}, which matches none of its edges {whens}",
                 plan.name), now)
             return
-        if self.hub.active:
+        if walk.observed:
             self.hub.publish(WalkEvent("routed", walk.id, now + self.wall_offset, plan.name, choice=chosen,
                                        context=walk.context))
         for dst, _w, _ in plan.succ:
@@ -243,7 +249,7 @@ class Walker:
             stats.done += 1
         if plan.kind == "split":
             chosen = choose_split(plan.succ, self.rng.random())
-            if self.hub.active:
+            if walk.observed:
                 self.hub.publish(WalkEvent("routed", walk.id, now + self.wall_offset, plan.name,
                                            choice=chosen, context=walk.context))
             for dst, _w, _ in plan.succ:
@@ -261,9 +267,9 @@ class Walker:
         after the request's own actions, so the request is handed on first."""
         for dst, share in plan.mirrors:
             if share >= 1.0 or self.rng.random() < share:
-                if self.hub.active:
+                if walk.observed:
                     self.hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, dst, value=value,
-                                               context=walk.context))
+                                               context=walk.context, shadow=True))
                 out.append(Enqueue(walk, dst, value, plan.name, 0, False, True))
 
     def _deliver(self, out: list[Action], walk: Walk, dst: str, value: Any, src: str, now: float,
@@ -274,7 +280,7 @@ class Walker:
             if value is SKIP:
                 return
         if dst in self.workers:
-            if self.hub.active:
+            if walk.observed:
                 self.hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, dst, value=value,
                                            context=walk.context))
             out.append(Enqueue(walk, dst, value, src, 0, entry))
@@ -330,7 +336,7 @@ class Walker:
             self._skip_all(out, walk, plan, now)
 
     def _skip_all(self, out: list[Action], walk: Walk, plan: NodePlan, now: float) -> None:
-        if self.hub.active:
+        if walk.observed:
             self.hub.publish(WalkEvent("skipped", walk.id, now + self.wall_offset, plan.name,
                                        context=walk.context))
         if plan.response:
