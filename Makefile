@@ -7,9 +7,13 @@ BIN     = $(VENV)/bin
 PY      = $(BIN)/python
 STAMP   = $(VENV)/.hogar-installed
 LAB_STAMP = $(VENV)/.hogar-lab-installed
+# The third-party OIP clients tests/clients drives (tritonclient, the kserve SDK) and
+# schemathesis live in a virtualenv of their own: they pin their own protobuf and numpy.
+CLIENTS_VENV ?= .venv-clients
+CLIENTS_STAMP = $(CLIENTS_VENV)/.hogar-clients-installed
 PORT   ?= 8888
 
-.PHONY: lab test install browser node wrk postgres netns bench fuzz clean
+.PHONY: lab test install clients browser node wrk postgres netns bench fuzz clean
 
 # $(call debian,CHECK,PACKAGE): install Debian's PACKAGE unless the shell command CHECK succeeds
 # (with sudo when not root).
@@ -42,6 +46,15 @@ $(LAB_STAMP): $(EXT_SOURCES) | $(PY) node
 
 install: $(STAMP)
 
+$(CLIENTS_STAMP): tests/clients/requirements.txt
+	@echo "installing the OIP clients the tests drive (tritonclient, kserve, schemathesis) into $(CLIENTS_VENV)"
+	$(PYTHON) -m venv $(CLIENTS_VENV)
+	$(CLIENTS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CLIENTS_VENV)/bin/python -m pip install --quiet -r tests/clients/requirements.txt
+	touch $(CLIENTS_STAMP)
+
+clients: $(CLIENTS_STAMP)
+
 # Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium).
 browser:
 	$(call debian,command -v chromium,chromium)
@@ -63,9 +76,9 @@ netns:
 RAY_NETNS = unshare --net $$( [ "$$(id -u)" = 0 ] || echo --map-root-user ) sh -c
 
 # mypy first: the typed layers (configured in pyproject.toml) check clean before any test runs.
-test: install browser postgres netns
+test: install clients browser postgres netns
 	$(PY) -m mypy
-	$(PY) -m pytest $(PYTEST_ARGS)
+	HOGAR_CLIENTS_PYTHON=$(abspath $(CLIENTS_VENV))/bin/python $(PY) -m pytest $(PYTEST_ARGS)
 	$(RAY_NETNS) 'ip link set lo up && HOGAR_RAY_TESTS=1 exec $(PY) -m pytest tests/on_ray $(PYTEST_ARGS)'
 
 # --allow-root only when running as root (containers), which JupyterLab refuses otherwise.
@@ -93,14 +106,17 @@ bench: install wrk browser netns
 	$(PY) benchmarks/hostile.py
 	$(PY) benchmarks/lint.py
 	$(RAY_NETNS) 'ip link set lo up && exec $(PY) benchmarks/serve.py'
+	$(PY) benchmarks/oip_peer.py
 	$(PY) benchmarks/ray_backend.py
 	$(PY) benchmarks/console.py
 
 # The property tests and fuzzers with fresh random examples (make test replays fixed ones).
-fuzz: install
+fuzz: install clients
 	HOGAR_HYPOTHESIS_PROFILE=explore $(PY) -m pytest -q tests/core tests/jupyter_server/test_service.py \
 	  tests/serving/test_fuzz_http.py $(PYTEST_ARGS)
+	HOGAR_CLIENTS_PYTHON=$(abspath $(CLIENTS_VENV))/bin/python HOGAR_SCHEMATHESIS_EXAMPLES=300 \
+	  HOGAR_SCHEMATHESIS_SEED=random $(PY) -m pytest -q tests/clients -k schemathesis $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) build dist test-artifacts .pytest_cache hogar_nb/labextension \
+	rm -rf $(VENV) $(CLIENTS_VENV) .venv-mlserver build dist test-artifacts .pytest_cache hogar_nb/labextension \
 	  labextension/lib labextension/node_modules labextension/tsconfig.tsbuildinfo

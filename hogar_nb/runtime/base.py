@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, ClassVar
 
 from ..core.references import reference_paths, with_reference_hashes
-from .errors import DeploymentStoppedError
+from .errors import DeploymentStoppedError, UnknownNodeError
 from .metrics import MetricsSnapshot, RecoveryEvent
 from .plan import GraphPlan
 from .traces import TracesMixin
@@ -83,7 +83,8 @@ class DeploymentBase(TracesMixin, ABC):
     @abstractmethod
     def _start(self, payload: Any, source: str, timeout: float | None, wait: bool,
                context: RequestContext) -> Future:
-        """Start one request at ``source``; its Future holds the result or a RequestError."""
+        """Start one request at ``source`` (or at a worker node, run alone: the walker's
+        ``start`` takes either); its Future holds the result or a RequestError."""
 
     def _astart(self, payload: Any, source: str, timeout: float | None,
                 context: RequestContext) -> Awaitable[Any]:
@@ -151,6 +152,12 @@ class DeploymentBase(TracesMixin, ABC):
         """The EARG document this deployment runs (a copy), with operator changes applied."""
         return copy.deepcopy(self._earg) if self._earg is not None else None
 
+    @property
+    def base_dir(self) -> Path | None:
+        """The folder the graph's relative paths (model artifacts) resolve against
+        (None: the working directory)."""
+        return self._plan.base_dir
+
     def replica_nodes(self) -> list[str]:
         """The nodes that run replicas (the ones ``scale``/``reconfigure``/faults accept)."""
         return sorted(n for n, p in self._plan.nodes.items() if p.is_worker)
@@ -165,13 +172,25 @@ class DeploymentBase(TracesMixin, ABC):
             raise ValueError(f"{source!r} is not a source of graph {self.name!r}; sources are {sources}")
         return source
 
+    def _entry(self, source: str | None, node: str | None) -> str:
+        """Where a request starts: a source, or a worker node that runs alone."""
+        if node is None:
+            return self._source(source)
+        if source is not None:
+            raise ValueError("pass source= or node=, not both")
+        plan = self._plan.nodes.get(node)
+        if plan is None or not plan.is_worker:
+            raise UnknownNodeError(f"{node!r} is not a node with replicas; they are {self.replica_nodes()}",
+                                   node)
+        return node
+
     def _stopped_error(self) -> DeploymentStoppedError:
         return DeploymentStoppedError(f"deployment {self.name!r} is stopped")
 
     # -- requests -----------------------------------------------------------------------
     def _begin(self, payload: Any, source: str | None, timeout: float | None, wait: bool,
-               context: RequestContext | None) -> Future:
-        name = self._source(source)
+               context: RequestContext | None, node: str | None = None) -> Future:
+        name = self._entry(source, node)
         if context is None:
             context = RequestContext()
         if self.tracing is not None:
@@ -187,7 +206,7 @@ class DeploymentBase(TracesMixin, ABC):
         return fut
 
     def submit(self, payload: Any, source: str | None = None, timeout: float | None = None,
-               context: RequestContext | None = None) -> Future:
+               context: RequestContext | None = None, *, node: str | None = None) -> Future:
         """Send a request without waiting for its result; the future holds the result
         or a RequestError, and as ``.context`` the request's
         :class:`~hogar_nb.runtime.walk.RequestContext` (its ``request_id``).
@@ -196,28 +215,33 @@ class DeploymentBase(TracesMixin, ABC):
         seconds (forever when None), so a plain loop of submits never fails for being
         fast; past it the request fails with OverloadError. ``timeout`` is also the
         request's deadline through the whole graph (RequestTimeoutError once passed).
-        ``context`` names the request (a fresh id when None) for its events.
+        ``context`` names the request (a fresh id when None) for its events. With
+        ``node`` (a node with replicas) the request runs that node alone and its
+        answer is the result: same queues, retries, timeouts and metrics as inside
+        the graph.
         """
-        return self._begin(payload, source, timeout, True, context)
+        return self._begin(payload, source, timeout, True, context, node)
 
     def call(self, payload: Any, timeout: float | None = None, source: str | None = None,
-             context: RequestContext | None = None) -> Any:
+             context: RequestContext | None = None, *, node: str | None = None) -> Any:
         """Send a request and wait for its result (raises its RequestError).
 
-        Waits for room like :meth:`submit`; ``timeout`` is the request's deadline."""
+        Waits for room like :meth:`submit`; ``timeout`` is the request's deadline;
+        ``node`` runs one node alone (see :meth:`submit`)."""
         if self._stopped:
-            self._source(source)
+            self._entry(source, node)
             raise self._stopped_error()
-        return self._begin(payload, source, timeout, True, context).result()
+        return self._begin(payload, source, timeout, True, context, node).result()
 
     async def acall(self, payload: Any, timeout: float | None = None, source: str | None = None,
-                    context: RequestContext | None = None) -> Any:
+                    context: RequestContext | None = None, *, node: str | None = None) -> Any:
         """``await`` a request's result from asyncio code.
 
         Never blocks the event loop: a full graph fails the request at once with
         OverloadError (load shedding, e.g. HTTP 503) instead of waiting for room.
-        ``timeout`` is the request's deadline."""
-        name = self._source(source)
+        ``timeout`` is the request's deadline; ``node`` runs one node alone (see
+        :meth:`submit`)."""
+        name = self._entry(source, node)
         if self._stopped:
             raise self._stopped_error()
         if context is None:
@@ -225,7 +249,7 @@ class DeploymentBase(TracesMixin, ABC):
         if self.tracing is not None:
             self.tracing.begin(context)
         if self._observers:
-            return await asyncio.wrap_future(self._begin(payload, name, timeout, False, context))
+            return await asyncio.wrap_future(self._begin(payload, source, timeout, False, context, node))
         return await self._astart(payload, name, timeout, context)
 
     def map(self, payloads: Iterable[Any], concurrency: int | None = None, ordered: bool = True,

@@ -5,8 +5,8 @@ then for each ``(payloads, batched, fault, delay)`` it answers ``("ok", outputs)
 ``("raised", (module, qualname, text, pickled_exception | None, traceback))`` when the impl
 raised, or,
 when some results cannot be pickled, ``("partial", [(True, value) | (False, reason), ...])``.
-``None`` asks it to exit. Only stdlib imports here, and cloudpickle, which the impl's
-factory brought along already.
+``None`` asks it to exit. Only stdlib imports here (and :mod:`.rows`, stdlib only), and
+cloudpickle, which the impl's factory brought along already.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import pickle
 import time
 import traceback
 from typing import Any
+
+from . import rows
 
 __all__ = ["child_main", "raised"]
 
@@ -45,8 +47,7 @@ def child_main(conn: Any, factory: Any) -> None:
         try:
             if fault == "error":
                 raise RuntimeError("injected fault")
-            out = fn(payloads) if batched or getattr(fn, "__hogar_batch__", False) else [fn(payloads[0])]
-            reply: tuple = ("ok", list(out))
+            reply: tuple = ("ok", rows.call(fn, payloads, batched))
         except Exception as exc:
             reply = ("raised", raised(exc))
         try:

@@ -36,6 +36,8 @@ class DeploymentProtocol(Protocol):
     - ``acall`` never blocks the event loop: a full graph is an immediate
       OverloadError (load shedding; HTTP fronts answer 503 + Retry-After).
     - ``call`` blocks; it waits for room like ``submit``.
+    - ``node=`` on ``submit``/``call``/``acall`` runs one node with replicas alone
+      (its answer is the result), through the same queues, retries and metrics.
     - ``map`` yields one result (or the item's RequestError) per payload, in
       input order unless ``ordered=False``, with at most ``concurrency``
       requests in flight (default: the smallest queue the source feeds);
@@ -76,13 +78,13 @@ class DeploymentProtocol(Protocol):
     def replica_nodes(self) -> list[str]: ...
 
     def submit(self, payload: Any, source: str | None = None, timeout: float | None = None,
-               context: RequestContext | None = None) -> Future: ...
+               context: RequestContext | None = None, *, node: str | None = None) -> Future: ...
 
     def call(self, payload: Any, timeout: float | None = None, source: str | None = None,
-             context: RequestContext | None = None) -> Any: ...
+             context: RequestContext | None = None, *, node: str | None = None) -> Any: ...
 
     async def acall(self, payload: Any, timeout: float | None = None, source: str | None = None,
-                    context: RequestContext | None = None) -> Any: ...
+                    context: RequestContext | None = None, *, node: str | None = None) -> Any: ...
 
     def map(self, payloads: Iterable[Any], concurrency: int | None = None, ordered: bool = True,
             source: str | None = None, timeout: float | None = None,

@@ -13,6 +13,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable
 
+from . import rows
 from .faults import InjectedFault
 from .outcomes import ImplError, ReplicaFailure, Unshippable
 from .process_replica import ProcessBackend
@@ -53,9 +54,7 @@ class ThreadBackend:
                 raise InjectedFault("injected fault")
             fn = self.fn
             assert fn is not None, "invoke() before start()"
-            if batched or getattr(fn, "__hogar_batch__", False):  # model runners always take a batch
-                return list(fn(payloads))
-            return [fn(payloads[0])]
+            return rows.call(fn, payloads, batched)  # model runners always take a batch
         except Exception as exc:
             raise ImplError(exc) from exc
         except BaseException as exc:  # SystemExit and the like end the replica

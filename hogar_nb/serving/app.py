@@ -83,10 +83,12 @@ class ServingState:
         rows += [{"method": m, "path": p} for m, p in (
             ("GET", "/"), ("GET", "/metrics"), ("GET", "/v2"), ("GET", "/v2/health/live"),
             ("GET", "/v2/health/ready"), ("GET", f"/v2/models/{name}"), ("GET", f"/v2/models/{name}/ready"),
-            ("POST", f"/v2/models/{name}/infer"), ("GET", "/hogar/v1/graph"),
+            ("POST", f"/v2/models/{name}/infer"), ("POST", "/v2/repository/index"), ("GET", "/hogar/v1/graph"),
             ("GET", "/hogar/v1/status"), ("GET", "/hogar/v1/events"), ("GET", "/hogar/v1/traces"),
             ("GET", "/hogar/v1/traces/{trace_id}"), ("GET", "/hogar/v1/quality"), ("GET", "/hogar/v1/shadow"),
             ("POST", "/hogar/v1/feedback"))]
+        rows += [{"method": m, "path": f"/v2/models/{name}.{node}{tail}"} for node in self.dep.replica_nodes()
+                 for m, tail in (("GET", ""), ("GET", "/ready"), ("POST", "/infer"))]
         if self.options.admin_token:
             rows += [{"method": "POST", "path": "/hogar/v1/admin/scale"},
                      {"method": "POST", "path": "/hogar/v1/admin/reconfigure"},

@@ -19,7 +19,8 @@ import orjson
 
 from .responses import HTTPError, dumps
 
-__all__ = ["HEADER_LENGTH", "decode_inputs", "encode_outputs", "split_body", "wants_binary"]
+__all__ = ["HEADER_LENGTH", "decode_inputs", "decode_tensor", "encode_outputs", "encode_tensor", "split_body",
+           "wants_binary"]
 
 HEADER_LENGTH = "inference-header-content-length"
 _FORMATS = {"BOOL": "?", "INT8": "b", "INT16": "h", "INT32": "i", "INT64": "q", "UINT8": "B",
@@ -55,7 +56,8 @@ def _size_of(tensor: Any) -> int | None:
     return size
 
 
-def _decode(name: str, dtype: Any, shape: Any, raw: bytes) -> list[Any]:
+def decode_tensor(name: str, dtype: Any, shape: Any, raw: bytes) -> list[Any]:
+    """The flat elements of one tensor's raw bytes, checked against its shape (400 if not)."""
     if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
                                               for d in shape):
         raise _bad(f"input {name!r}: \"shape\" must be a list of non-negative integers, got {shape!r}")
@@ -100,7 +102,7 @@ def decode_inputs(header: Any, data: bytes) -> Any:
         if at + size > len(data):
             raise _bad(f"input {tensor.get('name')!r}: binary_data_size {size} runs past the end of the "
                        f"body ({len(data) - at} bytes left)")
-        tensor["data"] = _decode(tensor.get("name"), tensor.get("datatype"), tensor.get("shape"),
+        tensor["data"] = decode_tensor(tensor.get("name"), tensor.get("datatype"), tensor.get("shape"),
                                  data[at:at + size])
         del tensor["parameters"]["binary_data_size"]
         at += size
@@ -122,7 +124,8 @@ def wants_binary(request: Any) -> tuple[bool, dict[str, bool]]:
     return everything, per_output
 
 
-def _encode(dtype: str, flat: list[Any]) -> bytes:
+def encode_tensor(dtype: str, flat: list[Any]) -> bytes:
+    """The raw bytes of flat elements (struct.error for a value out of the datatype's range)."""
     if dtype == "BYTES":
         parts = []
         for v in flat:
@@ -137,7 +140,7 @@ def encode_outputs(response: dict[str, Any], binary: set[str]) -> tuple[bytes, i
     raws = []
     for out in response["outputs"]:
         if out["name"] in binary:
-            raw = _encode(out["datatype"], out.pop("data"))
+            raw = encode_tensor(out["datatype"], out.pop("data"))
             out.setdefault("parameters", {})["binary_data_size"] = len(raw)
             raws.append(raw)
     head = dumps(response)

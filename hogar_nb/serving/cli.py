@@ -62,6 +62,9 @@ def register(subparsers: Any, deploy: Deploy) -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", help="a .udgl file, or an EARG .yaml/.json file")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free port)")
+    p.add_argument("--grpc-port", type=int, metavar="PORT",
+                   help="also serve the Open Inference Protocol over gRPC on this port of --host "
+                        "(0 picks a free port; default: no gRPC)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="override a graph param (repeatable)")
     p.add_argument("--base-dir", help="directory model paths are relative to (default: the graph file's)")
@@ -73,8 +76,8 @@ def register(subparsers: Any, deploy: Deploy) -> argparse.ArgumentParser:
     p.add_argument("--max-headers", type=int, default=100, metavar="N",
                    help="most header fields in a request (default 100); more get 431")
     p.add_argument("--max-rows", type=int, default=1024, metavar="N",
-                   help="most rows in one Open Inference Protocol infer request, each a request "
-                        "through the graph (default 1024); more get 413")
+                   help="most rows in one Open Inference Protocol infer request (default 1024); "
+                        "more get 413")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="deadline of each request (default: the graph's own timeouts)")
     p.add_argument("--drain-timeout", type=float, default=30.0, metavar="SECONDS",
@@ -107,10 +110,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     dep = args.deploy(args)
     try:
         _start_tracing(dep, args.trace_sample)
-        def announce(url: str) -> None:
-            print(f"serving {dep.name} on {url}", flush=True)
 
-        run_foreground(dep, args.host, args.port, options, args.drain_timeout, announce)
+        def announce(url: str, grpc_address: str | None) -> None:
+            print(f"serving {dep.name} on {url}", flush=True)
+            if grpc_address is not None:
+                print(f"serving {dep.name} over gRPC on {grpc_address}", flush=True)
+
+        run_foreground(dep, args.host, args.port, options, args.drain_timeout, announce, args.grpc_port)
         log.info("stopping %s: the HTTP front has drained; stopping the graph", dep.name)
     finally:
         dep.stop(timeout=0.0)  # the drain is over: what still runs was answered 503 already

@@ -12,8 +12,8 @@ from ..core.error_wire import ErrorWire, new_request_id
 from ..observe import trace_headers
 from .trace_context import CURRENT
 
-__all__ = ["HTTPError", "JSONResponse", "dumps", "error_response", "new_request_id", "request_error",
-           "wire_response"]
+__all__ = ["HTTPError", "JSONResponse", "dumps", "error_response", "failure", "new_request_id",
+           "request_error", "wire_response"]
 
 _OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 log = logging.getLogger("hogar_nb.serving")
@@ -80,11 +80,17 @@ def http_error(err: HTTPError, request_id: str, v2: bool = False) -> JSONRespons
                           err.extra, v2)
 
 
-def request_error(err: BaseException, request_id: str, v2: bool = False) -> JSONResponse:
-    """The response for a failed request: status by cause, Retry-After on a 503."""
+def failure(err: BaseException, request_id: str) -> ErrorWire:
+    """The wire form of a failed request (status by cause); a 500 (an impl's or the
+    backend's failure) is logged once, with its cause."""
     wire = ErrorWire.of(err, request_id)
-    if wire.status == 500:  # an impl's or the backend's failure: once in the server's log, with its cause
+    if wire.status == 500:
         where = f" at node {wire.node!r}" if wire.node else ""
         log.error("request %s failed%s (%s): %s", request_id, where, wire.cause, wire.message,
                   exc_info=err.__cause__ or err)
-    return wire_response(wire, v2=v2)
+    return wire
+
+
+def request_error(err: BaseException, request_id: str, v2: bool = False) -> JSONResponse:
+    """The response for a failed request: status by cause, Retry-After on a 503."""
+    return wire_response(failure(err, request_id), v2=v2)

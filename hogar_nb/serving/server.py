@@ -60,6 +60,7 @@ class _Server(uvicorn.Server):
         super().__init__(config)
         self.serving_state = state
         self.drain_timeout = drain_timeout
+        self.exit_hooks: list[Callable[[], None]] = []  # called once the server is asked to exit
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         loop = asyncio.get_running_loop()
@@ -75,10 +76,17 @@ class _Server(uvicorn.Server):
             self.force_exit = True
         else:
             self.should_exit = True
+        self._exiting()
 
     def request_exit(self) -> None:
         self.serving_state.closing = True
         self.should_exit = True
+        self._exiting()
+
+    def _exiting(self) -> None:
+        hooks, self.exit_hooks = self.exit_hooks, []
+        for hook in hooks:
+            hook()
 
 
 def _make_server(dep: DeploymentProtocol, options: ServeOptions, drain_timeout: float,
@@ -158,19 +166,30 @@ def serve_http(dep: DeploymentProtocol, host: str = "127.0.0.1", port: int = 0, 
 
 
 def run_foreground(dep: DeploymentProtocol, host: str, port: int, options: ServeOptions, drain_timeout: float,
-                   announce: Callable[[str], None]) -> None:
-    """Serve in this (main) thread until SIGINT/SIGTERM, then drain; ``announce(url)``
-    runs once the server accepts connections."""
+                   announce: Callable[[str, str | None], None], grpc_port: int | None = None) -> None:
+    """Serve in this (main) thread until SIGINT/SIGTERM, then drain; with ``grpc_port``
+    the gRPC service listens too (on ``host``) and drains alongside.
+    ``announce(url, grpc_address or None)`` runs once both accept connections."""
     sock = bind(host, port)
     url = _url(sock)
     server = _make_server(dep, options, drain_timeout, "warning")
+    grpc_server = None
+    if grpc_port is not None:
+        from .grpc_server import GRPCServer
+
+        try:
+            grpc_server = GRPCServer(dep, host, grpc_port, options).start()
+        except BaseException:
+            sock.close()
+            raise
+        server.exit_hooks.append(lambda: grpc_server.begin_stop(drain_timeout))
 
     async def main() -> None:
         serving = asyncio.ensure_future(server.serve(sockets=[sock]))
         while not server.started and not serving.done():
             await asyncio.sleep(0.005)
         if server.started:
-            announce(url)
+            announce(url, grpc_server.address if grpc_server is not None else None)
         await serving
 
     try:
@@ -178,3 +197,5 @@ def run_foreground(dep: DeploymentProtocol, host: str, port: int, options: Serve
             runner.run(main())
     finally:
         sock.close()
+        if grpc_server is not None:
+            grpc_server.stop(drain_timeout)

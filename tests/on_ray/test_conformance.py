@@ -95,6 +95,60 @@ def test_failing_impl_is_an_error_after_its_retries(dep) -> None:
     assert isinstance(err.value.__cause__, ValueError)
 
 
+def test_one_node_alone(dep) -> None:
+    before = dep.metrics()
+    assert [dep.call(5, node="a"), dep.call(5, node="b"), dep.call(150, node="gate")] == [10, 6, "big"]
+    assert dep.call([1, 2], node="lin") == pytest.approx(5.5)
+    assert [f.result(timeout=60) for f in [dep.submit(i, node="bd") for i in range(8)]][3]["y"] == 6
+    with pytest.raises(NodeError) as err:
+        dep.call(-1, node="boom")
+    assert err.value.node == "boom" and "after 2 attempts (retries = 1)" in str(err.value)
+    with pytest.raises(RequestTimeoutError) as late:
+        dep.call(0.35, node="nap")  # its timeout is 300 ms; the replica is free again soon after
+    assert late.value.node == "nap"
+    assert dep.call(0.01, node="nap") == 0.01
+    unknown = _error(dep.call, 1, node="out")
+    assert type(unknown) is UnknownNodeError
+    assert str(unknown) == f"'out' is not a node with replicas; they are {dep.replica_nodes()}"
+    assert type(_error(dep.call, 1, source="chain_in", node="a")) is ValueError
+    snap = dep.metrics()
+    assert snap.node("a").requests - before.node("a").requests == 1
+    assert snap.node("chain_in").requests == before.node("chain_in").requests
+    assert snap.graph.requests - before.graph.requests == 15
+
+
+def test_one_node_alone_over_the_open_inference_protocol(dep) -> None:
+    url = dep.serve_http()
+    body = {"inputs": [{"name": "x", "shape": [2, 2], "datatype": "FP64", "data": [1, 2, 3, 4]}]}
+    status, _headers, out = _post(f"{url}/v2/models/conformance.lin/versions/1/infer", json.dumps(body).encode())
+    assert status == 200 and out["model_name"] == "conformance.lin"
+    assert out["outputs"][0]["data"] == pytest.approx([5.5, 11.5])
+    status, _headers, out = _post(f"{url}/v2/models/conformance.boom/infer", json.dumps(
+        {"inputs": [{"name": "x", "shape": [], "datatype": "INT64", "data": [-1]}]}).encode())
+    assert status == 500 and "boom" in out["error"]
+    rows = {"inputs": [{"name": "x", "shape": [3, 1], "datatype": "INT64", "data": [1, 2, 3]}]}
+    status, _headers, out = _post(f"{url}/v2/models/conformance.a/infer", json.dumps(rows).encode())
+    assert (status, out["outputs"][0]["data"]) == (200, [1, 1, 2, 2, 3, 3]), "a python impl runs once per row"
+    status, _headers, out = _post(f"{url}/v2/models/conformance.bd/infer", json.dumps(rows).encode())
+    assert [json.loads(v) for v in out["outputs"][0]["data"]] == [
+        {"y": [v, v], "batch": 3} for v in (1, 2, 3)], "a batched impl gets the tensor's rows in one call"
+    from hogar_nb.serving.grpc_server import GRPCServer
+    from tests.serving.test_oip_grpc import Client, infer_request
+
+    server = GRPCServer(dep).start()
+    client = Client(server.address)
+    try:
+        answer = client("ModelInfer", infer_request("conformance.lin", {
+            "name": "x", "datatype": "FP64", "shape": [2, 2], "contents": {"fp64_contents": [1, 2, 3, 4]}}))
+        assert list(answer.outputs[0].contents.fp64_contents) == pytest.approx([5.5, 11.5])
+        assert client("ModelReady", name="conformance.gate", version="1").ready
+    finally:
+        client.close()
+        server.stop(1.0)
+    with urllib.request.urlopen(f"{url}/v2/models/conformance.gate/ready", timeout=60) as resp:
+        assert json.loads(resp.read()) == {"name": "conformance.gate", "ready": True}
+
+
 SEEN: dict[str, str] = {}  # the embedded engine's answer, which the Ray backend must match
 
 

@@ -249,6 +249,44 @@ def test_a_request_no_branch_brings_to_the_response_sink_fails() -> None:
     assert isinstance(sim.run("keep"), Complete)
 
 
+# -- one node alone ---------------------------------------------------------------------------
+def test_a_request_started_at_a_worker_runs_that_node_alone() -> None:
+    w = walker(chain(noop, noop, noop))
+    seen: list[WalkEvent] = []
+    sub = w.hub.subscribe(seen.append)
+    walk = Walk(4, 0.0)
+    (job,) = w.start(walk, "n1", 10, 0.0)
+    assert (type(job), job.node, job.payload, job.entry, job.src) == (Enqueue, "n1", 10, True, None)
+    (done,) = w.produced(job, 11, 0.2)
+    assert isinstance(done, Complete) and done.value == 11 and done.walk is walk and walk.alone
+    sub.drain()
+    assert [(e.kind, e.node) for e in seen] == [("started", "n1"), ("enqueued", "n1"), ("attempt", "n1"),
+                                                 ("completed", None)]
+    assert w.graph_stats.requests == 1 and w.graph_stats.ok == 1
+    assert w.stats["n0"].requests == 0 and w.stats["src"].requests == 0 and w.stats["out"].done == 0
+    sub.close()
+    (job,) = w.start(Walk(5, 0.0), "n0", 1, 0.0)  # nobody subscribed: the chain's shortcut is not taken
+    assert [type(a) for a in w.produced(job, 2, 0.0)] == [Complete]
+
+
+def test_a_node_alone_keeps_its_retries_and_fails_even_off_the_response_path() -> None:
+    nodes = {"src": {"kind": "source"}, "f": {"impl": noop}, "log": {"impl": noop, "retries": 1},
+             "side": {"kind": "sink"}, "out": {"kind": "sink", "response": True}}
+    doc = make_earg(nodes, ["src -> f", "src -> log", "f -> out", "log -> side"], response="out")
+    w = walker(doc, rng=FixedRandom([0.5] * 4))
+    walk = Walk(0, 0.0)
+    (job,) = w.start(walk, "log", 3, 0.0)
+    (retry,) = w.failed(job, "crash", 0.0)
+    assert isinstance(retry, Retry) and job.attempt == 1
+    (fail,) = w.failed(job, "crash", 0.01)
+    assert isinstance(fail, Fail) and isinstance(fail.error, ReplicaCrashError) and walk.finished
+    assert str(fail.error) == "node 'log': the replica crashed after 2 attempts (retries = 1)"
+    ws = walker(_switch())
+    (gate,) = ws.start(Walk(1, 0.0), "gate", 500, 0.0)
+    (done,) = ws.produced(gate, "big", 0.0)
+    assert isinstance(done, Complete) and done.value == "big", "a switch alone answers its key"
+
+
 # -- retries ----------------------------------------------------------------------------------
 def _one(**attrs: Any) -> Walker:
     return walker(chain(noop, **attrs), rng=FixedRandom([0.5] * 10))

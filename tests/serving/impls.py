@@ -78,6 +78,23 @@ class SlowStart:
 slow_start = SlowStart
 
 
+def argmax(row):
+    """The index of a row's largest value (a class from its probabilities)."""
+    return max(range(len(row)), key=row.__getitem__)
+
+
+def tenth(row):
+    """Every value of a row divided by ten (a stand-in for a feature scaler)."""
+    return [v / 10 for v in row]
+
+
+def gate_by_sign(row):
+    """A switch: "pos" for a row whose first value is not negative, else "neg"."""
+    return "neg" if row[0] < 0 else "pos"
+
+
+def double_row(row):
+    return [2 * v for v in row]
 CALLS: list = []
 
 

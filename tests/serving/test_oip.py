@@ -41,7 +41,26 @@ def test_infer_rows_are_a_batch_and_come_back_in_order(doubler):
     assert out["model_name"] == dep.name and out["id"] == "r1"
     assert out["outputs"] == [{"name": "output-0", "shape": [5, 1], "datatype": "INT64",
                                "data": [2, 4, 6, 8, 10]}]
-    assert dep.metrics().nodes["n0"].requests == 5  # one request per row
+    assert dep.metrics().nodes["n0"].requests == 1  # the tensor is one payload; the batched impl got its rows
+
+
+def test_a_tensor_is_one_payload_unless_its_way_routes():
+    nodes = {"src": {"kind": "source"}, "f": {"impl": impl("ident")}, "g": {"impl": impl("ident")},
+             "out": {"kind": "sink", "response": True}}
+    body = {"inputs": [{"name": "x", "shape": [64, 2], "datatype": "INT64", "data": list(range(128))}]}
+    with served(make_earg(nodes, ["src -> f", "f -> g", "g -> out"])) as (dep, client):
+        out = client.post(f"/v2/models/{dep.name}/infer", json=body).json()["outputs"][0]
+        assert out["shape"] == [64, 2] and out["data"] == list(range(128))
+        snap = dep.metrics()
+        assert (snap.graph.requests, snap.nodes["f"].requests, snap.nodes["g"].requests) == (1, 1, 1)
+    nodes = {"src": {"kind": "source"}, "gate": {"kind": "switch", "impl": impl("gate_by_sign")},
+             "f": {"impl": impl("ident")}, "g": {"impl": impl("double_row")}, "out": {"kind": "sink", "response": True}}
+    edges = [("gate", "f", {"when": "pos"}), ("gate", "g", {"when": "neg"}), "src -> gate", "f -> out", "g -> out"]
+    with served(make_earg(nodes, edges)) as (dep, client):
+        body = {"inputs": [{"name": "x", "shape": [3, 1], "datatype": "INT64", "data": [1, -2, 3]}]}
+        out = client.post(f"/v2/models/{dep.name}/infer", json=body).json()["outputs"][0]
+        assert out["data"] == [1, -4, 3], "each row went its own way"
+        assert dep.metrics().graph.requests == 3
 
 
 def test_infer_scalar_rows():
@@ -96,13 +115,26 @@ def test_bad_infer_requests_are_400(body, needle):
 def test_not_ready_when_a_node_has_no_live_replica():
     from tests.serving.conftest import wait_for
 
-    earg = chain(impl("ident"), recovery={"policy": "none", "max_restarts": 0, "backoff_ms": 10.0})
+    earg = chain(impl("ident"), impl("ident"), recovery={"policy": "none", "max_restarts": 0, "backoff_ms": 10.0})
     with served(earg) as (dep, client):
         dep.inject_fault("n0", "crash")
         client.post("/src", json=1)
         wait_for(lambda: dep.metrics().nodes["n0"].replicas_alive == 0, 10, "the replica to die")
         assert client.get("/v2/health/ready").status_code == 503
         assert client.get(f"/v2/models/{dep.name}/ready").json()["ready"] is False
+        assert client.get(f"/v2/models/{dep.name}.n0/ready").json() == {"name": f"{dep.name}.n0", "ready": False}
+        assert client.get(f"/v2/models/{dep.name}.n1/versions/1/ready").json()["ready"] is True
+        assert client.post("/v2/repository/index").json() == [
+            {"name": dep.name, "version": "1", "state": "UNAVAILABLE"},
+            {"name": f"{dep.name}.n0", "version": "1", "state": "UNAVAILABLE"},
+            {"name": f"{dep.name}.n1", "version": "1", "state": "READY"}]
+        body = {"inputs": [{"name": "x", "shape": [2], "datatype": "INT64", "data": [1, 2]}]}
+        resp = client.post(f"/v2/models/{dep.name}.n1/infer", json=body)
+        assert resp.status_code == 200 and resp.json()["outputs"][0]["data"] == [1, 2]
+        resp = client.post(f"/v2/models/{dep.name}.n0/infer", json=body)
+        assert resp.status_code == 503 and "n0" in resp.json()["error"]
+        paths = {r["path"] for r in client.get("/").json()["routes"]}
+        assert {f"/v2/models/{dep.name}.n0/infer", f"/v2/models/{dep.name}.n1"} <= paths
         assert client.get("/v2/health/live").status_code == 200
 
 
@@ -175,4 +207,4 @@ def test_rows_per_request_are_bounded_by_default():
         assert "--max-rows" in resp.json()["error"]
         [out] = client.post(f"/v2/models/{dep.name}/infer", json=_rows(1024)).json()["outputs"]
         assert out["shape"] == [1024, 1] and out["data"] == list(range(1024))
-        assert dep.metrics().graph.requests == 1024, "the refused request never reached the graph"
+        assert dep.metrics().graph.requests == 1, "the refused request never reached the graph; a tensor is one"

@@ -135,3 +135,61 @@ def test_compressed_bodies_are_bounded_by_max_body(tmp_path):
         assert resp.status_code == 413 and "decompresses to more than 10000 bytes" in resp.json()["error"]
         resp = client.post(f"/v2/models/{dep.name}/infer", content=b"plain", headers={"content-encoding": "br"})
         assert resp.status_code == 415
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    """scale (python: x / 10) -> clf (LogisticRegression) -> top (python: argmax), served as ``pipe``."""
+    import joblib
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_iris(return_X_y=True)
+    clf = LogisticRegression(max_iter=500).fit(X / 10, y)
+    where = tmp_path_factory.mktemp("pipe")
+    joblib.dump(clf, where / "clf.joblib")
+    earg = make_earg({"src": {"kind": "source"},
+                      "scale": {"impl": "tests.serving.impls:tenth"},
+                      "clf": {"kind": "model", "impl": str(where / "clf.joblib"), "method": "predict_proba"},
+                      "top": {"impl": "tests.serving.impls:argmax"},
+                      "out": {"kind": "sink", "response": True}},
+                     ["src -> scale", "scale -> clf", "clf -> top", "top -> out"])
+    earg["name"] = "pipe"
+    with served(earg) as (dep, client):
+        yield clf, X, dep, client
+
+
+def test_every_node_is_a_model_of_its_own(pipeline):
+    clf, X, dep, client = pipeline
+    triton_client = _client(client)
+    index = triton_client.get_model_repository_index()
+    assert sorted(m["name"] for m in index) == ["pipe", "pipe.clf", "pipe.scale", "pipe.top"]
+    assert all(m["state"] == "READY" and m["version"] == "1" for m in index)
+    meta = triton_client.get_model_metadata("pipe.clf", "1")
+    assert meta["name"] == "pipe.clf" and meta["versions"] == ["1"]
+    # the types the model's signature gives (hogar_nb.core.types): 4 features in, 3 probabilities out
+    assert meta["inputs"] == [{"name": "input-0", "datatype": "FP64", "shape": [-1, 4]}]
+    assert meta["outputs"] == [{"name": "output-0", "datatype": "FP64", "shape": [-1, 3]}]
+    assert triton_client.is_model_ready("pipe.clf") and triton_client.is_model_ready("pipe.top", "1")
+    rows = X[:32].astype(np.float32)
+    scaled = rows / 10
+    before = dep.metrics()
+    result = triton_client.infer("pipe.clf", _inputs(scaled))  # binary both ways
+    np.testing.assert_allclose(result.as_numpy("output-0"), clf.predict_proba(scaled.astype(np.float32)),
+                               rtol=1e-5)
+    assert result.get_response()["model_name"] == "pipe.clf"
+    after = dep.metrics()
+    assert after.node("clf").requests - before.node("clf").requests == 1, "32 rows, one tensor, one request"
+    assert after.node("scale").requests == before.node("scale").requests, "the node ran alone"
+    result = triton_client.infer("pipe.scale", _inputs(rows, binary=False), model_version="1")
+    np.testing.assert_allclose(result.as_numpy("output-0"), scaled, rtol=1e-5)
+    whole = triton_client.infer("pipe", _inputs(rows)).as_numpy("output-0")
+    assert whole.tolist() == clf.predict_proba(scaled).argmax(axis=1).tolist()
+    with pytest.raises(InferenceServerException, match="model 'pipe.nope' not found"):
+        triton_client.infer("pipe.nope", _inputs(rows))
+    with pytest.raises(InferenceServerException, match="no version '2'"):
+        triton_client.get_model_metadata("pipe.top", "2")
+    wrong = httpclient.InferInput("x", [1, 3], "FP32")
+    wrong.set_data_from_numpy(rows[:1, :3])
+    with pytest.raises(InferenceServerException, match="clf"):
+        triton_client.infer("pipe.clf", [wrong])

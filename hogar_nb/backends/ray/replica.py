@@ -17,6 +17,9 @@ from typing import Any
 
 from ray import serve
 
+from ...runtime import rows
+from ...runtime.rows import Rows
+
 __all__ = ["NodeReplica"]
 
 
@@ -94,6 +97,8 @@ class NodeReplica:
         batch = 1
         try:
             await self._apply_fault()
+            if type(payload) is Rows:  # a tensor's rows: a batch already, run together
+                return _envelope(rows.call(self.fn, [payload], self.batch_size > 1)[0])
             if self.batch_size > 1:
                 out, batch = await self._batched(payload)
             elif self.takes_batches:  # model runners always take a batch, as on the embedded engine

@@ -22,13 +22,15 @@ class Walk:
 
     Times are in the driver's clock (whatever ``now`` it passes to the walker).
     ``deadline`` is ``INF`` when the request has none; ``timeout`` is the caller's
-    timeout it came from (for messages). Drivers may subclass it to attach their
-    own handle (a future, an event) to the request. ``context`` is the request's
-    :class:`~.context.RequestContext` (or None), handed to observers with its events;
-    ``observed``: whether its events are published (the walker decides at the start).
+    timeout it came from (for messages); ``alone`` is set when the request runs one
+    worker node by itself (its answer is the result). Drivers may subclass it to
+    attach their own handle (a future, an event) to the request. ``context`` is the
+    request's :class:`~.context.RequestContext` (or None), handed to observers with
+    its events; ``observed``: whether its events are published (the walker decides at
+    the start).
     """
 
-    __slots__ = ("id", "t0", "deadline", "timeout", "joins", "finished", "context", "observed")
+    __slots__ = ("id", "t0", "deadline", "timeout", "joins", "finished", "context", "observed", "alone")
 
     def __init__(self, rid: int, t0: float, deadline: float = INF, timeout: float | None = None,
                  context: Any = None) -> None:
@@ -40,6 +42,7 @@ class Walk:
         self.joins: dict[str, dict[str, Any]] | None = None
         self.finished = False
         self.observed = False
+        self.alone = False
 
 
 class Enqueue:

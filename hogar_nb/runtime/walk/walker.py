@@ -56,7 +56,9 @@ class Walker:
 
     # -- events ---------------------------------------------------------------------------
     def start(self, walk: Walk, source: str, payload: Any, now: float) -> list[Action]:
-        """A request enters at ``source`` with ``payload``."""
+        """A request enters at ``source`` with ``payload``. ``source`` may also name a
+        worker node: the request then runs that node alone, with its retries, timeout
+        and deadline, and the node's answer is the result (every node is a model)."""
         out: list[Action] = []
         g = self.graph_stats
         if g is not None:
@@ -67,7 +69,14 @@ class Walker:
             walk.observed = hub.every or context is None or context.observed
         if walk.observed:
             hub.publish(WalkEvent("started", walk.id, now + self.wall_offset, source, value=payload,
-                                       context=walk.context))
+                                  context=walk.context))
+        if source in self.workers:
+            walk.alone = True
+            if walk.observed:
+                hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, source, value=payload,
+                                      context=walk.context))
+            out.append(Enqueue(walk, source, payload, None, 0, True))
+            return out
         if self.needs_skip:
             for other in self.plan.sources:
                 if other != source:
@@ -88,7 +97,7 @@ class Walker:
                                       began=None if began is None else began + self.wall_offset, batch=batch,
                                       shadow=True))
             return []
-        if not walk.observed:
+        if not walk.observed and not walk.alone:
             nxt = self._chain.get(job.node)
             if nxt is not None:
                 return [Enqueue(walk, nxt, value, job.node)]
@@ -99,7 +108,9 @@ class Walker:
                                   context=walk.context, replica=replica,
                                   began=None if began is None else began + off, batch=batch))
         out: list[Action] = []
-        if plan.kind == "switch":
+        if walk.alone:
+            self._complete(out, walk, value, now)
+        elif plan.kind == "switch":
             self._route_switch(out, plan, walk, job.payload, value, now)
         else:
             for dst, _when, _w in plan.succ:
@@ -134,7 +145,7 @@ class Walker:
         if cause in ("invalid_input", "late"):  # the same input would fail again: no retry
             self._fail_at(out, plan, walk, attempt_error(plan, cause, job.attempt, exc, detail), now)
             return out
-        if walk.finished and plan.reaches_response:
+        if walk.finished and (plan.reaches_response or walk.alone):
             return out  # already answered (or failed elsewhere): no point retrying
         late = False
         if job.attempt < allowed_retries(plan, cause, self.policy) and may_retry:
@@ -207,7 +218,7 @@ class Walker:
         stats = self.stats[plan.name]
         if stats is not None:
             stats.failed(err.cause)
-        if plan.reaches_response:
+        if plan.reaches_response or walk.alone:
             self._fail(out, walk, err, now)
 
     # -- routing ----------------------------------------------------------------------------
