@@ -37,6 +37,9 @@ from ..core.references import reference_paths, with_reference_hashes
 from .errors import DeploymentStoppedError, UnknownNodeError
 from .metrics import MetricsSnapshot, RecoveryEvent
 from .plan import GraphPlan
+from .changes import ChangesMixin
+from .fronts import FrontsMixin
+from .quality_api import QualityMixin
 from .traces import TracesMixin
 from .walk import RequestContext, Subscription, WalkEvent
 
@@ -51,7 +54,7 @@ def unexpected_options(options: Mapping[str, Any], backend: str) -> None:
         raise TypeError(f"run() got unexpected options {sorted(options)} for the {backend} backend")
 
 
-class DeploymentBase(TracesMixin, ABC):
+class DeploymentBase(ChangesMixin, QualityMixin, FrontsMixin, TracesMixin, ABC):
     """A running serving graph; :func:`hogar_nb.run` returns one of its subclasses.
 
     ``call`` / ``submit`` / ``acall`` / ``map`` send requests; every request ends with
@@ -332,159 +335,6 @@ class DeploymentBase(TracesMixin, ABC):
                 fn(value)
             except Exception:  # an observer must never fail a request
                 self._drop_observer(fn)
-
-    # -- events and operator changes ----------------------------------------------------
-    @property
-    def events(self) -> list[RecoveryEvent]:
-        """Recovery and operator events so far (failures, restarts, suspensions,
-        scaling and reconfiguration), oldest first; the last 1,000 are kept."""
-        return self._recorded_events()
-
-    def record_event(self, node: str, cause: str, action: str, detail: str = "") -> None:
-        """Keep an event of a layer above the engine (an alert ``firing`` or
-        ``resolved``, cause ``alert``) beside the backend's, in :attr:`events` and
-        the HTTP event stream."""
-        self._record(RecoveryEvent(time.time(), node, -1, cause, action, 0.0, 0, detail))
-
-    def scale(self, node: str, replicas: int, *, cause: str = "operator", why: str = "") -> None:
-        """Run ``replicas`` replicas of ``node``; returns once the change is applied.
-        Replicas leaving finish the call they are in; no request is lost.
-
-        The change is recorded in :attr:`events` with action ``scale``, ``cause``
-        (``operator`` by default; an autoscaler passes ``autoscale``) and ``why``
-        appended to its detail."""
-        self._change(node, {"replicas": replicas}, cause, why)
-
-    def reconfigure(self, node: str, *, cause: str = "operator", why: str = "", **attrs: Any) -> None:
-        """Change ``replicas``, ``batch``, ``batch_wait``, ``timeout`` or ``retries`` of a
-        running node, as UDGL values (``"250ms"``) or numbers in EARG units (ms); or a
-        split's ``weights``, ``{successor: share}`` summing to 100% (how rollouts move
-        traffic: each request takes one arm, never two).
-
-        Every value is checked against the language's ranges first (ReconfigureError
-        naming the node and attribute, UnknownNodeError for a node without replicas);
-        then the change applies without losing a request and is recorded in
-        :attr:`events` with ``cause`` (``operator`` unless a controller says) and
-        action ``scale`` or ``reconfigure``, ``why`` appended to its detail."""
-        self._change(node, attrs, cause, why)
-
-    def _change(self, node: str, attrs: Mapping[str, Any], cause: str, why: str) -> None:
-        from .control import check_attrs, check_split, current_settings, shown, update_document
-
-        plan = self._plan.nodes.get(node)
-        if plan is not None and plan.kind == "split":
-            values = check_split(node, plan, attrs)
-        else:
-            values = check_attrs(node, self.replica_nodes(), attrs)
-        if self._stopped:
-            raise DeploymentStoppedError(f"deployment {self.name!r} is stopped", node)
-        before = current_settings(self._plan.nodes[node])
-        t0, wall = time.monotonic(), time.time()
-        self._apply(node, values)
-        took = time.monotonic() - t0
-        for attr, value in values.items():
-            if self._earg is not None:
-                update_document(self._earg, node, attr, value)
-            detail = f"{attr} {shown(attr, before[attr])} -> {shown(attr, value)}"
-            if why:
-                detail += f": {why}"
-            self._record(RecoveryEvent(wall, node, -1, cause, "scale" if attr == "replicas"
-                                       else "reconfigure", took, 0, detail))
-
-    def rollout(self, split: str, action: str = "start", candidate: str | None = None, **policy: Any) -> Any:
-        """Roll ``candidate`` (a successor of ``split``) out step by step, or ``pause``,
-        ``resume``, ``promote``, ``abort`` that rollout or read its ``status``; returns
-        the :class:`~hogar_nb.steer.Rollout`.
-
-        ``policy``: ``steps`` (candidate shares, default 5%, 25%, 50%, 100%),
-        ``step_time`` (s) and ``step_requests`` each step holds for at least,
-        ``gate_interval`` (s), ``max_error_increase`` (over the stable arm's error rate),
-        ``max_p99_ratio`` (to the stable arm's p99), ``min_samples``. A failing gate
-        sets the candidate's weight to 0 and records why; every move is an event with
-        cause ``rollout``."""
-        from .._frontends import frontend
-
-        if self._stopped:
-            raise self._stopped_error()
-        return frontend("rollout")(self, split, action, candidate, **policy)
-
-    def side_outputs(self, sink: str) -> list[Any]:
-        """The last few values that reached a side-output sink."""
-        values = self._side_values()
-        if sink not in values:
-            raise KeyError(f"{sink!r} is not a side-output sink; they are {sorted(values)}")
-        return list(values[sink])
-
-    # -- model quality (hogar_nb.quality, reached through the front-end registry) --------
-    def quality_monitor(self, start: bool = True, **options: Any) -> Any:
-        """The deployment's quality monitor (drift against references, delayed labels,
-        alert rules), started on first use; ``options`` (``store``, ``interval``) apply
-        then, and ``start=False`` returns None instead of starting it. A graph with a
-        model node's ``reference``/``feedback`` or an alert rule starts it with the
-        deployment. Needs the ``quality`` extra."""
-        with self._observers_lock:
-            if self._quality is None and start:
-                if self._stopped:
-                    raise self._stopped_error()
-                from .._frontends import frontend
-
-                self._quality = frontend("quality")(self, **options)
-            return self._quality
-
-    def quality(self) -> dict[str, Any]:
-        """Drift per feature, model quality and label counts per model node, and per
-        variant of each split (what ``GET /hogar/v1/quality`` answers)."""
-        report: dict[str, Any] = self.quality_monitor().report()
-        return report
-
-    def feedback(self, request_id: str, label: Any) -> dict[str, int]:
-        """The true ``label`` of the request ``request_id`` (its ``context.request_id``,
-        the HTTP ``x-request-id``), joined with the predictions kept for it; returns
-        the count of each outcome: matched, unknown, expired or duplicate, and
-        pending: a label that waits a moment for a prediction not seen yet."""
-        counts: dict[str, int] = self.quality_monitor().feedback([(request_id, label)])
-        return counts
-
-    def capture_reference(self, node: str, n: int = 5_000) -> Future:
-        """Take the next ``n`` inputs (and outputs) of model node ``node`` as its
-        reference; the Future holds the summarised reference once they came."""
-        fut: Future = self.quality_monitor().capture_reference(node, n)
-        return fut
-
-    # -- views and fronts ---------------------------------------------------------------
-    def monitor(self, **options: Any) -> Any:
-        """A live dashboard of this deployment (in a notebook): panels and a health-coloured graph."""
-        from .._frontends import frontend
-
-        return frontend("monitor")(self, **options)
-
-    def report(self, **options: Any) -> Any:
-        """A static snapshot of the dashboard, kept in the notebook's saved output."""
-        from .._frontends import frontend
-
-        return frontend("report")(self, **options)
-
-    def serve_metrics(self, port: int = 0) -> str:
-        """Expose the metrics in the Prometheus text format on 127.0.0.1; returns the URL."""
-        from .prometheus import start_server
-
-        if self._metrics_server is None:
-            self._metrics_server, bound = start_server(self, port)
-            self.metrics_url = f"http://127.0.0.1:{bound}/metrics"
-        return self.metrics_url  # type: ignore[return-value]
-
-    def serve_http(self, host: str = "127.0.0.1", port: int = 0, **options: Any) -> str:
-        """Serve this deployment over HTTP (JSON routes, Open Inference Protocol v2,
-        ``/metrics``, ``/hogar/v1/*``) on a background thread; returns the base URL.
-        ``options``: ``max_body``, ``timeout``, ``admin_token``, ``allow_fault_injection``,
-        ``drain_timeout``. :meth:`stop` closes the server."""
-        from .._frontends import frontend
-
-        if self._stopped:
-            raise self._stopped_error()
-        server = frontend("serve_http")(self, host, port, **options)
-        self._http_servers.append(server)
-        return server.url
 
     # -- lifecycle ----------------------------------------------------------------------
     def stop(self, timeout: float = 10.0) -> None:
