@@ -77,6 +77,23 @@ def error_envelope(err: RequestError) -> tuple:
     return ("err", ErrorWire.of(err).to_json(), blob)
 
 
+async def _answer(response: Any, timeout: float, deadline: float) -> Any:
+    """The node's answer to ``response``, its attempt bounded by ``timeout`` counted from
+    when Serve's router gave the call to a replica, as the embedded engine counts a
+    node's timeout from when a replica takes the call; the wait for a free replica is
+    bounded by the request's ``deadline`` (epoch s) alone. A cancelled wait withdraws the
+    call."""
+    assign = getattr(response, "_fetch_future_result_async", None)
+    if assign is None:  # a Serve without the two phases: the whole call is bounded
+        return await asyncio.wait_for(response, min(timeout, deadline - time.time()))
+    try:
+        result = await assign()
+    except asyncio.CancelledError:
+        response.cancel()
+        raise
+    return await asyncio.wait_for(result.get_async(), min(timeout, deadline - time.time()))
+
+
 class _Trip(Walk):
     """One request on the ingress: the walker's state, the future its caller awaits and
     the tasks running its side branches (cancelled once it has its outcome)."""
@@ -272,7 +289,7 @@ class Ingress:
         ran: tuple = ()  # the replica, when it began, the batch size: where the replica said
         exc: BaseException | None = None
         try:
-            out = await asyncio.wait_for(response, timeout)
+            out = await _answer(response, plan.timeout, job.walk.deadline)
         except asyncio.TimeoutError:
             response.cancel()
             cause = "timeout"
