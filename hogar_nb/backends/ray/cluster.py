@@ -3,7 +3,9 @@
 A local Ray is a ``ray start --head --block`` child process, in a session of its
 own, with every port chosen up front on 127.0.0.1: the raylet then has no port
 files to wait for. On a busy machine Ray's Python helpers can take longer to start
-than the raylet waits for them, so the start is retried.
+than the raylet waits for them, so the start is retried. Each attempt waits as long
+as the head makes progress (:mod:`.startup`): a loaded machine is given the time it
+needs, and a start whose GCS or raylet died is given up at once, with that log.
 
 A local Ray belongs to the process that started it: it stops with the deployment
 and at interpreter exit (``atexit``; SIGTERM becomes a normal exit when nothing else
@@ -29,12 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from ...runtime.errors import DeploymentConfigError
+from .startup import STALL_S, StartWatch, log_tail, sample_session, session_dir
 
 __all__ = ["LOCAL_OBJECT_STORE_BYTES", "LocalRay", "RayImportedTooEarly", "connect", "free_port",
            "local_auth", "start_serve"]
 
 LOCAL_OBJECT_STORE_BYTES = 128 << 20  # the graph's payloads, not datasets
-START_TIMEOUT = 180.0
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -47,16 +49,20 @@ class LocalRay:
     """A one-node Ray cluster on 127.0.0.1, owned by this process."""
 
     def __init__(self, num_cpus: int | None = None, object_store_bytes: int = LOCAL_OBJECT_STORE_BYTES,
-                 temp_dir: str | None = None, attempts: int = 3, nice: int = 0) -> None:
+                 temp_dir: str | None = None, attempts: int = 3, nice: int = 0,
+                 stall_s: float = STALL_S) -> None:
         self.num_cpus = num_cpus or max(2, os.cpu_count() or 2)
         self.object_store_bytes = object_store_bytes
         self.temp_dir = temp_dir
         self.attempts = attempts
         self.nice = nice
+        self.stall_s = stall_s  # a start that makes no progress this long is given up
         self.process: subprocess.Popen | None = None
         self.address = ""
         self.listen_port = 0
         self.startup_s = 0.0
+        self.connected = False  # this process joined it (ray.init)
+        self.printed = 0  # lines `ray start` printed (progress while it starts)
 
     def _command(self) -> list[str]:
         ray_cli = shutil.which("ray", path=str(Path(sys.executable).parent)) or "ray"
@@ -79,6 +85,7 @@ class LocalRay:
         import ray
         t0 = time.monotonic()
         tail: list[str] = []
+        reasons: list[str] = []
         for _ in range(self.attempts):
             nice = self.nice
 
@@ -96,21 +103,43 @@ class LocalRay:
             if self.temp_dir:
                 threading.Thread(target=self._announce_listen_port, args=(self.process, ready),
                                  daemon=True).start()
-            deadline = time.monotonic() + START_TIMEOUT
-            while time.monotonic() < deadline and self.process.poll() is None and not ready.wait(0.1):
-                pass
-            if ready.is_set() and self.process.poll() is None:
+            why = self._wait(ready, tail)
+            if why is not None:
+                reasons.append(why)
+            elif ready.is_set() and self.process.poll() is None:
                 try:
                     ray.init(address=self.address, log_to_driver=False, configure_logging=False)
                 except Exception as exc:
-                    tail.append(f"connecting to it failed: {exc}\n")
+                    reasons.append(f"connecting to it failed: {exc}")
                 else:
+                    self.connected = True
                     self.startup_s = time.monotonic() - t0
                     _stop_at_exit(self)  # again: ray.init() put Ray's own SIGTERM handler in place
                     return self
-            self.stop()
-        raise RuntimeError(f"a local Ray did not start after {self.attempts} attempts:\n"
-                           + "".join(tail[-10:]))
+            self.stop(timeout=5.0)  # a head that failed to start may not heed SIGINT: killed soon
+        why = "".join(f"  attempt {i + 1}: {r}\n" for i, r in enumerate(reasons))
+        raise RuntimeError(f"a local Ray did not start after {self.attempts} attempts:\n{why}"
+                           "its last output:\n" + "".join(tail[-10:]))
+
+    def _wait(self, ready: threading.Event, tail: list[str]) -> str | None:
+        """Wait for the head to say it started, as long as it makes progress
+        (:class:`~.startup.StartWatch`); None once it started or ``ray start`` ended,
+        else why the start was given up, with the log of a process that died."""
+        proc = self.process
+        assert proc is not None
+        watch = StartWatch(time.monotonic(), self.stall_s)
+        session = Path(self.temp_dir) / "session_latest" if self.temp_dir else None
+        while proc.poll() is None and not ready.wait(0.5):
+            processes = self.processes()
+            session = session_dir(processes) or session
+            why = watch.observe(sample_session(processes, self.printed), time.monotonic())
+            if why is not None:
+                if watch.dead is not None:
+                    why += "; its log:\n" + log_tail(session, watch.dead[1])
+                return why
+        if not ready.is_set() and proc.poll() is not None:
+            return f"`ray start` exited with status {proc.returncode} before the head was ready"
+        return None
 
     def _announce_listen_port(self, proc: subprocess.Popen, ready: threading.Event) -> None:
         """Write the dashboard agent's listen-port file for the raylet.
@@ -135,9 +164,9 @@ class LocalRay:
                 return
             time.sleep(0.05)
 
-    @staticmethod
-    def _drain(proc: subprocess.Popen, ready: threading.Event, tail: list[str]) -> None:
+    def _drain(self, proc: subprocess.Popen, ready: threading.Event, tail: list[str]) -> None:
         for line in proc.stdout or ():
+            self.printed += 1
             tail.append(line)
             del tail[:-50]
             if "Ray runtime started" in line:
@@ -163,9 +192,10 @@ class LocalRay:
         """Disconnect and stop every process of this cluster."""
         import psutil
 
-        if "ray" in sys.modules:
+        if self.connected:  # a failed start leaves a connection made elsewhere alone
             import ray
 
+            self.connected = False
             if ray.is_initialized():
                 ray.shutdown()
         proc = self.process
