@@ -111,10 +111,11 @@ def ray_capability(earg: dict[str, Any], graph: Any = None, for_config: bool = F
             p.warning("W702", name, "recovery",
                       "`recovery = failover`: Ray Serve replaces a dead replica as well as sending "
                       "traffic to the live ones")
-        elif isinstance(rec, dict) and (rec.get("max_restarts", 5) != 5 or rec.get("backoff_ms", 100.0) != 100.0):
+        elif isinstance(rec, dict) and rec.get("backoff_ms", 100.0) != 100.0:
             p.warning("W703", name, "recovery",
-                      "Ray Serve restarts replicas on its own schedule; `max_restarts` and `backoff` "
-                      "are not honoured")
+                      "Ray Serve replaces a dead replica on its own schedule: `backoff` does not delay "
+                      "the replacement (`max`, `within` and `backoff` still suspend the node and try "
+                      "it again, as on the embedded engine)")
         impl = node.get("impl")
         if for_config and not (isinstance(impl, str) and (":" in impl or kind == "model")):
             p.error("E701", name, "impl",

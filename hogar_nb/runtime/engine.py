@@ -41,9 +41,6 @@ class Engine:
         self.hang_release = threading.Event()
         self.graph_stats: Stats | None = Stats() if metrics else None
         self.stats: dict[str, Stats | None] = {n: (Stats() if metrics else None) for n in plan.nodes}
-        self.workers: dict[str, NodeRuntime] = {
-            name: NodeRuntime(p, self, self.stats[name]) for name, p in plan.nodes.items() if p.is_worker
-        }
         self.events: deque[RecoveryEvent] = deque(maxlen=1000)
         self.side_values: dict[str, deque[Any]] = {
             n: deque(maxlen=10) for n, p in plan.nodes.items() if p.kind == "sink" and not p.response
@@ -59,6 +56,9 @@ class Engine:
         self.started_at = time.monotonic()
         self.walker = Walker(plan, rng=self._rng, stats=self.stats, graph_stats=self.graph_stats,
                              lock=threading.Lock(), wall_offset=time.time() - time.monotonic())
+        self.workers: dict[str, NodeRuntime] = {  # after the walker: each node holds its breaker
+            name: NodeRuntime(p, self, self.stats[name]) for name, p in plan.nodes.items() if p.is_worker
+        }
         self._supervisor = threading.Thread(target=self._supervise, name="hogar-supervisor", daemon=True)
 
     # -- lifecycle --------------------------------------------------------------------

@@ -228,7 +228,7 @@ class NodeRuntime(NodeRecovery):
                 self.engine.node_output(self, work, outputs[i])
 
     def batch_done(self, replica: Replica, held: list[Work], outputs: list[Any]) -> None:
-        if self.streak:
+        if self.breaker.streak:
             self.served()
         if replica.errors_in_a_row or not replica.good:
             replica.errors_in_a_row = 0

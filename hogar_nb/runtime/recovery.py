@@ -15,18 +15,21 @@ The rules, as ``docs/udgl.md`` ("Recovery") states them:
 - A replica whose last ``EJECT_AFTER`` calls raised while a sibling's last call
   succeeded is ejected and replaced at once.
 
-Everything here runs under ``node.lock`` or on the supervisor/replica threads;
-the hot path only reads ``node.streak`` (non-zero while failures are unresolved).
+The breaker's decisions (restart or suspend, half-open, resume) are the walker's
+(:mod:`.walk.breaker`), as on Ray; this module performs them with replicas and
+timers. Everything here runs under ``node.lock`` or on the supervisor/replica
+threads; the hot path only reads ``node.breaker.streak`` (non-zero while failures
+are unresolved).
 """
 
 from __future__ import annotations
 
 import queue
 import time
-from collections import deque
 from typing import TYPE_CHECKING, Any, cast
 
 from .errors import UnavailableError
+from .walk.breaker import MAX_BACKOFF, Breaker
 
 if TYPE_CHECKING:  # pragma: no cover
     import threading
@@ -39,7 +42,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["EJECT_AFTER", "MAX_BACKOFF", "NodeRecovery"]
 
-MAX_BACKOFF = 5.0
 EJECT_AFTER = 5
 
 
@@ -67,10 +69,7 @@ class NodeRecovery:
     def _init_recovery(self) -> None:
         self.restarts = 0  # replacements started (metrics)
         self.pending_restarts = 0  # replacements scheduled or starting
-        self.streak = 0  # failures since the node last served a request
-        self.window: deque[float] = deque()  # restart times counted toward the intensity
-        self.state = "serving"  # serving | suspended | half_open
-        self.suspended_at = 0.0
+        self.breaker: Breaker = self.engine.walker.breakers[self.plan.name]
         self._pending_events: dict[int, tuple[float, float, str, str, int, str]] = {}
         # Bumped after every change of the replicas or the state; dead() scans the
         # replicas only when it moved since a scan found every one of them serving.
@@ -78,29 +77,20 @@ class NodeRecovery:
         self._settled = -1
 
     # -- health -------------------------------------------------------------------------
-    def backoff_delay(self) -> float:
-        """0 for the first failure after a served request, then backoff, 2 x backoff, ..."""
-        if self.streak <= 1:
-            return 0.0
-        return min(self.plan.backoff * 2 ** min(self.streak - 2, 16), MAX_BACKOFF)
-
-    def suspend_delay(self) -> float:
-        """How long a suspension lasts: backoff doubled per failure in a row, capped."""
-        return min(self.plan.backoff * 2 ** min(max(self.streak - 1, 0), 16), MAX_BACKOFF)
+    @property
+    def state(self) -> str:
+        """serving, suspended or half_open (the walker's breaker decides)."""
+        return self.breaker.state
 
     def served(self) -> None:
-        """A call succeeded after failures: reset the backoff and the window; resume."""
-        resumed = False
+        """A call succeeded after failures: the breaker starts over; a half-open node resumes."""
         with self.lock:
-            self.streak = 0
-            self.window.clear()
-            if self.state == "half_open":
-                self.state = "serving"
-                resumed = True
-        if resumed:
+            resumed = self.engine.walker.served(self.plan.name, time.monotonic())
+            if resumed is not None:
+                self.generation += 1
+        if resumed is not None:
             self.engine.record_event(time.time(), self.plan.name, -1, "suspend", "resume",
-                                     time.monotonic() - self.suspended_at,
-                                     detail="a request was served again")
+                                     resumed.duration, detail=resumed.detail)
             self._top_up("resume")
 
     def dead(self) -> bool:
@@ -133,11 +123,7 @@ class NodeRecovery:
     def unavailable(self) -> UnavailableError:
         plan = self.plan
         if self.state == "suspended":
-            return UnavailableError(
-                f"node {plan.name!r} is suspended: its replicas kept failing with no request served "
-                f"({plan.max_restarts} restarts within {plan.within:g} s); it is tried again "
-                f"in {max(self.suspended_at + self.suspend_delay() - time.monotonic(), 0):.2f} s",
-                plan.name)
+            return self.breaker.error(time.monotonic())
         return UnavailableError(f"node {plan.name!r} has no live replica (recovery policy "
                                 f"{plan.policy!r})", plan.name)
 
@@ -204,13 +190,10 @@ class NodeRecovery:
             if self.stopping:
                 action = "none"
             elif action == "restart":
-                self.streak += 1
-                while self.window and self.window[0] < detected - plan.within:
-                    self.window.popleft()
-                if self.state != "serving" or len(self.window) >= plan.max_restarts:
-                    action = "suspend"
-                else:
-                    self.window.append(detected)
+                transition = self.engine.walker.replica_failed(plan.name, detected, cause, detail)
+                action = transition.action
+                self.generation += 1
+                if action == "restart":
                     self.restarts += 1
                     self.pending_restarts += 1
         if action == "restart":
@@ -218,9 +201,10 @@ class NodeRecovery:
                 with self.stats.lock:
                     self.stats.restarts += 1
             info = (detected, wall, cause, "restart", len(held), detail)
-            self.engine.schedule(self.backoff_delay(), lambda: self._replace(replica.index, info))
+            self.engine.schedule(transition.delay, lambda: self._replace(replica.index, info))
         elif action == "suspend":
-            self._suspend(cause, wall, detected, len(held), detail)
+            self.engine.record_event(wall, plan.name, -1, cause, "suspend", 0.0, len(held), transition.detail)
+            self.engine.schedule(transition.delay, self._half_open)
         else:
             self.engine.record_event(wall, plan.name, replica.index, cause, action, 0.0, len(held), detail)
         request_cause = "timeout" if cause == "hang" else "crash"
@@ -241,34 +225,20 @@ class NodeRecovery:
         replica.start()
 
     # -- suspension -----------------------------------------------------------------------
-    def _suspend(self, cause: str, wall: float, detected: float, requeued: int,
-                 detail: str) -> None:
-        plan = self.plan
-        with self.lock:
-            was = self.state
-            self.state = "suspended"
-            self.generation += 1
-            self.suspended_at = detected
-        delay = self.suspend_delay()
-        why = (f"the half-open try failed ({detail or cause})" if was == "half_open" else
-               f"{len(self.window)} restarts within {plan.within:g} s with no request served")
-        self.engine.record_event(wall, plan.name, -1, cause, "suspend", 0.0, requeued,
-                                 f"{why}; next try in {delay:.3g} s")
-        self.engine.schedule(delay, self._half_open)
-
     def _half_open(self) -> None:
         with self.lock:
-            if self.stopping or self.state != "suspended":
+            if self.stopping:
                 return
-            self.state = "half_open"
+            transition = self.engine.walker.half_open(self.plan.name, time.monotonic())
+            if transition is None:
+                return
             self.generation += 1
-            self.window.clear()
             live = any(r.alive or not r.ready.is_set() for r in self.replicas) or self.pending_restarts
-        self.engine.record_event(time.time(), self.plan.name, -1, "suspend", "half_open",
-                                 time.monotonic() - self.suspended_at,
+        self.engine.record_event(time.time(), self.plan.name, -1, "suspend", "half_open", transition.duration,
                                  detail="trying the live replicas" if live else "starting one replica")
         if not live:
-            self._start_replacements(1, (self.suspended_at, time.time(), "suspend", "restart", 0, "half-open"))
+            self._start_replacements(1, (self.breaker.suspended_at, time.time(), "suspend", "restart", 0,
+                                         "half-open"))
 
     def _top_up(self, why: str) -> None:
         with self.lock:

@@ -15,6 +15,7 @@ source split_in  { route = "/split" }
 source batch_in  { route = "/batch" }
 source fail_in   { route = "/fail" }
 source slow_in   { route = "/slow" }
+source fragile_in { route = "/fragile" }
 python   a      { impl = "tests.on_ray.impls:double", replicas = 2 }
 python   b      { impl = "tests.on_ray.impls:inc" }
 model    lin    { impl = "linear.json" }
@@ -27,6 +28,7 @@ python   tagger { impl = "tests.on_ray.impls:tag" }
 python   bd     { impl = "tests.on_ray.impls:batch_double", batch = 8, batch_wait = 50ms }
 python   boom   { impl = "tests.on_ray.impls:fail_on_negative", retries = 1, retry_errors = true }
 python   nap    { impl = "tests.on_ray.impls:snooze", timeout = 300ms }
+python   fragile { impl = "tests.on_ray.impls:double", recovery = restart(max = 1, within = 60s, backoff = 1500ms) }
 sink     out
 
 chain_in -> a -> b -> out
@@ -42,6 +44,7 @@ tagger -> out
 batch_in -> bd -> out
 fail_in -> boom -> out
 slow_in -> nap -> out
+fragile_in -> fragile -> out
 """
 
 LINEAR = {"weights": [1.0, 2.0], "bias": 0.5}

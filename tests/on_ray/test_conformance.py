@@ -9,7 +9,7 @@ import json
 import time
 import urllib.error
 import urllib.request
-from typing import Callable
+from typing import Any, Callable
 
 import pytest
 
@@ -21,6 +21,7 @@ from hogar_nb.runtime.errors import (
     RequestError,
     RequestTimeoutError,
     RouteError,
+    UnavailableError,
     UnknownNodeError,
 )
 from hogar_nb.runtime.metrics import SERIES_FIELDS, RecoveryEvent
@@ -149,7 +150,7 @@ def test_one_node_alone_over_the_open_inference_protocol(dep) -> None:
         assert json.loads(resp.read()) == {"name": "conformance.gate", "ready": True}
 
 
-SEEN: dict[str, str] = {}  # the embedded engine's answer, which the Ray backend must match
+SEEN: dict[str, Any] = {}  # the embedded engine's answer, which the Ray backend must match
 
 
 def test_a_model_rejecting_its_input_fails_that_request_alike(dep) -> None:
@@ -301,6 +302,47 @@ def test_a_crashed_replica_is_a_restart_event(dep) -> None:
         time.sleep(0.2)
     dep.clear_faults()
     assert [(e.cause, e.action) for e in restarts][:1] == [("crash", "restart")]
+
+
+def test_a_node_whose_replicas_keep_crashing_is_suspended_then_resumes(dep) -> None:
+    """The walker's circuit breaker, on both backends: with ``restart(max = 1)`` a second
+    crash with nothing served suspends ``fragile``; a request then fails at once as
+    unavailable, naming the suspension; once the fault is gone the half-open try serves
+    and resumes the node."""
+    since = time.time()
+    dep.inject_fault("fragile", "crash")
+    try:
+        outcomes: list = []
+        for x in range(8):  # the crashes' own requests fail (or are retried, on Ray) until it suspends
+            try:
+                outcomes.append(dep.call(x, source="fragile_in", timeout=120))
+            except RequestError as err:
+                outcomes.append(err)
+                if isinstance(err, UnavailableError):
+                    break
+        suspended = outcomes[-1]
+        assert isinstance(suspended, UnavailableError), outcomes
+        assert all(getattr(o, "cause", None) == "crash" for o in outcomes[:-1]), outcomes
+        assert (suspended.cause, suspended.node) == ("unavailable", "fragile")
+        message = str(suspended).split(" in ")[0]  # the time left differs
+        assert message == ("node 'fragile' is suspended: its replicas kept failing with no request "
+                           "served (1 restarts within 60 s); it is tried again")
+        assert dep.metrics().node("fragile").state == "suspended"
+    finally:
+        dep.clear_faults()
+    deadline = time.monotonic() + 120
+    while True:  # the half-open try comes 3 s after the suspension, then one call resumes it
+        try:
+            if dep.call(21, source="fragile_in", timeout=60) == 42:
+                break
+        except UnavailableError:
+            assert time.monotonic() < deadline, "fragile never resumed"
+            time.sleep(0.2)
+    breaker = [(e.cause, e.action) for e in dep.events
+               if e.node == "fragile" and e.time >= since and e.action in ("suspend", "half_open", "resume")]
+    assert breaker == [("crash", "suspend"), ("suspend", "half_open"), ("suspend", "resume")]
+    assert dep.metrics().node("fragile").state == "serving"
+    assert SEEN.setdefault("breaker", (message, breaker)) == (message, breaker)
 
 
 # -- map, submit, observers, metrics ---------------------------------------------------------

@@ -465,3 +465,50 @@ def test_a_drain_thread_delivers_and_ends_on_close() -> None:
     thread.join(5.0)
     assert seen == ["started", "enqueued", "attempt", "completed"]
     assert not thread.is_alive()
+
+
+# -- the circuit breaker ----------------------------------------------------------------------
+def test_replica_failures_restart_with_backoff_then_suspend_the_node() -> None:
+    w = walker(chain(noop, noop, recovery={"policy": "restart", "max_restarts": 2, "within_ms": 10_000.0,
+                                           "backoff_ms": 100.0}))
+    assert [(t.action, t.delay) for t in (w.replica_failed("n1", 0.0), w.replica_failed("n1", 1.0))] == [
+        ("restart", 0.0), ("restart", 0.1)]  # the first at once, then the backoff
+    t = w.replica_failed("n1", 2.0, "crash")
+    assert (t.action, t.delay, t.detail) == (
+        "suspend", 0.4, "2 restarts within 10 s with no request served; next try in 0.4 s")
+    assert w.suspended == {"n1"} and w.breakers["n1"].state == "suspended"
+    # a request fails at the suspended node at once, counted there; n0 still ran it
+    sim = Sim(w, {"n0": noop, "n1": noop})
+    sim.now = 2.1
+    fail = sim.run(5)
+    assert isinstance(fail, Fail) and isinstance(fail.error, UnavailableError)
+    assert (fail.error.cause, fail.error.node) == ("unavailable", "n1")
+    assert str(fail.error) == ("node 'n1' is suspended: its replicas kept failing with no request served "
+                               "(2 restarts within 10 s); it is tried again in 0.30 s")
+    assert w.stats["n1"].errors == {"unavailable": 1}
+    assert [a.node for a in sim.log if isinstance(a, Enqueue)] == ["n0"]
+    assert w.unavailable("n1", 2.1) is not None and w.unavailable("n0", 2.1) is None
+
+
+def test_half_open_lets_traffic_in_and_a_served_call_resumes() -> None:
+    w = walker(chain(noop, recovery={"policy": "restart", "max_restarts": 0, "backoff_ms": 100.0}))
+    assert w.replica_failed("n0", 0.0).action == "suspend"  # max = 0: the first failure suspends
+    assert w.served("n0", 0.05) is None and w.breakers["n0"].state == "suspended"  # a late answer
+    t = w.half_open("n0", 0.1)
+    assert (t.action, t.duration) == ("half_open", 0.1) and w.suspended == set()
+    assert w.half_open("n0", 0.2) is None  # once
+    assert Sim(w, {"n0": noop}).run(3).value == 3
+    resumed = w.served("n0", 0.3)
+    assert (resumed.action, resumed.detail) == ("resume", "a request was served again")
+    assert resumed.duration == pytest.approx(0.3)
+    assert w.breakers["n0"].state == "serving" and w.served("n0", 0.4) is None
+
+
+def test_a_failed_half_open_try_suspends_again_for_twice_as_long() -> None:
+    w = walker(chain(noop, recovery={"policy": "restart", "max_restarts": 0, "backoff_ms": 100.0}))
+    first = w.replica_failed("n0", 0.0)
+    w.half_open("n0", first.delay)
+    again = w.replica_failed("n0", 0.2, "crash", "exit code 1")
+    assert again.action == "suspend" and again.delay == 2 * first.delay
+    assert again.detail.startswith("the half-open try failed (exit code 1)")
+    assert w.suspended == {"n0"}

@@ -202,7 +202,8 @@ class RayDeployment(RayControls, DeploymentBase):
                 replicas_total += replicas
                 alive_total += n_alive
                 in_flight = report["in_flight"][name]
-                nodes[name] = s.snapshot(name, 0, in_flight, n_alive, replicas, started)
+                nodes[name] = s.snapshot(name, 0, in_flight, n_alive, replicas, started,
+                                         report["states"].get(name, "serving"))
             else:
                 nodes[name] = s.snapshot(name, 0, 0, 0, 0, started)
         g = stats(report["graph"])

@@ -173,6 +173,7 @@ class Ingress:
             "nodes": {n: dump(s) for n, s in self.stats.items()},
             "graph": dump(self.graph_stats),
             "in_flight": dict(self.in_flight),
+            "states": {n: b.state for n, b in self.walker.breakers.items()},
             "live": self.live,
             "events": list(self.events),
             "clock_offset": time.time() - time.monotonic(),
@@ -278,6 +279,8 @@ class Ingress:
         walker = self.walker
         if job.attempt == 0:
             stats.requests += 1
+        if walker.suspended and name in walker.suspended:  # a retry meets the open breaker
+            return walker.refused(job, walker.breakers[name].error(time.time()), time.time())
         timeout = min(plan.timeout, job.walk.deadline - time.time())
         if timeout <= 0:
             return walker.failed(job, "late", time.time())
@@ -312,6 +315,10 @@ class Ingress:
                     stats.observe(time.monotonic() - t0)
                 if job.attempt and self.crashed.get(name):
                     self._recovered(name)
+                resumed = walker.served(name, time.time())
+                if resumed is not None:
+                    self.events.append(RecoveryEvent(time.time(), name, -1, "suspend", "resume",
+                                                     resumed.duration, 0, resumed.detail))
                 return walker.produced(job, out[1], time.time(), *out[2:5])
             cause, detail = out[1], out[2]
             ran = out[4:7]
@@ -375,9 +382,25 @@ class Ingress:
             return
         self.dead_actors.add(actor)
         with self.stats[node].lock:
-            self.stats[node].restarts += 1
+            self.stats[node].restarts += 1  # Serve's controller replaces every dead actor
+        if self.plan.nodes[node].policy == "none":
+            action = None
+        else:  # the walker's breaker decides, as on the embedded engine
+            action = self.walker.replica_failed(node, time.time(), "crash")
+        if action is not None and action.action == "suspend":
+            self.events.append(RecoveryEvent(time.time(), node, -1, "crash", "suspend", 0.0, 1, action.detail))
+            asyncio.get_running_loop().call_later(action.delay, self._half_open, node)
+            return
         self.events.append(RecoveryEvent(time.time(), node, len(self.dead_actors) - 1, "crash",
                                          "restart", 0.0, 1))
+
+    def _half_open(self, node: str) -> None:
+        """The suspension of ``node`` is over: calls go to the replicas Serve kept or
+        replaced; the first one served resumes the node, a crash suspends it again."""
+        transition = self.walker.half_open(node, time.time())
+        if transition is not None:
+            self.events.append(RecoveryEvent(time.time(), node, -1, "suspend", "half_open",
+                                             transition.duration, 0, "trying the live replicas"))
 
     def _recovered(self, node: str) -> None:
         """A retried call of ``node`` succeeded after a crash: the event's duration."""

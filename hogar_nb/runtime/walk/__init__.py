@@ -12,11 +12,14 @@ and ``DeploymentHandle`` calls — tells it what happened and performs what it a
     refused(job, error, now)                  Fail(walk, error)
     deadline_passed(walk, now)                SideOutput(walk, sink, value)
     abort(walk, error, now)
+    replica_failed(node, now, cause)          Transition: restart after d, or suspend
+    served(node, now), half_open(node, now)   Transition: resume, half_open (or None)
 
 ``job`` is the :class:`Enqueue` the driver ran. Routing (switch, split, ensemble),
 joins with skips of the branches not taken, ensemble combining, the retry decision
-with its backoff bounded by the deadline, and the message of every failure live
-here only, so every backend routes, retries and fails alike.
+with its backoff bounded by the deadline, the circuit breaker that suspends a node
+whose replicas keep failing (:mod:`.breaker`), and the message of every failure live
+here only, so every backend routes, retries, suspends and fails alike.
 
 Observers subscribe to the walker's :class:`ObserverHub` (``walker.hub.subscribe``;
 ``Deployment.subscribe`` on every backend) and receive :class:`WalkEvent` s off the
@@ -27,6 +30,7 @@ request path, through bounded queues; each event carries its request's
 from __future__ import annotations
 
 from .actions import INF, Action, Complete, Enqueue, Fail, Retry, SideOutput, Walk
+from .breaker import Breaker, Transition
 from .context import RequestContext
 from .observers import EventKind, ObserverHub, Subscription, WalkEvent
 from .retry import RAY_POLICY, RetryPolicy, attempt_error, rejects_input
@@ -34,6 +38,7 @@ from .walker import Walker
 
 __all__ = [
     "Action",
+    "Breaker",
     "Complete",
     "Enqueue",
     "EventKind",
@@ -46,6 +51,7 @@ __all__ = [
     "RetryPolicy",
     "SideOutput",
     "Subscription",
+    "Transition",
     "Walk",
     "WalkEvent",
     "Walker",

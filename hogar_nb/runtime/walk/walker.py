@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from ..errors import NodeError, RequestError, RequestTimeoutError, RouteError
+from ..errors import NodeError, RequestError, RequestTimeoutError, RouteError, UnavailableError
 from ..metrics import Stats
 from ..plan import GraphPlan, NodePlan
 from .actions import Action, Complete, Enqueue, Fail, Retry, SideOutput, Walk
+from .breaker import Breaker, Transition
 from .observers import ObserverHub, WalkEvent
 from .retry import RetryPolicy, allowed_retries, attempt_error, rejects_input, retry_delay
 from .routing import SKIP, choose_split, choose_switch, join_input
@@ -49,6 +50,8 @@ class Walker:
         self.needs_skip = len(plan.sources) > 1 or any(
             p.kind in ("switch", "split") for p in plan.nodes.values())
         self._join_lock = lock if lock is not None else nullcontext()
+        self.breakers = {name: Breaker(p) for name, p in plan.nodes.items() if p.is_worker}
+        self.suspended: set[str] = set()  # nodes whose breaker is open: read on every hop
         # worker -> the one worker it feeds, alone: a chain's hop decided by one lookup
         self._chain = {name: p.succ[0][0] for name, p in plan.nodes.items()
                        if p.is_worker and p.kind != "switch" and len(p.succ) == 1 and not p.mirrors
@@ -72,6 +75,9 @@ class Walker:
                                   context=walk.context))
         if source in self.workers:
             walk.alone = True
+            if source in self.suspended:
+                self._fail_at(out, self.nodes[source], walk, self.breakers[source].error(now), now)
+                return out
             if walk.observed:
                 hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, source, value=payload,
                                       context=walk.context))
@@ -99,7 +105,7 @@ class Walker:
             return []
         if not walk.observed and not walk.alone:
             nxt = self._chain.get(job.node)
-            if nxt is not None:
+            if nxt is not None and nxt not in self.suspended:
                 return [Enqueue(walk, nxt, value, job.node)]
         plan = self.nodes[job.node]
         if walk.observed:
@@ -187,6 +193,34 @@ class Walker:
         self._fail(out, walk, error, now)
         return out
 
+    # -- the breaker ----------------------------------------------------------------------
+    def replica_failed(self, node: str, now: float, cause: str = "crash", detail: str = "") -> Transition:
+        """A replica of ``node`` failed and its policy replaces it: ``restart`` after the
+        backoff, or ``suspend`` the node (see :mod:`.breaker`); requests that would go to
+        a suspended node fail with its UnavailableError until :meth:`half_open`."""
+        transition = self.breakers[node].failure(now, cause, detail)
+        if transition.action == "suspend":
+            self.suspended.add(node)
+        return transition
+
+    def served(self, node: str, now: float) -> Transition | None:
+        """A call of ``node`` succeeded: ``resume`` when it was half-open."""
+        breaker = self.breakers[node]
+        if not breaker.streak and breaker.state == "serving":
+            return None
+        return breaker.served(now)
+
+    def half_open(self, node: str, now: float) -> Transition | None:
+        """The suspension of ``node`` is over: traffic goes to it again (``half_open``)."""
+        transition = self.breakers[node].half_open(now)
+        if transition is not None:
+            self.suspended.discard(node)
+        return transition
+
+    def unavailable(self, node: str, now: float) -> UnavailableError | None:
+        """The error of a suspended ``node`` (for a retry about to run), else None."""
+        return self.breakers[node].error(now) if node in self.suspended else None
+
     # -- outcomes ---------------------------------------------------------------------------
     def _complete(self, out: list[Action], walk: Walk, value: Any, now: float) -> None:
         if walk.finished:
@@ -266,6 +300,8 @@ class Walker:
         """Copy what ``plan`` passes on to its mirror edges' nodes (each with its share),
         after the request's own actions, so the request is handed on first."""
         for dst, share in plan.mirrors:
+            if dst in self.suspended:  # a suspended candidate gets no copies
+                continue
             if share >= 1.0 or self.rng.random() < share:
                 if walk.observed:
                     self.hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, dst, value=value,
@@ -280,6 +316,9 @@ class Walker:
             if value is SKIP:
                 return
         if dst in self.workers:
+            if dst in self.suspended:
+                self._fail_at(out, plan, walk, self.breakers[dst].error(now), now)
+                return
             if walk.observed:
                 self.hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, dst, value=value,
                                            context=walk.context))
