@@ -4,7 +4,8 @@ The :class:`~.walk.Walker` decides every step of a request; the engine performs 
 actions: an ``Enqueue`` goes on the node's queue (a replica thread runs it and
 reports back with :meth:`Engine.node_output` or :meth:`Engine.retry_or_fail`), a
 ``Retry`` is a timer of the supervisor, ``Complete`` and ``Fail`` settle the
-request's future.
+request's future. A replica's thread carries a request on into the next node itself
+when that node has an idle replica and short calls (:meth:`Engine.carry`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any, Callable
 from .errors import RequestError
 from .metrics import RecoveryEvent, Stats
 from .node import INF, NodeRuntime, Request, Work
+from .replica import Replica
 from .plan import GraphPlan
 from .walk import Complete, Enqueue, Fail, Retry, SideOutput, Walk, Walker
 
@@ -187,6 +189,45 @@ class Engine:
                 self.schedule(action.delay, functools.partial(node.requeue, job))
             elif kind is SideOutput:
                 self.side_values[action.sink].append(action.value)
+
+    def carry(self, actions: list[Any], host: Replica) -> None:
+        """Perform ``actions`` from a replica's thread (``host``'s): while they are one
+        hop to a node with an idle replica and short calls, the call runs on this thread
+        as that replica's (its timeout, metrics, recovery and events as if it had taken
+        the request from its queue) instead of waking the replica's own thread.
+
+        Run to completion: a chain of short nodes costs one thread hand-off in all, not
+        one per hop. The loop is flat: a carried call's next hop comes back here through
+        ``host.carried``. Fan-outs, batches, process replicas and queued work still go
+        through the queues."""
+        if host.carrying:  # a carried call finished inside the loop below: hand it the hop
+            host.carried = actions
+            return
+        host.carrying = True
+        try:
+            while len(actions) == 1 and type(actions[0]) is Enqueue and not actions[0].shadow:
+                job = actions[0]
+                node = self.workers[job.node]
+                replica = node.claim()
+                if replica is None:
+                    break
+                host.carried = None
+                replica.host = host
+                stats = node.stats
+                if stats is not None:
+                    stats.requests += 1
+                try:
+                    if not replica._serve([job], node, stats, time.monotonic, False):
+                        replica.ended = True  # its own thread leaves when it wakes
+                finally:
+                    replica.host = None
+                    replica.calling.release()
+                if host.carried is None:  # the call's outcome was performed already
+                    return
+                actions = host.carried
+        finally:
+            host.carrying = False
+        self.perform(actions)
 
     def _settle(self, req: Request, value: Any, exc: BaseException | None) -> None:
         if req.loop is not None:

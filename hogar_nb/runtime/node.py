@@ -71,6 +71,7 @@ class NodeRuntime(NodeRecovery):
         self.room = threading.Condition(threading.Lock())
         self.waiting = 0  # callers waiting for room in the queue
         self.leaving = 0  # replicas asked to leave whose STOP is still queued
+        self.quick = True  # its last call was short enough to be carried (replica.CARRY_MAX_S)
         self._next_index = plan.replicas
         self._init_recovery()
 
@@ -145,6 +146,22 @@ class NodeRuntime(NodeRecovery):
                 f"{failed[0].start_error or 'not ready in time'}")
 
     # -- work -------------------------------------------------------------------------
+    def claim(self) -> Replica | None:
+        """An idle replica, its ``calling`` lock taken, for a call carried by the thread
+        that hands this node a request (:meth:`.engine.Engine.carry`); None when the call
+        must go through the queue: work is queued already (it keeps its turn), the node
+        batches, runs processes, has a fault injected, stops, or its calls are not short."""
+        plan = self.plan
+        if not self.quick or plan.batch_size > 1 or plan.isolation != "thread" or self.fault is not None \
+                or self.stopping or self.queue.qsize():
+            return None
+        for replica in self.replicas:
+            if replica.calling.acquire(False):
+                if replica.usable():
+                    return replica
+                replica.calling.release()
+        return None
+
     def enqueue(self, work: Work, until: float | None = None) -> None:
         """Queue ``work``. When the queue is full, wait for room until ``until``
         (monotonic seconds; None: the node's own bound for a hop inside the graph),
@@ -245,6 +262,10 @@ class NodeRuntime(NodeRecovery):
                     perform(walker.produced(work, out, now, rid, began, n))
             return
         produced = walker.produced
+        if len(held) == 1 and not isinstance(outputs[0], BaseException):
+            # a lone request goes on on this thread while the next node has an idle replica
+            engine.carry(produced(held[0], outputs[0], now), replica.host or replica)
+            return
         for work, out in zip(held, outputs):
             if isinstance(out, BaseException):  # a batched impl failed this item alone
                 engine.retry_or_fail(self, work, "error", out)

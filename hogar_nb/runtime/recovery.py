@@ -300,13 +300,19 @@ class NodeRecovery:
 
     def check_hung(self, now: float) -> None:
         """Supervisor tick: abandon replicas whose call exceeded the node timeout."""
-        hung: list[tuple[Replica, list[Any]]] = []
+        hung: list[tuple[Replica, list[Any], Replica | None]] = []
         with self.lock:
             for replica in self.replicas:
                 held = replica.abandon_if_hung(now)
                 if held is not None:
-                    hung.append((replica, held))
-        for replica, held in hung:
+                    hung.append((replica, held, replica.host))
+        for replica, held, host in hung:
             replica.backend.kill()
             self.replica_failed(replica, "hang", held, f"a call ran past the timeout of "
                                                        f"{self.plan.timeout * 1000:g} ms")
+            if host is not None and not host.abandoned:
+                # the call was carried by another node's replica thread, which hangs with it
+                # (Engine.carry): that replica is replaced too
+                host.abandoned = True
+                host.node.replica_failed(host, "hang", [], f"its thread carried a call of node "
+                                                           f"{self.plan.name!r} that hung")

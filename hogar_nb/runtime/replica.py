@@ -26,6 +26,9 @@ __all__ = ["ProcessBackend", "Replica", "ReplicaFailure", "STOP", "ThreadBackend
 STOP = object()  # queue sentinel: one replica exits
 _POLL = 0.05
 STEP_BACK_S = 0.005  # how long a failing replica leaves the queue to a sibling with no call yet
+# A node whose last call took less than this may have its next call carried by the thread
+# that hands it the request (Engine.carry): a thread hand-off costs about as much.
+CARRY_MAX_S = 0.0002
 
 
 class ThreadBackend:
@@ -86,8 +89,18 @@ class Replica:
         self.errors_in_a_row = 0  # impl errors since its last success (outlier detection)
         self.ready = threading.Event()
         self.start_error: BaseException | None = None
+        self.calling = threading.Lock()  # held while a call runs on it, by its thread or a carrier
+        self.ended = False  # a call carried here by another thread ended this replica
+        self.host: Replica | None = None  # the replica whose thread carries a call here
+        self.carrying = False  # this replica's thread runs a carry loop (Engine.carry)
+        self.carried: list[Any] | None = None  # the actions a carried call handed back to it
         self.thread = threading.Thread(target=self._run, name=f"hogar-{node.plan.name}-{index}",
                                        daemon=True)
+
+    def usable(self) -> bool:
+        """Ready and not ending: a carrier may run a call on it."""
+        return self.ready.is_set() and self.start_error is None and not (
+            self.abandoned or self.failed or self.ended)
 
     @property
     def alive(self) -> bool:
@@ -105,7 +118,7 @@ class Replica:
                 first = q.get(timeout=_POLL)
                 break
             except queue.Empty:
-                if self.abandoned or not self.backend.alive():
+                if self.abandoned or self.ended or not self.backend.alive():
                     return None
         if first is STOP:
             return STOP
@@ -136,9 +149,10 @@ class Replica:
             return
         self.ready.set()
         node.replica_ready(self)
-        q, lock = node.queue, node.lock
+        q = node.queue
         stats = node.stats
         monotonic = time.monotonic
+        calling = self.calling
         try:
             while True:
                 batch = self._take(q)
@@ -146,65 +160,21 @@ class Replica:
                     node.replica_retired(self)
                     return
                 if batch is None:
-                    if not self.abandoned and not self.backend.alive():
+                    if not self.abandoned and not self.ended and not self.backend.alive():
                         self.failed = True
                         node.replica_failed(self, "died", [], self.backend.exit_detail())
                     return
                 if node.waiting:
                     node.made_room()
-                now = monotonic()
-                for work in batch:
-                    if work.walk.deadline < now or (work.walk.finished and node.plan.reaches_response):
-                        batch = node.drop_late(batch, now)
-                        break
-                if not batch:
-                    continue
-                with lock:
-                    if node.stopping:  # stop() has begun: no impl call starts any more
-                        node.refuse(batch)
-                        return
-                    self.held = batch
-                    self.started = now
-                    node.in_flight += len(batch)
-                injected = node.fault
-                fault = injected.roll() if injected is not None else None
-                error: BaseException | None
+                if not self._own_call(calling):  # a carried call ended this replica: the work goes back
+                    for work in batch:
+                        q.put(work)
+                    return
                 try:
-                    outputs = self.backend.invoke([w.payload for w in batch], self.batched,
-                                                  fault, injected.delay if injected is not None and fault else 0.0)
-                    error = None
-                    if len(outputs) != len(batch):
-                        error = ValueError(f"batched impl returned {len(outputs)} results for "
-                                           f"{len(batch)} inputs (expected a list of the same length)")
-                except ImplError as exc:
-                    outputs, error = None, exc.error
-                except ReplicaFailure as exc:
-                    held = self._release()
-                    if held is not None:
-                        detail = self.backend.exit_detail() if exc.cause == "died" else ""
-                        self.failed = True
-                        node.replica_failed(self, exc.cause, held, detail)
-                    return
-                except Unshippable as exc:
-                    held = self._release()
-                    if held is None:
+                    if not self._serve(batch, node, stats, monotonic, self.batched):
                         return
-                    node.unshippable(held, exc.bad, exc.outputs)
-                    continue
-                held = self._release()
-                if held is None:  # abandoned meanwhile (timed out): the result is dropped
-                    return
-                if error is None:
-                    if stats is not None:  # Stats.succeeded, inlined: node latency = time in the call
-                        stats.pending += len(held)
-                        if stats.pending >= stats.stride:
-                            stats.observe(monotonic() - self.started)
-                    node.batch_done(self, held, outputs)
-                elif node.batch_error(self, held, error):
-                    self.backend.close()  # ejected as an outlier: a replacement is starting
-                    return
-                elif node.starves_sibling(self):
-                    time.sleep(STEP_BACK_S)
+                finally:
+                    calling.release()
         except Exception as exc:  # a fault of the engine's own: the replica is replaced, never lost silently
             held = self._release()
             if held is not None and not node.stopping:
@@ -212,8 +182,86 @@ class Replica:
                 node.replica_failed(self, "crash", held,
                                     f"the replica's loop failed: {type(exc).__name__}: {exc}")
         finally:
-            if (self.abandoned or self.failed) and not node.stopping:
+            if (self.abandoned or self.failed or self.ended) and not node.stopping:
                 self.backend.close()  # a dead or hung process is reaped now, not at stop
+
+    def _own_call(self, calling: threading.Lock) -> bool:
+        """Take ``calling`` for a call of this replica's own thread, waiting while a
+        carrier runs one (Engine.carry); False, without it, once the replica is gone
+        (the carried call ended it or hung)."""
+        if calling.acquire(False):
+            if not (self.ended or self.abandoned):
+                return True
+            calling.release()
+            return False
+        while not (self.ended or self.abandoned):
+            if calling.acquire(timeout=_POLL):
+                if not (self.ended or self.abandoned):
+                    return True
+                calling.release()
+        return False
+
+    def _serve(self, batch: list[Work], node: NodeRuntime, stats: Any, monotonic: Callable[[], float],
+               batched: bool) -> bool:
+        """Run one batch taken from the queue (or one call carried here by another
+        replica's thread, see :meth:`.engine.Engine.carry`); False when this replica
+        ends with it (crash, hang, ejection, stop)."""
+        now = monotonic()
+        for work in batch:
+            if work.walk.deadline < now or (work.walk.finished and node.plan.reaches_response):
+                batch = node.drop_late(batch, now)
+                break
+        if not batch:
+            return True
+        with node.lock:
+            if node.stopping:  # stop() has begun: no impl call starts any more
+                node.refuse(batch)
+                return False
+            self.held = batch
+            self.started = now
+            node.in_flight += len(batch)
+        injected = node.fault
+        fault = injected.roll() if injected is not None else None
+        error: BaseException | None
+        try:
+            outputs = self.backend.invoke([w.payload for w in batch], batched,
+                                          fault, injected.delay if injected is not None and fault else 0.0)
+            error = None
+            if len(outputs) != len(batch):
+                error = ValueError(f"batched impl returned {len(outputs)} results for "
+                                   f"{len(batch)} inputs (expected a list of the same length)")
+        except ImplError as exc:
+            outputs, error = None, exc.error
+        except ReplicaFailure as exc:
+            held = self._release()
+            if held is not None:
+                detail = self.backend.exit_detail() if exc.cause == "died" else ""
+                self.failed = True
+                node.replica_failed(self, exc.cause, held, detail)
+            return False
+        except Unshippable as exc:
+            held = self._release()
+            if held is None:
+                return False
+            node.unshippable(held, exc.bad, exc.outputs)
+            return True
+        took = monotonic() - self.started
+        held = self._release()
+        if held is None:  # abandoned meanwhile (timed out): the result is dropped
+            return False
+        node.quick = took < CARRY_MAX_S
+        if error is None:
+            if stats is not None:  # Stats.succeeded, inlined: node latency = time in the call
+                stats.pending += len(held)
+                if stats.pending >= stats.stride:
+                    stats.observe(took)
+            node.batch_done(self, held, outputs)
+        elif node.batch_error(self, held, error):
+            self.backend.close()  # ejected as an outlier: a replacement is starting
+            return False
+        elif node.starves_sibling(self):
+            time.sleep(STEP_BACK_S)
+        return True
 
     def _release(self) -> list[Work] | None:
         with self.node.lock:

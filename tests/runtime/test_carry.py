@@ -1,0 +1,83 @@
+"""Run to completion: a replica's thread carries a request on into the next node when
+that node has an idle replica and short calls, with every semantic of a queued call
+(metrics, timeouts from when the call starts, recovery)."""
+
+from __future__ import annotations
+
+import threading
+
+import hogar_nb
+
+from .conftest import chain, wait_for
+
+
+class Where:
+    """Doubles its input and records which thread ran it."""
+
+    def __init__(self) -> None:
+        self.threads: list[str] = []
+
+    def __call__(self, x):
+        self.threads.append(threading.current_thread().name)
+        return 2 * x
+
+
+def test_a_chain_of_short_nodes_runs_on_the_first_nodes_thread(no_leaks) -> None:
+    a, b, c = Where(), Where(), Where()
+    with hogar_nb.run(chain(a, b, c)) as dep:
+        assert [dep.call(i, timeout=10) for i in range(200)] == [8 * i for i in range(200)]
+        snap = dep.metrics()
+    # a call that a busy machine made look long goes through the queue once: most are carried
+    for node in (b, c):
+        assert node.threads.count("hogar-n0-0") > len(node.threads) / 2, node.threads
+    for name in ("n0", "n1", "n2"):  # every node counts its calls as if it took them from its queue
+        node = snap.node(name)
+        assert (node.requests, node.ok, node.errors) == (200, 200, 0), name
+
+
+class Slow(Where):
+    def __call__(self, x):
+        threading.Event().wait(0.002)  # longer than a thread hand-off: not worth carrying
+        return super().__call__(x)
+
+
+def test_a_node_with_long_calls_keeps_its_own_thread(no_leaks) -> None:
+    a, b = Where(), Slow()
+    with hogar_nb.run(chain(a, b)) as dep:
+        assert [dep.call(i, timeout=10) for i in range(30)] == [4 * i for i in range(30)]
+    assert set(b.threads[1:]) == {"hogar-n1-0"}
+
+
+class HangOn14(Where):
+    """Hangs the first call with 14 (request 7, doubled by the node before) until released."""
+
+    release = threading.Event()
+
+    def __call__(self, x):
+        if x == 14 and "hung" not in self.threads:
+            self.threads.append("hung")
+            self.release.wait(30)
+        return super().__call__(x)
+
+
+def test_a_carried_call_that_hangs_is_cut_by_its_timeout_and_both_replicas_are_replaced(no_leaks) -> None:
+    a, b = Where(), HangOn14()
+    HangOn14.release.clear()
+    try:
+        with hogar_nb.run(chain(a, b, timeout_ms=300.0, retries=1)) as dep:
+            assert [dep.call(i, timeout=10) for i in range(10, 30)] == [4 * i for i in range(10, 30)]
+            # 7 reaches b on n0's thread and hangs there: cut at b's timeout, retried on b's replacement
+            assert dep.call(7, timeout=20) == 28
+            assert "hogar-n0-0" in b.threads[:b.threads.index("hung")]
+            events = dep.events
+            host = [e for e in events if e.node == "n0" and e.cause == "hang"]
+            assert len(host) == 1 and host[0].detail == "its thread carried a call of node 'n1' that hung"
+            assert [e.action for e in events if e.node == "n1" and e.cause == "hang"] == ["restart"]
+            wait_for(lambda: (dep.metrics().node("n0").replicas_alive, dep.metrics().node("n1").replicas_alive)
+                     == (1, 1), what="both replacements")
+            HangOn14.release.set()  # the hung thread comes back, finds its replica gone and leaves
+            assert [dep.call(i, timeout=10) for i in range(20)] == [4 * i for i in range(20)]
+            n1 = dep.metrics().node("n1")  # the retried request counts once, as it does off a carry
+            assert (n1.requests, n1.ok, n1.errors) == (41, 41, 0)
+    finally:
+        HangOn14.release.set()
