@@ -6,11 +6,11 @@ import asyncio
 import queue
 import threading
 import time
-from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from .errors import DeploymentStoppedError, OverloadError
 from .faults import Fault
+from .future import RequestFuture
 from .metrics import Stats
 from .plan import NodePlan
 from .recovery import NodeRecovery
@@ -34,7 +34,8 @@ class Request(Walk):
     every hop; ``admit`` bounds how long its entry may wait for room in the first
     queues (0: shed at once); ``finished`` is set once it has its outcome. With a
     ``loop``, ``future`` is an asyncio future of that loop (settled through
-    ``call_soon_threadsafe``), else a ``concurrent.futures.Future``.
+    ``call_soon_threadsafe``), else a ``concurrent.futures.Future`` (a
+    :class:`~.future.RequestFuture`, whose Condition is made only when it is waited on).
     """
 
     __slots__ = ("future", "admit", "loop")
@@ -43,7 +44,7 @@ class Request(Walk):
                  timeout: float | None = None, loop: asyncio.AbstractEventLoop | None = None,
                  context: Any = None) -> None:
         Walk.__init__(self, rid, t0, deadline, timeout, context)
-        self.future: Any = Future() if loop is None else loop.create_future()
+        self.future: Any = RequestFuture() if loop is None else loop.create_future()
         self.admit = admit
         self.loop = loop
 
