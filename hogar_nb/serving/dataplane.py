@@ -9,32 +9,19 @@ cause, counted by route/status.
 
 from __future__ import annotations
 
-import itertools
-import os
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from .responses import HTTPError, error_response, http_error, request_error
+from .responses import HTTPError, error_response, http_error, new_request_id, request_error
 from .trace_context import header_pairs, request_context, start_trace
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import ServingState
 
-__all__ = ["DataPlane", "RequestIds"]
+__all__ = ["DataPlane"]
 
 _JSON = (b"content-type", b"application/json")
-
-
-class RequestIds:
-    """Cheap unique request ids: a random per-server prefix and a counter."""
-
-    def __init__(self) -> None:
-        self._prefix = os.urandom(4).hex()
-        self._count = itertools.count(1)
-
-    def __call__(self) -> str:
-        return f"{self._prefix}{next(self._count):08x}"
 
 
 class DataPlane:
@@ -71,7 +58,7 @@ class DataPlane:
             elif key == b"tracestate":
                 tracestate = value.decode("latin-1")
         if rid is None:
-            rid = state.request_ids()
+            rid = new_request_id()
         ids = start_trace(state.dep, traceparent, tracestate)
         try:
             body = await self._body(receive, declared, state.options.max_body)
