@@ -287,6 +287,23 @@ class NodeRecovery:
         self._replace(replica.index, info)
         return True
 
+    def replace_carrier(self, replica: Replica, detail: str) -> None:
+        """Abandon ``replica``, whose thread hangs in another node's call it carried,
+        and start its replacement at once (not counted by this node's breaker)."""
+        with self.lock:
+            replica.abandoned = True
+            if self.stopping or replica not in self.replicas:
+                return
+            self.replicas.remove(replica)
+            self.generation += 1
+            self.retired.append(replica)
+            self.restarts += 1
+            self.pending_restarts += 1
+        if self.stats is not None:
+            with self.stats.lock:
+                self.stats.restarts += 1
+        self._replace(replica.index, (time.monotonic(), time.time(), "hang", "restart", 0, detail))
+
     def starves_sibling(self, replica: Replica) -> bool:
         """True when ``replica`` fails every call while a sibling has had none yet.
 
@@ -312,7 +329,7 @@ class NodeRecovery:
                                                        f"{self.plan.timeout * 1000:g} ms")
             if host is not None and not host.abandoned:
                 # the call was carried by another node's replica thread, which hangs with it
-                # (Engine.carry): that replica is replaced too
-                host.abandoned = True
-                host.node.replica_failed(host, "hang", [], f"its thread carried a call of node "
-                                                           f"{self.plan.name!r} that hung")
+                # (Engine.carry): that replica is replaced too, whatever its node's policy,
+                # as the failure is not its node's
+                host.node.replace_carrier(host, f"its thread carried a call of node {self.plan.name!r} "
+                                                "that hung")
