@@ -4,11 +4,13 @@ that node has an idle replica and short calls, with every semantic of a queued c
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import hogar_nb
 
 from .conftest import chain, wait_for
+from .impls import double
 
 
 class Where:
@@ -84,3 +86,33 @@ def test_a_carried_call_that_hangs_is_cut_by_its_timeout_and_both_replicas_are_r
             assert (n1.requests, n1.ok, n1.errors) == (41, 41, 0)
     finally:
         HangOn14.release.set()
+
+
+class CrashEvery:
+    """Doubles; every 97th call ends its replica (SystemExit), on whichever thread runs it."""
+
+    calls = itertools.count(1)
+    crashed_on: list[str] = []  # the threads that ran the crashing calls
+
+    def __call__(self, x):
+        if next(self.calls) % 97 == 0:
+            self.crashed_on.append(threading.current_thread().name)
+            raise SystemExit("a broken replica")
+        return 2 * x
+
+
+def test_a_crash_storm_in_carried_calls_loses_no_request(no_leaks) -> None:
+    doc = chain(double, CrashEvery(), double, replicas=2, retries=3,
+                recovery={"policy": "restart", "max_restarts": 1000, "backoff_ms": 1.0})
+    doc["nodes"][2]["impl"] = CrashEvery  # a fresh instance per replica, one shared count
+    with hogar_nb.run(doc) as dep:
+        futures = [dep.submit(i) for i in range(3000)]
+        outcomes = [f.exception(timeout=60) or f.result() for f in futures]
+        assert outcomes == [8 * i for i in range(3000)]  # every crash retried on a live replica
+        assert any(t.startswith("hogar-n0-") for t in CrashEvery.crashed_on)  # carried by n0's threads
+        events = [e for e in dep.events if e.node == "n1"]
+        assert len(events) >= 3000 // 97 - 1 and {(e.cause, e.action) for e in events} == {("crash", "restart")}
+        wait_for(lambda: dep.metrics().node("n1").replicas_alive == 2, what="n1's replacements")
+        snap = dep.metrics()
+    for name in ("n0", "n1", "n2"):
+        assert (snap.node(name).requests, snap.node(name).ok) == (3000, 3000), name
