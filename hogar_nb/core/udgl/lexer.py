@@ -99,9 +99,10 @@ class TokenStream:
     """The tokens of a text, newlines included (an iterator), with a fast way past a
     statement the reader has given up on (:meth:`skip_statement`)."""
 
-    def __init__(self, text: str, diags: list[Diagnostic], comments: list[Comment] | None) -> None:
+    def __init__(self, text: str, diags: list[Diagnostic], comments: list[Comment] | None,
+                 first_line: int = 1) -> None:
         self._skip: int | None = None
-        self._tokens = _join_units(_raw_tokens(text, diags, comments, self), diags)
+        self._tokens = _join_units(_raw_tokens(text, diags, comments, self, first_line), diags)
 
     def __iter__(self) -> Iterator[Token]:
         return self._tokens
@@ -116,10 +117,11 @@ class TokenStream:
 
 
 def tokenize(
-    text: str, diags: list[Diagnostic], comments: list[Comment] | None = None
+    text: str, diags: list[Diagnostic], comments: list[Comment] | None = None, first_line: int = 1,
 ) -> TokenStream:
-    """Every token of ``text``, newlines included; bad characters become diagnostics."""
-    return TokenStream(text, diags, comments)
+    """Every token of ``text``, newlines included; bad characters become diagnostics.
+    Lines count from ``first_line`` (the text's place in a longer one)."""
+    return TokenStream(text, diags, comments, first_line)
 
 
 def _skip_to_end(text: str, pos: int, depth: int, line: int) -> tuple[int, int]:
@@ -137,9 +139,10 @@ def _skip_to_end(text: str, pos: int, depth: int, line: int) -> tuple[int, int]:
 
 def _raw_tokens(
     text: str, diags: list[Diagnostic], comments: list[Comment] | None, stream: TokenStream | None = None,
+    first_line: int = 1,
 ) -> Iterator[Token]:
     match = _TOKEN.match
-    pos, line, line_start, n = 0, 1, 0, len(text)
+    pos, line, line_start, n = 0, first_line, 0, len(text)
     errors = 0
     while pos < n:
         if stream is not None and stream._skip is not None:
