@@ -19,7 +19,7 @@ import ipywidgets as widgets
 from .graph_layout import Drawing, layered_drawing, segment_data
 from .node_details import udgl_rows
 from .style import CANVAS_CLASS, DETAILS_CLASS, READABLE_ZOOM, KIND_STYLE, cytoscape_stylesheet, legend_html
-from .subgraph_view import Folding, SubgraphPanel, instance_of, subgraph_boxes
+from .subgraph_view import FOLDED_CLASS, Folding, SubgraphPanel, instance_of, subgraph_boxes
 from .viewport import CanvasViewport
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -164,31 +164,32 @@ class GraphView(widgets.VBox):
         return canvas
 
     def _elements(self, folding: Folding) -> tuple[list[ipycytoscape.Node], list[ipycytoscape.Edge]]:
-        """The canvas's nodes and edges, with ``folding``'s instances collapsed."""
+        """The canvas's nodes and edges: every box, node, instance node and edge any
+        folding draws, those ``folding`` does not draw in the class ``folded``."""
         node_marks, edge_marks = self._marks()
         positions = self._positions
-        cy_nodes = [ipycytoscape.Node(data=data, classes="subgraph") for data in folding.boxes()]
-        for data, where in folding.stand_ins(positions):
-            stand_in = ipycytoscape.Node(data=data, classes="subgraph-collapsed")
+        cy_nodes = [ipycytoscape.Node(data=data, classes=_folded("subgraph", folding.box_drawn(data)))
+                    for data in folding.all_boxes]
+        for data, where, drawn in folding.stand_ins(positions):
+            stand_in = ipycytoscape.Node(data=data, classes=_folded("subgraph-collapsed", drawn))
             if where is not None:
                 stand_in.position = {"x": where[0], "y": where[1]}
             cy_nodes.append(stand_in)
         for name, node in self.graph.nodes.items():
-            if folding.shown(name) != name:
-                continue
             classes = f"kind-{node.kind}"
             if name in node_marks:
                 classes += f" diag-{node_marks[name]}"
             data = {"id": name, "label": self._labels[name], "kind": node.kind}
             if node.origin is not None and node.origin.get("use"):
                 data["parent"] = f"use:{node.origin['use']}"
-            cy_node = ipycytoscape.Node(data=data, classes=classes)
+            cy_node = ipycytoscape.Node(data=data, classes=_folded(classes, folding.shown(name) == name))
             if name in positions:
                 cy_node.position = {"x": positions[name][0], "y": positions[name][1]}
             cy_nodes.append(cy_node)
         cy_edges = []
         routes = self.drawing.routes if self.drawing is not None else {}
-        for key, edge in folding.edges().items():
+        drawn_edges = folding.edges()
+        for key, edge in folding.all_edges().items():
             classes = "directed"
             data = {"id": f"{key[0]}->{key[1]}", "source": key[0], "target": key[1], "label": ""}
             if edge is not None:
@@ -201,7 +202,7 @@ class GraphView(widgets.VBox):
                 if edge.key in routes:
                     classes += " routed"
                     data.update(segment_data(positions[edge.src], positions[edge.dst], routes[edge.key]))
-            cy_edges.append(ipycytoscape.Edge(data=data, classes=classes))
+            cy_edges.append(ipycytoscape.Edge(data=data, classes=_folded(classes, key in drawn_edges)))
         return cy_nodes, cy_edges
 
     # ------------------------------------------------------------------ subgraphs
@@ -217,13 +218,16 @@ class GraphView(widgets.VBox):
         (self.expand if instance in self.collapsed else self.collapse)(instance)
 
     def _fold(self, collapsed: set[str]) -> None:
+        """Redraw with ``collapsed`` folded: only classes change (see subgraph_view)."""
         folding = Folding(self.graph, collapsed)
         self.collapsed = set(folding.collapsed)
         cy_nodes, cy_edges = self._elements(folding)
-        with self.canvas.hold_sync(), self.canvas.graph.hold_sync():
-            self.canvas.graph.clear()
-            self.canvas.graph.add_nodes(cy_nodes)
-            self.canvas.graph.add_edges(cy_edges, directed=True)
+        wanted = {x.data["id"]: x.classes for x in [*cy_nodes, *cy_edges]}
+        with self.canvas.hold_sync():
+            for element in [*self.canvas.graph.nodes, *self.canvas.graph.edges]:
+                classes = wanted.get(element.data["id"])
+                if classes is not None and element.classes != classes:
+                    element.classes = classes
         self.subgraph.show(self.subgraph.instance, folding, self.graph.base_dir)
 
     def _header_html(self) -> str:
@@ -343,6 +347,10 @@ class GraphView(widgets.VBox):
             label = edge_label(e)
             lines.append(f"  {e.src} -> {e.dst}{'  ' + label if label else ''}")
         return "\n".join(lines)
+
+
+def _folded(classes: str, drawn: bool) -> str:
+    return classes if drawn else f"{classes} {FOLDED_CLASS}"
 
 
 def _fmt(value: Any, key: str = "") -> str:

@@ -1,11 +1,18 @@
 """Subgraph instances on a canvas: a box around an instance's nodes or, collapsed, one
 node standing for them, and the panel that collapses, expands and shows the file.
 
-A collapsed instance is drawn as one node (id ``use:NAME``, class ``subgraph-collapsed``)
-where its nodes were; every edge between one of its nodes and a node outside it is
-drawn to or from that node instead (once per outside node), and its inner edges are
-not drawn. Both the graph view and the editor fold their canvas with :class:`Folding`
-and show a :class:`SubgraphPanel` when a box or a collapsed node is clicked.
+A collapsed instance is drawn as one node (id ``folded:NAME``, class ``subgraph-collapsed``;
+its box is ``use:NAME``) where its nodes were; every edge between one of its nodes and
+a node outside it is drawn to or from that node instead (once per outside node), and
+its inner edges are not drawn. Both the graph view and the editor fold their canvas
+with :class:`Folding` and show a :class:`SubgraphPanel` when a box or a collapsed node
+is clicked.
+
+Folding changes classes only: the canvas holds the node of every instance and every
+edge a folding could draw from the start, those not drawn now in the class
+``folded`` (not displayed). ipycytoscape re-creates in the page every element listed
+after one it removes, and a re-created element can lose the race with its own
+removal; elements that are never removed cannot.
 """
 
 from __future__ import annotations
@@ -20,17 +27,20 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..core.graph import Graph
     from ..core.model import Edge
 
-__all__ = ["BOX_PREFIX", "Folding", "SubgraphPanel", "instance_of", "subgraph_boxes"]
+__all__ = ["BOX_PREFIX", "FOLDED_CLASS", "FOLDED_PREFIX", "Folding", "SubgraphPanel", "instance_of", "subgraph_boxes"]
 
 BOX_PREFIX = "use:"
+FOLDED_PREFIX = "folded:"
+FOLDED_CLASS = "folded"  # an element not drawn in the current folding
 SOURCE_LIMIT = 200_000  # characters of an included file the panel shows
 Point = tuple[float, float]
 
 
 def instance_of(element_id: Any) -> str | None:
-    """The instance a canvas element id names (``use:prep`` -> ``prep``), else None."""
-    if isinstance(element_id, str) and element_id.startswith(BOX_PREFIX):
-        return element_id[len(BOX_PREFIX):]
+    """The instance a box or collapsed node id names (``use:prep`` -> ``prep``), else None."""
+    for prefix in (BOX_PREFIX, FOLDED_PREFIX):
+        if isinstance(element_id, str) and element_id.startswith(prefix):
+            return element_id[len(prefix):]
     return None
 
 
@@ -81,37 +91,40 @@ class Folding:
     def shown(self, name: str) -> str:
         """The canvas id that stands for node ``name``: itself, or its collapsed instance."""
         owner = self.owner(_use(self.graph.nodes[name])) if name in self.graph.nodes else None
-        return name if owner is None else f"{BOX_PREFIX}{owner}"
+        return name if owner is None else f"{FOLDED_PREFIX}{owner}"
+
+    def box_drawn(self, box: dict[str, str]) -> bool:
+        """Whether a box is drawn: its instance is neither collapsed nor inside a collapsed one."""
+        return self.owner(instance_of(box["id"]) or "") is None
 
     def boxes(self) -> list[dict[str, str]]:
-        """The boxes still drawn: instances neither collapsed nor inside a collapsed one."""
-        return [b for b in self.all_boxes if self.owner(instance_of(b["id"]) or "") is None]
+        """The boxes drawn now."""
+        return [b for b in self.all_boxes if self.box_drawn(b)]
 
     def members(self, instance: str) -> list[str]:
         """The graph's nodes inside ``instance`` (nested instances' included)."""
         return [n for n, node in self.graph.nodes.items()
                 if _use(node) == instance or _use(node).startswith(instance + ".")]
 
-    def stand_ins(self, positions: dict[str, Point]) -> list[tuple[dict[str, Any], Point | None]]:
-        """``(data, position)`` of the node drawn for each outermost collapsed instance, at
-        the middle of its nodes."""
+    def stand_ins(self, positions: dict[str, Point]) -> list[tuple[dict[str, Any], Point | None, bool]]:
+        """``(data, position, drawn)`` of the node that stands for each instance when it is
+        collapsed, at the middle of its nodes; drawn for the outermost collapsed ones."""
         out = []
-        for inst in sorted(self.collapsed):
-            if self.owner(inst) != inst:
-                continue  # inside another collapsed instance: that one is drawn
+        for box in self.all_boxes:
+            inst = instance_of(box["id"]) or ""
             members = self.members(inst)
-            data: dict[str, Any] = {"id": f"{BOX_PREFIX}{inst}", "kind": "subgraph",
+            data: dict[str, Any] = {"id": f"{FOLDED_PREFIX}{inst}", "kind": "subgraph",
                                     "label": f"{inst} ({len(members)} nodes)"}
             if "." in inst:
                 data["parent"] = f"{BOX_PREFIX}{inst.rsplit('.', 1)[0]}"
             placed = [positions[m] for m in members if m in positions]
             where = ((sum(p[0] for p in placed) / len(placed), sum(p[1] for p in placed) / len(placed))
                      if placed else None)
-            out.append((data, where))
+            out.append((data, where, self.owner(inst) == inst))
         return out
 
     def edges(self) -> dict[tuple[str, str], "Edge | None"]:
-        """The edges drawn, by their ends on the canvas: the graph's own edge where both
+        """The edges drawn now, by their ends on the canvas: the graph's own edge where both
         ends are shown, None for an edge drawn to or from a collapsed instance."""
         out: dict[tuple[str, str], Edge | None] = {}
         for e in self.graph.edges:
@@ -123,6 +136,27 @@ class Folding:
             else:
                 out.setdefault(key, None)
         return out
+
+    def all_edges(self) -> dict[tuple[str, str], "Edge | None"]:
+        """Every edge some folding draws: each edge of the graph, and the edge to or from
+        the node of each instance around either end."""
+        out: dict[tuple[str, str], Edge | None] = {}
+        for e in self.graph.edges:
+            for src in self._stand_ins_for(e.src):
+                for dst in self._stand_ins_for(e.dst):
+                    key = (src, dst)
+                    if src == dst:
+                        continue
+                    if key == e.key:
+                        out[key] = e
+                    else:
+                        out.setdefault(key, None)
+        return out
+
+    def _stand_ins_for(self, name: str) -> list[str]:
+        use = _use(self.graph.nodes[name]) if name in self.graph.nodes else ""
+        parts = use.split(".") if use else []
+        return [name, *(f"{FOLDED_PREFIX}{'.'.join(parts[:i])}" for i in range(1, len(parts) + 1))]
 
     def file_of(self, instance: str) -> str | None:
         """The included file an instance was made from (as the including graph names it)."""

@@ -24,9 +24,14 @@ def graph(tmp_path):
 
 
 def drawn(canvas_graph) -> tuple[dict[str, str], set[tuple[str, str]]]:
-    """``({node id: classes}, {(source, target)})`` of an ipycytoscape graph."""
-    return ({n.data["id"]: n.classes for n in canvas_graph.nodes},
-            {(e.data["source"], e.data["target"]) for e in canvas_graph.edges})
+    """``({node id: classes}, {(source, target)})`` of what an ipycytoscape graph displays
+    (elements in the class ``folded`` are not displayed)."""
+    return ({n.data["id"]: n.classes for n in canvas_graph.nodes if "folded" not in n.classes.split()},
+            {(e.data["source"], e.data["target"]) for e in canvas_graph.edges if "folded" not in e.classes.split()})
+
+
+def editor_drawn(editor) -> tuple[dict[str, str], set[tuple[str, str]]]:
+    return drawn(editor.canvas.widget.graph)
 
 
 def test_folding_draws_a_collapsed_instance_as_one_node_with_its_outside_edges(tmp_path) -> None:
@@ -34,18 +39,22 @@ def test_folding_draws_a_collapsed_instance_as_one_node_with_its_outside_edges(t
     assert {"p.clean", "p.scale", "w.inner.clean", "w.inner.scale"} <= set(g.nodes)
     folding = Folding(g, {"p", "w.inner", "gone"})
     assert folding.collapsed == {"p", "w.inner"}  # an instance the graph no longer has is ignored
-    assert folding.shown("p.scale") == "use:p" and folding.shown("w.inner.clean") == "use:w.inner"
+    assert folding.shown("p.scale") == "folded:p" and folding.shown("w.inner.clean") == "folded:w.inner"
     assert folding.shown("side") == "side"
     assert [b["id"] for b in folding.boxes()] == ["use:w"]  # w stays a box, around w.inner's node
     edges = folding.edges()
-    assert {k for k in edges if "use:p" in k} == {("route", "use:p"), ("use:p", "side")}
-    assert edges[("route", "use:p")] is None and edges[("side", "out")] is not None
+    assert {k for k in edges if "folded:p" in k} == {("route", "folded:p"), ("folded:p", "side")}
+    assert edges[("route", "folded:p")] is None and edges[("side", "out")] is not None
     assert not any(k[0] == k[1] for k in edges)  # p's inner edges are not drawn
     positions = {"p.clean": (0.0, 0.0), "p.scale": (100.0, 40.0)}
-    stand_ins = {data["id"]: (data, where) for data, where in folding.stand_ins(positions)}
-    assert stand_ins["use:p"] == ({"id": "use:p", "kind": "subgraph", "label": "p (2 nodes)"}, (50.0, 20.0))
-    assert stand_ins["use:w.inner"][0]["parent"] == "use:w"
-    assert Folding(g, {"w"}).stand_ins({})[0][0]["label"] == "w (2 nodes)"  # nested instances fold with it
+    stand_ins = {data["id"]: (data, where, shown) for data, where, shown in folding.stand_ins(positions)}
+    assert stand_ins["folded:p"] == ({"id": "folded:p", "kind": "subgraph", "label": "p (2 nodes)"}, (50.0, 20.0), True)
+    assert stand_ins["folded:w.inner"][0]["parent"] == "use:w" and stand_ins["folded:w.inner"][2]
+    assert not stand_ins["folded:w"][2]  # only collapsed instances are drawn as one node
+    nested = {data["id"]: shown for data, _, shown in Folding(g, {"w", "w.inner"}).stand_ins({})}
+    assert nested["folded:w"] and not nested["folded:w.inner"]  # inside w: w's node stands for both
+    assert set(folding.edges()) <= set(folding.all_edges())
+    assert {("route", "folded:w"), ("route", "folded:w.inner"), ("route", "w.inner.clean")} <= set(folding.all_edges())
     assert folding.file_of("p") == "prep.udgl" and folding.file_of("w.inner") == "prep.udgl"
 
 
@@ -59,12 +68,12 @@ def test_graph_view_collapses_and_expands_an_instance_from_its_panel(tmp_path) -
     assert "prep.udgl" in view.subgraph.info.value and "p.clean, p.scale" in view.subgraph.info.value
     view.subgraph.toggle.click()
     nodes, edges = drawn(view.canvas.graph)
-    assert nodes["use:p"] == "subgraph-collapsed" and "p.clean" not in nodes
-    assert {("route", "use:p"), ("use:p", "side")} <= edges and ("p.clean", "p.scale") not in edges
+    assert nodes["folded:p"] == "subgraph-collapsed" and "p.clean" not in nodes
+    assert {("route", "folded:p"), ("folded:p", "side")} <= edges and ("p.clean", "p.scale") not in edges
     assert view.subgraph.toggle.description == "Expand"
     view.subgraph.source_button.value = True
     assert "python clean { impl = &quot;m:f&quot; }" in view.subgraph.source.value
-    view._on_node_click({"data": {"id": "use:p"}})  # the collapsed node opens it too
+    view._on_node_click({"data": {"id": "folded:p"}})  # the collapsed node opens it too
     view.subgraph.toggle.click()
     assert drawn(view.canvas.graph) == drawn(GraphView(g).canvas.graph)  # expanded: as first drawn
     view._on_node_click({"data": {"id": "side"}})
@@ -78,16 +87,17 @@ def test_editor_collapses_an_instance_and_keeps_editing_the_rest(tmp_path) -> No
     editor._on_node_click({"data": {"id": "use:p"}})
     assert editor.subgraph.instance == "p"
     editor.subgraph.toggle.click()
-    state = editor.canvas.state()
-    assert "p.clean" not in state["nodes"] and editor.selection is None  # its selected node went in
-    assert editor.canvas.boxes["use:p"].classes == "subgraph-collapsed"
-    assert {("route", "use:p"), ("use:p", "side")} <= set(editor.canvas.edges)
+    nodes, edges = editor_drawn(editor)
+    assert "p.clean" not in nodes and editor.selection is None  # its selected node went in
+    assert nodes["folded:p"] == "subgraph-collapsed" and "use:p" not in nodes
+    assert {("route", "folded:p"), ("folded:p", "side")} <= edges and ("route", "p.clean") not in edges
     editor.add_node("python", "extra", impl="m:f", link_from="out")  # editing goes on
-    assert "extra" in editor.canvas.state()["nodes"] and ("out", "extra") in editor.canvas.edges
+    nodes, edges = editor_drawn(editor)
+    assert "extra" in nodes and ("out", "extra") in edges
     editor.subgraph.source_button.value = True
     assert "raw -&gt; clean -&gt; scale -&gt; done" in editor.subgraph.source.value
     editor.subgraph.toggle.click()
-    assert editor.canvas.boxes["use:p"].classes == "subgraph"
-    assert {"p.clean", "p.scale"} <= set(editor.canvas.state()["nodes"])
-    assert ("route", "use:p") not in editor.canvas.edges and ("route", "p.clean") in editor.canvas.edges
+    nodes, edges = editor_drawn(editor)
+    assert nodes["use:p"] == "subgraph" and {"p.clean", "p.scale"} <= set(nodes) and "folded:p" not in nodes
+    assert ("route", "folded:p") not in edges and ("route", "p.clean") in edges
     assert editor.canvas.state()["nodes"]["p.clean"]["parent"] == "use:p"

@@ -18,7 +18,7 @@ import ipycytoscape
 import ipywidgets as widgets
 
 from ..graph_view import edge_label, node_label
-from ..subgraph_view import Folding
+from ..subgraph_view import FOLDED_CLASS, Folding
 from ..style import CANVAS_CLASS, cytoscape_stylesheet
 from ..viewport import CanvasViewport
 
@@ -95,18 +95,19 @@ class EditorCanvas:
         except Exception:  # noqa: BLE001 - a graph too broken to resolve is still drawn
             resolved = {}
         folding = Folding(graph, collapsed)
-        keys = folding.edges()
-        shown = {n for n in graph.nodes if folding.shown(n) == n}
-        stand_ins = folding.stand_ins(positions)
+        drawn_edges = folding.edges()
+        keys = folding.all_edges()  # every edge some folding draws: folding changes classes only
         cy = self.widget.graph
         with self.widget.hold_sync():
             for key in [k for k in self.edges if k not in keys]:
                 cy.remove_edge(self.edges.pop(key))
-            for name in [n for n in self.nodes if n not in shown]:
+            for name in [n for n in self.nodes if n not in graph.nodes]:
                 cy.remove_node(self.nodes.pop(name))
-            boxes = {box["id"]: (box, "subgraph", None) for box in folding.boxes()}
-            boxes.update({data["id"]: (data, "subgraph-collapsed", where) for data, where in stand_ins})
-            for box_id in [b for b in self.boxes if b not in boxes or self.boxes[b].classes != boxes[b][1]]:
+            boxes = {box["id"]: (box, _folded("subgraph", folding.box_drawn(box)), None)
+                     for box in folding.all_boxes}
+            boxes.update({data["id"]: (data, _folded("subgraph-collapsed", drawn), where)
+                          for data, where, drawn in folding.stand_ins(positions)})
+            for box_id in [b for b in self.boxes if b not in boxes]:
                 cy.remove_node(self.boxes.pop(box_id))
             # boxes first: a node's parent is on the canvas before the node; a box is not
             # dragged (its nodes are, one by one, and keep their own positions)
@@ -117,16 +118,20 @@ class EditorCanvas:
                     if where is not None:
                         self.boxes[box_id].position = {"x": where[0], "y": where[1]}
                     new_boxes.append(self.boxes[box_id])
-                elif dict(self.boxes[box_id].data) != data:
+                    continue
+                if dict(self.boxes[box_id].data) != data:
                     self.boxes[box_id].data = data
+                if self.boxes[box_id].classes != classes:
+                    self.boxes[box_id].classes = classes
+                if where is not None and (self.boxes[box_id].position.get("x"),
+                                          self.boxes[box_id].position.get("y")) != where:
+                    self.boxes[box_id].position = {"x": where[0], "y": where[1]}
             if new_boxes:
                 cy.add_nodes(new_boxes)
             new_nodes = []
             for name, node in graph.nodes.items():
-                if name not in shown:
-                    continue
-                classes = " ".join(filter(None, (f"kind-{node.kind}", _diag(validation.node_level(name)),
-                                                 marks.get(name))))
+                classes = _folded(" ".join(filter(None, (f"kind-{node.kind}", _diag(validation.node_level(name)),
+                                                         marks.get(name)))), folding.shown(name) == name)
                 data = {"id": name, "label": node_label(name, resolved.get(name)), "kind": node.kind,
                         "problems": validation.node_problems(name)}
                 if node.origin is not None and node.origin.get("use"):
@@ -148,8 +153,8 @@ class EditorCanvas:
                 cy.add_nodes(new_nodes)
             new_edges = []
             for key, edge in keys.items():
-                classes = " ".join(filter(None, ("directed", _diag(validation.edge_level(key)) if edge else None,
-                                                 marks.get(edge_id(key)))))
+                classes = _folded(" ".join(filter(None, ("directed", _diag(validation.edge_level(key)) if edge else None,
+                                                         marks.get(edge_id(key))))), key in drawn_edges)
                 data = {"id": edge_id(key), "source": key[0], "target": key[1],
                         "label": edge_label(edge) if edge else "",
                         "problems": validation.edge_problems(key) if edge else ""}
@@ -173,6 +178,10 @@ class EditorCanvas:
                       for n, c in self.nodes.items()},
             "edges": {k: {"classes": c.classes.split(), **dict(c.data)} for k, c in self.edges.items()},
         }
+
+
+def _folded(classes: str, drawn: bool) -> str:
+    return classes if drawn else f"{classes} {FOLDED_CLASS}"
 
 
 def _diag(level: str | None) -> str | None:
