@@ -56,6 +56,10 @@ UNIT_WORDS: dict[str, str] = {
 _DURATION_UNITS = {"us", "ms", "s", "m", "h"}
 
 
+# lark's Token() looks for a deprecated keyword argument on every call, much of the
+# cost of making a token; the constructor behind it is called directly where lark has it
+_new_token = getattr(Token, "_future_new", Token)
+
 _LONGEST = {"NAME": NAME_LIMIT, "PARAM": NAME_LIMIT + 1, "STRING": STRING_LIMIT + 2}  # the `$`, the quotes
 _SHOWN_LIMIT = {"NAME": NAME_LIMIT, "PARAM": NAME_LIMIT, "STRING": STRING_LIMIT}
 _ESCAPED = 12  # the most characters one character of a string's value takes spelled (\\uXXXX\\uXXXX)
@@ -163,7 +167,7 @@ def _raw_tokens(
         assert kind is not None  # every alternative of the pattern is a named group
         end = m.end()
         if kind == "NL":
-            yield Token("NL", m.group(), pos, line, column, line, column + 1, end)
+            yield _new_token("NL", m.group(), pos, line, column, line, column + 1, end)
             line += 1
             line_start = end
         elif kind == "COMMENT":
@@ -177,7 +181,7 @@ def _raw_tokens(
                     value = _too_long(kind, value, most, line, column, diags)
                 elif (length := _string_length(value)) > STRING_LIMIT:
                     value = _too_long(kind, value, most, line, column, diags, length)
-            yield Token(kind, value, pos, line, column, line, column + (end - pos), end)
+            yield _new_token(kind, value, pos, line, column, line, column + (end - pos), end)
         pos = end
 
 
