@@ -17,16 +17,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 TYPED = """\
 %%udgl g
-source ingest { input = float32[n, 4] }
+source a { input = bytes[n] }
 python f { impl = "m:f", output = int64[n] }
-sink out
-ingest -> f -> out"""
+sink b
+a -> f -> b"""
 
 # what the hover says about each name of the last line
 EXPECTED = {
-    "ingest": "ingest: takes float32[n, 4], gives float32[n, 4]",
-    "f": "f: takes float32[n, 4], gives int64[n]",
-    "out": "out: takes int64[n], gives int64[n]",
+    "a": "a: takes bytes[n], gives bytes[n]",
+    "f": "f: takes bytes[n], gives int64[n]",
+    "b": "b: takes int64[n], gives int64[n]",
 }
 
 # the middle of the `nth` occurrence of `word` (a whole word) in the cell's last line, in page pixels
