@@ -69,6 +69,13 @@ def test_an_edit_parses_only_the_statement_it_touched(design_example: str) -> No
     assert outcome(moved, cache) == outcome(moved)
 
 
+def test_a_small_cache_forgets_the_pieces_used_longest_ago(design_example: str) -> None:
+    cache = StatementCache(most=5)
+    for text in (design_example, design_example.replace("replicas", "replica"), design_example):
+        assert outcome(text, cache) == outcome(text)
+        assert len(cache._pieces) == 5
+
+
 def test_texts_near_the_limits_are_read_whole_alike() -> None:
     """Past the problem cap the parser stops reading: the cache reads such a text as
     one, and the report is the same."""

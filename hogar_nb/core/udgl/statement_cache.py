@@ -20,6 +20,8 @@ does not). Tokens' character offsets count from their piece's first line.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 
 from ..diagnostics import MAX_DIAGNOSTICS, Diagnostic
 from .grammar import MAX_DEPTH, MAX_STATEMENT_TOKENS, MAX_STATEMENTS, parse_statements
@@ -56,33 +58,42 @@ def _stack_after(stack: Stack, line: str) -> Stack:
 
 
 class StatementCache:
-    """Statements parsed before, by their text and first line (at most ``most`` of them)."""
+    """Statements parsed before, by their text and first line: the ``most`` used last
+    (a few kilobytes each)."""
 
-    def __init__(self, most: int = 50_000) -> None:
+    def __init__(self, most: int = 20_000) -> None:
         self.most = most
-        self._pieces: dict[tuple[str, int], Entry] = {}
+        self._pieces: OrderedDict[tuple[str, int], Entry] = OrderedDict()
         self._stacks: dict[tuple[Stack, str], Stack] = {}
+        self._lock = threading.Lock()  # the lint endpoint's worker threads share one cache
         self.parsed = 0  # pieces parsed (not found), for tests and benchmarks
 
     def parse(self, text: str, diags: list[Diagnostic], broken: set[str]) -> list[Record]:
         """What :func:`~.grammar.parse_statements` returns for ``text``, reusing pieces."""
+        with self._lock:
+            return self._parse(text, diags, broken)
+
+    def _parse(self, text: str, diags: list[Diagnostic], broken: set[str]) -> list[Record]:
         pieces = self._pieces_of(text)
         if pieces is None:
             return parse_statements(text, diags, broken)
         records: list[Record] = []
         found: list[Diagnostic] = []
         names: set[str] = set()
+        known = self._pieces
         for first, piece in pieces:
-            entry = self._pieces.get((piece, first))
+            entry = known.get((piece, first))
             if entry is None:
                 piece_diags: list[Diagnostic] = []
                 piece_broken: set[str] = set()
                 entry = (parse_statements(piece, piece_diags, piece_broken, first_line=first),
                          piece_diags, frozenset(piece_broken))
                 self.parsed += 1
-                if len(self._pieces) >= self.most:
-                    self._pieces.clear()
-                self._pieces[(piece, first)] = entry
+                known[(piece, first)] = entry
+                while len(known) > self.most:
+                    known.popitem(last=False)  # the one used longest ago
+            else:
+                known.move_to_end((piece, first))
             records.extend(entry[0])
             found.extend(entry[1])
             names.update(entry[2])
