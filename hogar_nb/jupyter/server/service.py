@@ -76,7 +76,8 @@ def lint(text: str, cell: bool = False) -> dict[str, Any]:
     types: dict[str, dict[str, str]] = {}
     if graph is not None:
         try:
-            types = {name: t.to_dict() for name, t in infer_types(graph).nodes.items() if t.to_dict()}
+            shown = ((name, t.to_dict()) for name, t in infer_types(graph).nodes.items())
+            types = {name: t for name, t in shown if t}
         except Exception:  # noqa: BLE001 - a graph too broken to resolve has no types to show
             types = {}
     return {
