@@ -36,8 +36,10 @@ def test_edited_case_files_compile_alike_through_the_cache() -> None:
     files = sorted(CASES.rglob("*.udgl"))
     assert len(files) > 20
     compared = 0
-    for path in files:
+    for i, path in enumerate(files):
         text = path.read_text(encoding="utf-8", errors="replace")
+        if i % 3 == 0:
+            text = text.replace("\n", "\r\n")  # Windows line ends: a piece keeps its "\r"
         for step in range(12):
             if step:
                 at = rng.randrange(len(text) + 1)
