@@ -104,6 +104,9 @@ class ServeClient:
     def quality(self) -> dict:
         return self._request("GET", "/hogar/v1/quality")
 
+    def shadow(self) -> dict:
+        return self._request("GET", "/hogar/v1/shadow")
+
     def graph(self) -> dict:
         return self._request("GET", "/hogar/v1/graph")
 

@@ -191,6 +191,21 @@ def _quality(dep: Deployment, doc: dict) -> list[dict]:
         return []
 
 
+def _shadow(dep: Deployment, doc: dict) -> list[dict]:
+    """Each mirror candidate of the served graph beside what it shadows (rows for the
+    page), or none when it is not running, has no mirror edge, or does not answer
+    within a second."""
+    from ..serve_client import ServeClient, ServeError
+    from ..shadow import mirror_candidates, shadow_rows
+
+    if not dep.url or dep.state != "running" or not mirror_candidates(doc):
+        return []
+    try:
+        return shadow_rows(ServeClient(dep.url, timeout=1.0).shadow(), doc)
+    except ServeError:
+        return []
+
+
 @writes("operator")
 def deployment_detail(request, pk: int):
     dep = get_object_or_404(Deployment.objects.select_related("version__graph"), pk=pk)
@@ -210,6 +225,7 @@ def deployment_detail(request, pk: int):
         "fault_form": FaultForm(), "reconfigure_form": ReconfigureForm(),
         "history": history_of(dep, 3600.0),
         "quality": _quality(dep, doc),
+        "shadow": _shadow(dep, doc),
         "live": {"stream": f"/deployments/{dep.pk}/stream", "history": f"/deployments/{dep.pk}/history",
                  "running": dep.desired == "running", "traced": traced_nodes(doc)},
     }
