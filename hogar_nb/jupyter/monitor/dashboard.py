@@ -23,6 +23,7 @@ from .health import HealthRules, HealthTracker, NodeHealth
 from .health_view import HealthView
 from .panels import Panels
 from .quality_panels import QualityPanels
+from .shadow_panel import ShadowPanel
 from .source import Reading, Source
 from .visibility import Visibility
 
@@ -99,7 +100,14 @@ class Dashboard(widgets.VBox):
         watcher = dep.quality_monitor(start=False) if hasattr(dep, "quality_monitor") else None
         if watcher is not None:
             self.quality = QualityPanels(watcher, window_s=window)
-        groups = [self.quality.box] if self.quality is not None else []
+        #: the "Shadow traffic" group, when the deployment's graph has mirror edges
+        self.shadow: ShadowPanel | None = None
+        if dep is not None and any(e.get("mirror") is not None for e in (getattr(dep, "earg", None) or {})
+                                   .get("edges") or []):
+            from ...steer import ShadowMonitor
+
+            self.shadow = ShadowPanel(ShadowMonitor(dep))
+        groups = [g.box for g in (self.quality, self.shadow) if g is not None]
         super().__init__([self.controls, self.visibility, self.graph_view, grid, *groups])
         self.add_class("hogar-monitor")
         self.observe(self._on_comm, names="comm")
@@ -213,6 +221,8 @@ class Dashboard(widgets.VBox):
         self.graph_view.update(health, final=not reading.running)
         if self.quality is not None:
             self.quality.update(reading.time)
+        if self.shadow is not None:
+            self.shadow.update()
         self.draws += 1
 
     def _on_visible(self, change: dict) -> None:
@@ -251,6 +261,8 @@ class Dashboard(widgets.VBox):
         """
         self.stop()
         _OPEN.discard(self)
+        if self.shadow is not None:
+            self.shadow.close()
         inner = _descendants(self)
         super().close()
         for widget in inner:
