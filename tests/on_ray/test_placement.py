@@ -11,6 +11,8 @@ import threading
 import time
 import warnings
 
+import httpx
+
 import hogar_nb
 from hogar_nb.backends.ray.cluster import LocalRay
 from hogar_nb.export.ray_placement import WORKER_LABEL
@@ -55,6 +57,9 @@ def test_replicas_land_as_placed_and_move_when_a_machine_dies(local_ray) -> None
         spread = {"worker-0": 1, "worker-1": 1}
         _wait(lambda: all(p["running"] == spread for p in dep.placement().values()), 60, "replicas as placed")
         assert dep.placement() == {"a": {"planned": spread, "running": spread}}
+        url = dep.serve_http()
+        assert httpx.get(url + "/hogar/v1/placement", timeout=30).json() == {
+            "nodes": {"a": {"planned": spread, "running": spread}}}
 
         stop = threading.Event()
         outcomes: list = []

@@ -103,3 +103,17 @@ def test_a_served_graph_reports_its_shadows(no_leaks):
             assert client.get("/hogar/v1/shadow").json() == {"shadows": {}}
     finally:
         plain.stop()
+
+
+def test_the_placement_endpoint_on_the_embedded_engine(no_leaks):
+    import httpx
+
+    graph = GRAPH.format(candidate="primary", share="50%", extra="").replace(
+        "graph shadowed\n", "graph shadowed\ncluster { workers = 2, cpu = 4 }\n")
+    with hogar_nb.run(hogar_nb.parse_udgl(graph)) as dep:
+        url = dep.serve_http()
+        nodes = httpx.get(url + "/hogar/v1/placement", timeout=30).json()["nodes"]
+        planned = dep.earg["placement"]
+        assert sorted(planned[f"v1/{i}"] for i in (0, 1)) == ["worker-0", "worker-1"]
+        assert nodes == {"v1": {"planned": {"worker-0": 1, "worker-1": 1}, "running": {"local": 2}},
+                         "v2": {"planned": {planned["v2/0"]: 1}, "running": {"local": 1}}}
