@@ -27,6 +27,18 @@ class UploadForm(forms.Form):
 class StartForm(forms.Form):
     name = forms.CharField(max_length=200, required=False)
     allow_faults = forms.BooleanField(required=False, label="allow fault injection")
+    backend = forms.ChoiceField(choices=[("embedded", "embedded engine"), ("ray", "Ray Serve")], required=False)
+    ray_address = forms.RegexField(
+        r"^[A-Za-z0-9.\-]+:[0-9]{1,5}$", max_length=200, required=False,
+        error_messages={"invalid": "give the Ray cluster's address as host:port, e.g. 127.0.0.1:6379, "
+                                   "or leave it empty to start a local Ray"})
+
+    def clean(self):
+        data = super().clean()
+        data["backend"] = data.get("backend") or "embedded"
+        if data["backend"] != "ray" and data.get("ray_address"):
+            raise forms.ValidationError("a Ray address is for the Ray backend: choose Ray Serve or leave it empty")
+        return data
 
 
 class RegisterForm(forms.Form):

@@ -153,6 +153,8 @@ class Supervisor:
                    "--port", "0", "--admin-token-file", str(token_file)]
             if dep.allow_faults:
                 cmd.append("--allow-fault-injection")
+            if dep.backend == Deployment.RAY:
+                cmd += ["--backend", "ray"] + (["--address", dep.ray_address] if dep.ray_address else [])
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     text=True, bufsize=1, **spec.popen_args())
         except (ConsoleError, OSError) as err:

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from .. import drawing
 from ..config import ConsoleError
 from ..forms import FaultForm, ReconfigureForm, RegisterForm, StartForm
-from ..models import Deployment, GraphVersion, MetricPoint, TimelineEvent, audit
+from ..models import Deployment, DeploymentRevision, GraphVersion, MetricPoint, TimelineEvent, audit
 from ...core.kinds import RECONFIGURABLE, WORKER_KINDS
 from ..allowlist import refusals
 from ..reconfig import capacity_warning, check_change
@@ -65,7 +65,9 @@ def _name_taken(name: str) -> str:
 def deployment_start(request, pk: int, number: int):
     version = get_object_or_404(GraphVersion.objects.select_related("graph"), graph_id=pk, number=number)
     form = StartForm(request.POST)
-    form.is_valid()
+    if not form.is_valid():
+        messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("version", pk=pk, number=number)
     name = (form.cleaned_data.get("name") or version.graph.name).strip()
     taken = _name_taken(name)
     if taken:
@@ -80,9 +82,13 @@ def deployment_start(request, pk: int, number: int):
     dep = Deployment.objects.create(
         name=name, kind=Deployment.MANAGED, version=version, earg=version.earg,
         admin_token=secrets.token_urlsafe(32), allow_faults=bool(form.cleaned_data.get("allow_faults")),
+        backend=form.cleaned_data["backend"], ray_address=form.cleaned_data.get("ray_address") or "",
         state="starting", created_by=request.user)
+    DeploymentRevision.objects.create(deployment=dep, number=1, version=version, by=request.user.get_username(),
+                                      note=f"deployed v{version.number}")
     audit(request.user, "deploy", name, graph=version.graph.name, version=version.number, deployment=dep.pk,
-          allow_faults=dep.allow_faults, outside_allowlist=outside)
+          allow_faults=dep.allow_faults, outside_allowlist=outside, backend=dep.backend,
+          ray_address=dep.ray_address)
     threading.Thread(target=supervisor().launch, args=(dep.pk,), daemon=True).start()
     return redirect("deployment", pk=dep.pk)
 
@@ -226,6 +232,9 @@ def deployment_detail(request, pk: int):
         "history": history_of(dep, 3600.0),
         "quality": _quality(dep, doc),
         "shadow": _shadow(dep, doc),
+        "revisions": list(dep.revisions.select_related("version")[:50]),
+        "other_versions": [] if dep.version is None or dep.kind != Deployment.MANAGED else list(
+            dep.version.graph.versions.exclude(pk=dep.version.pk).order_by("-number")),
         "live": {"stream": f"/deployments/{dep.pk}/stream", "history": f"/deployments/{dep.pk}/history",
                  "running": dep.desired == "running", "traced": traced_nodes(doc)},
     }
