@@ -69,16 +69,19 @@ class LocalRay:
         self.startup_s = 0.0
 
     def _command(self) -> list[str]:
-        ray_cli = shutil.which("ray", path=str(Path(sys.executable).parent)) or "ray"
+        # Ray's CLI beside this interpreter, else the same CLI through it (an interpreter with
+        # Ray on its path but no script beside it, e.g. a system Python running as another user)
+        script = shutil.which("ray", path=str(Path(sys.executable).parent))
+        ray_cli = [script] if script else [sys.executable, "-m", "ray.scripts.scripts"]
         ports = [free_port() for _ in range(7)]
         self.listen_port = ports[2]
         if self.join:
             self.address = self.join
-            cmd = [ray_cli, "start", "--address", self.join, "--block", "--node-ip-address", "127.0.0.1",
+            cmd = [*ray_cli, "start", "--address", self.join, "--block", "--node-ip-address", "127.0.0.1",
                    "--object-manager-port", str(ports[0])]
         else:
             self.address = f"127.0.0.1:{ports[0]}"
-            cmd = [ray_cli, "start", "--head", "--block", "--node-ip-address", "127.0.0.1",
+            cmd = [*ray_cli, "start", "--head", "--block", "--node-ip-address", "127.0.0.1",
                    "--port", str(ports[0]), "--include-dashboard", "false"]
         cmd += ["--num-cpus", str(self.num_cpus), "--object-store-memory", str(self.object_store_bytes),
                 "--dashboard-agent-grpc-port", str(ports[1]), "--dashboard-agent-listen-port", str(ports[2]),
