@@ -140,6 +140,7 @@ class Rollout:
     def _quality_gate(self) -> str | None:
         """The quality comparison since the start (kept in :attr:`quality`), and why it fails."""
         p = self.policy
+        assert self._monitor is not None and p.quality_metric is not None  # only with a quality gate
         scores = self._monitor.arm_scores(self.split, since=self._started)
         cand, stable = scores.get(self.candidate, {}), scores.get(self.stable, {})
         self.quality = {"metric": p.quality_metric, "min_labels": p.min_labels,
