@@ -107,6 +107,9 @@ class ServeClient:
     def shadow(self) -> dict:
         return self._request("GET", "/hogar/v1/shadow")
 
+    def placement(self) -> dict:
+        return self._request("GET", "/hogar/v1/placement")
+
     def graph(self) -> dict:
         return self._request("GET", "/hogar/v1/graph")
 

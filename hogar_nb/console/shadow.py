@@ -1,4 +1,5 @@
-"""A served graph's shadow traffic, as the deployment page shows it.
+"""A served graph's shadow traffic (and its replicas' placement), as the deployment page
+shows them.
 
 Read from ``GET /hogar/v1/shadow`` of the ``hogar serve`` and kept to what the page
 draws: for each mirror edge's candidate of the deployment's own EARG document, the
@@ -12,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["mirror_candidates", "shadow_rows"]
+__all__ = ["mirror_candidates", "placement_rows", "shadow_rows"]
 
 COUNTS = ("mirrored", "answered", "primary_errors", "compared")
 FIGURES = ("agreement", "mean_abs_diff", "candidate_p50_ms", "candidate_p99_ms", "primary_p50_ms",
@@ -56,4 +57,24 @@ def shadow_rows(report: Any, doc: dict[str, Any]) -> list[dict[str, Any]]:
         for key in FIGURES:
             row[key] = _number(entry.get(key))
         rows.append(row)
+    return rows
+
+
+def placement_rows(report: Any, doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """From ``GET /hogar/v1/placement``: one row per worker node of ``doc``, the machines
+    its replicas were planned on and those they run on, as ``{machine: count}``."""
+    nodes = report.get("nodes") if isinstance(report, dict) else None
+    if not isinstance(nodes, dict):
+        return []
+
+    def counts(value: Any) -> dict[str, int]:
+        if not isinstance(value, dict):
+            return {}
+        return {str(k)[:100]: int(v) for k, v in value.items() if _number(v) is not None}
+
+    rows = []
+    for name in sorted(n["name"] for n in doc.get("nodes", [])):
+        entry = nodes.get(name)
+        if isinstance(entry, dict):
+            rows.append({"node": name, "planned": counts(entry.get("planned")), "running": counts(entry.get("running"))})
     return rows

@@ -1,10 +1,11 @@
-"""The console keeps a served graph's shadow report to numbers and the graph's own names
-(the page itself is drawn in Chromium by test_console_versions_browser)."""
+"""The console keeps a served graph's shadow and placement reports to numbers and the
+graph's own names (the page itself is drawn in Chromium by test_console_versions_browser
+and tests/on_ray/test_console_on_ray)."""
 
 from __future__ import annotations
 
 import hogar_nb
-from hogar_nb.console.shadow import shadow_rows
+from hogar_nb.console.shadow import placement_rows, shadow_rows
 
 GRAPH = """graph shadowed
 source ingest { route = "/score" }
@@ -29,3 +30,13 @@ def test_a_hostile_shadow_report_is_kept_to_numbers_and_known_names() -> None:
                      "candidate_p50_ms": None, "candidate_p99_ms": None, "primary_p50_ms": None,
                      "primary_p99_ms": None}]
     assert shadow_rows(["not", "a", "report"], doc) == [] and shadow_rows({"shadows": 3}, doc) == []
+
+
+def test_a_hostile_placement_report_is_kept_to_counts_and_known_nodes() -> None:
+    doc = hogar_nb.parse_udgl(GRAPH).to_earg()
+    report = {"nodes": {"v1": {"planned": {"worker-0": 1, "worker-1": "x"}, "running": {"node:" + "a" * 200: 2.0}},
+                        "v2": {"planned": [], "running": None}, "intruder": {"planned": {"w": 1}}}}
+    assert placement_rows(report, doc) == [
+        {"node": "v1", "planned": {"worker-0": 1}, "running": {"node:" + "a" * 95: 2}},
+        {"node": "v2", "planned": {}, "running": {}}]
+    assert placement_rows({"nodes": "x"}, doc) == [] and placement_rows(None, doc) == []

@@ -77,6 +77,7 @@ def test_deploy_move_and_roll_back_with_the_diff_shown_first(tmp_path, browser) 
             report = client.get("/hogar/v1/shadow").json()["shadows"]["cand"]
         page.goto(url + dep_path)
         assert page.locator("#dep-backend").inner_text() == "embedded engine"
+        assert page.locator('#placement tr[data-node="n"] td.running').inner_text() == "local ×1"
         row = page.locator('#shadow tr[data-node="cand"]')
         cells = {c: row.locator(f"td.{c}").inner_text().strip()
                  for c in ("primary", "mirrored", "answered", "errors", "agreement", "diff", "p50", "p99")}

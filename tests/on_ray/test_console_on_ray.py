@@ -74,6 +74,9 @@ def test_the_console_deploys_a_graph_on_ray(tmp_path, browser) -> None:
             2 * i for i in range(20)]
         running = httpx.get(served + "/hogar/v1/placement", timeout=30).json()["nodes"]["n"]["running"]
         assert len(running) == 1 and next(iter(running)).startswith("node:"), running  # a Ray node, not "local"
+        page.goto(url + dep_path)  # the page says where the replica runs: the Ray node, and no plan
+        assert page.locator('#placement tr[data-node="n"] td.running').inner_text() == f"{next(iter(running))} ×1"
+        assert page.locator('#placement tr[data-node="n"] td.planned').inner_text() == "—"
         pk = dep_path.strip("/").split("/")[1]
         assert _ray_processes(tmp_path / "data", pk), "the server runs its graph on a Ray of its own"
         page.goto(url + dep_path)

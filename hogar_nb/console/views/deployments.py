@@ -212,6 +212,20 @@ def _shadow(dep: Deployment, doc: dict) -> list[dict]:
         return []
 
 
+def _placement(dep: Deployment) -> list[dict]:
+    """Where the served graph's replicas were planned and where they run (rows for the
+    page); none for a server that predates ``/hogar/v1/placement`` or does not answer."""
+    from ..serve_client import ServeClient, ServeError
+    from ..shadow import placement_rows
+
+    if not dep.url or dep.state != "running":
+        return []
+    try:
+        return placement_rows(ServeClient(dep.url, timeout=2.0).placement(), dep.earg or {})
+    except ServeError:
+        return []
+
+
 @writes("operator")
 def deployment_detail(request, pk: int):
     dep = get_object_or_404(Deployment.objects.select_related("version__graph"), pk=pk)
@@ -232,6 +246,7 @@ def deployment_detail(request, pk: int):
         "history": history_of(dep, 3600.0),
         "quality": _quality(dep, doc),
         "shadow": _shadow(dep, doc),
+        "placement": _placement(dep),
         "revisions": list(dep.revisions.select_related("version")[:50]),
         "other_versions": [] if dep.version is None or dep.kind != Deployment.MANAGED else list(
             dep.version.graph.versions.exclude(pk=dep.version.pk).order_by("-number")),
