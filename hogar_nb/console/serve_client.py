@@ -128,5 +128,10 @@ class ServeClient:
     def inject_fault(self, node: str, kind: str, rate: float, **extra: Any) -> dict:
         return self._admin("faults", {"node": node, "kind": kind, "rate": rate, **extra})
 
+    def rollout(self, split: str, action: str, **settings: Any) -> dict:
+        """Start, pause, resume, promote or abort the rollout at ``split``, or read its
+        status (``settings``: the candidate and the policy, with ``start``)."""
+        return self._admin("rollout", {"split": split, "action": action, **settings})
+
     def clear_faults(self) -> dict:
         return self._admin("clear-faults", {})

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from .views import audit, deployments, graphs, live, traces, versions
+from .views import audit, deployments, graphs, live, rollouts, traces, versions
 
 urlpatterns = [
     path("", audit.home, name="home"),
@@ -28,6 +28,7 @@ urlpatterns = [
     path("deployments/<int:pk>/reconfigure/", deployments.reconfigure, name="deployment-reconfigure"),
     path("deployments/<int:pk>/fault/", deployments.fault, name="deployment-fault"),
     path("deployments/<int:pk>/versions/<int:number>/", versions.deployment_switch, name="deployment-switch"),
+    path("deployments/<int:pk>/rollout/", rollouts.rollout, name="deployment-rollout"),
     path("deployments/<int:pk>/history", deployments.history, name="deployment-history"),
     path("deployments/<int:pk>/stream", live.stream, name="deployment-stream"),
     path("deployments/<int:pk>/traces/", traces.trace_list, name="deployment-traces"),

@@ -25,6 +25,8 @@ from ..serve_client import ServeClient, ServeError
 from ..services import HUB, supervisor
 from ..text import duration_ms
 from .live import STATUS_FIELDS, status_of
+from .rollouts import ACTIONS as ROLLOUT_ACTIONS
+from .rollouts import METRICS, rollout_rows, split_arms
 
 __all__ = ["deployment_detail", "deployment_list", "deployment_register", "deployment_remove",
            "deployment_restart", "deployment_start", "deployment_stop", "fault", "history", "reconfigure"]
@@ -247,6 +249,8 @@ def deployment_detail(request, pk: int):
         "quality": _quality(dep, doc),
         "shadow": _shadow(dep, doc),
         "placement": _placement(dep),
+        "splits": split_arms(doc) if dep.admin_token else {},
+        "rollouts": rollout_rows(dep, doc), "rollout_actions": ROLLOUT_ACTIONS, "rollout_metrics": METRICS,
         "revisions": list(dep.revisions.select_related("version")[:50]),
         "other_versions": [] if dep.version is None or dep.kind != Deployment.MANAGED else list(
             dep.version.graph.versions.exclude(pk=dep.version.pk).order_by("-number")),
