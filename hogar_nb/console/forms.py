@@ -63,7 +63,7 @@ class RolloutForm(forms.Form):
     """A rollout action on a split; the candidate and policy only with ``start``."""
 
     split = forms.CharField(max_length=200)
-    action = forms.ChoiceField(choices=[(a, a) for a in ("start", "pause", "resume", "promote", "abort")])  # as the page
+    action = forms.ChoiceField(choices=[(a, a) for a in ("start", "pause", "resume", "promote", "abort")])
     candidate = forms.CharField(max_length=200, required=False)
     steps = forms.RegexField(r"^\s*\d+(\.\d+)?%?(\s*,\s*\d+(\.\d+)?%?)*\s*$", required=False,
                              error_messages={"invalid": "give the steps as shares, e.g. 5%%, 25%%, 50%%, 100%%"})
