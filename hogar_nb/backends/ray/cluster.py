@@ -41,6 +41,22 @@ LOCAL_OBJECT_STORE_BYTES = 128 << 20  # the graph's payloads, not datasets
 START_TIMEOUT = 180.0
 
 
+#: what Ray appends to its temp dir for its longest unix socket path
+#: (``/session_2026-12-02_13-14-19_123456_12345/sockets/plasma_store``); 107 bytes at most in all
+_SOCKET_TAIL, _SOCKET_MAX = 62, 107
+
+
+def _private_temp_dir() -> str:
+    """A new directory for a local head's session files: in the temporary directory when
+    its sockets' paths fit there, else in /tmp."""
+    import tempfile
+
+    base = tempfile.gettempdir()
+    if len(base) + 10 + _SOCKET_TAIL > _SOCKET_MAX:
+        base = "/tmp"
+    return tempfile.mkdtemp(prefix="ray", dir=base)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
@@ -60,7 +76,10 @@ class LocalRay:
         self.node_id = ""  # the raylet's node, once started
         self.num_cpus = num_cpus if num_cpus is not None else max(2, os.cpu_count() or 2)
         self.object_store_bytes = object_store_bytes
-        self.temp_dir = temp_dir
+        #: a head's session files: ``temp_dir``, else a fresh directory of its own (removed
+        #: when it stops), so its raylet can be told the agent's port (see _announce_listen_port)
+        self.own_temp_dir = temp_dir is None and join is None
+        self.temp_dir = temp_dir if not self.own_temp_dir else _private_temp_dir()
         self.attempts = attempts
         self.nice = nice
         self.process: subprocess.Popen | None = None
@@ -94,6 +113,7 @@ class LocalRay:
 
             cmd += ["--resources", json.dumps(self.resources)]
         if self.temp_dir:
+            os.makedirs(self.temp_dir, exist_ok=True)  # again after a failed attempt removed it
             cmd += ["--temp-dir", self.temp_dir]
         return cmd
 
@@ -235,6 +255,8 @@ class LocalRay:
             proc.wait(10)
         self.process = None
         _LOCAL.discard(self)
+        if self.own_temp_dir and self.temp_dir:
+            shutil.rmtree(self.temp_dir, ignore_errors=True)
 
 
 _LOCAL: set[LocalRay] = set()  # local Rays this process started and has not stopped

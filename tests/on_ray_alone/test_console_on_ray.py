@@ -1,6 +1,10 @@
 """The console deploys a graph on Ray, in headless Chromium: the version page's Ray
 choice starts a ``hogar serve --backend ray`` (with a local Ray of its own, run as the
-console's unprivileged user) that serves the graph; stopping it stops its Ray too."""
+console's unprivileged user) that serves the graph; stopping it stops its Ray too.
+
+It runs in a loopback-only network namespace of its own (``make test``'s last pytest),
+without the Ray tests' shared cluster: with two clusters in one namespace the server's
+driver could not register with its raylet."""
 
 from __future__ import annotations
 
@@ -69,7 +73,12 @@ def test_the_console_deploys_a_graph_on_ray(tmp_path, browser) -> None:
             m = re.search(r'id="dep-url">(http://127\.0\.0\.1:\d+)<', text)
             return m and 'class="state running"' in text and m[1]
 
-        served = wait_for(serving, 300, "the Ray deployment to serve", 0.5)
+        try:
+            served = wait_for(serving, 300, "the Ray deployment to serve", 0.5)
+        except AssertionError:
+            state = re.search(r'id="dep-state" class="state (\w+)"', boss.get(dep_path).text)
+            raise AssertionError(f"no Ray server after 300 s (state {state and state[1]}); the console said:\n"
+                                 + console.output()[-4000:]) from None
         assert [httpx.post(served + "/score", json=i, timeout=60).json() for i in range(20)] == [
             2 * i for i in range(20)]
         running = httpx.get(served + "/hogar/v1/placement", timeout=30).json()["nodes"]["n"]["running"]
