@@ -61,24 +61,38 @@ class Span:
 
 class Trace:
     """One request's spans, the root first. The spans are built from the request's
-    recorded steps when first asked for (the store keeps traces nobody may read)."""
+    recorded steps when first asked for (the store keeps traces nobody may read);
+    ``request_id`` None: the steps' request context names it, when first asked."""
 
-    __slots__ = ("_spans", "_steps", "request_id", "source", "route", "cause", "trace_id", "start", "end",
-                 "span_id")
+    __slots__ = ("_spans", "_steps", "_request_id", "source", "route", "cause", "trace_int", "start", "end",
+                 "span_id", "_context")
 
-    def __init__(self, spans: list[Span] | None, request_id: str, source: str, route: str | None,
+    def __init__(self, spans: list[Span] | None, request_id: str | None, source: str, route: str | None,
                  cause: str | None, steps: Any = None) -> None:
         self._spans = spans
         self._steps = steps
-        self.request_id = request_id
+        self._request_id = request_id
+        self._context = steps.context if steps is not None else None
         self.source = source
         self.route = route
         self.cause = cause
         root = spans[0] if spans else steps
-        self.trace_id = format(root.trace_id if spans else steps.ids.trace_id, "032x")
-        self.span_id = root.span_id if spans else steps.ids.span_id
-        self.start = root.start
-        self.end = root.end
+        self.trace_int: int = root.trace_id if spans else steps.ids.trace_id
+        self.span_id: int = root.span_id if spans else steps.ids.span_id
+        self.start: float = root.start
+        self.end: float = root.end
+
+    @property
+    def trace_id(self) -> str:
+        """The W3C trace id, 32 hex digits."""
+        return format(self.trace_int, "032x")
+
+    @property
+    def request_id(self) -> str:
+        rid = self._request_id
+        if rid is None:
+            rid = self._request_id = self._context.request_id
+        return rid
 
     @property
     def spans(self) -> list[Span]:
@@ -128,27 +142,25 @@ class _Node:
         self.attrs: dict[str, Any] = {}
 
 
-class _Step:
-    """One walker event as the builder keeps it: no payloads, errors as text."""
+def _text(error: Any) -> str | None:
+    if error is None or isinstance(error, str):
+        return error
+    return f"{type(error).__name__}: {error}"[:500]
 
-    __slots__ = ("kind", "time", "node", "attempt", "outcome", "choice", "delay", "error", "replica", "began",
-                 "batch", "shadow")
 
-    def __init__(self, event: Any) -> None:
-        self.kind = event.kind
-        self.time = event.time
-        self.shadow = getattr(event, "shadow", False)
-        # a mirror's copy (shadow traffic) has spans of its own beside the node's
-        self.node = f"{event.node} (mirror)" if self.shadow else event.node
-        self.attempt = event.attempt
-        self.outcome = event.outcome
-        self.choice = event.choice
-        self.delay = event.delay
-        error = event.error
-        self.error = f"{type(error).__name__}: {error}"[:500] if error is not None else None
-        self.replica = event.replica
-        self.began = event.began
-        self.batch = event.batch
+def _step(event: Any) -> tuple:
+    """A walker event as the builder keeps it (a :class:`~hogar_nb.runtime.walk.Step`
+    tuple): no payload, no context, its error as text."""
+    return (event.kind, event.time, event.node, event.attempt, event.outcome, event.choice, event.delay,
+            event.replica, event.began, event.batch, event.shadow, _text(event.error))
+
+
+def _untangled(steps: list[tuple]) -> list[tuple]:
+    """``steps`` with their errors as text (an exception keeps its frames alive)."""
+    for i, step in enumerate(steps):
+        if step[11] is not None and not isinstance(step[11], str):
+            steps[i] = (*step[:11], _text(step[11]))
+    return steps
 
 
 class _Request:
@@ -161,7 +173,7 @@ class _Request:
         self.context = context
         self.source = source
         self.start = start
-        self.steps: list[_Step] = []
+        self.steps: list[tuple] = []
         self.graph = graph
         self.end = start
         self.cause: str | None = None
@@ -174,22 +186,24 @@ class _Request:
         skipped: list[str] = []
         trace_id = self.ids.trace_id
         for step in self.steps:
-            kind, node = step.kind, step.node
+            kind, at, node = step[0], step[1], step[2]
+            if step[10]:  # a mirror's copy (shadow traffic) has spans of its own beside the node's
+                node = f"{node} (mirror)"
             if kind == "enqueued":
                 state = nodes.get(node)
                 if state is None:
-                    nodes[node] = _Node(step.time)
+                    nodes[node] = _Node(at)
                 else:
-                    state.queued = step.time
+                    state.queued = at
             elif kind == "attempt":
-                _attempt(nodes, trace_id, step)
+                _attempt(nodes, trace_id, node, step)
             elif kind == "retry":
                 state = nodes.get(node)
                 if state is not None:
-                    state.queued = step.time
-                    state.delay = step.delay
+                    state.queued = at
+                    state.delay = step[6]
             elif kind == "routed":
-                routes.append((node, step.choice, step.time))
+                routes.append((node, step[5], at))
             elif kind == "skipped":
                 skipped.append(node)
         return self._spans(nodes, routes, skipped)
@@ -235,32 +249,32 @@ class _Request:
         return [root, *spans]
 
 
-def _attempt(nodes: dict[str, _Node], trace_id: int, step: _Step) -> None:
-    end = step.time
-    state = nodes.get(step.node)
+def _attempt(nodes: dict[str, _Node], trace_id: int, node: str, step: tuple) -> None:
+    _kind, end, _node, attempt, outcome, _choice, _delay, replica, step_began, batch, shadow, error = step
+    state = nodes.get(node)
     if state is None:  # its enqueue event was lost: the attempt alone
-        state = nodes[step.node] = _Node(step.began or end)
+        state = nodes[node] = _Node(step_began or end)
     queued = state.queued if state.queued is not None else state.start
-    began = queued if step.began is None else min(max(step.began, queued), end)
+    began = queued if step_began is None else min(max(step_began, queued), end)
     parent = state.span_id
     if began > queued or state.delay:
-        attrs: dict[str, Any] = {"hogar.node": step.node, "hogar.attempt": step.attempt}
+        attrs: dict[str, Any] = {"hogar.node": node, "hogar.attempt": attempt}
         if state.delay:
             attrs["hogar.retry_delay_ms"] = round(state.delay * 1000.0, 3)
-        state.children.append(Span(trace_id, _IDS.generate_span_id(), parent, f"{step.node} queue",
+        state.children.append(Span(trace_id, _IDS.generate_span_id(), parent, f"{node} queue",
                                    "queue", queued, began, True, attrs))
-    ok = step.outcome == "ok"
-    attrs = {"hogar.node": step.node, "hogar.attempt": step.attempt, "hogar.outcome": step.outcome,
-             "hogar.batch_size": step.batch or 1}
-    if step.shadow:
-        attrs["hogar.node"], attrs["hogar.mirror"] = step.node[:-len(" (mirror)")], True
-    if step.replica is not None:
-        attrs["hogar.replica"] = str(step.replica)
+    ok = outcome == "ok"
+    attrs = {"hogar.node": node, "hogar.attempt": attempt, "hogar.outcome": outcome,
+             "hogar.batch_size": batch or 1}
+    if shadow:
+        attrs["hogar.node"], attrs["hogar.mirror"] = node[:-len(" (mirror)")], True
+    if replica is not None:
+        attrs["hogar.replica"] = str(replica)
     if not ok:
-        attrs["hogar.cause"] = step.outcome
-        if step.error is not None:
-            attrs["hogar.error"] = step.error
-    state.children.append(Span(trace_id, _IDS.generate_span_id(), parent, f"{step.node} attempt {step.attempt}",
+        attrs["hogar.cause"] = outcome
+        if error is not None:
+            attrs["hogar.error"] = _text(error)
+    state.children.append(Span(trace_id, _IDS.generate_span_id(), parent, f"{node} attempt {attempt}",
                                "attempt", began, end, ok, attrs))
     state.end = max(state.end, end)
     state.queued = None
@@ -286,6 +300,15 @@ class SpanBuilder:
 
     def __call__(self, event: Any) -> None:
         kind = event.kind
+        steps = event.steps
+        if steps is not None:  # the whole request at once (see WalkEvent.steps)
+            ids = ids_of(event.context)
+            if ids is not None and ids.sampled:
+                first = steps[0]
+                req = _Request(ids, event.context, first[2], first[1], self.graph)
+                req.steps = _untangled(steps)
+                self._end(req, event)
+            return
         if kind == "started":
             ids = ids_of(event.context)
             if ids is not None and ids.sampled:
@@ -299,13 +322,15 @@ class SpanBuilder:
             return
         if kind == "completed" or kind == "failed":
             del self.open[event.request]
-            req.end = event.time
-            if kind == "failed":
-                req.cause = event.outcome or "error"
-                req.error_node = event.node
-                req.error = str(event.error)[:500] if event.error is not None else None
-            context = req.context
-            self.sink(Trace(None, context.request_id, req.source, (context.attrs or {}).get("route"), req.cause,
-                            req))
+            self._end(req, event)
         else:
-            req.steps.append(_Step(event))
+            req.steps.append(_step(event))
+
+    def _end(self, req: _Request, event: Any) -> None:
+        req.end = event.time
+        if event.kind == "failed":
+            req.cause = event.outcome or "error"
+            req.error_node = event.node
+            req.error = str(event.error)[:500] if event.error is not None else None
+        context = req.context
+        self.sink(Trace(None, None, req.source, (context.attrs or {}).get("route"), req.cause, req))

@@ -59,7 +59,7 @@ class Tracing:
         else:
             self.exporter = Exporter.from_env(dep.name)
         self.builder = SpanBuilder(self._finished, dep.name)
-        self._latest: deque[tuple[float, str, float]] = deque(maxlen=_EXEMPLARS)
+        self._latest: deque[Trace] = deque(maxlen=_EXEMPLARS)
         self.subscription = dep.subscribe(self.builder, maxsize=max_events, every=False)
         self.closed = False
 
@@ -85,18 +85,19 @@ class Tracing:
         if self.exporter is not None:
             self.exporter(trace)  # builds its spans before anyone can read them
         self.store.add(trace)
-        if trace.ok:
-            self._latest.append((trace.duration, trace.trace_id, trace.end))
+        if trace.cause is None:
+            self._latest.append(trace)
 
     def exemplars(self, bounds: list[float]) -> list[tuple[str, float, float] | None]:
         """For each latency bucket (upper ``bounds`` in seconds, ascending, the last
         one +Inf) the latest recent request that fell in it: (trace id, latency s,
         time), or None; for OpenMetrics exemplars on ``/metrics``."""
         out: list[tuple[str, float, float] | None] = [None] * len(bounds)
-        for duration, trace_id, at in list(self._latest):
+        for trace in list(self._latest):
+            duration = trace.end - trace.start
             i = bisect_left(bounds, duration)
             if i < len(bounds):
-                out[i] = (trace_id, duration, at)
+                out[i] = (trace.trace_id, duration, trace.end)
         return out
 
     def flush(self, timeout: float = 5.0) -> bool:

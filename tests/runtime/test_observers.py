@@ -50,7 +50,7 @@ def test_deployment_exposes_a_copy_of_its_earg(no_leaks) -> None:
 def test_observers_of_observed_requests_only_get_no_events_of_the_others(no_leaks) -> None:
     import time
 
-    from hogar_nb.runtime.walk import RequestContext
+    from hogar_nb.runtime.walk import RequestContext, Step
 
     with hogar_nb.run(chain(double, double)) as dep:
         some: list = []
@@ -61,10 +61,24 @@ def test_observers_of_observed_requests_only_get_no_events_of_the_others(no_leak
         wait_for(lambda: sum(e.kind == "completed" for e in some) == 10, what="the observed requests' events")
         time.sleep(0.1)
         assert {e.context.request_id for e in some} == {f"r{i}" for i in range(0, 100, 10)}
-        assert [e.kind for e in some if e.context.request_id == "r10"] == [
-            "started", "enqueued", "attempt", "enqueued", "attempt", "completed"]
+        # while only observers of observed requests listen, a request's steps come in its end event
+        assert all(e.kind == "completed" for e in some)
+        (end,) = [e for e in some if e.context.request_id == "r10"]
+        steps = [Step._make(s) for s in end.steps]
+        assert [(s.kind, s.node) for s in steps] == [
+            ("started", "src"), ("enqueued", "n0"), ("attempt", "n0"), ("enqueued", "n1"), ("attempt", "n1")]
+        assert [s.time for s in steps] == sorted(s.time for s in steps) and steps[-1].time <= end.time
+        assert steps[2].outcome == "ok" and steps[2].replica is not None
         dep.subscribe(every.append)  # someone wants every request: every request's events
         futures = [dep.submit(i, context=RequestContext(f"s{i}", observed=False)) for i in range(10)]
         assert [f.result(10) for f in futures] == [4 * i for i in range(10)]
         wait_for(lambda: sum(e.kind == "completed" for e in every) == 10, what="every request's events")
+        # with such an observer, an observed request's events come one per step again, to both
+        assert dep.call(5, context=RequestContext("t5")) == 20
+        wait_for(lambda: all(any(e.kind == "completed" and e.context.request_id == "t5" for e in got)
+                             for got in (some, every)), what="the observed request's end")
+        for got in (some, every):
+            kinds = [e.kind for e in got if e.context.request_id == "t5"]
+            assert kinds == ["started", "enqueued", "attempt", "enqueued", "attempt", "completed"]
+        assert all(e.steps is None for e in every)
         picky.close()

@@ -12,11 +12,30 @@ on (both counted); no request ever waits for either.
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, NamedTuple
 
-__all__ = ["EventKind", "ObserverHub", "Subscription", "WalkEvent"]
+__all__ = ["EventKind", "ObserverHub", "Step", "Subscription", "WalkEvent"]
 
 EventKind = Literal["started", "enqueued", "attempt", "retry", "routed", "skipped", "completed", "failed"]
+
+
+class Step(NamedTuple):
+    """One step of a request as its end event's ``steps`` carry it: the fields of a
+    :class:`WalkEvent` but for the request, its payload and its context. The walker
+    appends plain tuples in this order (``Step._make(t)`` reads one by name)."""
+
+    kind: str
+    time: float
+    node: str | None
+    attempt: int
+    outcome: str
+    choice: str | None
+    delay: float
+    replica: str | None
+    began: float | None
+    batch: int
+    shadow: bool
+    error: BaseException | None
 
 
 class WalkEvent:
@@ -41,16 +60,22 @@ class WalkEvent:
     :class:`~.context.RequestContext` (request id, trace headers), or None. ``time``
     and ``began`` are seconds since the epoch on every backend. ``shadow`` marks the
     ``enqueued`` and ``attempt`` events of a mirror's copy (shadow traffic).
+
+    ``steps``: while only observers of observed requests listen (``every=False``, a
+    sampling tracer), the walker publishes no event per step of an observed request:
+    it gathers them as :class:`Step` tuples, and the request's ``completed`` or
+    ``failed`` event carries them all, the ``started`` one first (one queued item per
+    request instead of one per step). Otherwise ``steps`` is None.
     """
 
     __slots__ = ("kind", "request", "time", "node", "attempt", "outcome", "choice", "delay", "error",
-                 "value", "context", "replica", "began", "batch", "shadow")
+                 "value", "context", "replica", "began", "batch", "shadow", "steps")
 
     def __init__(self, kind: EventKind, request: int, time: float, node: str | None = None,
                  attempt: int = 0, outcome: str = "", choice: str | None = None, delay: float = 0.0,
                  error: BaseException | None = None, value: Any = None, context: Any = None,
                  replica: str | None = None, began: float | None = None, batch: int = 1,
-                 shadow: bool = False) -> None:
+                 shadow: bool = False, steps: list[tuple] | None = None) -> None:
         self.kind = kind
         self.request = request
         self.time = time
@@ -66,6 +91,7 @@ class WalkEvent:
         self.began = began
         self.batch = batch
         self.shadow = shadow
+        self.steps = steps
 
     def __repr__(self) -> str:
         parts = [f"{self.kind} #{self.request}"]
@@ -138,7 +164,9 @@ class ObserverHub:
         """Queue every :class:`WalkEvent` from now on for ``fn``, called off the request
         path by :meth:`Subscription.drain`. At most ``maxsize`` events wait; more are
         dropped. ``every`` false: only the events of requests whose context is
-        ``observed`` are wanted (they may still come with others')."""
+        ``observed`` are wanted (they may still come with others'); while no subscriber
+        wants every request, an observed request's steps come together in its end
+        event's ``steps`` (see :class:`WalkEvent`)."""
         if maxsize < 1:
             raise ValueError(f"got {maxsize} for maxsize; expected an integer >= 1")
         sub = Subscription(self, fn, maxsize, every)
