@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable
 
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 
-from .context import ids_of
+from .context import TRACE_KEY, ids_of
 
 __all__ = ["Span", "SpanBuilder", "Trace"]
 
@@ -61,18 +61,16 @@ class Span:
 
 class Trace:
     """One request's spans, the root first. The spans are built from the request's
-    recorded steps when first asked for (the store keeps traces nobody may read);
-    ``request_id`` None: the steps' request context names it, when first asked."""
+    recorded steps when first asked for (the store keeps traces nobody may read)."""
 
-    __slots__ = ("_spans", "_steps", "_request_id", "source", "route", "cause", "trace_int", "start", "end",
-                 "span_id", "_context")
+    __slots__ = ("_spans", "_steps", "request_id", "source", "route", "cause", "trace_int", "start", "end",
+                 "span_id")
 
-    def __init__(self, spans: list[Span] | None, request_id: str | None, source: str, route: str | None,
+    def __init__(self, spans: list[Span] | None, request_id: str, source: str, route: str | None,
                  cause: str | None, steps: Any = None) -> None:
         self._spans = spans
         self._steps = steps
-        self._request_id = request_id
-        self._context = steps.context if steps is not None else None
+        self.request_id = request_id
         self.source = source
         self.route = route
         self.cause = cause
@@ -86,13 +84,6 @@ class Trace:
     def trace_id(self) -> str:
         """The W3C trace id, 32 hex digits."""
         return format(self.trace_int, "032x")
-
-    @property
-    def request_id(self) -> str:
-        rid = self._request_id
-        if rid is None:
-            rid = self._request_id = self._context.request_id
-        return rid
 
     @property
     def spans(self) -> list[Span]:
@@ -166,21 +157,26 @@ def _untangled(steps: list[tuple]) -> list[tuple]:
 class _Request:
     """A sampled request's steps so far; :meth:`build` turns them into spans."""
 
-    __slots__ = ("ids", "context", "source", "start", "steps", "graph", "end", "cause", "error_node", "error")
+    __slots__ = ("ids", "context", "source", "start", "steps", "graph", "end", "cause", "error_node", "error",
+                 "request_id", "route")
 
-    def __init__(self, ids: Any, context: Any, source: str, start: float, graph: str) -> None:
+    def __init__(self, ids: Any, context: Any, source: str, start: float, graph: str,
+                 steps: list[tuple] | None = None) -> None:
         self.ids = ids
         self.context = context
         self.source = source
         self.start = start
-        self.steps: list[tuple] = []
+        self.steps: list[tuple] = steps if steps is not None else []
         self.graph = graph
         self.end = start
         self.cause: str | None = None
         self.error_node: str | None = None
         self.error: str | None = None
+        self.request_id = ""
+        self.route: str | None = None
 
     def build(self) -> list[Span]:
+        _untangled(self.steps)
         nodes: dict[str, _Node] = {}
         routes: list[tuple[str, str, float]] = []
         skipped: list[str] = []
@@ -210,11 +206,10 @@ class _Request:
 
     def _spans(self, nodes: dict[str, _Node], routes: list[tuple[str, str, float]],
                skipped: list[str]) -> list[Span]:
-        ids, context, cause = self.ids, self.context, self.cause
-        route = (context.attrs or {}).get("route")
+        ids, cause, route = self.ids, self.cause, self.route
         trace_id, root_id = ids.trace_id, ids.span_id
         root_attrs: dict[str, Any] = {"hogar.graph": self.graph, "hogar.source": self.source,
-                                      "hogar.request_id": context.request_id, "hogar.status": cause or "ok"}
+                                      "hogar.request_id": self.request_id, "hogar.status": cause or "ok"}
         if route:
             root_attrs["http.route"] = route
         spans: list[Span] = []
@@ -302,11 +297,12 @@ class SpanBuilder:
         kind = event.kind
         steps = event.steps
         if steps is not None:  # the whole request at once (see WalkEvent.steps)
-            ids = ids_of(event.context)
+            context = event.context
+            attrs = context.attrs if context is not None else None
+            ids = attrs.get(TRACE_KEY) if attrs else None
             if ids is not None and ids.sampled:
                 first = steps[0]
-                req = _Request(ids, event.context, first[2], first[1], self.graph)
-                req.steps = _untangled(steps)
+                req = _Request(ids, context, first[2], first[1], self.graph, steps)
                 self._end(req, event)
             return
         if kind == "started":
@@ -332,5 +328,11 @@ class SpanBuilder:
             req.cause = event.outcome or "error"
             req.error_node = event.node
             req.error = str(event.error)[:500] if event.error is not None else None
+            _untangled(req.steps)  # a failed request's errors as text now: exceptions keep frames alive
+        # what the trace needs of the request's context, which is let go (it dies young)
         context = req.context
-        self.sink(Trace(None, None, req.source, (context.attrs or {}).get("route"), req.cause, req))
+        req.context = None
+        req.request_id = rid = context.request_id
+        attrs = context.attrs
+        req.route = route = attrs.get("route") if attrs else None
+        self.sink(Trace(None, rid, req.source, route, req.cause, req))

@@ -9,10 +9,10 @@ from collections import deque
 from typing import Any
 
 from opentelemetry.sdk.trace.export import SpanExporter
-from opentelemetry.sdk.trace.sampling import DEFAULT_ON, Sampler
+from opentelemetry.sdk.trace.sampling import Sampler
 
 from ..runtime.observer_thread import DRAIN_INTERVAL
-from .context import TraceIds, begin
+from .context import TRACE_KEY, TraceIds, begin
 from .export import Exporter
 from .sampling import env_sampler, sampler_for
 from .spans import Span, SpanBuilder, Trace
@@ -49,7 +49,9 @@ class Tracing:
     def __init__(self, dep: Any, sample: float | None = None, export: bool = True, recent: int = 1000,
                  slowest: int = 100, failed: int = 200, max_events: int = 100_000,
                  exporters: list[SpanExporter] | None = None) -> None:
-        self.sampler: Sampler = sampler_for(sample) if sample is not None else (env_sampler() or DEFAULT_ON)
+        env = env_sampler() if sample is None else None
+        # without a rate or OTEL_TRACES_SAMPLER: parentbased_always_on, i.e. a rate of 1
+        self.sampler: Sampler = env if env is not None else sampler_for(1.0 if sample is None else sample)
         self.sample = sample
         self.store = TraceStore(recent, slowest, failed)
         if not export:
@@ -65,7 +67,12 @@ class Tracing:
 
     def begin(self, context: Any) -> TraceIds:
         """Decide ``context``'s trace ids (kept in its ``attrs``), once."""
-        return begin(context, self.sampler)
+        attrs = context.attrs
+        ids = attrs.get(TRACE_KEY) if attrs else None
+        if ids is None:  # not decided by the HTTP front
+            return begin(context, self.sampler)
+        context.observed = ids.sampled
+        return ids
 
     def record_request(self, ids: TraceIds, context: Any, source: str, start: float, end: float,
                        cause: str | None, attrs: dict[str, Any] | None = None) -> None:

@@ -221,8 +221,8 @@ class Walker:
             if g.pending >= g.stride:
                 g.observe(now - walk.t0)
         if walk.observed:
-            self.hub.publish(WalkEvent("completed", walk.id, now + self.wall_offset, value=value,
-                                       context=walk.context, steps=walk.trail))
+            self.hub.publish(WalkEvent("completed", walk.id, now + self.wall_offset, None, 0, "", None, 0.0, None,
+                                       value, walk.context, None, None, 1, False, walk.trail))
             walk.trail = None  # what comes after the answer (a mirror's copy) is published alone
         out.append(Complete(walk, value))
 
