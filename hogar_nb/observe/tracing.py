@@ -41,7 +41,8 @@ class Tracing:
     configures (``export=False``: the store only).
 
     ``sample``: the fraction of new traces recorded (callers' sampled traces always
-    are); None: ``OTEL_TRACES_SAMPLER``, else every request. ``recent``,
+    are); None: ``OTEL_TRACES_SAMPLER``, else the graph's ``trace_sample``, else
+    every request. ``recent``,
     ``slowest`` and ``failed`` size the :class:`TraceStore`; ``max_events`` bounds
     the events waiting for the span builder (more are dropped, counted);
     ``exporters``: OpenTelemetry span exporters to use instead of the environment's."""
@@ -50,7 +51,9 @@ class Tracing:
                  slowest: int = 100, failed: int = 200, max_events: int = 100_000,
                  exporters: list[SpanExporter] | None = None) -> None:
         env = env_sampler() if sample is None else None
-        # without a rate or OTEL_TRACES_SAMPLER: parentbased_always_on, i.e. a rate of 1
+        if sample is None and env is None:  # the graph's default, else parentbased_always_on: a rate of 1
+            graph_rate = (getattr(dep, "earg", None) or {}).get("trace_sample")
+            sample = float(graph_rate) if graph_rate is not None else None
         self.sampler: Sampler = env if env is not None else sampler_for(1.0 if sample is None else sample)
         self.sample = sample
         self.store = TraceStore(recent, slowest, failed)
