@@ -94,6 +94,19 @@ class TraceStore:
         return {"trace_id": trace_id.lower(), "requests": [t.summary() for t in found],
                 "spans": [s.to_json() for s in spans]}
 
+    def node_spans(self, node: str, limit: int = 10) -> list[dict[str, Any]]:
+        """The slowest spans of node ``node`` in the traces kept, as JSON, each with
+        its request's ``request_id``; at most ``limit``."""
+        with self._lock:
+            kept = {id(t): t for t in itertools.chain(self._recent, (e[2] for e in self._slow), self._failed)}
+        found = []
+        for t in kept.values():
+            for s in t.spans:
+                if s.kind == "node" and s.attrs.get("hogar.node") == node and not s.attrs.get("hogar.mirror"):
+                    found.append((s, t.request_id))
+        found.sort(key=lambda f: -f[0].duration)
+        return [{**s.to_json(), "request_id": rid} for s, rid in found[:limit]]
+
     def __len__(self) -> int:
         with self._lock:
             ids = {id(t) for t in self._recent}

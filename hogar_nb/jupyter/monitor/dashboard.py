@@ -21,6 +21,7 @@ import ipywidgets as widgets
 from .behaviour import BehaviourPanel, Field, ResponseSampler
 from .health import HealthRules, HealthTracker, NodeHealth
 from .health_view import HealthView
+from .traces_panel import TracesPanel
 from .panels import Panels
 from .quality_panels import QualityPanels
 from .source import Reading, Source
@@ -99,7 +100,15 @@ class Dashboard(widgets.VBox):
         watcher = dep.quality_monitor(start=False) if hasattr(dep, "quality_monitor") else None
         if watcher is not None:
             self.quality = QualityPanels(watcher, window_s=window)
-        groups = [self.quality.box] if self.quality is not None else []
+        groups: list[Any] = [self.quality.box] if self.quality is not None else []
+        #: the slowest and failed requests, when the deployment traces them
+        self.traces: TracesPanel | None = None
+        if getattr(dep, "tracing", None) is not None:
+            self.traces = TracesPanel(dep.tracing)
+            groups.append(self.traces)
+        if hasattr(dep, "tracing"):  # a click on a node lists its slowest recent spans
+            self.graph_view.node_spans = lambda node: (
+                dep.tracing.store.node_spans(node, 5) if dep.tracing is not None else [])
         super().__init__([self.controls, self.visibility, self.graph_view, grid, *groups])
         self.add_class("hogar-monitor")
         self.observe(self._on_comm, names="comm")
@@ -213,6 +222,8 @@ class Dashboard(widgets.VBox):
         self.graph_view.update(health, final=not reading.running)
         if self.quality is not None:
             self.quality.update(reading.time)
+        if self.traces is not None:
+            self.traces.refresh()
         self.draws += 1
 
     def _on_visible(self, change: dict) -> None:
