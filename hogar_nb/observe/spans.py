@@ -302,8 +302,7 @@ class SpanBuilder:
             ids = attrs.get(TRACE_KEY) if attrs else None
             if ids is not None and ids.sampled:
                 first = steps[0]
-                req = _Request(ids, context, first[2], first[1], self.graph, steps)
-                self._end(req, event)
+                self._end(_Request(ids, context, first[2], first[1], self.graph, steps), event)
             return
         if kind == "started":
             ids = ids_of(event.context)

@@ -103,12 +103,14 @@ class Dashboard(widgets.VBox):
         groups: list[Any] = [self.quality.box] if self.quality is not None else []
         #: the slowest and failed requests, when the deployment traces them
         self.traces: TracesPanel | None = None
-        if getattr(dep, "tracing", None) is not None:
-            self.traces = TracesPanel(dep.tracing)
-            groups.append(self.traces)
-        if hasattr(dep, "tracing"):  # a click on a node lists its slowest recent spans
+        if hasattr(dep, "tracing"):
+            traced: Any = dep
+            if traced.tracing is not None:
+                self.traces = TracesPanel(traced.tracing)
+                groups.append(self.traces)
+            # a click on a node lists its slowest recent spans (tracing may start later)
             self.graph_view.node_spans = lambda node: (
-                dep.tracing.store.node_spans(node, 5) if dep.tracing is not None else [])
+                traced.tracing.store.node_spans(node, 5) if traced.tracing is not None else [])
         super().__init__([self.controls, self.visibility, self.graph_view, grid, *groups])
         self.add_class("hogar-monitor")
         self.observe(self._on_comm, names="comm")
