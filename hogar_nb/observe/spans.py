@@ -60,25 +60,27 @@ class Span:
 
 
 class Trace:
-    """One request's spans, the root first. The spans are built from the request's
-    recorded steps when first asked for (the store keeps traces nobody may read)."""
+    """One request's spans, the root first. A traced request's trace keeps its steps
+    and builds its spans when first asked for (the store keeps traces nobody may
+    read): one object per trace for the garbage collector to walk."""
 
-    __slots__ = ("_spans", "_steps", "request_id", "source", "route", "cause", "trace_int", "start", "end",
-                 "span_id")
+    __slots__ = ("_spans", "request_id", "source", "route", "cause", "trace_int", "start", "end", "span_id")
 
-    def __init__(self, spans: list[Span] | None, request_id: str, source: str, route: str | None,
-                 cause: str | None, steps: Any = None) -> None:
-        self._spans = spans
-        self._steps = steps
+    def __init__(self, spans: list[Span], request_id: str, source: str, route: str | None,
+                 cause: str | None) -> None:
+        self._spans: list[Span] | None = spans
         self.request_id = request_id
         self.source = source
         self.route = route
         self.cause = cause
-        root = spans[0] if spans else steps
-        self.trace_int: int = root.trace_id if spans else steps.ids.trace_id
-        self.span_id: int = root.span_id if spans else steps.ids.span_id
+        root = spans[0]
+        self.trace_int: int = root.trace_id
+        self.span_id: int = root.span_id
         self.start: float = root.start
         self.end: float = root.end
+
+    def _build(self) -> list[Span]:
+        raise NotImplementedError  # a trace made with its spans never builds them
 
     @property
     def trace_id(self) -> str:
@@ -90,8 +92,7 @@ class Trace:
         if self._spans is None:
             with _BUILDING:  # once, whichever thread reads first: span ids stay the same
                 if self._spans is None:
-                    self._spans = self._steps.build()
-                    self._steps = None
+                    self._spans = self._build()
         return self._spans
 
     @property
@@ -154,34 +155,38 @@ def _untangled(steps: list[tuple]) -> list[tuple]:
     return steps
 
 
-class _Request:
-    """A sampled request's steps so far; :meth:`build` turns them into spans."""
+class _Request(Trace):
+    """A sampled request's trace: its steps so far, its spans built from them when
+    first read. It keeps plain values only (its context and ids go once it ends)."""
 
-    __slots__ = ("ids", "context", "source", "start", "steps", "graph", "end", "cause", "error_node", "error",
-                 "request_id", "route")
+    __slots__ = ("context", "steps", "graph", "parent_id", "error_node", "error")
 
     def __init__(self, ids: Any, context: Any, source: str, start: float, graph: str,
                  steps: list[tuple] | None = None) -> None:
-        self.ids = ids
+        self._spans = None
+        self.trace_int = ids.trace_id
+        self.span_id = ids.span_id
+        self.parent_id: int = ids.parent_id
         self.context = context
         self.source = source
         self.start = start
-        self.steps: list[tuple] = steps if steps is not None else []
+        self.steps: Any = steps if steps is not None else []
         self.graph = graph
         self.end = start
-        self.cause: str | None = None
+        self.cause = None
         self.error_node: str | None = None
         self.error: str | None = None
         self.request_id = ""
-        self.route: str | None = None
+        self.route = None
 
-    def build(self) -> list[Span]:
-        _untangled(self.steps)
+    def _build(self) -> list[Span]:
+        steps = _untangled(list(self.steps))
+        self.steps = ()
         nodes: dict[str, _Node] = {}
         routes: list[tuple[str, str, float]] = []
         skipped: list[str] = []
-        trace_id = self.ids.trace_id
-        for step in self.steps:
+        trace_id = self.trace_int
+        for step in steps:
             kind, at, node = step[0], step[1], step[2]
             if step[10]:  # a mirror's copy (shadow traffic) has spans of its own beside the node's
                 node = f"{node} (mirror)"
@@ -202,12 +207,12 @@ class _Request:
                 routes.append((node, step[5], at))
             elif kind == "skipped":
                 skipped.append(node)
-        return self._spans(nodes, routes, skipped)
+        return self._assemble(nodes, routes, skipped)
 
-    def _spans(self, nodes: dict[str, _Node], routes: list[tuple[str, str, float]],
+    def _assemble(self, nodes: dict[str, _Node], routes: list[tuple[str, str, float]],
                skipped: list[str]) -> list[Span]:
-        ids, cause, route = self.ids, self.cause, self.route
-        trace_id, root_id = ids.trace_id, ids.span_id
+        cause, route = self.cause, self.route
+        trace_id, root_id = self.trace_int, self.span_id
         root_attrs: dict[str, Any] = {"hogar.graph": self.graph, "hogar.source": self.source,
                                       "hogar.request_id": self.request_id, "hogar.status": cause or "ok"}
         if route:
@@ -238,7 +243,7 @@ class _Request:
             if self.error is not None:
                 root_attrs["hogar.error"] = self.error
         name = f"POST {route}" if route else f"{self.graph} {self.source}".strip()
-        root = Span(trace_id, root_id, ids.parent_id, name, "request", self.start, self.end, cause is None,
+        root = Span(trace_id, root_id, self.parent_id, name, "request", self.start, self.end, cause is None,
                     root_attrs)
         spans.sort(key=lambda s: s.start)
         return [root, *spans]
@@ -327,11 +332,13 @@ class SpanBuilder:
             req.cause = event.outcome or "error"
             req.error_node = event.node
             req.error = str(event.error)[:500] if event.error is not None else None
-            _untangled(req.steps)  # a failed request's errors as text now: exceptions keep frames alive
-        # what the trace needs of the request's context, which is let go (it dies young)
+            req.steps = _untangled(list(req.steps))  # errors as text now: exceptions keep frames alive
+        # what the trace needs of the request's context, which is let go (it dies young); the
+        # steps as a tuple of tuples of plain values, which the garbage collector stops tracking
         context = req.context
         req.context = None
-        req.request_id = rid = context.request_id
+        req.request_id = context.request_id
         attrs = context.attrs
-        req.route = route = attrs.get("route") if attrs else None
-        self.sink(Trace(None, rid, req.source, route, req.cause, req))
+        req.route = attrs.get("route") if attrs else None
+        req.steps = tuple(req.steps)
+        self.sink(req)
