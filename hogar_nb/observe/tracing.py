@@ -11,7 +11,6 @@ from typing import Any
 from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.sdk.trace.sampling import Sampler
 
-from ..runtime.observer_thread import DRAIN_INTERVAL
 from .context import TRACE_KEY, TraceIds, begin
 from .export import Exporter
 from .sampling import env_sampler, sampler_for
@@ -119,6 +118,8 @@ class Tracing:
         if self.closed:
             return
         self.closed = True
+        from ..runtime.observer_thread import DRAIN_INTERVAL  # the package itself needs no runtime
+
         self.subscription.close()
         time.sleep(2 * DRAIN_INTERVAL)  # the subscription's last delivery
         if self.exporter is not None:
