@@ -2,8 +2,10 @@
 
 In one run, side by side on the embedded engine:
 
-1. saturated throughput: ``dep.map`` over the same rows, 64 in flight, on vs off
-   (target: < 3% loss);
+1. saturated throughput: ``dep.map`` over the same rows, 64 in flight, off, with the
+   monitor's walker events alone and on, interleaved over many rounds; the loss is
+   the median of the per-round ratios, beside the CPU time per request (target:
+   < 3% loss);
 2. a steady rate (``dep.load``, Poisson arrivals): p50 and p99 on vs off (target: no
    p99 change beyond noise);
 3. memory over many requests with drift and feedback on and a compressed label
@@ -58,21 +60,38 @@ def _run(folder: Path, on: bool, horizon: float) -> object:
     return hogar_nb.run(hogar_nb.parse_udgl(text), base_dir=folder)
 
 
-def saturated(folder: Path, n: int, rounds: int) -> dict[str, float]:
-    """Median requests/s off, with a subscriber that does nothing (the walker's
-    events alone), and with drift and feedback on."""
+MODES = ("off", "events", "on")
+
+
+def saturated(folder: Path, n: int, rounds: int) -> dict[str, dict[str, list[float]]]:
+    """Requests/s and CPU µs per request (every thread of the process, the monitor's
+    included) off, with the walker events the monitor takes going to an observer
+    that does nothing, and with drift and feedback on; one fresh deployment per mode
+    and round, the modes interleaved within each round in a rotating order, so a
+    machine whose load changes weighs on every mode alike."""
     rows = _rows(n)
-    rates: dict[str, list[float]] = {"off": [], "subscribed": [], "on": []}
-    for _ in range(rounds):
-        for mode in rates:  # interleaved: all see the same machine
+    out: dict[str, dict[str, list[float]]] = {m: {"rate": [], "cpu_us": []} for m in MODES}
+    for r in range(rounds):
+        for mode in MODES[r % 3:] + MODES[:r % 3]:
             with _run(folder, mode == "on", 3600) as dep:
-                if mode == "subscribed":
-                    dep.subscribe(lambda event: None, maxsize=100_000)
-                list(dep.map(rows[:500], concurrency=64))  # warm up
-                t0 = time.perf_counter()
+                if mode == "events":
+                    dep.subscribe(lambda event: None, maxsize=100_000, kinds=("enqueued", "attempt"))
+                list(dep.map(rows[:1000], concurrency=64))  # warm up
+                c0, t0 = time.process_time(), time.perf_counter()
                 done = sum(1 for _ in dep.map(rows, concurrency=64))
-                rates[mode].append(done / (time.perf_counter() - t0))
-    return {mode: statistics.median(r) for mode, r in rates.items()}
+                wall = time.perf_counter() - t0
+                if mode == "on":  # the monitor's work for these requests is part of their cost
+                    dep.quality_monitor().evaluate()
+                cpu = time.process_time() - c0
+                out[mode]["rate"].append(done / wall)
+                out[mode]["cpu_us"].append(1e6 * cpu / done)
+    return out
+
+
+def _loss(runs: dict[str, dict[str, list[float]]], mode: str) -> tuple[float, float, float]:
+    """The median, lowest and highest per-round throughput loss of ``mode`` vs off, %."""
+    losses = sorted(100 * (1 - on / off) for on, off in zip(runs[mode]["rate"], runs["off"]["rate"]))
+    return statistics.median(losses), losses[0], losses[-1]
 
 
 def steady(folder: Path, rate: float, duration: float) -> dict[bool, object]:
@@ -112,8 +131,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--requests", type=int, default=200_000, help="requests in the memory run")
     ap.add_argument("--horizon", type=float, default=10.0, help="the compressed label horizon, seconds")
-    ap.add_argument("--saturated", type=int, default=10_000, help="requests per saturated round")
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--saturated", type=int, default=20_000, help="requests per mode and round")
+    ap.add_argument("--rounds", type=int, default=9, help="interleaved rounds of the saturated phase")
     ap.add_argument("--rate", type=float, default=500.0)
     ap.add_argument("--duration", type=float, default=10.0)
     ap.add_argument("--phases", default="saturated,steady,memory")
@@ -121,12 +140,19 @@ def main() -> None:
     folder = _folder()
 
     if "saturated" in args.phases:
-        rates = saturated(folder, args.saturated, args.rounds)
-        off = rates["off"]
-        print(f"saturated, 64 in flight, {args.saturated} requests x {args.rounds} rounds (median):")
-        for mode, rate in rates.items():
-            print(f"  {mode:<10} {rate:8.0f} req/s   loss {100 * (off - rate) / off:5.1f}%")
-        print("  (target: on < 3% below off; 'subscribed' is the walker's events with a no-op observer)")
+        runs = saturated(folder, args.saturated, args.rounds)
+        print(f"saturated, 64 in flight, {args.saturated} requests x {args.rounds} interleaved rounds:")
+        print(f"  {'mode':<7} {'req/s (median)':>14} {'CPU us/req':>10} {'loss, median of rounds':>23}"
+              f" {'[min, max]':>16}")
+        for mode in MODES:
+            rate = statistics.median(runs[mode]["rate"])
+            cpu = statistics.median(runs[mode]["cpu_us"])
+            med, lo, hi = _loss(runs, mode) if mode != "off" else (0.0, 0.0, 0.0)
+            print(f"  {mode:<7} {rate:14.0f} {cpu:10.1f} {med:22.1f}% {f'[{lo:.1f}, {hi:.1f}]':>16}")
+        cpu_off = statistics.median(runs["off"]["cpu_us"])
+        cpu_on = statistics.median(runs["on"]["cpu_us"])
+        print(f"  CPU per request on/off: {cpu_on / cpu_off:.3f}x  (target: on < 3% below off;"
+              " 'events' is the monitor's walker events with a no-op observer)")
 
     if "steady" in args.phases:
         loads = steady(folder, args.rate, args.duration)

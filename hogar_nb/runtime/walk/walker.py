@@ -67,7 +67,7 @@ class Walker:
         if hub.active:  # who listens wants every request, or this one
             context = walk.context
             walk.observed = hub.every or context is None or context.observed
-        if walk.observed:
+        if walk.observed and hub.ends:
             hub.publish(WalkEvent("started", walk.id, now + self.wall_offset, source, value=payload,
                                   context=walk.context))
         if source in self.workers:
@@ -197,7 +197,7 @@ class Walker:
             g.pending += 1
             if g.pending >= g.stride:
                 g.observe(now - walk.t0)
-        if walk.observed:
+        if walk.observed and self.hub.ends:
             self.hub.publish(WalkEvent("completed", walk.id, now + self.wall_offset, value=value,
                                        context=walk.context))
         out.append(Complete(walk, value))
@@ -208,7 +208,7 @@ class Walker:
         walk.finished = True
         if self.graph_stats is not None:
             self.graph_stats.failed(err.cause)
-        if walk.observed:
+        if walk.observed and self.hub.ends:
             self.hub.publish(WalkEvent("failed", walk.id, now + self.wall_offset, err.node, outcome=err.cause,
                                        error=err, context=walk.context))
         out.append(Fail(walk, err))
