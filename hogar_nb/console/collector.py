@@ -93,6 +93,11 @@ class Hub:
             self._quality[pk] = (number + 1, rows)
             return True
 
+    def drop_quality(self, pk: int) -> None:
+        """The server stopped answering: its last quality is no longer live."""
+        with self._lock:
+            self._quality.pop(pk, None)
+
     def quality(self, pk: int) -> tuple[int, list[dict] | None]:
         """(its number, the latest quality rows) of ``pk``; (0, None) before any."""
         with self._lock:
@@ -213,6 +218,7 @@ class Collector:
             self._bad_data(pk, dep, err)
             return
         except ServeError as err:
+            self.hub.drop_quality(pk)
             if dep["state"] in ("running", "bad data"):
                 self._bad.pop(pk, None)
                 Deployment.objects.filter(pk=pk, state=dep["state"]).update(state="unreachable", error=str(err))

@@ -184,7 +184,7 @@ def _quality(dep: Deployment, doc: dict) -> tuple[list[dict], float | None]:
     collector's latest reading, else the server's answer within a second, else the
     stored one (a stopped or restarting server's last word)."""
     from ..models import QualitySnapshot
-    from ..quality import quality_rows
+    from ..quality import in_order, quality_rows
     from ..serve_client import ServeClient
 
     if not any(n.get("kind") == "model" for n in doc.get("nodes", [])):
@@ -201,7 +201,7 @@ def _quality(dep: Deployment, doc: dict) -> tuple[list[dict], float | None]:
     stored = QualitySnapshot.objects.filter(deployment=dep).order_by("-time").first()
     if stored is None:
         return [], None
-    return stored.rows, stored.time
+    return in_order(stored.rows), stored.time
 
 
 @writes("operator")

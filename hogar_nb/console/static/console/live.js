@@ -238,6 +238,10 @@
       box.hidden = !s.error;
     }
     if ("server_restarts" in s) document.getElementById("dep-server-restarts").textContent = s.server_restarts;
+    const when = document.getElementById("quality-when");
+    if (when && s.state !== "running" && when.textContent === "live") {
+      when.textContent = "as last reported (the server does not answer now)";
+    }
     const live = document.getElementById("live-controls");
     const stopped = document.getElementById("stopped-controls");
     if (live) live.hidden = !s.live;
