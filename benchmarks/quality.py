@@ -6,8 +6,8 @@ In one run, side by side on the embedded engine:
    monitor's walker events alone and on, interleaved over many rounds; the loss is
    the median of the per-round ratios, beside the CPU time per request (target:
    < 3% loss);
-2. a steady rate (``dep.load``, Poisson arrivals): p50 and p99 on vs off (target: no
-   p99 change beyond noise);
+2. a steady rate (``dep.load``, Poisson arrivals): p50 and p99 off and on, in
+   interleaved rounds (target: no p99 change beyond noise);
 3. memory over many requests with drift and feedback on and a compressed label
    horizon (the 24 h horizon scaled down to ``--horizon`` seconds): RSS and the
    store's rows at each tenth, which must stay flat once the horizon has passed.
@@ -22,6 +22,7 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import joblib
@@ -94,37 +95,38 @@ def _loss(runs: dict[str, dict[str, list[float]]], mode: str) -> tuple[float, fl
     return statistics.median(losses), losses[0], losses[-1]
 
 
-def steady(folder: Path, rate: float, duration: float) -> dict[bool, object]:
+def steady(folder: Path, rate: float, duration: float, rounds: int) -> dict[bool, list]:
+    """LoadReports at ``rate`` off and on, ``rounds`` of ``duration`` s each, the two
+    interleaved in a rotating order."""
     rows = _rows(int(rate * duration) + 1, seed=1)
-    out = {}
-    for on in (False, True):
-        with _run(folder, on, 3600) as dep:
-            out[on] = dep.load(rate, duration, payload=lambda i: rows[i % len(rows)], seed=7)
+    out: dict[bool, list] = {False: [], True: []}
+    for r in range(rounds):
+        for on in ((False, True) if r % 2 == 0 else (True, False)):
+            with _run(folder, on, 3600) as dep:
+                out[on].append(dep.load(rate, duration, payload=lambda i: rows[i % len(rows)], seed=7 + r))
     return out
 
 
-def memory(folder: Path, n: int, horizon: float) -> list[tuple[int, float, float, dict]]:
-    """Send ``n`` requests 500 at a time and label every one of them; RSS and the
-    store's counts after each tenth."""
+def memory(folder: Path, n: int, horizon: float) -> Iterator[tuple[int, float, float, dict]]:
+    """Send ``n`` requests 500 at a time and label every one of them; yields RSS and
+    the store's counts before the first and after each tenth, as they come."""
     rows = _rows(20_000, seed=2)
     proc = psutil.Process()
-    marks = []
     with _run(folder, True, horizon) as dep:
         monitor = dep.quality_monitor()
         t0, sent, next_mark = time.perf_counter(), 0, max(n // 10, 1)
+        yield 0, 0.0, proc.memory_info().rss / 2**20, monitor.store.counts()
         while sent < n:
             futures = [dep.submit(rows[(sent + i) % len(rows)]) for i in range(min(500, n - sent))]
             labels = [(f.context.request_id, f.result()) for f in futures]
-            dep.quality_monitor().feedback(labels)
+            monitor.feedback(labels)
             sent += len(futures)
             if sent >= next_mark:
                 next_mark += max(n // 10, 1)
                 monitor.evaluate()
-                marks.append((sent, time.perf_counter() - t0, proc.memory_info().rss / 2**20,
-                              monitor.store.counts()))
+                yield sent, time.perf_counter() - t0, proc.memory_info().rss / 2**20, monitor.store.counts()
         report = dep.quality()
         print(f"  events dropped by the monitor: {report['events_dropped']}; labels {report['labels']}")
-    return marks
 
 
 def main() -> None:
@@ -134,7 +136,8 @@ def main() -> None:
     ap.add_argument("--saturated", type=int, default=20_000, help="requests per mode and round")
     ap.add_argument("--rounds", type=int, default=9, help="interleaved rounds of the saturated phase")
     ap.add_argument("--rate", type=float, default=500.0)
-    ap.add_argument("--duration", type=float, default=10.0)
+    ap.add_argument("--duration", type=float, default=10.0, help="seconds of each steady round")
+    ap.add_argument("--steady-rounds", type=int, default=4, help="interleaved rounds of the steady phase")
     ap.add_argument("--phases", default="saturated,steady,memory")
     args = ap.parse_args()
     folder = _folder()
@@ -152,22 +155,26 @@ def main() -> None:
         cpu_off = statistics.median(runs["off"]["cpu_us"])
         cpu_on = statistics.median(runs["on"]["cpu_us"])
         print(f"  CPU per request on/off: {cpu_on / cpu_off:.3f}x  (target: on < 3% below off;"
-              " 'events' is the monitor's walker events with a no-op observer)")
+              " 'events' is the monitor's walker events with a no-op observer)", flush=True)
 
     if "steady" in args.phases:
-        loads = steady(folder, args.rate, args.duration)
-        print(f"steady {args.rate:g} req/s for {args.duration:g} s:")
-        for on_, rep in loads.items():
-            print(f"  {'on ' if on_ else 'off'}  achieved {rep.achieved_rate:7.1f}/s  ok {rep.ok}  "
-                  f"p50 {rep.p50_ms:6.2f} ms  p99 {rep.p99_ms:6.2f} ms")
-        print(f"  p99 on/off {loads[True].p99_ms / loads[False].p99_ms:.2f}x")
+        loads = steady(folder, args.rate, args.duration, args.steady_rounds)
+        print(f"steady {args.rate:g} req/s, {args.steady_rounds} interleaved rounds of {args.duration:g} s "
+              "(medians over the rounds):")
+        for on_, reps in loads.items():
+            print(f"  {'on ' if on_ else 'off'}  achieved {statistics.median(r.achieved_rate for r in reps):7.1f}/s  "
+                  f"ok {sum(r.ok for r in reps)}  p50 {statistics.median(r.p50_ms for r in reps):6.2f} ms  "
+                  f"p99 {statistics.median(r.p99_ms for r in reps):6.2f} ms")
+        ratios = sorted(on.p99_ms / off.p99_ms for on, off in zip(loads[True], loads[False]))
+        print(f"  p99 on/off per round: {', '.join(f'{x:.2f}' for x in ratios)}  "
+              f"(median {statistics.median(ratios):.2f}x)", flush=True)
     if "memory" not in args.phases:
         return
     print(f"memory, drift + feedback on, horizon {args.horizon:g} s, {args.requests} requests:")
     print(f"  {'requests':>9} {'seconds':>8} {'RSS MiB':>8} {'kept':>8} {'labelled':>8} {'purged':>9}")
     for sent, secs, rss, counts in memory(_folder(), args.requests, args.horizon):
         print(f"  {sent:>9} {secs:>8.1f} {rss:>8.1f} {counts['predictions']:>8} {counts['labelled']:>8} "
-              f"{counts['purged']:>9}")
+              f"{counts['purged']:>9}", flush=True)
 
 
 if __name__ == "__main__":
