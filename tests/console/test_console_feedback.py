@@ -5,6 +5,8 @@ when malformed, and delivered by the collector once an unreachable server answer
 from __future__ import annotations
 
 import json
+import time
+from pathlib import Path
 
 import joblib
 import pytest
@@ -88,3 +90,36 @@ def test_labels_wait_in_the_database_until_the_server_answers(tmp_path, as_role)
     finally:
         collector.stop()
         dep.stop()
+
+
+def test_a_started_server_keeps_its_predictions_across_its_restarts(tmp_path, monkeypatch) -> None:
+    """The folder a deployment's process runs in is emptied at each start; the one its
+    feedback store lives in (HOGAR_FEEDBACK_DIR) is not, and goes with the deployment."""
+    import os
+
+    from hogar_nb.console.isolation import child_spec, feedback_dir
+    from hogar_nb.console.supervisor import Supervisor
+    from hogar_nb.quality.feedback import FeedbackStore, default_store_path
+
+    monkeypatch.setenv("HOGAR_CONSOLE_RUN", str(tmp_path / "run"))
+    spec = child_spec(7)
+    kept = Path(spec.env["HOGAR_FEEDBACK_DIR"])
+    assert kept == feedback_dir(7) and kept.is_dir() and not kept.is_relative_to(spec.folder)
+    assert kept.stat().st_mode & 0o777 == 0o700
+    if os.geteuid() == 0:  # the deployment's own user owns it, as it owns its folder
+        assert (kept.stat().st_uid, kept.stat().st_gid) == (spec.uid, spec.gid)
+    monkeypatch.setenv("HOGAR_FEEDBACK_DIR", str(kept))
+    path = default_store_path("iris", tmp_path / "graph-folder")
+    assert path == kept / "iris.feedback.sqlite"
+    store = FeedbackStore(path)
+    store.add_predictions([("r1", "clf", 2, time.time())])
+    store.close()
+    (spec.folder / "graph.json").write_text("{}")
+
+    again = child_spec(7)  # the next start of the same deployment
+    assert not (again.folder / "graph.json").exists()
+    store = FeedbackStore(path)
+    assert store.add_labels([("r1", 2)])["matched"] == 1
+    store.close()
+    Supervisor().forget(7)
+    assert not kept.exists()
