@@ -82,3 +82,38 @@ def test_observers_of_observed_requests_only_get_no_events_of_the_others(no_leak
             assert kinds == ["started", "enqueued", "attempt", "enqueued", "attempt", "completed"]
         assert all(e.steps is None for e in every)
         picky.close()
+
+
+def test_observers_of_some_kinds_get_only_those_and_the_walker_makes_no_request_ends_for_them(no_leaks) -> None:
+    import pytest
+
+    from hogar_nb.runtime.walk import RequestContext
+
+    def fail_on_6(x):
+        if x == 6:
+            raise ValueError("six")
+        return x
+
+    with hogar_nb.run(chain(double, fail_on_6)) as dep:
+        with pytest.raises(ValueError, match="kinds"):
+            dep.subscribe(print, kinds=("started", "finished"))
+        steps: list = []
+        sub = dep.subscribe(steps.append, kinds=("enqueued", "attempt"))
+        hub = dep._engine.walker.hub
+        assert hub.active and not hub.ends  # nobody wants a start or an end: none is made
+        futures = [dep.submit(i, context=RequestContext(f"r{i}")) for i in range(50)]
+        results = [f.exception(10) or f.result() for f in futures]
+        assert sum(isinstance(r, Exception) for r in results) == 1
+        wait_for(lambda: sum(e.kind == "attempt" for e in steps) == 100, what="every node's attempt")
+        assert {e.kind for e in steps} == {"enqueued", "attempt"}
+        assert sum(e.kind == "enqueued" for e in steps) == 100
+        assert sub.dropped == 0
+        ends: list = []
+        dep.subscribe(ends.append, kinds=("completed", "failed"))
+        assert hub.ends
+        assert [dep.call(i) for i in range(2)] == [0, 2]
+        with pytest.raises(Exception, match="six"):
+            dep.call(3, context=RequestContext("bad"))
+        wait_for(lambda: len(ends) == 3, what="the ends of three requests")
+        assert [e.kind for e in ends] == ["completed", "completed", "failed"]
+        assert ends[-1].context.request_id == "bad"

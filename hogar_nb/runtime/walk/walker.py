@@ -67,10 +67,10 @@ class Walker:
         if hub.active:  # who listens wants every request, or this one
             context = walk.context
             walk.observed = hub.every or context is None or context.observed
-            if walk.observed and not hub.every:  # its steps travel together, in its end event
+            if walk.observed and hub.trails:  # its steps travel together, in its end event
                 walk.trail = [("started", now + self.wall_offset, source, 0, "", None, 0.0, None, None, 1,
                                False, None)]
-            elif walk.observed:
+            elif walk.observed and hub.ends:
                 hub.publish(WalkEvent("started", walk.id, now + self.wall_offset, source, value=payload,
                                       context=walk.context))
         if source in self.workers:
@@ -220,7 +220,7 @@ class Walker:
             g.pending += 1
             if g.pending >= g.stride:
                 g.observe(now - walk.t0)
-        if walk.observed:
+        if walk.observed and self.hub.ends:
             self.hub.publish(WalkEvent("completed", walk.id, now + self.wall_offset, None, 0, "", None, 0.0, None,
                                        value, walk.context, None, None, 1, False, walk.trail))
             walk.trail = None  # what comes after the answer (a mirror's copy) is published alone
@@ -232,7 +232,7 @@ class Walker:
         walk.finished = True
         if self.graph_stats is not None:
             self.graph_stats.failed(err.cause)
-        if walk.observed:
+        if walk.observed and self.hub.ends:
             self.hub.publish(WalkEvent("failed", walk.id, now + self.wall_offset, err.node, outcome=err.cause,
                                        error=err, context=walk.context, steps=walk.trail))
             walk.trail = None
