@@ -21,6 +21,7 @@ import ipywidgets as widgets
 from .behaviour import BehaviourPanel, Field, ResponseSampler
 from .health import HealthRules, HealthTracker, NodeHealth
 from .health_view import HealthView
+from .traces_panel import TracesPanel
 from .panels import Panels
 from .quality_panels import QualityPanels
 from .shadow_panel import ShadowPanel
@@ -100,6 +101,17 @@ class Dashboard(widgets.VBox):
         watcher = dep.quality_monitor(start=False) if hasattr(dep, "quality_monitor") else None
         if watcher is not None:
             self.quality = QualityPanels(watcher, window_s=window)
+        groups: list[Any] = [self.quality.box] if self.quality is not None else []
+        #: the slowest and failed requests, when the deployment traces them
+        self.traces: TracesPanel | None = None
+        if hasattr(dep, "tracing"):
+            traced: Any = dep
+            if traced.tracing is not None:
+                self.traces = TracesPanel(traced.tracing)
+                groups.append(self.traces)
+            # a click on a node lists its slowest recent spans (tracing may start later)
+            self.graph_view.node_spans = lambda node: (
+                traced.tracing.store.node_spans(node, 5) if traced.tracing is not None else [])
         #: the "Shadow traffic" group, when the deployment's graph has mirror edges
         self.shadow: ShadowPanel | None = None
         if dep is not None and any(e.get("mirror") is not None for e in (getattr(dep, "earg", None) or {})
@@ -107,7 +119,7 @@ class Dashboard(widgets.VBox):
             from ...steer import ShadowMonitor
 
             self.shadow = ShadowPanel(ShadowMonitor(dep))
-        groups = [g.box for g in (self.quality, self.shadow) if g is not None]
+            groups.append(self.shadow.box)
         super().__init__([self.controls, self.visibility, self.graph_view, grid, *groups])
         self.add_class("hogar-monitor")
         self.observe(self._on_comm, names="comm")
@@ -223,6 +235,8 @@ class Dashboard(widgets.VBox):
             self.quality.update(reading.time)
         if self.shadow is not None:
             self.shadow.update()
+        if self.traces is not None:
+            self.traces.refresh()
         self.draws += 1
 
     def _on_visible(self, change: dict) -> None:

@@ -5,7 +5,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('console', '0002_allowed_code'),
+        ('console', '0003_feedback_and_quality'),
     ]
 
     operations = [
