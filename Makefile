@@ -11,9 +11,11 @@ LAB_STAMP = $(VENV)/.hogar-lab-installed
 # schemathesis live in a virtualenv of their own: they pin their own protobuf and numpy.
 CLIENTS_VENV ?= .venv-clients
 CLIENTS_STAMP = $(CLIENTS_VENV)/.hogar-clients-installed
+XCHECK_VENV ?= .venv-xcheck
+XCHECK_STAMP = $(XCHECK_VENV)/.hogar-xcheck-installed
 PORT   ?= 8888
 
-.PHONY: lab test install clients browser node wrk postgres netns bench fuzz clean
+.PHONY: lab test install clients browser node wrk postgres netns bench fuzz xcheck clean
 
 # $(call debian,CHECK,PACKAGE): install Debian's PACKAGE unless the shell command CHECK succeeds
 # (with sudo when not root).
@@ -72,7 +74,9 @@ netns:
 	$(call debian,command -v ip,iproute2)
 
 # Ray listens on every interface, so its tests run in a second pytest inside a network
-# namespace that has only loopback; the main run leaves tests/on_ray out.
+# namespace that has only loopback; the main run leaves tests/on_ray out. tests/on_ray_alone
+# starts Rays of its own (a console's server as another user), so it gets a namespace
+# without the session's Ray: two clusters in one namespace keep a driver from registering.
 RAY_NETNS = unshare --net $$( [ "$$(id -u)" = 0 ] || echo --map-root-user ) sh -c
 
 # mypy first: the typed layers (configured in pyproject.toml) check clean before any test runs.
@@ -80,6 +84,7 @@ test: install clients browser postgres netns
 	$(PY) -m mypy
 	HOGAR_CLIENTS_PYTHON=$(abspath $(CLIENTS_VENV))/bin/python $(PY) -m pytest $(PYTEST_ARGS)
 	$(RAY_NETNS) 'ip link set lo up && HOGAR_RAY_TESTS=1 exec $(PY) -m pytest tests/on_ray $(PYTEST_ARGS)'
+	$(RAY_NETNS) 'ip link set lo up && HOGAR_RAY_TESTS=1 exec $(PY) -m pytest tests/on_ray_alone $(PYTEST_ARGS)'
 
 # --allow-root only when running as root (containers), which JupyterLab refuses otherwise.
 # The token is made here so that the URL to open is the last line printed before the
@@ -117,6 +122,17 @@ fuzz: install clients
 	HOGAR_CLIENTS_PYTHON=$(abspath $(CLIENTS_VENV))/bin/python HOGAR_SCHEMATHESIS_EXAMPLES=300 \
 	  HOGAR_SCHEMATHESIS_SEED=random $(PY) -m pytest -q tests/clients -k schemathesis $(PYTEST_ARGS)
 
+# The drift statistics against Evidently's, in a virtual environment of its own (its pins
+# clash with the project's); a minute or two the first time, not part of make test.
+$(XCHECK_STAMP): xcheck/requirements.txt
+	$(PYTHON) -m venv $(XCHECK_VENV)
+	$(XCHECK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(XCHECK_VENV)/bin/python -m pip install --quiet -r xcheck/requirements.txt
+	touch $(XCHECK_STAMP)
+
+xcheck: install $(XCHECK_STAMP)
+	HOGAR_XCHECK_PYTHON=$(abspath $(XCHECK_VENV))/bin/python $(PY) -m pytest -q xcheck $(PYTEST_ARGS)
+
 clean:
-	rm -rf $(VENV) $(CLIENTS_VENV) .venv-mlserver build dist test-artifacts .pytest_cache hogar_nb/labextension \
+	rm -rf $(VENV) $(CLIENTS_VENV) $(XCHECK_VENV) .venv-mlserver build dist test-artifacts .pytest_cache hogar_nb/labextension \
 	  labextension/lib labextension/node_modules labextension/tsconfig.tsbuildinfo

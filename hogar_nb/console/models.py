@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-__all__ = ["AllowedCode", "AuditEntry", "Deployment", "GraphRecord", "GraphVersion", "MetricPoint", "TimelineEvent"]
+__all__ = ["AllowedCode", "AuditEntry", "Deployment", "DeploymentRevision", "FeedbackBatch", "FeedbackLabel",
+           "GraphRecord", "GraphVersion", "MetricPoint", "QualitySnapshot", "TimelineEvent"]
 
 
 class ImmutableError(Exception):
@@ -65,8 +66,13 @@ class Deployment(models.Model):
     """A running graph the console watches: started here (``managed``) or registered by URL."""
 
     MANAGED, REGISTERED = "managed", "registered"
+    EMBEDDED, RAY = "embedded", "ray"
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=12, choices=[(MANAGED, "started here"), (REGISTERED, "registered URL")])
+    backend = models.CharField(max_length=10, default=EMBEDDED,
+                               choices=[(EMBEDDED, "embedded engine"), (RAY, "Ray Serve")])
+    ray_address = models.CharField(max_length=200, blank=True,
+                                   help_text="the Ray cluster to join (empty: the server starts a local Ray)")
     version = models.ForeignKey(GraphVersion, null=True, blank=True, on_delete=models.PROTECT)
     url = models.CharField(max_length=500, blank=True)
     earg = models.JSONField(default=dict, blank=True, help_text="the EARG document it runs")
@@ -85,6 +91,25 @@ class Deployment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DeploymentRevision(models.Model):
+    """One version a deployment ran, numbered from 1: its first start and every later move
+    to another version (a roll back included). Kept as long as the deployment is."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    version = models.ForeignKey(GraphVersion, on_delete=models.PROTECT, related_name="+")
+    started = models.DateTimeField(auto_now_add=True)
+    by = models.CharField(max_length=150)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["deployment", "-number"]
+        constraints = [models.UniqueConstraint(fields=["deployment", "number"], name="one_number_per_revision")]
+
+    def __str__(self) -> str:
+        return f"{self.deployment.name} #{self.number}: {self.version}"
 
 
 class MetricPoint(models.Model):
@@ -111,6 +136,49 @@ class TimelineEvent(models.Model):
 
     class Meta:
         ordering = ["time"]
+
+
+class QualitySnapshot(models.Model):
+    """A deployment's model quality as its server last reported it (``rows``: one per
+    model node, as :func:`hogar_nb.console.quality.quality_rows` makes them); kept when
+    it changes, so the page still shows it while the server restarts or is stopped."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="quality")
+    time = models.FloatField(db_index=True)
+    rows = models.JSONField()
+
+    class Meta:
+        ordering = ["time"]
+        indexes = [models.Index(fields=["deployment", "time"])]
+
+
+class FeedbackBatch(models.Model):
+    """Delayed labels posted to the console for one deployment at once, and what the
+    deployment's server made of them once they reached it (``counts``: matched,
+    unknown, expired, duplicate, pending); ``delivered`` is None until then."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="feedback")
+    time = models.FloatField(db_index=True)
+    posted_by = models.CharField(max_length=150)
+    size = models.PositiveIntegerField()
+    delivered = models.FloatField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True, help_text="why the last delivery failed")
+
+    class Meta:
+        ordering = ["time"]
+        indexes = [models.Index(fields=["deployment", "delivered"])]
+
+
+class FeedbackLabel(models.Model):
+    """One delayed label: the true outcome of request ``request_id``."""
+
+    batch = models.ForeignKey(FeedbackBatch, on_delete=models.CASCADE, related_name="labels")
+    request_id = models.CharField(max_length=200, db_index=True)
+    label = models.JSONField()
+
+    class Meta:
+        ordering = ["id"]
 
 
 class AuditEntry(models.Model):

@@ -21,8 +21,10 @@ import ipywidgets as widgets
 from .behaviour import BehaviourPanel, Field, ResponseSampler
 from .health import HealthRules, HealthTracker, NodeHealth
 from .health_view import HealthView
+from .traces_panel import TracesPanel
 from .panels import Panels
 from .quality_panels import QualityPanels
+from .shadow_panel import ShadowPanel
 from .source import Reading, Source
 from .visibility import Visibility
 
@@ -99,7 +101,25 @@ class Dashboard(widgets.VBox):
         watcher = dep.quality_monitor(start=False) if hasattr(dep, "quality_monitor") else None
         if watcher is not None:
             self.quality = QualityPanels(watcher, window_s=window)
-        groups = [self.quality.box] if self.quality is not None else []
+        groups: list[Any] = [self.quality.box] if self.quality is not None else []
+        #: the slowest and failed requests, when the deployment traces them
+        self.traces: TracesPanel | None = None
+        if hasattr(dep, "tracing"):
+            traced: Any = dep
+            if traced.tracing is not None:
+                self.traces = TracesPanel(traced.tracing)
+                groups.append(self.traces)
+            # a click on a node lists its slowest recent spans (tracing may start later)
+            self.graph_view.node_spans = lambda node: (
+                traced.tracing.store.node_spans(node, 5) if traced.tracing is not None else [])
+        #: the "Shadow traffic" group, when the deployment's graph has mirror edges
+        self.shadow: ShadowPanel | None = None
+        if dep is not None and any(e.get("mirror") is not None for e in (getattr(dep, "earg", None) or {})
+                                   .get("edges") or []):
+            from ...steer import ShadowMonitor
+
+            self.shadow = ShadowPanel(ShadowMonitor(dep))
+            groups.append(self.shadow.box)
         super().__init__([self.controls, self.visibility, self.graph_view, grid, *groups])
         self.add_class("hogar-monitor")
         self.observe(self._on_comm, names="comm")
@@ -213,6 +233,10 @@ class Dashboard(widgets.VBox):
         self.graph_view.update(health, final=not reading.running)
         if self.quality is not None:
             self.quality.update(reading.time)
+        if self.shadow is not None:
+            self.shadow.update()
+        if self.traces is not None:
+            self.traces.refresh()
         self.draws += 1
 
     def _on_visible(self, change: dict) -> None:
@@ -251,6 +275,8 @@ class Dashboard(widgets.VBox):
         """
         self.stop()
         _OPEN.discard(self)
+        if self.shadow is not None:
+            self.shadow.close()
         inner = _descendants(self)
         super().close()
         for widget in inner:
