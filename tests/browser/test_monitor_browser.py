@@ -30,9 +30,9 @@ dash = dep.monitor(interval=0.5, window=60)
 ]
 
 _POINTS = """() => {
-  const plots = document.querySelectorAll('.hogar-monitor .js-plotly-plot');
-  if (plots.length < 6) return -1;
-  const d = plots[0].data;
+  const panels = document.querySelectorAll('.hogar-monitor .hogar-panel');
+  if (panels.length < 6) return -1;
+  const d = panels[0].data;  // the throughput panel, in view: drawn by Plotly
   return d && d[0] && d[0].x ? d[0].x.length : 0;
 }"""
 
@@ -81,6 +81,8 @@ def test_traces_grow_kernel_stays_free_and_fault_turns_node_red(jupyter_server, 
     before = _points(page)
     run_cell(page, 1)
     page.wait_for_selector("text=kernel is free: 42", timeout=30_000)
+    # running it scrolled the notebook down to its output; a panel is drawn while in view
+    page.locator(".hogar-monitor .hogar-panel").first.scroll_into_view_if_needed()
     poll(lambda: _points(page), lambda n: n >= before + 2, 30, "growth after the other cell")
 
     healthy = poll(lambda: _node(page, "n1"), lambda s: s and s["health"] == "ok", 30, "n1 healthy")

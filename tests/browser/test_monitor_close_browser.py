@@ -30,9 +30,14 @@ def test_dashboard_names_its_traces_and_closes_without_widget_errors(jupyter_ser
     page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
     open_notebook(page, f"{jupyter_server.url}/lab/tree/{name}")
     run_cells(page, 0, 1)
-    page.wait_for_function("() => document.querySelectorAll('.hogar-monitor .js-plotly-plot .main-svg').length >= 6",
+    page.wait_for_function("() => document.querySelectorAll('.hogar-monitor .hogar-panel').length >= 6",
                            timeout=90_000)
     page.wait_for_function("() => /live · \\d+ requests/.test(document.body.innerText)", timeout=30_000)
+    # a panel is drawn once it is in view: bring each one in and wait for its drawing
+    for i in range(6):
+        page.locator(".hogar-monitor .hogar-panel").nth(i).scroll_into_view_if_needed()
+        page.wait_for_function("(i) => document.querySelectorAll('.hogar-monitor .hogar-panel')[i]"
+                               ".querySelector('.main-svg') !== null", arg=i, timeout=60_000)
     legends = page.evaluate("""() => [...document.querySelectorAll('.hogar-monitor .js-plotly-plot')].map(
         p => [...p.querySelectorAll('.legend .traces .legendtext')].map(t => t.textContent))""")
     (ARTIFACTS / "monitor-legends.json").write_text(json.dumps(legends))

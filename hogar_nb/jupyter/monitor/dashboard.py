@@ -2,9 +2,9 @@
 
 The refresh thread only reads the source and assigns trace arrays, so the kernel
 stays free for other cells (and panels keep moving while a cell blocks, e.g. during
-``dep.load(...)``). The page is sent only what changed, one message per panel and
-refresh, and nothing while the dashboard is out of view. It stops when the deployment stops, on :meth:`Dashboard.close`
-or the Close button.
+``dep.load(...)``). The page is sent only what changed, one message for the graph
+and one for the panels per refresh, and nothing while the dashboard is out of view.
+It stops when the deployment stops, on :meth:`Dashboard.close` or the Close button.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from .behaviour import BehaviourPanel, Field, ResponseSampler
 from .health import HealthRules, HealthTracker, NodeHealth
 from .health_view import HealthView
 from .panels import Panels
+from .plot_panels import PlotPanels
 from .quality_panels import QualityPanels
 from .source import Reading, Source
 from .visibility import Visibility
@@ -86,11 +87,9 @@ class Dashboard(widgets.VBox):
         self.on_stopped: list[Any] = []
         self._build_controls(window)
         figs = self.panels.figures
-        grid = widgets.VBox([
-            widgets.HBox([figs["throughput"], figs["latency"]]),
-            widgets.HBox([figs["errors"], figs["queues"]]),
-            widgets.HBox([figs["replicas"], self.behaviour.figure]),
-        ])
+        #: the system panels and the behaviour panel, in the page
+        self.plots = PlotPanels([figs["throughput"], figs["latency"], figs["errors"], figs["queues"],
+                                 figs["replicas"], self.behaviour.figure])
         self.visibility = Visibility()
         self.visibility.observe(self._on_visible, names="visible")
         #: the "Model quality" group, when the deployment's quality is watched
@@ -100,7 +99,7 @@ class Dashboard(widgets.VBox):
         if watcher is not None:
             self.quality = QualityPanels(watcher, window_s=window)
         groups = [self.quality.box] if self.quality is not None else []
-        super().__init__([self.controls, self.visibility, self.graph_view, grid, *groups])
+        super().__init__([self.controls, self.visibility, self.graph_view, self.plots, *groups])
         self.add_class("hogar-monitor")
         self.observe(self._on_comm, names="comm")
         self.created = time.monotonic()
@@ -210,6 +209,7 @@ class Dashboard(widgets.VBox):
             return
         self.panels.update(self.source, reading, health)
         self.behaviour.update(reading.time, self.panels.span)
+        self.plots.sync()
         self.graph_view.update(health, final=not reading.running)
         if self.quality is not None:
             self.quality.update(reading.time)
