@@ -23,12 +23,14 @@ import anywidget
 import traitlets
 
 from .browser_libs import CYTOSCAPE_KEY, LOADER_JS, cytoscape_source
+from .rendering import RENDERED_JS, RenderReport
 
 __all__ = ["LiveGraph"]
 
 _ESM = LOADER_JS + """
 export default {
   render({ model, el }) {
+    """ + RENDERED_JS + """
     const box = document.createElement('div');
     box.className = model.get('canvas_class');
     box.style.cssText = `width:100%;height:${model.get('height')};position:relative`;
@@ -77,7 +79,7 @@ export default {
 """
 
 
-class LiveGraph(anywidget.AnyWidget):
+class LiveGraph(RenderReport, anywidget.AnyWidget):
     """A cytoscape canvas of ``elements`` styled by ``stylesheet``; node data follows
     :meth:`set_nodes`."""
 
@@ -99,6 +101,7 @@ class LiveGraph(anywidget.AnyWidget):
         self._lock = threading.Lock()  # set_nodes runs on a refresh thread, the page's messages on the kernel's
         self.sent = 0  # update messages sent
         self.on_msg(self._on_page)
+        self._watch_rendering()
 
     def node_data(self, node: str) -> dict:
         """A node's data as the kernel last set it."""

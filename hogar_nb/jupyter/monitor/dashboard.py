@@ -18,6 +18,7 @@ from typing import Any, Iterable
 
 import ipywidgets as widgets
 
+from ..rendering import close_when_started
 from .behaviour import BehaviourPanel, Field, ResponseSampler
 from .health import HealthRules, HealthTracker, NodeHealth
 from .health_view import HealthView
@@ -82,6 +83,7 @@ class Dashboard(widgets.VBox):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._shown = False
+        self._displayed = False
         #: called with the dashboard when its refresh thread ends (the deployment stopped,
         #: :meth:`stop`, :meth:`close` or too many failed reads)
         self.on_stopped: list[Any] = []
@@ -248,13 +250,19 @@ class Dashboard(widgets.VBox):
         The dashboard's own box is closed first, so the page removes every view in it
         before the models under it go: a chart whose model closed while its view was
         still shown tries to sync its view state and fails ("no comm channel defined").
+        A widget whose view may still be starting in the page (the dashboard was shown
+        and the page has not reported the view) is closed once it has started, or
+        after a few seconds: a model closed under a starting view fails that view.
         """
         self.stop()
         _OPEN.discard(self)
         inner = _descendants(self)
         super().close()
-        for widget in inner:
-            widget.close()
+        if self._displayed:
+            close_when_started(inner)
+        else:
+            for widget in inner:
+                widget.close()
 
     def _loop(self) -> None:
         failures = 0
@@ -322,6 +330,7 @@ class Dashboard(widgets.VBox):
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         if self._shown:  # already displayed by monitor(); a second live view is not wanted
             return {"text/plain": repr(self)}
+        self._displayed = True  # a page may now start views of its widgets
         return super()._repr_mimebundle_(**kwargs)
 
     def __repr__(self) -> str:

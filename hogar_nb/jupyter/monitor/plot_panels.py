@@ -24,6 +24,7 @@ import plotly.graph_objects as go
 import traitlets
 
 from ..browser_libs import LOADER_JS, plotly_key, plotly_source
+from ..rendering import RENDERED_JS, RenderReport
 
 __all__ = ["PANEL_CLASS", "PlotPanels"]
 
@@ -33,6 +34,7 @@ PANEL_CLASS = "hogar-panel"
 _ESM = LOADER_JS + """
 export default {
   render({ model, el }) {
+    """ + RENDERED_JS + """
     const box = document.createElement('div');
     box.style.cssText = 'display:flex;flex-wrap:wrap;gap:0';
     el.appendChild(box);
@@ -97,7 +99,7 @@ export default {
 """
 
 
-class PlotPanels(anywidget.AnyWidget):
+class PlotPanels(RenderReport, anywidget.AnyWidget):
     """Shows ``figures`` (kept by the caller) in a wrapping row; :meth:`sync` sends
     what changed."""
 
@@ -116,6 +118,7 @@ class PlotPanels(anywidget.AnyWidget):
         self._lock = threading.Lock()  # sync runs on a refresh thread, the page's messages on the kernel's
         self.sent = 0  # messages sent
         self.on_msg(self._on_page)
+        self._watch_rendering()
 
     def sync(self) -> int:
         """Send every figure whose JSON changed since it was last sent, in one message;
