@@ -1,5 +1,6 @@
 """In JupyterLab with headless Chromium: the Plotly traces gain points over time, other
-cells still run while the dashboard updates, and a node turns red when a fault hits it."""
+cells still run while the dashboard updates, a node turns red when a fault hits it, and
+only the panels in view are redrawn (one scrolled out is drawn when it comes back)."""
 
 from __future__ import annotations
 
@@ -94,4 +95,22 @@ def test_traces_grow_kernel_stays_free_and_fault_turns_node_red(jupyter_server, 
     assert page.evaluate(_NODE, "n0")["health"] == "ok"
     page.screenshot(path=str(ARTIFACTS / "monitor-fault.png"), full_page=True)
     (ARTIFACTS / "monitor-browser.json").write_text(json.dumps({"healthy": healthy, "failing": failing}))
+
+    # only the panels in view are redrawn; one scrolled out is drawn when it comes back
+    page.evaluate("""() => { const panels = [...document.querySelectorAll('.hogar-monitor .hogar-panel')];
+                             panels[0].scrollIntoView({block: 'end'});
+                             window.__drawn = panels.map(p => p.data); }""")
+    out_of_view = page.evaluate("""() => [...document.querySelectorAll('.hogar-monitor .hogar-panel')].map(p => {
+        const r = p.getBoundingClientRect(); return r.top >= window.innerHeight; })""")
+    assert out_of_view[0] is False and out_of_view[5] is True, out_of_view
+    for _ in range(2):  # the panel in view is redrawn at every refresh
+        page.wait_for_function("""() => { const p = document.querySelectorAll('.hogar-monitor .hogar-panel')[0];
+                                          const changed = p.data !== window.__drawn[0]; window.__drawn[0] = p.data;
+                                          return changed; }""", timeout=30_000)
+    assert page.evaluate("""() => document.querySelectorAll('.hogar-monitor .hogar-panel')[5].data
+                                  === window.__drawn[5]"""), "a panel out of view was redrawn"
+    page.locator(".hogar-monitor .hogar-panel").nth(5).scroll_into_view_if_needed()
+    page.wait_for_function("""() => { const p = document.querySelectorAll('.hogar-monitor .hogar-panel')[5];
+                                      return p.data !== window.__drawn[5] && p.querySelector('.main-svg'); }""",
+                           timeout=30_000)
     run_cell(page, 3)
