@@ -135,6 +135,9 @@ def run_cell(page, index: int) -> None:
     prompt = f"document.querySelectorAll('.jp-Notebook .jp-Cell')[{index}].querySelector('.jp-InputPrompt')"
     cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
     for _attempt in range(4):
+        accept = page.locator(".jp-Dialog .jp-mod-accept")
+        if accept.count():  # a kernel dialog that came late, on a loaded machine
+            accept.first.click()
         cell.locator(".jp-InputPrompt").scroll_into_view_if_needed()
         cell.locator(".jp-InputPrompt").click()
         page.keyboard.press("Shift+Enter")
