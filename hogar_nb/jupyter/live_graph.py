@@ -5,7 +5,10 @@ once from ``elements`` (with preset positions), then :meth:`LiveGraph.set_nodes`
 sends the data of the nodes that changed, all of them in one message; the page
 applies a message's changes in one cytoscape ``batch()`` at the next animation
 frame (several messages in a frame are merged), so a tick that recolours many
-nodes costs one style pass, and nothing while the page is not painted. A view
+nodes costs one style pass, and nothing while the page is not painted. Keys named
+in ``deferred_offscreen`` (a label, whose text is laid out again) wait while their
+node is out of the canvas's view, and are applied when it is panned into view.
+A graph too large to fit at ``fit_min_zoom`` is shown from its left end. A view
 shown later (a second output, a reloaded page) asks for the current data of every
 node when it starts.
 
@@ -36,24 +39,34 @@ export default {
     box.style.cssText = `width:100%;height:${model.get('height')};position:relative`;
     el.appendChild(box);
     let cy = null, gone = false, frame = 0, pending = new Map();
-    const apply = () => {
+    const deferred = new Set(model.get('deferred_offscreen'));
+    const apply = () => {  // one batch; deferred keys of nodes out of view wait for them to come in
       frame = 0;
       if (!cy || pending.size === 0) return;
-      const todo = pending;
-      pending = new Map();
-      cy.batch(() => {
-        for (const [id, data] of todo) {
-          const node = cy.getElementById(id);
-          if (node.nonempty()) node.data(data);
+      const ext = cy.extent(), m = 60 / cy.zoom(), updates = [];
+      for (const [id, data] of pending) {
+        const node = cy.getElementById(id);
+        if (node.empty()) { pending.delete(id); continue; }
+        const p = node.position();
+        if (p.x >= ext.x1 - m && p.x <= ext.x2 + m && p.y >= ext.y1 - m && p.y <= ext.y2 + m) {
+          updates.push([node, data]);
+          pending.delete(id);
+          continue;
         }
-      });
+        const now = {}, later = {};
+        for (const k of Object.keys(data)) (deferred.has(k) ? later : now)[k] = data[k];
+        if (Object.keys(now).length) updates.push([node, now]);
+        if (Object.keys(later).length) pending.set(id, later); else pending.delete(id);
+      }
+      if (updates.length) cy.batch(() => { for (const [node, data] of updates) node.data(data); });
     };
+    const schedule = () => { if (!frame) frame = requestAnimationFrame(apply); };
     const onMessage = (msg) => {
       if (!msg || !msg.nodes) return;
       for (const [id, data] of Object.entries(msg.nodes)) {
         pending.set(id, Object.assign(pending.get(id) || {}, data));
       }
-      if (!frame) frame = requestAnimationFrame(apply);
+      schedule();
     };
     model.on('msg:custom', onMessage);
     library(model).then((cytoscape) => {
@@ -61,8 +74,14 @@ export default {
       const options = model.get('options');
       cy = cytoscape({container: box, elements: model.get('elements'), style: model.get('stylesheet'),
                       layout: {name: 'preset', fit: true, padding: 10}, ...options});
-      const most = model.get('fit_max_zoom');  // a small graph is not blown up to fill the canvas
-      if (cy.zoom() > most) { cy.zoom(most); cy.center(); }
+      const most = model.get('fit_max_zoom'), least = model.get('fit_min_zoom');
+      if (cy.zoom() > most) { cy.zoom(most); cy.center(); }  // a small graph is not blown up
+      else if (cy.zoom() < least) {  // a large one is shown from its left end, readable, to be panned
+        const bb = cy.nodes().boundingBox();
+        cy.zoom(least);
+        cy.pan({x: 10 - bb.x1 * least, y: cy.height() / 2 - (bb.y1 + bb.y2) / 2 * least});
+      }
+      cy.on('viewport', schedule);  // deferred changes of nodes that come into view
       cy.on('tap', 'node', (e) => model.send({event: 'click', data: e.target.data()}));
       box.dataset.hogarLiveGraph = 'drawn';  // tests wait for this
       model.send({event: 'shown'});  // the kernel answers with every node's current data
@@ -91,6 +110,10 @@ class LiveGraph(RenderReport, anywidget.AnyWidget):
     options = traitlets.Dict().tag(sync=True)  # cytoscape's, e.g. minZoom, wheelSensitivity
     height = traitlets.Unicode("320px").tag(sync=True)
     fit_max_zoom = traitlets.Float(1.5).tag(sync=True)  # the first framing never zooms in further
+    fit_min_zoom = traitlets.Float(0.5).tag(sync=True)  # nor out further: the graph is panned instead
+    #: data keys of a node out of view that wait until it comes into view (e.g. its
+    #: label, whose new text is laid out again); the others are applied at once
+    deferred_offscreen = traitlets.List(traitlets.Unicode()).tag(sync=True)
     canvas_class = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, elements: list[dict], stylesheet: list[dict], **kwargs: Any) -> None:

@@ -29,6 +29,7 @@ def stylesheet() -> list[dict]:
         {"selector": "node", "style": {
             "label": "data(label)", "text-wrap": "wrap", "text-valign": "center",
             "font-size": "10px", "width": "label", "height": "label", "padding": "8px",
+            "min-zoomed-font-size": 6,  # labels too small to read are not drawn
             "shape": "round-rectangle", "border-width": 1, "border-color": "#555",
             "background-color": LEVELS["idle"][0], "color": "#111"}},
         {"selector": "edge", "style": {
@@ -73,7 +74,8 @@ class HealthView(widgets.VBox):
                              "position": {"x": x, "y": y}})
         elements += [{"data": {"id": f"{s}->{d}", "source": s, "target": d}} for s, d in edges]
         self.canvas = LiveGraph(elements, stylesheet(), height=height, canvas_class=CANVAS_CLASS,
-                                options={"minZoom": 0.05, "maxZoom": 4.0, "wheelSensitivity": 0.3})
+                                options={"minZoom": 0.05, "maxZoom": 4.0, "wheelSensitivity": 0.3},
+                                deferred_offscreen=["label"])
         self.legend = widgets.HTML(legend_html())
         self.detail = widgets.HTML("")
         super().__init__([self.canvas, self.legend, self.detail])
