@@ -10,7 +10,9 @@ runtime turns one back into its exception class by ``cause``
 
 from __future__ import annotations
 
+import itertools
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -31,9 +33,37 @@ HTTP_STATUS = {
 RETRY_AFTER_S = 1  # what a 503 asks the client to wait before trying again
 
 
+class _RequestIds:
+    """Unique ids without a system call each: a random prefix (drawn again in a forked
+    child and when the counter wraps) and a counter. ``os.urandom`` per id gave up the
+    GIL for its system call, and an event loop thread that gives it up waits for a busy
+    replica thread's switch interval to get it back."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._redraw()
+
+    def _redraw(self) -> None:
+        self._prefix = os.urandom(4).hex()
+        self._count = itertools.count(1)
+
+    def __call__(self) -> str:
+        n = next(self._count)
+        if n > 0xFFFFFFFF:
+            with self._lock:
+                self._redraw()
+                n = next(self._count)
+        return f"{self._prefix}{n:08x}"
+
+
+_ids = _RequestIds()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_ids._redraw)
+
+
 def new_request_id() -> str:
     """A fresh request id (16 hex digits) for a request that came without one."""
-    return os.urandom(8).hex()
+    return _ids()
 
 
 @dataclass

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from ..core.routes import normalize_route, source_routes
 from ..errors import HogarError
 from ..runtime.errors import DeploymentStoppedError, RequestError
-from .dataplane import DataPlane, RequestIds
+from .dataplane import DataPlane, gzip_middleware
 from .http_metrics import CountingMiddleware, HTTPCounters, make_registry, metrics_endpoint
 from .options import ServeOptions
 from .payload_types import PayloadTypes
@@ -42,7 +42,6 @@ class ServingState:
         self.payload_types = PayloadTypes(dep.earg)
         self.counters = HTTPCounters()
         self.closing = False  # set when the server drains: event streams end
-        self.request_ids = RequestIds()
         self._waiting: set[asyncio.Task] = set()
         self._cut: str | None = None  # why waiting requests were cut, once they were
 
@@ -170,5 +169,5 @@ def create_app(dep: DeploymentProtocol, options: ServeOptions | None = None, **s
     app = Starlette(routes=routes, exception_handlers=_exception_handlers(state),
                     middleware=[Middleware(CountingMiddleware, counters=state.counters),
                                 Middleware(TraceContextMiddleware, dep=dep)])
-    plane.fallback = app
+    plane.fallback = gzip_middleware(app)
     return plane

@@ -14,7 +14,7 @@ from starlette.requests import Request
 
 from .responses import HTTPError
 
-__all__ = ["loads_json", "read_body", "read_json"]
+__all__ = ["decompress", "loads_json", "read_body", "read_json"]
 
 _CLOSE = {"connection": "close"}
 
@@ -47,10 +47,10 @@ async def read_body(request: Request, limit: int) -> bytes:
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding in ("", "identity"):
         return body
-    return _decompress(body, encoding, limit)
+    return decompress(body, encoding, limit)
 
 
-def _decompress(body: bytes, encoding: str, limit: int) -> bytes:
+def decompress(body: bytes, encoding: str, limit: int) -> bytes:
     """``body`` decoded, never more than ``limit`` bytes of it (413 past that)."""
     if encoding == "gzip":
         wbits = 16 + zlib.MAX_WBITS

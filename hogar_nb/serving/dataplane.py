@@ -4,37 +4,28 @@ Inference requests are the hot path, so they skip Starlette's request, routing a
 response objects (about a third of the front's cost per request); every other path
 goes to the Starlette application. Same behaviour as the rest of the front: JSON in
 and out, ``x-request-id``, W3C ``traceparent`` in and out, the body limit, errors by
-cause, counted by route/status.
+cause, counted by route/status, gzip or deflate request bodies and gzip responses
+for clients that accept them.
 """
 
 from __future__ import annotations
 
-import itertools
-import os
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from starlette.middleware.gzip import GZipMiddleware
 
-from .responses import HTTPError, error_response, http_error, request_error
+from .body import decompress
+from .responses import HTTPError, error_response, http_error, new_request_id, request_error
 from .trace_context import header_pairs, request_context, start_trace
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import ServingState
 
-__all__ = ["DataPlane", "RequestIds"]
+__all__ = ["GZIP_MINIMUM", "DataPlane", "gzip_middleware"]
 
 _JSON = (b"content-type", b"application/json")
-
-
-class RequestIds:
-    """Cheap unique request ids: a random per-server prefix and a counter."""
-
-    def __init__(self) -> None:
-        self._prefix = os.urandom(4).hex()
-        self._count = itertools.count(1)
-
-    def __call__(self) -> str:
-        return f"{self._prefix}{next(self._count):08x}"
+GZIP_MINIMUM = 1024  # bytes: a smaller response is not worth compressing
 
 
 class DataPlane:
@@ -44,6 +35,7 @@ class DataPlane:
         self.state = state
         self.fallback = fallback
         self.routes_str = dict(state.routes)
+        self._gzip = gzip_middleware(self._serve_scope)  # for clients that send Accept-Encoding: gzip
 
     def endpoint(self, path: str, source: str) -> Any:
         """The same handler as a plain ASGI app (not a function, so a Starlette Route
@@ -54,27 +46,37 @@ class DataPlane:
         if scope["type"] == "http" and scope["method"] == "POST":
             source = self.routes_str.get(scope["path"])
             if source is not None:
-                await self._serve(scope, receive, send, scope["path"], source)
+                if _accepts_gzip(scope["headers"]):
+                    await self._gzip(scope, receive, send)
+                else:
+                    await self._serve(scope, receive, send, scope["path"], source)
                 return
         await self.fallback(scope, receive, send)
 
+    async def _serve_scope(self, scope: dict, receive: Any, send: Any) -> None:
+        await self._serve(scope, receive, send, scope["path"], self.routes_str[scope["path"]])
+
     async def _serve(self, scope: dict, receive: Any, send: Any, path: str, source: str) -> None:
         state = self.state
-        rid = declared = traceparent = tracestate = None
+        rid = declared = traceparent = tracestate = encoding = None
         for key, value in scope["headers"]:
             if key == b"x-request-id":
                 rid = value.decode("latin-1")
             elif key == b"content-length":
                 declared = value
+            elif key == b"content-encoding":
+                encoding = value.decode("latin-1").strip().lower()
             elif key == b"traceparent":
                 traceparent = value.decode("latin-1")
             elif key == b"tracestate":
                 tracestate = value.decode("latin-1")
         if rid is None:
-            rid = state.request_ids()
+            rid = new_request_id()
         ids = start_trace(state.dep, traceparent, tracestate)
         try:
             body = await self._body(receive, declared, state.options.max_body)
+            if encoding not in (None, "", "identity"):
+                body = decompress(body, encoding, state.options.max_body)
             try:
                 payload = orjson.loads(body)
             except orjson.JSONDecodeError as exc:
@@ -142,6 +144,20 @@ class DataPlane:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def gzip_middleware(app: Any) -> GZipMiddleware:
+    """``app`` behind Starlette's GZipMiddleware as the front uses it: responses of at
+    least :data:`GZIP_MINIMUM` bytes are compressed (zlib's default level, not the
+    slowest) when the client accepts gzip; smaller ones and event streams are not."""
+    return GZipMiddleware(app, minimum_size=GZIP_MINIMUM, compresslevel=6)
+
+
+def _accepts_gzip(headers: list[tuple[bytes, bytes]]) -> bool:
+    for key, value in headers:
+        if key == b"accept-encoding":
+            return b"gzip" in value
+    return False
 
 
 class _Mounted:

@@ -12,12 +12,14 @@ lingering close), so the client reads the answer instead of a reset.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from typing import Any, Callable
 
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from .coalesce import CoalescingTransport
 from .options import DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HEADERS
 from .responses import dumps, new_request_id
 
@@ -43,6 +45,10 @@ class HeadLimitProtocol(HttpToolsProtocol):
         self._fields = 0
         self._messages = 0
         self._refused = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        # a response's head and body go out in one system call (see .coalesce)
+        super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
 
     # -- parser callbacks -------------------------------------------------------------
     def on_header(self, name: bytes, value: bytes) -> None:

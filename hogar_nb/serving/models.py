@@ -87,10 +87,11 @@ class ModelRepository:
 
     def __init__(self, dep: DeploymentProtocol) -> None:
         self.dep = dep
-        self.version = str((dep.earg or {}).get("version") or "1")
-        self.straight = straight_from(dep.earg or {}, dep.sources)
-        self.types = _declared_types(dep)
-        doc = dep.earg or {}
+        doc = dep.earg or {}  # a copy each time it is read: read once, here
+        self.version = str(doc.get("version") or "1")
+        self.straight = straight_from(doc, dep.sources)
+        self.types = _declared_types(dep, doc)
+        self.response = str(doc.get("response"))
         self.source_types = {src: self.types.get(src, (None, None))[1] or next(
             (self.types.get(e.get("dst"), (None, None))[0] for e in doc.get("edges", []) if e.get("src") == src
              and self.types.get(e.get("dst"), (None, None))[0] is not None), None) for src in dep.sources}
@@ -115,19 +116,27 @@ class ModelRepository:
 
     def metadata(self, model: Model) -> dict[str, Any]:
         """Inputs and outputs with the types the graph's nodes declare or their model
-        artifacts say (:func:`hogar_nb.core.types.node_types`); FP64 ``[-1, -1]`` in and
-        FP64 ``[-1]`` out where nothing says."""
+        artifacts say (:func:`hogar_nb.core.types.node_types`).
+
+        An input nothing types takes any datatype: it is listed as FP64 ``[-1, -1]``,
+        which it accepts. An output nothing types (a python node without ``output``)
+        answers whatever its values are (INT64, FP64, BYTES...), so no datatype can be
+        promised for it: it is left out, as KServe's and MLServer's servers leave out
+        the tensors of a model that declares none, and infer answers each value's own
+        datatype. A typed output is listed, and infer answers that datatype."""
         if model.node is None:
             inputs = [{"name": src, **_oip(self.source_types.get(src), [-1, -1])} for src in model.entries]
         else:
             inputs = [{"name": "input-0", **_oip(self.types.get(model.node, (None, None))[0], [-1, -1])}]
+        output = self._output_type(model)
+        outputs = [] if _unknown(output) else [{"name": "output-0", **output.to_oip()}]
         return {"name": model.name, "versions": [self.version], "platform": "hogar", "inputs": inputs,
-                "outputs": [{"name": "output-0", **_oip(self._output_type(model), [-1])}]}
+                "outputs": outputs}
 
     def _output_type(self, model: Model) -> Any:
         if model.node is not None:
             return self.types.get(model.node, (None, None))[1]
-        return self.types.get(str((self.dep.earg or {}).get("response")), (None, None))[0]
+        return self.types.get(self.response, (None, None))[0]
 
     def index(self) -> list[dict[str, Any]]:
         """Every model with its version and state (READY or UNAVAILABLE)."""
@@ -207,20 +216,25 @@ _FLOATS = {"FP16", "FP32", "FP64"}
 _INTS = {"INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"}
 
 
-def _declared_types(dep: DeploymentProtocol) -> dict[str, tuple[Any, Any]]:
+def _declared_types(dep: DeploymentProtocol, doc: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     """``{node: (input TensorType, output TensorType)}`` as :mod:`hogar_nb.core.types`
     infers them (the deployment read the same model artifacts when it started)."""
     try:
         from ..core.types import node_types
 
-        found = node_types(dep.earg or {}, getattr(dep, "base_dir", None), load_models=True)
-    except Exception:  # no types is no error: the metadata says FP64, as it always could
+        found = node_types(doc, getattr(dep, "base_dir", None), load_models=True)
+    except Exception:  # no types is no error: the metadata then lists no output (see metadata)
         return {}
     return {name: (t.input, t.output) for name, t in found.items()}
 
 
+def _unknown(tensor_type: Any) -> bool:
+    """No type, or one that says nothing (``json``, or no shape)."""
+    return tensor_type is None or tensor_type.untyped or not tensor_type.shape
+
+
 def _oip(tensor_type: Any, default_shape: list[int]) -> dict[str, Any]:
-    if tensor_type is None or tensor_type.untyped or not tensor_type.shape:
+    if _unknown(tensor_type):
         return {"datatype": "FP64", "shape": default_shape}
     return dict(tensor_type.to_oip())
 
@@ -228,7 +242,7 @@ def _oip(tensor_type: Any, default_shape: list[int]) -> dict[str, Any]:
 def _as_declared(output: dict[str, Any], declared: Any) -> dict[str, Any]:
     """A numeric output in the datatype the model declares (FP32 for a float32 model,
     not the FP64 a Python float would say), so infer answers what metadata says."""
-    if declared is None or declared.untyped or not declared.shape:
+    if _unknown(declared):
         return output
     want = declared.to_oip()["datatype"]
     have = output["datatype"]

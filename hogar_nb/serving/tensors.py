@@ -109,8 +109,28 @@ def tensor_value(tensor: Any, index: int) -> tuple[str, list[int], Any]:
                    f"({dims} level{'s' * (dims != 1)} at most); send it flat or nested as the shape")
     if len(flat) != size:
         raise _bad(f"input {name!r}: shape {shape} needs {size} values, \"data\" has {len(flat)}")
-    flat = [_check_element(dtype, v, name) for v in flat]
-    return name, shape, reshape(flat, shape)
+    return name, shape, reshape(_checked(dtype, flat, name), shape)
+
+
+def _checked(dtype: str, flat: list[Any], name: str) -> list[Any]:
+    """``flat`` as values of ``dtype`` (floats for FP*, ints for INT*); 400 naming the
+    first value that is not one. The common case (every value of the expected type)
+    costs one pass over the types, not a call per value."""
+    types = set(map(type, flat))
+    if dtype in _FLOATS:
+        if types <= {float}:
+            return flat
+        if types <= {float, int}:
+            return list(map(float, flat))
+    elif dtype in _INTS:
+        if types <= {int} and (not flat or not dtype.startswith("UINT") or min(flat) >= 0):
+            return flat
+    elif types <= {_ELEMENT[dtype]}:
+        return flat
+    return [_check_element(dtype, v, name) for v in flat]
+
+
+_ELEMENT = {"BOOL": bool, "BYTES": str}
 
 
 def _shape_of(value: Any) -> list[int] | None:
@@ -134,13 +154,16 @@ def _shape_of(value: Any) -> list[int] | None:
 
 
 def _datatype(flat: list[Any]) -> str | None:
-    if all(isinstance(v, bool) for v in flat):
-        return "BOOL" if flat else "FP64"
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in flat):
-        return "INT64"
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in flat):
+    if not flat:
         return "FP64"
-    if all(isinstance(v, str) for v in flat):
+    types = set(map(type, flat))
+    if types <= {bool}:
+        return "BOOL"
+    if all(issubclass(t, int) and not issubclass(t, bool) for t in types):
+        return "INT64"
+    if all(issubclass(t, (int, float)) and not issubclass(t, bool) for t in types):
+        return "FP64"
+    if all(issubclass(t, str) for t in types):
         return "BYTES"
     return None
 

@@ -65,7 +65,18 @@ def triton(module: Any, address: str, rows: np.ndarray, grpc: bool) -> dict[str,
     words = np.array([["héllo"], ["wörld"]], dtype=object)
     echoed = client.infer("pipe.log", inputs(words, "BYTES")).as_numpy("output-0")
     out["log_bytes"] = [w.decode() if isinstance(w, bytes) else w for w in echoed.reshape(-1).tolist()]
-    onx_meta = client.get_model_metadata("pipe.onx", **({"as_json": True} if grpc else {}))
+    as_json = {"as_json": True} if grpc else {}
+    # an untyped python node's output (top, the graph's answer) has no datatype to promise:
+    # metadata lists none (the gRPC JSON form drops an empty list); a declared one is listed
+    out["untyped_outputs"] = [client.get_model_metadata(m, **as_json).get("outputs", []) for m in ("pipe", "pipe.top")]
+    out["scale_metadata"] = [[t["datatype"], [int(d) for d in t["shape"]]]
+                             for t in client.get_model_metadata("pipe.scale", **as_json)["outputs"]]
+    out["datatypes"] = {}
+    for model, x, datatype in (("pipe.scale", ints, "INT64"), ("pipe.top", rows[:4] / 10, "FP64"), ("pipe", f32[:2], "FP32")):
+        answer = client.infer(model, inputs(x, datatype))
+        out["datatypes"][model] = answer.get_output("output-0")["datatype"] if not grpc else \
+            answer.get_output("output-0").datatype
+    onx_meta = client.get_model_metadata("pipe.onx", **as_json)
     out["onx_metadata"] = [[t["datatype"], [int(d) for d in t["shape"]]]
                            for t in (onx_meta["inputs"][0], onx_meta["outputs"][0])]
     onx = client.infer("pipe.onx", inputs(f32 / 10))

@@ -26,7 +26,7 @@ SCENARIOS = Path(__file__).with_name("scenarios.py")
 GRAPH = """\
 graph pipe
 source src
-python scale { impl = "tests.serving.impls:tenth" }
+python scale { impl = "tests.serving.impls:tenth", output = float64[n, 4] }
 model  clf   { impl = "clf.joblib", method = predict_proba }
 python top   { impl = "tests.serving.impls:argmax" }
 python log   { impl = "tests.serving.impls:ident" }
@@ -111,6 +111,11 @@ def test_tritonclient_default_mode(served, which):
     # a float32 ONNX model: metadata and infer both say FP32, as its signature does
     assert got["onx_metadata"] == [["FP32", [-1, 4]], ["FP32", [-1, 3]]]
     assert got["onx_datatype"] == "FP32"
+    # a python node's output: listed with the type it declares, which infer answers even
+    # for INT64 input; an untyped one (argmax) is not listed, and infer answers its INT64
+    assert got["scale_metadata"] == [["FP64", [-1, 4]]]
+    assert got["untyped_outputs"] == [[], []]
+    assert got["datatypes"] == {"pipe.scale": "FP64", "pipe.top": "INT64", "pipe": "INT64"}
     np.testing.assert_allclose(got["onx_32"], clf.predict_proba(f32 / 10), rtol=1e-4, atol=1e-6)
     assert got["gzip"] == want_top[:3]
     if which == "triton-http":

@@ -5,7 +5,7 @@ one per worker; a ``connection: close`` answer makes the worker reconnect."""
 from __future__ import annotations
 
 import asyncio
-from typing import Sequence
+from typing import Any, Sequence
 
 
 async def _read(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
@@ -21,22 +21,23 @@ async def _read(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], byte
     return status, headers, body
 
 
-async def post_many(host: str, port: int, requests: Sequence[tuple[str, bytes]],
-                    concurrency: int = 64) -> list[tuple[int, bytes]]:
-    """POST each (path, body); returns (status, body) in the order of ``requests``."""
-    results: list[tuple[int, bytes] | None] = [None] * len(requests)
+async def post_many(host: str, port: int, requests: Sequence[tuple[str, bytes] | tuple[str, bytes, str]],
+                    concurrency: int = 64, with_headers: bool = False) -> list[Any]:
+    """POST each (path, body) or (path, body, extra header lines); returns (status, body),
+    or (status, headers, body) ``with_headers``, in the order of ``requests``."""
+    results: list[Any] = [None] * len(requests)
     next_index = iter(range(len(requests)))
 
     async def worker() -> None:
         reader = writer = None
         for i in next_index:
-            path, body = requests[i]
+            path, body, *extra = requests[i]
             if writer is None:
                 reader, writer = await asyncio.open_connection(host, port)
             writer.write(f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-                         f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+                         f"{''.join(extra)}Content-Length: {len(body)}\r\n\r\n".encode() + body)
             status, headers, answer = await _read(reader)
-            results[i] = (status, answer)
+            results[i] = (status, headers, answer) if with_headers else (status, answer)
             if headers.get("connection", "").lower() == "close":
                 writer.close()
                 reader = writer = None
@@ -44,4 +45,4 @@ async def post_many(host: str, port: int, requests: Sequence[tuple[str, bytes]],
             writer.close()
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return results  # type: ignore[return-value]
+    return results

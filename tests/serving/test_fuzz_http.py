@@ -4,7 +4,9 @@ a storm of bad payloads mixed with good ones under concurrency loses no request.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
+import zlib
 
 import httpx
 import pytest
@@ -98,3 +100,46 @@ def test_storm_of_bad_and_good_payloads_counts_every_request():
         assert snap.graph.requests == by_status[200] + by_status[500]
         assert snap.graph.ok == by_status[200] and snap.graph.errors == by_status[500]
         assert snap.nodes["n1"].errors_by_cause == {"error": by_status[500]}
+
+
+def test_storm_of_compressed_and_plain_bodies_and_answers_counts_every_request():
+    """3,000 requests from 64 clients: plain, gzip and deflate bodies, clients that
+    accept gzip answers and clients that do not, large and small answers, mixed with
+    corrupt gzip and gzip bombs. Every good one is answered right (compressed exactly
+    when asked and large), every bad one gets its 400/413, none is lost."""
+    n = 3000
+    big = list(range(400))  # about 2 KB of JSON: compressed when the client accepts gzip
+    kinds = ["plain", "gzip", "deflate", "accepts", "accepts-small", "corrupt", "plain-big", "bomb"]
+    bomb = gzip.compress(b" " * 100_000)
+
+    def request(i: int) -> tuple[str, bytes, str]:
+        kind = kinds[i % len(kinds)]
+        value = [i, *big] if kind in ("accepts", "plain-big", "gzip") else [i]
+        raw = json.dumps(value).encode()
+        return {"plain": ("/src", raw, ""), "plain-big": ("/src", raw, ""),
+                "gzip": ("/src", gzip.compress(raw), "Content-Encoding: gzip\r\nAccept-Encoding: gzip\r\n"),
+                "deflate": ("/src", zlib.compress(raw), "Content-Encoding: deflate\r\n"),
+                "accepts": ("/src", raw, "Accept-Encoding: gzip, deflate\r\n"),
+                "accepts-small": ("/src", raw, "Accept-Encoding: gzip\r\n"),
+                "corrupt": ("/src", b"\x1f\x8b not gzip", "Content-Encoding: gzip\r\n"),
+                "bomb": ("/src", bomb, "Content-Encoding: gzip\r\n")}[kind]
+
+    with served(chain(impl("ident"), replicas=2), max_body=20_000) as (_dep, client):
+        requests = [request(i) for i in range(n)]
+        answers = asyncio.run(post_many(client.base_url.host, client.base_url.port, requests, 64, with_headers=True))
+        assert len(answers) == n and all(a is not None for a in answers)
+        for i, (status, headers, raw) in enumerate(answers):
+            kind = kinds[i % len(kinds)]
+            compressed = headers.get("content-encoding") == "gzip"
+            assert compressed == (kind in ("accepts", "gzip")), (i, kind, headers)
+            answer = json.loads(gzip.decompress(raw) if compressed else raw)
+            if kind == "corrupt":
+                assert status == 400 and "not valid gzip data" in answer["error"]["message"], (i, answer)
+            elif kind == "bomb":
+                assert status == 413 and answer["error"]["cause"] == "too_large", (i, answer)
+            else:
+                assert status == 200 and answer[0] == i and len(answer) in (1, 1 + len(big)), (i, kind, answer)
+        metrics = client.get("/metrics").text
+        per_kind = n // len(kinds)
+        for status, count in ((200, 6 * per_kind), (400, per_kind), (413, per_kind)):
+            assert f'method="POST",route="/src",status="{status}"}} {float(count)}' in metrics, metrics

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import json
 import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -193,3 +194,56 @@ def test_every_node_is_a_model_of_its_own(pipeline):
     wrong.set_data_from_numpy(rows[:1, :3])
     with pytest.raises(InferenceServerException, match="clf"):
         triton_client.infer("pipe.clf", [wrong])
+
+
+def test_large_responses_are_gzip_compressed_for_clients_that_accept_it(iris_model):
+    """tritonclient asks for a gzip response (Accept-Encoding) and reads it, binary and
+    JSON; over raw HTTP the same answer carries Content-Encoding: gzip, a small one
+    (a single row) and one the client does not ask to compress do not."""
+    model, X, _dep, client = iris_model
+    triton_client = _client(client)
+    want = model.predict_proba(X.astype(np.float32))
+    json_out = httpclient.InferRequestedOutput("output-0", binary_data=False)
+    for outputs in (None, [json_out]):
+        result = triton_client.infer("iris", _inputs(X), outputs=outputs, response_compression_algorithm="gzip")
+        np.testing.assert_allclose(result.as_numpy("output-0"), want, rtol=1e-5)
+    body = json.dumps({"inputs": [{"name": "x", "shape": list(X.shape), "datatype": "FP64",
+                                   "data": X.ravel().tolist()}]})
+    with client.stream("POST", "/v2/models/iris/infer", content=body, headers={"accept-encoding": "gzip"}) as resp:
+        raw = b"".join(resp.iter_raw())
+    assert resp.status_code == 200 and resp.headers["content-encoding"] == "gzip"
+    assert "accept-encoding" in resp.headers["vary"].lower()
+    answer = json.loads(gzip.decompress(raw))
+    np.testing.assert_allclose(np.array(answer["outputs"][0]["data"]).reshape(-1, 3), want, rtol=1e-5)
+    assert len(raw) < len(json.dumps(answer)) / 2
+    plain = client.post("/v2/models/iris/infer", content=body, headers={"accept-encoding": "identity"})
+    assert plain.status_code == 200 and "content-encoding" not in plain.headers
+    assert plain.json()["outputs"] == answer["outputs"]
+    one = json.dumps({"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP64", "data": X[0].tolist()}]})
+    small = client.post("/v2/models/iris/infer", content=one, headers={"accept-encoding": "gzip"})
+    assert small.status_code == 200 and "content-encoding" not in small.headers
+
+
+def test_the_json_routes_read_compressed_bodies_and_compress_large_answers():
+    earg = make_earg({"src": {"kind": "source"}, "f": {"impl": "tests.serving.impls:ident"},
+                      "out": {"kind": "sink", "response": True}}, ["src -> f", "f -> out"])
+    with served(earg, max_body=100_000) as (_dep, client):
+        big = list(range(5000))
+        for encoding, data in (("gzip", gzip.compress(json.dumps(big).encode())),
+                               ("deflate", zlib.compress(json.dumps(big).encode()))):
+            with client.stream("POST", "/src", content=data, headers={
+                    "content-encoding": encoding, "accept-encoding": "gzip"}) as resp:
+                raw = b"".join(resp.iter_raw())
+            assert resp.status_code == 200 and resp.headers["content-encoding"] == "gzip"
+            assert json.loads(gzip.decompress(raw)) == big and len(raw) < len(json.dumps(big)) / 2
+        small = client.post("/src", json=[1, 2], headers={"accept-encoding": "gzip"})
+        assert small.json() == [1, 2] and "content-encoding" not in small.headers
+        plain = client.post("/src", json=big, headers={"accept-encoding": "identity"})
+        assert plain.json() == big and "content-encoding" not in plain.headers
+        bomb = gzip.compress(b" " * 5_000_000)
+        resp = client.post("/src", content=bomb, headers={"content-encoding": "gzip"})
+        assert resp.status_code == 413 and "decompresses to more than 100000 bytes" in resp.json()["error"]["message"]
+        resp = client.post("/src", content=b"not gzip", headers={"content-encoding": "gzip"})
+        assert resp.status_code == 400 and "not valid gzip data" in resp.json()["error"]["message"]
+        resp = client.post("/src", content=b"[1]", headers={"content-encoding": "br"})
+        assert resp.status_code == 415 and "not supported" in resp.json()["error"]["message"]

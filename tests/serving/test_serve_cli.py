@@ -283,3 +283,18 @@ def test_sigterm_during_a_large_scale_exits_at_once(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+def test_a_serving_process_freezes_what_it_loaded_and_collects_less_often():
+    """hogar serve calls quiet_collector once it listens: the objects loaded by then are
+    frozen (never scanned again) and the first generation's threshold is raised."""
+    code = ("import gc, json, sklearn.linear_model\n"
+            "from hogar_nb.serving.server import GC_THRESHOLD, quiet_collector\n"
+            "before = gc.get_freeze_count()\n"
+            "quiet_collector()\n"
+            "print(json.dumps([before, gc.get_freeze_count(), gc.get_threshold(), list(GC_THRESHOLD)]))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    assert done.returncode == 0, done.stderr
+    before, frozen, threshold, wanted = json.loads(done.stdout)
+    assert before == 0 and frozen > 10_000 and threshold == wanted and wanted[0] > 700

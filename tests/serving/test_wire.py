@@ -1,0 +1,78 @@
+"""The HTTP front on the wire, read with a plain socket, where its connections hold
+what is written during one turn of the event loop (hogar_nb.serving.coalesce):
+pipelined requests are answered whole and in order, ``Expect: 100-continue`` is
+answered while the server waits for the body, and a refused body is answered before
+the connection closes."""
+
+from __future__ import annotations
+
+import json
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.serving.conftest import make_earg, served
+
+
+@pytest.fixture(scope="module")
+def address():
+    earg = make_earg({"src": {"kind": "source"}, "f": {"impl": "tests.serving.impls:ident"},
+                      "out": {"kind": "sink", "response": True}}, ["src -> f", "f -> out"])
+    with served(earg, max_body=50_000) as (_dep, client):
+        url = urlsplit(str(client.base_url))
+        yield url.hostname, url.port
+
+
+def _request(body: bytes, *extra: str) -> bytes:
+    head = ["POST /src HTTP/1.1", "Host: test", "Content-Type: application/json",
+            f"Content-Length: {len(body)}", *extra]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+def _responses(sock: socket.socket, n: int) -> list[tuple[bytes, bytes]]:
+    """``n`` responses (head, body) read from ``sock`` (Content-Length framed)."""
+    data, out = b"", []
+    while len(out) < n:
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            assert chunk, f"the connection closed after {len(out)} responses"
+            data += chunk
+        head, _, data = data.partition(b"\r\n\r\n")
+        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length:"))
+        while len(data) < length:
+            data += sock.recv(65536)
+        out.append((head, data[:length]))
+        data = data[length:]
+    return out
+
+
+def test_pipelined_requests_are_answered_in_order(address):
+    with socket.create_connection(address, timeout=30) as sock:
+        sock.sendall(b"".join(_request(json.dumps([i]).encode()) for i in range(50)))
+        answers = _responses(sock, 50)
+    assert [json.loads(body) for _head, body in answers] == [[i] for i in range(50)]
+    assert all(head.startswith(b"HTTP/1.1 200") for head, _body in answers)
+
+
+def test_expect_100_continue_is_answered_before_the_body_is_sent(address):
+    body = json.dumps(list(range(100))).encode()
+    with socket.create_connection(address, timeout=30) as sock:
+        request = _request(body, "Expect: 100-continue")
+        sock.sendall(request[:-len(body)])
+        assert sock.recv(65536).startswith(b"HTTP/1.1 100 Continue")
+        sock.sendall(body)
+        [(head, answer)] = _responses(sock, 1)
+    assert head.startswith(b"HTTP/1.1 200") and json.loads(answer) == list(range(100))
+
+
+def test_a_body_over_the_limit_is_answered_then_the_connection_closes(address):
+    with socket.create_connection(address, timeout=30) as sock:
+        sock.sendall(_request(b"[" + b"1," * 40_000 + b"1]"))
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413") and b"connection: close" in head.lower()
+    assert json.loads(body)["error"]["cause"] == "too_large"
