@@ -11,9 +11,11 @@ LAB_STAMP = $(VENV)/.hogar-lab-installed
 # schemathesis live in a virtualenv of their own: they pin their own protobuf and numpy.
 CLIENTS_VENV ?= .venv-clients
 CLIENTS_STAMP = $(CLIENTS_VENV)/.hogar-clients-installed
+XCHECK_VENV ?= .venv-xcheck
+XCHECK_STAMP = $(XCHECK_VENV)/.hogar-xcheck-installed
 PORT   ?= 8888
 
-.PHONY: lab test install clients browser node wrk postgres netns bench fuzz clean
+.PHONY: lab test install clients browser node wrk postgres netns bench fuzz xcheck clean
 
 # $(call debian,CHECK,PACKAGE): install Debian's PACKAGE unless the shell command CHECK succeeds
 # (with sudo when not root).
@@ -117,6 +119,17 @@ fuzz: install clients
 	HOGAR_CLIENTS_PYTHON=$(abspath $(CLIENTS_VENV))/bin/python HOGAR_SCHEMATHESIS_EXAMPLES=300 \
 	  HOGAR_SCHEMATHESIS_SEED=random $(PY) -m pytest -q tests/clients -k schemathesis $(PYTEST_ARGS)
 
+# The drift statistics against Evidently's, in a virtual environment of its own (its pins
+# clash with the project's); a minute or two the first time, not part of make test.
+$(XCHECK_STAMP): xcheck/requirements.txt
+	$(PYTHON) -m venv $(XCHECK_VENV)
+	$(XCHECK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(XCHECK_VENV)/bin/python -m pip install --quiet -r xcheck/requirements.txt
+	touch $(XCHECK_STAMP)
+
+xcheck: install $(XCHECK_STAMP)
+	HOGAR_XCHECK_PYTHON=$(abspath $(XCHECK_VENV))/bin/python $(PY) -m pytest -q xcheck $(PYTEST_ARGS)
+
 clean:
-	rm -rf $(VENV) $(CLIENTS_VENV) .venv-mlserver build dist test-artifacts .pytest_cache hogar_nb/labextension \
+	rm -rf $(VENV) $(CLIENTS_VENV) $(XCHECK_VENV) .venv-mlserver build dist test-artifacts .pytest_cache hogar_nb/labextension \
 	  labextension/lib labextension/node_modules labextension/tsconfig.tsbuildinfo

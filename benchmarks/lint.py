@@ -1,6 +1,7 @@
 """Editor lint speed: the round trip of ``POST /hogar-nb/lint`` on a real Jupyter
-server for generated graphs of 10, 300 and 5,000 nodes, side by side with the same
-lint called in-process (the HTTP share is the difference), and the time from a
+server for generated graphs of 10, 300 and 5,000 nodes, one value changed between two
+lints as while typing, side by side with the same lint called in-process (the HTTP
+share is the difference), and the time from a
 keystroke to the underline in JupyterLab (headless Chromium) for a 300-node
 ``%%udgl`` cell, side by side with the lint delay the editor waits by design.
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import socket
 import statistics
@@ -96,10 +98,16 @@ def endpoint(lab: Lab, sizes: list[int], seconds: float) -> None:
         body = json.dumps({"text": text, "cell": False}).encode()
         assert json.loads(lab.post_raw("lint", body))["errors"] == 0
         local, remote = [], []
+        spots = [m.start() for m in re.finditer("latency = 5ms", text)]
         end = time.monotonic() + seconds
         while time.monotonic() < end or len(remote) < 5:
+            # one value changed between two lints, as while typing (each side keeps the
+            # statements it parsed before: an unchanged text would be all reused)
+            at = spots[len(remote) % len(spots)]
+            edited = f"{text[:at]}latency = {6 + len(remote)}ms{text[at + len('latency = 5ms'):]}"
+            body = json.dumps({"text": edited, "cell": False}).encode()
             t0 = time.perf_counter()
-            lint(text)
+            lint(edited)
             t1 = time.perf_counter()
             lab.post_raw("lint", body)
             t2 = time.perf_counter()

@@ -2,10 +2,12 @@
 
 In one run, side by side on the embedded engine:
 
-1. saturated throughput: ``dep.map`` over the same rows, 64 in flight, on vs off
-   (target: < 3% loss);
-2. a steady rate (``dep.load``, Poisson arrivals): p50 and p99 on vs off (target: no
-   p99 change beyond noise);
+1. saturated throughput: ``dep.map`` over the same rows, 64 in flight, off, with the
+   monitor's walker events alone and on, interleaved over many rounds; the loss is
+   the median of the per-round ratios, beside the CPU time per request (target:
+   < 3% loss);
+2. a steady rate (``dep.load``, Poisson arrivals): p50 and p99 off and on, in
+   interleaved rounds (target: no p99 change beyond noise);
 3. memory over many requests with drift and feedback on and a compressed label
    horizon (the 24 h horizon scaled down to ``--horizon`` seconds): RSS and the
    store's rows at each tenth, which must stay flat once the horizon has passed.
@@ -20,6 +22,7 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import joblib
@@ -58,90 +61,120 @@ def _run(folder: Path, on: bool, horizon: float) -> object:
     return hogar_nb.run(hogar_nb.parse_udgl(text), base_dir=folder)
 
 
-def saturated(folder: Path, n: int, rounds: int) -> dict[str, float]:
-    """Median requests/s off, with a subscriber that does nothing (the walker's
-    events alone), and with drift and feedback on."""
+MODES = ("off", "events", "on")
+
+
+def saturated(folder: Path, n: int, rounds: int) -> dict[str, dict[str, list[float]]]:
+    """Requests/s and CPU µs per request (every thread of the process, the monitor's
+    included) off, with the walker events the monitor takes going to an observer
+    that does nothing, and with drift and feedback on; one fresh deployment per mode
+    and round, the modes interleaved within each round in a rotating order, so a
+    machine whose load changes weighs on every mode alike."""
     rows = _rows(n)
-    rates: dict[str, list[float]] = {"off": [], "subscribed": [], "on": []}
-    for _ in range(rounds):
-        for mode in rates:  # interleaved: all see the same machine
+    out: dict[str, dict[str, list[float]]] = {m: {"rate": [], "cpu_us": []} for m in MODES}
+    for r in range(rounds):
+        for mode in MODES[r % 3:] + MODES[:r % 3]:
             with _run(folder, mode == "on", 3600) as dep:
-                if mode == "subscribed":
-                    dep.subscribe(lambda event: None, maxsize=100_000)
-                list(dep.map(rows[:500], concurrency=64))  # warm up
-                t0 = time.perf_counter()
+                if mode == "events":
+                    dep.subscribe(lambda event: None, maxsize=100_000, kinds=("enqueued", "attempt"))
+                list(dep.map(rows[:1000], concurrency=64))  # warm up
+                c0, t0 = time.process_time(), time.perf_counter()
                 done = sum(1 for _ in dep.map(rows, concurrency=64))
-                rates[mode].append(done / (time.perf_counter() - t0))
-    return {mode: statistics.median(r) for mode, r in rates.items()}
-
-
-def steady(folder: Path, rate: float, duration: float) -> dict[bool, object]:
-    rows = _rows(int(rate * duration) + 1, seed=1)
-    out = {}
-    for on in (False, True):
-        with _run(folder, on, 3600) as dep:
-            out[on] = dep.load(rate, duration, payload=lambda i: rows[i % len(rows)], seed=7)
+                wall = time.perf_counter() - t0
+                if mode == "on":  # the monitor's work for these requests is part of their cost
+                    dep.quality_monitor().evaluate()
+                cpu = time.process_time() - c0
+                out[mode]["rate"].append(done / wall)
+                out[mode]["cpu_us"].append(1e6 * cpu / done)
     return out
 
 
-def memory(folder: Path, n: int, horizon: float) -> list[tuple[int, float, float, dict]]:
-    """Send ``n`` requests 500 at a time and label every one of them; RSS and the
-    store's counts after each tenth."""
+def _loss(runs: dict[str, dict[str, list[float]]], mode: str) -> tuple[float, float, float]:
+    """The median, lowest and highest per-round throughput loss of ``mode`` vs off, %."""
+    losses = sorted(100 * (1 - on / off) for on, off in zip(runs[mode]["rate"], runs["off"]["rate"]))
+    return statistics.median(losses), losses[0], losses[-1]
+
+
+def steady(folder: Path, rate: float, duration: float, rounds: int) -> dict[bool, list]:
+    """LoadReports at ``rate`` off and on, ``rounds`` of ``duration`` s each, the two
+    interleaved in a rotating order."""
+    rows = _rows(int(rate * duration) + 1, seed=1)
+    out: dict[bool, list] = {False: [], True: []}
+    for r in range(rounds):
+        for on in ((False, True) if r % 2 == 0 else (True, False)):
+            with _run(folder, on, 3600) as dep:
+                out[on].append(dep.load(rate, duration, payload=lambda i: rows[i % len(rows)], seed=7 + r))
+    return out
+
+
+def memory(folder: Path, n: int, horizon: float) -> Iterator[tuple[int, float, float, dict]]:
+    """Send ``n`` requests 500 at a time and label every one of them; yields RSS and
+    the store's counts before the first and after each tenth, as they come."""
     rows = _rows(20_000, seed=2)
     proc = psutil.Process()
-    marks = []
     with _run(folder, True, horizon) as dep:
         monitor = dep.quality_monitor()
         t0, sent, next_mark = time.perf_counter(), 0, max(n // 10, 1)
+        yield 0, 0.0, proc.memory_info().rss / 2**20, monitor.store.counts()
         while sent < n:
             futures = [dep.submit(rows[(sent + i) % len(rows)]) for i in range(min(500, n - sent))]
             labels = [(f.context.request_id, f.result()) for f in futures]
-            dep.quality_monitor().feedback(labels)
+            monitor.feedback(labels)
             sent += len(futures)
             if sent >= next_mark:
                 next_mark += max(n // 10, 1)
                 monitor.evaluate()
-                marks.append((sent, time.perf_counter() - t0, proc.memory_info().rss / 2**20,
-                              monitor.store.counts()))
+                yield sent, time.perf_counter() - t0, proc.memory_info().rss / 2**20, monitor.store.counts()
         report = dep.quality()
         print(f"  events dropped by the monitor: {report['events_dropped']}; labels {report['labels']}")
-    return marks
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--requests", type=int, default=200_000, help="requests in the memory run")
     ap.add_argument("--horizon", type=float, default=10.0, help="the compressed label horizon, seconds")
-    ap.add_argument("--saturated", type=int, default=10_000, help="requests per saturated round")
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--saturated", type=int, default=20_000, help="requests per mode and round")
+    ap.add_argument("--rounds", type=int, default=9, help="interleaved rounds of the saturated phase")
     ap.add_argument("--rate", type=float, default=500.0)
-    ap.add_argument("--duration", type=float, default=10.0)
+    ap.add_argument("--duration", type=float, default=10.0, help="seconds of each steady round")
+    ap.add_argument("--steady-rounds", type=int, default=4, help="interleaved rounds of the steady phase")
     ap.add_argument("--phases", default="saturated,steady,memory")
     args = ap.parse_args()
     folder = _folder()
 
     if "saturated" in args.phases:
-        rates = saturated(folder, args.saturated, args.rounds)
-        off = rates["off"]
-        print(f"saturated, 64 in flight, {args.saturated} requests x {args.rounds} rounds (median):")
-        for mode, rate in rates.items():
-            print(f"  {mode:<10} {rate:8.0f} req/s   loss {100 * (off - rate) / off:5.1f}%")
-        print("  (target: on < 3% below off; 'subscribed' is the walker's events with a no-op observer)")
+        runs = saturated(folder, args.saturated, args.rounds)
+        print(f"saturated, 64 in flight, {args.saturated} requests x {args.rounds} interleaved rounds:")
+        print(f"  {'mode':<7} {'req/s (median)':>14} {'CPU us/req':>10} {'loss, median of rounds':>23}"
+              f" {'[min, max]':>16}")
+        for mode in MODES:
+            rate = statistics.median(runs[mode]["rate"])
+            cpu = statistics.median(runs[mode]["cpu_us"])
+            med, lo, hi = _loss(runs, mode) if mode != "off" else (0.0, 0.0, 0.0)
+            print(f"  {mode:<7} {rate:14.0f} {cpu:10.1f} {med:22.1f}% {f'[{lo:.1f}, {hi:.1f}]':>16}")
+        cpu_off = statistics.median(runs["off"]["cpu_us"])
+        cpu_on = statistics.median(runs["on"]["cpu_us"])
+        print(f"  CPU per request on/off: {cpu_on / cpu_off:.3f}x  (target: on < 3% below off;"
+              " 'events' is the monitor's walker events with a no-op observer)", flush=True)
 
     if "steady" in args.phases:
-        loads = steady(folder, args.rate, args.duration)
-        print(f"steady {args.rate:g} req/s for {args.duration:g} s:")
-        for on_, rep in loads.items():
-            print(f"  {'on ' if on_ else 'off'}  achieved {rep.achieved_rate:7.1f}/s  ok {rep.ok}  "
-                  f"p50 {rep.p50_ms:6.2f} ms  p99 {rep.p99_ms:6.2f} ms")
-        print(f"  p99 on/off {loads[True].p99_ms / loads[False].p99_ms:.2f}x")
+        loads = steady(folder, args.rate, args.duration, args.steady_rounds)
+        print(f"steady {args.rate:g} req/s, {args.steady_rounds} interleaved rounds of {args.duration:g} s "
+              "(medians over the rounds):")
+        for on_, reps in loads.items():
+            print(f"  {'on ' if on_ else 'off'}  achieved {statistics.median(r.achieved_rate for r in reps):7.1f}/s  "
+                  f"ok {sum(r.ok for r in reps)}  p50 {statistics.median(r.p50_ms for r in reps):6.2f} ms  "
+                  f"p99 {statistics.median(r.p99_ms for r in reps):6.2f} ms")
+        ratios = sorted(on.p99_ms / off.p99_ms for on, off in zip(loads[True], loads[False]))
+        print(f"  p99 on/off per round: {', '.join(f'{x:.2f}' for x in ratios)}  "
+              f"(median {statistics.median(ratios):.2f}x)", flush=True)
     if "memory" not in args.phases:
         return
     print(f"memory, drift + feedback on, horizon {args.horizon:g} s, {args.requests} requests:")
     print(f"  {'requests':>9} {'seconds':>8} {'RSS MiB':>8} {'kept':>8} {'labelled':>8} {'purged':>9}")
     for sent, secs, rss, counts in memory(_folder(), args.requests, args.horizon):
         print(f"  {sent:>9} {secs:>8.1f} {rss:>8.1f} {counts['predictions']:>8} {counts['labelled']:>8} "
-              f"{counts['purged']:>9}")
+              f"{counts['purged']:>9}", flush=True)
 
 
 if __name__ == "__main__":

@@ -63,9 +63,17 @@ def run(graph: Graph | Mapping[str, Any] | str | Path, namespace: Mapping[str, A
 
     Nodes with ``replicas = auto(...)`` scale with load: on the embedded engine an
     :class:`~hogar_nb.steer.Autoscaler` runs beside the graph (``dep.autoscaler``),
-    on Ray, Serve's own autoscaler with the same settings.
+    on Ray, Serve's own autoscaler with the same settings. A graph with
+    ``trace_sample`` (``graph NAME { trace_sample = 1% }``) traces requests from the
+    start (``dep.tracing``), at that rate unless ``OTEL_TRACES_SAMPLER`` says otherwise.
     """
     dep = backend_run(backend)(graph, namespace, **options)
+    if (dep.earg or {}).get("trace_sample") is not None:
+        try:
+            dep.enable_tracing()
+        except BaseException:
+            dep.stop(timeout=0)
+            raise
     from .quality.attach import wants_quality
 
     if wants_quality(dep.earg):  # references, feedback or alerts: watched from the first request

@@ -8,4 +8,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hogar_nb.console.settings")
 
 from django.core.asgi import get_asgi_application  # noqa: E402
 
+from .tracing import instrument  # noqa: E402
+
+instrument()  # the console's own pages, when an OpenTelemetry exporter is configured
 application = get_asgi_application()

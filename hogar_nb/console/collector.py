@@ -15,9 +15,11 @@ import orjson
 from .sampling import LiveState, downsample
 from .serve_client import ServeClient, ServeError
 
-__all__ = ["Collector", "Hub"]
+__all__ = ["Collector", "Hub", "QUALITY_EVERY_S"]
 
 log = logging.getLogger("hogar.console")
+
+QUALITY_EVERY_S = 2.0  # how often a deployment with model nodes is asked for its model quality
 
 
 class Hub:
@@ -29,6 +31,7 @@ class Hub:
         self._seq: dict[int, int] = {}
         self._json: dict[int, str] = {}
         self._events: dict[int, list[tuple[int, dict]]] = {}
+        self._quality: dict[int, tuple[int, list[dict]]] = {}  # pk -> (number, the quality table's rows)
         self._counter = 0
 
     def state(self, pk: int, earg: dict) -> LiveState:
@@ -80,6 +83,26 @@ class Hub:
         with self._lock:
             return self._seq.get(pk, 0), self._json.get(pk)
 
+    def set_quality(self, pk: int, rows: list[dict]) -> bool:
+        """The deployment's model quality now (rows of the page's table); True when it
+        changed, and then numbered anew for the streams."""
+        with self._lock:
+            number, current = self._quality.get(pk, (0, None))
+            if rows == current:
+                return False
+            self._quality[pk] = (number + 1, rows)
+            return True
+
+    def drop_quality(self, pk: int) -> None:
+        """The server stopped answering: its last quality is no longer live."""
+        with self._lock:
+            self._quality.pop(pk, None)
+
+    def quality(self, pk: int) -> tuple[int, list[dict] | None]:
+        """(its number, the latest quality rows) of ``pk``; (0, None) before any."""
+        with self._lock:
+            return self._quality.get(pk, (0, None))
+
     def latest(self, pk: int) -> dict | None:
         with self._lock:
             st = self._states.get(pk)
@@ -95,6 +118,7 @@ class Hub:
             self._states.pop(pk, None)
             self._seq.pop(pk, None)
             self._json.pop(pk, None)
+            self._quality.pop(pk, None)
 
 
 HUB = Hub()
@@ -105,13 +129,17 @@ class Collector:
     deployment every ``interval`` seconds."""
 
     def __init__(self, hub: Hub = HUB, interval: float = 1.0, step: float | None = None,
-                 retention: float | None = None) -> None:
+                 retention: float | None = None, quality_every: float = QUALITY_EVERY_S) -> None:
         from django.conf import settings
 
         self.hub = hub
         self.interval = interval
         self.step = step if step is not None else settings.HOGAR_HISTORY_STEP_S
         self.retention = retention if retention is not None else settings.HOGAR_RETENTION_S
+        self.quality_every = quality_every
+        self._quality_at: dict[int, float] = {}  # when each deployment's quality was last read
+        self._quality_stored: dict[int, float] = {}  # when it was last stored
+        self._quality_unstored: set[int] = set()  # changed since
         self._stop = threading.Event()
         self._pending: dict[int, list[dict]] = {}
         self._last_write: dict[int, float] = {}
@@ -161,7 +189,10 @@ class Collector:
             self._last_prune = now
             from .models import MetricPoint
 
+            from .models import QualitySnapshot
+
             MetricPoint.objects.filter(time__lt=now - self.retention).delete()
+            QualitySnapshot.objects.filter(time__lt=now - self.retention).delete()
 
     def _poll(self, dep: dict[str, Any]) -> None:
         """One deployment's reading (in a pool thread, which keeps its own database connection)."""
@@ -187,6 +218,7 @@ class Collector:
             self._bad_data(pk, dep, err)
             return
         except ServeError as err:
+            self.hub.drop_quality(pk)
             if dep["state"] in ("running", "bad data"):
                 self._bad.pop(pk, None)
                 Deployment.objects.filter(pk=pk, state=dep["state"]).update(state="unreachable", error=str(err))
@@ -222,6 +254,33 @@ class Collector:
             Deployment.objects.filter(pk=pk).update(**updates)
         elif dep["state"] != "running" or len(pending) == 1:
             Deployment.objects.filter(pk=pk).update(**updates)
+        self._quality_due(pk, dep, client, now)
+
+    def _quality_due(self, pk: int, dep: dict[str, Any], client: ServeClient, now: float) -> None:
+        """Every ``quality_every`` s, for a graph with model nodes: its model quality for
+        the live page (kept in the database when it changed, at most once a ``step``),
+        and the labels posted to the console that have not reached it yet."""
+        from .feedback import deliver_pending
+        from .models import QualitySnapshot
+        from .quality import quality_rows
+
+        doc = dep["earg"] or {}
+        if not any(n.get("kind") == "model" for n in doc.get("nodes") or []):
+            return
+        if now - self._quality_at.get(pk, 0.0) < self.quality_every:
+            return
+        self._quality_at[pk] = now
+        deliver_pending(pk, client)
+        try:
+            rows = quality_rows(client.quality(), doc)
+        except ServeError:  # not watched, or busy: the page keeps what it shows
+            return
+        if self.hub.set_quality(pk, rows) and rows:
+            self._quality_unstored.add(pk)
+        if pk in self._quality_unstored and now - self._quality_stored.get(pk, 0.0) >= self.step:
+            QualitySnapshot.objects.create(deployment_id=pk, time=now, rows=self.hub.quality(pk)[1])
+            self._quality_stored[pk] = now
+            self._quality_unstored.discard(pk)
 
     def _bad_data(self, pk: int, dep: dict[str, Any], err: Exception) -> None:
         """A deployment sent what the console cannot read: a warning once, and a state on it."""

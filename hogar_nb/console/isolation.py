@@ -92,7 +92,9 @@ def child_spec(pk: int) -> ChildSpec:
     if os.geteuid() != 0:
         folder = deployments_dir() / str(pk)
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return ChildSpec(python, folder, _env(folder))
+        kept = feedback_dir(pk)
+        kept.mkdir(exist_ok=True, mode=0o700)
+        return ChildSpec(python, folder, {**_env(folder), "HOGAR_FEEDBACK_DIR": str(kept)})
     name = os.environ.get("HOGAR_CONSOLE_CHILD_USER") or "nobody"
     try:
         entry = pwd.getpwnam(name)
@@ -105,9 +107,7 @@ def child_spec(pk: int) -> ChildSpec:
     if why:
         raise ConsoleError(f"deployments run as {name!r}, who cannot run {python} ({why}); install Python "
                            "where that user can read it and set HOGAR_CONSOLE_CHILD_PYTHON")
-    # Outside the data directory (mode 0700), in a root-owned tree only root can list.
-    tag = hashlib.sha256(str(deployments_dir().resolve()).encode()).hexdigest()[:12]
-    base = Path(os.environ.get("HOGAR_CONSOLE_RUN") or "/run/hogar-console") / tag
+    base = _run_base()
     base.mkdir(parents=True, exist_ok=True, mode=0o711)
     for part in (base.parent, base):
         st = part.lstat()
@@ -119,4 +119,24 @@ def child_spec(pk: int) -> ChildSpec:
         shutil.rmtree(folder)
     folder.mkdir(mode=0o700)
     os.chown(folder, entry.pw_uid, entry.pw_gid)
-    return ChildSpec(python, folder, _env(folder), name, entry.pw_uid, entry.pw_gid)
+    kept = feedback_dir(pk)  # not emptied at each start, as the folder is
+    kept.mkdir(exist_ok=True, mode=0o700)
+    os.chown(kept, entry.pw_uid, entry.pw_gid)
+    env = {**_env(folder), "HOGAR_FEEDBACK_DIR": str(kept)}
+    return ChildSpec(python, folder, env, name, entry.pw_uid, entry.pw_gid)
+
+
+def _run_base() -> Path:
+    """Where the children of this console's data directory run, when it runs as root:
+    outside the data directory (mode 0700), in a root-owned tree only root can list."""
+    tag = hashlib.sha256(str(deployments_dir().resolve()).encode()).hexdigest()[:12]
+    return Path(os.environ.get("HOGAR_CONSOLE_RUN") or "/run/hogar-console") / tag
+
+
+def feedback_dir(pk: int) -> Path:
+    """Where deployment ``pk``'s server keeps its served predictions for delayed labels
+    (``HOGAR_FEEDBACK_DIR``): kept across its restarts, so a label still finds a
+    prediction served before one; removed with the deployment."""
+    if os.geteuid() != 0:
+        return deployments_dir() / str(pk) / "feedback"
+    return _run_base() / f"{pk}.feedback"

@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-__all__ = ["AllowedCode", "AuditEntry", "Deployment", "GraphRecord", "GraphVersion", "MetricPoint", "TimelineEvent"]
+__all__ = ["AllowedCode", "AuditEntry", "Deployment", "FeedbackBatch", "FeedbackLabel", "GraphRecord", "GraphVersion",
+           "MetricPoint", "QualitySnapshot", "TimelineEvent"]
 
 
 class ImmutableError(Exception):
@@ -111,6 +112,49 @@ class TimelineEvent(models.Model):
 
     class Meta:
         ordering = ["time"]
+
+
+class QualitySnapshot(models.Model):
+    """A deployment's model quality as its server last reported it (``rows``: one per
+    model node, as :func:`hogar_nb.console.quality.quality_rows` makes them); kept when
+    it changes, so the page still shows it while the server restarts or is stopped."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="quality")
+    time = models.FloatField(db_index=True)
+    rows = models.JSONField()
+
+    class Meta:
+        ordering = ["time"]
+        indexes = [models.Index(fields=["deployment", "time"])]
+
+
+class FeedbackBatch(models.Model):
+    """Delayed labels posted to the console for one deployment at once, and what the
+    deployment's server made of them once they reached it (``counts``: matched,
+    unknown, expired, duplicate, pending); ``delivered`` is None until then."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="feedback")
+    time = models.FloatField(db_index=True)
+    posted_by = models.CharField(max_length=150)
+    size = models.PositiveIntegerField()
+    delivered = models.FloatField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True, help_text="why the last delivery failed")
+
+    class Meta:
+        ordering = ["time"]
+        indexes = [models.Index(fields=["deployment", "delivered"])]
+
+
+class FeedbackLabel(models.Model):
+    """One delayed label: the true outcome of request ``request_id``."""
+
+    batch = models.ForeignKey(FeedbackBatch, on_delete=models.CASCADE, related_name="labels")
+    request_id = models.CharField(max_length=200, db_index=True)
+    label = models.JSONField()
+
+    class Meta:
+        ordering = ["id"]
 
 
 class AuditEntry(models.Model):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["quality_rows"]
+__all__ = ["in_order", "quality_rows"]
 
 METRICS = ("accuracy", "precision", "recall", "f1", "log_loss", "mae", "rmse", "labelled")
 OUTCOMES = ("matched", "unknown", "expired", "duplicate")
@@ -57,3 +57,14 @@ def quality_rows(report: Any, doc: dict[str, Any]) -> list[dict[str, Any]]:
             "labels": {o: int(v) for o in OUTCOMES if (v := _number(labels.get(o))) is not None},
         })
     return rows
+
+
+def in_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored rows with their metrics and label counts in the page's order again (a
+    PostgreSQL ``jsonb`` column keeps an object's keys in an order of its own)."""
+    out = []
+    for row in rows:
+        quality, labels = row.get("quality") or {}, row.get("labels") or {}
+        out.append({**row, "quality": {m: quality[m] for m in METRICS if m in quality},
+                    "labels": {o: labels[o] for o in OUTCOMES if o in labels}})
+    return out

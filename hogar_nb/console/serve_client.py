@@ -104,6 +104,11 @@ class ServeClient:
     def quality(self) -> dict:
         return self._request("GET", "/hogar/v1/quality")
 
+    def feedback(self, labels: list[dict]) -> dict:
+        """Delayed labels (``{"request_id", "label"}`` each) for the server to join with
+        its predictions; its answer counts them by outcome."""
+        return self._request("POST", "/hogar/v1/feedback", json=labels)
+
     def graph(self) -> dict:
         return self._request("GET", "/hogar/v1/graph")
 

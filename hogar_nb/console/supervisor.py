@@ -208,8 +208,11 @@ class Supervisor:
 
     def forget(self, pk: int) -> None:
         """Stop deployment ``pk``'s process and delete its files (graph, admin token)."""
+        from .isolation import feedback_dir
+
         self.stop(pk)
         shutil.rmtree(deployments_dir() / str(pk), ignore_errors=True)
+        shutil.rmtree(feedback_dir(pk), ignore_errors=True)
 
     def pid(self, pk: int) -> int | None:
         with self._lock:

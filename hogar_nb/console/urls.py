@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from .views import audit, deployments, graphs, live, traces
+from .views import audit, deployments, feedback, graphs, live, traces
 
 urlpatterns = [
     path("", audit.home, name="home"),
@@ -29,6 +29,7 @@ urlpatterns = [
     path("deployments/<int:pk>/fault/", deployments.fault, name="deployment-fault"),
     path("deployments/<int:pk>/history", deployments.history, name="deployment-history"),
     path("deployments/<int:pk>/stream", live.stream, name="deployment-stream"),
+    path("deployments/<int:pk>/feedback", feedback.feedback, name="deployment-feedback"),
     path("deployments/<int:pk>/traces/", traces.trace_list, name="deployment-traces"),
     re_path(r"^deployments/(?P<pk>[0-9]+)/traces/(?P<trace_id>[0-9a-f]{32})/$", traces.trace_detail,
             name="deployment-trace"),

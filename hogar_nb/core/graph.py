@@ -48,6 +48,9 @@ class Graph(GraphEditing):
         self.edges: list[Edge] = []
         self.cluster: dict[str, Any] | None = None
         self.cluster_spans: dict[str, Any] = {}
+        #: settings of the graph as a whole (``graph NAME { trace_sample = 1% }``; see GRAPH_ATTRS)
+        self.attrs: dict[str, Any] = {}
+        self.attr_spans: dict[str, Any] = {}
         #: alert rules by name (:mod:`hogar_nb.core.alerts`)
         self.alerts: dict[str, Alert] = {}
         self.source: str | None = None
@@ -184,7 +187,7 @@ class Graph(GraphEditing):
     def copy(self) -> "Graph":
         clone = copy.copy(self)
         for attr in ("params", "param_spans", "bound_params", "defaults", "defaults_spans", "cluster_spans",
-                     "incomplete"):
+                     "attrs", "attr_spans", "incomplete"):
             setattr(clone, attr, copy.copy(getattr(self, attr)))  # dicts, and the incomplete set
         clone.templates = {k: copy.deepcopy(v) for k, v in self.templates.items()}
         clone.nodes = {k: copy.deepcopy(v) for k, v in self.nodes.items()}

@@ -53,7 +53,7 @@ class GraphEditing:
     # ------------------------------------------------------------------ editing
     _CONTENT = (
         "name", "header", "description", "params", "param_spans", "defaults", "defaults_spans",
-        "templates", "nodes", "edges", "cluster", "cluster_spans", "source",
+        "templates", "nodes", "edges", "cluster", "cluster_spans", "attrs", "attr_spans", "source",
     )
 
     def _touch(self) -> None:

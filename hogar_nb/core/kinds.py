@@ -10,6 +10,7 @@ from .autoscale import DEFAULT_SCALE_DOWN_DELAY_MS, DEFAULT_SCALE_UP_DELAY_MS, D
 __all__ = [
     "AttrSpec",
     "CLUSTER_ATTRS",
+    "GRAPH_ATTRS",
     "COMBINE_MODES",
     "COMMON_ATTRS",
     "DRIFT_METRICS",
@@ -210,6 +211,12 @@ EDGE_ATTRS: dict[str, AttrSpec] = {
     "weight": _spec("weight", "percent", "share of a split's traffic", min=0, max=1),
     "mirror": _spec("mirror", "percent", "shadow traffic: the share of requests copied to this edge's node, "
                     "whose answer is compared, never returned", min=0, min_exclusive=True, max=1),
+}
+
+# `graph NAME { ... }`: settings of the graph as a whole
+GRAPH_ATTRS: dict[str, AttrSpec] = {
+    "trace_sample": _spec("trace_sample", "percent", "the share of requests traced when neither "
+                          "`hogar serve --trace-sample` nor OTEL_TRACES_SAMPLER says", min=0, max=1),
 }
 
 CLUSTER_ATTRS: dict[str, AttrSpec] = {

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from .coerce import CoerceError, coerce
 from .diagnostics import Diagnostic, Span, did_you_mean
 from .autoscale import AutoscalePolicy
-from .kinds import CLUSTER_ATTRS, COMMON_ATTRS, KINDS, QUALITY_ATTRS, WORKER_KINDS, attrs_for_kind, default_value
+from .kinds import CLUSTER_ATTRS, COMMON_ATTRS, GRAPH_ATTRS, KINDS, QUALITY_ATTRS, WORKER_KINDS, attrs_for_kind, default_value
 from .model import ResolvedNode
 from .values import BadValue, Call, ParamRef, contains
 
@@ -44,6 +44,8 @@ class Resolution:
     cluster: ClusterSpec | None
     params: dict[str, Any]
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: the graph's own settings, checked (``trace_sample``...)
+    graph_attrs: dict[str, Any] = field(default_factory=dict)
 
 
 class _Params:
@@ -176,8 +178,9 @@ def resolve_graph(graph: "Graph", namespace: Mapping[str, Any] | None = None) ->
             gpu=c.get("gpu", 0),
             memory_bytes=c.get("memory"),
         )
+    graph_attrs = _normalise_layer(graph.attrs, graph.attr_spans, GRAPH_ATTRS, lookup, diags, "of `graph`")
     params = {k: _plain_param(v) for k, v in graph.params.items()}
-    return Resolution(nodes, cluster, params, diags)
+    return Resolution(nodes, cluster, params, diags, graph_attrs)
 
 
 def _resolved(name: str, kind: str, template: str | None, merged: dict[str, Any]) -> ResolvedNode:

@@ -19,13 +19,14 @@ import ipywidgets as widgets
 from .graph_layout import Drawing, layered_drawing, segment_data
 from .node_details import udgl_rows
 from .style import CANVAS_CLASS, DETAILS_CLASS, READABLE_ZOOM, KIND_STYLE, cytoscape_stylesheet, legend_html
+from .subgraph_view import FOLDED_CLASS, Folding, SubgraphPanel, instance_of, subgraph_boxes
 from .viewport import CanvasViewport
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..core.diagnostics import Diagnostic
     from ..core.graph import Graph
 
-__all__ = ["GraphView", "node_label"]
+__all__ = ["GraphView", "node_label", "subgraph_boxes"]
 
 _PLACEHOLDER = '<div style="color:#777;font-size:12px;line-height:1.35">Click a node to see its resolved attributes.</div>'
 
@@ -55,27 +56,6 @@ def edge_label(edge: Any) -> str:
     if edge.weight is not None:
         return f"{edge.weight * 100:g}%"
     return ""
-
-
-def subgraph_boxes(graph: Any) -> list[dict[str, str]]:
-    """A compound node per subgraph instance (``use``), nested as the instances are:
-    ``{"id": "use:prep", "label": "prep (blocks/prep.udgl)"}``, with ``parent`` inside another."""
-    boxes: dict[str, dict[str, str]] = {}
-    for node in graph.nodes.values():
-        origin = node.origin or {}
-        use = origin.get("use")
-        if not use:
-            continue
-        parts = use.split(".")
-        for i in range(1, len(parts) + 1):
-            inst = ".".join(parts[:i])
-            if inst not in boxes:
-                box = {"id": f"use:{inst}", "label": inst}
-                if i > 1:
-                    box["parent"] = f"use:{'.'.join(parts[:i - 1])}"
-                boxes[inst] = box
-        boxes[use]["label"] = f"{use} ({origin.get('file', '')})"
-    return list(boxes.values())
 
 
 _MIN_HEIGHT, _MAX_HEIGHT = 220, 640  # px of the canvas when its height follows the drawing
@@ -111,16 +91,18 @@ class GraphView(widgets.VBox):
         except Exception:  # a graph too broken to resolve is still drawn
             self._resolved = {}
         self.drawing: Drawing | None = None
+        self.collapsed: set[str] = set()  # subgraph instances drawn as one node
         self.canvas = self._make_canvas(layout, height)
         self.viewport = CanvasViewport(self._canvas_id, policy="readable",
                                        min_zoom=READABLE_ZOOM, min_nodes=max(1, len(graph.nodes)))
         # the details go under the canvas, so the drawing has the output's whole width
         self.details = widgets.HTML(_PLACEHOLDER, layout=widgets.Layout(width="100%"))
         self.details.add_class(DETAILS_CLASS)
+        self.subgraph = SubgraphPanel(self.toggle_instance)
         header = widgets.HTML(self._header_html())
         legend = widgets.HTML(legend_html(sorted({n.kind for n in graph.nodes.values()}) or None))
         self.canvas.layout.width = "100%"
-        super().__init__([header, legend, self.viewport, self.canvas, self.details],
+        super().__init__([header, legend, self.viewport, self.canvas, self.subgraph, self.details],
                          layout=widgets.Layout(width="100%"))
         self.add_class("hogar-graph-view")
         self.canvas.on("node", "click", self._on_node_click)
@@ -150,39 +132,13 @@ class GraphView(widgets.VBox):
         return self._type_report
 
     def _make_canvas(self, layout: str, height: str | None) -> ipycytoscape.CytoscapeWidget:
-        node_marks, edge_marks = self._marks()
         all_placed = bool(self.graph.nodes) and all(n.position is not None for n in self.graph.nodes.values())
-        labels = {name: node_label(name, self._resolved.get(name)) for name in self.graph.nodes}
+        self._labels = {name: node_label(name, self._resolved.get(name)) for name in self.graph.nodes}
         if layout == "layered" and not all_placed:
-            self.drawing = layered_drawing(self.graph.nodes, [e.key for e in self.graph.edges], labels)
-        positions = (self.drawing.positions if self.drawing is not None else
-                     {name: n.position for name, n in self.graph.nodes.items() if n.position is not None})
-        cy_nodes = [ipycytoscape.Node(data=data, classes="subgraph") for data in subgraph_boxes(self.graph)]
-        for name, node in self.graph.nodes.items():
-            classes = f"kind-{node.kind}"
-            if name in node_marks:
-                classes += f" diag-{node_marks[name]}"
-            data = {"id": name, "label": labels[name], "kind": node.kind}
-            if node.origin is not None and node.origin.get("use"):
-                data["parent"] = f"use:{node.origin['use']}"
-            cy_node = ipycytoscape.Node(data=data, classes=classes)
-            if name in positions:
-                cy_node.position = {"x": positions[name][0], "y": positions[name][1]}
-            cy_nodes.append(cy_node)
-        cy_edges = []
-        routes = self.drawing.routes if self.drawing is not None else {}
-        for edge in self.graph.edges:
-            classes = "directed"
-            if edge.key in edge_marks:
-                classes += f" diag-{edge_marks[edge.key]}"
-            label = edge_label(edge)
-            if self.show_types and self._types().edges.get(edge.key) is not None:
-                label = " · ".join(filter(None, (label, str(self._types().edges[edge.key]))))
-            data = {"id": f"{edge.src}->{edge.dst}", "source": edge.src, "target": edge.dst, "label": label}
-            if edge.key in routes:
-                classes += " routed"
-                data.update(segment_data(positions[edge.src], positions[edge.dst], routes[edge.key]))
-            cy_edges.append(ipycytoscape.Edge(data=data, classes=classes))
+            self.drawing = layered_drawing(self.graph.nodes, [e.key for e in self.graph.edges], self._labels)
+        self._positions = (self.drawing.positions if self.drawing is not None else
+                           {name: n.position for name, n in self.graph.nodes.items() if n.position is not None})
+        cy_nodes, cy_edges = self._elements(Folding(self.graph))
         if height is None:
             drawn = self.drawing.height if self.drawing is not None else 400.0
             height = f"{int(min(max(drawn + 40, _MIN_HEIGHT), _MAX_HEIGHT))}px"
@@ -206,6 +162,73 @@ class GraphView(widgets.VBox):
         self._canvas_id = f"hogar-canvas-{next(_SEQ)}"
         canvas.add_class(self._canvas_id)
         return canvas
+
+    def _elements(self, folding: Folding) -> tuple[list[ipycytoscape.Node], list[ipycytoscape.Edge]]:
+        """The canvas's nodes and edges: every box, node, instance node and edge any
+        folding draws, those ``folding`` does not draw in the class ``folded``."""
+        node_marks, edge_marks = self._marks()
+        positions = self._positions
+        cy_nodes = [ipycytoscape.Node(data=data, classes=_folded("subgraph", folding.box_drawn(data)))
+                    for data in folding.all_boxes]
+        for data, where, drawn in folding.stand_ins(positions):
+            stand_in = ipycytoscape.Node(data=data, classes=_folded("subgraph-collapsed", drawn))
+            if where is not None:
+                stand_in.position = {"x": where[0], "y": where[1]}
+            cy_nodes.append(stand_in)
+        for name, node in self.graph.nodes.items():
+            classes = f"kind-{node.kind}"
+            if name in node_marks:
+                classes += f" diag-{node_marks[name]}"
+            data = {"id": name, "label": self._labels[name], "kind": node.kind}
+            if node.origin is not None and node.origin.get("use"):
+                data["parent"] = f"use:{node.origin['use']}"
+            cy_node = ipycytoscape.Node(data=data, classes=_folded(classes, folding.shown(name) == name))
+            if name in positions:
+                cy_node.position = {"x": positions[name][0], "y": positions[name][1]}
+            cy_nodes.append(cy_node)
+        cy_edges = []
+        routes = self.drawing.routes if self.drawing is not None else {}
+        drawn_edges = folding.edges()
+        for key, edge in folding.all_edges().items():
+            classes = "directed"
+            data = {"id": f"{key[0]}->{key[1]}", "source": key[0], "target": key[1], "label": ""}
+            if edge is not None:
+                if edge.key in edge_marks:
+                    classes += f" diag-{edge_marks[edge.key]}"
+                label = edge_label(edge)
+                if self.show_types and self._types().edges.get(edge.key) is not None:
+                    label = " · ".join(filter(None, (label, str(self._types().edges[edge.key]))))
+                data["label"] = label
+                if edge.key in routes:
+                    classes += " routed"
+                    data.update(segment_data(positions[edge.src], positions[edge.dst], routes[edge.key]))
+            cy_edges.append(ipycytoscape.Edge(data=data, classes=_folded(classes, key in drawn_edges)))
+        return cy_nodes, cy_edges
+
+    # ------------------------------------------------------------------ subgraphs
+    def collapse(self, instance: str) -> None:
+        """Draw subgraph ``instance`` as one node, its outside edges drawn to and from it."""
+        self._fold(self.collapsed | {instance})
+
+    def expand(self, instance: str) -> None:
+        """Draw subgraph ``instance``'s nodes again, in their box."""
+        self._fold(self.collapsed - {instance})
+
+    def toggle_instance(self, instance: str) -> None:
+        (self.expand if instance in self.collapsed else self.collapse)(instance)
+
+    def _fold(self, collapsed: set[str]) -> None:
+        """Redraw with ``collapsed`` folded: only classes change (see subgraph_view)."""
+        folding = Folding(self.graph, collapsed)
+        self.collapsed = set(folding.collapsed)
+        cy_nodes, cy_edges = self._elements(folding)
+        wanted = {x.data["id"]: x.classes for x in [*cy_nodes, *cy_edges]}
+        with self.canvas.hold_sync():
+            for element in [*self.canvas.graph.nodes, *self.canvas.graph.edges]:
+                classes = wanted.get(element.data["id"])
+                if classes is not None and element.classes != classes:
+                    element.classes = classes
+        self.subgraph.show(self.subgraph.instance, folding, self.graph.base_dir)
 
     def _header_html(self) -> str:
         g = self.graph
@@ -231,7 +254,10 @@ class GraphView(widgets.VBox):
 
     def _on_node_click(self, event: dict) -> None:
         name = (event.get("data") or {}).get("id")
-        if name in self.graph.nodes:
+        instance = instance_of(name)
+        if instance is not None:  # a subgraph's box, or the node a collapsed one is drawn as
+            self.subgraph.show(instance, Folding(self.graph, self.collapsed), self.graph.base_dir)
+        elif name in self.graph.nodes:
             self.select(name)
 
     def _on_edge_click(self, event: dict) -> None:
@@ -321,6 +347,10 @@ class GraphView(widgets.VBox):
             label = edge_label(e)
             lines.append(f"  {e.src} -> {e.dst}{'  ' + label if label else ''}")
         return "\n".join(lines)
+
+
+def _folded(classes: str, drawn: bool) -> str:
+    return classes if drawn else f"{classes} {FOLDED_CLASS}"
 
 
 def _fmt(value: Any, key: str = "") -> str:

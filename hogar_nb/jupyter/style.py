@@ -91,6 +91,14 @@ def cytoscape_stylesheet() -> list[dict]:
                       "border-width": 1, "border-style": "dashed", "border-color": "#90a4ae",
                       "text-valign": "top", "text-margin-y": -4, "padding": 12, "color": "#546e7a"},
         },
+        {"selector": ".folded", "style": {"display": "none"}},  # inside a collapsed subgraph
+        {  # a collapsed subgraph instance: one node where its nodes were
+            "selector": "node.subgraph-collapsed",
+            "style": {"shape": "round-rectangle", "background-color": "#cfd8dc", "border-width": 2,
+                      "border-style": "dashed", "border-color": "#607d8b", "width": 120, "height": 44,
+                      "label": "data(label)", "text-valign": "center", "text-halign": "center",
+                      "color": "#37474f", "font-size": 11, "text-wrap": "wrap", "text-max-width": 112},
+        },
         *_appearance.MARKER_RULES,
     ]
     return rules

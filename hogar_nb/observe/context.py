@@ -16,7 +16,7 @@ from typing import Any
 
 from opentelemetry import trace as trace_api
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
-from opentelemetry.sdk.trace.sampling import Sampler
+from opentelemetry.sdk.trace.sampling import Sampler, TraceIdRatioBased
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, TraceState
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -26,6 +26,7 @@ TRACE_KEY = "trace"  # where a RequestContext's attrs keep its TraceIds
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 _IDS = RandomIdGenerator()
+_LIMIT = TraceIdRatioBased.TRACE_ID_LIMIT
 
 
 class TraceIds:
@@ -76,7 +77,13 @@ def new_ids(header: str | None, state: str | None, sampler: Sampler, name: str =
         parent = trace_api.get_current_span(context).get_span_context()
         if not parent.is_valid:
             parent, context = None, None
-    trace_id = parent.trace_id if parent is not None else _IDS.generate_trace_id()
+    if parent is None:
+        trace_id = _IDS.generate_trace_id()
+        bound = getattr(sampler, "root_bound", None)
+        if bound is not None:  # the root sampler's own test (TraceIdRatioBased.should_sample)
+            return TraceIds(trace_id, _IDS.generate_span_id(), 0, trace_id & _LIMIT < bound)
+    else:
+        trace_id = parent.trace_id
     result = sampler.should_sample(context, trace_id, name)
     sampled = result.decision.is_sampled()
     outgoing = result.trace_state if result.trace_state is not None else (

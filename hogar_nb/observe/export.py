@@ -30,7 +30,7 @@ from .._version import __version__
 from .sampling import TracingWarning
 from .spans import Trace
 
-__all__ = ["Exporter", "exporters_from_env", "readable_spans"]
+__all__ = ["Exporter", "GuardedExporter", "exporters_from_env", "readable_spans"]
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def exporters_from_env() -> list[SpanExporter]:
     return out
 
 
-class _Guarded(SpanExporter):
+class GuardedExporter(SpanExporter):
     """An exporter whose failures are one warning, then counted, never raised."""
 
     def __init__(self, inner: SpanExporter) -> None:
@@ -162,7 +162,7 @@ class Exporter:
     """Hands finished traces to the configured exporters through batch processors."""
 
     def __init__(self, exporters: list[SpanExporter], graph: str = "") -> None:
-        self.exporters = [_Guarded(e) for e in exporters]
+        self.exporters = [GuardedExporter(e) for e in exporters]
         self.processors = [BatchSpanProcessor(e) for e in self.exporters]
         self.resource = _resource(graph)
 

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable
 
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 
-from .context import ids_of
+from .context import TRACE_KEY, ids_of
 
 __all__ = ["Span", "SpanBuilder", "Trace"]
 
@@ -60,33 +60,39 @@ class Span:
 
 
 class Trace:
-    """One request's spans, the root first. The spans are built from the request's
-    recorded steps when first asked for (the store keeps traces nobody may read)."""
+    """One request's spans, the root first. A traced request's trace keeps its steps
+    and builds its spans when first asked for (the store keeps traces nobody may
+    read): one object per trace for the garbage collector to walk."""
 
-    __slots__ = ("_spans", "_steps", "request_id", "source", "route", "cause", "trace_id", "start", "end",
-                 "span_id")
+    __slots__ = ("_spans", "request_id", "source", "route", "cause", "trace_int", "start", "end", "span_id")
 
-    def __init__(self, spans: list[Span] | None, request_id: str, source: str, route: str | None,
-                 cause: str | None, steps: Any = None) -> None:
-        self._spans = spans
-        self._steps = steps
+    def __init__(self, spans: list[Span], request_id: str, source: str, route: str | None,
+                 cause: str | None) -> None:
+        self._spans: list[Span] | None = spans
         self.request_id = request_id
         self.source = source
         self.route = route
         self.cause = cause
-        root = spans[0] if spans else steps
-        self.trace_id = format(root.trace_id if spans else steps.ids.trace_id, "032x")
-        self.span_id = root.span_id if spans else steps.ids.span_id
-        self.start = root.start
-        self.end = root.end
+        root = spans[0]
+        self.trace_int: int = root.trace_id
+        self.span_id: int = root.span_id
+        self.start: float = root.start
+        self.end: float = root.end
+
+    def _build(self) -> list[Span]:
+        raise NotImplementedError  # a trace made with its spans never builds them
+
+    @property
+    def trace_id(self) -> str:
+        """The W3C trace id, 32 hex digits."""
+        return format(self.trace_int, "032x")
 
     @property
     def spans(self) -> list[Span]:
         if self._spans is None:
             with _BUILDING:  # once, whichever thread reads first: span ids stay the same
                 if self._spans is None:
-                    self._spans = self._steps.build()
-                    self._steps = None
+                    self._spans = self._build()
         return self._spans
 
     @property
@@ -128,79 +134,87 @@ class _Node:
         self.attrs: dict[str, Any] = {}
 
 
-class _Step:
-    """One walker event as the builder keeps it: no payloads, errors as text."""
-
-    __slots__ = ("kind", "time", "node", "attempt", "outcome", "choice", "delay", "error", "replica", "began",
-                 "batch", "shadow")
-
-    def __init__(self, event: Any) -> None:
-        self.kind = event.kind
-        self.time = event.time
-        self.shadow = getattr(event, "shadow", False)
-        # a mirror's copy (shadow traffic) has spans of its own beside the node's
-        self.node = f"{event.node} (mirror)" if self.shadow else event.node
-        self.attempt = event.attempt
-        self.outcome = event.outcome
-        self.choice = event.choice
-        self.delay = event.delay
-        error = event.error
-        self.error = f"{type(error).__name__}: {error}"[:500] if error is not None else None
-        self.replica = event.replica
-        self.began = event.began
-        self.batch = event.batch
+def _text(error: Any) -> str | None:
+    if error is None or isinstance(error, str):
+        return error
+    return f"{type(error).__name__}: {error}"[:500]
 
 
-class _Request:
-    """A sampled request's steps so far; :meth:`build` turns them into spans."""
+def _step(event: Any) -> tuple:
+    """A walker event as the builder keeps it (a :class:`~hogar_nb.runtime.walk.Step`
+    tuple): no payload, no context, its error as text."""
+    return (event.kind, event.time, event.node, event.attempt, event.outcome, event.choice, event.delay,
+            event.replica, event.began, event.batch, event.shadow, _text(event.error))
 
-    __slots__ = ("ids", "context", "source", "start", "steps", "graph", "end", "cause", "error_node", "error")
 
-    def __init__(self, ids: Any, context: Any, source: str, start: float, graph: str) -> None:
-        self.ids = ids
+def _untangled(steps: list[tuple]) -> list[tuple]:
+    """``steps`` with their errors as text (an exception keeps its frames alive)."""
+    for i, step in enumerate(steps):
+        if step[11] is not None and not isinstance(step[11], str):
+            steps[i] = (*step[:11], _text(step[11]))
+    return steps
+
+
+class _Request(Trace):
+    """A sampled request's trace: its steps so far, its spans built from them when
+    first read. It keeps plain values only (its context and ids go once it ends)."""
+
+    __slots__ = ("context", "steps", "graph", "parent_id", "error_node", "error")
+
+    def __init__(self, ids: Any, context: Any, source: str, start: float, graph: str,
+                 steps: list[tuple] | None = None) -> None:
+        self._spans = None
+        self.trace_int = ids.trace_id
+        self.span_id = ids.span_id
+        self.parent_id: int = ids.parent_id
         self.context = context
         self.source = source
         self.start = start
-        self.steps: list[_Step] = []
+        self.steps: Any = steps if steps is not None else []
         self.graph = graph
         self.end = start
-        self.cause: str | None = None
+        self.cause = None
         self.error_node: str | None = None
         self.error: str | None = None
+        self.request_id = ""
+        self.route = None
 
-    def build(self) -> list[Span]:
+    def _build(self) -> list[Span]:
+        steps = _untangled(list(self.steps))
+        self.steps = ()
         nodes: dict[str, _Node] = {}
         routes: list[tuple[str, str, float]] = []
         skipped: list[str] = []
-        trace_id = self.ids.trace_id
-        for step in self.steps:
-            kind, node = step.kind, step.node
+        trace_id = self.trace_int
+        for step in steps:
+            kind, at, node = step[0], step[1], step[2]
+            if step[10]:  # a mirror's copy (shadow traffic) has spans of its own beside the node's
+                node = f"{node} (mirror)"
             if kind == "enqueued":
                 state = nodes.get(node)
                 if state is None:
-                    nodes[node] = _Node(step.time)
+                    nodes[node] = _Node(at)
                 else:
-                    state.queued = step.time
+                    state.queued = at
             elif kind == "attempt":
-                _attempt(nodes, trace_id, step)
+                _attempt(nodes, trace_id, node, step)
             elif kind == "retry":
                 state = nodes.get(node)
                 if state is not None:
-                    state.queued = step.time
-                    state.delay = step.delay
+                    state.queued = at
+                    state.delay = step[6]
             elif kind == "routed":
-                routes.append((node, step.choice, step.time))
+                routes.append((node, step[5], at))
             elif kind == "skipped":
                 skipped.append(node)
-        return self._spans(nodes, routes, skipped)
+        return self._assemble(nodes, routes, skipped)
 
-    def _spans(self, nodes: dict[str, _Node], routes: list[tuple[str, str, float]],
+    def _assemble(self, nodes: dict[str, _Node], routes: list[tuple[str, str, float]],
                skipped: list[str]) -> list[Span]:
-        ids, context, cause = self.ids, self.context, self.cause
-        route = (context.attrs or {}).get("route")
-        trace_id, root_id = ids.trace_id, ids.span_id
+        cause, route = self.cause, self.route
+        trace_id, root_id = self.trace_int, self.span_id
         root_attrs: dict[str, Any] = {"hogar.graph": self.graph, "hogar.source": self.source,
-                                      "hogar.request_id": context.request_id, "hogar.status": cause or "ok"}
+                                      "hogar.request_id": self.request_id, "hogar.status": cause or "ok"}
         if route:
             root_attrs["http.route"] = route
         spans: list[Span] = []
@@ -229,38 +243,38 @@ class _Request:
             if self.error is not None:
                 root_attrs["hogar.error"] = self.error
         name = f"POST {route}" if route else f"{self.graph} {self.source}".strip()
-        root = Span(trace_id, root_id, ids.parent_id, name, "request", self.start, self.end, cause is None,
+        root = Span(trace_id, root_id, self.parent_id, name, "request", self.start, self.end, cause is None,
                     root_attrs)
         spans.sort(key=lambda s: s.start)
         return [root, *spans]
 
 
-def _attempt(nodes: dict[str, _Node], trace_id: int, step: _Step) -> None:
-    end = step.time
-    state = nodes.get(step.node)
+def _attempt(nodes: dict[str, _Node], trace_id: int, node: str, step: tuple) -> None:
+    _kind, end, _node, attempt, outcome, _choice, _delay, replica, step_began, batch, shadow, error = step
+    state = nodes.get(node)
     if state is None:  # its enqueue event was lost: the attempt alone
-        state = nodes[step.node] = _Node(step.began or end)
+        state = nodes[node] = _Node(step_began or end)
     queued = state.queued if state.queued is not None else state.start
-    began = queued if step.began is None else min(max(step.began, queued), end)
+    began = queued if step_began is None else min(max(step_began, queued), end)
     parent = state.span_id
     if began > queued or state.delay:
-        attrs: dict[str, Any] = {"hogar.node": step.node, "hogar.attempt": step.attempt}
+        attrs: dict[str, Any] = {"hogar.node": node, "hogar.attempt": attempt}
         if state.delay:
             attrs["hogar.retry_delay_ms"] = round(state.delay * 1000.0, 3)
-        state.children.append(Span(trace_id, _IDS.generate_span_id(), parent, f"{step.node} queue",
+        state.children.append(Span(trace_id, _IDS.generate_span_id(), parent, f"{node} queue",
                                    "queue", queued, began, True, attrs))
-    ok = step.outcome == "ok"
-    attrs = {"hogar.node": step.node, "hogar.attempt": step.attempt, "hogar.outcome": step.outcome,
-             "hogar.batch_size": step.batch or 1}
-    if step.shadow:
-        attrs["hogar.node"], attrs["hogar.mirror"] = step.node[:-len(" (mirror)")], True
-    if step.replica is not None:
-        attrs["hogar.replica"] = str(step.replica)
+    ok = outcome == "ok"
+    attrs = {"hogar.node": node, "hogar.attempt": attempt, "hogar.outcome": outcome,
+             "hogar.batch_size": batch or 1}
+    if shadow:
+        attrs["hogar.node"], attrs["hogar.mirror"] = node[:-len(" (mirror)")], True
+    if replica is not None:
+        attrs["hogar.replica"] = str(replica)
     if not ok:
-        attrs["hogar.cause"] = step.outcome
-        if step.error is not None:
-            attrs["hogar.error"] = step.error
-    state.children.append(Span(trace_id, _IDS.generate_span_id(), parent, f"{step.node} attempt {step.attempt}",
+        attrs["hogar.cause"] = outcome
+        if error is not None:
+            attrs["hogar.error"] = _text(error)
+    state.children.append(Span(trace_id, _IDS.generate_span_id(), parent, f"{node} attempt {attempt}",
                                "attempt", began, end, ok, attrs))
     state.end = max(state.end, end)
     state.queued = None
@@ -286,6 +300,15 @@ class SpanBuilder:
 
     def __call__(self, event: Any) -> None:
         kind = event.kind
+        steps = event.steps
+        if steps is not None:  # the whole request at once (see WalkEvent.steps)
+            context = event.context
+            attrs = context.attrs if context is not None else None
+            ids = attrs.get(TRACE_KEY) if attrs else None
+            if ids is not None and ids.sampled:
+                first = steps[0]
+                self._end(_Request(ids, context, first[2], first[1], self.graph, steps), event)
+            return
         if kind == "started":
             ids = ids_of(event.context)
             if ids is not None and ids.sampled:
@@ -299,13 +322,23 @@ class SpanBuilder:
             return
         if kind == "completed" or kind == "failed":
             del self.open[event.request]
-            req.end = event.time
-            if kind == "failed":
-                req.cause = event.outcome or "error"
-                req.error_node = event.node
-                req.error = str(event.error)[:500] if event.error is not None else None
-            context = req.context
-            self.sink(Trace(None, context.request_id, req.source, (context.attrs or {}).get("route"), req.cause,
-                            req))
+            self._end(req, event)
         else:
-            req.steps.append(_Step(event))
+            req.steps.append(_step(event))
+
+    def _end(self, req: _Request, event: Any) -> None:
+        req.end = event.time
+        if event.kind == "failed":
+            req.cause = event.outcome or "error"
+            req.error_node = event.node
+            req.error = str(event.error)[:500] if event.error is not None else None
+            req.steps = _untangled(list(req.steps))  # errors as text now: exceptions keep frames alive
+        # what the trace needs of the request's context, which is let go (it dies young); the
+        # steps as a tuple of tuples of plain values, which the garbage collector stops tracking
+        context = req.context
+        req.context = None
+        req.request_id = context.request_id
+        attrs = context.attrs
+        req.route = attrs.get("route") if attrs else None
+        req.steps = tuple(req.steps)
+        self.sink(req)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
-from collections import OrderedDict, deque
+from collections import deque
 from typing import Any
 
 from .spans import Trace
@@ -28,8 +28,7 @@ class TraceStore:
         for name, value in (("recent", recent), ("slowest", slowest), ("failed", failed)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"got {value!r} for {name}; expected an integer >= 1")
-        self._recent: OrderedDict[str, Trace] = OrderedDict()
-        self._recent_max = recent
+        self._recent: deque[Trace] = deque(maxlen=recent)
         self._slow: list[tuple[float, int, Trace]] = []  # a min-heap: the fastest of the slow on top
         self._slow_max = slowest
         self._failed: deque[Trace] = deque(maxlen=failed)
@@ -39,18 +38,16 @@ class TraceStore:
 
     def add(self, trace: Trace) -> None:
         """Keep ``trace`` (the oldest recent one, the least slow one make room)."""
+        duration = trace.end - trace.start
         with self._lock:
             self.added += 1
-            recent = self._recent
-            recent[trace.trace_id + format(trace.span_id, "016x")] = trace
-            if len(recent) > self._recent_max:
-                recent.popitem(last=False)
-            entry = (trace.duration, next(self._order), trace)
-            if len(self._slow) < self._slow_max:
-                heapq.heappush(self._slow, entry)
-            elif entry[0] > self._slow[0][0]:
-                heapq.heapreplace(self._slow, entry)
-            if not trace.ok:
+            self._recent.append(trace)
+            slow = self._slow
+            if len(slow) < self._slow_max:
+                heapq.heappush(slow, (duration, next(self._order), trace))
+            elif duration > slow[0][0]:
+                heapq.heapreplace(slow, (duration, next(self._order), trace))
+            if trace.cause is not None:
                 self._failed.append(trace)
 
     def traces(self, status: str | None = None, limit: int = 50) -> list[Trace]:
@@ -66,17 +63,17 @@ class TraceStore:
             elif status == "slow":
                 found = [t for _d, _n, t in sorted(self._slow, key=lambda e: (-e[0], e[1]))]
             else:
-                found = list(reversed(self._recent.values()))
+                found = list(reversed(self._recent))
         return found[:limit]
 
     def trace(self, trace_id: str) -> list[Trace]:
         """Every request kept with trace id ``trace_id`` (32 hex digits), oldest first;
         one, unless callers sent several requests in one trace."""
-        key = trace_id.lower()
+        key = int(trace_id, 16)
         with self._lock:
             seen: dict[int, Trace] = {}
-            for t in itertools.chain(self._recent.values(), (e[2] for e in self._slow), self._failed):
-                if t.trace_id == key:
+            for t in itertools.chain(self._recent, (e[2] for e in self._slow), self._failed):
+                if t.trace_int == key:
                     seen[id(t)] = t
         return sorted(seen.values(), key=lambda t: t.start)
 
@@ -97,9 +94,22 @@ class TraceStore:
         return {"trace_id": trace_id.lower(), "requests": [t.summary() for t in found],
                 "spans": [s.to_json() for s in spans]}
 
+    def node_spans(self, node: str, limit: int = 10) -> list[dict[str, Any]]:
+        """The slowest spans of node ``node`` in the traces kept, as JSON, each with
+        its request's ``request_id``; at most ``limit``."""
+        with self._lock:
+            kept = {id(t): t for t in itertools.chain(self._recent, (e[2] for e in self._slow), self._failed)}
+        found = []
+        for t in kept.values():
+            for s in t.spans:
+                if s.kind == "node" and s.attrs.get("hogar.node") == node and not s.attrs.get("hogar.mirror"):
+                    found.append((s, t.request_id))
+        found.sort(key=lambda f: -f[0].duration)
+        return [{**s.to_json(), "request_id": rid} for s, rid in found[:limit]]
+
     def __len__(self) -> int:
         with self._lock:
-            ids = {id(t) for t in self._recent.values()}
+            ids = {id(t) for t in self._recent}
             ids.update(id(e[2]) for e in self._slow)
             ids.update(id(t) for t in self._failed)
         return len(ids)

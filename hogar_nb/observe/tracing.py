@@ -9,10 +9,9 @@ from collections import deque
 from typing import Any
 
 from opentelemetry.sdk.trace.export import SpanExporter
-from opentelemetry.sdk.trace.sampling import DEFAULT_ON, Sampler
+from opentelemetry.sdk.trace.sampling import Sampler
 
-from ..runtime.observer_thread import DRAIN_INTERVAL
-from .context import TraceIds, begin
+from .context import TRACE_KEY, TraceIds, begin
 from .export import Exporter
 from .sampling import env_sampler, sampler_for
 from .spans import Span, SpanBuilder, Trace
@@ -41,7 +40,8 @@ class Tracing:
     configures (``export=False``: the store only).
 
     ``sample``: the fraction of new traces recorded (callers' sampled traces always
-    are); None: ``OTEL_TRACES_SAMPLER``, else every request. ``recent``,
+    are); None: ``OTEL_TRACES_SAMPLER``, else the graph's ``trace_sample``, else
+    every request. ``recent``,
     ``slowest`` and ``failed`` size the :class:`TraceStore`; ``max_events`` bounds
     the events waiting for the span builder (more are dropped, counted);
     ``exporters``: OpenTelemetry span exporters to use instead of the environment's."""
@@ -49,7 +49,11 @@ class Tracing:
     def __init__(self, dep: Any, sample: float | None = None, export: bool = True, recent: int = 1000,
                  slowest: int = 100, failed: int = 200, max_events: int = 100_000,
                  exporters: list[SpanExporter] | None = None) -> None:
-        self.sampler: Sampler = sampler_for(sample) if sample is not None else (env_sampler() or DEFAULT_ON)
+        env = env_sampler() if sample is None else None
+        if sample is None and env is None:  # the graph's default, else parentbased_always_on: a rate of 1
+            graph_rate = (getattr(dep, "earg", None) or {}).get("trace_sample")
+            sample = float(graph_rate) if graph_rate is not None else None
+        self.sampler: Sampler = env if env is not None else sampler_for(1.0 if sample is None else sample)
         self.sample = sample
         self.store = TraceStore(recent, slowest, failed)
         if not export:
@@ -59,13 +63,18 @@ class Tracing:
         else:
             self.exporter = Exporter.from_env(dep.name)
         self.builder = SpanBuilder(self._finished, dep.name)
-        self._latest: deque[tuple[float, str, float]] = deque(maxlen=_EXEMPLARS)
+        self._latest: deque[Trace] = deque(maxlen=_EXEMPLARS)
         self.subscription = dep.subscribe(self.builder, maxsize=max_events, every=False)
         self.closed = False
 
     def begin(self, context: Any) -> TraceIds:
         """Decide ``context``'s trace ids (kept in its ``attrs``), once."""
-        return begin(context, self.sampler)
+        attrs = context.attrs
+        ids = attrs.get(TRACE_KEY) if attrs else None
+        if ids is None:  # not decided by the HTTP front
+            return begin(context, self.sampler)
+        context.observed = ids.sampled
+        return ids
 
     def record_request(self, ids: TraceIds, context: Any, source: str, start: float, end: float,
                        cause: str | None, attrs: dict[str, Any] | None = None) -> None:
@@ -85,18 +94,19 @@ class Tracing:
         if self.exporter is not None:
             self.exporter(trace)  # builds its spans before anyone can read them
         self.store.add(trace)
-        if trace.ok:
-            self._latest.append((trace.duration, trace.trace_id, trace.end))
+        if trace.cause is None:
+            self._latest.append(trace)
 
     def exemplars(self, bounds: list[float]) -> list[tuple[str, float, float] | None]:
         """For each latency bucket (upper ``bounds`` in seconds, ascending, the last
         one +Inf) the latest recent request that fell in it: (trace id, latency s,
         time), or None; for OpenMetrics exemplars on ``/metrics``."""
         out: list[tuple[str, float, float] | None] = [None] * len(bounds)
-        for duration, trace_id, at in list(self._latest):
+        for trace in list(self._latest):
+            duration = trace.end - trace.start
             i = bisect_left(bounds, duration)
             if i < len(bounds):
-                out[i] = (trace_id, duration, at)
+                out[i] = (trace.trace_id, duration, trace.end)
         return out
 
     def flush(self, timeout: float = 5.0) -> bool:
@@ -108,6 +118,8 @@ class Tracing:
         if self.closed:
             return
         self.closed = True
+        from ..runtime.observer_thread import DRAIN_INTERVAL  # the package itself needs no runtime
+
         self.subscription.close()
         time.sleep(2 * DRAIN_INTERVAL)  # the subscription's last delivery
         if self.exporter is not None:

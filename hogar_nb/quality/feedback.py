@@ -14,6 +14,7 @@ request already had a label; the first one stays).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -48,9 +49,13 @@ CREATE TABLE IF NOT EXISTS expired (request_id TEXT PRIMARY KEY, until REAL NOT 
 
 
 def default_store_path(graph: str, base_dir: str | Path | None) -> Path:
-    """Where a graph's feedback lives by default: ``.hogar/<graph>.feedback.sqlite``
-    beside the graph file, or the user's data directory when there is no file."""
-    if base_dir is not None:
+    """Where a graph's feedback lives by default: ``<graph>.feedback.sqlite`` in
+    ``$HOGAR_FEEDBACK_DIR`` when set (the console sets it for the servers it starts),
+    else in ``.hogar/`` beside the graph file, or the user's data directory when there
+    is no file."""
+    if os.environ.get("HOGAR_FEEDBACK_DIR"):
+        folder = Path(os.environ["HOGAR_FEEDBACK_DIR"])
+    elif base_dir is not None:
         folder = Path(base_dir) / ".hogar"
     else:
         import platformdirs

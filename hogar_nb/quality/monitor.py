@@ -77,24 +77,24 @@ class QualityMonitor:
         self.evaluations = 0
         self._closed = threading.Event()
         self._round = threading.Lock()
-        self._sub = dep.subscribe(self._on_event, maxsize=EVENT_QUEUE)
+        # a model node's input and output are all it needs: no request's start or end
+        # event is made for it
+        self._sub = dep.subscribe(self._on_event, maxsize=EVENT_QUEUE, kinds=("enqueued", "attempt"))
         self._thread = threading.Thread(target=self._run, name=f"hogar-quality-{dep.name}", daemon=True)
         self._thread.start()
 
     # -- the observer (deployment's thread) ---------------------------------------------
     def _on_event(self, event: Any) -> None:
-        kind = event.kind
-        if kind == "enqueued":
-            watch = self.nodes.get(event.node)
-            if watch is not None and watch.watching and event.attempt == 0:
+        watch = self.nodes.get(event.node)
+        if watch is None:
+            return
+        if event.kind == "enqueued":
+            if watch.watching and event.attempt == 0:
                 watch.took(event.value)
-        elif kind == "attempt" and event.outcome == "ok":
-            watch = self.nodes.get(event.node)
-            if watch is None:
-                return
+        elif event.outcome == "ok":
             if watch.watching:
                 watch.gave(event.value)
-            if event.node in self.feedback_nodes and event.context is not None:
+            if watch.keeps and event.context is not None:
                 with self._pending_lock:
                     self._pending.append((event.context.request_id, event.node, event.value, event.time))
 

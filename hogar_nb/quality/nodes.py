@@ -89,6 +89,7 @@ class NodeWatch:
     def __init__(self, settings: NodeSettings, reference: Reference | None = None) -> None:
         self.settings = settings
         self.reference = reference
+        self.keeps = bool(settings.feedback)  # its predictions go to the feedback store
         self.inputs: deque[Any] = deque(maxlen=settings.window)
         self.outputs: deque[Any] = deque(maxlen=settings.window)
         self.seen = 0  # input rows since start

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Awaitable, Collection, Iterable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable
@@ -48,8 +48,9 @@ class Deployment(DeploymentBase):
         return self._engine.submit(payload, source, timeout, wait=False, loop=asyncio.get_running_loop(),
                                    context=context).future
 
-    def _subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int, every: bool = True) -> Subscription:
-        sub = self._engine.walker.hub.subscribe(fn, maxsize, every)
+    def _subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int, every: bool = True,
+                   kinds: Collection[str] | None = None) -> Subscription:
+        sub = self._engine.walker.hub.subscribe(fn, maxsize, every, kinds)
         drain_in_thread(sub)
         self._subscriptions.append(sub)
         return sub

@@ -11,7 +11,7 @@ backend runs it. Requests end with a result or a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from concurrent.futures import Future
 from typing import Any, Callable, ClassVar, Protocol, runtime_checkable
 
@@ -97,7 +97,7 @@ class DeploymentProtocol(Protocol):
     def add_result_observer(self, fn: Callable[[Any], None]) -> Callable[[], None]: ...
 
     def subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int = 10_000,
-                  every: bool = True) -> Subscription: ...
+                  every: bool = True, kinds: Collection[str] | None = None) -> Subscription: ...
 
     def enable_tracing(self, sample: float | None = None, export: bool = True, **options: Any) -> Any: ...
 

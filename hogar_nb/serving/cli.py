@@ -89,7 +89,8 @@ def register(subparsers: Any, deploy: Deploy) -> argparse.ArgumentParser:
     p.add_argument("--trace-sample", type=_rate, metavar="RATE",
                    help="trace this fraction of requests (e.g. 0.01 or 1%%; requests whose traceparent is "
                         "sampled always are) into /hogar/v1/traces and the OpenTelemetry exporter "
-                        "OTEL_TRACES_EXPORTER names; default: OTEL_TRACES_SAMPLER, else off")
+                        "OTEL_TRACES_EXPORTER names; default: OTEL_TRACES_SAMPLER, else the graph's trace_sample, "
+                        "else off")
     p.set_defaults(func=cmd_serve, deploy=deploy)
     return p
 
@@ -125,12 +126,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _start_tracing(dep: DeploymentProtocol, rate: float | None) -> None:
-    """Trace at ``rate``, else as the OpenTelemetry environment says; with neither
-    tracing stays off."""
+    """Trace at ``rate``, else as the OpenTelemetry environment says, else at the
+    graph's ``trace_sample`` (tracing started with the deployment); with none of
+    them tracing stays off."""
     from ..observe import tracing_configured
 
-    if rate is not None or tracing_configured():
+    tracing = getattr(dep, "tracing", None)
+    if rate is not None or (tracing is None and tracing_configured()):
         tracing = dep.enable_tracing(sample=rate)
+    if tracing is not None:
         log.info("tracing %s: %r", dep.name, tracing)
 
 

@@ -174,6 +174,9 @@ def test_one_message_for_the_panels_per_refresh_naming_only_what_changed(dep):
         send(dep, 20)
         wait_for(lambda: dash.refresh().totals[None].requests >= 20, what="20 requests read")
         dash.refresh()  # slot names settled
+        drawn = dash.last_reading.time  # a sample newer than the drawn reading: there is news to draw
+        wait_for(lambda: max(dash.source.series(dash.source.read(), "rps", None)[0], default=0) > drawn,
+                 what="a sample newer than the last drawn reading")
         panels, graph = _recorded(dash.plots), _recorded(dash.graph_view.canvas)
         dash.graph_view.badge_every = 0.0  # every badge now: every node with replicas changes
         dash.refresh()

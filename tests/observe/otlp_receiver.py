@@ -65,7 +65,7 @@ class Receiver:
                         self.spans.append({
                             "trace_id": s.trace_id.hex(), "span_id": s.span_id.hex(),
                             "parent_id": s.parent_span_id.hex() or None, "name": s.name,
-                            "kind": attrs.pop("hogar.kind"), "ok": s.status.code != 2,
+                            "kind": attrs.pop("hogar.kind", None), "span_kind": s.kind, "ok": s.status.code != 2,
                             "start": s.start_time_unix_nano / 1e9, "end": s.end_time_unix_nano / 1e9,
                             "attrs": attrs, "scope": scope.scope.name})
 

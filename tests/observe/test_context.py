@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 
 import pytest
+from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
 
 from hogar_nb.observe import NOT_SAMPLED, TraceIds, new_ids, sampler_for, trace_headers, traceparent
 from hogar_nb.observe.sampling import env_sampler, TracingWarning
@@ -42,6 +43,16 @@ def test_the_rate_samples_about_its_share_of_new_traces() -> None:
     share = sum(new_ids(None, None, sampler).sampled for _ in range(20_000)) / 20_000
     assert 0.08 < share < 0.12
     assert not any(new_ids(None, None, sampler_for(0.0)).sampled for _ in range(1000))
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.01, 0.5, 1.0])
+def test_a_new_trace_is_decided_as_the_sdk_ratio_sampler_decides(rate: float) -> None:
+    sdk = TraceIdRatioBased(rate)
+    for _ in range(5000):
+        ids = new_ids(None, None, sampler_for(rate))
+        assert ids.sampled == sdk.should_sample(None, ids.trace_id, "request").decision.is_sampled()
+        assert ids.parent_id == 0 and ids.tracestate is None
+    assert not any(new_ids(None, None, NOT_SAMPLED).sampled for _ in range(1000))
 
 
 def test_ids_cross_a_process_boundary() -> None:

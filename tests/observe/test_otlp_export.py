@@ -34,8 +34,8 @@ def receiver():
     r.close()
 
 
-def _serve(tmp_path: Path, env: dict[str, str], *args: str) -> tuple[subprocess.Popen, str]:
-    (tmp_path / "four.udgl").write_text(FOUR)
+def _serve(tmp_path: Path, env: dict[str, str], *args: str, text: str = FOUR) -> tuple[subprocess.Popen, str]:
+    (tmp_path / "four.udgl").write_text(text)
     clean = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     proc = subprocess.Popen([sys.executable, "-m", "hogar_nb", "serve", str(tmp_path / "four.udgl"), "--port", "0",
                              *args], stdout=subprocess.PIPE, stderr=open(tmp_path / "serve.log", "w"), text=True,

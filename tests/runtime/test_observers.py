@@ -50,7 +50,7 @@ def test_deployment_exposes_a_copy_of_its_earg(no_leaks) -> None:
 def test_observers_of_observed_requests_only_get_no_events_of_the_others(no_leaks) -> None:
     import time
 
-    from hogar_nb.runtime.walk import RequestContext
+    from hogar_nb.runtime.walk import RequestContext, Step
 
     with hogar_nb.run(chain(double, double)) as dep:
         some: list = []
@@ -61,10 +61,59 @@ def test_observers_of_observed_requests_only_get_no_events_of_the_others(no_leak
         wait_for(lambda: sum(e.kind == "completed" for e in some) == 10, what="the observed requests' events")
         time.sleep(0.1)
         assert {e.context.request_id for e in some} == {f"r{i}" for i in range(0, 100, 10)}
-        assert [e.kind for e in some if e.context.request_id == "r10"] == [
-            "started", "enqueued", "attempt", "enqueued", "attempt", "completed"]
+        # while only observers of observed requests listen, a request's steps come in its end event
+        assert all(e.kind == "completed" for e in some)
+        (end,) = [e for e in some if e.context.request_id == "r10"]
+        steps = [Step._make(s) for s in end.steps]
+        assert [(s.kind, s.node) for s in steps] == [
+            ("started", "src"), ("enqueued", "n0"), ("attempt", "n0"), ("enqueued", "n1"), ("attempt", "n1")]
+        assert [s.time for s in steps] == sorted(s.time for s in steps) and steps[-1].time <= end.time
+        assert steps[2].outcome == "ok" and steps[2].replica is not None
         dep.subscribe(every.append)  # someone wants every request: every request's events
         futures = [dep.submit(i, context=RequestContext(f"s{i}", observed=False)) for i in range(10)]
         assert [f.result(10) for f in futures] == [4 * i for i in range(10)]
         wait_for(lambda: sum(e.kind == "completed" for e in every) == 10, what="every request's events")
+        # with such an observer, an observed request's events come one per step again, to both
+        assert dep.call(5, context=RequestContext("t5")) == 20
+        wait_for(lambda: all(any(e.kind == "completed" and e.context.request_id == "t5" for e in got)
+                             for got in (some, every)), what="the observed request's end")
+        for got in (some, every):
+            kinds = [e.kind for e in got if e.context.request_id == "t5"]
+            assert kinds == ["started", "enqueued", "attempt", "enqueued", "attempt", "completed"]
+        assert all(e.steps is None for e in every)
         picky.close()
+
+
+def test_observers_of_some_kinds_get_only_those_and_the_walker_makes_no_request_ends_for_them(no_leaks) -> None:
+    import pytest
+
+    from hogar_nb.runtime.walk import RequestContext
+
+    def fail_on_6(x):
+        if x == 6:
+            raise ValueError("six")
+        return x
+
+    with hogar_nb.run(chain(double, fail_on_6)) as dep:
+        with pytest.raises(ValueError, match="kinds"):
+            dep.subscribe(print, kinds=("started", "finished"))
+        steps: list = []
+        sub = dep.subscribe(steps.append, kinds=("enqueued", "attempt"))
+        hub = dep._engine.walker.hub
+        assert hub.active and not hub.ends  # nobody wants a start or an end: none is made
+        futures = [dep.submit(i, context=RequestContext(f"r{i}")) for i in range(50)]
+        results = [f.exception(10) or f.result() for f in futures]
+        assert sum(isinstance(r, Exception) for r in results) == 1
+        wait_for(lambda: sum(e.kind == "attempt" for e in steps) == 100, what="every node's attempt")
+        assert {e.kind for e in steps} == {"enqueued", "attempt"}
+        assert sum(e.kind == "enqueued" for e in steps) == 100
+        assert sub.dropped == 0
+        ends: list = []
+        dep.subscribe(ends.append, kinds=("completed", "failed"))
+        assert hub.ends
+        assert [dep.call(i) for i in range(2)] == [0, 2]
+        with pytest.raises(Exception, match="six"):
+            dep.call(3, context=RequestContext("bad"))
+        wait_for(lambda: len(ends) == 3, what="the ends of three requests")
+        assert [e.kind for e in ends] == ["completed", "completed", "failed"]
+        assert ends[-1].context.request_id == "bad"

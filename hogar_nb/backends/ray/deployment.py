@@ -7,7 +7,7 @@ import asyncio
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from concurrent.futures import Future
 from typing import Any, Callable
 
@@ -96,8 +96,9 @@ class RayDeployment(RayControls, DeploymentBase):
 
         return self._loop.submit(call()).result(timeout=30)
 
-    def _subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int, every: bool = True) -> Subscription:
-        return self._pump.subscribe(fn, maxsize)  # the ingress publishes every request's events
+    def _subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int, every: bool = True,
+                   kinds: Collection[str] | None = None) -> Subscription:
+        return self._pump.subscribe(fn, maxsize, kinds)  # the ingress publishes every request's events
 
     async def _request(self, payload: Any, source: str, timeout: float | None,
                        context: RequestContext) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection
 from typing import Any, Callable
 
 from ...runtime.observer_thread import drain_in_thread
@@ -31,8 +32,9 @@ class EventPump:
         self._closed = False
         self._dropped_seen = 0
 
-    def subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int) -> Subscription:
-        sub = self.hub.subscribe(fn, maxsize)
+    def subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int,
+                  kinds: Collection[str] | None = None) -> Subscription:
+        sub = self.hub.subscribe(fn, maxsize, kinds=kinds)
         drain_in_thread(sub)
         with self._lock:
             if self._thread is None or not self._thread.is_alive():

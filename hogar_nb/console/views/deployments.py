@@ -19,6 +19,7 @@ from ..forms import FaultForm, ReconfigureForm, RegisterForm, StartForm
 from ..models import Deployment, GraphVersion, MetricPoint, TimelineEvent, audit
 from ...core.kinds import RECONFIGURABLE, WORKER_KINDS
 from ..allowlist import refusals
+from ..feedback import keeps_predictions, label_totals
 from ..reconfig import capacity_warning, check_change
 from ..roles import has_role, requires, writes
 from ..serve_client import ServeClient, ServeError
@@ -177,18 +178,30 @@ def plotly_url() -> str:
     return f"{static('plotly/plotly.min.js')}?v={version('plotly')}"
 
 
-def _quality(dep: Deployment, doc: dict) -> list[dict]:
-    """The served graph's model quality now (rows for the page), or none when it is not
-    running, not watched, or does not answer within a second."""
-    from ..quality import quality_rows
-    from ..serve_client import ServeClient, ServeError
+def _quality(dep: Deployment, doc: dict) -> tuple[list[dict], float | None]:
+    """The served graph's model quality (rows for the page) and, when it is the one
+    last stored rather than the server's answer now, the time it was stored: the
+    collector's latest reading, else the server's answer within a second, else the
+    stored one (a stopped or restarting server's last word)."""
+    from ..models import QualitySnapshot
+    from ..quality import in_order, quality_rows
+    from ..serve_client import ServeClient
 
-    if not dep.url or dep.state != "running" or not any(n.get("kind") == "model" for n in doc.get("nodes", [])):
-        return []
-    try:
-        return quality_rows(ServeClient(dep.url, timeout=1.0).quality(), doc)
-    except ServeError:
-        return []
+    if not any(n.get("kind") == "model" for n in doc.get("nodes", [])):
+        return [], None
+    live = dep.url and dep.state == "running"
+    _number, rows = HUB.quality(dep.pk)
+    if live and rows is not None:
+        return rows, None
+    if live:
+        try:
+            return quality_rows(ServeClient(dep.url, timeout=1.0).quality(), doc), None
+        except ServeError:
+            pass
+    stored = QualitySnapshot.objects.filter(deployment=dep).order_by("-time").first()
+    if stored is None:
+        return [], None
+    return in_order(stored.rows), stored.time
 
 
 @writes("operator")
@@ -202,6 +215,8 @@ def deployment_detail(request, pk: int):
                      for n in doc.get("nodes", []) if n["name"] in workers}
     events = [{"when": datetime.fromtimestamp(e.time, timezone.utc), "kind": e.kind, "node": e.node, "text": e.text}
               for e in TimelineEvent.objects.filter(deployment=dep).order_by("-time")[:200]]
+    quality, quality_stored = _quality(dep, doc)
+    labels = label_totals(dep.pk)
     context = {
         "plotly_url": plotly_url(),
         "dep": dep, "row": _row(dep), "status": status_of(model_to_dict(dep, fields=STATUS_FIELDS)), "elements": drawing.elements(doc), "style": drawing.stylesheet(health=True),
@@ -209,7 +224,10 @@ def deployment_detail(request, pk: int):
         "settings_rows": settings_rows, "events": events,
         "fault_form": FaultForm(), "reconfigure_form": ReconfigureForm(),
         "history": history_of(dep, 3600.0),
-        "quality": _quality(dep, doc),
+        "quality": quality, "quality_stored": quality_stored and datetime.fromtimestamp(quality_stored, timezone.utc),
+        "has_models": any(n.get("kind") == "model" for n in doc.get("nodes", [])),
+        "labels": labels, "keeps_predictions": keeps_predictions(doc),
+        "label_outcomes": [(o, labels[o]) for o in ("matched", "unknown", "expired", "duplicate", "pending", "refused")],
         "live": {"stream": f"/deployments/{dep.pk}/stream", "history": f"/deployments/{dep.pk}/history",
                  "running": dep.desired == "running", "traced": traced_nodes(doc)},
     }

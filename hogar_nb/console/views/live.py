@@ -79,7 +79,8 @@ def _check(request, pk: int) -> None:
 
 async def stream(request, pk: int):
     """``event: sample`` with each new sample, ``event: timeline`` with new timeline events,
-    ``event: status`` when the deployment's state, URL, error or restarts change (and first)."""
+    ``event: status`` when the deployment's state, URL, error or restarts change (and first),
+    ``event: quality`` with the model quality table's rows when they change (and first)."""
     user = await request.auser()
     request.user = user
     await sync_to_async(_check)(request, pk)
@@ -91,6 +92,7 @@ async def stream(request, pk: int):
     async def events():
         nonlocal after_event
         seq = -1
+        quality_seen = 0
         started = last_sent = time.monotonic()
         shown, status_at = None, 0.0
         yield "retry: 2000\n\n"
@@ -108,6 +110,10 @@ async def stream(request, pk: int):
             if fresh:
                 after_event = newest
                 yield f"id: {newest}\nevent: timeline\ndata: {json.dumps(fresh)}\n\n"
+            number, rows = HUB.quality(pk)
+            if number != quality_seen and rows is not None:
+                quality_seen = number
+                yield f"event: quality\ndata: {json.dumps(rows)}\n\n"
             current, text = HUB.latest_json(pk)
             if current != seq and text is not None:
                 seq = current

@@ -16,7 +16,7 @@ __all__ = ["checked_earg", "graph_to_earg", "stages_and_placement"]
 def graph_to_earg(graph: "Graph") -> dict[str, Any]:
     """The EARG document of a graph without errors (call ``graph.validate()`` first).
 
-    Key order: earg, name, description (if set), params, response, nodes, edges,
+    Key order: earg, name, description and trace_sample (if set), params, response, nodes, edges,
     stages, then cluster and placement when a cluster is given, then layout when
     some node has a position.
     """
@@ -26,6 +26,8 @@ def graph_to_earg(graph: "Graph") -> dict[str, Any]:
     doc: dict[str, Any] = {"earg": EARG_VERSION, "name": graph.name}
     if graph.description:
         doc["description"] = graph.description
+    if "trace_sample" in res.graph_attrs:
+        doc["trace_sample"] = res.graph_attrs["trace_sample"]
     doc["params"] = dict(res.params)
     doc["response"] = response_sink(graph)[0]
     inputs: dict[str, list[str]] = {}

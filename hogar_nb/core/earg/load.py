@@ -20,7 +20,7 @@ from ..diagnostics import Diagnostic, limit, sort_key
 from ..source import MAX_SOURCE_BYTES, read_limited, too_large
 from ..graph import Graph
 from ..kinds import COMBINE_MODES, COMMON_ATTRS, DEFAULT_WITHIN_MS, default_value
-from ..values import Call, Duration, Ident, Shaped, Size
+from ..values import Call, Duration, Ident, Percent, Shaped, Size
 from .read import Marks, read_text
 from .validate import _Diag, validate_earg
 
@@ -127,6 +127,8 @@ def _build(doc: dict[str, Any], marks: Marks) -> tuple[Graph, list[Diagnostic]]:
             graph.set_cluster(**cluster)
         except GraphEditError as err:
             d.value("E102", ("cluster",), str(err), "fix the value in `cluster`")
+    if "trace_sample" in doc:
+        graph.attrs["trace_sample"] = Percent(doc["trace_sample"])
     for alert in alerts_from_earg(doc.get("alerts", [])):
         graph.alerts[alert.name] = alert
     for name, (x, y) in doc.get("layout", {}).items():

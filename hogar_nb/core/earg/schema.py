@@ -21,6 +21,7 @@ from ..kinds import (
     COMMON_ATTRS,
     DRIFT_METRICS,
     EDGE_ATTRS,
+    GRAPH_ATTRS,
     ISOLATION_MODES,
     KINDS,
     MODEL_METHODS,
@@ -294,6 +295,9 @@ def build_schema() -> dict[str, Any]:
         "earg": {"const": EARG_VERSION, "description": "EARG format version"},
         "name": {"type": "string", "pattern": IDENT, "description": "graph name"},
         "description": {"type": "string", "description": "graph description"},
+        "trace_sample": _num(GRAPH_ATTRS["trace_sample"], "number",
+                             "the share of requests traced (a fraction) when neither hogar serve --trace-sample "
+                             "nor OTEL_TRACES_SAMPLER says"),
         "params": {
             "type": "object",
             "description": "graph parameters as resolved",

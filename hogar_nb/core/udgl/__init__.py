@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from ...errors import UDGLError
 from ..diagnostics import Diagnostic, limit, sort_key
 from ..graph import Graph
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .statement_cache import StatementCache
 
 __all__ = ["compile_udgl", "parse_udgl", "parse_value"]
 
@@ -30,13 +33,15 @@ def compile_udgl(
     params: Mapping[str, Any] | None = None,
     namespace: Mapping[str, Any] | None = None,
     base_dir: str | Path | None = None,
+    statements: "StatementCache | None" = None,
 ) -> tuple[Graph | None, list[Diagnostic]]:
     """Parse and check ``text``; the graph comes back even when it has semantic errors.
 
     The graph is None only when the text could not be read into one (syntax errors).
     Diagnostics are sorted by position and include warnings. Relative paths (model
     artifacts, included graphs) are read from ``base_dir`` (default: the working
-    directory).
+    directory). An editor that compiles its text after every change passes the same
+    ``statements`` cache each time: only the statements that changed are parsed again.
     """
     from .builder import build_graph
     from .grammar import parse_statements
@@ -45,7 +50,10 @@ def compile_udgl(
     if diags:
         return None, diags
     broken: set[str] = set()
-    records = parse_statements(text, diags, broken)
+    if statements is not None:
+        records = statements.parse(text, diags, broken)
+    else:
+        records = parse_statements(text, diags, broken)
     syntax_failed = any(d.is_error for d in diags)
     graph, build_diags = build_graph(records, params, namespace, broken,
                                      Path(base_dir) if base_dir is not None else None, compile_udgl)

@@ -104,15 +104,17 @@ class _Builder(SubgraphBuilding):
                     hint=f'to describe a node write `{word} {rec.tokens[1]} {{ description = "..." }}`',
                 )
         elif shape == "decl":
-            if word == "graph" and rec.attrs is None:
+            if word == "graph":
                 self.set_header(rec.tokens[1], None, kw)
+                if rec.attrs is not None:
+                    self.declare_graph_attrs(rec.attrs)
             elif word in ("param", "template"):
                 self.error("E001", f"`{word} {rec.tokens[1]}` needs `= ...`", _sp(rec.tokens[1]),
                            hint="write `param name = value`" if word == "param"
                            else "write `template name = kind { attrs }`")
-            elif word in ("defaults", "cluster", "graph"):
+            elif word in ("defaults", "cluster"):
                 self.error("E001", f"`{word}` takes no name here", _sp(rec.tokens[1]),
-                           hint=f"write `{word} {{ ... }}`" if word != "graph" else 'write `graph NAME "description"`')
+                           hint=f"write `{word} {{ ... }}`")
             elif word == "alert" and word not in self.graph.templates:
                 self.declare_alert(rec)
             else:
@@ -159,6 +161,19 @@ class _Builder(SubgraphBuilding):
         self.graph.name = str(name_tok)
         self.graph.header = True
         self.graph.description = description
+
+    def declare_graph_attrs(self, attrs) -> None:
+        """``graph NAME { ... }``: the graph's settings; ``description`` is the header's string."""
+        values, spans = self.attr_dict(attrs, "of `graph`")
+        if "description" in values:
+            text = values.pop("description")
+            span = spans.pop("description", None)
+            if isinstance(text, str):
+                self.graph.description = text
+            else:
+                self.error("E020", "got a value that is not a string for `description` of `graph`", span,
+                           hint='write description = "what the graph does"')
+        self.graph.attrs, self.graph.attr_spans = values, spans
 
     def declare_param(self, rec: Record) -> None:
         name_tok = rec.tokens[1]

@@ -47,7 +47,10 @@ def _edge_attrs(edge) -> dict[str, Any]:
 def format_graph(graph: "Graph") -> str:
     """The canonical UDGL text of ``graph``."""
     blocks: list[list[str]] = []
-    if graph.header or graph.description:
+    if graph.attrs:  # the settings' block holds the description too
+        described = {"description": graph.description} if graph.description else {}
+        blocks.append([f"graph {graph.name} {_attrs({**described, **graph.attrs})}"])
+    elif graph.header or graph.description:
         head = f"graph {graph.name}"
         if graph.description:
             head += f" {format_string(graph.description)}"

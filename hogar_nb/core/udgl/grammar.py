@@ -283,7 +283,7 @@ def _syntax_hint(first: Token, tok: Token, expected: set[str]) -> str | None:
 
 def parse_statements(
     text: str, diags: list[Diagnostic], broken: set[str] | None = None,
-    comments: list | None = None,
+    comments: list | None = None, first_line: int = 1,
 ) -> list:
     """Parse every statement of ``text``; problems are appended to ``diags``.
 
@@ -291,7 +291,7 @@ def parse_statements(
     references to them do not report a second, misleading "unknown node". Reading
     stops (with a diagnostic) after :data:`MAX_STATEMENTS` statements or once
     :data:`MAX_DIAGNOSTICS` problems are found: the cost is bounded by those, not by
-    the size of the text.
+    the size of the text. Lines count from ``first_line``.
     """
     from .transform import collecting
 
@@ -300,7 +300,7 @@ def parse_statements(
     broken = set() if broken is None else broken
     lex_lines: set[int] = set()
     seen = len(diags)
-    for group in _split(tokenize(text, diags, comments), diags, broken):
+    for group in _split(tokenize(text, diags, comments, first_line), diags, broken):
         if isinstance(group, _Unclosed):
             declared = _declared_name(group)
             if declared:

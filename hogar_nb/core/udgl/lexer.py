@@ -56,6 +56,10 @@ UNIT_WORDS: dict[str, str] = {
 _DURATION_UNITS = {"us", "ms", "s", "m", "h"}
 
 
+# lark's Token() looks for a deprecated keyword argument on every call, much of the
+# cost of making a token; the constructor behind it is called directly where lark has it
+_new_token = getattr(Token, "_future_new", Token)
+
 _LONGEST = {"NAME": NAME_LIMIT, "PARAM": NAME_LIMIT + 1, "STRING": STRING_LIMIT + 2}  # the `$`, the quotes
 _SHOWN_LIMIT = {"NAME": NAME_LIMIT, "PARAM": NAME_LIMIT, "STRING": STRING_LIMIT}
 _ESCAPED = 12  # the most characters one character of a string's value takes spelled (\\uXXXX\\uXXXX)
@@ -99,9 +103,10 @@ class TokenStream:
     """The tokens of a text, newlines included (an iterator), with a fast way past a
     statement the reader has given up on (:meth:`skip_statement`)."""
 
-    def __init__(self, text: str, diags: list[Diagnostic], comments: list[Comment] | None) -> None:
+    def __init__(self, text: str, diags: list[Diagnostic], comments: list[Comment] | None,
+                 first_line: int = 1) -> None:
         self._skip: int | None = None
-        self._tokens = _join_units(_raw_tokens(text, diags, comments, self), diags)
+        self._tokens = _join_units(_raw_tokens(text, diags, comments, self, first_line), diags)
 
     def __iter__(self) -> Iterator[Token]:
         return self._tokens
@@ -116,10 +121,11 @@ class TokenStream:
 
 
 def tokenize(
-    text: str, diags: list[Diagnostic], comments: list[Comment] | None = None
+    text: str, diags: list[Diagnostic], comments: list[Comment] | None = None, first_line: int = 1,
 ) -> TokenStream:
-    """Every token of ``text``, newlines included; bad characters become diagnostics."""
-    return TokenStream(text, diags, comments)
+    """Every token of ``text``, newlines included; bad characters become diagnostics.
+    Lines count from ``first_line`` (the text's place in a longer one)."""
+    return TokenStream(text, diags, comments, first_line)
 
 
 def _skip_to_end(text: str, pos: int, depth: int, line: int) -> tuple[int, int]:
@@ -137,9 +143,10 @@ def _skip_to_end(text: str, pos: int, depth: int, line: int) -> tuple[int, int]:
 
 def _raw_tokens(
     text: str, diags: list[Diagnostic], comments: list[Comment] | None, stream: TokenStream | None = None,
+    first_line: int = 1,
 ) -> Iterator[Token]:
     match = _TOKEN.match
-    pos, line, line_start, n = 0, 1, 0, len(text)
+    pos, line, line_start, n = 0, first_line, 0, len(text)
     errors = 0
     while pos < n:
         if stream is not None and stream._skip is not None:
@@ -160,7 +167,7 @@ def _raw_tokens(
         assert kind is not None  # every alternative of the pattern is a named group
         end = m.end()
         if kind == "NL":
-            yield Token("NL", m.group(), pos, line, column, line, column + 1, end)
+            yield _new_token("NL", m.group(), pos, line, column, line, column + 1, end)
             line += 1
             line_start = end
         elif kind == "COMMENT":
@@ -174,7 +181,7 @@ def _raw_tokens(
                     value = _too_long(kind, value, most, line, column, diags)
                 elif (length := _string_length(value)) > STRING_LIMIT:
                     value = _too_long(kind, value, most, line, column, diags, length)
-            yield Token(kind, value, pos, line, column, line, column + (end - pos), end)
+            yield _new_token(kind, value, pos, line, column, line, column + (end - pos), end)
         pos = end
 
 

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, Callable
 import ipycytoscape
 import ipywidgets as widgets
 
-from ..graph_view import edge_label, node_label, subgraph_boxes
+from ..graph_view import edge_label, node_label
+from ..subgraph_view import FOLDED_CLASS, Folding
 from ..style import CANVAS_CLASS, cytoscape_stylesheet
 from ..viewport import CanvasViewport
 
@@ -85,38 +86,52 @@ class EditorCanvas:
 
     # ------------------------------------------------------------------ sync
     def sync(self, graph: "Graph", positions: dict[str, Point], validation: "Validation",
-             marks: dict[str, str] | None = None) -> None:
-        """Make the canvas show ``graph``; ``marks`` adds classes (selection, connect source)."""
+             marks: dict[str, str] | None = None, collapsed: frozenset[str] | set[str] = frozenset()) -> None:
+        """Make the canvas show ``graph``; ``marks`` adds classes (selection, connect source);
+        the subgraph instances in ``collapsed`` are drawn as one node each."""
         marks = marks or {}
         try:
             resolved = dict(graph.resolution().nodes)
         except Exception:  # noqa: BLE001 - a graph too broken to resolve is still drawn
             resolved = {}
-        keys = {e.key: e for e in graph.edges}
+        folding = Folding(graph, collapsed)
+        drawn_edges = folding.edges()
+        keys = folding.all_edges()  # every edge some folding draws: folding changes classes only
         cy = self.widget.graph
         with self.widget.hold_sync():
-            for key in [k for k in self.edges if k not in keys or k[0] not in graph.nodes or k[1] not in graph.nodes]:
+            for key in [k for k in self.edges if k not in keys]:
                 cy.remove_edge(self.edges.pop(key))
             for name in [n for n in self.nodes if n not in graph.nodes]:
                 cy.remove_node(self.nodes.pop(name))
-            boxes = {box["id"]: box for box in subgraph_boxes(graph)}
+            boxes = {box["id"]: (box, _folded("subgraph", folding.box_drawn(box)), None)
+                     for box in folding.all_boxes}
+            boxes.update({data["id"]: (data, _folded("subgraph-collapsed", drawn), where)
+                          for data, where, drawn in folding.stand_ins(positions)})
             for box_id in [b for b in self.boxes if b not in boxes]:
                 cy.remove_node(self.boxes.pop(box_id))
             # boxes first: a node's parent is on the canvas before the node; a box is not
             # dragged (its nodes are, one by one, and keep their own positions)
             new_boxes = []
-            for box_id, data in boxes.items():
+            for box_id, (data, classes, where) in boxes.items():
                 if box_id not in self.boxes:
-                    self.boxes[box_id] = ipycytoscape.Node(data=data, classes="subgraph", grabbable=False)
+                    self.boxes[box_id] = ipycytoscape.Node(data=data, classes=classes, grabbable=False)
+                    if where is not None:
+                        self.boxes[box_id].position = {"x": where[0], "y": where[1]}
                     new_boxes.append(self.boxes[box_id])
-                elif dict(self.boxes[box_id].data) != data:
+                    continue
+                if dict(self.boxes[box_id].data) != data:
                     self.boxes[box_id].data = data
+                if self.boxes[box_id].classes != classes:
+                    self.boxes[box_id].classes = classes
+                if where is not None and (self.boxes[box_id].position.get("x"),
+                                          self.boxes[box_id].position.get("y")) != where:
+                    self.boxes[box_id].position = {"x": where[0], "y": where[1]}
             if new_boxes:
                 cy.add_nodes(new_boxes)
             new_nodes = []
             for name, node in graph.nodes.items():
-                classes = " ".join(filter(None, (f"kind-{node.kind}", _diag(validation.node_level(name)),
-                                                 marks.get(name))))
+                classes = _folded(" ".join(filter(None, (f"kind-{node.kind}", _diag(validation.node_level(name)),
+                                                         marks.get(name)))), folding.shown(name) == name)
                 data = {"id": name, "label": node_label(name, resolved.get(name)), "kind": node.kind,
                         "problems": validation.node_problems(name)}
                 if node.origin is not None and node.origin.get("use"):
@@ -138,10 +153,11 @@ class EditorCanvas:
                 cy.add_nodes(new_nodes)
             new_edges = []
             for key, edge in keys.items():
-                classes = " ".join(filter(None, ("directed", _diag(validation.edge_level(key)),
-                                                 marks.get(edge_id(key)))))
-                data = {"id": edge_id(key), "source": key[0], "target": key[1], "label": edge_label(edge),
-                        "problems": validation.edge_problems(key)}
+                classes = _folded(" ".join(filter(None, ("directed", _diag(validation.edge_level(key)) if edge else None,
+                                                         marks.get(edge_id(key))))), key in drawn_edges)
+                data = {"id": edge_id(key), "source": key[0], "target": key[1],
+                        "label": edge_label(edge) if edge else "",
+                        "problems": validation.edge_problems(key) if edge else ""}
                 cy_edge = self.edges.get(key)
                 if cy_edge is None:
                     cy_edge = ipycytoscape.Edge(data=data, classes=classes)
@@ -162,6 +178,10 @@ class EditorCanvas:
                       for n, c in self.nodes.items()},
             "edges": {k: {"classes": c.classes.split(), **dict(c.data)} for k, c in self.edges.items()},
         }
+
+
+def _folded(classes: str, drawn: bool) -> str:
+    return classes if drawn else f"{classes} {FOLDED_CLASS}"
 
 
 def _diag(level: str | None) -> str | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
+from ..subgraph_view import Folding, instance_of
+
 if TYPE_CHECKING:  # pragma: no cover
     from .widget import GraphEditor
 
@@ -62,8 +64,19 @@ class CanvasInteraction:
 
     def _on_node_click(self: "GraphEditor", event: dict) -> None:
         name = self._event_node(event)[0]
-        if not self.connect_mode and name in self.graph.nodes:
+        instance = instance_of(name)
+        if instance is not None:  # a subgraph's box, or the node a collapsed one is drawn as
+            self.subgraph.show(instance, Folding(self.graph, self.collapsed), self.graph.base_dir)
+        elif not self.connect_mode and name in self.graph.nodes:
             self.select(("node", name))
+
+    def toggle_instance(self: "GraphEditor", instance: str) -> None:
+        """Collapse subgraph ``instance`` into one node, or expand it back into its box."""
+        self.collapsed ^= {instance}
+        if self.selection is not None and self.selection[0] == "node" and self.selection[1] in self.graph.nodes \
+                and Folding(self.graph, self.collapsed).shown(self.selection[1]) != self.selection[1]:
+            self.selection = None  # the selected node went into the collapsed box
+        self.refresh()
 
     def _on_hover(self: "GraphEditor", event: dict) -> None:
         self.hovered = (event.get("data") or {}).get("id")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import ipywidgets as widgets
 
 from ...errors import GraphEditError, HogarError
+from ..subgraph_view import Folding, SubgraphPanel
 from .canvas import EditorCanvas, edge_id
 from .gestures import CanvasGestures
 from .form import AttributeForm
@@ -51,6 +52,7 @@ class GraphEditor(CanvasInteraction, widgets.VBox):
         self.connect_source: str | None = None
         self._pressed: str | None = None
         self.hovered: str | None = None  # id of the node or edge under the mouse
+        self.collapsed: set[str] = set()  # subgraph instances drawn as one node
         self._positions: dict[str, Point] = {}
         self._place_unplaced(layered_positions(graph))
         self.validation: Validation = validate(graph)
@@ -60,6 +62,7 @@ class GraphEditor(CanvasInteraction, widgets.VBox):
         self.gestures = CanvasGestures(self._ui(lambda kind, x, y: self.add_node_from_palette(kind, (x, y))),
                                        self._ui(self.key))
         self.form = AttributeForm(self._ui(self._form_changed))
+        self.subgraph = SubgraphPanel(self._ui(self.toggle_instance))
         self.roundtrip = RoundTrip(self, path=path, variable=variable)
         self.message = widgets.HTML()
         self.hover = widgets.HTML()
@@ -69,7 +72,7 @@ class GraphEditor(CanvasInteraction, widgets.VBox):
         body = widgets.HBox([self.palette, self.canvas.widget, self.form],
                             layout=widgets.Layout(width="100%", height=height, align_items="stretch"))
         super().__init__([self.toolbar, widgets.HTML(help_html()), self.gestures, self.canvas.viewport, body,
-                          self.hover, self.message,
+                          self.subgraph, self.hover, self.message,
                           self.problems, self.summary, self.roundtrip], layout=widgets.Layout(width="100%"))
         self.add_class(EDITOR_CLASS)
         # ipycytoscape sends no drag events; a node's mouseup carries where it was dropped
@@ -161,7 +164,8 @@ class GraphEditor(CanvasInteraction, widgets.VBox):
             marks[key] = "editor-selected"
         if self.connect_source is not None:
             marks[self.connect_source] = (marks.get(self.connect_source, "") + " connect-source").strip()
-        self.canvas.sync(self.graph, self.positions, self.validation, marks)
+        self.canvas.sync(self.graph, self.positions, self.validation, marks, self.collapsed)
+        self.subgraph.show(self.subgraph.instance, Folding(self.graph, self.collapsed), self.graph.base_dir)
         self.form.show(self.selection, self.graph, self.validation)
         self.show_hovered()
         self.palette.set_templates({name: t.kind for name, t in self.graph.templates.items()})

@@ -22,6 +22,7 @@ from ..rendering import close_when_started
 from .behaviour import BehaviourPanel, Field, ResponseSampler
 from .health import HealthRules, HealthTracker, NodeHealth
 from .health_view import HealthView
+from .traces_panel import TracesPanel
 from .panels import Panels
 from .plot_panels import PlotPanels
 from .quality_panels import QualityPanels
@@ -100,7 +101,17 @@ class Dashboard(widgets.VBox):
         watcher = dep.quality_monitor(start=False) if hasattr(dep, "quality_monitor") else None
         if watcher is not None:
             self.quality = QualityPanels(watcher, window_s=window)
-        groups = [self.quality.box] if self.quality is not None else []
+        groups: list[Any] = [self.quality.box] if self.quality is not None else []
+        #: the slowest and failed requests, when the deployment traces them
+        self.traces: TracesPanel | None = None
+        if hasattr(dep, "tracing"):
+            traced: Any = dep
+            if traced.tracing is not None:
+                self.traces = TracesPanel(traced.tracing)
+                groups.append(self.traces)
+            # a click on a node lists its slowest recent spans (tracing may start later)
+            self.graph_view.node_spans = lambda node: (
+                traced.tracing.store.node_spans(node, 5) if traced.tracing is not None else [])
         super().__init__([self.controls, self.visibility, self.graph_view, self.plots, *groups])
         self.add_class("hogar-monitor")
         self.observe(self._on_comm, names="comm")
@@ -215,6 +226,8 @@ class Dashboard(widgets.VBox):
         self.graph_view.update(health, final=not reading.running)
         if self.quality is not None:
             self.quality.update(reading.time)
+        if self.traces is not None:
+            self.traces.refresh()
         self.draws += 1
 
     def _on_visible(self, change: dict) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import time
+from typing import Any, Callable
 
 import ipywidgets as widgets
 
@@ -17,6 +18,7 @@ from ..graph_layout import layered_drawing
 from ..live_graph import LiveGraph
 from .health import LEVELS, STOPPED, NodeHealth, badge
 from .source import Topology
+from .traces_panel import node_spans_html
 
 __all__ = ["CANVAS_CLASS", "HealthView", "legend_html"]
 
@@ -81,6 +83,8 @@ class HealthView(widgets.VBox):
         super().__init__([self.canvas, self.legend, self.detail])
         self.canvas.on_node_click(self._on_click)
         self.health: dict[str, NodeHealth] = {}
+        #: node name -> its slowest recent spans (``TraceStore.node_spans``), listed on a click
+        self.node_spans: Callable[[str], list[dict[str, Any]]] | None = None
         self.badge_every = badge_every
         self._badged = -badge_every
 
@@ -118,10 +122,13 @@ class HealthView(widgets.VBox):
     def _on_click(self, data: dict) -> None:
         name = data.get("id")
         h = self.health.get(name)
+        spans = node_spans_html(name, self.node_spans(name)) if self.node_spans is not None and name else ""
         if h is None:
+            if spans:
+                self.detail.value = f"<b>{html.escape(name)}</b>{spans}"
             return
         p99 = f"{h.p99_ms:.1f} ms" if h.p99_ms is not None else "n/a"
         err = f"{h.error_rate:.1%}" if h.error_rate is not None else "n/a"
         self.detail.value = (f"<b>{html.escape(name)}</b>: {h.level} ({html.escape(h.reason)}); "
                              f"{h.rps:.1f} rps, queue {h.queue_depth}, in flight {h.in_flight}, "
-                             f"replicas {h.replicas_alive}/{h.replicas}, errors {err}, p99 {p99}")
+                             f"replicas {h.replicas_alive}/{h.replicas}, errors {err}, p99 {p99}{spans}")

@@ -9,6 +9,7 @@ them from the notebook's variables when the cell runs).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from ...core.diagnostics import Diagnostic
@@ -50,23 +51,33 @@ def _to_json(d: Diagnostic) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=1)
+def _statement_cache() -> Any:
+    """The statements every lint shares: an edit re-parses only what it changed."""
+    from ...core.udgl.statement_cache import StatementCache
+
+    return StatementCache()
+
+
 def lint(text: str, cell: bool = False) -> dict[str, Any]:
     """Every diagnostic of ``text`` as JSON-ready dicts, sorted by position.
 
     Positions are 1-based, columns in characters, the end column exclusive; a
     diagnostic about the whole graph has ``line`` None. ``types`` gives each node's
     known input and output types (what a hover shows); pickled models are never read.
+    Statements unchanged since an earlier lint are not parsed again.
     """
     from ...core.types import infer_types
     from ...core.udgl import compile_udgl
 
-    graph, diags = compile_udgl(editor_source(text, cell))
+    graph, diags = compile_udgl(editor_source(text, cell), statements=_statement_cache())
     if cell:
         diags = [d for d in diags if d.code != _UNDEFINED_PARAM]
     types: dict[str, dict[str, str]] = {}
     if graph is not None:
         try:
-            types = {name: t.to_dict() for name, t in infer_types(graph).nodes.items() if t.to_dict()}
+            shown = ((name, t.to_dict()) for name, t in infer_types(graph).nodes.items())
+            types = {name: t for name, t in shown if t}
         except Exception:  # noqa: BLE001 - a graph too broken to resolve has no types to show
             types = {}
     return {

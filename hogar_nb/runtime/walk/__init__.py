@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from .actions import INF, Action, Complete, Enqueue, Fail, Retry, SideOutput, Walk
 from .context import RequestContext
-from .observers import EventKind, ObserverHub, Subscription, WalkEvent
+from .observers import EventKind, ObserverHub, Step, Subscription, WalkEvent
 from .retry import RAY_POLICY, RetryPolicy, attempt_error, rejects_input
 from .walker import Walker
 
@@ -45,6 +45,7 @@ __all__ = [
     "Retry",
     "RetryPolicy",
     "SideOutput",
+    "Step",
     "Subscription",
     "Walk",
     "WalkEvent",

@@ -27,10 +27,11 @@ class Walk:
     attach their own handle (a future, an event) to the request. ``context`` is the
     request's :class:`~.context.RequestContext` (or None), handed to observers with
     its events; ``observed``: whether its events are published (the walker decides at
-    the start).
+    the start). ``trail`` gathers an observed request's steps while only observers
+    of observed requests listen; its end event carries them all at once.
     """
 
-    __slots__ = ("id", "t0", "deadline", "timeout", "joins", "finished", "context", "observed", "alone")
+    __slots__ = ("id", "t0", "deadline", "timeout", "joins", "finished", "context", "observed", "alone", "trail")
 
     def __init__(self, rid: int, t0: float, deadline: float = INF, timeout: float | None = None,
                  context: Any = None) -> None:
@@ -43,6 +44,7 @@ class Walk:
         self.finished = False
         self.observed = False
         self.alone = False
+        self.trail: list[tuple] | None = None
 
 
 class Enqueue:

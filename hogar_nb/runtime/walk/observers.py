@@ -12,11 +12,34 @@ on (both counted); no request ever waits for either.
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Callable, Literal
+from collections.abc import Collection
+from typing import Any, Callable, Literal, NamedTuple
 
-__all__ = ["EventKind", "ObserverHub", "Subscription", "WalkEvent"]
+__all__ = ["EVENT_KINDS", "EventKind", "ObserverHub", "REQUEST_ENDS", "Step", "Subscription", "WalkEvent"]
 
 EventKind = Literal["started", "enqueued", "attempt", "retry", "routed", "skipped", "completed", "failed"]
+EVENT_KINDS = frozenset(("started", "enqueued", "attempt", "retry", "routed", "skipped", "completed", "failed"))
+#: a request's first and last events: not made at all while no subscriber wants them
+REQUEST_ENDS = frozenset(("started", "completed", "failed"))
+
+
+class Step(NamedTuple):
+    """One step of a request as its end event's ``steps`` carry it: the fields of a
+    :class:`WalkEvent` but for the request, its payload and its context. The walker
+    appends plain tuples in this order (``Step._make(t)`` reads one by name)."""
+
+    kind: str
+    time: float
+    node: str | None
+    attempt: int
+    outcome: str
+    choice: str | None
+    delay: float
+    replica: str | None
+    began: float | None
+    batch: int
+    shadow: bool
+    error: BaseException | None
 
 
 class WalkEvent:
@@ -41,16 +64,23 @@ class WalkEvent:
     :class:`~.context.RequestContext` (request id, trace headers), or None. ``time``
     and ``began`` are seconds since the epoch on every backend. ``shadow`` marks the
     ``enqueued`` and ``attempt`` events of a mirror's copy (shadow traffic).
+
+    ``steps``: while only observers of observed requests listen (``every=False``, a
+    sampling tracer), each wanting every kind of event, the walker publishes no event
+    per step of an observed request:
+    it gathers them as :class:`Step` tuples, and the request's ``completed`` or
+    ``failed`` event carries them all, the ``started`` one first (one queued item per
+    request instead of one per step). Otherwise ``steps`` is None.
     """
 
     __slots__ = ("kind", "request", "time", "node", "attempt", "outcome", "choice", "delay", "error",
-                 "value", "context", "replica", "began", "batch", "shadow")
+                 "value", "context", "replica", "began", "batch", "shadow", "steps")
 
     def __init__(self, kind: EventKind, request: int, time: float, node: str | None = None,
                  attempt: int = 0, outcome: str = "", choice: str | None = None, delay: float = 0.0,
                  error: BaseException | None = None, value: Any = None, context: Any = None,
                  replica: str | None = None, began: float | None = None, batch: int = 1,
-                 shadow: bool = False) -> None:
+                 shadow: bool = False, steps: list[tuple] | None = None) -> None:
         self.kind = kind
         self.request = request
         self.time = time
@@ -66,6 +96,7 @@ class WalkEvent:
         self.began = began
         self.batch = batch
         self.shadow = shadow
+        self.steps = steps
 
     def __repr__(self) -> str:
         parts = [f"{self.kind} #{self.request}"]
@@ -80,13 +111,15 @@ class WalkEvent:
 
 class Subscription:
     """One observer's bounded queue; counts what it ``delivered``, ``dropped`` (queue
-    full) and what the observer ``failed`` on (it raised)."""
+    full) and what the observer ``failed`` on (it raised). ``kinds``: the event kinds
+    it takes (None: all)."""
 
     def __init__(self, hub: ObserverHub, fn: Callable[[WalkEvent], Any], maxsize: int,
-                 every: bool = True) -> None:
+                 every: bool = True, kinds: frozenset[str] | None = None) -> None:
         self.fn = fn
         self.maxsize = maxsize
         self.every = every
+        self.kinds = kinds
         self.delivered = 0
         self.dropped = 0
         self.failed = 0
@@ -96,6 +129,8 @@ class Subscription:
 
     def offer(self, event: WalkEvent) -> None:
         """Queue ``event`` for the observer, or count it dropped; never waits."""
+        if self.kinds is not None and event.kind not in self.kinds:
+            return
         if len(self._queue) >= self.maxsize:
             self.dropped += 1
         else:
@@ -126,31 +161,47 @@ class Subscription:
 
 
 class ObserverHub:
-    """Where the walker publishes; ``active`` is false while nobody subscribed."""
+    """Where the walker publishes; ``active`` is false while nobody subscribed, and
+    ``ends`` while nobody wants a request's ``started``, ``completed`` or ``failed``
+    event (the walker then makes none)."""
 
     def __init__(self) -> None:
         self._subs: tuple[Subscription, ...] = ()  # replaced whole, never mutated
         self.active = False
         self.every = False  # some subscriber wants the events of every request
+        self.ends = False
+        self.trails = False
 
     def subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int = 10_000,
-                  every: bool = True) -> Subscription:
+                  every: bool = True, kinds: Collection[str] | None = None) -> Subscription:
         """Queue every :class:`WalkEvent` from now on for ``fn``, called off the request
         path by :meth:`Subscription.drain`. At most ``maxsize`` events wait; more are
         dropped. ``every`` false: only the events of requests whose context is
-        ``observed`` are wanted (they may still come with others')."""
+        ``observed`` are wanted (they may still come with others'); while every
+        subscriber is such and wants every kind, an observed request's steps come
+        together in its end event's ``steps`` (see :class:`WalkEvent`). ``kinds``: only
+        events of these kinds (None: all)."""
         if maxsize < 1:
             raise ValueError(f"got {maxsize} for maxsize; expected an integer >= 1")
-        sub = Subscription(self, fn, maxsize, every)
+        wanted = None if kinds is None else frozenset(kinds)
+        if wanted is not None and (not wanted or not wanted <= EVENT_KINDS):
+            raise ValueError(f"got {sorted(wanted)} for kinds; expected some of {sorted(EVENT_KINDS)}")
+        sub = Subscription(self, fn, maxsize, every, wanted)
         self._subs = (*self._subs, sub)
-        self.every = any(s.every for s in self._subs)
-        self.active = True
+        self._update()
         return sub
 
     def _remove(self, sub: Subscription) -> None:
         self._subs = tuple(s for s in self._subs if s is not sub)
-        self.every = any(s.every for s in self._subs)
-        self.active = bool(self._subs)
+        self._update()
+
+    def _update(self) -> None:
+        subs = self._subs
+        self.every = any(s.every for s in subs)
+        self.ends = any(s.kinds is None or not s.kinds.isdisjoint(REQUEST_ENDS) for s in subs)
+        # an observed request's steps may travel together, in its end event
+        self.trails = bool(subs) and not self.every and all(s.kinds is None for s in subs)
+        self.active = bool(subs)
 
     def publish(self, event: WalkEvent) -> None:
         for sub in self._subs:

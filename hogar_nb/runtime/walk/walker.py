@@ -11,7 +11,7 @@ from ..errors import NodeError, RequestError, RequestTimeoutError, RouteError
 from ..metrics import Stats
 from ..plan import GraphPlan, NodePlan
 from .actions import Action, Complete, Enqueue, Fail, Retry, SideOutput, Walk
-from .observers import ObserverHub, WalkEvent
+from .observers import EventKind, ObserverHub, WalkEvent
 from .retry import RetryPolicy, allowed_retries, attempt_error, rejects_input, retry_delay
 from .routing import SKIP, choose_split, choose_switch, join_input
 
@@ -67,14 +67,16 @@ class Walker:
         if hub.active:  # who listens wants every request, or this one
             context = walk.context
             walk.observed = hub.every or context is None or context.observed
-        if walk.observed:
-            hub.publish(WalkEvent("started", walk.id, now + self.wall_offset, source, value=payload,
-                                  context=walk.context))
+            if walk.observed and hub.trails:  # its steps travel together, in its end event
+                walk.trail = [("started", now + self.wall_offset, source, 0, "", None, 0.0, None, None, 1,
+                               False, None)]
+            elif walk.observed and hub.ends:
+                hub.publish(WalkEvent("started", walk.id, now + self.wall_offset, source, value=payload,
+                                      context=walk.context))
         if source in self.workers:
             walk.alone = True
             if walk.observed:
-                hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, source, value=payload,
-                                      context=walk.context))
+                self._note(walk, "enqueued", now, source, value=payload)
             out.append(Enqueue(walk, source, payload, None, 0, True))
             return out
         if self.needs_skip:
@@ -92,17 +94,26 @@ class Walker:
         hub = self.hub
         if job.shadow:  # a mirror's copy: its answer is for observers only
             if walk.observed:
-                hub.publish(WalkEvent("attempt", walk.id, now + self.wall_offset, job.node, job.attempt, "ok",
-                                      value=value, context=walk.context, replica=replica,
-                                      began=None if began is None else began + self.wall_offset, batch=batch,
-                                      shadow=True))
+                self._note(walk, "attempt", now, job.node, job.attempt, "ok", value=value, replica=replica,
+                           began=began, batch=batch, shadow=True)
             return []
-        if not walk.observed and not walk.alone:
+        trail = walk.trail
+        if not walk.alone and (trail is not None or not walk.observed):
             nxt = self._chain.get(job.node)
             if nxt is not None:
+                if trail is not None:
+                    off = self.wall_offset
+                    at = now + off
+                    trail.append(("attempt", at, job.node, job.attempt, "ok", None, 0.0, replica,
+                                  None if began is None else began + off, batch, False, None))
+                    trail.append(("enqueued", at, nxt, 0, "", None, 0.0, None, None, 1, False, None))
                 return [Enqueue(walk, nxt, value, job.node)]
         plan = self.nodes[job.node]
-        if walk.observed:
+        if trail is not None:
+            off = self.wall_offset
+            trail.append(("attempt", now + off, plan.name, job.attempt, "ok", None, 0.0, replica,
+                          None if began is None else began + off, batch, False, None))
+        elif walk.observed:
             off = self.wall_offset
             hub.publish(WalkEvent("attempt", walk.id, now + off, plan.name, job.attempt, "ok", value=value,
                                   context=walk.context, replica=replica,
@@ -131,11 +142,8 @@ class Walker:
         if cause == "error" and rejects_input(exc):
             cause = "invalid_input"
         if walk.observed:
-            off = self.wall_offset
-            self.hub.publish(WalkEvent("attempt", walk.id, now + off, plan.name, job.attempt, cause,
-                                       error=exc, context=walk.context, replica=replica,
-                                       began=None if began is None else began + off, batch=batch,
-                                       shadow=job.shadow))
+            self._note(walk, "attempt", now, plan.name, job.attempt, cause, error=exc, replica=replica,
+                       began=began, batch=batch, shadow=job.shadow)
         out: list[Action] = []
         if job.shadow:  # a mirror's copy failed: counted at its node, the request goes on
             stats = self.stats[plan.name]
@@ -153,8 +161,7 @@ class Walker:
             if now + delay < walk.deadline:
                 job.attempt += 1
                 if walk.observed:
-                    self.hub.publish(WalkEvent("retry", walk.id, now + self.wall_offset, plan.name,
-                                               job.attempt, cause, delay=delay, context=walk.context))
+                    self._note(walk, "retry", now, plan.name, job.attempt, cause, delay=delay)
                 out.append(Retry(job, delay))
                 return out
             late = True
@@ -166,8 +173,7 @@ class Walker:
         replica, stopping, a payload that cannot be shipped)."""
         out: list[Action] = []
         if job.shadow and job.walk.observed:  # observers learn a copy was refused; it fails nothing
-            self.hub.publish(WalkEvent("attempt", job.walk.id, now + self.wall_offset, job.node, job.attempt,
-                                       error.cause, error=error, context=job.walk.context, shadow=True))
+            self._note(job.walk, "attempt", now, job.node, job.attempt, error.cause, error=error, shadow=True)
         self._fail_at(out, self.nodes[job.node], job.walk, error, now)
         return out
 
@@ -187,6 +193,23 @@ class Walker:
         self._fail(out, walk, error, now)
         return out
 
+    # -- what observers learn ------------------------------------------------------------------
+    def _note(self, walk: Walk, kind: EventKind, now: float, node: str, attempt: int = 0, outcome: str = "",
+              choice: str | None = None, delay: float = 0.0, error: BaseException | None = None,
+              value: Any = None, replica: str | None = None, began: float | None = None, batch: int = 1,
+              shadow: bool = False) -> None:
+        """A step of an observed request: kept in its trail, or published as an event."""
+        off = self.wall_offset
+        if began is not None:
+            began += off
+        trail = walk.trail
+        if trail is not None:
+            trail.append((kind, now + off, node, attempt, outcome, choice, delay, replica, began, batch, shadow,
+                          error))
+        else:
+            self.hub.publish(WalkEvent(kind, walk.id, now + off, node, attempt, outcome, choice, delay, error,
+                                       value, walk.context, replica, began, batch, shadow))
+
     # -- outcomes ---------------------------------------------------------------------------
     def _complete(self, out: list[Action], walk: Walk, value: Any, now: float) -> None:
         if walk.finished:
@@ -197,9 +220,10 @@ class Walker:
             g.pending += 1
             if g.pending >= g.stride:
                 g.observe(now - walk.t0)
-        if walk.observed:
-            self.hub.publish(WalkEvent("completed", walk.id, now + self.wall_offset, value=value,
-                                       context=walk.context))
+        if walk.observed and self.hub.ends:
+            self.hub.publish(WalkEvent("completed", walk.id, now + self.wall_offset, None, 0, "", None, 0.0, None,
+                                       value, walk.context, None, None, 1, False, walk.trail))
+            walk.trail = None  # what comes after the answer (a mirror's copy) is published alone
         out.append(Complete(walk, value))
 
     def _fail(self, out: list[Action], walk: Walk, err: RequestError, now: float) -> None:
@@ -208,9 +232,10 @@ class Walker:
         walk.finished = True
         if self.graph_stats is not None:
             self.graph_stats.failed(err.cause)
-        if walk.observed:
+        if walk.observed and self.hub.ends:
             self.hub.publish(WalkEvent("failed", walk.id, now + self.wall_offset, err.node, outcome=err.cause,
-                                       error=err, context=walk.context))
+                                       error=err, context=walk.context, steps=walk.trail))
+            walk.trail = None
         out.append(Fail(walk, err))
 
     def _fail_at(self, out: list[Action], plan: NodePlan, walk: Walk, err: RequestError, now: float) -> None:
@@ -233,8 +258,7 @@ class Walker:
                 plan.name), now)
             return
         if walk.observed:
-            self.hub.publish(WalkEvent("routed", walk.id, now + self.wall_offset, plan.name, choice=chosen,
-                                       context=walk.context))
+            self._note(walk, "routed", now, plan.name, choice=chosen)
         for dst, _w, _ in plan.succ:
             if dst != chosen:
                 self._skip(out, walk, dst, plan.name, now)
@@ -250,8 +274,7 @@ class Walker:
         if plan.kind == "split":
             chosen = choose_split(plan.succ, self.rng.random())
             if walk.observed:
-                self.hub.publish(WalkEvent("routed", walk.id, now + self.wall_offset, plan.name,
-                                           choice=chosen, context=walk.context))
+                self._note(walk, "routed", now, plan.name, choice=chosen)
             for dst, _w, _ in plan.succ:
                 if dst != chosen:
                     self._skip(out, walk, dst, plan.name, now)
@@ -268,8 +291,7 @@ class Walker:
         for dst, share in plan.mirrors:
             if share >= 1.0 or self.rng.random() < share:
                 if walk.observed:
-                    self.hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, dst, value=value,
-                                               context=walk.context, shadow=True))
+                    self._note(walk, "enqueued", now, dst, value=value, shadow=True)
                 out.append(Enqueue(walk, dst, value, plan.name, 0, False, True))
 
     def _deliver(self, out: list[Action], walk: Walk, dst: str, value: Any, src: str, now: float,
@@ -280,7 +302,10 @@ class Walker:
             if value is SKIP:
                 return
         if dst in self.workers:
-            if walk.observed:
+            if walk.trail is not None:
+                walk.trail.append(("enqueued", now + self.wall_offset, dst, 0, "", None, 0.0, None, None, 1, False,
+                                   None))
+            elif walk.observed:
                 self.hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, dst, value=value,
                                            context=walk.context))
             out.append(Enqueue(walk, dst, value, src, 0, entry))
@@ -337,8 +362,7 @@ class Walker:
 
     def _skip_all(self, out: list[Action], walk: Walk, plan: NodePlan, now: float) -> None:
         if walk.observed:
-            self.hub.publish(WalkEvent("skipped", walk.id, now + self.wall_offset, plan.name,
-                                       context=walk.context))
+            self._note(walk, "skipped", now, plan.name)
         if plan.response:
             self._fail(out, walk, RouteError(
                 f"no branch reached the response sink {plan.name!r} for this request", plan.name), now)

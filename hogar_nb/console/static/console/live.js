@@ -174,6 +174,54 @@
     Plotly.relayout(div, { shapes: eventShapes(state.events) });
   }
 
+  // The model quality table, redrawn from the rows the stream sends when the server's
+  // report changes; numbers as the page first rendered them (Django's floatformat).
+  function fmtScore(v) { return Number.isInteger(v) ? String(v) : v.toFixed(4); }
+  function joined(obj, fmt) {
+    const parts = Object.entries(obj || {}).map(([k, v]) => k + " " + fmt(v));
+    return parts.length ? parts.join(" · ") : "—";
+  }
+  function renderQuality(rows) {
+    const body = document.querySelector("#quality tbody");
+    if (!body) return;
+    state.quality = rows;
+    state.qualityUpdates = (state.qualityUpdates || 0) + 1;
+    const fresh = document.createElement("tbody");
+    for (const q of rows) {
+      const tr = fresh.insertRow();
+      tr.dataset.node = q.node;
+      const cells = [
+        ["", q.node], ["", q.variant || "—"],
+        ["drift-share", q.drift_share === null || q.drift_share === undefined ? "—" : q.drift_share.toFixed(2)],
+        ["drifted", (q.drifted || []).join(", ") || "none"],
+        ["scores", joined(q.quality, fmtScore)], ["labels", joined(q.labels, String)],
+      ];
+      for (const [cls, text] of cells) {
+        const td = tr.insertCell();
+        if (cls) td.className = cls;
+        td.textContent = text;
+      }
+    }
+    body.replaceWith(fresh);
+    const when = document.getElementById("quality-when");
+    if (when) when.textContent = rows.length ? "live" : "no report from the server yet";
+    refreshLabels();
+  }
+
+  // The labels posted to the console, read again when the server's report changed.
+  const LABEL_OUTCOMES = ["matched", "unknown", "expired", "duplicate", "pending", "refused"];
+  async function refreshLabels() {
+    const line = document.getElementById("console-labels");
+    if (!line) return;
+    try {
+      const response = await fetch(line.dataset.url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (!response.ok) return;
+      const t = (await response.json()).labels;
+      line.querySelector(".totals").textContent = t.received + " received, " + t.undelivered + " waiting for the server" +
+        LABEL_OUTCOMES.map((o) => ", " + t[o] + " " + o).join("");
+    } catch (err) { /* the next report tries again */ }
+  }
+
   // The deployment's state as the stream sends it: the header, the error box and the controls.
   function applyStatus(s) {
     state.status = s;
@@ -190,6 +238,10 @@
       box.hidden = !s.error;
     }
     if ("server_restarts" in s) document.getElementById("dep-server-restarts").textContent = s.server_restarts;
+    const when = document.getElementById("quality-when");
+    if (when && s.state !== "running" && when.textContent === "live") {
+      when.textContent = "as last reported (the server does not answer now)";
+    }
     const live = document.getElementById("live-controls");
     const stopped = document.getElementById("stopped-controls");
     if (live) live.hidden = !s.live;
@@ -299,6 +351,7 @@
       applyStatus(s);
       if (s.state === "removed") source.close();  // removed in another tab: nothing more will come
     });
+    source.addEventListener("quality", (ev) => renderQuality(JSON.parse(ev.data)));
     source.addEventListener("timeline", (ev) => {
       if (state.ready) onEvents(JSON.parse(ev.data)); else early.push(JSON.parse(ev.data));
     });
