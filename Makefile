@@ -74,7 +74,9 @@ netns:
 	$(call debian,command -v ip,iproute2)
 
 # Ray listens on every interface, so its tests run in a second pytest inside a network
-# namespace that has only loopback; the main run leaves tests/on_ray out.
+# namespace that has only loopback; the main run leaves tests/on_ray out. tests/on_ray_alone
+# starts Rays of its own (a console's server as another user), so it gets a namespace
+# without the session's Ray: two clusters in one namespace keep a driver from registering.
 RAY_NETNS = unshare --net $$( [ "$$(id -u)" = 0 ] || echo --map-root-user ) sh -c
 
 # mypy first: the typed layers (configured in pyproject.toml) check clean before any test runs.
@@ -82,6 +84,7 @@ test: install clients browser postgres netns
 	$(PY) -m mypy
 	HOGAR_CLIENTS_PYTHON=$(abspath $(CLIENTS_VENV))/bin/python $(PY) -m pytest $(PYTEST_ARGS)
 	$(RAY_NETNS) 'ip link set lo up && HOGAR_RAY_TESTS=1 exec $(PY) -m pytest tests/on_ray $(PYTEST_ARGS)'
+	$(RAY_NETNS) 'ip link set lo up && HOGAR_RAY_TESTS=1 exec $(PY) -m pytest tests/on_ray_alone $(PYTEST_ARGS)'
 
 # --allow-root only when running as root (containers), which JupyterLab refuses otherwise.
 # The token is made here so that the URL to open is the last line printed before the

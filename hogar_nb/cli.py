@@ -89,11 +89,42 @@ def cmd_compile(args) -> int:
 def cmd_analyze(args) -> int:
     graph = _load(args)
     analysis = graph.analyze()
+    running = _served_placement(args.served) if args.served else None
     if args.json:
-        print(json.dumps(analysis.to_dict(), indent=2, sort_keys=True))
+        doc = analysis.to_dict()
+        if running is not None:
+            doc["running"] = running
+        print(json.dumps(doc, indent=2, sort_keys=True))
     else:
         print(analysis.summary())
+        if running is not None:
+            print(f"where the replicas run ({args.served}):")
+            for node, where in sorted(running.items()):
+                print(f"  {node}: planned {_machines(where.get('planned'))}; running {_machines(where.get('running'))}")
     return 0
+
+
+def _machines(counts: object) -> str:
+    if not isinstance(counts, dict) or not counts:
+        return "-"
+    return ", ".join(f"{m} x{n}" for m, n in sorted(counts.items()))
+
+
+def _served_placement(url: str) -> dict:
+    """``GET URL/hogar/v1/placement`` of a served graph: its nodes' planned and running machines."""
+    import urllib.error
+    import urllib.request
+
+    target = url.rstrip("/") + "/hogar/v1/placement"
+    try:
+        with urllib.request.urlopen(target, timeout=30) as response:  # noqa: S310 - the operator's URL
+            doc = json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise HogarError(f"could not read {target}: {exc}") from None
+    nodes = doc.get("nodes") if isinstance(doc, dict) else None
+    if not isinstance(nodes, dict):
+        raise HogarError(f"{target} did not answer a placement ({{\"nodes\": ...}})")
+    return nodes
 
 
 def cmd_fmt(args) -> int:
@@ -151,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("yaml", "json"), help="output format (default: by OUT's suffix, else yaml)")
     p = file_command("analyze", cmd_analyze, "print stages, capacity, bottleneck, resources and placement")
     p.add_argument("--json", action="store_true", help="print the analysis as JSON")
+    p.add_argument("--served", metavar="URL",
+                   help="also say where a served graph's replicas run beside where they were planned")
     p = file_command("fmt", cmd_fmt, "print a graph in canonical UDGL form")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--check", action="store_true", help="exit 1 if FILE is not in canonical form")

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The Ray tests run in their own pytest inside a loopback-only network namespace
 # (`make test` does both runs); the main run leaves them out.
-collect_ignore_glob = [] if os.environ.get("HOGAR_RAY_TESTS") == "1" else ["on_ray/*"]
+collect_ignore_glob = [] if os.environ.get("HOGAR_RAY_TESTS") == "1" else ["on_ray/*", "on_ray_alone/*"]
 CASES = Path(__file__).resolve().parent / "core" / "cases"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-__all__ = ["AllowedCode", "AuditEntry", "Deployment", "FeedbackBatch", "FeedbackLabel", "GraphRecord", "GraphVersion",
-           "MetricPoint", "QualitySnapshot", "TimelineEvent"]
+__all__ = ["AllowedCode", "AuditEntry", "Deployment", "DeploymentRevision", "FeedbackBatch", "FeedbackLabel",
+           "GraphRecord", "GraphVersion", "MetricPoint", "QualitySnapshot", "TimelineEvent"]
 
 
 class ImmutableError(Exception):
@@ -66,8 +66,13 @@ class Deployment(models.Model):
     """A running graph the console watches: started here (``managed``) or registered by URL."""
 
     MANAGED, REGISTERED = "managed", "registered"
+    EMBEDDED, RAY = "embedded", "ray"
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=12, choices=[(MANAGED, "started here"), (REGISTERED, "registered URL")])
+    backend = models.CharField(max_length=10, default=EMBEDDED,
+                               choices=[(EMBEDDED, "embedded engine"), (RAY, "Ray Serve")])
+    ray_address = models.CharField(max_length=200, blank=True,
+                                   help_text="the Ray cluster to join (empty: the server starts a local Ray)")
     version = models.ForeignKey(GraphVersion, null=True, blank=True, on_delete=models.PROTECT)
     url = models.CharField(max_length=500, blank=True)
     earg = models.JSONField(default=dict, blank=True, help_text="the EARG document it runs")
@@ -86,6 +91,25 @@ class Deployment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DeploymentRevision(models.Model):
+    """One version a deployment ran, numbered from 1: its first start and every later move
+    to another version (a roll back included). Kept as long as the deployment is."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    version = models.ForeignKey(GraphVersion, on_delete=models.PROTECT, related_name="+")
+    started = models.DateTimeField(auto_now_add=True)
+    by = models.CharField(max_length=150)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["deployment", "-number"]
+        constraints = [models.UniqueConstraint(fields=["deployment", "number"], name="one_number_per_revision")]
+
+    def __str__(self) -> str:
+        return f"{self.deployment.name} #{self.number}: {self.version}"
 
 
 class MetricPoint(models.Model):

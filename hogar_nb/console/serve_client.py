@@ -104,6 +104,12 @@ class ServeClient:
     def quality(self) -> dict:
         return self._request("GET", "/hogar/v1/quality")
 
+    def shadow(self) -> dict:
+        return self._request("GET", "/hogar/v1/shadow")
+
+    def placement(self) -> dict:
+        return self._request("GET", "/hogar/v1/placement")
+
     def feedback(self, labels: list[dict]) -> dict:
         """Delayed labels (``{"request_id", "label"}`` each) for the server to join with
         its predictions; its answer counts them by outcome."""
@@ -126,6 +132,11 @@ class ServeClient:
 
     def inject_fault(self, node: str, kind: str, rate: float, **extra: Any) -> dict:
         return self._admin("faults", {"node": node, "kind": kind, "rate": rate, **extra})
+
+    def rollout(self, split: str, action: str, **settings: Any) -> dict:
+        """Start, pause, resume, promote or abort the rollout at ``split``, or read its
+        status (``settings``: the candidate and the policy, with ``start``)."""
+        return self._admin("rollout", {"split": split, "action": action, **settings})
 
     def clear_faults(self) -> dict:
         return self._admin("clear-faults", {})

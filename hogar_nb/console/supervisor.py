@@ -35,6 +35,9 @@ from .restarts import RestartPolicy, describe_exit
 __all__ = ["Supervisor"]
 
 log = logging.getLogger("hogar.console")
+#: seconds a Ray server may take to start: it starts or joins a cluster and Serve first
+RAY_START_TIMEOUT = 300.0
+
 _READY = re.compile(r"^serving (?P<name>\S+) on (?P<url>https?://\S+)\s*$")
 
 
@@ -153,6 +156,8 @@ class Supervisor:
                    "--port", "0", "--admin-token-file", str(token_file)]
             if dep.allow_faults:
                 cmd.append("--allow-fault-injection")
+            if dep.backend == Deployment.RAY:
+                cmd += ["--backend", "ray"] + (["--address", dep.ray_address] if dep.ray_address else [])
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     text=True, bufsize=1, **spec.popen_args())
         except (ConsoleError, OSError) as err:
@@ -172,7 +177,9 @@ class Supervisor:
             pid_file(pk).unlink(missing_ok=True)
             return False
         started = time.monotonic()
-        timed_out = not child.ready.wait(self.start_timeout)
+        # a Ray server starts a cluster (or joins one) and Serve before it serves
+        limit = self.start_timeout if dep.backend != Deployment.RAY else max(self.start_timeout, RAY_START_TIMEOUT)
+        timed_out = not child.ready.wait(limit)
         if child.url is None:
             terminate(proc)  # its output ended: it is exiting, or (timed out) it is stopped
             with self._lock:
@@ -182,7 +189,7 @@ class Supervisor:
                     return False
             pid_file(pk).unlink(missing_ok=True)
             if timed_out:
-                how = f"did not start within {self.start_timeout:g} s"
+                how = f"did not start within {limit:g} s"
             else:
                 how = f"{describe_exit(proc.returncode)} during start-up, after {time.monotonic() - started:.1f} s"
             if proc.returncode == 2 and not timed_out:  # the graph's own error: starting again cannot help

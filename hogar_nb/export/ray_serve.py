@@ -21,6 +21,7 @@ from ..core.diagnostics import Diagnostic
 from ..core.kinds import WORKER_KINDS
 from ..core.routes import source_routes
 from .common import Export, Problems
+from .ray_placement import WORKER_LABEL, node_placement
 
 __all__ = [
     "APP_BUILDER",
@@ -41,8 +42,10 @@ def workers(earg: dict[str, Any]) -> list[dict[str, Any]]:
     return [n for n in earg["nodes"] if n.get("kind") in WORKER_KINDS]
 
 
-def deployment_options(node: dict[str, Any]) -> dict[str, Any]:
-    """Ray Serve deployment options for one worker node of an EARG document."""
+def deployment_options(node: dict[str, Any], placement: dict[str, str] | None = None) -> dict[str, Any]:
+    """Ray Serve deployment options for one worker node of an EARG document; with the
+    document's ``placement``, its replicas pinned to the machines it names
+    (:mod:`.ray_placement`)."""
     res = node.get("resources") or {}
     batch = node.get("batch") or {}
     size = int(batch.get("max_size") or 1)
@@ -51,6 +54,9 @@ def deployment_options(node: dict[str, Any]) -> dict[str, Any]:
         actor["num_gpus"] = float(res["gpu"])
     if res.get("memory_bytes"):
         actor["memory"] = int(res["memory_bytes"])
+    pinned = node_placement(placement, node["name"])
+    per_machine = pinned.pop("max_replicas_per_node", None)
+    actor.update(pinned)
     queue = node.get("max_queue") or node.get("queue_size") or DEFAULT_MAX_QUEUED
     auto = autoscaling_config(node)
     out: dict[str, Any] = {"name": node["name"]}
@@ -58,6 +64,8 @@ def deployment_options(node: dict[str, Any]) -> dict[str, Any]:
         out["num_replicas"] = int(node.get("replicas") or 1)
     else:
         out["autoscaling_config"] = auto
+    if per_machine is not None and auto is None:
+        out["max_replicas_per_node"] = per_machine
     ongoing = max(MIN_ONGOING, 2 * size)
     if auto is not None:  # a replica must be able to hold what the autoscaler aims for
         ongoing = max(ongoing, math.ceil(2 * auto["target_ongoing_requests"]))
@@ -129,7 +137,9 @@ def ray_capability(earg: dict[str, Any], graph: Any = None, for_config: bool = F
                         f"combine {comb!r} is not a \"module:attr\" path, which a config file needs")
     if earg.get("placement"):
         p.warning("W704", None, "placement",
-                  "Ray places replicas itself; the graph's placement is not applied")
+                  f"the placement pins replicas to the machines labelled `{WORKER_LABEL}=<worker>`; a cluster "
+                  "without such labels runs them wherever the fallback finds room",
+                  f"start each machine with `ray start --labels {WORKER_LABEL}=worker-0` (and so on)")
     _warn_about_cpus(p, earg)
     return p.items
 
@@ -161,7 +171,7 @@ def ray_serve_config(earg: dict[str, Any], graph: Any = None, *, host: str = "12
     }
     if working_dir is not None:
         app["runtime_env"] = {"working_dir": working_dir}
-    app["deployments"] = [deployment_options(n) for n in workers(earg)]
+    app["deployments"] = [deployment_options(n, earg.get("placement")) for n in workers(earg)]
     # each setting once: a node's replicas live in its deployment (num_replicas), where Serve
     # users edit them and where Serve applies them; the builder's graph does without
     nodes = [{k: v for k, v in n.items() if k != "replicas"} for n in earg["nodes"]]

@@ -161,10 +161,12 @@ class FeedbackStore:
             self.totals.update(tally)
         return {k: tally.get(k, 0) for k in LABEL_OUTCOMES}
 
-    def labelled(self, node: str, most: int = SCORED_LIMIT) -> list[tuple[Any, Any]]:
-        """The (prediction, label) pairs of ``node`` still within the horizon, the
-        latest ``most`` of them, oldest first."""
+    def labelled(self, node: str, most: int = SCORED_LIMIT, since: float | None = None) -> list[tuple[Any, Any]]:
+        """The (prediction, label) pairs of ``node`` still within the horizon (and
+        served at or after ``since``, epoch s), the latest ``most`` of them, oldest first."""
         cut = self._clock() - self.horizon
+        if since is not None:
+            cut = max(cut, since)
         with self._lock:
             rows = self._db.execute("SELECT prediction, label FROM predictions "
                                     "WHERE node = ? AND labelled IS NOT NULL AND served >= ? "

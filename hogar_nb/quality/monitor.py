@@ -73,6 +73,7 @@ class QualityMonitor:
         self._pending: list[tuple[str, str, Any, float]] = []
         self._pending_lock = threading.Lock()
         self._scored = -1  # matched labels when the scores were last computed
+        self._arm_cache: dict[str, tuple[tuple, dict]] = {}  # split -> (key, arm_scores)
         self.alerts: Any = None  # set by attach_alerts
         self.evaluations = 0
         self._closed = threading.Event()
@@ -204,6 +205,27 @@ class QualityMonitor:
         except KeyError:
             raise UnknownModelNodeError(f"{node!r} is not a model node of graph {self.dep.name!r}; "
                                f"they are {sorted(self.nodes)}") from None
+
+    def arm_scores(self, split: str, since: float | None = None) -> dict[str, dict[str, Any]]:
+        """Quality of each arm of ``split`` from its labelled predictions served at or
+        after ``since`` (epoch s): ``{arm: {"node": model node, "accuracy": ..., "labelled": n}}``
+        for the arms whose branch has a model node with ``feedback = true`` (what a
+        rollout's quality gate compares). Recomputed only when new labels matched."""
+        from .report import split_variants
+        from .scores import quality_scores
+
+        if self.store is None:
+            return {}
+        arms = split_variants(self.edges, self.kinds, self.feedback_nodes).get(split, {})
+        key = (split, since, self.store.totals["matched"])
+        cached = self._arm_cache.get(split)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        out = {arm: {"node": node, **quality_scores(self.store.labelled(node, since=since),
+                                                    self.nodes[node].settings.task)}
+               for arm, node in arms.items()}
+        self._arm_cache[split] = (key, out)
+        return out
 
     def report(self) -> dict[str, Any]:
         """Drift, quality and label counts per model node, and per variant of each split."""

@@ -85,7 +85,7 @@ class ServingState:
             ("POST", f"/v2/models/{name}/infer"), ("POST", "/v2/repository/index"), ("GET", "/hogar/v1/graph"),
             ("GET", "/hogar/v1/status"), ("GET", "/hogar/v1/events"), ("GET", "/hogar/v1/traces"),
             ("GET", "/hogar/v1/traces/{trace_id}"), ("GET", "/hogar/v1/quality"), ("GET", "/hogar/v1/shadow"),
-            ("POST", "/hogar/v1/feedback"))]
+            ("GET", "/hogar/v1/placement"), ("POST", "/hogar/v1/feedback"))]
         rows += [{"method": m, "path": f"/v2/models/{name}.{node}{tail}"} for node in self.dep.replica_nodes()
                  for m, tail in (("GET", ""), ("GET", "/ready"), ("POST", "/infer"))]
         if self.options.admin_token:
@@ -150,7 +150,7 @@ def _exception_handlers(state: ServingState) -> dict[Any, Any]:
 def create_app(dep: DeploymentProtocol, options: ServeOptions | None = None, **settings: Any) -> Any:
     """The ASGI app serving ``dep`` (any DeploymentProtocol object); its ``state`` is
     the :class:`ServingState`. ``settings`` are :class:`ServeOptions` fields."""
-    from . import admin, oip, quality, shadow, status, traces
+    from . import admin, oip, placement, quality, shadow, status, traces
 
     options = options or ServeOptions(**settings)
     state = ServingState(dep, options)
@@ -166,6 +166,7 @@ def create_app(dep: DeploymentProtocol, options: ServeOptions | None = None, **s
     routes += admin.routes(state)
     routes += quality.routes(state)
     routes += shadow.routes(state)
+    routes += placement.routes(state)
     app = Starlette(routes=routes, exception_handlers=_exception_handlers(state),
                     middleware=[Middleware(CountingMiddleware, counters=state.counters),
                                 Middleware(TraceContextMiddleware, dep=dep)])

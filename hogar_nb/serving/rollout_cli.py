@@ -54,7 +54,8 @@ def cmd_rollout(args: argparse.Namespace) -> int:
     body: dict[str, Any] = {"split": args.split, "action": args.action}
     if args.candidate is not None:
         body["candidate"] = args.candidate
-    for key in ("steps", "step_time", "step_requests", "gate_interval", "max_error_increase", "max_p99_ratio"):
+    for key in ("steps", "step_time", "step_requests", "gate_interval", "max_error_increase", "max_p99_ratio",
+                "quality_metric", "max_quality_drop", "min_labels"):
         value = getattr(args, key)
         if value is not None:
             body[key] = value
@@ -64,9 +65,18 @@ def cmd_rollout(args: argparse.Namespace) -> int:
     else:
         print(f"{status['split']}: {status['candidate']} {status['state']} at {status['weight']:.0%}"
               + (f" ({status['cause']})" if status.get("cause") else ""))
+        quality = status.get("quality")
+        if quality:
+            cand, stable = quality["candidate"], quality["stable"]
+            print(f"  {quality['metric']}: candidate {_fig(cand['value'])} over {cand['labelled']} labelled, "
+                  f"stable {_fig(stable['value'])} over {stable['labelled']}")
         for move in status.get("moves", []):
             print(f"  {move['weight']:>5.0%}  {move['why']}")
     return 0
+
+
+def _fig(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def register(sub: Any) -> None:
@@ -87,6 +97,13 @@ def register(sub: Any) -> None:
                    help="the candidate's error rate may exceed the stable arm's by this fraction")
     p.add_argument("--max-p99-ratio", dest="max_p99_ratio", type=float, metavar="X",
                    help="the candidate's p99 latency may be this many times the stable arm's")
+    p.add_argument("--quality-metric", dest="quality_metric", metavar="METRIC",
+                   help="with start: also gate on this model quality metric from delayed labels "
+                        "(accuracy, f1, precision, recall, mae, rmse, log_loss)")
+    p.add_argument("--max-quality-drop", dest="max_quality_drop", type=float, metavar="F",
+                   help="the candidate's metric may be worse than the stable arm's by this much")
+    p.add_argument("--min-labels", dest="min_labels", type=int, metavar="N",
+                   help="labelled rows each arm needs before the quality gate judges (and a step moves on)")
     p.add_argument("--token", help="the admin token (default: $HOGAR_ADMIN_TOKEN)")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the answer")
     p.add_argument("--json", action="store_true", help="print the status as JSON")

@@ -4,7 +4,8 @@
 split routed, which arm they took, whether they failed and how long they took
 (``started`` to ``completed``/``failed``). :meth:`ArmWatch.window` gives an arm's
 figures over the last seconds; :func:`gate_failure` compares the candidate's with
-the stable arm's.
+the stable arm's; :func:`quality_failure` does the same with each arm's model quality
+from delayed labels (the quality monitor's ``arm_scores``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ArmFigures", "ArmWatch", "gate_failure"]
+__all__ = ["ArmFigures", "ArmWatch", "HIGHER_IS_BETTER", "LOWER_IS_BETTER", "gate_failure", "quality_failure"]
+
+#: quality metrics a rollout can gate on, by the direction that is better
+HIGHER_IS_BETTER = ("accuracy", "f1", "precision", "recall")
+LOWER_IS_BETTER = ("mae", "rmse", "log_loss")
 
 _OPEN = 50_000  # requests waiting for their outcome at most
 _KEEP = 200_000  # outcomes kept
@@ -97,4 +102,23 @@ def gate_failure(cand: ArmFigures, stable: ArmFigures, *, max_error_increase: fl
             and cand.p99_ms > max_p99_ratio * stable.p99_ms and cand.p99_ms - stable.p99_ms > noise_ms:
         return (f"the candidate's p99 latency {cand.p99_ms:.1f} ms is above {max_p99_ratio:g}x the stable "
                 f"arm's {stable.p99_ms:.1f} ms")
+    return None
+
+
+def quality_failure(cand: dict[str, Any], stable: dict[str, Any], *, metric: str, max_drop: float,
+                    min_labels: int) -> str | None:
+    """Why the candidate's ``metric`` (from its labelled predictions) fails against the
+    stable arm's, or None. It may be worse by at most ``max_drop`` (lower for
+    accuracy-like metrics, higher for errors such as ``mae``); both arms need
+    ``min_labels`` labelled rows first."""
+    if cand.get("labelled", 0) < min_labels or stable.get("labelled", 0) < min_labels:
+        return None
+    if metric not in cand or metric not in stable:
+        return None
+    c, s = float(cand[metric]), float(stable[metric])
+    worse = s - c if metric in HIGHER_IS_BETTER else c - s
+    if worse > max_drop:
+        word = "below" if metric in HIGHER_IS_BETTER else "above"
+        return (f"the candidate's {metric} {c:.3f} over {cand['labelled']} labelled rows is {word} the stable "
+                f"arm's {s:.3f} (over {stable['labelled']}) by more than {max_drop:g}")
     return None

@@ -5,7 +5,9 @@ It acts only through ``dep.reconfigure(split, weights=..., cause="rollout", why=
 Each step holds for at least ``step_time`` seconds and ``step_requests`` candidate
 requests; every ``gate_interval`` the candidate's last interval is compared with the
 stable arm's, and a failing gate sets the candidate's weight to 0 at once, with the
-reason recorded. A split's weights change as one swap, so each request takes exactly
+reason recorded. With a ``quality_metric`` the gates also compare the arms' model
+quality from delayed labels (served since the rollout started), and no step moves on
+before both arms have ``min_labels`` labelled rows. A split's weights change as one swap, so each request takes exactly
 one arm, whichever weights it met.
 """
 
@@ -17,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..errors import HogarError
-from .gates import ArmFigures, ArmWatch, gate_failure
+from .gates import HIGHER_IS_BETTER, LOWER_IS_BETTER, ArmFigures, ArmWatch, gate_failure, quality_failure
 
 __all__ = ["Rollout", "RolloutError", "RolloutPolicy"]
 
@@ -39,6 +41,11 @@ class RolloutPolicy:
     max_error_increase: float = 0.01
     max_p99_ratio: float = 1.5
     min_samples: int = 5
+    #: gate on this model quality metric of the candidate against the stable arm
+    #: (accuracy, f1, precision, recall; mae, rmse, log_loss), from delayed labels
+    quality_metric: str | None = None
+    max_quality_drop: float = 0.02
+    min_labels: int = 30
 
     def __post_init__(self) -> None:
         try:
@@ -55,6 +62,12 @@ class RolloutPolicy:
                 raise RolloutError(f"got {getattr(self, name)!r} for {name}; expected a number > 0")
         if self.step_requests < 0 or self.min_samples < 1 or self.max_error_increase < 0:
             raise RolloutError("step_requests >= 0, min_samples >= 1 and max_error_increase >= 0, please")
+        metrics = (*HIGHER_IS_BETTER, *LOWER_IS_BETTER)
+        if self.quality_metric is not None and self.quality_metric not in metrics:
+            raise RolloutError(f"got {self.quality_metric!r} for quality_metric; expected one of {', '.join(metrics)}")
+        if not self.max_quality_drop >= 0 or self.min_labels < 1:
+            raise RolloutError(f"got {self.max_quality_drop!r} for max_quality_drop and {self.min_labels!r} for "
+                               "min_labels; expected a number >= 0 and an integer >= 1")
 
 
 @dataclass
@@ -75,6 +88,7 @@ class _Status:
     weight: float
     cause: str | None
     moves: list[Move] = field(default_factory=list)
+    quality: dict[str, Any] | None = None
 
 
 class Rollout:
@@ -105,9 +119,42 @@ class Rollout:
         self._step_count0 = 0
         self._last_gate = 0.0
         self._stable_seen = ArmFigures(0, 0, None)
+        self.quality: dict[str, Any] | None = None  # the quality gate's last comparison
+        self._started = time.time()
+        self._monitor = self._quality_monitor() if self.policy.quality_metric else None
         self._watch = ArmWatch(dep, split)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hogar-rollout", daemon=True)
+
+    def _quality_monitor(self) -> Any:
+        metric = self.policy.quality_metric
+        monitor = self.dep.quality_monitor(start=False)
+        arms = monitor.arm_scores(self.split) if monitor is not None else {}
+        missing = [a for a in (self.candidate, self.stable) if a not in arms]
+        if missing:
+            raise RolloutError(f"the {metric} gate needs labels for both arms, but no model node with "
+                               f"`feedback = true` follows {' and '.join(repr(a) for a in missing)} at split "
+                               f"{self.split!r}")
+        return monitor
+
+    def _quality_gate(self) -> str | None:
+        """The quality comparison since the start (kept in :attr:`quality`), and why it fails."""
+        p = self.policy
+        assert self._monitor is not None and p.quality_metric is not None  # only with a quality gate
+        scores = self._monitor.arm_scores(self.split, since=self._started)
+        cand, stable = scores.get(self.candidate, {}), scores.get(self.stable, {})
+        self.quality = {"metric": p.quality_metric, "min_labels": p.min_labels,
+                        "candidate": {"value": cand.get(p.quality_metric), "labelled": cand.get("labelled", 0)},
+                        "stable": {"value": stable.get(p.quality_metric), "labelled": stable.get("labelled", 0)}}
+        return quality_failure(cand, stable, metric=p.quality_metric, max_drop=p.max_quality_drop,
+                               min_labels=p.min_labels)
+
+    def _judged(self) -> bool:
+        """True without a quality gate; with one, once both arms have their labels."""
+        q = self.quality
+        if self._monitor is None:
+            return True
+        return q is not None and min(q["candidate"]["labelled"], q["stable"]["labelled"]) >= self.policy.min_labels
 
     # -- actions ------------------------------------------------------------------------
     def start(self) -> Rollout:
@@ -159,7 +206,7 @@ class Rollout:
         """The rollout as JSON-ready data: state, step, weight, cause, every move."""
         with self._lock:
             return asdict(_Status(self.split, self.candidate, self.state, self.step, self.weight, self.cause,
-                                  list(self.moves)))
+                                  list(self.moves), self.quality))
 
     def _expect(self, *states: str) -> None:
         if self.state not in states:
@@ -192,6 +239,8 @@ class Rollout:
                     self._stable_seen = stable
                 failure = gate_failure(cand, self._stable_seen, max_error_increase=p.max_error_increase,
                                        max_p99_ratio=p.max_p99_ratio, min_samples=p.min_samples)
+                if failure is None and self._monitor is not None:
+                    failure = self._quality_gate()
                 if failure is not None:
                     why = f"rolled back at {self.weight:.0%}: {failure}"
                     self._set(0.0, why)
@@ -201,7 +250,7 @@ class Rollout:
             if self.state != "running":
                 return
             served = self._watch.counts.get(self.candidate, 0) - self._step_count0
-            if now - self._step_began >= p.step_time and served >= p.step_requests:
+            if now - self._step_began >= p.step_time and served >= p.step_requests and self._judged():
                 if self.step == len(p.steps) - 1:
                     self.state = "promoted"
                     self.moves.append(Move(now, self.weight, "every step passed its gates"))

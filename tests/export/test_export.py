@@ -122,7 +122,13 @@ def test_ray_serve_config_is_valid_for_rays_own_schema(tmp_path, capsys) -> None
     assert sorted(deps) == ["features", "gate", "nn", "review_v2", "xgb"]
     assert deps["xgb"]["num_replicas"] == 4
     assert all("replicas" not in n for n in app["args"]["earg"]["nodes"])  # said once, in deployments
-    assert deps["nn"]["ray_actor_options"] == {"num_cpus": 1.0, "num_gpus": 1.0, "memory": 4 << 30}
+    placement = app["args"]["earg"]["placement"]
+    nn_workers = sorted({w for rid, w in placement.items() if rid.startswith("nn/")})
+    nn_selector = nn_workers[0] if len(nn_workers) == 1 else f"in({','.join(nn_workers)})"
+    assert deps["nn"]["ray_actor_options"] == {  # pinned where the graph's placement put them
+        "num_cpus": 1.0, "num_gpus": 1.0, "memory": 4 << 30, "label_selector": {"hogar-worker": nn_selector},
+        "fallback_strategy": [{"label_selector": {}}]}
+    assert "g.udgl" in err and "warning[W704]" in err and "hogar-worker=worker-0" in err
     assert deps["features"]["user_config"] == {"batch_size": 32, "batch_wait_s": 0.005}
     assert doc["http_options"] == {"host": "127.0.0.1", "port": 8123}
     assert "g.udgl:12:11: warning[W701]: Ray Serve: node 'nn', attribute `memory`" in err

@@ -67,5 +67,7 @@ def test_pause_abort_and_refusals(served, capsys):
             resp = client.post("/hogar/v1/admin/rollout", json=body, headers=auth)
             assert resp.status_code == 400 and needle in resp.json()["error"]["message"], resp.text
         assert client.post("/hogar/v1/admin/rollout", json={"split": "c"}).status_code == 401
+    code, _out, err = rollout(url, "start", "--candidate", "cand", "--quality-metric", "accuracy", capsys=capsys)
+    assert code == 2 and "400: the accuracy gate needs labels for both arms" in err, err
     code, _out, err = main(["rollout", url, "c", "status", "--token", "wrong"]), *capsys.readouterr()
     assert code == 2 and "401" in err

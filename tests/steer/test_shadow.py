@@ -103,3 +103,29 @@ def test_a_served_graph_reports_its_shadows(no_leaks):
             assert client.get("/hogar/v1/shadow").json() == {"shadows": {}}
     finally:
         plain.stop()
+
+
+def test_the_placement_endpoint_on_the_embedded_engine(no_leaks, tmp_path, capsys):
+    import json
+
+    import httpx
+
+    from hogar_nb.cli import main
+
+    graph = GRAPH.format(candidate="primary", share="50%", extra="").replace(
+        "graph shadowed\n", "graph shadowed\ncluster { workers = 2, cpu = 4 }\n")
+    with hogar_nb.run(hogar_nb.parse_udgl(graph)) as dep:
+        url = dep.serve_http()
+        nodes = httpx.get(url + "/hogar/v1/placement", timeout=30).json()["nodes"]
+        planned = dep.earg["placement"]
+        assert sorted(planned[f"v1/{i}"] for i in (0, 1)) == ["worker-0", "worker-1"]
+        assert nodes == {"v1": {"planned": {"worker-0": 1, "worker-1": 1}, "running": {"local": 2}},
+                         "v2": {"planned": {planned["v2/0"]: 1}, "running": {"local": 1}}}
+        (tmp_path / "g.udgl").write_text(graph)
+        assert main(["analyze", str(tmp_path / "g.udgl"), "--served", url]) == 0
+        out = capsys.readouterr().out
+        assert f"where the replicas run ({url}):\n  v1: planned worker-0 x1, worker-1 x1; running local x2\n" in out
+        assert main(["analyze", str(tmp_path / "g.udgl"), "--served", url, "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["running"] == nodes
+    assert main(["analyze", str(tmp_path / "g.udgl"), "--served", url]) == 2  # the server is gone
+    assert f"could not read {url}/hogar/v1/placement" in capsys.readouterr().err

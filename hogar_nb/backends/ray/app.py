@@ -65,8 +65,11 @@ def build_application(earg: dict[str, Any], plan: GraphPlan, routes: dict[str, s
     for name, node in plan.nodes.items():
         if not node.is_worker:
             continue
-        opts = deployment_options(raw[name])
-        opts.update((overrides or {}).get(name, {}))
+        opts = deployment_options(raw[name], earg.get("placement"))
+        changed = (overrides or {}).get(name, {})
+        if "num_replicas" in changed or "autoscaling_config" in changed:
+            opts.pop("max_replicas_per_node", None)  # more replicas than were placed: no cap per machine
+        opts.update(changed)
         handles[name] = _versioned(node_replica.options(**opts), version).bind(name, _shippable(node.factory))
     ingress = ingress_deployment.options(name=INGRESS, max_ongoing_requests=100_000,
                                          ray_actor_options={"num_cpus": INGRESS_CPU},

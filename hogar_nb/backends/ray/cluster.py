@@ -1,5 +1,9 @@
 """Connect to a Ray cluster, or start a small local one on 127.0.0.1, and start Serve on it.
 
+``LocalRay(join=address, labels=...)`` starts a further node (a raylet of its own,
+with its labels and resources) that joins a running head: several of them make a
+multi-machine cluster on one host, for placement across machines.
+
 A local Ray is a ``ray start --head --block`` child process, in a session of its
 own, with every port chosen up front on 127.0.0.1: the raylet then has no port
 files to wait for. On a busy machine Ray's Python helpers can take longer to start
@@ -37,6 +41,22 @@ LOCAL_OBJECT_STORE_BYTES = 128 << 20  # the graph's payloads, not datasets
 START_TIMEOUT = 180.0
 
 
+#: what Ray appends to its temp dir for its longest unix socket path
+#: (``/session_2026-12-02_13-14-19_123456_12345/sockets/plasma_store``); 107 bytes at most in all
+_SOCKET_TAIL, _SOCKET_MAX = 62, 107
+
+
+def _private_temp_dir() -> str:
+    """A new directory for a local head's session files: in the temporary directory when
+    its sockets' paths fit there, else in /tmp."""
+    import tempfile
+
+    base = tempfile.gettempdir()
+    if len(base) + 10 + _SOCKET_TAIL > _SOCKET_MAX:
+        base = "/tmp"
+    return tempfile.mkdtemp(prefix="ray", dir=base)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
@@ -44,13 +64,22 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class LocalRay:
-    """A one-node Ray cluster on 127.0.0.1, owned by this process."""
+    """A one-node Ray cluster on 127.0.0.1, owned by this process; with ``join`` (a head's
+    address), a further node of that cluster instead, with ``labels`` and ``resources``."""
 
     def __init__(self, num_cpus: int | None = None, object_store_bytes: int = LOCAL_OBJECT_STORE_BYTES,
-                 temp_dir: str | None = None, attempts: int = 3, nice: int = 0) -> None:
-        self.num_cpus = num_cpus or max(2, os.cpu_count() or 2)
+                 temp_dir: str | None = None, attempts: int = 3, nice: int = 0, join: str | None = None,
+                 labels: dict[str, str] | None = None, resources: dict[str, float] | None = None) -> None:
+        self.join = join
+        self.labels = dict(labels or {})
+        self.resources = dict(resources or {})
+        self.node_id = ""  # the raylet's node, once started
+        self.num_cpus = num_cpus if num_cpus is not None else max(2, os.cpu_count() or 2)
         self.object_store_bytes = object_store_bytes
-        self.temp_dir = temp_dir
+        #: a head's session files: ``temp_dir``, else a fresh directory of its own (removed
+        #: when it stops), so its raylet can be told the agent's port (see _announce_listen_port)
+        self.own_temp_dir = temp_dir is None and join is None
+        self.temp_dir = temp_dir if not self.own_temp_dir else _private_temp_dir()
         self.attempts = attempts
         self.nice = nice
         self.process: subprocess.Popen | None = None
@@ -59,22 +88,38 @@ class LocalRay:
         self.startup_s = 0.0
 
     def _command(self) -> list[str]:
-        ray_cli = shutil.which("ray", path=str(Path(sys.executable).parent)) or "ray"
-        ports = [free_port() for _ in range(6)]
-        self.address = f"127.0.0.1:{ports[0]}"
+        # Ray's CLI beside this interpreter, else the same CLI through it (an interpreter with
+        # Ray on its path but no script beside it, e.g. a system Python running as another user)
+        script = shutil.which("ray", path=str(Path(sys.executable).parent))
+        ray_cli = [script] if script else [sys.executable, "-m", "ray.scripts.scripts"]
+        ports = [free_port() for _ in range(7)]
         self.listen_port = ports[2]
-        cmd = [ray_cli, "start", "--head", "--block", "--node-ip-address", "127.0.0.1",
-               "--port", str(ports[0]), "--num-cpus", str(self.num_cpus),
-               "--object-store-memory", str(self.object_store_bytes), "--include-dashboard", "false",
-               "--dashboard-agent-grpc-port", str(ports[1]), "--dashboard-agent-listen-port", str(ports[2]),
-               "--runtime-env-agent-port", str(ports[3]), "--metrics-export-port", str(ports[4]),
-               "--node-manager-port", str(ports[5]), "--disable-usage-stats"]
+        if self.join:
+            self.address = self.join
+            cmd = [*ray_cli, "start", "--address", self.join, "--block", "--node-ip-address", "127.0.0.1",
+                   "--object-manager-port", str(ports[0])]
+        else:
+            self.address = f"127.0.0.1:{ports[0]}"
+            cmd = [*ray_cli, "start", "--head", "--block", "--node-ip-address", "127.0.0.1",
+                   "--port", str(ports[0]), "--include-dashboard", "false"]
+        cmd += ["--num-cpus", str(self.num_cpus), "--object-store-memory", str(self.object_store_bytes),
+                "--dashboard-agent-grpc-port", str(ports[1]), "--dashboard-agent-listen-port", str(ports[2]),
+                "--runtime-env-agent-port", str(ports[3]), "--metrics-export-port", str(ports[4]),
+                "--node-manager-port", str(ports[5]), "--disable-usage-stats"]
+        if self.labels:
+            cmd += ["--labels", ",".join(f"{k}={v}" for k, v in self.labels.items())]
+        if self.resources:
+            import json
+
+            cmd += ["--resources", json.dumps(self.resources)]
         if self.temp_dir:
+            os.makedirs(self.temp_dir, exist_ok=True)  # again after a failed attempt removed it
             cmd += ["--temp-dir", self.temp_dir]
         return cmd
 
     def start(self) -> "LocalRay":
-        """Start the head and connect this process to it (``ray.init``)."""
+        """Start the head and connect this process to it (``ray.init``); a joining node
+        is only started (this process keeps the connection it has, if any)."""
         local_auth()
         import ray
         t0 = time.monotonic()
@@ -99,6 +144,9 @@ class LocalRay:
             deadline = time.monotonic() + START_TIMEOUT
             while time.monotonic() < deadline and self.process.poll() is None and not ready.wait(0.1):
                 pass
+            if ready.is_set() and self.process.poll() is None and self.join:
+                self.startup_s = time.monotonic() - t0
+                return self
             if ready.is_set() and self.process.poll() is None:
                 try:
                     ray.init(address=self.address, log_to_driver=False, configure_logging=False)
@@ -127,6 +175,7 @@ class LocalRay:
             log = session / "logs" / "raylet.out"
             match = pattern.search(log.read_text(errors="replace")) if log.exists() else None
             if match:
+                self.node_id = match.group(1)
                 target = session.resolve() / f"dashboard_agent_listen_port_{match.group(1)}"
                 if not target.exists():
                     tmp = target.with_suffix(".tmp")
@@ -159,11 +208,27 @@ class LocalRay:
                 continue
         return found
 
+    def kill(self) -> None:
+        """End every process of this node at once (SIGKILL), as a machine that is lost."""
+        import psutil
+
+        left = self.processes()
+        for p in left:
+            try:
+                p.kill()
+            except psutil.Error:
+                pass
+        psutil.wait_procs(left, timeout=10)
+        if self.process is not None:
+            self.process.wait(10)
+        self.process = None
+        _LOCAL.discard(self)
+
     def stop(self, timeout: float = 60.0) -> None:
         """Disconnect and stop every process of this cluster."""
         import psutil
 
-        if "ray" in sys.modules:
+        if "ray" in sys.modules and not self.join:
             import ray
 
             if ray.is_initialized():
@@ -190,6 +255,8 @@ class LocalRay:
             proc.wait(10)
         self.process = None
         _LOCAL.discard(self)
+        if self.own_temp_dir and self.temp_dir:
+            shutil.rmtree(self.temp_dir, ignore_errors=True)
 
 
 _LOCAL: set[LocalRay] = set()  # local Rays this process started and has not stopped

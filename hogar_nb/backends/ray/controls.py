@@ -94,6 +94,36 @@ class RayControls:
                 self._ingress_config.setdefault(node, {})["retries"] = plan.retries
         self._redeploy_node(node, **changes)
 
+    # -- placement ----------------------------------------------------------------------
+    def placement(self) -> dict[str, dict[str, dict[str, int]]]:
+        """Per worker node: the replicas the graph's placement put on each machine
+        (``planned``) and those Serve runs there now (``running``), machines named by
+        their ``hogar-worker`` label (an unlabelled one by ``node:<id prefix>``)."""
+        import ray
+        from ray._private import state  # the actor table; the public state API needs the dashboard
+
+        from ...export.ray_placement import WORKER_LABEL, planned_workers
+
+        machines = {}
+        for n in ray.nodes():
+            if n.get("Alive"):
+                label = (n.get("Labels") or {}).get(WORKER_LABEL)
+                machines[n["NodeID"]] = label or f"node:{n['NodeID'][:8]}"
+        prefix = f"SERVE_REPLICA::{self._app}#"
+        running: dict[str, dict[str, int]] = {}
+        for actor in state.actors(actor_state_name="ALIVE").values():
+            name = actor.get("Name") or ""
+            if not name.startswith(prefix):
+                continue
+            node = name[len(prefix):].split("#", 1)[0]
+            machine = machines.get(actor["Address"]["NodeID"], "gone")
+            running.setdefault(node, {})
+            running[node][machine] = running[node].get(machine, 0) + 1
+        placement = (self._earg or {}).get("placement")
+        return {node: {"planned": dict(sorted(planned_workers(placement, node).items())),
+                       "running": dict(sorted(running.get(node, {}).items()))}
+                for node in self.replica_nodes()}
+
     # -- faults -------------------------------------------------------------------------
     def replica_actors(self, node: str) -> list[str]:
         """Names of the node's live replica actors (in Ray's "serve" namespace)."""

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from .. import drawing
 from ..config import ConsoleError
 from ..forms import FaultForm, ReconfigureForm, RegisterForm, StartForm
-from ..models import Deployment, GraphVersion, MetricPoint, TimelineEvent, audit
+from ..models import Deployment, DeploymentRevision, GraphVersion, MetricPoint, TimelineEvent, audit
 from ...core.kinds import RECONFIGURABLE, WORKER_KINDS
 from ..allowlist import refusals
 from ..feedback import keeps_predictions, label_totals
@@ -26,6 +26,8 @@ from ..serve_client import ServeClient, ServeError
 from ..services import HUB, supervisor
 from ..text import duration_ms
 from .live import STATUS_FIELDS, status_of
+from .rollouts import ACTIONS as ROLLOUT_ACTIONS
+from .rollouts import METRICS, rollout_rows, split_arms
 
 __all__ = ["deployment_detail", "deployment_list", "deployment_register", "deployment_remove",
            "deployment_restart", "deployment_start", "deployment_stop", "fault", "history", "reconfigure"]
@@ -66,7 +68,9 @@ def _name_taken(name: str) -> str:
 def deployment_start(request, pk: int, number: int):
     version = get_object_or_404(GraphVersion.objects.select_related("graph"), graph_id=pk, number=number)
     form = StartForm(request.POST)
-    form.is_valid()
+    if not form.is_valid():
+        messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("version", pk=pk, number=number)
     name = (form.cleaned_data.get("name") or version.graph.name).strip()
     taken = _name_taken(name)
     if taken:
@@ -81,9 +85,13 @@ def deployment_start(request, pk: int, number: int):
     dep = Deployment.objects.create(
         name=name, kind=Deployment.MANAGED, version=version, earg=version.earg,
         admin_token=secrets.token_urlsafe(32), allow_faults=bool(form.cleaned_data.get("allow_faults")),
+        backend=form.cleaned_data["backend"], ray_address=form.cleaned_data.get("ray_address") or "",
         state="starting", created_by=request.user)
+    DeploymentRevision.objects.create(deployment=dep, number=1, version=version, by=request.user.get_username(),
+                                      note=f"deployed v{version.number}")
     audit(request.user, "deploy", name, graph=version.graph.name, version=version.number, deployment=dep.pk,
-          allow_faults=dep.allow_faults, outside_allowlist=outside)
+          allow_faults=dep.allow_faults, outside_allowlist=outside, backend=dep.backend,
+          ray_address=dep.ray_address)
     threading.Thread(target=supervisor().launch, args=(dep.pk,), daemon=True).start()
     return redirect("deployment", pk=dep.pk)
 
@@ -204,6 +212,35 @@ def _quality(dep: Deployment, doc: dict) -> tuple[list[dict], float | None]:
     return in_order(stored.rows), stored.time
 
 
+def _shadow(dep: Deployment, doc: dict) -> list[dict]:
+    """Each mirror candidate of the served graph beside what it shadows (rows for the
+    page), or none when it is not running, has no mirror edge, or does not answer
+    within a second."""
+    from ..serve_client import ServeClient, ServeError
+    from ..shadow import mirror_candidates, shadow_rows
+
+    if not dep.url or dep.state != "running" or not mirror_candidates(doc):
+        return []
+    try:
+        return shadow_rows(ServeClient(dep.url, timeout=1.0).shadow(), doc)
+    except ServeError:
+        return []
+
+
+def _placement(dep: Deployment) -> list[dict]:
+    """Where the served graph's replicas were planned and where they run (rows for the
+    page); none for a server that predates ``/hogar/v1/placement`` or does not answer."""
+    from ..serve_client import ServeClient, ServeError
+    from ..shadow import placement_rows
+
+    if not dep.url or dep.state != "running":
+        return []
+    try:
+        return placement_rows(ServeClient(dep.url, timeout=2.0).placement(), dep.earg or {})
+    except ServeError:
+        return []
+
+
 @writes("operator")
 def deployment_detail(request, pk: int):
     dep = get_object_or_404(Deployment.objects.select_related("version__graph"), pk=pk)
@@ -228,6 +265,13 @@ def deployment_detail(request, pk: int):
         "has_models": any(n.get("kind") == "model" for n in doc.get("nodes", [])),
         "labels": labels, "keeps_predictions": keeps_predictions(doc),
         "label_outcomes": [(o, labels[o]) for o in ("matched", "unknown", "expired", "duplicate", "pending", "refused")],
+        "shadow": _shadow(dep, doc),
+        "placement": _placement(dep),
+        "splits": split_arms(doc) if dep.admin_token else {},
+        "rollouts": rollout_rows(dep, doc), "rollout_actions": ROLLOUT_ACTIONS, "rollout_metrics": METRICS,
+        "revisions": list(dep.revisions.select_related("version")[:50]),
+        "other_versions": [] if dep.version is None or dep.kind != Deployment.MANAGED else list(
+            dep.version.graph.versions.exclude(pk=dep.version.pk).order_by("-number")),
         "live": {"stream": f"/deployments/{dep.pk}/stream", "history": f"/deployments/{dep.pk}/history",
                  "running": dep.desired == "running", "traced": traced_nodes(doc)},
     }

@@ -26,6 +26,7 @@ from .traces_panel import TracesPanel
 from .panels import Panels
 from .plot_panels import PlotPanels
 from .quality_panels import QualityPanels
+from .shadow_panel import ShadowPanel
 from .source import Reading, Source
 from .visibility import Visibility
 
@@ -112,6 +113,14 @@ class Dashboard(widgets.VBox):
             # a click on a node lists its slowest recent spans (tracing may start later)
             self.graph_view.node_spans = lambda node: (
                 traced.tracing.store.node_spans(node, 5) if traced.tracing is not None else [])
+        #: the "Shadow traffic" group, when the deployment's graph has mirror edges
+        self.shadow: ShadowPanel | None = None
+        if dep is not None and any(e.get("mirror") is not None for e in (getattr(dep, "earg", None) or {})
+                                   .get("edges") or []):
+            from ...steer import ShadowMonitor
+
+            self.shadow = ShadowPanel(ShadowMonitor(dep))
+            groups.append(self.shadow.box)
         super().__init__([self.controls, self.visibility, self.graph_view, self.plots, *groups])
         self.add_class("hogar-monitor")
         self.observe(self._on_comm, names="comm")
@@ -226,6 +235,8 @@ class Dashboard(widgets.VBox):
         self.graph_view.update(health, final=not reading.running)
         if self.quality is not None:
             self.quality.update(reading.time)
+        if self.shadow is not None:
+            self.shadow.update()
         if self.traces is not None:
             self.traces.refresh()
         self.draws += 1
@@ -269,6 +280,8 @@ class Dashboard(widgets.VBox):
         """
         self.stop()
         _OPEN.discard(self)
+        if self.shadow is not None:
+            self.shadow.close()
         inner = _descendants(self)
         super().close()
         if self._displayed:
