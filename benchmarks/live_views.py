@@ -8,8 +8,10 @@ with steady load and shows two dashboards refreshing every 0.5 s, then measures,
 one run, side by side:
 
 - dashboards in view, node badges relabelled every refresh (as before coalescing);
-- dashboards in view (badges at most every 2 s, one message per panel and refresh);
-- dashboards scrolled out of view (the page reports it: nothing is drawn);
+- dashboards in view (badges at most every 2 s; one message for the graph and one
+  for the panels per refresh; the page redraws only the panels in view, one per
+  animation frame);
+- dashboards scrolled out of view (the page reports it: nothing is sent);
 - dashboards paused.
 
 Per phase: long tasks (PerformanceObserver 'longtask', ms per second of wall time),
@@ -133,6 +135,9 @@ def run_cell(page, index: int) -> None:
     prompt = f"document.querySelectorAll('.jp-Notebook .jp-Cell')[{index}].querySelector('.jp-InputPrompt')"
     cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
     for _attempt in range(4):
+        accept = page.locator(".jp-Dialog .jp-mod-accept")
+        if accept.count():  # a kernel dialog that came late, on a loaded machine
+            accept.first.click()
         cell.locator(".jp-InputPrompt").scroll_into_view_if_needed()
         cell.locator(".jp-InputPrompt").click()
         page.keyboard.press("Shift+Enter")
@@ -205,9 +210,13 @@ def main() -> None:
             try:
                 for i in range(5):
                     print(f"running cell {i}", file=sys.stderr, flush=True)
+                    if i == 2:
+                        started = time.monotonic()
                     run_cell(page, i)
-                page.wait_for_function(
-                    "() => document.querySelectorAll('.hogar-monitor .js-plotly-plot').length >= 12")
+                # every panel is placed, and the ones in view are drawn
+                page.wait_for_function("""() => document.querySelectorAll('.hogar-monitor .hogar-panel').length >= 12
+                    && document.querySelectorAll('.hogar-monitor .js-plotly-plot .main-svg').length >= 1""")
+                shown_s = time.monotonic() - started
             except Exception:
                 page.screenshot(path=str(base / "live-views-failure.png"))
                 print(f"failed; the page as it was: {base / 'live-views-failure.png'}", file=sys.stderr)
@@ -228,6 +237,7 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
     print(f"two live dashboards (0.5 s) of a 300-node chain under load, {args.seconds:g} s per phase")
+    print(f"the two dashboards shown (their cells run, the panels in view drawn) in {shown_s:.1f} s")
     print(f"{'phase':38} {'long ms/s':>9} {'tasks':>6} {'keys':>5} {'>16ms':>6} {'worst key':>10} "
           f"{'eval p50':>9} {'eval max':>9}")
     for phase, r in results.items():
@@ -236,7 +246,8 @@ def main() -> None:
     base_ms = results["in view, every badge every refresh"]["long_ms_per_s"]
     for phase in ("in view", "scrolled out of view", "paused"):
         ms = results[phase]["long_ms_per_s"]
-        print(f"long tasks, {phase} vs every badge every refresh: {ms / base_ms:.2f}x" if base_ms else "")
+        ratio = f"{ms / base_ms:.2f}x" if base_ms else f"{ms:.1f} vs {base_ms:.1f} ms/s"
+        print(f"long tasks, {phase} vs every badge every refresh: {ratio}")
     ok = results["in view"]["long_ms_per_s"] < 50 and results["in view"]["worst_key_ms"] <= 100
     print(f"target (in view: < 50 ms/s of long tasks, no key press over 100 ms): {'met' if ok else 'not met'}")
 

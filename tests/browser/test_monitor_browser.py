@@ -1,5 +1,6 @@
 """In JupyterLab with headless Chromium: the Plotly traces gain points over time, other
-cells still run while the dashboard updates, and a node turns red when a fault hits it."""
+cells still run while the dashboard updates, a node turns red when a fault hits it, and
+only the panels in view are redrawn (one scrolled out is drawn when it comes back)."""
 
 from __future__ import annotations
 
@@ -30,9 +31,9 @@ dash = dep.monitor(interval=0.5, window=60)
 ]
 
 _POINTS = """() => {
-  const plots = document.querySelectorAll('.hogar-monitor .js-plotly-plot');
-  if (plots.length < 6) return -1;
-  const d = plots[0].data;
+  const panels = document.querySelectorAll('.hogar-monitor .hogar-panel');
+  if (panels.length < 6) return -1;
+  const d = panels[0].data;  // the throughput panel, in view: drawn by Plotly
   return d && d[0] && d[0].x ? d[0].x.length : 0;
 }"""
 
@@ -81,6 +82,8 @@ def test_traces_grow_kernel_stays_free_and_fault_turns_node_red(jupyter_server, 
     before = _points(page)
     run_cell(page, 1)
     page.wait_for_selector("text=kernel is free: 42", timeout=30_000)
+    # running it scrolled the notebook down to its output; a panel is drawn while in view
+    page.locator(".hogar-monitor .hogar-panel").first.scroll_into_view_if_needed()
     poll(lambda: _points(page), lambda n: n >= before + 2, 30, "growth after the other cell")
 
     healthy = poll(lambda: _node(page, "n1"), lambda s: s and s["health"] == "ok", 30, "n1 healthy")
@@ -92,4 +95,22 @@ def test_traces_grow_kernel_stays_free_and_fault_turns_node_red(jupyter_server, 
     assert page.evaluate(_NODE, "n0")["health"] == "ok"
     page.screenshot(path=str(ARTIFACTS / "monitor-fault.png"), full_page=True)
     (ARTIFACTS / "monitor-browser.json").write_text(json.dumps({"healthy": healthy, "failing": failing}))
+
+    # only the panels in view are redrawn; one scrolled out is drawn when it comes back
+    page.evaluate("""() => { const panels = [...document.querySelectorAll('.hogar-monitor .hogar-panel')];
+                             panels[0].scrollIntoView({block: 'end'});
+                             window.__drawn = panels.map(p => p.data); }""")
+    out_of_view = page.evaluate("""() => [...document.querySelectorAll('.hogar-monitor .hogar-panel')].map(p => {
+        const r = p.getBoundingClientRect(); return r.top >= window.innerHeight; })""")
+    assert out_of_view[0] is False and out_of_view[5] is True, out_of_view
+    for _ in range(2):  # the panel in view is redrawn at every refresh
+        page.wait_for_function("""() => { const p = document.querySelectorAll('.hogar-monitor .hogar-panel')[0];
+                                          const changed = p.data !== window.__drawn[0]; window.__drawn[0] = p.data;
+                                          return changed; }""", timeout=30_000)
+    assert page.evaluate("""() => document.querySelectorAll('.hogar-monitor .hogar-panel')[5].data
+                                  === window.__drawn[5]"""), "a panel out of view was redrawn"
+    page.locator(".hogar-monitor .hogar-panel").nth(5).scroll_into_view_if_needed()
+    page.wait_for_function("""() => { const p = document.querySelectorAll('.hogar-monitor .hogar-panel')[5];
+                                      return p.data !== window.__drawn[5] && p.querySelector('.main-svg'); }""",
+                           timeout=30_000)
     run_cell(page, 3)

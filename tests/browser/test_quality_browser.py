@@ -67,6 +67,9 @@ def test_the_model_quality_group_renders(jupyter_server, page):
     name = jupyter_server.write_notebook("quality.ipynb", CELLS)
     open_notebook(page, f"{jupyter_server.url}/lab/tree/{name}")
     run_cells(page, 0, 1)
+    page.wait_for_selector(".hogar-quality .hogar-panel", timeout=120_000)
+    # the group is under the system panels: a panel is drawn once it is in view
+    page.locator(".hogar-quality").scroll_into_view_if_needed()
     shown = poll(lambda: page.evaluate(_QUALITY), lambda v: v is not None and len(v["z"]) == 4
                  and len(v["z"][0]) >= 2, 120, "the Model quality group to draw")
     page.screenshot(path=str(ARTIFACTS / "quality-group.png"), full_page=True)

@@ -41,9 +41,9 @@ def test_panels_gain_points_in_the_background_and_stop_with_the_deployment(dep):
     assert levels == {"src": "inline", "n0": "stopped", "n1": "stopped", "out": "inline"}
     final = dash.last_health["n0"]
     assert final.rps > 0 and final.reason == "deployment stopped (was ok)"  # figures of the last run
-    assert dash.graph_view._nodes["n0"].data["label"] == f"n0\nfinal: {final.rps:.1f} rps"
-    assert dash.graph_view.canvas.get_style()[0]["selector"] == "node"
-    colours = {r["selector"]: r["style"].get("background-color") for r in dash.graph_view.canvas.get_style()}
+    assert dash.graph_view.node_data("n0")["label"] == f"n0\nfinal: {final.rps:.1f} rps"
+    assert dash.graph_view.canvas.stylesheet[0]["selector"] == "node"
+    colours = {r["selector"]: r["style"].get("background-color") for r in dash.graph_view.canvas.stylesheet}
     assert colours['node[health = "stopped"]'] == mon.LEVELS["stopped"][0] != mon.LEVELS["down"][0]
 
 
@@ -86,7 +86,7 @@ def test_close_and_the_close_button_end_the_thread(dep):
     wait_for(lambda: dash.refreshes >= 1, what="a refresh")
     dash.close_button.click()
     assert not dash.live and dash.comm is None
-    assert all(f.comm is None for f in dash.panels.figures.values())
+    assert dash.plots.comm is None and dash.graph_view.canvas.comm is None
 
 
 def test_prometheus_endpoint_gives_the_deployment_totals(dep):
@@ -143,10 +143,7 @@ def test_out_of_view_the_dashboard_reads_but_sends_nothing_until_back(dep):
     dash = Dashboard(DeploymentSource(dep), start=False, interval=0.1)
     try:
         dash.refresh()
-        sent: list = []
-        for fig in dash.panels.figures.values():
-            fig.observe(lambda c: sent.append(c["new"]) if c["new"] else None,
-                        names=["_py2js_update", "_py2js_restyle", "_py2js_relayout"])
+        sent = _recorded(dash.plots)
         shown = dash.last_reading.time
         dash.visibility.visible = False
         send(dep, 20)
@@ -163,18 +160,33 @@ def test_out_of_view_the_dashboard_reads_but_sends_nothing_until_back(dep):
         dash.close()
 
 
-def test_one_message_per_panel_and_refresh_and_none_for_what_did_not_change(dep):
+def _recorded(widget) -> list:
+    """The custom messages ``widget`` sends to the page from now on (still sent)."""
+    sent: list = []
+    send = widget.send
+    widget.send = lambda content, buffers=None: (sent.append(content), send(content, buffers))
+    return sent
+
+
+def test_one_message_for_the_panels_per_refresh_naming_only_what_changed(dep):
     dash = Dashboard(DeploymentSource(dep), start=False, window=60)
     try:
         send(dep, 20)
         wait_for(lambda: dash.refresh().totals[None].requests >= 20, what="20 requests read")
         dash.refresh()  # slot names settled
-        sent: dict = {}
-        for key, fig in dash.panels.figures.items():
-            fig.observe(lambda c, k=key: sent.setdefault(k, []).append(c["name"]) if c["new"] else None,
-                        names=["_py2js_update", "_py2js_restyle", "_py2js_relayout"])
+        drawn = dash.last_reading.time  # a sample newer than the drawn reading: there is news to draw
+        wait_for(lambda: max(dash.source.series(dash.source.read(), "rps", None)[0], default=0) > drawn,
+                 what="a sample newer than the last drawn reading")
+        panels, graph = _recorded(dash.plots), _recorded(dash.graph_view.canvas)
+        dash.graph_view.badge_every = 0.0  # every badge now: every node with replicas changes
         dash.refresh()
-        assert all(len(names) == 1 for names in sent.values()), sent
-        assert "errors" not in sent  # no error since: nothing to send
+        assert len(panels) == 1 and len(graph) <= 1, (panels, graph)
+        order = [dash.panels.figures[k] for k in ("throughput", "latency", "errors", "queues", "replicas")]
+        changed = {order[int(i)].layout.title.text for i in panels[0]["figures"] if int(i) < len(order)}
+        assert "Errors by cause (since start)" not in changed  # no error since: nothing to send
+        assert "Throughput (completions/s)" in changed
+        dash.refresh()
+        dash.refresh()
+        assert len(graph) <= 3 and all(set(graph[-1]["nodes"]) <= set(dash.topology.nodes) for _ in graph)
     finally:
         dash.close()

@@ -74,8 +74,8 @@ def test_health_colours_follow_faults_and_recover(dep):
     send(dep, 20)
     dash.refresh()
     assert dash.graph_view.levels() == {"src": "inline", "n0": "ok", "n1": "ok", "out": "inline"}
-    node = dash.graph_view._nodes["n0"]
-    assert "rps" in node.data["label"] and "q 0" in node.data["label"]
+    label = dash.graph_view.node_data("n0")["label"]
+    assert "rps" in label and "q 0" in label
     dep.inject_fault("n1", "error", rate=1.0)
     send(dep, 20)
     dash.refresh()

@@ -92,23 +92,23 @@ def test_static_errors_chart_keeps_its_legend_off_the_bars() -> None:
     assert bars and not any(box.overlaps(b) for b in bars)
 
 
-def test_renaming_node_slots_never_unnames_the_other_traces() -> None:
-    """A batched update that names one trace sends "no value" for the names of the
-    others, which Plotly's front end applies as "no name" (legends read "trace 0")."""
+def test_every_panel_the_page_is_sent_names_all_its_traces() -> None:
+    """Legends never read "trace 0": every figure sent to the page, after the node
+    slots were given their nodes, names every one of its traces."""
     dep = start(sample_interval=0.1)
     try:
         dash = dep.monitor(display=False, start=False, window=60)
         sent: list[dict] = []
-        for fig in dash.panels.figures.values():
-            fig.observe(lambda c: sent.append(c["new"]), names=["_py2js_update", "_py2js_restyle"])
+        send = dash.plots.send
+        dash.plots.send = lambda content, buffers=None: (sent.append(content), send(content, buffers))
         for i in range(10):
             dep.call(i)
         wait_for(lambda: dash.refresh().totals[None].requests >= 10, what="10 requests in the metrics")
         dash.refresh()
-        styles = [m.get("style_data") or m.get("restyle_data") or {} for m in sent if m]
-        renames = [s["name"] for s in styles if "name" in s]
-        assert renames, "the node slots were named"
-        assert all(isinstance(name, str) for names in renames for name in names), renames
+        figures = [fig for msg in sent for fig in msg["figures"].values()]
+        names = [t.get("name") for fig in figures for t in fig["data"]]
+        assert any(name in ("n0", "n1") for name in names), "the node slots were named"
+        assert names and all(isinstance(name, str) and name for name in names), names
         assert [t.name for t in dash.panels.figures["queues"].data][:2] == ["queued (all)", "in flight (all)"]
     finally:
         dep.stop()
@@ -121,7 +121,7 @@ def test_close_closes_the_box_first_then_every_widget_in_it() -> None:
     try:
         dash = dep.monitor(display=False, start=False)
         inner = _descendants(dash)
-        assert dash.panels.figures["errors"] in inner and dash.graph_view.canvas in inner
+        assert dash.plots in inner and dash.graph_view.canvas in inner
         closed: list[object] = []
         for w in [dash, *inner]:
             w.observe(lambda c, w=w: closed.append(w) if c["new"] is None else None, names="comm")

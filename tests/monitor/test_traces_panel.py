@@ -60,7 +60,8 @@ def test_failed_and_slowest_requests_open_their_waterfall_and_a_node_click_lists
         assert isinstance(panel.figure, go.FigureWidget)
         names = {t for bar in panel.figure.data for t in bar.y}
         assert len(names) == len(dep.trace(slowest)["spans"]) and panel.figure.layout.title.text.endswith(slowest)
-        dash.graph_view._on_click({"data": {"id": "f"}})  # what ipycytoscape sends for a node click
+        # what the page sends for a click on node f
+        dash.graph_view.canvas._handle_custom_msg({"event": "click", "data": {"id": "f"}}, [])
         detail = dash.graph_view.detail.value
         spans = dep.tracing.store.node_spans("f", 5)
         assert len(spans) == 5 and spans[0]["duration_ms"] >= 30  # x = 7 sleeps 30 ms in f

@@ -134,7 +134,7 @@ class BehaviourPanel:
         self.window_s = window_s
         self.max_points = max_points
         self.label = label
-        fig = go.FigureWidget()
+        fig = go.Figure()
         fig.update_layout(
             title={"text": f"Model behaviour: {label} over time", "font": {"size": 13}},
             height=height, width=480, margin={"l": 45, "r": 10, "t": 35, "b": 30}, uirevision="monitor",

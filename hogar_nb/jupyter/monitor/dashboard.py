@@ -2,9 +2,9 @@
 
 The refresh thread only reads the source and assigns trace arrays, so the kernel
 stays free for other cells (and panels keep moving while a cell blocks, e.g. during
-``dep.load(...)``). The page is sent only what changed, one message per panel and
-refresh, and nothing while the dashboard is out of view. It stops when the deployment stops, on :meth:`Dashboard.close`
-or the Close button.
+``dep.load(...)``). The page is sent only what changed, one message for the graph
+and one for the panels per refresh, and nothing while the dashboard is out of view.
+It stops when the deployment stops, on :meth:`Dashboard.close` or the Close button.
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ from typing import Any, Iterable
 
 import ipywidgets as widgets
 
+from ..rendering import close_when_started
 from .behaviour import BehaviourPanel, Field, ResponseSampler
 from .health import HealthRules, HealthTracker, NodeHealth
 from .health_view import HealthView
 from .traces_panel import TracesPanel
 from .panels import Panels
+from .plot_panels import PlotPanels
 from .quality_panels import QualityPanels
 from .shadow_panel import ShadowPanel
 from .source import Reading, Source
@@ -83,16 +85,15 @@ class Dashboard(widgets.VBox):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._shown = False
+        self._displayed = False
         #: called with the dashboard when its refresh thread ends (the deployment stopped,
         #: :meth:`stop`, :meth:`close` or too many failed reads)
         self.on_stopped: list[Any] = []
         self._build_controls(window)
         figs = self.panels.figures
-        grid = widgets.VBox([
-            widgets.HBox([figs["throughput"], figs["latency"]]),
-            widgets.HBox([figs["errors"], figs["queues"]]),
-            widgets.HBox([figs["replicas"], self.behaviour.figure]),
-        ])
+        #: the system panels and the behaviour panel, in the page
+        self.plots = PlotPanels([figs["throughput"], figs["latency"], figs["errors"], figs["queues"],
+                                 figs["replicas"], self.behaviour.figure])
         self.visibility = Visibility()
         self.visibility.observe(self._on_visible, names="visible")
         #: the "Model quality" group, when the deployment's quality is watched
@@ -120,7 +121,7 @@ class Dashboard(widgets.VBox):
 
             self.shadow = ShadowPanel(ShadowMonitor(dep))
             groups.append(self.shadow.box)
-        super().__init__([self.controls, self.visibility, self.graph_view, grid, *groups])
+        super().__init__([self.controls, self.visibility, self.graph_view, self.plots, *groups])
         self.add_class("hogar-monitor")
         self.observe(self._on_comm, names="comm")
         self.created = time.monotonic()
@@ -230,6 +231,7 @@ class Dashboard(widgets.VBox):
             return
         self.panels.update(self.source, reading, health)
         self.behaviour.update(reading.time, self.panels.span)
+        self.plots.sync()
         self.graph_view.update(health, final=not reading.running)
         if self.quality is not None:
             self.quality.update(reading.time)
@@ -272,6 +274,9 @@ class Dashboard(widgets.VBox):
         The dashboard's own box is closed first, so the page removes every view in it
         before the models under it go: a chart whose model closed while its view was
         still shown tries to sync its view state and fails ("no comm channel defined").
+        A widget whose view may still be starting in the page (the dashboard was shown
+        and the page has not reported the view) is closed once it has started, or
+        after a few seconds: a model closed under a starting view fails that view.
         """
         self.stop()
         _OPEN.discard(self)
@@ -279,8 +284,11 @@ class Dashboard(widgets.VBox):
             self.shadow.close()
         inner = _descendants(self)
         super().close()
-        for widget in inner:
-            widget.close()
+        if self._displayed:
+            close_when_started(inner)
+        else:
+            for widget in inner:
+                widget.close()
 
     def _loop(self) -> None:
         failures = 0
@@ -348,6 +356,7 @@ class Dashboard(widgets.VBox):
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         if self._shown:  # already displayed by monitor(); a second live view is not wanted
             return {"text/plain": repr(self)}
+        self._displayed = True  # a page may now start views of its widgets
         return super()._repr_mimebundle_(**kwargs)
 
     def __repr__(self) -> str:

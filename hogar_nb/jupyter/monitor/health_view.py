@@ -1,8 +1,9 @@
 """The graph coloured by live node health, with a legend and rps / queue badges.
 
-Built on ipycytoscape: each node carries ``data.health`` (a key of
-:data:`~.health.LEVELS`) and a two-line label; the stylesheet colours nodes by
-selector on ``health``. Updates change only the nodes whose data changed.
+Drawn on a :class:`~..live_graph.LiveGraph`: each node carries ``data.health`` (a key
+of :data:`~.health.LEVELS`) and a two-line label; the stylesheet colours nodes by
+selector on ``health``. The layout is computed once in the kernel (left to right by
+rank); a refresh sends the nodes whose data changed, all in one message.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import html
 import time
 from typing import Any, Callable
 
-import ipycytoscape
 import ipywidgets as widgets
 
+from ..graph_layout import layered_drawing
+from ..live_graph import LiveGraph
 from .health import LEVELS, STOPPED, NodeHealth, badge
 from .source import Topology
 from .traces_panel import node_spans_html
@@ -29,6 +31,7 @@ def stylesheet() -> list[dict]:
         {"selector": "node", "style": {
             "label": "data(label)", "text-wrap": "wrap", "text-valign": "center",
             "font-size": "10px", "width": "label", "height": "label", "padding": "8px",
+            "min-zoomed-font-size": 6,  # labels too small to read are not drawn
             "shape": "round-rectangle", "border-width": 1, "border-color": "#555",
             "background-color": LEVELS["idle"][0], "color": "#111"}},
         {"selector": "edge", "style": {
@@ -61,32 +64,24 @@ def legend_html() -> str:
 class HealthView(widgets.VBox):
     """A cytoscape view of ``topology`` whose node colours follow :meth:`update`."""
 
-    def __init__(self, topology: Topology, height: str = "320px", layout: str = "dagre",
-                 badge_every: float = 2.0) -> None:
+    def __init__(self, topology: Topology, height: str = "320px", badge_every: float = 2.0) -> None:
         self.topology = topology
-        self.canvas = ipycytoscape.CytoscapeWidget()
-        self.canvas.layout.height = height
-        self.canvas.add_class(CANVAS_CLASS)
-        self._nodes: dict[str, ipycytoscape.Node] = {}
-        nodes = []
+        edges = [(s, d) for s, d in topology.edges if s in topology.nodes and d in topology.nodes]
+        positions = layered_drawing(topology.nodes, edges).positions
+        elements: list[dict] = []
         for name, info in topology.nodes.items():
             level = "inline" if info.replicas == 0 else "idle"
-            node = ipycytoscape.Node(data={"id": name, "label": name, "health": level,
-                                           "kind": info.kind, "reason": ""})
-            self._nodes[name] = node
-            nodes.append(node)
-        self.canvas.graph.add_nodes(nodes)
-        edges = [ipycytoscape.Edge(data={"source": s, "target": d}) for s, d in topology.edges
-                 if s in self._nodes and d in self._nodes]
-        if edges:
-            self.canvas.graph.add_edges(edges, directed=True)
-        options = {"rankDir": "LR", "nodeSep": 20, "rankSep": 50} if layout == "dagre" else {}
-        self.canvas.set_layout(name=layout if edges else "grid", **options)
-        self.canvas.set_style(stylesheet())
+            x, y = positions.get(name, (0.0, 0.0))
+            elements.append({"data": {"id": name, "label": name, "health": level, "kind": info.kind, "reason": ""},
+                             "position": {"x": x, "y": y}})
+        elements += [{"data": {"id": f"{s}->{d}", "source": s, "target": d}} for s, d in edges]
+        self.canvas = LiveGraph(elements, stylesheet(), height=height, canvas_class=CANVAS_CLASS,
+                                options={"minZoom": 0.05, "maxZoom": 4.0, "wheelSensitivity": 0.3},
+                                deferred_offscreen=["label"])
         self.legend = widgets.HTML(legend_html())
         self.detail = widgets.HTML("")
         super().__init__([self.canvas, self.legend, self.detail])
-        self.canvas.on("node", "click", self._on_click)
+        self.canvas.on_node_click(self._on_click)
         self.health: dict[str, NodeHealth] = {}
         #: node name -> its slowest recent spans (``TraceStore.node_spans``), listed on a click
         self.node_spans: Callable[[str], list[dict[str, Any]]] | None = None
@@ -95,33 +90,37 @@ class HealthView(widgets.VBox):
 
     def update(self, health: dict[str, NodeHealth], final: bool = False) -> None:
         """Recolour the nodes whose health changed at once; relabel those whose badge
-        alone changed at most every ``badge_every`` seconds (each node is a message to
-        the page: on a large graph, every badge every second is a flood), or now if
-        ``final``."""
+        alone changed at most every ``badge_every`` seconds (a new label is a new text
+        to lay out in the page), or now if ``final``. All of it goes in one message."""
         self.health = health
         now = time.monotonic()
         badges = final or now - self._badged >= self.badge_every
         if badges:
             self._badged = now
+        changes: dict[str, dict] = {}
         for name, h in health.items():
-            node = self._nodes.get(name)
-            if node is None:
+            if name not in self.topology.nodes:
                 continue
-            data = node.data
+            data = self.canvas.node_data(name)
             changed = data.get("health") != h.level or data.get("reason") != h.reason
             if not (changed or badges):
                 continue
             text = badge(h)
             label = f"{name}\n{text}" if text else name
             if changed or data.get("label") != label:
-                node.data = {**data, "health": h.level, "label": label, "reason": h.reason}
+                changes[name] = {"health": h.level, "label": label, "reason": h.reason}
+        self.canvas.set_nodes(changes)  # one message for every node that changed
 
     def levels(self) -> dict[str, str]:
         """Current level of each node, as shown."""
-        return {name: node.data.get("health", "") for name, node in self._nodes.items()}
+        return {name: self.canvas.node_data(name).get("health", "") for name in self.topology.nodes}
 
-    def _on_click(self, event: dict) -> None:
-        name = event.get("data", {}).get("id")
+    def node_data(self, name: str) -> dict:
+        """A node's data as shown: ``health``, ``label``, ``reason``..."""
+        return self.canvas.node_data(name)
+
+    def _on_click(self, data: dict) -> None:
+        name = data.get("id")
         h = self.health.get(name)
         spans = node_spans_html(name, self.node_spans(name)) if self.node_spans is not None and name else ""
         if h is None:

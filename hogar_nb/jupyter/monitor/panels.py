@@ -1,10 +1,11 @@
-"""Plotly ``FigureWidget`` panels fed from a source's bounded series.
+"""Plotly panels (figures shown by a :class:`~.plot_panels.PlotPanels`) fed from a
+source's bounded series.
 
 Each panel has a fixed set of traces: end-to-end ones plus a few node "slots"
 (the busiest or least healthy nodes, or the ones the user names), so the cost of a
 refresh does not grow with the size of the graph. Updates assign whole arrays
-inside ``batch_update`` and x is "seconds before now" over the chosen window, or
-over the data's age while it does not fill the window yet.
+and x is "seconds before now" over the chosen window, or over the data's age while
+it does not fill the window yet; the page is sent the figures that changed.
 """
 
 from __future__ import annotations
@@ -78,8 +79,8 @@ def break_gaps(xs: list[float], ys: list[Any], factor: float = 5.0) -> tuple[lis
     return out_x, out_y
 
 
-def _figure(key: str, window_s: float, height: int, traces: list[Any]) -> go.FigureWidget:
-    fig = go.FigureWidget()
+def _figure(key: str, window_s: float, height: int, traces: list[Any]) -> go.Figure:
+    fig = go.Figure()
     fig.update_layout(
         title={"text": _TITLES[key], "font": {"size": 13}}, height=height, width=480,
         margin={"l": 45, "r": 10, "t": 35, "b": 30}, uirevision="monitor",
@@ -171,7 +172,6 @@ class Panels:
         self._assign_slots(f["queues"], 2, busy, " queued")
         self._assign_slots(f["replicas"], 0, fragile)
         self.span = span = shown_span(source.series(reading, "rps", None)[0], now, w)
-        # one message per panel and refresh: the data and the axis in one batch
         with f["throughput"].batch_update():
             _set(f["throughput"].data[0], *xy("rps", None))
             self._slot_traces(f["throughput"], 1, busy, lambda n: xy("rps", n))
@@ -196,15 +196,13 @@ class Panels:
             _time_axis(f["replicas"], span)
         self._update_errors(reading)
 
-    def _slot_traces(self, fig: go.FigureWidget, first: int, names: list[str],
+    def _slot_traces(self, fig: go.Figure, first: int, names: list[str],
                      data: Callable[[str], tuple[list[float], list[Any]]], suffix: str = "") -> None:
         for i in range(min(self._slots, len(names))):
             _set(fig.data[first + i], *data(names[i]))
 
-    def _assign_slots(self, fig: go.FigureWidget, first: int, names: list[str], suffix: str = "") -> None:
-        """Give each slot trace its node's name and show or hide it, outside any
-        ``batch_update``: a batched change of one trace's name sends "no value" for the
-        other traces' names, which the front end takes as "remove the name" ("trace 0")."""
+    def _assign_slots(self, fig: go.Figure, first: int, names: list[str], suffix: str = "") -> None:
+        """Give each slot trace its node's name and show or hide it."""
         for i in range(self._slots):
             trace = fig.data[first + i]
             if i < len(names):
@@ -232,7 +230,7 @@ class Panels:
                                      for e in entities])
 
 
-def _no_errors(fig: go.FigureWidget, empty: bool) -> None:
+def _no_errors(fig: go.Figure, empty: bool) -> None:
     """With no error to count, say so instead of drawing empty axes."""
     if bool(fig.layout.annotations) == empty and fig.layout.xaxis.visible is (not empty):
         return
@@ -257,6 +255,6 @@ def _set(trace: Any, x: list[Any], y: list[Any]) -> None:
         trace.y = y
 
 
-def _time_axis(fig: go.FigureWidget, span: float) -> None:
+def _time_axis(fig: go.Figure, span: float) -> None:
     if tuple(fig.layout.xaxis.range or ()) != (-span, 0):
         fig.layout.xaxis.range = [-span, 0]

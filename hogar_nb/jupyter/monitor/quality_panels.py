@@ -16,6 +16,8 @@ import ipywidgets as widgets
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .plot_panels import PlotPanels
+
 __all__ = ["QUALITY_METRICS_SHOWN", "QualityPanels"]
 
 QUALITY_METRICS_SHOWN = ("accuracy", "f1", "rmse", "mae")
@@ -23,7 +25,7 @@ MAX_NODES = 4  # heat strips drawn; the rest are in dep.quality()
 
 
 class QualityPanels:
-    """Two FigureWidgets (``drift`` and ``quality``) and the box that holds them."""
+    """Two figures (``drift`` and ``quality``) and the box that shows them."""
 
     def __init__(self, monitor: Any, window_s: float = 300.0, height: int = 320) -> None:
         self.monitor = monitor
@@ -37,15 +39,16 @@ class QualityPanels:
             fig.add_trace(go.Heatmap(z=[], x=[], y=[], coloraxis="coloraxis", hoverongaps=False), row=i, col=1)
         fig.update_layout(height=height, margin=dict(l=60, r=20, t=40, b=30), title="Drift (score over time)",
                           coloraxis=dict(colorscale="YlOrRd", cmin=0.0, colorbar=dict(title="score")))
-        self.drift = go.FigureWidget(fig)
+        self.drift = go.Figure(fig)
         quality = go.Figure()
         for node in self.nodes:
             quality.add_trace(go.Scatter(x=[], y=[], mode="lines+markers", name=node))
         quality.update_layout(height=height, margin=dict(l=60, r=20, t=40, b=30),
                               title="Model quality from labels, per node and variant",
                               xaxis_title="seconds before now", yaxis_title="")
-        self.quality = go.FigureWidget(quality)
-        self.box = widgets.VBox([widgets.HTML("<b>Model quality</b>"), widgets.HBox([self.drift, self.quality])])
+        self.quality = go.Figure(quality)
+        self.plots = PlotPanels([self.drift, self.quality])
+        self.box = widgets.VBox([widgets.HTML("<b>Model quality</b>"), self.plots])
         self.box.add_class("hogar-quality")
         self.draws = 0
 
@@ -67,4 +70,5 @@ class QualityPanels:
                 trace.name = f"{node} {metric}" if metric else node
                 trace.x = [t - now for t, _s in history] if metric else []
                 trace.y = [s.get(metric) for _t, s in history] if metric else []
+        self.plots.sync()
         self.draws += 1

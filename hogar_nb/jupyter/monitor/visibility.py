@@ -13,10 +13,13 @@ from __future__ import annotations
 import anywidget
 import traitlets
 
+from ..rendering import RENDERED_JS, RenderReport
+
 __all__ = ["Visibility"]
 
 _ESM = """
 function render({ model, el }) {
+  """ + RENDERED_JS + """
   el.style.cssText = 'width:0;height:0;overflow:hidden';
   el.dataset.hogarVisibility = 'watching';  // rendered: its model is up (tests wait for it)
   let inView = true, observer = null;
@@ -43,9 +46,13 @@ export default { render };
 """
 
 
-class Visibility(anywidget.AnyWidget):
+class Visibility(RenderReport, anywidget.AnyWidget):
     """``visible``: whether the closest element matching ``selector`` is on screen."""
 
     _esm = _ESM
     visible = traitlets.Bool(True).tag(sync=True)
     selector = traitlets.Unicode(".hogar-monitor").tag(sync=True)
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self._watch_rendering()
