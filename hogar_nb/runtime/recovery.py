@@ -197,9 +197,7 @@ class NodeRecovery:
                     self.restarts += 1
                     self.pending_restarts += 1
         if action == "restart":
-            if self.stats is not None:
-                with self.stats.lock:
-                    self.stats.restarts += 1
+            self._count_restart()
             info = (detected, wall, cause, "restart", len(held), detail)
             self.engine.schedule(transition.delay, lambda: self._replace(replica.index, info))
         elif action == "suspend":
@@ -274,14 +272,8 @@ class NodeRecovery:
             if replica not in self.replicas or not any(
                     r is not replica and r.alive and r.good and r.errors_in_a_row == 0 for r in self.replicas):
                 return False
-            self.replicas.remove(replica)
-            self.generation += 1
-            self.retired.append(replica)
-            self.restarts += 1
-            self.pending_restarts += 1
-        if self.stats is not None:
-            with self.stats.lock:
-                self.stats.restarts += 1
+            self._retire(replica)
+        self._count_restart()
         info = (time.monotonic(), time.time(), "outlier", "eject", 0,
                 f"its last {replica.errors_in_a_row} calls raised while a sibling's succeeded")
         self._replace(replica.index, info)
@@ -294,15 +286,22 @@ class NodeRecovery:
             replica.abandoned = True
             if self.stopping or replica not in self.replicas:
                 return
-            self.replicas.remove(replica)
-            self.generation += 1
-            self.retired.append(replica)
-            self.restarts += 1
-            self.pending_restarts += 1
+            self._retire(replica)
+        self._count_restart()
+        self._replace(replica.index, (time.monotonic(), time.time(), "hang", "restart", 0, detail))
+
+    def _retire(self, replica: Replica) -> None:
+        """Under ``self.lock``: take ``replica`` out of service, its replacement due."""
+        self.replicas.remove(replica)
+        self.generation += 1
+        self.retired.append(replica)
+        self.restarts += 1
+        self.pending_restarts += 1
+
+    def _count_restart(self) -> None:
         if self.stats is not None:
             with self.stats.lock:
                 self.stats.restarts += 1
-        self._replace(replica.index, (time.monotonic(), time.time(), "hang", "restart", 0, detail))
 
     def starves_sibling(self, replica: Replica) -> bool:
         """True when ``replica`` fails every call while a sibling has had none yet.
