@@ -21,7 +21,7 @@ from typing import NamedTuple
 from ..errors import UnavailableError
 from ..plan import NodePlan
 
-__all__ = ["Breaker", "MAX_BACKOFF", "Transition"]
+__all__ = ["Breaker", "BreakerSteps", "MAX_BACKOFF", "Transition"]
 
 MAX_BACKOFF = 5.0
 
@@ -110,3 +110,38 @@ class Breaker:
             f"node {plan.name!r} is suspended: its replicas kept failing with no request served "
             f"({plan.max_restarts} restarts within {plan.within:g} s); it is tried again in {left:.2f} s",
             plan.name)
+
+
+class BreakerSteps:
+    """The walker's side of the circuit breaker: one :class:`Breaker` per worker node
+    in ``breakers``, and the ``suspended`` nodes, which the walker reads on every hop."""
+
+    breakers: dict[str, Breaker]
+    suspended: set[str]
+
+    def replica_failed(self, node: str, now: float, cause: str = "crash", detail: str = "") -> Transition:
+        """A replica of ``node`` failed and its policy replaces it: ``restart`` after the
+        backoff, or ``suspend`` the node (see :mod:`.breaker`); requests that would go to
+        a suspended node fail with its UnavailableError until :meth:`half_open`."""
+        transition = self.breakers[node].failure(now, cause, detail)
+        if transition.action == "suspend":
+            self.suspended.add(node)
+        return transition
+
+    def served(self, node: str, now: float) -> Transition | None:
+        """A call of ``node`` succeeded: ``resume`` when it was half-open."""
+        breaker = self.breakers[node]
+        if not breaker.streak and breaker.state == "serving":
+            return None
+        return breaker.served(now)
+
+    def half_open(self, node: str, now: float) -> Transition | None:
+        """The suspension of ``node`` is over: traffic goes to it again (``half_open``)."""
+        transition = self.breakers[node].half_open(now)
+        if transition is not None:
+            self.suspended.discard(node)
+        return transition
+
+    def unavailable(self, node: str, now: float) -> UnavailableError | None:
+        """The error of a suspended ``node`` (for a retry about to run), else None."""
+        return self.breakers[node].error(now) if node in self.suspended else None

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from ..errors import NodeError, RequestError, RequestTimeoutError, RouteError, UnavailableError
+from ..errors import NodeError, RequestError, RequestTimeoutError, RouteError
 from ..metrics import Stats
 from ..plan import GraphPlan, NodePlan
 from .actions import Action, Complete, Enqueue, Fail, Retry, SideOutput, Walk
-from .breaker import Breaker, Transition
+from .breaker import Breaker, BreakerSteps
 from .observers import EventKind, ObserverHub, WalkEvent
 from .retry import RetryPolicy, allowed_retries, attempt_error, rejects_input, retry_delay
 from .routing import SKIP, choose_split, choose_switch, join_input
@@ -19,7 +19,7 @@ from .routing import SKIP, choose_split, choose_switch, join_input
 __all__ = ["Walker"]
 
 
-class Walker:
+class Walker(BreakerSteps):
     """Decides every step of every request of one graph; performs none of them.
 
     Each method takes one event and returns the actions it leads to, in order.
@@ -198,34 +198,6 @@ class Walker:
         out: list[Action] = []
         self._fail(out, walk, error, now)
         return out
-
-    # -- the breaker ----------------------------------------------------------------------
-    def replica_failed(self, node: str, now: float, cause: str = "crash", detail: str = "") -> Transition:
-        """A replica of ``node`` failed and its policy replaces it: ``restart`` after the
-        backoff, or ``suspend`` the node (see :mod:`.breaker`); requests that would go to
-        a suspended node fail with its UnavailableError until :meth:`half_open`."""
-        transition = self.breakers[node].failure(now, cause, detail)
-        if transition.action == "suspend":
-            self.suspended.add(node)
-        return transition
-
-    def served(self, node: str, now: float) -> Transition | None:
-        """A call of ``node`` succeeded: ``resume`` when it was half-open."""
-        breaker = self.breakers[node]
-        if not breaker.streak and breaker.state == "serving":
-            return None
-        return breaker.served(now)
-
-    def half_open(self, node: str, now: float) -> Transition | None:
-        """The suspension of ``node`` is over: traffic goes to it again (``half_open``)."""
-        transition = self.breakers[node].half_open(now)
-        if transition is not None:
-            self.suspended.discard(node)
-        return transition
-
-    def unavailable(self, node: str, now: float) -> UnavailableError | None:
-        """The error of a suspended ``node`` (for a retry about to run), else None."""
-        return self.breakers[node].error(now) if node in self.suspended else None
 
     # -- what observers learn ------------------------------------------------------------------
     def _note(self, walk: Walk, kind: EventKind, now: float, node: str, attempt: int = 0, outcome: str = "",
