@@ -42,56 +42,13 @@ from ...runtime.walk import (
     WalkEvent,
     Walker,
 )
+from .wire import answer_within, error_envelope, shippable
 
 __all__ = ["Ingress", "error_envelope"]
 
 SAMPLE_INTERVAL = 0.5
 EVENT_QUEUE = 50_000  # walker events the ingress keeps until the driver takes them
 EVENT_BATCH = 5_000
-
-
-def shippable(event: WalkEvent) -> WalkEvent:
-    """``event`` as it can cross to the driver: an error that does not pickle is
-    replaced by a RequestError carrying its text."""
-    err = event.error
-    if err is not None and not isinstance(err, RequestError):
-        import cloudpickle
-
-        try:
-            cloudpickle.dumps(err)
-        except Exception:
-            event.error = RequestError(f"{type(err).__name__}: {err}", event.node)
-    return event
-
-
-def error_envelope(err: RequestError) -> tuple:
-    """``("err", the error's wire form (JSON), pickled original exception or None)``."""
-    blob = None
-    if err.__cause__ is not None:
-        try:
-            import cloudpickle
-
-            blob = cloudpickle.dumps(err.__cause__)
-        except Exception:
-            blob = None
-    return ("err", ErrorWire.of(err).to_json(), blob)
-
-
-async def _answer(response: Any, timeout: float, deadline: float) -> Any:
-    """The node's answer to ``response``, its attempt bounded by ``timeout`` counted from
-    when Serve's router gave the call to a replica, as the embedded engine counts a
-    node's timeout from when a replica takes the call; the wait for a free replica is
-    bounded by the request's ``deadline`` (epoch s) alone. A cancelled wait withdraws the
-    call."""
-    assign = getattr(response, "_fetch_future_result_async", None)
-    if assign is None:  # a Serve without the two phases: the whole call is bounded
-        return await asyncio.wait_for(response, min(timeout, deadline - time.time()))
-    try:
-        result = await assign()
-    except asyncio.CancelledError:
-        response.cancel()
-        raise
-    return await asyncio.wait_for(result.get_async(), min(timeout, deadline - time.time()))
 
 
 class _Trip(Walk):
@@ -292,7 +249,7 @@ class Ingress:
         ran: tuple = ()  # the replica, when it began, the batch size: where the replica said
         exc: BaseException | None = None
         try:
-            out = await _answer(response, plan.timeout, job.walk.deadline)
+            out = await answer_within(response, plan.timeout, job.walk.deadline)
         except asyncio.TimeoutError:
             response.cancel()
             cause = "timeout"
