@@ -12,13 +12,12 @@ from typing import Any, Mapping
 from lark import Token
 
 from ..alerts import Alert
-from ..coerce import CoerceError, coerce
-from ..diagnostics import MAX_DIAGNOSTICS, Diagnostic, Span, close_match, did_you_mean
+from ..diagnostics import MAX_DIAGNOSTICS, Diagnostic, Span, did_you_mean
 from ..graph import Graph
-from ..kinds import EDGE_ATTRS, KINDS
+from ..kinds import KINDS
 from ..model import Edge, Node, Template
-from ..resolve import _Params, substitute
 from ..values import BAD_VALUE, BadValue, Call, ParamRef, contains
+from .edges import EdgeBuilding
 from .instances import SubgraphBuilding
 from .subgraphs import Compile, Instance, Use
 from .transform import Attr, Record
@@ -29,7 +28,7 @@ def _sp(tok: Token) -> Span:
     return Span.of_token(tok)
 
 
-class _Builder(SubgraphBuilding):
+class _Builder(SubgraphBuilding, EdgeBuilding):
     def __init__(
         self,
         params: Mapping[str, Any] | None,
@@ -265,80 +264,6 @@ class _Builder(SubgraphBuilding):
         self.graph.nodes[name] = Node(name, kind, values, template, _sp(name_tok), _sp(kind_tok), spans)
         self.order.append(name)
 
-    # ------------------------------------------------------------------ edges
-    def connect(self, rec: Record) -> None:
-        values, spans = self.attr_dict(rec.attrs, "of this edge")
-        fields: dict[str, Any] = {}
-        written: dict[str, Any] = {}
-        lookup = _Params({**self.undeclared_overrides(), **self.graph.params}, self.namespace)
-        for key, raw in values.items():
-            spec = EDGE_ATTRS.get(key)
-            if spec is None:
-                if raw is not BAD_VALUE:
-                    self.error("E012", f"unknown edge attribute `{key}`", spans[key],
-                               hint=did_you_mean(key, EDGE_ATTRS) or "edges take `when` (after a switch), `weight` (after a split) and `mirror`")
-                continue
-            written[key] = raw  # kept even when wrong: the edge has a `weight`, a bad one
-            if contains(raw, BadValue):
-                continue
-            try:
-                value = substitute(raw, lookup)
-                if contains(value, BadValue):
-                    continue  # a param whose own statement is broken
-                fields[key] = coerce(spec, value)
-            except CoerceError as err:
-                self.error(err.code, err.message, spans[key], hint=err.hint)
-        for left, right in zip(rec.chain, rec.chain[1:]):
-            for a in left:
-                for b in right:
-                    self.add_edge(a, b, fields, spans, written)
-
-    def add_edge(
-        self, a: Token, b: Token, fields: dict[str, Any], spans: dict[str, Span], written: dict[str, Any],
-    ) -> None:
-        if self.instances and not (str(a) in self.graph.nodes and str(b) in self.graph.nodes):
-            froms, tos = self.ports(a, into=False), self.ports(b, into=True)
-            if froms is not None or tos is not None:
-                if froms == [] or tos == []:  # a bad port (reported): the other end lost this edge
-                    self.graph.incomplete.update(str(t) for t in (a, b) if str(t) in self.graph.nodes)
-                for src in froms if froms is not None else [str(a)]:
-                    for dst in tos if tos is not None else [str(b)]:
-                        self.add_edge(_named(a, src), _named(b, dst), fields, spans, written)
-                return
-        ok = True
-        for tok in (a, b):
-            name = str(tok)
-            if name not in self.graph.nodes:
-                ok = False
-                where = (tok.line, tok.column)
-                if name in self.bad_names or where in self.reported:
-                    continue
-                self.reported.add(where)
-                if self.full:
-                    self.dropped += 1  # counted; past the report's cap no hint is worked out
-                    continue
-                guess = close_match(name, self.graph.nodes)
-                if guess is not None:
-                    self.graph.incomplete.add(guess)  # the edge was most likely meant for it
-                self.error("E011", f"unknown node `{name}`", _sp(tok),
-                           hint=f"did you mean `{guess}`?" if guess is not None
-                           else f'declare it first, e.g. `python {name} {{ impl = "module:function" }}`')
-        if not ok:
-            # The edge is lost, and with it what it meant to its known end: checks that
-            # depend on it (reachability, split weights) hold back for that node.
-            self.graph.incomplete.update(str(t) for t in (a, b) if str(t) in self.graph.nodes)
-            return
-        key = (str(a), str(b))
-        if key in self.edge_first:
-            self.error("E017", f"the edge `{a} -> {b}` is declared twice", _sp(b),
-                       hint=f"it is first declared on line {self.edge_first[key].line}", edge=key)
-            return
-        self.edge_first[key] = _sp(b)
-        self.graph.edges.append(Edge(
-            key[0], key[1], fields.get("when"), fields.get("weight"), _sp(b), _sp(a), dict(spans),
-            dict(written), fields.get("mirror"),
-        ))
-
     def finish(self) -> None:
         if self.dropped:
             self.diags.append(Diagnostic.at(
@@ -383,11 +308,6 @@ class _Builder(SubgraphBuilding):
         """The caller's values for names the graph does not declare (all of them, once the
         declarations are read): what its undeclared ``$name`` references may bind to."""
         return dict(self.overrides)
-
-def _named(tok: Token, name: str) -> Token:
-    """``tok`` standing for ``name`` (an instance's node), at the same place."""
-    return tok if str(tok) == name else Token.new_borrow_pos(tok.type, name, tok)
-
 
 def build_graph(
     records: list[Record],
