@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from .views import audit, deployments, feedback, graphs, live, rollouts, traces, versions
+from .views import audit, changes, deployments, feedback, graphs, live, rollouts, traces, versions
 
 urlpatterns = [
     path("", audit.home, name="home"),
@@ -25,8 +25,8 @@ urlpatterns = [
     path("deployments/<int:pk>/stop/", deployments.deployment_stop, name="deployment-stop"),
     path("deployments/<int:pk>/restart/", deployments.deployment_restart, name="deployment-restart"),
     path("deployments/<int:pk>/remove/", deployments.deployment_remove, name="deployment-remove"),
-    path("deployments/<int:pk>/reconfigure/", deployments.reconfigure, name="deployment-reconfigure"),
-    path("deployments/<int:pk>/fault/", deployments.fault, name="deployment-fault"),
+    path("deployments/<int:pk>/reconfigure/", changes.reconfigure, name="deployment-reconfigure"),
+    path("deployments/<int:pk>/fault/", changes.fault, name="deployment-fault"),
     path("deployments/<int:pk>/versions/<int:number>/", versions.deployment_switch, name="deployment-switch"),
     path("deployments/<int:pk>/rollout/", rollouts.rollout, name="deployment-rollout"),
     path("deployments/<int:pk>/history", deployments.history, name="deployment-history"),
