@@ -55,7 +55,10 @@ def test_history_is_stored_downsampled_and_expires(served, users, client):
     assert not MetricPoint.objects.filter(pk=expired.pk).exists()
     rows = list(MetricPoint.objects.filter(deployment=record).order_by("time").values_list("data", flat=True))
     assert len(rows) == 4
-    assert all(r["nodes"]["dbl"]["level"] in ("ok", "idle", "degraded", "failing") for r in rows)
+    levels = [r["nodes"]["dbl"]["level"] for r in rows]
+    assert all(level in ("ok", "idle", "degraded", "failing") for level in levels[:2] + levels[3:]), levels
+    # polled just after the crash: the node's one replica may still be restarting
+    assert levels[2] in ("ok", "idle", "degraded", "failing", "down"), levels
     assert sum(r["done"] for r in rows) >= 60
     assert sum(r["errors"] for r in rows) == 2
     assert sum(r["by_cause"].get("error", 0) for r in rows) == 1 and sum(r["by_cause"].get("crash", 0) for r in rows) == 1
