@@ -1,6 +1,7 @@
 """The console deploys a graph on Ray, in headless Chromium: the version page's Ray
 choice starts a ``hogar serve --backend ray`` (with a local Ray of its own, run as the
-console's unprivileged user) that serves the graph; stopping it stops its Ray too.
+console's unprivileged user) that serves the graph; rolling the deployment back to an
+earlier version serves that version on Ray; stopping it stops its Ray too.
 
 It runs in a loopback-only network namespace of its own (``make test``'s last pytest),
 without the Ray tests' shared cluster: with two clusters in one namespace the server's
@@ -25,8 +26,8 @@ from console_processes import PASSWORD, console_env, csrf, signed_in, start_cons
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 GRAPH = """graph on_ray
-source s { route = "/score" }
-python n { impl = "tests.on_ray.impls:double", cpu = 0.1 }
+source s {{ route = "/score" }}
+python n {{ impl = "tests.on_ray.impls:{impl}", cpu = 0.1 }}
 sink out
 s -> n -> out
 """
@@ -50,9 +51,12 @@ def test_the_console_deploys_a_graph_on_ray(tmp_path, browser) -> None:
     page = None
     try:
         boss = signed_in(url, "boss")
-        response = upload(boss, GRAPH)
-        assert response.status_code == 302, response.text[-2000:]
-        version = response.headers["location"]
+        versions = []
+        for impl in ("inc", "double"):  # v1 adds one, v2 doubles
+            response = upload(boss, GRAPH.format(impl=impl))
+            assert response.status_code == 302, response.text[-2000:]
+            versions.append(response.headers["location"])
+        version = versions[1]
         page = browser.new_page()
         page.set_default_timeout(60000)
         page.goto(url + "/signin/")
@@ -67,18 +71,21 @@ def test_the_console_deploys_a_graph_on_ray(tmp_path, browser) -> None:
         dep_path = "/" + page.url.split("/", 3)[3]
         assert page.locator("#dep-backend").inner_text() == "Ray Serve"
 
-        def serving():
-            text = boss.get(dep_path).text
-            assert 'class="state failed"' not in text, text[-3000:]
-            m = re.search(r'id="dep-url">(http://127\.0\.0\.1:\d+)<', text)
-            return m and 'class="state running"' in text and m[1]
+        def serving(not_url: str | None = None) -> str:
+            def up():
+                text = boss.get(dep_path).text
+                assert 'class="state failed"' not in text, text[-3000:]
+                m = re.search(r'id="dep-url">(http://127\.0\.0\.1:\d+)<', text)
+                return m and 'class="state running"' in text and m[1] != not_url and m[1]
 
-        try:
-            served = wait_for(serving, 300, "the Ray deployment to serve", 0.5)
-        except AssertionError:
-            state = re.search(r'id="dep-state" class="state (\w+)"', boss.get(dep_path).text)
-            raise AssertionError(f"no Ray server after 300 s (state {state and state[1]}); the console said:\n"
-                                 + console.output()[-4000:]) from None
+            try:
+                return wait_for(up, 300, "the Ray deployment to serve", 0.5)
+            except AssertionError:
+                state = re.search(r'id="dep-state" class="state (\w+)"', boss.get(dep_path).text)
+                raise AssertionError(f"no Ray server after 300 s (state {state and state[1]}); the console "
+                                     "said:\n" + console.output()[-4000:]) from None
+
+        served = serving()
         assert [httpx.post(served + "/score", json=i, timeout=60).json() for i in range(20)] == [
             2 * i for i in range(20)]
         running = httpx.get(served + "/hogar/v1/placement", timeout=30).json()["nodes"]["n"]["running"]
@@ -88,6 +95,27 @@ def test_the_console_deploys_a_graph_on_ray(tmp_path, browser) -> None:
         assert page.locator('#placement tr[data-node="n"] td.planned').inner_text() == "—"
         pk = dep_path.strip("/").split("/")[1]
         assert _ray_processes(tmp_path / "data", pk), "the server runs its graph on a Ray of its own"
+
+        # roll back to v1, the difference shown first: v1 is served, on Ray again
+        page.goto(url + dep_path)
+        assert page.locator('a.switch[data-version="1"]').inner_text() == "Roll back to v1"
+        with page.expect_navigation():
+            page.click('a.switch[data-version="1"]')
+        assert page.locator("h1").inner_text().endswith("roll back from v2 to v1")
+        diff = page.locator("#switch-diff").inner_text().splitlines()
+        assert any(line.startswith("-") and "tests.on_ray.impls:double" in line for line in diff), diff
+        assert any(line.startswith("+") and "tests.on_ray.impls:inc" in line for line in diff), diff
+        with page.expect_navigation():
+            page.click("#switch-confirm")
+        served = serving(not_url=served)
+        assert [httpx.post(served + "/score", json=i, timeout=60).json() for i in range(20)] == [
+            i + 1 for i in range(20)]
+        running = httpx.get(served + "/hogar/v1/placement", timeout=30).json()["nodes"]["n"]["running"]
+        assert len(running) == 1 and next(iter(running)).startswith("node:"), running
+        page.goto(url + dep_path)
+        assert page.locator("#dep-backend").inner_text() == "Ray Serve"
+        assert page.locator("#revisions tr.current td.version").inner_text() == "v1"
+        assert _ray_processes(tmp_path / "data", pk), "the rolled back server runs on a Ray of its own"
         page.goto(url + dep_path)
         page.once("dialog", lambda d: d.accept())
         with page.expect_navigation():
