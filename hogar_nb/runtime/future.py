@@ -7,12 +7,10 @@ before anyone waits, so that is per-request cost for nothing. :class:`RequestFut
 keeps the standard class — ``result``, ``add_done_callback``, ``cancel``,
 ``concurrent.futures.wait`` and ``as_completed``, ``asyncio.wrap_future`` all work
 as documented — and creates the Condition on first use (a waiter, a callback, a
-cancel). State changes are made under one module lock held for a few instructions,
-so a result and a cancel never both win; a waiter that arrives after the result
-returns it without any Condition.
-
-Why no other order loses a wake-up: the setter writes the state before it looks for
-a Condition; a waiter makes the Condition before it reads the state under it.
+cancel). A result set before that changes the state under the module lock that makes
+Conditions, so no waiter or callback can have arrived; a waiter that comes after it
+returns the result without any Condition. Once a Condition exists, every change is
+made under it, as the standard class makes it.
 """
 
 from __future__ import annotations
@@ -50,49 +48,37 @@ class RequestFuture(Future):
         with _STATE:
             return self.__dict__.setdefault("_condition", threading.Condition())
 
-    def _wake(self, ok: bool) -> None:
-        cond = self.__dict__.get("_condition")
-        if cond is not None:
-            with cond:
-                for waiter in self._waiters:
-                    if ok:
-                        waiter.add_result(self)
-                    else:
-                        waiter.add_exception(self)
-                cond.notify_all()
-        self._invoke_callbacks()
+    def _settle(self, ok: bool, value: Any) -> None:
+        """Finish with ``value`` (a result when ``ok``, else an exception). Without a
+        Condition nobody waits or listens, so the state changes under the module lock
+        that makes Conditions; with one, exactly as the standard class does, under it:
+        a waiter reads the state and joins ``_waiters`` there, so none is told twice."""
+        if "_condition" not in self.__dict__:
+            with _STATE:
+                state = self._state
+                if "_condition" not in self.__dict__:
+                    if state not in _ENDED:
+                        if ok:
+                            self._result = value
+                        else:
+                            self._exception = value
+                        self._state = FINISHED
+                        return
+                    state_error = True
+                else:
+                    state_error = False
+            if state_error:  # outside the lock: repr() makes the Condition, under it
+                raise InvalidStateError(f"{state}: {self!r}")
+        if ok:
+            super().set_result(value)
+        else:
+            super().set_exception(value)
 
     def set_result(self, result: Any) -> None:
-        with _STATE:
-            state = self._state
-            if state not in _ENDED:
-                self._result = result
-                self._state = FINISHED
-        if state in _ENDED:  # outside the lock: repr() makes the Condition, under it
-            raise InvalidStateError(f"{state}: {self!r}")
-        self._wake(True)
+        self._settle(True, result)
 
     def set_exception(self, exception: BaseException | None) -> None:
-        with _STATE:
-            state = self._state
-            if state not in _ENDED:
-                self._exception = exception
-                self._state = FINISHED
-        if state in _ENDED:  # outside the lock: repr() makes the Condition, under it
-            raise InvalidStateError(f"{state}: {self!r}")
-        self._wake(False)
-
-    def cancel(self) -> bool:
-        with _STATE:
-            if self._state in (RUNNING, FINISHED):
-                return False
-            if self._state in (CANCELLED, CANCELLED_AND_NOTIFIED):
-                return True
-            self._state = CANCELLED
-        with self._condition:
-            self._condition.notify_all()
-        self._invoke_callbacks()
-        return True
+        self._settle(False, exception)
 
     def result(self, timeout: float | None = None) -> Any:
         if self._state == FINISHED:  # settled before anyone waited: no Condition at all
