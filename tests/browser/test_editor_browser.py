@@ -101,7 +101,10 @@ def test_editor_in_jupyterlab(jupyter_server, page) -> None:
     click_node(page, 0, "features")
     editor.locator(".hogar-editor-form").get_by_text("features").first.wait_for()
     editor.locator(".hogar-palette-python").click()
-    state = wait_for_canvas(page, 0, 4)
+    wait_for_canvas(page, 0, 4)
+    # the new node and its edge reach the canvas in messages of their own
+    wait_canvas(page, 'cy.edges(\'[source = "features"][target = "python1"]\').length === 1')
+    state = canvas_state(page, 0)
     nodes = {n["id"]: n for n in state["nodes"]}
     assert nodes["python1"]["x"] > nodes["features"]["x"]
     assert ("features", "python1") in {(e["source"], e["target"]) for e in state["edges"]}
@@ -217,7 +220,7 @@ def test_editor_in_notebook7(jupyter_server, page) -> None:
     x, y = point(page, "model1")
     box = canvas.bounding_box()
     assert (x - box["x"], y - box["y"]) == (pytest.approx(330, abs=2), pytest.approx(320, abs=2))
-    assert ("python1", "model1") in {(e["source"], e["target"]) for e in canvas_state(page, 0)["edges"]}
+    wait_canvas(page, 'cy.edges(\'[source = "python1"][target = "model1"]\').length === 1')
     expect(form.locator(".hogar-field-name input")).to_have_value("model1")  # selected, in the form
     expect(form.locator(".hogar-field-loader input")).to_be_visible()  # with a model's attributes
     page.screenshot(path=str(ARTIFACTS / "editor-notebook7.png"), full_page=True)
