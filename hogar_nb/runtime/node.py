@@ -254,15 +254,18 @@ class NodeRuntime(NodeRecovery):
         engine = self.engine
         walker, perform = engine.walker, engine.perform
         now = time.monotonic()
+        produced = walker.produced
         if walker.hub.active:  # observers learn who ran it, when, in a batch of how many
             rid, began, n = str(replica.index), replica.started, len(held)
+            if n == 1 and not isinstance(outputs[0], BaseException):  # carried on, as below
+                engine.carry(produced(held[0], outputs[0], now, rid, began, 1), replica.host or replica)
+                return
             for work, out in zip(held, outputs):
                 if isinstance(out, BaseException):
                     engine.retry_or_fail(self, work, "error", out, rid, began, n)
                 else:
-                    perform(walker.produced(work, out, now, rid, began, n))
+                    perform(produced(work, out, now, rid, began, n))
             return
-        produced = walker.produced
         if len(held) == 1 and not isinstance(outputs[0], BaseException):
             # a lone request goes on on this thread while the next node has an idle replica
             engine.carry(produced(held[0], outputs[0], now), replica.host or replica)
