@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from .context import TRACE_KEY, TraceIds, begin, child_ids, ids_of, new_ids, trace_headers, traceparent
 from .sampling import NOT_SAMPLED, TracingWarning, check_rate, sampler_for
-from .spans import Span, SpanBuilder, Trace
+from .records import SpanBuilder, kept
+from .spans import Recorded, Span, Trace
 from .store import TraceStore
 from .tracing import Tracing, tracing_configured
 
 __all__ = [
     "NOT_SAMPLED",
+    "Recorded",
     "Span",
     "SpanBuilder",
     "TRACE_KEY",
@@ -28,6 +30,7 @@ __all__ = [
     "check_rate",
     "child_ids",
     "ids_of",
+    "kept",
     "new_ids",
     "sampler_for",
     "trace_headers",

@@ -1,29 +1,27 @@
-"""Spans of one request, built from the walker's events off the request path.
+"""Spans of one request, built from its record when its trace is read or exported.
 
-:class:`SpanBuilder` follows each sampled request's :class:`WalkEvent` s and, when
-the request ends, hands its :class:`Trace` on: one root span (the request: route,
-source, status, request id) whose ids are the ones decided when the request
-started (:mod:`.context`), and per node visited one span with a child span for
-each wait in the node's queue and each attempt (replica, outcome, cause, batch
-size). A switch's or split's choice is an attribute of that node's span (a split,
-which runs no replica, gets a span of no length); skipped nodes are listed on the
-root span.
+A sampled request is kept as a record (:mod:`.records`); :class:`Recorded` builds
+its spans when first asked for: one root span (the request: route, source, status,
+request id) whose ids are the ones decided when the request started
+(:mod:`.context`), and per node visited one span with a child span for each wait in
+the node's queue and each attempt (replica, outcome, cause, batch size). A switch's
+or split's choice is an attribute of that node's span (a split, which runs no
+replica, gets a span of no length); skipped nodes are listed on the root span. The
+ids of the spans below the root are drawn from a generator seeded by the root's, so
+a record builds the same spans whenever it is read.
 """
 
 from __future__ import annotations
 
+import random
 import threading
-from typing import Any, Callable, Iterable
+from typing import Any
 
-from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from .records import ATTRS, HEAD, STEP_FIELDS, error_text
 
-from .context import TRACE_KEY, ids_of
+__all__ = ["Recorded", "Span", "Trace", "as_trace"]
 
-__all__ = ["Span", "SpanBuilder", "Trace"]
-
-_IDS = RandomIdGenerator()
 _BUILDING = threading.Lock()
-_OPEN_LIMIT = 100_000  # requests followed at once; past it the oldest is given up
 
 
 class Span:
@@ -60,9 +58,8 @@ class Span:
 
 
 class Trace:
-    """One request's spans, the root first. A traced request's trace keeps its steps
-    and builds its spans when first asked for (the store keeps traces nobody may
-    read): one object per trace for the garbage collector to walk."""
+    """One request's spans, the root first; a kept request's (:class:`Recorded`) are
+    built from its record when first asked for."""
 
     __slots__ = ("_spans", "request_id", "source", "route", "cause", "trace_int", "start", "end", "span_id")
 
@@ -123,8 +120,8 @@ class Trace:
 class _Node:
     __slots__ = ("span_id", "start", "end", "queued", "delay", "ok", "children", "attrs")
 
-    def __init__(self, start: float) -> None:
-        self.span_id = _IDS.generate_span_id()
+    def __init__(self, span_id: int, start: float) -> None:
+        self.span_id = span_id
         self.start = start
         self.end = start
         self.queued: float | None = start
@@ -134,70 +131,44 @@ class _Node:
         self.attrs: dict[str, Any] = {}
 
 
-def _text(error: Any) -> str | None:
-    if error is None or isinstance(error, str):
-        return error
-    return f"{type(error).__name__}: {error}"[:500]
+class Recorded(Trace):
+    """The trace of a request kept as a record (:mod:`.records`); its spans are built
+    from the record when first read, the same ones whenever it is (``graph`` names
+    the deployment in the root span)."""
 
+    __slots__ = ("record", "graph", "parent_id", "error_node", "error", "_ids")
 
-def _step(event: Any) -> tuple:
-    """A walker event as the builder keeps it (a :class:`~hogar_nb.runtime.walk.Step`
-    tuple): no payload, no context, its error as text."""
-    return (event.kind, event.time, event.node, event.attempt, event.outcome, event.choice, event.delay,
-            event.replica, event.began, event.batch, event.shadow, _text(event.error))
-
-
-def _untangled(steps: list[tuple]) -> list[tuple]:
-    """``steps`` with their errors as text (an exception keeps its frames alive)."""
-    for i, step in enumerate(steps):
-        if step[11] is not None and not isinstance(step[11], str):
-            steps[i] = (*step[:11], _text(step[11]))
-    return steps
-
-
-class _Request(Trace):
-    """A sampled request's trace: its steps so far, its spans built from them when
-    first read. It keeps plain values only (its context and ids go once it ends)."""
-
-    __slots__ = ("context", "steps", "graph", "parent_id", "error_node", "error")
-
-    def __init__(self, ids: Any, context: Any, source: str, start: float, graph: str,
-                 steps: list[tuple] | None = None) -> None:
+    def __init__(self, record: tuple, graph: str = "") -> None:
         self._spans = None
-        self.trace_int = ids.trace_id
-        self.span_id = ids.span_id
-        self.parent_id: int = ids.parent_id
-        self.context = context
-        self.source = source
-        self.start = start
-        self.steps: Any = steps if steps is not None else []
+        self.record = record
         self.graph = graph
-        self.end = start
-        self.cause = None
-        self.error_node: str | None = None
-        self.error: str | None = None
-        self.request_id = ""
-        self.route = None
+        (self.trace_int, self.span_id, self.parent_id, self.start, self.end, self.request_id, self.source,
+         self.route, self.cause, self.error_node, self.error) = record[:ATTRS]
+        self._ids: random.Random | None = None
+
+    def _new_id(self) -> int:
+        assert self._ids is not None
+        return self._ids.getrandbits(64) or 1
 
     def _build(self) -> list[Span]:
-        steps = _untangled(list(self.steps))
-        self.steps = ()
+        record = self.record
+        self._ids = random.Random(self.span_id)  # the same ids at every build
         nodes: dict[str, _Node] = {}
         routes: list[tuple[str, str, float]] = []
         skipped: list[str] = []
-        trace_id = self.trace_int
-        for step in steps:
+        for i in range(HEAD, len(record), STEP_FIELDS):
+            step = record[i:i + STEP_FIELDS]
             kind, at, node = step[0], step[1], step[2]
             if step[10]:  # a mirror's copy (shadow traffic) has spans of its own beside the node's
                 node = f"{node} (mirror)"
             if kind == "enqueued":
                 state = nodes.get(node)
                 if state is None:
-                    nodes[node] = _Node(at)
+                    nodes[node] = _Node(self._new_id(), at)
                 else:
                     state.queued = at
             elif kind == "attempt":
-                _attempt(nodes, trace_id, node, step)
+                self._attempt(nodes, node, step)
             elif kind == "retry":
                 state = nodes.get(node)
                 if state is not None:
@@ -210,13 +181,15 @@ class _Request(Trace):
         return self._assemble(nodes, routes, skipped)
 
     def _assemble(self, nodes: dict[str, _Node], routes: list[tuple[str, str, float]],
-               skipped: list[str]) -> list[Span]:
+                  skipped: list[str]) -> list[Span]:
         cause, route = self.cause, self.route
         trace_id, root_id = self.trace_int, self.span_id
         root_attrs: dict[str, Any] = {"hogar.graph": self.graph, "hogar.source": self.source,
                                       "hogar.request_id": self.request_id, "hogar.status": cause or "ok"}
         if route:
             root_attrs["http.route"] = route
+        if self.record[ATTRS]:
+            root_attrs.update(self.record[ATTRS])
         spans: list[Span] = []
         for name, state in nodes.items():
             node_attrs: dict[str, Any] = {"hogar.node": name, "hogar.attempts": sum(
@@ -232,7 +205,7 @@ class _Request(Trace):
             if chose is not None:
                 chose.attrs["hogar.choice"] = choice
             else:
-                spans.append(Span(trace_id, _IDS.generate_span_id(), root_id, name, "route", at, at, True,
+                spans.append(Span(trace_id, self._new_id(), root_id, name, "route", at, at, True,
                                   {"hogar.node": name, "hogar.choice": choice}))
         if skipped:
             root_attrs["hogar.skipped"] = skipped
@@ -248,97 +221,39 @@ class _Request(Trace):
         spans.sort(key=lambda s: s.start)
         return [root, *spans]
 
+    def _attempt(self, nodes: dict[str, _Node], node: str, step: tuple) -> None:
+        _kind, end, _node, attempt, outcome, _choice, _delay, replica, step_began, batch, shadow, error = step
+        state = nodes.get(node)
+        if state is None:  # its enqueue event was lost: the attempt alone
+            state = nodes[node] = _Node(self._new_id(), step_began or end)
+        queued = state.queued if state.queued is not None else state.start
+        began = queued if step_began is None else min(max(step_began, queued), end)
+        parent, trace_id = state.span_id, self.trace_int
+        if began > queued or state.delay:
+            attrs: dict[str, Any] = {"hogar.node": node, "hogar.attempt": attempt}
+            if state.delay:
+                attrs["hogar.retry_delay_ms"] = round(state.delay * 1000.0, 3)
+            state.children.append(Span(trace_id, self._new_id(), parent, f"{node} queue",
+                                       "queue", queued, began, True, attrs))
+        ok = outcome == "ok"
+        attrs = {"hogar.node": node, "hogar.attempt": attempt, "hogar.outcome": outcome,
+                 "hogar.batch_size": batch or 1}
+        if shadow:
+            attrs["hogar.node"], attrs["hogar.mirror"] = node[:-len(" (mirror)")], True
+        if replica is not None:
+            attrs["hogar.replica"] = str(replica)
+        if not ok:
+            attrs["hogar.cause"] = outcome
+            if error is not None:
+                attrs["hogar.error"] = error_text(error)
+        state.children.append(Span(trace_id, self._new_id(), parent, f"{node} attempt {attempt}",
+                                   "attempt", began, end, ok, attrs))
+        state.end = max(state.end, end)
+        state.queued = None
+        state.delay = 0.0
+        state.ok = ok
 
-def _attempt(nodes: dict[str, _Node], trace_id: int, node: str, step: tuple) -> None:
-    _kind, end, _node, attempt, outcome, _choice, _delay, replica, step_began, batch, shadow, error = step
-    state = nodes.get(node)
-    if state is None:  # its enqueue event was lost: the attempt alone
-        state = nodes[node] = _Node(step_began or end)
-    queued = state.queued if state.queued is not None else state.start
-    began = queued if step_began is None else min(max(step_began, queued), end)
-    parent = state.span_id
-    if began > queued or state.delay:
-        attrs: dict[str, Any] = {"hogar.node": node, "hogar.attempt": attempt}
-        if state.delay:
-            attrs["hogar.retry_delay_ms"] = round(state.delay * 1000.0, 3)
-        state.children.append(Span(trace_id, _IDS.generate_span_id(), parent, f"{node} queue",
-                                   "queue", queued, began, True, attrs))
-    ok = outcome == "ok"
-    attrs = {"hogar.node": node, "hogar.attempt": attempt, "hogar.outcome": outcome,
-             "hogar.batch_size": batch or 1}
-    if shadow:
-        attrs["hogar.node"], attrs["hogar.mirror"] = node[:-len(" (mirror)")], True
-    if replica is not None:
-        attrs["hogar.replica"] = str(replica)
-    if not ok:
-        attrs["hogar.cause"] = outcome
-        if error is not None:
-            attrs["hogar.error"] = _text(error)
-    state.children.append(Span(trace_id, _IDS.generate_span_id(), parent, f"{node} attempt {attempt}",
-                               "attempt", began, end, ok, attrs))
-    state.end = max(state.end, end)
-    state.queued = None
-    state.delay = 0.0
-    state.ok = ok
 
-
-class SpanBuilder:
-    """Feed it every :class:`WalkEvent` (``builder(event)``); each sampled request's
-    :class:`Trace` goes to ``sink`` when the request completes or fails. Only the
-    steps are kept on the way (cheap); spans are made when the trace is read or
-    exported. ``graph`` names the deployment in the root spans' attributes."""
-
-    def __init__(self, sink: Callable[[Trace], Any], graph: str = "") -> None:
-        self.sink = sink
-        self.graph = graph
-        self.open: dict[int, _Request] = {}
-        self.given_up = 0  # requests whose end never came while too many were open
-
-    def feed(self, events: Iterable[Any]) -> None:
-        for event in events:
-            self(event)
-
-    def __call__(self, event: Any) -> None:
-        kind = event.kind
-        steps = event.steps
-        if steps is not None:  # the whole request at once (see WalkEvent.steps)
-            context = event.context
-            attrs = context.attrs if context is not None else None
-            ids = attrs.get(TRACE_KEY) if attrs else None
-            if ids is not None and ids.sampled:
-                first = steps[0]
-                self._end(_Request(ids, context, first[2], first[1], self.graph, steps), event)
-            return
-        if kind == "started":
-            ids = ids_of(event.context)
-            if ids is not None and ids.sampled:
-                if len(self.open) >= _OPEN_LIMIT:
-                    del self.open[next(iter(self.open))]
-                    self.given_up += 1
-                self.open[event.request] = _Request(ids, event.context, event.node, event.time, self.graph)
-            return
-        req = self.open.get(event.request)
-        if req is None:
-            return
-        if kind == "completed" or kind == "failed":
-            del self.open[event.request]
-            self._end(req, event)
-        else:
-            req.steps.append(_step(event))
-
-    def _end(self, req: _Request, event: Any) -> None:
-        req.end = event.time
-        if event.kind == "failed":
-            req.cause = event.outcome or "error"
-            req.error_node = event.node
-            req.error = str(event.error)[:500] if event.error is not None else None
-            req.steps = _untangled(list(req.steps))  # errors as text now: exceptions keep frames alive
-        # what the trace needs of the request's context, which is let go (it dies young); the
-        # steps as a tuple of tuples of plain values, which the garbage collector stops tracking
-        context = req.context
-        req.context = None
-        req.request_id = context.request_id
-        attrs = context.attrs
-        req.route = attrs.get("route") if attrs else None
-        req.steps = tuple(req.steps)
-        self.sink(req)
+def as_trace(item: Trace | tuple, graph: str = "") -> Trace:
+    """A kept trace as a :class:`Trace`: a record's built when read, a Trace itself."""
+    return item if isinstance(item, Trace) else Recorded(item, graph)

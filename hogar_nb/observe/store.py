@@ -3,7 +3,8 @@
 The notebook and the console read traces from here without a collector. The last
 ``recent`` traces are kept in a ring; besides them, the ``slowest`` slowest and
 the last ``failed`` failed ones stay after the ring has moved on, so the requests
-worth a look are there long after a burst of ordinary ones.
+worth a look are there long after a burst of ordinary ones. A traced request is
+kept as its record (:mod:`.records`) and read as a :class:`~.spans.Trace`.
 """
 
 from __future__ import annotations
@@ -14,31 +15,43 @@ import threading
 from collections import deque
 from typing import Any
 
-from .spans import Trace
+from .records import CAUSE, END, START, TRACE
+from .spans import Trace, as_trace
 
 __all__ = ["TraceStore"]
 
 STATUSES = ("error", "slow")
+Kept = Trace | tuple  # a Trace, or a request's record
+
+
+def facts(item: Kept) -> tuple[float, str | None, int]:
+    """A kept trace's duration (s), cause (None: it succeeded) and trace id."""
+    if type(item) is tuple:
+        return item[END] - item[START], item[CAUSE], item[TRACE]
+    return item.end - item.start, item.cause, item.trace_int
 
 
 class TraceStore:
-    """Keeps traces; thread-safe (written by the span builder, read by the fronts)."""
+    """Keeps traces; thread-safe (written by the span builder, read by the fronts).
+    ``graph`` names the deployment in the root spans built from records."""
 
-    def __init__(self, recent: int = 1000, slowest: int = 100, failed: int = 200) -> None:
+    def __init__(self, recent: int = 1000, slowest: int = 100, failed: int = 200, graph: str = "") -> None:
         for name, value in (("recent", recent), ("slowest", slowest), ("failed", failed)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"got {value!r} for {name}; expected an integer >= 1")
-        self._recent: deque[Trace] = deque(maxlen=recent)
-        self._slow: list[tuple[float, int, Trace]] = []  # a min-heap: the fastest of the slow on top
+        self.graph = graph
+        self._recent: deque[Kept] = deque(maxlen=recent)
+        self._slow: list[tuple[float, int, Kept]] = []  # a min-heap: the fastest of the slow on top
         self._slow_max = slowest
-        self._failed: deque[Trace] = deque(maxlen=failed)
+        self._failed: deque[Kept] = deque(maxlen=failed)
         self._order = itertools.count()
         self._lock = threading.Lock()
         self.added = 0
 
-    def add(self, trace: Trace) -> None:
-        """Keep ``trace`` (the oldest recent one, the least slow one make room)."""
-        duration = trace.end - trace.start
+    def add(self, trace: Kept) -> None:
+        """Keep ``trace``, a Trace or a request's record (the oldest recent one, the
+        least slow one make room)."""
+        duration, cause, _id = facts(trace)
         with self._lock:
             self.added += 1
             self._recent.append(trace)
@@ -47,7 +60,7 @@ class TraceStore:
                 heapq.heappush(slow, (duration, next(self._order), trace))
             elif duration > slow[0][0]:
                 heapq.heapreplace(slow, (duration, next(self._order), trace))
-            if trace.cause is not None:
+            if cause is not None:
                 self._failed.append(trace)
 
     def traces(self, status: str | None = None, limit: int = 50) -> list[Trace]:
@@ -64,18 +77,18 @@ class TraceStore:
                 found = [t for _d, _n, t in sorted(self._slow, key=lambda e: (-e[0], e[1]))]
             else:
                 found = list(reversed(self._recent))
-        return found[:limit]
+        return [as_trace(t, self.graph) for t in found[:limit]]
 
     def trace(self, trace_id: str) -> list[Trace]:
         """Every request kept with trace id ``trace_id`` (32 hex digits), oldest first;
         one, unless callers sent several requests in one trace."""
         key = int(trace_id, 16)
         with self._lock:
-            seen: dict[int, Trace] = {}
+            seen: dict[int, Kept] = {}
             for t in itertools.chain(self._recent, (e[2] for e in self._slow), self._failed):
-                if t.trace_int == key:
+                if facts(t)[2] == key:
                     seen[id(t)] = t
-        return sorted(seen.values(), key=lambda t: t.start)
+        return sorted((as_trace(t, self.graph) for t in seen.values()), key=lambda t: t.start)
 
     def summaries(self, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """:meth:`traces` as JSON summaries (trace and request ids, status, duration...)."""
@@ -100,7 +113,8 @@ class TraceStore:
         with self._lock:
             kept = {id(t): t for t in itertools.chain(self._recent, (e[2] for e in self._slow), self._failed)}
         found = []
-        for t in kept.values():
+        for item in kept.values():
+            t = as_trace(item, self.graph)
             for s in t.spans:
                 if s.kind == "node" and s.attrs.get("hogar.node") == node and not s.attrs.get("hogar.mirror"):
                     found.append((s, t.request_id))

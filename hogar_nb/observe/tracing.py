@@ -13,9 +13,10 @@ from opentelemetry.sdk.trace.sampling import Sampler
 
 from .context import TRACE_KEY, TraceIds, begin
 from .export import Exporter
+from .records import CAUSE, END, SpanBuilder, kept
 from .sampling import env_sampler, sampler_for
-from .spans import Span, SpanBuilder, Trace
-from .store import TraceStore
+from .spans import as_trace
+from .store import Kept, TraceStore, facts
 
 __all__ = ["Tracing", "tracing_configured"]
 
@@ -35,9 +36,9 @@ def tracing_configured() -> bool:
 
 class Tracing:
     """Traces the requests of ``dep``: decides each request's ids when it starts
-    (:meth:`begin`), builds its spans from the walker's events off the request path,
-    keeps them in :attr:`store` and hands them to the exporters the environment
-    configures (``export=False``: the store only).
+    (:meth:`begin`), keeps each sampled request's steps as the walker reports them
+    (a record: :mod:`.records`) in :attr:`store`, and hands its spans to the
+    exporters the environment configures (``export=False``: the store only).
 
     ``sample``: the fraction of new traces recorded (callers' sampled traces always
     are); None: ``OTEL_TRACES_SAMPLER``, else the graph's ``trace_sample``, else
@@ -55,7 +56,7 @@ class Tracing:
             sample = float(graph_rate) if graph_rate is not None else None
         self.sampler: Sampler = env if env is not None else sampler_for(1.0 if sample is None else sample)
         self.sample = sample
-        self.store = TraceStore(recent, slowest, failed)
+        self.store = TraceStore(recent, slowest, failed, dep.name)
         if not export:
             self.exporter = None
         elif exporters is not None:
@@ -63,8 +64,9 @@ class Tracing:
         else:
             self.exporter = Exporter.from_env(dep.name)
         self.builder = SpanBuilder(self._finished, dep.name)
-        self._latest: deque[Trace] = deque(maxlen=_EXEMPLARS)
-        self.subscription = dep.subscribe(self.builder, maxsize=max_events, every=False)
+        self._latest: deque[Kept] = deque(maxlen=_EXEMPLARS)
+        # a sampled request's end event becomes its record as it is published (kept)
+        self.subscription = dep.subscribe(self.builder, maxsize=max_events, every=False, reduce=kept)
         self.closed = False
 
     def begin(self, context: Any) -> TraceIds:
@@ -81,32 +83,26 @@ class Tracing:
         """Record a request span the walker did not see (an HTTP request that sent
         several graph requests, their root spans being its children)."""
         route = (context.attrs or {}).get("route")
-        root_attrs = {"hogar.graph": self.builder.graph, "hogar.source": source,
-                      "hogar.request_id": context.request_id, "hogar.status": cause or "ok", **(attrs or {})}
-        if route:
-            root_attrs["http.route"] = route
-        name = f"POST {route}" if route else f"{self.builder.graph} {source}"
-        span = Span(ids.trace_id, ids.span_id, ids.parent_id, name, "request", start, end, cause is None,
-                    root_attrs)
-        self._finished(Trace([span], context.request_id, source, route, cause))
+        self._finished((ids.trace_id, ids.span_id, ids.parent_id, start, end, context.request_id, source, route,
+                        cause, None, None, attrs or None))
 
-    def _finished(self, trace: Trace) -> None:
+    def _finished(self, record: tuple) -> None:
         if self.exporter is not None:
-            self.exporter(trace)  # builds its spans before anyone can read them
-        self.store.add(trace)
-        if trace.cause is None:
-            self._latest.append(trace)
+            self.exporter(as_trace(record, self.builder.graph))
+        self.store.add(record)
+        if record[CAUSE] is None:
+            self._latest.append(record)
 
     def exemplars(self, bounds: list[float]) -> list[tuple[str, float, float] | None]:
         """For each latency bucket (upper ``bounds`` in seconds, ascending, the last
         one +Inf) the latest recent request that fell in it: (trace id, latency s,
         time), or None; for OpenMetrics exemplars on ``/metrics``."""
         out: list[tuple[str, float, float] | None] = [None] * len(bounds)
-        for trace in list(self._latest):
-            duration = trace.end - trace.start
+        for item in list(self._latest):
+            duration, _cause, trace_id = facts(item)
             i = bisect_left(bounds, duration)
             if i < len(bounds):
-                out[i] = (trace.trace_id, duration, trace.end)
+                out[i] = (format(trace_id, "032x"), duration, item[END])
         return out
 
     def flush(self, timeout: float = 5.0) -> bool:

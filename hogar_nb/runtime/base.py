@@ -96,8 +96,9 @@ class DeploymentBase(ChangesMixin, QualityMixin, FrontsMixin, TracesMixin, ABC):
         return asyncio.wrap_future(self._start(payload, source, timeout, False, context))
 
     @abstractmethod
-    def _subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int, every: bool = True,
-                   kinds: Collection[str] | None = None) -> Subscription:
+    def _subscribe(self, fn: Callable[[Any], Any], maxsize: int, every: bool = True,
+                   kinds: Collection[str] | None = None,
+                   reduce: Callable[[WalkEvent], Any] | None = None) -> Subscription:
         """Deliver the walker's events to ``fn`` off the request path (see :meth:`subscribe`)."""
 
     @abstractmethod
@@ -290,8 +291,9 @@ class DeploymentBase(ChangesMixin, QualityMixin, FrontsMixin, TracesMixin, ABC):
         return drive(self, rate, duration, payload, arrival, concurrency, progress, source, seed)
 
     # -- observers ----------------------------------------------------------------------
-    def subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int = 10_000, every: bool = True,
-                  kinds: Collection[str] | None = None) -> Subscription:
+    def subscribe(self, fn: Callable[[Any], Any], maxsize: int = 10_000, every: bool = True,
+                  kinds: Collection[str] | None = None,
+                  reduce: Callable[[WalkEvent], Any] | None = None) -> Subscription:
         """Call ``fn(event)`` for every step of every request from now on (a
         :class:`~hogar_nb.runtime.walk.WalkEvent`: started, enqueued, attempt, retry,
         routed, skipped, completed, failed), on a thread of the deployment's, never on
@@ -305,13 +307,15 @@ class DeploymentBase(ChangesMixin, QualityMixin, FrontsMixin, TracesMixin, ABC):
         embedded engine; Ray's ingress publishes every request's events).
         ``kinds``: only events of these kinds; while no subscriber wants ``started``,
         ``completed`` or ``failed``, the walker makes none of them (a cheaper hook for
-        observers of nodes, such as the quality monitor).
+        observers of nodes, such as the quality monitor). ``reduce``: what to queue of
+        each event, called as it is published (see
+        :meth:`~hogar_nb.runtime.walk.ObserverHub.subscribe`).
         """
         if maxsize < 1:
             raise ValueError(f"got {maxsize} for maxsize; expected an integer >= 1")
         if self._stopped:
             raise self._stopped_error()
-        return self._subscribe(fn, maxsize, every, kinds)
+        return self._subscribe(fn, maxsize, every, kinds, reduce)
 
     def add_result_observer(self, fn: Callable[[Any], None]) -> Callable[[], None]:
         """Call ``fn(result)`` for every successful response of a request sent through

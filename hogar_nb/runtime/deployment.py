@@ -48,9 +48,10 @@ class Deployment(DeploymentBase):
         return self._engine.submit(payload, source, timeout, wait=False, loop=asyncio.get_running_loop(),
                                    context=context).future
 
-    def _subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int, every: bool = True,
-                   kinds: Collection[str] | None = None) -> Subscription:
-        sub = self._engine.walker.hub.subscribe(fn, maxsize, every, kinds)
+    def _subscribe(self, fn: Callable[[Any], Any], maxsize: int, every: bool = True,
+                   kinds: Collection[str] | None = None,
+                   reduce: Callable[[WalkEvent], Any] | None = None) -> Subscription:
+        sub = self._engine.walker.hub.subscribe(fn, maxsize, every, kinds, reduce)
         drain_in_thread(sub)
         self._subscriptions.append(sub)
         return sub

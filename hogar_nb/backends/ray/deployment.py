@@ -96,9 +96,10 @@ class RayDeployment(RayControls, DeploymentBase):
 
         return self._loop.submit(call()).result(timeout=30)
 
-    def _subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int, every: bool = True,
-                   kinds: Collection[str] | None = None) -> Subscription:
-        return self._pump.subscribe(fn, maxsize, kinds)  # the ingress publishes every request's events
+    def _subscribe(self, fn: Callable[[Any], Any], maxsize: int, every: bool = True,
+                   kinds: Collection[str] | None = None,
+                   reduce: Callable[[WalkEvent], Any] | None = None) -> Subscription:
+        return self._pump.subscribe(fn, maxsize, kinds, reduce)  # the ingress publishes every request's events
 
     async def _request(self, payload: Any, source: str, timeout: float | None,
                        context: RequestContext) -> Any:

@@ -32,9 +32,9 @@ class EventPump:
         self._closed = False
         self._dropped_seen = 0
 
-    def subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int,
-                  kinds: Collection[str] | None = None) -> Subscription:
-        sub = self.hub.subscribe(fn, maxsize, kinds=kinds)
+    def subscribe(self, fn: Callable[[Any], Any], maxsize: int, kinds: Collection[str] | None = None,
+                  reduce: Callable[[WalkEvent], Any] | None = None) -> Subscription:
+        sub = self.hub.subscribe(fn, maxsize, kinds=kinds, reduce=reduce)
         drain_in_thread(sub)
         with self._lock:
             if self._thread is None or not self._thread.is_alive():

@@ -32,7 +32,7 @@ from __future__ import annotations
 from .actions import INF, Action, Complete, Enqueue, Fail, Retry, SideOutput, Walk
 from .breaker import Breaker, Transition
 from .context import RequestContext
-from .observers import EventKind, ObserverHub, Step, Subscription, WalkEvent
+from .observers import STEP_FIELDS, EventKind, ObserverHub, Step, Subscription, WalkEvent
 from .retry import RAY_POLICY, RetryPolicy, attempt_error, rejects_input
 from .walker import Walker
 
@@ -49,6 +49,7 @@ __all__ = [
     "RequestContext",
     "Retry",
     "RetryPolicy",
+    "STEP_FIELDS",
     "SideOutput",
     "Step",
     "Subscription",

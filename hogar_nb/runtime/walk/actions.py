@@ -28,7 +28,8 @@ class Walk:
     request's :class:`~.context.RequestContext` (or None), handed to observers with
     its events; ``observed``: whether its events are published (the walker decides at
     the start). ``trail`` gathers an observed request's steps while only observers
-    of observed requests listen; its end event carries them all at once.
+    of observed requests listen (one flat list of Step fields); its end event carries
+    them all at once.
     """
 
     __slots__ = ("id", "t0", "deadline", "timeout", "joins", "finished", "context", "observed", "alone", "trail")
@@ -44,7 +45,7 @@ class Walk:
         self.finished = False
         self.observed = False
         self.alone = False
-        self.trail: list[tuple] | None = None
+        self.trail: list[Any] | None = None
 
 
 class Enqueue:

@@ -15,7 +15,8 @@ from collections import deque
 from collections.abc import Collection
 from typing import Any, Callable, Literal, NamedTuple
 
-__all__ = ["EVENT_KINDS", "EventKind", "ObserverHub", "REQUEST_ENDS", "Step", "Subscription", "WalkEvent"]
+__all__ = ["EVENT_KINDS", "EventKind", "ObserverHub", "REQUEST_ENDS", "STEP_FIELDS", "Step", "Subscription",
+           "WalkEvent"]
 
 EventKind = Literal["started", "enqueued", "attempt", "retry", "routed", "skipped", "completed", "failed"]
 EVENT_KINDS = frozenset(("started", "enqueued", "attempt", "retry", "routed", "skipped", "completed", "failed"))
@@ -25,8 +26,10 @@ REQUEST_ENDS = frozenset(("started", "completed", "failed"))
 
 class Step(NamedTuple):
     """One step of a request as its end event's ``steps`` carry it: the fields of a
-    :class:`WalkEvent` but for the request, its payload and its context. The walker
-    appends plain tuples in this order (``Step._make(t)`` reads one by name)."""
+    :class:`WalkEvent` but for the request, its payload and its context, in this
+    order (``Step._make(t)`` reads one by name). The walker writes them one after
+    the other into one flat list, the event's ``trail``: :data:`STEP_FIELDS` values
+    a step."""
 
     kind: str
     time: float
@@ -40,6 +43,9 @@ class Step(NamedTuple):
     batch: int
     shadow: bool
     error: BaseException | None
+
+
+STEP_FIELDS = len(Step._fields)
 
 
 class WalkEvent:
@@ -67,20 +73,21 @@ class WalkEvent:
 
     ``steps``: while only observers of observed requests listen (``every=False``, a
     sampling tracer), each wanting every kind of event, the walker publishes no event
-    per step of an observed request:
-    it gathers them as :class:`Step` tuples, and the request's ``completed`` or
-    ``failed`` event carries them all, the ``started`` one first (one queued item per
-    request instead of one per step). Otherwise ``steps`` is None.
+    per step of an observed request: it writes each step's fields into one flat list,
+    ``trail``, and the request's ``completed`` or ``failed`` event carries it, the
+    ``started`` step first (one queued item per request instead of one per step, and
+    no object per step for the garbage collector to follow). ``steps`` reads it as
+    :class:`Step` tuples. Otherwise both are None.
     """
 
     __slots__ = ("kind", "request", "time", "node", "attempt", "outcome", "choice", "delay", "error",
-                 "value", "context", "replica", "began", "batch", "shadow", "steps")
+                 "value", "context", "replica", "began", "batch", "shadow", "trail")
 
     def __init__(self, kind: EventKind, request: int, time: float, node: str | None = None,
                  attempt: int = 0, outcome: str = "", choice: str | None = None, delay: float = 0.0,
                  error: BaseException | None = None, value: Any = None, context: Any = None,
                  replica: str | None = None, began: float | None = None, batch: int = 1,
-                 shadow: bool = False, steps: list[tuple] | None = None) -> None:
+                 shadow: bool = False, trail: list[Any] | None = None) -> None:
         self.kind = kind
         self.request = request
         self.time = time
@@ -96,7 +103,15 @@ class WalkEvent:
         self.began = began
         self.batch = batch
         self.shadow = shadow
-        self.steps = steps
+        self.trail = trail
+
+    @property
+    def steps(self) -> list[tuple] | None:
+        """The request's steps (see above) as tuples in :class:`Step` order, or None."""
+        trail = self.trail
+        if trail is None:
+            return None
+        return [tuple(trail[i:i + STEP_FIELDS]) for i in range(0, len(trail), STEP_FIELDS)]
 
     def __repr__(self) -> str:
         parts = [f"{self.kind} #{self.request}"]
@@ -111,15 +126,18 @@ class WalkEvent:
 
 class Subscription:
     """One observer's bounded queue; counts what it ``delivered``, ``dropped`` (queue
-    full) and what the observer ``failed`` on (it raised). ``kinds``: the event kinds
-    it takes (None: all)."""
+    full) and what the observer ``failed`` on (it, or its ``reduce``, raised).
+    ``kinds``: the event kinds it takes (None: all). ``reduce``: see
+    :meth:`ObserverHub.subscribe`."""
 
-    def __init__(self, hub: ObserverHub, fn: Callable[[WalkEvent], Any], maxsize: int,
-                 every: bool = True, kinds: frozenset[str] | None = None) -> None:
+    def __init__(self, hub: ObserverHub, fn: Callable[[Any], Any], maxsize: int,
+                 every: bool = True, kinds: frozenset[str] | None = None,
+                 reduce: Callable[[WalkEvent], Any] | None = None) -> None:
         self.fn = fn
         self.maxsize = maxsize
         self.every = every
         self.kinds = kinds
+        self.reduce = reduce
         self.delivered = 0
         self.dropped = 0
         self.failed = 0
@@ -133,8 +151,18 @@ class Subscription:
             return
         if len(self._queue) >= self.maxsize:
             self.dropped += 1
-        else:
+            return
+        reduce = self.reduce
+        if reduce is None:
             self._queue.append(event)
+            return
+        try:
+            kept = reduce(event)
+        except Exception:  # the observer's fault: the event is lost, counted
+            self.failed += 1
+            return
+        if kept is not None:
+            self._queue.append(kept)
 
     def drain(self) -> int:
         """Call the observer on every queued event; returns how many were taken."""
@@ -172,21 +200,29 @@ class ObserverHub:
         self.ends = False
         self.trails = False
 
-    def subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int = 10_000,
-                  every: bool = True, kinds: Collection[str] | None = None) -> Subscription:
+    def subscribe(self, fn: Callable[[Any], Any], maxsize: int = 10_000,
+                  every: bool = True, kinds: Collection[str] | None = None,
+                  reduce: Callable[[WalkEvent], Any] | None = None) -> Subscription:
         """Queue every :class:`WalkEvent` from now on for ``fn``, called off the request
         path by :meth:`Subscription.drain`. At most ``maxsize`` events wait; more are
         dropped. ``every`` false: only the events of requests whose context is
         ``observed`` are wanted (they may still come with others'); while every
         subscriber is such and wants every kind, an observed request's steps come
-        together in its end event's ``steps`` (see :class:`WalkEvent`). ``kinds``: only
-        events of these kinds (None: all)."""
+        together in its end event's ``trail`` (see :class:`WalkEvent`). ``kinds``: only
+        events of these kinds (None: all).
+
+        ``reduce``: called with each event as it is published, on the request path:
+        what it returns is queued for ``fn`` instead (nothing when None). For an
+        observer that keeps a few plain values of an event: the event, its context and
+        its value are let go at once rather than held until the drain, which an
+        interpreter under load pays for in garbage collections. It must be quick and
+        never block; an event it raises on is lost, counted as ``failed``."""
         if maxsize < 1:
             raise ValueError(f"got {maxsize} for maxsize; expected an integer >= 1")
         wanted = None if kinds is None else frozenset(kinds)
         if wanted is not None and (not wanted or not wanted <= EVENT_KINDS):
             raise ValueError(f"got {sorted(wanted)} for kinds; expected some of {sorted(EVENT_KINDS)}")
-        sub = Subscription(self, fn, maxsize, every, wanted)
+        sub = Subscription(self, fn, maxsize, every, wanted, reduce)
         self._subs = (*self._subs, sub)
         self._update()
         return sub

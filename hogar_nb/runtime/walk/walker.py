@@ -71,8 +71,8 @@ class Walker(BreakerSteps):
             context = walk.context
             walk.observed = hub.every or context is None or context.observed
             if walk.observed and hub.trails:  # its steps travel together, in its end event
-                walk.trail = [("started", now + self.wall_offset, source, 0, "", None, 0.0, None, None, 1,
-                               False, None)]
+                walk.trail = ["started", now + self.wall_offset, source, 0, "", None, 0.0, None, None, 1, False,
+                              None]
             elif walk.observed and hub.ends:
                 hub.publish(WalkEvent("started", walk.id, now + self.wall_offset, source, value=payload,
                                       context=walk.context))
@@ -107,18 +107,18 @@ class Walker(BreakerSteps):
         if not walk.alone and (trail is not None or not walk.observed):
             nxt = self._chain.get(job.node)
             if nxt is not None and nxt not in self.suspended:
-                if trail is not None:
+                if trail is not None:  # the attempt and the next hop's enqueue, as Step fields
                     off = self.wall_offset
                     at = now + off
-                    trail.append(("attempt", at, job.node, job.attempt, "ok", None, 0.0, replica,
-                                  None if began is None else began + off, batch, False, None))
-                    trail.append(("enqueued", at, nxt, 0, "", None, 0.0, None, None, 1, False, None))
+                    trail += ("attempt", at, job.node, job.attempt, "ok", None, 0.0, replica,
+                              None if began is None else began + off, batch, False, None,
+                              "enqueued", at, nxt, 0, "", None, 0.0, None, None, 1, False, None)
                 return [Enqueue(walk, nxt, value, job.node)]
         plan = self.nodes[job.node]
         if trail is not None:
             off = self.wall_offset
-            trail.append(("attempt", now + off, plan.name, job.attempt, "ok", None, 0.0, replica,
-                          None if began is None else began + off, batch, False, None))
+            trail += ("attempt", now + off, plan.name, job.attempt, "ok", None, 0.0, replica,
+                      None if began is None else began + off, batch, False, None)
         elif walk.observed:
             off = self.wall_offset
             hub.publish(WalkEvent("attempt", walk.id, now + off, plan.name, job.attempt, "ok", value=value,
@@ -210,8 +210,7 @@ class Walker(BreakerSteps):
             began += off
         trail = walk.trail
         if trail is not None:
-            trail.append((kind, now + off, node, attempt, outcome, choice, delay, replica, began, batch, shadow,
-                          error))
+            trail += (kind, now + off, node, attempt, outcome, choice, delay, replica, began, batch, shadow, error)
         else:
             self.hub.publish(WalkEvent(kind, walk.id, now + off, node, attempt, outcome, choice, delay, error,
                                        value, walk.context, replica, began, batch, shadow))
@@ -240,7 +239,7 @@ class Walker(BreakerSteps):
             self.graph_stats.failed(err.cause)
         if walk.observed and self.hub.ends:
             self.hub.publish(WalkEvent("failed", walk.id, now + self.wall_offset, err.node, outcome=err.cause,
-                                       error=err, context=walk.context, steps=walk.trail))
+                                       error=err, context=walk.context, trail=walk.trail))
             walk.trail = None
         out.append(Fail(walk, err))
 
@@ -313,9 +312,9 @@ class Walker(BreakerSteps):
             if dst in self.suspended:
                 self._fail_at(out, plan, walk, self.breakers[dst].error(now), now)
                 return
-            if walk.trail is not None:
-                walk.trail.append(("enqueued", now + self.wall_offset, dst, 0, "", None, 0.0, None, None, 1, False,
-                                   None))
+            trail = walk.trail
+            if trail is not None:
+                trail += ("enqueued", now + self.wall_offset, dst, 0, "", None, 0.0, None, None, 1, False, None)
             elif walk.observed:
                 self.hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, dst, value=value,
                                            context=walk.context))
