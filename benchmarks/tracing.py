@@ -1,7 +1,7 @@
 """Tracing's cost: the 4-node chain through `hogar serve`, tracing off, 1 % and 100 %.
 
 In one run, on 127.0.0.1, with `wrk` (as benchmarks/serve.py: 64 connections, one
-client thread, the servers measured in turns, round after round, medians):
+client thread):
 
 1. `hogar serve` of the 4-node identity chain, tracing off (no sampler or exporter
    configured: requests still get a `traceparent`, no span is built);
@@ -9,13 +9,18 @@ client thread, the servers measured in turns, round after round, medians):
 3. the same with `--trace-sample 1` (every request traced into the store; no
    exporter configured, so nothing leaves the process).
 
-Targets: < 1 % throughput loss at 1 %, < 5 % at 100 %. Two measures of the
-per-request cost: the difference of the inverse throughputs, and the server
-process's CPU time per request (from /proc, read around each measurement), which
-holds better than requests/s on a machine whose other load drifts; the CPU loss is
-the throughput a CPU-bound server loses at that cost.
+The three servers are up together and measured in turns, round after round, the
+order turning each round so that none is always measured first or last. Every round
+is printed; each figure is the median of its rounds, and each comparison with
+tracing off the median of the rounds' own comparisons (a server against the off
+server of the same round), which holds while the machine's load drifts.
 
-    .venv/bin/python benchmarks/tracing.py [--duration 2] [--rounds 5]
+Two measures of the cost, each against its target (< 1 % at 1 %, < 5 % at 100 %):
+the throughput lost (requests/s), and the server process's CPU time per request
+(every thread's, from /proc, read around each measurement): the loss a CPU-bound
+server would see, the steadier figure on a machine shared with other work.
+
+    .venv/bin/python benchmarks/tracing.py [--duration 3] [--rounds 7]
 """
 
 from __future__ import annotations
@@ -34,6 +39,10 @@ from serve import CHAIN, PY, Result, Server, _spawn, _stopper, line, wrk  # noqa
 
 OTEL = [k for k in os.environ if k.startswith("OTEL_")]
 TICK = os.sysconf("SC_CLK_TCK")
+CASES = {"off": ("tracing off", ()),
+         "one": ("sampling 1 % (to the store)", ("--trace-sample", "0.01")),
+         "all": ("sampling 100 % (to the store only)", ("--trace-sample", "1"))}
+TARGETS = {"one": 1.0, "all": 5.0}  # % of throughput, at most
 
 
 def start(work: Path, *extra: str) -> tuple[Server, int]:
@@ -44,21 +53,36 @@ def start(work: Path, *extra: str) -> tuple[Server, int]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of process ``pid`` so far (every thread)."""
+    """CPU time of process ``pid`` so far, every thread's: the scheduler's nanoseconds
+    per thread where the kernel keeps them, else the process's clock ticks."""
+    total, seen = 0, False
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            try:
+                total += int(Path(f"/proc/{pid}/task/{task}/schedstat").read_text().split()[0])
+                seen = True
+            except (OSError, ValueError, IndexError):  # a thread that just ended
+                pass
+    except OSError:
+        pass
+    if seen:
+        return total / 1e9
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
-def measure(starts: dict[str, tuple], args: argparse.Namespace, work: Path) -> dict[str, tuple[Result, float, list]]:
-    """Each server in turns, round after round: (median result, median CPU us per
-    request, the rounds' requests/s); wrk's rounds as benchmarks/serve.py runs them."""
-    servers = {name: start(work, *extra) for name, extra in starts.items()}
+def measure(args: argparse.Namespace, work: Path) -> dict[str, list[tuple[Result, float]]]:
+    """Each server in turns, round after round (the order turning each round):
+    per server, each round's result and CPU microseconds per request."""
+    servers = {name: start(work, *extra) for name, (_label, extra) in CASES.items()}
     got: dict[str, list[tuple[Result, float]]] = {name: [] for name in servers}
+    names = list(servers)
     try:
         for server, _pid in servers.values():
             wrk(server, "[1, 2, 3]", 1.0, args.connections, work)  # warm up
-        for _ in range(args.rounds):
-            for name, (server, pid) in servers.items():
+        for i in range(args.rounds):
+            for name in names[i % len(names):] + names[:i % len(names)]:
+                server, pid = servers[name]
                 before = cpu_seconds(pid)
                 r = wrk(server, "[1, 2, 3]", args.duration, args.connections, work)
                 used = cpu_seconds(pid) - before
@@ -66,19 +90,45 @@ def measure(starts: dict[str, tuple], args: argparse.Namespace, work: Path) -> d
     finally:
         for server, _pid in servers.values():
             server.stop()
-    out = {}
-    for name, rounds in got.items():
-        rs = [r for r, _c in rounds]
-        median = Result(statistics.median(r.rps for r in rs), statistics.median(r.p50_ms for r in rs),
-                        statistics.median(r.p99_ms for r in rs), sum(r.errors for r in rs))
-        out[name] = (median, statistics.median(c for _r, c in rounds), [r.rps for r in rs])
-    return out
+    return got
+
+
+def verdict(loss: float, target: float) -> str:
+    return f"target < {target:g} %: {'met' if loss < target else 'NOT met'}"
+
+
+def report(got: dict[str, list[tuple[Result, float]]]) -> None:
+    names = list(CASES)
+    print("round " + "".join(f"{CASES[n][0].split(' (')[0]:>28}" for n in names))
+    for i in range(len(got["off"])):
+        print(f"{i + 1:>5} " + "".join(f"{got[n][i][0].rps:>13.0f} req/s {got[n][i][1]:>6.1f} us" for n in names))
+    off = got["off"]
+    off_cpu = statistics.median(c for _r, c in off)
+    print(line("tracing off", _median(off)) + f"  server CPU {off_cpu:6.1f} us/request")
+    for name in ("one", "all"):
+        rounds, target = got[name], TARGETS[name]
+        times = statistics.median(r.rps / o.rps for (r, _c), (o, _oc) in zip(rounds, off))
+        extra = statistics.median(c - oc for (_r, c), (_o, oc) in zip(rounds, off))
+        cost = statistics.median((1.0 / r.rps - 1.0 / o.rps) * 1e6 for (r, _c), (o, _oc) in zip(rounds, off))
+        loss = (1.0 - times) * 100.0
+        cpu_loss = extra / (off_cpu + extra) * 100.0
+        r = _median(rounds)
+        print(line(CASES[name][0], r, times) + f"  server CPU {statistics.median(c for _r, c in rounds):6.1f} "
+              "us/request")
+        print(f"  throughput loss {loss:5.1f} % ({verdict(loss, target)}), cost per request {cost:6.1f} us")
+        print(f"  server CPU {extra:+5.1f} us/request: CPU loss {cpu_loss:5.1f} % ({verdict(cpu_loss, target)})")
+
+
+def _median(rounds: list[tuple[Result, float]]) -> Result:
+    rs = [r for r, _c in rounds]
+    return Result(statistics.median(r.rps for r in rs), statistics.median(r.p50_ms for r in rs),
+                  statistics.median(r.p99_ms for r in rs), sum(r.errors for r in rs))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--duration", type=float, default=2.0, help="seconds per measurement")
-    parser.add_argument("--rounds", type=int, default=5, help="measurements of each server, in turns")
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=7, help="measurements of each server, in turns")
     parser.add_argument("--connections", type=int, default=64)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -90,23 +140,8 @@ def main() -> int:
         (work / "chain4.udgl").write_text(CHAIN)
         print(f"Tracing on `hogar serve` (4-node identity chain), 127.0.0.1, wrk: 1 thread, "
               f"{args.connections} connections, {args.rounds} rounds of {args.duration:g} s per server, "
-              "in turns; medians")
-        got = measure({"off": (), "one": ("--trace-sample", "0.01"), "all": ("--trace-sample", "1")},
-                      args, work)
-        off, off_cpu, off_rounds = got["off"]
-        print(line("tracing off", off) + f"  server CPU {off_cpu:6.1f} us/request")
-        for label, key, target in (("sampling 1 % (to the store)", "one", 1.0),
-                                   ("sampling 100 % (to the store only)", "all", 5.0)):
-            r, cpu, rounds = got[key]
-            times = statistics.median(x / y for x, y in zip(rounds, off_rounds))
-            loss = (1.0 - times) * 100.0
-            cost = (1.0 / r.rps - 1.0 / off.rps) * 1e6
-            cpu_loss = (1.0 - off_cpu / cpu) * 100.0
-            print(line(label, r, times) + f"  server CPU {cpu:6.1f} us/request")
-            print(f"  throughput loss {loss:5.1f} % (target < {target:g} %), "
-                  f"cost per request {cost:6.1f} us")
-            print(f"  server CPU +{cpu - off_cpu:5.1f} us/request: CPU loss {cpu_loss:5.1f} % "
-                  f"(target < {target:g} %)")
+              "in turns; per round requests/s and server CPU per request; medians")
+        report(measure(args, work))
     return 0
 
 
