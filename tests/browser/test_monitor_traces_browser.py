@@ -66,6 +66,9 @@ def test_failed_requests_open_their_waterfall_and_a_node_click_lists_its_spans(j
     select = page.locator(".hogar-traces-table select")
     select.select_option(index=0)
     picked = rows[0].split()[4]
+    # drawn like the monitor's other panels, once in view: scrolled to, as one reads on
+    page.wait_for_selector(".hogar-monitor .hogar-waterfall .hogar-panel", timeout=30_000)
+    page.locator(".hogar-monitor .hogar-waterfall .hogar-panel").scroll_into_view_if_needed()
     page.wait_for_selector(f".hogar-monitor .js-plotly-plot .gtitle:has-text('{picked}')", timeout=30_000)
     bars = page.locator(".hogar-monitor .js-plotly-plot:has(.gtitle:has-text('trace')) .bars path")
     assert bars.count() >= 4  # the request, its node spans and attempts

@@ -56,8 +56,12 @@ def test_failed_and_slowest_requests_open_their_waterfall_and_a_node_click_lists
         assert len(ids) == len(set(ids))
         slowest = ids[4]
         assert "failed (error)" in panel.table.options[0][0]
-        panel.table.value = slowest  # the pick opens its waterfall
-        assert isinstance(panel.figure, go.FigureWidget)
+        assert panel.plot.figures == [] and panel.plot.layout.display == "none"
+        sent = panel.plot.sent
+        panel.table.value = slowest  # the pick opens its waterfall, a plain figure drawn by the panels widget
+        assert type(panel.figure) is go.Figure and panel.plot.figures == [panel.figure]
+        assert panel.plot.sent == sent + 1 and panel.plot.layout.display is None
+        assert panel.plot.sizes == [[panel.figure.layout.width, panel.figure.layout.height]]
         names = {t for bar in panel.figure.data for t in bar.y}
         assert len(names) == len(dep.trace(slowest)["spans"]) and panel.figure.layout.title.text.endswith(slowest)
         # what the page sends for a click on node f

@@ -7,6 +7,8 @@ drawn with ``Plotly.react`` (which keeps what did not change, the user's zoom
 included through ``uirevision``), one panel per animation frame, so no redraw of the
 group is one long task and typed keys get in between; a panel scrolled out of view
 keeps only its newest figure and is drawn when it comes back into view.
+:meth:`PlotPanels.show` puts other figures in the panels' place (a picked trace's
+waterfall), their sizes with them.
 
 plotly.js comes from the ``plotly`` package and is imported once per page for every
 group (:mod:`..browser_libs`), where a ``FigureWidget`` sends and compiles its own
@@ -44,13 +46,17 @@ export default {
       for (const e of entries) visible[Number(e.target.dataset.panel)] = e.isIntersecting;
       schedule();
     });
+    const fit = (div, i) => {
+      const size = model.get('sizes')[i];
+      if (size) div.style.cssText = `width:${size[0]}px;height:${size[1]}px`;
+    };
+    const resize = () => panels.forEach(fit);
     const panel = (i) => {
       while (panels.length <= i) {
         const div = document.createElement('div');
         div.className = model.get('panel_class');
         div.dataset.panel = String(panels.length);
-        const size = model.get('sizes')[panels.length];
-        if (size) div.style.cssText = `width:${size[0]}px;height:${size[1]}px`;
+        fit(div, panels.length);
         box.appendChild(div);
         observer.observe(div);
         visible.push(false);
@@ -81,6 +87,7 @@ export default {
       schedule();
     };
     model.on('msg:custom', onMessage);
+    model.on('change:sizes', resize);
     model.get('sizes').forEach((_size, i) => panel(i));
     library(model).then((lib) => {
       if (gone) return;
@@ -90,6 +97,7 @@ export default {
     return () => {
       gone = true;
       model.off('msg:custom', onMessage);
+      model.off('change:sizes', resize);
       observer.disconnect();
       if (frame) cancelAnimationFrame(frame);
       if (Plotly) for (const div of panels) Plotly.purge(div);
@@ -111,14 +119,22 @@ class PlotPanels(RenderReport, anywidget.AnyWidget):
 
     def __init__(self, figures: Sequence[go.Figure], **kwargs: Any) -> None:
         figures = list(figures)
-        sizes = [[fig.layout.width or 480, fig.layout.height or 260] for fig in figures]
-        super().__init__(_lib=plotly_source(), _lib_key=plotly_key(), sizes=sizes, **kwargs)
+        super().__init__(_lib=plotly_source(), _lib_key=plotly_key(), sizes=_sizes(figures), **kwargs)
         self.figures = figures
         self._sent: list[str | None] = [None] * len(self.figures)
         self._lock = threading.Lock()  # sync runs on a refresh thread, the page's messages on the kernel's
         self.sent = 0  # messages sent
         self.on_msg(self._on_page)
         self._watch_rendering()
+
+    def show(self, figures: Sequence[go.Figure]) -> int:
+        """Show ``figures`` in the panels' place from now on (each panel takes its
+        figure's width and height); sends them at once, returns how many."""
+        with self._lock:
+            self.figures = list(figures)
+            self._sent = [None] * len(self.figures)
+        self.sizes = _sizes(self.figures)
+        return self.sync()
 
     def sync(self) -> int:
         """Send every figure whose JSON changed since it was last sent, in one message;
@@ -141,3 +157,7 @@ class PlotPanels(RenderReport, anywidget.AnyWidget):
                 self._sent = [fig.to_json() for fig in self.figures]
                 every = {str(i): json.loads(text) for i, text in enumerate(self._sent)}
             self.send({"figures": every})
+
+
+def _sizes(figures: Sequence[go.Figure]) -> list[list[int]]:
+    return [[fig.layout.width or 480, fig.layout.height or 260] for fig in figures]

@@ -1,6 +1,9 @@
 """The monitor's "slowest and failed requests": pick one to open its waterfall.
 
-Reads the deployment's trace store (``dep.tracing``); renders only.
+Reads the deployment's trace store (``dep.tracing``); renders only. The waterfall is
+a plain Plotly figure drawn by a :class:`~.plot_panels.PlotPanels`, as the
+monitor's other panels are: plotly.js is imported once per page, and a pick sends
+one figure.
 """
 
 from __future__ import annotations
@@ -11,8 +14,11 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..trace_view import waterfall
+from .plot_panels import PlotPanels
 
-__all__ = ["TracesPanel", "node_spans_html"]
+__all__ = ["TracesPanel", "WATERFALL_WIDTH", "node_spans_html"]
+
+WATERFALL_WIDTH = 900  # px; its height follows its rows
 
 
 def _row(t: dict[str, Any]) -> str:
@@ -32,10 +38,12 @@ class TracesPanel(widgets.VBox):
         self.table = widgets.Select(options=[], rows=8, layout=widgets.Layout(width="100%"))
         self.table.add_class("hogar-traces-table")
         self.table.observe(self._on_pick, names="value")
-        self.figure: Any = None
+        self.figure: Any = None  # the picked trace's waterfall (a plotly Figure)
+        self.plot = PlotPanels([], layout=widgets.Layout(display="none"))
+        self.plot.add_class("hogar-waterfall")
         self.view = widgets.Box([])
         self.rows: list[dict[str, Any]] = []
-        super().__init__([self.title, self.table, self.view])
+        super().__init__([self.title, self.table, self.plot, self.view])
         self.refresh()
 
     def refresh(self) -> None:
@@ -58,12 +66,14 @@ class TracesPanel(widgets.VBox):
         doc = self.tracing.store.trace_json(trace_id)
         if doc is None:
             self.view.children = [widgets.HTML(f"trace {html.escape(trace_id)} is no longer kept")]
+            self.plot.layout.display = "none"
             self.figure = None
             return None
-        import plotly.graph_objects as go
-
-        self.figure = go.FigureWidget(waterfall(doc))
-        self.view.children = [self.figure]
+        self.figure = waterfall(doc)
+        self.figure.update_layout(width=WATERFALL_WIDTH)
+        self.view.children = []
+        self.plot.layout.display = None
+        self.plot.show([self.figure])
         return self.figure
 
     def _on_pick(self, change: dict) -> None:
