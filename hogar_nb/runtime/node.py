@@ -256,10 +256,14 @@ class NodeRuntime(NodeRecovery):
         now = time.monotonic()
         produced = walker.produced
         if walker.hub.active:  # observers learn who ran it, when, in a batch of how many
-            rid, began, n = str(replica.index), replica.started, len(held)
+            n = len(held)
             if n == 1 and not isinstance(outputs[0], BaseException):  # carried on, as below
-                engine.carry(produced(held[0], outputs[0], now, rid, began, 1), replica.host or replica)
+                work = held[0]
+                actions = produced(work, outputs[0], now, str(replica.index), replica.started, 1) \
+                    if work.walk.observed else produced(work, outputs[0], now)
+                engine.carry(actions, replica.host or replica)
                 return
+            rid, began = str(replica.index), replica.started
             for work, out in zip(held, outputs):
                 if isinstance(out, BaseException):
                     engine.retry_or_fail(self, work, "error", out, rid, began, n)
