@@ -68,6 +68,10 @@ def kept(event: Any) -> Any:
     ids = attrs.get(TRACE_KEY) if attrs else None
     if ids is None or not ids.sampled:
         return None
+    if event.kind == "completed" and trail[_ERROR_AT::STEP_FIELDS].count(None) * STEP_FIELDS == len(trail):
+        # the usual case, as record() makes it, without a call more on the request path
+        return (ids.trace_id, ids.span_id, ids.parent_id, trail[1], event.time, context.request_id, trail[2],
+                attrs.get("route"), None, None, None, None, *trail)
     return record(ids, context.request_id, attrs.get("route"), event, trail)
 
 
