@@ -133,7 +133,10 @@ export default {
     model.on('change:elements', onElements);
     model.on('change:grabbable', onGrab);
     model.on('change:events', onEvents);
-    library(model).then((cytoscape) => {
+    // cytoscape binds scroll listeners on its container's ancestors when it starts: it
+    // starts once the view is in the page, or clicks miss after the notebook scrolls
+    const attached = new Promise((go) => { const look = () => (box.isConnected || gone ? go() : requestAnimationFrame(look)); look(); });
+    Promise.all([library(model), attached]).then(([cytoscape]) => {
       if (gone) return;
       cy = cytoscape({container: box, elements: model.get('elements'), style: model.get('stylesheet'),
                       layout: model.get('layout_options'), autoungrabify: !model.get('grabbable'),
