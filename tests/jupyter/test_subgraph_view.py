@@ -38,9 +38,7 @@ def click(canvas, node: str) -> None:
 
 
 def editor_drawn(editor) -> tuple[dict[str, str], set[tuple[str, str]]]:
-    cy = editor.canvas.widget.graph
-    return ({n.data["id"]: n.classes for n in cy.nodes if "folded" not in n.classes.split()},
-            {(e.data["source"], e.data["target"]) for e in cy.edges if "folded" not in e.classes.split()})
+    return drawn(editor.canvas.widget)
 
 
 def test_folding_draws_a_collapsed_instance_as_one_node_with_its_outside_edges(tmp_path) -> None:
@@ -93,7 +91,7 @@ def test_editor_collapses_an_instance_and_keeps_editing_the_rest(tmp_path) -> No
     g = graph(tmp_path)
     editor = edit(g)
     editor.select(("node", "p.clean"))
-    editor._on_node_click({"data": {"id": "use:p"}})
+    click(editor.canvas.widget, "use:p")
     assert editor.subgraph.instance == "p"
     editor.subgraph.toggle.click()
     nodes, edges = editor_drawn(editor)
