@@ -65,7 +65,9 @@ def kept(event: Any) -> Any:
         return event
     context = event.context
     attrs = context.attrs if context is not None else None
-    ids = attrs.get(TRACE_KEY) if attrs else None
+    if not attrs:
+        return None
+    ids = attrs.get(TRACE_KEY)
     if ids is None or not ids.sampled:
         return None
     if event.kind == "completed" and trail[_ERROR_AT::STEP_FIELDS].count(None) * STEP_FIELDS == len(trail):

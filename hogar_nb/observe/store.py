@@ -26,7 +26,7 @@ Kept = Trace | tuple  # a Trace, or a request's record
 
 def facts(item: Kept) -> tuple[float, str | None, int]:
     """A kept trace's duration (s), cause (None: it succeeded) and trace id."""
-    if type(item) is tuple:
+    if isinstance(item, tuple):
         return item[END] - item[START], item[CAUSE], item[TRACE]
     return item.end - item.start, item.cause, item.trace_int
 

@@ -16,7 +16,7 @@ from .export import Exporter
 from .records import CAUSE, END, SpanBuilder, kept
 from .sampling import env_sampler, sampler_for
 from .spans import as_trace
-from .store import Kept, TraceStore, facts
+from .store import TraceStore, facts
 
 __all__ = ["Tracing", "tracing_configured"]
 
@@ -64,7 +64,7 @@ class Tracing:
         else:
             self.exporter = Exporter.from_env(dep.name)
         self.builder = SpanBuilder(self._finished, dep.name)
-        self._latest: deque[Kept] = deque(maxlen=_EXEMPLARS)
+        self._latest: deque[tuple] = deque(maxlen=_EXEMPLARS)  # records
         # a sampled request's end event becomes its record as it is published (kept)
         self.subscription = dep.subscribe(self.builder, maxsize=max_events, every=False, reduce=kept)
         self.closed = False
