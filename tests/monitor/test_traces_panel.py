@@ -65,7 +65,7 @@ def test_failed_and_slowest_requests_open_their_waterfall_and_a_node_click_lists
         names = {t for bar in panel.figure.data for t in bar.y}
         assert len(names) == len(dep.trace(slowest)["spans"]) and panel.figure.layout.title.text.endswith(slowest)
         # what the page sends for a click on node f
-        dash.graph_view.canvas._handle_custom_msg({"event": "click", "data": {"id": "f"}}, [])
+        dash.graph_view.canvas._handle_custom_msg({"event": "tap", "target": "node", "data": {"id": "f"}}, [])
         detail = dash.graph_view.detail.value
         spans = dep.tracing.store.node_spans("f", 5)
         assert len(spans) == 5 and spans[0]["duration_ms"] >= 30  # x = 7 sleeps 30 ms in f
