@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS predictions (
     PRIMARY KEY (request_id, node)
 );
 CREATE INDEX IF NOT EXISTS predictions_served ON predictions (served);
-CREATE INDEX IF NOT EXISTS predictions_labelled ON predictions (node, labelled);
+DROP INDEX IF EXISTS predictions_labelled;
+CREATE INDEX IF NOT EXISTS predictions_labelled_only ON predictions (node, labelled) WHERE labelled IS NOT NULL;
 CREATE TABLE IF NOT EXISTS expired (request_id TEXT PRIMARY KEY, until REAL NOT NULL);
 """
 

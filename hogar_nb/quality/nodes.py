@@ -18,7 +18,7 @@ from . import stats
 from .feedback import DEFAULT_HORIZON
 from .reference import Reference, columns_of, output_columns
 
-__all__ = ["DEFAULT_WINDOW", "HISTORY", "NodeSettings", "NodeWatch", "payload_rows"]
+__all__ = ["DEFAULT_WINDOW", "HISTORY", "NodeSettings", "NodeWatch", "payload_rows", "row_count"]
 
 DEFAULT_WINDOW = 1_000
 HISTORY = 720  # drift readings kept per node for the panels (an hour at 5 s)
@@ -57,6 +57,16 @@ def payload_rows(value: Any) -> list[Any]:
     if isinstance(value, list) and value and isinstance(value[0], (list, tuple, dict)):
         return value
     return [value]
+
+
+def row_count(value: Any) -> int:
+    """How many rows :func:`payload_rows` makes of ``value``, without making them."""
+    if isinstance(value, list):
+        return len(value) if value and isinstance(value[0], (list, tuple, dict)) else 1
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return shape[0] if len(shape) > 1 and shape[0] else 1
+    return 1
 
 
 def _numeric_columns(rows: list[Any], names: list[str]) -> dict[str, Any] | None:
@@ -115,6 +125,26 @@ class NodeWatch:
             self.seen += len(rows)
             if self.capture is not None:
                 self.capture.inputs.extend(rows)
+
+    def took_many(self, inputs: list[Any], outputs: list[Any]) -> None:
+        """The inputs and outputs of a batch of answered requests, at once. Only the
+        last ``window`` of them can stay in the windows: the others are only counted
+        (unless a capture under way wants them all)."""
+        cap = self.capture
+        counted = 0
+        if cap is None and len(inputs) > self.settings.window:
+            window = self.settings.window
+            counted = sum(map(row_count, inputs[:-window]))
+            inputs, outputs = inputs[-window:], outputs[-window:]
+        ins = [row for value in inputs for row in payload_rows(value)]
+        outs = [row for value in outputs for row in payload_rows(value)]
+        with self._lock:
+            self.inputs.extend(ins)
+            self.outputs.extend(outs)
+            self.seen += counted + len(ins)
+            if cap is not None and self.capture is cap:
+                cap.inputs.extend(ins)
+                cap.outputs.extend(outs)
 
     def gave(self, value: Any) -> None:
         rows = payload_rows(value)
