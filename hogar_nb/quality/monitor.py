@@ -43,11 +43,12 @@ class QualityMonitor:
 
     ``store``: the feedback store's file (default: ``.hogar/<graph>.feedback.sqlite``
     beside the graph file, or the user's data directory); ``interval``: seconds
-    between evaluations.
+    between evaluations; ``queue``: answers (on Ray: events) that may wait for the
+    monitor's thread, past which they are dropped and counted.
     """
 
     def __init__(self, dep: Any, store: str | Path | None = None, interval: float = 1.0,
-                 label_grace: float = LABEL_GRACE) -> None:
+                 label_grace: float = LABEL_GRACE, queue: int = EVENT_QUEUE) -> None:
         from .files import load_reference
 
         self.dep = dep
@@ -85,11 +86,11 @@ class QualityMonitor:
         self._round = threading.Lock()
         self._take_lock = threading.Lock()  # one take at a time: answers reach the buffer in order
         self._sub: Any = None
-        self._capture = dep.capture_answers(list(self.nodes), EVENT_QUEUE) if self.nodes else None
+        self._capture = dep.capture_answers(list(self.nodes), queue) if self.nodes else None
         if self._capture is None:
             # a model node's input and output are all it needs: no request's start or
             # end event is made for it
-            self._sub = dep.subscribe(self._on_event, maxsize=EVENT_QUEUE, kinds=("enqueued", "attempt"))
+            self._sub = dep.subscribe(self._on_event, maxsize=queue, kinds=("enqueued", "attempt"))
         self._thread = threading.Thread(target=self._run, name=f"hogar-quality-{dep.name}", daemon=True)
         self._thread.start()
 
@@ -277,7 +278,9 @@ class QualityMonitor:
     @property
     def dropped(self) -> int:
         """Answers (on Ray: walker events) the monitor lost because it fell behind."""
-        return self._capture.dropped if self._capture is not None else self._sub.dropped
+        if self._capture is not None:
+            return self._capture.dropped
+        return self._sub.dropped if self._sub is not None else 0
 
     def close(self) -> None:
         """Stop watching: the subscription, the thread, the store."""

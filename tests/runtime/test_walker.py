@@ -494,6 +494,10 @@ def test_a_capture_keeps_each_answer_of_its_node_and_counts_what_overflowed() ->
     assert cap.pending == 0 and cap.dropped == 2 and cap.closed
     with pytest.raises(ValueError, match="expected worker nodes"):
         w.capture(["src"])
+    again = w.capture(["n0", "n1"])
+    with pytest.raises(ValueError, match=r"nodes \['n1'\] are captured already"):
+        w.capture(["n1"])
+    w.end_capture(again)
 
 
 # -- the circuit breaker ----------------------------------------------------------------------

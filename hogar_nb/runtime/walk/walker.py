@@ -65,6 +65,9 @@ class Walker(BreakerSteps):
         unknown = sorted(set(nodes) - self.workers)
         if unknown:
             raise ValueError(f"got {unknown} for nodes to capture; expected worker nodes of {self.plan.name!r}")
+        taken = sorted(set(nodes) & set(self.captures))
+        if taken:
+            raise ValueError(f"nodes {taken} are captured already; end that capture first")
         cap = Capture(nodes, maxsize)
         self.captures = {**self.captures, **dict.fromkeys(cap.nodes, cap)}
         return cap
