@@ -35,6 +35,7 @@ TAKE_EVERY = 0.05  # seconds between two takes of the captured answers
 #: seconds a label for a request not seen yet waits for its prediction (on Ray the
 #: walker's events reach the driver in batches, a moment after the answer)
 LABEL_GRACE = 2.0
+_NO_INPUT = object()  # on Ray: an answer whose input's event was lost (counted in dropped)
 MAX_PARKED = 100_000  # labels waiting at once; past it the oldest are counted unknown
 
 
@@ -86,6 +87,7 @@ class QualityMonitor:
         self._round = threading.Lock()
         self._take_lock = threading.Lock()  # one take at a time: answers reach the buffer in order
         self._sub: Any = None
+        self._inputs: dict[tuple[Any, str], Any] = {}  # on Ray: inputs waiting for their answer
         self._capture = dep.capture_answers(list(self.nodes), queue) if self.nodes else None
         if self._capture is None:
             # a model node's input and output are all it needs: no request's start or
@@ -94,20 +96,25 @@ class QualityMonitor:
         self._thread = threading.Thread(target=self._run, name=f"hogar-quality-{dep.name}", daemon=True)
         self._thread.start()
 
-    # -- the observer (deployment's thread) ---------------------------------------------
+    # -- the observer (deployment's thread; on Ray) ----------------------------------------
     def _on_event(self, event: Any) -> None:
-        watch = self.nodes.get(event.node)
-        if watch is None:
+        """A model node's input waits for its answer; the two then go on together, as
+        the embedded engine's capture hands them over (an input the node refused
+        reaches no window). Inputs whose answer never comes are forgotten past
+        ``queue`` of them."""
+        if event.node not in self.nodes:
             return
+        ctx = event.context
+        key = (event.request if ctx is None else ctx.request_id, event.node)
         if event.kind == "enqueued":
-            if watch.watching and event.attempt == 0:
-                watch.took(event.value)
+            if event.attempt == 0:
+                inputs = self._inputs
+                inputs[key] = event.value
+                if len(inputs) > self._sub.maxsize:
+                    del inputs[next(iter(inputs))]
         elif event.outcome == "ok":
-            if watch.watching:
-                watch.gave(event.value)
-            if watch.keeps and event.context is not None:
-                with self._pending_lock:
-                    self._pending.append((event.context.request_id, event.node, event.value, event.time))
+            payload = self._inputs.pop(key, _NO_INPUT)
+            self._took([(event.node, ctx, payload, event.value, event.time, event.shadow)])
 
     # -- the monitor's thread -----------------------------------------------------------
     def take(self) -> int:
@@ -129,7 +136,7 @@ class QualityMonitor:
         for node, answers in by_node.items():
             watch = self.nodes[node]
             if watch.watching:
-                watch.took_many([a[2] for a in answers], [a[3] for a in answers])
+                watch.took_many([a[2] for a in answers if a[2] is not _NO_INPUT], [a[3] for a in answers])
             if watch.keeps:
                 kept += [(ctx.request_id, node, value, t) for _n, ctx, _p, value, t, _s in answers
                          if ctx is not None]
