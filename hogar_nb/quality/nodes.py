@@ -1,8 +1,9 @@
 """One model node under watch: its settings, its reference, its sliding windows and
 the last drift computed from them.
 
-The observer thread only appends to the windows (bounded deques); the statistics
-run on the monitor's own thread over a copy of them (:meth:`NodeWatch.evaluate`).
+The monitor's thread appends answers to the windows (bounded deques) in batches
+(:meth:`NodeWatch.took_many`); the statistics run over a copy of them
+(:meth:`NodeWatch.evaluate`).
 """
 
 from __future__ import annotations
@@ -117,15 +118,7 @@ class NodeWatch:
         """Whether inputs are kept: a reference to compare with, or a capture under way."""
         return self.reference is not None or self.capture is not None
 
-    # -- from the observer thread -------------------------------------------------------
-    def took(self, value: Any) -> None:
-        rows = payload_rows(value)
-        with self._lock:
-            self.inputs.extend(rows)
-            self.seen += len(rows)
-            if self.capture is not None:
-                self.capture.inputs.extend(rows)
-
+    # -- from the monitor's thread ------------------------------------------------------
     def took_many(self, inputs: list[Any], outputs: list[Any]) -> None:
         """The inputs and outputs of a batch of answered requests, at once. Only the
         last ``window`` of them can stay in the windows: the others are only counted
@@ -145,13 +138,6 @@ class NodeWatch:
             if cap is not None and self.capture is cap:
                 cap.inputs.extend(ins)
                 cap.outputs.extend(outs)
-
-    def gave(self, value: Any) -> None:
-        rows = payload_rows(value)
-        with self._lock:
-            self.outputs.extend(rows)
-            if self.capture is not None:
-                self.capture.outputs.extend(rows)
 
     # -- reference capture --------------------------------------------------------------
     def start_capture(self, n: int) -> Future:
