@@ -86,6 +86,17 @@ def _numeric_columns(rows: list[Any], names: list[str]) -> dict[str, Any] | None
     return {name: matrix[:, i] for i, name in enumerate(names)}
 
 
+def _compared(summaries: Mapping[str, Any], cols: Mapping[str, Any], s: NodeSettings) -> dict[str, stats.FeatureDrift]:
+    """Each column's drift against its summary. The GIL is offered to the request
+    threads after each one: a request that came meanwhile waits for one feature's
+    statistics, not for the switch interval of a whole window's."""
+    out = {}
+    for name, summary in summaries.items():
+        out[name] = summary.compare(cols.get(name, []), s.metric, s.threshold)
+        time.sleep(0)
+    return out
+
+
 class _Capture:
     def __init__(self, n: int) -> None:
         self.n = n
@@ -174,12 +185,9 @@ class NodeWatch:
         s = self.settings
         numeric = all(f.kind == "numeric" for f in ref.features.values())
         cols = (_numeric_columns(inputs, ref.names) if numeric else None) or columns_of(inputs, ref.names)
-        self.drift = {name: summary.compare(cols.get(name, []), s.metric, s.threshold)
-                      for name, summary in ref.features.items()}
+        self.drift = _compared(ref.features, cols, s)
         if ref.outputs and outputs:
-            out_cols = output_columns(outputs)
-            self.output_drift = {name: summary.compare(out_cols.get(name, []), s.metric, s.threshold)
-                                 for name, summary in ref.outputs.items()}
+            self.output_drift = _compared(ref.outputs, output_columns(outputs), s)
         self.history.append((time.time() if now is None else now, self.share,
                              {k: d.scores()[s.metric if s.metric in d.scores() else "psi"]
                               for k, d in self.drift.items()}))
