@@ -217,7 +217,11 @@ class Engine:
                 if stats is not None:
                     stats.requests += 1
                 try:
-                    if not replica._serve([job], node, stats, time.monotonic, False):
+                    if replica.backend.single is None:  # its impl takes a batch (a model runner)
+                        served = replica._serve([job], node, stats, time.monotonic, False)
+                    else:
+                        served = replica._serve_one(job, node, stats, time.monotonic)
+                    if not served:
                         replica.ended = True  # its own thread leaves when it wakes
                 finally:
                     replica.host = None

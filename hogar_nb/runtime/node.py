@@ -273,6 +273,21 @@ class NodeRuntime(NodeRecovery):
             else:  # Engine.node_output, inlined
                 perform(produced(work, out, now))
 
+    def one_done(self, replica: Replica, work: Work, out: Any, now: float) -> None:
+        """:meth:`batch_done` for one request: it goes on on this thread while the next
+        node has an idle replica."""
+        if self.breaker.streak:
+            self.served()
+        if replica.errors_in_a_row or not replica.good:
+            replica.errors_in_a_row = 0
+            replica.good = True
+        engine = self.engine
+        walker = engine.walker
+        if walker.hub.active or isinstance(out, BaseException):  # as batch_done has it
+            self.batch_done(replica, [work], [out])
+            return
+        engine.carry(walker.produced(work, out, now), replica.host or replica)
+
     def batch_error(self, replica: Replica, held: list[Work], exc: BaseException) -> bool:
         """Retry or fail the batch; True when the replica was ejected as an outlier."""
         ejected = not rejects_input(exc) and self.impl_failed(replica)

@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import rows
+from .rows import Rows
 from .faults import InjectedFault
 from .outcomes import ImplError, ReplicaFailure, Unshippable
 from .process_replica import ProcessBackend
@@ -36,10 +37,12 @@ class ThreadBackend:
         self.factory = factory
         self.release = release  # set when injected hangs must end (stop, clear_faults)
         self.fn: Callable[[Any], Any] | None = None
+        self.single: Callable[[Any], Any] | None = None  # fn, when it takes one payload a call
         self.pid: int | None = None
 
     def start(self) -> None:
         self.fn = self.factory.create()
+        self.single = None if getattr(self.fn, "__hogar_batch__", False) else self.fn
 
     def alive(self) -> bool:
         return True
@@ -171,7 +174,11 @@ class Replica:
                         q.put(work)
                     return
                 try:
-                    if not self._serve(batch, node, stats, monotonic, self.batched):
+                    if len(batch) == 1 and not self.batched and node.fault is None \
+                            and self.backend.single is not None:
+                        if not self._serve_one(batch[0], node, stats, monotonic):
+                            return
+                    elif not self._serve(batch, node, stats, monotonic, self.batched):
                         return
                 finally:
                     calling.release()
@@ -260,6 +267,63 @@ class Replica:
             self.backend.close()  # ejected as an outlier: a replacement is starting
             return False
         elif node.starves_sibling(self):
+            time.sleep(STEP_BACK_S)
+        return True
+
+    def _serve_one(self, work: Work, node: NodeRuntime, stats: Any, monotonic: Callable[[], float]) -> bool:
+        """:meth:`_serve` for the common call: one request on a thread replica whose
+        impl takes one payload, with no fault injected. The same steps, without the
+        batch's lists and the backend's fault checks; the clock read at the call's end
+        is the time the walker gets. Anything out of the ordinary (a late request, an
+        impl that raises) goes the way :meth:`_serve` goes."""
+        walk = work.walk
+        now = monotonic()
+        if walk.deadline < now or (walk.finished and node.plan.reaches_response):
+            return self._serve([work], node, stats, monotonic, False)
+        held = [work]
+        lock = node.lock
+        with lock:
+            if node.stopping:  # stop() has begun: no impl call starts any more
+                node.refuse(held)
+                return False
+            self.held = held
+            self.started = now
+            node.in_flight += 1
+        fn = self.backend.single
+        payload = work.payload
+        try:
+            out = Rows([fn(row) for row in payload]) if type(payload) is Rows else fn(payload)
+        except Exception as exc:  # the impl failed: retried or failed as _serve does it
+            error: BaseException = exc
+        except BaseException as exc:  # SystemExit and the like end the replica
+            held = self._release()
+            if held is not None:
+                self.failed = True
+                node.replica_failed(self, "crash", held, "")
+            return False
+        else:
+            end = monotonic()
+            with lock:
+                if self.abandoned:  # abandoned meanwhile (timed out): the result is dropped
+                    return False
+                self.held = None
+                node.in_flight -= 1
+            took = end - now
+            node.quick = took < CARRY_MAX_S
+            if stats is not None:  # Stats.succeeded, inlined
+                stats.pending += 1
+                if stats.pending >= stats.stride:
+                    stats.observe(took)
+            node.one_done(self, work, out, end)
+            return True
+        done = self._release()
+        if done is None:
+            return False
+        node.quick = monotonic() - now < CARRY_MAX_S
+        if node.batch_error(self, done, error):
+            self.backend.close()  # ejected as an outlier: a replacement is starting
+            return False
+        if node.starves_sibling(self):
             time.sleep(STEP_BACK_S)
         return True
 
