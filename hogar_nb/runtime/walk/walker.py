@@ -56,6 +56,11 @@ class Walker(BreakerSteps):
         self._chain = {name: p.succ[0][0] for name, p in plan.nodes.items()
                        if p.is_worker and p.kind != "switch" and len(p.succ) == 1 and not p.mirrors
                        and p.succ[0][0] in self.workers and len(plan.nodes[p.succ[0][0]].preds) == 1}
+        # worker -> the response sink it feeds, alone: a chain's last hop, as plainly
+        self._ends = {name: p.succ[0][0] for name, p in plan.nodes.items()
+                      if p.is_worker and p.kind != "switch" and len(p.succ) == 1 and not p.mirrors
+                      and plan.nodes[p.succ[0][0]].kind == "sink" and plan.nodes[p.succ[0][0]].response
+                      and len(plan.nodes[p.succ[0][0]].preds) == 1}
 
     # -- events ---------------------------------------------------------------------------
     def start(self, walk: Walk, source: str, payload: Any, now: float) -> list[Action]:
@@ -114,6 +119,19 @@ class Walker(BreakerSteps):
                                   None if began is None else began + off, batch, False, None))
                     trail.append(("enqueued", at, nxt, 0, "", None, 0.0, None, None, 1, False, None))
                 return [Enqueue(walk, nxt, value, job.node)]
+            sink = self._ends.get(job.node)
+            if sink is not None:  # _deliver to the response sink, inlined
+                if trail is not None:
+                    off = self.wall_offset
+                    trail.append(("attempt", now + off, job.node, job.attempt, "ok", None, 0.0, replica,
+                                  None if began is None else began + off, batch, False, None))
+                stats = self.stats[sink]
+                if stats is not None:
+                    stats.requests += 1
+                    stats.done += 1
+                out: list[Action] = []
+                self._complete(out, walk, value, now)
+                return out
         plan = self.nodes[job.node]
         if trail is not None:
             off = self.wall_offset
@@ -124,7 +142,7 @@ class Walker(BreakerSteps):
             hub.publish(WalkEvent("attempt", walk.id, now + off, plan.name, job.attempt, "ok", value=value,
                                   context=walk.context, replica=replica,
                                   began=None if began is None else began + off, batch=batch))
-        out: list[Action] = []
+        out = []
         if walk.alone:
             self._complete(out, walk, value, now)
         elif plan.kind == "switch":
