@@ -66,7 +66,6 @@ class NodeRuntime(NodeRecovery):
         self.lock = threading.Lock()
         self.replicas: list[Replica] = []
         self.retired: list[Replica] = []  # failed replicas, joined at stop
-        self.in_flight = 0
         self.fault: Fault | None = None
         self.stopping = False
         self.room = threading.Condition(threading.Lock())
@@ -94,6 +93,11 @@ class NodeRuntime(NodeRecovery):
 
     def start(self) -> list[Replica]:
         return [self._new_replica(i) for i in range(self.plan.replicas)]
+
+    @property
+    def in_flight(self) -> int:
+        """Requests in a call on one of its replicas (a gauge: read, never counted)."""
+        return sum(len(held) for r in self.replicas if (held := r.held))
 
     def alive_count(self) -> int:
         return sum(1 for r in self.replicas if r.alive)
@@ -272,21 +276,6 @@ class NodeRuntime(NodeRecovery):
                 engine.retry_or_fail(self, work, "error", out)
             else:  # Engine.node_output, inlined
                 perform(produced(work, out, now))
-
-    def one_done(self, replica: Replica, work: Work, out: Any, now: float) -> None:
-        """:meth:`batch_done` for one request: it goes on on this thread while the next
-        node has an idle replica."""
-        if self.breaker.streak:
-            self.served()
-        if replica.errors_in_a_row or not replica.good:
-            replica.errors_in_a_row = 0
-            replica.good = True
-        engine = self.engine
-        walker = engine.walker
-        if walker.hub.active or isinstance(out, BaseException):  # as batch_done has it
-            self.batch_done(replica, [work], [out])
-            return
-        engine.carry(walker.produced(work, out, now), replica.host or replica)
 
     def batch_error(self, replica: Replica, held: list[Work], exc: BaseException) -> bool:
         """Retry or fail the batch; True when the replica was ejected as an outlier."""

@@ -77,7 +77,8 @@ class ThreadBackend:
 
 
 class Replica:
-    """One worker of a node. ``held`` is the work it is running (guarded by node.lock)."""
+    """One worker of a node. ``held`` is the work it is running (changed under node.lock,
+    except by a single call's own thread: see :meth:`abandon_if_hung`)."""
 
     def __init__(self, node: NodeRuntime, index: int, backend: Any) -> None:
         self.node = node
@@ -91,6 +92,7 @@ class Replica:
         self.good = False  # served a call successfully
         self.errors_in_a_row = 0  # impl errors since its last success (outlier detection)
         self.ready = threading.Event()
+        self.up = False  # started without error (ready, read without the Event's call)
         self.start_error: BaseException | None = None
         self.calling = threading.Lock()  # held while a call runs on it, by its thread or a carrier
         self.ended = False  # a call carried here by another thread ended this replica
@@ -102,8 +104,7 @@ class Replica:
 
     def usable(self) -> bool:
         """Ready and not ending: a carrier may run a call on it."""
-        return self.ready.is_set() and self.start_error is None and not (
-            self.abandoned or self.failed or self.ended)
+        return self.up and not (self.abandoned or self.failed or self.ended)
 
     @property
     def alive(self) -> bool:
@@ -150,6 +151,7 @@ class Replica:
             self.ready.set()
             node.replica_start_failed(self, exc)
             return
+        self.up = True
         self.ready.set()
         node.replica_ready(self)
         q = node.queue
@@ -226,7 +228,6 @@ class Replica:
                 return False
             self.held = batch
             self.started = now
-            node.in_flight += len(batch)
         injected = node.fault
         fault = injected.roll() if injected is not None else None
         error: BaseException | None
@@ -280,15 +281,14 @@ class Replica:
         now = monotonic()
         if walk.deadline < now or (walk.finished and node.plan.reaches_response):
             return self._serve([work], node, stats, monotonic, False)
+        if node.stopping:  # stop() has begun: _serve refuses it under the node's lock
+            return self._serve([work], node, stats, monotonic, False)
+        # No node.lock here: the supervisor reads ``held`` only once ``started`` is this
+        # call's, and the work leaves ``held`` by list.pop(), which either this thread
+        # or the supervisor abandoning a hung call wins (abandon_if_hung).
         held = [work]
-        lock = node.lock
-        with lock:
-            if node.stopping:  # stop() has begun: no impl call starts any more
-                node.refuse(held)
-                return False
-            self.held = held
-            self.started = now
-            node.in_flight += 1
+        self.started = now
+        self.held = held
         fn = self.backend.single
         payload = work.payload
         try:
@@ -303,18 +303,28 @@ class Replica:
             return False
         else:
             end = monotonic()
-            with lock:
-                if self.abandoned:  # abandoned meanwhile (timed out): the result is dropped
-                    return False
-                self.held = None
-                node.in_flight -= 1
+            try:
+                held.pop()
+            except IndexError:  # abandoned meanwhile (timed out): the result is dropped
+                return False
+            self.held = None
             took = end - now
             node.quick = took < CARRY_MAX_S
             if stats is not None:  # Stats.succeeded, inlined
                 stats.pending += 1
                 if stats.pending >= stats.stride:
                     stats.observe(took)
-            node.one_done(self, work, out, end)
+            if node.breaker.streak:
+                node.served()
+            if self.errors_in_a_row or not self.good:
+                self.errors_in_a_row = 0
+                self.good = True
+            engine = node.engine
+            walker = engine.walker
+            if walker.hub.active or isinstance(out, BaseException):  # observers learn who ran it
+                node.batch_done(self, [work], [out])
+            else:  # it goes on on this thread while the next node has an idle replica
+                engine.carry(walker.produced(work, out, end), self.host or self)
             return True
         done = self._release()
         if done is None:
@@ -332,14 +342,26 @@ class Replica:
             if self.abandoned:
                 return None
             held, self.held = self.held, None
-            self.node.in_flight -= len(held or ())
             return held or []
 
     def abandon_if_hung(self, now: float) -> list[Work] | None:
-        """Called by the supervisor under node.lock: take the work of a call past its timeout."""
-        if self.held is None or self.abandoned or now - self.started <= self.node.plan.timeout:
+        """Called by the supervisor under node.lock: take the work of a call past its timeout.
+
+        The work is taken out of ``held`` with list.pop(), as a single call's own
+        thread takes it when the call ends (:meth:`_serve_one`): whichever pops first
+        has it, so a call that ends as it is judged hung is never run on twice."""
+        held = self.held
+        if held is None or self.abandoned or now - self.started <= self.node.plan.timeout:
             return None
+        taken = []
+        while True:
+            try:
+                taken.append(held.pop())
+            except IndexError:
+                break
+        if not taken:  # the call ended meanwhile
+            return None
+        taken.reverse()
         self.abandoned = True
-        held, self.held = self.held, None
-        self.node.in_flight -= len(held)
-        return held
+        self.held = None
+        return taken
