@@ -56,6 +56,10 @@ class Walker(BreakerSteps):
         self._chain = {name: p.succ[0][0] for name, p in plan.nodes.items()
                        if p.is_worker and p.kind != "switch" and len(p.succ) == 1 and not p.mirrors
                        and p.succ[0][0] in self.workers and len(plan.nodes[p.succ[0][0]].preds) == 1}
+        # source -> the one worker it feeds, alone: a request's first hop, as plainly
+        self._entries = {name: p.succ[0][0] for name, p in plan.nodes.items()
+                         if p.kind == "source" and len(p.succ) == 1 and not p.mirrors
+                         and p.succ[0][0] in self.workers and len(plan.nodes[p.succ[0][0]].preds) == 1}
         # worker -> the response sink it feeds, alone: a chain's last hop, as plainly
         self._ends = {name: p.succ[0][0] for name, p in plan.nodes.items()
                       if p.is_worker and p.kind != "switch" and len(p.succ) == 1 and not p.mirrors
@@ -89,6 +93,20 @@ class Walker(BreakerSteps):
             if walk.observed:
                 self._note(walk, "enqueued", now, source, value=payload)
             out.append(Enqueue(walk, source, payload, None, 0, True))
+            return out
+        nxt = self._entries.get(source)
+        if nxt is not None and not self.needs_skip and nxt not in self.suspended:  # _pass, inlined
+            stats = self.stats[source]
+            if stats is not None:
+                stats.requests += 1
+                stats.done += 1
+            if walk.trail is not None:
+                walk.trail.append(("enqueued", now + self.wall_offset, nxt, 0, "", None, 0.0, None, None, 1, False,
+                                   None))
+            elif walk.observed:
+                hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, nxt, value=payload,
+                                      context=walk.context))
+            out.append(Enqueue(walk, nxt, payload, source, 0, True))
             return out
         if self.needs_skip:
             for other in self.plan.sources:
