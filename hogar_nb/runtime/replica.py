@@ -324,7 +324,12 @@ class Replica:
             if walker.hub.active or isinstance(out, BaseException):  # observers learn who ran it
                 node.batch_done(self, [work], [out])
             else:  # it goes on on this thread while the next node has an idle replica
-                engine.carry(walker.produced(work, out, end), self.host or self)
+                actions = walker.produced(work, out, end)
+                host = self.host
+                if host is not None:  # carried here: the carrier's loop takes the hop (Engine.carry)
+                    host.carried = actions
+                else:
+                    engine.carry(actions, self)
             return True
         done = self._release()
         if done is None:
