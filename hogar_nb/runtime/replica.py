@@ -295,11 +295,11 @@ class Replica:
             out = Rows([fn(row) for row in payload]) if type(payload) is Rows else fn(payload)
         except Exception as exc:  # the impl failed: retried or failed as _serve does it
             error: BaseException = exc
-        except BaseException as exc:  # SystemExit and the like end the replica
-            held = self._release()
-            if held is not None:
+        except BaseException:  # SystemExit and the like end the replica
+            taken = self._release()
+            if taken is not None:
                 self.failed = True
-                node.replica_failed(self, "crash", held, "")
+                node.replica_failed(self, "crash", taken, "")
             return False
         else:
             end = monotonic()
