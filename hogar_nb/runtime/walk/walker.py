@@ -14,7 +14,7 @@ from .actions import Action, Complete, Enqueue, Fail, Retry, SideOutput, Walk
 from .breaker import Breaker, BreakerSteps
 from .observers import EventKind, ObserverHub, WalkEvent
 from .retry import RetryPolicy, allowed_retries, attempt_error, rejects_input, retry_delay
-from .routing import SKIP, choose_split, choose_switch, join_input
+from .routing import SKIP, choose_split, choose_switch, join_input, straight_hops
 
 __all__ = ["Walker"]
 
@@ -52,19 +52,8 @@ class Walker(BreakerSteps):
         self._join_lock = lock if lock is not None else nullcontext()
         self.breakers = {name: Breaker(p) for name, p in plan.nodes.items() if p.is_worker}
         self.suspended: set[str] = set()  # nodes whose breaker is open: read on every hop
-        # worker -> the one worker it feeds, alone: a chain's hop decided by one lookup
-        self._chain = {name: p.succ[0][0] for name, p in plan.nodes.items()
-                       if p.is_worker and p.kind != "switch" and len(p.succ) == 1 and not p.mirrors
-                       and p.succ[0][0] in self.workers and len(plan.nodes[p.succ[0][0]].preds) == 1}
-        # source -> the one worker it feeds, alone: a request's first hop, as plainly
-        self._entries = {name: p.succ[0][0] for name, p in plan.nodes.items()
-                         if p.kind == "source" and len(p.succ) == 1 and not p.mirrors
-                         and p.succ[0][0] in self.workers and len(plan.nodes[p.succ[0][0]].preds) == 1}
-        # worker -> the response sink it feeds, alone: a chain's last hop, as plainly
-        self._ends = {name: p.succ[0][0] for name, p in plan.nodes.items()
-                      if p.is_worker and p.kind != "switch" and len(p.succ) == 1 and not p.mirrors
-                      and plan.nodes[p.succ[0][0]].kind == "sink" and plan.nodes[p.succ[0][0]].response
-                      and len(plan.nodes[p.succ[0][0]].preds) == 1}
+        # the hops decided by one lookup: source -> worker, worker -> worker, worker -> response sink
+        self._entries, self._chain, self._ends = straight_hops(plan, self.workers)
 
     # -- events ---------------------------------------------------------------------------
     def start(self, walk: Walk, source: str, payload: Any, now: float) -> list[Action]:
