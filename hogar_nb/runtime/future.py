@@ -114,21 +114,25 @@ class LoopInbox:
     wake-up settles several requests.
     """
 
-    __slots__ = ("loop", "_items", "_scheduled")
+    __slots__ = ("loop", "_items", "_scheduled", "_closed")
 
     def __init__(self, loop: Any) -> None:
         self.loop = loop
         self._items: deque[tuple[Any, Any, BaseException | None]] = deque()
         self._scheduled = False
+        self._closed = False
 
     def put(self, fut: Any, value: Any, exc: BaseException | None) -> None:
         """Settle ``fut`` (of this loop) with ``value`` or ``exc``; from any thread."""
+        if self._closed:
+            return
         self._items.append((fut, value, exc))
         if not self._scheduled:
             self._scheduled = True
             try:
                 self.loop.call_soon_threadsafe(self._drain)
             except RuntimeError:  # the loop is closed: nobody waits any more
+                self._closed = True
                 self._items.clear()
 
     def _drain(self) -> None:
