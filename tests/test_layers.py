@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from import_graph import Import, imports
 
-HEAVY = ["IPython", "ipywidgets", "ipycytoscape", "plotly", "ipykernel", "jupyterlab", "notebook"]
+HEAVY = ["IPython", "ipywidgets", "anywidget", "plotly", "ipykernel", "jupyterlab", "notebook"]
 
 
 def _modules_after(code: str) -> set[str]:

@@ -1,11 +1,11 @@
-"""The graph view: an ipycytoscape canvas, a legend and a detail panel for one Graph.
+"""The graph view: a cytoscape canvas, a legend and a detail panel for one Graph.
 
 The view only draws what the core computed: kinds and edges from the Graph, badges
 and the detail panel from its resolution, markers from its diagnostics.
 
 In the page, the canvas element has the CSS class :data:`~.style.CANVAS_CLASS`; the
-cytoscape instance ipycytoscape created on it is ``element._cyreg.cy`` (cytoscape.js
-keeps its instance there), which the browser tests use.
+cytoscape instance on it is ``element._cyreg.cy`` (cytoscape.js keeps its instance
+there), which the browser tests use.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING, Any, Iterable
 
-import ipycytoscape
 import ipywidgets as widgets
 
+from ..errors import GraphEditError
+from .cytoscape_canvas import CytoscapeCanvas
 from .graph_layout import Drawing, layered_drawing, segment_data
 from .node_details import udgl_rows
 from .style import CANVAS_CLASS, DETAILS_CLASS, READABLE_ZOOM, KIND_STYLE, cytoscape_stylesheet, legend_html
 from .subgraph_view import FOLDED_CLASS, Folding, SubgraphPanel, instance_of, subgraph_boxes
-from .viewport import CanvasViewport
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..core.diagnostics import Diagnostic
@@ -59,7 +59,8 @@ def edge_label(edge: Any) -> str:
 
 
 _MIN_HEIGHT, _MAX_HEIGHT = 220, 640  # px of the canvas when its height follows the drawing
-_SEQ = iter(range(1, 1 << 62))
+#: layouts cytoscape.js has built in, besides "layered" (drawn in the kernel, the default)
+LAYOUTS = ("breadthfirst", "circle", "concentric", "cose", "grid", "random")
 
 
 class GraphView(widgets.VBox):
@@ -67,8 +68,8 @@ class GraphView(widgets.VBox):
 
     ``diagnostics`` defaults to ``graph.check()``; nodes and edges they name are
     outlined (red for errors, dashed amber for warnings). ``layout`` is "layered"
-    (ranks left to right with edges routed around the nodes, the default) or any
-    layout ipycytoscape bundles, e.g. "dagre" or "breadthfirst". Labels keep a
+    (ranks left to right with edges routed around the nodes, the default) or a
+    layout cytoscape.js has built in (:data:`LAYOUTS`, e.g. "breadthfirst"). Labels keep a
     readable size: the canvas grows with the drawing (``height`` None) up to
     640 px, and a larger graph is panned rather than shrunk. ``types`` labels every
     edge with the type it carries (clicking an edge or a node shows its types anyway).
@@ -93,8 +94,6 @@ class GraphView(widgets.VBox):
         self.drawing: Drawing | None = None
         self.collapsed: set[str] = set()  # subgraph instances drawn as one node
         self.canvas = self._make_canvas(layout, height)
-        self.viewport = CanvasViewport(self._canvas_id, policy="readable",
-                                       min_zoom=READABLE_ZOOM, min_nodes=max(1, len(graph.nodes)))
         # the details go under the canvas, so the drawing has the output's whole width
         self.details = widgets.HTML(_PLACEHOLDER, layout=widgets.Layout(width="100%"))
         self.details.add_class(DETAILS_CLASS)
@@ -102,11 +101,11 @@ class GraphView(widgets.VBox):
         header = widgets.HTML(self._header_html())
         legend = widgets.HTML(legend_html(sorted({n.kind for n in graph.nodes.values()}) or None))
         self.canvas.layout.width = "100%"
-        super().__init__([header, legend, self.viewport, self.canvas, self.subgraph, self.details],
+        super().__init__([header, legend, self.canvas, self.subgraph, self.details],
                          layout=widgets.Layout(width="100%"))
         self.add_class("hogar-graph-view")
-        self.canvas.on("node", "click", self._on_node_click)
-        self.canvas.on("edge", "click", self._on_edge_click)
+        self.canvas.on("node", "tap", self._on_node_click)
+        self.canvas.on("edge", "tap", self._on_edge_click)
 
     # ------------------------------------------------------------------ building
     def _marks(self) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
@@ -131,50 +130,41 @@ class GraphView(widgets.VBox):
                 self._type_report = TypeReport()
         return self._type_report
 
-    def _make_canvas(self, layout: str, height: str | None) -> ipycytoscape.CytoscapeWidget:
+    def _make_canvas(self, layout: str, height: str | None) -> CytoscapeCanvas:
+        if layout != "layered" and layout not in LAYOUTS:
+            raise GraphEditError(f"got {layout!r} for layout; expected \"layered\" or one of {', '.join(LAYOUTS)}")
         all_placed = bool(self.graph.nodes) and all(n.position is not None for n in self.graph.nodes.values())
         self._labels = {name: node_label(name, self._resolved.get(name)) for name in self.graph.nodes}
         if layout == "layered" and not all_placed:
             self.drawing = layered_drawing(self.graph.nodes, [e.key for e in self.graph.edges], self._labels)
         self._positions = (self.drawing.positions if self.drawing is not None else
                            {name: n.position for name, n in self.graph.nodes.items() if n.position is not None})
-        cy_nodes, cy_edges = self._elements(Folding(self.graph))
         if height is None:
             drawn = self.drawing.height if self.drawing is not None else 400.0
             height = f"{int(min(max(drawn + 40, _MIN_HEIGHT), _MAX_HEIGHT))}px"
-        canvas = ipycytoscape.CytoscapeWidget(layout=widgets.Layout(flex="1 1 auto", height=height))
-        with canvas.hold_sync(), canvas.graph.hold_sync():
-            canvas.graph.add_nodes(cy_nodes)
-            canvas.graph.add_edges(cy_edges, directed=True)
-            canvas.set_style(cytoscape_stylesheet())
-            if self.drawing is not None or all_placed:
-                # framed in the page by the viewport helper, from the canvas's real size
-                canvas.set_layout(name="preset", fit=False, animate=False)
-            elif layout == "dagre":
-                canvas.set_layout(name="dagre", rankDir="LR", nodeSep=45, rankSep=80,
-                                  edgeSep=8, fit=False, animate=False)
-            else:
-                canvas.set_layout(name=layout, directed=True, fit=False, animate=False)
-            canvas.min_zoom = 0.05
-            canvas.max_zoom = 4.0
-            canvas.wheel_sensitivity = 0.3
-        canvas.add_class(CANVAS_CLASS)
-        self._canvas_id = f"hogar-canvas-{next(_SEQ)}"
-        canvas.add_class(self._canvas_id)
-        return canvas
+        if self.drawing is not None or all_placed or layout == "layered":
+            arrange = {"name": "preset", "fit": False}  # framed in the page from the canvas's real size
+        else:
+            arrange = {"name": layout, "directed": True, "fit": False, "animate": False}
+        # the view is framed readable: a large graph is panned rather than shrunk
+        return CytoscapeCanvas(self._elements(Folding(self.graph)), cytoscape_stylesheet(), height=height,
+                               layout_options=arrange, canvas_class=CANVAS_CLASS,
+                               framing={"policy": "readable", "min_zoom": READABLE_ZOOM},
+                               options={"minZoom": 0.05, "maxZoom": 4.0, "wheelSensitivity": 0.3},
+                               layout=widgets.Layout(width="100%"))
 
-    def _elements(self, folding: Folding) -> tuple[list[ipycytoscape.Node], list[ipycytoscape.Edge]]:
-        """The canvas's nodes and edges: every box, node, instance node and edge any
-        folding draws, those ``folding`` does not draw in the class ``folded``."""
+    def _elements(self, folding: Folding) -> list[dict]:
+        """The canvas's elements: every box, node, instance node and edge any folding
+        draws, those ``folding`` does not draw in the class ``folded``."""
         node_marks, edge_marks = self._marks()
         positions = self._positions
-        cy_nodes = [ipycytoscape.Node(data=data, classes=_folded("subgraph", folding.box_drawn(data)))
+        elements = [{"data": data, "classes": _folded("subgraph", folding.box_drawn(data))}
                     for data in folding.all_boxes]
         for data, where, drawn in folding.stand_ins(positions):
-            stand_in = ipycytoscape.Node(data=data, classes=_folded("subgraph-collapsed", drawn))
+            stand_in: dict[str, Any] = {"data": data, "classes": _folded("subgraph-collapsed", drawn)}
             if where is not None:
-                stand_in.position = {"x": where[0], "y": where[1]}
-            cy_nodes.append(stand_in)
+                stand_in["position"] = {"x": where[0], "y": where[1]}
+            elements.append(stand_in)
         for name, node in self.graph.nodes.items():
             classes = f"kind-{node.kind}"
             if name in node_marks:
@@ -182,11 +172,10 @@ class GraphView(widgets.VBox):
             data = {"id": name, "label": self._labels[name], "kind": node.kind}
             if node.origin is not None and node.origin.get("use"):
                 data["parent"] = f"use:{node.origin['use']}"
-            cy_node = ipycytoscape.Node(data=data, classes=_folded(classes, folding.shown(name) == name))
+            element: dict[str, Any] = {"data": data, "classes": _folded(classes, folding.shown(name) == name)}
             if name in positions:
-                cy_node.position = {"x": positions[name][0], "y": positions[name][1]}
-            cy_nodes.append(cy_node)
-        cy_edges = []
+                element["position"] = {"x": positions[name][0], "y": positions[name][1]}
+            elements.append(element)
         routes = self.drawing.routes if self.drawing is not None else {}
         drawn_edges = folding.edges()
         for key, edge in folding.all_edges().items():
@@ -202,8 +191,8 @@ class GraphView(widgets.VBox):
                 if edge.key in routes:
                     classes += " routed"
                     data.update(segment_data(positions[edge.src], positions[edge.dst], routes[edge.key]))
-            cy_edges.append(ipycytoscape.Edge(data=data, classes=_folded(classes, key in drawn_edges)))
-        return cy_nodes, cy_edges
+            elements.append({"data": data, "classes": _folded(classes, key in drawn_edges)})
+        return elements
 
     # ------------------------------------------------------------------ subgraphs
     def collapse(self, instance: str) -> None:
@@ -221,13 +210,7 @@ class GraphView(widgets.VBox):
         """Redraw with ``collapsed`` folded: only classes change (see subgraph_view)."""
         folding = Folding(self.graph, collapsed)
         self.collapsed = set(folding.collapsed)
-        cy_nodes, cy_edges = self._elements(folding)
-        wanted = {x.data["id"]: x.classes for x in [*cy_nodes, *cy_edges]}
-        with self.canvas.hold_sync():
-            for element in [*self.canvas.graph.nodes, *self.canvas.graph.edges]:
-                classes = wanted.get(element.data["id"])
-                if classes is not None and element.classes != classes:
-                    element.classes = classes
+        self.canvas.set_elements(self._elements(folding))
         self.subgraph.show(self.subgraph.instance, folding, self.graph.base_dir)
 
     def _header_html(self) -> str:

@@ -10,9 +10,8 @@ is clicked.
 
 Folding changes classes only: the canvas holds the node of every instance and every
 edge a folding could draw from the start, those not drawn now in the class
-``folded`` (not displayed). ipycytoscape re-creates in the page every element listed
-after one it removes, and a re-created element can lose the race with its own
-removal; elements that are never removed cannot.
+``folded`` (not displayed), so collapsing or expanding sends the classes that change
+and nothing else, and never moves a node.
 """
 
 from __future__ import annotations

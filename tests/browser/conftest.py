@@ -51,6 +51,41 @@ def _quiet_lab_settings(settings: Path) -> None:
         target.write_text(json.dumps(values))
 
 
+#: lab extensions of packages the project has stopped depending on; an environment
+#: made before may still hold them, a fresh install does not
+_DROPPED = {"ipycytoscape": "jupyter-cytoscape"}
+
+
+def _as_freshly_installed(config: Path, served: Path, first: list[Path]) -> list[str]:
+    """Serve only the lab extensions a fresh install has: those of the environment,
+    without the ones of packages that ``pyproject.toml`` no longer names (JupyterLab
+    loads the module of every extension it finds, even a disabled one). ``served``
+    becomes a directory of links to them (from the directories ``first``, then the
+    environment's), which the servers that ``config`` configures use alone; returns
+    the extensions left out."""
+    import tomllib
+
+    from jupyter_core.paths import jupyter_path
+
+    project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]
+    wanted = " ".join([*project["dependencies"], *sum(project["optional-dependencies"].values(), [])])
+    dropped = {ext for package, ext in _DROPPED.items() if package not in wanted}
+    served.mkdir(parents=True, exist_ok=True)
+    for root in [*first, *map(Path, jupyter_path("labextensions"))]:
+        for package in [*root.glob("*/package.json"), *root.glob("@*/*/package.json")]:
+            name = package.parent.relative_to(root).as_posix()
+            link = served / name
+            if name in dropped or link.exists() or link.is_symlink():
+                continue  # left out, or a directory earlier on the path has it
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(package.parent, target_is_directory=True)
+    paths = {"labextensions_path": [str(served)]}
+    config.mkdir(parents=True, exist_ok=True)
+    for name in ("jupyter_server_config.json", "jupyter_lab_config.json", "jupyter_notebook_config.json"):
+        (config / name).write_text(json.dumps({"LabApp": paths, "JupyterNotebookApp": paths}))
+    return sorted(dropped)
+
+
 class JupyterServer:
     def __init__(self, root: Path, url: str, proc: subprocess.Popen, log: Path) -> None:
         self.root, self.url, self.proc, self.log = root, url, proc, log
@@ -82,6 +117,8 @@ def jupyter_server(tmp_path_factory):
         (data / "labextensions").mkdir(parents=True)
         (data / "labextensions" / "hogar_nb").symlink_to(BUILT_EXTENSION, target_is_directory=True)
         env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(data), os.environ.get("JUPYTER_PATH")]))
+    first = [base / "data" / "labextensions"] if (base / "data").exists() else []
+    _as_freshly_installed(base / "config", base / "served" / "labextensions", first)
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser",
            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
            "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",

@@ -40,17 +40,17 @@ def canvas_matches(editor: GraphEditor) -> None:
     for name, (x, y) in editor.positions.items():
         assert state["nodes"][name]["position"] == {"x": x, "y": y}
         assert f"kind-{editor.graph.nodes[name].kind}" in state["nodes"][name]["classes"]
-    cy_graph = editor.canvas.widget.graph
-    assert {n.data["id"] for n in cy_graph.nodes} == set(editor.graph.nodes)
-    assert {(e.data["source"], e.data["target"]) for e in cy_graph.edges} == {e.key for e in editor.graph.edges}
+    shown = editor.canvas.widget.snapshot()  # what the canvas widget holds (and sends the page)
+    assert {el["data"]["id"] for el in shown if "source" not in el["data"]} == set(editor.graph.nodes)
+    assert {(el["data"]["source"], el["data"]["target"]) for el in shown
+            if "source" in el["data"]} == {e.key for e in editor.graph.edges}
 
 
 def mouse(editor: GraphEditor, event: str, node: str, x: float | None = None, y: float | None = None) -> None:
-    """What ipycytoscape sends for a node event: the node's json() (data, position)."""
+    """What the canvas's page script sends for a node event: its data and position."""
     px, py = editor.positions[node] if x is None else (x, y)
-    payload = {"group": "nodes", "data": {"id": node}, "position": {"x": px, "y": py}}
-    handlers = editor.canvas.widget._interaction_handlers["node"]
-    handlers[event](payload)
+    payload = {"event": event, "target": "node", "data": {"id": node}, "position": {"x": px, "y": py}}
+    editor.canvas.widget._handle_custom_msg(payload, [])
 
 
 # ---------------------------------------------------------------- opening
@@ -115,7 +115,7 @@ def test_connect_mode_drag_and_clicks_draw_edges(g) -> None:
     editor = edit(g)
     editor.add_node("python", "side", impl="m:side")
     editor.connect_button.value = True
-    assert editor.connect_mode and editor.canvas.widget.auto_ungrabify
+    assert editor.connect_mode and editor.canvas.widget.grabbable is False
     mouse(editor, "mousedown", "features")
     mouse(editor, "mouseup", "side")  # released over another node: an edge
     assert any(e.key == ("features", "side") for e in g.edges)
@@ -128,7 +128,7 @@ def test_connect_mode_drag_and_clicks_draw_edges(g) -> None:
     mouse(editor, "mouseup", "out")  # ... and a click on another node the target
     assert any(e.key == ("side", "out") for e in g.edges) and editor.connect_source is None
     editor.connect_button.value = False
-    assert not editor.canvas.widget.auto_ungrabify
+    assert editor.canvas.widget.grabbable is True
     canvas_matches(editor)
 
 

@@ -63,8 +63,7 @@ def test_a_udgl_file_with_errors_opens_with_its_problems_marked(tmp_path) -> Non
     editor = hogar_nb.edit(str(path))
     assert set(editor.graph.nodes) == {"in", "a", "b", "out"} and editor.graph.name == "cyc"
     assert not editor.validation.ok
-    classes = [n.classes for n in editor.canvas.widget.graph.nodes] + \
-              [e.classes for e in editor.canvas.widget.graph.edges]
+    classes = [el["classes"] for el in editor.canvas.widget.snapshot()]
     assert any("diag-error" in c for c in classes)
     assert "cycle" in editor.problems.value.lower()
 

@@ -19,26 +19,33 @@ a -> b -> c
 
 
 def send(editor, target: str, event: str, payload: dict) -> None:
-    editor.canvas.widget._interaction_handlers[target][event](payload)
+    """What the canvas's page script sends for an event on a node or an edge."""
+    editor.canvas.widget._handle_custom_msg({"event": event, "target": target, **payload}, [])
 
 
 def test_the_view_is_left_to_the_page_and_editing_never_moves_it() -> None:
-    """The kernel cannot know the canvas size: it sets no zoom or pan, and the viewport
-    helper next to the canvas frames it in the page (tests/browser/test_editor_fit_browser.py)."""
+    """The kernel cannot know the canvas size: it sets no zoom or pan; the canvas frames
+    itself in the page (tests/browser/test_editor_fit_browser.py), and Fit asks it to."""
     lines = ["graph wide", "source s", *[f"python p{i} {{ impl = \"m:f\" }}" for i in range(12)], "sink z"]
     lines += ["s -> p0", *[f"p{i} -> p{i + 1}" for i in range(11)], "p11 -> z"]
     editor = edit(hogar_nb.parse_udgl("\n".join(lines) + "\n"))
-    layout = editor.canvas.widget.cytoscape_layout
-    assert layout["name"] == "preset" and layout["fit"] is False
-    assert "zoom" not in layout and "pan" not in layout
-    viewport = editor.canvas.viewport
-    assert viewport in editor.children
-    assert (viewport.policy, viewport.on_layout, viewport.max_zoom) == ("whole", "follow", 1.0)
-    assert viewport.target in editor.canvas.widget._dom_classes
+    canvas = editor.canvas.widget
+    assert canvas.layout_options == {"name": "preset", "fit": False}
+    assert "zoom" not in canvas.options and "pan" not in canvas.options
+    framing = canvas.framing
+    assert (framing["policy"], framing["on_add"], framing["max_zoom"]) == ("whole", "follow", 1.0)
+    assert "hogar-editor-canvas" in canvas.canvas_class.split()
+    canvas._handle_custom_msg({"event": "shown"}, [])  # the page drew it
+    sent: list = []
+    send_ = canvas.send
+    canvas.send = lambda content, buffers=None: (sent.append(content), send_(content, buffers))
     editor.move("z", 100.0, 60.0)
     editor.add_node("python")
     next(b for b in editor.toolbar.children if b.description == "Fit").click()
-    assert editor.canvas.widget.cytoscape_layout == layout  # nothing the kernel does moves the view
+    assert sent[0] == {"change": {"z": {"position": {"x": 100.0, "y": 60.0}}}}  # one node moved, nothing else
+    assert "add" in sent[1] and not any("zoom" in m or "pan" in m for m in sent)
+    assert sent[-1] == {"fit": True}  # Fit is the page's to do, from the canvas's real size
+    assert canvas.layout_options == {"name": "preset", "fit": False}  # nothing the kernel does moves the view
 
 
 def test_pointing_at_a_marked_element_shows_its_problems() -> None:
@@ -56,10 +63,10 @@ def test_pointing_at_a_marked_element_shows_its_problems() -> None:
 
 def test_clicks_on_the_canvas_select_nodes_and_edges() -> None:
     editor = edit(hogar_nb.parse_udgl(SMALL))
-    send(editor, "edge", "click", {"data": {"id": "a->b", "source": "a", "target": "b"}})
+    send(editor, "edge", "tap", {"data": {"id": "a->b", "source": "a", "target": "b"}})
     assert editor.selection == ("edge", ("a", "b"))
     assert "editor-selected" in editor.canvas.state()["edges"][("a", "b")]["classes"]
-    send(editor, "node", "click", {"data": {"id": "c"}, "position": {"x": 360.0, "y": 60.0}})
+    send(editor, "node", "tap", {"data": {"id": "c"}, "position": {"x": 360.0, "y": 60.0}})
     assert editor.selection == ("node", "c") and "<b>c</b>" in editor.form.title.value
     assert "editor-selected" not in editor.canvas.state()["edges"][("a", "b")]["classes"]
     next(b for b in editor.toolbar.children if b.description == "Delete").click()
@@ -181,12 +188,12 @@ def test_a_subgraph_shows_as_a_box_that_clicks_and_drags_pass_through(tmp_path) 
     (tmp_path / "prep.udgl").write_text('source raw\npython clean { impl = "m:f" }\nsink done\nraw -> clean -> done\n')
     g = hogar_nb.parse_udgl('use prep = "prep.udgl"\nsource s\nprep p\nsink out\ns -> p -> out\n', base_dir=tmp_path)
     editor = edit(g)
-    box = editor.canvas.boxes["use:p"]
-    assert box.data["label"] == "p (prep.udgl)" and box.grabbable is False
+    box = editor.canvas.widget.element("use:p")
+    assert box["data"]["label"] == "p (prep.udgl)" and box["grabbable"] is False
     assert editor.canvas.state()["nodes"]["p.clean"]["parent"] == "use:p"
-    send(editor, "node", "click", {"data": {"id": "use:p"}, "position": {"x": 1.0, "y": 1.0}})
+    send(editor, "node", "tap", {"data": {"id": "use:p"}, "position": {"x": 1.0, "y": 1.0}})
     assert editor.selection != ("node", "use:p")  # a box is no node of the graph
-    send(editor, "node", "click", {"data": {"id": "p.clean"}, "position": {"x": 1.0, "y": 1.0}})
+    send(editor, "node", "tap", {"data": {"id": "p.clean"}, "position": {"x": 1.0, "y": 1.0}})
     assert editor.selection == ("node", "p.clean")
     next(b for b in editor.toolbar.children if b.description == "Delete").click()
     assert "p.clean" not in editor.graph.nodes and editor.canvas.boxes == {}  # its last node gone, so is the box

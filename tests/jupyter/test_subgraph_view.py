@@ -23,15 +23,22 @@ def graph(tmp_path):
     return hogar_nb.parse_udgl(MAIN, base_dir=tmp_path)
 
 
-def drawn(canvas_graph) -> tuple[dict[str, str], set[tuple[str, str]]]:
-    """``({node id: classes}, {(source, target)})`` of what an ipycytoscape graph displays
+def drawn(canvas) -> tuple[dict[str, str], set[tuple[str, str]]]:
+    """``({node id: classes}, {(source, target)})`` of what a canvas widget displays
     (elements in the class ``folded`` are not displayed)."""
-    return ({n.data["id"]: n.classes for n in canvas_graph.nodes if "folded" not in n.classes.split()},
-            {(e.data["source"], e.data["target"]) for e in canvas_graph.edges if "folded" not in e.classes.split()})
+    shown = [el for el in canvas.snapshot() if "folded" not in el["classes"].split()]
+    return ({el["data"]["id"]: el["classes"] for el in shown if "source" not in el["data"]},
+            {(el["data"]["source"], el["data"]["target"]) for el in shown if "source" in el["data"]})
+
+
+def click(canvas, node: str) -> None:
+    """A click on ``node`` as the canvas's page script reports it."""
+    canvas._handle_custom_msg({"event": "tap", "target": "node", "data": {"id": node},
+                               "position": {"x": 0.0, "y": 0.0}}, [])
 
 
 def editor_drawn(editor) -> tuple[dict[str, str], set[tuple[str, str]]]:
-    return drawn(editor.canvas.widget.graph)
+    return drawn(editor.canvas.widget)
 
 
 def test_folding_draws_a_collapsed_instance_as_one_node_with_its_outside_edges(tmp_path) -> None:
@@ -61,22 +68,22 @@ def test_folding_draws_a_collapsed_instance_as_one_node_with_its_outside_edges(t
 def test_graph_view_collapses_and_expands_an_instance_from_its_panel(tmp_path) -> None:
     g = graph(tmp_path)
     view = GraphView(g)
-    nodes, edges = drawn(view.canvas.graph)
+    nodes, edges = drawn(view.canvas)
     assert nodes["use:p"] == "subgraph" and "p.clean" in nodes and ("p.clean", "p.scale") in edges
-    view._on_node_click({"data": {"id": "use:p"}})  # a click on the box opens its panel
+    click(view.canvas, "use:p")  # a click on the box opens its panel
     assert view.subgraph.layout.display == "flex" and view.subgraph.instance == "p"
     assert "prep.udgl" in view.subgraph.info.value and "p.clean, p.scale" in view.subgraph.info.value
     view.subgraph.toggle.click()
-    nodes, edges = drawn(view.canvas.graph)
+    nodes, edges = drawn(view.canvas)
     assert nodes["folded:p"] == "subgraph-collapsed" and "p.clean" not in nodes
     assert {("route", "folded:p"), ("folded:p", "side")} <= edges and ("p.clean", "p.scale") not in edges
     assert view.subgraph.toggle.description == "Expand"
     view.subgraph.source_button.value = True
     assert "python clean { impl = &quot;m:f&quot; }" in view.subgraph.source.value
-    view._on_node_click({"data": {"id": "folded:p"}})  # the collapsed node opens it too
+    click(view.canvas, "folded:p")  # the collapsed node opens it too
     view.subgraph.toggle.click()
-    assert drawn(view.canvas.graph) == drawn(GraphView(g).canvas.graph)  # expanded: as first drawn
-    view._on_node_click({"data": {"id": "side"}})
+    assert drawn(view.canvas) == drawn(GraphView(g).canvas)  # expanded: as first drawn
+    click(view.canvas, "side")
     assert 'data-node="side"' in view.details.value
 
 
@@ -84,7 +91,7 @@ def test_editor_collapses_an_instance_and_keeps_editing_the_rest(tmp_path) -> No
     g = graph(tmp_path)
     editor = edit(g)
     editor.select(("node", "p.clean"))
-    editor._on_node_click({"data": {"id": "use:p"}})
+    click(editor.canvas.widget, "use:p")
     assert editor.subgraph.instance == "p"
     editor.subgraph.toggle.click()
     nodes, edges = editor_drawn(editor)

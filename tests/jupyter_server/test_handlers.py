@@ -158,7 +158,7 @@ def test_the_server_extension_imports_no_kernel_or_widgets() -> None:
             "h.service.lint('source a'); h.completion.complete('s', 1, 2)\n"
             "print(sorted({m.split('.')[0] for m in sys.modules}))")
     mods = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    for heavy in ("IPython", "ipykernel", "ipywidgets", "ipycytoscape", "plotly", "jupyterlab"):
+    for heavy in ("IPython", "ipykernel", "ipywidgets", "anywidget", "plotly", "jupyterlab"):
         assert f"'{heavy}'" not in mods
 
 

@@ -1,7 +1,8 @@
-"""Browser gestures ipycytoscape does not report: palette drops and editing keys.
+"""Browser gestures around the canvas: palette drops and editing keys.
 
-ipycytoscape sends events on nodes and edges only, so a small anywidget living in
-the editor listens on the editor's element instead:
+They start outside cytoscape (a palette button dragged in, a key pressed on the
+canvas's element), so a small anywidget living in the editor listens on the
+editor's element:
 
 - **Drop**: it makes the palette buttons draggable (HTML5 drag and drop), turns
   the drop point into the canvas's model coordinates with the cytoscape

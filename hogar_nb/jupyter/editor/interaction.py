@@ -1,8 +1,8 @@
 """What the mouse does on the canvas: select, move, connect, and point at problems.
 
-ipycytoscape reports node and edge events only (no background or drag events): a
-node's ``mouseup`` carries where it was dropped, and in connect mode (nodes not
-grabbable) a ``mousedown`` on one node and ``mouseup`` on another draw an edge.
+A node's ``mouseup`` carries the node's position, so in move mode it says where the
+node was dropped; in connect mode (nodes not grabbable) a ``mousedown`` on one node
+and a ``mouseup`` on another draw an edge, and two clicks do too.
 """
 
 from __future__ import annotations

@@ -71,15 +71,15 @@ class GraphEditor(CanvasInteraction, widgets.VBox):
         self.toolbar = self._make_toolbar()
         body = widgets.HBox([self.palette, self.canvas.widget, self.form],
                             layout=widgets.Layout(width="100%", height=height, align_items="stretch"))
-        super().__init__([self.toolbar, widgets.HTML(help_html()), self.gestures, self.canvas.viewport, body,
+        super().__init__([self.toolbar, widgets.HTML(help_html()), self.gestures, body,
                           self.subgraph, self.hover, self.message,
                           self.problems, self.summary, self.roundtrip], layout=widgets.Layout(width="100%"))
         self.add_class(EDITOR_CLASS)
-        # ipycytoscape sends no drag events; a node's mouseup carries where it was dropped
+        # a node's mouseup carries where it was dropped, or ends a drag from another node
         self.canvas.on("node", "mousedown", self._ui(self._on_node_mousedown))
         self.canvas.on("node", "mouseup", self._ui(self._on_node_mouseup))
-        self.canvas.on("node", "click", self._ui(self._on_node_click))
-        self.canvas.on("edge", "click", self._ui(self._on_edge_click))
+        self.canvas.on("node", "tap", self._ui(self._on_node_click))
+        self.canvas.on("edge", "tap", self._ui(self._on_edge_click))
         for target in ("node", "edge"):  # pointing at a marked element shows its problems
             self.canvas.on(target, "mouseover", self._on_hover)
             self.canvas.on(target, "mouseout", self._on_hover_end)
