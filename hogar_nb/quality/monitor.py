@@ -1,12 +1,16 @@
-"""The quality monitor of one deployment: walker events in, drift and quality out.
+"""The quality monitor of one deployment: model nodes' answers in, drift and quality out.
 
-:class:`QualityMonitor` subscribes to the deployment's walker events
-(``dep.subscribe``). On the observer thread it only appends: a model node's input
-(``enqueued``) and output (an ok ``attempt``) to that node's windows, and the output
-with its request id to a buffer of predictions. Its own daemon thread wakes every
-``interval`` seconds, writes the buffered predictions to the feedback store,
-compares each window with its reference, scores the labelled predictions and
-evaluates the alert rules. Nothing here runs on the request path.
+:class:`QualityMonitor` takes each model node's input, output and request id off
+the request path. On the embedded engine the walker appends them to a capture of
+the model nodes (``dep.capture_answers``): one tuple per answered attempt, in a
+bounded deque, no event and no thread woken per request. On Ray, where the walker
+runs in the ingress, it subscribes to the walker's ``enqueued`` and ``attempt``
+events instead. Its own daemon thread takes what came every ``TAKE_EVERY`` seconds,
+in batches: inputs and outputs to each node's windows, outputs with their request
+ids to a buffer of predictions; every ``interval`` seconds it writes the buffer to
+the feedback store in one transaction, compares each window with its reference,
+scores the labelled predictions and evaluates the alert rules. Answers that find
+the capture (or the subscription's queue) full are counted in :attr:`dropped`.
 """
 
 from __future__ import annotations
@@ -26,10 +30,12 @@ from .reference import Reference
 
 __all__ = ["QualityMonitor"]
 
-EVENT_QUEUE = 100_000  # events waiting for the observer; more are dropped (and counted)
+EVENT_QUEUE = 100_000  # answers (or events) waiting for the monitor; more are dropped (and counted)
+TAKE_EVERY = 0.05  # seconds between two takes of the captured answers
 #: seconds a label for a request not seen yet waits for its prediction (on Ray the
 #: walker's events reach the driver in batches, a moment after the answer)
 LABEL_GRACE = 2.0
+_NO_INPUT = object()  # on Ray: an answer whose input's event was lost (counted in dropped)
 MAX_PARKED = 100_000  # labels waiting at once; past it the oldest are counted unknown
 
 
@@ -38,11 +44,12 @@ class QualityMonitor:
 
     ``store``: the feedback store's file (default: ``.hogar/<graph>.feedback.sqlite``
     beside the graph file, or the user's data directory); ``interval``: seconds
-    between evaluations.
+    between evaluations; ``queue``: answers (on Ray: events) that may wait for the
+    monitor's thread, past which they are dropped and counted.
     """
 
     def __init__(self, dep: Any, store: str | Path | None = None, interval: float = 1.0,
-                 label_grace: float = LABEL_GRACE) -> None:
+                 label_grace: float = LABEL_GRACE, queue: int = EVENT_QUEUE) -> None:
         from .files import load_reference
 
         self.dep = dep
@@ -78,32 +85,73 @@ class QualityMonitor:
         self.evaluations = 0
         self._closed = threading.Event()
         self._round = threading.Lock()
-        # a model node's input and output are all it needs: no request's start or end
-        # event is made for it
-        self._sub = dep.subscribe(self._on_event, maxsize=EVENT_QUEUE, kinds=("enqueued", "attempt"))
+        self._take_lock = threading.Lock()  # one take at a time: answers reach the buffer in order
+        self._sub: Any = None
+        self._inputs: dict[tuple[Any, str], Any] = {}  # on Ray: inputs waiting for their answer
+        self._capture = dep.capture_answers(list(self.nodes), queue) if self.nodes else None
+        if self._capture is None:
+            # a model node's input and output are all it needs: no request's start or
+            # end event is made for it
+            self._sub = dep.subscribe(self._on_event, maxsize=queue, kinds=("enqueued", "attempt"))
         self._thread = threading.Thread(target=self._run, name=f"hogar-quality-{dep.name}", daemon=True)
         self._thread.start()
 
-    # -- the observer (deployment's thread) ---------------------------------------------
+    # -- the observer (deployment's thread; on Ray) ----------------------------------------
     def _on_event(self, event: Any) -> None:
-        watch = self.nodes.get(event.node)
-        if watch is None:
+        """A model node's input waits for its answer; the two then go on together, as
+        the embedded engine's capture hands them over (an input the node refused
+        reaches no window). Inputs whose answer never comes are forgotten past
+        ``queue`` of them."""
+        if event.node not in self.nodes:
             return
+        ctx = event.context
+        key = (event.request if ctx is None else ctx.request_id, event.node)
         if event.kind == "enqueued":
-            if watch.watching and event.attempt == 0:
-                watch.took(event.value)
+            if event.attempt == 0:
+                inputs = self._inputs
+                inputs[key] = event.value
+                if len(inputs) > self._sub.maxsize:
+                    del inputs[next(iter(inputs))]
         elif event.outcome == "ok":
-            if watch.watching:
-                watch.gave(event.value)
-            if watch.keeps and event.context is not None:
-                with self._pending_lock:
-                    self._pending.append((event.context.request_id, event.node, event.value, event.time))
+            payload = self._inputs.pop(key, _NO_INPUT)
+            self._took([(event.node, ctx, payload, event.value, event.time, event.shadow)])
 
     # -- the monitor's thread -----------------------------------------------------------
+    def take(self) -> int:
+        """Hand the answers captured so far to the windows and the predictions'
+        buffer (on Ray: deliver the events queued so far); returns how many."""
+        with self._take_lock:
+            if self._capture is None:
+                return self._sub.drain() if self._sub is not None else 0
+            items = self._capture.take()
+            if items:
+                self._took(items)
+            return len(items)
+
+    def _took(self, items: list[tuple]) -> None:
+        by_node: dict[str, list[tuple]] = {}
+        for item in items:
+            by_node.setdefault(item[0], []).append(item)
+        kept: list[tuple[str, str, Any, float]] = []
+        for node, answers in by_node.items():
+            watch = self.nodes[node]
+            if watch.watching:
+                watch.took_many([a[2] for a in answers if a[2] is not _NO_INPUT], [a[3] for a in answers])
+            if watch.keeps:
+                kept += [(ctx.request_id, node, value, t) for _n, ctx, _p, value, t, _s in answers
+                         if ctx is not None]
+        if kept:
+            with self._pending_lock:
+                self._pending += kept
+
     def _run(self) -> None:
-        while not self._closed.wait(self.interval):
+        due = time.monotonic() + self.interval
+        while not self._closed.wait(TAKE_EVERY if self._capture is not None else self.interval):
             try:
-                self.evaluate()
+                self.take()
+                if time.monotonic() >= due:
+                    due = time.monotonic() + self.interval
+                    self.evaluate()
             except Exception as exc:  # a bad window or label must not end the watch
                 self.last_error = f"{type(exc).__name__}: {exc}"
 
@@ -126,6 +174,7 @@ class QualityMonitor:
     def _evaluate(self) -> None:
         from .scores import quality_scores
 
+        self.take()
         self.flush()
         now = time.time()
         for watch in self.nodes.values():
@@ -149,7 +198,7 @@ class QualityMonitor:
         if self.store is None:
             raise FeedbackError(f"graph {self.dep.name!r} keeps no predictions: give a model node "
                                 "`feedback = true` to score delayed labels")
-        self._sub.drain()  # events already published (the request was answered) are in
+        self.take()  # answers already captured (the request was answered) are in
         self.flush()
         held: list[tuple[str, Any]] = []
         counts = self.store.add_labels(list(labels), held if self.label_grace > 0 else None)
@@ -235,17 +284,23 @@ class QualityMonitor:
 
     @property
     def dropped(self) -> int:
-        """Walker events the monitor lost because it fell behind."""
-        return self._sub.dropped
+        """Answers (on Ray: walker events) the monitor lost because it fell behind."""
+        if self._capture is not None:
+            return self._capture.dropped
+        return self._sub.dropped if self._sub is not None else 0
 
     def close(self) -> None:
         """Stop watching: the subscription, the thread, the store."""
         if self._closed.is_set():
             return
         self._closed.set()
-        self._sub.close()
+        if self._capture is not None:
+            self.dep.end_capture(self._capture)
+        else:
+            self._sub.close()
         self._thread.join(timeout=5)
         try:
+            self.take()
             self.flush()
         finally:
             if self.store is not None:

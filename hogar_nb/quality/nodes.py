@@ -1,8 +1,9 @@
 """One model node under watch: its settings, its reference, its sliding windows and
 the last drift computed from them.
 
-The observer thread only appends to the windows (bounded deques); the statistics
-run on the monitor's own thread over a copy of them (:meth:`NodeWatch.evaluate`).
+The monitor's thread appends answers to the windows (bounded deques) in batches
+(:meth:`NodeWatch.took_many`); the statistics run over a copy of them
+(:meth:`NodeWatch.evaluate`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from . import stats
 from .feedback import DEFAULT_HORIZON
 from .reference import Reference, columns_of, output_columns
 
-__all__ = ["DEFAULT_WINDOW", "HISTORY", "NodeSettings", "NodeWatch", "payload_rows"]
+__all__ = ["DEFAULT_WINDOW", "HISTORY", "NodeSettings", "NodeWatch", "payload_rows", "row_count"]
 
 DEFAULT_WINDOW = 1_000
 HISTORY = 720  # drift readings kept per node for the panels (an hour at 5 s)
@@ -59,6 +60,16 @@ def payload_rows(value: Any) -> list[Any]:
     return [value]
 
 
+def row_count(value: Any) -> int:
+    """How many rows :func:`payload_rows` makes of ``value``, without making them."""
+    if isinstance(value, list):
+        return len(value) if value and isinstance(value[0], (list, tuple, dict)) else 1
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return shape[0] if len(shape) > 1 and shape[0] else 1
+    return 1
+
+
 def _numeric_columns(rows: list[Any], names: list[str]) -> dict[str, Any] | None:
     """Rows of numbers as one float matrix's columns (the common case, without a
     Python loop per value); None when the rows are not all equal-length numbers."""
@@ -73,6 +84,17 @@ def _numeric_columns(rows: list[Any], names: list[str]) -> dict[str, Any] | None
     if matrix.ndim != 2 or matrix.shape[1] != len(names):
         return None
     return {name: matrix[:, i] for i, name in enumerate(names)}
+
+
+def _compared(summaries: Mapping[str, Any], cols: Mapping[str, Any], s: NodeSettings) -> dict[str, stats.FeatureDrift]:
+    """Each column's drift against its summary. The GIL is offered to the request
+    threads after each one: a request that came meanwhile waits for one feature's
+    statistics, not for the switch interval of a whole window's."""
+    out = {}
+    for name, summary in summaries.items():
+        out[name] = summary.compare(cols.get(name, []), s.metric, s.threshold)
+        time.sleep(0)
+    return out
 
 
 class _Capture:
@@ -107,21 +129,26 @@ class NodeWatch:
         """Whether inputs are kept: a reference to compare with, or a capture under way."""
         return self.reference is not None or self.capture is not None
 
-    # -- from the observer thread -------------------------------------------------------
-    def took(self, value: Any) -> None:
-        rows = payload_rows(value)
+    # -- from the monitor's thread ------------------------------------------------------
+    def took_many(self, inputs: list[Any], outputs: list[Any]) -> None:
+        """The inputs and outputs of a batch of answered requests, at once. Only the
+        last ``window`` of them can stay in the windows: the others are only counted
+        (unless a capture under way wants them all)."""
+        cap = self.capture
+        counted = 0
+        if cap is None and len(inputs) > self.settings.window:
+            window = self.settings.window
+            counted = sum(map(row_count, inputs[:-window]))
+            inputs, outputs = inputs[-window:], outputs[-window:]
+        ins = [row for value in inputs for row in payload_rows(value)]
+        outs = [row for value in outputs for row in payload_rows(value)]
         with self._lock:
-            self.inputs.extend(rows)
-            self.seen += len(rows)
-            if self.capture is not None:
-                self.capture.inputs.extend(rows)
-
-    def gave(self, value: Any) -> None:
-        rows = payload_rows(value)
-        with self._lock:
-            self.outputs.extend(rows)
-            if self.capture is not None:
-                self.capture.outputs.extend(rows)
+            self.inputs.extend(ins)
+            self.outputs.extend(outs)
+            self.seen += counted + len(ins)
+            if cap is not None and self.capture is cap:
+                cap.inputs.extend(ins)
+                cap.outputs.extend(outs)
 
     # -- reference capture --------------------------------------------------------------
     def start_capture(self, n: int) -> Future:
@@ -158,12 +185,9 @@ class NodeWatch:
         s = self.settings
         numeric = all(f.kind == "numeric" for f in ref.features.values())
         cols = (_numeric_columns(inputs, ref.names) if numeric else None) or columns_of(inputs, ref.names)
-        self.drift = {name: summary.compare(cols.get(name, []), s.metric, s.threshold)
-                      for name, summary in ref.features.items()}
+        self.drift = _compared(ref.features, cols, s)
         if ref.outputs and outputs:
-            out_cols = output_columns(outputs)
-            self.output_drift = {name: summary.compare(out_cols.get(name, []), s.metric, s.threshold)
-                                 for name, summary in ref.outputs.items()}
+            self.output_drift = _compared(ref.outputs, output_columns(outputs), s)
         self.history.append((time.time() if now is None else now, self.share,
                              {k: d.scores()[s.metric if s.metric in d.scores() else "psi"]
                               for k, d in self.drift.items()}))

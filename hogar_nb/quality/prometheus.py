@@ -5,7 +5,9 @@ statistic, Wasserstein and its normed form; feature ``__share__`` with metric
 ``share`` is the node's share of drifted features), ``hogar_drift_pvalue{...}`` (KS,
 chi-squared), ``hogar_model_quality{graph,node,metric}`` and
 ``hogar_feedback_labels_total{graph,node,outcome}`` (node ``__graph__``: every label
-once, unknown and expired ones included).
+once, unknown and expired ones included) and ``hogar_quality_dropped_total{graph}``
+(served answers the monitor lost because it fell behind: none of their inputs
+reached a window, none of their predictions the store).
 """
 
 from __future__ import annotations
@@ -56,4 +58,7 @@ class QualityCollector:
                     labels.add_metric([g, name, outcome], n)
             for outcome, n in store.label_outcomes().items():
                 labels.add_metric([g, "__graph__", outcome], n)
-        yield from (score, pvalue, quality, labels)
+        dropped = CounterMetricFamily("hogar_quality_dropped", "Answers the quality monitor lost (it fell behind)",
+                                      labels=["graph"])
+        dropped.add_metric([g], monitor.dropped)
+        yield from (score, pvalue, quality, labels, dropped)

@@ -41,7 +41,7 @@ from .changes import ChangesMixin
 from .fronts import FrontsMixin
 from .quality_api import QualityMixin
 from .traces import TracesMixin
-from .walk import RequestContext, Subscription, WalkEvent
+from .walk import Capture, RequestContext, Subscription, WalkEvent
 
 __all__ = ["DeploymentBase", "unexpected_options"]
 
@@ -312,6 +312,20 @@ class DeploymentBase(ChangesMixin, QualityMixin, FrontsMixin, TracesMixin, ABC):
         if self._stopped:
             raise self._stopped_error()
         return self._subscribe(fn, maxsize, every, kinds)
+
+    def capture_answers(self, nodes: Collection[str], maxsize: int = 100_000) -> Capture | None:
+        """A cheaper hook than :meth:`subscribe` for an observer of worker ``nodes``
+        alone: every answered attempt at them as one tuple (node, context, input,
+        output, time, shadow) in a bounded :class:`~hogar_nb.runtime.walk.Capture`,
+        taken in batches with ``capture.take()``; ``end_capture(capture)`` ends it.
+        None where the walker runs out of this process (on Ray: subscribe instead)."""
+        if self._stopped:
+            raise self._stopped_error()
+        return None
+
+    def end_capture(self, capture: Capture) -> None:
+        """Stop filling ``capture`` (what it holds stays for a last take)."""
+        capture.closed = True
 
     def add_result_observer(self, fn: Callable[[Any], None]) -> Callable[[], None]:
         """Call ``fn(result)`` for every successful response of a request sent through

@@ -16,7 +16,7 @@ from .faults import Fault
 from .metrics import MetricsSnapshot, RecoveryEvent, Stats
 from .observer_thread import drain_in_thread
 from .plan import build_plan
-from .walk import RequestContext, Subscription, WalkEvent
+from .walk import Capture, RequestContext, Subscription, WalkEvent
 
 __all__ = ["Deployment", "run"]
 
@@ -54,6 +54,14 @@ class Deployment(DeploymentBase):
         drain_in_thread(sub)
         self._subscriptions.append(sub)
         return sub
+
+    def capture_answers(self, nodes: Collection[str], maxsize: int = 100_000) -> Capture | None:
+        if self._stopped:
+            raise self._stopped_error()
+        return self._engine.walker.capture(nodes, maxsize)
+
+    def end_capture(self, capture: Capture) -> None:
+        self._engine.walker.end_capture(capture)
 
     def _recorded_events(self) -> list[RecoveryEvent]:
         return list(self._engine.events)

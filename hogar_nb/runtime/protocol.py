@@ -16,7 +16,7 @@ from concurrent.futures import Future
 from typing import Any, Callable, ClassVar, Protocol, runtime_checkable
 
 from .metrics import MetricsSnapshot, RecoveryEvent
-from .walk import RequestContext, Subscription, WalkEvent
+from .walk import Capture, RequestContext, Subscription, WalkEvent
 
 __all__ = ["DeploymentProtocol"]
 
@@ -98,6 +98,10 @@ class DeploymentProtocol(Protocol):
 
     def subscribe(self, fn: Callable[[WalkEvent], Any], maxsize: int = 10_000,
                   every: bool = True, kinds: Collection[str] | None = None) -> Subscription: ...
+
+    def capture_answers(self, nodes: Collection[str], maxsize: int = 100_000) -> Capture | None: ...
+
+    def end_capture(self, capture: Capture) -> None: ...
 
     def enable_tracing(self, sample: float | None = None, export: bool = True, **options: Any) -> Any: ...
 

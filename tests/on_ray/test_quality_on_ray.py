@@ -1,5 +1,6 @@
-"""Model quality on both backends: the monitor only reads walker events, so drift and
-delayed labels work alike on the embedded engine and on Ray."""
+"""Model quality on both backends: the monitor reads the walker's capture of model
+nodes on the embedded engine and the walker's events on Ray, and drift and delayed
+labels work alike on both."""
 
 from __future__ import annotations
 

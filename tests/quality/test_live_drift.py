@@ -120,3 +120,22 @@ def test_serve_metrics_carries_the_drift_families(iris_dir: Path) -> None:
         text = httpx.get(dep.serve_metrics()).text
         assert 'hogar_drift_score{feature="petal_length",graph="iris",metric="psi",node="clf"}' in text
         assert 'hogar_drift_score{feature="__share__",graph="iris",metric="share",node="clf"} 0.25' in text
+
+
+def test_answers_the_monitor_could_not_take_are_counted_in_the_report_and_metrics(iris_dir: Path) -> None:
+    import httpx
+
+    plain = "graph iris\nsource score\nmodel clf { impl = \"iris.joblib\" }\nsink out\nscore -> clf -> out\n"
+    rows = iris_traffic(3_000, seed=8).tolist()
+    with hogar_nb.run(hogar_nb.parse_udgl(plain), base_dir=iris_dir) as dep:
+        monitor = dep.quality_monitor(queue=50, interval=3600.0)
+        monitor.capture_reference("clf", n=5_000)  # keeps every input it takes
+        with monitor._take_lock:  # the monitor's thread cannot take meanwhile: its queue fills
+            answers = list(dep.map(rows, concurrency=64))
+        assert len(answers) == 3_000
+        monitor.take()
+        report = dep.quality()
+        seen, dropped = report["nodes"]["clf"]["rows_seen"], report["events_dropped"]
+        assert dropped >= 3_000 - 2 * 50 and seen + dropped == 3_000  # every request counted once
+        text = httpx.get(dep.serve_metrics()).text
+        assert f'hogar_quality_dropped_total{{graph="iris"}} {float(dropped)}' in text

@@ -22,6 +22,7 @@ from hogar_nb.runtime.plan import build_plan
 from hogar_nb.runtime.walk import (
     INF,
     RAY_POLICY,
+    Captured,
     Complete,
     Enqueue,
     Fail,
@@ -465,6 +466,38 @@ def test_a_drain_thread_delivers_and_ends_on_close() -> None:
     thread.join(5.0)
     assert seen == ["started", "enqueued", "attempt", "completed"]
     assert not thread.is_alive()
+
+
+def test_a_capture_keeps_each_answer_of_its_node_and_counts_what_overflowed() -> None:
+    w = walker(chain(noop, noop, retries=1), rng=FixedRandom([0.5] * 4), wall_offset=1000.0)
+    cap = w.capture(["n1"], maxsize=5)
+    calls = iter([Outcome("crash"), "b0"])
+
+    def flaky(_x: Any) -> Any:  # n1's first attempt of the first request fails
+        v = next(calls, None)
+        if isinstance(v, Outcome):
+            raise v
+        return ("n1", _x) if v is None else v
+
+    sim = Sim(w, {"n0": lambda x: x * 10, "n1": flaky})
+    for i in range(7):
+        assert isinstance(sim.run(i, rid=i), Complete)
+    got = [Captured._make(t) for t in cap.take()]
+    assert [(c.node, c.payload, c.value, c.shadow) for c in got] == [
+        ("n1", 0, "b0", False), ("n1", 10, ("n1", 10), False), ("n1", 20, ("n1", 20), False),
+        ("n1", 30, ("n1", 30), False), ("n1", 40, ("n1", 40), False)]
+    assert all(c.context is None and c.time >= 1000.0 for c in got)  # epoch seconds, as events'
+    assert cap.dropped == 2 and cap.take() == []
+    assert not w.hub.active  # no event was made for it
+    w.end_capture(cap)
+    sim.run(8, rid=8)
+    assert cap.pending == 0 and cap.dropped == 2 and cap.closed
+    with pytest.raises(ValueError, match="expected worker nodes"):
+        w.capture(["src"])
+    again = w.capture(["n0", "n1"])
+    with pytest.raises(ValueError, match=r"nodes \['n1'\] are captured already"):
+        w.capture(["n1"])
+    w.end_capture(again)
 
 
 # -- the circuit breaker ----------------------------------------------------------------------

@@ -24,13 +24,16 @@ here only, so every backend routes, retries, suspends and fails alike.
 Observers subscribe to the walker's :class:`ObserverHub` (``walker.hub.subscribe``;
 ``Deployment.subscribe`` on every backend) and receive :class:`WalkEvent` s off the
 request path, through bounded queues; each event carries its request's
-:class:`RequestContext` (request id, trace headers).
+:class:`RequestContext` (request id, trace headers). An observer of some worker
+nodes' inputs and outputs alone takes a cheaper :class:`Capture` of them instead
+(``walker.capture(nodes)``): one tuple per answered attempt, no event.
 """
 
 from __future__ import annotations
 
 from .actions import INF, Action, Complete, Enqueue, Fail, Retry, SideOutput, Walk
 from .breaker import Breaker, Transition
+from .capture import Capture, Captured
 from .context import RequestContext
 from .observers import EventKind, ObserverHub, Step, Subscription, WalkEvent
 from .retry import RAY_POLICY, RetryPolicy, attempt_error, rejects_input
@@ -39,6 +42,8 @@ from .walker import Walker
 __all__ = [
     "Action",
     "Breaker",
+    "Capture",
+    "Captured",
     "Complete",
     "Enqueue",
     "EventKind",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -12,6 +12,7 @@ from ..metrics import Stats
 from ..plan import GraphPlan, NodePlan
 from .actions import Action, Complete, Enqueue, Fail, Retry, SideOutput, Walk
 from .breaker import Breaker, BreakerSteps
+from .capture import Capture
 from .observers import EventKind, ObserverHub, WalkEvent
 from .retry import RetryPolicy, allowed_retries, attempt_error, rejects_input, retry_delay
 from .routing import SKIP, choose_split, choose_switch, join_input, straight_hops
@@ -52,8 +53,27 @@ class Walker(BreakerSteps):
         self._join_lock = lock if lock is not None else nullcontext()
         self.breakers = {name: Breaker(p) for name, p in plan.nodes.items() if p.is_worker}
         self.suspended: set[str] = set()  # nodes whose breaker is open: read on every hop
+        self.captures: dict[str, Capture] = {}  # worker -> the capture of its answers; replaced whole
         # the hops decided by one lookup: source -> worker, worker -> worker, worker -> response sink
         self._entries, self._chain, self._ends = straight_hops(plan, self.workers)
+
+    def capture(self, nodes: Collection[str], maxsize: int = 100_000) -> Capture:
+        """Keep every answered attempt at worker ``nodes`` for an observer, from now
+        on (see :mod:`.capture`); :meth:`end_capture` ends it."""
+        unknown = sorted(set(nodes) - self.workers)
+        if unknown:
+            raise ValueError(f"got {unknown} for nodes to capture; expected worker nodes of {self.plan.name!r}")
+        taken = sorted(set(nodes) & set(self.captures))
+        if taken:
+            raise ValueError(f"nodes {taken} are captured already; end that capture first")
+        cap = Capture(nodes, maxsize)
+        self.captures = {**self.captures, **dict.fromkeys(cap.nodes, cap)}
+        return cap
+
+    def end_capture(self, cap: Capture) -> None:
+        """Stop keeping answers for ``cap`` (what it holds stays for a last take)."""
+        cap.closed = True
+        self.captures = {n: c for n, c in self.captures.items() if c is not cap}
 
     # -- events ---------------------------------------------------------------------------
     def start(self, walk: Walk, source: str, payload: Any, now: float) -> list[Action]:
@@ -109,6 +129,10 @@ class Walker(BreakerSteps):
         """Worker ``job.node`` answered ``value`` for ``job`` (on ``replica``, which
         took it at ``began`` in a batch of ``batch``: for observers, where known)."""
         walk = job.walk
+        if self.captures:
+            cap = self.captures.get(job.node)
+            if cap is not None:
+                cap.put((job.node, walk.context, job.payload, value, now + self.wall_offset, job.shadow))
         hub = self.hub
         if job.shadow:  # a mirror's copy: its answer is for observers only
             if walk.observed:
