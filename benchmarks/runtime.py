@@ -3,7 +3,8 @@ metrics overhead (on vs off) and memory growth over 1,000,000 requests.
 
 The floor (the same 4-stage chain as asyncio tasks and queues) runs in each round
 right before the engine, and the ratio is taken per round: on a shared machine the
-load moves both alike.
+load moves both alike. Beside requests/s, each side's CPU time per request (this
+process's, every thread) is printed: other processes' load hardly moves it.
 
     .venv/bin/python benchmarks/runtime.py [--quick]
 """
@@ -65,7 +66,12 @@ def drive_cpu(dep, n: int) -> tuple[float, float]:
 
 
 def asyncio_floor(n: int, stages: int = 4) -> float:
-    async def main() -> float:
+    return asyncio_floor_cpu(n, stages)[0]
+
+
+def asyncio_floor_cpu(n: int, stages: int = 4) -> tuple[float, float]:
+    """The floor's (requests/s, CPU µs per request)."""
+    async def main() -> tuple[float, float]:
         queues = [asyncio.Queue(maxsize=WINDOW) for _ in range(stages + 1)]
 
         async def stage(i: int) -> None:
@@ -75,7 +81,7 @@ def asyncio_floor(n: int, stages: int = 4) -> float:
                 await put(identity(item))
 
         tasks = [asyncio.create_task(stage(i)) for i in range(stages)]
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
 
         async def produce() -> None:
             for i in range(n):
@@ -84,11 +90,11 @@ def asyncio_floor(n: int, stages: int = 4) -> float:
         prod = asyncio.create_task(produce())
         for _ in range(n):
             await queues[-1].get()
-        rate = n / (time.perf_counter() - t0)
+        rate, cpu = n / (time.perf_counter() - t0), (time.process_time() - c0) / n * 1e6
         await prod
         for t in tasks:
             t.cancel()
-        return rate
+        return rate, cpu
 
     return asyncio.run(main())
 
@@ -143,25 +149,34 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="smaller counts (for a smoke run)")
     ap.add_argument("--throughput-only", action="store_true",
                     help="only the engine against the asyncio floor")
+    ap.add_argument("--rounds", type=int, default=5, help="rounds of the floor and the engine")
     args = ap.parse_args()
     n = 20_000 if args.quick else 60_000
     mem_n = 100_000 if args.quick else 1_000_000
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, window {WINDOW}")
 
-    floors, rates, ratios = [], [], []
-    for _ in range(3):  # each round: the floor, then the engine, so both see the same load
-        floor = asyncio_floor(n)
+    med = statistics.median
+    floors, rates, ratios, floor_cpus, cpus, cpu_ratios = [], [], [], [], [], []
+    for _ in range(args.rounds):  # each round: the floor, then the engine, so both see the same load
+        floor, floor_cpu = asyncio_floor_cpu(n)
         with hogar_nb.run(chain_doc(4)) as dep:  # each deployment alone: two disturb each other
             drive(dep, 3000)
-            rate = statistics.median(drive(dep, n) for _ in range(3))
+            runs = [drive_cpu(dep, n) for _ in range(3)]
+        rate, cpu = med(r for r, _c in runs), med(c for _r, c in runs)
         floors.append(floor)
         rates.append(rate)
         ratios.append(rate / floor)
-    floor, engine = statistics.median(floors), statistics.median(rates)
-    print(f"asyncio floor, 4 stages:           {floor:10.0f} req/s  (median of 3 rounds)")
-    print(f"engine, 4 nodes (metrics on):      {engine:10.0f} req/s  ({statistics.median(ratios):.2f}x floor,"
+        floor_cpus.append(floor_cpu)
+        cpus.append(cpu)
+        cpu_ratios.append(floor_cpu / cpu)
+    rounds = f"median of {args.rounds} rounds"
+    print(f"asyncio floor, 4 stages:           {med(floors):10.0f} req/s  ({rounds}),"
+          f" {med(floor_cpus):.2f} µs CPU per request")
+    print(f"engine, 4 nodes (metrics on):      {med(rates):10.0f} req/s  ({med(ratios):.2f}x floor,"
           f" median of the rounds' ratios {', '.join(f'{r:.2f}' for r in ratios)};"
           f" target >= 0.3x)")
+    print(f"  CPU per request (every thread):  {med(cpus):8.2f} µs   (the floor's is {med(cpu_ratios):.2f}x"
+          f" of it, median of the rounds' {', '.join(f'{r:.2f}' for r in cpu_ratios)})")
 
     if args.throughput_only:
         return

@@ -14,6 +14,9 @@ so the client is not the bottleneck):
 
 Each server runs in its own process; all of a comparison's servers are up together and
 measured in turns, round after round, so their ratios hold on a shared, noisy machine.
+Beside requests/s, each server's CPU time per request (user + system, from /proc) is
+printed: wrk and other processes share the cores, which moves requests/s far more
+than the work a server does for each request.
 
     make bench        # installs wrk (Debian) when missing
     .venv/bin/python benchmarks/serve.py [--duration 5] [--connections 64]
@@ -89,6 +92,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu_us: float = 0.0  # the server process's CPU time per request answered
 
 
 @dataclass
@@ -96,10 +100,18 @@ class Server:
     url: str
     path: str
     stop: Callable[[], None]
+    pid: int = 0
 
 
-def _spawn(args: list[str], cwd: Path) -> tuple[subprocess.Popen, str]:
-    env = {**os.environ, "PYTHONPATH": f"{cwd}{os.pathsep}{ROOT}"}
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (every thread), from /proc."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _spawn(args: list[str], cwd: Path, root: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    env = {**os.environ, "PYTHONPATH": f"{cwd}{os.pathsep}{root}"}
     proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline()  # "serving NAME on http://HOST:PORT"
     if not line.startswith("serving "):
@@ -120,12 +132,12 @@ def _stopper(proc: subprocess.Popen) -> Callable[[], None]:
 
 def start_floor(work: Path) -> Server:
     proc, url = _spawn([PY, "-c", FLOOR_APP], work)
-    return Server(url, "/echo", _stopper(proc))
+    return Server(url, "/echo", _stopper(proc), proc.pid)
 
 
-def start_hogar(work: Path, graph: str, path: str) -> Server:
-    proc, url = _spawn([PY, "-m", "hogar_nb", "serve", graph, "--port", "0"], work)
-    return Server(url, path, _stopper(proc))
+def start_hogar(work: Path, graph: str, path: str, root: Path = ROOT) -> Server:
+    proc, url = _spawn([PY, "-m", "hogar_nb", "serve", graph, "--port", "0"], work, root)
+    return Server(url, path, _stopper(proc), proc.pid)
 
 
 RAY_APP = """
@@ -173,9 +185,12 @@ def wrk(server: Server, body: str, duration: float, connections: int, work: Path
     script = work / "post.lua"
     script.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
                       f"wrk.body = {body!r}\n".replace("'", '"'))
+    cpu0 = cpu_seconds(server.pid) if server.pid else 0.0
     out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency",
                           "-s", str(script), server.url + server.path],
                          capture_output=True, text=True, check=True).stdout
+    cpu = cpu_seconds(server.pid) - cpu0 if server.pid else 0.0
+    answered = int(re.search(r"(\d+) requests in", out).group(1))
 
     def ms(label: str) -> float:
         value, unit = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
@@ -186,7 +201,7 @@ def wrk(server: Server, body: str, duration: float, connections: int, work: Path
     if socket_errors:
         print(f"    wrk: {socket_errors.group(0)}")
     return Result(float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), ms("50%"), ms("99%"),
-                  int(errors.group(1)) if errors else 0)
+                  int(errors.group(1)) if errors else 0, cpu / max(answered, 1) * 1e6)
 
 
 def compare(starts: dict[str, Callable[[], Server | None]], body: str, args: argparse.Namespace,
@@ -210,14 +225,30 @@ def compare(starts: dict[str, Callable[[], Server | None]], body: str, args: arg
     for name, results in rounds.items():
         out[name] = Result(statistics.median(r.rps for r in results),
                            statistics.median(r.p50_ms for r in results),
-                           statistics.median(r.p99_ms for r in results), sum(r.errors for r in results))
+                           statistics.median(r.p99_ms for r in results), sum(r.errors for r in results),
+                           statistics.median(r.cpu_us for r in results))
         out[name].rounds = [r.rps for r in results]  # type: ignore[attr-defined]
+        out[name].cpu_rounds = [r.cpu_us for r in results]  # type: ignore[attr-defined]
     return out
+
+
+def ratios(a: Result, b: Result) -> list[float]:
+    """Each round's a's requests/s over b's in the same round."""
+    return [x / y for x, y in zip(a.rounds, b.rounds)]  # type: ignore[attr-defined]
 
 
 def ratio(a: Result, b: Result) -> float:
     """Median over rounds of a's requests/s over b's in the same round."""
-    return statistics.median(x / y for x, y in zip(a.rounds, b.rounds))  # type: ignore[attr-defined]
+    return statistics.median(ratios(a, b))
+
+
+def cpu_ratios(a: Result, b: Result) -> list[float]:
+    """Each round's b's CPU per request over a's: a's share of b's speed by CPU."""
+    return [y / x for x, y in zip(a.cpu_rounds, b.cpu_rounds)]  # type: ignore[attr-defined]
+
+
+def rounds_of(values: list[float]) -> str:
+    return ", ".join(f"{v:.2f}" for v in values)
 
 
 def export_mlp(work: Path) -> list[float]:
@@ -244,7 +275,8 @@ def line(label: str, r: Result | None, times: float | None = None) -> str:
         return f"{label:<44} not measured"
     ratio = f"  {times:5.2f}x" if times is not None else ""
     errors = f"  ({r.errors} errors)" if r.errors else ""
-    return f"{label:<44}{r.rps:>10.0f} req/s  p50 {r.p50_ms:7.2f} ms  p99 {r.p99_ms:7.2f} ms{ratio}{errors}"
+    return (f"{label:<44}{r.rps:>10.0f} req/s  p50 {r.p50_ms:7.2f} ms  p99 {r.p99_ms:7.2f} ms"
+            f"  CPU {r.cpu_us:6.1f} µs/req{ratio}{errors}")
 
 
 def main() -> int:
@@ -252,6 +284,10 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=2.0, help="seconds per measurement")
     parser.add_argument("--rounds", type=int, default=5, help="measurements of each server, in turns")
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--chain-only", action="store_true", help="leave out the ONNX model part")
+    parser.add_argument("--baseline", type=Path, metavar="DIR",
+                        help="another checkout of hogar_nb whose `hogar serve` of the chain is measured "
+                             "in the same turns (before/after a change)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("benchmarks/serve.py needs wrk: `make bench` installs it (apt-get install wrk)", file=sys.stderr)
@@ -261,17 +297,17 @@ def main() -> int:
         (work / "bench_impls.py").write_text("def identity(x):\n    return x\n")
         (work / "chain4.udgl").write_text(CHAIN)
         (work / "chain4drain.udgl").write_text(CHAIN_DRAIN)
-        row = export_mlp(work)
-        for batch in (1, 32):
-            (work / f"mlp{batch}.udgl").write_text(MODEL.format(batch=batch))
         payload = "[1, 2, 3]"
         print(f"HTTP serving on 127.0.0.1, wrk: 1 thread, {args.connections} connections, "
               f"{args.rounds} rounds of {args.duration:g} s per server, in turns; each server "
               "in its own process; medians")
-        got = compare({"floor": lambda: start_floor(work),
-                       "chain": lambda: start_hogar(work, "chain4.udgl", "/echo"),
-                       "drain": lambda: start_hogar(work, "chain4drain.udgl", "/echo"),
-                       "ray": lambda: start_ray_serve_chain(work)}, payload, args, work)
+        starts = {"floor": lambda: start_floor(work),
+                  "chain": lambda: start_hogar(work, "chain4.udgl", "/echo"),
+                  "drain": lambda: start_hogar(work, "chain4drain.udgl", "/echo"),
+                  "ray": lambda: start_ray_serve_chain(work)}
+        if args.baseline is not None:
+            starts["baseline"] = lambda: start_hogar(work, "chain4.udgl", "/echo", args.baseline.resolve())
+        got = compare(starts, payload, args, work)
         floor, chain, drain = got["floor"], got["chain"], got["drain"]
         assert floor is not None and chain is not None and drain is not None
         print(line("floor: Starlette echo on uvicorn", floor))
@@ -281,6 +317,21 @@ def main() -> int:
         print(line("Ray Serve: the same chain", ray, ratio(ray, floor) if ray else None))
         print(f"  chain / floor = {ratio(chain, floor):.2f}x, with batch = 64, batch_wait = 0ms: "
               f"{ratio(drain, floor):.2f}x (target >= 0.8x)")
+        print(f"  rounds' chain / floor: {rounds_of(ratios(chain, floor))}; batch = 64: "
+              f"{rounds_of(ratios(drain, floor))}")
+        print(f"  by CPU per request, floor's / chain's: {statistics.median(cpu_ratios(chain, floor)):.2f}x "
+              f"(rounds {rounds_of(cpu_ratios(chain, floor))}); batch = 64: "
+              f"{statistics.median(cpu_ratios(drain, floor)):.2f}x")
+        base = got.get("baseline")
+        if base is not None:
+            print(line(f"  baseline ({args.baseline}): the chain", base, ratio(base, floor)))
+            print(f"  chain / baseline: {ratio(chain, base):.2f}x req/s (rounds {rounds_of(ratios(chain, base))}),"
+                  f" {statistics.median(cpu_ratios(chain, base)):.2f}x by CPU per request")
+        if args.chain_only:
+            return 0
+        row = export_mlp(work)
+        for batch in (1, 32):
+            (work / f"mlp{batch}.udgl").write_text(MODEL.format(batch=batch))
         got = compare({"one": lambda: start_hogar(work, "mlp1.udgl", "/predict"),
                        "many": lambda: start_hogar(work, "mlp32.udgl", "/predict")}, str(row), args, work)
         one, many = got["one"], got["many"]

@@ -22,6 +22,7 @@ from concurrent.futures import InvalidStateError
 from typing import Any, Callable
 
 from .errors import RequestError
+from .future import LoopInbox
 from .metrics import RecoveryEvent, Stats
 from .node import INF, NodeRuntime, Request, Work
 from .replica import Replica
@@ -49,6 +50,8 @@ class Engine:
         }
         self.live: dict[int, Request] = {}
         self._observers: tuple[Callable[[Any], None], ...] = ()
+        self._inboxes: dict[asyncio.AbstractEventLoop, LoopInbox] = {}
+        self._last_inbox: LoopInbox | None = None
         self._ids = itertools.count()
         self._join_lock = threading.Lock()
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
@@ -133,16 +136,31 @@ class Engine:
         With ``loop`` (the caller's running loop) its future is an asyncio one.
         ``context`` (a RequestContext) travels with the request's events."""
         t0 = time.monotonic()
+        inbox = None if loop is None else self._inbox(loop)
         if timeout is None:
-            req = Request(next(self._ids), t0, INF, INF if wait else 0.0, None, loop, context)
+            req = Request(next(self._ids), t0, INF, INF if wait else 0.0, None, inbox, context)
         else:
             deadline = t0 + timeout
-            req = Request(next(self._ids), t0, deadline, deadline if wait else 0.0, timeout, loop, context)
+            req = Request(next(self._ids), t0, deadline, deadline if wait else 0.0, timeout, inbox, context)
         self.live[req.id] = req
         self.perform(self.walker.start(req, source, payload, t0))
         if timeout is not None and not req.finished:  # after admission: a full queue says overload
             self.schedule(req.deadline - time.monotonic(), lambda: self._expire(req))
         return req
+
+    def _inbox(self, loop: asyncio.AbstractEventLoop) -> LoopInbox:
+        """The inbox of ``loop``'s futures: one per loop, dropped once the loop is closed."""
+        inbox = self._last_inbox
+        if inbox is not None and inbox.loop is loop:
+            return inbox
+        with self._join_lock:
+            inbox = self._inboxes.get(loop)
+            if inbox is None:
+                for closed in [lp for lp in self._inboxes if lp.is_closed()]:
+                    del self._inboxes[closed]
+                inbox = self._inboxes[loop] = LoopInbox(loop)
+        self._last_inbox = inbox
+        return inbox
 
     def _expire(self, req: Request) -> None:
         if not req.finished:
@@ -217,7 +235,11 @@ class Engine:
                 if stats is not None:
                     stats.requests += 1
                 try:
-                    if not replica._serve([job], node, stats, time.monotonic, False):
+                    if replica.backend.single is None:  # its impl takes a batch (a model runner)
+                        served = replica._serve([job], node, stats, time.monotonic, False)
+                    else:
+                        served = replica._serve_one(job, node, stats, time.monotonic)
+                    if not served:
                         replica.ended = True  # its own thread leaves when it wakes
                 finally:
                     replica.host = None
@@ -230,11 +252,9 @@ class Engine:
         self.perform(actions)
 
     def _settle(self, req: Request, value: Any, exc: BaseException | None) -> None:
-        if req.loop is not None:
-            try:
-                req.loop.call_soon_threadsafe(_settle_async, req.future, value, exc)
-            except RuntimeError:  # the caller's loop is closed: nobody waits any more
-                pass
+        inbox = req.inbox
+        if inbox is not None:
+            inbox.put(req.future, value, exc)
         else:
             try:
                 if exc is None:
@@ -265,11 +285,3 @@ class Engine:
         """A worker finished one request: pass the result on."""
         self.perform(self.walker.produced(work, value, time.monotonic()))
 
-
-def _settle_async(fut: asyncio.Future, value: Any, exc: BaseException | None) -> None:
-    if fut.done():
-        return
-    if exc is None:
-        fut.set_result(value)
-    else:
-        fut.set_exception(exc)

@@ -24,9 +24,10 @@ from concurrent.futures._base import (  # the states, as the standard class name
     PENDING,
     RUNNING,
 )
+from collections import deque
 from typing import Any
 
-__all__ = ["RequestFuture"]
+__all__ = ["LoopInbox", "RequestFuture"]
 
 _STATE = threading.Lock()  # guards state changes of every RequestFuture (a few instructions)
 _ENDED = (CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED)
@@ -102,3 +103,46 @@ class RequestFuture(Future):
     def running(self) -> bool:
         return self._state == RUNNING
 
+
+
+class LoopInbox:
+    """Outcomes for the asyncio futures of one event loop, settled on that loop.
+
+    ``loop.call_soon_threadsafe`` per outcome makes a handle and writes to the
+    loop's wake-up socket every time. Outcomes go into a deque instead, and the
+    loop is woken once for all that arrive before it drains them: under load one
+    wake-up settles several requests.
+    """
+
+    __slots__ = ("loop", "_items", "_scheduled", "_closed")
+
+    def __init__(self, loop: Any) -> None:
+        self.loop = loop
+        self._items: deque[tuple[Any, Any, BaseException | None]] = deque()
+        self._scheduled = False
+        self._closed = False
+
+    def put(self, fut: Any, value: Any, exc: BaseException | None) -> None:
+        """Settle ``fut`` (of this loop) with ``value`` or ``exc``; from any thread."""
+        if self._closed:
+            return
+        self._items.append((fut, value, exc))
+        if not self._scheduled:
+            self._scheduled = True
+            try:
+                self.loop.call_soon_threadsafe(self._drain)
+            except RuntimeError:  # the loop is closed: nobody waits any more
+                self._closed = True
+                self._items.clear()
+
+    def _drain(self) -> None:
+        self._scheduled = False  # first: an outcome put from now on schedules a drain of its own
+        items = self._items
+        while items:
+            fut, value, exc = items.popleft()
+            if fut.done():
+                continue
+            if exc is None:
+                fut.set_result(value)
+            else:
+                fut.set_exception(exc)

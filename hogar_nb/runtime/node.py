@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import DeploymentStoppedError, OverloadError
 from .faults import Fault
-from .future import RequestFuture
+from .future import LoopInbox, RequestFuture
 from .metrics import Stats
 from .plan import NodePlan
 from .recovery import NodeRecovery
@@ -32,21 +32,21 @@ class Request(Walk):
 
     ``deadline`` (monotonic seconds, or ``inf``) travels with the request through
     every hop; ``admit`` bounds how long its entry may wait for room in the first
-    queues (0: shed at once); ``finished`` is set once it has its outcome. With a
-    ``loop``, ``future`` is an asyncio future of that loop (settled through
-    ``call_soon_threadsafe``), else a ``concurrent.futures.Future`` (a
+    queues (0: shed at once); ``finished`` is set once it has its outcome. With an
+    ``inbox``, ``future`` is an asyncio future of its loop (settled through the
+    :class:`~.future.LoopInbox`), else a ``concurrent.futures.Future`` (a
     :class:`~.future.RequestFuture`, whose Condition is made only when it is waited on).
     """
 
-    __slots__ = ("future", "admit", "loop")
+    __slots__ = ("future", "admit", "inbox")
 
     def __init__(self, rid: int, t0: float, deadline: float = INF, admit: float = INF,
-                 timeout: float | None = None, loop: asyncio.AbstractEventLoop | None = None,
+                 timeout: float | None = None, inbox: LoopInbox | None = None,
                  context: Any = None) -> None:
         Walk.__init__(self, rid, t0, deadline, timeout, context)
-        self.future: Any = RequestFuture() if loop is None else loop.create_future()
+        self.future: Any = RequestFuture() if inbox is None else inbox.loop.create_future()
         self.admit = admit
-        self.loop = loop
+        self.inbox = inbox
 
 
 Work = Enqueue  # a request's payload waiting at (or running on) one node
@@ -66,7 +66,6 @@ class NodeRuntime(NodeRecovery):
         self.lock = threading.Lock()
         self.replicas: list[Replica] = []
         self.retired: list[Replica] = []  # failed replicas, joined at stop
-        self.in_flight = 0
         self.fault: Fault | None = None
         self.stopping = False
         self.room = threading.Condition(threading.Lock())
@@ -94,6 +93,11 @@ class NodeRuntime(NodeRecovery):
 
     def start(self) -> list[Replica]:
         return [self._new_replica(i) for i in range(self.plan.replicas)]
+
+    @property
+    def in_flight(self) -> int:
+        """Requests in a call on one of its replicas (a gauge: read, never counted)."""
+        return sum(len(held) for r in self.replicas if (held := r.held))
 
     def alive_count(self) -> int:
         return sum(1 for r in self.replicas if r.alive)

@@ -78,6 +78,7 @@ class ProcessBackend:
     """Runs calls in a child process; ``close()`` ends it and closes every descriptor."""
 
     START_TIMEOUT = 60.0
+    single = None  # calls cross to the child: never run as a thread replica's own call
 
     def __init__(self, factory: Any, node: str) -> None:
         self.factory = factory

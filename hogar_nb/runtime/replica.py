@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import rows
+from .rows import Rows
 from .faults import InjectedFault
 from .outcomes import ImplError, ReplicaFailure, Unshippable
 from .process_replica import ProcessBackend
@@ -36,10 +37,12 @@ class ThreadBackend:
         self.factory = factory
         self.release = release  # set when injected hangs must end (stop, clear_faults)
         self.fn: Callable[[Any], Any] | None = None
+        self.single: Callable[[Any], Any] | None = None  # fn, when it takes one payload a call
         self.pid: int | None = None
 
     def start(self) -> None:
         self.fn = self.factory.create()
+        self.single = None if getattr(self.fn, "__hogar_batch__", False) else self.fn
 
     def alive(self) -> bool:
         return True
@@ -74,7 +77,8 @@ class ThreadBackend:
 
 
 class Replica:
-    """One worker of a node. ``held`` is the work it is running (guarded by node.lock)."""
+    """One worker of a node. ``held`` is the work it is running (changed under node.lock,
+    except by a single call's own thread: see :meth:`abandon_if_hung`)."""
 
     def __init__(self, node: NodeRuntime, index: int, backend: Any) -> None:
         self.node = node
@@ -88,6 +92,7 @@ class Replica:
         self.good = False  # served a call successfully
         self.errors_in_a_row = 0  # impl errors since its last success (outlier detection)
         self.ready = threading.Event()
+        self.up = False  # started without error (ready, read without the Event's call)
         self.start_error: BaseException | None = None
         self.calling = threading.Lock()  # held while a call runs on it, by its thread or a carrier
         self.ended = False  # a call carried here by another thread ended this replica
@@ -99,8 +104,7 @@ class Replica:
 
     def usable(self) -> bool:
         """Ready and not ending: a carrier may run a call on it."""
-        return self.ready.is_set() and self.start_error is None and not (
-            self.abandoned or self.failed or self.ended)
+        return self.up and not (self.abandoned or self.failed or self.ended)
 
     @property
     def alive(self) -> bool:
@@ -147,6 +151,7 @@ class Replica:
             self.ready.set()
             node.replica_start_failed(self, exc)
             return
+        self.up = True
         self.ready.set()
         node.replica_ready(self)
         q = node.queue
@@ -171,7 +176,11 @@ class Replica:
                         q.put(work)
                     return
                 try:
-                    if not self._serve(batch, node, stats, monotonic, self.batched):
+                    if len(batch) == 1 and not self.batched and node.fault is None \
+                            and self.backend.single is not None:
+                        if not self._serve_one(batch[0], node, stats, monotonic):
+                            return
+                    elif not self._serve(batch, node, stats, monotonic, self.batched):
                         return
                 finally:
                     calling.release()
@@ -219,7 +228,6 @@ class Replica:
                 return False
             self.held = batch
             self.started = now
-            node.in_flight += len(batch)
         injected = node.fault
         fault = injected.roll() if injected is not None else None
         error: BaseException | None
@@ -263,19 +271,102 @@ class Replica:
             time.sleep(STEP_BACK_S)
         return True
 
+    def _serve_one(self, work: Work, node: NodeRuntime, stats: Any, monotonic: Callable[[], float]) -> bool:
+        """:meth:`_serve` for the common call: one request on a thread replica whose
+        impl takes one payload, with no fault injected. The same steps, without the
+        batch's lists and the backend's fault checks; the clock read at the call's end
+        is the time the walker gets. Anything out of the ordinary (a late request, an
+        impl that raises) goes the way :meth:`_serve` goes."""
+        walk = work.walk
+        now = monotonic()
+        if walk.deadline < now or (walk.finished and node.plan.reaches_response):
+            return self._serve([work], node, stats, monotonic, False)
+        if node.stopping:  # stop() has begun: _serve refuses it under the node's lock
+            return self._serve([work], node, stats, monotonic, False)
+        # No node.lock here: the supervisor reads ``held`` only once ``started`` is this
+        # call's, and the work leaves ``held`` by list.pop(), which either this thread
+        # or the supervisor abandoning a hung call wins (abandon_if_hung).
+        held = [work]
+        self.started = now
+        self.held = held
+        fn = self.backend.single
+        payload = work.payload
+        try:
+            out = Rows([fn(row) for row in payload]) if type(payload) is Rows else fn(payload)
+        except Exception as exc:  # the impl failed: retried or failed as _serve does it
+            error: BaseException = exc
+        except BaseException:  # SystemExit and the like end the replica
+            taken = self._release()
+            if taken is not None:
+                self.failed = True
+                node.replica_failed(self, "crash", taken, "")
+            return False
+        else:
+            end = monotonic()
+            try:
+                held.pop()
+            except IndexError:  # abandoned meanwhile (timed out): the result is dropped
+                return False
+            self.held = None
+            took = end - now
+            node.quick = took < CARRY_MAX_S
+            if stats is not None:  # Stats.succeeded, inlined
+                stats.pending += 1
+                if stats.pending >= stats.stride:
+                    stats.observe(took)
+            if node.breaker.streak:
+                node.served()
+            if self.errors_in_a_row or not self.good:
+                self.errors_in_a_row = 0
+                self.good = True
+            engine = node.engine
+            walker = engine.walker
+            if walker.hub.active or isinstance(out, BaseException):  # observers learn who ran it
+                node.batch_done(self, [work], [out])
+            else:  # it goes on on this thread while the next node has an idle replica
+                actions = walker.produced(work, out, end)
+                host = self.host
+                if host is not None:  # carried here: the carrier's loop takes the hop (Engine.carry)
+                    host.carried = actions
+                else:
+                    engine.carry(actions, self)
+            return True
+        done = self._release()
+        if done is None:
+            return False
+        node.quick = monotonic() - now < CARRY_MAX_S
+        if node.batch_error(self, done, error):
+            self.backend.close()  # ejected as an outlier: a replacement is starting
+            return False
+        if node.starves_sibling(self):
+            time.sleep(STEP_BACK_S)
+        return True
+
     def _release(self) -> list[Work] | None:
         with self.node.lock:
             if self.abandoned:
                 return None
             held, self.held = self.held, None
-            self.node.in_flight -= len(held or ())
             return held or []
 
     def abandon_if_hung(self, now: float) -> list[Work] | None:
-        """Called by the supervisor under node.lock: take the work of a call past its timeout."""
-        if self.held is None or self.abandoned or now - self.started <= self.node.plan.timeout:
+        """Called by the supervisor under node.lock: take the work of a call past its timeout.
+
+        The work is taken out of ``held`` with list.pop(), as a single call's own
+        thread takes it when the call ends (:meth:`_serve_one`): whichever pops first
+        has it, so a call that ends as it is judged hung is never run on twice."""
+        held = self.held
+        if held is None or self.abandoned or now - self.started <= self.node.plan.timeout:
             return None
+        taken = []
+        while True:
+            try:
+                taken.append(held.pop())
+            except IndexError:
+                break
+        if not taken:  # the call ended meanwhile
+            return None
+        taken.reverse()
         self.abandoned = True
-        held, self.held = self.held, None
-        self.node.in_flight -= len(held)
-        return held
+        self.held = None
+        return taken

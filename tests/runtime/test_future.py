@@ -88,3 +88,20 @@ def test_asyncio_wraps_it_and_a_deployment_returns_it() -> None:
         assert all(isinstance(f, RequestFuture) for f in futures)
         assert [f.result(timeout=60) for f in cf.as_completed(futures)] != []
         assert [f.result() for f in futures] == [2 * i for i in range(500)]
+
+
+def test_asyncio_requests_from_several_loops_each_get_their_results(no_leaks) -> None:
+    with hogar_nb.run(chain(double, double)) as dep:
+        async def burst(n: int) -> list:
+            return await asyncio.gather(*(dep.acall(i) for i in range(n)))
+
+        for _ in range(3):  # a new loop each time: its futures are settled on it
+            assert asyncio.run(burst(500)) == [4 * i for i in range(500)]
+        # a loop closed while its requests are in flight: their outcomes are dropped,
+        # and another loop's requests are answered as before
+        gone = asyncio.new_event_loop()
+        stranded = [dep._engine.submit(i, "src", wait=False, loop=gone).future for i in range(100)]
+        gone.close()
+        assert asyncio.run(burst(500)) == [4 * i for i in range(500)]
+        assert not any(f.done() for f in stranded)
+        assert gone not in dep._engine._inboxes

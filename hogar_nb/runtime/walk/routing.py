@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..plan import NodePlan
+from ..plan import GraphPlan, NodePlan
 
-__all__ = ["SKIP", "choose_split", "choose_switch", "join_input"]
+__all__ = ["SKIP", "choose_split", "choose_switch", "join_input", "straight_hops"]
 
 SKIP: Any = object()  # a branch not taken (switch/split/other source): joins stop waiting for it
 _FIRED = "\0fired"
@@ -58,3 +58,31 @@ def join_input(plan: NodePlan, state: dict[str, Any], src: str, value: Any) -> t
     state[_FIRED] = True
     fire = [(p, state[p]) for p in sorted(plan.preds) if state[p] is not SKIP]
     return ("combine", fire) if fire else ("skip", None)
+
+
+def straight_hops(plan: GraphPlan, workers: frozenset[str]) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """The hops with nothing to decide, each node's one successor: sources that feed one
+    worker, workers that feed one worker, and workers that feed the response sink, where
+    that successor has no other input and no mirror edge leaves the node (a switch
+    decides, so never one of them). The walker takes these hops by one lookup."""
+    def alone(p: NodePlan) -> str | None:
+        if len(p.succ) != 1 or p.mirrors or p.kind == "switch":
+            return None
+        dst = p.succ[0][0]
+        return dst if len(plan.nodes[dst].preds) == 1 else None
+
+    entries: dict[str, str] = {}
+    chain: dict[str, str] = {}
+    ends: dict[str, str] = {}
+    for name, p in plan.nodes.items():
+        dst = alone(p)
+        if dst is None:
+            continue
+        target = plan.nodes[dst]
+        if p.kind == "source" and dst in workers:
+            entries[name] = dst
+        elif name in workers and dst in workers:
+            chain[name] = dst
+        elif name in workers and target.kind == "sink" and target.response:
+            ends[name] = dst
+    return entries, chain, ends

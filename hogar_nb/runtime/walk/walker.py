@@ -15,7 +15,7 @@ from .breaker import Breaker, BreakerSteps
 from .capture import Capture
 from .observers import EventKind, ObserverHub, WalkEvent
 from .retry import RetryPolicy, allowed_retries, attempt_error, rejects_input, retry_delay
-from .routing import SKIP, choose_split, choose_switch, join_input
+from .routing import SKIP, choose_split, choose_switch, join_input, straight_hops
 
 __all__ = ["Walker"]
 
@@ -54,10 +54,8 @@ class Walker(BreakerSteps):
         self.breakers = {name: Breaker(p) for name, p in plan.nodes.items() if p.is_worker}
         self.suspended: set[str] = set()  # nodes whose breaker is open: read on every hop
         self.captures: dict[str, Capture] = {}  # worker -> the capture of its answers; replaced whole
-        # worker -> the one worker it feeds, alone: a chain's hop decided by one lookup
-        self._chain = {name: p.succ[0][0] for name, p in plan.nodes.items()
-                       if p.is_worker and p.kind != "switch" and len(p.succ) == 1 and not p.mirrors
-                       and p.succ[0][0] in self.workers and len(plan.nodes[p.succ[0][0]].preds) == 1}
+        # the hops decided by one lookup: source -> worker, worker -> worker, worker -> response sink
+        self._entries, self._chain, self._ends = straight_hops(plan, self.workers)
 
     def capture(self, nodes: Collection[str], maxsize: int = 100_000) -> Capture:
         """Keep every answered attempt at worker ``nodes`` for an observer, from now
@@ -105,6 +103,20 @@ class Walker(BreakerSteps):
                 self._note(walk, "enqueued", now, source, value=payload)
             out.append(Enqueue(walk, source, payload, None, 0, True))
             return out
+        nxt = self._entries.get(source)
+        if nxt is not None and not self.needs_skip and nxt not in self.suspended:  # _pass, inlined
+            stats = self.stats[source]
+            if stats is not None:
+                stats.requests += 1
+                stats.done += 1
+            if walk.trail is not None:
+                walk.trail.append(("enqueued", now + self.wall_offset, nxt, 0, "", None, 0.0, None, None, 1, False,
+                                   None))
+            elif walk.observed:
+                hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, nxt, value=payload,
+                                      context=walk.context))
+            out.append(Enqueue(walk, nxt, payload, source, 0, True))
+            return out
         if self.needs_skip:
             for other in self.plan.sources:
                 if other != source:
@@ -138,6 +150,19 @@ class Walker(BreakerSteps):
                               None if began is None else began + off, batch, False, None,
                               "enqueued", at, nxt, 0, "", None, 0.0, None, None, 1, False, None)
                 return [Enqueue(walk, nxt, value, job.node)]
+            sink = self._ends.get(job.node)
+            if sink is not None:  # _deliver to the response sink, inlined
+                if trail is not None:
+                    off = self.wall_offset
+                    trail.append(("attempt", now + off, job.node, job.attempt, "ok", None, 0.0, replica,
+                                  None if began is None else began + off, batch, False, None))
+                stats = self.stats[sink]
+                if stats is not None:
+                    stats.requests += 1
+                    stats.done += 1
+                out: list[Action] = []
+                self._complete(out, walk, value, now)
+                return out
         plan = self.nodes[job.node]
         if trail is not None:
             off = self.wall_offset
@@ -148,7 +173,7 @@ class Walker(BreakerSteps):
             hub.publish(WalkEvent("attempt", walk.id, now + off, plan.name, job.attempt, "ok", value=value,
                                   context=walk.context, replica=replica,
                                   began=None if began is None else began + off, batch=batch))
-        out: list[Action] = []
+        out = []
         if walk.alone:
             self._complete(out, walk, value, now)
         elif plan.kind == "switch":
