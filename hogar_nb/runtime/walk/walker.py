@@ -7,20 +7,21 @@ from collections.abc import Collection, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from ..errors import NodeError, RequestError, RequestTimeoutError, RouteError
+from ..errors import RequestError, RequestTimeoutError
 from ..metrics import Stats
 from ..plan import GraphPlan, NodePlan
-from .actions import Action, Complete, Enqueue, Fail, Retry, SideOutput, Walk
+from .actions import Action, Complete, Enqueue, Fail, Retry, Walk
 from .breaker import Breaker, BreakerSteps
 from .capture import Capture
+from .delivery import DeliverySteps
 from .observers import EventKind, ObserverHub, WalkEvent
 from .retry import RetryPolicy, allowed_retries, attempt_error, rejects_input, retry_delay
-from .routing import SKIP, choose_split, choose_switch, join_input, straight_hops
+from .routing import straight_hops
 
 __all__ = ["Walker"]
 
 
-class Walker(BreakerSteps):
+class Walker(BreakerSteps, DeliverySteps):
     """Decides every step of every request of one graph; performs none of them.
 
     Each method takes one event and returns the actions it leads to, in order.
@@ -110,8 +111,8 @@ class Walker(BreakerSteps):
                 stats.requests += 1
                 stats.done += 1
             if walk.trail is not None:
-                walk.trail.append(("enqueued", now + self.wall_offset, nxt, 0, "", None, 0.0, None, None, 1, False,
-                                   None))
+                walk.trail += ("enqueued", now + self.wall_offset, nxt, 0, "", None, 0.0, None, None, 1, False,
+                               None)
             elif walk.observed:
                 hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, nxt, value=payload,
                                       context=walk.context))
@@ -154,8 +155,8 @@ class Walker(BreakerSteps):
             if sink is not None:  # _deliver to the response sink, inlined
                 if trail is not None:
                     off = self.wall_offset
-                    trail.append(("attempt", now + off, job.node, job.attempt, "ok", None, 0.0, replica,
-                                  None if began is None else began + off, batch, False, None))
+                    trail += ("attempt", now + off, job.node, job.attempt, "ok", None, 0.0, replica,
+                              None if began is None else began + off, batch, False, None)
                 stats = self.stats[sink]
                 if stats is not None:
                     stats.requests += 1
@@ -299,132 +300,3 @@ class Walker(BreakerSteps):
             stats.failed(err.cause)
         if plan.reaches_response or walk.alone:
             self._fail(out, walk, err, now)
-
-    # -- routing ----------------------------------------------------------------------------
-    def _route_switch(self, out: list[Action], plan: NodePlan, walk: Walk, payload: Any, key: Any,
-                      now: float) -> None:
-        key = str(key)
-        chosen = choose_switch(plan.succ, key)
-        if chosen is None:
-            whens = [w for _, w, _ in plan.succ]
-            self._fail_at(out, plan, walk, RouteError(
-                f"switch {plan.name!r} answered {key!r}, which matches none of its edges {whens}",
-                plan.name), now)
-            return
-        if walk.observed:
-            self._note(walk, "routed", now, plan.name, choice=chosen)
-        for dst, _w, _ in plan.succ:
-            if dst != chosen:
-                self._skip(out, walk, dst, plan.name, now)
-        self._deliver(out, walk, chosen, payload, plan.name, now)
-
-    def _pass(self, out: list[Action], walk: Walk, plan: NodePlan, value: Any, now: float,
-              entry: bool = False) -> None:
-        """Run an inline node (source, split, ensemble result) onward."""
-        stats = self.stats[plan.name]
-        if stats is not None:
-            stats.requests += 1
-            stats.done += 1
-        if plan.kind == "split":
-            chosen = choose_split(plan.succ, self.rng.random())
-            if walk.observed:
-                self._note(walk, "routed", now, plan.name, choice=chosen)
-            for dst, _w, _ in plan.succ:
-                if dst != chosen:
-                    self._skip(out, walk, dst, plan.name, now)
-            self._deliver(out, walk, chosen, value, plan.name, now, entry)
-            return
-        for dst, _w, _ in plan.succ:
-            self._deliver(out, walk, dst, value, plan.name, now, entry)
-        if plan.mirrors:
-            self._mirror(out, walk, plan, value, now)
-
-    def _mirror(self, out: list[Action], walk: Walk, plan: NodePlan, value: Any, now: float) -> None:
-        """Copy what ``plan`` passes on to its mirror edges' nodes (each with its share),
-        after the request's own actions, so the request is handed on first."""
-        for dst, share in plan.mirrors:
-            if dst in self.suspended:  # a suspended candidate gets no copies
-                continue
-            if share >= 1.0 or self.rng.random() < share:
-                if walk.observed:
-                    self._note(walk, "enqueued", now, dst, value=value, shadow=True)
-                out.append(Enqueue(walk, dst, value, plan.name, 0, False, True))
-
-    def _deliver(self, out: list[Action], walk: Walk, dst: str, value: Any, src: str, now: float,
-                 entry: bool = False) -> None:
-        plan = self.nodes[dst]
-        if len(plan.preds) > 1:
-            value = self._join(out, plan, walk, src, value, now)
-            if value is SKIP:
-                return
-        if dst in self.workers:
-            if dst in self.suspended:
-                self._fail_at(out, plan, walk, self.breakers[dst].error(now), now)
-                return
-            trail = walk.trail
-            if trail is not None:
-                trail += ("enqueued", now + self.wall_offset, dst, 0, "", None, 0.0, None, None, 1, False, None)
-            elif walk.observed:
-                self.hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, dst, value=value,
-                                           context=walk.context))
-            out.append(Enqueue(walk, dst, value, src, 0, entry))
-            return
-        kind = plan.kind
-        if kind == "sink":
-            stats = self.stats[dst]
-            if stats is not None:
-                stats.requests += 1
-                stats.done += 1
-            if plan.response:
-                self._complete(out, walk, value, now)
-            else:
-                out.append(SideOutput(walk, dst, value))
-        elif kind == "ensemble" and len(plan.preds) <= 1:
-            self._combine(out, plan, walk, [value], [src], now)
-        else:
-            self._pass(out, walk, plan, value, now)
-
-    def _join(self, out: list[Action], plan: NodePlan, walk: Walk, src: str, value: Any, now: float) -> Any:
-        """Record one input of a multi-input node; return what to run it with, or SKIP."""
-        with self._join_lock:
-            if walk.joins is None:
-                walk.joins = {}
-            action, fire = join_input(plan, walk.joins.setdefault(plan.name, {}), src, value)
-        if action == "run":
-            return fire
-        if action == "skip":
-            self._skip_all(out, walk, plan, now)
-        elif action == "combine":
-            self._combine(out, plan, walk, [v for _, v in fire], [p for p, _ in fire], now)
-        return SKIP
-
-    def _combine(self, out: list[Action], plan: NodePlan, walk: Walk, values: list[Any], inputs: list[str],
-                 now: float) -> None:
-        weights = [plan.weights.get(p, 1.0) for p in inputs] if plan.weights else None
-        assert plan.combine is not None
-        try:
-            value = plan.combine(values, weights)
-        except Exception as exc:
-            err = NodeError(f"ensemble {plan.name!r} could not combine its inputs: {exc!r}", plan.name)
-            err.__cause__ = exc
-            self._fail_at(out, plan, walk, err, now)
-            return
-        self._pass(out, walk, plan, value, now)
-
-    # -- dead paths -------------------------------------------------------------------------
-    def _skip(self, out: list[Action], walk: Walk, dst: str, src: str, now: float) -> None:
-        plan = self.nodes[dst]
-        if len(plan.preds) > 1:
-            self._join(out, plan, walk, src, SKIP, now)  # propagates once every input is known
-        else:
-            self._skip_all(out, walk, plan, now)
-
-    def _skip_all(self, out: list[Action], walk: Walk, plan: NodePlan, now: float) -> None:
-        if walk.observed:
-            self._note(walk, "skipped", now, plan.name)
-        if plan.response:
-            self._fail(out, walk, RouteError(
-                f"no branch reached the response sink {plan.name!r} for this request", plan.name), now)
-            return
-        for dst, _w, _ in plan.succ:
-            self._skip(out, walk, dst, plan.name, now)
