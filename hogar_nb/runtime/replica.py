@@ -319,12 +319,12 @@ class Replica:
             if self.errors_in_a_row or not self.good:
                 self.errors_in_a_row = 0
                 self.good = True
-            engine = node.engine
-            walker = engine.walker
-            if walker.hub.active or isinstance(out, BaseException):  # observers learn who ran it
+            if isinstance(out, BaseException):  # an answer that fails the request
                 node.batch_done(self, [work], [out])
             else:  # it goes on on this thread while the next node has an idle replica
-                actions = walker.produced(work, out, end)
+                engine = node.engine
+                actions = engine.walker.produced(work, out, end, str(self.index), now) if walk.observed \
+                    else engine.walker.produced(work, out, end)  # observers learn who ran it, and when
                 host = self.host
                 if host is not None:  # carried here: the carrier's loop takes the hop (Engine.carry)
                     host.carried = actions
