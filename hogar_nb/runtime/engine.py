@@ -70,6 +70,8 @@ class Engine:
     def start(self) -> None:
         for node in self.workers.values():
             node.start()
+        if self.metrics_on:  # the first interval counts from here, not from the supervisor's first tick
+            self.sample(time.monotonic())
         self._supervisor.start()
 
     def schedule(self, delay: float, fn: Callable[[], None]) -> None:
@@ -78,7 +80,7 @@ class Engine:
             self._timer_cv.notify()
 
     def _supervise(self) -> None:
-        next_sample = time.monotonic()
+        next_sample = time.monotonic() + self.sample_interval
         while self._running:
             with self._timer_cv:
                 timeout = _TICK
