@@ -44,6 +44,15 @@ _NODE_POINT = """(id) => {
 }"""
 
 
+def _settled_point(page, node: str):
+    """Where ``node`` is on the screen once the graph has stopped moving (the canvas
+    frames itself when it comes into view), as a person waits before clicking; None
+    while it still moves."""
+    first = page.evaluate(_NODE_POINT, node)
+    page.wait_for_timeout(300)
+    return first if first and first == page.evaluate(_NODE_POINT, node) else None
+
+
 def poll(read, cond, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while True:
@@ -75,7 +84,7 @@ def test_failed_requests_open_their_waterfall_and_a_node_click_lists_its_spans(j
     page.screenshot(path=str(ARTIFACTS / "monitor-traces.png"), full_page=True)
     # a click on node f of the live graph lists its slowest spans
     page.locator(".hogar-monitor-graph").scroll_into_view_if_needed()
-    point = poll(lambda: page.evaluate(_NODE_POINT, "f"), bool, 30, "node f on the graph")
+    point = poll(lambda: _settled_point(page, "f"), bool, 30, "node f at rest on the graph")
     page.mouse.click(point["x"], point["y"])
     page.wait_for_selector("text=Slowest recent spans of", timeout=30_000)
     listed = page.locator("ul.hogar-node-spans li")
