@@ -15,6 +15,7 @@ from ...core.routes import source_routes
 from ...export.ray_serve import INGRESS, deployment_options
 from ...runtime.impls import ImportRef
 from ...runtime.plan import GraphPlan, build_plan
+from .admission import node_capacity
 
 if TYPE_CHECKING:  # pragma: no cover
     from ray.serve import Deployment
@@ -62,6 +63,7 @@ def build_application(earg: dict[str, Any], plan: GraphPlan, routes: dict[str, s
 
     raw = {n["name"]: n for n in earg["nodes"]}
     handles = {}
+    admit: dict[str, tuple[int, int]] = {}
     for name, node in plan.nodes.items():
         if not node.is_worker:
             continue
@@ -70,10 +72,14 @@ def build_application(earg: dict[str, Any], plan: GraphPlan, routes: dict[str, s
         if "num_replicas" in changed or "autoscaling_config" in changed:
             opts.pop("max_replicas_per_node", None)  # more replicas than were placed: no cap per machine
         opts.update(changed)
+        admit[name] = node_capacity(opts)
+        # the ingress's gate bounds the node's queue; Serve's bound would count the calls the
+        # gate lets through as queued while its router places them, and refuse some of them
+        opts["max_queued_requests"] = -1
         handles[name] = _versioned(node_replica.options(**opts), version).bind(name, _shippable(node.factory))
     ingress = ingress_deployment.options(name=INGRESS, max_ongoing_requests=100_000,
                                          ray_actor_options={"num_cpus": INGRESS_CPU},
-                                         user_config={"nodes": dict(ingress_config or {})})
+                                         user_config={"nodes": dict(ingress_config or {}), "admit": admit})
     return _versioned(ingress, version).bind(_for_ingress(plan), routes or source_routes(earg), handles)
 
 

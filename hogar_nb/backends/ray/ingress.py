@@ -42,6 +42,7 @@ from ...runtime.walk import (
     WalkEvent,
     Walker,
 )
+from .admission import Gate
 from .wire import answer_within, error_envelope, shippable
 
 __all__ = ["Ingress", "error_envelope"]
@@ -89,10 +90,18 @@ class Ingress:
         self._ids = itertools.count()
         self.event_sub: Subscription | None = None
         self.taken: list[WalkEvent] = []
+        self.gates: dict[str, Gate] = {}  # node -> calls placed at its handle at once
 
     def reconfigure(self, config: dict[str, Any]) -> None:
         """``user_config``: per-node ``timeout`` (s) and ``retries``, a split's ``weights``
-        (by successor), changed at run time."""
+        (by successor), changed at run time; ``admit``: per node, the calls placed at its
+        handle at once and the calls that may wait for room (:mod:`.admission`)."""
+        for name, (limit, queued) in (config.get("admit") or {}).items():
+            gate = self.gates.get(name)
+            if gate is None:
+                self.gates[name] = Gate(limit, queued)
+            else:
+                gate.resize(limit, queued)
         for name, attrs in (config.get("nodes") or {}).items():
             plan = self.plan.nodes[name]
             if "weights" in attrs:  # one list swapped whole: a request reads it once
@@ -130,6 +139,8 @@ class Ingress:
             "nodes": {n: dump(s) for n, s in self.stats.items()},
             "graph": dump(self.graph_stats),
             "in_flight": dict(self.in_flight),
+            "admission": {n: {"limit": g.limit, "queued": g.queued, "held": g.held, "waiting": g.waiting}
+                          for n, g in self.gates.items()},
             "states": {n: b.state for n, b in self.walker.breakers.items()},
             "live": self.live,
             "events": list(self.events),
@@ -242,13 +253,19 @@ class Ingress:
         if timeout <= 0:
             return walker.failed(job, "late", time.time())
         deadline = None if job.walk.deadline == INF else job.walk.deadline
+        gate = self.gates.get(name)
+        if gate is not None:
+            if gate.full():
+                return walker.refused(job, OverloadError(f"node {name!r}: its queue is full", name),
+                                      time.time())
+            await gate.acquire()  # a wait bounded by the request's deadline, as a wait for a replica is
         t0 = time.monotonic()
         self.in_flight[name] += 1
-        response = self.handles[name].remote(job.payload, deadline)
         cause, detail = "", ""
         ran: tuple = ()  # the replica, when it began, the batch size: where the replica said
         exc: BaseException | None = None
         try:
+            response = self.handles[name].remote(job.payload, deadline)
             out = await answer_within(response, plan.timeout, job.walk.deadline)
         except asyncio.TimeoutError:
             response.cancel()
@@ -288,6 +305,8 @@ class Ingress:
                     exc = None
         finally:
             self.in_flight[name] -= 1
+            if gate is not None:
+                gate.release()
         if cause == "timeout" and detail:  # the replica saw the deadline pass before it ran
             cause = "late"
         elif cause == "bad_request":
