@@ -50,16 +50,17 @@ CREATE TABLE IF NOT EXISTS expired (request_id TEXT PRIMARY KEY, until REAL NOT 
 
 
 _INSERT = "INSERT OR REPLACE INTO predictions (request_id, node, prediction, served) VALUES (?, ?, ?, ?)"
-#: the same rows given as one JSON array of [request_id, node, prediction's JSON text, served]
+#: the same rows given as one JSON array of [request_id, node, prediction, served]; ``->``
+#: gives the prediction back as JSON text, numbers written as they were sent
 _INSERT_JSON = ("INSERT OR REPLACE INTO predictions (request_id, node, prediction, served) "
-                "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
+                "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), value -> '$[2]', "
                 "json_extract(value, '$[3]') FROM json_each(?)")
 
 
 def _has_json(db: sqlite3.Connection) -> bool:
-    """Whether this SQLite has its JSON functions (built in since 3.38, usual before)."""
+    """Whether this SQLite has its JSON functions and ``->`` (built in since 3.38)."""
     try:
-        db.execute("SELECT value FROM json_each('[1]')").fetchall()
+        db.execute("SELECT value -> '$' FROM json_each('[1]')").fetchall()
     except sqlite3.OperationalError:
         return False
     return True
@@ -109,13 +110,17 @@ class FeedbackStore:
     def add_predictions(self, rows: Iterable[tuple[str, str, Any, float]]) -> int:
         """Keep ``(request_id, node, prediction, served_time)`` rows (one transaction);
         returns how many were written."""
-        data = [(rid, node, _dumps(pred), served) for rid, node, pred, served in rows]
+        data = rows if isinstance(rows, list) else list(rows)
         if not data:
             return 0
+        if self._json:  # one text for the batch, one statement: the GIL is let go once, not once a row
+            text = orjson.dumps(data, default=_plain)
+        else:
+            data = [(rid, node, _dumps(pred), served) for rid, node, pred, served in data]
         with self._lock:
             self._db.execute("BEGIN")
-            if self._json:  # one statement for the batch: the GIL is let go once, not once a row
-                self._db.execute(_INSERT_JSON, (orjson.dumps(data),))
+            if self._json:
+                self._db.execute(_INSERT_JSON, (text,))
             else:
                 self._db.executemany(_INSERT, data)
             self._db.execute("COMMIT")
@@ -217,3 +222,12 @@ def _dumps(value: Any) -> str:
     """A prediction or label as JSON text (numpy scalars and arrays as plain values)."""
     tolist = getattr(value, "tolist", None)
     return orjson.dumps(tolist() if callable(tolist) else value).decode()
+
+
+def _plain(value: Any) -> Any:
+    """orjson's ``default``: a numpy scalar or array (or anything with ``tolist``) as
+    plain values, as :func:`_dumps` writes them."""
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist):
+        return tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

@@ -20,6 +20,18 @@ class Clock:
         return self.now
 
 
+def test_predictions_of_every_shape_come_back_as_they_were_served(tmp_path: Path) -> None:
+    clock = Clock()
+    store = FeedbackStore(tmp_path / "f.sqlite", horizon=60.0, clock=clock)
+    served = [np.int64(2), np.float32(0.1), np.array([0.2, 0.8]), "setosa", {"p": [1, 2]},
+              0.30000000000000004, None, [np.float64(1.5), np.int32(-3)], 12345678901234567890]
+    store.add_predictions([(f"r{i}", "m", p, clock.now) for i, p in enumerate(served)])
+    store.add_labels([(f"r{i}", i) for i in range(len(served))])
+    plain = [2, float(np.float32(0.1)), [0.2, 0.8], "setosa", {"p": [1, 2]}, 0.30000000000000004, None,
+             [1.5, -3], 12345678901234567890]
+    assert [p for p, _y in store.labelled("m")] == plain
+
+
 def test_labels_join_predictions_and_every_outcome_is_counted(tmp_path: Path) -> None:
     clock = Clock()
     store = FeedbackStore(tmp_path / "f.sqlite", horizon=60.0, clock=clock)
