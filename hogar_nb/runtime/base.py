@@ -246,6 +246,13 @@ class DeploymentBase(ChangesMixin, QualityMixin, FrontsMixin, TracesMixin, ABC):
         OverloadError (load shedding, e.g. HTTP 503) instead of waiting for room.
         ``timeout`` is the request's deadline; ``node`` runs one node alone (see
         :meth:`submit`)."""
+        return await self.astart(payload, timeout, source, context, node=node)
+
+    def astart(self, payload: Any, timeout: float | None = None, source: str | None = None,
+               context: RequestContext | None = None, *, node: str | None = None) -> Awaitable[Any]:
+        """:meth:`acall` without a coroutine of its own: starts the request now (call it
+        on the running event loop) and returns what to ``await`` for its result. A
+        request that cannot start (a stopped deployment, an unknown source) raises here."""
         name = self._entry(source, node)
         if self._stopped:
             raise self._stopped_error()
@@ -254,8 +261,8 @@ class DeploymentBase(ChangesMixin, QualityMixin, FrontsMixin, TracesMixin, ABC):
         if self.tracing is not None:
             self.tracing.begin(context)
         if self._observers:
-            return await asyncio.wrap_future(self._begin(payload, source, timeout, False, context, node))
-        return await self._astart(payload, name, timeout, context)
+            return asyncio.wrap_future(self._begin(payload, source, timeout, False, context, node))
+        return self._astart(payload, name, timeout, context)
 
     def map(self, payloads: Iterable[Any], concurrency: int | None = None, ordered: bool = True,
             source: str | None = None, timeout: float | None = None,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
 from concurrent.futures import Future
-from typing import Any, Callable, ClassVar, Protocol, runtime_checkable
+from typing import Any, Awaitable, Callable, ClassVar, Protocol, runtime_checkable
 
 from .metrics import MetricsSnapshot, RecoveryEvent
 from .walk import Capture, RequestContext, Subscription, WalkEvent
@@ -85,6 +85,9 @@ class DeploymentProtocol(Protocol):
 
     async def acall(self, payload: Any, timeout: float | None = None, source: str | None = None,
                     context: RequestContext | None = None, *, node: str | None = None) -> Any: ...
+
+    def astart(self, payload: Any, timeout: float | None = None, source: str | None = None,
+               context: RequestContext | None = None, *, node: str | None = None) -> Awaitable[Any]: ...
 
     def map(self, payloads: Iterable[Any], concurrency: int | None = None, ordered: bool = True,
             source: str | None = None, timeout: float | None = None,

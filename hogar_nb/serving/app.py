@@ -42,35 +42,47 @@ class ServingState:
         self.payload_types = PayloadTypes(dep.earg)
         self.counters = HTTPCounters()
         self.closing = False  # set when the server drains: event streams end
-        self._waiting: set[asyncio.Task] = set()
+        self.waiting: set[asyncio.Task] = set()  # handlers waiting on the graph (cut_waiting ends them)
         self._cut: str | None = None  # why waiting requests were cut, once they were
 
     async def wait_for_graph(self, awaitable: Awaitable[Any]) -> Any:
         """``await awaitable`` (a call into the graph), unless :meth:`cut_waiting`
         cuts it first: then DeploymentStoppedError, answered as a 503 like any other."""
-        task = asyncio.current_task()
-        assert task is not None  # a request handler runs in a task
-        if self._cut is not None:
-            if inspect.iscoroutine(awaitable):
-                awaitable.close()
-            raise DeploymentStoppedError(self._cut)
-        self._waiting.add(task)
+        if self._cut is not None and inspect.iscoroutine(awaitable):
+            awaitable.close()
+        task = self.entering()
         try:
             return await awaitable
         except asyncio.CancelledError:
-            if self._cut is None:
-                raise
+            self.cancelled(task)
+            raise
+        finally:
+            self.waiting.discard(task)
+
+    def entering(self) -> asyncio.Task:
+        """The current task starts waiting on the graph (DeploymentStoppedError once
+        the drain has cut the waiting); ``waiting.discard(task)`` when it is done.
+        :meth:`wait_for_graph` in pieces, for a handler that awaits the graph itself."""
+        if self._cut is not None:
+            raise DeploymentStoppedError(self._cut)
+        task = asyncio.current_task()
+        assert task is not None  # a request handler runs in a task
+        self.waiting.add(task)
+        return task
+
+    def cancelled(self, task: asyncio.Task) -> None:
+        """``task`` was cancelled while waiting on the graph: DeploymentStoppedError
+        when the drain cut it; otherwise it returns and the caller re-raises."""
+        if self._cut is not None:
             task.uncancel()
             raise DeploymentStoppedError(self._cut) from None
-        finally:
-            self._waiting.discard(task)
 
     def cut_waiting(self, drain_timeout: float) -> int:
         """The drain ran out of time: every request still waiting on the graph is
         answered 503 ``stopped`` (call on the server's event loop). Returns how many."""
         self._cut = (f"the server stopped before the request finished: its drain timeout of "
                      f"{drain_timeout:g} s passed (hogar serve --drain-timeout)")
-        waiting = list(self._waiting)
+        waiting = list(self.waiting)
         for task in waiting:
             task.cancel()
         return len(waiting)

@@ -17,6 +17,7 @@ from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
 
 from ..observe import NOT_SAMPLED, TRACE_KEY, TraceIds, child_ids, new_ids, trace_headers
+from ..runtime.walk import RequestContext
 
 __all__ = ["CURRENT", "TraceContextMiddleware", "header_pairs", "request_context", "row_contexts", "start_trace",
            "traced_request"]
@@ -49,10 +50,7 @@ def start_trace(dep: Any, traceparent: str | None, tracestate: str | None) -> Tr
 def request_context(request_id: str, traceparent: str | None, tracestate: str | None, ids: TraceIds,
                     route: str) -> Any:
     """The RequestContext a graph request of this HTTP request carries."""
-    from ..runtime.walk import RequestContext
-
-    return RequestContext(request_id=request_id, traceparent=traceparent, tracestate=tracestate,
-                          attrs={TRACE_KEY: ids, "route": route}, observed=ids.sampled)
+    return RequestContext(request_id, traceparent, tracestate, {TRACE_KEY: ids, "route": route}, ids.sampled)
 
 
 def header_pairs(ids: TraceIds) -> list[tuple[bytes, bytes]]:
@@ -141,7 +139,6 @@ def traced_request(dep: Any, request: Any, request_id: str, source: str, rows: i
 def row_contexts(context: Any, n: int) -> list[Any]:
     """One context per row: the same trace, each row's root span a child of the HTTP
     request's span."""
-    from ..runtime.walk import RequestContext
 
     ids = context.attrs[TRACE_KEY]
     header = trace_headers(ids)

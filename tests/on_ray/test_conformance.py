@@ -189,9 +189,10 @@ def test_acall_and_load(dep) -> None:
     import asyncio
 
     async def many():
-        return await asyncio.gather(*(dep.acall(x, source="chain_in") for x in range(20)))
+        return await asyncio.gather(*(dep.acall(x, source="chain_in") for x in range(20)),
+                                    *(dep.astart(x, source="chain_in") for x in range(20)))
 
-    assert asyncio.run(many()) == [2 * x + 1 for x in range(20)]
+    assert asyncio.run(many()) == [2 * x + 1 for x in range(20)] * 2
     report = dep.load(100, 1.0, 3, source="chain_in")
     assert report.lost == 0 and report.errors == {} and report.ok == report.sent > 50
     assert set(report.results_sample) == {7}

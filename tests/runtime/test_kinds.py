@@ -49,6 +49,19 @@ def test_acall(no_leaks):
         assert asyncio.run(go()) == [i * 2 for i in range(10)]
 
 
+def test_astart_starts_at_once_and_refuses_at_once(no_leaks):
+    with hogar_nb.run(chain(double)) as dep:
+        async def go():
+            waits = [dep.astart(i) for i in range(10)]  # every request is under way before any await
+            return await asyncio.gather(*waits)
+        assert asyncio.run(go()) == [i * 2 for i in range(10)]
+
+        async def unknown():
+            return dep.astart(1, source="nowhere")
+        with pytest.raises(ValueError, match="'nowhere' is not a source"):
+            asyncio.run(unknown())
+
+
 def _fanout(combine, weights=None):
     nodes = {
         "src": {"kind": "source"},
