@@ -55,6 +55,14 @@ class _RequestIds:
                 n = next(self._count)
         return f"{self._prefix}{n:08x}"
 
+    def many(self, n: int) -> list[str]:
+        """``n`` fresh ids at once (their numbers are taken in one go)."""
+        numbers = list(itertools.islice(self._count, n))
+        if numbers and numbers[-1] > 0xFFFFFFFF:
+            return [self() for _ in range(n)]
+        prefix = self._prefix
+        return [f"{prefix}{i:08x}" for i in numbers]
+
 
 _ids = _RequestIds()
 if hasattr(os, "register_at_fork"):
@@ -64,6 +72,11 @@ if hasattr(os, "register_at_fork"):
 def new_request_id() -> str:
     """A fresh request id (16 hex digits) for a request that came without one."""
     return _ids()
+
+
+def new_request_ids(n: int) -> list[str]:
+    """``n`` fresh request ids, as :func:`new_request_id` makes them, in one go."""
+    return _ids.many(n)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from . import stats
 from .feedback import DEFAULT_HORIZON
 from .reference import Reference, columns_of, output_columns
 
-__all__ = ["DEFAULT_WINDOW", "HISTORY", "NodeSettings", "NodeWatch", "payload_rows", "row_count"]
+__all__ = ["DEFAULT_WINDOW", "HISTORY", "NodeSettings", "NodeWatch", "payload_rows", "row_count", "rows_of"]
 
 DEFAULT_WINDOW = 1_000
 HISTORY = 720  # drift readings kept per node for the panels (an hour at 5 s)
@@ -58,6 +58,22 @@ def payload_rows(value: Any) -> list[Any]:
     if isinstance(value, list) and value and isinstance(value[0], (list, tuple, dict)):
         return value
     return [value]
+
+
+def rows_of(values: list[Any]) -> list[Any]:
+    """Many inputs (or outputs) as their rows, one list: :func:`payload_rows` of each,
+    with the usual case (a plain list: one row, or a list of rows) taken in the loop."""
+    out: list[Any] = []
+    append, extend = out.append, out.extend
+    for value in values:
+        if type(value) is list:
+            if value and isinstance(value[0], (list, tuple, dict)):
+                extend(value)
+            else:
+                append(value)
+        else:
+            extend(payload_rows(value))
+    return out
 
 
 def row_count(value: Any) -> int:
@@ -140,8 +156,8 @@ class NodeWatch:
             window = self.settings.window
             counted = sum(map(row_count, inputs[:-window]))
             inputs, outputs = inputs[-window:], outputs[-window:]
-        ins = [row for value in inputs for row in payload_rows(value)]
-        outs = [row for value in outputs for row in payload_rows(value)]
+        ins = rows_of(inputs)
+        outs = rows_of(outputs)
         with self._lock:
             self.inputs.extend(ins)
             self.outputs.extend(outs)

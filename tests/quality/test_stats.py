@@ -127,3 +127,12 @@ def test_drift_share_is_the_share_of_drifted_features() -> None:
     assert [d.drifted for d in drifts.values()] == [True, False, True]
     assert stats.drift_share(drifts) == pytest.approx(2 / 3)
     assert stats.drift_share({}) == 0.0
+
+
+def test_rows_of_many_values_are_each_values_rows_in_order() -> None:
+    from hogar_nb.quality.nodes import payload_rows, rows_of
+
+    values = [[1.0, 2.0], [[3, 4], [5, 6]], [], 7, {"a": 1}, [{"a": 2}, {"a": 3}], np.array([[8, 9]]),
+              np.array([10, 11]), ("t", 1), [(1, 2)], None, "text"]
+    assert rows_of(values) == [row for v in values for row in payload_rows(v)]
+    assert rows_of([]) == []

@@ -16,6 +16,8 @@ from collections import deque
 from collections.abc import Collection
 from typing import Any, NamedTuple
 
+from .context import fill_request_ids
+
 __all__ = ["Capture", "Captured"]
 
 
@@ -55,9 +57,12 @@ class Capture:
                 self.dropped += 1
 
     def take(self) -> list[tuple]:
-        """Everything that came so far, oldest first (appends go on meanwhile)."""
+        """Everything that came so far, oldest first (appends go on meanwhile); the
+        requests' contexts have their request ids (made in one go where missing)."""
         q, pop = self._queue, self._queue.popleft
-        return [pop() for _ in range(len(q))]
+        items = [pop() for _ in range(len(q))]
+        fill_request_ids([item[1] for item in items])
+        return items
 
     @property
     def pending(self) -> int:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from typing import Any
 
-from ...core.error_wire import new_request_id
+from ...core.error_wire import new_request_id, new_request_ids
 
-__all__ = ["RequestContext"]
+__all__ = ["RequestContext", "fill_request_ids"]
 
 _FIRST_USE = threading.Lock()  # taken only while an id is made, once per request that is read
 
@@ -74,3 +75,16 @@ class RequestContext:
 
     def __repr__(self) -> str:
         return f"RequestContext({self.request_id!r})"
+
+
+def fill_request_ids(contexts: Iterable[RequestContext | None]) -> None:
+    """Give each context that has no request id yet its id, the ids made in one go:
+    for an observer about to read the ids of many requests."""
+    missing = [c for c in contexts if c is not None and c._request_id is None]
+    if not missing:
+        return
+    ids = new_request_ids(len(missing))
+    with _FIRST_USE:
+        for context, rid in zip(missing, ids):
+            if context._request_id is None:  # unless a reader made one meanwhile
+                context._request_id = rid
