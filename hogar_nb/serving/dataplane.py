@@ -17,6 +17,7 @@ import orjson
 from starlette.middleware.gzip import GZipMiddleware
 
 from .body import decompress
+from .direct_send import send_at_once
 from .responses import HTTPError, error_response, http_error, new_request_id, request_error
 from .trace_context import header_pairs, request_context, start_trace
 
@@ -117,10 +118,11 @@ class DataPlane:
                                           f"{err}", rid, state.dep.name)
                 await self._respond(scope, receive, send, path, response)
                 return
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [_JSON, (b"content-length", str(len(out)).encode()),
-                                (b"x-request-id", rid.encode("latin-1")), *header_pairs(ids)]})
-        await send({"type": "http.response.body", "body": out})
+        headers = [_JSON, (b"content-length", str(len(out)).encode()), (b"x-request-id", rid.encode("latin-1")),
+                   *header_pairs(ids)]
+        if not send_at_once(send, 200, headers, out):
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": out})
         state.counters.add("POST", path, 200)
 
     async def _respond(self, scope: dict, receive: Any, send: Any, path: str, response: Any) -> None:

@@ -7,6 +7,8 @@ the connection closes."""
 from __future__ import annotations
 
 import json
+import logging
+import re
 import socket
 from urllib.parse import urlsplit
 
@@ -76,3 +78,52 @@ def test_a_body_over_the_limit_is_answered_then_the_connection_closes(address):
     head, _, body = data.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413") and b"connection: close" in head.lower()
     assert json.loads(body)["error"]["cause"] == "too_large"
+
+
+def _normalised(head: bytes) -> bytes:
+    """A response head without what differs between two answers to the same request:
+    the date and the root span's id."""
+    return re.sub(rb"(?m)^(date: ).*$", rb"\1-", re.sub(rb"(traceparent: 00-[0-9a-f]{32}-)[0-9a-f]{16}", rb"\1-", head))
+
+
+@pytest.mark.parametrize("extra", [(), ("Connection: close",), ("tracestate: vendor=abc",)])
+def test_an_answer_written_at_once_is_byte_for_byte_uvicorns(address, monkeypatch, extra):
+    """The data plane writes its answer in one go (serving.direct_send); the bytes are
+    the ones uvicorn's send writes for the same two ASGI messages."""
+    import hogar_nb.serving.dataplane as dataplane
+
+    # the suite's log capture listens on uvicorn's access log; `hogar serve` has none,
+    # and a connection that logs access is answered through uvicorn's send
+    monkeypatch.setattr(logging.getLogger("uvicorn.access"), "handlers", [])
+    trace = "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    request = _request(b"[1, 2]", "x-request-id: same-id", trace, *extra)
+    answers, wrote = [], []
+    real = dataplane.send_at_once
+    for direct in (True, False):
+        if direct:
+            monkeypatch.setattr(dataplane, "send_at_once", lambda *args: wrote.append(real(*args)) or wrote[-1])
+        else:
+            monkeypatch.setattr(dataplane, "send_at_once", lambda *args: False)
+        with socket.create_connection(address, timeout=30) as sock:
+            sock.sendall(request)
+            [(head, body)] = _responses(sock, 1)
+            if extra == ("Connection: close",):
+                assert sock.recv(65536) == b"", "the server closes the connection after its answer"
+        answers.append((_normalised(head), body))
+    assert wrote == [True], "the first answer was written at once"
+    assert answers[0] == answers[1]
+    head, body = answers[0]
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and body == b"[1,2]"
+    assert b"x-request-id: same-id" in head and b"traceparent: 00-0af7651916cd43dd8448eb211c80319c-" in head
+    assert (b"connection: close" in head) == (extra == ("Connection: close",))
+
+
+def test_a_client_that_sends_while_the_answer_is_written_gets_every_answer(address):
+    """Pipelined and interleaved: requests sent in pieces while answers go out."""
+    with socket.create_connection(address, timeout=30) as sock:
+        for round_ in range(20):
+            batch = b"".join(_request(json.dumps([round_, i]).encode()) for i in range(5))
+            for cut in range(0, len(batch), 37):
+                sock.sendall(batch[cut:cut + 37])
+            answers = _responses(sock, 5)
+            assert [json.loads(body) for _h, body in answers] == [[round_, i] for i in range(5)]
