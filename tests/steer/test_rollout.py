@@ -74,7 +74,7 @@ def test_a_rollout_that_passes_every_gate_ends_at_100_percent(no_leaks):
 def test_a_candidate_that_starts_failing_is_rolled_back_within_a_gate_interval(no_leaks):
     with hogar_nb.run(hogar_nb.parse_udgl(GRAPH)) as dep:
         traffic = Traffic(dep)
-        rollout = dep.rollout("c", candidate="cand", **{**FAST, "step_time": 2.0})
+        rollout = dep.rollout("c", candidate="cand", **{**FAST, "step_time": 5.0})
         wait_for(lambda: rollout.step == 1, 30.0, "the second step")
         broke = time.time()
         dep.inject_fault("cand", "error", rate=1.0)
@@ -85,7 +85,11 @@ def test_a_candidate_that_starts_failing_is_rolled_back_within_a_gate_interval(n
         outcomes = traffic.end()
         assert rollout.state == "rolled_back" and rollout.weight == 0.0
         assert "the candidate's error rate" in rollout.cause and "above the stable arm's 0.0%" in rollout.cause
-        assert took <= FAST["gate_interval"] + 0.5, f"rolled back {took:.2f} s after the candidate broke"
+        # at worst a gate checked just before the first failure reached the watch, and the
+        # next one, a full interval later, rolls back; events reach the watch on a thread of
+        # their own, so a busy machine adds its lag (well within the 5 s the step holds)
+        assert took <= 2 * FAST["gate_interval"] + 1.0, f"rolled back {took:.2f} s after the candidate broke"
+        assert [m.weight for m in rollout.moves] == [0.05, 0.25, 0.0], "rolled back during the step it broke in"
         back = [e for e in dep.events if e.node == "c"][-1]
         assert back.cause == "rollout" and "rolled back at 25%: the candidate's error rate" in back.detail
         failed = [o for o in outcomes if isinstance(o, Exception)]
