@@ -1,6 +1,8 @@
 """uvicorn's httptools protocol with a bound on each request head: its size (request
 line and header fields) and its number of header fields. Past either, the client gets
-431 with the usual JSON error body and the connection closes.
+431 with the usual JSON error body and the connection closes. A request the parser
+cannot read (a bad request line, a control character in a header value) gets 400
+with the same JSON body, where uvicorn answers plain text.
 
 uvicorn has no such option for httptools, and httptools gathers a header value by
 appending each piece it receives, so one 100 MB header cost tens of seconds of CPU
@@ -107,19 +109,21 @@ class HeadLimitProtocol(HttpToolsProtocol):
             data = data[left:]
 
     def _invalid(self) -> None:
-        msg = "Invalid HTTP request received."
-        self.logger.warning(msg)
-        self.send_400_response(msg)
+        self.logger.warning("Invalid HTTP request received.")
+        self._refuse("the request is not valid HTTP/1.1 (its request line or a header field could not be "
+                     "read)", b"400 Bad Request", "bad_request")
 
-    def _refuse(self, message: str) -> None:
-        """Answer 431 and close, unless a response is under way (then just close)."""
+    def _refuse(self, message: str, status: bytes = b"431 Request Header Fields Too Large",
+                cause: str = "too_large") -> None:
+        """Answer ``status`` with a JSON error and close, unless a response is under
+        way (then just close)."""
         self._refused = True
         if self.cycle is not None and not self.cycle.response_complete:
             self.transport.close()
             return
         rid = new_request_id()
-        body = dumps({"error": {"cause": "too_large", "message": message, "node": None, "request_id": rid}})
-        head = [b"HTTP/1.1 431 Request Header Fields Too Large\r\n"]
+        body = dumps({"error": {"cause": cause, "message": message, "node": None, "request_id": rid}})
+        head = [b"HTTP/1.1 " + status + b"\r\n"]
         head += [name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers]
         head += [b"content-type: application/json\r\n",
                  b"content-length: " + str(len(body)).encode() + b"\r\n",

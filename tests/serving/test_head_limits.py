@@ -133,3 +133,25 @@ def test_a_100_mb_header_costs_little_and_other_clients_are_served():
         assert refused and refused[0][0] == 431, refused
         assert json.loads(refused[0][1])["error"]["cause"] == "too_large"
         assert cpu < 10, f"the server spent {cpu:.1f} s of CPU"  # parsing all of it took 51 s
+
+
+@pytest.mark.parametrize("bad", [
+    b"GET /src HTTP/1.1\r\nHost: x\r\nX-Bad: a\x01b\r\n\r\n",  # a control character in a value
+    b"GET /src HTTP/1.1\r\nHost: x\r\nBad Name: 1\r\n\r\n",  # a space in a field name
+    b"BREW /src HTCPCP/1.0\r\n\r\n",  # not HTTP/1.x
+    b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",  # TLS to a plain port
+])
+def test_a_request_the_parser_cannot_read_gets_a_json_400(server, bad):
+    _dep, client = server
+    answered = 0
+    for _ in range(50):  # bad heads among good requests: each bad one refused alone
+        with _Conn(client) as sock:
+            sock.sendall(bad)
+            status, headers, body = sock.answer()
+        assert status == 400 and headers["connection"] == "close"
+        assert headers["content-type"] == "application/json"
+        error = json.loads(body)["error"]
+        assert error["cause"] == "bad_request" and "not valid HTTP/1.1" in error["message"]
+        assert error["request_id"] == headers["x-request-id"]
+        answered += client.post("/src", json=answered).json() == answered
+    assert answered == 50
