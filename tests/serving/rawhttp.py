@@ -5,6 +5,7 @@ one per worker; a ``connection: close`` answer makes the worker reconnect."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any, Sequence
 
 
@@ -46,3 +47,33 @@ async def post_many(host: str, port: int, requests: Sequence[tuple[str, bytes] |
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return results
+
+
+class Conn:
+    """A raw connection: ``sendall`` bytes, read ``answer()`` s one at a time (what the
+    server sent past one answer stays buffered for the next)."""
+
+    def __init__(self, client) -> None:
+        self.sock = socket.create_connection((client.base_url.host, client.base_url.port), timeout=30)
+        self.stream = self.sock.makefile("rb")
+
+    def __enter__(self) -> "Conn":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stream.close()
+        self.sock.close()
+
+    def sendall(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def answer(self) -> tuple[int, dict[str, str], bytes]:
+        status_line = self.stream.readline()
+        if not status_line:
+            raise AssertionError("closed before a response")
+        headers = {}
+        while (line := self.stream.readline().decode("latin-1").strip()):
+            key, _, value = line.partition(":")
+            headers[key.strip().lower()] = value.strip()
+        body = self.stream.read(int(headers.get("content-length", 0)))
+        return int(status_line.split()[1]), headers, body

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.serving.conftest import chain, impl, served
-from tests.serving.rawhttp import post_many
+from tests.serving.rawhttp import Conn, post_many
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
@@ -60,6 +60,44 @@ def test_any_infer_request_gets_a_protocol_answer(server, request):
     _assert_json_error_or_ok(resp, {200, 400, 413, 500})
     if resp.status_code != 200:
         assert isinstance(resp.json()["error"], str)
+
+
+# header fields that would make the server wait for more (a body, a 100-continue) or
+# switch protocols are left to the tests of those; everything else goes
+_WAITS = (b"content-length", b"transfer-encoding", b"expect", b"upgrade")
+TOKEN = st.binary(min_size=1, max_size=12) | st.text("abcXYZ-_019", min_size=1, max_size=12).map(str.encode)
+FIELDS = st.lists(st.tuples(TOKEN, st.binary(max_size=30)), max_size=6).filter(
+    lambda fields: not any(name.strip().lower().startswith(_WAITS) for name, _ in fields))
+HEADS = st.one_of(
+    st.binary(min_size=1, max_size=200),
+    st.builds(lambda method, path, version, fields: b"%s %s %s\r\n%s\r\n" % (
+        method, path, version, b"".join(name + b": " + value + b"\r\n" for name, value in fields)),
+        st.sampled_from([b"GET", b"POST", b"PUT", b"BREW", b"get", b""]),
+        st.sampled_from([b"/src", b"/healthz", b"/nope", b"*", b"/\x00", b"", b"/src?a=%zz"]) | TOKEN,
+        st.sampled_from([b"HTTP/1.1", b"HTTP/1.0", b"HTTP/2.0", b"HTTP/1.1x", b""]),
+        FIELDS))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(head=HEADS)
+def test_any_request_head_gets_a_json_answer_or_a_close(server, head):
+    """Whatever bytes come as a request head, the answer is JSON with a known status,
+    or (a head that has not ended yet) the connection waits; the server serves on."""
+    _dep, client = server
+    with Conn(client) as conn:
+        conn.sock.settimeout(0.3)
+        conn.sendall(head)
+        try:
+            status, headers, body = conn.answer()
+        except TimeoutError:  # not a whole head yet: the server waits for the rest, as it should
+            assert b"\r\n\r\n" not in head.lstrip(b"\r\n"), head
+        except AssertionError:  # closed before an answer: only for a head that never began
+            assert not head.strip(), head
+        else:
+            assert status in {200, 400, 404, 405, 431}, (status, body)
+            answer = json.loads(body)
+            assert status == 200 or "cause" in answer["error"], answer
+    assert client.post("/src", json=3).json() == 6
 
 
 def test_storm_of_bad_and_good_payloads_counts_every_request():

@@ -6,44 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import threading
 from pathlib import Path
 
 import pytest
 
 from tests.serving.conftest import chain, impl, served
-from tests.serving.rawhttp import post_many
-
-
-class _Conn:
-    """A raw connection: ``sendall`` bytes, read ``answer()`` s one at a time (what the
-    server sent past one answer stays buffered for the next)."""
-
-    def __init__(self, client) -> None:
-        self.sock = socket.create_connection((client.base_url.host, client.base_url.port), timeout=30)
-        self.stream = self.sock.makefile("rb")
-
-    def __enter__(self) -> "_Conn":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stream.close()
-        self.sock.close()
-
-    def sendall(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
-    def answer(self) -> tuple[int, dict[str, str], bytes]:
-        status_line = self.stream.readline()
-        if not status_line:
-            raise AssertionError("closed before a response")
-        headers = {}
-        while (line := self.stream.readline().decode("latin-1").strip()):
-            key, _, value = line.partition(":")
-            headers[key.strip().lower()] = value.strip()
-        body = self.stream.read(int(headers.get("content-length", 0)))
-        return int(status_line.split()[1]), headers, body
+from tests.serving.rawhttp import Conn, post_many
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +23,7 @@ def server():
 
 def test_a_head_past_the_limit_is_refused_before_it_ends(server):
     _dep, client = server
-    with _Conn(client) as sock:
+    with Conn(client) as sock:
         # 64 KiB of one header and no end of the head: the answer comes without it
         sock.sendall(b"POST /src HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 65536)
         status, headers, body = sock.answer()
@@ -67,7 +36,7 @@ def test_a_head_past_the_limit_is_refused_before_it_ends(server):
 
 def test_a_long_request_line_counts_toward_the_head(server):
     _dep, client = server
-    with _Conn(client) as sock:
+    with Conn(client) as sock:
         sock.sendall(b"GET /" + b"p" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
         status, _headers, body = sock.answer()
     assert status == 431 and json.loads(body)["error"]["cause"] == "too_large"
@@ -77,7 +46,7 @@ def test_a_long_request_line_counts_toward_the_head(server):
 def test_header_fields_are_counted(server, fields, status):
     _dep, client = server
     extra = b"".join(b"X-%d: 1\r\n" % i for i in range(fields - 2))  # with Host and Content-Length
-    with _Conn(client) as sock:
+    with Conn(client) as sock:
         sock.sendall(b"POST /src HTTP/1.1\r\nHost: x\r\n" + extra + b"Content-Length: 1\r\n\r\n7")
         got, _headers, body = sock.answer()
     assert got == status, body
@@ -92,7 +61,7 @@ def test_a_head_just_under_the_limit_and_pipelined_requests_are_served(server):
     head = b"POST /src HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
     pad = b"X-Pad: " + b"p" * (8192 - len(head) - 12) + b"\r\n"
     request = head + pad + b"\r\n" + b"5"
-    with _Conn(client) as sock:
+    with Conn(client) as sock:
         sock.sendall(request * 3)  # three heads of nearly the limit in one write
         answers = [sock.answer() for _ in range(3)]
     assert [(s, json.loads(b)) for s, _h, b in answers] == [(200, 5)] * 3
@@ -113,7 +82,7 @@ def test_a_100_mb_header_costs_little_and_other_clients_are_served():
         refused: list[tuple[int, bytes]] = []
 
         def attack() -> None:
-            with _Conn(client) as sock:
+            with Conn(client) as sock:
                 sock.sendall(b"POST /src HTTP/1.1\r\nHost: x\r\nX-Big: ")
                 try:
                     for _ in range(1600):  # 100 MiB
@@ -145,7 +114,7 @@ def test_a_request_the_parser_cannot_read_gets_a_json_400(server, bad):
     _dep, client = server
     answered = 0
     for _ in range(50):  # bad heads among good requests: each bad one refused alone
-        with _Conn(client) as sock:
+        with Conn(client) as sock:
             sock.sendall(bad)
             status, headers, body = sock.answer()
         assert status == 400 and headers["connection"] == "close"
