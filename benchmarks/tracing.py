@@ -20,17 +20,29 @@ the throughput lost (requests/s), and the server process's CPU time per request
 (every thread's, from /proc, read around each measurement): the loss a CPU-bound
 server would see, the steadier figure on a machine shared with other work.
 
-    .venv/bin/python benchmarks/tracing.py [--duration 3] [--rounds 7]
+Then, with ``--switch SECONDS`` (default 30; 0 leaves it out), a finer comparison:
+ONE server process (the same HTTP front, served with ``dep.serve_http``) under
+one wrk run that does not stop, its tracing switched between off, 1 % and 100 %
+every ``--slice`` seconds (the order turning each cycle). The server reads its
+own CPU time and answered requests around each slice (after a short settle), so
+the three states see the same machine within a fraction of a second, and a
+shared machine's drift, which moves whole rounds of the first comparison by
+±10 %, falls on all three alike. Each state's figures are its slices' totals;
+the comparison with off is also given per cycle (median and its middle half).
+
+    .venv/bin/python benchmarks/tracing.py [--duration 3] [--rounds 7] [--switch 30] [--slice 0.5]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -93,6 +105,104 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, list[tuple[Result
     return got
 
 
+SWITCH_APP = """
+import json, sys, time
+import hogar_nb
+
+dep = hogar_nb.run(hogar_nb.parse_udgl(open("chain4.udgl").read()))
+print("serving", dep.serve_http(), flush=True)
+RATES = {"one": 0.01, "all": 1.0}
+
+def use(name):
+    if dep.tracing is not None:
+        dep.tracing.close()
+        dep.tracing = None
+    if name in RATES:
+        dep.enable_tracing(sample=RATES[name], export=False)
+
+def answered():
+    return dep.metrics().graph.ok
+
+for line in sys.stdin:  # "slices CYCLES SLICE SETTLE": every state once a cycle, the order turning
+    cycles, slice_s, settle = int(line.split()[1]), float(line.split()[2]), float(line.split()[3])
+    names = ["off", "one", "all"]
+    for c in range(cycles):
+        for name in names[c % 3:] + names[:c % 3]:
+            use(name)
+            time.sleep(settle)
+            t0, cpu0, n0 = time.monotonic(), time.process_time(), answered()
+            time.sleep(slice_s)
+            t1, cpu1, n1 = time.monotonic(), time.process_time(), answered()
+            print(json.dumps([c, name, t1 - t0, cpu1 - cpu0, n1 - n0]), flush=True)
+    use("off")
+    print("done", flush=True)
+"""
+
+
+def switching(args: argparse.Namespace, work: Path) -> dict[str, list[tuple[int, float, float, int]]]:
+    """One server, its tracing switched every ``args.slice`` s under one wrk run:
+    per state, each slice's (cycle, seconds, CPU seconds, requests answered)."""
+    import subprocess
+
+    for key in OTEL:
+        os.environ.pop(key, None)
+    env = {**os.environ, "PYTHONPATH": f"{work}{os.pathsep}{Path(__file__).resolve().parent.parent}"}
+    proc = subprocess.Popen([PY, "-c", SWITCH_APP], cwd=work, env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    got: dict[str, list[tuple[int, float, float, int]]] = {name: [] for name in CASES}
+    try:
+        url = proc.stdout.readline().split()[-1]
+        server = Server(url, "/echo", lambda: None)
+        wrk(server, "[1, 2, 3]", 1.0, args.connections, work)  # warm up
+        settle = 0.05
+        cycles = max(1, round(args.switch / (3 * (args.slice + settle + 0.05))))
+        script = work / "post.lua"  # as wrk() wrote it
+        load = subprocess.Popen(["wrk", "-t1", f"-c{args.connections}", f"-d{args.switch * 2 + 30:g}s",
+                                 "-s", str(script), url + "/echo"], stdout=subprocess.DEVNULL)
+        try:
+            time.sleep(1.0)
+            proc.stdin.write(f"slices {cycles} {args.slice} {settle}\n")
+            proc.stdin.flush()
+            for line in proc.stdout:
+                if line.startswith("done"):
+                    break
+                cycle, name, seconds, cpu, answered = json.loads(line)
+                got[name].append((cycle, seconds, cpu, answered))
+        finally:
+            load.terminate()
+            load.wait()
+    finally:
+        proc.stdin.close()
+        proc.terminate()
+        proc.wait(30)
+    return got
+
+
+def report_switching(got: dict[str, list[tuple[int, float, float, int]]], slice_s: float) -> None:
+    cycles = len(got["off"])
+    print(f"\nOne server, tracing switched every {slice_s:g} s under one wrk run: {cycles} cycles of the three "
+          "states, the order turning; totals of each state's slices")
+    totals = {n: (sum(s for _c, s, _u, _a in got[n]), sum(u for _c, _s, u, _a in got[n]),
+                  sum(a for _c, _s, _u, a in got[n])) for n in got}
+    for name in got:
+        seconds, cpu, answered = totals[name]
+        print(f"  {CASES[name][0]:<36} {answered / seconds:>8.0f} req/s   server CPU {cpu / answered * 1e6:6.1f} "
+              "us/request")
+    off_s, off_cpu, off_n = totals["off"]
+    for name in ("one", "all"):
+        seconds, cpu, answered = totals[name]
+        loss = (1.0 - (answered / seconds) / (off_n / off_s)) * 100.0
+        extra = (cpu / answered - off_cpu / off_n) * 1e6
+        cpu_loss = extra / (cpu / answered * 1e6) * 100.0
+        by_cycle = {c: a / s for c, s, _u, a in got["off"]}
+        per = sorted((1.0 - (a / s) / by_cycle[c]) * 100.0 for c, s, _u, a in got[name] if c in by_cycle)
+        q = statistics.quantiles(per, n=4) if len(per) >= 4 else [per[0], statistics.median(per), per[-1]]
+        print(f"  {CASES[name][0]}: throughput loss {loss:5.1f} % ({verdict(loss, TARGETS[name])}); per cycle "
+              f"median {q[1]:.1f} % (middle half {q[0]:.1f} .. {q[2]:.1f} %)")
+        print(f"    server CPU {extra:+5.1f} us/request: CPU loss {cpu_loss:5.1f} % "
+              f"({verdict(cpu_loss, TARGETS[name])})")
+
+
 def verdict(loss: float, target: float) -> str:
     return f"target < {target:g} %: {'met' if loss < target else 'NOT met'}"
 
@@ -130,6 +240,9 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per measurement")
     parser.add_argument("--rounds", type=int, default=7, help="measurements of each server, in turns")
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--switch", type=float, default=30.0,
+                        help="seconds of the one-server comparison, tracing switched under load (0: leave it out)")
+    parser.add_argument("--slice", type=float, default=0.5, help="seconds in each state, each time")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("benchmarks/tracing.py needs wrk: `make bench` installs it (apt-get install wrk)", file=sys.stderr)
@@ -141,7 +254,10 @@ def main() -> int:
         print(f"Tracing on `hogar serve` (4-node identity chain), 127.0.0.1, wrk: 1 thread, "
               f"{args.connections} connections, {args.rounds} rounds of {args.duration:g} s per server, "
               "in turns; per round requests/s and server CPU per request; medians")
-        report(measure(args, work))
+        if args.rounds > 0:
+            report(measure(args, work))
+        if args.switch > 0:
+            report_switching(switching(args, work), args.slice)
     return 0
 
 
