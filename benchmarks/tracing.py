@@ -40,6 +40,7 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -142,8 +143,6 @@ for line in sys.stdin:  # "slices CYCLES SLICE SETTLE": every state once a cycle
 def switching(args: argparse.Namespace, work: Path) -> dict[str, list[tuple[int, float, float, int]]]:
     """One server, its tracing switched every ``args.slice`` s under one wrk run:
     per state, each slice's (cycle, seconds, CPU seconds, requests answered)."""
-    import subprocess
-
     for key in OTEL:
         os.environ.pop(key, None)
     env = {**os.environ, "PYTHONPATH": f"{work}{os.pathsep}{Path(__file__).resolve().parent.parent}"}
