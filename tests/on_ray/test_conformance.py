@@ -364,7 +364,8 @@ def test_map_with_every_option(dep, capsys) -> None:
     assert sorted(unordered) == [2 * i + 1 for i in range(30)]
     mixed = list(dep.map([1, -1, 2], source="fail_in", progress=False))
     assert mixed[0] == 1 and mixed[2] == 2 and isinstance(mixed[1], NodeError)
-    late = list(dep.map([0.01, 1.0], source="slow_in", timeout=0.5, progress=False))
+    # one at a time: `nap` has one replica, and the fast nap must not wait behind the slow one
+    late = list(dep.map([0.01, 1.0], source="slow_in", concurrency=1, timeout=0.5, progress=False))
     assert late[0] == 0.01 and isinstance(late[1], RequestTimeoutError)
     assert dep._default_concurrency("chain_in") == 1024
     with pytest.raises(ValueError):
