@@ -11,8 +11,8 @@ __all__ = ["QualityMixin"]
 
 
 class QualityMixin:
-    """``quality_monitor``, ``quality``, ``feedback`` and ``capture_reference`` of
-    :class:`~hogar_nb.runtime.base.DeploymentBase`."""
+    """``quality_monitor``, ``stop_quality_monitor``, ``quality``, ``feedback`` and
+    ``capture_reference`` of :class:`~hogar_nb.runtime.base.DeploymentBase`."""
 
     _quality: Any  # hogar_nb.quality's monitor, once started
     _observers_lock: threading.Lock
@@ -33,6 +33,16 @@ class QualityMixin:
 
                 self._quality = frontend("quality")(self, **options)
             return self._quality
+
+    def stop_quality_monitor(self) -> None:
+        """Stop watching: the monitor's thread and captures end, its buffered
+        predictions are written and its store closed; requests no longer pay for it.
+        The next :meth:`quality_monitor` starts a fresh one (with the same store file,
+        so labels still find the predictions kept before)."""
+        with self._observers_lock:
+            monitor, self._quality = self._quality, None
+        if monitor is not None:
+            monitor.close()
 
     def quality(self) -> dict[str, Any]:
         """Drift per feature, model quality and label counts per model node, and per

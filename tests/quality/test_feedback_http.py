@@ -100,6 +100,25 @@ def test_labels_after_the_horizon_are_expired(iris_dir: Path, tmp_path: Path) ->
         assert dep.quality()["labels"]["expired"] == 1
 
 
+def test_a_stopped_monitor_lets_go_and_a_new_one_finds_the_predictions_kept(iris_dir: Path) -> None:
+    graph = hogar_nb.parse_udgl(GRAPH.format(extra=""))
+    with hogar_nb.run(graph, base_dir=iris_dir) as dep:
+        first = dep.quality_monitor()
+        before = [dep.submit(row) for row in iris_traffic(50, seed=3).tolist()]
+        answers = [f.result() for f in before]
+        dep.stop_quality_monitor()
+        assert dep.quality_monitor(start=False) is None
+        assert not first._thread.is_alive() and dep._engine.walker.captures == {}
+        unwatched = dep.submit([5.1, 3.5, 1.4, 0.2])
+        assert unwatched.result() == 0
+        dep.stop_quality_monitor()  # stopping a stopped monitor does nothing
+        second = dep.quality_monitor()
+        assert second is not first
+        counts = second.feedback([(f.context.request_id, a) for f, a in zip(before, answers)])
+        assert counts == {"matched": 50, "unknown": 0, "expired": 0, "duplicate": 0, "pending": 0}
+        assert second.feedback([(unwatched.context.request_id, 0)])["pending"] == 1  # nobody kept it
+
+
 @pytest.mark.parametrize(("body", "message"), [
     (b"{}", "exactly \\\"request_id\\\" and \\\"label\\\""),
     (b"[]", "empty list"),
