@@ -7,10 +7,15 @@ In one run, side by side on the embedded engine:
    of the per-round ratios (with an interval for it), beside the CPU time per
    request of the whole process and of the monitor's thread alone (target: < 3%
    loss);
-2. a steady rate (``dep.load``, Poisson arrivals): p50 and p99 off and on, in
+2. the same comparison in ONE deployment: its monitor stopped and started again
+   between slices of requests (``--slice``, ``--cycles``), off and on in turns, so
+   that the two modes differ in nothing else (the saturated phase's fresh
+   deployments differ from round to round by more than the cost measured): the
+   loss over all slices and per cycle (median, with its interval);
+3. a steady rate (``dep.load``, Poisson arrivals): p50 and p99 off and on, in
    interleaved rounds (target: no p99 change beyond noise: the rounds' p99s on are
    not significantly above off's by a one-sided Mann-Whitney test at 5%);
-3. memory over many requests with drift and feedback on and a compressed label
+4. memory over many requests with drift and feedback on and a compressed label
    horizon (the 24 h horizon scaled down to ``--horizon`` seconds): RSS and the
    store's rows at each tenth, which must stay flat once the horizon has passed
    (target: RSS at the end within 10% of RSS at the half, no answer dropped).
@@ -100,6 +105,33 @@ def saturated(folder: Path, n: int, rounds: int) -> dict[str, dict[str, list[flo
     return out
 
 
+def switched(folder: Path, n: int, cycles: int) -> dict[str, list[tuple[float, float]]]:
+    """One deployment of the graph with drift and feedback, its monitor stopped and
+    started again between slices of ``n`` requests (64 in flight), ``cycles`` times
+    each way in a rotating order: per mode, each slice's (seconds, CPU seconds). The
+    same process, model and threads serve both modes, a moment apart, so what a
+    fresh deployment changes from one round to the next (and a machine's drift
+    over a minute) falls on both alike. An ``on`` slice's CPU includes stopping its
+    monitor (the last predictions written), as the saturated phase's includes a last
+    evaluation."""
+    rows = _rows(n, seed=3)
+    out: dict[str, list[tuple[float, float]]] = {m: [] for m in MODES}
+    with _run(folder, True, 3600) as dep:
+        list(dep.map(rows[:1000], concurrency=64))  # warm up, watched
+        for c in range(cycles):
+            for mode in MODES[c % 2:] + MODES[:c % 2]:
+                if mode == "on":
+                    dep.quality_monitor()
+                list(dep.map(rows[:200], concurrency=64))  # settle
+                c0, t0 = time.process_time(), time.perf_counter()
+                done = sum(1 for _ in dep.map(rows, concurrency=64))
+                wall = time.perf_counter() - t0
+                if mode == "on":
+                    dep.stop_quality_monitor()
+                out[mode].append((wall / done, (time.process_time() - c0) / done))
+    return out
+
+
 def _monitor_cpu() -> float:
     """CPU seconds of the quality monitor's thread so far (0 while there is none); the
     evaluation the benchmark asks for runs on the main thread and is not in it."""
@@ -173,7 +205,9 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=500.0)
     ap.add_argument("--duration", type=float, default=10.0, help="seconds of each steady round")
     ap.add_argument("--steady-rounds", type=int, default=4, help="interleaved rounds of the steady phase")
-    ap.add_argument("--phases", default="saturated,steady,memory")
+    ap.add_argument("--slice", type=int, default=5_000, help="requests per slice of the switched phase")
+    ap.add_argument("--cycles", type=int, default=15, help="cycles of the switched phase (a slice each way)")
+    ap.add_argument("--phases", default="saturated,switched,steady,memory")
     args = ap.parse_args()
     folder = _folder()
 
@@ -198,6 +232,28 @@ def main() -> None:
         share = 100 * statistics.median(runs["on"]["monitor_us"]) / statistics.median(runs["off"]["cpu_us"])
         print(f"  the monitor thread's CPU, {share:.1f}% of a request's off (the loss where no core is idle; "
               f"target < {LOSS_TARGET:g}%): {_verdict(share < LOSS_TARGET)}", flush=True)
+
+    if "switched" in args.phases:
+        got = switched(folder, args.slice, args.cycles)
+        print(f"switched: one deployment, its monitor stopped and started between slices of {args.slice} "
+              f"requests (64 in flight), {args.cycles} cycles:")
+        for mode in MODES:
+            walls, cpus = zip(*got[mode])
+            print(f"  {mode:<5} {1 / statistics.mean(walls):8.0f} req/s  CPU {1e6 * statistics.mean(cpus):6.1f} us/req"
+                  "  (over all its slices)")
+        pairs = list(zip(got["on"], got["off"]))
+        losses = [100 * (1 - off[0] / on[0]) for on, off in pairs]
+        rises = [100 * (on[1] / off[1] - 1) for on, off in pairs]
+        totals = (100 * (1 - sum(off[0] for _on, off in pairs) / sum(on[0] for on, _off in pairs)),
+                  100 * (sum(on[1] for on, _off in pairs) / sum(off[1] for _on, off in pairs) - 1))
+        for per, total, what in ((losses, totals[0], "throughput loss"), (rises, totals[1], "CPU per request rise")):
+            lo, hi = _median_interval(per)
+            print(f"  {what}, on vs off: all slices {total:.1f}%; per cycle median {statistics.median(per):.1f}% "
+                  f"(median within [{lo:.1f}, {hi:.1f}]%)")
+        loss, (lo, hi) = statistics.median(losses), _median_interval(losses)
+        print(f"  throughput loss {loss:.1f}% (target < {LOSS_TARGET:g}%): {_verdict(loss < LOSS_TARGET)}"
+              + ("" if hi < LOSS_TARGET or lo >= LOSS_TARGET else
+                 f", by the median alone: its interval [{lo:.1f}, {hi:.1f}]% holds the target"), flush=True)
 
     if "steady" in args.phases:
         loads = steady(folder, args.rate, args.duration, args.steady_rounds)
