@@ -118,6 +118,7 @@ def switched(folder: Path, n: int, cycles: int) -> dict[str, list[tuple[float, f
     out: dict[str, list[tuple[float, float]]] = {m: [] for m in MODES}
     with _run(folder, True, 3600) as dep:
         list(dep.map(rows[:1000], concurrency=64))  # warm up, watched
+        dep.stop_quality_monitor()  # each "on" slice starts its own
         for c in range(cycles):
             for mode in MODES[c % 2:] + MODES[:c % 2]:
                 if mode == "on":
@@ -206,7 +207,7 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=10.0, help="seconds of each steady round")
     ap.add_argument("--steady-rounds", type=int, default=4, help="interleaved rounds of the steady phase")
     ap.add_argument("--slice", type=int, default=5_000, help="requests per slice of the switched phase")
-    ap.add_argument("--cycles", type=int, default=15, help="cycles of the switched phase (a slice each way)")
+    ap.add_argument("--cycles", type=int, default=40, help="cycles of the switched phase (a slice each way)")
     ap.add_argument("--phases", default="saturated,switched,steady,memory")
     args = ap.parse_args()
     folder = _folder()
