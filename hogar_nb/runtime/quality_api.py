@@ -38,7 +38,8 @@ class QualityMixin:
         """Stop watching: the monitor's thread and captures end, its buffered
         predictions are written and its store closed; requests no longer pay for it.
         The next :meth:`quality_monitor` starts a fresh one (with the same store file,
-        so labels still find the predictions kept before)."""
+        so labels still find the predictions kept before). A rollout with a quality
+        gate reads the monitor it started with: stop watching after the rollout."""
         with self._observers_lock:
             monitor, self._quality = self._quality, None
         if monitor is not None:
