@@ -12,7 +12,7 @@ buffer write at once, so nothing is held past the turn it was written in.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Callable
 
 __all__ = ["CoalescingTransport"]
 
@@ -23,11 +23,15 @@ class CoalescingTransport:
     """Wraps an ``asyncio.Transport``: ``write`` is held until the loop's next turn;
     everything else is the wrapped transport's."""
 
-    __slots__ = ("_transport", "_loop", "_held", "_size")
+    __slots__ = ("_transport", "_loop", "_held", "_size", "_instead_of_close")
 
-    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop,
+                 instead_of_close: Callable[[], bool] | None = None) -> None:
+        """``instead_of_close``, when given, is asked on each ``close``; it returns true
+        when it took care of closing (a lingering close) and the transport stays open."""
         self._transport = transport
         self._loop = loop
+        self._instead_of_close = instead_of_close
         self._held: list[bytes] = []
         self._size = 0
 
@@ -64,6 +68,8 @@ class CoalescingTransport:
 
     def close(self) -> None:
         self.flush()
+        if self._instead_of_close is not None and self._instead_of_close():
+            return
         self._transport.close()
 
     def abort(self) -> None:

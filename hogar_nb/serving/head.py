@@ -9,7 +9,10 @@ appending each piece it receives, so one 100 MB header cost tens of seconds of C
 before the application saw it. Here the head is fed to the parser only up to the
 limit: past it the connection is refused without parsing the rest. After the 431 the
 server stops sending and discards what the client still sends for a moment (a
-lingering close), so the client reads the answer instead of a reset.
+lingering close), so the client reads the answer instead of a reset. An answer that
+closes the connection before the request's body was all read (a 413 for a body over
+the limit) closes the same way: closing a socket with unread bytes sends a reset,
+which can reach the client before it has read the answer.
 """
 
 from __future__ import annotations
@@ -50,7 +53,21 @@ class HeadLimitProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         # a response's head and body go out in one system call (see .coalesce)
-        super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
+        super().connection_made(CoalescingTransport(transport, self.loop,  # type: ignore[arg-type]
+                                                    instead_of_close=self._linger_instead))
+
+    def _linger_instead(self) -> bool:
+        """On ``close``: when the client is still sending the request's body, end this
+        side, drop what it still sends and close a moment later (true); else false."""
+        cycle = self.cycle
+        if (self._refused or cycle is None or not cycle.more_body or cycle.disconnected
+                or self.transport.is_closing()):
+            return False
+        self._refused = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER_S, self.transport.close)
+        return True
 
     # -- parser callbacks -------------------------------------------------------------
     def on_header(self, name: bytes, value: bytes) -> None:
