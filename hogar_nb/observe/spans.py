@@ -17,7 +17,8 @@ import random
 import threading
 from typing import Any
 
-from .records import ATTRS, HEAD, STEP_FIELDS, error_text
+from ..core.trail import error_text, trail_steps
+from .records import ATTRS, HEAD
 
 __all__ = ["Recorded", "Span", "Trace", "as_trace"]
 
@@ -156,8 +157,7 @@ class Recorded(Trace):
         nodes: dict[str, _Node] = {}
         routes: list[tuple[str, str, float]] = []
         skipped: list[str] = []
-        for i in range(HEAD, len(record), STEP_FIELDS):
-            step = record[i:i + STEP_FIELDS]
+        for step in trail_steps(record, HEAD):
             kind, at, node = step[0], step[1], step[2]
             if step[10]:  # a mirror's copy (shadow traffic) has spans of its own beside the node's
                 node = f"{node} (mirror)"

@@ -5,6 +5,12 @@ The notebook and the console read traces from here without a collector. The last
 the last ``failed`` failed ones stay after the ring has moved on, so the requests
 worth a look are there long after a burst of ordinary ones. A traced request is
 kept as its record (:mod:`.records`) and read as a :class:`~.spans.Trace`.
+
+Traces are added on the request path, as each request ends, so adding takes no
+lock and never waits for a reader: it appends to bounded deques (atomic in
+CPython), and a trace slower than the slowest kept so far is set aside as a
+candidate, folded into the slowest ones under the lock by the next reader (or by a
+later add, when many wait and nobody reads).
 """
 
 from __future__ import annotations
@@ -31,8 +37,19 @@ def facts(item: Kept) -> tuple[float, str | None, int]:
     return item.end - item.start, item.cause, item.trace_int
 
 
+def _copy(items: Any) -> list:
+    """A list of a deque that other threads append to: copied again in the rare case
+    an append came in between (the copy runs no Python code unless a collection
+    runs a finaliser, and only then can another thread append)."""
+    while True:
+        try:
+            return list(items)
+        except RuntimeError:  # deque mutated during iteration
+            continue
+
+
 class TraceStore:
-    """Keeps traces; thread-safe (written by the span builder, read by the fronts).
+    """Keeps traces; thread-safe (written as requests end, read by the fronts).
     ``graph`` names the deployment in the root spans built from records."""
 
     def __init__(self, recent: int = 1000, slowest: int = 100, failed: int = 200, graph: str = "") -> None:
@@ -43,25 +60,56 @@ class TraceStore:
         self._recent: deque[Kept] = deque(maxlen=recent)
         self._slow: list[tuple[float, int, Kept]] = []  # a min-heap: the fastest of the slow on top
         self._slow_max = slowest
+        self._floor = -1.0  # the fastest of the slow once there are `slowest`: who is slower is a candidate
+        self._candidates: deque[tuple[float, Kept]] = deque(maxlen=16 * slowest)
         self._failed: deque[Kept] = deque(maxlen=failed)
         self._order = itertools.count()
+        self._adds = itertools.count()
         self._lock = threading.Lock()
-        self.added = 0
+
+    @property
+    def added(self) -> int:
+        """How many traces were ever added."""
+        return int(repr(self._adds)[6:-1])  # "count(n)": read without taking a number
 
     def add(self, trace: Kept) -> None:
         """Keep ``trace``, a Trace or a request's record (the oldest recent one, the
-        least slow one make room)."""
+        least slow one make room); takes no lock (see the module)."""
         duration, cause, _id = facts(trace)
-        with self._lock:
-            self.added += 1
-            self._recent.append(trace)
-            slow = self._slow
+        next(self._adds)
+        self._recent.append(trace)
+        if cause is not None:
+            self._failed.append(trace)
+        if duration > self._floor:
+            candidates = self._candidates
+            candidates.append((duration, trace))
+            if len(candidates) >= self._slow_max and self._lock.acquire(blocking=False):
+                try:
+                    self._fold()
+                finally:
+                    self._lock.release()
+
+    def _fold(self) -> None:
+        """Move the candidates among the slowest (under the lock)."""
+        slow, candidates = self._slow, self._candidates
+        while candidates:
+            duration, trace = candidates.popleft()
             if len(slow) < self._slow_max:
                 heapq.heappush(slow, (duration, next(self._order), trace))
             elif duration > slow[0][0]:
                 heapq.heapreplace(slow, (duration, next(self._order), trace))
-            if cause is not None:
-                self._failed.append(trace)
+        if len(slow) >= self._slow_max:
+            self._floor = slow[0][0]
+
+    def _kept(self) -> tuple[list[Kept], list[Kept], list[Kept]]:
+        """The recent, slowest (slowest first) and failed traces (under the lock)."""
+        self._fold()
+        slow = [t for _d, _n, t in sorted(self._slow, key=lambda e: (-e[0], e[1]))]
+        return _copy(self._recent), slow, _copy(self._failed)
+
+    def recent(self) -> list[Kept]:
+        """The recent traces as kept, oldest first."""
+        return _copy(self._recent)
 
     def traces(self, status: str | None = None, limit: int = 50) -> list[Trace]:
         """The newest traces first; ``status="error"``: failed ones, newest first;
@@ -71,12 +119,8 @@ class TraceStore:
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
             raise ValueError(f"got {limit!r} for limit; expected an integer >= 1")
         with self._lock:
-            if status == "error":
-                found = list(reversed(self._failed))
-            elif status == "slow":
-                found = [t for _d, _n, t in sorted(self._slow, key=lambda e: (-e[0], e[1]))]
-            else:
-                found = list(reversed(self._recent))
+            recent, slow, failed = self._kept()
+        found = failed[::-1] if status == "error" else slow if status == "slow" else recent[::-1]
         return [as_trace(t, self.graph) for t in found[:limit]]
 
     def trace(self, trace_id: str) -> list[Trace]:
@@ -84,10 +128,11 @@ class TraceStore:
         one, unless callers sent several requests in one trace."""
         key = int(trace_id, 16)
         with self._lock:
-            seen: dict[int, Kept] = {}
-            for t in itertools.chain(self._recent, (e[2] for e in self._slow), self._failed):
-                if facts(t)[2] == key:
-                    seen[id(t)] = t
+            kept = self._kept()
+        seen: dict[int, Kept] = {}
+        for t in itertools.chain(*kept):
+            if facts(t)[2] == key:
+                seen[id(t)] = t
         return sorted((as_trace(t, self.graph) for t in seen.values()), key=lambda t: t.start)
 
     def summaries(self, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
@@ -111,7 +156,7 @@ class TraceStore:
         """The slowest spans of node ``node`` in the traces kept, as JSON, each with
         its request's ``request_id``; at most ``limit``."""
         with self._lock:
-            kept = {id(t): t for t in itertools.chain(self._recent, (e[2] for e in self._slow), self._failed)}
+            kept = {id(t): t for t in itertools.chain(*self._kept())}
         found = []
         for item in kept.values():
             t = as_trace(item, self.graph)
@@ -123,12 +168,11 @@ class TraceStore:
 
     def __len__(self) -> int:
         with self._lock:
-            ids = {id(t) for t in self._recent}
-            ids.update(id(e[2]) for e in self._slow)
-            ids.update(id(t) for t in self._failed)
-        return len(ids)
+            kept = self._kept()
+        return len({id(t) for t in itertools.chain(*kept)})
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
+            self._fold()
             return {"added": self.added, "recent": len(self._recent), "slow": len(self._slow),
                     "failed": len(self._failed)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from bisect import bisect_left
 from collections import deque
@@ -13,14 +14,14 @@ from opentelemetry.sdk.trace.sampling import Sampler
 
 from .context import TRACE_KEY, TraceIds, begin
 from .export import Exporter
-from .records import CAUSE, END, SpanBuilder, kept
+from .records import END, SpanBuilder, kept, record, sampled_ids
 from .sampling import env_sampler, sampler_for
 from .spans import as_trace
 from .store import TraceStore, facts
 
 __all__ = ["Tracing", "tracing_configured"]
 
-_EXEMPLARS = 512  # recent successful requests the exemplars are picked from
+_EXPORT_INTERVAL = 0.05  # the longest wait of a finished trace for the exporters
 _ENV = ("OTEL_TRACES_SAMPLER", "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT",
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 
@@ -38,13 +39,20 @@ class Tracing:
     """Traces the requests of ``dep``: decides each request's ids when it starts
     (:meth:`begin`), keeps each sampled request's steps as the walker reports them
     (a record: :mod:`.records`) in :attr:`store`, and hands its spans to the
-    exporters the environment configures (``export=False``: the store only).
+    exporters the environment configures (``export=False``: the store only), on a
+    thread of its own.
+
+    On the embedded engine the walker hands a sampled request's trail over as the
+    request ends, and its record goes into the store there and then (appends, no
+    lock: :class:`TraceStore`); on Ray the ingress's events come to the driver and
+    are followed request by request (:class:`SpanBuilder`).
 
     ``sample``: the fraction of new traces recorded (callers' sampled traces always
     are); None: ``OTEL_TRACES_SAMPLER``, else the graph's ``trace_sample``, else
     every request. ``recent``,
     ``slowest`` and ``failed`` size the :class:`TraceStore`; ``max_events`` bounds
-    the events waiting for the span builder (more are dropped, counted);
+    the events waiting for the span builder, and the traces waiting for export
+    (more are dropped, counted);
     ``exporters``: OpenTelemetry span exporters to use instead of the environment's."""
 
     def __init__(self, dep: Any, sample: float | None = None, export: bool = True, recent: int = 1000,
@@ -64,10 +72,20 @@ class Tracing:
         else:
             self.exporter = Exporter.from_env(dep.name)
         self.builder = SpanBuilder(self._finished, dep.name)
-        self._latest: deque[tuple] = deque(maxlen=_EXEMPLARS)  # records
-        # a sampled request's end event becomes its record as it is published (kept)
-        self.subscription = dep.subscribe(self.builder, maxsize=max_events, every=False, reduce=kept)
         self.closed = False
+        self.export_dropped = 0
+        self._max_outbox = max_events
+        self._outbox: deque[tuple] = deque()
+        self._exporting: threading.Thread | None = None
+        self._handing = False  # the export thread is handing traces over
+        self._stop = threading.Event()
+        if self.exporter is not None:
+            self._exporting = threading.Thread(target=self._export_loop, name="hogar-trace-export", daemon=True)
+            self._exporting.start()
+        # a sampled request's trail becomes its record as the request ends (record), or
+        # its end event does as it is published (kept)
+        self.subscription = dep.subscribe(self.builder, maxsize=max_events, every=False, reduce=kept,
+                                          record=self._record)
 
     def begin(self, context: Any) -> TraceIds:
         """Decide ``context``'s trace ids (kept in its ``attrs``), once."""
@@ -86,28 +104,57 @@ class Tracing:
         self._finished((ids.trace_id, ids.span_id, ids.parent_id, start, end, context.request_id, source, route,
                         cause, None, None, attrs or None))
 
+    def _record(self, context: Any, trail: list[Any], end: float, error: Any) -> None:
+        """A request the walker followed ended (its subscription's ``record``)."""
+        ids = sampled_ids(context)
+        if ids is not None:
+            self._finished(record(ids, context, trail, end, error))
+
     def _finished(self, record: tuple) -> None:
-        if self.exporter is not None:
-            self.exporter(as_trace(record, self.builder.graph))
         self.store.add(record)
-        if record[CAUSE] is None:
-            self._latest.append(record)
+        if self._exporting is not None:
+            if len(self._outbox) < self._max_outbox:
+                self._outbox.append(record)
+            else:
+                self.export_dropped += 1
+
+    def _export_loop(self) -> None:
+        outbox, graph, exporter = self._outbox, self.builder.graph, self.exporter
+        assert exporter is not None
+        while True:
+            stopping = self._stop.wait(_EXPORT_INTERVAL)
+            self._handing = True
+            while outbox:
+                try:
+                    exporter(as_trace(outbox.popleft(), graph))
+                except Exception:  # a trace whose spans could not be made: lost, counted
+                    self.export_dropped += 1
+            self._handing = False
+            if stopping:
+                return
 
     def exemplars(self, bounds: list[float]) -> list[tuple[str, float, float] | None]:
         """For each latency bucket (upper ``bounds`` in seconds, ascending, the last
         one +Inf) the latest recent request that fell in it: (trace id, latency s,
         time), or None; for OpenMetrics exemplars on ``/metrics``."""
         out: list[tuple[str, float, float] | None] = [None] * len(bounds)
-        for item in list(self._latest):
-            duration, _cause, trace_id = facts(item)
+        for item in self.store.recent():
+            duration, cause, trace_id = facts(item)
+            if cause is not None:
+                continue
             i = bisect_left(bounds, duration)
             if i < len(bounds):
-                out[i] = (format(trace_id, "032x"), duration, item[END])
+                out[i] = (format(trace_id, "032x"), duration, item[END] if isinstance(item, tuple) else item.end)
         return out
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Export what is buffered now; false if the exporters did not finish in time."""
-        return self.exporter.flush(timeout) if self.exporter is not None else True
+        if self.exporter is None:
+            return True
+        deadline = time.monotonic() + timeout
+        while (self._outbox or self._handing) and time.monotonic() < deadline:  # handed to the exporters first
+            time.sleep(0.005)
+        return self.exporter.flush(max(0.0, deadline - time.monotonic()))
 
     def close(self) -> None:
         """Stop following requests; export what is left."""
@@ -118,12 +165,16 @@ class Tracing:
 
         self.subscription.close()
         time.sleep(2 * DRAIN_INTERVAL)  # the subscription's last delivery
+        if self._exporting is not None:
+            self._stop.set()
+            self._exporting.join()
         if self.exporter is not None:
             self.exporter.close()
 
     def stats(self) -> dict[str, Any]:
         sub = self.subscription
-        return {**self.store.stats(), "events_dropped": sub.dropped, "observer_failed": sub.failed,
+        return {**self.store.stats(), "events_dropped": sub.dropped + self.export_dropped,
+                "observer_failed": sub.failed,
                 "export_failures": self.exporter.failures if self.exporter is not None else 0,
                 "open": len(self.builder.open)}
 

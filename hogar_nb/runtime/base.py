@@ -99,7 +99,8 @@ class DeploymentBase(ObserversMixin, ChangesMixin, QualityMixin, FrontsMixin, Tr
     @abstractmethod
     def _subscribe(self, fn: Callable[[Any], Any], maxsize: int, every: bool = True,
                    kinds: Collection[str] | None = None,
-                   reduce: Callable[[WalkEvent], Any] | None = None) -> Subscription:
+                   reduce: Callable[[WalkEvent], Any] | None = None,
+                   record: Callable[[Any, list[Any], float, Any], Any] | None = None) -> Subscription:
         """Deliver the walker's events to ``fn`` off the request path (see :meth:`subscribe`)."""
 
     @abstractmethod

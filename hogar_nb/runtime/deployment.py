@@ -50,8 +50,9 @@ class Deployment(DeploymentBase):
 
     def _subscribe(self, fn: Callable[[Any], Any], maxsize: int, every: bool = True,
                    kinds: Collection[str] | None = None,
-                   reduce: Callable[[WalkEvent], Any] | None = None) -> Subscription:
-        sub = self._engine.walker.hub.subscribe(fn, maxsize, every, kinds, reduce)
+                   reduce: Callable[[WalkEvent], Any] | None = None,
+                   record: Callable[[Any, list[Any], float, Any], Any] | None = None) -> Subscription:
+        sub = self._engine.walker.hub.subscribe(fn, maxsize, every, kinds, reduce, record)
         drain_in_thread(sub)
         self._subscriptions.append(sub)
         return sub

@@ -24,7 +24,8 @@ class ObserversMixin:
 
     def subscribe(self, fn: Callable[[Any], Any], maxsize: int = 10_000, every: bool = True,
                   kinds: Collection[str] | None = None,
-                  reduce: Callable[[WalkEvent], Any] | None = None) -> Subscription:
+                  reduce: Callable[[WalkEvent], Any] | None = None,
+                  record: Callable[[Any, list[Any], float, Any], Any] | None = None) -> Subscription:
         """Call ``fn(event)`` for every step of every request from now on (a
         :class:`~hogar_nb.runtime.walk.WalkEvent`: started, enqueued, attempt, retry,
         routed, skipped, completed, failed), on a thread of the deployment's, never on
@@ -39,14 +40,15 @@ class ObserversMixin:
         ``kinds``: only events of these kinds; while no subscriber wants ``started``,
         ``completed`` or ``failed``, the walker makes none of them (a cheaper hook for
         observers of nodes, such as the quality monitor). ``reduce``: what to queue of
-        each event, called as it is published (see
-        :meth:`~hogar_nb.runtime.walk.ObserverHub.subscribe`).
+        each event, called as it is published; ``record``: what takes an observed
+        request's steps at once as it ends, where the walker gathers them (both: see
+        :meth:`~hogar_nb.runtime.walk.ObserverHub.subscribe`; Ray has no such trails).
         """
         if maxsize < 1:
             raise ValueError(f"got {maxsize} for maxsize; expected an integer >= 1")
         if self._stopped:
             raise self._stopped_error()
-        return self._subscribe(fn, maxsize, every, kinds, reduce)
+        return self._subscribe(fn, maxsize, every, kinds, reduce, record)
 
     def capture_answers(self, nodes: Collection[str], maxsize: int = 100_000) -> Capture | None:
         """A cheaper hook than :meth:`subscribe` for an observer of worker ``nodes``

@@ -101,7 +101,8 @@ class DeploymentProtocol(Protocol):
 
     def subscribe(self, fn: Callable[[Any], Any], maxsize: int = 10_000,
                   every: bool = True, kinds: Collection[str] | None = None,
-                  reduce: Callable[[WalkEvent], Any] | None = None) -> Subscription: ...
+                  reduce: Callable[[WalkEvent], Any] | None = None,
+                  record: Callable[[Any, list[Any], float, Any], Any] | None = None) -> Subscription: ...
 
     def capture_answers(self, nodes: Collection[str], maxsize: int = 100_000) -> Capture | None: ...
 

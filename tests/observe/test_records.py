@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import gc
 
+import pytest
+
 import hogar_nb
 from hogar_nb.observe import records
+from hogar_nb.core.trail import ANSWERED, ENQUEUED, STARTED, STEP, trail_steps
 from hogar_nb.runtime.walk import STEP_FIELDS, RequestContext, Step
 from tests.runtime.conftest import chain, wait_for
 
@@ -19,6 +22,22 @@ def fail_on_7(x):
 def test_the_record_layout_follows_the_walkers_steps() -> None:
     assert records.STEP_FIELDS == STEP_FIELDS == len(Step._fields)
     assert Step._fields[11] == "error" and Step._fields[1:3] == ("time", "node")
+
+
+def test_a_trail_reads_back_as_the_steps_written() -> None:
+    trail = [STARTED, 1.0, "src", ENQUEUED, 1.1, "a", ANSWERED, 1.3, "a", 0, "2", 1.2, 4,
+             STEP, "retry", 1.4, "b", 1, "timeout", None, 0.05, None, None, 1, False, None,
+             STEP, "attempt", 1.6, "b", 1, "error", None, 0.0, "0", 1.5, 1, True, "ValueError: no"]
+    steps = [Step._make(s) for s in trail_steps(trail)]
+    assert [(s.kind, s.time, s.node) for s in steps] == [
+        ("started", 1.0, "src"), ("enqueued", 1.1, "a"), ("attempt", 1.3, "a"), ("retry", 1.4, "b"),
+        ("attempt", 1.6, "b")]
+    assert steps[2] == Step("attempt", 1.3, "a", 0, "ok", None, 0.0, "2", 1.2, 4, False, None)
+    assert steps[1] == Step("enqueued", 1.1, "a", 0, "", None, 0.0, None, None, 1, False, None)
+    assert steps[3].delay == 0.05 and steps[4].shadow and steps[4].error == "ValueError: no"
+    assert trail_steps(trail, 3)[0] == tuple(steps[1])
+    with pytest.raises(ValueError, match="code"):
+        trail_steps([STARTED, 1.0, "src", "enqueued"])
 
 
 def test_kept_traces_are_plain_values_the_garbage_collector_stops_following(no_leaks) -> None:
@@ -36,7 +55,7 @@ def test_kept_traces_are_plain_values_the_garbage_collector_stops_following(no_l
         assert len(failed) == 40 and all(r[records.ERROR_NODE] == "n0" for r in failed)
         assert all("seven" in r[records.ERROR] for r in failed)
         # the failed attempt's exception is kept as its text, in its step
-        steps = [Step._make(failed[0][i:i + STEP_FIELDS]) for i in range(records.HEAD, len(failed[0]), STEP_FIELDS)]
+        steps = [Step._make(s) for s in trail_steps(failed[0], records.HEAD)]
         (attempt,) = [s for s in steps if s.kind == "attempt" and s.outcome != "ok"]
         assert attempt.node == "n0" and attempt.error.startswith("ValueError: seven")
 

@@ -98,8 +98,10 @@ class RayDeployment(RayControls, DeploymentBase):
 
     def _subscribe(self, fn: Callable[[Any], Any], maxsize: int, every: bool = True,
                    kinds: Collection[str] | None = None,
-                   reduce: Callable[[WalkEvent], Any] | None = None) -> Subscription:
-        return self._pump.subscribe(fn, maxsize, kinds, reduce)  # the ingress publishes every request's events
+                   reduce: Callable[[WalkEvent], Any] | None = None,
+                   record: Callable[[Any, list[Any], float, Any], Any] | None = None) -> Subscription:
+        # the ingress publishes every request's events: no trails to record
+        return self._pump.subscribe(fn, maxsize, kinds, reduce)
 
     async def _request(self, payload: Any, source: str, timeout: float | None,
                        context: RequestContext) -> Any:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
+from ...core.trail import ENQUEUED
 from ..errors import NodeError, RequestError, RouteError
 from ..metrics import Stats
 from ..plan import NodePlan
@@ -109,7 +110,7 @@ class DeliverySteps:
                 return
             trail = walk.trail
             if trail is not None:
-                trail += ("enqueued", now + self.wall_offset, dst, 0, "", None, 0.0, None, None, 1, False, None)
+                trail += (ENQUEUED, now + self.wall_offset, dst)
             elif walk.observed:
                 self.hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, dst, value=value,
                                            context=walk.context))

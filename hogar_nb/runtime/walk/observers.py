@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Collection
-from typing import Any, Callable, Literal, NamedTuple
+from typing import Any, Callable, Literal
+
+from ...core.trail import STEP_FIELDS, Step, trail_steps
 
 __all__ = ["EVENT_KINDS", "EventKind", "ObserverHub", "REQUEST_ENDS", "STEP_FIELDS", "Step", "Subscription",
            "WalkEvent"]
@@ -24,28 +26,6 @@ EVENT_KINDS = frozenset(("started", "enqueued", "attempt", "retry", "routed", "s
 REQUEST_ENDS = frozenset(("started", "completed", "failed"))
 
 
-class Step(NamedTuple):
-    """One step of a request as its end event's ``steps`` carry it: the fields of a
-    :class:`WalkEvent` but for the request, its payload and its context, in this
-    order (``Step._make(t)`` reads one by name). The walker writes them one after
-    the other into one flat list, the event's ``trail``: :data:`STEP_FIELDS` values
-    a step."""
-
-    kind: str
-    time: float
-    node: str | None
-    attempt: int
-    outcome: str
-    choice: str | None
-    delay: float
-    replica: str | None
-    began: float | None
-    batch: int
-    shadow: bool
-    error: BaseException | None
-
-
-STEP_FIELDS = len(Step._fields)
 
 
 class WalkEvent:
@@ -73,10 +53,12 @@ class WalkEvent:
 
     ``steps``: while only observers of observed requests listen (``every=False``, a
     sampling tracer), each wanting every kind of event, the walker publishes no event
-    per step of an observed request: it writes each step's fields into one flat list,
-    ``trail``, and the request's ``completed`` or ``failed`` event carries it, the
-    ``started`` step first (one queued item per request instead of one per step, and
-    no object per step for the garbage collector to follow). ``steps`` reads it as
+    per step of an observed request: it writes its steps into one flat list, its
+    ``trail`` (:mod:`hogar_nb.core.trail`), and the request's ``completed`` or
+    ``failed`` event carries it, the ``started`` step first (one queued item per
+    request instead of one per step, and no object per step for the garbage
+    collector to follow); a subscriber that records trails gets the trail alone,
+    without the event (see :meth:`ObserverHub.subscribe`). ``steps`` reads it as
     :class:`Step` tuples. Otherwise both are None.
     """
 
@@ -108,10 +90,7 @@ class WalkEvent:
     @property
     def steps(self) -> list[tuple] | None:
         """The request's steps (see above) as tuples in :class:`Step` order, or None."""
-        trail = self.trail
-        if trail is None:
-            return None
-        return [tuple(trail[i:i + STEP_FIELDS]) for i in range(0, len(trail), STEP_FIELDS)]
+        return None if self.trail is None else trail_steps(self.trail)
 
     def __repr__(self) -> str:
         parts = [f"{self.kind} #{self.request}"]
@@ -127,17 +106,19 @@ class WalkEvent:
 class Subscription:
     """One observer's bounded queue; counts what it ``delivered``, ``dropped`` (queue
     full) and what the observer ``failed`` on (it, or its ``reduce``, raised).
-    ``kinds``: the event kinds it takes (None: all). ``reduce``: see
+    ``kinds``: the event kinds it takes (None: all). ``reduce`` and ``record``: see
     :meth:`ObserverHub.subscribe`."""
 
     def __init__(self, hub: ObserverHub, fn: Callable[[Any], Any], maxsize: int,
                  every: bool = True, kinds: frozenset[str] | None = None,
-                 reduce: Callable[[WalkEvent], Any] | None = None) -> None:
+                 reduce: Callable[[WalkEvent], Any] | None = None,
+                 record: Callable[[Any, list[Any], float, Any], Any] | None = None) -> None:
         self.fn = fn
         self.maxsize = maxsize
         self.every = every
         self.kinds = kinds
         self.reduce = reduce
+        self.record = record
         self.delivered = 0
         self.dropped = 0
         self.failed = 0
@@ -163,6 +144,16 @@ class Subscription:
             return
         if kept is not None:
             self._queue.append(kept)
+
+    def record_trail(self, context: Any, trail: list[Any], time: float, error: Any) -> None:
+        """Hand the trail of a request that ended at ``time`` (``error``: None, or why
+        it failed) to the subscriber's ``record``; never raises."""
+        try:
+            self.record(context, trail, time, error)  # type: ignore[misc]
+        except Exception:  # the observer's fault: the request's steps are lost, counted
+            self.failed += 1
+        else:
+            self.delivered += 1
 
     def drain(self) -> int:
         """Call the observer on every queued event; returns how many were taken."""
@@ -191,7 +182,9 @@ class Subscription:
 class ObserverHub:
     """Where the walker publishes; ``active`` is false while nobody subscribed, and
     ``ends`` while nobody wants a request's ``started``, ``completed`` or ``failed``
-    event (the walker then makes none)."""
+    event (the walker then makes none). ``trails``: observed requests' steps are
+    written into their trails; ``recorders``: the subscriptions that take a trail
+    directly when its request ends (then no end event is made for them)."""
 
     def __init__(self) -> None:
         self._subs: tuple[Subscription, ...] = ()  # replaced whole, never mutated
@@ -199,10 +192,12 @@ class ObserverHub:
         self.every = False  # some subscriber wants the events of every request
         self.ends = False
         self.trails = False
+        self.recorders: tuple[Subscription, ...] = ()
 
     def subscribe(self, fn: Callable[[Any], Any], maxsize: int = 10_000,
                   every: bool = True, kinds: Collection[str] | None = None,
-                  reduce: Callable[[WalkEvent], Any] | None = None) -> Subscription:
+                  reduce: Callable[[WalkEvent], Any] | None = None,
+                  record: Callable[[Any, list[Any], float, Any], Any] | None = None) -> Subscription:
         """Queue every :class:`WalkEvent` from now on for ``fn``, called off the request
         path by :meth:`Subscription.drain`. At most ``maxsize`` events wait; more are
         dropped. ``every`` false: only the events of requests whose context is
@@ -216,13 +211,21 @@ class ObserverHub:
         observer that keeps a few plain values of an event: the event, its context and
         its value are let go at once rather than held until the drain, which an
         interpreter under load pays for in garbage collections. It must be quick and
-        never block; an event it raises on is lost, counted as ``failed``."""
+        never block; an event it raises on is lost, counted as ``failed``.
+
+        ``record``: while steps travel in trails, an observed request's end makes no
+        event for this subscriber: ``record(context, trail, time, error)`` is called
+        instead, on the request path, as the request ends (``error``: None, or the
+        :class:`~hogar_nb.runtime.errors.RequestError` it failed with; ``trail``: see
+        :mod:`hogar_nb.core.trail`; kept as it is, never changed). The same
+        rules as for ``reduce``: quick, never blocking; one that raises loses that
+        request, counted as ``failed``. Its other events still come to ``fn``."""
         if maxsize < 1:
             raise ValueError(f"got {maxsize} for maxsize; expected an integer >= 1")
         wanted = None if kinds is None else frozenset(kinds)
         if wanted is not None and (not wanted or not wanted <= EVENT_KINDS):
             raise ValueError(f"got {sorted(wanted)} for kinds; expected some of {sorted(EVENT_KINDS)}")
-        sub = Subscription(self, fn, maxsize, every, wanted, reduce)
+        sub = Subscription(self, fn, maxsize, every, wanted, reduce, record)
         self._subs = (*self._subs, sub)
         self._update()
         return sub
@@ -234,9 +237,13 @@ class ObserverHub:
     def _update(self) -> None:
         subs = self._subs
         self.every = any(s.every for s in subs)
-        self.ends = any(s.kinds is None or not s.kinds.isdisjoint(REQUEST_ENDS) for s in subs)
-        # an observed request's steps may travel together, in its end event
-        self.trails = bool(subs) and not self.every and all(s.kinds is None for s in subs)
+        # an observed request's steps may travel together, in its end event or to a recorder
+        trails = bool(subs) and not self.every and all(s.kinds is None for s in subs)
+        recorders = tuple(s for s in subs if s.record is not None) if trails else ()
+        self.ends = any((s.kinds is None or not s.kinds.isdisjoint(REQUEST_ENDS)) and s not in recorders
+                        for s in subs)
+        self.recorders = recorders
+        self.trails = trails
         self.active = bool(subs)
 
     def publish(self, event: WalkEvent) -> None:

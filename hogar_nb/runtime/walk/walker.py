@@ -7,6 +7,7 @@ from collections.abc import Collection, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+from ...core.trail import ANSWERED, ENQUEUED, STARTED, STEP, error_text
 from ..errors import RequestError, RequestTimeoutError
 from ..metrics import Stats
 from ..plan import GraphPlan, NodePlan
@@ -89,9 +90,8 @@ class Walker(BreakerSteps, DeliverySteps):
         if hub.active:  # who listens wants every request, or this one
             context = walk.context
             walk.observed = hub.every or context is None or context.observed
-            if walk.observed and hub.trails:  # its steps travel together, in its end event
-                walk.trail = ["started", now + self.wall_offset, source, 0, "", None, 0.0, None, None, 1, False,
-                              None]
+            if walk.observed and hub.trails:  # its steps travel together (see core.trail)
+                walk.trail = [STARTED, now + self.wall_offset, source]
             elif walk.observed and hub.ends:
                 hub.publish(WalkEvent("started", walk.id, now + self.wall_offset, source, value=payload,
                                       context=walk.context))
@@ -111,8 +111,7 @@ class Walker(BreakerSteps, DeliverySteps):
                 stats.requests += 1
                 stats.done += 1
             if walk.trail is not None:
-                walk.trail += ("enqueued", now + self.wall_offset, nxt, 0, "", None, 0.0, None, None, 1, False,
-                               None)
+                walk.trail += (ENQUEUED, now + self.wall_offset, nxt)
             elif walk.observed:
                 hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, nxt, value=payload,
                                       context=walk.context))
@@ -144,19 +143,18 @@ class Walker(BreakerSteps, DeliverySteps):
         if not walk.alone and (trail is not None or not walk.observed):
             nxt = self._chain.get(job.node)
             if nxt is not None and nxt not in self.suspended:
-                if trail is not None:  # the attempt and the next hop's enqueue, as Step fields
+                if trail is not None:  # the attempt and the next hop's enqueue
                     off = self.wall_offset
                     at = now + off
-                    trail += ("attempt", at, job.node, job.attempt, "ok", None, 0.0, replica,
-                              None if began is None else began + off, batch, False, None,
-                              "enqueued", at, nxt, 0, "", None, 0.0, None, None, 1, False, None)
+                    trail += (ANSWERED, at, job.node, job.attempt, replica, None if began is None else began + off,
+                              batch, ENQUEUED, at, nxt)
                 return [Enqueue(walk, nxt, value, job.node)]
             sink = self._ends.get(job.node)
             if sink is not None:  # _deliver to the response sink, inlined
                 if trail is not None:
                     off = self.wall_offset
-                    trail += ("attempt", now + off, job.node, job.attempt, "ok", None, 0.0, replica,
-                              None if began is None else began + off, batch, False, None)
+                    trail += (ANSWERED, now + off, job.node, job.attempt, replica,
+                              None if began is None else began + off, batch)
                 stats = self.stats[sink]
                 if stats is not None:
                     stats.requests += 1
@@ -167,8 +165,8 @@ class Walker(BreakerSteps, DeliverySteps):
         plan = self.nodes[job.node]
         if trail is not None:
             off = self.wall_offset
-            trail += ("attempt", now + off, plan.name, job.attempt, "ok", None, 0.0, replica,
-                      None if began is None else began + off, batch, False, None)
+            trail += (ANSWERED, now + off, plan.name, job.attempt, replica, None if began is None else began + off,
+                      batch)
         elif walk.observed:
             off = self.wall_offset
             hub.publish(WalkEvent("attempt", walk.id, now + off, plan.name, job.attempt, "ok", value=value,
@@ -260,7 +258,13 @@ class Walker(BreakerSteps, DeliverySteps):
             began += off
         trail = walk.trail
         if trail is not None:
-            trail += (kind, now + off, node, attempt, outcome, choice, delay, replica, began, batch, shadow, error)
+            if kind == "enqueued" and not attempt and not shadow:
+                trail += (ENQUEUED, now + off, node)
+            elif kind == "attempt" and outcome == "ok" and not shadow:
+                trail += (ANSWERED, now + off, node, attempt, replica, began, batch)
+            else:
+                trail += (STEP, kind, now + off, node, attempt, outcome, choice, delay, replica, began, batch, shadow,
+                          error_text(error))
         else:
             self.hub.publish(WalkEvent(kind, walk.id, now + off, node, attempt, outcome, choice, delay, error,
                                        value, walk.context, replica, began, batch, shadow))
@@ -275,10 +279,16 @@ class Walker(BreakerSteps, DeliverySteps):
             g.pending += 1
             if g.pending >= g.stride:
                 g.observe(now - walk.t0)
-        if walk.observed and self.hub.ends:
-            self.hub.publish(WalkEvent("completed", walk.id, now + self.wall_offset, None, 0, "", None, 0.0, None,
-                                       value, walk.context, None, None, 1, False, walk.trail))
-            walk.trail = None  # what comes after the answer (a mirror's copy) is published alone
+        if walk.observed:
+            hub = self.hub
+            trail = walk.trail
+            if trail is not None:
+                walk.trail = None  # what comes after the answer (a mirror's copy) is published alone
+                for sub in hub.recorders:
+                    sub.record_trail(walk.context, trail, now + self.wall_offset, None)
+            if hub.ends or (trail is None and hub.recorders):
+                hub.publish(WalkEvent("completed", walk.id, now + self.wall_offset, None, 0, "", None, 0.0, None,
+                                      value, walk.context, None, None, 1, False, trail))
         out.append(Complete(walk, value))
 
     def _fail(self, out: list[Action], walk: Walk, err: RequestError, now: float) -> None:
@@ -287,10 +297,16 @@ class Walker(BreakerSteps, DeliverySteps):
         walk.finished = True
         if self.graph_stats is not None:
             self.graph_stats.failed(err.cause)
-        if walk.observed and self.hub.ends:
-            self.hub.publish(WalkEvent("failed", walk.id, now + self.wall_offset, err.node, outcome=err.cause,
-                                       error=err, context=walk.context, trail=walk.trail))
-            walk.trail = None
+        if walk.observed:
+            hub = self.hub
+            trail = walk.trail
+            if trail is not None:
+                walk.trail = None
+                for sub in hub.recorders:
+                    sub.record_trail(walk.context, trail, now + self.wall_offset, err)
+            if hub.ends or (trail is None and hub.recorders):
+                hub.publish(WalkEvent("failed", walk.id, now + self.wall_offset, err.node, outcome=err.cause,
+                                      error=err, context=walk.context, trail=trail))
         out.append(Fail(walk, err))
 
     def _fail_at(self, out: list[Action], plan: NodePlan, walk: Walk, err: RequestError, now: float) -> None:

@@ -1,0 +1,87 @@
+"""A request's steps as one flat list of plain values: its *trail*.
+
+While only observers of sampled requests listen (a tracer), the walker publishes
+no event per step of such a request: it writes each step into the request's trail,
+and the trail is handed on whole when the request ends. The graph walker writes
+trails (``hogar_nb.runtime.walk``); the tracer keeps them and builds spans from them
+when a trace is read (``hogar_nb.observe``). Both read this one layout.
+
+Each step is a code, then the step's own values; the fields a code leaves out take
+:class:`Step`'s defaults. The steps of an ordinary request (it started, each node
+was given its input and answered) are written in three or seven values, the rest
+in thirteen:
+
+============ =====================================================================
+``STARTED``  time, source: the request entered (always the first step, so a
+             trail's items 1 and 2 are its start time and its source)
+``ENQUEUED`` time, node: a node was given the request's input (a first attempt)
+``ANSWERED`` time, node, attempt, replica, began, batch: an attempt answered
+``STEP``     any step: its twelve :class:`Step` fields, an error as its text
+============ =====================================================================
+
+A trail holds ints, floats, strings, booleans and None only, so a tuple made of
+one is let go by the garbage collector the first time it looks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+__all__ = ["ANSWERED", "ENQUEUED", "STARTED", "STEP", "STEP_FIELDS", "Step", "error_text", "trail_steps"]
+
+STEP, STARTED, ENQUEUED, ANSWERED = -1, -2, -3, -4  # negative: never one of a step's values
+
+
+class Step(NamedTuple):
+    """One step of a request: what the walker's event for it says, but for the
+    request, its payload and its context (``Step._make(t)`` reads a tuple)."""
+
+    kind: str
+    time: float
+    node: str | None
+    attempt: int
+    outcome: str
+    choice: str | None
+    delay: float
+    replica: str | None
+    began: float | None
+    batch: int
+    shadow: bool
+    error: Any  # an exception, or its text in a trail
+
+
+STEP_FIELDS = len(Step._fields)
+
+
+def error_text(error: Any) -> str | None:
+    """An error as a trail keeps it: its class and message (an exception would keep
+    its frames alive)."""
+    if error is None or isinstance(error, str):
+        return error
+    return f"{type(error).__name__}: {error}"[:500]
+
+
+def trail_steps(trail: Sequence[Any], start: int = 0) -> list[tuple]:
+    """The steps written in ``trail`` from index ``start`` on, as tuples in
+    :class:`Step` order."""
+    out: list[tuple] = []
+    i, end = start, len(trail)
+    while i < end:
+        code = trail[i]
+        if code == ANSWERED:
+            out.append(("attempt", trail[i + 1], trail[i + 2], trail[i + 3], "ok", None, 0.0, trail[i + 4],
+                        trail[i + 5], trail[i + 6], False, None))
+            i += 7
+        elif code == ENQUEUED:
+            out.append(("enqueued", trail[i + 1], trail[i + 2], 0, "", None, 0.0, None, None, 1, False, None))
+            i += 3
+        elif code == STARTED:
+            out.append(("started", trail[i + 1], trail[i + 2], 0, "", None, 0.0, None, None, 1, False, None))
+            i += 3
+        elif code == STEP:
+            out.append(tuple(trail[i + 1:i + 1 + STEP_FIELDS]))
+            i += 1 + STEP_FIELDS
+        else:
+            raise ValueError(f"got {code!r} at {i} of a trail; expected a step's code")
+    return out
