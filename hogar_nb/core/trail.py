@@ -9,11 +9,14 @@ when a trace is read (``hogar_nb.observe``). Both read this one layout.
 Each step is a code, then the step's own values; the fields a code leaves out take
 :class:`Step`'s defaults. The steps of an ordinary request (it started, each node
 was given its input and answered) are written in three or seven values, the rest
-in thirteen:
+in thirteen. Times are in the writer's clock, as it read them (a float made per
+step and per request costs): the ``STARTED`` step says what to add to each for
+seconds since the epoch.
 
 ============ =====================================================================
-``STARTED``  time, source: the request entered (always the first step, so a
-             trail's items 1 and 2 are its start time and its source)
+``STARTED``  time, source, offset: the request entered (always the first step, so
+             a trail's items 1, 2 and 3 are its start time, its source and the
+             offset of its times; :func:`started` is the start in epoch seconds)
 ``ENQUEUED`` time, node: a node was given the request's input (a first attempt)
 ``ANSWERED`` time, node, attempt, replica, began, batch: an attempt answered
 ``STEP``     any step: its twelve :class:`Step` fields, an error as its text
@@ -28,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-__all__ = ["ANSWERED", "ENQUEUED", "STARTED", "STEP", "STEP_FIELDS", "Step", "error_text", "trail_steps"]
+__all__ = ["ANSWERED", "ENQUEUED", "STARTED", "STEP", "STEP_FIELDS", "Step", "error_text", "started", "trail_steps"]
 
 STEP, STARTED, ENQUEUED, ANSWERED = -1, -2, -3, -4  # negative: never one of a step's values
 
@@ -62,25 +65,36 @@ def error_text(error: Any) -> str | None:
     return f"{type(error).__name__}: {error}"[:500]
 
 
+def started(trail: Sequence[Any], start: int = 0) -> float:
+    """When the request of the trail at ``start`` started, in seconds since the epoch."""
+    return trail[start + 1] + trail[start + 3]
+
+
 def trail_steps(trail: Sequence[Any], start: int = 0) -> list[tuple]:
     """The steps written in ``trail`` from index ``start`` on, as tuples in
-    :class:`Step` order."""
+    :class:`Step` order, their times in seconds since the epoch."""
     out: list[tuple] = []
-    i, end = start, len(trail)
+    i, end, off = start, len(trail), 0.0
     while i < end:
         code = trail[i]
         if code == ANSWERED:
-            out.append(("attempt", trail[i + 1], trail[i + 2], trail[i + 3], "ok", None, 0.0, trail[i + 4],
-                        trail[i + 5], trail[i + 6], False, None))
+            began = trail[i + 5]
+            out.append(("attempt", trail[i + 1] + off, trail[i + 2], trail[i + 3], "ok", None, 0.0, trail[i + 4],
+                        None if began is None else began + off, trail[i + 6], False, None))
             i += 7
         elif code == ENQUEUED:
-            out.append(("enqueued", trail[i + 1], trail[i + 2], 0, "", None, 0.0, None, None, 1, False, None))
+            out.append(("enqueued", trail[i + 1] + off, trail[i + 2], 0, "", None, 0.0, None, None, 1, False, None))
             i += 3
         elif code == STARTED:
-            out.append(("started", trail[i + 1], trail[i + 2], 0, "", None, 0.0, None, None, 1, False, None))
-            i += 3
+            off = trail[i + 3]
+            out.append(("started", trail[i + 1] + off, trail[i + 2], 0, "", None, 0.0, None, None, 1, False, None))
+            i += 4
         elif code == STEP:
-            out.append(tuple(trail[i + 1:i + 1 + STEP_FIELDS]))
+            step = list(trail[i + 1:i + 1 + STEP_FIELDS])
+            step[1] += off
+            if step[8] is not None:
+                step[8] += off
+            out.append(tuple(step))
             i += 1 + STEP_FIELDS
         else:
             raise ValueError(f"got {code!r} at {i} of a trail; expected a step's code")

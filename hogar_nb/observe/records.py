@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..core.trail import STARTED, STEP, STEP_FIELDS, error_text
+from ..core.trail import STARTED, STEP, STEP_FIELDS, error_text, started
 from .context import TRACE_KEY, TraceIds
 
 __all__ = ["ATTRS", "CAUSE", "END", "ERROR", "ERROR_NODE", "HEAD", "PARENT", "REQUEST_ID", "ROUTE", "SOURCE",
@@ -42,9 +42,9 @@ def record(ids: TraceIds, context: Any, trail: list[Any], end: float, error: Any
     text are kept)."""
     route = context.attrs.get("route")
     if error is None:
-        return (ids.trace_id, ids.span_id, ids.parent_id, trail[1], end, context.request_id, trail[2], route,
+        return (ids.trace_id, ids.span_id, ids.parent_id, started(trail), end, context.request_id, trail[2], route,
                 None, None, None, None, *trail)
-    return (ids.trace_id, ids.span_id, ids.parent_id, trail[1], end, context.request_id, trail[2], route,
+    return (ids.trace_id, ids.span_id, ids.parent_id, started(trail), end, context.request_id, trail[2], route,
             getattr(error, "cause", None) or "error", getattr(error, "node", None), str(error)[:500], None, *trail)
 
 
@@ -98,7 +98,7 @@ class SpanBuilder:
                 if len(self.open) >= _OPEN_LIMIT:
                     del self.open[next(iter(self.open))]
                     self.given_up += 1
-                self.open[event.request] = (ids, context, [STARTED, event.time, event.node])
+                self.open[event.request] = (ids, context, [STARTED, event.time, event.node, 0.0])
             return
         followed = self.open.get(event.request)
         if followed is None:

@@ -9,8 +9,9 @@ kept as its record (:mod:`.records`) and read as a :class:`~.spans.Trace`.
 Traces are added on the request path, as each request ends, so adding takes no
 lock and never waits for a reader: it appends to bounded deques (atomic in
 CPython), and a trace slower than the slowest kept so far is set aside as a
-candidate, folded into the slowest ones under the lock by the next reader (or by a
-later add, when many wait and nobody reads).
+candidate, folded into the slowest ones under the lock by the next reader or by a
+later add when the lock is free (an add waits for a reader, whose hold is a copy of
+the lists, only when candidates pile up while readers keep the lock).
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ class TraceStore:
         self._slow: list[tuple[float, int, Kept]] = []  # a min-heap: the fastest of the slow on top
         self._slow_max = slowest
         self._floor = -1.0  # the fastest of the slow once there are `slowest`: who is slower is a candidate
-        self._candidates: deque[tuple[float, Kept]] = deque(maxlen=16 * slowest)
+        self._candidates: deque[tuple[float, Kept]] = deque()
+        self._must_fold = 16 * slowest  # candidates past which an add waits for a reader to finish
         self._failed: deque[Kept] = deque(maxlen=failed)
         self._order = itertools.count()
         self._adds = itertools.count()
@@ -75,7 +77,10 @@ class TraceStore:
     def add(self, trace: Kept) -> None:
         """Keep ``trace``, a Trace or a request's record (the oldest recent one, the
         least slow one make room); takes no lock (see the module)."""
-        duration, cause, _id = facts(trace)
+        if isinstance(trace, tuple):  # facts(), inlined
+            duration, cause = trace[END] - trace[START], trace[CAUSE]
+        else:
+            duration, cause = trace.end - trace.start, trace.cause
         next(self._adds)
         self._recent.append(trace)
         if cause is not None:
@@ -83,7 +88,8 @@ class TraceStore:
         if duration > self._floor:
             candidates = self._candidates
             candidates.append((duration, trace))
-            if len(candidates) >= self._slow_max and self._lock.acquire(blocking=False):
+            waiting = len(candidates)
+            if waiting >= self._slow_max and self._lock.acquire(blocking=waiting >= self._must_fold):
                 try:
                     self._fold()
                 finally:

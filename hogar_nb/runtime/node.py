@@ -263,11 +263,11 @@ class NodeRuntime(NodeRecovery):
             n = len(held)
             if n == 1 and not isinstance(outputs[0], BaseException):  # carried on, as below
                 work = held[0]
-                actions = produced(work, outputs[0], now, str(replica.index), replica.started, 1) \
+                actions = produced(work, outputs[0], now, replica.label, replica.started, 1) \
                     if work.walk.observed else produced(work, outputs[0], now)
                 engine.carry(actions, replica.host or replica)
                 return
-            rid, began = str(replica.index), replica.started
+            rid, began = replica.label, replica.started
             for work, out in zip(held, outputs):
                 if isinstance(out, BaseException):
                     engine.retry_or_fail(self, work, "error", out, rid, began, n)
@@ -287,7 +287,7 @@ class NodeRuntime(NodeRecovery):
     def batch_error(self, replica: Replica, held: list[Work], exc: BaseException) -> bool:
         """Retry or fail the batch; True when the replica was ejected as an outlier."""
         ejected = not rejects_input(exc) and self.impl_failed(replica)
-        rid, began, n = str(replica.index), replica.started, len(held)
+        rid, began, n = replica.label, replica.started, len(held)
         for work in held:
             self.engine.retry_or_fail(self, work, "error", exc, rid, began, n)
         return ejected

@@ -207,7 +207,7 @@ class NodeRecovery:
             self.engine.record_event(wall, plan.name, replica.index, cause, action, 0.0, len(held), detail)
         request_cause = "timeout" if cause == "hang" else "crash"
         for work in held:
-            self.engine.retry_or_fail(self._node(), work, request_cause, None, str(replica.index))
+            self.engine.retry_or_fail(self._node(), work, request_cause, None, replica.label)
         self._fail_queue_if_dead()
 
     def _replace(self, index: int, info: tuple) -> None:

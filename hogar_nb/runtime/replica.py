@@ -83,6 +83,7 @@ class Replica:
     def __init__(self, node: NodeRuntime, index: int, backend: Any) -> None:
         self.node = node
         self.index = index
+        self.label = str(index)  # as observers name it
         self.backend = backend
         self.held: list[Work] | None = None
         self.started = 0.0
@@ -323,7 +324,7 @@ class Replica:
                 node.batch_done(self, [work], [out])
             else:  # it goes on on this thread while the next node has an idle replica
                 engine = node.engine
-                actions = engine.walker.produced(work, out, end, str(self.index), now) if walk.observed \
+                actions = engine.walker.produced(work, out, end, self.label, now) if walk.observed \
                     else engine.walker.produced(work, out, end)  # observers learn who ran it, and when
                 host = self.host
                 if host is not None:  # carried here: the carrier's loop takes the hop (Engine.carry)

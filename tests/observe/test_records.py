@@ -8,7 +8,7 @@ import pytest
 
 import hogar_nb
 from hogar_nb.observe import records
-from hogar_nb.core.trail import ANSWERED, ENQUEUED, STARTED, STEP, trail_steps
+from hogar_nb.core.trail import ANSWERED, ENQUEUED, STARTED, STEP, started, trail_steps
 from hogar_nb.runtime.walk import STEP_FIELDS, RequestContext, Step
 from tests.runtime.conftest import chain, wait_for
 
@@ -25,19 +25,22 @@ def test_the_record_layout_follows_the_walkers_steps() -> None:
 
 
 def test_a_trail_reads_back_as_the_steps_written() -> None:
-    trail = [STARTED, 1.0, "src", ENQUEUED, 1.1, "a", ANSWERED, 1.3, "a", 0, "2", 1.2, 4,
-             STEP, "retry", 1.4, "b", 1, "timeout", None, 0.05, None, None, 1, False, None,
-             STEP, "attempt", 1.6, "b", 1, "error", None, 0.0, "0", 1.5, 1, True, "ValueError: no"]
+    # times in the writer's clock; the started step's offset makes them epoch seconds
+    trail = [STARTED, 0.0, "src", 1000.0, ENQUEUED, 0.25, "a", ANSWERED, 0.75, "a", 0, "2", 0.5, 4,
+             STEP, "retry", 1.0, "b", 1, "timeout", None, 0.05, None, None, 1, False, None,
+             STEP, "attempt", 1.5, "b", 1, "error", None, 0.0, "0", 1.25, 1, True, "ValueError: no"]
     steps = [Step._make(s) for s in trail_steps(trail)]
     assert [(s.kind, s.time, s.node) for s in steps] == [
-        ("started", 1.0, "src"), ("enqueued", 1.1, "a"), ("attempt", 1.3, "a"), ("retry", 1.4, "b"),
-        ("attempt", 1.6, "b")]
-    assert steps[2] == Step("attempt", 1.3, "a", 0, "ok", None, 0.0, "2", 1.2, 4, False, None)
-    assert steps[1] == Step("enqueued", 1.1, "a", 0, "", None, 0.0, None, None, 1, False, None)
-    assert steps[3].delay == 0.05 and steps[4].shadow and steps[4].error == "ValueError: no"
-    assert trail_steps(trail, 3)[0] == tuple(steps[1])
+        ("started", 1000.0, "src"), ("enqueued", 1000.25, "a"), ("attempt", 1000.75, "a"), ("retry", 1001.0, "b"),
+        ("attempt", 1001.5, "b")]
+    assert steps[2] == Step("attempt", 1000.75, "a", 0, "ok", None, 0.0, "2", 1000.5, 4, False, None)
+    assert steps[1] == Step("enqueued", 1000.25, "a", 0, "", None, 0.0, None, None, 1, False, None)
+    assert steps[3].delay == 0.05 and steps[3].began is None
+    assert steps[4].shadow and steps[4].error == "ValueError: no" and steps[4].began == 1001.25
+    assert started(trail) == 1000.0
+    assert trail_steps(trail, 4)[0][:3] == ("enqueued", 0.25, "a"), "read from the middle: no offset known"
     with pytest.raises(ValueError, match="code"):
-        trail_steps([STARTED, 1.0, "src", "enqueued"])
+        trail_steps([STARTED, 1.0, "src", 0.0, "enqueued"])
 
 
 def test_kept_traces_are_plain_values_the_garbage_collector_stops_following(no_leaks) -> None:

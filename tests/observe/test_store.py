@@ -53,3 +53,56 @@ def test_a_trace_is_found_by_its_id_while_any_list_keeps_it() -> None:
 def test_bad_queries_are_value_errors(kwargs: dict) -> None:
     with pytest.raises(ValueError):
         TraceStore().traces(**kwargs)
+
+
+def test_writers_on_many_threads_and_readers_at_once_lose_nothing_they_should_keep() -> None:
+    """Adding takes no lock (requests add as they end): eight writers add 40,000 traces
+    while two readers list, look up and count them; every count, the slowest and the
+    failed ones come out as if added one after the other."""
+    import sys
+    import threading
+
+    store = TraceStore(recent=500, slowest=50, failed=100)
+    rng = random.Random(11)
+    durations = [rng.random() for _ in range(40_000)]
+    failed = {i for i in range(40_000) if i % 101 == 0}
+    traces = [_trace(i, d, "error" if i in failed else None) for i, d in enumerate(durations)]
+    done = threading.Event()
+    seen: list[int] = []
+    problems: list[BaseException] = []
+
+    def write(k: int) -> None:
+        for t in traces[k::8]:
+            store.add(t)
+
+    def read() -> None:
+        try:
+            while not done.is_set():
+                listed = store.traces(limit=500) + store.traces("slow", limit=50) + store.traces("error", limit=100)
+                seen.append(len(listed))
+                store.trace(listed[0].trace_id) if listed else None
+                assert len(store) <= 650
+        except BaseException as exc:  # noqa: BLE001  (reported below)
+            problems.append(exc)
+
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    writers = [threading.Thread(target=write, args=(k,)) for k in range(8)]
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # threads take turns every few bytecodes, as on a busy server
+    try:
+        for t in readers + writers:
+            t.start()
+        for t in writers:
+            t.join()
+        done.set()
+        for t in readers:
+            t.join()
+    finally:
+        sys.setswitchinterval(switching)
+    assert not problems and seen, problems
+    assert store.added == 40_000
+    assert store.stats() == {"added": 40_000, "recent": 500, "slow": 50, "failed": 100}
+    slowest = sorted(range(40_000), key=lambda i: -durations[i])[:50]
+    assert [t.request_id for t in store.traces("slow", limit=50)] == [f"r{i}" for i in slowest]
+    assert {t.request_id for t in store.traces("error", limit=100)} <= {f"r{i}" for i in failed}
+    assert all(t.cause == "error" for t in store.traces("error", limit=100))

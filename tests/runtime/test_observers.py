@@ -117,3 +117,45 @@ def test_observers_of_some_kinds_get_only_those_and_the_walker_makes_no_request_
         wait_for(lambda: len(ends) == 3, what="the ends of three requests")
         assert [e.kind for e in ends] == ["completed", "completed", "failed"]
         assert ends[-1].context.request_id == "bad"
+
+
+def test_a_recorder_takes_each_observed_requests_trail_as_it_ends_and_its_faults_fail_no_request(no_leaks) -> None:
+    from hogar_nb.core.trail import Step, started, trail_steps
+    from hogar_nb.runtime.walk import RequestContext
+
+    def fail_on_6(x):
+        if x == 6:
+            raise ValueError("six")
+        return x
+
+    with hogar_nb.run(chain(double, fail_on_6)) as dep:
+        ended: list = []
+        events: list = []
+        sub = dep.subscribe(events.append, every=False,
+                            record=lambda context, trail, end, error: ended.append((context, trail, end, error)))
+        futures = [dep.submit(i, context=RequestContext(f"r{i}", observed=i % 3 == 0)) for i in range(20)]
+        outcomes = [f.exception(10) for f in futures]
+        assert [i for i, o in enumerate(outcomes) if o is not None] == [3]
+        # taken at once, as each request ended: no end event for the recorder
+        assert sorted(c.request_id for c, *_ in ended) == sorted(f"r{i}" for i in range(0, 20, 3))
+        (failed,) = [e for e in ended if e[0].request_id == "r3"]
+        assert failed[3] is outcomes[3] and failed[3].node == "n1"
+        assert [s[4] for s in trail_steps(failed[1]) if s[0] == "attempt"] == ["ok", "error"]
+        assert "ValueError: six" in trail_steps(failed[1])[-1][11]
+        context, trail, end, error = next(e for e in ended if e[0].request_id == "r6")
+        steps = [Step._make(s) for s in trail_steps(trail)]
+        assert [(s.kind, s.node) for s in steps] == [
+            ("started", "src"), ("enqueued", "n0"), ("attempt", "n0"), ("enqueued", "n1"), ("attempt", "n1")]
+        assert error is None and started(trail) == steps[0].time <= steps[-1].time <= end
+        assert sub.failed == 0 and not any(e.kind in ("completed", "failed") for e in events)
+        sub.close()
+        calls = []
+
+        def broken(*args):
+            calls.append(args)
+            raise RuntimeError("a recorder's bug")
+
+        sub = dep.subscribe(print, every=False, record=broken)
+        assert [dep.call(i, context=RequestContext(f"s{i}")) for i in (0, 1, 2, 4, 5)] == [0, 2, 4, 8, 10]
+        assert len(calls) == 5 and sub.failed == 5
+        sub.close()

@@ -110,7 +110,7 @@ class DeliverySteps:
                 return
             trail = walk.trail
             if trail is not None:
-                trail += (ENQUEUED, now + self.wall_offset, dst)
+                trail += (ENQUEUED, now, dst)
             elif walk.observed:
                 self.hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, dst, value=value,
                                            context=walk.context))

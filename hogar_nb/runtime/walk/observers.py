@@ -152,8 +152,6 @@ class Subscription:
             self.record(context, trail, time, error)  # type: ignore[misc]
         except Exception:  # the observer's fault: the request's steps are lost, counted
             self.failed += 1
-        else:
-            self.delivered += 1
 
     def drain(self) -> int:
         """Call the observer on every queued event; returns how many were taken."""

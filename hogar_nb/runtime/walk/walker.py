@@ -91,7 +91,7 @@ class Walker(BreakerSteps, DeliverySteps):
             context = walk.context
             walk.observed = hub.every or context is None or context.observed
             if walk.observed and hub.trails:  # its steps travel together (see core.trail)
-                walk.trail = [STARTED, now + self.wall_offset, source]
+                walk.trail = [STARTED, now, source, self.wall_offset]
             elif walk.observed and hub.ends:
                 hub.publish(WalkEvent("started", walk.id, now + self.wall_offset, source, value=payload,
                                       context=walk.context))
@@ -111,7 +111,7 @@ class Walker(BreakerSteps, DeliverySteps):
                 stats.requests += 1
                 stats.done += 1
             if walk.trail is not None:
-                walk.trail += (ENQUEUED, now + self.wall_offset, nxt)
+                walk.trail += (ENQUEUED, now, nxt)
             elif walk.observed:
                 hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, nxt, value=payload,
                                       context=walk.context))
@@ -144,17 +144,12 @@ class Walker(BreakerSteps, DeliverySteps):
             nxt = self._chain.get(job.node)
             if nxt is not None and nxt not in self.suspended:
                 if trail is not None:  # the attempt and the next hop's enqueue
-                    off = self.wall_offset
-                    at = now + off
-                    trail += (ANSWERED, at, job.node, job.attempt, replica, None if began is None else began + off,
-                              batch, ENQUEUED, at, nxt)
+                    trail += (ANSWERED, now, job.node, job.attempt, replica, began, batch, ENQUEUED, now, nxt)
                 return [Enqueue(walk, nxt, value, job.node)]
             sink = self._ends.get(job.node)
             if sink is not None:  # _deliver to the response sink, inlined
                 if trail is not None:
-                    off = self.wall_offset
-                    trail += (ANSWERED, now + off, job.node, job.attempt, replica,
-                              None if began is None else began + off, batch)
+                    trail += (ANSWERED, now, job.node, job.attempt, replica, began, batch)
                 stats = self.stats[sink]
                 if stats is not None:
                     stats.requests += 1
@@ -164,9 +159,7 @@ class Walker(BreakerSteps, DeliverySteps):
                 return out
         plan = self.nodes[job.node]
         if trail is not None:
-            off = self.wall_offset
-            trail += (ANSWERED, now + off, plan.name, job.attempt, replica, None if began is None else began + off,
-                      batch)
+            trail += (ANSWERED, now, plan.name, job.attempt, replica, began, batch)
         elif walk.observed:
             off = self.wall_offset
             hub.publish(WalkEvent("attempt", walk.id, now + off, plan.name, job.attempt, "ok", value=value,
@@ -253,19 +246,19 @@ class Walker(BreakerSteps, DeliverySteps):
               value: Any = None, replica: str | None = None, began: float | None = None, batch: int = 1,
               shadow: bool = False) -> None:
         """A step of an observed request: kept in its trail, or published as an event."""
-        off = self.wall_offset
-        if began is not None:
-            began += off
         trail = walk.trail
-        if trail is not None:
+        if trail is not None:  # times in the driver's clock (see core.trail)
             if kind == "enqueued" and not attempt and not shadow:
-                trail += (ENQUEUED, now + off, node)
+                trail += (ENQUEUED, now, node)
             elif kind == "attempt" and outcome == "ok" and not shadow:
-                trail += (ANSWERED, now + off, node, attempt, replica, began, batch)
+                trail += (ANSWERED, now, node, attempt, replica, began, batch)
             else:
-                trail += (STEP, kind, now + off, node, attempt, outcome, choice, delay, replica, began, batch, shadow,
+                trail += (STEP, kind, now, node, attempt, outcome, choice, delay, replica, began, batch, shadow,
                           error_text(error))
         else:
+            off = self.wall_offset
+            if began is not None:
+                began += off
             self.hub.publish(WalkEvent(kind, walk.id, now + off, node, attempt, outcome, choice, delay, error,
                                        value, walk.context, replica, began, batch, shadow))
 
@@ -284,8 +277,11 @@ class Walker(BreakerSteps, DeliverySteps):
             trail = walk.trail
             if trail is not None:
                 walk.trail = None  # what comes after the answer (a mirror's copy) is published alone
-                for sub in hub.recorders:
-                    sub.record_trail(walk.context, trail, now + self.wall_offset, None)
+                for sub in hub.recorders:  # Subscription.record_trail, inlined
+                    try:
+                        sub.record(walk.context, trail, now + self.wall_offset, None)  # type: ignore[misc]
+                    except Exception:  # the observer's fault: the request's steps are lost, counted
+                        sub.failed += 1
             if hub.ends or (trail is None and hub.recorders):
                 hub.publish(WalkEvent("completed", walk.id, now + self.wall_offset, None, 0, "", None, 0.0, None,
                                       value, walk.context, None, None, 1, False, trail))
