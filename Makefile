@@ -114,6 +114,10 @@ bench: install wrk browser netns
 	$(PY) benchmarks/oip_peer.py
 	$(PY) benchmarks/ray_backend.py
 	$(PY) benchmarks/console.py
+	$(PY) benchmarks/tracing.py
+	$(PY) benchmarks/quality.py
+	$(PY) benchmarks/shadow.py
+	$(PY) benchmarks/autoscale.py
 
 # The property tests and fuzzers with fresh random examples (make test replays fixed ones).
 fuzz: install clients
