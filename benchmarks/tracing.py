@@ -33,9 +33,10 @@ one wrk run that does not stop, its tracing switched between off, 1 % and 100 %
 every ``--slice`` seconds (the order turning each cycle). The server reads its
 own CPU time and answered requests around each slice (after a short settle), so
 the three states see the same machine within a fraction of a second (each state
-keeps its own tracer, attached while the state lasts, so its store stays full as in
-a server that traces all along), and a shared machine's drift, which moves whole rounds of the first comparison by
-±10 %, falls on all three alike. Each state's figures are its slices' totals;
+keeps its own tracer, attached to the walker's observer hub while the state lasts,
+so its store stays full as in a server that traces all along), and a shared
+machine's drift, which moves whole rounds of the first comparison by ±10 %, falls
+on all three alike. Each state's figures are its slices' totals;
 the comparison with off is also given per cycle (median and its middle half).
 
     .venv/bin/python benchmarks/tracing.py [--duration 3] [--rounds 7] [--switch 30] [--slice 0.5]
@@ -64,18 +65,22 @@ CASES = {"off": ("tracing off", ()),
          "control": ("control, tracing off (a second server)", ()),
          "one": ("sampling 1 % (to the store)", ("--trace-sample", "0.01")),
          "all": ("sampling 100 % (to the store only)", ("--trace-sample", "1"))}
-TARGETS = {"one": 1.0, "all": 5.0}
-SWITCHED = ("off", "one", "all")  # the states of the one-server comparison  # % of throughput, at most
+TARGETS = {"one": 1.0, "all": 5.0}  # % of throughput, at most
+SWITCHED = ("off", "one", "all")  # the states of the one-server comparison
 
 
 def start(work: Path, *extra: str, seed: int = 0) -> tuple[Server, int]:
     for key in OTEL:  # no exporter, no sampler from the environment: the store only
         os.environ.pop(key, None)
+    before = os.environ.get("PYTHONHASHSEED")
     os.environ["PYTHONHASHSEED"] = str(seed)
     try:
         proc, url = _spawn([PY, "-m", "hogar_nb", "serve", "chain4.udgl", "--port", "0", *extra], work)
     finally:
-        del os.environ["PYTHONHASHSEED"]
+        if before is None:
+            del os.environ["PYTHONHASHSEED"]
+        else:
+            os.environ["PYTHONHASHSEED"] = before
     return Server(url, "/echo", _stopper(proc)), proc.pid
 
 
