@@ -8,8 +8,8 @@ when a trace is read (``hogar_nb.observe``). Both read this one layout.
 
 Each step is a code, then the step's own values; the fields a code leaves out take
 :class:`Step`'s defaults. The steps of an ordinary request (it started, each node
-was given its input and answered) are written in three or seven values, the rest
-in thirteen. Times are in the writer's clock, as it read them (a float made per
+was given its input and answered, the next node given the answer) are written in
+three, seven or eight values, the rest in thirteen. Times are in the writer's clock, as it read them (a float made per
 step and per request costs): the ``STARTED`` step says what to add to each for
 seconds since the epoch.
 
@@ -19,6 +19,9 @@ seconds since the epoch.
              offset of its times; :func:`started` is the start in epoch seconds)
 ``ENQUEUED`` time, node: a node was given the request's input (a first attempt)
 ``ANSWERED`` time, node, attempt, replica, began, batch: an attempt answered
+``PASSED``   time, node, attempt, replica, began, batch, next: an attempt answered
+             and its answer was given to node ``next`` at once (two steps, written
+             as one: an ``ANSWERED`` and an ``ENQUEUED`` at the same time)
 ``STEP``     any step: its twelve :class:`Step` fields, an error as its text
 ============ =====================================================================
 
@@ -31,9 +34,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-__all__ = ["ANSWERED", "ENQUEUED", "STARTED", "STEP", "STEP_FIELDS", "Step", "error_text", "started", "trail_steps"]
+__all__ = ["ANSWERED", "ENQUEUED", "PASSED", "STARTED", "STEP", "STEP_FIELDS", "Step", "error_text", "started", "trail_steps"]
 
-STEP, STARTED, ENQUEUED, ANSWERED = -1, -2, -3, -4  # negative: never one of a step's values
+STEP, STARTED, ENQUEUED, ANSWERED, PASSED = -1, -2, -3, -4, -5  # negative: never one of a step's values
 
 
 class Step(NamedTuple):
@@ -77,11 +80,16 @@ def trail_steps(trail: Sequence[Any], start: int = 0) -> list[tuple]:
     i, end, off = start, len(trail), 0.0
     while i < end:
         code = trail[i]
-        if code == ANSWERED:
+        if code == PASSED or code == ANSWERED:
             began = trail[i + 5]
             out.append(("attempt", trail[i + 1] + off, trail[i + 2], trail[i + 3], "ok", None, 0.0, trail[i + 4],
                         None if began is None else began + off, trail[i + 6], False, None))
-            i += 7
+            if code == PASSED:
+                out.append(("enqueued", trail[i + 1] + off, trail[i + 7], 0, "", None, 0.0, None, None, 1, False,
+                            None))
+                i += 8
+            else:
+                i += 7
         elif code == ENQUEUED:
             out.append(("enqueued", trail[i + 1] + off, trail[i + 2], 0, "", None, 0.0, None, None, 1, False, None))
             i += 3

@@ -1,17 +1,21 @@
-"""A traced request as it is kept: one tuple of plain values, made as the request ends.
+"""A traced request as it is kept: tuples of plain values, read as spans when asked.
 
 The walker writes a sampled request's steps into its trail (:mod:`hogar_nb.core.trail`)
-and hands the trail to the tracer as the request ends (a subscription's ``record``);
-the tracer makes the request's *record* at once, so nothing of the request (its
-context, its result) is held on the way. A record holds ints, floats, strings and
-None only: the garbage collector stops following it the first time it looks, so
-keeping a thousand of them costs no collections, where an object per trace (or per
-step) is promoted to the oldest generation and then dies there, paid for in full
-collections under load. Spans are built from a record only when its trace is read
-or exported (:class:`~.spans.Recorded`).
+and hands the trail to the tracer as the request ends (a subscription's ``record``).
+The store keeps a request that succeeded *walked* (:data:`WALKED`): its root span's
+ids, request id, route and end, and its trail as a tuple. That is all the request
+path pays for; the request's *record*, the one layout every reader takes, is made
+from it when its trace is read or exported (:func:`settle`). A request that failed
+is kept as its record at once, its error as text (an exception would keep its frames).
 
-Layout: the fields below, then the request's trail (its ``started`` step first);
-``ATTRS`` is None or a dict of extra attributes of the root span.
+Both hold ints, floats, strings and None only: the garbage collector stops
+following them the first time it looks, so keeping a thousand of them costs no
+collections, where an object per trace (or per step) is promoted to the oldest
+generation and then dies there, paid for in full collections under load. Spans are
+built from a record only when its trace is read or exported (:class:`~.spans.Recorded`).
+
+Layout of a record: the fields below, then the request's trail (its ``started``
+step first); ``ATTRS`` is None or a dict of extra attributes of the root span.
 """
 
 from __future__ import annotations
@@ -22,10 +26,12 @@ from ..core.trail import STARTED, STEP, STEP_FIELDS, error_text, started
 from .context import TRACE_KEY, TraceIds
 
 __all__ = ["ATTRS", "CAUSE", "END", "ERROR", "ERROR_NODE", "HEAD", "PARENT", "REQUEST_ID", "ROUTE", "SOURCE",
-           "SPAN", "START", "STEP_FIELDS", "SpanBuilder", "TRACE", "error_text", "kept", "record", "sampled_ids"]
+           "SPAN", "START", "STEP_FIELDS", "SpanBuilder", "TRACE", "WALKED", "error_text", "kept", "record",
+           "sampled_ids", "settle"]
 
 TRACE, SPAN, PARENT, START, END, REQUEST_ID, SOURCE, ROUTE, CAUSE, ERROR_NODE, ERROR, ATTRS = range(12)
 HEAD = 12  # where the trail begins
+WALKED = 7  # a request kept walked: (trace, span, parent, request id, route, end, trail as a tuple)
 _OPEN_LIMIT = 100_000  # requests followed event by event at once; past it the oldest is given up
 
 
@@ -46,6 +52,15 @@ def record(ids: TraceIds, context: Any, trail: list[Any], end: float, error: Any
                 None, None, None, None, *trail)
     return (ids.trace_id, ids.span_id, ids.parent_id, started(trail), end, context.request_id, trail[2], route,
             getattr(error, "cause", None) or "error", getattr(error, "node", None), str(error)[:500], None, *trail)
+
+
+def settle(item: Any) -> Any:
+    """A kept item as a record: a walked request's made now; a record or a Trace as
+    it is."""
+    if type(item) is tuple and len(item) == WALKED:
+        trace, span, parent, request_id, route, end, trail = item
+        return (trace, span, parent, started(trail), end, request_id, trail[2], route, None, None, None, None, *trail)
+    return item
 
 
 def kept(event: Any) -> Any:

@@ -11,7 +11,9 @@ lock and never waits for a reader: it appends to bounded deques (atomic in
 CPython), and a trace slower than the slowest kept so far is set aside as a
 candidate, folded into the slowest ones under the lock by the next reader or by a
 later add when the lock is free (an add waits for a reader, whose hold is a copy of
-the lists, only when candidates pile up while readers keep the lock).
+the lists, only when candidates pile up while readers keep the lock). A request the
+walker hands over is kept walked (:meth:`TraceStore.add_walked`) and made into its
+record by the readers (:func:`~.records.settle`).
 """
 
 from __future__ import annotations
@@ -22,17 +24,19 @@ import threading
 from collections import deque
 from typing import Any
 
-from .records import CAUSE, END, START, TRACE
+from .context import TRACE_KEY
+from .records import CAUSE, END, START, TRACE, record, settle
 from .spans import Trace, as_trace
 
 __all__ = ["TraceStore"]
 
 STATUSES = ("error", "slow")
-Kept = Trace | tuple  # a Trace, or a request's record
+Kept = Trace | tuple  # a Trace, a request's record, or a request kept walked (records.WALKED)
 
 
 def facts(item: Kept) -> tuple[float, str | None, int]:
-    """A kept trace's duration (s), cause (None: it succeeded) and trace id."""
+    """A settled trace's (a record's or a Trace's) duration (s), cause (None: it
+    succeeded) and trace id."""
     if isinstance(item, tuple):
         return item[END] - item[START], item[CAUSE], item[TRACE]
     return item.end - item.start, item.cause, item.trace_int
@@ -95,6 +99,33 @@ class TraceStore:
                 finally:
                     self._lock.release()
 
+    def add_walked(self, context: Any, trail: list[Any], end: float, error: Any) -> None:
+        """Keep a request the walker followed, which ended at ``end`` (wall clock) after
+        the steps of ``trail``: a walker subscription's ``record``. One that succeeded is
+        kept walked (see :mod:`.records`); one that failed (``error``) as its record,
+        made now. A request whose context names no sampled trace is not kept."""
+        attrs: Any = context.attrs if context is not None else None  # records.sampled_ids, inlined
+        ids = attrs.get(TRACE_KEY) if attrs else None
+        if ids is None or not ids.sampled:
+            return
+        if error is not None:
+            self.add(record(ids, context, trail, end, error))
+            return
+        walked = (ids.trace_id, ids.span_id, ids.parent_id, context.request_id, attrs.get("route"), end,
+                  tuple(trail))
+        next(self._adds)
+        self._recent.append(walked)
+        duration = end - trail[1] - trail[3]  # records.started(trail), inlined
+        if duration > self._floor:  # as add() does it
+            candidates = self._candidates
+            candidates.append((duration, walked))
+            waiting = len(candidates)
+            if waiting >= self._slow_max and self._lock.acquire(blocking=waiting >= self._must_fold):
+                try:
+                    self._fold()
+                finally:
+                    self._lock.release()
+
     def _fold(self) -> None:
         """Move the candidates among the slowest (under the lock)."""
         slow, candidates = self._slow, self._candidates
@@ -108,14 +139,26 @@ class TraceStore:
             self._floor = slow[0][0]
 
     def _kept(self) -> tuple[list[Kept], list[Kept], list[Kept]]:
-        """The recent, slowest (slowest first) and failed traces (under the lock)."""
+        """The recent, slowest (slowest first) and failed traces, as records and Traces
+        (under the lock; one request may be in several lists, as one object)."""
         self._fold()
         slow = [t for _d, _n, t in sorted(self._slow, key=lambda e: (-e[0], e[1]))]
-        return _copy(self._recent), slow, _copy(self._failed)
+        made: dict[int, Any] = {}  # a request in two lists is settled once: one object in both
+
+        def settled(items: list[Kept]) -> list[Kept]:
+            out = []
+            for t in items:
+                r = made.get(id(t))
+                if r is None:
+                    r = made[id(t)] = settle(t)
+                out.append(r)
+            return out
+
+        return settled(_copy(self._recent)), settled(slow), settled(_copy(self._failed))
 
     def recent(self) -> list[Kept]:
-        """The recent traces as kept, oldest first."""
-        return _copy(self._recent)
+        """The recent traces as records and Traces, oldest first."""
+        return [settle(t) for t in _copy(self._recent)]
 
     def traces(self, status: str | None = None, limit: int = 50) -> list[Trace]:
         """The newest traces first; ``status="error"``: failed ones, newest first;

@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace.sampling import Sampler
 
 from .context import TRACE_KEY, TraceIds, begin
 from .export import Exporter
-from .records import END, SpanBuilder, kept, record
+from .records import END, SpanBuilder, kept, record, sampled_ids
 from .sampling import env_sampler, sampler_for
 from .spans import as_trace
 from .store import TraceStore, facts
@@ -82,10 +82,10 @@ class Tracing:
         if self.exporter is not None:
             self._exporting = threading.Thread(target=self._export_loop, name="hogar-trace-export", daemon=True)
             self._exporting.start()
-        # a sampled request's trail becomes its record as the request ends (record), or
-        # its end event does as it is published (kept)
+        # a sampled request's trail goes into the store as the request ends (record), or
+        # its end event becomes its record as it is published (kept)
         self.subscription = dep.subscribe(self.builder, maxsize=max_events, every=False, reduce=kept,
-                                          record=self._record)
+                                          record=self.store.add_walked if self._exporting is None else self._record)
 
     def begin(self, context: Any) -> TraceIds:
         """Decide ``context``'s trace ids (kept in its ``attrs``), once."""
@@ -105,19 +105,12 @@ class Tracing:
                         cause, None, None, attrs or None))
 
     def _record(self, context: Any, trail: list[Any], end: float, error: Any) -> None:
-        """A request the walker followed ended (its subscription's ``record``)."""
-        attrs: Any = context.attrs if context is not None else None  # sampled_ids, inlined
-        ids = attrs.get(TRACE_KEY) if attrs else None
-        if ids is None or not ids.sampled:
-            return
-        if error is None:  # as record() makes it, with a call fewer
-            kept = (ids.trace_id, ids.span_id, ids.parent_id, trail[1] + trail[3], end, context.request_id,
-                    trail[2], attrs.get("route"), None, None, None, None, *trail)
-        else:
-            kept = record(ids, context, trail, end, error)
-        self.store.add(kept)  # _finished, inlined
-        if self._exporting is not None:
-            self._export(kept)
+        """A request the walker followed ended, while traces are exported (the
+        subscription's ``record``; the store's own :meth:`~.store.TraceStore.add_walked`
+        otherwise): its record is kept and handed to the exporters."""
+        ids = sampled_ids(context)
+        if ids is not None:
+            self._finished(record(ids, context, trail, end, error))
 
     def _finished(self, record: tuple) -> None:
         self.store.add(record)

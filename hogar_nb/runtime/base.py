@@ -200,8 +200,11 @@ class DeploymentBase(ObserversMixin, ChangesMixin, QualityMixin, FrontsMixin, Tr
         name = self._entry(source, node)
         if context is None:
             context = RequestContext()
-        if self.tracing is not None:
-            self.tracing.begin(context)
+        tracing = self.tracing
+        if tracing is not None:
+            attrs = context.attrs
+            if not attrs or "trace" not in attrs:  # else decided already (by the HTTP front, or a caller)
+                tracing.begin(context)
         if self._stopped:
             fut: Future = Future()
             fut.set_exception(self._stopped_error())
@@ -260,8 +263,11 @@ class DeploymentBase(ObserversMixin, ChangesMixin, QualityMixin, FrontsMixin, Tr
             raise self._stopped_error()
         if context is None:
             context = RequestContext()
-        if self.tracing is not None:
-            self.tracing.begin(context)
+        tracing = self.tracing
+        if tracing is not None:
+            attrs = context.attrs
+            if not attrs or "trace" not in attrs:  # else decided already (by the HTTP front, or a caller)
+                tracing.begin(context)
         if self._observers:
             return asyncio.wrap_future(self._begin(payload, source, timeout, False, context, node))
         return self._astart(payload, name, timeout, context)

@@ -6,7 +6,11 @@ import random
 
 import pytest
 
+from hogar_nb.core.trail import ANSWERED, ENQUEUED, PASSED, STARTED
 from hogar_nb.observe import Span, Trace, TraceStore
+from hogar_nb.observe.context import TraceIds
+from hogar_nb.runtime.errors import RequestError
+from hogar_nb.runtime.walk import RequestContext
 
 
 def _trace(n: int, duration: float, cause: str | None = None) -> Trace:
@@ -106,3 +110,39 @@ def test_writers_on_many_threads_and_readers_at_once_lose_nothing_they_should_ke
     assert [t.request_id for t in store.traces("slow", limit=50)] == [f"r{i}" for i in slowest]
     assert {t.request_id for t in store.traces("error", limit=100)} <= {f"r{i}" for i in failed}
     assert all(t.cause == "error" for t in store.traces("error", limit=100))
+
+
+def _walked(n: int, duration: float, sampled: bool = True) -> tuple[RequestContext, list, float]:
+    """A request through a -> b as the walker hands it over: its context, trail, end."""
+    context = RequestContext(f"w{n}", attrs={"trace": TraceIds(n + 1, 7, 0, sampled), "route": "/go"},
+                             observed=sampled)
+    half, wait = duration / 2, duration / 8  # each node: a wait in its queue, then its attempt
+    trail = [STARTED, 5.0, "src", 1000.0 + n, ENQUEUED, 5.0, "a", PASSED, 5.0 + half, "a", 0, "a-0", 5.0 + wait, 1,
+             "b", ANSWERED, 5.0 + duration, "b", 0, "b-0", 5.0 + half + wait, 1]
+    return context, trail, 1005.0 + n + duration
+
+
+def test_requests_the_walker_hands_over_are_read_as_their_records() -> None:
+    store = TraceStore(recent=5, slowest=2, failed=2)
+    store.add_walked(*_walked(0, 9.0), None)  # the slowest
+    store.add_walked(*_walked(1, 9.5, sampled=False), None)  # a context that names no sampled trace: not kept
+    failing = _walked(2, 0.5)
+    store.add_walked(*failing, RequestError("b failed", "b"))
+    assert [t.request_id for t in store.traces(limit=10)] == ["w2", "w0"]
+    for i in range(3, 10):
+        store.add_walked(*_walked(i, 0.1 * i), None)
+    assert store.stats() == {"added": 9, "recent": 5, "slow": 2, "failed": 1}
+    assert [t.request_id for t in store.traces(limit=10)] == ["w9", "w8", "w7", "w6", "w5"]
+    assert [t.request_id for t in store.traces("slow")] == ["w0", "w9"]
+    (failed,) = store.traces("error")
+    assert failed.request_id == "w2" and failed.cause == "error" and failed.route == "/go"
+    # the slowest one, kept once, is one trace however many lists hold it
+    assert len(store) == 7 and [t.request_id for t in store.trace(format(10, "032x"))] == ["w9"]
+    doc = store.trace_json(format(1, "032x"))
+    assert doc is not None and doc["requests"][0]["request_id"] == "w0"
+    root = doc["spans"][0]
+    assert root["kind"] == "request" and root["start"] == 1005.0 and root["duration_ms"] == 9000.0
+    assert [(s["kind"], s["name"], s["duration_ms"]) for s in doc["spans"]] == [
+        ("request", "POST /go", 9000.0), ("node", "a", 4500.0), ("queue", "a queue", 1125.0),
+        ("attempt", "a attempt 0", 3375.0), ("node", "b", 4500.0), ("queue", "b queue", 1125.0),
+        ("attempt", "b attempt 0", 3375.0)]

@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from ...core.trail import ANSWERED, ENQUEUED, STARTED, STEP, error_text
+from ...core.trail import ANSWERED, ENQUEUED, PASSED, STARTED, STEP, error_text
 from ..errors import RequestError, RequestTimeoutError
 from ..metrics import Stats
 from ..plan import GraphPlan, NodePlan
@@ -87,14 +87,18 @@ class Walker(BreakerSteps, DeliverySteps):
         if g is not None:
             g.requests += 1
         hub = self.hub
+        trail = None
         if hub.active:  # who listens wants every request, or this one
             context = walk.context
-            walk.observed = hub.every or context is None or context.observed
-            if walk.observed and hub.trails:  # its steps travel together (see core.trail)
-                walk.trail = [STARTED, now, source, self.wall_offset]
-            elif walk.observed and hub.ends:
-                hub.publish(WalkEvent("started", walk.id, now + self.wall_offset, source, value=payload,
-                                      context=walk.context))
+            if hub.trails:  # only listeners of observed requests: their steps travel together (see core.trail)
+                if context is None or context.observed:
+                    walk.observed = True
+                    trail = walk.trail = [STARTED, now, source, self.wall_offset]
+            else:
+                walk.observed = hub.every or context is None or context.observed
+                if walk.observed and hub.ends:
+                    hub.publish(WalkEvent("started", walk.id, now + self.wall_offset, source, value=payload,
+                                          context=context))
         if source in self.workers:
             walk.alone = True
             if source in self.suspended:
@@ -110,8 +114,8 @@ class Walker(BreakerSteps, DeliverySteps):
             if stats is not None:
                 stats.requests += 1
                 stats.done += 1
-            if walk.trail is not None:
-                walk.trail += (ENQUEUED, now, nxt)
+            if trail is not None:
+                trail += (ENQUEUED, now, nxt)
             elif walk.observed:
                 hub.publish(WalkEvent("enqueued", walk.id, now + self.wall_offset, nxt, value=payload,
                                       context=walk.context))
@@ -144,7 +148,7 @@ class Walker(BreakerSteps, DeliverySteps):
             nxt = self._chain.get(job.node)
             if nxt is not None and nxt not in self.suspended:
                 if trail is not None:  # the attempt and the next hop's enqueue
-                    trail += (ANSWERED, now, job.node, job.attempt, replica, began, batch, ENQUEUED, now, nxt)
+                    trail += (PASSED, now, job.node, job.attempt, replica, began, batch, nxt)
                 return [Enqueue(walk, nxt, value, job.node)]
             sink = self._ends.get(job.node)
             if sink is not None:  # _deliver to the response sink, inlined
