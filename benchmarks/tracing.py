@@ -28,7 +28,8 @@ the throughput lost (requests/s), and the server process's CPU time per request
 server would see, the steadier figure on a machine shared with other work.
 
 Then, with ``--switch SECONDS`` (default 30; 0 leaves it out), a finer comparison:
-ONE server process (the same HTTP front, served with ``dep.serve_http``) under
+ONE server process (the same HTTP front, served with ``dep.serve_http``, and the
+garbage collector set as ``hogar serve`` sets it) under
 one wrk run that does not stop, its tracing switched between off, 1 % and 100 %
 every ``--slice`` seconds (the order turning each cycle). The server reads its
 own CPU time and answered requests around each slice (after a short settle), so
@@ -157,6 +158,10 @@ def use(name):
 
 def answered():
     return dep.metrics().graph.ok
+
+from hogar_nb.serving.server import quiet_collector
+
+quiet_collector()  # the garbage collector's settings of `hogar serve`, whose cost this compares
 
 for line in sys.stdin:  # "slices CYCLES SLICE SETTLE": every state once a cycle, the order turning
     cycles, slice_s, settle = int(line.split()[1]), float(line.split()[2]), float(line.split()[3])
