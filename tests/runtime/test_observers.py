@@ -159,3 +159,26 @@ def test_a_recorder_takes_each_observed_requests_trail_as_it_ends_and_its_faults
         assert [dep.call(i, context=RequestContext(f"s{i}")) for i in (0, 1, 2, 4, 5)] == [0, 2, 4, 8, 10]
         assert len(calls) == 5 and sub.failed == 5
         sub.close()
+
+
+def test_an_idle_observer_thread_sleeps_until_an_event_or_its_close_wakes_it() -> None:
+    import threading
+
+    from hogar_nb.runtime.observer_thread import drain_in_thread
+    from hogar_nb.runtime.walk import ObserverHub, WalkEvent
+
+    hub = ObserverHub()
+    got: list[WalkEvent] = []
+    delivered = threading.Event()
+    sub = hub.subscribe(lambda e: (got.append(e), delivered.set()))
+    thread = drain_in_thread(sub)
+    for n in range(3):  # asleep after IDLE_AFTER empty drains; each event wakes it, then it idles again
+        wait_for(lambda: sub.sleeping, 10, "the thread to sleep")
+        delivered.clear()
+        hub.publish(WalkEvent("started", n, 0.0, "src"))
+        assert delivered.wait(1.0), "an event wakes the sleeping thread (its own sleep lasts 5 s)"
+    assert [e.request for e in got] == [0, 1, 2] and sub.delivered == 3
+    wait_for(lambda: sub.sleeping, 10, "the thread to sleep")
+    sub.close()
+    thread.join(1.0)
+    assert not thread.is_alive(), "closing wakes it to end"

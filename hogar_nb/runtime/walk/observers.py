@@ -125,6 +125,10 @@ class Subscription:
         self._queue: deque[WalkEvent] = deque()
         self._hub = hub
         self.closed = False
+        # while the thread that drains the queue sleeps until something comes (it found
+        # nothing for a while), the next event wakes it (see observer_thread)
+        self.sleeping = False
+        self.wake: Callable[[], Any] | None = None
 
     def offer(self, event: WalkEvent) -> None:
         """Queue ``event`` for the observer, or count it dropped; never waits."""
@@ -136,14 +140,18 @@ class Subscription:
         reduce = self.reduce
         if reduce is None:
             self._queue.append(event)
-            return
-        try:
-            kept = reduce(event)
-        except Exception:  # the observer's fault: the event is lost, counted
-            self.failed += 1
-            return
-        if kept is not None:
+        else:
+            try:
+                kept = reduce(event)
+            except Exception:  # the observer's fault: the event is lost, counted
+                self.failed += 1
+                return
+            if kept is None:
+                return
             self._queue.append(kept)
+        if self.sleeping:
+            self.sleeping = False
+            self.wake()  # type: ignore[misc]
 
     def record_trail(self, context: Any, trail: list[Any], time: float, error: Any) -> None:
         """Hand the trail of a request that ended at ``time`` (``error``: None, or why
@@ -175,6 +183,8 @@ class Subscription:
         """Unsubscribe: no event is queued from now on (a drain still delivers the rest)."""
         self._hub._remove(self)
         self.closed = True
+        if self.wake is not None:
+            self.wake()
 
 
 class ObserverHub:
