@@ -58,7 +58,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from serve import CHAIN, PY, Result, Server, _spawn, _stopper, line, wrk  # noqa: E402
+import instructions  # noqa: E402
+from serve import CHAIN, PY, ROOT, Result, Server, _spawn, _stopper, line, wrk  # noqa: E402
 
 OTEL = [k for k in os.environ if k.startswith("OTEL_")]
 TICK = os.sysconf("SC_CLK_TCK")
@@ -282,6 +283,33 @@ def report(got: dict[str, list[tuple[Result, float]]]) -> None:
               f"({verdict(cpu_loss, target, noise)})")
 
 
+def counting(args: argparse.Namespace, work: Path) -> dict[str, instructions.Count]:
+    """Every server of the comparison under callgrind at once: the instructions each
+    runs per request answered (see benchmarks/instructions.py)."""
+    for key in OTEL:
+        os.environ.pop(key, None)
+    servers = {name: [PY, "-m", "hogar_nb", "serve", "chain4.udgl", "--port", "0", *extra]
+               for name, (_label, extra) in CASES.items()}
+    return instructions.count(servers, "/echo", "[1, 2, 3]", args.instructions, work,
+                              env={"PYTHONPATH": f"{work}{os.pathsep}{ROOT}", "PYTHONHASHSEED": "1"})
+
+
+def report_counting(got: dict[str, instructions.Count], seconds: float) -> None:
+    print(f"\nInstructions per request answered (callgrind; the servers at once under valgrind, wrk: 1 thread, "
+          f"16 connections each, {seconds:g} s counted after a {instructions.WARM_UP_S:g} s warm-up)")
+    off, control = got["off"].per_request, got["control"].per_request
+    base = (off + control) / 2.0
+    noise = abs(control / off - 1.0) * 100.0
+    print(f"  {CASES['off'][0]:<42} {off:>10,.0f}   ({got['off'].requests} requests)")
+    print(f"  {CASES['control'][0]:<42} {control:>10,.0f}   {(control / off - 1.0) * 100.0:+5.1f} %: the count's "
+          f"own noise ({got['control'].requests} requests)")
+    for name in ("one", "all"):
+        n = got[name].per_request
+        more = (n / base - 1.0) * 100.0
+        print(f"  {CASES[name][0]:<42} {n:>10,.0f}   {more:+5.1f} %, {n - base:+,.0f} a request "
+              f"({verdict(more, TARGETS[name], noise)}; {got[name].requests} requests)")
+
+
 def _median(rounds: list[tuple[Result, float]]) -> Result:
     rs = [r for r, _c in rounds]
     return Result(statistics.median(r.rps for r in rs), statistics.median(r.p50_ms for r in rs),
@@ -296,6 +324,8 @@ def main() -> int:
     parser.add_argument("--switch", type=float, default=30.0,
                         help="seconds of the one-server comparison, tracing switched under load (0: leave it out)")
     parser.add_argument("--slice", type=float, default=0.5, help="seconds in each state, each time")
+    parser.add_argument("--instructions", type=float, default=20.0,
+                        help="seconds of load whose instructions callgrind counts (0: leave it out)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("benchmarks/tracing.py needs wrk: `make bench` installs it (apt-get install wrk)", file=sys.stderr)
@@ -311,6 +341,11 @@ def main() -> int:
             report(measure(args, work))
         if args.switch > 0:
             report_switching(switching(args, work), args.slice)
+        if args.instructions > 0:
+            if instructions.available():
+                report_counting(counting(args, work), args.instructions)
+            else:
+                print("\nInstructions per request: left out, valgrind is not installed (`make bench` installs it)")
     return 0
 
 
