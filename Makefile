@@ -15,7 +15,7 @@ XCHECK_VENV ?= .venv-xcheck
 XCHECK_STAMP = $(XCHECK_VENV)/.hogar-xcheck-installed
 PORT   ?= 8888
 
-.PHONY: lab test install clients browser node wrk postgres netns bench fuzz xcheck clean
+.PHONY: lab test install clients browser node wrk valgrind postgres netns bench fuzz xcheck clean
 
 # $(call debian,CHECK,PACKAGE): install Debian's PACKAGE unless the shell command CHECK succeeds
 # (with sudo when not root).
@@ -102,7 +102,11 @@ lab: $(LAB_STAMP)
 wrk:
 	$(call debian,command -v wrk,wrk)
 
-bench: install wrk browser netns
+# benchmarks/tracing.py counts instructions with callgrind
+valgrind:
+	$(call debian,command -v valgrind,valgrind)
+
+bench: install wrk valgrind browser netns
 	$(PY) benchmarks/compile.py
 	$(PY) benchmarks/runtime.py
 	$(PY) benchmarks/recovery.py
