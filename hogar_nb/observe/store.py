@@ -90,23 +90,32 @@ class TraceStore:
         if cause is not None:
             self._failed.append(trace)
         if duration > self._floor:
-            candidates = self._candidates
-            candidates.append((duration, trace))
-            waiting = len(candidates)
-            if waiting >= self._slow_max and self._lock.acquire(blocking=waiting >= self._must_fold):
-                try:
-                    self._fold()
-                finally:
-                    self._lock.release()
+            self._candidate(duration, trace)
+
+    def _candidate(self, duration: float, trace: Kept) -> None:
+        """Set ``trace`` (slower than the fastest of the slowest kept) aside as a
+        candidate; fold the candidates in once there are as many as the slowest kept
+        and the lock is free, or waiting for it once they pile up."""
+        candidates = self._candidates
+        candidates.append((duration, trace))
+        waiting = len(candidates)
+        if waiting >= self._slow_max and self._lock.acquire(blocking=waiting >= self._must_fold):
+            try:
+                self._fold()
+            finally:
+                self._lock.release()
 
     def add_walked(self, context: Any, trail: list[Any], end: float, error: Any) -> None:
         """Keep a request the walker followed, which ended at ``end`` (wall clock) after
         the steps of ``trail``: a walker subscription's ``record``. One that succeeded is
         kept walked (see :mod:`.records`); one that failed (``error``) as its record,
         made now. A request whose context names no sampled trace is not kept."""
-        attrs: Any = context.attrs if context is not None else None  # records.sampled_ids, inlined
-        ids = attrs.get(TRACE_KEY) if attrs else None
-        if ids is None or not ids.sampled:
+        try:  # records.sampled_ids, inlined
+            attrs = context.attrs
+            ids = attrs[TRACE_KEY]
+        except (AttributeError, TypeError, KeyError):  # no context, no attrs, no ids: not traced
+            return
+        if not ids.sampled:
             return
         if error is not None:
             self.add(record(ids, context, trail, end, error))
@@ -116,15 +125,8 @@ class TraceStore:
         next(self._adds)
         self._recent.append(walked)
         duration = end - trail[1] - trail[3]  # records.started(trail), inlined
-        if duration > self._floor:  # as add() does it
-            candidates = self._candidates
-            candidates.append((duration, walked))
-            waiting = len(candidates)
-            if waiting >= self._slow_max and self._lock.acquire(blocking=waiting >= self._must_fold):
-                try:
-                    self._fold()
-                finally:
-                    self._lock.release()
+        if duration > self._floor:
+            self._candidate(duration, walked)
 
     def _fold(self) -> None:
         """Move the candidates among the slowest (under the lock)."""
