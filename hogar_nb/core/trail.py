@@ -9,9 +9,9 @@ when a trace is read (``hogar_nb.observe``). Both read this one layout.
 Each step is a code, then the step's own values; the fields a code leaves out take
 :class:`Step`'s defaults. The steps of an ordinary request (it started, each node
 was given its input and answered, the next node given the answer) are written in
-three, seven or eight values, the rest in thirteen. Times are in the writer's clock, as it read them (a float made per
-step and per request costs): the ``STARTED`` step says what to add to each for
-seconds since the epoch.
+three, seven or eight values, the rest in thirteen. Times are in the writer's
+clock, as it read them (a float made per step and per request costs): the
+``STARTED`` step says what to add to each for seconds since the epoch.
 
 ============ =====================================================================
 ``STARTED``  time, source, offset: the request entered (always the first step, so
@@ -34,7 +34,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-__all__ = ["ANSWERED", "ENQUEUED", "PASSED", "STARTED", "STEP", "STEP_FIELDS", "Step", "error_text", "started", "trail_steps"]
+__all__ = ["ANSWERED", "ENQUEUED", "PASSED", "STARTED", "STEP", "STEP_FIELDS", "Step", "error_text", "started",
+           "trail_steps"]
 
 STEP, STARTED, ENQUEUED, ANSWERED, PASSED = -1, -2, -3, -4, -5  # negative: never one of a step's values
 
