@@ -9,10 +9,12 @@ Other benchmarks use :func:`count` (benchmarks/tracing.py).
 
 A count is not a time: memory that misses the caches costs time and no
 instructions, and the same instruction takes longer on a busy core. What it gives
-is the work a change adds, steadily. Under valgrind a server answers some 300
-requests/s, about 50 times fewer than at full speed, so the work it does per second
-(a thread's periodic wake) weighs about 50 times more per request than it does at
-full speed: a count overstates that part of a cost.
+is the work a change adds, steadily. Under valgrind a server answers a few hundred
+requests/s, some 50 times fewer than at full speed, so the work it does per second
+whatever comes (its threads' periodic wakes) would weigh some 50 times more per
+request than at full speed, and move with the pace of each run. So a quiet window
+(no requests) is counted first, and its rate of instructions, over the loaded
+window's length, is taken off before dividing by the requests answered.
 """
 
 from __future__ import annotations
@@ -29,16 +31,19 @@ from pathlib import Path
 __all__ = ["Count", "available", "count"]
 
 WARM_UP_S = 5.0
+QUIET_S = 5.0  # the window counted without requests
 
 
 @dataclass
 class Count:
     requests: int  # answered in the window counted
     instructions: int  # executed by the whole process (every thread) in that window
+    quiet: int  # executed in a window as long without requests (its threads' periodic work)
 
     @property
     def per_request(self) -> float:
-        return self.instructions / max(self.requests, 1)
+        """The instructions of the window, less its quiet share, per request."""
+        return (self.instructions - self.quiet) / max(self.requests, 1)
 
 
 def available() -> bool:
@@ -72,14 +77,19 @@ def count(servers: dict[str, list[str]], path: str, body: str, seconds: float, w
         loads = [_wrk(url + path, script, WARM_UP_S, connections) for _p, url, _o in procs.values()]
         for load in loads:
             load.wait()
+        for proc, _url, _out in procs.values():  # a quiet window first: what runs without requests
+            _control("-z", proc.pid)
+        time.sleep(QUIET_S)
         for proc, _url, _out in procs.values():
+            _control("-d", proc.pid)
             _control("-z", proc.pid)
         loads = [_wrk(url + path, script, seconds, connections) for _p, url, _o in procs.values()]
         answered = [_answered(load) for load in loads]
         got = {}
         for (name, (proc, _url, out)), requests in zip(procs.items(), answered):
             _control("-d", proc.pid)
-            got[name] = Count(requests, _total(out.with_name(out.name + ".1")))
+            quiet = _total(out.with_name(out.name + ".1"))
+            got[name] = Count(requests, _total(out.with_name(out.name + ".2")), round(quiet * seconds / QUIET_S))
         return got
     finally:
         for proc, _url, _out in procs.values():

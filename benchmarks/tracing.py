@@ -296,7 +296,8 @@ def counting(args: argparse.Namespace, work: Path) -> dict[str, instructions.Cou
 
 def report_counting(got: dict[str, instructions.Count], seconds: float) -> None:
     print(f"\nInstructions per request answered (callgrind; the servers at once under valgrind, wrk: 1 thread, "
-          f"16 connections each, {seconds:g} s counted after a {instructions.WARM_UP_S:g} s warm-up)")
+          f"16 connections each, {seconds:g} s counted after a {instructions.WARM_UP_S:g} s warm-up, less what "
+          f"each runs in as long without requests, counted over {instructions.QUIET_S:g} s)")
     off, control = got["off"].per_request, got["control"].per_request
     base = (off + control) / 2.0
     noise = abs(control / off - 1.0) * 100.0
