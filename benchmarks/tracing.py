@@ -72,8 +72,6 @@ SWITCHED = ("off", "one", "all")  # the states of the one-server comparison
 
 
 def start(work: Path, *extra: str, seed: int = 0) -> tuple[Server, int]:
-    for key in OTEL:  # no exporter, no sampler from the environment: the store only
-        os.environ.pop(key, None)
     before = os.environ.get("PYTHONHASHSEED")
     os.environ["PYTHONHASHSEED"] = str(seed)
     try:
@@ -183,8 +181,6 @@ for line in sys.stdin:  # "slices CYCLES SLICE SETTLE": every state once a cycle
 def switching(args: argparse.Namespace, work: Path) -> dict[str, list[tuple[int, float, float, int]]]:
     """One server, its tracing switched every ``args.slice`` s under one wrk run:
     per state, each slice's (cycle, seconds, CPU seconds, requests answered)."""
-    for key in OTEL:
-        os.environ.pop(key, None)
     env = {**os.environ, "PYTHONPATH": f"{work}{os.pathsep}{Path(__file__).resolve().parent.parent}"}
     proc = subprocess.Popen([PY, "-c", SWITCH_APP], cwd=work, env=env, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True)
@@ -286,8 +282,6 @@ def report(got: dict[str, list[tuple[Result, float]]]) -> None:
 def counting(args: argparse.Namespace, work: Path) -> dict[str, instructions.Count]:
     """Every server of the comparison under callgrind at once: the instructions each
     runs per request answered (see benchmarks/instructions.py)."""
-    for key in OTEL:
-        os.environ.pop(key, None)
     servers = {name: [PY, "-m", "hogar_nb", "serve", "chain4.udgl", "--port", "0", *extra]
                for name, (_label, extra) in CASES.items()}
     return instructions.count(servers, "/echo", "[1, 2, 3]", args.instructions, work,
@@ -328,6 +322,8 @@ def main() -> int:
     parser.add_argument("--instructions", type=float, default=20.0,
                         help="seconds of load whose instructions callgrind counts (0: leave it out)")
     args = parser.parse_args()
+    for key in OTEL:  # no exporter, no sampler from the environment: every server keeps to the store
+        os.environ.pop(key, None)
     if shutil.which("wrk") is None:
         print("benchmarks/tracing.py needs wrk: `make bench` installs it (apt-get install wrk)", file=sys.stderr)
         return 2
