@@ -9,9 +9,9 @@ flight plus queued) and its current replica count:
   within about a second);
 - a need for **more** replicas (``ceil(smoothed / target_ongoing)``) must last
   ``scale_up_delay`` before it is asked for; it asks for what the smoothed signal
-  wants, or for what the lowest raw observation of that window wants if that is more
+  wants, or for what the median raw observation of that window wants if that is more
   (a step held for the whole delay is met in one move, not chased as the average
-  catches up);
+  catches up, and one low reading in the window does not split the move in two);
 - a need for **fewer** must last ``scale_down_delay``, and only counts when the
   smaller count would still run below :data:`DOWN_HEADROOM` of the target per
   replica: a load sitting on a boundary does not make the count flap. The count it
@@ -21,6 +21,7 @@ flight plus queued) and its current replica count:
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 
 from ..core.autoscale import AutoscalePolicy
@@ -56,7 +57,7 @@ class NodeScaler:
         self.smoothed: float | None = None
         self.raw = 0.0
         self._last: float | None = None
-        self._up_floor = 0.0  # the lowest raw observation since the need for more began
+        self._up_seen: list[float] = []  # the raw observations since the need for more began
         self._up_since: float | None = None
         self._down_since: float | None = None
         self._down_peak = 0
@@ -87,12 +88,14 @@ class NodeScaler:
         if up > current:
             self._down_since = None
             if self._up_since is None:
-                self._up_since, self._up_floor = now, self.raw
-            self._up_floor = min(self._up_floor, self.raw)
+                self._up_since, self._up_seen = now, []
+            self._up_seen.append(self.raw)
             if now - self._up_since >= p.scale_up_delay_ms / 1000.0 - 1e-9:
                 self._up_since = None
-                held = self._bounded(math.ceil(self._up_floor / target - 1e-9))
-                return Want(self.node, current, max(up, held), self._why(s, now, "up"), pressure)
+                median = statistics.median_low(self._up_seen)
+                held = self._bounded(math.ceil(median / target - 1e-9))
+                why = self._why(s, now, "up", median if held > up else None)
+                return Want(self.node, current, max(up, held), why, pressure)
             return None
         self._up_since = None
         if down < current:
@@ -106,8 +109,9 @@ class NodeScaler:
         self._down_since = None
         return None
 
-    def _why(self, smoothed: float, now: float, direction: str) -> str:
+    def _why(self, smoothed: float, now: float, direction: str, median: float | None = None) -> str:
         p = self.policy
         delay = p.scale_up_delay_ms if direction == "up" else p.scale_down_delay_ms
-        return (f"{smoothed:.1f} requests in flight or queued (smoothed) for {delay / 1000:g} s, "
+        held = f", {median:g} at the window's median" if median is not None else ""
+        return (f"{smoothed:.1f} requests in flight or queued (smoothed{held}) for {delay / 1000:g} s, "
                 f"target {p.target_ongoing:g} per replica")

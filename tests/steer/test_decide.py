@@ -34,6 +34,26 @@ def test_a_step_scales_up_once_after_the_up_delay():
     assert "for 1 s, target 2 per replica" in want.why
 
 
+def test_one_low_reading_in_the_up_window_does_not_split_the_move():
+    """Clients between two calls: one tick reads 10 of a held 16, and 8 replicas still come at once
+    (with a short delay the smoothed signal has not caught up yet: it wants 7)."""
+    scaler = NodeScaler("n", AutoscalePolicy(1, 8, target_ongoing=2.0, scale_up_delay_ms=500.0,
+                                             scale_down_delay_ms=5000.0))
+    dipped = lambda t: 2 if t < 1.0 else 10 if 1.25 < t < 1.35 else 16  # noqa: E731
+    seen, current = run(scaler, dipped, 0.0, 6.0, 1)
+    assert [(w.current, w.replicas) for _, w in seen] == [(1, 8)] and current == 8
+    assert "(smoothed, 16 at the window's median) for 0.5 s" in seen[0][1].why
+
+
+def test_a_burst_held_under_half_the_up_delay_is_not_met_at_its_peak():
+    """30 for 0.4 s, then 6: the smoothed signal (7.x) wants 4; the peak would want 15."""
+    scaler = NodeScaler("n", POLICY)
+    burst = lambda t: 2 if t < 1.0 else 30 if t < 1.4 else 6  # noqa: E731
+    seen, current = run(scaler, burst, 0.0, 6.0, 1)
+    (_, want), = seen
+    assert (want.current, want.replicas) == (1, 4) and want.why.startswith("7.")
+
+
 def test_a_burst_shorter_than_the_up_delay_changes_nothing():
     scaler = NodeScaler("n", POLICY)
     seen, current = run(scaler, lambda t: 20 if 1.0 <= t < 1.2 else 1, 0.0, 10.0, 1)
