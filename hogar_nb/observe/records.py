@@ -42,25 +42,28 @@ def sampled_ids(context: Any) -> TraceIds | None:
     return ids if ids is not None and ids.sampled else None
 
 
-def record(ids: TraceIds, context: Any, trail: list[Any], end: float, error: Any = None) -> tuple:
+def record(ids: TraceIds, context: Any, trail: Any, end: float, error: Any = None) -> tuple:
     """The record of a request (``context``) that ended at ``end`` after the steps of
     ``trail``; ``error``: None, or the error it failed with (its cause, node and
     text are kept)."""
     route = context.attrs.get("route")
     if error is None:
-        return (ids.trace_id, ids.span_id, ids.parent_id, started(trail), end, context.request_id, trail[2], route,
-                None, None, None, None, *trail)
-    return (ids.trace_id, ids.span_id, ids.parent_id, started(trail), end, context.request_id, trail[2], route,
-            getattr(error, "cause", None) or "error", getattr(error, "node", None), str(error)[:500], None, *trail)
+        return _made(ids.trace_id, ids.span_id, ids.parent_id, context.request_id, route, end, trail)
+    return _made(ids.trace_id, ids.span_id, ids.parent_id, context.request_id, route, end, trail,
+                 getattr(error, "cause", None) or "error", getattr(error, "node", None), str(error)[:500])
 
 
 def settle(item: Any) -> Any:
     """A kept item as a record: a walked request's made now; a record or a Trace as
     it is."""
     if type(item) is tuple and len(item) == WALKED:
-        trace, span, parent, request_id, route, end, trail = item
-        return (trace, span, parent, started(trail), end, request_id, trail[2], route, None, None, None, None, *trail)
+        return _made(*item)
     return item
+
+
+def _made(trace: int, span: int, parent: int, request_id: str, route: str | None, end: float,
+          trail: Any, cause: str | None = None, node: str | None = None, text: str | None = None) -> tuple:
+    return (trace, span, parent, started(trail), end, request_id, trail[2], route, cause, node, text, None, *trail)
 
 
 def kept(event: Any) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.sdk.trace.sampling import Sampler
 
-from .context import TRACE_KEY, TraceIds, begin
+from .context import TraceIds, begin
 from .export import Exporter
 from .records import END, SpanBuilder, kept, record, sampled_ids
 from .sampling import env_sampler, sampler_for
@@ -88,13 +88,9 @@ class Tracing:
                                           record=self.store.add_walked if self._exporting is None else self._record)
 
     def begin(self, context: Any) -> TraceIds:
-        """Decide ``context``'s trace ids (kept in its ``attrs``), once."""
-        attrs = context.attrs
-        ids = attrs.get(TRACE_KEY) if attrs else None
-        if ids is None:  # not decided by the HTTP front
-            return begin(context, self.sampler)
-        context.observed = ids.sampled
-        return ids
+        """Decide ``context``'s trace ids (kept in its ``attrs``), once, by this
+        deployment's sampler."""
+        return begin(context, self.sampler)
 
     def record_request(self, ids: TraceIds, context: Any, source: str, start: float, end: float,
                        cause: str | None, attrs: dict[str, Any] | None = None) -> None:

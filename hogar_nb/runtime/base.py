@@ -195,16 +195,22 @@ class DeploymentBase(ObserversMixin, ChangesMixin, QualityMixin, FrontsMixin, Tr
         return DeploymentStoppedError(f"deployment {self.name!r} is stopped")
 
     # -- requests -----------------------------------------------------------------------
-    def _begin(self, payload: Any, source: str | None, timeout: float | None, wait: bool,
-               context: RequestContext | None, node: str | None = None) -> Future:
-        name = self._entry(source, node)
+    def _context(self, context: RequestContext | None) -> RequestContext:
+        """``context``, or a fresh one, with its trace decided while tracing is on (the
+        HTTP front and the Ray ingress decide it as they make theirs)."""
         if context is None:
             context = RequestContext()
         tracing = self.tracing
         if tracing is not None:
             attrs = context.attrs
-            if not attrs or "trace" not in attrs:  # else decided already (by the HTTP front, or a caller)
+            if not attrs or "trace" not in attrs:
                 tracing.begin(context)
+        return context
+
+    def _begin(self, payload: Any, source: str | None, timeout: float | None, wait: bool,
+               context: RequestContext | None, node: str | None = None) -> Future:
+        name = self._entry(source, node)
+        context = self._context(context)
         if self._stopped:
             fut: Future = Future()
             fut.set_exception(self._stopped_error())
@@ -261,13 +267,7 @@ class DeploymentBase(ObserversMixin, ChangesMixin, QualityMixin, FrontsMixin, Tr
         name = self._entry(source, node)
         if self._stopped:
             raise self._stopped_error()
-        if context is None:
-            context = RequestContext()
-        tracing = self.tracing
-        if tracing is not None:
-            attrs = context.attrs
-            if not attrs or "trace" not in attrs:  # else decided already (by the HTTP front, or a caller)
-                tracing.begin(context)
+        context = self._context(context)
         if self._observers:
             return asyncio.wrap_future(self._begin(payload, source, timeout, False, context, node))
         return self._astart(payload, name, timeout, context)
